@@ -1,0 +1,32 @@
+/**
+ * Playwright config: Debian's Chromium (no browser download), the built test app served by
+ * `vite preview`. Tests that need a fresh profile or a browser restart launch their own
+ * persistent context (see tests/fixtures.ts).
+ */
+import { defineConfig } from '@playwright/test';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, PORT } from './tests/env.ts';
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 90_000,
+  expect: { timeout: 15_000 },
+  fullyParallel: false,
+  // Two cores: one Chromium at a time keeps the timing-sensitive tests (crashes, multi-tab) honest.
+  workers: 1,
+  forbidOnly: true,
+  retries: 0,
+  reporter: [['list'], ['json', { outputFile: 'test-results/results.json' }]],
+  use: {
+    baseURL: `http://127.0.0.1:${PORT}/`,
+    launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS },
+    trace: 'off',
+  },
+  webServer: {
+    command: `pnpm exec vite build test-app && pnpm exec vite preview test-app --port ${PORT} --strictPort --host 127.0.0.1`,
+    url: `http://127.0.0.1:${PORT}/`,
+    reuseExistingServer: !process.env.CI,
+    timeout: 120_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+  },
+});

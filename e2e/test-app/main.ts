@@ -1,0 +1,128 @@
+/**
+ * Test harness: exposes the client and raw OPFS helpers on `window` for `page.evaluate`.
+ * Raw OPFS access here is the "attacker's view" of storage: it runs on the main thread, reads
+ * and edits the stored bytes directly, and never goes through the library.
+ */
+import { CipherliteError, openDatabase } from '@cipherlite/worker';
+import type { CipherliteDatabase, OpenDatabaseOptions } from '@cipherlite/worker';
+
+export interface Outcome<T = unknown> {
+  ok: boolean;
+  value?: T;
+  code?: string;
+  message?: string;
+}
+
+const DIR = 'cipherlite';
+
+async function dir(create = true): Promise<FileSystemDirectoryHandle | null> {
+  const root = await navigator.storage.getDirectory();
+  try {
+    return await root.getDirectoryHandle(DIR, { create });
+  } catch {
+    return null;
+  }
+}
+
+async function files(): Promise<Map<string, Uint8Array>> {
+  const out = new Map<string, Uint8Array>();
+  const d = await dir(false);
+  if (!d) return out;
+  for await (const [name, handle] of d.entries()) {
+    if (handle.kind === 'file') out.set(name, new Uint8Array(await (await (handle as FileSystemFileHandle).getFile()).arrayBuffer()));
+  }
+  return out;
+}
+
+function indexOf(hay: Uint8Array, needle: Uint8Array): number {
+  outer: for (let i = 0; i + needle.length <= hay.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+async function sha256(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+  return [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+const harness = {
+  openDatabase,
+  dbs: {} as Record<string, CipherliteDatabase>,
+  events: [] as { db: string; kind: string; value: unknown }[],
+
+  /** Opens and records change/lock events of `id` in `events`. */
+  async open(id: string, options: OpenDatabaseOptions): Promise<Outcome<{ role: string; persisted: boolean | null }>> {
+    return harness.capture(
+      (async () => {
+        const db = await openDatabase(options);
+        harness.dbs[id] = db;
+        db.onChange((tables) => harness.events.push({ db: id, kind: 'change', value: [...tables] }));
+        db.onLockState((state) => harness.events.push({ db: id, kind: 'lock', value: state }));
+        return { role: db.role, persisted: db.persisted };
+      })(),
+    );
+  },
+
+  /** Settles `p` into a plain, cloneable outcome (errors keep their `code`). */
+  async capture<T>(p: Promise<T>): Promise<Outcome<T>> {
+    try {
+      return { ok: true, value: await p };
+    } catch (e) {
+      const code = e instanceof CipherliteError ? e.code : `not-a-CipherliteError:${(e as Error)?.name}`;
+      return { ok: false, code, message: (e as Error)?.message ?? String(e) };
+    }
+  },
+
+  /** Name and size of every stored file. */
+  async list(): Promise<{ name: string; size: number }[]> {
+    return [...(await files())].map(([name, bytes]) => ({ name, size: bytes.length })).sort((a, b) => a.name.localeCompare(b.name));
+  },
+
+  /** Where (file → offset) any of `markers` or SQLite's plaintext magic occurs in stored bytes. */
+  async scan(markers: string[]): Promise<{ file: string; needle: string; at: number }[]> {
+    const hits: { file: string; needle: string; at: number }[] = [];
+    const needles = [...markers, 'SQLite format 3'];
+    for (const [name, bytes] of await files()) {
+      for (const needle of needles) {
+        const at = indexOf(bytes, new TextEncoder().encode(needle));
+        if (at >= 0) hits.push({ file: name, needle, at });
+      }
+    }
+    return hits;
+  },
+
+  /** SHA-256 of every stored file (to prove "nothing changed"). */
+  async digests(): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const [name, bytes] of await files()) out[name] = await sha256(bytes);
+    return out;
+  },
+
+  /** XORs `mask` into the byte at `offset` of a stored file, as an attacker with disk access would. */
+  async flip(name: string, offset: number, mask = 0x10): Promise<void> {
+    const d = (await dir(false))!;
+    const fh = await d.getFileHandle(name);
+    const bytes = new Uint8Array(await (await fh.getFile()).arrayBuffer());
+    if (offset < 0 || offset >= bytes.length) throw new RangeError(`offset ${offset} outside ${name} (${bytes.length} bytes)`);
+    const w = await fh.createWritable({ keepExistingData: true });
+    await w.write({ type: 'write', position: offset, data: new Uint8Array([bytes[offset]! ^ mask]) });
+    await w.close();
+  },
+
+  /** Deletes every stored file. */
+  async clear(): Promise<void> {
+    const root = await navigator.storage.getDirectory();
+    await root.removeEntry(DIR, { recursive: true }).catch(() => undefined);
+  },
+};
+
+declare global {
+  interface Window {
+    t: typeof harness;
+  }
+}
+
+window.t = harness;
+document.getElementById('status')!.textContent = 'ready';

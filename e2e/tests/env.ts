@@ -1,0 +1,12 @@
+/** Where the browser is and how it is started (shared by the config and the fixtures). */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+export const PORT = Number(process.env.E2E_PORT ?? 4173);

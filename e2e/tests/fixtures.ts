@@ -1,0 +1,84 @@
+/**
+ * Shared test fixtures: fresh persistent Chromium profiles (real on-disk OPFS, restartable),
+ * pages with their console/pageerror/crash events (and their workers') forwarded to the test
+ * log, and small typed wrappers around the harness in `test-app/main.ts`.
+ */
+import { test as base, chromium } from '@playwright/test';
+import type { BrowserContext, Page } from '@playwright/test';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, PORT } from './env.ts';
+
+export const BASE_URL = `http://127.0.0.1:${PORT}/`;
+
+/** Cheapest Argon2id the library accepts: keeps the suite fast; the KDF cost is not under test here. */
+export const FAST_KDF = { memoryKiB: 19 * 1024, iterations: 2, parallelism: 1 };
+
+export function log(line: string): void {
+  process.stdout.write(`${new Date().toISOString().slice(11, 23)} ${line}\n`);
+}
+
+/** Forwards everything a page and its workers say, so a CI log alone explains a failure. */
+export function forwardLogs(page: Page, label: string): void {
+  page.on('console', (m) => log(`[${label}] console.${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => log(`[${label}] pageerror: ${e.stack ?? String(e)}`));
+  page.on('crash', () => log(`[${label}] page crashed`));
+  page.on('worker', (w) => {
+    log(`[${label}] worker started: ${w.url()}`);
+    w.on('console', (m) => log(`[${label}:worker] console.${m.type()}: ${m.text()}`));
+    w.on('close', () => log(`[${label}] worker closed: ${w.url()}`));
+  });
+}
+
+export interface Profile {
+  readonly dir: string;
+  context: BrowserContext;
+  /** Opens the test page in a new tab and waits for the harness. */
+  page(label: string): Promise<Page>;
+  /** Closes the browser gracefully and starts it again on the same profile. */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function launch(dir: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(dir, { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, baseURL: BASE_URL });
+}
+
+export async function openPage(context: BrowserContext, label: string): Promise<Page> {
+  const page = await context.newPage();
+  forwardLogs(page, label);
+  await page.goto(BASE_URL);
+  await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+  return page;
+}
+
+export const test = base.extend<{ profile: () => Promise<Profile> }>({
+  // A function fixture: a test may start several browsers, each on its own fresh profile.
+  // eslint-disable-next-line no-empty-pattern
+  profile: async ({}, use) => {
+    const profiles: Profile[] = [];
+    await use(async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'cipherlite-e2e-'));
+      const profile: Profile = {
+        dir,
+        context: await launch(dir),
+        page: (label) => openPage(profile.context, label),
+        async restart() {
+          await profile.context.close();
+          profile.context = await launch(dir);
+        },
+        async close() {
+          await profile.context.close().catch(() => undefined);
+          await rm(dir, { recursive: true, force: true });
+        },
+      };
+      profiles.push(profile);
+      return profile;
+    });
+    for (const p of profiles) await p.close();
+  },
+});
+
+export { expect } from '@playwright/test';
+export type { Page, BrowserContext };

@@ -1,0 +1,73 @@
+/**
+ * Password → key-encryption key (KEK) with Argon2id (RFC 9106), via hash-wasm.
+ *
+ * Parameters are stored in each keyslot of the (unauthenticated-until-unlocked) header, so they
+ * are attacker-controlled input: `validateKdfParams` bounds them *before* anything is allocated
+ * (SECURITY-TESTS #4: m = 4 GiB or t = 2^31 must be refused, not attempted).
+ *
+ * Passwords are normalized to Unicode NFC before UTF-8 encoding, so the same visible password
+ * typed on different platforms (NFC vs NFD input methods) opens the same database.
+ */
+import { argon2id } from 'hash-wasm';
+import { CipherliteError } from '../errors.js';
+import type { KdfParams } from '../types.js';
+
+/** RFC 9106 §4 second recommendation is 64 MiB, t=3, p=4; we use p=1 (single-threaded WASM). */
+export const DEFAULT_KDF: KdfParams = { memoryKiB: 64 * 1024, iterations: 3, parallelism: 1 };
+/** OWASP's floor for Argon2id (19 MiB, t=2); we never create a slot below it. */
+export const MIN_KDF: KdfParams = { memoryKiB: 19 * 1024, iterations: 2, parallelism: 1 };
+/** Ceiling accepted from a header: bounds the memory and time a hostile file can make us spend. */
+export const MAX_KDF: KdfParams = { memoryKiB: 1024 * 1024, iterations: 10, parallelism: 16 };
+
+export const SALT_SIZE = 16;
+/** Longest accepted password in UTF-8 bytes (after NFC). Longer input is refused, never truncated. */
+export const MAX_PASSWORD_BYTES = 65536;
+
+export function validateKdfParams(p: KdfParams, origin: 'header' | 'option'): void {
+  const ok =
+    Number.isInteger(p.memoryKiB) &&
+    Number.isInteger(p.iterations) &&
+    Number.isInteger(p.parallelism) &&
+    p.memoryKiB >= MIN_KDF.memoryKiB &&
+    p.memoryKiB <= MAX_KDF.memoryKiB &&
+    p.iterations >= MIN_KDF.iterations &&
+    p.iterations <= MAX_KDF.iterations &&
+    p.parallelism >= 1 &&
+    p.parallelism <= MAX_KDF.parallelism &&
+    p.memoryKiB >= 8 * p.parallelism; // RFC 9106 §3.1: m ≥ 8p
+  if (ok) return;
+  const range = `memoryKiB ${MIN_KDF.memoryKiB}..${MAX_KDF.memoryKiB}, iterations ${MIN_KDF.iterations}..${MAX_KDF.iterations}, parallelism 1..${MAX_KDF.parallelism}`;
+  if (origin === 'header') {
+    throw new CipherliteError('NOT_A_DATABASE', `keyslot has out-of-range Argon2id parameters (accepted: ${range})`);
+  }
+  throw new CipherliteError('INVALID_ARGUMENT', `Argon2id parameters out of range (accepted: ${range})`);
+}
+
+/** NFC-normalizes and UTF-8-encodes a password, enforcing the documented rules. */
+export function encodePassword(password: string): Uint8Array {
+  if (typeof password !== 'string') throw new CipherliteError('INVALID_ARGUMENT', 'password must be a string');
+  if (password.length === 0) throw new CipherliteError('INVALID_ARGUMENT', 'password must not be empty');
+  if (password.length > MAX_PASSWORD_BYTES) {
+    throw new CipherliteError('INVALID_ARGUMENT', `password is longer than ${MAX_PASSWORD_BYTES} bytes`);
+  }
+  const bytes = new TextEncoder().encode(password.normalize('NFC'));
+  if (bytes.length > MAX_PASSWORD_BYTES) {
+    bytes.fill(0);
+    throw new CipherliteError('INVALID_ARGUMENT', `password is longer than ${MAX_PASSWORD_BYTES} bytes`);
+  }
+  return bytes;
+}
+
+/** Runs Argon2id; the caller wipes `password` and the returned key. */
+export async function deriveKek(password: Uint8Array, salt: Uint8Array, p: KdfParams): Promise<Uint8Array> {
+  validateKdfParams(p, 'header');
+  return argon2id({
+    password,
+    salt,
+    iterations: p.iterations,
+    memorySize: p.memoryKiB,
+    parallelism: p.parallelism,
+    hashLength: 32,
+    outputType: 'binary',
+  });
+}

@@ -1,0 +1,140 @@
+/**
+ * Envelope encryption of the data key (DEK), LUKS-style.
+ *
+ * The DEK (random, 256 bits) encrypts every block. Each keyslot holds the DEK wrapped under one
+ * key-encryption key (KEK): Argon2id(password) for a password slot, HKDF(raw key) for an
+ * application key, HKDF(recovery key) for a recovery slot. Changing a password re-wraps the DEK
+ * in one slot — O(1), no block is touched.
+ *
+ * Wrapping: AES-256-GCM(KEK, random nonce, AAD = magic ‖ file id ‖ the slot's own kind/KDF/salt
+ * fields), so a slot cannot be moved to another file or have its parameters edited.
+ * Each slot also stores HMAC(KEK, "slot-commit"): a wrong secret is recognised by comparing
+ * commitments (→ WRONG_KEY) without trying to unwrap, and since GCM is not key-committing the
+ * commitment also stops a crafted slot from opening under two different passwords.
+ */
+import { gcm } from '@noble/ciphers/aes.js';
+import { CipherliteError } from '../errors.js';
+import { keyslotAadPrefix, type Keyslot, type KeyslotKind } from '../format/main-header.js';
+import { MAGIC } from '../format/constants.js';
+import type { KdfParams, KeyMaterial } from '../types.js';
+import { deriveKek, encodePassword, SALT_SIZE, validateKdfParams } from './kdf.js';
+import { parseRecoveryKey } from './recovery-key.js';
+import { randomBytes } from './random.js';
+import { deriveRawKek, deriveRecoveryKek, slotCommitment } from './subkeys.js';
+import { constantTimeEqual, wipe } from './wipe.js';
+
+export const DEK_SIZE = 32;
+export const RAW_KEY_SIZE = 32;
+
+function wrapAad(fileId: Uint8Array, slot: Pick<Keyslot, 'kind' | 'kdf' | 'salt' | 'createdAt'>): Uint8Array {
+  const prefix = keyslotAadPrefix(slot);
+  const aad = new Uint8Array(MAGIC.length + fileId.length + prefix.length);
+  aad.set(MAGIC, 0);
+  aad.set(fileId, MAGIC.length);
+  aad.set(prefix, MAGIC.length + fileId.length);
+  return aad;
+}
+
+function wrap(dek: Uint8Array, kek: Uint8Array, fileId: Uint8Array, base: Pick<Keyslot, 'kind' | 'kdf' | 'salt' | 'createdAt'>): Keyslot {
+  const wrapNonce = randomBytes(12);
+  const sealed = gcm(kek, wrapNonce, wrapAad(fileId, base)).encrypt(dek);
+  return {
+    ...base,
+    wrapNonce,
+    wrappedKey: sealed.slice(0, DEK_SIZE),
+    wrapTag: sealed.slice(DEK_SIZE),
+    commitment: slotCommitment(kek),
+  };
+}
+
+/** Normalized secret: what the caller gave, checked and encoded (the caller wipes `.bytes`). */
+export interface Secret {
+  kind: KeyslotKind;
+  bytes: Uint8Array;
+}
+
+export function secretFromMaterial(m: KeyMaterial): Secret {
+  if (m === null || typeof m !== 'object') throw new CipherliteError('INVALID_ARGUMENT', 'expected { password } or { key } or { recoveryKey }');
+  const given = [m.password !== undefined, m.key !== undefined, m.recoveryKey !== undefined].filter(Boolean).length;
+  if (given !== 1) throw new CipherliteError('INVALID_ARGUMENT', 'give exactly one of password, key or recoveryKey');
+  if (m.password !== undefined) return { kind: 'password', bytes: encodePassword(m.password) };
+  if (m.key !== undefined) {
+    if (!(m.key instanceof Uint8Array)) throw new CipherliteError('INVALID_ARGUMENT', 'key must be a Uint8Array');
+    if (m.key.length !== RAW_KEY_SIZE) throw new CipherliteError('INVALID_ARGUMENT', `key must be ${RAW_KEY_SIZE} bytes, got ${m.key.length}`);
+    return { kind: 'raw', bytes: m.key.slice() };
+  }
+  return { kind: 'recovery', bytes: parseRecoveryKey(m.recoveryKey!) };
+}
+
+async function kekFor(secret: Secret, salt: Uint8Array, kdf: KdfParams | null): Promise<Uint8Array> {
+  switch (secret.kind) {
+    case 'password':
+      return deriveKek(secret.bytes, salt, kdf!);
+    case 'raw':
+      return deriveRawKek(secret.bytes, salt);
+    case 'recovery':
+      return deriveRecoveryKek(secret.bytes, salt);
+  }
+}
+
+/** Creates a keyslot for `secret` holding `dek`. `kdf` applies to password slots. */
+export async function createKeyslot(dek: Uint8Array, secret: Secret, fileId: Uint8Array, kdf: KdfParams): Promise<Keyslot> {
+  const salt = randomBytes(SALT_SIZE);
+  const slotKdf = secret.kind === 'password' ? kdf : null;
+  if (slotKdf) validateKdfParams(slotKdf, 'option');
+  const kek = await kekFor(secret, salt, slotKdf);
+  try {
+    return wrap(dek, kek, fileId, { kind: secret.kind, kdf: slotKdf, salt, createdAt: Date.now() });
+  } finally {
+    wipe(kek);
+  }
+}
+
+/** Re-wraps an existing slot's DEK for a new file id (restore/import give files fresh ids). */
+export async function rewrapKeyslot(dek: Uint8Array, secret: Secret, slot: Keyslot, fileId: Uint8Array): Promise<Keyslot> {
+  const kek = await kekFor(secret, slot.salt, slot.kdf);
+  try {
+    return wrap(dek, kek, fileId, slot);
+  } finally {
+    wipe(kek);
+  }
+}
+
+/**
+ * Finds the slot `secret` opens and returns its index and the DEK, or null if none does
+ * (→ WRONG_KEY). Runs the KDF once per distinct (salt, parameters) among matching slots —
+ * normally exactly once. `kekCache` lets a caller try two header copies without a second run.
+ */
+export async function openKeyslots(
+  slots: readonly Keyslot[],
+  fileId: Uint8Array,
+  secret: Secret,
+  kekCache: Map<string, Uint8Array> = new Map(),
+): Promise<{ index: number; dek: Uint8Array } | null> {
+  for (let i = 0; i < slots.length; i++) {
+    const slot = slots[i]!;
+    if (slot.kind !== secret.kind) continue;
+    const cacheKey = `${slot.kind}:${Array.from(slot.salt).join(',')}:${slot.kdf ? `${slot.kdf.memoryKiB}/${slot.kdf.iterations}/${slot.kdf.parallelism}` : ''}`;
+    let kek = kekCache.get(cacheKey);
+    if (!kek) {
+      kek = await kekFor(secret, slot.salt, slot.kdf);
+      kekCache.set(cacheKey, kek);
+    }
+    if (!constantTimeEqual(slotCommitment(kek), slot.commitment)) continue;
+    const sealed = new Uint8Array(DEK_SIZE + 16);
+    sealed.set(slot.wrappedKey, 0);
+    sealed.set(slot.wrapTag, DEK_SIZE);
+    try {
+      return { index: i, dek: gcm(kek, slot.wrapNonce, wrapAad(fileId, slot)).decrypt(sealed) };
+    } catch {
+      // The commitment matched, so the secret is right but the slot was altered.
+      throw new CipherliteError('CORRUPT', `keyslot ${i} failed authentication (header tampered or damaged)`, { fileKind: 'main' });
+    }
+  }
+  return null;
+}
+
+export function wipeKekCache(cache: Map<string, Uint8Array>): void {
+  for (const k of cache.values()) wipe(k);
+  cache.clear();
+}

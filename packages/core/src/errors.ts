@@ -1,0 +1,96 @@
+/**
+ * One error type for the whole library, with a machine-readable `code`.
+ *
+ * Why one class: errors cross the Comlink boundary, where subclasses and `instanceof` are lost;
+ * a plain `{ code, message, ... }` object is what survives. `toWire`/`fromWire` do that round
+ * trip explicitly, so the client rebuilds exactly the error the worker threw.
+ *
+ * Security: no message built by this library contains a password, a key or plaintext page
+ * bytes. Messages name files, block numbers and SQLite's own text only.
+ */
+
+export type ErrorCode =
+  | 'WRONG_KEY' // password / raw key does not open any keyslot
+  | 'NOT_A_DATABASE' // not our container format (bad magic, plain SQLite, garbage)
+  | 'CORRUPT' // a block or header failed authentication, or SQLite found corruption
+  | 'QUOTA_EXCEEDED' // storage full
+  | 'LOCKED' // the vault is locked (keys wiped); unlock first
+  | 'CLOSED' // the database was closed
+  | 'BUSY' // SQLite busy / another owner holds the files
+  | 'SQL' // an SQL error reported by SQLite (syntax, constraint, ...)
+  | 'UNSUPPORTED' // the environment lacks something required (OPFS, workers)
+  | 'INVALID_ARGUMENT' // the caller passed a bad value
+  | 'IO'; // a storage error that is none of the above
+
+export const ERROR_CODES: readonly ErrorCode[] = [
+  'WRONG_KEY',
+  'NOT_A_DATABASE',
+  'CORRUPT',
+  'QUOTA_EXCEEDED',
+  'LOCKED',
+  'CLOSED',
+  'BUSY',
+  'SQL',
+  'UNSUPPORTED',
+  'INVALID_ARGUMENT',
+  'IO',
+];
+
+/** Extra, non-secret facts attached to an error. */
+export interface ErrorDetails {
+  /** SQLite's primary or extended result code, for `SQL` and errors that came through SQLite. */
+  sqliteCode?: number;
+  /** Which kind of file failed, for `CORRUPT`. */
+  fileKind?: string;
+  /** Which block (0-based) failed authentication, for `CORRUPT`. */
+  block?: number;
+  /** The database page (1-based) that block holds, when the file is the main database. */
+  page?: number;
+}
+
+export class CipherliteError extends Error {
+  readonly code: ErrorCode;
+  readonly details: ErrorDetails;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CipherliteError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** The plain-object form of a `CipherliteError` that crosses postMessage/Comlink. */
+export interface WireError {
+  readonly __cipherlite: 1;
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly details: ErrorDetails;
+}
+
+export function isCipherliteError(e: unknown, code?: ErrorCode): e is CipherliteError {
+  return e instanceof CipherliteError && (code === undefined || e.code === code);
+}
+
+/** Serializes any thrown value; non-library errors become `IO` or keep their message only. */
+export function toWire(e: unknown): WireError {
+  if (e instanceof CipherliteError) {
+    return { __cipherlite: 1, code: e.code, message: e.message, details: { ...e.details } };
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  return { __cipherlite: 1, code: 'IO', message, details: {} };
+}
+
+export function isWireError(v: unknown): v is WireError {
+  return typeof v === 'object' && v !== null && (v as { __cipherlite?: unknown }).__cipherlite === 1;
+}
+
+export function fromWire(w: WireError): CipherliteError {
+  const code = ERROR_CODES.includes(w.code) ? w.code : 'IO';
+  return new CipherliteError(code, String(w.message), w.details ?? {});
+}
+
+/** Argument validation helper: throws `INVALID_ARGUMENT`. */
+export function invalidArgument(message: string): never {
+  throw new CipherliteError('INVALID_ARGUMENT', message);
+}

@@ -1,0 +1,3 @@
+/** Node-only additions: real-file storage for the CLI, tools and tests. */
+export { NodeFsStorage } from './storage/node-fs.js';
+export * from './index.js';

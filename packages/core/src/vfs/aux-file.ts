@@ -1,0 +1,66 @@
+/**
+ * Opening journal/WAL files of a database: header handling around an EncryptedFile.
+ *
+ * A journal gets a fresh random file id when it is created and whenever it is truncated to zero
+ * (TRUNCATE journal mode commits that way), so blocks of an old journal instance can never
+ * authenticate in a new one. A header that is missing, torn or not authentic means "no journal
+ * content": it can only be damaged while the journal is being (re)started, when it holds nothing
+ * SQLite needs. The block-level policy is in encrypted-file.ts.
+ */
+import { randomBytes } from '../crypto/random.js';
+import { AUX_HEADER_SIZE, FILE_ID_SIZE } from '../format/constants.js';
+import { decodeAuxHeader, encodeAuxHeader } from '../format/aux-header.js';
+import type { SyncFile } from '../storage/sync-file.js';
+import { EncryptedFile } from './encrypted-file.js';
+import type { FileKeyRing } from './key-ring.js';
+import type { MainContainer } from './main-container.js';
+
+export class AuxFile {
+  readonly ef: EncryptedFile;
+  #ring: FileKeyRing;
+  readonly #container: MainContainer;
+  readonly #kind: number;
+
+  constructor(file: SyncFile, kind: number, container: MainContainer) {
+    this.#container = container;
+    this.#kind = kind;
+    const raw = new Uint8Array(AUX_HEADER_SIZE);
+    const n = file.read(raw, { at: 0 });
+    const header =
+      n === AUX_HEADER_SIZE
+        ? decodeAuxHeader(raw, container.auxMacKey, { kind, blockSize: container.blockSize, mainFileId: container.fileId })
+        : null;
+    let fileId: Uint8Array;
+    if (header) {
+      fileId = header.fileId;
+    } else {
+      fileId = this.#writeFreshHeader(file);
+    }
+    this.#ring = container.ringFor(fileId, kind);
+    this.ef = new EncryptedFile({ file, kind, headerSize: AUX_HEADER_SIZE, blockSize: container.blockSize, fileId, keys: this.#ring, epochs: container });
+  }
+
+  #writeFreshHeader(file: SyncFile): Uint8Array {
+    const fileId = randomBytes(FILE_ID_SIZE);
+    // Header first, then cut the body: a crash in between leaves a valid empty journal.
+    file.write(encodeAuxHeader({ kind: this.#kind, blockSize: this.#container.blockSize, fileId, mainFileId: this.#container.fileId }, this.#container.auxMacKey), { at: 0 });
+    file.truncate(AUX_HEADER_SIZE);
+    return fileId;
+  }
+
+  truncate(size: number): void {
+    if (size === 0) {
+      const fileId = this.#writeFreshHeader(this.ef.file);
+      this.#ring.destroy();
+      this.#ring = this.#container.ringFor(fileId, this.#kind);
+      this.ef.resetEmpty(fileId, this.#ring);
+      return;
+    }
+    this.ef.truncate(size);
+  }
+
+  destroy(): void {
+    this.ef.discard();
+    this.#ring.destroy();
+  }
+}

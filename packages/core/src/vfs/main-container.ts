@@ -1,0 +1,233 @@
+/**
+ * The unlocked main database container: header copies, data key, key epochs.
+ *
+ * Open sequence (DESIGN.md "Error policy"):
+ *  1. read both header copies; keep those that pass the unkeyed checksum; bounds-check them
+ *     (block size, KDF parameters) before anything is allocated;
+ *  2. open a keyslot of the copy with the highest sequence — the KDF runs once; no slot opens
+ *     → WRONG_KEY, and nothing has been written;
+ *  3. check the header MAC under the data key; a copy that fails it is treated like a damaged
+ *     copy (the other copy is tried, with the KEK cached — no second KDF run);
+ *  4. if the other copy is damaged or stale, rewrite it (repair) — only after the key is proven.
+ *
+ * Key epochs (docs/FORMAT.md "Nonces"): every block is encrypted under
+ * HKDF(DEK, file id, kind, epoch) with a random 96-bit nonce. An epoch is reserved by bumping
+ * `nextEpoch` in the header (written and flushed *before* the first block uses it) and is used
+ * for at most `epochWriteLimit` encryptions, then a new one is reserved. So no block key ever
+ * sees more than 2^14 random nonces, whatever the database's lifetime, crashes included (a
+ * crashed session's epoch is never handed out again, because it was persisted first).
+ */
+import type { AeadKeyFactory } from '../crypto/aead.js';
+import { DEFAULT_KDF } from '../crypto/kdf.js';
+import { createKeyslot, openKeyslots, type Secret, wipeKekCache } from '../crypto/keyslots.js';
+import { randomBytes } from '../crypto/random.js';
+import { deriveAuxMacKey, deriveHeaderMacKey } from '../crypto/subkeys.js';
+import { wipe } from '../crypto/wipe.js';
+import { CipherliteError } from '../errors.js';
+import { startsWith } from '../format/bytes.js';
+import {
+  DEFAULT_EPOCH_WRITE_LIMIT,
+  FILE_ID_SIZE,
+  FILE_KIND,
+  FIRST_EPOCH,
+  MAIN_HEADER_COPY_SIZE,
+  MAIN_HEADER_SIZE,
+  SQLITE_MAGIC,
+} from '../format/constants.js';
+import { decodeMainHeaderCopy, encodeMainHeader, type Keyslot, type MainHeader, verifyMainHeaderMac } from '../format/main-header.js';
+import type { SyncFile } from '../storage/sync-file.js';
+import type { KdfParams } from '../types.js';
+import { FileKeyRing, type EpochSource } from './key-ring.js';
+
+export interface ContainerOptions {
+  aead: AeadKeyFactory;
+  /** Encryptions per key epoch; tests lower it to exercise epoch rollover. */
+  epochWriteLimit?: number;
+}
+
+export interface CreateOptions extends ContainerOptions {
+  blockSize: number;
+  kdf?: KdfParams;
+  /** Use this data key instead of a fresh random one (restore/import re-key paths). */
+  dek?: Uint8Array;
+}
+
+export class MainContainer implements EpochSource {
+  readonly file: SyncFile;
+  readonly aead: AeadKeyFactory;
+  #header: MainHeader;
+  #dek: Uint8Array;
+  #macKey: Uint8Array;
+  #auxMacKey: Uint8Array;
+  /** Index (0 = A, 1 = B) of the copy holding the current header. */
+  #current: 0 | 1;
+  #epoch = 0;
+  #writesInEpoch = 0;
+  readonly #epochWriteLimit: number;
+  #closed = false;
+  /** Index of the keyslot that was opened. */
+  readonly openedSlot: number;
+
+  private constructor(file: SyncFile, header: MainHeader, dek: Uint8Array, current: 0 | 1, openedSlot: number, o: ContainerOptions) {
+    this.file = file;
+    this.aead = o.aead;
+    this.#header = header;
+    this.#dek = dek;
+    this.#macKey = deriveHeaderMacKey(dek, header.fileId);
+    this.#auxMacKey = deriveAuxMacKey(dek, header.fileId);
+    this.#current = current;
+    this.openedSlot = openedSlot;
+    this.#epochWriteLimit = o.epochWriteLimit ?? DEFAULT_EPOCH_WRITE_LIMIT;
+  }
+
+  /** Writes a brand-new container header into an empty file. */
+  static async create(file: SyncFile, secret: Secret, o: CreateOptions): Promise<MainContainer> {
+    if (file.getSize() !== 0) throw new CipherliteError('NOT_A_DATABASE', 'refusing to create a database over a non-empty file');
+    const fileId = randomBytes(FILE_ID_SIZE);
+    const dek = o.dek ? o.dek.slice() : randomBytes(32);
+    const slot = await createKeyslot(dek, secret, fileId, o.kdf ?? DEFAULT_KDF);
+    const header: MainHeader = { blockSize: o.blockSize, fileId, sequence: 1, nextEpoch: FIRST_EPOCH, createdAt: Date.now(), keyslots: [slot] };
+    const c = new MainContainer(file, header, dek, 1, 0, o);
+    // Write both copies so either alone can open the file (B gets sequence 1, A sequence 2).
+    c.#writeHeader();
+    c.#writeHeader();
+    return c;
+  }
+
+  /** Reads the header and opens it with `secret`. Throws NOT_A_DATABASE / WRONG_KEY / CORRUPT. */
+  static async unlock(file: SyncFile, secret: Secret, o: ContainerOptions): Promise<MainContainer> {
+    const raw = new Uint8Array(MAIN_HEADER_SIZE);
+    const n = file.read(raw, { at: 0 });
+    if (startsWith(raw.subarray(0, n), SQLITE_MAGIC)) {
+      throw new CipherliteError('NOT_A_DATABASE', 'this is a plain (unencrypted) SQLite database, not a cipherlite database; use importPlaintext to encrypt it');
+    }
+    if (n < MAIN_HEADER_SIZE) throw new CipherliteError('NOT_A_DATABASE', `file is too short to be a cipherlite database (${n} bytes)`);
+    const copies = [0, 1].map((i) => {
+      const bytes = raw.subarray(i * MAIN_HEADER_COPY_SIZE, (i + 1) * MAIN_HEADER_COPY_SIZE);
+      return { index: i as 0 | 1, bytes, result: decodeMainHeaderCopy(bytes) };
+    });
+    const valid = copies
+      .filter((c) => c.result.ok)
+      .map((c) => ({ ...c, header: (c.result as { ok: true; header: MainHeader }).header }))
+      .sort((a, b) => b.header.sequence - a.header.sequence);
+    if (valid.length === 0) throw new CipherliteError('NOT_A_DATABASE', 'not a cipherlite database (no valid header)');
+
+    const kekCache = new Map<string, Uint8Array>();
+    let anySlotOpened = false;
+    try {
+      for (const candidate of valid) {
+        const opened = await openKeyslots(candidate.header.keyslots, candidate.header.fileId, secret, kekCache);
+        // Only the newest intact copy decides which secrets are valid: after a password change
+        // that crashed between the two copy writes, the older copy still holds the old slot, and
+        // it must not open (SECURITY-TESTS #21: exactly one of old/new opens). An older copy is
+        // consulted only when the newest fails its MAC.
+        if (!opened) break;
+        anySlotOpened = true;
+        const macKey = deriveHeaderMacKey(opened.dek, candidate.header.fileId);
+        const authentic = verifyMainHeaderMac(candidate.bytes, macKey);
+        wipe(macKey);
+        if (!authentic) {
+          wipe(opened.dek);
+          continue;
+        }
+        const c = new MainContainer(file, candidate.header, opened.dek, candidate.index, opened.index, o);
+        const other = valid.find((v) => v.index !== candidate.index);
+        c.#needsRepair = !other || other.header.sequence !== candidate.header.sequence - 1;
+        return c;
+      }
+    } finally {
+      wipeKekCache(kekCache);
+    }
+    if (anySlotOpened) throw new CipherliteError('CORRUPT', 'the database header failed authentication (tampered or damaged)', { fileKind: 'main' });
+    throw new CipherliteError('WRONG_KEY', 'wrong password or key');
+  }
+
+  #needsRepair = false;
+
+  /** Rewrites the stale or damaged header copy from the current one (after the key is proven). */
+  repairIfNeeded(): boolean {
+    if (!this.#needsRepair) return false;
+    this.#writeHeader();
+    this.#needsRepair = false;
+    return true;
+  }
+
+  get header(): Readonly<MainHeader> {
+    return this.#header;
+  }
+  get blockSize(): number {
+    return this.#header.blockSize;
+  }
+  get fileId(): Uint8Array {
+    return this.#header.fileId;
+  }
+  get auxMacKey(): Uint8Array {
+    this.#assertOpen();
+    return this.#auxMacKey;
+  }
+  /** The data key, borrowed: wiped by close(). Never leaves the worker. */
+  get dek(): Uint8Array {
+    this.#assertOpen();
+    return this.#dek;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new CipherliteError('LOCKED', 'the database is locked');
+  }
+
+  /** A-then-B alternation: write the copy that is not current, flush, then it becomes current. */
+  #writeHeader(): void {
+    const target = (1 - this.#current) as 0 | 1;
+    const next: MainHeader = { ...this.#header, sequence: this.#header.sequence + 1 };
+    const bytes = encodeMainHeader(next, this.#macKey);
+    const n = this.file.write(bytes, { at: target * MAIN_HEADER_COPY_SIZE });
+    if (n !== bytes.length) throw new CipherliteError('IO', 'short header write');
+    this.file.flush();
+    this.#header = next;
+    this.#current = target;
+  }
+
+  /** Replaces the keyslots (password change, recovery key) — one crash-safe header update. */
+  setKeyslots(slots: Keyslot[]): void {
+    this.#assertOpen();
+    this.#header = { ...this.#header, keyslots: slots };
+    this.#writeHeader();
+    // Also refresh the older copy so a stale copy cannot later open with the old password.
+    this.#writeHeader();
+  }
+
+  nextWriteEpoch(): number {
+    if (this.#epoch === 0 || this.#writesInEpoch >= this.#epochWriteLimit) {
+      this.#assertOpen();
+      // Persist the reservation before the first block is encrypted under this epoch.
+      const epoch = this.#header.nextEpoch;
+      if (epoch >= 0xffffffff) throw new CipherliteError('IO', 'key epochs exhausted; rekey the database');
+      this.#header = { ...this.#header, nextEpoch: epoch + 1 };
+      this.#writeHeader();
+      this.#epoch = epoch;
+      this.#writesInEpoch = 0;
+    }
+    this.#writesInEpoch++;
+    return this.#epoch;
+  }
+
+  /** Current epoch counters, for stats and tests. */
+  get epochInfo(): { current: number; writesInEpoch: number; nextEpoch: number; limit: number } {
+    return { current: this.#epoch, writesInEpoch: this.#writesInEpoch, nextEpoch: this.#header.nextEpoch, limit: this.#epochWriteLimit };
+  }
+
+  ringFor(fileId: Uint8Array, kind: number): FileKeyRing {
+    return new FileKeyRing(this.dek, fileId, kind, this.aead);
+  }
+
+  mainRing(): FileKeyRing {
+    return this.ringFor(this.#header.fileId, FILE_KIND.main);
+  }
+
+  /** Wipes every key this container holds. The SyncFile is closed by its owner. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    wipe(this.#dek, this.#macKey, this.#auxMacKey);
+  }
+}

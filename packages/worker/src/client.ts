@@ -1,0 +1,279 @@
+/**
+ * The main-thread side: `openDatabase()` spawns this tab's worker, unlocks, and returns a handle
+ * that owns the worker and its Comlink proxy. Nothing secret lives here after the call: the
+ * password is posted to the worker once, and errors come back as data (`WireError`) that is
+ * rebuilt into a `CipherliteError` with its `code`.
+ */
+import { CipherliteError, fromWire, isWireError } from '@cipherlite/core';
+import type { BindParams, KeyMaterial, Row, RunResult, StatementTables } from '@cipherlite/core';
+import * as Comlink from 'comlink';
+import type { LockState, Role, Statement, WorkerApi, WorkerEvents, WorkerOpenOptions, OpArgs, OpName, OpResult } from './protocol.js';
+
+export interface OpenDatabaseBaseOptions extends Omit<WorkerOpenOptions, 'directory'> {
+  /** OPFS directory for the files (default `cipherlite`). */
+  directory?: string;
+  /** Ask the browser to keep this origin's storage (`navigator.storage.persist()`); default `true`. */
+  persist?: boolean;
+  /**
+   * The worker to run in. Default: this package's worker entry, spawned with
+   * `new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' })`, which Vite bundles.
+   */
+  worker?: Worker | (() => Worker);
+}
+
+/** Options of `openDatabase`: a name, exactly one of `password` / `key` / `recoveryKey`, and tuning. */
+export type OpenDatabaseOptions = OpenDatabaseBaseOptions & KeyMaterial;
+
+/** Statements available inside `transaction(fn)`. */
+export interface Transaction {
+  exec(sql: string, params?: BindParams): Promise<RunResult>;
+  query<T extends Row = Row>(sql: string, params?: BindParams): Promise<T[]>;
+  get<T extends Row = Row>(sql: string, params?: BindParams): Promise<T | undefined>;
+  batch(statements: readonly Statement[]): Promise<RunResult[]>;
+}
+
+type Remote = Comlink.Remote<WorkerApi>;
+
+/** Throws `UNSUPPORTED` when this page cannot run the database (checked before spawning anything). */
+export function assertBrowserSupport(): void {
+  if (typeof Worker !== 'function') throw new CipherliteError('UNSUPPORTED', 'Web Workers are not available in this context');
+  const storage = (globalThis.navigator as Navigator | undefined)?.storage;
+  if (typeof storage?.getDirectory !== 'function') {
+    throw new CipherliteError('UNSUPPORTED', 'the Origin Private File System (navigator.storage.getDirectory) is not available; use a current browser outside private/embedded modes');
+  }
+}
+
+function defaultWorker(name: string): Worker {
+  // Vite (and webpack 5, Parcel, rsbuild) recognize this exact pattern and bundle the worker.
+  return new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: `cipherlite:${name}` });
+}
+
+function rebuild(e: unknown): unknown {
+  if (isWireError(e)) return fromWire(e);
+  if (e instanceof DOMException && e.name === 'DataCloneError') {
+    return new CipherliteError('INVALID_ARGUMENT', `a value cannot be sent to the database worker: ${e.message}`, {}, { cause: e });
+  }
+  return e;
+}
+
+/** Requests persistent storage; `null` when the browser cannot tell or the app opted out. */
+async function requestPersistence(wanted: boolean): Promise<boolean | null> {
+  const storage = navigator.storage;
+  if (!wanted || typeof storage.persist !== 'function') return null;
+  try {
+    return (await storage.persisted()) || (await storage.persist());
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Opens (creating by default) the encrypted database `name` in OPFS and unlocks it.
+ * Rejects with `WRONG_KEY`, `UNSUPPORTED`, `CORRUPT`, `NOT_A_DATABASE`, `BUSY`, ...
+ */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<CipherliteDatabase> {
+  assertBrowserSupport();
+  if (typeof options !== 'object' || options === null) throw new CipherliteError('INVALID_ARGUMENT', 'expected an options object');
+  const { worker: workerOption, persist = true, password, key, recoveryKey, directory = 'cipherlite', ...rest } = options;
+  const keyMaterial = { password, key, recoveryKey } as KeyMaterial;
+  for (const k of ['password', 'key', 'recoveryKey'] as const) if (keyMaterial[k] === undefined) delete keyMaterial[k];
+  const workerOptions: WorkerOpenOptions = { ...rest, directory };
+
+  const persisted = requestPersistence(persist);
+  const worker = typeof workerOption === 'function' ? workerOption() : (workerOption ?? defaultWorker(options.name));
+  const remote = Comlink.wrap<WorkerApi>(worker);
+  const db = new CipherliteDatabase(options.name, worker, remote);
+  // A worker that fails to load never answers: turn its `error` event into a rejection.
+  const failedToStart = new Promise<never>((_, reject) => {
+    worker.addEventListener('error', (ev) => {
+      ev.preventDefault();
+      reject(new CipherliteError('UNSUPPORTED', `the database worker failed to start${ev.message ? `: ${ev.message}` : ''}`));
+    }, { once: true });
+  });
+  try {
+    const info = await Promise.race([remote.open(workerOptions, keyMaterial, Comlink.proxy(db.eventSink)), failedToStart]);
+    db.opened(info.role, await persisted);
+    return db;
+  } catch (e) {
+    await db.dispose();
+    throw rebuild(e);
+  }
+}
+
+export class CipherliteDatabase implements AsyncDisposable {
+  readonly name: string;
+  #worker: Worker | null;
+  /** Pinned for the handle's life (a collected Comlink proxy hangs its calls). */
+  #remote: Remote;
+  #lockState: LockState = 'unlocking';
+  #role: Role = 'none';
+  #persisted: boolean | null = null;
+  #closing: Promise<void> | null = null;
+  readonly #lockListeners = new Set<(state: LockState) => void>();
+  readonly #changeListeners = new Set<(tables: readonly string[]) => void>();
+
+  /** @internal Receives the worker's events (kept as one object so the proxy stays pinned). */
+  readonly eventSink: WorkerEvents = {
+    lockState: (state) => {
+      if (this.#lockState === state) return;
+      this.#lockState = state;
+      for (const cb of [...this.#lockListeners]) cb(state);
+    },
+    change: (tables) => {
+      for (const cb of [...this.#changeListeners]) cb(tables);
+    },
+    role: (role) => {
+      this.#role = role;
+    },
+  };
+
+  /** @internal Use `openDatabase()`. */
+  constructor(name: string, worker: Worker, remote: Remote) {
+    this.name = name;
+    this.#worker = worker;
+    this.#remote = remote;
+  }
+
+  /** @internal */
+  opened(role: Role, persisted: boolean | null): void {
+    this.#role = role;
+    this.#persisted = persisted;
+    this.eventSink.lockState('unlocked');
+  }
+
+  /** `'locked' | 'unlocking' | 'unlocked'` — what this tab can do right now. */
+  get lockState(): LockState {
+    return this.#lockState;
+  }
+
+  /** Whether this tab owns the files (`leader`) or forwards to another tab (`follower`). */
+  get role(): Role {
+    return this.#role;
+  }
+
+  /** Result of `navigator.storage.persist()`: `true` = the browser will not evict this origin's data. */
+  get persisted(): boolean | null {
+    return this.#persisted;
+  }
+
+  get closed(): boolean {
+    return this.#closing !== null;
+  }
+
+  exec(sql: string, params?: BindParams): Promise<RunResult> {
+    return this.#run('exec', params === undefined ? [sql] : [sql, params]);
+  }
+
+  query<T extends Row = Row>(sql: string, params?: BindParams): Promise<T[]> {
+    return this.#run('query', params === undefined ? [sql] : [sql, params]) as Promise<T[]>;
+  }
+
+  get<T extends Row = Row>(sql: string, params?: BindParams): Promise<T | undefined> {
+    return this.#run('get', params === undefined ? [sql] : [sql, params]) as Promise<T | undefined>;
+  }
+
+  /** Runs all statements in one transaction and one round trip to the worker. */
+  batch(statements: readonly Statement[]): Promise<RunResult[]> {
+    return this.#run('batch', [statements]);
+  }
+
+  /** Tables `sql` reads and writes (for live queries). */
+  tables(sql: string): Promise<StatementTables> {
+    return this.#run('tables', [sql]);
+  }
+
+  /**
+   * Runs `fn` in a transaction: committed when it resolves, rolled back when it throws. Other
+   * calls — from this tab and every other — wait until it ends, so keep it short.
+   */
+  async transaction<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T> {
+    const txId = await this.#call((r) => r.txBegin());
+    const tx: Transaction = {
+      exec: (sql, params) => this.#run('exec', params === undefined ? [sql] : [sql, params], txId),
+      query: <R extends Row = Row>(sql: string, params?: BindParams) => this.#run('query', params === undefined ? [sql] : [sql, params], txId) as Promise<R[]>,
+      get: <R extends Row = Row>(sql: string, params?: BindParams) => this.#run('get', params === undefined ? [sql] : [sql, params], txId) as Promise<R | undefined>,
+      batch: (statements) => this.#run('batch', [statements], txId),
+    };
+    let result: T;
+    try {
+      result = await fn(tx);
+    } catch (e) {
+      await this.#call((r) => r.txEnd(txId, false)).catch(() => undefined);
+      throw e;
+    }
+    await this.#call((r) => r.txEnd(txId, true));
+    return result;
+  }
+
+  /** Calls `listener` after every committed write in any tab, with the changed tables. */
+  onChange(listener: (tables: readonly string[]) => void): () => void {
+    this.#changeListeners.add(listener);
+    return () => void this.#changeListeners.delete(listener);
+  }
+
+  /** Calls `listener` after any tab commits a change to one of `tables` (case-insensitive). */
+  subscribe(tables: readonly string[], listener: (changed: readonly string[]) => void): () => void {
+    const wanted = new Set(tables.map((t) => t.toLowerCase()));
+    return this.onChange((changed) => {
+      if (changed.some((t) => wanted.has(t.toLowerCase()))) listener(changed);
+    });
+  }
+
+  /** Calls `listener` on every lock-state change of this tab. */
+  onLockState(listener: (state: LockState) => void): () => void {
+    this.#lockListeners.add(listener);
+    return () => void this.#lockListeners.delete(listener);
+  }
+
+  /** Wipes this tab's keys and closes SQLite here; calls reject with `LOCKED` until `unlock`. */
+  async lock(options: { allTabs?: boolean } = {}): Promise<void> {
+    await this.#call((r) => r.lock(options.allTabs === true));
+    this.eventSink.lockState('locked');
+  }
+
+  /** Unlocks with a password (string) or key material; `WRONG_KEY` leaves it locked. */
+  async unlock(secret: string | KeyMaterial): Promise<void> {
+    const km: KeyMaterial = typeof secret === 'string' ? { password: secret } : secret;
+    await this.#call((r) => r.unlock(km));
+    this.eventSink.lockState('unlocked');
+  }
+
+  /** Closes the database (keys wiped) and terminates the worker. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      try {
+        await this.#remote.close().catch(() => undefined);
+      } finally {
+        await this.dispose();
+      }
+    })();
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** @internal Terminates the worker without asking it (failed open, or after close). */
+  async dispose(): Promise<void> {
+    this.#closing ??= Promise.resolve();
+    this.#remote[Comlink.releaseProxy]();
+    this.#worker?.terminate();
+    this.#worker = null;
+    this.#lockListeners.clear();
+    this.#changeListeners.clear();
+  }
+
+  #run<K extends OpName>(op: K, args: OpArgs<K>, txId?: number): Promise<OpResult<K>> {
+    return this.#call((r) => r.run(op, args, txId) as Promise<OpResult<K>>);
+  }
+
+  async #call<T>(fn: (remote: Remote) => Promise<T>): Promise<T> {
+    if (this.#closing) throw new CipherliteError('CLOSED', `database "${this.name}" is closed`);
+    try {
+      return await fn(this.#remote);
+    } catch (e) {
+      throw rebuild(e);
+    }
+  }
+}

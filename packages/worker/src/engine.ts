@@ -1,0 +1,363 @@
+/**
+ * What a tab's dedicated worker does: the `WorkerApi` its main thread calls through Comlink.
+ *
+ * State per tab: locked → unlocking → unlocked (→ closed). While unlocked the worker keeps its
+ * key material (`Secret`) and is either
+ * - the **leader** (holds the `…:leader` Web Lock, owns the OPFS files and the `Database`), or
+ * - a **follower** (proved its key to the leader, forwards calls, and waits in the Web Lock queue
+ *   so that it opens the database itself — no password prompt — when the leader goes away).
+ * A locked worker holds no key and is not in the queue. Locking one tab does not lock the others
+ * (`lock(true)` asks all of them to).
+ *
+ * Every method rejects with core's `WireError` (a plain object); the client rebuilds the error.
+ */
+import { CipherliteError, toWire } from '@cipherlite/core';
+import type { KeyMaterial } from '@cipherlite/core';
+import { Leader, SteppedDown } from './leader.js';
+import { assertOpfsSupport } from './opfs-storage.js';
+import { busNames } from './protocol.js';
+import type {
+  BusMessage,
+  LeaderRequest,
+  LockState,
+  OpArgs,
+  OpName,
+  OpResult,
+  OpenInfo,
+  Role,
+  WorkerApi,
+  WorkerEvents,
+  WorkerOpenOptions,
+} from './protocol.js';
+import { Router } from './router.js';
+import { Secret } from './secret.js';
+
+/** Requests the Web Lock `name`; `granted` says whether we hold it, `release` lets it go. */
+function holdLock(name: string, options: { ifAvailable?: boolean; signal?: AbortSignal }) {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const granted = new Promise<boolean>((resolve) => {
+    navigator.locks
+      .request(name, options, (lock) => {
+        resolve(lock !== null);
+        return lock === null ? undefined : held;
+      })
+      .catch(() => resolve(false)); // aborted
+  });
+  return { granted, release };
+}
+
+const NAME_RE = /^[^/\\\0]{1,200}$/;
+const DIRECTORY_RE = /^[^\\\0]{1,200}$/;
+const TAKEOVER_RETRY_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
+
+function assertWorkerSupport(): void {
+  assertOpfsSupport();
+  if (!globalThis.navigator?.locks) throw new CipherliteError('UNSUPPORTED', 'Web Locks (navigator.locks) are not available in this worker');
+  if (typeof BroadcastChannel !== 'function') throw new CipherliteError('UNSUPPORTED', 'BroadcastChannel is not available in this worker');
+}
+
+function validateOptions(o: WorkerOpenOptions): void {
+  if (typeof o !== 'object' || o === null) throw new CipherliteError('INVALID_ARGUMENT', 'expected an options object');
+  if (typeof o.name !== 'string' || !NAME_RE.test(o.name)) {
+    throw new CipherliteError('INVALID_ARGUMENT', 'expected name to be 1..200 characters without "/", "\\" or NUL');
+  }
+  if (typeof o.directory !== 'string' || !DIRECTORY_RE.test(o.directory)) {
+    throw new CipherliteError('INVALID_ARGUMENT', 'expected directory to be 1..200 characters without "\\" or NUL');
+  }
+  if (o.autoLockMs !== undefined && !(Number.isFinite(o.autoLockMs) && o.autoLockMs >= 0)) {
+    throw new CipherliteError('INVALID_ARGUMENT', `expected autoLockMs to be a number >= 0, got ${String(o.autoLockMs)}`);
+  }
+}
+
+export class WorkerEngine implements WorkerApi {
+  readonly #tabId = crypto.randomUUID();
+  #options: WorkerOpenOptions | null = null;
+  #names: ReturnType<typeof busNames> | null = null;
+  #events: WorkerEvents | null = null;
+  #state: LockState | 'closed' = 'locked';
+  #role: Role = 'none';
+  #secret: Secret | null = null;
+  #router: Router | null = null;
+  #leader: Leader | null = null;
+  #releaseLeaderLock: (() => void) | null = null;
+  #campaign: AbortController | null = null;
+  #takeoverFailures = 0;
+  #bus: BroadcastChannel | null = null;
+  #releaseTabLock: (() => void) | null = null;
+  #autoLock: ReturnType<typeof setTimeout> | undefined;
+  /** Serializes open/unlock/lock/close. */
+  #transition: Promise<unknown> = Promise.resolve();
+
+  // ---- WorkerApi -------------------------------------------------------------------------
+
+  open(options: WorkerOpenOptions, key: KeyMaterial, events: WorkerEvents): Promise<OpenInfo> {
+    return this.#wire(() =>
+      this.#serial(async () => {
+        if (this.#options) throw new CipherliteError('INVALID_ARGUMENT', 'this worker already opened a database');
+        validateOptions(options);
+        assertWorkerSupport();
+        const secret = Secret.from(key);
+        this.#options = options;
+        this.#events = events;
+        const names = busNames(options.directory, options.name);
+        this.#names = names;
+        // Held for this worker's life: the leader watches it to roll back our transactions if we die.
+        const tabLock = holdLock(names.tabLock(this.#tabId), {});
+        this.#releaseTabLock = tabLock.release;
+        await tabLock.granted;
+        this.#bus = new BroadcastChannel(names.events);
+        this.#bus.onmessage = (ev: MessageEvent<BusMessage>) => this.#onBus(ev.data);
+        await this.#unlock(secret);
+        return { tabId: this.#tabId, role: this.#role };
+      }),
+    );
+  }
+
+  unlock(key: KeyMaterial): Promise<void> {
+    return this.#wire(() =>
+      this.#serial(async () => {
+        this.#assertNotClosed();
+        if (this.#state === 'unlocked') {
+          // Already unlocked: still verify, so a wrong password never "succeeds".
+          const km = Secret.from(key).toKeyMaterial();
+          if (this.#leader) await this.#leader.checkKey(km);
+          else await this.#router!.request({ op: 'auth', key: km });
+          this.#touch();
+          return;
+        }
+        await this.#unlock(Secret.from(key));
+      }),
+    );
+  }
+
+  lock(allTabs: boolean): Promise<void> {
+    return this.#wire(async () => {
+      this.#assertNotClosed();
+      if (allTabs && this.#bus) {
+        const msg: BusMessage = { kind: 'lockAll' };
+        this.#bus.postMessage(msg);
+      }
+      await this.#serial(() => this.#teardown('locked'));
+    });
+  }
+
+  run<K extends OpName>(op: K, args: OpArgs<K>, txId?: number): Promise<OpResult<K>> {
+    return this.#wire(() => this.#request({ op, args: [...args], ...(txId === undefined ? {} : { txId }) }) as Promise<OpResult<K>>);
+  }
+
+  txBegin(): Promise<number> {
+    return this.#wire(() => this.#request({ op: 'txBegin' }) as Promise<number>);
+  }
+
+  txEnd(txId: number, commit: boolean): Promise<void> {
+    return this.#wire(() => this.#request({ op: 'txEnd', txId, commit }) as Promise<void>);
+  }
+
+  close(): Promise<void> {
+    return this.#wire(() =>
+      this.#serial(async () => {
+        if (this.#state === 'closed') return;
+        await this.#teardown('closed');
+        this.#bus?.close();
+        this.#bus = null;
+        this.#releaseTabLock?.();
+        this.#events = null;
+      }),
+    );
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  #request(req: LeaderRequest): Promise<unknown> {
+    this.#assertNotClosed();
+    if (this.#state !== 'unlocked' || !this.#router) {
+      throw new CipherliteError('LOCKED', 'the database is locked; call unlock() first');
+    }
+    this.#touch();
+    return this.#router.request(req);
+  }
+
+  /** Rejects with a `WireError`; a call our own stepping-down leader refused becomes LOCKED/CLOSED. */
+  async #wire<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof SteppedDown) {
+        throw toWire(this.#state === 'closed' ? this.#closedError() : new CipherliteError('LOCKED', 'the database was locked while this call waited'));
+      }
+      throw toWire(e);
+    }
+  }
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#transition.then(fn, fn);
+    this.#transition = run.catch(() => undefined);
+    return run;
+  }
+
+  #closedError(): CipherliteError {
+    return new CipherliteError('CLOSED', 'the database was closed');
+  }
+
+  #assertNotClosed(): void {
+    if (this.#state === 'closed') throw this.#closedError();
+  }
+
+  #setState(state: LockState | 'closed'): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    if (state !== 'closed') this.#notify((e) => e.lockState(state));
+  }
+
+  #setRole(role: Role): void {
+    if (this.#role === role) return;
+    this.#role = role;
+    this.#notify((e) => e.role(role));
+  }
+
+  /** Calls the client's callback; a client that went away must not break the worker. */
+  #notify(fn: (events: WorkerEvents) => unknown): void {
+    const events = this.#events;
+    if (!events) return;
+    try {
+      Promise.resolve(fn(events)).catch(() => undefined);
+    } catch {
+      // ignored: see above
+    }
+  }
+
+  #onBus(msg: BusMessage): void {
+    switch (msg.kind) {
+      case 'change':
+        if (this.#state === 'unlocked') {
+          const tables = [...msg.tables];
+          this.#notify((e) => e.change(tables));
+        }
+        return;
+      case 'leader':
+        if (!this.#leader) this.#router?.leaderChanged(msg.epoch);
+        return;
+      case 'lockAll':
+        void this.#serial(() => this.#teardown('locked')).catch(() => undefined);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Unlocks with `secret`: leads if nobody does, else proves it to the leader and queues up. */
+  async #unlock(secret: Secret): Promise<void> {
+    const names = this.#names!;
+    this.#setState('unlocking');
+    this.#secret = secret;
+    this.#router = new Router(this.#tabId, names, secret, {
+      onKeyRejected: () => void this.#serial(() => this.#teardown('locked')).catch(() => undefined),
+    });
+    try {
+      const lock = holdLock(names.leaderLock, { ifAvailable: true });
+      if (await lock.granted) {
+        await this.#lead(secret, lock.release);
+      } else {
+        this.#setRole('follower');
+        this.#campaignForLeadership(secret);
+        await this.#router.authenticate();
+      }
+      this.#takeoverFailures = 0;
+      this.#setState('unlocked');
+      this.#touch();
+    } catch (e) {
+      await this.#teardown('locked');
+      throw e;
+    }
+  }
+
+  /** Opens the database as leader; on failure lets the lock go. */
+  async #lead(secret: Secret, release: () => void): Promise<void> {
+    let leader: Leader;
+    try {
+      leader = await Leader.start(this.#tabId, this.#options!, secret);
+    } catch (e) {
+      release();
+      throw e;
+    }
+    if (this.#secret !== secret || secret.wiped) {
+      // Locked or closed while opening.
+      await leader.stepDown().finally(release);
+      return;
+    }
+    this.#leader = leader;
+    this.#releaseLeaderLock = release;
+    this.#setRole('leader');
+    this.#router!.becameLeader(leader);
+  }
+
+  /** Waits in the leader lock's queue; takes over (with the key it already holds) when granted. */
+  #campaignForLeadership(secret: Secret): void {
+    const abort = new AbortController();
+    this.#campaign = abort;
+    const lock = holdLock(this.#names!.leaderLock, { signal: abort.signal });
+    void lock.granted.then(async (granted) => {
+      if (!granted) return;
+      if (abort.signal.aborted || this.#secret !== secret) {
+        lock.release();
+        return;
+      }
+      try {
+        await this.#lead(secret, lock.release);
+        this.#takeoverFailures = 0;
+      } catch (e) {
+        if (this.#secret !== secret) return;
+        if (e instanceof CipherliteError && e.code === 'WRONG_KEY') {
+          // The password changed since this tab unlocked: it must be entered again.
+          void this.#serial(() => this.#teardown('locked')).catch(() => undefined);
+          return;
+        }
+        // Could not open (files still held, corruption...): fail what waits, try again later.
+        this.#router?.failPending(e instanceof CipherliteError ? e : new CipherliteError('IO', String(e)));
+        const delay = TAKEOVER_RETRY_MS[Math.min(this.#takeoverFailures++, TAKEOVER_RETRY_MS.length - 1)]!;
+        setTimeout(() => {
+          if (this.#secret === secret && !this.#leader && this.#campaign === abort) this.#campaignForLeadership(secret);
+        }, delay);
+      }
+    });
+  }
+
+  /** Wipes keys, stops leading or following; ends in `next`. */
+  async #teardown(next: 'locked' | 'closed'): Promise<void> {
+    if (this.#state === next && !this.#secret) return;
+    clearTimeout(this.#autoLock);
+    this.#autoLock = undefined;
+    this.#campaign?.abort();
+    this.#campaign = null;
+    const secret = this.#secret;
+    this.#secret = null;
+    secret?.wipe();
+    this.#state = next; // refuse new calls at once; the event follows below
+    const error = next === 'closed' ? this.#closedError() : new CipherliteError('LOCKED', 'the database was locked');
+    const leader = this.#leader;
+    this.#leader = null;
+    this.#router?.dispose(error);
+    this.#router = null;
+    if (leader) {
+      try {
+        await leader.stepDown();
+      } finally {
+        this.#releaseLeaderLock?.();
+        this.#releaseLeaderLock = null;
+      }
+    }
+    this.#setRole('none');
+    if (next === 'locked') this.#notify((e) => e.lockState('locked'));
+  }
+
+  /** Restarts the idle timer (`autoLockMs`). */
+  #touch(): void {
+    const ms = this.#options?.autoLockMs;
+    if (!ms || this.#state !== 'unlocked') return;
+    clearTimeout(this.#autoLock);
+    this.#autoLock = setTimeout(() => {
+      void this.#serial(() => this.#teardown('locked')).catch(() => undefined);
+    }, ms);
+  }
+}

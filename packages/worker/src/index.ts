@@ -1,0 +1,10 @@
+/**
+ * `@cipherlite/worker` — the browser entry: an encrypted SQLite database in OPFS, run in a Web
+ * Worker, shared by every tab of the origin. Main-thread API only; the worker entry is
+ * `@cipherlite/worker/worker`.
+ */
+export { openDatabase, CipherliteDatabase, assertBrowserSupport } from './client.js';
+export type { OpenDatabaseOptions, OpenDatabaseBaseOptions, Transaction } from './client.js';
+export type { LockState, Role, Statement, DbOps } from './protocol.js';
+export { CipherliteError, isCipherliteError } from '@cipherlite/core';
+export type { ErrorCode, BindParams, Row, RunResult, SqlValue, StatementTables, KeyMaterial, KdfParams } from '@cipherlite/core';

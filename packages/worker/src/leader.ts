@@ -1,0 +1,331 @@
+/**
+ * The leader: the one worker (per database, per origin) that owns the OPFS files and the open
+ * `Database`. It runs its own tab's calls and the calls followers forward over the `rpc`
+ * BroadcastChannel, one at a time (`Scheduler`), and publishes committed changes to every tab.
+ *
+ * A follower must prove its key material first (`auth` → `Database.checkKey`); the leader then
+ * serves that tab id until the tab says `bye` or leadership moves. This stops a locked tab from
+ * reading through the leader; it does not stop other code of the same origin, which the threat
+ * model trusts anyway (see README, Security).
+ */
+import { CipherliteError, Database, toWire } from '@cipherlite/core';
+import type { BindParams, KeyMaterial, Row, RunResult } from '@cipherlite/core';
+import { OpfsStorage, opfsDirectory } from './opfs-storage.js';
+import { busNames } from './protocol.js';
+import type { BusMessage, DbOps, LeaderRequest, OpArgs, OpName, OpResult, Statement, WorkerOpenOptions } from './protocol.js';
+import { Scheduler } from './scheduler.js';
+import { wipeKeyMaterial } from './secret.js';
+import type { Secret } from './secret.js';
+
+/** What statements run against: the database itself, or an open transaction of it. */
+interface SqlTarget {
+  exec(sql: string, params?: BindParams): Promise<RunResult>;
+  query(sql: string, params?: BindParams): Promise<Row[]>;
+  get(sql: string, params?: BindParams): Promise<Row | undefined>;
+}
+
+async function runAll(target: SqlTarget, statements: readonly Statement[]): Promise<RunResult[]> {
+  if (!Array.isArray(statements)) throw new CipherliteError('INVALID_ARGUMENT', 'expected batch() to get an array of { sql, params }');
+  const results: RunResult[] = [];
+  for (const s of statements) results.push(await target.exec(s.sql, s.params));
+  return results;
+}
+
+type Await<T> = T | Promise<T>;
+
+/** Dispatch table: one line per database operation (see protocol.ts, `DbOps`). */
+const LEADER_OPS: { [K in OpName]: (db: Database, target: SqlTarget, ...args: OpArgs<K>) => Await<OpResult<K>> } = {
+  exec: (_db, t, sql, params) => t.exec(sql, params),
+  query: (_db, t, sql, params) => t.query(sql, params),
+  get: (_db, t, sql, params) => t.get(sql, params),
+  batch: (db, t, statements) => (t === db ? db.transaction((tx) => runAll(tx, statements)) : runAll(t, statements)),
+  tables: (db, _t, sql) => db.tables(sql),
+};
+
+function isOpName(op: string): op is OpName {
+  return Object.hasOwn(LEADER_OPS, op);
+}
+
+/** Rejection reason for jobs a stepping-down leader never started (safe to resend). */
+export class SteppedDown extends Error {
+  constructor() {
+    super('the tab that owned the database stepped down before running this call');
+    this.name = 'SteppedDown';
+  }
+}
+
+const ROLLBACK = Symbol('rollback');
+
+interface OpenTx {
+  readonly id: number;
+  readonly owner: string;
+  readonly target: SqlTarget;
+  /** Resolves the transaction's body: `true` commits, `false` rolls back. */
+  readonly finish: (commit: boolean) => void;
+  /** Settles when COMMIT/ROLLBACK is done; rejects if COMMIT failed. */
+  readonly done: Promise<void>;
+  /** Cancels the watch on the owner tab's lifetime lock. */
+  readonly unwatch: AbortController;
+}
+
+export class Leader {
+  readonly epoch = crypto.randomUUID();
+  readonly #tabId: string;
+  readonly #db: Database;
+  readonly #storage: OpfsStorage;
+  readonly #names: ReturnType<typeof busNames>;
+  readonly #scheduler: Scheduler;
+  readonly #authorized = new Set<string>();
+  readonly #txs = new Map<number, OpenTx>();
+  #txSeq = 0;
+  /** `${tab}:${id}` of requests already taken, so a resent request never runs twice. */
+  readonly #seen = new Set<string>();
+  readonly #replies = new Map<string, BroadcastChannel>();
+  #rpc: BroadcastChannel | null = null;
+  readonly #events: BroadcastChannel;
+  readonly #offChange: () => void;
+  #stepping: Promise<void> | null = null;
+
+  private constructor(tabId: string, db: Database, storage: OpfsStorage, names: ReturnType<typeof busNames>) {
+    this.#tabId = tabId;
+    this.#db = db;
+    this.#storage = storage;
+    this.#names = names;
+    this.#authorized.add(tabId);
+    this.#scheduler = new Scheduler(
+      (txId) => new CipherliteError('BUSY', `transaction ${txId} is no longer open (rolled back: its tab closed or the owning tab changed)`),
+    );
+    this.#events = new BroadcastChannel(names.events);
+    // Every tab hears changes on the `events` channel, this one included (its engine listens
+    // on its own channel object, and BroadcastChannel delivers to every object but the sender).
+    this.#offChange = db.onChange((tables) => {
+      const message: BusMessage = { kind: 'change', tables: [...tables] };
+      this.#events.postMessage(message);
+    });
+  }
+
+  /**
+   * Opens the files and the database with `secret` (which proves it: a wrong one is
+   * `WRONG_KEY`), then announces itself and starts serving followers. The caller holds the
+   * leader Web Lock.
+   */
+  static async start(tabId: string, options: WorkerOpenOptions, secret: Secret): Promise<Leader> {
+    const dir = await opfsDirectory(options.directory);
+    const storage = await OpfsStorage.open(dir, options.acquireTimeoutMs === undefined ? {} : { acquireTimeoutMs: options.acquireTimeoutMs });
+    let db: Database;
+    const key = secret.toKeyMaterial();
+    try {
+      db = await Database.open({ ...openOptions(options), storage, ...key } as Parameters<typeof Database.open>[0]);
+    } catch (e) {
+      await storage.close();
+      throw e;
+    } finally {
+      wipeKeyMaterial(key);
+    }
+    const leader = new Leader(tabId, db, storage, busNames(options.directory, options.name));
+    leader.#listen();
+    return leader;
+  }
+
+  #listen(): void {
+    // Announce before listening, so every `started` a follower sees from us comes after it.
+    const hello: BusMessage = { kind: 'leader', tabId: this.#tabId, epoch: this.epoch };
+    this.#events.postMessage(hello);
+    this.#rpc = new BroadcastChannel(this.#names.rpc);
+    this.#rpc.onmessage = (ev: MessageEvent<BusMessage>) => this.#onRpc(ev.data);
+  }
+
+  /** Runs one request from `from` (this tab or an authenticated follower). */
+  execute(from: string, req: LeaderRequest, onStart?: () => void): Promise<unknown> {
+    switch (req.op) {
+      case 'auth':
+        onStart?.();
+        return this.#auth(from, req.key);
+      case 'txBegin':
+        return this.#scheduler.enqueue(() => this.#txBegin(from), undefined, onStart);
+      case 'txEnd':
+        return this.#scheduler.enqueue(() => this.#txEnd(req.txId, req.commit, from), req.txId, onStart);
+      default: {
+        if (!isOpName(req.op)) return Promise.reject(new CipherliteError('INVALID_ARGUMENT', `unknown operation "${String(req.op)}"`));
+        const { op, args, txId } = req;
+        return this.#scheduler.enqueue(
+          async () => {
+            const target = txId === undefined ? this.#db : this.#ownedTx(txId, from).target;
+            const fn = LEADER_OPS[op] as (db: Database, t: SqlTarget, ...a: unknown[]) => unknown;
+            return fn(this.#db, target, ...(Array.isArray(args) ? args : []));
+          },
+          txId,
+          onStart,
+        );
+      }
+    }
+  }
+
+  /** Throws `WRONG_KEY` unless `key` opens this database (this tab re-entering its password). */
+  async checkKey(key: KeyMaterial): Promise<void> {
+    try {
+      await this.#db.checkKey(key);
+    } finally {
+      wipeKeyMaterial(key);
+    }
+  }
+
+  async #auth(from: string, key: KeyMaterial): Promise<void> {
+    try {
+      await this.#db.checkKey(key);
+    } finally {
+      wipeKeyMaterial(key);
+    }
+    this.#authorized.add(from);
+  }
+
+  #ownedTx(txId: number, from: string): OpenTx {
+    const tx = this.#txs.get(txId);
+    if (!tx || tx.owner !== from) throw new CipherliteError('BUSY', `transaction ${txId} is not open`);
+    return tx;
+  }
+
+  async #txBegin(owner: string): Promise<number> {
+    const id = ++this.#txSeq;
+    let finish!: (commit: boolean) => void;
+    const decided = new Promise<boolean>((resolve) => (finish = resolve));
+    let began!: (target: SqlTarget) => void;
+    const opened = new Promise<SqlTarget>((resolve) => (began = resolve));
+    const done = this.#db
+      .transaction(async (tx) => {
+        began(tx as SqlTarget);
+        if (!(await decided)) throw ROLLBACK;
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => {
+          if (e !== ROLLBACK) throw e;
+        },
+      );
+    // If BEGIN fails, `done` settles before the body ever ran.
+    const beginFailed = done.then(() => {
+      throw new CipherliteError('IO', 'the transaction ended before it began');
+    });
+    beginFailed.catch(() => undefined);
+    const target = await Promise.race([opened, beginFailed]);
+    const tx: OpenTx = { id, owner, target, finish, done, unwatch: new AbortController() };
+    this.#txs.set(id, tx);
+    if (owner !== this.#tabId) {
+      // The owner's lifetime lock becomes free when its tab dies: roll its transaction back.
+      navigator.locks
+        .request(this.#names.tabLock(owner), { signal: tx.unwatch.signal }, () => this.#abortTx(id))
+        .catch(() => undefined);
+    }
+    this.#scheduler.enterTx(id);
+    return id;
+  }
+
+  async #txEnd(txId: number, commit: boolean, from: string): Promise<void> {
+    const tx = this.#ownedTx(txId, from);
+    tx.finish(commit);
+    try {
+      await tx.done;
+    } finally {
+      this.#endTx(tx);
+    }
+  }
+
+  #endTx(tx: OpenTx): void {
+    tx.unwatch.abort();
+    this.#txs.delete(tx.id);
+    this.#scheduler.leaveTx(tx.id);
+  }
+
+  /** Rolls back `txId` from outside its owner (owner died, leader stepping down). */
+  async #abortTx(txId: number): Promise<void> {
+    const tx = this.#txs.get(txId);
+    if (!tx) return;
+    tx.finish(false);
+    await tx.done.catch(() => undefined);
+    this.#endTx(tx);
+  }
+
+  #onRpc(msg: BusMessage): void {
+    if (msg.kind === 'bye') {
+      this.#authorized.delete(msg.from);
+      for (const tx of this.#txs.values()) if (tx.owner === msg.from) void this.#abortTx(tx.id);
+      return;
+    }
+    if (msg.kind !== 'req') return;
+    const seenKey = `${msg.from}:${msg.id}`;
+    if (this.#seen.has(seenKey)) return;
+    this.#seen.add(seenKey);
+    if (this.#seen.size > 10_000) this.#seen.delete(this.#seen.values().next().value!);
+
+    const reply = this.#replyChannel(msg.from);
+    const post = (m: BusMessage) => {
+      try {
+        reply.postMessage(m);
+      } catch (e) {
+        // A result that cannot be cloned still must answer the follower.
+        if (m.kind === 'res' && m.ok) reply.postMessage({ kind: 'res', id: msg.id, ok: false, error: toWire(e) } satisfies BusMessage);
+      }
+    };
+    if (this.#stepping) {
+      this.#seen.delete(seenKey);
+      post({ kind: 'res', id: msg.id, ok: false, error: toWire(new SteppedDown()), retry: 'resend' });
+      return;
+    }
+    if (msg.req.op !== 'auth' && !this.#authorized.has(msg.from)) {
+      this.#seen.delete(seenKey);
+      post({ kind: 'res', id: msg.id, ok: false, error: toWire(new CipherliteError('LOCKED', 'this tab has not proven its key to the owning tab')), retry: 'reauth' });
+      return;
+    }
+    this.execute(msg.from, msg.req, () => post({ kind: 'started', id: msg.id, epoch: this.epoch })).then(
+      (value) => post({ kind: 'res', id: msg.id, ok: true, value }),
+      (e: unknown) => {
+        if (e instanceof SteppedDown) this.#seen.delete(seenKey);
+        post({ kind: 'res', id: msg.id, ok: false, error: toWire(e), ...(e instanceof SteppedDown ? { retry: 'resend' as const } : {}) });
+      },
+    );
+  }
+
+  #replyChannel(tabId: string): BroadcastChannel {
+    let ch = this.#replies.get(tabId);
+    if (!ch) {
+      ch = new BroadcastChannel(this.#names.reply(tabId));
+      this.#replies.set(tabId, ch);
+    }
+    return ch;
+  }
+
+  /**
+   * Stops serving: queued calls are refused (followers resend them to the next leader), the
+   * running one finishes, open transactions roll back, then the database (keys wiped) and
+   * every OPFS handle close. The caller releases the leader lock afterwards.
+   */
+  stepDown(): Promise<void> {
+    this.#stepping ??= (async () => {
+      const reason = new SteppedDown();
+      const shutdown = this.#scheduler.shutdown(reason);
+      await Promise.all([...this.#txs.keys()].map((id) => this.#abortTx(id)));
+      await shutdown;
+      this.#offChange();
+      try {
+        await this.#db.close();
+      } finally {
+        await this.#storage.close();
+        this.#rpc?.close();
+        this.#events.close();
+        for (const ch of this.#replies.values()) ch.close();
+        this.#replies.clear();
+      }
+    })();
+    return this.#stepping;
+  }
+}
+
+/** Only the options core's `Database.open` knows (no `undefined` values, for exactOptionalPropertyTypes). */
+function openOptions(o: WorkerOpenOptions) {
+  const { name, create, pageSize, kdf, cacheSizeKiB, journalMode, synchronous } = o;
+  return Object.fromEntries(
+    Object.entries({ name, create, pageSize, kdf, cacheSizeKiB, journalMode, synchronous }).filter(([, v]) => v !== undefined),
+  ) as { name: string } & Partial<Pick<WorkerOpenOptions, 'create' | 'pageSize' | 'kdf' | 'cacheSizeKiB' | 'journalMode' | 'synchronous'>>;
+}
+
+export type { DbOps };

@@ -1,0 +1,234 @@
+/**
+ * `SyncStorage` over the Origin Private File System, for core's encrypted VFS.
+ *
+ * SQLite's VFS calls are synchronous, but opening an OPFS `FileSystemSyncAccessHandle` is not.
+ * So, like sqlite-wasm's `opfs-sahpool`, handles are opened ahead of time (`prepare`) and kept in
+ * a map; `open` only hands out a view of an already open handle. Unlike `opfs-sahpool`, files keep
+ * their plain names in one directory (default `cipherlite/`): `pos`, `pos-journal`, ... — every
+ * byte in them is ciphertext or a non-secret container header, so nothing is gained by hiding
+ * names, and tests and support staff can see what is stored. No COOP/COEP headers are needed.
+ *
+ * Existence: `prepare` must create the OPFS file to get a handle, but SQLite must not see a
+ * `-journal` or `-wal` that it never created (an existing `-wal` switches SQLite to WAL mode).
+ * So a file "exists" when it had bytes when we first looked, or was opened with `create` since;
+ * `delete` truncates to 0 and forgets it (the handle stays open for reuse); zero-length leftovers
+ * are removed when the storage closes or opens. A crash between SQLite's delete and our cleanup
+ * leaves a zero-length file, which reads as absent — the same thing SQLite meant.
+ *
+ * Sync access handles are exclusive per file. When the previous owner (a tab being closed) still
+ * holds one, `createSyncAccessHandle` throws `NoModificationAllowedError`; we retry with backoff
+ * until `acquireTimeoutMs`, then fail with `BUSY`.
+ *
+ * Errors from OPFS (notably `QuotaExceededError`) propagate unchanged: core maps them by `name`.
+ */
+import { CipherliteError } from '@cipherlite/core';
+import type { AtOption, SyncFile, SyncStorage } from '@cipherlite/core';
+
+export interface OpfsStorageOptions {
+  /** Give up acquiring a handle another context holds after this long (ms). Default 10 000. */
+  acquireTimeoutMs?: number;
+}
+
+const FIRST_RETRY_MS = 20;
+const MAX_RETRY_MS = 500;
+
+/** The OPFS errors that mean "someone else still holds this file". */
+function isContention(e: unknown): boolean {
+  return (
+    e instanceof DOMException &&
+    (e.name === 'NoModificationAllowedError' || e.name === 'InvalidStateError')
+  );
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Throws `UNSUPPORTED` unless this context can use OPFS sync access handles. */
+export function assertOpfsSupport(): void {
+  const storage = (globalThis.navigator as { storage?: StorageManager } | undefined)?.storage;
+  if (typeof storage?.getDirectory !== 'function') {
+    throw new CipherliteError('UNSUPPORTED', 'this browser context has no Origin Private File System (navigator.storage.getDirectory)');
+  }
+  const fileHandle = (globalThis as { FileSystemFileHandle?: { prototype: object } }).FileSystemFileHandle;
+  if (!fileHandle || !('createSyncAccessHandle' in fileHandle.prototype)) {
+    throw new CipherliteError('UNSUPPORTED', 'OPFS sync access handles (createSyncAccessHandle) are not available; a dedicated worker in a current browser is required');
+  }
+}
+
+/** Opens (creating it when missing) the OPFS directory `path` (`a/b` nests). */
+export async function opfsDirectory(path: string): Promise<FileSystemDirectoryHandle> {
+  assertOpfsSupport();
+  let dir: FileSystemDirectoryHandle;
+  try {
+    dir = await navigator.storage.getDirectory();
+  } catch (e) {
+    // Firefox private windows and some embedded views reject here (SecurityError).
+    const name = e instanceof DOMException ? e.name : 'Error';
+    throw new CipherliteError('UNSUPPORTED', `the Origin Private File System is not available here (${name})`, {}, { cause: e });
+  }
+  for (const part of path.split('/').filter(Boolean)) {
+    dir = await dir.getDirectoryHandle(part, { create: true });
+  }
+  return dir;
+}
+
+/** A view of a pooled handle; `close()` only ends the view, the handle stays with the pool. */
+class PooledFile implements SyncFile {
+  #handle: FileSystemSyncAccessHandle | null;
+  readonly #name: string;
+
+  constructor(handle: FileSystemSyncAccessHandle, name: string) {
+    this.#handle = handle;
+    this.#name = name;
+  }
+
+  #h(): FileSystemSyncAccessHandle {
+    if (!this.#handle) throw new CipherliteError('IO', `file "${this.#name}" is closed`);
+    return this.#handle;
+  }
+
+  read(buf: Uint8Array, opts: AtOption): number {
+    return this.#h().read(buf, opts);
+  }
+
+  write(buf: Uint8Array, opts: AtOption): number {
+    return this.#h().write(buf, opts);
+  }
+
+  truncate(size: number): void {
+    this.#h().truncate(size);
+  }
+
+  getSize(): number {
+    return this.#h().getSize();
+  }
+
+  flush(): void {
+    this.#h().flush();
+  }
+
+  close(): void {
+    this.#handle = null;
+  }
+}
+
+export class OpfsStorage implements SyncStorage {
+  readonly #dir: FileSystemDirectoryHandle;
+  readonly #acquireTimeoutMs: number;
+  readonly #handles = new Map<string, FileSystemSyncAccessHandle>();
+  /** Names SQLite may see (see the header comment). */
+  readonly #existing: Set<string>;
+  #closed = false;
+
+  private constructor(dir: FileSystemDirectoryHandle, existing: Set<string>, options: OpfsStorageOptions) {
+    this.#dir = dir;
+    this.#existing = existing;
+    this.#acquireTimeoutMs = options.acquireTimeoutMs ?? 10_000;
+  }
+
+  /** Lists `dir`, dropping zero-length leftovers (see the header comment). */
+  static async open(dir: FileSystemDirectoryHandle, options: OpfsStorageOptions = {}): Promise<OpfsStorage> {
+    const existing = new Set<string>();
+    for await (const [name, entry] of dir.entries()) {
+      if (entry.kind !== 'file') continue;
+      let size: number;
+      try {
+        size = (await (entry as FileSystemFileHandle).getFile()).size;
+      } catch (e) {
+        // Chrome refuses getFile() while another context holds a sync access handle; such a
+        // file is someone's live file, so it exists.
+        if (!isContention(e)) throw e;
+        size = 1;
+      }
+      if (size > 0) existing.add(name);
+      else await dir.removeEntry(name).catch(() => undefined);
+    }
+    return new OpfsStorage(dir, existing, options);
+  }
+
+  /** Opens sync access handles for `names` (creating empty files), retrying while another owner holds them. */
+  async prepare(names: readonly string[]): Promise<void> {
+    this.#assertOpen();
+    for (const name of names) {
+      if (this.#handles.has(name)) continue;
+      const fileHandle = await this.#dir.getFileHandle(name, { create: true });
+      const handle = await this.#acquire(fileHandle, name);
+      if (this.#closed) {
+        handle.close();
+        this.#assertOpen();
+      }
+      this.#handles.set(name, handle);
+      if (handle.getSize() > 0) this.#existing.add(name);
+    }
+  }
+
+  async #acquire(fileHandle: FileSystemFileHandle, name: string): Promise<FileSystemSyncAccessHandle> {
+    const deadline = Date.now() + this.#acquireTimeoutMs;
+    for (let delay = FIRST_RETRY_MS; ; delay = Math.min(delay * 2, MAX_RETRY_MS)) {
+      try {
+        return await fileHandle.createSyncAccessHandle();
+      } catch (e) {
+        if (!isContention(e)) throw e;
+        if (Date.now() + delay > deadline) {
+          throw new CipherliteError('BUSY', `OPFS file "${name}" is still held by another tab or worker after ${this.#acquireTimeoutMs} ms`, {}, { cause: e });
+        }
+        await sleep(delay);
+      }
+    }
+  }
+
+  open(name: string, options: { create: boolean }): SyncFile {
+    this.#assertOpen();
+    const handle = this.#handles.get(name);
+    if (!handle) {
+      throw new CipherliteError('IO', `OPFS file "${name}" was not prepared; call storage.prepare([name]) first (OPFS handles open asynchronously)`);
+    }
+    if (!this.#existing.has(name)) {
+      if (!options.create) throw new DOMException(`OPFS file "${name}" does not exist`, 'NotFoundError');
+      handle.truncate(0);
+      this.#existing.add(name);
+    }
+    return new PooledFile(handle, name);
+  }
+
+  exists(name: string): boolean {
+    return this.#existing.has(name);
+  }
+
+  delete(name: string): void {
+    this.#assertOpen();
+    const handle = this.#handles.get(name);
+    if (handle) {
+      // Equivalent to SQLite's journal delete as a commit point: durable once flushed.
+      handle.truncate(0);
+      handle.flush();
+    } else if (this.#existing.has(name)) {
+      // Not held by us (e.g. a backup file): removal is asynchronous; it is gone for SQLite now.
+      void this.#dir.removeEntry(name).catch(() => undefined);
+    }
+    this.#existing.delete(name);
+  }
+
+  list(): string[] {
+    return [...this.#existing];
+  }
+
+  /** Closes every handle (so another tab can take the files) and removes zero-length leftovers. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const empty: string[] = [];
+    for (const [name, handle] of this.#handles) {
+      try {
+        if (!this.#existing.has(name) || handle.getSize() === 0) empty.push(name);
+      } finally {
+        handle.close();
+      }
+    }
+    this.#handles.clear();
+    for (const name of empty) await this.#dir.removeEntry(name).catch(() => undefined);
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new CipherliteError('CLOSED', 'OPFS storage is closed');
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The typed protocol between the main-thread client, its dedicated worker, and the workers of
+ * other tabs. Defined once, compiled against by every side.
+ *
+ * Two boundaries:
+ * - client ↔ own worker: Comlink over the Worker's port (`WorkerApi`, `WorkerEvents`);
+ * - worker ↔ leader worker of another tab: BroadcastChannels (`BusMessage`), because workers of
+ *   different tabs cannot share a MessagePort without a SharedWorker.
+ *
+ * Database operations are a table (`DbOps`): adding one that core offers (`changePassword`,
+ * `backup`, `stats`, ...) is one line here, one line in the leader's dispatch table
+ * (`engine.ts`, `LEADER_OPS`) and one line in the client class.
+ *
+ * Errors never cross as `Error` objects (Comlink keeps only message/name/stack): the worker throws
+ * core's `WireError` plain object and the client rebuilds a `CipherliteError` with `fromWire`.
+ */
+import type {
+  BindParams,
+  JournalMode,
+  KdfParams,
+  KeyMaterial,
+  Row,
+  RunResult,
+  StatementTables,
+  WireError,
+} from '@cipherlite/core';
+
+export type LockState = 'locked' | 'unlocking' | 'unlocked';
+
+/** `leader`: this tab's worker owns the OPFS files; `follower`: it forwards to the leader. */
+export type Role = 'leader' | 'follower' | 'none';
+
+/** One statement of a `batch`. */
+export interface Statement {
+  sql: string;
+  params?: BindParams;
+}
+
+/**
+ * Operations run on the leader's `Database`. Arguments and results must be structured-cloneable.
+ * The optional transaction id is not part of these signatures: it travels beside them.
+ */
+export interface DbOps {
+  exec(sql: string, params?: BindParams): RunResult;
+  query(sql: string, params?: BindParams): Row[];
+  get(sql: string, params?: BindParams): Row | undefined;
+  /** Runs every statement in one transaction (one round trip); all or nothing. */
+  batch(statements: readonly Statement[]): RunResult[];
+  tables(sql: string): StatementTables;
+}
+
+export type OpName = keyof DbOps;
+export type OpArgs<K extends OpName> = Parameters<DbOps[K]>;
+export type OpResult<K extends OpName> = ReturnType<DbOps[K]>;
+
+export const OP_NAMES: readonly OpName[] = ['exec', 'query', 'get', 'batch', 'tables'];
+
+/** Options the worker passes on to core's `Database.open`, plus the worker's own. */
+export interface WorkerOpenOptions {
+  name: string;
+  /** OPFS directory holding the files (default `cipherlite`). */
+  directory: string;
+  create?: boolean;
+  pageSize?: number;
+  kdf?: Partial<KdfParams>;
+  cacheSizeKiB?: number;
+  journalMode?: JournalMode;
+  synchronous?: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
+  /** Lock this tab after this many ms without a call from it (0 or absent: never). */
+  autoLockMs?: number;
+  /** How long to keep retrying OPFS handles a closing tab still holds (default 10 000 ms). */
+  acquireTimeoutMs?: number;
+}
+
+export interface OpenInfo {
+  /** Random id of this tab's worker (not a secret; used to address replies). */
+  tabId: string;
+  role: Role;
+}
+
+/** Callbacks the client hands its worker (through `Comlink.proxy`). */
+export interface WorkerEvents {
+  lockState(state: LockState): void;
+  change(tables: readonly string[]): void;
+  role(role: Role): void;
+}
+
+/** The API a tab's worker exposes to its own main thread. Every method rejects with a `WireError`. */
+export interface WorkerApi {
+  /** Feature-checks, unlocks with `key` (proves it against the database) and opens or joins. */
+  open(options: WorkerOpenOptions, key: KeyMaterial, events: WorkerEvents): Promise<OpenInfo>;
+  unlock(key: KeyMaterial): Promise<void>;
+  /** Wipes this tab's key material; `allTabs` asks every tab of this database to lock too. */
+  lock(allTabs: boolean): Promise<void>;
+  run<K extends OpName>(op: K, args: OpArgs<K>, txId?: number): Promise<OpResult<K>>;
+  /** Starts an interactive transaction; other calls (from every tab) wait until it ends. */
+  txBegin(): Promise<number>;
+  txEnd(txId: number, commit: boolean): Promise<void>;
+  close(): Promise<void>;
+}
+
+// ---- cross-tab bus -------------------------------------------------------------------------
+
+/** Requests a follower sends to the leader. `tx*` and `auth` are internal operations. */
+export type LeaderRequest =
+  | { op: OpName; args: unknown[]; txId?: number }
+  | { op: 'txBegin' }
+  | { op: 'txEnd'; txId: number; commit: boolean }
+  /** A follower proves its key material (leader runs `Database.checkKey`). */
+  | { op: 'auth'; key: KeyMaterial };
+
+export type BusMessage =
+  /** follower → leader, on the `rpc` channel. `id` is unique per sender. */
+  | { kind: 'req'; id: number; from: string; req: LeaderRequest }
+  /** leader → follower, on the follower's own channel: the request began executing. */
+  | { kind: 'started'; id: number; epoch: string }
+  /** leader → follower: the result. */
+  | { kind: 'res'; id: number; ok: true; value: unknown }
+  /**
+   * leader → follower: failure. `retry: 'resend'` = not executed, send again (leader stepping
+   * down); `retry: 'reauth'` = this leader does not know the follower, prove the key first.
+   */
+  | { kind: 'res'; id: number; ok: false; error: WireError; retry?: 'resend' | 'reauth' }
+  /** leader → all, on the `events` channel: a write committed. */
+  | { kind: 'change'; tables: readonly string[] }
+  /** new leader → all: it owns the files now (followers re-authenticate and resend). */
+  | { kind: 'leader'; tabId: string; epoch: string }
+  /** any → all: lock every tab of this database. */
+  | { kind: 'lockAll' }
+  /** follower → leader: this tab locked or closed; forget its authentication. */
+  | { kind: 'bye'; from: string };
+
+/** Channel and Web Lock names, all scoped by directory and database name. */
+export function busNames(directory: string, name: string) {
+  const base = `cipherlite:${directory}/${name}`;
+  return {
+    /** Held by the leader for as long as it owns the files. */
+    leaderLock: `${base}:leader`,
+    /** Held by each tab's worker for its lifetime; lets the leader notice a tab dying. */
+    tabLock: (tabId: string) => `${base}:tab:${tabId}`,
+    rpc: `${base}:rpc`,
+    events: `${base}:events`,
+    reply: (tabId: string) => `${base}:reply:${tabId}`,
+  };
+}
+
+/** `SELECT`/`VALUES` statements cannot write, so they are safe to resend after a lost leader. */
+export function isReadOnlySql(sql: string): boolean {
+  return /^\s*(SELECT|VALUES)\b/i.test(sql);
+}

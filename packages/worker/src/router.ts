@@ -1,0 +1,251 @@
+/**
+ * Sends a tab's calls to whoever owns the database: its own `Leader` when this tab leads, or the
+ * leader of another tab over BroadcastChannels when it follows.
+ *
+ * Leadership can move at any time (the leader's tab closes or locks). Every forwarded call is
+ * kept until answered, and what happens to it on a move depends on how far it got:
+ * - not started (the leader had not begun it, or never received it): resent to the next leader,
+ *   or run locally if this tab becomes the leader. A resend is never run twice: leaders drop
+ *   request ids they have already taken.
+ * - started on a leader that vanished: it may or may not have committed. Calls that cannot
+ *   write (`tables`, `auth`, `SELECT`/`VALUES` queries) are resent; anything else rejects with
+ *   `BUSY` ("outcome unknown") rather than risk running a write twice.
+ */
+import { CipherliteError, fromWire, isWireError } from '@cipherlite/core';
+import type { BusMessage, LeaderRequest } from './protocol.js';
+import { busNames, isReadOnlySql } from './protocol.js';
+import type { Leader } from './leader.js';
+import { SteppedDown } from './leader.js';
+import type { Secret } from './secret.js';
+
+interface Pending {
+  readonly id: number;
+  readonly req: LeaderRequest;
+  /** Epoch of the leader that started it, or null when not started. */
+  startedBy: string | null;
+  lastSent: number;
+  /** Waiting for (re-)authentication before it is sent again. */
+  held: boolean;
+  readonly resolve: (v: unknown) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/** Resend a not-started request if no leader took it within this long (covers hand-over gaps). */
+const RESEND_AFTER_MS = 750;
+const RESEND_TICK_MS = 250;
+
+function canResendAfterStart(req: LeaderRequest): boolean {
+  if (req.op === 'auth' || req.op === 'tables') return true;
+  if ((req.op === 'query' || req.op === 'get') && req.txId === undefined) return isReadOnlySql(String(req.args[0]));
+  return false;
+}
+
+export interface RouterHooks {
+  /** The current leader rejected this tab's key material (e.g. the password was changed). */
+  onKeyRejected(error: CipherliteError): void;
+}
+
+export class Router {
+  readonly #tabId: string;
+  readonly #secret: Secret;
+  readonly #hooks: RouterHooks;
+  readonly #rpc: BroadcastChannel;
+  readonly #reply: BroadcastChannel;
+  readonly #pending = new Map<number, Pending>();
+  #seq = 0;
+  #local: Leader | null = null;
+  /** Authentication with the current remote leader (reset when leadership moves). */
+  #auth: Promise<void> | null = null;
+  #leaderEpoch: string | null = null;
+  #timer: ReturnType<typeof setInterval>;
+  #disposed: CipherliteError | null = null;
+
+  constructor(tabId: string, names: ReturnType<typeof busNames>, secret: Secret, hooks: RouterHooks) {
+    this.#tabId = tabId;
+    this.#secret = secret;
+    this.#hooks = hooks;
+    this.#rpc = new BroadcastChannel(names.rpc);
+    this.#reply = new BroadcastChannel(names.reply(tabId));
+    this.#reply.onmessage = (ev: MessageEvent<BusMessage>) => this.#onReply(ev.data);
+    this.#timer = setInterval(() => this.#resendStale(), RESEND_TICK_MS);
+  }
+
+  get isLeader(): boolean {
+    return this.#local !== null;
+  }
+
+  /** Runs `req` wherever the database is owned now. */
+  request(req: LeaderRequest): Promise<unknown> {
+    if (this.#disposed) return Promise.reject(this.#disposed);
+    if (this.#local) return this.#runLocal(this.#local, req);
+    if (req.op === 'auth') return this.#send(req);
+    return this.#authenticated().then(() => (this.#local ? this.#runLocal(this.#local, req) : this.#send(req)));
+  }
+
+  /** Proves this tab's key material to the current leader (no-op when this tab leads). */
+  authenticate(): Promise<void> {
+    return this.#authenticated();
+  }
+
+  #authenticated(): Promise<void> {
+    if (this.#local) return Promise.resolve();
+    if (!this.#auth) {
+      const attempt: Promise<void> = this.#send({ op: 'auth', key: this.#secret.toKeyMaterial() }).then(
+        () => undefined,
+        (e: unknown) => {
+          if (this.#auth === attempt) this.#auth = null;
+          if (e instanceof CipherliteError && e.code === 'WRONG_KEY') this.#hooks.onKeyRejected(e);
+          throw e;
+        },
+      );
+      this.#auth = attempt;
+    }
+    return this.#auth;
+  }
+
+  #runLocal(leader: Leader, req: LeaderRequest): Promise<unknown> {
+    // This tab opened the database with its own key material: that is the proof.
+    if (req.op === 'auth') return Promise.resolve();
+    return leader.execute(this.#tabId, req);
+  }
+
+  #send(req: LeaderRequest): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const p: Pending = { id: ++this.#seq, req, startedBy: null, lastSent: 0, held: false, resolve, reject };
+      this.#pending.set(p.id, p);
+      this.#post(p);
+    });
+  }
+
+  #post(p: Pending): void {
+    if (!this.#pending.has(p.id)) return;
+    p.held = false;
+    p.lastSent = Date.now();
+    const msg: BusMessage = { kind: 'req', id: p.id, from: this.#tabId, req: p.req };
+    this.#rpc.postMessage(msg);
+  }
+
+  #onReply(msg: BusMessage): void {
+    if (msg.kind === 'started') {
+      const p = this.#pending.get(msg.id);
+      if (p) p.startedBy = msg.epoch;
+      return;
+    }
+    if (msg.kind !== 'res') return;
+    const p = this.#pending.get(msg.id);
+    if (!p) return;
+    if (msg.ok) {
+      this.#pending.delete(p.id);
+      p.resolve(msg.value);
+      return;
+    }
+    if (msg.retry === 'resend') {
+      p.startedBy = null;
+      p.lastSent = 0; // picked up by the next tick, once a leader is there
+      return;
+    }
+    if (msg.retry === 'reauth' && p.req.op !== 'auth') {
+      this.#auth = null;
+      p.startedBy = null;
+      p.held = true;
+      this.#authenticated().then(
+        () => this.#post(p),
+        (e: unknown) => {
+          this.#pending.delete(p.id);
+          p.reject(e);
+        },
+      );
+      return;
+    }
+    this.#pending.delete(p.id);
+    p.reject(isWireError(msg.error) ? fromWire(msg.error) : msg.error);
+  }
+
+  #resendStale(): void {
+    if (this.#local) return;
+    const now = Date.now();
+    for (const p of this.#pending.values()) {
+      if (p.startedBy === null && !p.held && now - p.lastSent >= RESEND_AFTER_MS) this.#post(p);
+    }
+  }
+
+  /** Calls a vanished leader had started: resend the harmless ones, fail the rest. */
+  #settleOrphans(currentEpoch: string | null, resend: (p: Pending) => void): void {
+    for (const p of [...this.#pending.values()]) {
+      if (p.startedBy === null || p.startedBy === currentEpoch) {
+        if (p.startedBy === null) resend(p);
+        continue;
+      }
+      if (canResendAfterStart(p.req)) {
+        p.startedBy = null;
+        resend(p);
+      } else {
+        this.#pending.delete(p.id);
+        p.reject(new CipherliteError('BUSY', 'the tab that owned the database closed while running this call; it may or may not have completed'));
+      }
+    }
+  }
+
+  /** Another tab announced it leads now (epoch `epoch`). */
+  leaderChanged(epoch: string): void {
+    if (this.#local || this.#disposed || epoch === this.#leaderEpoch) return;
+    this.#leaderEpoch = epoch;
+    // Re-prove the key before anything is resent; earlier authentications are answered by it.
+    const staleAuths = [...this.#pending.values()].filter((p) => p.req.op === 'auth');
+    for (const p of staleAuths) this.#pending.delete(p.id);
+    this.#auth = null;
+    const auth = this.#authenticated();
+    auth.catch(() => undefined);
+    for (const p of staleAuths) auth.then(() => p.resolve(undefined), p.reject);
+    this.#settleOrphans(epoch, (p) => {
+      if (p.req.op === 'auth') return;
+      p.held = true;
+      auth.then(
+        () => this.#post(p),
+        (e: unknown) => {
+          if (this.#pending.delete(p.id)) p.reject(e);
+        },
+      );
+    });
+  }
+
+  /** This tab became the leader: run what is still waiting here. */
+  becameLeader(leader: Leader): void {
+    this.#local = leader;
+    this.#auth = null;
+    this.#leaderEpoch = leader.epoch;
+    this.#settleOrphans(leader.epoch, (p) => {
+      this.#pending.delete(p.id);
+      this.#runLocal(leader, p.req).then(p.resolve, p.reject);
+    });
+  }
+
+  /** This tab stopped leading (it is locking or closing). */
+  leftLeadership(): void {
+    this.#local = null;
+  }
+
+  /** Rejects every forwarded call still waiting (a takeover failed); the router stays usable. */
+  failPending(error: CipherliteError): void {
+    for (const p of this.#pending.values()) p.reject(error);
+    this.#pending.clear();
+    this.#auth = null;
+  }
+
+  /** Rejects everything still waiting with `error`, says goodbye to the leader, stops. */
+  dispose(error: CipherliteError): void {
+    if (this.#disposed) return;
+    this.#disposed = error;
+    clearInterval(this.#timer);
+    for (const p of this.#pending.values()) p.reject(error);
+    this.#pending.clear();
+    if (!this.#local) {
+      const bye: BusMessage = { kind: 'bye', from: this.#tabId };
+      this.#rpc.postMessage(bye);
+    }
+    this.#rpc.close();
+    this.#reply.close();
+  }
+}
+
+export { SteppedDown };
