@@ -10,7 +10,8 @@
  * code, so callers see CORRUPT or QUOTA_EXCEEDED rather than "disk I/O error".
  */
 import type { Database as SqliteDb, PreparedStatement, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
-import { nobleAesGcm, type AeadKeyFactory } from './crypto/aead.js';
+import type { AeadKeyFactory } from './crypto/aead.js';
+import { fastestAead } from './crypto/default-aead.js';
 import { DEFAULT_KDF, validateKdfParams } from './crypto/kdf.js';
 import { secretFromMaterial, type Secret } from './crypto/keyslots.js';
 import { wipe } from './crypto/wipe.js';
@@ -104,7 +105,7 @@ export class Database {
       keys: this.#mainRing,
       epochs: container,
     });
-    this.#binding = { name, storage, container, main, lastError: null };
+    this.#binding = { name, sqlitePath: vfs.newPath(name), storage, container, main, lastError: null };
     this.#db = null;
   }
 
@@ -121,7 +122,7 @@ export class Database {
     try {
       const sqlite3 = await loadSqlite();
       const vfs = CipherliteVfs.install(sqlite3, o.aead);
-      if (vfs.isOpen(o.name)) throw new CipherliteError('BUSY', `database "${o.name}" is already open`);
+      if (vfs.isOpen(o.storage, o.name)) throw new CipherliteError('BUSY', `database "${o.name}" is already open`);
       await o.storage.prepare?.([o.name, `${o.name}-journal`]);
       if (!o.storage.exists(o.name) && !o.create) throw new CipherliteError('NOT_A_DATABASE', `database "${o.name}" does not exist`);
       file = o.storage.open(o.name, { create: o.create });
@@ -151,7 +152,7 @@ export class Database {
 
   #openSqlite(isNew: boolean, o: ResolvedOptions): void {
     const sqlite3 = this.#sqlite3 as Any;
-    this.#db = this.#call(() => new sqlite3.oo1.DB({ filename: this.name, flags: 'c', vfs: VFS_NAME }));
+    this.#db = this.#call(() => new sqlite3.oo1.DB({ filename: this.#binding.sqlitePath, flags: 'c', vfs: VFS_NAME }));
     const capi = sqlite3.capi;
     const ptr = this.#db!.pointer;
     // Authorizer: records which tables each statement reads and writes (for change events and
@@ -317,7 +318,7 @@ export class Database {
     this.#binding.main.discard();
     this.#mainRing.destroy();
     this.#container.close();
-    this.#vfs.unregister(this.name);
+    this.#vfs.unregister(this.#binding);
     try {
       this.#mainFile.close();
     } catch {
@@ -406,7 +407,8 @@ export class Database {
   }
 
   #bind(stmt: PreparedStatement, params: BindParams | undefined): void {
-    stmt.reset(true);
+    resetQuietly(stmt);
+    stmt.clearBindings();
     if (params === undefined) return;
     if (!Array.isArray(params) && (typeof params !== 'object' || params === null)) invalidArgument('params must be an array or an object');
     for (const v of Array.isArray(params) ? params : Object.values(params)) checkValue(v);
@@ -436,7 +438,7 @@ export class Database {
           }
         });
       } finally {
-        stmt.reset();
+        resetQuietly(stmt);
       }
       for (const t of tables.writes) this.#pendingWrites.add(t);
     }
@@ -455,7 +457,7 @@ export class Database {
         while (rows.length < limit && stmt.step()) rows.push(stmt.get({}) as T);
       });
     } finally {
-      stmt.reset();
+      resetQuietly(stmt);
     }
     for (const t of tables.writes) this.#pendingWrites.add(t);
     return rows;
@@ -539,7 +541,16 @@ export function setDefaultAead(f: AeadKeyFactory | null): void {
   aeadOverride = f;
 }
 function defaultAead(): AeadKeyFactory {
-  return aeadOverride ?? nobleAesGcm;
+  return aeadOverride ?? fastestAead();
+}
+
+/** Resets a statement after use; SQLite repeats the step's error code here, which was already reported. */
+function resetQuietly(stmt: PreparedStatement): void {
+  try {
+    stmt.reset();
+  } catch {
+    // the error from step() is the one that matters and has been thrown already
+  }
 }
 
 function pushUnique(list: string[], v: string): void {

@@ -9,5 +9,7 @@ export { MemoryFile, MemoryStorage } from './storage/memory.js';
 export type { BindParams, ChangeListener, DatabaseOpenOptions, JournalMode, KdfParams, KeyMaterial, OpenOptions, Row, RunResult, SqlValue, StatementTables } from './types.js';
 export { DEFAULT_KDF, MAX_KDF, MIN_KDF } from './crypto/kdf.js';
 export { nobleAesGcm, type AeadKey, type AeadKeyFactory } from './crypto/aead.js';
+export { createAesGcmKey } from './crypto/aes-gcm-wasm/index.js';
+export { aeadBackendName, fastestAead } from './crypto/default-aead.js';
 export { formatRecoveryKey, parseRecoveryKey } from './crypto/recovery-key.js';
 export * as format from './format/constants.js';

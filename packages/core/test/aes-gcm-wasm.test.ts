@@ -256,7 +256,7 @@ describe('key slots', () => {
     for (let i = 1; i < 64; i += 2) handles[i]!.destroy();
   });
 
-  it('destroy() zeroes round keys and GHASH tables, is idempotent, and blocks further use', () => {
+  it('destroy() zeroes round keys and GHASH key operands, is idempotent, and blocks further use', () => {
     const { exports: ex, layout: L } = aesGcmWasm();
     const slotArea = (): Uint8Array => {
       const mem = new Uint8Array(ex.memory.buffer);
@@ -266,7 +266,7 @@ describe('key slots', () => {
     expect(slotArea().every((b) => b === 0)).toBe(true);
     const handles = Array.from({ length: 8 }, (_, i) => createAesGcmKey(new Uint8Array(32).fill(i + 1)));
     const nonZero = slotArea().reduce((n, b) => n + (b !== 0 ? 1 : 0), 0);
-    expect(nonZero).toBeGreaterThan(8 * 5000); // ≈10 KiB of key state per slot
+    expect(nonZero).toBeGreaterThan(8 * 600); // bitsliced planes are 0x00/0xff bytes: ≈1 KiB non-zero per slot
     for (const h of handles) h.destroy();
     expect(slotArea().every((b) => b === 0)).toBe(true);
     handles[0]!.destroy(); // idempotent

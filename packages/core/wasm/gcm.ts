@@ -3,7 +3,7 @@
  *
  * The JS wrapper (src/crypto/aes-gcm-wasm/index.ts) copies nonce, AAD and data into the fixed
  * I/O area (layout.ts), calls `seal` or `open` with a key slot number, and copies the result
- * out. Per-key state — bitsliced round keys and GHASH tables — lives in a slot and is computed
+ * out. Per-key state — bitsliced round keys and GHASH key operands — lives in a slot, computed
  * once by `setKey`, never per block.
  *
  * Keystream: GCTR (§6.5) with J0 = IV ‖ 0^31 ‖ 1 (§7.1 step 2, 96-bit IV). Counter blocks are
@@ -13,10 +13,10 @@
  */
 import { encrypt8 } from './aes';
 import { expandKey } from './aes';
-import { ghashLengths, ghashUpdate, initTable } from './ghash';
+import { ghashFinish, ghashReset, ghashUpdate, initGhashKey } from './ghash';
 import {
-  AAD_PTR, CTR_PTR, DATA_PTR, KEY_PTR, KS_PTR, NONCE_PTR, RK_SIZE, SCRATCH_LEN, SCRATCH_PTR,
-  SLOT_SIZE, TAG_PTR, slotPtr,
+  AAD_PTR, CTR_PTR, DATA_PTR, KEY_PTR, KS_PTR, NONCE_PTR, PAD_PTR, RK_SIZE, SCRATCH_LEN,
+  SCRATCH_PTR, SLOT_SIZE, TAG_PTR, slotPtr,
 } from './layout';
 
 export {
@@ -67,10 +67,10 @@ function gctr(rk: u32, len: u32): void {
 
 /** S = GHASH_H(A ‖ pad ‖ C ‖ pad ‖ [len(A)]_64 ‖ [len(C)]_64) over AAD and DATA (§7.1 step 5). */
 function ghashAll(tbl: u32, aadLen: u32, len: u32): v128 {
-  let y = i64x2.splat(0);
-  y = ghashUpdate(tbl, y, AAD_PTR, aadLen);
-  y = ghashUpdate(tbl, y, DATA_PTR, len);
-  return ghashLengths(tbl, y, aadLen, len);
+  ghashReset();
+  ghashUpdate(tbl, AAD_PTR, aadLen, PAD_PTR);
+  ghashUpdate(tbl, DATA_PTR, len, PAD_PTR);
+  return ghashFinish(tbl, aadLen, len, PAD_PTR);
 }
 
 /** Derives the per-key state of `slot` from the 32-byte key at KEY_PTR, then wipes KEY_PTR. */
@@ -81,11 +81,11 @@ export function setKey(slot: u32): void {
   // Hash subkey H = CIPH_K(0^128) (§6.4, Algorithm 2 step 1 / §7.1 step 1).
   memory.fill(CTR_PTR, 0, 128);
   encrypt8(rk, CTR_PTR, KS_PTR);
-  initTable(rk + RK_SIZE, KS_PTR);
+  initGhashKey(rk + RK_SIZE, KS_PTR);
   wipeScratch();
 }
 
-/** Zeroes the key slot (round keys and GHASH tables). */
+/** Zeroes the key slot (round keys and GHASH key operands). */
 export function wipeSlot(slot: u32): void {
   memory.fill(slotPtr(slot), 0, SLOT_SIZE);
 }

@@ -11,6 +11,8 @@ export class MemoryFile implements SyncFile {
   #data: Uint8Array;
   #size: number;
   onWrite: ((file: MemoryFile, bytes: Uint8Array, at: number) => void) | null = null;
+  /** Called after every write and truncate. */
+  onMutate: (() => void) | null = null;
   readonly name: string;
 
   constructor(name: string, initial?: Uint8Array) {
@@ -39,6 +41,7 @@ export class MemoryFile implements SyncFile {
     this.#data.set(buf, at);
     this.#size = Math.max(this.#size, at + buf.length);
     this.onWrite?.(this, buf, at);
+    this.onMutate?.();
     return buf.length;
   }
 
@@ -50,6 +53,7 @@ export class MemoryFile implements SyncFile {
       this.#data.fill(0, size, this.#size);
     }
     this.#size = size;
+    this.onMutate?.();
   }
 
   getSize(): number {
@@ -69,6 +73,8 @@ export class MemoryStorage implements SyncStorage {
   readonly files = new Map<string, MemoryFile>();
   /** Called after every write to any file of this storage. */
   onWrite: ((file: MemoryFile, bytes: Uint8Array, at: number) => void) | null = null;
+  /** Called after every write, truncate or delete: crash tests snapshot here. */
+  onMutate: (() => void) | null = null;
 
   static from(snapshot: ReadonlyMap<string, Uint8Array>): MemoryStorage {
     const s = new MemoryStorage();
@@ -78,6 +84,7 @@ export class MemoryStorage implements SyncStorage {
 
   #add(f: MemoryFile): MemoryFile {
     f.onWrite = (file, bytes, at) => this.onWrite?.(file, bytes, at);
+    f.onMutate = () => this.onMutate?.();
     this.files.set(f.name, f);
     return f;
   }
@@ -94,7 +101,7 @@ export class MemoryStorage implements SyncStorage {
   }
 
   delete(name: string): void {
-    this.files.delete(name);
+    if (this.files.delete(name)) this.onMutate?.();
   }
 
   list(): string[] {

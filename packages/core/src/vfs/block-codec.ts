@@ -31,17 +31,24 @@ export interface BlockKeySource {
   keyFor(epoch: number): AeadKey;
 }
 
-const nonces = new NonceSource();
+/** Source of fresh nonce bytes; injectable only so known-answer tests can fix the nonce. */
+export interface NonceFiller {
+  fill(out: Uint8Array): void;
+}
+
+const sharedNonces: NonceFiller = new NonceSource();
 
 export class BlockCodec {
   readonly blockSize: number;
   readonly #aad = new Uint8Array(AAD_SIZE);
   readonly #aadView = view(this.#aad);
   #keys: BlockKeySource;
+  readonly #nonces: NonceFiller;
 
-  constructor(kind: number, fileId: Uint8Array, blockSize: number, keys: BlockKeySource) {
+  constructor(kind: number, fileId: Uint8Array, blockSize: number, keys: BlockKeySource, nonces: NonceFiller = sharedNonces) {
     this.blockSize = blockSize;
     this.#keys = keys;
+    this.#nonces = nonces;
     this.#aad.set(MAGIC, 0);
     this.#aadView.setUint16(8, FORMAT_VERSION);
     this.#aad[10] = kind;
@@ -67,7 +74,7 @@ export class BlockCodec {
     dv.setUint32(SLOT_EPOCH_OFFSET, epoch);
     dv.setUint32(SLOT_LENGTH_OFFSET, length);
     const nonce = slot.subarray(SLOT_NONCE_OFFSET, SLOT_NONCE_OFFSET + NONCE_SIZE);
-    nonces.fill(nonce);
+    this.#nonces.fill(nonce);
     this.#setAad(index, length, epoch);
     this.#keys
       .keyFor(epoch)

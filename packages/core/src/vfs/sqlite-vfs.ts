@@ -32,7 +32,10 @@ const TEMP_BLOCK_SIZE = 4096;
 
 /** What `Database` registers before SQLite opens a database through this VFS. */
 export interface DatabaseBinding {
+  /** File name within `storage`. */
   readonly name: string;
+  /** The unique path SQLite knows this database by (`/<n>/<name>`), so equal names in different storages never collide. */
+  readonly sqlitePath: string;
   readonly storage: SyncStorage;
   readonly container: MainContainer;
   readonly main: EncryptedFile;
@@ -44,7 +47,10 @@ interface OpenFile {
   binding: DatabaseBinding | null;
   ef: EncryptedFile;
   aux: AuxFile | null;
+  /** SQLite's path (lock key). */
   path: string;
+  /** Name within the binding's storage. */
+  storageName: string;
   flags: number;
   lockType: number;
 }
@@ -76,6 +82,8 @@ export function isQuotaError(e: unknown): boolean {
 export class CipherliteVfs {
   readonly sqlite3: Sqlite3Static;
   readonly #bindings = new Map<string, DatabaseBinding>();
+  readonly #openNames = new WeakMap<SyncStorage, Set<string>>();
+  #nextId = 1;
   readonly #files = new Map<number, OpenFile>();
   readonly #locks = new Map<string, LockState>();
   readonly #temp: TempKeys;
@@ -100,30 +108,40 @@ export class CipherliteVfs {
     this.#installStructs();
   }
 
+  /** A fresh SQLite path for a database about to be registered. */
+  newPath(name: string): string {
+    return `/${this.#nextId++}/${name}`;
+  }
+
   register(binding: DatabaseBinding): void {
-    if (this.#bindings.has(binding.name)) throw new CipherliteError('BUSY', `database "${binding.name}" is already open in this worker`);
-    this.#bindings.set(binding.name, binding);
+    if (this.isOpen(binding.storage, binding.name)) throw new CipherliteError('BUSY', `database "${binding.name}" is already open`);
+    let names = this.#openNames.get(binding.storage);
+    if (!names) this.#openNames.set(binding.storage, (names = new Set()));
+    names.add(binding.name);
+    this.#bindings.set(binding.sqlitePath, binding);
   }
 
-  unregister(name: string): void {
-    this.#bindings.delete(name);
-    this.#locks.delete(name);
+  unregister(binding: DatabaseBinding): void {
+    this.#bindings.delete(binding.sqlitePath);
+    this.#locks.delete(binding.sqlitePath);
+    this.#openNames.get(binding.storage)?.delete(binding.name);
   }
 
-  isOpen(name: string): boolean {
-    return this.#bindings.has(name);
+  isOpen(storage: SyncStorage, name: string): boolean {
+    return this.#openNames.get(storage)?.has(name) ?? false;
   }
 
-  #bindingFor(path: string): { binding: DatabaseBinding; kind: number } | null {
+  /** Resolves a SQLite path to its database and the file's name within that database's storage. */
+  #bindingFor(path: string): { binding: DatabaseBinding; kind: number; file: string } | null {
     const direct = this.#bindings.get(path);
-    if (direct) return { binding: direct, kind: FILE_KIND.main };
+    if (direct) return { binding: direct, kind: FILE_KIND.main, file: direct.name };
     for (const [suffix, kind] of [
       ['-journal', FILE_KIND.journal],
       ['-wal', FILE_KIND.wal],
     ] as const) {
       if (path.endsWith(suffix)) {
         const b = this.#bindings.get(path.slice(0, -suffix.length));
-        if (b) return { binding: b, kind };
+        if (b) return { binding: b, kind, file: b.name + suffix };
       }
     }
     return null;
@@ -164,7 +182,7 @@ export class CipherliteVfs {
           f.aux?.destroy();
           if (!f.binding) return 0; // temp: memory only, gone now
           f.ef.file.close();
-          if (f.flags & capi.SQLITE_OPEN_DELETEONCLOSE) f.binding.storage.delete(f.path);
+          if (f.flags & capi.SQLITE_OPEN_DELETEONCLOSE) f.binding.storage.delete(f.storageName);
           return 0;
         } catch (e) {
           self.#record(f, e);
@@ -302,7 +320,7 @@ export class CipherliteVfs {
         const hit = self.#bindingFor(path);
         let exists = false;
         try {
-          exists = hit ? hit.binding.storage.exists(path) : false;
+          exists = hit ? hit.binding.storage.exists(hit.file) : false;
         } catch {
           exists = false;
         }
@@ -321,7 +339,7 @@ export class CipherliteVfs {
         const path = wasm.cstrToJs(zName);
         const hit = self.#bindingFor(path);
         try {
-          if (hit && hit.binding.storage.exists(path)) hit.binding.storage.delete(path);
+          if (hit && hit.binding.storage.exists(hit.file)) hit.binding.storage.delete(hit.file);
           return 0;
         } catch (e) {
           if (hit) hit.binding.lastError = e;
@@ -369,16 +387,16 @@ export class CipherliteVfs {
               keys: self.#temp.ringFor(id, FILE_KIND.temp),
               epochs: self.#temp,
             });
-            file = { binding: null, ef, aux: null, path, flags, lockType: capi.SQLITE_LOCK_NONE };
+            file = { binding: null, ef, aux: null, path, storageName: path, flags, lockType: capi.SQLITE_LOCK_NONE };
           } else if (hit.kind === FILE_KIND.main) {
-            file = { binding: hit.binding, ef: hit.binding.main, aux: null, path, flags, lockType: capi.SQLITE_LOCK_NONE };
+            file = { binding: hit.binding, ef: hit.binding.main, aux: null, path, storageName: hit.file, flags, lockType: capi.SQLITE_LOCK_NONE };
           } else {
             const { binding } = hit;
             const create = !!(flags & capi.SQLITE_OPEN_CREATE);
-            if (!create && !binding.storage.exists(path)) throw new CipherliteError('IO', `no such file: ${path}`);
-            const raw = binding.storage.open(path, { create });
+            if (!create && !binding.storage.exists(hit.file)) throw new CipherliteError('IO', `no such file: ${hit.file}`);
+            const raw = binding.storage.open(hit.file, { create });
             const aux = new AuxFile(raw, hit.kind, binding.container);
-            file = { binding, ef: aux.ef, aux, path, flags, lockType: capi.SQLITE_LOCK_NONE };
+            file = { binding, ef: aux.ef, aux, path, storageName: hit.file, flags, lockType: capi.SQLITE_LOCK_NONE };
           }
           files.set(pFile, file);
           const sq3File = new capi.sqlite3_file(pFile);

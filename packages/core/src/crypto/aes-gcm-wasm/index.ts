@@ -2,11 +2,12 @@
  * Synchronous AES-256-GCM (NIST SP 800-38D, 96-bit nonces, 128-bit tags) backed by WebAssembly.
  *
  * Why: @noble/ciphers (pure JS) costs ≈250 µs per 4 KiB page; the database decrypts and
- * encrypts a page on every cache miss and write. This backend runs a bitsliced, constant-time
- * AES-256 (WebAssembly SIMD) and a table-driven GHASH (see packages/core/wasm/), and does the
- * per-key work — key expansion, hash subkey, GHASH tables — once in `createAesGcmKey`.
+ * encrypts a page on every cache miss and write. This backend runs a bitsliced AES-256
+ * (WebAssembly SIMD) and a table-free GHASH (integer multiplication with holes), both
+ * constant-time — see packages/core/wasm/ — and does the per-key work (key expansion, hash
+ * subkey, GHASH operands) once in `createAesGcmKey`, never per block.
  *
- * Each live key owns a slot of WebAssembly memory (≈10 KiB). `destroy()` zeroes the slot and
+ * Each live key owns a slot of WebAssembly memory (≈2.3 KiB). `destroy()` zeroes the slot and
  * returns it; a key that is garbage-collected without `destroy()` is wiped by a
  * FinalizationRegistry as a safety net (timing not guaranteed, so call `destroy()`).
  * Data passes through one scratch area: copied in, processed in place, copied out. The scratch
@@ -21,7 +22,7 @@ export const TAG_SIZE = 16;
 export const MAX_DATA_SIZE = 65536;
 /** Largest AAD per call (bytes). */
 export const MAX_AAD_SIZE = 256;
-/** Upper bound on keys alive at once (each holds ≈10 KiB of WebAssembly memory). */
+/** Upper bound on keys alive at once (each holds ≈2.3 KiB of WebAssembly memory). */
 export const MAX_LIVE_KEYS = 1024;
 
 export interface AesGcmKey {
@@ -29,7 +30,7 @@ export interface AesGcmKey {
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array, tagOut: Uint8Array): void;
   /** Verifies the tag (constant-time compare) THEN decrypts into out; on failure zero-fills out[0..len) and returns false. */
   open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array, out: Uint8Array): boolean;
-  /** Zeroes the expanded key and GHASH tables inside WebAssembly memory and frees the slot. Idempotent. */
+  /** Zeroes the expanded key and GHASH key material inside WebAssembly memory and frees the slot. Idempotent. */
   destroy(): void;
 }
 

@@ -1,0 +1,131 @@
+/**
+ * Keyslot administration: change a password, add/remove a recovery key, list slots.
+ *
+ * Every change here is O(1): the data key (DEK) is re-wrapped, no data block is touched. The new
+ * slot list is committed with `MainContainer.setKeyslots`, which writes the *other* header copy
+ * (flushed) and then refreshes the first. Open trusts only the newest intact copy, so a crash at
+ * any write leaves exactly one of {old slots, new slots} in force — never neither
+ * (SECURITY-TESTS #21; tested by snapshotting storage after every write, torn writes included).
+ *
+ * Each function first proves `current` (one KDF run; WRONG_KEY otherwise, nothing written), then
+ * derives the new slot *outside* the database queue (Argon2id takes ~0.35 s), and finally swaps
+ * the slots inside the queue after checking that nobody changed them meanwhile.
+ */
+import type { Database } from '../database.js';
+import { createKeyslot, type Secret } from '../crypto/keyslots.js';
+import { DEFAULT_KDF } from '../crypto/kdf.js';
+import { randomBytes } from '../crypto/random.js';
+import { formatRecoveryKey, RECOVERY_KEY_BYTES } from '../crypto/recovery-key.js';
+import { wipe } from '../crypto/wipe.js';
+import { CipherliteError, invalidArgument } from '../errors.js';
+import { MAX_KEYSLOTS } from '../format/constants.js';
+import type { KdfParams, KeyMaterial } from '../types.js';
+import { assertSlotUnchanged, kdfFor, keyslotInfo, newSecretFrom, proveKey } from './_shared.js';
+import type { KeyslotInfo, NewSecret } from './types.js';
+
+export interface ChangePasswordOptions {
+  /** Argon2id parameters for a new password slot (default: those of the slot being replaced). */
+  kdf?: Partial<KdfParams>;
+}
+
+/**
+ * Replaces the keyslot that `current` opens with one for `next` (a password or a raw key).
+ * Afterwards `current` no longer opens the database; other slots (e.g. a recovery key) keep
+ * working. No data block is rewritten. Returns the new slot's public facts.
+ */
+export async function changePassword(db: Database, current: KeyMaterial, next: NewSecret, options: ChangePasswordOptions = {}): Promise<KeyslotInfo> {
+  const nextSecret = newSecretFrom(next, 'next');
+  try {
+    const proof = await proveKey(db, current);
+    const kdf = kdfFor(options.kdf, proof.slot);
+    const slot = await createKeyslot(db._container.dek, nextSecret, db._container.fileId, kdf);
+    return await db._exclusive(() => {
+      const slots = assertSlotUnchanged(db, proof);
+      db._container.setKeyslots(slots.map((s, i) => (i === proof.index ? slot : s)));
+      return keyslotInfo(slot, proof.index);
+    });
+  } finally {
+    wipe(nextSecret.bytes);
+  }
+}
+
+export interface AddKeyslotResult {
+  /** The slot's public facts. */
+  slot: KeyslotInfo;
+}
+
+/**
+ * Adds a slot for another password or raw key (e.g. a second device key). At most 4 slots.
+ */
+export async function addKeyslot(db: Database, current: KeyMaterial, secret: NewSecret, options: ChangePasswordOptions = {}): Promise<AddKeyslotResult> {
+  const s = newSecretFrom(secret, 'secret');
+  try {
+    return { slot: await appendSlot(db, current, s, options.kdf) };
+  } finally {
+    wipe(s.bytes);
+  }
+}
+
+export interface RecoveryKeyResult {
+  /**
+   * The recovery key (160 random bits, `XXXX-XXXX-…`, 8 groups). Shown once: it is not stored
+   * anywhere and cannot be retrieved again. Unlock with `{ recoveryKey }`.
+   */
+  recoveryKey: string;
+  slot: KeyslotInfo;
+}
+
+/** Adds a recovery-key slot and returns the key, once. At most 4 slots in total. */
+export async function addRecoveryKey(db: Database, current: KeyMaterial): Promise<RecoveryKeyResult> {
+  const bytes = randomBytes(RECOVERY_KEY_BYTES);
+  const secret: Secret = { kind: 'recovery', bytes };
+  try {
+    const recoveryKey = formatRecoveryKey(bytes);
+    const slot = await appendSlot(db, current, secret, undefined);
+    return { recoveryKey, slot };
+  } finally {
+    wipe(bytes);
+  }
+}
+
+async function appendSlot(db: Database, current: KeyMaterial, secret: Secret, kdf: Partial<KdfParams> | undefined): Promise<KeyslotInfo> {
+  if (db._container.header.keyslots.length >= MAX_KEYSLOTS) throw tooMany();
+  const proof = await proveKey(db, current);
+  const slot = await createKeyslot(db._container.dek, secret, db._container.fileId, secret.kind === 'password' ? kdfFor(kdf, proof.slot) : DEFAULT_KDF);
+  return db._exclusive(() => {
+    const slots = assertSlotUnchanged(db, proof);
+    if (slots.length >= MAX_KEYSLOTS) throw tooMany();
+    db._container.setKeyslots([...slots, slot]);
+    return keyslotInfo(slot, slots.length);
+  });
+}
+
+function tooMany(): CipherliteError {
+  return new CipherliteError('INVALID_ARGUMENT', `a database has at most ${MAX_KEYSLOTS} keyslots; remove one first`);
+}
+
+/**
+ * Removes keyslot `index` (see `listKeyslots`). Refuses to remove the last slot, and — as LUKS's
+ * `luksKillSlot` does — refuses when `current` opens only the slot being removed: prove a secret
+ * of a slot you keep, so a typo cannot lock you out. Indices of later slots shift down by one.
+ */
+export async function removeKeyslot(db: Database, current: KeyMaterial, index: number): Promise<KeyslotInfo[]> {
+  if (!Number.isInteger(index) || index < 0) invalidArgument(`index must be a non-negative integer, got ${String(index)}`);
+  const count = db._container.header.keyslots.length;
+  if (index >= count) invalidArgument(`no keyslot ${index} (the database has ${count})`);
+  if (count === 1) invalidArgument('refusing to remove the last keyslot: the database could never be opened again');
+  const proof = await proveKey(db, current);
+  if (proof.index === index) invalidArgument('the secret you gave opens the slot being removed; prove a secret of a slot that stays');
+  return db._exclusive(() => {
+    const slots = assertSlotUnchanged(db, proof);
+    if (index >= slots.length) invalidArgument(`no keyslot ${index}`);
+    const kept = slots.filter((_, i) => i !== index);
+    db._container.setKeyslots(kept);
+    return kept.map(keyslotInfo);
+  });
+}
+
+/** Public facts of every keyslot, in header order. Never key material. */
+export function listKeyslots(db: Database): KeyslotInfo[] {
+  return db._container.header.keyslots.map(keyslotInfo);
+}

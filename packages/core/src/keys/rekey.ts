@@ -1,0 +1,94 @@
+/**
+ * rekey: a new random data key, every page re-encrypted, old key material useless for the result.
+ *
+ * DESIGN.md "Rotation": never in place. The live connection is copied with SQLite's backup API
+ * into `<name>~new`, a fresh container with a new DEK and a new file id; then `replaceFile` swaps
+ * it in crash-safely (marker = commit point; see replace-file.ts). Until the marker is durable
+ * the old database is what opens; afterwards the new one (recovery redoes the copy).
+ *
+ * Keyslots: only the secret given as `current` can be carried over — it is re-run through its KDF
+ * (same Argon2id parameters, new salt) for the new DEK. Other slots (a recovery key, another
+ * device key) wrap the *old* DEK and we do not know their secrets, so they are dropped and listed
+ * in the result; add a new recovery key afterwards.
+ *
+ * The `db` passed in is closed by rekey in every outcome except WRONG_KEY / INVALID_ARGUMENT
+ * (checked first, nothing changed). On success the result holds the reopened database; on any
+ * later failure the file is unchanged and the caller reopens it with `current`.
+ */
+import { Database } from '../database.js';
+import { CipherliteError, invalidArgument } from '../errors.js';
+import type { KeyMaterial } from '../types.js';
+import { checkProgress, copyDatabase, kdfFor, keyslotInfo, proveKey } from './_shared.js';
+import { recoverPendingReplace, replaceFile, replaceMarkerName, replaceSourceName } from './replace-file.js';
+import type { KeyslotInfo, ProgressCallback, RekeyResult, ReopenOptions } from './types.js';
+
+export type RekeyPhase = 'copy' | 'hash' | 'swap';
+
+export interface RekeyOptions {
+  /**
+   * Progress: `copy` counts pages re-encrypted into the new file; `hash` and `swap` count bytes
+   * of the new file checksummed and copied over the old one.
+   */
+  onProgress?: ProgressCallback<RekeyPhase>;
+  /** Options for reopening the database afterwards (cache size, journal mode, synchronous). */
+  reopen?: ReopenOptions;
+}
+
+/**
+ * Re-encrypts the whole database under a new random data key. Closes `db`; returns the database
+ * reopened (with `current`, which keeps working) and the keyslots that were dropped.
+ */
+export async function rekey(db: Database, current: KeyMaterial, options: RekeyOptions = {}): Promise<RekeyResult> {
+  const onProgress = checkProgress(options.onProgress);
+  if (!(db instanceof Database)) invalidArgument('rekey needs an open Database');
+  const { storage, name } = db;
+  const proof = await proveKey(db, current);
+  const container = db._container;
+  const pageSize = container.blockSize;
+  const dropped: KeyslotInfo[] = container.header.keyslots.map(keyslotInfo).filter((s) => s.index !== proof.index);
+  const kdf = kdfFor(undefined, proof.slot);
+
+  const tmp = replaceSourceName(name);
+  if (storage.exists(replaceMarkerName(name))) {
+    throw new CipherliteError('BUSY', `an earlier replacement of "${name}" is pending; reopen the database to finish it`);
+  }
+  for (const leftover of [tmp, `${tmp}-journal`]) if (storage.exists(leftover)) storage.delete(leftover);
+
+  // A fresh container: new DEK, new file id, and a slot for `current` (its KDF runs again here).
+  const fresh = await Database.open({ storage, name: tmp, ...current, kdf, pageSize, create: true, journalMode: 'MEMORY', synchronous: 'OFF' });
+  let freshOpen = true;
+  try {
+    const { sqlite3, db: src } = db._sqlite;
+    const dest = fresh._sqlite.db;
+    // Enqueue the copy, then close: nothing can be written to the old database after the copy.
+    const copy = db._exclusive(() =>
+      copyDatabase(
+        sqlite3,
+        { pointer: src.pointer as number, binding: db._binding },
+        { pointer: dest.pointer as number, binding: fresh._binding },
+        { onPages: (done, total) => onProgress?.({ phase: 'copy', done, total }) },
+      ),
+    );
+    const closing = db.close();
+    try {
+      await copy;
+    } finally {
+      await closing;
+    }
+    await fresh._exclusive(() => {
+      const check = fresh._sqlite.db.selectValue('PRAGMA quick_check');
+      if (check !== 'ok') throw new CipherliteError('CORRUPT', `the re-encrypted copy failed quick_check: ${String(check)}`);
+    });
+    await fresh.close();
+    freshOpen = false;
+    for (const leftover of [`${tmp}-journal`]) if (storage.exists(leftover)) storage.delete(leftover);
+    await replaceFile(storage, name, (phase, done, total) => onProgress?.({ phase: phase === 'hash' ? 'hash' : 'swap', done, total }));
+  } catch (e) {
+    if (freshOpen) await fresh.close().catch(() => undefined);
+    // Not committed (or committed and finished by recovery): leave exactly one consistent file.
+    await recoverPendingReplace(storage, name).catch(() => undefined);
+    throw e;
+  }
+  const reopened = await Database.open({ ...(options.reopen ?? {}), storage, name, ...current, create: false });
+  return { db: reopened, droppedKeyslots: dropped };
+}
