@@ -185,6 +185,14 @@ export class Database {
       'SELECT count(*) FROM sqlite_schema',
     ];
     for (const p of pragmas) this.#call(() => this.#db!.exec(p));
+    // By now SQLite has rolled back any hot journal, so the file must hold exactly the pages
+    // SQLite's own (authenticated) header counts. Anything else is a file cut or extended
+    // outside SQLite: refuse it rather than let SQLite ignore or zero-fill the difference.
+    const pageCount = Number(this.#call(() => this.#db!.selectValue('PRAGMA page_count')));
+    const main = this.#binding.main;
+    if (main.hasPartialTail || main.physicalBlocks !== pageCount) {
+      throw new CipherliteError('CORRUPT', `database file length does not match its page count (${main.physicalBlocks} blocks${main.hasPartialTail ? ' plus a partial block' : ''}, ${pageCount} pages): truncated or extended outside SQLite`, { fileKind: 'main' });
+    }
   }
 
   // ---------------------------------------------------------------- query API

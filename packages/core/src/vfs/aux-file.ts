@@ -11,7 +11,7 @@ import { randomBytes } from '../crypto/random.js';
 import { AUX_HEADER_SIZE, FILE_ID_SIZE } from '../format/constants.js';
 import { decodeAuxHeader, encodeAuxHeader } from '../format/aux-header.js';
 import type { SyncFile } from '../storage/sync-file.js';
-import { EncryptedFile } from './encrypted-file.js';
+import { EncryptedFile, rescueAreaSize } from './encrypted-file.js';
 import type { FileKeyRing } from './key-ring.js';
 import type { MainContainer } from './main-container.js';
 
@@ -37,14 +37,26 @@ export class AuxFile {
       fileId = this.#writeFreshHeader(file);
     }
     this.#ring = container.ringFor(fileId, kind);
-    this.ef = new EncryptedFile({ file, kind, headerSize: AUX_HEADER_SIZE, blockSize: container.blockSize, fileId, keys: this.#ring, epochs: container });
+    this.ef = new EncryptedFile({
+      file,
+      kind,
+      // Layout: header ‖ rescue area ‖ slots (see encrypted-file.ts "Rescue slot").
+      headerSize: AUX_HEADER_SIZE + rescueAreaSize(container.blockSize),
+      rescueOffset: AUX_HEADER_SIZE,
+      blockSize: container.blockSize,
+      fileId,
+      keys: this.#ring,
+      epochs: container,
+    });
   }
 
   #writeFreshHeader(file: SyncFile): Uint8Array {
     const fileId = randomBytes(FILE_ID_SIZE);
-    // Header first, then cut the body: a crash in between leaves a valid empty journal.
+    // Cut the body first, then write the new header: a crash in between leaves the old header
+    // with no blocks (an empty journal). The other order would leave old blocks under a new
+    // file id, which would read as damage.
+    if (file.getSize() > AUX_HEADER_SIZE) file.truncate(AUX_HEADER_SIZE);
     file.write(encodeAuxHeader({ kind: this.#kind, blockSize: this.#container.blockSize, fileId, mainFileId: this.#container.fileId }, this.#container.auxMacKey), { at: 0 });
-    file.truncate(AUX_HEADER_SIZE);
     return fileId;
   }
 

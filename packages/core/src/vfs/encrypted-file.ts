@@ -15,10 +15,19 @@
  *
  * Failures (DESIGN.md "Error policy"):
  * - main database: a block that does not authenticate → CORRUPT naming the page. Never garbage.
- * - journal/WAL/temp: the last physical slot failing at open is a torn tail → dropped (the file
- *   ends before it); block 0 failing is a torn journal-header rewrite → zeros (SQLite then sees
- *   no valid journal header, exactly what it expects of a garbled header sector); any other
- *   block → CORRUPT. Underlying I/O errors are never turned into success.
+ * - journals: the last physical slot failing at open is a torn tail → dropped (the file ends
+ *   before it); any other block → CORRUPT, unless the rescue slot (below) holds it.
+ * Underlying I/O errors are never turned into success.
+ *
+ * Rescue slot (journals only): SQLite rewrites a few journal sectors in place *after* they were
+ * synced — the segment header's record count, and PERSIST mode's header zeroing — and is built
+ * to survive such a write being torn (a garbled header just ends the journal). A torn slot,
+ * though, fails authentication, which we must not confuse with tampering. So before a block
+ * that was durable at the last sync is overwritten, its current slot is copied into a rescue
+ * area (index ‖ slot, right after the journal header). A block that fails authentication is
+ * replaced by the rescue copy when that copy is for this index and authenticates — exactly the
+ * "old or new sector" outcome SQLite expects. The copy is authenticated like any block, so it
+ * can only ever supply an earlier genuine version of the same block.
  */
 import { CipherliteError } from '../errors.js';
 import type { SyncFile } from '../storage/sync-file.js';
@@ -37,7 +46,12 @@ export interface EncryptedFileOptions {
   fileId: Uint8Array;
   keys: BlockKeySource;
   epochs: EpochSource;
+  /** Byte offset of the rescue area (journals); slots then start after it. Omit for no rescue. */
+  rescueOffset?: number;
 }
+
+/** Bytes of the rescue area: block index (u64) ‖ one slot. */
+export const rescueAreaSize = (blockSize: number): number => 8 + slotSize(blockSize);
 
 export class EncryptedFile {
   readonly kind: number;
@@ -56,6 +70,9 @@ export class EncryptedFile {
   /** One decrypted block kept for small reads (SQLite reads 16 bytes at offset 24 every transaction). */
   #cachedIndex = -1;
   readonly #cached: Uint8Array;
+  readonly #rescueOffset: number | null;
+  /** Blocks below this index were durable at the last sync (rewrites of them are rescued first). */
+  #syncedBlocks = 0;
 
   constructor(o: EncryptedFileOptions) {
     this.kind = o.kind;
@@ -67,7 +84,9 @@ export class EncryptedFile {
     this.#slot = new Uint8Array(slotSize(o.blockSize));
     this.#block = new Uint8Array(o.blockSize);
     this.#cached = new Uint8Array(o.blockSize);
+    this.#rescueOffset = o.rescueOffset ?? null;
     this.#loadSize();
+    this.#syncedBlocks = this.#physBlocks;
   }
 
   get size(): number {
@@ -97,13 +116,12 @@ export class EncryptedFile {
     // Journals: the last complete slot says how much of its block is file content.
     let blocks = full;
     while (blocks > 0) {
-      const len = this.#readSlot(blocks - 1, this.#block);
+      const len = this.#readSlotOrRescue(blocks - 1, this.#block);
       if (len >= 0) {
         this.#physBlocks = blocks;
         this.#size = (blocks - 1) * B + len;
         return;
       }
-      if (blocks - 1 === 0) break; // block 0 unreadable: a torn header write → empty journal
       // Torn tail: the file ends before this slot. Only the last slot may be dropped.
       if (blocks === full) {
         blocks--;
@@ -113,6 +131,17 @@ export class EncryptedFile {
     }
     this.#physBlocks = 0;
     this.#size = 0;
+  }
+
+  /** Opens slot `index`, falling back to the rescue copy of it (journals). */
+  #readSlotOrRescue(index: number, out: Uint8Array): number {
+    const len = this.#readSlot(index, out);
+    if (len >= 0 || this.#rescueOffset === null) return len;
+    const rescue = new Uint8Array(rescueAreaSize(this.blockSize));
+    if (this.file.read(rescue, { at: this.#rescueOffset }) !== rescue.length) return -1;
+    const rescuedIndex = Number(new DataView(rescue.buffer).getBigUint64(0));
+    if (rescuedIndex !== index) return -1;
+    return this.#codec.open(index, rescue.subarray(8), out);
   }
 
   #corrupt(index: number): CipherliteError {
@@ -152,10 +181,24 @@ export class EncryptedFile {
       out.fill(0); // inside the logical size but not yet materialized (a gap before a dirty block)
       return;
     }
-    const len = this.#readSlot(index, out);
-    if (len < 0) {
-      if (!this.#isMain && index === 0) return; // torn journal-header rewrite: zeros (see top)
-      throw this.#corrupt(index);
+    if (this.#readSlotOrRescue(index, out) < 0) throw this.#corrupt(index);
+  }
+
+  /**
+   * Small reads of page 1 that do not authenticate read as zeros instead of failing. SQLite
+   * peeks at the 100-byte database header when it opens the file, before it takes a lock and
+   * before it rolls back a hot journal — so a page 1 torn by a crash mid-commit must not fail
+   * there, or the journal that repairs it could never run. It is not trusted either way: SQLite
+   * only guesses the page size from it and always reads the whole page 1 (through the pager)
+   * before using it, and that full read reports CORRUPT if the page is still bad.
+   */
+  #softReadBlock0(out: Uint8Array): boolean {
+    try {
+      this.#loadBlock(0, out);
+      return true;
+    } catch (e) {
+      out.fill(0);
+      return false;
     }
   }
 
@@ -175,8 +218,12 @@ export class EncryptedFile {
       } else {
         if (index !== this.#cachedIndex) {
           this.#cachedIndex = -1;
-          this.#loadBlock(index, this.#cached);
-          if (!this.#dirty.has(index)) this.#cachedIndex = index;
+          if (this.#isMain && index === 0) {
+            if (this.#softReadBlock0(this.#cached) && !this.#dirty.has(0)) this.#cachedIndex = 0;
+          } else {
+            this.#loadBlock(index, this.#cached);
+            if (!this.#dirty.has(index)) this.#cachedIndex = index;
+          }
         }
         const src = this.#dirty.get(index) ?? this.#cached;
         target.set(src.subarray(within, within + n));
@@ -260,11 +307,21 @@ export class EncryptedFile {
   }
 
   #sealAndWrite(index: number, plaintext: Uint8Array, length: number): void {
-    this.#codec.seal(index, length, this.#epochs.nextWriteEpoch(), plaintext, this.#slot);
     const at = this.#slotAt(index);
+    if (this.#rescueOffset !== null && index < this.#syncedBlocks) this.#saveRescue(index, at);
+    this.#codec.seal(index, length, this.#epochs.nextWriteEpoch(), plaintext, this.#slot);
     const n = this.file.write(this.#slot, { at });
     if (n !== this.#slot.length) throw new CipherliteError('IO', `short write (${n} of ${this.#slot.length} bytes)`);
     if (index >= this.#physBlocks) this.#physBlocks = index + 1;
+  }
+
+  /** Copies the current slot of a durable block into the rescue area before it is overwritten. */
+  #saveRescue(index: number, at: number): void {
+    const rescue = new Uint8Array(rescueAreaSize(this.blockSize));
+    new DataView(rescue.buffer).setBigUint64(0, BigInt(index));
+    if (this.file.read(rescue.subarray(8), { at }) !== rescue.length - 8) return; // nothing durable there
+    const n = this.file.write(rescue, { at: this.#rescueOffset! });
+    if (n !== rescue.length) throw new CipherliteError('IO', `short write (${n} of ${rescue.length} bytes)`);
   }
 
   #flushDirty(): void {
@@ -305,12 +362,14 @@ export class EncryptedFile {
       if (index === this.#cachedIndex) this.#cachedIndex = -1;
       this.#size = size;
       this.#physBlocks = Math.min(this.#physBlocks, blocks);
+      this.#syncedBlocks = Math.min(this.#syncedBlocks, this.#physBlocks);
       this.file.truncate(this.#slotAt(this.#physBlocks));
       this.#writeBlock(index, buf, size - index * B);
       return;
     }
     this.#size = size;
     this.#physBlocks = Math.min(this.#physBlocks, blocks);
+    this.#syncedBlocks = Math.min(this.#syncedBlocks, this.#physBlocks);
     this.file.truncate(this.#slotAt(this.#physBlocks));
     if (!this.#isMain && blocks > 0) {
       // Re-seal the new last block so its slot records a full length (it may have said less).
@@ -329,12 +388,14 @@ export class EncryptedFile {
     this.#cachedIndex = -1;
     this.#size = 0;
     this.#physBlocks = 0;
+    this.#syncedBlocks = 0;
     this.#codec.reset(fileId, keys);
   }
 
   sync(): void {
     this.#flushDirty();
     this.file.flush();
+    this.#syncedBlocks = this.#physBlocks;
   }
 
   /** Flushes buffered blocks without forcing them to durable storage. */
@@ -357,7 +418,7 @@ export class EncryptedFile {
     const total = this.#physBlocks;
     for (let i = 0; i < total; i++) {
       if (this.#dirty.has(i)) continue;
-      if (this.#readSlot(i, this.#block) < 0) failed.push(i);
+      if (this.#readSlotOrRescue(i, this.#block) < 0) failed.push(i);
       if (onProgress && (i % 256 === 0 || i === total - 1)) onProgress(i + 1, total);
     }
     this.#block.fill(0);
@@ -366,6 +427,11 @@ export class EncryptedFile {
 
   get physicalBlocks(): number {
     return this.#physBlocks;
+  }
+
+  /** True when the stored file ends inside a slot (a torn append, or a truncated/extended file). */
+  get hasPartialTail(): boolean {
+    return Math.max(0, this.file.getSize() - this.headerSize) % slotSize(this.blockSize) !== 0;
   }
 }
 
