@@ -209,7 +209,7 @@ export class Database {
 
   /** Runs one statement and returns its first row, or undefined. */
   get<T extends Row = Row>(sql: string, params?: BindParams): Promise<T | undefined> {
-    return this.#enqueue(() => this.#queryNow<T>(sql, params, 1)[0]);
+    return this.#enqueue((): T | undefined => this.#queryNow<T>(sql, params, 1)[0]);
   }
 
   /**
@@ -232,7 +232,7 @@ export class Database {
       const tx: Transaction = {
         exec: (sql, params) => guard(() => this.#execNow(sql, params)),
         query: <R extends Row = Row>(sql: string, params?: BindParams) => guard(() => this.#queryNow<R>(sql, params)),
-        get: <R extends Row = Row>(sql: string, params?: BindParams) => guard(() => this.#queryNow<R>(sql, params, 1)[0]),
+        get: <R extends Row = Row>(sql: string, params?: BindParams) => guard((): R | undefined => this.#queryNow<R>(sql, params, 1)[0]),
       };
       try {
         const result = await fn(tx);
@@ -585,7 +585,7 @@ export function toCipherliteError(e: unknown, binding: DatabaseBinding | null, u
   if (e instanceof CipherliteError) return e;
   if (cause instanceof CipherliteError) return cause;
   if (isQuotaError(cause) || isQuotaError(e)) {
-    return new CipherliteError('QUOTA_EXCEEDED', 'storage quota exceeded; free space and retry (the transaction was rolled back)');
+    return new CipherliteError('QUOTA_EXCEEDED', 'storage quota exceeded; free space and retry (SQLite rolled back the failed statement)');
   }
   const rc = (e as { resultCode?: number } | null)?.resultCode;
   const message = e instanceof Error ? e.message : String(e);

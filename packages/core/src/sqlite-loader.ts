@@ -12,6 +12,13 @@ export function loadSqlite(): Promise<Sqlite3Static> {
     // SQLite's own diagnostics (e.g. "OPFS not available" notes) are not errors of ours.
     print: () => {},
     printErr: () => {},
+  }).then((sqlite3) => {
+    // oo1 warns on the console for every failing statement, with the SQL text — which can hold
+    // application data. Our API reports the same failure as a typed error, so drop the echo.
+    const config = sqlite3.config as unknown as Record<string, unknown>;
+    config['warn'] = () => {};
+    config['log'] = () => {};
+    return sqlite3;
   });
   return loading;
 }

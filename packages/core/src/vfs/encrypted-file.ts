@@ -251,9 +251,10 @@ export class EncryptedFile {
       if (n === B) {
         // Keep the small-read cache current instead of dropping it: page 1 is rewritten by every
         // commit and its change counter is read again at the start of the next transaction.
-        if (index === this.#cachedIndex) this.#cached.set(src);
-        this.#dirty.delete(index);
         this.#writeBlock(index, src, B);
+        // Only after the write succeeded: if it throws, bytes SQLite wrote earlier stay readable.
+        this.#dirty.delete(index);
+        if (index === this.#cachedIndex) this.#cached.set(src);
       } else {
         if (index === this.#cachedIndex) this.#cachedIndex = -1;
         let buf = this.#dirty.get(index);
@@ -296,8 +297,8 @@ export class EncryptedFile {
       const gap = this.#physBlocks;
       const pending = this.#dirty.get(gap);
       if (pending) {
-        this.#dirty.delete(gap);
         this.#sealAndWrite(gap, pending, this.blockSize);
+        this.#dirty.delete(gap);
       } else {
         this.#block.fill(0);
         this.#sealAndWrite(gap, this.#block, this.blockSize);
@@ -325,15 +326,15 @@ export class EncryptedFile {
   }
 
   #flushDirty(): void {
-    if (this.#dirty.size === 0) return;
     const indices = [...this.#dirty.keys()].sort((a, b) => a - b);
     const lastBlock = Math.ceil(this.#size / this.blockSize) - 1;
     for (const index of indices) {
       const buf = this.#dirty.get(index);
       if (!buf) continue; // already written as a gap filler
+      if (index <= lastBlock) this.#writeBlock(index, buf, this.#lengthOf(index, this.#size));
+      // Dropped only once written: a failed flush (full disk) must not lose bytes that SQLite
+      // already wrote successfully — its rollback reads the journal back from here.
       this.#dirty.delete(index);
-      if (index > lastBlock) continue; // truncated away
-      this.#writeBlock(index, buf, this.#lengthOf(index, this.#size));
     }
     // The last block's slot must carry the exact length even when only an earlier block changed.
     if (lastBlock >= 0 && lastBlock >= this.#physBlocks) {
@@ -345,8 +346,19 @@ export class EncryptedFile {
   truncate(size: number): void {
     const B = this.blockSize;
     if (size >= this.#size) {
-      if (size > this.#size) this.write(new Uint8Array(0), size); // extend with zeros
-      this.#size = Math.max(this.#size, size);
+      if (size > this.#size) {
+        // Extend with zeros: clear the old last block's tail, and mark the new last block dirty
+        // so its slot is written with the new length at the next flush.
+        this.#zeroTail(this.#size);
+        this.#size = size;
+        const last = Math.ceil(size / B) - 1;
+        if (!this.#dirty.has(last)) {
+          const buf = new Uint8Array(B);
+          if (last < this.#physBlocks) this.#loadBlock(last, buf);
+          this.#dirty.set(last, buf);
+          if (last === this.#cachedIndex) this.#cachedIndex = -1;
+        }
+      }
       return;
     }
     const blocks = Math.ceil(size / B);
