@@ -17,6 +17,7 @@ import { secretFromMaterial, type Secret } from './crypto/keyslots.js';
 import { wipe } from './crypto/wipe.js';
 import { CipherliteError, invalidArgument } from './errors.js';
 import { DEFAULT_BLOCK_SIZE, FILE_KIND, isValidBlockSize, MAIN_HEADER_SIZE } from './format/constants.js';
+import { recoverPendingReplace } from './keys/replace-file.js';
 import { loadSqlite } from './sqlite-loader.js';
 import type { SyncFile, SyncStorage } from './storage/sync-file.js';
 import type { BindParams, ChangeListener, DatabaseOpenOptions, KdfParams, KeyMaterial, Row, RunResult, SqlValue, StatementTables } from './types.js';
@@ -87,6 +88,7 @@ export class Database {
   #rolledBack = false;
   readonly #listeners = new Set<ChangeListener>();
   #closed = false;
+  #closing: Promise<void> | null = null;
 
   private constructor(name: string, storage: SyncStorage, sqlite3: Sqlite3Static, vfs: CipherliteVfs, container: MainContainer, mainFile: SyncFile) {
     this.name = name;
@@ -124,6 +126,8 @@ export class Database {
       const vfs = CipherliteVfs.install(sqlite3, o.aead);
       if (vfs.isOpen(o.storage, o.name)) throw new CipherliteError('BUSY', `database "${o.name}" is already open`);
       await o.storage.prepare?.([o.name, `${o.name}-journal`]);
+      // Finish (or discard) a file replacement that a crash interrupted (rekey; keys/replace-file.ts).
+      await recoverPendingReplace(o.storage, o.name);
       if (!o.storage.exists(o.name) && !o.create) throw new CipherliteError('NOT_A_DATABASE', `database "${o.name}" does not exist`);
       file = o.storage.open(o.name, { create: o.create });
       const isNew = file.getSize() === 0;
@@ -290,15 +294,27 @@ export class Database {
     return this.#closed;
   }
 
-  /** Closes SQLite, flushes, and wipes every key. Idempotent. */
+  /**
+   * Lets calls already queued finish, then closes SQLite, flushes, and wipes every key.
+   * Calls made after `close()` fail with CLOSED. Idempotent.
+   */
   close(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
-    const done = this.#queue.then(
+    if (this.#closing) return this.#closing;
+    this.#closed = true;
+    this.#closing = this.#queue.then(
       () => this.#teardown(),
       () => this.#teardown(),
     );
-    this.#closed = true;
-    return done;
+    return this.#closing;
+  }
+
+  /**
+   * @internal Tells change listeners that `tables` changed through a path SQLite's authorizer
+   * does not see (restore copies pages with the backup API).
+   */
+  _notifyChanged(tables: readonly string[]): void {
+    for (const t of tables) this.#pendingWrites.add(t);
+    this.#publishIfCommitted();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -337,13 +353,13 @@ export class Database {
   }
 
   #assertOpen(): void {
-    if (this.#closed || !this.#db) throw new CipherliteError('CLOSED', 'the database is closed');
+    if (!this.#db) throw new CipherliteError('CLOSED', 'the database is closed');
   }
 
   #enqueue<R>(fn: () => R | Promise<R>): Promise<R> {
     if (this.#closed) return Promise.reject(new CipherliteError('CLOSED', 'the database is closed'));
     const run = this.#queue.then(async () => {
-      this.#assertOpen();
+      this.#assertOpen(); // queued before close(): still runs, unless teardown already happened
       try {
         return await fn();
       } finally {

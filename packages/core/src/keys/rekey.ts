@@ -11,9 +11,11 @@
  * device key) wrap the *old* DEK and we do not know their secrets, so they are dropped and listed
  * in the result; add a new recovery key afterwards.
  *
- * The `db` passed in is closed by rekey in every outcome except WRONG_KEY / INVALID_ARGUMENT
- * (checked first, nothing changed). On success the result holds the reopened database; on any
- * later failure the file is unchanged and the caller reopens it with `current`.
+ * The `db` passed in is closed once the copy is complete and verified (writes queued behind the
+ * copy fail with a read-only error rather than being lost). If anything fails before that, `db`
+ * stays open and unchanged; if the swap itself fails, `db` is closed and the file holds exactly
+ * one consistent version (the old one unless the commit point was passed) — reopen it with
+ * `current`. On success the result holds the reopened database.
  */
 import { Database } from '../database.js';
 import { CipherliteError, invalidArgument } from '../errors.js';
@@ -57,34 +59,34 @@ export async function rekey(db: Database, current: KeyMaterial, options: RekeyOp
   // A fresh container: new DEK, new file id, and a slot for `current` (its KDF runs again here).
   const fresh = await Database.open({ storage, name: tmp, ...current, kdf, pageSize, create: true, journalMode: 'MEMORY', synchronous: 'OFF' });
   let freshOpen = true;
+  let readOnly = false;
   try {
     const { sqlite3, db: src } = db._sqlite;
     const dest = fresh._sqlite.db;
-    // Enqueue the copy, then close: nothing can be written to the old database after the copy.
-    const copy = db._exclusive(() =>
-      copyDatabase(
+    // The copy runs in one queue slot. At its end the old connection turns read-only, so a write
+    // queued behind it fails loudly instead of landing in a file that is about to be replaced.
+    await db._exclusive(async () => {
+      await copyDatabase(
         sqlite3,
         { pointer: src.pointer as number, binding: db._binding },
         { pointer: dest.pointer as number, binding: fresh._binding },
         { onPages: (done, total) => onProgress?.({ phase: 'copy', done, total }) },
-      ),
-    );
-    const closing = db.close();
-    try {
-      await copy;
-    } finally {
-      await closing;
-    }
+      );
+      db._call(() => src.exec('PRAGMA query_only = 1'));
+      readOnly = true;
+    });
     await fresh._exclusive(() => {
       const check = fresh._sqlite.db.selectValue('PRAGMA quick_check');
       if (check !== 'ok') throw new CipherliteError('CORRUPT', `the re-encrypted copy failed quick_check: ${String(check)}`);
     });
     await fresh.close();
     freshOpen = false;
+    await db.close();
     for (const leftover of [`${tmp}-journal`]) if (storage.exists(leftover)) storage.delete(leftover);
     await replaceFile(storage, name, (phase, done, total) => onProgress?.({ phase: phase === 'hash' ? 'hash' : 'swap', done, total }));
   } catch (e) {
     if (freshOpen) await fresh.close().catch(() => undefined);
+    if (readOnly && !db.closed) await db._exclusive(() => db._call(() => db._sqlite.db.exec('PRAGMA query_only = 0'))).catch(() => undefined);
     // Not committed (or committed and finished by recovery): leave exactly one consistent file.
     await recoverPendingReplace(storage, name).catch(() => undefined);
     throw e;

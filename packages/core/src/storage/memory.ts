@@ -17,7 +17,8 @@ export class MemoryFile implements SyncFile {
 
   constructor(name: string, initial?: Uint8Array) {
     this.name = name;
-    this.#data = initial ? initial.slice() : new Uint8Array(0);
+    // new Uint8Array(x) always copies (a Node Buffer's slice() would share memory).
+    this.#data = initial ? new Uint8Array(initial) : new Uint8Array(0);
     this.#size = this.#data.length;
   }
 

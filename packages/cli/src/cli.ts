@@ -1,0 +1,483 @@
+/**
+ * `cipherlite` — the command line for cipherlite database files on disk.
+ *
+ *   info <file>            header facts, no key needed, no secret shown
+ *   verify <file>          authenticate every block + integrity_check
+ *   decrypt <in> <out>     ⚠ write a standard, UNENCRYPTED SQLite file
+ *   encrypt <in> <out>     encrypt a standard SQLite file into a new cipherlite database
+ *   passwd <file>          change the password (or key) of the slot you unlock with
+ *   rekey <file>           new data key, every page re-encrypted
+ *
+ * Secrets never come from argv (visible in `ps` and shell history): a no-echo TTY prompt,
+ * `--password-file`, `--key-file` (32 raw bytes or 64 hex characters), `--recovery-key-file`, or
+ * the environment (CIPHERLITE_PASSWORD, CIPHERLITE_NEW_PASSWORD).
+ *
+ * `run(argv, io)` is the whole program with injectable streams and environment, so tests drive it
+ * in-process; `main.ts` binds it to the real process.
+ */
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CipherliteError, Database, type KeyMaterial } from '@cipherlite/core';
+import {
+  changePassword,
+  describeContainer,
+  exportPlaintext,
+  importPlaintext,
+  recoverPendingReplace,
+  rekey,
+  verify,
+  type NewSecret,
+  type Progress,
+} from '@cipherlite/core/keys';
+import { NodeFsStorage } from '@cipherlite/core/node';
+
+export const EXIT = { OK: 0, OTHER: 1, USAGE: 2, WRONG_KEY: 3, CORRUPT: 4, NOT_A_DATABASE: 5 } as const;
+
+export interface CliIo {
+  stdout: { write(s: string): unknown; isTTY?: boolean };
+  stderr: { write(s: string): unknown; isTTY?: boolean };
+  env: Record<string, string | undefined>;
+  /** Reads a line without echo from the terminal, or returns null when there is no TTY. */
+  prompt(question: string): Promise<string | null>;
+  cwd: string;
+}
+
+class UsageError extends Error {}
+
+const COMMON_HELP = `Secrets (never on the command line):
+  --password-file <path>       password = first line of the file
+  --key-file <path>            raw 256-bit key: 32 bytes, or 64 hex characters
+  --recovery-key-file <path>   recovery key (XXXX-XXXX-…)
+  CIPHERLITE_PASSWORD          password from the environment
+  otherwise a no-echo prompt when stdin is a terminal.`;
+
+const NEW_SECRET_HELP = `New secret:
+  --new-password-file <path>   new password = first line of the file
+  --new-key-file <path>        new raw 256-bit key
+  CIPHERLITE_NEW_PASSWORD      new password from the environment
+  otherwise a prompt (typed twice) when stdin is a terminal.
+Argon2id cost for a new password (defaults 65536 KiB, 3, 1; minimum 19456 KiB, 2):
+  --kdf-memory <KiB>  --kdf-iterations <n>  --kdf-parallelism <n>`;
+
+const EXIT_HELP = `Exit codes: 0 ok, 1 other error, 2 usage, 3 wrong password/key, 4 corrupt, 5 not a cipherlite database.`;
+
+const HELP: Record<string, string> = {
+  main: `cipherlite — encrypted SQLite files (AES-256-GCM pages, Argon2id keys)
+
+Usage: cipherlite <command> [options]
+
+Commands:
+  info <file>          show header facts (no key needed; no secrets shown)
+  verify <file>        authenticate every block and run integrity_check
+  decrypt <in> <out>   write a standard SQLite file — UNENCRYPTED
+  encrypt <in> <out>   encrypt a standard SQLite file into a new cipherlite database
+  passwd <file>        change the password/key of the slot you unlock with
+  rekey <file>         new data key; re-encrypts every page (drops other keyslots)
+
+Run "cipherlite <command> --help" for a command's options.
+${EXIT_HELP}`,
+  info: `Usage: cipherlite info <file> [--json]
+
+Reads the plaintext container header: format version, block size, file id, header copies A/B,
+keyslot kinds and Argon2id parameters. Needs no key; shows no secret. The header MAC cannot be
+checked without the key, so these are the file's claims ("verify" checks them).
+${EXIT_HELP}`,
+  verify: `Usage: cipherlite verify <file> [secret options] [--json]
+
+Authenticates every block of the database (and its journal) and runs PRAGMA integrity_check.
+Exit 0 when healthy, 4 when anything failed.
+
+${COMMON_HELP}
+${EXIT_HELP}`,
+  decrypt: `Usage: cipherlite decrypt <in> <out> [secret options] [--force]
+
+⚠ Writes <out> as a standard SQLite file WITHOUT ENCRYPTION: anyone who can read <out> reads
+everything. Created with mode 0600; refuses to overwrite unless --force.
+
+${COMMON_HELP}
+${EXIT_HELP}`,
+  encrypt: `Usage: cipherlite encrypt <in> <out> [new secret options]
+
+Encrypts the standard SQLite file <in> into the new cipherlite database <out> (which must not
+exist). The page size is <in>'s. <in> is left as it is: delete it securely yourself.
+CIPHERLITE_PASSWORD / --password-file are accepted too when no new-secret option is given.
+
+${NEW_SECRET_HELP}
+${EXIT_HELP}`,
+  passwd: `Usage: cipherlite passwd <file> [secret options] [new secret options]
+
+Replaces the keyslot your current secret opens with one for the new secret. O(1): no page is
+rewritten; crash-safe (the old or the new password opens, never neither).
+
+${COMMON_HELP}
+
+${NEW_SECRET_HELP}
+${EXIT_HELP}`,
+  rekey: `Usage: cipherlite rekey <file> [secret options] [new secret options]
+
+Generates a new data key and re-encrypts every page (crash-safe: a pending swap is finished on
+the next open). Your current secret keeps working (or the new one, if given); other keyslots
+(recovery keys) wrap the old data key and are dropped — add a new recovery key afterwards.
+
+${COMMON_HELP}
+
+${NEW_SECRET_HELP}
+${EXIT_HELP}`,
+};
+
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  json: { type: 'boolean' },
+  force: { type: 'boolean' },
+  'password-file': { type: 'string' },
+  'key-file': { type: 'string' },
+  'recovery-key-file': { type: 'string' },
+  'new-password-file': { type: 'string' },
+  'new-key-file': { type: 'string' },
+  'kdf-memory': { type: 'string' },
+  'kdf-iterations': { type: 'string' },
+  'kdf-parallelism': { type: 'string' },
+  // Accepted only to refuse them with a clear message.
+  password: { type: 'string' },
+  'new-password': { type: 'string' },
+  key: { type: 'string' },
+} as const;
+
+type Values = ReturnType<typeof parse>['values'];
+
+function parse(args: string[]) {
+  return parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+}
+
+/** Runs the CLI; resolves to the exit code. Never throws. */
+export async function run(argv: string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    io.stdout.write(HELP['main'] + '\n');
+    return command ? EXIT.OK : EXIT.USAGE;
+  }
+  if (command === '--version') {
+    io.stdout.write('cipherlite 0.1.0\n');
+    return EXIT.OK;
+  }
+  if (!Object.hasOwn(COMMANDS, command)) {
+    io.stderr.write(`cipherlite: unknown command "${command}"\n\n${HELP['main']}\n`);
+    return EXIT.USAGE;
+  }
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(rest);
+  } catch (e) {
+    io.stderr.write(`cipherlite ${command}: ${(e as Error).message}\n\n${HELP[command]}\n`);
+    return EXIT.USAGE;
+  }
+  if (parsed.values.help) {
+    io.stdout.write(HELP[command] + '\n');
+    return EXIT.OK;
+  }
+  for (const flag of ['password', 'new-password', 'key'] as const) {
+    if (parsed.values[flag] !== undefined) {
+      io.stderr.write(
+        `cipherlite ${command}: refusing --${flag} on the command line (it would be visible in the process list and shell history); use --${flag === 'key' ? 'key' : flag}-file or the environment\n`,
+      );
+      return EXIT.USAGE;
+    }
+  }
+  try {
+    return await COMMANDS[command as keyof typeof COMMANDS](parsed.positionals, parsed.values, io);
+  } catch (e) {
+    return report(command, e, io);
+  }
+}
+
+function report(command: string, e: unknown, io: CliIo): number {
+  if (e instanceof UsageError) {
+    io.stderr.write(`cipherlite ${command}: ${e.message}\n\n${HELP[command]}\n`);
+    return EXIT.USAGE;
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  io.stderr.write(`cipherlite ${command}: ${message}\n`);
+  if (e instanceof CipherliteError) {
+    if (e.code === 'WRONG_KEY') return EXIT.WRONG_KEY;
+    if (e.code === 'CORRUPT') return EXIT.CORRUPT;
+    if (e.code === 'NOT_A_DATABASE') return EXIT.NOT_A_DATABASE;
+  }
+  return EXIT.OTHER;
+}
+
+// ---------------------------------------------------------------- helpers
+
+function positionals(p: string[], names: string[]): string[] {
+  if (p.length !== names.length) throw new UsageError(`expected ${names.map((n) => `<${n}>`).join(' ')}, got ${p.length} argument(s)`);
+  return p;
+}
+
+interface Target {
+  storage: NodeFsStorage;
+  name: string;
+  path: string;
+}
+
+function target(io: CliIo, file: string): Target {
+  const path = resolve(io.cwd, file);
+  return { storage: new NodeFsStorage(dirname(path)), name: basename(path), path };
+}
+
+function readSecretFile(io: CliIo, file: string): Uint8Array {
+  try {
+    return readFileSync(resolve(io.cwd, file));
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+function firstLine(bytes: Uint8Array): string {
+  const text = new TextDecoder().decode(bytes);
+  const line = text.split(/\r?\n/, 1)[0] ?? '';
+  if (line.length === 0) throw new UsageError('the secret file is empty (the password is its first line)');
+  return line;
+}
+
+function rawKey(bytes: Uint8Array, file: string): Uint8Array {
+  if (bytes.length === 32) return bytes;
+  const text = new TextDecoder().decode(bytes).trim();
+  if (/^[0-9a-fA-F]{64}$/.test(text)) return Uint8Array.from(text.match(/../g)!, (h) => parseInt(h, 16));
+  throw new UsageError(`${file} must hold a 256-bit key: 32 raw bytes or 64 hex characters`);
+}
+
+async function currentSecret(v: Values, io: CliIo): Promise<KeyMaterial> {
+  const given = [v['password-file'], v['key-file'], v['recovery-key-file']].filter((x) => x !== undefined).length;
+  if (given > 1) throw new UsageError('give only one of --password-file, --key-file, --recovery-key-file');
+  if (v['key-file'] !== undefined) return { key: rawKey(readSecretFile(io, v['key-file']), v['key-file']) };
+  if (v['recovery-key-file'] !== undefined) return { recoveryKey: firstLine(readSecretFile(io, v['recovery-key-file'])) };
+  if (v['password-file'] !== undefined) return { password: firstLine(readSecretFile(io, v['password-file'])) };
+  const env = io.env['CIPHERLITE_PASSWORD'];
+  if (env !== undefined && env !== '') return { password: env };
+  const typed = await io.prompt('Password: ');
+  if (typed === null) throw new UsageError('no password: stdin is not a terminal; use --password-file, --key-file or CIPHERLITE_PASSWORD');
+  if (typed === '') throw new UsageError('empty password');
+  return { password: typed };
+}
+
+async function newSecret(v: Values, io: CliIo, fallbackToCurrent = false): Promise<NewSecret | null> {
+  if (v['new-password-file'] !== undefined && v['new-key-file'] !== undefined) throw new UsageError('give only one of --new-password-file, --new-key-file');
+  if (v['new-key-file'] !== undefined) return { key: rawKey(readSecretFile(io, v['new-key-file']), v['new-key-file']) };
+  if (v['new-password-file'] !== undefined) return { password: firstLine(readSecretFile(io, v['new-password-file'])) };
+  const env = io.env['CIPHERLITE_NEW_PASSWORD'];
+  if (env !== undefined && env !== '') return { password: env };
+  if (fallbackToCurrent && (v['password-file'] !== undefined || v['key-file'] !== undefined || io.env['CIPHERLITE_PASSWORD'])) {
+    const s = await currentSecret(v, io);
+    if (s.recoveryKey !== undefined) throw new UsageError('a new database needs a password or a key');
+    return s as NewSecret;
+  }
+  return null;
+}
+
+async function promptNewPassword(io: CliIo): Promise<NewSecret> {
+  const first = await io.prompt('New password: ');
+  if (first === null) throw new UsageError('no new password: stdin is not a terminal; use --new-password-file, --new-key-file or CIPHERLITE_NEW_PASSWORD');
+  if (first === '') throw new UsageError('empty password');
+  const again = await io.prompt('Repeat new password: ');
+  if (again !== first) throw new UsageError('the passwords do not match');
+  return { password: first };
+}
+
+function kdfOptions(v: Values): { kdf?: { memoryKiB?: number; iterations?: number; parallelism?: number } } {
+  const kdf: { memoryKiB?: number; iterations?: number; parallelism?: number } = {};
+  const num = (flag: 'kdf-memory' | 'kdf-iterations' | 'kdf-parallelism'): number | undefined => {
+    const raw = v[flag];
+    if (raw === undefined) return undefined;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${flag} must be a positive integer`);
+    return n;
+  };
+  const m = num('kdf-memory');
+  const t = num('kdf-iterations');
+  const p = num('kdf-parallelism');
+  if (m !== undefined) kdf.memoryKiB = m;
+  if (t !== undefined) kdf.iterations = t;
+  if (p !== undefined) kdf.parallelism = p;
+  return Object.keys(kdf).length ? { kdf } : {};
+}
+
+function progress(io: CliIo, label: string): ((p: Progress) => void) | undefined {
+  if (!io.stderr.isTTY) return undefined;
+  let last = -1;
+  return (p) => {
+    const pct = p.total > 0 ? Math.floor((100 * p.done) / p.total) : 100;
+    if (pct === last) return;
+    last = pct;
+    io.stderr.write(`\r${label} ${p.phase}: ${pct}%   ${p.done === p.total ? '\n' : ''}`);
+  };
+}
+
+function requireFile(t: Target): void {
+  let st;
+  try {
+    st = statSync(t.path);
+  } catch {
+    throw new CipherliteError('NOT_A_DATABASE', `${t.path}: no such file`);
+  }
+  if (!st.isFile()) throw new UsageError(`${t.path} is not a file`);
+}
+
+async function openDb(t: Target, secret: KeyMaterial, io: CliIo): Promise<Database> {
+  requireFile(t);
+  // Database.open will do this itself once wired in (KEYS-REQUESTS.md); harmless to do twice.
+  const outcome = await recoverPendingReplace(t.storage, t.name);
+  if (outcome === 'completed') io.stderr.write(`note: finished an interrupted rekey of ${t.name}\n`);
+  return Database.open({ storage: t.storage, name: t.name, ...secret, create: false });
+}
+
+function fmtTime(ms: number): string {
+  return Number.isFinite(ms) && ms > 0 ? new Date(ms).toISOString() : 'unknown';
+}
+
+// ---------------------------------------------------------------- commands
+
+type Command = (p: string[], v: Values, io: CliIo) => Promise<number>;
+
+const COMMANDS: Record<'info' | 'verify' | 'decrypt' | 'encrypt' | 'passwd' | 'rekey', Command> = {
+  async info(p, v, io) {
+    const [file] = positionals(p, ['file']);
+    const t = target(io, file!);
+    requireFile(t);
+    const f = t.storage.open(t.name, { create: false });
+    let info;
+    try {
+      info = describeContainer(f);
+    } finally {
+      f.close();
+    }
+    const pending = t.storage.exists(`${t.name}~replace`) ? 'a rekey swap is pending (finished on the next open)' : null;
+    if (v.json) {
+      io.stdout.write(JSON.stringify({ file: t.path, ...info, ...(pending ? { pending } : {}) }, null, 2) + '\n');
+    } else if (info.kind !== 'cipherlite') {
+      io.stdout.write(`${t.path}: ${info.note} (${info.fileSizeBytes} bytes)\n`);
+    } else {
+      const lines = [
+        `file:            ${t.path}`,
+        `format:          cipherlite v${info.formatVersion}, ${info.cipher}`,
+        `size:            ${info.fileSizeBytes} bytes, ${info.blocks} encrypted block(s) of ${info.blockSize} bytes (= page size)`,
+        `file id:         ${info.fileId}`,
+        `created:         ${fmtTime(info.createdAt)}`,
+        `next key epoch:  ${info.nextEpoch}`,
+        `header copies:   ${info.copies.map((c) => `${c.copy} ${c.intact ? `intact (sequence ${c.sequence})` : `damaged (${c.problem})`}`).join(', ')}; using ${info.current}`,
+        `keyslots:        ${info.keyslots.length}`,
+        ...info.keyslots.map(
+          (s) =>
+            `  [${s.index}] ${s.kind.padEnd(8)} created ${fmtTime(s.createdAt)}${s.kdf ? `  argon2id m=${s.kdf.memoryKiB} KiB t=${s.kdf.iterations} p=${s.kdf.parallelism}` : ''}`,
+        ),
+        ...(pending ? [`note:            ${pending}`] : []),
+        'Header fields are unauthenticated until a key opens the file ("cipherlite verify").',
+      ];
+      io.stdout.write(lines.join('\n') + '\n');
+    }
+    return info.kind === 'cipherlite' ? EXIT.OK : EXIT.NOT_A_DATABASE;
+  },
+
+  async verify(p, v, io) {
+    const [file] = positionals(p, ['file']);
+    const t = target(io, file!);
+    requireFile(t);
+    const db = await openDb(t, await currentSecret(v, io), io);
+    try {
+      const onProgress = progress(io, 'verify');
+      const r = await verify(db, onProgress ? { onProgress } : {});
+      if (v.json) io.stdout.write(JSON.stringify(r, null, 2) + '\n');
+      else {
+        io.stdout.write(`${r.ok ? 'ok' : 'FAILED'}: ${r.blocksChecked} block(s) checked, ${r.failures.length} failed; integrity_check: ${r.integrity.slice(0, 5).join('; ')}\n`);
+        for (const f of r.failures.slice(0, 20)) io.stdout.write(`  ${f.file} block ${f.block}${f.page ? ` (page ${f.page})` : ''} failed authentication\n`);
+      }
+      return r.ok ? EXIT.OK : EXIT.CORRUPT;
+    } finally {
+      await db.close();
+    }
+  },
+
+  async decrypt(p, v, io) {
+    const [input, output] = positionals(p, ['in', 'out']);
+    const t = target(io, input!);
+    const out = resolve(io.cwd, output!);
+    if (out === t.path) throw new UsageError('<out> must differ from <in>');
+    const db = await openDb(t, await currentSecret(v, io), io);
+    let bytes: Uint8Array;
+    try {
+      bytes = await exportPlaintext(db);
+    } finally {
+      await db.close();
+    }
+    try {
+      writeFileSync(out, bytes, { mode: 0o600, flag: v.force ? 'w' : 'wx' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`${out} exists; use --force to overwrite it`);
+      throw e;
+    } finally {
+      bytes.fill(0);
+    }
+    io.stderr.write(`warning: ${out} is NOT encrypted — anyone who can read it reads everything. Delete it when done.\n`);
+    return EXIT.OK;
+  },
+
+  async encrypt(p, v, io) {
+    const [input, output] = positionals(p, ['in', 'out']);
+    const inPath = resolve(io.cwd, input!);
+    const t = target(io, output!);
+    if (inPath === t.path) throw new UsageError('<out> must differ from <in>');
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(inPath);
+    } catch (e) {
+      throw new UsageError(`cannot read ${input}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    if (t.storage.exists(t.name)) throw new Error(`${t.path} exists; encrypt only creates new files`);
+    const secret = (await newSecret(v, io, true)) ?? (await promptNewPassword(io));
+    const onProgress = progress(io, 'encrypt');
+    const { db, tables } = await importPlaintext(t.storage, t.name, bytes, secret, { ...kdfOptions(v), ...(onProgress ? { onProgress } : {}) });
+    await db.close();
+    io.stdout.write(`encrypted ${tables.length} table(s), ${tables.reduce((n, x) => n + x.rows, 0)} row(s) into ${t.path}\n`);
+    return EXIT.OK;
+  },
+
+  async passwd(p, v, io) {
+    const [file] = positionals(p, ['file']);
+    const t = target(io, file!);
+    requireFile(t);
+    const current = await currentSecret(v, io);
+    const db = await openDb(t, current, io);
+    try {
+      const next = (await newSecret(v, io)) ?? (await promptNewPassword(io));
+      const slot = await changePassword(db, current, next, kdfOptions(v));
+      io.stdout.write(`keyslot ${slot.index} now holds the new ${slot.kind === 'password' ? 'password' : 'key'}; the old one no longer opens ${t.name}\n`);
+      return EXIT.OK;
+    } finally {
+      await db.close();
+    }
+  },
+
+  async rekey(p, v, io) {
+    const [file] = positionals(p, ['file']);
+    const t = target(io, file!);
+    requireFile(t);
+    const current = await currentSecret(v, io);
+    const next = await newSecret(v, io);
+    const db = await openDb(t, current, io);
+    const onProgress = progress(io, 'rekey');
+    let fresh: Database;
+    try {
+      const r = await rekey(db, current, onProgress ? { onProgress } : {});
+      fresh = r.db;
+      for (const s of r.droppedKeyslots) io.stderr.write(`note: dropped keyslot ${s.index} (${s.kind}); it wrapped the old data key\n`);
+    } finally {
+      if (!db.closed) await db.close();
+    }
+    try {
+      if (next) await changePassword(fresh, current, next, kdfOptions(v));
+    } finally {
+      await fresh.close();
+    }
+    io.stdout.write(`re-encrypted ${t.name} under a new data key${next ? ' and changed its password' : ''}\n`);
+    return EXIT.OK;
+  },
+};

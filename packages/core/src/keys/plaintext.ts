@@ -1,0 +1,160 @@
+/**
+ * Leaving and entering the encrypted world: standard SQLite files in and out.
+ *
+ * ⚠ `exportPlaintext` returns every byte of the database *without encryption*. Whoever
+ * gets those bytes reads everything; nothing of cipherlite's protection applies to them. Use it
+ * for a migration or a support case, write the result only where plaintext is acceptable, and
+ * delete it afterwards.
+ *
+ * `importPlaintext` goes the other way: a standard SQLite file (e.g. from the `sqlite3` shell) is
+ * loaded into a plain in-memory connection (`sqlite3_deserialize`) and copied with the backup API
+ * into a new encrypted database. The copy is one transaction of the new database's rollback
+ * journal, so an interrupted import leaves an empty database (or none), never a partial one.
+ */
+import { Database } from '../database.js';
+import { toCipherliteError } from '../database.js';
+import { CipherliteError, invalidArgument } from '../errors.js';
+import { startsWith } from '../format/bytes.js';
+import { isValidBlockSize, SQLITE_MAGIC } from '../format/constants.js';
+import { loadSqlite } from '../sqlite-loader.js';
+import type { SyncStorage } from '../storage/sync-file.js';
+import type { KdfParams } from '../types.js';
+import { checkProgress, copyDatabase, tableCounts } from './_shared.js';
+import type { NewSecret, ProgressCallback, TableInfo } from './types.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Any = any;
+
+/** SQLite file header offsets (https://sqlite.org/fileformat.html §1.3). */
+const SQLITE_HDR_PAGE_SIZE = 16;
+const SQLITE_HDR_WRITE_VERSION = 18;
+const SQLITE_HDR_READ_VERSION = 19;
+const SQLITE_HEADER_SIZE = 100;
+
+export interface ExportOptions {
+  /** `copy`: pages decrypted into the plain image. */
+  onProgress?: ProgressCallback<'copy'>;
+}
+
+/**
+ * ⚠ UNENCRYPTED. Returns the whole database as a standard SQLite file (what the `sqlite3` shell
+ * opens), decrypted. A consistent snapshot, taken in one queue slot.
+ *
+ * Built with the backup API into a plain in-memory database, then serialized. Not
+ * `sqlite3_serialize` on the live connection directly: for a database that is not in memory it
+ * *zero-fills pages it cannot read* (memdb.c), so a page failing authentication would silently
+ * become zeros in the export. The backup API fails instead (CORRUPT naming the page).
+ */
+export async function exportPlaintext(db: Database, options: ExportOptions = {}): Promise<Uint8Array> {
+  const onProgress = checkProgress(options.onProgress);
+  return db._exclusive(async () => {
+    const { sqlite3, db: conn } = db._sqlite;
+    const s = sqlite3 as Any;
+    const mem = new s.oo1.DB(':memory:');
+    try {
+      // An in-memory destination cannot change its page size during a backup: set it first.
+      mem.exec(`PRAGMA page_size = ${db._container.blockSize}`);
+      await copyDatabase(
+        s,
+        { pointer: conn.pointer as number, binding: db._binding },
+        { pointer: mem.pointer as number, binding: null },
+        { onPages: (done, total) => onProgress?.({ phase: 'copy', done, total }) },
+      );
+      return s.capi.sqlite3_js_db_export(mem.pointer) as Uint8Array;
+    } finally {
+      mem.close();
+    }
+  });
+}
+
+export interface ImportOptions {
+  /** Argon2id parameters for a password (default: 64 MiB, t=3, p=1). */
+  kdf?: Partial<KdfParams>;
+  /** `copy`: pages copied into the new encrypted database. */
+  onProgress?: ProgressCallback<'copy'>;
+}
+
+export interface ImportResult {
+  db: Database;
+  pageSize: number;
+  tables: TableInfo[];
+}
+
+/**
+ * Creates the encrypted database `name` in `storage` from a standard SQLite file. Refuses
+ * (INVALID_ARGUMENT) if `name` exists; NOT_A_DATABASE if `bytes` is not a SQLite file; CORRUPT if
+ * SQLite finds it damaged. The page size (= encryption block size) is the file's own. Returns the
+ * new database, open.
+ */
+export async function importPlaintext(storage: SyncStorage, name: string, bytes: Uint8Array, secret: NewSecret, options: ImportOptions = {}): Promise<ImportResult> {
+  const onProgress = checkProgress(options.onProgress);
+  if (!(bytes instanceof Uint8Array)) invalidArgument('bytes must be a Uint8Array');
+  if (!storage || typeof storage.exists !== 'function') invalidArgument('storage must be a SyncStorage');
+  if (typeof name !== 'string' || name.length === 0) invalidArgument('name must be a non-empty string');
+  if ((secret as { recoveryKey?: unknown } | null)?.recoveryKey !== undefined) invalidArgument('a new database needs a password or a key, not a recovery key');
+  if (storage.exists(name) || storage.exists(`${name}-journal`)) {
+    throw new CipherliteError('INVALID_ARGUMENT', `"${name}" already exists; importPlaintext only creates new databases`);
+  }
+  if (bytes.length < SQLITE_HEADER_SIZE || !startsWith(bytes, SQLITE_MAGIC)) {
+    throw new CipherliteError('NOT_A_DATABASE', 'not a SQLite database file (no "SQLite format 3" header)');
+  }
+  const raw = (bytes[SQLITE_HDR_PAGE_SIZE]! << 8) | bytes[SQLITE_HDR_PAGE_SIZE + 1]!;
+  const pageSize = raw === 1 ? 65536 : raw;
+  if (!isValidBlockSize(pageSize) || bytes.length % pageSize !== 0) {
+    throw new CipherliteError('NOT_A_DATABASE', `not a valid SQLite database file (page size ${pageSize}, ${bytes.length} bytes)`);
+  }
+  const sqlite3 = (await loadSqlite()) as Any;
+  const plain = openPlainCopy(sqlite3, bytes);
+  let target: Database | null = null;
+  let created = false;
+  try {
+    const check = plain.selectValues('PRAGMA integrity_check').map(String);
+    if (check.length !== 1 || check[0] !== 'ok') throw new CipherliteError('CORRUPT', `the SQLite file failed integrity_check: ${check.slice(0, 3).join('; ')}`);
+    target = await Database.open({ storage, name, ...secret, ...(options.kdf ? { kdf: options.kdf } : {}), pageSize, create: true });
+    created = true;
+    await target._exclusive(() =>
+      copyDatabase(
+        sqlite3,
+        { pointer: plain.pointer, binding: null },
+        { pointer: target!._sqlite.db.pointer as number, binding: target!._binding },
+        { onPages: (done, total) => onProgress?.({ phase: 'copy', done, total }) },
+      ),
+    );
+    const t = target;
+    const tables = await t._exclusive(() => tableCounts(sqlite3, t._sqlite.db));
+    return { db: t, pageSize, tables };
+  } catch (e) {
+    if (target) await target.close().catch(() => undefined);
+    if (created) for (const n of [name, `${name}-journal`]) if (storage.exists(n)) storage.delete(n);
+    throw toCipherliteError(e, null);
+  } finally {
+    plain.close();
+  }
+}
+
+/** A plain in-memory connection holding a copy of `bytes` (never touches cipherlite's VFS). */
+function openPlainCopy(sqlite3: Any, bytes: Uint8Array): Any {
+  const { capi, wasm } = sqlite3;
+  // A real copy as a plain Uint8Array (Node's Buffer#slice would alias the caller's memory, and
+  // sqlite-wasm's allocFromTypedArray wants exactly a Uint8Array).
+  const copy = new Uint8Array(bytes);
+  // A WAL-mode file (versions 2/2) cannot be deserialized; its content is the same in rollback mode.
+  if (copy[SQLITE_HDR_WRITE_VERSION] === 2) copy[SQLITE_HDR_WRITE_VERSION] = 1;
+  if (copy[SQLITE_HDR_READ_VERSION] === 2) copy[SQLITE_HDR_READ_VERSION] = 1;
+  const db = new sqlite3.oo1.DB(':memory:');
+  const p = wasm.allocFromTypedArray(copy);
+  copy.fill(0);
+  const rc = capi.sqlite3_deserialize(db.pointer, 'main', p, bytes.length, bytes.length, capi.SQLITE_DESERIALIZE_FREEONCLOSE | capi.SQLITE_DESERIALIZE_RESIZEABLE);
+  if (rc !== 0) {
+    db.close();
+    throw new CipherliteError('NOT_A_DATABASE', `SQLite could not load the file (${capi.sqlite3_errstr(rc)})`);
+  }
+  try {
+    db.selectValue('SELECT count(*) FROM sqlite_schema');
+  } catch (e) {
+    db.close();
+    const rcOf = (e as { resultCode?: number }).resultCode ?? 0;
+    throw new CipherliteError((rcOf & 0xff) === 26 ? 'NOT_A_DATABASE' : 'CORRUPT', `SQLite could not read the file: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return db;
+}

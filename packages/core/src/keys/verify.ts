@@ -1,0 +1,156 @@
+/**
+ * verify and stats: read-only health and size reports of an open database.
+ *
+ * verify authenticates every stored block (main file, and the rollback journal if one is present
+ * with content) and then runs `PRAGMA integrity_check`. Both run inside the database's queue
+ * between two calls, when SQLite holds no lock and has closed its journal (our VFS does not claim
+ * SQLITE_IOCAP_UNDELETABLE_WHEN_OPEN, so the pager closes the journal when it unlocks).
+ */
+import type { Database } from '../database.js';
+import { CipherliteError } from '../errors.js';
+import { AUX_HEADER_SIZE, FILE_KIND, FORMAT_VERSION, slotSize } from '../format/constants.js';
+import { decodeAuxHeader } from '../format/aux-header.js';
+import { EncryptedFile } from '../vfs/encrypted-file.js';
+import { checkProgress, hex, ident, keyslotInfo, storedSize, userTables } from './_shared.js';
+import type { DatabaseStats, ProgressCallback, TableStats, VerifyFailure, VerifyResult } from './types.js';
+
+export interface VerifyOptions {
+  /** `main` / `journal`: blocks authenticated; `integrity`: 0/1 around integrity_check. */
+  onProgress?: ProgressCallback<'main' | 'journal' | 'integrity'>;
+}
+
+/** Authenticates every block and runs integrity_check. Never throws for damage: it reports it. */
+export async function verify(db: Database, options: VerifyOptions = {}): Promise<VerifyResult> {
+  const onProgress = checkProgress(options.onProgress);
+  const journalName = `${db.name}-journal`;
+  if (db.storage.exists(journalName)) await db.storage.prepare?.([journalName]);
+  return db._exclusive(() => {
+    const failures: VerifyFailure[] = [];
+    const main = db._binding.main;
+    main.flushBuffers();
+    const bad = main.verifyAllBlocks((done, total) => onProgress?.({ phase: 'main', done, total }));
+    for (const block of bad) failures.push({ file: 'main', block, page: block + 1 });
+    let blocksChecked = main.physicalBlocks;
+    if (main.physicalBlocks === 0) onProgress?.({ phase: 'main', done: 0, total: 0 });
+
+    const journal = verifyJournal(db, journalName, (done, total) => onProgress?.({ phase: 'journal', done, total }));
+    blocksChecked += journal.checked;
+    for (const block of journal.failed) failures.push({ file: 'journal', block });
+
+    onProgress?.({ phase: 'integrity', done: 0, total: 1 });
+    let integrity: string[];
+    try {
+      integrity = db._call(() => db._sqlite.db.selectValues('PRAGMA integrity_check').map(String));
+    } catch (e) {
+      integrity = [e instanceof Error ? e.message : String(e)];
+    }
+    onProgress?.({ phase: 'integrity', done: 1, total: 1 });
+    const ok = failures.length === 0 && integrity.length === 1 && integrity[0] === 'ok';
+    return { ok, blocksChecked, failures, integrity };
+  });
+}
+
+/**
+ * Authenticates the blocks of a journal left on storage. A journal whose header is missing or not
+ * authentic holds no content by design (aux-file.ts: SQLite treats it as empty), so it is not a
+ * failure; the blocks of an authentic one must all authenticate.
+ */
+function verifyJournal(db: Database, name: string, onProgress: (done: number, total: number) => void): { checked: number; failed: number[] } {
+  const storage = db.storage;
+  if (!storage.exists(name)) return { checked: 0, failed: [] };
+  const file = storage.open(name, { create: false });
+  try {
+    if (file.getSize() <= AUX_HEADER_SIZE) return { checked: 0, failed: [] };
+    const c = db._container;
+    const raw = new Uint8Array(AUX_HEADER_SIZE);
+    file.read(raw, { at: 0 });
+    const header = decodeAuxHeader(raw, c.auxMacKey, { kind: FILE_KIND.journal, blockSize: c.blockSize, mainFileId: c.fileId });
+    if (!header) return { checked: 0, failed: [] };
+    const ring = c.ringFor(header.fileId, FILE_KIND.journal);
+    try {
+      let ef: EncryptedFile;
+      try {
+        ef = new EncryptedFile({ file, kind: FILE_KIND.journal, headerSize: AUX_HEADER_SIZE, blockSize: c.blockSize, fileId: header.fileId, keys: ring, epochs: c });
+      } catch (e) {
+        // Its size could not even be established: an interior block failed (encrypted-file.ts).
+        const slots = Math.floor((file.getSize() - AUX_HEADER_SIZE) / slotSize(c.blockSize));
+        const block = e instanceof CipherliteError && e.details.block !== undefined ? e.details.block : 0;
+        if (!(e instanceof CipherliteError) || e.code !== 'CORRUPT') throw e;
+        return { checked: slots, failed: [block] };
+      }
+      const failed = ef.verifyAllBlocks(onProgress);
+      const checked = ef.physicalBlocks;
+      ef.discard();
+      return { checked, failed };
+    } finally {
+      ring.destroy();
+    }
+  } finally {
+    file.close();
+  }
+}
+
+export interface StatsOptions {
+  /** `tables`: tables counted. */
+  onProgress?: ProgressCallback<'tables'>;
+}
+
+/** Sizes, format facts, keyslots (no secrets), key epochs and per-table rows and bytes. */
+export async function stats(db: Database, options: StatsOptions = {}): Promise<DatabaseStats> {
+  const onProgress = checkProgress(options.onProgress);
+  const names = [db.name, `${db.name}-journal`];
+  // Sizes via our own handles, taken inside the queue (SQLite has its journal closed then).
+  return db._exclusive(async () => {
+    const files = [];
+    for (const name of names) {
+      if (name === db.name) files.push({ name, bytes: db._binding.main.file.getSize() });
+      else if (db.storage.exists(name)) files.push({ name, bytes: await storedSize(db.storage, name) });
+    }
+    const { sqlite3, db: conn } = db._sqlite;
+    const c = db._container;
+    const pageSize = Number(conn.selectValue('PRAGMA page_size'));
+    const pageCount = Number(conn.selectValue('PRAGMA page_count'));
+    const freePages = Number(conn.selectValue('PRAGMA freelist_count'));
+    const bytesBy = new Map<string, { table: number; index: number }>();
+    db._call(() =>
+      conn.exec({
+        sql: `SELECT s.tbl_name AS tbl, s.type AS type, SUM(d.pgsize) AS bytes
+                FROM dbstat AS d JOIN sqlite_schema AS s ON s.name = d.name
+               GROUP BY s.tbl_name, s.type`,
+        rowMode: 'object',
+        callback: (row: unknown) => {
+          const r = row as { tbl: string; type: string; bytes: number };
+          const e = bytesBy.get(r.tbl) ?? { table: 0, index: 0 };
+          if (r.type === 'index') e.index += Number(r.bytes);
+          else e.table += Number(r.bytes);
+          bytesBy.set(r.tbl, e);
+        },
+      }),
+    );
+    const tableNames = db._call(() => userTables(sqlite3, conn));
+    const tables: TableStats[] = tableNames.map((name, i) => {
+      const rows = Number(db._call(() => conn.selectValue(`SELECT count(*) FROM ${ident(name)}`)));
+      onProgress?.({ phase: 'tables', done: i + 1, total: tableNames.length });
+      const b = bytesBy.get(name) ?? { table: 0, index: 0 };
+      return { name, rows, bytes: b.table, indexBytes: b.index };
+    });
+    if (tableNames.length === 0) onProgress?.({ phase: 'tables', done: 0, total: 0 });
+    const keyslots = c.header.keyslots.map(keyslotInfo);
+    return {
+      totalBytes: files.reduce((n, f) => n + f.bytes, 0),
+      files,
+      pageSize,
+      blockSize: c.blockSize,
+      pageCount,
+      freePages,
+      formatVersion: FORMAT_VERSION,
+      cipher: 'AES-256-GCM',
+      fileId: hex(c.fileId),
+      createdAt: c.header.createdAt,
+      keyslotCount: keyslots.length,
+      keyslots,
+      epoch: c.epochInfo,
+      tables,
+    };
+  });
+}
