@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The one command that runs every test (README Quick start; CI's .ci/run calls it):
+#   1. bootstrap: pnpm, packages, Debian's chromium + sqlite3 when missing;
+#   2. type-check every package (strict TypeScript);
+#   3. Vitest in Node: format, crypto, VFS, SQL, crash/fault/tamper suites, keys, CLI, React hooks;
+#   4. Playwright in Debian Chromium: worker + OPFS + multi-tab e2e, and the POS example's e2e.
+# Ends with one line "N passed, N failed". Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+
+reports="$(pwd)/.tmp/test-reports"
+rm -rf "$reports" && mkdir -p "$reports"
+
+echo "== typecheck"
+pnpm -r --if-present --reporter-hide-prefix run typecheck
+
+echo "== vitest (Node)"
+status=0
+pnpm exec vitest run --reporter=default --reporter=json --outputFile.json="$reports/vitest.json" || status=$?
+
+echo "== e2e (Chromium)"
+rm -f e2e/test-results/results.json
+bash scripts/e2e.sh || status=$?
+
+# e2e/playwright.config.ts writes its JSON report to e2e/test-results/results.json.
+node scripts/summarize-tests.mjs "$reports/vitest.json" e2e/test-results/results.json || status=$?
+exit "$status"
