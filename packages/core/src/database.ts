@@ -16,12 +16,12 @@ import { DEFAULT_KDF, validateKdfParams } from './crypto/kdf.js';
 import { secretFromMaterial, type Secret } from './crypto/keyslots.js';
 import { wipe } from './crypto/wipe.js';
 import { CipherliteError, invalidArgument } from './errors.js';
-import { DEFAULT_BLOCK_SIZE, FILE_KIND, isValidBlockSize, MAIN_HEADER_SIZE } from './format/constants.js';
+import { AUX_HEADER_SIZE, DEFAULT_BLOCK_SIZE, FILE_KIND, isValidBlockSize, MAIN_HEADER_SIZE, slotSize } from './format/constants.js';
 import { recoverPendingReplace } from './keys/replace-file.js';
 import { loadSqlite } from './sqlite-loader.js';
 import type { SyncFile, SyncStorage } from './storage/sync-file.js';
 import type { BindParams, ChangeListener, DatabaseOpenOptions, KdfParams, KeyMaterial, Row, RunResult, SqlValue, StatementTables } from './types.js';
-import { EncryptedFile } from './vfs/encrypted-file.js';
+import { EncryptedFile, rescueAreaSize } from './vfs/encrypted-file.js';
 import type { FileKeyRing } from './vfs/key-ring.js';
 import { MainContainer } from './vfs/main-container.js';
 import { CipherliteVfs, isQuotaError, VFS_NAME, type DatabaseBinding } from './vfs/sqlite-vfs.js';
@@ -125,7 +125,7 @@ export class Database {
       const sqlite3 = await loadSqlite();
       const vfs = CipherliteVfs.install(sqlite3, o.aead);
       if (vfs.isOpen(o.storage, o.name)) throw new CipherliteError('BUSY', `database "${o.name}" is already open`);
-      await o.storage.prepare?.([o.name, `${o.name}-journal`]);
+      await o.storage.prepare?.([o.name, `${o.name}-journal`, `${o.name}-wal`]);
       // Finish (or discard) a file replacement that a crash interrupted (rekey; keys/replace-file.ts).
       await recoverPendingReplace(o.storage, o.name);
       if (!o.storage.exists(o.name) && !o.create) throw new CipherliteError('NOT_A_DATABASE', `database "${o.name}" does not exist`);
@@ -178,9 +178,17 @@ export class Database {
     capi.sqlite3_rollback_hook(ptr, () => {
       this.#rolledBack = true;
     }, 0);
+    const wal = o.journalMode === 'WAL';
     const pragmas = [
+      // WAL without shared memory: SQLite keeps the WAL index in heap memory only when the
+      // connection holds the file exclusively — which it does anyway (one worker owns the
+      // database; other tabs go through it). Must precede the first read.
+      ...(wal ? ['PRAGMA locking_mode = EXCLUSIVE'] : []),
       ...(isNew ? [`PRAGMA page_size = ${o.pageSize}`] : []),
       `PRAGMA journal_mode = ${o.journalMode}`,
+      // After a checkpoint resets the WAL, truncate it: the next instance gets a fresh file id
+      // and WAL frames are only ever appended, never rewritten in place.
+      ...(wal ? ['PRAGMA journal_size_limit = 0'] : []),
       `PRAGMA synchronous = ${o.synchronous}`,
       `PRAGMA cache_size = -${o.cacheSizeKiB}`,
       // Temp tables and indices in memory (decrypted working data is not "at rest").
@@ -194,9 +202,19 @@ export class Database {
     // outside SQLite: refuse it rather than let SQLite ignore or zero-fill the difference.
     const pageCount = Number(this.#call(() => this.#db!.selectValue('PRAGMA page_count')));
     const main = this.#binding.main;
+    // In WAL mode, pages may live in the WAL until the next checkpoint (and a checkpoint torn
+    // by a crash is redone from the WAL), so the file is only compared while the WAL is empty.
+    if (this.#walHasContent()) return;
     if (main.hasPartialTail || main.physicalBlocks !== pageCount) {
       throw new CipherliteError('CORRUPT', `database file length does not match its page count (${main.physicalBlocks} blocks${main.hasPartialTail ? ' plus a partial block' : ''}, ${pageCount} pages): truncated or extended outside SQLite`, { fileKind: 'main' });
     }
+  }
+
+  #walHasContent(): boolean {
+    const wal = `${this.name}-wal`;
+    if (!this.storage.exists(wal)) return false;
+    const B = this.#container.blockSize;
+    return this.storage.open(wal, { create: false }).getSize() >= AUX_HEADER_SIZE + rescueAreaSize(B) + slotSize(B);
   }
 
   // ---------------------------------------------------------------- query API
@@ -540,7 +558,7 @@ function validateOpenOptions(o: DatabaseOpenOptions & InternalOpenOptions): Reso
   const kdf = { ...DEFAULT_KDF, ...(o.kdf ?? {}) };
   validateKdfParams(kdf, 'option');
   const journalMode = o.journalMode ?? 'TRUNCATE';
-  if (!['DELETE', 'TRUNCATE', 'PERSIST', 'MEMORY', 'OFF'].includes(journalMode)) invalidArgument(`unsupported journalMode ${String(journalMode)}`);
+  if (!['DELETE', 'TRUNCATE', 'PERSIST', 'MEMORY', 'OFF', 'WAL'].includes(journalMode)) invalidArgument(`unsupported journalMode ${String(journalMode)}`);
   const synchronous = o.synchronous ?? 'FULL';
   if (!['OFF', 'NORMAL', 'FULL', 'EXTRA'].includes(synchronous)) invalidArgument(`unsupported synchronous ${String(synchronous)}`);
   const cacheSizeKiB = o.cacheSizeKiB ?? DEFAULT_CACHE_KIB;

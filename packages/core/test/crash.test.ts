@@ -94,7 +94,7 @@ const scenarios: { name: string; setup: string; work: (db: Database) => Promise<
 ];
 
 describe('crash at every write', () => {
-  for (const journalMode of ['TRUNCATE', 'DELETE', 'PERSIST'] as JournalMode[]) {
+  for (const journalMode of ['WAL', 'TRUNCATE', 'DELETE', 'PERSIST'] as JournalMode[]) {
     for (const sc of scenarios) {
       it(`${sc.name} (journal_mode=${journalMode}) reopens to the old or the new state`, async () => {
         // A small page cache forces mid-transaction cache spills (multi-segment journals).

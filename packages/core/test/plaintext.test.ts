@@ -9,7 +9,7 @@ import { findPlaintext, openWithKey } from './helpers.js';
 const MARKERS = ['ZEBRAMARKER_ROW', 'TABLEMARKERQX', 'COLUMNMARKERQX', 'INDEXMARKERQX', 'SQLite format 3', 'CREATE TABLE'];
 
 describe('zero plaintext at rest', () => {
-  for (const journalMode of ['TRUNCATE', 'DELETE', 'PERSIST'] as const) {
+  for (const journalMode of ['WAL', 'TRUNCATE', 'DELETE', 'PERSIST'] as const) {
     it(`leaves no marker in any stored file (journal_mode=${journalMode})`, async () => {
       const storage = new MemoryStorage();
       // Scan every buffer as it is written, so a journal that is later truncated or deleted is

@@ -1,0 +1,31 @@
+/** Messages between the benchmark page and its dedicated worker. */
+export type Target = 'plain-sahpool' | 'cipherlite-opfs' | 'memory';
+
+export interface BenchConfig {
+  rows: number;
+  selects: number;
+  updates: number;
+  mixedOrders: number;
+  runs: number;
+  pageSize: number;
+  cacheKiB: number;
+  /** cipherlite's journal mode (its default: see core). */
+  journalMode: 'WAL' | 'TRUNCATE' | 'DELETE' | 'PERSIST';
+  /** journal mode of the plain baseline (sqlite's default is DELETE). */
+  plainJournalMode: 'DELETE' | 'TRUNCATE' | 'PERSIST';
+}
+
+export interface WorkloadTimes {
+  bulkInsert: number;
+  pointSelects: number;
+  scanWarm: number;
+  scanCold: number;
+  durableUpdates: number;
+  mixed: number;
+  bytesOnDisk: number;
+}
+
+export interface BenchResult {
+  target: Target;
+  runs: WorkloadTimes[];
+}

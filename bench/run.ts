@@ -1,0 +1,110 @@
+/**
+ * `pnpm bench` (root: `npm run bench`): builds the benchmark page, serves it on 127.0.0.1, runs it
+ * in headless Debian Chromium with a *persistent* profile (real OPFS — an incognito context keeps
+ * OPFS in memory behind IPC and would distort every I/O figure), and prints medians per workload
+ * for plain opfs-sahpool, cipherlite and in-memory, with the encrypted/plain ratio.
+ * Results: bench/results/latest.json (and a timestamped copy; not committed).
+ *
+ * Options (env): BENCH_ROWS (100000), BENCH_RUNS (3), BENCH_PAGE_SIZE (4096), BENCH_CACHE_KIB (32768).
+ */
+import { execFileSync } from 'node:child_process';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize } from 'node:path';
+import { chromium } from 'playwright-core';
+import { build } from 'vite';
+import type { BenchConfig, BenchResult, Target, WorkloadTimes } from './app/protocol.ts';
+
+const here = import.meta.dirname;
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+if (!existsSync(CHROMIUM)) execFileSync('bash', [join(here, '../scripts/install-chromium.sh')], { stdio: 'inherit' });
+
+const cfg: BenchConfig = {
+  rows: Number(process.env.BENCH_ROWS ?? 100_000),
+  selects: 20_000,
+  updates: 2_000,
+  mixedOrders: 500,
+  runs: Number(process.env.BENCH_RUNS ?? 3),
+  pageSize: Number(process.env.BENCH_PAGE_SIZE ?? 4096),
+  cacheKiB: Number(process.env.BENCH_CACHE_KIB ?? 32768),
+  journalMode: (process.env.BENCH_JOURNAL ?? 'WAL') as BenchConfig['journalMode'],
+  plainJournalMode: (process.env.BENCH_PLAIN_JOURNAL ?? 'DELETE') as BenchConfig['plainJournalMode'],
+};
+const targets: Target[] = ['plain-sahpool', 'cipherlite-opfs', 'memory'];
+
+await build({ configFile: join(here, 'app/vite.config.ts'), logLevel: 'warn' });
+const dist = join(here, 'app/dist');
+const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.map': 'application/json' };
+const server = createServer((req, res) => {
+  const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
+  const file = join(dist, path === '/' ? 'index.html' : path);
+  if (!file.startsWith(dist) || !existsSync(file) || !statSync(file).isFile()) {
+    res.writeHead(404).end();
+    return;
+  }
+  res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' });
+  createReadStream(file).pipe(res);
+});
+await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+const port = (server.address() as { port: number }).port;
+
+const profile = mkdtempSync(join(tmpdir(), 'cipherlite-bench-'));
+const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS, headless: true });
+const page = context.pages()[0] ?? (await context.newPage());
+page.on('console', (m) => console.log(`  [page] ${m.text()}`));
+page.on('pageerror', (e) => console.error(`  [pageerror] ${e.message}`));
+console.log(`cipherlite benchmark — ${cfg.rows} rows, ${cfg.runs} runs, page ${cfg.pageSize} B, cache ${cfg.cacheKiB} KiB, synchronous=FULL, journal: cipherlite ${cfg.journalMode}, plain ${cfg.plainJournalMode}; Chromium persistent profile (real OPFS)`);
+
+let output: { results: BenchResult[]; cipher: Record<string, { sealMBs: number; openMBs: number }>; unlock: Record<string, number>; heap: number | null; userAgent: string; firstQueryMs?: number };
+try {
+  await page.goto(`http://127.0.0.1:${port}/`);
+  output = (await page.evaluate(([c, t]) => window.runBench(c, t), [cfg, targets] as const)) as typeof output;
+} finally {
+  await context.close();
+  server.close();
+  rmSync(profile, { recursive: true, force: true });
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const med = (r: BenchResult, k: keyof WorkloadTimes) => median(r.runs.map((x) => x[k]));
+const byTarget = Object.fromEntries(output.results.map((r) => [r.target, r])) as Record<Target, BenchResult>;
+const workloads: [keyof WorkloadTimes, string, number | null][] = [
+  ['bulkInsert', `bulk insert ${cfg.rows} rows (tx of 1000)`, 1.25],
+  ['pointSelects', `${cfg.selects} point selects (warm)`, 1.05],
+  ['scanWarm', 'aggregate scan, warm', null],
+  ['scanCold', 'aggregate scan, cold (reopened)', 4.0],
+  ['durableUpdates', `${cfg.updates} autocommit updates (durable)`, 1.25],
+  ['mixed', `mixed POS, ${cfg.mixedOrders} orders`, 1.25],
+];
+const rows: Record<string, Record<string, string>> = {};
+for (const [k, label, target] of workloads) {
+  const plain = med(byTarget['plain-sahpool'], k);
+  const enc = med(byTarget['cipherlite-opfs'], k);
+  rows[label] = {
+    'plain opfs-sahpool ms': plain.toFixed(1),
+    'cipherlite ms': enc.toFixed(1),
+    'in-memory ms': med(byTarget.memory, k).toFixed(1),
+    'ratio enc/plain': (enc / plain).toFixed(2),
+    target: target === null ? '—' : `≤ ${target.toFixed(2)}`,
+  };
+}
+console.log(`\n${output.userAgent}\nMedians of ${cfg.runs} runs:`);
+console.table(rows);
+const plainBytes = med(byTarget['plain-sahpool'], 'bytesOnDisk');
+const encBytes = med(byTarget['cipherlite-opfs'], 'bytesOnDisk');
+console.log(`bytes on disk: plain ${plainBytes}, cipherlite ${encBytes} (×${(encBytes / plainBytes).toFixed(3)})`);
+console.log('\nAES-256-GCM in the worker (MB/s):');
+console.table(Object.fromEntries(Object.entries(output.cipher).map(([k, v]) => [k, { seal: v.sealMBs.toFixed(1), open: v.openMBs.toFixed(1) }])));
+console.log('Unlock (Argon2id + open), median of 3, ms:');
+console.table(Object.fromEntries(Object.entries(output.unlock).map(([k, v]) => [k, { ms: v.toFixed(0) }])));
+console.log(`JS heap after the run (worker, performance.memory): ${output.heap === null ? 'not available in workers' : `${(output.heap / 1048576).toFixed(1)} MiB`}`);
+
+const dir = join(here, 'results');
+mkdirSync(dir, { recursive: true });
+const json = JSON.stringify({ date: new Date().toISOString(), cfg, ...output, summary: rows }, null, 1);
+writeFileSync(join(dir, 'latest.json'), json);
+writeFileSync(join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), json);
+console.log(`\nsaved bench/results/latest.json`);
