@@ -181,8 +181,8 @@ export class Database {
     const wal = o.journalMode === 'WAL';
     const pragmas = [
       // WAL without shared memory: SQLite keeps the WAL index in heap memory only when the
-      // connection holds the file exclusively — which it does anyway (one worker owns the
-      // database; other tabs go through it). Must precede the first read.
+      // connection holds the file exclusively — which it may (one worker owns the database;
+      // other tabs go through it). Must precede the first read.
       ...(wal ? ['PRAGMA locking_mode = EXCLUSIVE'] : []),
       ...(isNew ? [`PRAGMA page_size = ${o.pageSize}`] : []),
       `PRAGMA journal_mode = ${o.journalMode}`,
@@ -512,6 +512,19 @@ export class Database {
     this.#assertOpen();
     return this.#container;
   }
+  /** The journal mode SQLite is using (`'truncate'`, `'wal'`, …). */
+  get journalMode(): string {
+    this.#assertOpen();
+    return String(this.#call(() => this.#db!.selectValue('PRAGMA journal_mode'))).toUpperCase();
+  }
+
+  /** @internal Throws UNSUPPORTED for operations validated only with rollback journals. */
+  _requireRollbackJournal(operation: string): void {
+    if (this.journalMode === 'WAL') {
+      throw new CipherliteError('UNSUPPORTED', `${operation} is not supported in WAL journal mode yet; open the database with journalMode 'TRUNCATE' (the default) for it`);
+    }
+  }
+
   /** @internal */
   get _binding(): DatabaseBinding {
     return this.#binding;

@@ -270,3 +270,20 @@ describe('Database: change events and table analysis', () => {
     await db.close();
   });
 });
+
+describe('Database: WAL journal mode (opt-in)', () => {
+  it('works in exclusive WAL mode, survives reopen, and key-management calls refuse it clearly', async () => {
+    const storage = new MemoryStorage();
+    const db = await openWithKey(storage, 'w.db', { journalMode: 'WAL' });
+    expect(db.journalMode).toBe('WAL');
+    await db.exec('CREATE TABLE t(x)');
+    for (let i = 0; i < 50; i++) await db.exec('INSERT INTO t VALUES (?)', [i]);
+    expect(storage.exists('w.db-wal')).toBe(true);
+    const { backup } = await import('../src/keys/index.js');
+    await expectCode(backup(db, { key: KEY }), 'UNSUPPORTED');
+    await db.close();
+    const again = await openWithKey(storage, 'w.db', { journalMode: 'WAL' });
+    expect(await again.get('SELECT count(*) AS n, sum(x) AS s FROM t')).toEqual({ n: 50, s: 1225 });
+    await again.close();
+  });
+});

@@ -46,6 +46,7 @@ export interface BackupOptions {
  * default, under `current` (re-derived with a new salt: the backup shares no key with `db`).
  */
 export async function backup(db: Database, current: KeyMaterial, options: BackupOptions = {}): Promise<BackupResult> {
+  db._requireRollbackJournal('backup');
   const onProgress = checkProgress(options.onProgress);
   const proof = await proveKey(db, current);
   const material = (options.secret ?? current) as KeyMaterial;
@@ -194,6 +195,7 @@ export class PendingRestore {
  * truncated, or integrity_check fails), INVALID_ARGUMENT (different page size).
  */
 export async function inspectBackup(db: Database, bytes: Uint8Array, secret: KeyMaterial, options: InspectOptions = {}): Promise<PendingRestore> {
+  db._requireRollbackJournal('restore');
   const onProgress = checkProgress(options.onProgress);
   if (!(bytes instanceof Uint8Array)) invalidArgument('backup bytes must be a Uint8Array');
   if (startsWith(bytes, SQLITE_MAGIC)) {

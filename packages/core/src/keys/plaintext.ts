@@ -46,6 +46,7 @@ export interface ExportOptions {
  * become zeros in the export. The backup API fails instead (CORRUPT naming the page).
  */
 export async function exportPlaintext(db: Database, options: ExportOptions = {}): Promise<Uint8Array> {
+  db._requireRollbackJournal('exportPlaintext');
   const onProgress = checkProgress(options.onProgress);
   return db._exclusive(async () => {
     const { sqlite3, db: conn } = db._sqlite;

@@ -41,6 +41,7 @@ export interface RekeyOptions {
  * reopened (with `current`, which keeps working) and the keyslots that were dropped.
  */
 export async function rekey(db: Database, current: KeyMaterial, options: RekeyOptions = {}): Promise<RekeyResult> {
+  db._requireRollbackJournal('rekey');
   const onProgress = checkProgress(options.onProgress);
   if (!(db instanceof Database)) invalidArgument('rekey needs an open Database');
   const { storage, name } = db;

@@ -21,6 +21,7 @@ export interface VerifyOptions {
 
 /** Authenticates every block and runs integrity_check. Never throws for damage: it reports it. */
 export async function verify(db: Database, options: VerifyOptions = {}): Promise<VerifyResult> {
+  db._requireRollbackJournal('verify');
   const onProgress = checkProgress(options.onProgress);
   const journalName = `${db.name}-journal`;
   if (db.storage.exists(journalName)) await db.storage.prepare?.([journalName]);
@@ -97,6 +98,7 @@ export interface StatsOptions {
 
 /** Sizes, format facts, keyslots (no secrets), key epochs and per-table rows and bytes. */
 export async function stats(db: Database, options: StatsOptions = {}): Promise<DatabaseStats> {
+  db._requireRollbackJournal('stats');
   const onProgress = checkProgress(options.onProgress);
   const names = [db.name, `${db.name}-journal`];
   // Sizes via our own handles, taken inside the queue (SQLite has its journal closed then).
