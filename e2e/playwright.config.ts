@@ -8,6 +8,10 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH, PORT } from './tests/env.ts';
 
 export default defineConfig({
   testDir: './tests',
+  // Not *.test.ts / *.spec.ts, so the root Vitest run never picks these up.
+  testMatch: '**/*.e2e.ts',
+  // The POS example's specs have their own config and server (playwright.pos.config.ts).
+  testIgnore: '**/pos-*.e2e.ts',
   timeout: 90_000,
   expect: { timeout: 15_000 },
   fullyParallel: false,
@@ -22,9 +26,10 @@ export default defineConfig({
     trace: 'off',
   },
   webServer: {
-    command: `pnpm exec vite build test-app && pnpm exec vite preview test-app --port ${PORT} --strictPort --host 127.0.0.1`,
+    command: `${process.env.E2E_PREBUILT ? '' : 'pnpm exec vite build test-app --logLevel warn && '}pnpm exec vite preview test-app --port ${PORT} --strictPort --host 127.0.0.1`,
     url: `http://127.0.0.1:${PORT}/`,
-    reuseExistingServer: !process.env.CI,
+    // Opt-in only: a stale server on the port would test a stale build.
+    reuseExistingServer: process.env.E2E_REUSE_SERVER === '1',
     timeout: 120_000,
     stdout: 'pipe',
     stderr: 'pipe',

@@ -5,12 +5,15 @@
  */
 import { CipherliteError, openDatabase } from '@cipherlite/worker';
 import type { CipherliteDatabase, OpenDatabaseOptions } from '@cipherlite/worker';
+// The app-supplied worker pattern from the README (Vite's `?worker` import of the package entry).
+import DatabaseWorker from '@cipherlite/worker/worker?worker';
 
 export interface Outcome<T = unknown> {
   ok: boolean;
   value?: T;
   code?: string;
   message?: string;
+  details?: Record<string, unknown>;
 }
 
 const DIR = 'cipherlite';
@@ -50,13 +53,15 @@ async function sha256(bytes: Uint8Array): Promise<string> {
 const harness = {
   openDatabase,
   dbs: {} as Record<string, CipherliteDatabase>,
+  /** Workers the harness spawned itself (`ownWorker`), so a test can terminate one. */
+  workers: {} as Record<string, Worker>,
   events: [] as { db: string; kind: string; value: unknown }[],
 
   /** Opens and records change/lock events of `id` in `events`. */
-  async open(id: string, options: OpenDatabaseOptions): Promise<Outcome<{ role: string; persisted: boolean | null }>> {
+  async open(id: string, options: OpenDatabaseOptions, ownWorker = false): Promise<Outcome<{ role: string; persisted: boolean | null }>> {
     return harness.capture(
       (async () => {
-        const db = await openDatabase(options);
+        const db = await openDatabase(ownWorker ? { ...options, worker: () => (harness.workers[id] = new DatabaseWorker()) } : options);
         harness.dbs[id] = db;
         db.onChange((tables) => harness.events.push({ db: id, kind: 'change', value: [...tables] }));
         db.onLockState((state) => harness.events.push({ db: id, kind: 'lock', value: state }));
@@ -70,8 +75,8 @@ const harness = {
     try {
       return { ok: true, value: await p };
     } catch (e) {
-      const code = e instanceof CipherliteError ? e.code : `not-a-CipherliteError:${(e as Error)?.name}`;
-      return { ok: false, code, message: (e as Error)?.message ?? String(e) };
+      if (e instanceof CipherliteError) return { ok: false, code: e.code, message: e.message, details: { ...e.details } };
+      return { ok: false, code: `not-a-CipherliteError:${(e as Error)?.name}`, message: (e as Error)?.message ?? String(e) };
     }
   },
 
@@ -109,6 +114,39 @@ const harness = {
     const w = await fh.createWritable({ keepExistingData: true });
     await w.write({ type: 'write', position: offset, data: new Uint8Array([bytes[offset]! ^ mask]) });
     await w.close();
+  },
+
+  /** Writes a raw file next to the database (scan controls). */
+  async writeRaw(name: string, text: string): Promise<void> {
+    const fh = await (await dir())!.getFileHandle(name, { create: true });
+    const w = await fh.createWritable();
+    await w.write(new TextEncoder().encode(text));
+    await w.close();
+  },
+
+  async remove(name: string): Promise<void> {
+    await (await dir())!.removeEntry(name);
+  },
+
+  /**
+   * Holds an OPFS sync access handle on a stored file from another worker (as a tab that is
+   * still closing would); resolves once held. `release()` lets it go.
+   */
+  async holdFile(name: string): Promise<{ release: () => void }> {
+    const source = `onmessage = async (e) => {
+      const root = await navigator.storage.getDirectory();
+      const dir = await root.getDirectoryHandle(${JSON.stringify(DIR)});
+      const fh = await dir.getFileHandle(e.data);
+      self.h = await fh.createSyncAccessHandle();
+      postMessage('held');
+    };`;
+    const w = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })));
+    await new Promise<void>((resolve, reject) => {
+      w.onmessage = () => resolve();
+      w.onerror = (e) => reject(new Error(e.message));
+      w.postMessage(name);
+    });
+    return { release: () => w.terminate() };
   },
 
   /** Deletes every stored file. */

@@ -11,6 +11,7 @@ export default defineConfig({
   optimizeDeps: { exclude: ['@sqlite.org/sqlite-wasm', '@cipherlite/worker', '@cipherlite/core'] },
   worker: { format: 'es' },
   build: { target: 'es2022', outDir: 'dist', emptyOutDir: true, sourcemap: true },
-  preview: { host: '127.0.0.1', port: 4173, strictPort: true },
-  server: { host: '127.0.0.1', port: 4174, strictPort: true },
+  // CORS lets the page load into a sandboxed (opaque-origin) iframe for the UNSUPPORTED test.
+  preview: { host: '127.0.0.1', port: 4391, strictPort: true, cors: true },
+  server: { host: '127.0.0.1', port: 4392, strictPort: true },
 });

@@ -9,4 +9,5 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
-export const PORT = Number(process.env.E2E_PORT ?? 4173);
+// Not Vite's default 4173: the POS example's own e2e suite serves there.
+export const PORT = Number(process.env.E2E_PORT ?? 4391);

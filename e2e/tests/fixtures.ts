@@ -21,7 +21,8 @@ export function log(line: string): void {
 
 /** Forwards everything a page and its workers say, so a CI log alone explains a failure. */
 export function forwardLogs(page: Page, label: string): void {
-  page.on('console', (m) => log(`[${label}] console.${m.type()}: ${m.text()}`));
+  // Worker messages are logged by the worker's own listener below, labelled as such.
+  page.on('console', (m) => m.worker() === null && log(`[${label}] console.${m.type()}: ${m.text()}`));
   page.on('pageerror', (e) => log(`[${label}] pageerror: ${e.stack ?? String(e)}`));
   page.on('crash', () => log(`[${label}] page crashed`));
   page.on('worker', (w) => {

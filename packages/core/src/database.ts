@@ -13,7 +13,7 @@ import type { Database as SqliteDb, PreparedStatement, Sqlite3Static } from '@sq
 import type { AeadKeyFactory } from './crypto/aead.js';
 import { fastestAead } from './crypto/default-aead.js';
 import { DEFAULT_KDF, validateKdfParams } from './crypto/kdf.js';
-import { secretFromMaterial, type Secret } from './crypto/keyslots.js';
+import { openKeyslots, secretFromMaterial, wipeKekCache, type Secret } from './crypto/keyslots.js';
 import { wipe } from './crypto/wipe.js';
 import { CipherliteError, invalidArgument } from './errors.js';
 import { AUX_HEADER_SIZE, DEFAULT_BLOCK_SIZE, FILE_KIND, isValidBlockSize, MAIN_HEADER_SIZE, slotSize } from './format/constants.js';
@@ -294,7 +294,6 @@ export class Database {
     this.#assertOpen();
     const secret = secretFromMaterial(material);
     try {
-      const { openKeyslots, wipeKekCache } = await import('./crypto/keyslots.js');
       const cache = new Map<string, Uint8Array>();
       try {
         const opened = await openKeyslots(this.#container.header.keyslots, this.#container.fileId, secret, cache);

@@ -7,7 +7,8 @@
 import { CipherliteError, fromWire, isWireError } from '@cipherlite/core';
 import type { BindParams, KeyMaterial, Row, RunResult, StatementTables } from '@cipherlite/core';
 import * as Comlink from 'comlink';
-import type { LockState, Role, Statement, WorkerApi, WorkerEvents, WorkerOpenOptions, OpArgs, OpName, OpResult } from './protocol.js';
+import type { BackupOptions, BackupResult, ChangePasswordOptions, DatabaseStats, KeyslotInfo, NewSecret, VerifyResult } from '@cipherlite/core/keys';
+import type { LockState, Role, Statement, WorkerApi, WorkerEvents, WorkerOpenOptions, OpArgs, OpName, OpResult, WireOptions } from './protocol.js';
 
 export interface OpenDatabaseBaseOptions extends Omit<WorkerOpenOptions, 'directory'> {
   /** OPFS directory for the files (default `cipherlite`). */
@@ -34,6 +35,9 @@ export interface Transaction {
 
 type Remote = Comlink.Remote<WorkerApi>;
 
+/** `close()` waits this long for the worker to close cleanly before terminating it anyway. */
+const CLOSE_TIMEOUT_MS = 5000;
+
 /** Throws `UNSUPPORTED` when this page cannot run the database (checked before spawning anything). */
 export function assertBrowserSupport(): void {
   if (typeof Worker !== 'function') throw new CipherliteError('UNSUPPORTED', 'Web Workers are not available in this context');
@@ -46,6 +50,11 @@ export function assertBrowserSupport(): void {
 function defaultWorker(name: string): Worker {
   // Vite (and webpack 5, Parcel, rsbuild) recognize this exact pattern and bundle the worker.
   return new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: `cipherlite:${name}` });
+}
+
+/** A bare string means a password. */
+function asKey(secret: string | KeyMaterial): KeyMaterial {
+  return typeof secret === 'string' ? { password: secret } : secret;
 }
 
 function rebuild(e: unknown): unknown {
@@ -80,15 +89,23 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Cipher
   const workerOptions: WorkerOpenOptions = { ...rest, directory };
 
   const persisted = requestPersistence(persist);
-  const worker = typeof workerOption === 'function' ? workerOption() : (workerOption ?? defaultWorker(options.name));
+  let worker: Worker;
+  try {
+    worker = typeof workerOption === 'function' ? workerOption() : (workerOption ?? defaultWorker(options.name));
+  } catch (e) {
+    // e.g. SecurityError in an opaque-origin (sandboxed) frame, which has no OPFS either.
+    throw new CipherliteError('UNSUPPORTED', `cannot start the database worker here (${e instanceof Error ? e.name : String(e)})`, {}, { cause: e });
+  }
   const remote = Comlink.wrap<WorkerApi>(worker);
   const db = new CipherliteDatabase(options.name, worker, remote);
   // A worker that fails to load never answers: turn its `error` event into a rejection.
+  let onError!: (ev: ErrorEvent) => void;
   const failedToStart = new Promise<never>((_, reject) => {
-    worker.addEventListener('error', (ev) => {
+    onError = (ev) => {
       ev.preventDefault();
       reject(new CipherliteError('UNSUPPORTED', `the database worker failed to start${ev.message ? `: ${ev.message}` : ''}`));
-    }, { once: true });
+    };
+    worker.addEventListener('error', onError);
   });
   try {
     const info = await Promise.race([remote.open(workerOptions, keyMaterial, Comlink.proxy(db.eventSink)), failedToStart]);
@@ -97,6 +114,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Cipher
   } catch (e) {
     await db.dispose();
     throw rebuild(e);
+  } finally {
+    worker.removeEventListener('error', onError);
   }
 }
 
@@ -182,6 +201,38 @@ export class CipherliteDatabase implements AsyncDisposable {
     return this.#run('tables', [sql]);
   }
 
+  // ---- key management (core's `@cipherlite/core/keys`, run by the owning tab's worker) ----
+
+  /**
+   * Replaces the keyslot `current` opens with one for `next` (no page is rewritten). This tab
+   * keeps working; other open tabs keep their session but must enter the new password the next
+   * time they unlock (or if they have to take over the files).
+   */
+  changePassword(current: string | KeyMaterial, next: string | NewSecret, options?: ChangePasswordOptions): Promise<KeyslotInfo> {
+    const nextKey: NewSecret = typeof next === 'string' ? { password: next } : next;
+    return this.#run('changePassword', options === undefined ? [asKey(current), nextKey] : [asKey(current), nextKey, options]);
+  }
+
+  /** Public facts about each keyslot (kind, creation time, KDF cost); never key material. */
+  listKeyslots(): Promise<KeyslotInfo[]> {
+    return this.#run('listKeyslots', []);
+  }
+
+  /** Authenticates every stored block and runs `integrity_check`; reports damage, never throws for it. */
+  verify(): Promise<VerifyResult> {
+    return this.#run('verify', []);
+  }
+
+  /** Sizes, format facts, keyslots (no secrets), key epochs, per-table rows and bytes. */
+  stats(): Promise<DatabaseStats> {
+    return this.#run('stats', []);
+  }
+
+  /** A consistent encrypted snapshot as bytes (a complete cipherlite database file). */
+  backup(current: string | KeyMaterial, options?: WireOptions<BackupOptions>): Promise<BackupResult> {
+    return this.#run('backup', options === undefined ? [asKey(current)] : [asKey(current), options]);
+  }
+
   /**
    * Runs `fn` in a transaction: committed when it resolves, rolled back when it throws. Other
    * calls — from this tab and every other — wait until it ends, so keep it short.
@@ -233,7 +284,7 @@ export class CipherliteDatabase implements AsyncDisposable {
 
   /** Unlocks with a password (string) or key material; `WRONG_KEY` leaves it locked. */
   async unlock(secret: string | KeyMaterial): Promise<void> {
-    const km: KeyMaterial = typeof secret === 'string' ? { password: secret } : secret;
+    const km = asKey(secret);
     await this.#call((r) => r.unlock(km));
     this.eventSink.lockState('unlocked');
   }
@@ -242,7 +293,8 @@ export class CipherliteDatabase implements AsyncDisposable {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       try {
-        await this.#remote.close().catch(() => undefined);
+        // A worker stuck in a browser call must not make close() hang: terminate it regardless.
+        await Promise.race([this.#remote.close().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS))]);
       } finally {
         await this.dispose();
       }

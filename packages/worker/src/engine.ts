@@ -78,6 +78,8 @@ export class WorkerEngine implements WorkerApi {
   #state: LockState | 'closed' = 'locked';
   #role: Role = 'none';
   #secret: Secret | null = null;
+  /** Identity of the current unlocked period: async work started in an older one stands down. */
+  #session: object | null = null;
   #router: Router | null = null;
   #leader: Leader | null = null;
   #releaseLeaderLock: (() => void) | null = null;
@@ -91,42 +93,64 @@ export class WorkerEngine implements WorkerApi {
 
   // ---- WorkerApi -------------------------------------------------------------------------
 
+  // Key material is turned into a `Secret` before any closure is created: a closure made in a
+  // scope that can see `key` would keep the password string alive (V8 shares one context per
+  // scope), e.g. for the life of an event listener. The heap-snapshot e2e test checks this.
   open(options: WorkerOpenOptions, key: KeyMaterial, events: WorkerEvents): Promise<OpenInfo> {
-    return this.#wire(() =>
-      this.#serial(async () => {
-        if (this.#options) throw new CipherliteError('INVALID_ARGUMENT', 'this worker already opened a database');
-        validateOptions(options);
-        assertWorkerSupport();
-        const secret = Secret.from(key);
-        this.#options = options;
-        this.#events = events;
-        const names = busNames(options.directory, options.name);
-        this.#names = names;
-        // Held for this worker's life: the leader watches it to roll back our transactions if we die.
-        const tabLock = holdLock(names.tabLock(this.#tabId), {});
-        this.#releaseTabLock = tabLock.release;
-        await tabLock.granted;
-        this.#bus = new BroadcastChannel(names.events);
-        this.#bus.onmessage = (ev: MessageEvent<BusMessage>) => this.#onBus(ev.data);
-        await this.#unlock(secret);
-        return { tabId: this.#tabId, role: this.#role };
-      }),
-    );
+    let secret: Secret;
+    try {
+      secret = Secret.from(key);
+    } catch (e) {
+      return Promise.reject(toWire(e));
+    }
+    return this.#wire(() => this.#serial(() => this.#open(options, secret, events)));
+  }
+
+  async #open(options: WorkerOpenOptions, secret: Secret, events: WorkerEvents): Promise<OpenInfo> {
+    try {
+      if (this.#options) throw new CipherliteError('INVALID_ARGUMENT', 'this worker already opened a database');
+      validateOptions(options);
+      assertWorkerSupport();
+    } catch (e) {
+      secret.wipe();
+      throw e;
+    }
+    this.#options = options;
+    this.#events = events;
+    const names = busNames(options.directory, options.name);
+    this.#names = names;
+    // Held for this worker's life: the leader watches it to roll back our transactions if we die.
+    const tabLock = holdLock(names.tabLock(this.#tabId), {});
+    this.#releaseTabLock = tabLock.release;
+    await tabLock.granted;
+    this.#bus = new BroadcastChannel(names.events);
+    this.#bus.onmessage = (ev: MessageEvent<BusMessage>) => this.#onBus(ev.data);
+    await this.#unlock(secret);
+    return { tabId: this.#tabId, role: this.#role };
   }
 
   unlock(key: KeyMaterial): Promise<void> {
+    let secret: Secret;
+    try {
+      secret = Secret.from(key);
+    } catch (e) {
+      return Promise.reject(toWire(e));
+    }
     return this.#wire(() =>
       this.#serial(async () => {
-        this.#assertNotClosed();
-        if (this.#state === 'unlocked') {
-          // Already unlocked: still verify, so a wrong password never "succeeds".
-          const km = Secret.from(key).toKeyMaterial();
-          if (this.#leader) await this.#leader.checkKey(km);
-          else await this.#router!.request({ op: 'auth', key: km });
-          this.#touch();
-          return;
+        try {
+          this.#assertNotClosed();
+        } catch (e) {
+          secret.wipe();
+          throw e;
         }
-        await this.#unlock(Secret.from(key));
+        if (this.#state !== 'unlocked') return this.#unlock(secret);
+        // Already unlocked: still verify, so a wrong password never "succeeds".
+        const km = secret.toKeyMaterial();
+        secret.wipe();
+        if (this.#leader) await this.#leader.checkKey(km);
+        else await this.#router!.request({ op: 'auth', key: km });
+        this.#touch();
       }),
     );
   }
@@ -143,7 +167,31 @@ export class WorkerEngine implements WorkerApi {
   }
 
   run<K extends OpName>(op: K, args: OpArgs<K>, txId?: number): Promise<OpResult<K>> {
-    return this.#wire(() => this.#request({ op, args: [...args], ...(txId === undefined ? {} : { txId }) }) as Promise<OpResult<K>>);
+    // Built before any closure, so no closure keeps the arguments (they may hold passwords).
+    const req: LeaderRequest = { op, args: [...args], ...(txId === undefined ? {} : { txId }) };
+    const next = op === 'changePassword' ? Secret.from(args[1] as KeyMaterial) : null;
+    return this.#wire(async () => {
+      try {
+        const result = (await this.#request(req)) as OpResult<K>;
+        if (next) this.#adoptSecret(next);
+        return result;
+      } finally {
+        if (next && this.#secret !== next) next.wipe();
+      }
+    });
+  }
+
+  /**
+   * After this tab changed the password, it keeps the new key material, so it can still open
+   * the database when it becomes the leader. Other unlocked tabs keep the old one: if one of
+   * them has to take over, it gets WRONG_KEY and locks (the user enters the new password).
+   */
+  #adoptSecret(next: Secret): void {
+    if (this.#state !== 'unlocked' || !this.#secret) return;
+    const old = this.#secret;
+    this.#secret = next;
+    this.#router?.replaceSecret(next);
+    old.wipe();
   }
 
   txBegin(): Promise<number> {
@@ -254,13 +302,15 @@ export class WorkerEngine implements WorkerApi {
     this.#router = new Router(this.#tabId, names, secret, {
       onKeyRejected: () => void this.#serial(() => this.#teardown('locked')).catch(() => undefined),
     });
+    const session = {};
+    this.#session = session;
     try {
       const lock = holdLock(names.leaderLock, { ifAvailable: true });
       if (await lock.granted) {
-        await this.#lead(secret, lock.release);
+        await this.#lead(session, lock.release);
       } else {
         this.#setRole('follower');
-        this.#campaignForLeadership(secret);
+        this.#campaignForLeadership(session);
         await this.#router.authenticate();
       }
       this.#takeoverFailures = 0;
@@ -272,16 +322,17 @@ export class WorkerEngine implements WorkerApi {
     }
   }
 
-  /** Opens the database as leader; on failure lets the lock go. */
-  async #lead(secret: Secret, release: () => void): Promise<void> {
+  /** Opens the database as leader with this tab's key material; on failure lets the lock go. */
+  async #lead(session: object, release: () => void): Promise<void> {
     let leader: Leader;
     try {
-      leader = await Leader.start(this.#tabId, this.#options!, secret);
+      if (this.#session !== session || !this.#secret) throw new CipherliteError('LOCKED', 'the database was locked');
+      leader = await Leader.start(this.#tabId, this.#options!, this.#secret);
     } catch (e) {
       release();
       throw e;
     }
-    if (this.#secret !== secret || secret.wiped) {
+    if (this.#session !== session) {
       // Locked or closed while opening.
       await leader.stepDown().finally(release);
       return;
@@ -293,21 +344,21 @@ export class WorkerEngine implements WorkerApi {
   }
 
   /** Waits in the leader lock's queue; takes over (with the key it already holds) when granted. */
-  #campaignForLeadership(secret: Secret): void {
+  #campaignForLeadership(session: object): void {
     const abort = new AbortController();
     this.#campaign = abort;
     const lock = holdLock(this.#names!.leaderLock, { signal: abort.signal });
     void lock.granted.then(async (granted) => {
       if (!granted) return;
-      if (abort.signal.aborted || this.#secret !== secret) {
+      if (abort.signal.aborted || this.#session !== session) {
         lock.release();
         return;
       }
       try {
-        await this.#lead(secret, lock.release);
+        await this.#lead(session, lock.release);
         this.#takeoverFailures = 0;
       } catch (e) {
-        if (this.#secret !== secret) return;
+        if (this.#session !== session) return;
         if (e instanceof CipherliteError && e.code === 'WRONG_KEY') {
           // The password changed since this tab unlocked: it must be entered again.
           void this.#serial(() => this.#teardown('locked')).catch(() => undefined);
@@ -317,7 +368,7 @@ export class WorkerEngine implements WorkerApi {
         this.#router?.failPending(e instanceof CipherliteError ? e : new CipherliteError('IO', String(e)));
         const delay = TAKEOVER_RETRY_MS[Math.min(this.#takeoverFailures++, TAKEOVER_RETRY_MS.length - 1)]!;
         setTimeout(() => {
-          if (this.#secret === secret && !this.#leader && this.#campaign === abort) this.#campaignForLeadership(secret);
+          if (this.#session === session && !this.#leader && this.#campaign === abort) this.#campaignForLeadership(session);
         }, delay);
       }
     });
@@ -325,13 +376,14 @@ export class WorkerEngine implements WorkerApi {
 
   /** Wipes keys, stops leading or following; ends in `next`. */
   async #teardown(next: 'locked' | 'closed'): Promise<void> {
-    if (this.#state === next && !this.#secret) return;
+    if (this.#state === 'closed' || (this.#state === next && !this.#secret)) return;
     clearTimeout(this.#autoLock);
     this.#autoLock = undefined;
     this.#campaign?.abort();
     this.#campaign = null;
     const secret = this.#secret;
     this.#secret = null;
+    this.#session = null;
     secret?.wipe();
     this.#state = next; // refuse new calls at once; the event follows below
     const error = next === 'closed' ? this.#closedError() : new CipherliteError('LOCKED', 'the database was locked');

@@ -5,6 +5,7 @@
  */
 export { openDatabase, CipherliteDatabase, assertBrowserSupport } from './client.js';
 export type { OpenDatabaseOptions, OpenDatabaseBaseOptions, Transaction } from './client.js';
-export type { LockState, Role, Statement, DbOps } from './protocol.js';
+export type { LockState, Role, Statement, DbOps, WireOptions } from './protocol.js';
+export type { BackupOptions, BackupResult, ChangePasswordOptions, DatabaseStats, KeyslotInfo, NewSecret, VerifyResult } from '@cipherlite/core/keys';
 export { CipherliteError, isCipherliteError } from '@cipherlite/core';
 export type { ErrorCode, BindParams, Row, RunResult, SqlValue, StatementTables, KeyMaterial, KdfParams } from '@cipherlite/core';

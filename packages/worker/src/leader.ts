@@ -9,9 +9,10 @@
  * model trusts anyway (see README, Security).
  */
 import { CipherliteError, Database, toWire } from '@cipherlite/core';
+import * as keys from '@cipherlite/core/keys';
 import type { BindParams, KeyMaterial, Row, RunResult } from '@cipherlite/core';
 import { OpfsStorage, opfsDirectory } from './opfs-storage.js';
-import { busNames } from './protocol.js';
+import { TX_OPS, busNames } from './protocol.js';
 import type { BusMessage, DbOps, LeaderRequest, OpArgs, OpName, OpResult, Statement, WorkerOpenOptions } from './protocol.js';
 import { Scheduler } from './scheduler.js';
 import { wipeKeyMaterial } from './secret.js';
@@ -40,6 +41,15 @@ const LEADER_OPS: { [K in OpName]: (db: Database, target: SqlTarget, ...args: Op
   get: (_db, t, sql, params) => t.get(sql, params),
   batch: (db, t, statements) => (t === db ? db.transaction((tx) => runAll(tx, statements)) : runAll(t, statements)),
   tables: (db, _t, sql) => db.tables(sql),
+  changePassword: (db, _t, current, next, options) =>
+    keys.changePassword(db, current, next, options).finally(() => {
+      wipeKeyMaterial(current);
+      wipeKeyMaterial(next as KeyMaterial);
+    }),
+  listKeyslots: (db) => keys.listKeyslots(db),
+  verify: (db) => keys.verify(db),
+  stats: (db) => keys.stats(db),
+  backup: (db, _t, current, options) => keys.backup(db, current, options).finally(() => wipeKeyMaterial(current)),
 };
 
 function isOpName(op: string): op is OpName {
@@ -55,6 +65,9 @@ export class SteppedDown extends Error {
 }
 
 const ROLLBACK = Symbol('rollback');
+
+/** How often the leader checks that its files still exist (site data can be cleared while open). */
+const STORAGE_CHECK_MS = 2000;
 
 interface OpenTx {
   readonly id: number;
@@ -85,6 +98,9 @@ export class Leader {
   readonly #events: BroadcastChannel;
   readonly #offChange: () => void;
   #stepping: Promise<void> | null = null;
+  /** Set when the files vanished (site data cleared): every later call fails with it. */
+  #lost: CipherliteError | null = null;
+  readonly #watch: ReturnType<typeof setInterval>;
 
   private constructor(tabId: string, db: Database, storage: OpfsStorage, names: ReturnType<typeof busNames>) {
     this.#tabId = tabId;
@@ -102,6 +118,14 @@ export class Leader {
       const message: BusMessage = { kind: 'change', tables: [...tables] };
       this.#events.postMessage(message);
     });
+    // Writes to a cleared file "succeed" into an orphan and are lost at close: refuse them.
+    this.#watch = setInterval(() => {
+      void storage.stillThere(names.name).then((there) => {
+        if (there || this.#lost) return;
+        this.#lost = new CipherliteError('IO', 'the database files were removed while open (site data cleared?); close and reopen the database');
+        clearInterval(this.#watch);
+      });
+    }, STORAGE_CHECK_MS);
   }
 
   /**
@@ -137,6 +161,7 @@ export class Leader {
 
   /** Runs one request from `from` (this tab or an authenticated follower). */
   execute(from: string, req: LeaderRequest, onStart?: () => void): Promise<unknown> {
+    if (this.#lost) return Promise.reject(this.#lost);
     switch (req.op) {
       case 'auth':
         onStart?.();
@@ -148,6 +173,9 @@ export class Leader {
       default: {
         if (!isOpName(req.op)) return Promise.reject(new CipherliteError('INVALID_ARGUMENT', `unknown operation "${String(req.op)}"`));
         const { op, args, txId } = req;
+        if (txId !== undefined && !TX_OPS.has(op)) {
+          return Promise.reject(new CipherliteError('INVALID_ARGUMENT', `${op}() cannot run inside a transaction`));
+        }
         return this.#scheduler.enqueue(
           async () => {
             const target = txId === undefined ? this.#db : this.#ownedTx(txId, from).target;
@@ -301,6 +329,7 @@ export class Leader {
    */
   stepDown(): Promise<void> {
     this.#stepping ??= (async () => {
+      clearInterval(this.#watch);
       const reason = new SteppedDown();
       const shutdown = this.#scheduler.shutdown(reason);
       await Promise.all([...this.#txs.keys()].map((id) => this.#abortTx(id)));

@@ -218,6 +218,12 @@ export class OpfsStorage implements SyncStorage {
     this.#closed = true;
     const empty: string[] = [];
     for (const [name, handle] of this.#handles) {
+      if (!(await this.stillThere(name))) {
+        // "Clear site data" removed the file under an open handle. On Chromium (at least 156),
+        // close() on such a handle never returns and blocks the worker thread for good; the
+        // handle is released with the worker instead.
+        continue;
+      }
       try {
         if (!this.#existing.has(name) || handle.getSize() === 0) empty.push(name);
       } finally {
@@ -226,6 +232,17 @@ export class OpfsStorage implements SyncStorage {
     }
     this.#handles.clear();
     for (const name of empty) await this.#dir.removeEntry(name).catch(() => undefined);
+  }
+
+  /** False when `name` vanished from OPFS behind our back (site data cleared while open). */
+  async stillThere(name: string): Promise<boolean> {
+    try {
+      await this.#dir.getFileHandle(name);
+      return true;
+    } catch (e) {
+      if (e instanceof DOMException && e.name === 'NotFoundError') return false;
+      return true;
+    }
   }
 
   #assertOpen(): void {

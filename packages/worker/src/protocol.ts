@@ -24,6 +24,10 @@ import type {
   StatementTables,
   WireError,
 } from '@cipherlite/core';
+import type { BackupOptions, BackupResult, ChangePasswordOptions, DatabaseStats, KeyslotInfo, NewSecret, VerifyResult } from '@cipherlite/core/keys';
+
+/** Options of a key-management call that can cross `postMessage` (progress callbacks cannot). */
+export type WireOptions<T> = Omit<T, 'onProgress'>;
 
 export type LockState = 'locked' | 'unlocking' | 'unlocked';
 
@@ -47,13 +51,20 @@ export interface DbOps {
   /** Runs every statement in one transaction (one round trip); all or nothing. */
   batch(statements: readonly Statement[]): RunResult[];
   tables(sql: string): StatementTables;
+  // Key management (`@cipherlite/core/keys`): calls that change keys prove `current` first.
+  changePassword(current: KeyMaterial, next: NewSecret, options?: ChangePasswordOptions): KeyslotInfo;
+  listKeyslots(): KeyslotInfo[];
+  verify(): VerifyResult;
+  stats(): DatabaseStats;
+  backup(current: KeyMaterial, options?: WireOptions<BackupOptions>): BackupResult;
 }
 
 export type OpName = keyof DbOps;
 export type OpArgs<K extends OpName> = Parameters<DbOps[K]>;
 export type OpResult<K extends OpName> = ReturnType<DbOps[K]>;
 
-export const OP_NAMES: readonly OpName[] = ['exec', 'query', 'get', 'batch', 'tables'];
+/** Operations that may run inside an interactive transaction. */
+export const TX_OPS: ReadonlySet<OpName> = new Set<OpName>(['exec', 'query', 'get', 'batch']);
 
 /** Options the worker passes on to core's `Database.open`, plus the worker's own. */
 export interface WorkerOpenOptions {
@@ -134,6 +145,8 @@ export type BusMessage =
 export function busNames(directory: string, name: string) {
   const base = `cipherlite:${directory}/${name}`;
   return {
+    /** The database file name. */
+    name,
     /** Held by the leader for as long as it owns the files. */
     leaderLock: `${base}:leader`,
     /** Held by each tab's worker for its lifetime; lets the leader notice a tab dying. */

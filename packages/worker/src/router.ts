@@ -30,6 +30,9 @@ interface Pending {
   readonly reject: (e: unknown) => void;
 }
 
+/** Request ids are unique for the worker's life (leaders drop ids they have seen, per tab). */
+let lastRequestId = 0;
+
 /** Resend a not-started request if no leader took it within this long (covers hand-over gaps). */
 const RESEND_AFTER_MS = 750;
 const RESEND_TICK_MS = 250;
@@ -47,12 +50,11 @@ export interface RouterHooks {
 
 export class Router {
   readonly #tabId: string;
-  readonly #secret: Secret;
+  #secret: Secret;
   readonly #hooks: RouterHooks;
   readonly #rpc: BroadcastChannel;
   readonly #reply: BroadcastChannel;
   readonly #pending = new Map<number, Pending>();
-  #seq = 0;
   #local: Leader | null = null;
   /** Authentication with the current remote leader (reset when leadership moves). */
   #auth: Promise<void> | null = null;
@@ -80,6 +82,11 @@ export class Router {
     if (this.#local) return this.#runLocal(this.#local, req);
     if (req.op === 'auth') return this.#send(req);
     return this.#authenticated().then(() => (this.#local ? this.#runLocal(this.#local, req) : this.#send(req)));
+  }
+
+  /** This tab's key material changed (its own `changePassword`); the old one is wiped by the caller. */
+  replaceSecret(secret: Secret): void {
+    this.#secret = secret;
   }
 
   /** Proves this tab's key material to the current leader (no-op when this tab leads). */
@@ -111,7 +118,7 @@ export class Router {
 
   #send(req: LeaderRequest): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const p: Pending = { id: ++this.#seq, req, startedBy: null, lastSent: 0, held: false, resolve, reject };
+      const p: Pending = { id: ++lastRequestId, req, startedBy: null, lastSent: 0, held: false, resolve, reject };
       this.#pending.set(p.id, p);
       this.#post(p);
     });

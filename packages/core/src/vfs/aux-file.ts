@@ -8,7 +8,7 @@
  * SQLite needs. The block-level policy is in encrypted-file.ts.
  */
 import { randomBytes } from '../crypto/random.js';
-import { AUX_HEADER_SIZE, FILE_ID_SIZE } from '../format/constants.js';
+import { AUX_HEADER_SIZE, FILE_ID_SIZE, FILE_KIND } from '../format/constants.js';
 import { decodeAuxHeader, encodeAuxHeader } from '../format/aux-header.js';
 import type { SyncFile } from '../storage/sync-file.js';
 import { EncryptedFile, rescueAreaSize } from './encrypted-file.js';
@@ -47,6 +47,8 @@ export class AuxFile {
       fileId,
       keys: this.#ring,
       epochs: container,
+      // WAL checkpoints read back what was just written; keep up to 8 MiB of it decrypted.
+      recentBlocks: kind === FILE_KIND.wal ? Math.floor((8 << 20) / container.blockSize) : 0,
     });
   }
 

@@ -48,6 +48,12 @@ export interface EncryptedFileOptions {
   epochs: EpochSource;
   /** Byte offset of the rescue area (journals); slots then start after it. Omit for no rescue. */
   rescueOffset?: number;
+  /**
+   * Keep this many recently *written* blocks decrypted in memory (default 0). For the WAL: a
+   * checkpoint reads back every frame it copies into the database, and without this each of
+   * those reads would decrypt a block we encrypted moments before.
+   */
+  recentBlocks?: number;
 }
 
 /** Bytes of the rescue area: block index (u64) ‖ one slot. */
@@ -71,6 +77,9 @@ export class EncryptedFile {
   #cachedIndex = -1;
   readonly #cached: Uint8Array;
   readonly #rescueOffset: number | null;
+  readonly #recentCapacity: number;
+  /** Plaintext of recently flushed blocks (LRU), see `recentBlocks`. Memory is not "at rest". */
+  readonly #recent = new Map<number, Uint8Array>();
   /** Blocks below this index were durable at the last sync (rewrites of them are rescued first). */
   #syncedBlocks = 0;
 
@@ -85,6 +94,7 @@ export class EncryptedFile {
     this.#block = new Uint8Array(o.blockSize);
     this.#cached = new Uint8Array(o.blockSize);
     this.#rescueOffset = o.rescueOffset ?? null;
+    this.#recentCapacity = o.recentBlocks ?? 0;
     this.#loadSize();
     this.#syncedBlocks = this.#physBlocks;
   }
@@ -177,6 +187,11 @@ export class EncryptedFile {
       out.set(this.#cached);
       return;
     }
+    const recent = this.#recent.get(index);
+    if (recent) {
+      out.set(recent);
+      return;
+    }
     if (index >= this.#physBlocks) {
       out.fill(0); // inside the logical size but not yet materialized (a gap before a dirty block)
       return;
@@ -251,6 +266,7 @@ export class EncryptedFile {
       if (n === B) {
         // Keep the small-read cache current instead of dropping it: page 1 is rewritten by every
         // commit and its change counter is read again at the start of the next transaction.
+        this.#forget(index);
         this.#writeBlock(index, src, B);
         // Only after the write succeeded: if it throws, bytes SQLite wrote earlier stay readable.
         this.#dirty.delete(index);
@@ -316,6 +332,28 @@ export class EncryptedFile {
     if (index >= this.#physBlocks) this.#physBlocks = index + 1;
   }
 
+  #remember(index: number, plaintext: Uint8Array): void {
+    if (this.#recentCapacity === 0) {
+      plaintext.fill(0);
+      return;
+    }
+    this.#recent.delete(index);
+    this.#recent.set(index, plaintext);
+    if (this.#recent.size > this.#recentCapacity) {
+      const [oldest, buf] = this.#recent.entries().next().value as [number, Uint8Array];
+      this.#recent.delete(oldest);
+      buf.fill(0);
+    }
+  }
+
+  #forget(index: number): void {
+    const buf = this.#recent.get(index);
+    if (buf) {
+      buf.fill(0);
+      this.#recent.delete(index);
+    }
+  }
+
   /** Copies the current slot of a durable block into the rescue area before it is overwritten. */
   #saveRescue(index: number, at: number): void {
     const rescue = new Uint8Array(rescueAreaSize(this.blockSize));
@@ -335,6 +373,8 @@ export class EncryptedFile {
       // Dropped only once written: a failed flush (full disk) must not lose bytes that SQLite
       // already wrote successfully — its rollback reads the journal back from here.
       this.#dirty.delete(index);
+      if (index <= lastBlock) this.#remember(index, buf);
+      else buf.fill(0);
     }
     // The last block's slot must carry the exact length even when only an earlier block changed.
     if (lastBlock >= 0 && lastBlock >= this.#physBlocks) {
@@ -363,6 +403,7 @@ export class EncryptedFile {
     }
     const blocks = Math.ceil(size / B);
     for (const index of [...this.#dirty.keys()]) if (index >= blocks) this.#dirty.delete(index);
+    for (const index of [...this.#recent.keys()]) if (index >= blocks - 1) this.#forget(index);
     if (this.#cachedIndex >= blocks) this.#cachedIndex = -1;
     if (size % B !== 0) {
       // The new last block keeps only `size % B` bytes: rewrite it with its new length.
@@ -397,6 +438,7 @@ export class EncryptedFile {
   /** Empties the file and restarts it under a new file id and keys (journals truncated to 0). */
   resetEmpty(fileId: Uint8Array, keys: BlockKeySource): void {
     this.#dirty.clear();
+    for (const index of [...this.#recent.keys()]) this.#forget(index);
     this.#cachedIndex = -1;
     this.#size = 0;
     this.#physBlocks = 0;
@@ -419,6 +461,7 @@ export class EncryptedFile {
   discard(): void {
     for (const b of this.#dirty.values()) b.fill(0);
     this.#dirty.clear();
+    for (const index of [...this.#recent.keys()]) this.#forget(index);
     this.#cached.fill(0);
     this.#cachedIndex = -1;
     this.#block.fill(0);

@@ -51,6 +51,8 @@ interface OpenFile {
   path: string;
   /** Name within the binding's storage. */
   storageName: string;
+  /** Keys owned by this handle (temp files), destroyed on close. */
+  ring?: { destroy(): void };
   flags: number;
   lockType: number;
 }
@@ -180,7 +182,12 @@ export class CipherliteVfs {
           }
           f.ef.flushBuffers();
           f.aux?.destroy();
-          if (!f.binding) return 0; // temp: memory only, gone now
+          if (!f.binding) {
+            // temp: memory only, gone now — and its keys with it
+            f.ef.discard();
+            f.ring?.destroy();
+            return 0;
+          }
           f.ef.file.close();
           if (f.flags & capi.SQLITE_OPEN_DELETEONCLOSE) f.binding.storage.delete(f.storageName);
           return 0;
@@ -385,16 +392,17 @@ export class CipherliteVfs {
             }
             // Temp files: encrypted, in memory, under a per-process random key.
             const id = randomBytes(16);
+            const ring = self.#temp.ringFor(id, FILE_KIND.temp);
             const ef = new EncryptedFile({
               file: new MemoryFile(path),
               kind: FILE_KIND.temp,
               headerSize: 0,
               blockSize: TEMP_BLOCK_SIZE,
               fileId: id,
-              keys: self.#temp.ringFor(id, FILE_KIND.temp),
+              keys: ring,
               epochs: self.#temp,
             });
-            file = { binding: null, ef, aux: null, path, storageName: path, flags, lockType: capi.SQLITE_LOCK_NONE };
+            file = { binding: null, ef, aux: null, path, storageName: path, flags, lockType: capi.SQLITE_LOCK_NONE, ring };
           } else if (hit.kind === FILE_KIND.main) {
             file = { binding: hit.binding, ef: hit.binding.main, aux: null, path, storageName: hit.file, flags, lockType: capi.SQLITE_LOCK_NONE };
           } else {

@@ -1,0 +1,197 @@
+/**
+ * Killed mid-transaction (SECURITY-TESTS 19, 20): a large write transaction — it rewrites every
+ * existing row (so the rollback journal holds real pages) and appends thousands — is cut off by
+ * closing the tab without waiting, by CDP `Page.crash`, by `worker.terminate()`, and by killing
+ * the whole browser. Reopening must give `integrity_check` ok and the transaction either fully
+ * there or fully absent, never a mix. A small page cache makes SQLite spill and journal during
+ * the transaction, not only at COMMIT, so every phase of the write is exposed to the kill.
+ */
+import { FAST_KDF, expect, log, openPage, test } from './fixtures.ts';
+import type { Page, Profile } from './fixtures.ts';
+import type {} from '../test-app/main.ts';
+
+const BASE_OPTIONS = { name: 'crashy', password: 'crash test', kdf: FAST_KDF, cacheSizeKiB: 256 };
+let OPTIONS: typeof BASE_OPTIONS & { journalMode?: 'WAL' } = BASE_OPTIONS;
+const BASE_ROWS = 3000;
+const NEW_ROWS = 10_000;
+
+const CHUNKS = 20;
+
+/**
+ * One transaction: every base row gets generation `gen` (payload rotated), plus NEW_ROWS rows of
+ * batch `gen`, inserted in CHUNKS statements.
+ */
+const bigTransaction = (gen: number) => [
+  { sql: 'UPDATE big SET gen = ?, payload = substr(payload, 2) || substr(payload, 1, 1) WHERE batch = 0', params: [gen] },
+  ...Array.from({ length: CHUNKS }, () => ({
+    sql: `WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ${NEW_ROWS / CHUNKS})
+          INSERT INTO big (batch, gen, payload) SELECT ?, ?, hex(randomblob(600)) FROM c`,
+    params: [gen, gen],
+  })),
+];
+
+async function open(page: Page, ownWorker = false) {
+  const r = await page.evaluate(([o, own]) => window.t.open('a', o, own), [OPTIONS, ownWorker] as const);
+  expect(r, JSON.stringify(r)).toMatchObject({ ok: true });
+}
+
+/** The database's state: must be exactly "before gen" or "after gen". */
+async function state(page: Page) {
+  return page.evaluate(async () => {
+    const db = window.t.dbs.a!;
+    return {
+      integrity: (await db.query<{ integrity_check: string }>('PRAGMA integrity_check')).map((r) => r.integrity_check),
+      baseGens: await db.query<{ gen: number; n: number }>('SELECT gen, count(*) AS n FROM big WHERE batch = 0 GROUP BY gen'),
+      batches: await db.query<{ batch: number; n: number }>('SELECT batch, count(*) AS n FROM big WHERE batch > 0 GROUP BY batch ORDER BY batch'),
+    };
+  });
+}
+
+/** Checks the all-or-nothing invariant; returns whether generation `gen` committed. */
+function checkState(s: Awaited<ReturnType<typeof state>>, committed: number[], gen: number): boolean {
+  expect(s.integrity).toEqual(['ok']);
+  expect(s.baseGens).toHaveLength(1); // never a mix of generations among the base rows
+  expect(s.baseGens[0]!.n).toBe(BASE_ROWS);
+  const present = s.baseGens[0]!.gen === gen;
+  const expected = [...committed, ...(present ? [gen] : [])].map((batch) => ({ batch, n: NEW_ROWS }));
+  expect(s.batches).toEqual(expected);
+  return present;
+}
+
+/**
+ * Starts the transaction without waiting for it: as one `batch` (one long task in the worker), or
+ * `interactive`ly, one round trip per statement (many short tasks: Chromium's `terminate()` stops
+ * a worker at the next task boundary and interrupts a running task only after a 2 s grace period).
+ */
+async function startTransaction(page: Page, gen: number, interactive = false) {
+  await page.evaluate(
+    ([stmts, interactive]) => {
+      const db = window.t.dbs.a!;
+      const run = interactive
+        ? db.transaction(async (tx) => {
+            for (const s of stmts) await tx.exec(s.sql, s.params);
+          })
+        : db.batch(stmts);
+      void run.catch(() => undefined);
+    },
+    [bigTransaction(gen), interactive] as const,
+  );
+}
+
+async function listFiles(page: Page) {
+  for (let i = 0; i < 20; i++) {
+    const files = await page.evaluate(() => window.t.capture(window.t.list()));
+    if (files.ok) return files.value;
+    await page.waitForTimeout(100);
+  }
+  return 'unavailable';
+}
+
+type Kill = 'close' | 'crash' | 'terminate' | 'browser';
+
+type Step = { kill: Kill; fraction: number };
+
+const ROLLBACK_JOURNAL_PLAN: Step[] = [
+  { kill: 'close', fraction: 0.2 },
+  { kill: 'close', fraction: 0.6 },
+  { kill: 'crash', fraction: 0.4 },
+  { kill: 'crash', fraction: 0.9 },
+  { kill: 'terminate', fraction: 0.5 },
+  { kill: 'terminate', fraction: 0.8 },
+  { kill: 'browser', fraction: 0.5 },
+  // Well after COMMIT returned in the worker: the transaction must survive the kill.
+  { kill: 'crash', fraction: 4 },
+];
+
+const WAL_PLAN: Step[] = [
+  { kill: 'close', fraction: 0.5 },
+  { kill: 'crash', fraction: 0.7 },
+  { kill: 'terminate', fraction: 0.6 },
+  { kill: 'browser', fraction: 0.5 },
+  { kill: 'crash', fraction: 4 },
+];
+
+test('killed mid-transaction (tab closed, renderer crashed, worker terminated, browser killed) → before or after, never a mix', async ({ profile }) => {
+  OPTIONS = BASE_OPTIONS;
+  await killTest(await profile(), ROLLBACK_JOURNAL_PLAN);
+});
+
+test('the same in WAL mode (exclusive locking): killed mid-transaction → before or after, never a mix', async ({ profile }) => {
+  OPTIONS = { ...BASE_OPTIONS, journalMode: 'WAL' };
+  await killTest(await profile(), WAL_PLAN);
+});
+
+async function killTest(p: Profile, plan: Step[]) {
+  test.setTimeout(240_000);
+  let page = await p.page('setup');
+  await open(page);
+  await page.evaluate(async (n) => {
+    const db = window.t.dbs.a!;
+    await db.exec('CREATE TABLE big (id INTEGER PRIMARY KEY, batch INTEGER NOT NULL, gen INTEGER NOT NULL, payload TEXT NOT NULL)');
+    await db.exec(`WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ${n}) INSERT INTO big (batch, gen, payload) SELECT 0, 0, hex(randomblob(600)) FROM c`);
+  }, BASE_ROWS);
+
+  // Generation 1 runs uninterrupted: it measures how long the transaction takes.
+  const ms = await page.evaluate(async (stmts) => {
+    const t0 = performance.now();
+    await window.t.dbs.a!.batch(stmts);
+    return performance.now() - t0;
+  }, bigTransaction(1));
+  log(`one big transaction takes ${Math.round(ms)} ms`);
+  const committed = [1];
+  checkState(await state(page), [], 1);
+
+  const outcomes: string[] = [];
+  let gen = 1;
+  for (const { kill, fraction } of plan) {
+    gen++;
+    if (kill === 'terminate') {
+      // The app-supplied worker, so the page can terminate it.
+      await page.evaluate(() => window.t.dbs.a?.close());
+      await open(page, true);
+    }
+    await startTransaction(page, gen, kill === 'terminate');
+    await page.waitForTimeout(Math.round(ms * fraction));
+    switch (kill) {
+      case 'close':
+        void page.close({ runBeforeUnload: false }); // not awaited: the next tab races the dying one
+        page = await p.page(`after-close-${gen}`);
+        break;
+      case 'crash': {
+        const session = await p.context.newCDPSession(page);
+        void session.send('Page.crash').catch(() => undefined);
+        await page.waitForEvent('crash');
+        await page.close().catch(() => undefined);
+        page = await p.page(`after-crash-${gen}`);
+        break;
+      }
+      case 'terminate':
+        await page.evaluate(() => window.t.workers.a!.terminate());
+        await page.evaluate(() => window.t.dbs.a?.dispose());
+        break;
+      case 'browser': {
+        const session = await p.context.browser()!.newBrowserCDPSession();
+        void session.send('Browser.crash').catch(() => undefined);
+        await new Promise<void>((resolve) => p.context.once('close', () => resolve()));
+        p.context = await (await import('@playwright/test')).chromium.launchPersistentContext(p.dir, {
+          executablePath: (test.info().project.use.launchOptions as { executablePath: string }).executablePath,
+          args: (test.info().project.use.launchOptions as { args: string[] }).args,
+        });
+        page = await openPage(p.context, `after-browser-kill-${gen}`);
+        break;
+      }
+    }
+    const files = await listFiles(page);
+    await open(page);
+    const present = checkState(await state(page), committed, gen);
+    if (present) committed.push(gen);
+    const outcome = `${kill} at ${Math.round(fraction * 100)}%: ${present ? 'committed' : 'rolled back'}; files before reopen ${JSON.stringify(files)}`;
+    log(outcome);
+    outcomes.push(outcome);
+  }
+  // The kills landed inside transactions, not only after them.
+  expect(outcomes.filter((o) => o.includes('rolled back')).length).toBeGreaterThanOrEqual(2);
+  expect(outcomes.at(-1)).toContain('committed');
+  // And the database is still fully usable.
+  expect(await page.evaluate(() => window.t.dbs.a!.exec("INSERT INTO big (batch, gen, payload) VALUES (-1, -1, 'alive')"))).toMatchObject({ changes: 1 });
+}

@@ -1,0 +1,77 @@
+/**
+ * Key management through the worker (core's `@cipherlite/core/keys`): change the password from a
+ * follower tab, takeover with the new key, a tab holding the old key locks itself when it has to
+ * take over; verify, stats and an encrypted backup.
+ */
+import { FAST_KDF, expect, test } from './fixtures.ts';
+import type { Page } from './fixtures.ts';
+import type {} from '../test-app/main.ts';
+
+const OLD = 'old password';
+const NEW = 'new password';
+const open = (page: Page, password: string) => page.evaluate((o) => window.t.open('a', o), { name: 'keys', password, kdf: FAST_KDF });
+
+test('changePassword from a follower: old password refused, new one opens; the changing tab takes over with it', async ({ profile }) => {
+  const p = await profile();
+  const [a, b] = [await p.page('tab-a'), await p.page('tab-b')];
+  expect(await open(a, OLD)).toMatchObject({ ok: true, value: { role: 'leader' } });
+  await a.evaluate(() => window.t.dbs.a!.exec("CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('one')"));
+  expect(await open(b, OLD)).toMatchObject({ ok: true, value: { role: 'follower' } });
+
+  expect(await b.evaluate((n) => window.t.capture(window.t.dbs.a!.changePassword('wrong', n)), NEW)).toMatchObject({ ok: false, code: 'WRONG_KEY' });
+  const slot = await b.evaluate(([o, n]) => window.t.dbs.a!.changePassword(o!, n!, { kdf: { memoryKiB: 19 * 1024, iterations: 2 } }), [OLD, NEW]);
+  expect(slot).toMatchObject({ kind: 'password' });
+  expect(await b.evaluate(() => window.t.dbs.a!.listKeyslots())).toHaveLength(1);
+  // The leader tab keeps its session.
+  expect(await a.evaluate(() => window.t.dbs.a!.query('SELECT v FROM t'))).toEqual([{ v: 'one' }]);
+
+  await a.close();
+  // b takes over with the new key it adopted, without asking.
+  await expect.poll(() => b.evaluate(() => window.t.dbs.a!.role)).toBe('leader');
+  expect(await b.evaluate(() => window.t.dbs.a!.exec("INSERT INTO t VALUES ('two')"))).toMatchObject({ changes: 1 });
+
+  const c = await p.page('tab-c');
+  expect(await open(c, OLD)).toMatchObject({ ok: false, code: 'WRONG_KEY' });
+  expect(await open(c, NEW)).toMatchObject({ ok: true, value: { role: 'follower' } });
+  expect(await c.evaluate(() => window.t.dbs.a!.query('SELECT v FROM t ORDER BY v'))).toEqual([{ v: 'one' }, { v: 'two' }]);
+});
+
+test('a tab still holding the old password locks itself when it must take over; the new password unlocks it', async ({ profile }) => {
+  const p = await profile();
+  const [a, b] = [await p.page('tab-a'), await p.page('tab-b')];
+  expect(await open(a, OLD)).toMatchObject({ ok: true, value: { role: 'leader' } });
+  await a.evaluate(() => window.t.dbs.a!.exec("CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('kept')"));
+  expect(await open(b, OLD)).toMatchObject({ ok: true, value: { role: 'follower' } });
+  await a.evaluate(([o, n]) => window.t.dbs.a!.changePassword(o!, n!), [OLD, NEW]);
+  await a.close();
+  await expect.poll(() => b.evaluate(() => window.t.dbs.a!.lockState), { timeout: 15_000 }).toBe('locked');
+  expect(await b.evaluate(() => window.t.capture(window.t.dbs.a!.query('SELECT v FROM t')))).toMatchObject({ ok: false, code: 'LOCKED' });
+  expect(await b.evaluate((o) => window.t.capture(window.t.dbs.a!.unlock(o)), OLD)).toMatchObject({ ok: false, code: 'WRONG_KEY' });
+  await b.evaluate((n) => window.t.dbs.a!.unlock(n), NEW);
+  expect(await b.evaluate(() => window.t.dbs.a!.query('SELECT v FROM t'))).toEqual([{ v: 'kept' }]);
+});
+
+test('verify, stats and an encrypted backup through the client', async ({ profile }) => {
+  const page = await (await profile()).page('tab');
+  expect(await open(page, OLD)).toMatchObject({ ok: true });
+  const marker = `BACKUPMARK${crypto.randomUUID().replaceAll('-', '')}`;
+  const r = await page.evaluate(async ([password, marker]) => {
+    const db = window.t.dbs.a!;
+    await db.exec('CREATE TABLE items (id INTEGER PRIMARY KEY, v TEXT)');
+    await db.batch(Array.from({ length: 100 }, (_, i) => ({ sql: 'INSERT INTO items (v) VALUES (?)', params: [`${marker} ${i}`] })));
+    const verify = await db.verify();
+    const stats = await db.stats();
+    const backup = await db.backup(password!);
+    const text = new TextDecoder('latin1').decode(backup.bytes);
+    return {
+      verify: { ok: verify.ok, failures: verify.failures.length, integrity: verify.integrity },
+      stats: { pageSize: stats.pageSize, cipher: stats.cipher, items: stats.tables.find((t) => t.name === 'items') },
+      backup: { size: backup.bytes.length, tables: backup.meta.tables, leaks: text.includes(marker!) || text.includes('SQLite format 3') },
+    };
+  }, [OLD, marker]);
+  expect(r.verify).toEqual({ ok: true, failures: 0, integrity: ['ok'] });
+  expect(r.stats).toMatchObject({ pageSize: 4096, cipher: 'AES-256-GCM', items: { name: 'items', rows: 100 } });
+  expect(r.backup.size).toBeGreaterThan(8192);
+  expect(r.backup.tables).toEqual([{ name: 'items', rows: 100 }]);
+  expect(r.backup.leaks).toBe(false);
+});

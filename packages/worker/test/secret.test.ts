@@ -1,0 +1,65 @@
+/** Secret: validation, copies, wiping. */
+import { describe, expect, it } from 'vitest';
+import { CipherliteError } from '@cipherlite/core';
+import type { KeyMaterial } from '@cipherlite/core';
+import { Secret } from '../src/secret.js';
+import { isReadOnlySql } from '../src/protocol.js';
+
+describe('Secret', () => {
+  it('round-trips each kind of key material', () => {
+    expect(Secret.from({ password: 'pässwörd' }).toKeyMaterial()).toEqual({ password: 'pässwörd' });
+    expect(Secret.from({ recoveryKey: 'ABCD-EFGH' }).toKeyMaterial()).toEqual({ recoveryKey: 'ABCD-EFGH' });
+    const key = new Uint8Array(32).fill(9);
+    expect(Secret.from({ key }).toKeyMaterial()).toEqual({ key: new Uint8Array(32).fill(9) });
+  });
+
+  it('copies the caller key and hands out copies (wiping one never touches the other)', () => {
+    const key = new Uint8Array(32).fill(1);
+    const s = Secret.from({ key });
+    key.fill(0);
+    const km = s.toKeyMaterial() as { key: Uint8Array };
+    expect(km.key[0]).toBe(1);
+    km.key.fill(0);
+    expect((s.toKeyMaterial() as { key: Uint8Array }).key[0]).toBe(1);
+  });
+
+  it('after wipe() it refuses with LOCKED', () => {
+    const s = Secret.from({ password: 'x' });
+    s.wipe();
+    expect(s.wiped).toBe(true);
+    expect(() => s.toKeyMaterial()).toThrow(expect.objectContaining({ code: 'LOCKED' }));
+  });
+
+  const bad: [string, unknown][] = [
+    ['nothing', {}],
+    ['two kinds', { password: 'a', recoveryKey: 'b' }],
+    ['short key', { key: new Uint8Array(16) }],
+    ['key as array', { key: Array(32).fill(0) }],
+    ['number password', { password: 42 }],
+    ['null', null],
+  ];
+  for (const [what, km] of bad) {
+    it(`rejects ${what} with INVALID_ARGUMENT`, () => {
+      let error: unknown;
+      try {
+        Secret.from(km as KeyMaterial);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(CipherliteError);
+      expect((error as CipherliteError).code).toBe('INVALID_ARGUMENT');
+      // Messages describe the shape, never the value.
+      expect((error as CipherliteError).message).not.toMatch(/42|"a"/);
+    });
+  }
+});
+
+describe('isReadOnlySql', () => {
+  it('accepts only statements that cannot write', () => {
+    expect(isReadOnlySql('  select * from t')).toBe(true);
+    expect(isReadOnlySql('VALUES (1)')).toBe(true);
+    expect(isReadOnlySql('WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x')).toBe(false);
+    expect(isReadOnlySql('INSERT INTO t VALUES (1) RETURNING *')).toBe(false);
+    expect(isReadOnlySql('SELECTED')).toBe(false);
+  });
+});
