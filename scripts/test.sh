@@ -20,9 +20,11 @@ status=0
 pnpm exec vitest run --reporter=default --reporter=json --outputFile.json="$reports/vitest.json" || status=$?
 
 echo "== e2e (Chromium)"
-rm -f e2e/test-results/results.json
+rm -f e2e/test-results/results.json e2e/test-results/pos-results.json
 bash scripts/e2e.sh || status=$?
+bash scripts/e2e-pos.sh || status=$?
 
-# e2e/playwright.config.ts writes its JSON report to e2e/test-results/results.json.
-node scripts/summarize-tests.mjs "$reports/vitest.json" e2e/test-results/results.json || status=$?
+# e2e/playwright.config.ts writes its JSON report to e2e/test-results/results.json,
+# e2e/playwright.pos.config.ts (the POS example) to e2e/test-results/pos-results.json.
+node scripts/summarize-tests.mjs "$reports/vitest.json" e2e/test-results/results.json e2e/test-results/pos-results.json || status=$?
 exit "$status"

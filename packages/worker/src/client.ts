@@ -7,8 +7,8 @@
 import { CipherliteError, fromWire, isWireError } from '@cipherlite/core';
 import type { BindParams, KeyMaterial, Row, RunResult, StatementTables } from '@cipherlite/core';
 import * as Comlink from 'comlink';
-import type { BackupOptions, BackupResult, ChangePasswordOptions, DatabaseStats, KeyslotInfo, NewSecret, VerifyResult } from '@cipherlite/core/keys';
-import type { LockState, Role, Statement, WorkerApi, WorkerEvents, WorkerOpenOptions, OpArgs, OpName, OpResult, WireOptions } from './protocol.js';
+import type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, ConfirmOptions, DatabaseStats, KeyslotInfo, NewSecret, RestoreResult, VerifyResult } from '@cipherlite/core/keys';
+import type { LockState, PendingRestoreInfo, Role, Statement, WorkerApi, WorkerEvents, WorkerOpenOptions, OpArgs, OpName, OpResult, WireOptions } from './protocol.js';
 
 export interface OpenDatabaseBaseOptions extends Omit<WorkerOpenOptions, 'directory'> {
   /** OPFS directory for the files (default `cipherlite`). */
@@ -231,6 +231,40 @@ export class CipherliteDatabase implements AsyncDisposable {
   /** A consistent encrypted snapshot as bytes (a complete cipherlite database file). */
   backup(current: string | KeyMaterial, options?: WireOptions<BackupOptions>): Promise<BackupResult> {
     return this.#run('backup', options === undefined ? [asKey(current)] : [asKey(current), options]);
+  }
+
+  /**
+   * Validates `bytes` as a backup of this database (format, key, every block's authentication,
+   * size, `integrity_check`) without changing anything, and compares it with the current content.
+   * Rejects with NOT_A_DATABASE, WRONG_KEY or CORRUPT. The validated backup waits in the worker
+   * that owns the files under `id`: follow with `confirmRestore(id, …)` or `cancelRestore(id)`.
+   */
+  inspectBackup(bytes: Uint8Array, secret: string | KeyMaterial): Promise<PendingRestoreInfo> {
+    return this.#run('inspectBackup', [bytes, asKey(secret)]);
+  }
+
+  /**
+   * Replaces the whole content with pending restore `id`, atomically, after saving an automatic
+   * backup of the current content (`<name>.bak-<time>`, encrypted under `current`). Change events
+   * for every affected table reach all tabs. `keepBackups` prunes older automatic backups.
+   */
+  confirmRestore(id: number, current: string | KeyMaterial, options?: WireOptions<ConfirmOptions>): Promise<RestoreResult> {
+    return this.#run('confirmRestore', options === undefined ? [id, asKey(current)] : [id, asKey(current), options]);
+  }
+
+  /** Drops pending restore `id` (its keys are wiped). */
+  cancelRestore(id: number): Promise<void> {
+    return this.#run('cancelRestore', [id]);
+  }
+
+  /** The automatic backups kept next to the database (before each restore), newest first. */
+  listBackups(): Promise<BackupFile[]> {
+    return this.#run('listBackups', []);
+  }
+
+  /** Deletes all but the newest `keep` (default 5) automatic backups; returns the deleted names. */
+  pruneBackups(keep?: number): Promise<string[]> {
+    return this.#run('pruneBackups', keep === undefined ? [] : [keep]);
   }
 
   /**

@@ -13,7 +13,7 @@ import * as keys from '@cipherlite/core/keys';
 import type { BindParams, KeyMaterial, Row, RunResult } from '@cipherlite/core';
 import { OpfsStorage, opfsDirectory } from './opfs-storage.js';
 import { TX_OPS, busNames } from './protocol.js';
-import type { BusMessage, DbOps, LeaderRequest, OpArgs, OpName, OpResult, Statement, WorkerOpenOptions } from './protocol.js';
+import type { BusMessage, DbOps, LeaderRequest, OpArgs, OpName, OpResult, PendingRestoreInfo, Statement, WorkerOpenOptions } from './protocol.js';
 import { Scheduler } from './scheduler.js';
 import { wipeKeyMaterial } from './secret.js';
 import type { Secret } from './secret.js';
@@ -50,6 +50,53 @@ const LEADER_OPS: { [K in OpName]: (db: Database, target: SqlTarget, ...args: Op
   verify: (db) => keys.verify(db),
   stats: (db) => keys.stats(db),
   backup: (db, _t, current, options) => keys.backup(db, current, options).finally(() => wipeKeyMaterial(current)),
+  inspectBackup: (db, _t, bytes, secret) => pendingRestores.inspect(db, bytes, secret).finally(() => wipeKeyMaterial(secret)),
+  confirmRestore: (db, _t, id, current, options) => pendingRestores.confirm(db, id, current, options).finally(() => wipeKeyMaterial(current)),
+  cancelRestore: (db, _t, id) => pendingRestores.cancel(db, id),
+  listBackups: (db) => keys.listBackups(db.storage, db.name),
+  pruneBackups: (db, _t, keep) => keys.pruneBackups(db.storage, db.name, keep),
+};
+
+/**
+ * Validated backups waiting for a confirmation, per database, under a number the client holds
+ * (a `PendingRestore` keeps the backup open in memory and cannot cross postMessage). They live
+ * and die with the leader: `cancelAll` runs when it steps down, and a client whose tab lost the
+ * leadership meanwhile gets INVALID_ARGUMENT ("check the backup again").
+ */
+const pendingRestores = {
+  byDb: new WeakMap<Database, Map<number, keys.PendingRestore>>(),
+  seq: 0,
+  async inspect(db: Database, bytes: Uint8Array, secret: KeyMaterial): Promise<PendingRestoreInfo> {
+    const pending = await keys.inspectBackup(db, bytes, secret);
+    const id = ++this.seq;
+    let map = this.byDb.get(db);
+    if (!map) this.byDb.set(db, (map = new Map()));
+    map.set(id, pending);
+    return { id, comparison: pending.comparison };
+  },
+  take(db: Database, id: number): keys.PendingRestore {
+    const pending = this.byDb.get(db)?.get(id);
+    if (!pending) throw new CipherliteError('INVALID_ARGUMENT', `no pending restore ${String(id)}: it was confirmed, cancelled, or the tab that owns the database changed; check the backup again`);
+    return pending;
+  },
+  async confirm(db: Database, id: number, current: KeyMaterial, options: keys.ConfirmOptions = {}): Promise<keys.RestoreResult> {
+    const pending = this.take(db, id);
+    const result = await pending.confirm(current, options);
+    this.byDb.get(db)?.delete(id);
+    // The backup API copies pages below SQLite's authorizer: tell every tab's live queries.
+    db._notifyChanged(pending.comparison.tables.map((t) => t.name));
+    return result;
+  },
+  async cancel(db: Database, id: number): Promise<void> {
+    const pending = this.byDb.get(db)?.get(id);
+    this.byDb.get(db)?.delete(id);
+    await pending?.cancel();
+  },
+  async cancelAll(db: Database): Promise<void> {
+    const map = this.byDb.get(db);
+    this.byDb.delete(db);
+    for (const p of map?.values() ?? []) await p.cancel().catch(() => undefined);
+  },
 };
 
 function isOpName(op: string): op is OpName {
@@ -336,6 +383,7 @@ export class Leader {
       await shutdown;
       this.#offChange();
       try {
+        await pendingRestores.cancelAll(this.#db);
         await this.#db.close();
       } finally {
         await this.#storage.close();

@@ -24,7 +24,7 @@ import type {
   StatementTables,
   WireError,
 } from '@cipherlite/core';
-import type { BackupOptions, BackupResult, ChangePasswordOptions, DatabaseStats, KeyslotInfo, NewSecret, VerifyResult } from '@cipherlite/core/keys';
+import type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, ConfirmOptions, DatabaseStats, KeyslotInfo, NewSecret, RestoreComparison, RestoreResult, VerifyResult } from '@cipherlite/core/keys';
 
 /** Options of a key-management call that can cross `postMessage` (progress callbacks cannot). */
 export type WireOptions<T> = Omit<T, 'onProgress'>;
@@ -57,6 +57,20 @@ export interface DbOps {
   verify(): VerifyResult;
   stats(): DatabaseStats;
   backup(current: KeyMaterial, options?: WireOptions<BackupOptions>): BackupResult;
+  /** Validates a backup without touching the database; the pending restore stays in the leader under `id`. */
+  inspectBackup(bytes: Uint8Array, secret: KeyMaterial): PendingRestoreInfo;
+  /** Replaces the content with pending restore `id` (after a safety backup encrypted under `current`). */
+  confirmRestore(id: number, current: KeyMaterial, options?: WireOptions<ConfirmOptions>): RestoreResult;
+  cancelRestore(id: number): void;
+  /** Automatic backups (`<name>.bak-<time>`) next to the database, newest first. */
+  listBackups(): BackupFile[];
+  pruneBackups(keep?: number): string[];
+}
+
+/** A validated backup waiting in the leader for `confirmRestore(id)` or `cancelRestore(id)`. */
+export interface PendingRestoreInfo {
+  id: number;
+  comparison: RestoreComparison;
 }
 
 export type OpName = keyof DbOps;

@@ -1,0 +1,36 @@
+/**
+ * Playwright config for the point-of-sale example (examples/pos): Debian's Chromium, the example
+ * built for production and served by `vite preview` on 127.0.0.1 (a real origin, so its service
+ * worker registers and the offline tests mean something). Specs: tests/pos-*.e2e.ts.
+ * Run: scripts/e2e-pos.sh (builds once, then this config serves the build).
+ */
+import { defineConfig } from '@playwright/test';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './tests/env.ts';
+import { POS_PORT } from './tests/pos-helpers.ts';
+
+export default defineConfig({
+  testDir: './tests',
+  testMatch: '**/pos-*.e2e.ts',
+  timeout: 120_000,
+  expect: { timeout: 15_000 },
+  fullyParallel: false,
+  workers: 1,
+  forbidOnly: true,
+  retries: 0,
+  // Not `test-results/` itself: the main suite's run empties its own output directory.
+  outputDir: 'test-results/pos-artifacts',
+  reporter: [['list'], ['json', { outputFile: 'test-results/pos-results.json' }]],
+  use: {
+    baseURL: `http://127.0.0.1:${POS_PORT}/`,
+    launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS },
+    trace: 'off',
+  },
+  webServer: {
+    command: `${process.env.E2E_PREBUILT ? '' : 'pnpm --dir ../examples/pos exec vite build --logLevel warn && '}pnpm --dir ../examples/pos exec vite preview --port ${POS_PORT} --strictPort --host 127.0.0.1`,
+    url: `http://127.0.0.1:${POS_PORT}/`,
+    reuseExistingServer: process.env.E2E_REUSE_SERVER === '1',
+    timeout: 180_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+  },
+});

@@ -1,0 +1,167 @@
+/**
+ * The app shell. Boot: is there a store on this device? → create it (first run) or unlock it.
+ * Once a database handle exists it is put in <DatabaseProvider>, and its lock state decides
+ * between the unlock screen (after the lock button or the idle auto-lock) and the pages.
+ */
+import { DatabaseProvider, useLockState, useQuery, useUnlock } from '@cipherlite/react';
+import type { CipherliteDatabase } from '@cipherlite/worker';
+import { useEffect, useState } from 'react';
+import { Admin } from './screens/Admin.tsx';
+import { Orders } from './screens/Orders.tsx';
+import { Products } from './screens/Products.tsx';
+import { Setup } from './screens/Setup.tsx';
+import { Till } from './screens/Till.tsx';
+import { UnlockForm } from './screens/Unlock.tsx';
+import { describeError, openStore, storeExists } from './store.ts';
+import { Banner, Spinner, useOnline } from './ui.tsx';
+
+type Boot = { kind: 'checking' } | { kind: 'setup' } | { kind: 'unlock' } | { kind: 'open'; db: CipherliteDatabase } | { kind: 'failed'; message: string };
+
+export function App() {
+  const [boot, setBoot] = useState<Boot>({ kind: 'checking' });
+  useEffect(() => {
+    storeExists().then(
+      (exists) => setBoot({ kind: exists ? 'unlock' : 'setup' }),
+      (e: unknown) => setBoot({ kind: 'failed', message: describeError(e) }),
+    );
+  }, []);
+
+  switch (boot.kind) {
+    case 'checking':
+      return (
+        <main className="center">
+          <Spinner />
+        </main>
+      );
+    case 'failed':
+      return (
+        <main className="center">
+          <Banner kind="error">{boot.message}</Banner>
+        </main>
+      );
+    case 'setup':
+      return <Setup onCreated={(db) => setBoot({ kind: 'open', db })} />;
+    case 'unlock':
+      return (
+        <FirstUnlock onOpen={(db) => setBoot({ kind: 'open', db })} onMissing={() => setBoot({ kind: 'setup' })} />
+      );
+    case 'open':
+      return (
+        <DatabaseProvider database={boot.db}>
+          <Shell db={boot.db} />
+        </DatabaseProvider>
+      );
+  }
+}
+
+/** This tab has no database handle yet: opening it is the unlock (the worker proves the password). */
+function FirstUnlock({ onOpen, onMissing }: { onOpen: (db: CipherliteDatabase) => void; onMissing: () => void }) {
+  const [pending, setPending] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <UnlockForm
+      title="Unlock the till"
+      subtitle="The shop's data is encrypted on this device. Enter the password to open it."
+      pending={pending}
+      error={error}
+      onSubmit={(password) => {
+        setPending(true);
+        setError(null);
+        openStore(password, false).then(onOpen, (e: unknown) => {
+          setPending(false);
+          if ((e as { code?: string }).code === 'NOT_A_DATABASE') onMissing();
+          else setError(describeError(e));
+        });
+      }}
+    />
+  );
+}
+
+const PAGES = [
+  { id: 'till', label: 'Till' },
+  { id: 'products', label: 'Products' },
+  { id: 'orders', label: 'Orders' },
+  { id: 'admin', label: 'Admin' },
+] as const;
+type PageId = (typeof PAGES)[number]['id'];
+
+function useHashPage(): PageId {
+  const read = (): PageId => {
+    const id = location.hash.replace(/^#\/?/, '');
+    return (PAGES.find((p) => p.id === id)?.id ?? 'till') as PageId;
+  };
+  const [page, setPage] = useState<PageId>(read);
+  useEffect(() => {
+    const on = () => setPage(read());
+    addEventListener('hashchange', on);
+    return () => removeEventListener('hashchange', on);
+  }, []);
+  return page;
+}
+
+function Shell({ db }: { db: CipherliteDatabase }) {
+  const lockState = useLockState();
+  const unlock = useUnlock();
+  if (lockState !== 'unlocked') {
+    return (
+      <UnlockForm
+        title="Till locked"
+        subtitle="Locked after being idle or with the lock button. Enter the password to continue."
+        pending={unlock.isPending || lockState === 'unlocking'}
+        error={unlock.status === 'error' ? describeError(unlock.error) : null}
+        onSubmit={(password) => void unlock.unlock(password)}
+      />
+    );
+  }
+  return <Pages db={db} />;
+}
+
+function Pages({ db }: { db: CipherliteDatabase }) {
+  const page = useHashPage();
+  const online = useOnline();
+  const store = useQuery<{ value: string }>("SELECT value FROM setting WHERE key = 'store_name'");
+  const name = store.data?.[0]?.value ?? 'Till';
+  useEffect(() => {
+    document.title = `${PAGES.find((p) => p.id === page)!.label} · ${name}`;
+  }, [page, name]);
+  return (
+    <div className="shell">
+      <header className="topbar">
+        <div className="brand">
+          <img src="/favicon.svg" alt="" width={28} height={28} />
+          <span className="brand-name">{name}</span>
+        </div>
+        <nav className="tabs" aria-label="Pages">
+          {PAGES.map((p) => (
+            <a key={p.id} href={`#/${p.id}`} className={page === p.id ? 'tab active' : 'tab'} aria-current={page === p.id ? 'page' : undefined}>
+              {p.label}
+            </a>
+          ))}
+        </nav>
+        <div className="topbar-right">
+          <span className={online ? 'pill pill-ok' : 'pill pill-warn'} title={online ? 'Online' : 'No network: everything still works on this device'}>
+            {online ? 'Online' : 'Offline'}
+          </span>
+          <button type="button" className="btn btn-ghost" onClick={() => void db.lock({ allTabs: true })} title="Lock the till (all tabs)">
+            <LockIcon /> Lock
+          </button>
+        </div>
+      </header>
+      <main className="page">
+        {page === 'till' && <Till />}
+        {page === 'products' && <Products />}
+        {page === 'orders' && <Orders />}
+        {page === 'admin' && <Admin db={db} />}
+      </main>
+    </div>
+  );
+}
+
+function LockIcon() {
+  return (
+    <svg width="16" height="16" viewBox="0 0 24 24" aria-hidden="true">
+      <path d="M7 11V8a5 5 0 0 1 10 0v3" fill="none" stroke="currentColor" strokeWidth="2.2" strokeLinecap="round" />
+      <rect x="4.5" y="11" width="15" height="10" rx="2.5" fill="currentColor" />
+    </svg>
+  );
+}

@@ -1,0 +1,410 @@
+/**
+ * Admin, modelled on a real backup page: storage and encryption facts, a per-table breakdown,
+ * encrypted backup download, restore from an uploaded file (validated, compared side by side,
+ * explicitly confirmed, with an automatic backup of the current data first), the on-device backup
+ * history (last 5), an integrity check, and a password change.
+ *
+ * Every action that reads or replaces everything asks for the password again: an unlocked till
+ * left on the counter should not hand its whole database to whoever walks by.
+ */
+import type { BackupFile, CipherliteDatabase, DatabaseStats, RestoreComparison, VerifyResult } from '@cipherlite/worker';
+import { useCallback, useEffect, useState } from 'react';
+import { formatBytes } from '../money.ts';
+import { MIN_PASSWORD_LENGTH } from '../password.ts';
+import { describeError, KEEP_BACKUPS } from '../store.ts';
+import { Banner, Card, Field, Spinner, StrengthMeter } from '../ui.tsx';
+
+/** Loads `fn` now, after every committed change in any tab, and on `reload()`. */
+function useLive<T>(db: CipherliteDatabase, fn: () => Promise<T>): { data: T | null; error: unknown; reload: () => void } {
+  const [state, setState] = useState<{ data: T | null; error: unknown }>({ data: null, error: null });
+  const load = useCallback(() => {
+    fn().then(
+      (data) => setState({ data, error: null }),
+      (error: unknown) => setState((s) => ({ data: s.data, error })),
+    );
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [db]);
+  useEffect(() => {
+    load();
+    return db.onChange(load);
+  }, [db, load]);
+  return { ...state, reload: load };
+}
+
+export function Admin({ db }: { db: CipherliteDatabase }) {
+  const stats = useLive(db, () => db.stats());
+  const backups = useLive(db, () => db.listBackups());
+  const reloadAll = () => {
+    stats.reload();
+    backups.reload();
+  };
+  return (
+    <div className="admin">
+      <div className="stack">
+        <StorageCard db={db} stats={stats.data} error={stats.error} />
+        <TablesCard stats={stats.data} />
+        <HistoryCard backups={backups.data} />
+      </div>
+      <div className="stack">
+        <BackupCard db={db} />
+        <RestoreCard db={db} onRestored={reloadAll} />
+        <PasswordCard db={db} />
+        <VerifyCard db={db} />
+      </div>
+    </div>
+  );
+}
+
+function StorageCard({ db, stats, error }: { db: CipherliteDatabase; stats: DatabaseStats | null; error: unknown }) {
+  const password = stats?.keyslots.find((k) => k.kind === 'password')?.kdf;
+  return (
+    <Card title="Storage & encryption" id="storage">
+      {error ? <Banner kind="error">{describeError(error)}</Banner> : null}
+      {!stats ? (
+        <p className="muted">
+          <Spinner /> Reading…
+        </p>
+      ) : (
+        <dl className="facts">
+          <dt>Database size</dt>
+          <dd data-testid="db-size">{formatBytes(stats.totalBytes)}</dd>
+          <dt>Encryption</dt>
+          <dd>
+            <span className="pill pill-ok">On</span> {stats.cipher}, every {formatBytes(stats.blockSize)} page
+          </dd>
+          <dt>Key derivation</dt>
+          <dd>{password ? `Argon2id · ${password.memoryKiB / 1024} MiB · ${password.iterations} passes · ${password.parallelism} lane${password.parallelism > 1 ? 's' : ''}` : 'raw key'}</dd>
+          <dt>Keyslots</dt>
+          <dd>
+            {stats.keyslots.map((k) => k.kind).join(', ')} ({stats.keyslotCount} of 4)
+          </dd>
+          <dt>Format</dt>
+          <dd>
+            cipherlite v{stats.formatVersion} · {stats.pageCount} pages · {stats.freePages} free
+          </dd>
+          <dt>Key epoch</dt>
+          <dd>
+            {stats.epoch.current} ({stats.epoch.writesInEpoch.toLocaleString()} of {stats.epoch.limit.toLocaleString()} writes)
+          </dd>
+          <dt>Persistent storage</dt>
+          <dd>{db.persisted === true ? 'Granted — the browser will not evict this data' : db.persisted === false ? 'Not granted — keep backups' : 'Unknown'}</dd>
+        </dl>
+      )}
+    </Card>
+  );
+}
+
+function TablesCard({ stats }: { stats: DatabaseStats | null }) {
+  return (
+    <Card title="Tables" id="tables">
+      {stats && (
+        <table className="table" aria-label="Tables">
+          <thead>
+            <tr>
+              <th>Table</th>
+              <th className="num">Rows</th>
+              <th className="num">Data</th>
+              <th className="num">Indexes</th>
+            </tr>
+          </thead>
+          <tbody>
+            {stats.tables.map((t) => (
+              <tr key={t.name}>
+                <td>{t.name}</td>
+                <td className="num">{t.rows.toLocaleString()}</td>
+                <td className="num">{formatBytes(t.bytes)}</td>
+                <td className="num">{formatBytes(t.indexBytes)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </Card>
+  );
+}
+
+function HistoryCard({ backups }: { backups: BackupFile[] | null }) {
+  return (
+    <Card title="Backup history on this device" id="history">
+      <p className="muted">A backup of the current data is saved here automatically before every restore. The last {KEEP_BACKUPS} are kept, encrypted like the database.</p>
+      {backups?.length === 0 && <p className="empty">No automatic backups yet.</p>}
+      {backups && backups.length > 0 && (
+        <table className="table" aria-label="Backup history">
+          <thead>
+            <tr>
+              <th>Saved</th>
+              <th className="num">Size</th>
+            </tr>
+          </thead>
+          <tbody>
+            {backups.map((b) => (
+              <tr key={b.name} title={b.name}>
+                <td>
+                  {new Date(b.createdAt).toLocaleString()} {b.incomplete && <span className="pill pill-warn">incomplete</span>}
+                </td>
+                <td className="num">{formatBytes(b.sizeBytes)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </Card>
+  );
+}
+
+function BackupCard({ db }: { db: CipherliteDatabase }) {
+  const [password, setPassword] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null);
+  return (
+    <Card title="Download a backup" id="backup">
+      <p className="muted">A complete copy of the database, encrypted with your current password. Keep it somewhere other than this device.</p>
+      {message && <Banner kind={message.kind}>{message.text}</Banner>}
+      <form
+        className="inline-form"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          setBusy(true);
+          setMessage(null);
+          try {
+            const { bytes, meta } = await db.backup({ password });
+            const stamp = new Date(meta.createdAt).toISOString().slice(0, 19).replace(/[T:]/g, '-');
+            const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'application/octet-stream' }));
+            const a = document.createElement('a');
+            a.href = url;
+            a.download = `till-backup-${stamp}.cipherlite`;
+            a.click();
+            setTimeout(() => URL.revokeObjectURL(url), 10_000);
+            const rows = meta.tables.reduce((s, t) => s + t.rows, 0);
+            setMessage({ kind: 'success', text: `Backup downloaded: ${formatBytes(meta.sizeBytes)}, ${rows.toLocaleString()} rows in ${meta.tables.length} tables.` });
+            setPassword('');
+          } catch (err) {
+            setMessage({ kind: 'error', text: describeError(err) });
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        <Field label="Your password">
+          <input type="password" name="backup-password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} />
+        </Field>
+        <button className="btn btn-primary" disabled={busy || !password}>
+          {busy ? 'Preparing…' : 'Download backup'}
+        </button>
+      </form>
+    </Card>
+  );
+}
+
+/** Maps the validation failures of an uploaded file to what the person should do. */
+function restoreError(e: unknown): string {
+  switch ((e as { code?: string }).code) {
+    case 'NOT_A_DATABASE':
+      return 'This file is not a Till backup. Choose a .cipherlite file downloaded from this page.';
+    case 'WRONG_KEY':
+      return 'This password does not open the backup. Use the password that was in force when the backup was made.';
+    case 'CORRUPT':
+      return 'This backup is damaged or has been modified: it failed its integrity check. Nothing was changed.';
+    case 'INVALID_ARGUMENT':
+      return `This backup cannot be restored here: ${(e as Error).message}`;
+    default:
+      return describeError(e);
+  }
+}
+
+function RestoreCard({ db, onRestored }: { db: CipherliteDatabase; onRestored: () => void }) {
+  const [file, setFile] = useState<File | null>(null);
+  const [backupPassword, setBackupPassword] = useState('');
+  const [currentPassword, setCurrentPassword] = useState('');
+  const [pending, setPending] = useState<{ id: number; comparison: RestoreComparison; fileName: string } | null>(null);
+  const [busy, setBusy] = useState<'check' | 'restore' | null>(null);
+  const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null);
+
+  const cancel = () => {
+    if (pending) void db.cancelRestore(pending.id).catch(() => undefined);
+    setPending(null);
+  };
+  useEffect(() => () => cancel(), []); // eslint-disable-line react-hooks/exhaustive-deps
+
+  return (
+    <Card title="Restore from a backup" id="restore">
+      <p className="muted">Replaces everything on this till with the backup's content. The file is checked first, and you see what changes before anything happens.</p>
+      {message && <Banner kind={message.kind}>{message.text}</Banner>}
+      {!pending ? (
+        <form
+          className="stack-form"
+          onSubmit={async (e) => {
+            e.preventDefault();
+            if (!file) return;
+            setBusy('check');
+            setMessage(null);
+            try {
+              const bytes = new Uint8Array(await file.arrayBuffer());
+              const r = await db.inspectBackup(bytes, { password: backupPassword });
+              setPending({ ...r, fileName: file.name });
+            } catch (err) {
+              setMessage({ kind: 'error', text: restoreError(err) });
+            } finally {
+              setBusy(null);
+            }
+          }}
+        >
+          <Field label="Backup file">
+            <input type="file" name="backup-file" accept=".cipherlite,application/octet-stream" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
+          </Field>
+          <Field label="Password of the backup">
+            <input type="password" name="restore-backup-password" autoComplete="off" value={backupPassword} onChange={(e) => setBackupPassword(e.target.value)} />
+          </Field>
+          <button className="btn" disabled={!file || !backupPassword || busy !== null}>
+            {busy === 'check' ? 'Checking…' : 'Check backup'}
+          </button>
+        </form>
+      ) : (
+        <div className="compare" aria-label="Restore comparison">
+          <p>
+            <strong>{pending.fileName}</strong> is a valid backup. Compare before you restore:
+          </p>
+          <table className="table">
+            <thead>
+              <tr>
+                <th />
+                <th className="num">Now on this till</th>
+                <th className="num">In the backup</th>
+              </tr>
+            </thead>
+            <tbody>
+              <tr>
+                <td>Data size</td>
+                <td className="num">{formatBytes(pending.comparison.current.sizeBytes)}</td>
+                <td className="num">{formatBytes(pending.comparison.backup.sizeBytes)}</td>
+              </tr>
+              {pending.comparison.tables.map((t) => (
+                <tr key={t.name} className={t.currentRows !== t.backupRows ? 'diff' : ''}>
+                  <td>{t.name}</td>
+                  <td className="num">{t.currentRows ?? '—'}</td>
+                  <td className="num">{t.backupRows ?? '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <form
+            className="stack-form"
+            onSubmit={async (e) => {
+              e.preventDefault();
+              setBusy('restore');
+              setMessage(null);
+              try {
+                const r = await db.confirmRestore(pending.id, { password: currentPassword }, { keepBackups: KEEP_BACKUPS });
+                setPending(null);
+                setCurrentPassword('');
+                setBackupPassword('');
+                setMessage({ kind: 'success', text: `Backup restored: ${r.restored.tables.reduce((n, t) => n + t.rows, 0).toLocaleString()} rows. The previous data was saved first (see Backup history).` });
+                onRestored();
+              } catch (err) {
+                setMessage({ kind: 'error', text: describeError(err) });
+              } finally {
+                setBusy(null);
+              }
+            }}
+          >
+            <Field label="Your current password" hint="A backup of the current data is saved on this device first, encrypted with it.">
+              <input type="password" name="restore-current-password" autoComplete="current-password" value={currentPassword} onChange={(e) => setCurrentPassword(e.target.value)} />
+            </Field>
+            <div className="row">
+              <button className="btn btn-danger" disabled={!currentPassword || busy !== null}>
+                {busy === 'restore' ? 'Restoring…' : 'Replace all data with this backup'}
+              </button>
+              <button type="button" className="btn" onClick={cancel} disabled={busy !== null}>
+                Cancel
+              </button>
+            </div>
+          </form>
+        </div>
+      )}
+    </Card>
+  );
+}
+
+function PasswordCard({ db }: { db: CipherliteDatabase }) {
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null);
+  const problem = next.length < MIN_PASSWORD_LENGTH ? `Use at least ${MIN_PASSWORD_LENGTH} characters.` : next !== confirm ? 'The two new passwords differ.' : next === current ? 'Choose a different password.' : null;
+  return (
+    <Card title="Change password" id="password">
+      <p className="muted">Instant: the data key is re-wrapped, nothing is re-encrypted. Other tabs ask for the new password when they next unlock.</p>
+      {message && <Banner kind={message.kind}>{message.text}</Banner>}
+      <form
+        className="stack-form"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          if (problem) return setMessage({ kind: 'error', text: problem });
+          setBusy(true);
+          setMessage(null);
+          try {
+            await db.changePassword({ password: current }, { password: next });
+            setCurrent('');
+            setNext('');
+            setConfirm('');
+            setMessage({ kind: 'success', text: 'Password changed. Backups made earlier still open with the old password.' });
+          } catch (err) {
+            setMessage({ kind: 'error', text: (err as { code?: string }).code === 'WRONG_KEY' ? 'The current password is wrong.' : describeError(err) });
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        <Field label="Current password">
+          <input type="password" name="current-password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} />
+        </Field>
+        <Field label="New password">
+          <input type="password" name="next-password" autoComplete="new-password" value={next} onChange={(e) => setNext(e.target.value)} />
+        </Field>
+        <StrengthMeter password={next} />
+        <Field label="Confirm new password">
+          <input type="password" name="confirm-next-password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} />
+        </Field>
+        <button className="btn btn-primary" disabled={busy || !current || !next}>
+          {busy ? 'Changing…' : 'Change password'}
+        </button>
+      </form>
+    </Card>
+  );
+}
+
+function VerifyCard({ db }: { db: CipherliteDatabase }) {
+  const [result, setResult] = useState<VerifyResult | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <Card title="Integrity check" id="verify">
+      <p className="muted">Authenticates every encrypted block and runs SQLite's integrity check.</p>
+      {error && <Banner kind="error">{error}</Banner>}
+      {result && (
+        <Banner kind={result.ok ? 'success' : 'error'}>
+          {result.ok ? `All ${result.blocksChecked.toLocaleString()} blocks authentic; integrity check OK.` : `${result.failures.length} block(s) failed; integrity: ${result.integrity.slice(0, 3).join('; ')}`}
+        </Banner>
+      )}
+      <button
+        type="button"
+        className="btn"
+        disabled={busy}
+        onClick={async () => {
+          setBusy(true);
+          setError(null);
+          try {
+            setResult(await db.verify());
+          } catch (e) {
+            setError(describeError(e));
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        {busy ? 'Checking…' : 'Run check'}
+      </button>
+    </Card>
+  );
+}

@@ -1,0 +1,152 @@
+/** Products: add, rename, reprice, archive (sales keep their own copy of name and price). */
+import { useMutation, useQuery } from '@cipherlite/react';
+import { useState } from 'react';
+import { formatCents, parseMoney } from '../money.ts';
+import { describeError } from '../store.ts';
+import { Banner, Card, Field } from '../ui.tsx';
+
+type Product = { id: number; name: string; price_cents: number; sold: number };
+
+function friendly(e: unknown): string {
+  const msg = (e as Error).message ?? '';
+  if (/UNIQUE constraint failed/.test(msg)) return 'A product with this name already exists.';
+  return describeError(e);
+}
+
+export function Products() {
+  const products = useQuery<Product>(
+    'SELECT p.id, p.name, p.price_cents, coalesce(sum(l.qty), 0) AS sold FROM product p LEFT JOIN sale_line l ON l.product_id = p.id WHERE p.archived = 0 GROUP BY p.id ORDER BY p.name COLLATE NOCASE',
+  );
+  const [name, setName] = useState('');
+  const [price, setPrice] = useState('');
+  const [touched, setTouched] = useState(false);
+  const add = useMutation((db, n: string, cents: number) => db.exec('INSERT INTO product (name, price_cents) VALUES (?, ?)', [n, cents]));
+
+  let priceError: string | null = null;
+  let cents = 0;
+  try {
+    cents = parseMoney(price);
+  } catch (e) {
+    priceError = (e as Error).message;
+  }
+  const nameError = name.trim() ? null : 'Enter a name.';
+
+  return (
+    <div className="stack">
+      <Card title="Add a product">
+        <form
+          className="inline-form"
+          noValidate
+          onSubmit={async (e) => {
+            e.preventDefault();
+            setTouched(true);
+            if (nameError || priceError) return;
+            if ((await add.mutate(name.trim(), cents)) !== undefined) {
+              setName('');
+              setPrice('');
+              setTouched(false);
+            }
+          }}
+        >
+          <Field label="Name" error={touched ? nameError : null}>
+            <input name="name" value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. Flat white" />
+          </Field>
+          <Field label="Price" error={touched ? priceError : null}>
+            <input name="price" inputMode="decimal" value={price} onChange={(e) => setPrice(e.target.value)} placeholder="3.20" />
+          </Field>
+          <button className="btn btn-primary" disabled={add.isPending}>
+            Add product
+          </button>
+        </form>
+        {add.status === 'error' && <Banner kind="error">{friendly(add.error)}</Banner>}
+      </Card>
+      <Card title={`Products${products.data ? ` · ${products.data.length}` : ''}`}>
+        {products.status === 'error' && <Banner kind="error">{describeError(products.error)}</Banner>}
+        {products.data?.length === 0 && <p className="empty">No products yet.</p>}
+        {products.data && products.data.length > 0 && (
+          <table className="table">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th className="num">Price</th>
+                <th className="num">Sold</th>
+                <th aria-label="Actions" />
+              </tr>
+            </thead>
+            <tbody>
+              {products.data.map((p) => (
+                <ProductRow key={p.id} product={p} />
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Card>
+    </div>
+  );
+}
+
+function ProductRow({ product }: { product: Product }) {
+  const [editing, setEditing] = useState(false);
+  const [name, setName] = useState(product.name);
+  const [price, setPrice] = useState((product.price_cents / 100).toFixed(2));
+  const [error, setError] = useState<string | null>(null);
+  const save = useMutation((db, n: string, cents: number) => db.exec('UPDATE product SET name = ?, price_cents = ? WHERE id = ?', [n, cents, product.id]));
+  const archive = useMutation((db) => db.exec('UPDATE product SET archived = 1 WHERE id = ?', [product.id]));
+
+  if (!editing) {
+    return (
+      <tr>
+        <td>{product.name}</td>
+        <td className="num">{formatCents(product.price_cents)}</td>
+        <td className="num">{product.sold}</td>
+        <td className="actions">
+          <button type="button" className="btn btn-small" onClick={() => setEditing(true)} aria-label={`Edit ${product.name}`}>
+            Edit
+          </button>
+        </td>
+      </tr>
+    );
+  }
+  return (
+    <tr className="editing">
+      <td>
+        <input aria-label="Name" value={name} onChange={(e) => setName(e.target.value)} />
+        {error && <div className="field-error">{error}</div>}
+      </td>
+      <td className="num">
+        <input aria-label="Price" inputMode="decimal" className="num-input" value={price} onChange={(e) => setPrice(e.target.value)} />
+      </td>
+      <td className="num">{product.sold}</td>
+      <td className="actions">
+        <button
+          type="button"
+          className="btn btn-small btn-primary"
+          onClick={async () => {
+            let cents: number;
+            try {
+              cents = parseMoney(price);
+            } catch (e) {
+              return setError((e as Error).message);
+            }
+            if (!name.trim()) return setError('Enter a name.');
+            try {
+              await save.mutateAsync(name.trim(), cents);
+              setError(null);
+              setEditing(false);
+            } catch (e) {
+              setError(friendly(e));
+            }
+          }}
+        >
+          Save
+        </button>
+        <button type="button" className="btn btn-small" onClick={() => setEditing(false)}>
+          Cancel
+        </button>
+        <button type="button" className="btn btn-small btn-danger" onClick={() => void archive.mutate()} title="Hide from the till (past sales keep it)">
+          Archive
+        </button>
+      </td>
+    </tr>
+  );
+}

@@ -1,0 +1,153 @@
+/**
+ * The till: tap products into the cart, take payment (cash with change, or card — last four
+ * digits only, never a card number), and record the sale in one transaction.
+ */
+import { useQuery, useTransaction } from '@cipherlite/react';
+import { useMemo, useState } from 'react';
+import { formatCents, localDay, parseMoney } from '../money.ts';
+import { describeError } from '../store.ts';
+import { Banner, Card, Field } from '../ui.tsx';
+
+type Product = { id: number; name: string; price_cents: number };
+type Line = Product & { qty: number };
+type Payment = { method: 'cash'; givenCents: number } | { method: 'card'; last4: string };
+
+export function Till() {
+  const products = useQuery<Product>('SELECT id, name, price_cents FROM product WHERE archived = 0 ORDER BY name COLLATE NOCASE');
+  const [cart, setCart] = useState<Line[]>([]);
+  const [method, setMethod] = useState<'cash' | 'card'>('cash');
+  const [given, setGiven] = useState('');
+  const [last4, setLast4] = useState('');
+  const [touched, setTouched] = useState(false);
+  const [receipt, setReceipt] = useState<string | null>(null);
+
+  const total = cart.reduce((s, l) => s + l.price_cents * l.qty, 0);
+  const items = cart.reduce((s, l) => s + l.qty, 0);
+
+  const paymentError = useMemo((): string | null => {
+    if (method === 'card') {
+      if (/\d{5,}/.test(last4.replace(/\s/g, ''))) return 'Enter only the last 4 digits — never the full card number.';
+      return /^\d{4}$/.test(last4) ? null : 'Enter the last 4 digits of the card.';
+    }
+    if (given.trim() === '') return null; // exact amount
+    try {
+      return parseMoney(given) >= total ? null : 'Less than the total.';
+    } catch (e) {
+      return (e as Error).message;
+    }
+  }, [method, last4, given, total]);
+
+  const checkout = useTransaction(async (tx, lines: Line[], payment: Payment) => {
+    const sum = lines.reduce((s, l) => s + l.price_cents * l.qty, 0);
+    const now = new Date();
+    const r = await tx.exec('INSERT INTO sale (created_at, day, total_cents, method, card_last4, cash_given_cents) VALUES (?, ?, ?, ?, ?, ?)', [
+      now.toISOString(),
+      localDay(now),
+      sum,
+      payment.method,
+      payment.method === 'card' ? payment.last4 : null,
+      payment.method === 'cash' ? payment.givenCents : null,
+    ]);
+    for (const l of lines) {
+      await tx.exec('INSERT INTO sale_line (sale_id, product_id, name, unit_cents, qty) VALUES (?, ?, ?, ?, ?)', [r.lastInsertRowid, l.id, l.name, l.price_cents, l.qty]);
+    }
+    return Number(r.lastInsertRowid);
+  });
+
+  const add = (p: Product) => {
+    setReceipt(null);
+    setCart((c) => (c.some((l) => l.id === p.id) ? c.map((l) => (l.id === p.id ? { ...l, qty: l.qty + 1 } : l)) : [...c, { ...p, qty: 1 }]));
+  };
+  const change = (id: number, delta: number) => setCart((c) => c.flatMap((l) => (l.id !== id ? [l] : l.qty + delta > 0 ? [{ ...l, qty: l.qty + delta }] : [])));
+
+  const charge = async () => {
+    setTouched(true);
+    if (cart.length === 0 || paymentError) return;
+    const payment: Payment = method === 'card' ? { method, last4 } : { method, givenCents: given.trim() ? parseMoney(given) : total };
+    const id = await checkout.mutate(cart, payment);
+    if (id === undefined) return;
+    const changeDue = payment.method === 'cash' ? payment.givenCents - total : 0;
+    setReceipt(`Sale #${id} recorded — ${formatCents(total)} by ${payment.method === 'card' ? `card ••${payment.last4}` : 'cash'}${changeDue > 0 ? `. Change due: ${formatCents(changeDue)}` : ''}.`);
+    setCart([]);
+    setGiven('');
+    setLast4('');
+    setMethod('cash');
+    setTouched(false);
+  };
+
+  return (
+    <div className="till">
+      <Card title="Products">
+        {products.status === 'pending' && <p className="muted">Loading…</p>}
+        {products.status === 'error' && <Banner kind="error">{describeError(products.error)}</Banner>}
+        {products.data?.length === 0 && (
+          <p className="empty">
+            No products yet. <a href="#/products">Add your first product</a>.
+          </p>
+        )}
+        <div className="product-grid">
+          {products.data?.map((p) => (
+            <button key={p.id} type="button" className="product-tile" onClick={() => add(p)}>
+              <span className="product-name">{p.name}</span>
+              <span className="product-price">{formatCents(p.price_cents)}</span>
+            </button>
+          ))}
+        </div>
+      </Card>
+
+      <Card title={items ? `Cart · ${items} item${items === 1 ? '' : 's'}` : 'Cart'} actions={cart.length > 0 ? <button type="button" className="btn btn-link" onClick={() => setCart([])}>Clear</button> : undefined}>
+        {receipt && <Banner kind="success" onClose={() => setReceipt(null)}>{receipt}</Banner>}
+        {checkout.status === 'error' && <Banner kind="error">{describeError(checkout.error)}</Banner>}
+        {cart.length === 0 ? (
+          <p className="empty">Tap a product to add it.</p>
+        ) : (
+          <ul className="cart" aria-label="Cart">
+            {cart.map((l) => (
+              <li key={l.id}>
+                <span className="cart-name">{l.name}</span>
+                <span className="qty">
+                  <button type="button" className="btn btn-icon" aria-label={`One less ${l.name}`} onClick={() => change(l.id, -1)}>
+                    −
+                  </button>
+                  <span aria-label="quantity">{l.qty}</span>
+                  <button type="button" className="btn btn-icon" aria-label={`One more ${l.name}`} onClick={() => change(l.id, +1)}>
+                    +
+                  </button>
+                </span>
+                <span className="cart-amount">{formatCents(l.price_cents * l.qty)}</span>
+              </li>
+            ))}
+          </ul>
+        )}
+        <div className="total">
+          <span>Total</span>
+          <strong data-testid="cart-total">{formatCents(total)}</strong>
+        </div>
+        <fieldset className="segmented" aria-label="Payment method">
+          {(['cash', 'card'] as const).map((m) => (
+            <label key={m} className={method === m ? 'active' : ''}>
+              <input type="radio" name="method" value={m} checked={method === m} onChange={() => setMethod(m)} />
+              {m === 'cash' ? 'Cash' : 'Card'}
+            </label>
+          ))}
+        </fieldset>
+        {method === 'cash' ? (
+          <Field
+            label="Cash received"
+            hint={given && !paymentError ? `Change: ${formatCents(parseMoney(given) - total)}` : 'Leave empty for the exact amount.'}
+            error={touched || given ? paymentError : null}
+          >
+            <input name="cash" inputMode="decimal" placeholder={formatCents(total)} value={given} onChange={(e) => setGiven(e.target.value)} />
+          </Field>
+        ) : (
+          <Field label="Card — last 4 digits" hint="Only the last four digits are stored." error={touched || last4.length > 4 ? paymentError : null}>
+            <input name="last4" inputMode="numeric" autoComplete="off" placeholder="1234" value={last4} onChange={(e) => setLast4(e.target.value.replace(/[^\d\s]/g, '').slice(0, 23))} />
+          </Field>
+        )}
+        <button type="button" className="btn btn-primary btn-block btn-lg" disabled={cart.length === 0 || checkout.isPending} onClick={() => void charge()}>
+          {checkout.isPending ? 'Recording…' : `Charge ${formatCents(total)}`}
+        </button>
+      </Card>
+    </div>
+  );
+}

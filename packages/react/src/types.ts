@@ -1,0 +1,54 @@
+/**
+ * The database interface the hooks need — nothing more.
+ *
+ * Both `CipherliteDatabase` (from `@cipherlite/worker`, the browser client) and the adapter over
+ * core's `Database` (`@cipherlite/react/core`, Node and tests) satisfy it structurally, so the
+ * hooks depend on neither. Runtime-free.
+ */
+import type { BindParams, CipherliteError, ErrorCode, KeyMaterial, Row, RunResult, StatementTables } from '@cipherlite/core';
+
+export type LockState = 'locked' | 'unlocking' | 'unlocked';
+
+/** Statements available inside `transaction(fn)`. */
+export interface LiveTransaction {
+  exec(sql: string, params?: BindParams): Promise<RunResult>;
+  query<T extends Row = Row>(sql: string, params?: BindParams): Promise<T[]>;
+  get<T extends Row = Row>(sql: string, params?: BindParams): Promise<T | undefined>;
+}
+
+export interface LiveDatabase {
+  exec(sql: string, params?: BindParams): Promise<RunResult>;
+  query<T extends Row = Row>(sql: string, params?: BindParams): Promise<T[]>;
+  get<T extends Row = Row>(sql: string, params?: BindParams): Promise<T | undefined>;
+  transaction<T>(fn: (tx: LiveTransaction) => Promise<T> | T): Promise<T>;
+  /** The tables `sql` reads and writes (SQLite's authorizer); core answers synchronously, the worker asynchronously. */
+  tables(sql: string): StatementTables | Promise<StatementTables>;
+  /** Called after every committed write — from any tab — with the changed tables. */
+  onChange(listener: (tables: readonly string[]) => void): () => void;
+  readonly lockState: LockState;
+  onLockState(listener: (state: LockState) => void): () => void;
+  /** Unlocks with a password (string) or key material; rejects with `WRONG_KEY` and stays locked. */
+  unlock(secret: string | KeyMaterial): Promise<void>;
+  lock(): Promise<void>;
+  close?(): Promise<void>;
+}
+
+/**
+ * State of a live query. `data` of an `error` state is the last good result (or undefined);
+ * `fetching` is true while a (re-)run is in flight.
+ */
+export type QueryResult<T> =
+  | { status: 'pending'; data: undefined; error: null; fetching: boolean }
+  | { status: 'success'; data: T[]; error: null; fetching: boolean }
+  | { status: 'error'; data: T[] | undefined; error: CipherliteError; fetching: boolean };
+
+export type QueryStatus = QueryResult<unknown>['status'];
+
+/** State of a mutation. Errors from the database are `CipherliteError`s; `code` is theirs. */
+export type MutationState<R> =
+  | { status: 'idle'; data: undefined; error: null; code: null }
+  | { status: 'pending'; data: undefined; error: null; code: null }
+  | { status: 'success'; data: R; error: null; code: null }
+  | { status: 'error'; data: undefined; error: Error; code: ErrorCode | null };
+
+export type MutationStatus = MutationState<unknown>['status'];

@@ -1,0 +1,160 @@
+/** LiveQuery and QueryCache without React, against a real encrypted database. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { LiveQuery, QueryCache, queryKey } from '../src/live-query.js';
+import type { QueryResult } from '../src/types.js';
+import { counting, openTestDatabase, PASSWORD, tick } from './helpers.js';
+import type { CoreLiveDatabase } from '../src/core-adapter.js';
+
+let opened: CoreLiveDatabase[] = [];
+afterEach(async () => {
+  for (const db of opened) await db.close();
+  opened = [];
+});
+async function open() {
+  const db = await openTestDatabase();
+  opened.push(db);
+  return db;
+}
+
+/** Subscribes and resolves with the first snapshot that satisfies `pred`. */
+function until<T>(q: LiveQuery<T>, pred: (s: QueryResult<T>) => boolean, timeoutMs = 5000): Promise<QueryResult<T>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`timed out; last snapshot ${JSON.stringify(q.getSnapshot())}`));
+    }, timeoutMs);
+    const check = () => {
+      const s = q.getSnapshot();
+      if (pred(s)) {
+        clearTimeout(timer);
+        off();
+        resolve(s);
+      }
+    };
+    const off = q.subscribe(check);
+    check();
+  });
+}
+
+describe('LiveQuery', () => {
+  it('starts pending, loads on first subscribe, and stays idle without subscribers', async () => {
+    const { db, queries } = counting(await open());
+    const q = new LiveQuery<{ name: string }>(db, 'SELECT name FROM product ORDER BY name');
+    expect(q.getSnapshot()).toMatchObject({ status: 'pending', data: undefined, error: null });
+    await tick(20);
+    expect(queries).toEqual([]);
+    const s = await until(q, (s) => s.status === 'success');
+    expect(s.data).toEqual([{ name: 'Croissant' }, { name: 'Espresso' }]);
+    expect(s.fetching).toBe(false);
+  });
+
+  it('re-runs when a table it reads changes, and not when another table changes', async () => {
+    const { db, queries } = counting(await open());
+    const q = new LiveQuery<{ n: number }>(db, 'SELECT count(*) AS n FROM product');
+    const off = q.subscribe(() => {});
+    await until(q, (s) => s.status === 'success');
+    expect(queries.length).toBe(1);
+
+    await db.exec('INSERT INTO sale (total_cents) VALUES (100)'); // not read by q
+    await tick(20);
+    expect(queries.length).toBe(1);
+
+    await db.exec("INSERT INTO product (name, price_cents) VALUES ('Tea', 200)");
+    const s = await until(q, (s) => s.status === 'success' && s.data[0]!.n === 3);
+    expect(s.data).toEqual([{ n: 3 }]);
+    expect(queries.length).toBe(2);
+    off();
+  });
+
+  it('sees writes made by anyone on the database, joins and views included', async () => {
+    const raw = await open();
+    await raw.exec('CREATE VIEW cheap AS SELECT name FROM product WHERE price_cents < 300');
+    const q = new LiveQuery<{ name: string }>(raw, 'SELECT name FROM cheap ORDER BY name');
+    const off = q.subscribe(() => {});
+    expect((await until(q, (s) => s.status === 'success')).data).toEqual([{ name: 'Espresso' }]);
+    // Written through core's Database directly, as the worker's leader does for another tab.
+    await raw.database.exec("INSERT INTO product (name, price_cents) VALUES ('Biscuit', 90)");
+    expect((await until(q, (s) => s.data?.length === 2)).data).toEqual([{ name: 'Biscuit' }, { name: 'Espresso' }]);
+    off();
+  });
+
+  it('coalesces a burst of changes into few runs and ends on the latest data', async () => {
+    const { db, queries } = counting(await open());
+    const q = new LiveQuery<{ n: number }>(db, 'SELECT count(*) AS n FROM product');
+    const off = q.subscribe(() => {});
+    await until(q, (s) => s.status === 'success');
+    await Promise.all(Array.from({ length: 20 }, (_, i) => db.exec('INSERT INTO product (name, price_cents) VALUES (?, ?)', [`p${i}`, i])));
+    const s = await until(q, (s) => s.status === 'success' && !s.fetching && s.data[0]!.n === 22);
+    expect(s.data![0]!.n).toBe(22);
+    expect(queries.length).toBeLessThan(21);
+    off();
+  });
+
+  it('keeps the same snapshot object when a re-run returns equal rows', async () => {
+    const db = await open();
+    const q = new LiveQuery<{ name: string }>(db, "SELECT name FROM product WHERE name = 'Espresso'");
+    const off = q.subscribe(() => {});
+    const first = await until(q, (s) => s.status === 'success');
+    await db.exec("UPDATE product SET price_cents = 260 WHERE name = 'Espresso'");
+    await tick(50);
+    expect(q.getSnapshot().data).toBe(first.data);
+    off();
+  });
+
+  it('reports SQL errors as CipherliteError with data kept, and recovers when the table appears', async () => {
+    const db = await open();
+    const q = new LiveQuery(db, 'SELECT * FROM customer');
+    const off = q.subscribe(() => {});
+    const s = await until(q, (s) => s.status === 'error');
+    expect(s.error).toMatchObject({ name: 'CipherliteError', code: 'SQL' });
+    expect(s.error!.message).toMatch(/no such table: customer/);
+    // Read set unknown → any committed change re-runs it.
+    await db.exec("CREATE TABLE customer (name TEXT); INSERT INTO customer VALUES ('Ada')");
+    expect((await until(q, (s) => s.status === 'success')).data).toEqual([{ name: 'Ada' }]);
+    off();
+  });
+
+  it('drops its rows when the database locks and reloads after unlock', async () => {
+    const db = await open();
+    const q = new LiveQuery<{ name: string }>(db, 'SELECT name FROM product ORDER BY id');
+    const off = q.subscribe(() => {});
+    await until(q, (s) => s.status === 'success');
+    await db.lock();
+    expect(q.getSnapshot()).toMatchObject({ status: 'pending', data: undefined });
+    await expect(db.unlock('wrong')).rejects.toMatchObject({ code: 'WRONG_KEY' });
+    expect(q.getSnapshot().status).toBe('pending');
+    await db.unlock(PASSWORD);
+    expect((await until(q, (s) => s.status === 'success')).data).toEqual([{ name: 'Espresso' }, { name: 'Croissant' }]);
+    off();
+  });
+});
+
+describe('QueryCache', () => {
+  it('shares one LiveQuery per sql + params by value, and forgets it after its last subscriber', async () => {
+    const { db, queries } = counting(await open());
+    const cache = new QueryCache(db);
+    const a = cache.get('SELECT * FROM product WHERE price_cents > ?', [100]);
+    const b = cache.get('SELECT * FROM product WHERE price_cents > ?', [100]);
+    const c = cache.get('SELECT * FROM product WHERE price_cents > ?', [300]);
+    expect(a).toBe(b);
+    expect(a).not.toBe(c);
+    const off1 = a.subscribe(() => {});
+    const off2 = b.subscribe(() => {});
+    await until(a, (s) => s.status === 'success');
+    expect(queries.length).toBe(1);
+    off1();
+    off2();
+    off2(); // idempotent
+    c.subscribe(() => {})();
+    await tick(1100);
+    expect(cache.size).toBe(0);
+  });
+
+  it('keys parameters by value: objects in any key order, bigint and bytes', () => {
+    expect(queryKey('q', { ':a': 1, ':b': 'x' })).toBe(queryKey('q', { ':b': 'x', ':a': 1 }));
+    expect(queryKey('q', [1n])).not.toBe(queryKey('q', [1]));
+    expect(queryKey('q', [new Uint8Array([1, 2])])).toBe(queryKey('q', [new Uint8Array([1, 2])]));
+    expect(queryKey('q', [new Uint8Array([1, 2])])).not.toBe(queryKey('q', [new Uint8Array([1, 3])]));
+    expect(queryKey('q')).not.toBe(queryKey('q', []));
+  });
+});

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# End-to-end tests of the point-of-sale example (examples/pos) in Debian Chromium: builds the
+# example for production and serves it with `vite preview` on 127.0.0.1 (service worker included).
+# Usage: scripts/e2e-pos.sh [playwright test args...]   Screenshots: e2e/test-results/pos/*.png
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-chromium.sh
+if [ ! -d e2e/node_modules/@playwright/test ] || [ ! -d examples/pos/node_modules/vite ]; then
+  pnpm install --frozen-lockfile
+fi
+
+(cd examples/pos && ./node_modules/.bin/vite build --logLevel warn)
+cd e2e
+rm -rf test-results/pos
+E2E_PREBUILT=1 pnpm exec playwright test -c playwright.pos.config.ts "$@"
