@@ -88,6 +88,16 @@ async function unlockTimes(): Promise<Record<string, number>> {
   return out;
 }
 
+async function wasmMemory(): Promise<Record<string, number>> {
+  const { loadSqliteForStats, plainSqliteForStats } = await import('./targets.ts');
+  const { aesWasmMemoryBytes } = await import('./aes-memory.ts');
+  return {
+    'sqlite-wasm instance used by cipherlite': (await loadSqliteForStats()).wasm.heap8u().byteLength,
+    'sqlite-wasm instance used by plain + memory': (await plainSqliteForStats()).wasm.heap8u().byteLength,
+    'AES-GCM WebAssembly module': aesWasmMemoryBytes(),
+  };
+}
+
 onmessage = async (e: MessageEvent<{ cfg: BenchConfig; targets: Target[] }>) => {
   try {
     const { cfg, targets } = e.data;
@@ -97,8 +107,10 @@ onmessage = async (e: MessageEvent<{ cfg: BenchConfig; targets: Target[] }>) => 
     const cipher = cipherThroughput();
     log('unlock times');
     const unlock = await unlockTimes();
-    const heap = (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? null;
-    postMessage({ type: 'done', results, cipher, unlock, heap, userAgent: navigator.userAgent });
+    // WebAssembly memory never shrinks, so its size after the run is the peak of each module:
+    // SQLite's heap holds the page caches (decrypted pages), the AES module its keys and scratch.
+    const wasmPeakBytes = await wasmMemory();
+    postMessage({ type: 'done', results, cipher, unlock, wasmPeakBytes, userAgent: navigator.userAgent });
   } catch (err) {
     postMessage({ type: 'error', msg: err instanceof Error ? `${err.message}\n${err.stack}` : String(err) });
   }

@@ -1,5 +1,5 @@
 /** Messages between the benchmark page and its dedicated worker. */
-export type Target = 'plain-sahpool' | 'cipherlite-opfs' | 'memory';
+export type Target = 'plain-sahpool' | 'plain-sahpool-wal' | 'cipherlite-opfs' | 'cipherlite-opfs-wal' | 'memory';
 
 export interface BenchConfig {
   rows: number;
@@ -9,9 +9,9 @@ export interface BenchConfig {
   runs: number;
   pageSize: number;
   cacheKiB: number;
-  /** cipherlite's journal mode (its default: see core). */
-  journalMode: 'WAL' | 'TRUNCATE' | 'DELETE' | 'PERSIST';
-  /** journal mode of the plain baseline (sqlite's default is DELETE). */
+  /** cipherlite's default-mode target journal mode (core's default is TRUNCATE). */
+  journalMode: 'TRUNCATE' | 'DELETE' | 'PERSIST';
+  /** journal mode of the plain baseline (SQLite's default is DELETE). */
   plainJournalMode: 'DELETE' | 'TRUNCATE' | 'PERSIST';
 }
 

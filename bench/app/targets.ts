@@ -32,8 +32,9 @@ async function plainSqlite(): Promise<Sqlite3Static> {
 
 const KEY = new Uint8Array(32).fill(42);
 
-function pragmas(cfg: BenchConfig): string {
-  return `PRAGMA journal_mode = ${cfg.plainJournalMode}; PRAGMA synchronous = FULL; PRAGMA cache_size = -${cfg.cacheKiB}; PRAGMA temp_store = MEMORY;`;
+function pragmas(cfg: BenchConfig, wal = false): string {
+  const journal = wal ? 'PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA journal_size_limit = 0;' : `PRAGMA journal_mode = ${cfg.plainJournalMode};`;
+  return `${journal} PRAGMA synchronous = FULL; PRAGMA cache_size = -${cfg.cacheKiB}; PRAGMA temp_store = MEMORY;`;
 }
 
 export async function makeOpener(target: Target, cfg: BenchConfig, fresh: boolean): Promise<Opener> {
@@ -47,27 +48,29 @@ export async function makeOpener(target: Target, cfg: BenchConfig, fresh: boolea
       return { db: shared, bytes: async () => Number(shared!.selectValue('PRAGMA page_count')) * cfg.pageSize, close: async () => {} };
     };
   }
-  if (target === 'plain-sahpool') {
+  if (target === 'plain-sahpool' || target === 'plain-sahpool-wal') {
+    const wal = target === 'plain-sahpool-wal';
     const s = await plainSqlite();
     sahPool ??= (await (s as unknown as { installOpfsSAHPoolVfs(o: object): Promise<typeof sahPool> }).installOpfsSAHPoolVfs({ name: 'bench-sahpool', directory: '.bench-sahpool', initialCapacity: 8 }))!;
     if (fresh) await sahPool.wipeFiles();
     let first = fresh;
     return async () => {
       const db = new sahPool!.OpfsSAHPoolDb('/bench.db');
+      if (wal) db.exec('PRAGMA locking_mode = EXCLUSIVE');
       if (first) db.exec(`PRAGMA page_size = ${cfg.pageSize}; VACUUM;`);
       first = false;
-      db.exec(pragmas(cfg));
+      db.exec(pragmas(cfg, wal));
       return { db, bytes: async () => Number(db.selectValue('PRAGMA page_count')) * cfg.pageSize, close: async () => db.close() };
     };
   }
   // cipherlite on OPFS
-  const dir = await opfsDirectory('bench-cipherlite');
+  const dir = await opfsDirectory(`bench-${target}`);
   if (fresh) {
     for await (const name of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) await dir.removeEntry(name);
   }
   const storage: SyncStorage = instrument(await OpfsStorage.open(dir));
   return async () => {
-    const d = await Database.open({ storage, name: 'bench.db', key: KEY, pageSize: cfg.pageSize, cacheSizeKiB: cfg.cacheKiB, journalMode: cfg.journalMode, synchronous: 'FULL' });
+    const d = await Database.open({ storage, name: 'bench.db', key: KEY, pageSize: cfg.pageSize, cacheSizeKiB: cfg.cacheKiB, journalMode: target === 'cipherlite-opfs-wal' ? 'WAL' : cfg.journalMode, synchronous: 'FULL' });
     const { db } = d._sqlite;
     return {
       db,
@@ -107,4 +110,13 @@ function instrument(s: SyncStorage): SyncStorage {
     list: () => s.list(),
     prepare: (names) => s.prepare!(names),
   };
+}
+
+/** For the memory figures: the sqlite3 module instances the targets ran on. */
+export async function plainSqliteForStats(): Promise<{ wasm: { heap8u(): Uint8Array } }> {
+  return (await plainSqlite()) as unknown as { wasm: { heap8u(): Uint8Array } };
+}
+export async function loadSqliteForStats(): Promise<{ wasm: { heap8u(): Uint8Array } }> {
+  const { loadSqlite } = await import('../../packages/core/src/sqlite-loader.ts');
+  return (await loadSqlite()) as unknown as { wasm: { heap8u(): Uint8Array } };
 }
