@@ -27,6 +27,7 @@ async function runTarget(target: Target, cfg: BenchConfig): Promise<BenchResult>
     const mix = mixed(t.db, cfg);
     const bytes = await t.bytes();
     await t.close();
+    await open.dispose?.();
     runs.push({ bulkInsert: bulk, pointSelects: selects, scanWarm: warm, scanCold: cold, durableUpdates: updates, mixed: mix, bytesOnDisk: bytes });
     log(`${target} run ${r + 1}: ${JSON.stringify(runs.at(-1))}`);
   }

@@ -20,7 +20,7 @@ export interface OpenTarget {
   close(): Promise<void>;
 }
 
-export type Opener = () => Promise<OpenTarget>;
+export type Opener = (() => Promise<OpenTarget>) & { dispose?: () => Promise<void> };
 
 let sqlite3: Sqlite3Static | null = null;
 let sahPool: { OpfsSAHPoolDb: new (name: string) => OoDb; wipeFiles(): Promise<void>; getFileNames(): string[] } | null = null;
@@ -66,10 +66,15 @@ export async function makeOpener(target: Target, cfg: BenchConfig, fresh: boolea
   // cipherlite on OPFS
   const dir = await opfsDirectory(`bench-${target}`);
   if (fresh) {
-    for await (const name of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) await dir.removeEntry(name);
+    // Collect first: removing entries while iterating the directory is not reliable.
+    const names: string[] = [];
+    for await (const name of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(name);
+    for (const name of names) await dir.removeEntry(name);
   }
-  const storage: SyncStorage = instrument(await OpfsStorage.open(dir));
-  return async () => {
+  const opfs = await OpfsStorage.open(dir);
+  const storage: SyncStorage = instrument(opfs);
+  // Sync access handles are exclusive: release them before the next run empties the directory.
+  return Object.assign(async () => {
     const d = await Database.open({ storage, name: 'bench.db', key: KEY, pageSize: cfg.pageSize, cacheSizeKiB: cfg.cacheKiB, journalMode: target === 'cipherlite-opfs-wal' ? 'WAL' : cfg.journalMode, synchronous: 'FULL' });
     const { db } = d._sqlite;
     return {
@@ -77,7 +82,7 @@ export async function makeOpener(target: Target, cfg: BenchConfig, fresh: boolea
       bytes: async () => storage.open('bench.db', { create: false }).getSize(),
       close: () => d.close(),
     };
-  };
+  }, { dispose: () => opfs.close() });
 }
 
 /** Per-operation time spent in storage calls (for profiling the VFS; printed by the driver). */

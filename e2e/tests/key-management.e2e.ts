@@ -75,3 +75,40 @@ test('verify, stats and an encrypted backup through the client', async ({ profil
   expect(r.backup.tables).toEqual([{ name: 'items', rows: 100 }]);
   expect(r.backup.leaks).toBe(false);
 });
+
+test('recovery key: shown once, unlocks after lock; removing it; explicit plaintext export is a standard SQLite file', async ({ profile }) => {
+  const p = await profile();
+  const page = await p.page('tab');
+  expect(await open(page, OLD)).toMatchObject({ ok: true });
+  const r = await page.evaluate(async (password) => {
+    const db = window.t.dbs.a!;
+    await db.exec("CREATE TABLE notes (v TEXT); INSERT INTO notes VALUES ('kept')");
+    const wrong = await window.t.capture(db.addRecoveryKey('not the password'));
+    const { recoveryKey, slot } = await db.addRecoveryKey(password);
+    const slots = await db.listKeyslots();
+    await db.lock();
+    const badRecovery = await window.t.capture(db.unlock({ recoveryKey: 'AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA' }));
+    await db.unlock({ recoveryKey: recoveryKey.toLowerCase() }); // case and dashes do not matter
+    const rows = await db.query('SELECT v FROM notes');
+    const afterRemove = await db.removeKeyslot(password, slot.index);
+    const plain = await db.exportPlaintext();
+    return {
+      wrong,
+      format: /^[A-Z2-7]{4}(-[A-Z2-7]{4}){7}$/.test(recoveryKey),
+      kinds: slots.map((s) => s.kind),
+      badRecovery,
+      rows,
+      afterRemove: afterRemove.map((s) => s.kind),
+      magic: new TextDecoder().decode(plain.subarray(0, 15)),
+      kept: new TextDecoder('latin1').decode(plain).includes('kept'),
+    };
+  }, OLD);
+  expect(r.wrong).toMatchObject({ ok: false, code: 'WRONG_KEY' });
+  expect(r.format).toBe(true);
+  expect(r.kinds).toEqual(['password', 'recovery']);
+  expect(r.badRecovery).toMatchObject({ ok: false, code: 'WRONG_KEY' });
+  expect(r.rows).toEqual([{ v: 'kept' }]);
+  expect(r.afterRemove).toEqual(['password']);
+  expect(r.magic).toBe('SQLite format 3');
+  expect(r.kept).toBe(true);
+});

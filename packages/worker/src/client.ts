@@ -7,7 +7,7 @@
 import { CipherliteError, fromWire, isWireError } from '@cipherlite/core';
 import type { BindParams, KeyMaterial, Row, RunResult, StatementTables } from '@cipherlite/core';
 import * as Comlink from 'comlink';
-import type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, ConfirmOptions, DatabaseStats, KeyslotInfo, NewSecret, RestoreResult, VerifyResult } from '@cipherlite/core/keys';
+import type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, ConfirmOptions, DatabaseStats, KeyslotInfo, NewSecret, RecoveryKeyResult, RestoreResult, VerifyResult } from '@cipherlite/core/keys';
 import type { LockState, PendingRestoreInfo, Role, Statement, WorkerApi, WorkerEvents, WorkerOpenOptions, OpArgs, OpName, OpResult, WireOptions } from './protocol.js';
 
 export interface OpenDatabaseBaseOptions extends Omit<WorkerOpenOptions, 'directory'> {
@@ -216,6 +216,28 @@ export class CipherliteDatabase implements AsyncDisposable {
   /** Public facts about each keyslot (kind, creation time, KDF cost); never key material. */
   listKeyslots(): Promise<KeyslotInfo[]> {
     return this.#run('listKeyslots', []);
+  }
+
+  /**
+   * Adds a recovery keyslot (max 4 slots) and returns the recovery key, formatted for people
+   * (`K7QJ-2MXA-…`). Show it once and let the user write it down: it is not stored anywhere
+   * readable, and it unlocks the database like the password (`unlock({ recoveryKey })`).
+   */
+  addRecoveryKey(current: string | KeyMaterial): Promise<RecoveryKeyResult> {
+    return this.#run('addRecoveryKey', [asKey(current)]);
+  }
+
+  /** Removes keyslot `index` (never the last one, nor the only one `current` opens). */
+  removeKeyslot(current: string | KeyMaterial, index: number): Promise<KeyslotInfo[]> {
+    return this.#run('removeKeyslot', [asKey(current), index]);
+  }
+
+  /**
+   * **Leaves the protection:** a standard, unencrypted SQLite file of the current content (for a
+   * deliberate export the user asked for). Fails with CORRUPT rather than export a damaged page.
+   */
+  exportPlaintext(): Promise<Uint8Array> {
+    return this.#run('exportPlaintext', []);
   }
 
   /** Authenticates every stored block and runs `integrity_check`; reports damage, never throws for it. */

@@ -47,6 +47,9 @@ const LEADER_OPS: { [K in OpName]: (db: Database, target: SqlTarget, ...args: Op
       wipeKeyMaterial(next as KeyMaterial);
     }),
   listKeyslots: (db) => keys.listKeyslots(db),
+  addRecoveryKey: (db, _t, current) => keys.addRecoveryKey(db, current).finally(() => wipeKeyMaterial(current)),
+  removeKeyslot: (db, _t, current, index) => keys.removeKeyslot(db, current, index).finally(() => wipeKeyMaterial(current)),
+  exportPlaintext: (db) => keys.exportPlaintext(db),
   verify: (db) => keys.verify(db),
   stats: (db) => keys.stats(db),
   backup: (db, _t, current, options) => keys.backup(db, current, options).finally(() => wipeKeyMaterial(current)),

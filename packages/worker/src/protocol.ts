@@ -24,7 +24,7 @@ import type {
   StatementTables,
   WireError,
 } from '@cipherlite/core';
-import type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, ConfirmOptions, DatabaseStats, KeyslotInfo, NewSecret, RestoreComparison, RestoreResult, VerifyResult } from '@cipherlite/core/keys';
+import type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, ConfirmOptions, DatabaseStats, KeyslotInfo, NewSecret, RecoveryKeyResult, RestoreComparison, RestoreResult, VerifyResult } from '@cipherlite/core/keys';
 
 /** Options of a key-management call that can cross `postMessage` (progress callbacks cannot). */
 export type WireOptions<T> = Omit<T, 'onProgress'>;
@@ -54,6 +54,14 @@ export interface DbOps {
   // Key management (`@cipherlite/core/keys`): calls that change keys prove `current` first.
   changePassword(current: KeyMaterial, next: NewSecret, options?: ChangePasswordOptions): KeyslotInfo;
   listKeyslots(): KeyslotInfo[];
+  /**
+   * Adds a recovery keyslot and returns the recovery key — the one secret that deliberately
+   * crosses to the main thread, because the user must see it once to write it down.
+   */
+  addRecoveryKey(current: KeyMaterial): RecoveryKeyResult;
+  removeKeyslot(current: KeyMaterial, index: number): KeyslotInfo[];
+  /** A standard, unencrypted SQLite file: leaves the protection by design (explicit export). */
+  exportPlaintext(): Uint8Array;
   verify(): VerifyResult;
   stats(): DatabaseStats;
   backup(current: KeyMaterial, options?: WireOptions<BackupOptions>): BackupResult;
