@@ -5,7 +5,8 @@
  * for plain opfs-sahpool, cipherlite and in-memory, with the encrypted/plain ratio.
  * Results: bench/results/latest.json (and a timestamped copy; not committed).
  *
- * Options (env): BENCH_ROWS (100000), BENCH_RUNS (3), BENCH_PAGE_SIZE (4096), BENCH_CACHE_KIB (32768).
+ * Options (env): BENCH_ROWS (100000), BENCH_RUNS (3), BENCH_PAGE_SIZE (4096), BENCH_CACHE_KIB (32768),
+ * BENCH_AEAD=noble (cipherlite on @noble/ciphers instead of the WebAssembly AES: the "before").
  */
 import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -32,6 +33,7 @@ const cfg: BenchConfig = {
   cacheKiB: Number(process.env.BENCH_CACHE_KIB ?? 32768),
   journalMode: (process.env.BENCH_JOURNAL ?? 'TRUNCATE') as BenchConfig['journalMode'],
   plainJournalMode: (process.env.BENCH_PLAIN_JOURNAL ?? 'DELETE') as BenchConfig['plainJournalMode'],
+  aead: process.env.BENCH_AEAD === 'noble' ? 'noble' : 'default',
 };
 const targets: Target[] = ['plain-sahpool', 'cipherlite-opfs', 'plain-sahpool-wal', 'cipherlite-opfs-wal', 'memory'];
 
@@ -56,7 +58,7 @@ const context = await chromium.launchPersistentContext(profile, { executablePath
 const page = context.pages()[0] ?? (await context.newPage());
 page.on('console', (m) => console.log(`  [page] ${m.text()}`));
 page.on('pageerror', (e) => console.error(`  [pageerror] ${e.message}`));
-console.log(`cipherlite benchmark — ${cfg.rows} rows, ${cfg.runs} runs, page ${cfg.pageSize} B, cache ${cfg.cacheKiB} KiB, synchronous=FULL; default journals: cipherlite ${cfg.journalMode}, plain ${cfg.plainJournalMode}; plus both in WAL (exclusive locking); Chromium persistent profile (real OPFS)`);
+console.log(`cipherlite benchmark — ${cfg.rows} rows, ${cfg.runs} runs, page ${cfg.pageSize} B, cache ${cfg.cacheKiB} KiB, synchronous=FULL; default journals: cipherlite ${cfg.journalMode}, plain ${cfg.plainJournalMode}; plus both in WAL (exclusive locking); AES backend ${cfg.aead}; Chromium persistent profile (real OPFS)`);
 
 let output: { results: BenchResult[]; cipher: Record<string, { sealMBs: number; openMBs: number }>; unlock: Record<string, number>; wasmPeakBytes: Record<string, number>; userAgent: string };
 const firstQuery: Record<string, number> = {};

@@ -2,7 +2,7 @@
  * Dedicated worker that runs every workload on every target and posts the timings back.
  * Runs in the same worker for all targets, so they share the JIT, the CPU and the OPFS.
  */
-import { createAesGcmKey, Database, MemoryStorage, nobleAesGcm, type AeadKeyFactory } from '@cipherlite/core';
+import { createAesGcmKey, Database, MemoryStorage, nobleAesGcm, setDefaultAead, type AeadKeyFactory } from '@cipherlite/core';
 import type { BenchConfig, BenchResult, Target, WorkloadTimes } from './protocol.ts';
 import { ioStats, makeOpener } from './targets.ts';
 import { bulkInsert, createSchema, durableUpdates, mixed, pointSelects, scan } from './workloads.ts';
@@ -102,6 +102,7 @@ async function wasmMemory(): Promise<Record<string, number>> {
 onmessage = async (e: MessageEvent<{ cfg: BenchConfig; targets: Target[] }>) => {
   try {
     const { cfg, targets } = e.data;
+    if (cfg.aead === 'noble') setDefaultAead(nobleAesGcm);
     const results: BenchResult[] = [];
     for (const target of targets) results.push(await runTarget(target, cfg));
     log('cipher throughput');

@@ -11,6 +11,8 @@ export interface BenchConfig {
   cacheKiB: number;
   /** cipherlite's default-mode target journal mode (core's default is TRUNCATE). */
   journalMode: 'TRUNCATE' | 'DELETE' | 'PERSIST';
+  /** AES-GCM backend for cipherlite: the default (WebAssembly) or @noble/ciphers ("before"). */
+  aead: 'default' | 'noble';
   /** journal mode of the plain baseline (SQLite's default is DELETE). */
   plainJournalMode: 'DELETE' | 'TRUNCATE' | 'PERSIST';
 }
