@@ -62,7 +62,9 @@ export class BlockCodec {
   }
 
   #setAad(index: number, length: number, epoch: number): void {
-    this.#aadView.setBigUint64(AAD_INDEX_OFFSET, BigInt(index));
+    // u64 big-endian without a BigInt allocation per block (indices stay far below 2^53).
+    this.#aadView.setUint32(AAD_INDEX_OFFSET, Math.floor(index / 0x1_0000_0000));
+    this.#aadView.setUint32(AAD_INDEX_OFFSET + 4, index >>> 0);
     this.#aadView.setUint32(AAD_LENGTH_OFFSET, length);
     this.#aadView.setUint32(AAD_EPOCH_OFFSET, epoch);
   }

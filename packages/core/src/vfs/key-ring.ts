@@ -18,6 +18,7 @@ export class FileKeyRing implements BlockKeySource {
   readonly #kind: number;
   readonly #factory: AeadKeyFactory;
   readonly #cache = new Map<number, AeadKey>();
+  #last = -1;
 
   /** `dek` is borrowed by reference: the database owns it and wipes it on close/lock. */
   constructor(dek: Uint8Array, fileId: Uint8Array, kind: number, factory: AeadKeyFactory) {
@@ -30,15 +31,20 @@ export class FileKeyRing implements BlockKeySource {
   keyFor(epoch: number): AeadKey {
     let key = this.#cache.get(epoch);
     if (key) {
-      // LRU: re-insert so the most recently used key is evicted last.
-      this.#cache.delete(epoch);
-      this.#cache.set(epoch, key);
+      // LRU: re-insert so the most recently used key is evicted last (skipped when it already
+      // is the most recent, the common case of consecutive blocks under one epoch).
+      if (this.#last !== epoch) {
+        this.#cache.delete(epoch);
+        this.#cache.set(epoch, key);
+        this.#last = epoch;
+      }
       return key;
     }
     const raw = deriveBlockKey(this.#dek, this.#fileId, this.#kind, epoch);
     key = this.#factory(raw);
     wipe(raw);
     this.#cache.set(epoch, key);
+    this.#last = epoch;
     if (this.#cache.size > MAX_CACHED_KEYS) {
       const [oldest, evicted] = this.#cache.entries().next().value as [number, AeadKey];
       this.#cache.delete(oldest);
