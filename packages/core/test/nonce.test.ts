@@ -20,8 +20,11 @@ function slotsOf(bytes: Uint8Array, headerSize: number): { epoch: number; nonce:
   return out;
 }
 
+/** 10^5 in CI; SECURITY-TESTS asks for 10^6 on demand: NONCE_WRITES=1000000. */
+const WRITES = Number(process.env.NONCE_WRITES ?? 100_000);
+
 describe('key epochs and nonce uniqueness', () => {
-  it('advances epochs every N writes; old and new blocks decrypt; 10^5 writes never repeat a (key, nonce) pair', async () => {
+  it(`advances epochs every N writes; old and new blocks decrypt; ${WRITES} writes never repeat a (key, nonce) pair`, async () => {
     const storage = new MemoryStorage();
     const limit = 64;
     const open = () => Database.open({ storage, name: 'n.db', key: KEY, pageSize: PAGE, epochWriteLimit: limit, cacheSizeKiB: 64 });
@@ -42,7 +45,7 @@ describe('key epochs and nonce uniqueness', () => {
     await db.exec('CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB)');
     await db.exec('INSERT INTO t(v) SELECT zeroblob(200) FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 300) SELECT i FROM n)');
     let round = 0;
-    while (writes < 100_000) {
+    while (writes < WRITES) {
       await db.exec('UPDATE t SET v = randomblob(200) WHERE id % 7 = ?', [round % 7]);
       if (++round % 40 === 0) {
         await db.close(); // reopen now and then: the epoch counter must keep advancing
