@@ -112,3 +112,29 @@ test('recovery key: shown once, unlocks after lock; removing it; explicit plaint
   expect(r.magic).toBe('SQLite format 3');
   expect(r.kept).toBe(true);
 });
+
+test('rekey through the worker: new data key, data intact, other tabs keep working, the password still opens after a reload', async ({ profile }) => {
+  const p = await profile();
+  const [a, b] = [await p.page('tab-a'), await p.page('tab-b')];
+  expect(await open(a, OLD)).toMatchObject({ ok: true, value: { role: 'leader' } });
+  expect(await open(b, OLD)).toMatchObject({ ok: true, value: { role: 'follower' } });
+  await a.evaluate(async () => {
+    const db = window.t.dbs.a!;
+    await db.exec('CREATE TABLE r (id INTEGER PRIMARY KEY, v TEXT)');
+    await db.batch(Array.from({ length: 300 }, (_, i) => ({ sql: 'INSERT INTO r (v) VALUES (?)', params: [`row ${i}`] })));
+    await db.addRecoveryKey('old password');
+  });
+  expect(await a.evaluate(() => window.t.capture(window.t.dbs.a!.rekey('wrong password')))).toMatchObject({ ok: false, code: 'WRONG_KEY' });
+  const result = await a.evaluate(() => window.t.dbs.a!.rekey('old password'));
+  expect(result.droppedKeyslots.map((s) => s.kind)).toEqual(['recovery']);
+  expect(await a.evaluate(() => window.t.dbs.a!.get('SELECT count(*) AS n FROM r'))).toEqual({ n: 300 });
+  // The follower goes on through the leader's new handle.
+  expect(await b.evaluate(() => window.t.dbs.a!.exec("INSERT INTO r (v) VALUES ('after rekey')"))).toMatchObject({ changes: 1 });
+  expect(await b.evaluate(() => window.t.dbs.a!.verify())).toMatchObject({ ok: true, failures: [] });
+  await a.close();
+  await b.close();
+  const c = await p.page('tab-c');
+  expect(await open(c, OLD)).toMatchObject({ ok: true, value: { role: 'leader' } });
+  expect(await c.evaluate(() => window.t.dbs.a!.get('SELECT count(*) AS n FROM r'))).toEqual({ n: 301 });
+  expect(await c.evaluate(() => window.t.dbs.a!.listKeyslots())).toHaveLength(1);
+});

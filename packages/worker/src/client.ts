@@ -227,6 +227,16 @@ export class CipherliteDatabase implements AsyncDisposable {
     return this.#run('addRecoveryKey', [asKey(current)]);
   }
 
+  /**
+   * Re-encrypts the whole database under a new random data key (after a suspected key leak).
+   * Crash-safe: a copy is built and verified, then swapped in; an interruption leaves the old or
+   * the new database, both opening with `current`. Recovery keys are dropped (listed in the
+   * result); add a new one afterwards. Other tabs keep working.
+   */
+  rekey(current: string | KeyMaterial): Promise<{ droppedKeyslots: KeyslotInfo[] }> {
+    return this.#run('rekey', [asKey(current)]);
+  }
+
   /** Removes keyslot `index` (never the last one, nor the only one `current` opens). */
   removeKeyslot(current: string | KeyMaterial, index: number): Promise<KeyslotInfo[]> {
     return this.#run('removeKeyslot', [asKey(current), index]);

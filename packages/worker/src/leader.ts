@@ -35,7 +35,10 @@ async function runAll(target: SqlTarget, statements: readonly Statement[]): Prom
 type Await<T> = T | Promise<T>;
 
 /** Dispatch table: one line per database operation (see protocol.ts, `DbOps`). */
-const LEADER_OPS: { [K in OpName]: (db: Database, target: SqlTarget, ...args: OpArgs<K>) => Await<OpResult<K>> } = {
+/** `rekey` replaces the leader's Database handle, so the Leader runs it itself (`#rekey`). */
+type TableOp = Exclude<OpName, 'rekey'>;
+
+const LEADER_OPS: { [K in TableOp]: (db: Database, target: SqlTarget, ...args: OpArgs<K>) => Await<OpResult<K>> } = {
   exec: (_db, t, sql, params) => t.exec(sql, params),
   query: (_db, t, sql, params) => t.query(sql, params),
   get: (_db, t, sql, params) => t.get(sql, params),
@@ -103,6 +106,7 @@ const pendingRestores = {
 };
 
 function isOpName(op: string): op is OpName {
+  if (op === 'rekey') return true;
   return Object.hasOwn(LEADER_OPS, op);
 }
 
@@ -134,7 +138,8 @@ interface OpenTx {
 export class Leader {
   readonly epoch = crypto.randomUUID();
   readonly #tabId: string;
-  readonly #db: Database;
+  #db: Database;
+  readonly #openOptions: ReturnType<typeof openOptions>;
   readonly #storage: OpfsStorage;
   readonly #names: ReturnType<typeof busNames>;
   readonly #scheduler: Scheduler;
@@ -146,15 +151,16 @@ export class Leader {
   readonly #replies = new Map<string, BroadcastChannel>();
   #rpc: BroadcastChannel | null = null;
   readonly #events: BroadcastChannel;
-  readonly #offChange: () => void;
+  #offChange: () => void;
   #stepping: Promise<void> | null = null;
   /** Set when the files vanished (site data cleared): every later call fails with it. */
   #lost: CipherliteError | null = null;
   readonly #watch: ReturnType<typeof setInterval>;
 
-  private constructor(tabId: string, db: Database, storage: OpfsStorage, names: ReturnType<typeof busNames>) {
+  private constructor(tabId: string, db: Database, storage: OpfsStorage, names: ReturnType<typeof busNames>, reopen: ReturnType<typeof openOptions>) {
     this.#tabId = tabId;
     this.#db = db;
+    this.#openOptions = reopen;
     this.#storage = storage;
     this.#names = names;
     this.#authorized.add(tabId);
@@ -162,12 +168,7 @@ export class Leader {
       (txId) => new CipherliteError('BUSY', `transaction ${txId} is no longer open (rolled back: its tab closed or the owning tab changed)`),
     );
     this.#events = new BroadcastChannel(names.events);
-    // Every tab hears changes on the `events` channel, this one included (its engine listens
-    // on its own channel object, and BroadcastChannel delivers to every object but the sender).
-    this.#offChange = db.onChange((tables) => {
-      const message: BusMessage = { kind: 'change', tables: [...tables] };
-      this.#events.postMessage(message);
-    });
+    this.#offChange = this.#broadcastChanges(db);
     // Writes to a cleared file "succeed" into an orphan and are lost at close: refuse them.
     this.#watch = setInterval(() => {
       void storage.stillThere(names.name).then((there) => {
@@ -176,6 +177,53 @@ export class Leader {
         clearInterval(this.#watch);
       });
     }, STORAGE_CHECK_MS);
+  }
+
+  /**
+   * Every tab hears changes on the `events` channel, this one included (its engine listens on
+   * its own channel object, and BroadcastChannel delivers to every object but the sender).
+   */
+  #broadcastChanges(db: Database): () => void {
+    return db.onChange((tables) => {
+      const message: BusMessage = { kind: 'change', tables: [...tables] };
+      this.#events.postMessage(message);
+    });
+  }
+
+  /**
+   * Re-encrypts everything under a new data key (core's `rekey`: a copy, then a crash-safe file
+   * swap) and continues on the reopened database. Other tabs keep working: their password still
+   * opens the new key's slot. If rekey fails after it closed the old handle (past its commit
+   * point, or during the swap), the database is reopened with `current` — which opens whichever
+   * consistent version is on storage.
+   */
+  async #rekey(current: KeyMaterial): Promise<{ droppedKeyslots: keys.KeyslotInfo[] }> {
+    const old = this.#db;
+    try {
+      await pendingRestores.cancelAll(old);
+      const result = await keys.rekey(old, current, { reopen: this.#reopenOptionsFor() });
+      this.#swap(result.db);
+      return { droppedKeyslots: result.droppedKeyslots };
+    } catch (e) {
+      if (old.closed) {
+        const reopened = await Database.open({ ...this.#openOptions, create: false, storage: this.#storage, ...current } as Parameters<typeof Database.open>[0]);
+        this.#swap(reopened);
+      }
+      throw e;
+    } finally {
+      wipeKeyMaterial(current);
+    }
+  }
+
+  #reopenOptionsFor(): keys.ReopenOptions {
+    const { cacheSizeKiB, journalMode, synchronous } = this.#openOptions;
+    return Object.fromEntries(Object.entries({ cacheSizeKiB, journalMode, synchronous }).filter(([, v]) => v !== undefined)) as keys.ReopenOptions;
+  }
+
+  #swap(db: Database): void {
+    this.#offChange();
+    this.#db = db;
+    this.#offChange = this.#broadcastChanges(db);
   }
 
   /**
@@ -196,7 +244,7 @@ export class Leader {
     } finally {
       wipeKeyMaterial(key);
     }
-    const leader = new Leader(tabId, db, storage, busNames(options.directory, options.name));
+    const leader = new Leader(tabId, db, storage, busNames(options.directory, options.name), openOptions(options));
     leader.#listen();
     return leader;
   }
@@ -225,6 +273,10 @@ export class Leader {
         const { op, args, txId } = req;
         if (txId !== undefined && !TX_OPS.has(op)) {
           return Promise.reject(new CipherliteError('INVALID_ARGUMENT', `${op}() cannot run inside a transaction`));
+        }
+        if (op === 'rekey') {
+          const [current] = args as OpArgs<'rekey'>;
+          return this.#scheduler.enqueue(() => this.#rekey(current), undefined, onStart);
         }
         return this.#scheduler.enqueue(
           async () => {

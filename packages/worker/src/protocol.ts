@@ -60,6 +60,11 @@ export interface DbOps {
    */
   addRecoveryKey(current: KeyMaterial): RecoveryKeyResult;
   removeKeyslot(current: KeyMaterial, index: number): KeyslotInfo[];
+  /**
+   * New random data key, every page re-encrypted (crash-safe copy + swap); `current`'s slot is
+   * recreated, other slots (recovery keys) are dropped and listed.
+   */
+  rekey(current: KeyMaterial): { droppedKeyslots: KeyslotInfo[] };
   /** A standard, unencrypted SQLite file: leaves the protection by design (explicit export). */
   exportPlaintext(): Uint8Array;
   verify(): VerifyResult;
