@@ -122,6 +122,27 @@ describe('differential check against @noble/ciphers', () => {
     );
   });
 
+  it('covers every 4-block GHASH aggregation remainder of AAD and data (1..5 blocks, partial or not)', () => {
+    const key = new Uint8Array(32).map((_, i) => 255 - i), nonce = new Uint8Array(12).fill(3);
+    const k = createAesGcmKey(key);
+    try {
+      for (let aadLen = 0; aadLen <= 84; aadLen += 7) {
+        const aad = Uint8Array.from({ length: aadLen }, (_, i) => (i * 13 + 1) & 0xff);
+        for (let len = 0; len <= 96; len++) {
+          const pt = Uint8Array.from({ length: len }, (_, i) => (i * 29 + aadLen) & 0xff);
+          const ref = gcm(key, nonce, aad).encrypt(pt);
+          const { ct, tag } = sealToBytes(k, nonce, aad, pt);
+          expect(hex(ct) + hex(tag)).toBe(hex(ref));
+          const out = new Uint8Array(len);
+          expect(k.open(nonce, aad, ct, tag, out)).toBe(true);
+          expect(hex(out)).toBe(hex(pt));
+        }
+      }
+    } finally {
+      k.destroy();
+    }
+  });
+
   it('covers every required length explicitly', () => {
     const key = new Uint8Array(32).fill(7), nonce = new Uint8Array(12).fill(9), aad = new Uint8Array(13).fill(1);
     const k = createAesGcmKey(key);

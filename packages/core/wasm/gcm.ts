@@ -81,7 +81,7 @@ export function setKey(slot: u32): void {
   // Hash subkey H = CIPH_K(0^128) (§6.4, Algorithm 2 step 1 / §7.1 step 1).
   memory.fill(CTR_PTR, 0, 128);
   encrypt8(rk, CTR_PTR, KS_PTR);
-  initGhashKey(rk + RK_SIZE, KS_PTR);
+  initGhashKey(rk + RK_SIZE, KS_PTR, PAD_PTR);
   wipeScratch();
 }
 

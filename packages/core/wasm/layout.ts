@@ -37,9 +37,9 @@ export const SCRATCH_LEN: u32 = 0x190;
 // ---- key slots ----
 /** 15 bitsliced round keys × 8 planes × 16 bytes (FIPS-197 §5.2: AES-256 has Nr = 14). */
 export const RK_SIZE: u32 = 15 * 128;
-/** GHASH key operands: 9 × 4 hole-masked parts × 8 bytes (see ghash.ts). */
-export const GHASH_KEY_SIZE: u32 = 9 * 32;
-export const SLOT_SIZE: u32 = 2304; // ≥ RK_SIZE + GHASH_KEY_SIZE, rounded to 128
+/** GHASH key operands: H..H⁴ × 6 operands × 4 hole-masked parts × 8 bytes (see ghash.ts). */
+export const GHASH_KEY_SIZE: u32 = 4 * 6 * 32;
+export const SLOT_SIZE: u32 = 2688; // ≥ RK_SIZE + GHASH_KEY_SIZE, rounded to 128
 export const SLOTS_PTR: u32 = 0x22000; // after DATA_PTR + DATA_MAX + padding
 
 // @ts-ignore: decorator
