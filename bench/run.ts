@@ -6,7 +6,8 @@
  * Results: bench/results/latest.json (and a timestamped copy; not committed).
  *
  * Options (env): BENCH_ROWS (100000), BENCH_RUNS (3), BENCH_PAGE_SIZE (4096), BENCH_CACHE_KIB (32768),
- * BENCH_AEAD=noble (cipherlite on @noble/ciphers instead of the WebAssembly AES: the "before").
+ * BENCH_AEAD=noble (cipherlite on @noble/ciphers instead of the WebAssembly AES: the "before"),
+ * BENCH_IO_STATS=1 (log time spent per storage call during the durable-update workload).
  */
 import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -34,6 +35,7 @@ const cfg: BenchConfig = {
   journalMode: (process.env.BENCH_JOURNAL ?? 'TRUNCATE') as BenchConfig['journalMode'],
   plainJournalMode: (process.env.BENCH_PLAIN_JOURNAL ?? 'DELETE') as BenchConfig['plainJournalMode'],
   aead: process.env.BENCH_AEAD === 'noble' ? 'noble' : 'default',
+  ioStats: process.env.BENCH_IO_STATS === '1',
 };
 const targets: Target[] = ['plain-sahpool', 'cipherlite-opfs', 'plain-sahpool-wal', 'cipherlite-opfs-wal', 'memory'];
 

@@ -11,6 +11,8 @@ export interface BenchConfig {
   cacheKiB: number;
   /** cipherlite's default-mode target journal mode (core's default is TRUNCATE). */
   journalMode: 'TRUNCATE' | 'DELETE' | 'PERSIST';
+  /** Time every storage call of cipherlite's OPFS target (profiling; off for the figures). */
+  ioStats: boolean;
   /** AES-GCM backend for cipherlite: the default (WebAssembly) or @noble/ciphers ("before"). */
   aead: 'default' | 'noble';
   /** journal mode of the plain baseline (SQLite's default is DELETE). */

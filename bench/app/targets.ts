@@ -72,7 +72,7 @@ export async function makeOpener(target: Target, cfg: BenchConfig, fresh: boolea
     for (const name of names) await dir.removeEntry(name);
   }
   const opfs = await OpfsStorage.open(dir);
-  const storage: SyncStorage = instrument(opfs);
+  const storage: SyncStorage = cfg.ioStats ? instrument(opfs) : opfs;
   // Sync access handles are exclusive: release them before the next run empties the directory.
   return Object.assign(async () => {
     const d = await Database.open({ storage, name: 'bench.db', key: KEY, pageSize: cfg.pageSize, cacheSizeKiB: cfg.cacheKiB, journalMode: target === 'cipherlite-opfs-wal' ? 'WAL' : cfg.journalMode, synchronous: 'FULL' });
