@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { gcm } from '@noble/ciphers/aes.js';
+import { ecb, gcm } from '@noble/ciphers/aes.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createAesGcmKey, type AesGcmKey } from '../src/crypto/aes-gcm-wasm/index.js';
@@ -38,6 +38,28 @@ describe('AES-256 block cipher (FIPS-197)', () => {
     for (let b = 0; b < 8; b++) {
       expect(hex(mem.subarray(L.DATA_PTR + 16 * b, L.DATA_PTR + 16 * b + 16))).toBe('8ea2b7ca516745bfeafc49904b496089');
     }
+    ex.wipeSlot(slot);
+  });
+});
+
+describe('AES-256 block cipher vs @noble/ciphers', () => {
+  it('encrypts 8 distinct blocks (full fixsliced cipher, no CTR caching) like noble ECB, 50 random keys', () => {
+    const { exports: ex, layout: L } = aesGcmWasm();
+    const slot = 901;
+    const need = L.SLOTS_PTR + (slot + 1) * L.SLOT_SIZE;
+    if (ex.memory.buffer.byteLength < need) ex.memory.grow(Math.ceil((need - ex.memory.buffer.byteLength) / 65536));
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 128, maxLength: 128 }), (key, pt) => {
+        const mem = new Uint8Array(ex.memory.buffer);
+        mem.set(key, L.KEY_PTR);
+        ex.setKey(slot);
+        mem.set(pt, L.DATA_PTR);
+        ex.encryptBlocks(slot);
+        const ref = ecb(key, { disablePadding: true }).encrypt(pt);
+        expect(hex(mem.subarray(L.DATA_PTR, L.DATA_PTR + 128))).toBe(hex(ref));
+      }),
+      { numRuns: 50 },
+    );
     ex.wipeSlot(slot);
   });
 });
@@ -153,6 +175,29 @@ describe('differential check against @noble/ciphers', () => {
       expect(hex(ct) + hex(tag)).toBe(hex(ref));
     }
     k.destroy();
+  });
+});
+
+describe('CTR round-1 cache', () => {
+  it('stays correct across 256-counter boundaries when keys and nonces alternate between calls', () => {
+    // The cache keeps one base block per (nonce, counter >> 8): every call must start afresh.
+    const keys = [new Uint8Array(32).fill(1), Uint8Array.from({ length: 32 }, (_, i) => i * 7)].map((raw) => ({ raw, k: createAesGcmKey(raw) }));
+    const nonces = [new Uint8Array(12).fill(5), Uint8Array.from({ length: 12 }, (_, i) => 250 - i)];
+    const aad = new Uint8Array(0);
+    try {
+      for (const len of [16, 1000, 4064, 4080, 4095, 4096, 4112, 8176, 8192, 20000, 65536]) {
+        const pt = Uint8Array.from({ length: len }, (_, i) => (i * 17 + len) & 0xff);
+        for (const nonce of nonces) {
+          for (const { raw, k } of keys) {
+            const ref = gcm(raw, nonce, aad).encrypt(pt);
+            const { ct, tag } = sealToBytes(k, nonce, aad, pt);
+            expect(hex(ct) + hex(tag)).toBe(hex(ref));
+          }
+        }
+      }
+    } finally {
+      for (const { k } of keys) k.destroy();
+    }
   });
 });
 

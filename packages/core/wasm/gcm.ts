@@ -7,61 +7,119 @@
  * once by `setKey`, never per block.
  *
  * Keystream: GCTR (§6.5) with J0 = IV ‖ 0^31 ‖ 1 (§7.1 step 2, 96-bit IV). Counter blocks are
- * made 8 at a time for the 8-way bitsliced AES; the first batch starts at J0 itself, whose
- * encryption masks the tag (§7.1 step 6), so data starts at keystream block 1 = inc32(J0).
+ * made 8 at a time for the 8-way bitsliced AES, directly as their round-1 outputs (round-1
+ * caching, below); the first batch starts at J0 itself, whose encryption masks the tag
+ * (§7.1 step 6), so data starts at keystream block 1 = inc32(J0).
  * With at most 65536 bytes (4096 blocks) per call the 32-bit counter never wraps.
  */
-import { encrypt8 } from './aes';
+import { aesRounds, encrypt8 } from './aes';
 import { expandKey } from './aes';
 import { ghashFinish, ghashReset, ghashUpdate, initGhashKey } from './ghash';
 import {
-  AAD_PTR, CTR_PTR, DATA_PTR, KEY_PTR, KS_PTR, NONCE_PTR, PAD_PTR, RK_SIZE, SCRATCH_LEN,
-  SCRATCH_PTR, SLOT_SIZE, TAG_PTR, slotPtr,
+  AAD_PTR, CTR1_OFF, CTR_PTR, DATA_PTR, KEY_PTR, KS_PTR, NONCE_PTR, PAD_PTR, RK_SIZE, SCRATCH_LEN,
+  SCRATCH_PTR, SLOT_SIZE, TAG_PTR, WORK_PTR, slotPtr,
 } from './layout';
 
 export {
   AAD_MAX, AAD_PTR, DATA_MAX, DATA_PTR, KEY_PTR, NONCE_PTR, SLOT_SIZE, SLOTS_PTR, TAG_PTR,
 } from './layout';
 
-/** Writes the 8 counter blocks IV ‖ BE32(ctr + k), k = 0..7, and encrypts them into KS. */
-function keystreamBatch(rk: u32, ctr: u32): void {
-  const iv = v128.load(NONCE_PTR); // bytes 12..15 are replaced below
+/*
+ * Round-1 caching (counter-mode shortcut). Round 1 of AES is round1(x) = L(S(x ⊕ k0)) ⊕ k1
+ * with S bytewise and L = MixColumns∘ShiftRows linear, so the low counter byte (byte 15) only
+ * changes column 0 of its output, by an amount that depends on that byte and the key alone:
+ *   round1(IV ‖ BE24(hi) ‖ b) = round1(IV ‖ BE24(hi) ‖ 0) ⊕ (T[b] in bytes 0..3),
+ *   T[b] = bytes 0..3 of round1(0¹⁵ ‖ b) ⊕ round1(0¹⁶)   (per key, computed in setKey).
+ * So each batch of counter blocks is built directly as round-1 outputs from one base block per
+ * 256 counters (computed with the bitsliced cipher) and 8 table entries, and the cipher starts
+ * at round 2: 13 of 14 rounds per batch. Timing: the table is indexed by the counter only,
+ * which is public (it is the block position); the base block and T are computed by the same
+ * constant-time bitsliced code as everything else.
+ */
+let baseHi: u32 = 0xffffffff; // counter range (ctr >> 8) whose base block is at WORK_PTR
+
+/** Forgets the cached base block (called at the start of every seal/open: new nonce). */
+// @ts-ignore: decorator
+@inline function resetBase(): void {
+  baseHi = 0xffffffff;
+}
+
+/** Writes round1(IV ‖ BE32(hi << 8)) to WORK_PTR (block 0 of an 8-block batch). */
+function computeBase(rk: u32, hi: u32): void {
+  v128.store(WORK_PTR, i32x4.replace_lane(v128.load(NONCE_PTR), 3, bswap<u32>(hi << 8)));
+  aesRounds(rk, WORK_PTR, WORK_PTR, false, 1, 1);
+  baseHi = hi;
+}
+
+/** Writes round1 of the 8 counter blocks IV ‖ BE32(ctr + k), k = 0..7, to CTR. */
+function counterBlocks(rk: u32, ctr: u32): void {
+  const tbl = rk + CTR1_OFF;
   for (let k: u32 = 0; k < 8; k++) {
-    v128.store(CTR_PTR + k * 16, i32x4.replace_lane(iv, 3, bswap<u32>(ctr + k)));
+    const c = ctr + k;
+    if (c >> 8 != baseHi) computeBase(rk, c >> 8); // public: depends on the counter only
+    const base = v128.load(WORK_PTR);
+    const lane0 = i32x4.extract_lane(base, 0) ^ load<u32>(tbl + ((c & 255) << 2));
+    v128.store(CTR_PTR + k * 16, i32x4.replace_lane(base, 0, lane0));
   }
-  encrypt8(rk, CTR_PTR, KS_PTR);
+}
+
+/** Fills the round-1 cache of the slot at `rk` (setKey). Uses CTR and KS as scratch. */
+function initCtr1Cache(rk: u32): void {
+  const tbl = rk + CTR1_OFF;
+  let zero: u32 = 0;
+  for (let j: u32 = 0; j < 32; j++) {
+    memory.fill(CTR_PTR, 0, 128);
+    for (let k: u32 = 0; k < 8; k++) store<u8>(CTR_PTR + k * 16 + 15, <u8>(j * 8 + k));
+    aesRounds(rk, CTR_PTR, KS_PTR, false, 1, 1);
+    if (j == 0) zero = load<u32>(KS_PTR); // round1(0¹⁶), bytes 0..3
+    for (let k: u32 = 0; k < 8; k++) store<u32>(tbl + (j * 8 + k) * 4, load<u32>(KS_PTR + k * 16) ^ zero);
+  }
+}
+
+/** Encrypts the 8 counter blocks starting at `ctr` into KS. */
+function keystreamBatch(rk: u32, ctr: u32): void {
+  counterBlocks(rk, ctr);
+  aesRounds(rk, CTR_PTR, KS_PTR, false, 2, 14);
 }
 
 /**
  * XORs the keystream into DATA[0..len) in place (GCTR, §6.5). Expects KS to hold the batch that
- * starts at J0 (block 0 = E(J0) is skipped).
+ * starts at J0 (counter 1; block 0 = E(J0) is skipped), so data block i uses counter i + 2.
+ * Whole batches of 8 blocks are XORed straight from the cipher's registers (aesRounds xorInto);
+ * only the first 7 blocks and the tail go through KS.
  */
 function gctr(rk: u32, len: u32): void {
-  let ctr: u32 = 1; // counter value of KS block 0
-  let blk: u32 = 1;
-  const full = len & ~15;
+  // Blocks 0..6: keystream blocks 1..7 of the J0 batch.
+  const head: u32 = len < 112 ? len : 112;
+  const headFull = head & ~15;
   let off: u32 = 0;
-  for (; off < full; off += 16) {
-    if (blk == 8) {
-      ctr += 8;
-      keystreamBatch(rk, ctr);
-      blk = 0;
-    }
+  for (; off < headFull; off += 16) {
     const p = DATA_PTR + off;
-    v128.store(p, v128.xor(v128.load(p), v128.load(KS_PTR + blk * 16)));
-    blk++;
+    v128.store(p, v128.xor(v128.load(p), v128.load(KS_PTR + 16 + off)));
   }
-  if (off < len) {
-    // Final partial block: only the leftmost bits of the keystream block are used (§6.5 step 7).
-    if (blk == 8) {
+  let ks: u32 = KS_PTR + 16 + off; // keystream of the block at `off` if it is partial
+  if (len > 112) {
+    // Batches of 8 whole blocks: data offset off ↔ counter off / 16 + 2.
+    let ctr: u32 = 9;
+    for (; off + 128 <= len; off += 128) {
+      counterBlocks(rk, ctr);
+      aesRounds(rk, CTR_PTR, DATA_PTR + off, true, 2, 14);
       ctr += 8;
+    }
+    if (off < len) {
+      // Tail of fewer than 8 blocks: one more batch into KS.
       keystreamBatch(rk, ctr);
-      blk = 0;
+      const tailFull = len & ~15;
+      for (; off < tailFull; off += 16) {
+        const p = DATA_PTR + off;
+        v128.store(p, v128.xor(v128.load(p), v128.load(KS_PTR + off - (ctr - 2) * 16)));
+      }
+      ks = KS_PTR + off - (ctr - 2) * 16;
     }
-    const ks = KS_PTR + blk * 16;
-    for (let i: u32 = 0; off + i < len; i++) {
-      store<u8>(DATA_PTR + off + i, load<u8>(DATA_PTR + off + i) ^ load<u8>(ks + i));
-    }
+  }
+  // Final partial block: only the leftmost bits of the keystream block are used (§6.5 step 7).
+  for (let i: u32 = 0; off + i < len; i++) {
+    store<u8>(DATA_PTR + off + i, load<u8>(DATA_PTR + off + i) ^ load<u8>(ks + i));
   }
 }
 
@@ -82,6 +140,7 @@ export function setKey(slot: u32): void {
   memory.fill(CTR_PTR, 0, 128);
   encrypt8(rk, CTR_PTR, KS_PTR);
   initGhashKey(rk + RK_SIZE, KS_PTR, PAD_PTR);
+  initCtr1Cache(rk);
   wipeScratch();
 }
 
@@ -98,6 +157,7 @@ export function wipeScratch(): void {
 /** GCM-AE (§7.1): encrypts DATA[0..len) in place and writes the 16-byte tag to TAG_PTR. */
 export function seal(slot: u32, aadLen: u32, len: u32): void {
   const rk = slotPtr(slot);
+  resetBase();
   keystreamBatch(rk, 1); // KS[0] = E(J0)
   const tagMask = v128.load(KS_PTR);
   gctr(rk, len); // C = GCTR(inc32(J0), P)   (§7.1 step 3)
@@ -113,6 +173,7 @@ export function seal(slot: u32, aadLen: u32, len: u32): void {
 export function open(slot: u32, aadLen: u32, len: u32): u32 {
   const rk = slotPtr(slot);
   const s = ghashAll(rk + RK_SIZE, aadLen, len);
+  resetBase();
   keystreamBatch(rk, 1);
   // Compare all 16 bytes at once: OR-reduce of the XOR; no early exit on the first differing byte.
   const diff = v128.xor(v128.xor(s, v128.load(KS_PTR)), v128.load(TAG_PTR));

@@ -22,11 +22,12 @@ export const DATA_PTR: u32 = 0x11000;
 export const DATA_MAX: u32 = 65536;
 
 // ---- internal scratch (never read by JS) ----
-/** 8 counter blocks (128 bytes) fed to the 8-way AES. */
+/** 8 counter blocks (128 bytes; as round-1 outputs, see gcm.ts) fed to the 8-way AES. */
 export const CTR_PTR: u32 = 0x10400;
 /** 8 keystream blocks (128 bytes) produced by the 8-way AES. */
 export const KS_PTR: u32 = 0x10480;
-/** 8 bit-planes (128 bytes) used while (un)bitslicing. */
+/** 8 bit-planes (128 bytes) used while (un)bitslicing (key schedule), and the round-1 base
+ * block of the current counter range (gcm.ts). */
 export const WORK_PTR: u32 = 0x10500;
 /** One zero-padded 16-byte block for a partial GHASH input block. */
 export const PAD_PTR: u32 = 0x10580;
@@ -39,7 +40,14 @@ export const SCRATCH_LEN: u32 = 0x190;
 export const RK_SIZE: u32 = 15 * 128;
 /** GHASH key operands: H..H⁴ × 6 operands × 4 hole-masked parts × 8 bytes (see ghash.ts). */
 export const GHASH_KEY_SIZE: u32 = 4 * 6 * 32;
-export const SLOT_SIZE: u32 = 2688; // ≥ RK_SIZE + GHASH_KEY_SIZE, rounded to 128
+/**
+ * Round-1 cache for CTR (see gcm.ts): 256 little-endian u32, entry b = bytes 0..3 of
+ * round1(0¹⁵ ‖ b) ⊕ round1(0¹⁶), i.e. the part of the round-1 output that the low counter byte
+ * contributes. Key-dependent; indexed only by the public counter.
+ */
+export const CTR1_OFF: u32 = RK_SIZE + GHASH_KEY_SIZE;
+export const CTR1_SIZE: u32 = 256 * 4;
+export const SLOT_SIZE: u32 = 3712; // ≥ RK_SIZE + GHASH_KEY_SIZE + CTR1_SIZE, rounded to 128
 export const SLOTS_PTR: u32 = 0x22000; // after DATA_PTR + DATA_MAX + padding
 
 // @ts-ignore: decorator

@@ -7,7 +7,7 @@
  * constant-time — see packages/core/wasm/ — and does the per-key work (key expansion, hash
  * subkey, GHASH operands) once in `createAesGcmKey`, never per block.
  *
- * Each live key owns a slot of WebAssembly memory (≈2.3 KiB). `destroy()` zeroes the slot and
+ * Each live key owns a slot of WebAssembly memory (≈3.6 KiB). `destroy()` zeroes the slot and
  * returns it; a key that is garbage-collected without `destroy()` is wiped by a
  * FinalizationRegistry as a safety net (timing not guaranteed, so call `destroy()`).
  * Data passes through one scratch area: copied in, processed in place, copied out. The scratch
@@ -22,7 +22,7 @@ export const TAG_SIZE = 16;
 export const MAX_DATA_SIZE = 65536;
 /** Largest AAD per call (bytes). */
 export const MAX_AAD_SIZE = 256;
-/** Upper bound on keys alive at once (each holds ≈2.3 KiB of WebAssembly memory). */
+/** Upper bound on keys alive at once (each holds ≈3.6 KiB of WebAssembly memory). */
 export const MAX_LIVE_KEYS = 1024;
 
 export interface AesGcmKey {
