@@ -139,7 +139,7 @@ export class Database {
       const db = new Database(o.name, o.storage, sqlite3, vfs, container, file);
       vfs.register(db.#binding);
       try {
-        db.#openSqlite(isNew, o);
+        db.#openSqlite(o);
       } catch (e) {
         db.#teardown();
         throw e;
@@ -154,7 +154,7 @@ export class Database {
     }
   }
 
-  #openSqlite(isNew: boolean, o: ResolvedOptions): void {
+  #openSqlite(o: ResolvedOptions): void {
     const sqlite3 = this.#sqlite3 as Any;
     this.#db = this.#call(() => new sqlite3.oo1.DB({ filename: this.#binding.sqlitePath, flags: 'c', vfs: VFS_NAME }));
     const capi = sqlite3.capi;
@@ -184,7 +184,10 @@ export class Database {
       // connection holds the file exclusively — which it may (one worker owns the database;
       // other tabs go through it). Must precede the first read.
       ...(wal ? ['PRAGMA locking_mode = EXCLUSIVE'] : []),
-      ...(isNew ? [`PRAGMA page_size = ${o.pageSize}`] : []),
+      // Every open, not only a new file's: a database closed (or crashed) before its first page
+      // was written has a container but no page, and SQLite would fall back to its compiled-in
+      // default. On a file with pages it is a no-op; the VFS refuses any other value anyway.
+      `PRAGMA page_size = ${this.#container.blockSize}`,
       `PRAGMA journal_mode = ${o.journalMode}`,
       // After a checkpoint resets the WAL, truncate it: the next instance gets a fresh file id
       // and WAL frames are only ever appended, never rewritten in place.
