@@ -16,12 +16,12 @@ import { DEFAULT_KDF, validateKdfParams } from './crypto/kdf.js';
 import { openKeyslots, secretFromMaterial, wipeKekCache, type Secret } from './crypto/keyslots.js';
 import { wipe } from './crypto/wipe.js';
 import { CipherliteError, invalidArgument } from './errors.js';
-import { AUX_HEADER_SIZE, DEFAULT_BLOCK_SIZE, FILE_KIND, isValidBlockSize, MAIN_HEADER_SIZE, slotSize } from './format/constants.js';
+import { auxMinContentSize, DEFAULT_BLOCK_SIZE, FILE_KIND, isValidBlockSize, MAIN_HEADER_SIZE } from './format/constants.js';
 import { recoverPendingReplace } from './keys/replace-file.js';
 import { loadSqlite } from './sqlite-loader.js';
 import type { SyncFile, SyncStorage } from './storage/sync-file.js';
 import type { BindParams, ChangeListener, DatabaseOpenOptions, KdfParams, KeyMaterial, Row, RunResult, SqlValue, StatementTables } from './types.js';
-import { EncryptedFile, rescueAreaSize } from './vfs/encrypted-file.js';
+import { EncryptedFile } from './vfs/encrypted-file.js';
 import type { FileKeyRing } from './vfs/key-ring.js';
 import { MainContainer } from './vfs/main-container.js';
 import { CipherliteVfs, isQuotaError, VFS_NAME, type DatabaseBinding } from './vfs/sqlite-vfs.js';
@@ -135,11 +135,12 @@ export class Database {
       container = isNew
         ? await MainContainer.create(file, secret, { aead: o.aead, blockSize: o.pageSize, kdf: o.kdf, ...(o.epochWriteLimit ? { epochWriteLimit: o.epochWriteLimit } : {}) })
         : await MainContainer.unlock(file, secret, { aead: o.aead, ...(o.epochWriteLimit ? { epochWriteLimit: o.epochWriteLimit } : {}) });
-      container.repairIfNeeded();
       const db = new Database(o.name, o.storage, sqlite3, vfs, container, file);
       vfs.register(db.#binding);
       try {
         db.#openSqlite(o);
+        // Only once the open has succeeded: an open that ends in an error writes nothing of ours.
+        container.repairIfNeeded();
       } catch (e) {
         db.#teardown();
         throw e;
@@ -216,8 +217,7 @@ export class Database {
   #walHasContent(): boolean {
     const wal = `${this.name}-wal`;
     if (!this.storage.exists(wal)) return false;
-    const B = this.#container.blockSize;
-    return this.storage.open(wal, { create: false }).getSize() >= AUX_HEADER_SIZE + rescueAreaSize(B) + slotSize(B);
+    return this.storage.open(wal, { create: false }).getSize() >= auxMinContentSize(this.#container.blockSize);
   }
 
   // ---------------------------------------------------------------- query API

@@ -17,13 +17,13 @@
  */
 import type { Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { CipherliteError } from '../errors.js';
-import { AUX_HEADER_SIZE, FILE_KIND, slotSize } from '../format/constants.js';
+import { auxMinContentSize, FILE_KIND } from '../format/constants.js';
 import { MemoryFile } from '../storage/memory.js';
 import type { SyncStorage } from '../storage/sync-file.js';
 import type { AeadKeyFactory } from '../crypto/aead.js';
 import { randomBytes } from '../crypto/random.js';
 import { AuxFile } from './aux-file.js';
-import { EncryptedFile, rescueAreaSize } from './encrypted-file.js';
+import { EncryptedFile } from './encrypted-file.js';
 import type { MainContainer } from './main-container.js';
 import { TempKeys } from './temp-keys.js';
 
@@ -342,7 +342,7 @@ export class CipherliteVfs {
           // and us from authenticating its header — at the start of every read transaction.
           if (exists && hit && hit.kind !== FILE_KIND.main) {
             const size = hit.binding.storage.open(hit.file, { create: false }).getSize();
-            if (size < AUX_HEADER_SIZE + rescueAreaSize(hit.binding.container.blockSize) + slotSize(hit.binding.container.blockSize)) exists = false;
+            if (size < auxMinContentSize(hit.binding.container.blockSize)) exists = false;
           }
         } catch {
           exists = false;
