@@ -17,7 +17,7 @@ import { openKeyslots, secretFromMaterial, wipeKekCache, type Secret } from './c
 import { wipe } from './crypto/wipe.js';
 import { CipherliteError, invalidArgument } from './errors.js';
 import { auxMinContentSize, DEFAULT_BLOCK_SIZE, FILE_KIND, isValidBlockSize, MAIN_HEADER_SIZE } from './format/constants.js';
-import { recoverPendingReplace } from './keys/replace-file.js';
+import { hasPendingReplace, recoverPendingReplace, replaceAuthority } from './keys/replace-file.js';
 import { loadSqlite } from './sqlite-loader.js';
 import type { SyncFile, SyncStorage } from './storage/sync-file.js';
 import type { BindParams, ChangeListener, DatabaseOpenOptions, KdfParams, KeyMaterial, Row, RunResult, SqlValue, StatementTables } from './types.js';
@@ -126,15 +126,30 @@ export class Database {
       const vfs = CipherliteVfs.install(sqlite3, o.aead);
       if (vfs.isOpen(o.storage, o.name)) throw new CipherliteError('BUSY', `database "${o.name}" is already open`);
       await o.storage.prepare?.([o.name, `${o.name}-journal`, `${o.name}-wal`]);
-      // Finish (or discard) a file replacement that a crash interrupted (rekey; keys/replace-file.ts).
-      await recoverPendingReplace(o.storage, o.name);
-      if (!o.storage.exists(o.name) && !o.create) throw new CipherliteError('NOT_A_DATABASE', `database "${o.name}" does not exist`);
-      file = o.storage.open(o.name, { create: o.create });
-      const isNew = file.getSize() === 0;
-      if (isNew && !o.create) throw new CipherliteError('NOT_A_DATABASE', `database "${o.name}" is empty`);
-      container = isNew
-        ? await MainContainer.create(file, secret, { aead: o.aead, blockSize: o.pageSize, kdf: o.kdf, ...(o.epochWriteLimit ? { epochWriteLimit: o.epochWriteLimit } : {}) })
-        : await MainContainer.unlock(file, secret, { aead: o.aead, ...(o.epochWriteLimit ? { epochWriteLimit: o.epochWriteLimit } : {}) });
+      const containerOptions = { aead: o.aead, ...(o.epochWriteLimit ? { epochWriteLimit: o.epochWriteLimit } : {}) };
+      // Nothing is written before the key is proven (unlock), so a wrong secret changes no byte.
+      // Then a file replacement that a crash interrupted (rekey; keys/replace-file.ts) is finished
+      // or discarded — only with a marker this database's key authenticates — and the open restarts.
+      for (let attempt = 0; ; attempt++) {
+        if (!o.storage.exists(o.name) && !o.create) throw new CipherliteError('NOT_A_DATABASE', `database "${o.name}" does not exist`);
+        file = o.storage.open(o.name, { create: o.create });
+        const isNew = file.getSize() === 0;
+        if (isNew && !o.create) throw new CipherliteError('NOT_A_DATABASE', `database "${o.name}" is empty`);
+        container = isNew
+          ? await MainContainer.create(file, secret, { ...containerOptions, blockSize: o.pageSize, kdf: o.kdf })
+          : await MainContainer.unlock(file, secret, containerOptions);
+        if (attempt > 0 || !hasPendingReplace(o.storage, o.name)) break;
+        const authority = replaceAuthority(container);
+        container.close();
+        file.close();
+        container = null;
+        file = null;
+        try {
+          await recoverPendingReplace(o.storage, o.name, authority);
+        } finally {
+          wipe(authority.macKey);
+        }
+      }
       const db = new Database(o.name, o.storage, sqlite3, vfs, container, file);
       vfs.register(db.#binding);
       try {
