@@ -89,6 +89,8 @@ export class Database {
   readonly #listeners = new Set<ChangeListener>();
   #closed = false;
   #closing: Promise<void> | null = null;
+  /** Releases the storage's cross-process lock on this database (SyncStorage.lock). */
+  #releaseLock: (() => void) | null = null;
 
   private constructor(name: string, storage: SyncStorage, sqlite3: Sqlite3Static, vfs: CipherliteVfs, container: MainContainer, mainFile: SyncFile) {
     this.name = name;
@@ -121,10 +123,13 @@ export class Database {
     const secret = secretFromMaterial(options);
     let file: SyncFile | null = null;
     let container: MainContainer | null = null;
+    let releaseLock: (() => void) | null = null;
     try {
       const sqlite3 = await loadSqlite();
       const vfs = CipherliteVfs.install(sqlite3, o.aead);
       if (vfs.isOpen(o.storage, o.name)) throw new CipherliteError('BUSY', `database "${o.name}" is already open`);
+      // Before anything is read: a second opener (another process or storage) gets BUSY.
+      releaseLock = o.storage.lock?.(o.name) ?? null;
       await o.storage.prepare?.([o.name, `${o.name}-journal`, `${o.name}-wal`]);
       const containerOptions = { aead: o.aead, ...(o.epochWriteLimit ? { epochWriteLimit: o.epochWriteLimit } : {}) };
       // Nothing is written before the key is proven (unlock), so a wrong secret changes no byte.
@@ -151,6 +156,8 @@ export class Database {
         }
       }
       const db = new Database(o.name, o.storage, sqlite3, vfs, container, file);
+      db.#releaseLock = releaseLock;
+      releaseLock = null;
       vfs.register(db.#binding);
       try {
         db.#openSqlite(o);
@@ -164,6 +171,7 @@ export class Database {
     } catch (e) {
       if (container && !(e instanceof CipherliteError && e.code === 'BUSY')) container.close();
       if (file && !(e instanceof CipherliteError && e.code === 'BUSY')) file.close();
+      releaseLock?.();
       throw toCipherliteError(e, null);
     } finally {
       wipe(secret.bytes);
@@ -383,6 +391,12 @@ export class Database {
     } catch {
       // closing is best effort once keys are wiped
     }
+    try {
+      this.#releaseLock?.();
+    } catch (e) {
+      error ??= e;
+    }
+    this.#releaseLock = null;
     this.#closed = true;
     if (error) throw toCipherliteError(error, this.#binding);
   }

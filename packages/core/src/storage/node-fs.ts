@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { acquireDatabaseLock, LOCK_SUFFIX } from './node-lock.js';
 import type { AtOption, SyncFile, SyncStorage } from './sync-file.js';
 
 class NodeFile implements SyncFile {
@@ -88,7 +89,12 @@ export class NodeFsStorage implements SyncStorage {
   }
 
   list(): string[] {
-    return fs.readdirSync(this.dir);
+    return fs.readdirSync(this.dir).filter((n) => !n.endsWith(LOCK_SUFFIX) && !n.includes(`${LOCK_SUFFIX}.stale-`));
+  }
+
+  /** Exclusive across processes and storages (node-lock.ts); a crashed holder's lock is broken. */
+  lock(name: string): () => void {
+    return acquireDatabaseLock(this.#path(name));
   }
 
   /** Closes every open file descriptor. */

@@ -45,4 +45,12 @@ export interface SyncStorage {
    * may open `names` synchronously (OPFS must create sync access handles ahead of time).
    */
   prepare?(names: readonly string[]): Promise<void>;
+  /**
+   * Optional exclusive lock on database `name` against every other opener — other processes,
+   * tabs, or storages over the same place — for as long as the database is open. Returns the
+   * release function; throws a `CipherliteError` with code BUSY when someone else holds it.
+   * A holder that crashed must not leave it stuck. Backends whose handles are already exclusive
+   * (OPFS sync access handles) need not implement it.
+   */
+  lock?(name: string): () => void;
 }
