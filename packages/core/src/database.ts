@@ -240,7 +240,12 @@ export class Database {
   #walHasContent(): boolean {
     const wal = `${this.name}-wal`;
     if (!this.storage.exists(wal)) return false;
-    return this.storage.open(wal, { create: false }).getSize() >= auxMinContentSize(this.#container.blockSize);
+    const f = this.storage.open(wal, { create: false });
+    try {
+      return f.getSize() >= auxMinContentSize(this.#container.blockSize);
+    } finally {
+      f.close();
+    }
   }
 
   // ---------------------------------------------------------------- query API

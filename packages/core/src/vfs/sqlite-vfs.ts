@@ -378,8 +378,12 @@ export class CipherliteVfs {
           // on open), so it can never be hot. Saying so here spares SQLite from opening it —
           // and us from authenticating its header — at the start of every read transaction.
           if (exists && hit && hit.kind !== FILE_KIND.main) {
-            const size = hit.binding.storage.open(hit.file, { create: false }).getSize();
-            if (size < auxMinContentSize(hit.binding.container.blockSize)) exists = false;
+            const f = hit.binding.storage.open(hit.file, { create: false });
+            try {
+              if (f.getSize() < auxMinContentSize(hit.binding.container.blockSize)) exists = false;
+            } finally {
+              f.close(); // our handle only (sync-file.ts): SQLite's own stays open
+            }
           }
         } catch {
           exists = false;
