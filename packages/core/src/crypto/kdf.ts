@@ -25,7 +25,7 @@ export const MAX_KDF: KdfParams = { memoryKiB: 256 * 1024, iterations: 16, paral
  * Ceiling on Argon2id work, memoryKiB × iterations (the time of one run is proportional to it;
  * hash-wasm runs the lanes one after another, so parallelism does not change it). 512 MiB-passes
  * is 2.7× the default's 192: about 1 s on a desktop-class machine that runs the default in 0.35 s,
- * and ~4 s on a loaded 2-core CI box (docs/FORMAT.md "Keyslots"). The previous bounds allowed
+ * and ~4 s on a loaded 2-core CI box (docs/FORMAT.md "Keyslot"). The previous bounds allowed
  * 10 GiB-passes — ~24 s per open attempt.
  */
 export const MAX_KDF_WORK_KIB = 512 * 1024;

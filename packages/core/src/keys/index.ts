@@ -10,7 +10,7 @@
  * a crash-safe file replacement (replace-file.ts; `recoverPendingReplace` must run before open);
  * restore copies through the live database's own rollback journal.
  */
-export { addKeyslot, addRecoveryKey, changePassword, listKeyslots, removeKeyslot, type AddKeyslotResult, type ChangePasswordOptions, type RecoveryKeyResult } from './keyslots.js';
+export { addKeyslot, addRecoveryKey, changePassword, listKeyslots, removeKeyslot, type AddKeyslotResult, type ChangePasswordOptions, type RecoveryKeyResult, type RemoveKeyslotOptions } from './keyslots.js';
 export { rekey, type RekeyOptions, type RekeyPhase } from './rekey.js';
 export { backup, inspectBackup, listBackups, PendingRestore, pruneBackups, restore, type BackupFile, type BackupOptions, type ConfirmOptions, type InspectOptions } from './backup.js';
 export { exportPlaintext, importPlaintext, type ExportOptions, type ImportOptions, type ImportResult } from './plaintext.js';
