@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Database, MemoryStorage, type JournalMode } from '../src/index.js';
-import { expectCode, KEY } from './helpers.js';
+import { expectCode, expectSameFiles, KEY } from './helpers.js';
 
 type Snapshot = Map<string, Uint8Array>;
 
@@ -164,7 +164,7 @@ describe('damaged journals', () => {
       const e = await expectCode(open(storage), 'CORRUPT');
       expect(e.details.fileKind).toBe('journal');
       expect(e.message).toMatch(/journal/);
-      expect(storage.snapshot()).toEqual(before); // journal and database untouched, evidence kept
+      expectSameFiles(storage.snapshot(), before); // journal and database untouched, evidence kept
       storage.files.get('j.db-journal')!.write(journal.subarray(offset, offset + 1), { at: offset });
       const db = await open(storage);
       expect(await state(db)).toBe(oldState);
@@ -204,7 +204,7 @@ describe('damaged journals', () => {
     const before = damaged.snapshot();
     const e = await expectCode(open(damaged), 'CORRUPT');
     expect(e.details.fileKind).toBe('wal');
-    expect(damaged.snapshot()).toEqual(before);
+    expectSameFiles(damaged.snapshot(), before);
     const good = await open(MemoryStorage.from(snap));
     expect(await good.get('SELECT count(*) AS n FROM t')).toEqual({ n: 2 });
     await good.close();

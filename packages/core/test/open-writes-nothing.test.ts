@@ -8,13 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { Database, MemoryStorage } from '../src/index.js';
 import { rekey, replaceMarkerName, replaceSourceName } from '../src/keys/index.js';
 import { content, KEY, KEY2, RecordingStorage, seeded } from './keys-helpers.js';
-import { expectCode } from './helpers.js';
-
-/** File names and bytes, compared with Buffer.compare (a deep toEqual of megabytes is slow). */
-function expectSameFiles(actual: Map<string, Uint8Array>, expected: Map<string, Uint8Array>, label = ''): void {
-  expect([...actual.keys()].sort(), label).toEqual([...expected.keys()].sort());
-  for (const [name, bytes] of expected) expect(Buffer.compare(actual.get(name)!, bytes), `${label} ${name}`).toBe(0);
-}
+import { expectCode, expectSameFiles } from './helpers.js';
 
 describe('an open with a wrong key writes nothing', () => {
   it('at every crash point of a rekey (pending, torn or leftover replacement), a wrong key changes no byte', async () => {
