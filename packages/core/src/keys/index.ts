@@ -7,7 +7,7 @@
  * `onProgress` (done/total in pages, blocks or bytes — see each function).
  *
  * Crash safety: changePassword/addRecoveryKey/removeKeyslot use the A/B header update; rekey uses
- * a crash-safe file replacement (replace-file.ts; `recoverPendingReplace` must run before open);
+ * a crash-safe file replacement (replace-file.ts; `Database.open` finishes an interrupted one once the key is proven);
  * restore copies through the live database's own rollback journal.
  */
 export { addKeyslot, addRecoveryKey, changePassword, listKeyslots, removeKeyslot, type AddKeyslotResult, type ChangePasswordOptions, type RecoveryKeyResult, type RemoveKeyslotOptions } from './keyslots.js';
