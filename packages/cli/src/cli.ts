@@ -24,8 +24,8 @@ import {
   describeContainer,
   exportPlaintext,
   importPlaintext,
-  recoverPendingReplace,
   rekey,
+  replaceMarkerName,
   verify,
   type NewSecret,
   type Progress,
@@ -324,10 +324,11 @@ function requireFile(t: Target): void {
 
 async function openDb(t: Target, secret: KeyMaterial, io: CliIo): Promise<Database> {
   requireFile(t);
-  // Database.open will do this itself once wired in (KEYS-REQUESTS.md); harmless to do twice.
-  const outcome = await recoverPendingReplace(t.storage, t.name);
-  if (outcome === 'completed') io.stderr.write(`note: finished an interrupted rekey of ${t.name}\n`);
-  return Database.open({ storage: t.storage, name: t.name, ...secret, create: false });
+  // Database.open finishes an interrupted rekey itself, once the secret is proven.
+  const pending = t.storage.exists(replaceMarkerName(t.name));
+  const db = await Database.open({ storage: t.storage, name: t.name, ...secret, create: false });
+  if (pending && !t.storage.exists(replaceMarkerName(t.name))) io.stderr.write(`note: finished an interrupted rekey of ${t.name}\n`);
+  return db;
 }
 
 function fmtTime(ms: number): string {
@@ -350,7 +351,7 @@ const COMMANDS: Record<'info' | 'verify' | 'decrypt' | 'encrypt' | 'passwd' | 'r
     } finally {
       f.close();
     }
-    const pending = t.storage.exists(`${t.name}~replace`) ? 'a rekey swap is pending (finished on the next open)' : null;
+    const pending = t.storage.exists(replaceMarkerName(t.name)) ? 'a rekey swap is pending (finished on the next open)' : null;
     if (v.json) {
       io.stdout.write(JSON.stringify({ file: t.path, ...info, ...(pending ? { pending } : {}) }, null, 2) + '\n');
     } else if (info.kind !== 'cipherlite') {

@@ -10,6 +10,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Database } from '@cipherlite/core';
+import { NodeFsStorage } from '@cipherlite/core/node';
 import { EXIT, run, type CliIo } from '../src/cli.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -180,6 +182,34 @@ describe('cipherlite CLI', () => {
     expect(envWrong.code).toBe(EXIT.WRONG_KEY);
     expect(Buffer.compare(readFileSync(p('w.db')), before)).toBe(0);
     expect(existsSync(p('w-out.db'))).toBe(false);
+  });
+
+  it('info and verify agree on what is not a database; healthy files (PERSIST journal, reopened empty database) verify 0', async () => {
+    const KEY_HEX = 'ab'.repeat(32);
+    writeFileSync(p('k.hex'), KEY_HEX);
+    const key = Uint8Array.from(KEY_HEX.match(/../g)!, (h) => parseInt(h, 16));
+    const storage = new NodeFsStorage(dir);
+    // A database opened and closed without a write, then written (block size 16384), and one in
+    // PERSIST mode, whose journal keeps content after every commit.
+    await (await Database.open({ storage, name: 'empty-first.db', key, pageSize: 16384 })).close();
+    const later = await Database.open({ storage, name: 'empty-first.db', key, create: false });
+    await later.exec("CREATE TABLE t(x); INSERT INTO t VALUES ('x')");
+    await later.close();
+    const persist = await Database.open({ storage, name: 'persist.db', key, journalMode: 'PERSIST' });
+    await persist.exec("CREATE TABLE t(x); INSERT INTO t VALUES ('a'); INSERT INTO t VALUES ('b')");
+    await persist.close();
+    expect(statSync(p('persist.db-journal')).size).toBeGreaterThan(4096);
+    for (const f of ['empty-first.db', 'persist.db']) {
+      const r = await cli(['verify', f, '--key-file', 'k.hex']);
+      expect(r.code, `${f}: ${r.out}${r.err}`).toBe(EXIT.OK);
+    }
+    // Shorter than the 8192-byte header, but copy A intact: both commands say "not a database".
+    writeFileSync(p('short.db'), readFileSync(p('persist.db')).subarray(0, 6000));
+    const info = await cli(['info', 'short.db']);
+    const ver = await cli(['verify', 'short.db', '--key-file', 'k.hex']);
+    expect(info.code, info.out).toBe(EXIT.NOT_A_DATABASE);
+    expect(ver.code, ver.err).toBe(EXIT.NOT_A_DATABASE);
+    storage.closeAll();
   });
 
   it('exit 4 for a tampered file, 5 for a plain SQLite / random / missing file', async () => {

@@ -16,12 +16,12 @@ import { DEFAULT_KDF, validateKdfParams } from './crypto/kdf.js';
 import { openKeyslots, secretFromMaterial, wipeKekCache, type Secret } from './crypto/keyslots.js';
 import { wipe } from './crypto/wipe.js';
 import { CipherliteError, invalidArgument } from './errors.js';
-import { AUX_HEADER_SIZE, DEFAULT_BLOCK_SIZE, FILE_KIND, isValidBlockSize, MAIN_HEADER_SIZE, slotSize } from './format/constants.js';
-import { recoverPendingReplace } from './keys/replace-file.js';
+import { auxMinContentSize, DEFAULT_BLOCK_SIZE, FILE_KIND, isValidBlockSize, MAIN_HEADER_SIZE } from './format/constants.js';
+import { hasPendingReplace, recoverPendingReplace, replaceAuthority } from './keys/replace-file.js';
 import { loadSqlite } from './sqlite-loader.js';
 import type { SyncFile, SyncStorage } from './storage/sync-file.js';
 import type { BindParams, ChangeListener, DatabaseOpenOptions, KdfParams, KeyMaterial, Row, RunResult, SqlValue, StatementTables } from './types.js';
-import { EncryptedFile, rescueAreaSize } from './vfs/encrypted-file.js';
+import { EncryptedFile } from './vfs/encrypted-file.js';
 import type { FileKeyRing } from './vfs/key-ring.js';
 import { MainContainer } from './vfs/main-container.js';
 import { CipherliteVfs, isQuotaError, VFS_NAME, type DatabaseBinding } from './vfs/sqlite-vfs.js';
@@ -89,6 +89,8 @@ export class Database {
   readonly #listeners = new Set<ChangeListener>();
   #closed = false;
   #closing: Promise<void> | null = null;
+  /** Releases the storage's cross-process lock on this database (SyncStorage.lock). */
+  #releaseLock: (() => void) | null = null;
 
   private constructor(name: string, storage: SyncStorage, sqlite3: Sqlite3Static, vfs: CipherliteVfs, container: MainContainer, mainFile: SyncFile) {
     this.name = name;
@@ -121,25 +123,46 @@ export class Database {
     const secret = secretFromMaterial(options);
     let file: SyncFile | null = null;
     let container: MainContainer | null = null;
+    let releaseLock: (() => void) | null = null;
     try {
       const sqlite3 = await loadSqlite();
       const vfs = CipherliteVfs.install(sqlite3, o.aead);
       if (vfs.isOpen(o.storage, o.name)) throw new CipherliteError('BUSY', `database "${o.name}" is already open`);
+      // Before anything is read: a second opener (another process or storage) gets BUSY.
+      releaseLock = o.storage.lock?.(o.name) ?? null;
       await o.storage.prepare?.([o.name, `${o.name}-journal`, `${o.name}-wal`]);
-      // Finish (or discard) a file replacement that a crash interrupted (rekey; keys/replace-file.ts).
-      await recoverPendingReplace(o.storage, o.name);
-      if (!o.storage.exists(o.name) && !o.create) throw new CipherliteError('NOT_A_DATABASE', `database "${o.name}" does not exist`);
-      file = o.storage.open(o.name, { create: o.create });
-      const isNew = file.getSize() === 0;
-      if (isNew && !o.create) throw new CipherliteError('NOT_A_DATABASE', `database "${o.name}" is empty`);
-      container = isNew
-        ? await MainContainer.create(file, secret, { aead: o.aead, blockSize: o.pageSize, kdf: o.kdf, ...(o.epochWriteLimit ? { epochWriteLimit: o.epochWriteLimit } : {}) })
-        : await MainContainer.unlock(file, secret, { aead: o.aead, ...(o.epochWriteLimit ? { epochWriteLimit: o.epochWriteLimit } : {}) });
-      container.repairIfNeeded();
+      const containerOptions = { aead: o.aead, ...(o.epochWriteLimit ? { epochWriteLimit: o.epochWriteLimit } : {}) };
+      // Nothing is written before the key is proven (unlock), so a wrong secret changes no byte.
+      // Then a file replacement that a crash interrupted (rekey; keys/replace-file.ts) is finished
+      // or discarded — only with a marker this database's key authenticates — and the open restarts.
+      for (let attempt = 0; ; attempt++) {
+        if (!o.storage.exists(o.name) && !o.create) throw new CipherliteError('NOT_A_DATABASE', `database "${o.name}" does not exist`);
+        file = o.storage.open(o.name, { create: o.create });
+        const isNew = file.getSize() === 0;
+        if (isNew && !o.create) throw new CipherliteError('NOT_A_DATABASE', `database "${o.name}" is empty`);
+        container = isNew
+          ? await MainContainer.create(file, secret, { ...containerOptions, blockSize: o.pageSize, kdf: o.kdf })
+          : await MainContainer.unlock(file, secret, containerOptions);
+        if (attempt > 0 || !hasPendingReplace(o.storage, o.name)) break;
+        const authority = replaceAuthority(container);
+        container.close();
+        file.close();
+        container = null;
+        file = null;
+        try {
+          await recoverPendingReplace(o.storage, o.name, authority);
+        } finally {
+          wipe(authority.macKey);
+        }
+      }
       const db = new Database(o.name, o.storage, sqlite3, vfs, container, file);
+      db.#releaseLock = releaseLock;
+      releaseLock = null;
       vfs.register(db.#binding);
       try {
-        db.#openSqlite(isNew, o);
+        db.#openSqlite(o);
+        // Only once the open has succeeded: an open that ends in an error writes nothing of ours.
+        container.repairIfNeeded();
       } catch (e) {
         db.#teardown();
         throw e;
@@ -148,13 +171,14 @@ export class Database {
     } catch (e) {
       if (container && !(e instanceof CipherliteError && e.code === 'BUSY')) container.close();
       if (file && !(e instanceof CipherliteError && e.code === 'BUSY')) file.close();
+      releaseLock?.();
       throw toCipherliteError(e, null);
     } finally {
       wipe(secret.bytes);
     }
   }
 
-  #openSqlite(isNew: boolean, o: ResolvedOptions): void {
+  #openSqlite(o: ResolvedOptions): void {
     const sqlite3 = this.#sqlite3 as Any;
     this.#db = this.#call(() => new sqlite3.oo1.DB({ filename: this.#binding.sqlitePath, flags: 'c', vfs: VFS_NAME }));
     const capi = sqlite3.capi;
@@ -184,7 +208,10 @@ export class Database {
       // connection holds the file exclusively — which it may (one worker owns the database;
       // other tabs go through it). Must precede the first read.
       ...(wal ? ['PRAGMA locking_mode = EXCLUSIVE'] : []),
-      ...(isNew ? [`PRAGMA page_size = ${o.pageSize}`] : []),
+      // Every open, not only a new file's: a database closed (or crashed) before its first page
+      // was written has a container but no page, and SQLite would fall back to its compiled-in
+      // default. On a file with pages it is a no-op; the VFS refuses any other value anyway.
+      `PRAGMA page_size = ${this.#container.blockSize}`,
       `PRAGMA journal_mode = ${o.journalMode}`,
       // After a checkpoint resets the WAL, truncate it: the next instance gets a fresh file id
       // and WAL frames are only ever appended, never rewritten in place.
@@ -213,8 +240,12 @@ export class Database {
   #walHasContent(): boolean {
     const wal = `${this.name}-wal`;
     if (!this.storage.exists(wal)) return false;
-    const B = this.#container.blockSize;
-    return this.storage.open(wal, { create: false }).getSize() >= AUX_HEADER_SIZE + rescueAreaSize(B) + slotSize(B);
+    const f = this.storage.open(wal, { create: false });
+    try {
+      return f.getSize() >= auxMinContentSize(this.#container.blockSize);
+    } finally {
+      f.close();
+    }
   }
 
   // ---------------------------------------------------------------- query API
@@ -365,6 +396,12 @@ export class Database {
     } catch {
       // closing is best effort once keys are wiped
     }
+    try {
+      this.#releaseLock?.();
+    } catch (e) {
+      error ??= e;
+    }
+    this.#releaseLock = null;
     this.#closed = true;
     if (error) throw toCipherliteError(error, this.#binding);
   }

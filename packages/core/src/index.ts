@@ -7,7 +7,7 @@ export { CipherliteError, ERROR_CODES, fromWire, isCipherliteError, isWireError,
 export type { AtOption, SyncFile, SyncStorage } from './storage/sync-file.js';
 export { MemoryFile, MemoryStorage } from './storage/memory.js';
 export type { BindParams, ChangeListener, DatabaseOpenOptions, JournalMode, KdfParams, KeyMaterial, OpenOptions, Row, RunResult, SqlValue, StatementTables } from './types.js';
-export { DEFAULT_KDF, MAX_KDF, MIN_KDF } from './crypto/kdf.js';
+export { DEFAULT_KDF, MAX_KDF, MAX_KDF_WORK_KIB, MIN_KDF } from './crypto/kdf.js';
 export { nobleAesGcm, type AeadKey, type AeadKeyFactory } from './crypto/aead.js';
 export { createAesGcmKey } from './crypto/aes-gcm-wasm/index.js';
 export { aeadBackendName, fastestAead } from './crypto/default-aead.js';

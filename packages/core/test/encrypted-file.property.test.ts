@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { fastestAead } from '../src/crypto/default-aead.js';
 import { FILE_KIND } from '../src/format/constants.js';
 import { MemoryFile } from '../src/storage/memory.js';
-import { EncryptedFile, rescueAreaSize } from '../src/vfs/encrypted-file.js';
+import { rescueAreaSize } from '../src/format/constants.js';
+import { EncryptedFile } from '../src/vfs/encrypted-file.js';
 import { TempKeys } from '../src/vfs/temp-keys.js';
 
 const B = 512;

@@ -1,4 +1,5 @@
 /** Shared test helpers: real SQLite-WASM, real encryption, in-memory or real-file storage. */
+import { expect } from 'vitest';
 import { Database, MemoryStorage, type DatabaseOpenOptions, type InternalOpenOptions } from '../src/index.js';
 
 export const KEY = Uint8Array.from({ length: 32 }, (_, i) => (i * 13 + 1) & 255);
@@ -10,6 +11,12 @@ type Extra = Partial<Omit<DatabaseOpenOptions, 'storage' | 'name' | 'password' |
 
 export function openWithKey(storage: MemoryStorage, name = 'test.db', extra: Extra = {}, key = KEY): Promise<Database> {
   return Database.open({ storage, name, key, ...extra });
+}
+
+/** Same file names and bytes (Buffer.compare: a deep toEqual of megabytes is slow). */
+export function expectSameFiles(actual: Map<string, Uint8Array>, expected: Map<string, Uint8Array>, label = ''): void {
+  expect([...actual.keys()].sort(), label).toEqual([...expected.keys()].sort());
+  for (const [name, bytes] of expected) expect(Buffer.compare(actual.get(name)!, bytes), `${label} ${name}`).toBe(0);
 }
 
 /** Every stored byte, per file. */

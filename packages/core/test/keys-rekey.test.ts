@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Database, MemoryStorage, format } from '../src/index.js';
-import { addRecoveryKey, listKeyslots, recoverPendingReplace, rekey, type Progress } from '../src/keys/index.js';
+import { addRecoveryKey, listKeyslots, rekey, type Progress } from '../src/keys/index.js';
 import { content, FAST_KDF, fileBytes, KEY, KEY2, RecordingStorage, seeded, tryOpen } from './keys-helpers.js';
 
 describe('rekey', () => {
@@ -80,7 +80,6 @@ describe('rekey', () => {
     const seen = { old: 0, new: 0 };
     for (const s of snaps) {
       const t = MemoryStorage.from(s.files);
-      await recoverPendingReplace(t, 'a.db');
       const db2 = await Database.open({ storage: t, name: 'a.db', key: KEY, create: false });
       try {
         expect(await content(db2), s.label).toBe(expected);

@@ -17,6 +17,9 @@ function put(storage: { open: MemoryStorage['open'] }, name: string, bytes: Uint
   f.close();
 }
 
+/** A database's right to finish the replacement (keys/replace-file.ts): file id + marker MAC key. */
+const AUTH = { fileId: fill(16, 7), macKey: fill(32, 9) };
+
 const OLD = fill(3 * 1024 * 1024 + 17, 1); // bigger than one copy chunk
 const NEW = fill(2 * 1024 * 1024 + 5, 2); // shorter: the copy must truncate
 
@@ -27,11 +30,11 @@ describe('replaceFile / recoverPendingReplace', () => {
     put(s, 'f-journal', new Uint8Array(10));
     put(s, replaceSourceName('f'), NEW);
     const phases = new Set<string>();
-    await replaceFile(s, 'f', (phase) => phases.add(phase));
+    await replaceFile(s, 'f', [AUTH], (phase) => phases.add(phase));
     expect(Buffer.compare(s.files.get('f')!.bytes(), NEW)).toBe(0);
     expect(s.list().sort()).toEqual(['f']);
     expect([...phases]).toEqual(['hash', 'copy']);
-    expect(await recoverPendingReplace(s, 'f')).toBe('none');
+    expect(await recoverPendingReplace(s, 'f', AUTH)).toBe('none');
   });
 
   it('a crash at any write, truncate or delete leaves the old or the new file after recovery, never a mix', async () => {
@@ -39,19 +42,19 @@ describe('replaceFile / recoverPendingReplace', () => {
     put(s, 'f', OLD);
     put(s, replaceSourceName('f'), NEW);
     s.start({ torn: true });
-    await replaceFile(s, 'f');
+    await replaceFile(s, 'f', [AUTH]);
     const snaps = s.stop();
     const outcomes = new Map<string, number>();
     for (const snap of snaps) {
       const t = MemoryStorage.from(snap.files);
-      const outcome = await recoverPendingReplace(t, 'f');
+      const outcome = await recoverPendingReplace(t, 'f', AUTH);
       const got = t.files.get('f')!.bytes();
       const which = Buffer.compare(got, OLD) === 0 ? 'old' : Buffer.compare(got, NEW) === 0 ? 'new' : 'MIX';
       expect(which, snap.label).not.toBe('MIX');
       expect(t.list().sort(), snap.label).toEqual(['f']);
       outcomes.set(`${outcome}:${which}`, (outcomes.get(`${outcome}:${which}`) ?? 0) + 1);
       // Recovery is idempotent.
-      expect(await recoverPendingReplace(t, 'f')).toBe('none');
+      expect(await recoverPendingReplace(t, 'f', AUTH)).toBe('none');
     }
     // Every kind of state was reached: before the commit (source discarded, old kept), after it
     // (copy redone), after the marker's deletion (leftover source discarded) and after the end.
@@ -63,7 +66,7 @@ describe('replaceFile / recoverPendingReplace', () => {
     put(s, 'f', OLD);
     put(s, replaceSourceName('f'), NEW);
     put(s, replaceMarkerName('f'), new TextEncoder().encode('{"format":"cipherlite-replace","ver'));
-    expect(await recoverPendingReplace(s, 'f')).toBe('discarded');
+    expect(await recoverPendingReplace(s, 'f', AUTH)).toBe('discarded');
     expect(Buffer.compare(s.files.get('f')!.bytes(), OLD)).toBe(0);
 
     // A committed marker whose source was damaged afterwards: CORRUPT, all files kept.
@@ -71,14 +74,14 @@ describe('replaceFile / recoverPendingReplace', () => {
     put(r, 'f', OLD);
     put(r, replaceSourceName('f'), NEW);
     r.start();
-    await replaceFile(r, 'f');
+    await replaceFile(r, 'f', [AUTH]);
     const snaps = r.stop();
     const committed = snaps.find((x) => x.label.startsWith(`write ${replaceMarkerName('f')}`))!;
     const t = MemoryStorage.from(committed.files);
     const src = t.files.get(replaceSourceName('f'))!;
     src.write(new Uint8Array([src.bytes()[100]! ^ 1]), { at: 100 });
     const before = t.snapshot();
-    await expect(recoverPendingReplace(t, 'f')).rejects.toMatchObject({ code: 'CORRUPT' });
+    await expect(recoverPendingReplace(t, 'f', AUTH)).rejects.toMatchObject({ code: 'CORRUPT' });
     for (const [name, bytes] of before) expect(Buffer.compare(t.files.get(name)!.bytes(), bytes)).toBe(0);
   });
 
@@ -91,11 +94,11 @@ describe('replaceFile / recoverPendingReplace', () => {
     put(r, 'g', OLD);
     put(r, replaceSourceName('g'), NEW);
     r.start();
-    await replaceFile(r, 'g');
+    await replaceFile(r, 'g', [AUTH]);
     const marker = r.stop().find((x) => x.label.startsWith(`write ${replaceMarkerName('g')}`))!.files.get(replaceMarkerName('g'))!;
     // Re-label the marker for "f": its checksum still matches, but the source name does not.
     put(s, replaceMarkerName('f'), marker);
-    await expect(recoverPendingReplace(s, 'f')).rejects.toMatchObject({ code: 'CORRUPT' });
+    await expect(recoverPendingReplace(s, 'f', AUTH)).rejects.toMatchObject({ code: 'CORRUPT' });
     expect(Buffer.compare(s.files.get('f')!.bytes(), OLD)).toBe(0);
   });
 });

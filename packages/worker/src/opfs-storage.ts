@@ -183,7 +183,7 @@ export class OpfsStorage implements SyncStorage {
       throw new CipherliteError('IO', `OPFS file "${name}" was not prepared; call storage.prepare([name]) first (OPFS handles open asynchronously)`);
     }
     if (!this.#existing.has(name)) {
-      if (!options.create) throw new DOMException(`OPFS file "${name}" does not exist`, 'NotFoundError');
+      if (!options.create) throw new CipherliteError('IO', `no such file: ${name}`);
       handle.truncate(0);
       this.#existing.add(name);
     }

@@ -16,8 +16,19 @@ import type { KdfParams } from '../types.js';
 export const DEFAULT_KDF: KdfParams = { memoryKiB: 64 * 1024, iterations: 3, parallelism: 1 };
 /** OWASP's floor for Argon2id (19 MiB, t=2); we never create a slot below it. */
 export const MIN_KDF: KdfParams = { memoryKiB: 19 * 1024, iterations: 2, parallelism: 1 };
-/** Ceiling accepted from a header: bounds the memory and time a hostile file can make us spend. */
-export const MAX_KDF: KdfParams = { memoryKiB: 1024 * 1024, iterations: 10, parallelism: 16 };
+/**
+ * Ceiling accepted from a header (and for new slots, so every slot we create can be opened):
+ * bounds the memory and time a hostile file can make one open attempt spend.
+ */
+export const MAX_KDF: KdfParams = { memoryKiB: 256 * 1024, iterations: 16, parallelism: 16 };
+/**
+ * Ceiling on Argon2id work, memoryKiB × iterations (the time of one run is proportional to it;
+ * hash-wasm runs the lanes one after another, so parallelism does not change it). 512 MiB-passes
+ * is 2.7× the default's 192: about 1 s on a desktop-class machine that runs the default in 0.35 s,
+ * and ~4 s on a loaded 2-core CI box (docs/FORMAT.md "Keyslot"). The previous bounds allowed
+ * 10 GiB-passes — ~24 s per open attempt.
+ */
+export const MAX_KDF_WORK_KIB = 512 * 1024;
 
 export const SALT_SIZE = 16;
 /** Longest accepted password in UTF-8 bytes (after NFC). Longer input is refused, never truncated. */
@@ -34,9 +45,10 @@ export function validateKdfParams(p: KdfParams, origin: 'header' | 'option'): vo
     p.iterations <= MAX_KDF.iterations &&
     p.parallelism >= 1 &&
     p.parallelism <= MAX_KDF.parallelism &&
-    p.memoryKiB >= 8 * p.parallelism; // RFC 9106 §3.1: m ≥ 8p
+    p.memoryKiB >= 8 * p.parallelism && // RFC 9106 §3.1: m ≥ 8p
+    p.memoryKiB * p.iterations <= MAX_KDF_WORK_KIB;
   if (ok) return;
-  const range = `memoryKiB ${MIN_KDF.memoryKiB}..${MAX_KDF.memoryKiB}, iterations ${MIN_KDF.iterations}..${MAX_KDF.iterations}, parallelism 1..${MAX_KDF.parallelism}`;
+  const range = `memoryKiB ${MIN_KDF.memoryKiB}..${MAX_KDF.memoryKiB}, iterations ${MIN_KDF.iterations}..${MAX_KDF.iterations}, parallelism 1..${MAX_KDF.parallelism}, memoryKiB × iterations ≤ ${MAX_KDF_WORK_KIB}`;
   if (origin === 'header') {
     throw new CipherliteError('NOT_A_DATABASE', `keyslot has out-of-range Argon2id parameters (accepted: ${range})`);
   }

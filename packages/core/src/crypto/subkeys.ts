@@ -16,6 +16,7 @@ const LABEL_AUX_MAC = enc.encode('cipherlite/v1/aux-header-mac');
 const LABEL_RAW_KEK = enc.encode('cipherlite/v1/raw-kek');
 const LABEL_RECOVERY_KEK = enc.encode('cipherlite/v1/recovery-kek');
 const LABEL_SLOT_COMMIT = enc.encode('cipherlite/v1/slot-commit');
+const LABEL_REPLACE_MARKER_MAC = enc.encode('cipherlite/v1/replace-marker-mac');
 
 /** The block key for one (file, kind, epoch): HKDF(DEK, salt = fileId, info = label ‖ kind ‖ epoch). */
 export function deriveBlockKey(dek: Uint8Array, fileId: Uint8Array, kind: number, epoch: number): Uint8Array {
@@ -33,6 +34,11 @@ export function deriveHeaderMacKey(dek: Uint8Array, fileId: Uint8Array): Uint8Ar
 
 export function deriveAuxMacKey(dek: Uint8Array, mainFileId: Uint8Array): Uint8Array {
   return hkdf(sha256, dek, mainFileId, LABEL_AUX_MAC, 32);
+}
+
+/** MAC key of a file-replacement marker (keys/replace-file.ts), per database file id. */
+export function deriveReplaceMarkerMacKey(dek: Uint8Array, fileId: Uint8Array): Uint8Array {
+  return hkdf(sha256, dek, fileId, LABEL_REPLACE_MARKER_MAC, 32);
 }
 
 /** KEK for a raw 256-bit application key: already high-entropy, so HKDF only (no Argon2). */

@@ -73,8 +73,18 @@ export const FILE_ID_SIZE = 16;
 export const MAX_KEYSLOTS = 4;
 export const KEYSLOT_SIZE = 256;
 
-// ---- journal / temp header ----
+// ---- journal / WAL layout: header ‖ rescue area ‖ slots ----
+// The one place this layout is computed: the VFS, open, verify and the tests all read it here.
+/** Journal / WAL / temp header (format/aux-header.ts). */
 export const AUX_HEADER_SIZE = 64;
+/** The rescue area (journals, WAL) starts right after the header: block index u64 ‖ one slot. */
+export const RESCUE_OFFSET = AUX_HEADER_SIZE;
+export const RESCUE_INDEX_SIZE = 8;
+export const rescueAreaSize = (blockSize: number): number => RESCUE_INDEX_SIZE + slotSize(blockSize);
+/** Where slot 0 of a journal or WAL starts. */
+export const auxSlotsOffset = (blockSize: number): number => RESCUE_OFFSET + rescueAreaSize(blockSize);
+/** Smallest stored size of a journal or WAL that holds one complete block (below it: no content). */
+export const auxMinContentSize = (blockSize: number): number => auxSlotsOffset(blockSize) + slotSize(blockSize);
 
 /** First 16 bytes of a plain SQLite database file. */
 export const SQLITE_MAGIC = new TextEncoder().encode('SQLite format 3\0');

@@ -46,7 +46,9 @@ import {
   KEYSLOT_SIZE,
   MAGIC,
   MAIN_HEADER_COPY_SIZE,
+  MAIN_HEADER_SIZE,
   MAX_KEYSLOTS,
+  SQLITE_MAGIC,
 } from './constants.js';
 
 export const HDR_VERSION = 8;
@@ -221,6 +223,40 @@ export function decodeMainHeaderCopy(b: Uint8Array): HeaderCopyResult {
       keyslots,
     },
   };
+}
+
+/** One header copy as found on storage: decoded, or why not (`refused`: well-formed but not ours to open). */
+export type ScannedCopy = { index: 0 | 1; bytes: Uint8Array } & ({ ok: true; header: MainHeader } | { ok: false; reason: string; refused: boolean });
+
+/** What the first MAIN_HEADER_SIZE bytes of a file are, without any key. */
+export type MainHeaderScan =
+  | { kind: 'sqlite' }
+  | { kind: 'too-short'; length: number }
+  | { kind: 'container'; copies: ScannedCopy[]; /** intact copies, highest sequence first */ valid: (ScannedCopy & { ok: true })[]; problem: string | null };
+
+/**
+ * The one keyless reading of a main header, shared by open and `cipherlite info` so both judge a
+ * file alike. A copy that fails its checks — damage, or contents we refuse (unknown version,
+ * out-of-range KDF) — is just not intact: the other copy may still be (`problem` says why none
+ * is, when none is).
+ */
+export function scanMainHeader(head: Uint8Array): MainHeaderScan {
+  if (startsWith(head, SQLITE_MAGIC)) return { kind: 'sqlite' };
+  if (head.length < MAIN_HEADER_SIZE) return { kind: 'too-short', length: head.length };
+  const copies: ScannedCopy[] = ([0, 1] as const).map((index) => {
+    const bytes = head.subarray(index * MAIN_HEADER_COPY_SIZE, (index + 1) * MAIN_HEADER_COPY_SIZE);
+    try {
+      const r = decodeMainHeaderCopy(bytes);
+      return r.ok ? { index, bytes, ok: true, header: r.header } : { index, bytes, ok: false, reason: r.reason, refused: false };
+    } catch (e) {
+      if (!(e instanceof CipherliteError)) throw e;
+      return { index, bytes, ok: false, reason: e.message, refused: true };
+    }
+  });
+  const valid = copies.filter((c): c is ScannedCopy & { ok: true } => c.ok).sort((a, b) => b.header.sequence - a.header.sequence);
+  const refused = copies.find((c) => !c.ok && c.refused) as { reason: string } | undefined;
+  const problem = valid.length > 0 ? null : (refused?.reason ?? 'not a cipherlite database (no valid header)');
+  return { kind: 'container', copies, valid, problem };
 }
 
 export function verifyMainHeaderMac(b: Uint8Array, macKey: Uint8Array): boolean {

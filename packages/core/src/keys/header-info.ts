@@ -4,10 +4,9 @@
  * KDF parameters, sequence numbers); the header MAC cannot be checked without the data key, so
  * everything here is "as claimed by the file", which the report says.
  */
-import { CipherliteError } from '../errors.js';
 import { startsWith } from '../format/bytes.js';
-import { FORMAT_VERSION, MAGIC, MAIN_HEADER_COPY_SIZE, MAIN_HEADER_SIZE, SQLITE_MAGIC, slotSize } from '../format/constants.js';
-import { decodeMainHeaderCopy, type MainHeader } from '../format/main-header.js';
+import { FORMAT_VERSION, MAGIC, MAIN_HEADER_SIZE, slotSize } from '../format/constants.js';
+import { scanMainHeader } from '../format/main-header.js';
 import type { SyncFile } from '../storage/sync-file.js';
 import { hex, keyslotInfo } from './_shared.js';
 import type { KeyslotInfo } from './types.js';
@@ -41,39 +40,28 @@ export type ContainerInfo =
   | { kind: 'sqlite'; fileSizeBytes: number; note: string }
   | { kind: 'unknown'; fileSizeBytes: number; note: string };
 
-/** Describes `file` from its plaintext header. Never throws for bad content; reports it. */
+/**
+ * Describes `file` from its plaintext header. Never throws for bad content; reports it. Judges
+ * the file with the same keyless reading open uses (`scanMainHeader`), so whatever open refuses
+ * as NOT_A_DATABASE is reported here as not a cipherlite database.
+ */
 export function describeContainer(file: SyncFile): ContainerInfo {
   const size = file.getSize();
   const raw = new Uint8Array(Math.min(size, MAIN_HEADER_SIZE));
   const n = file.read(raw, { at: 0 });
-  const head = raw.subarray(0, n);
-  if (startsWith(head, SQLITE_MAGIC)) {
-    return { kind: 'sqlite', fileSizeBytes: size, note: 'a plain (unencrypted) SQLite database' };
+  const scan = scanMainHeader(raw.subarray(0, n));
+  if (scan.kind === 'sqlite') return { kind: 'sqlite', fileSizeBytes: size, note: 'a plain (unencrypted) SQLite database' };
+  if (scan.kind === 'too-short') {
+    return { kind: 'unknown', fileSizeBytes: size, note: size === 0 ? 'empty file' : `too short to be a cipherlite database (${size} bytes; the header alone is ${MAIN_HEADER_SIZE})` };
   }
-  if (!startsWith(head, MAGIC)) {
-    return { kind: 'unknown', fileSizeBytes: size, note: size === 0 ? 'empty file' : 'not a cipherlite database (no cipherlite magic)' };
-  }
-  const copies: HeaderCopyInfo[] = [];
-  const headers: { copy: 'A' | 'B'; header: MainHeader }[] = [];
-  for (const [i, copy] of (['A', 'B'] as const).entries()) {
-    const bytes = head.subarray(i * MAIN_HEADER_COPY_SIZE, (i + 1) * MAIN_HEADER_COPY_SIZE);
-    try {
-      const r = decodeMainHeaderCopy(bytes);
-      if (r.ok) {
-        copies.push({ copy, intact: true, sequence: r.header.sequence });
-        headers.push({ copy, header: r.header });
-      } else {
-        copies.push({ copy, intact: false, problem: r.reason });
-      }
-    } catch (e) {
-      copies.push({ copy, intact: false, problem: e instanceof CipherliteError ? e.message : String(e) });
-    }
-  }
-  headers.sort((a, b) => b.header.sequence - a.header.sequence);
-  const best = headers[0];
+  const copies: HeaderCopyInfo[] = scan.copies.map((c) => {
+    const copy = c.index === 0 ? 'A' : 'B';
+    return c.ok ? { copy, intact: true, sequence: c.header.sequence } : { copy, intact: false, problem: c.reason };
+  });
+  const best = scan.valid[0];
   if (!best) {
-    const problems = copies.map((c) => `${c.copy}: ${c.problem}`).join('; ');
-    return { kind: 'unknown', fileSizeBytes: size, note: `cipherlite magic, but no intact header copy (${problems})` };
+    const magic = startsWith(raw, MAGIC) ? 'cipherlite magic, but ' : '';
+    return { kind: 'unknown', fileSizeBytes: size, note: `${magic}no intact header copy (${scan.problem}; ${copies.map((c) => `${c.copy}: ${c.problem}`).join('; ')})` };
   }
   const h = best.header;
   const data = Math.max(0, size - MAIN_HEADER_SIZE);
@@ -87,7 +75,7 @@ export function describeContainer(file: SyncFile): ContainerInfo {
     fileId: hex(h.fileId),
     createdAt: h.createdAt,
     nextEpoch: h.nextEpoch,
-    current: best.copy,
+    current: best.index === 0 ? 'A' : 'B',
     copies,
     keyslots: h.keyslots.map(keyslotInfo),
   };

@@ -7,10 +7,10 @@
  * `onProgress` (done/total in pages, blocks or bytes — see each function).
  *
  * Crash safety: changePassword/addRecoveryKey/removeKeyslot use the A/B header update; rekey uses
- * a crash-safe file replacement (replace-file.ts; `recoverPendingReplace` must run before open);
+ * a crash-safe file replacement (replace-file.ts; `Database.open` finishes an interrupted one once the key is proven);
  * restore copies through the live database's own rollback journal.
  */
-export { addKeyslot, addRecoveryKey, changePassword, listKeyslots, removeKeyslot, type AddKeyslotResult, type ChangePasswordOptions, type RecoveryKeyResult } from './keyslots.js';
+export { addKeyslot, addRecoveryKey, changePassword, listKeyslots, removeKeyslot, type AddKeyslotResult, type ChangePasswordOptions, type RecoveryKeyResult, type RemoveKeyslotOptions } from './keyslots.js';
 export { rekey, type RekeyOptions, type RekeyPhase } from './rekey.js';
 export { backup, inspectBackup, listBackups, PendingRestore, pruneBackups, restore, type BackupFile, type BackupOptions, type ConfirmOptions, type InspectOptions } from './backup.js';
 export { exportPlaintext, importPlaintext, type ExportOptions, type ImportOptions, type ImportResult } from './plaintext.js';

@@ -21,7 +21,8 @@ import { CipherliteError, invalidArgument } from '../errors.js';
 import { MAX_KEYSLOTS } from '../format/constants.js';
 import type { KdfParams, KeyMaterial } from '../types.js';
 import { assertSlotUnchanged, kdfFor, keyslotInfo, newSecretFrom, proveKey } from './_shared.js';
-import type { KeyslotInfo, NewSecret } from './types.js';
+import { rekey } from './rekey.js';
+import type { KeyslotInfo, NewSecret, RekeyResult, ReopenOptions } from './types.js';
 
 export interface ChangePasswordOptions {
   /** Argon2id parameters for a new password slot (default: those of the slot being replaced). */
@@ -104,25 +105,44 @@ function tooMany(): CipherliteError {
   return new CipherliteError('INVALID_ARGUMENT', `a database has at most ${MAX_KEYSLOTS} keyslots; remove one first`);
 }
 
+export interface RemoveKeyslotOptions {
+  /**
+   * Revoke for real: after removing the slot, replace the data key and re-encrypt every page
+   * (`rekey`). Without it the data key stays the same, so a header copy saved before the removal
+   * still opens current data with the removed secret (as in LUKS; README "Security"). With it,
+   * only `current`'s slot carries over — every other slot wraps the old data key and is dropped
+   * (add recovery keys again). `db` is closed; the result holds the reopened database.
+   */
+  rekey: true;
+  /** Options for reopening the database afterwards. */
+  reopen?: ReopenOptions;
+}
+
 /**
  * Removes keyslot `index` (see `listKeyslots`). Refuses to remove the last slot, and — as LUKS's
  * `luksKillSlot` does — refuses when `current` opens only the slot being removed: prove a secret
  * of a slot you keep, so a typo cannot lock you out. Indices of later slots shift down by one.
+ * With `{ rekey: true }` the removal is a real revocation (see `RemoveKeyslotOptions`).
  */
-export async function removeKeyslot(db: Database, current: KeyMaterial, index: number): Promise<KeyslotInfo[]> {
+export async function removeKeyslot(db: Database, current: KeyMaterial, index: number): Promise<KeyslotInfo[]>;
+export async function removeKeyslot(db: Database, current: KeyMaterial, index: number, options: RemoveKeyslotOptions): Promise<RekeyResult>;
+export async function removeKeyslot(db: Database, current: KeyMaterial, index: number, options?: RemoveKeyslotOptions): Promise<KeyslotInfo[] | RekeyResult> {
   if (!Number.isInteger(index) || index < 0) invalidArgument(`index must be a non-negative integer, got ${String(index)}`);
   const count = db._container.header.keyslots.length;
   if (index >= count) invalidArgument(`no keyslot ${index} (the database has ${count})`);
   if (count === 1) invalidArgument('refusing to remove the last keyslot: the database could never be opened again');
+  if (options !== undefined && options.rekey !== true) invalidArgument('options.rekey must be true when options are given');
   const proof = await proveKey(db, current);
   if (proof.index === index) invalidArgument('the secret you gave opens the slot being removed; prove a secret of a slot that stays');
-  return db._exclusive(() => {
+  const kept = await db._exclusive(() => {
     const slots = assertSlotUnchanged(db, proof);
     if (index >= slots.length) invalidArgument(`no keyslot ${index}`);
-    const kept = slots.filter((_, i) => i !== index);
-    db._container.setKeyslots(kept);
-    return kept.map(keyslotInfo);
+    const remaining = slots.filter((_, i) => i !== index);
+    db._container.setKeyslots(remaining);
+    return remaining.map(keyslotInfo);
   });
+  if (!options?.rekey) return kept;
+  return rekey(db, current, options.reopen ? { reopen: options.reopen } : {});
 }
 
 /** Public facts of every keyslot, in header order. Never key material. */

@@ -21,7 +21,8 @@ import { Database } from '../database.js';
 import { CipherliteError, invalidArgument } from '../errors.js';
 import type { KeyMaterial } from '../types.js';
 import { checkProgress, copyDatabase, kdfFor, keyslotInfo, proveKey } from './_shared.js';
-import { recoverPendingReplace, replaceFile, replaceMarkerName, replaceSourceName } from './replace-file.js';
+import { wipe } from '../crypto/wipe.js';
+import { recoverPendingReplace, replaceAuthority, replaceFile, replaceMarkerName, replaceSourceName, type ReplaceAuthority } from './replace-file.js';
 import type { KeyslotInfo, ProgressCallback, RekeyResult, ReopenOptions } from './types.js';
 
 export type RekeyPhase = 'copy' | 'hash' | 'swap';
@@ -61,6 +62,8 @@ export async function rekey(db: Database, current: KeyMaterial, options: RekeyOp
   const fresh = await Database.open({ storage, name: tmp, ...current, kdf, pageSize, create: true, journalMode: 'MEMORY', synchronous: 'OFF' });
   let freshOpen = true;
   let readOnly = false;
+  // The two databases that may finish the swap after a crash (the marker carries a MAC for each).
+  const authorities: ReplaceAuthority[] = [replaceAuthority(container), replaceAuthority(fresh._container)];
   try {
     const { sqlite3, db: src } = db._sqlite;
     const dest = fresh._sqlite.db;
@@ -84,13 +87,16 @@ export async function rekey(db: Database, current: KeyMaterial, options: RekeyOp
     freshOpen = false;
     await db.close();
     for (const leftover of [`${tmp}-journal`]) if (storage.exists(leftover)) storage.delete(leftover);
-    await replaceFile(storage, name, (phase, done, total) => onProgress?.({ phase: phase === 'hash' ? 'hash' : 'swap', done, total }));
+    await replaceFile(storage, name, authorities, (phase, done, total) => onProgress?.({ phase: phase === 'hash' ? 'hash' : 'swap', done, total }));
   } catch (e) {
     if (freshOpen) await fresh.close().catch(() => undefined);
     if (readOnly && !db.closed) await db._exclusive(() => db._call(() => db._sqlite.db.exec('PRAGMA query_only = 0'))).catch(() => undefined);
     // Not committed (or committed and finished by recovery): leave exactly one consistent file.
-    await recoverPendingReplace(storage, name).catch(() => undefined);
+    // The old database's authority: its key is the one proven above.
+    await recoverPendingReplace(storage, name, authorities[0]!).catch(() => undefined);
     throw e;
+  } finally {
+    for (const a of authorities) wipe(a.macKey);
   }
   const reopened = await Database.open({ ...(options.reopen ?? {}), storage, name, ...current, create: false });
   return { db: reopened, droppedKeyslots: dropped };

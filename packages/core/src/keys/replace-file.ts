@@ -8,12 +8,17 @@
  *   3. `<name>~new` is copied over `<name>` (write, truncate to size, flush);
  *   4. the marker is deleted, then `<name>~new`.
  *
- * Recovery (`recoverPendingReplace`, run before a database is opened):
- *   - an intact marker → redo step 3 (idempotent: the same bytes land in the same places), then 4;
- *     but only if `<name>~new` still matches the recorded size and hash — otherwise CORRUPT and
+ * Recovery (`recoverPendingReplace`, run by `Database.open` once the caller's key is proven):
+ *   - the marker must be authenticated: it carries an HMAC, under a key derived from the data key,
+ *     for the file id of the database being replaced and of the one replacing it; recovery needs
+ *     the key of whichever of the two the file holds now (the key the open just proved). A marker
+ *     that does not authenticate (planted, or for another database) → CORRUPT, nothing touched;
+ *   - an authentic marker → redo step 3 (idempotent: the same bytes land in the same places), then
+ *     4; but only if `<name>~new` still matches the recorded size and hash — otherwise CORRUPT and
  *     every file is left as it is for a person to inspect;
  *   - a torn or unreadable marker → the commit point was never reached: discard marker and `~new`;
  *   - `<name>~new` without a marker → an interrupted preparation: discard it.
+ * Nothing happens before a key is proven, so an open with a wrong secret writes nothing.
  * So at every instant exactly one complete version of `<name>` is reachable: the old one until the
  * marker is durable, the new one from then on.
  *
@@ -21,7 +26,10 @@
  * hot journal (a cleanly closed database never has one; any `<name>-journal` is deleted before the
  * commit point, since it belongs to the old content).
  */
+import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { deriveReplaceMarkerMacKey } from '../crypto/subkeys.js';
+import { constantTimeEqual } from '../crypto/wipe.js';
 import { CipherliteError } from '../errors.js';
 import type { SyncFile, SyncStorage } from '../storage/sync-file.js';
 import { hex } from './_shared.js';
@@ -29,7 +37,7 @@ import { hex } from './_shared.js';
 export const REPLACE_SOURCE_SUFFIX = '~new';
 export const REPLACE_MARKER_SUFFIX = '~replace';
 const MARKER_FORMAT = 'cipherlite-replace';
-const MARKER_VERSION = 1;
+const MARKER_VERSION = 2;
 /** Copy and hash in chunks of this many bytes (bounded memory whatever the file size). */
 const CHUNK = 1 << 20;
 
@@ -44,14 +52,39 @@ interface Marker {
   source: string;
   size: number;
   sha256: string;
+  /** HMAC of the fields above, per database file id (hex → hex). */
+  macs: Record<string, string>;
+}
+
+/** A database's right to commit or finish a replacement: its file id and marker MAC key. */
+export interface ReplaceAuthority {
+  fileId: Uint8Array;
+  macKey: Uint8Array;
+}
+
+/** The authority of an unlocked database (the caller wipes `macKey`). */
+export function replaceAuthority(container: { dek: Uint8Array; fileId: Uint8Array }): ReplaceAuthority {
+  return { fileId: container.fileId.slice(), macKey: deriveReplaceMarkerMacKey(container.dek, container.fileId) };
+}
+
+/** True when a replacement of `name` is pending or half-prepared (read-only check). */
+export function hasPendingReplace(storage: SyncStorage, name: string): boolean {
+  return storage.exists(replaceMarkerName(name)) || storage.exists(replaceSourceName(name));
+}
+
+function markerMac(m: Omit<Marker, 'macs'>, key: Uint8Array): string {
+  const signed = JSON.stringify({ format: m.format, version: m.version, source: m.source, size: m.size, sha256: m.sha256 });
+  return hex(hmac(sha256, key, new TextEncoder().encode(signed)));
 }
 
 /**
  * Replaces `name` with the content of `<name>~new` (which the caller has written and closed),
- * crash-safely as described above. Deletes `<name>-journal` (stale after the swap) before the
- * commit point. Progress counts bytes.
+ * crash-safely as described above. `authorities` are the databases allowed to finish it after a
+ * crash: the one being replaced and the one replacing it. Deletes `<name>-journal` (stale after
+ * the swap) before the commit point. Progress counts bytes.
  */
-export async function replaceFile(storage: SyncStorage, name: string, onProgress?: ReplaceProgress): Promise<void> {
+export async function replaceFile(storage: SyncStorage, name: string, authorities: readonly ReplaceAuthority[], onProgress?: ReplaceProgress): Promise<void> {
+  if (authorities.length === 0) throw new CipherliteError('INVALID_ARGUMENT', 'a replacement needs at least one authority');
   const source = replaceSourceName(name);
   const marker = replaceMarkerName(name);
   if (storage.exists(marker)) {
@@ -71,7 +104,10 @@ export async function replaceFile(storage: SyncStorage, name: string, onProgress
   }
   // The old journal belongs to the old content; it must not be rolled back into the new one.
   if (storage.exists(`${name}-journal`)) storage.delete(`${name}-journal`);
-  writeMarker(storage, marker, { format: MARKER_FORMAT, version: MARKER_VERSION, source, size, sha256: digest });
+  const fields = { format: MARKER_FORMAT, version: MARKER_VERSION, source, size, sha256: digest } as const;
+  const macs: Record<string, string> = {};
+  for (const a of authorities) macs[hex(a.fileId)] = markerMac(fields, a.macKey);
+  writeMarker(storage, marker, { ...fields, macs });
   // ---- committed: from here on, recovery finishes the job ----
   copyOver(storage, source, name, size, (d, t) => onProgress?.('copy', d, t));
   storage.delete(marker);
@@ -81,11 +117,13 @@ export async function replaceFile(storage: SyncStorage, name: string, onProgress
 export type RecoveryOutcome = 'none' | 'completed' | 'discarded';
 
 /**
- * Finishes or discards an interrupted `replaceFile` of `name`. Call it before opening `name`.
- * Cheap when there is nothing to do (two `exists` checks). Throws CORRUPT (touching nothing) if
- * a committed replacement's source no longer matches its recorded size and hash.
+ * Finishes or discards an interrupted `replaceFile` of `name`. Call it only with the authority of
+ * the database `name` holds now, i.e. once its key is proven, and with nothing holding `name` open.
+ * Cheap when there is nothing to do (two `exists` checks). Throws CORRUPT (touching nothing) if a
+ * committed marker is not authentic for `authority`, or its source no longer matches the recorded
+ * size and hash.
  */
-export async function recoverPendingReplace(storage: SyncStorage, name: string): Promise<RecoveryOutcome> {
+export async function recoverPendingReplace(storage: SyncStorage, name: string, authority: ReplaceAuthority): Promise<RecoveryOutcome> {
   const source = replaceSourceName(name);
   const markerName = replaceMarkerName(name);
   const hasMarker = storage.exists(markerName);
@@ -97,6 +135,10 @@ export async function recoverPendingReplace(storage: SyncStorage, name: string):
     // Never committed: the old file is intact; the half-prepared new content is garbage.
     discard(storage, [source, `${source}-journal`, markerName]);
     return 'discarded';
+  }
+  const mac = marker.macs[hex(authority.fileId)];
+  if (mac === undefined || !constantTimeEqual(new TextEncoder().encode(mac), new TextEncoder().encode(markerMac(marker, authority.macKey)))) {
+    throw new CipherliteError('CORRUPT', `the replacement marker "${markerName}" is not authenticated by this database's key (planted, or for another database); files left untouched`, { fileKind: 'main' });
   }
   if (!storage.exists(source)) {
     throw new CipherliteError('CORRUPT', `a committed replacement of "${name}" lost its source "${source}"; files left untouched`);
@@ -201,7 +243,10 @@ function readMarker(storage: SyncStorage, name: string, expectedSource: string):
     Number.isSafeInteger(m.size) &&
     m.size >= 0 &&
     typeof m.sha256 === 'string' &&
-    /^[0-9a-f]{64}$/.test(m.sha256);
+    /^[0-9a-f]{64}$/.test(m.sha256) &&
+    typeof m.macs === 'object' &&
+    m.macs !== null &&
+    Object.values(m.macs).every((v) => typeof v === 'string');
   // A well-formed marker for another protocol version or another file is not ours to act on.
   if (!valid) throw new CipherliteError('CORRUPT', `replacement marker "${name}" is not one this version understands; files left untouched`);
   return m;

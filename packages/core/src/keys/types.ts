@@ -94,8 +94,8 @@ export interface RekeyResult {
 }
 
 export interface VerifyFailure {
-  file: 'main' | 'journal';
-  /** 0-based block index within the file. */
+  file: 'main' | 'journal' | 'wal';
+  /** 0-based block index within the file; -1 for a journal's or WAL's header. */
   block: number;
   /** 1-based database page, for the main file. */
   page?: number;

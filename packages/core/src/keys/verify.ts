@@ -1,15 +1,15 @@
 /**
  * verify and stats: read-only health and size reports of an open database.
  *
- * verify authenticates every stored block (main file, and the rollback journal if one is present
- * with content) and then runs `PRAGMA integrity_check`. Both run inside the database's queue
+ * verify authenticates every stored block (main file, and the rollback journal or WAL when one is
+ * present with content) and then runs `PRAGMA integrity_check`. Both run inside the database's queue
  * between two calls, when SQLite holds no lock and has closed its journal (our VFS does not claim
  * SQLITE_IOCAP_UNDELETABLE_WHEN_OPEN, so the pager closes the journal when it unlocks).
  */
 import type { Database } from '../database.js';
 import { CipherliteError } from '../errors.js';
-import { AUX_HEADER_SIZE, FILE_KIND, FORMAT_VERSION, slotSize } from '../format/constants.js';
-import { decodeAuxHeader } from '../format/aux-header.js';
+import { auxMinContentSize, auxSlotsOffset, FILE_KIND, FORMAT_VERSION, slotSize } from '../format/constants.js';
+import { auxFileOptions, readAuxHeader } from '../vfs/aux-file.js';
 import { EncryptedFile } from '../vfs/encrypted-file.js';
 import { checkProgress, hex, ident, keyslotInfo, storedSize, userTables } from './_shared.js';
 import type { DatabaseStats, ProgressCallback, TableStats, VerifyFailure, VerifyResult } from './types.js';
@@ -21,10 +21,9 @@ export interface VerifyOptions {
 
 /** Authenticates every block and runs integrity_check. Never throws for damage: it reports it. */
 export async function verify(db: Database, options: VerifyOptions = {}): Promise<VerifyResult> {
-  db._requireRollbackJournal('verify');
   const onProgress = checkProgress(options.onProgress);
-  const journalName = `${db.name}-journal`;
-  if (db.storage.exists(journalName)) await db.storage.prepare?.([journalName]);
+  const auxNames = AUX_FILES.map(({ suffix }) => `${db.name}${suffix}`).filter((n) => db.storage.exists(n));
+  if (auxNames.length > 0) await db.storage.prepare?.(auxNames);
   return db._exclusive(() => {
     const failures: VerifyFailure[] = [];
     const main = db._binding.main;
@@ -34,9 +33,11 @@ export async function verify(db: Database, options: VerifyOptions = {}): Promise
     let blocksChecked = main.physicalBlocks;
     if (main.physicalBlocks === 0) onProgress?.({ phase: 'main', done: 0, total: 0 });
 
-    const journal = verifyJournal(db, journalName, (done, total) => onProgress?.({ phase: 'journal', done, total }));
-    blocksChecked += journal.checked;
-    for (const block of journal.failed) failures.push({ file: 'journal', block });
+    for (const { suffix, kind, file } of AUX_FILES) {
+      const aux = verifyAuxFile(db, `${db.name}${suffix}`, kind, (done, total) => onProgress?.({ phase: 'journal', done, total }));
+      blocksChecked += aux.checked;
+      for (const block of aux.failed) failures.push({ file, block });
+    }
 
     onProgress?.({ phase: 'integrity', done: 0, total: 1 });
     let integrity: string[];
@@ -51,33 +52,43 @@ export async function verify(db: Database, options: VerifyOptions = {}): Promise
   });
 }
 
+/** The files next to a database that verify authenticates, besides the database itself. */
+const AUX_FILES = [
+  { suffix: '-journal', kind: FILE_KIND.journal, file: 'journal' },
+  { suffix: '-wal', kind: FILE_KIND.wal, file: 'wal' },
+] as const;
+
 /**
- * Authenticates the blocks of a journal left on storage. A journal whose header is missing or not
- * authentic holds no content by design (aux-file.ts: SQLite treats it as empty), so it is not a
- * failure; the blocks of an authentic one must all authenticate.
+ * Authenticates the blocks of a journal or WAL left on storage, with the layout and header rule
+ * the VFS uses (vfs/aux-file.ts): a file with no complete block holds no content; a header that
+ * fails authentication in front of content is a failure (block -1 = the header); every block of
+ * an authentic one must authenticate. Reads through its own handle and closes only that handle.
  */
-function verifyJournal(db: Database, name: string, onProgress: (done: number, total: number) => void): { checked: number; failed: number[] } {
+function verifyAuxFile(db: Database, name: string, kind: number, onProgress: (done: number, total: number) => void): { checked: number; failed: number[] } {
   const storage = db.storage;
   if (!storage.exists(name)) return { checked: 0, failed: [] };
+  const c = db._container;
   const file = storage.open(name, { create: false });
   try {
-    if (file.getSize() <= AUX_HEADER_SIZE) return { checked: 0, failed: [] };
-    const c = db._container;
-    const raw = new Uint8Array(AUX_HEADER_SIZE);
-    file.read(raw, { at: 0 });
-    const header = decodeAuxHeader(raw, c.auxMacKey, { kind: FILE_KIND.journal, blockSize: c.blockSize, mainFileId: c.fileId });
+    if (file.getSize() < auxMinContentSize(c.blockSize)) return { checked: 0, failed: [] };
+    let header;
+    try {
+      header = readAuxHeader(file, kind, c);
+    } catch (e) {
+      if (!(e instanceof CipherliteError) || e.code !== 'CORRUPT') throw e;
+      return { checked: 0, failed: [HEADER_BLOCK] };
+    }
     if (!header) return { checked: 0, failed: [] };
-    const ring = c.ringFor(header.fileId, FILE_KIND.journal);
+    const ring = c.ringFor(header.fileId, kind);
     try {
       let ef: EncryptedFile;
       try {
-        ef = new EncryptedFile({ file, kind: FILE_KIND.journal, headerSize: AUX_HEADER_SIZE, blockSize: c.blockSize, fileId: header.fileId, keys: ring, epochs: c });
+        ef = new EncryptedFile(auxFileOptions(file, kind, c, header.fileId, ring));
       } catch (e) {
         // Its size could not even be established: an interior block failed (encrypted-file.ts).
-        const slots = Math.floor((file.getSize() - AUX_HEADER_SIZE) / slotSize(c.blockSize));
-        const block = e instanceof CipherliteError && e.details.block !== undefined ? e.details.block : 0;
         if (!(e instanceof CipherliteError) || e.code !== 'CORRUPT') throw e;
-        return { checked: slots, failed: [block] };
+        const slots = Math.floor((file.getSize() - auxSlotsOffset(c.blockSize)) / slotSize(c.blockSize));
+        return { checked: slots, failed: [e.details.block ?? 0] };
       }
       const failed = ef.verifyAllBlocks(onProgress);
       const checked = ef.physicalBlocks;
@@ -90,6 +101,9 @@ function verifyJournal(db: Database, name: string, onProgress: (done: number, to
     file.close();
   }
 }
+
+/** Block index reported when a journal's or WAL's header (not a block) failed. */
+const HEADER_BLOCK = -1;
 
 export interface StatsOptions {
   /** `tables`: tables counted. */

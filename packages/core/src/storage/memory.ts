@@ -5,6 +5,7 @@
  * model "the process died after this write": take a snapshot after each write call, reopen it.
  * `onWrite` observes every write (crash tests hook it).
  */
+import { CipherliteError } from '../errors.js';
 import type { AtOption, SyncFile, SyncStorage } from './sync-file.js';
 
 export class MemoryFile implements SyncFile {
@@ -70,6 +71,38 @@ export class MemoryFile implements SyncFile {
   }
 }
 
+/** One handle on a MemoryFile: closing it ends this handle only (sync-file.ts contract). */
+class MemoryHandle implements SyncFile {
+  #file: MemoryFile | null;
+  readonly #name: string;
+  constructor(file: MemoryFile) {
+    this.#file = file;
+    this.#name = file.name;
+  }
+  get #f(): MemoryFile {
+    if (!this.#file) throw new CipherliteError('IO', `file "${this.#name}" is closed`);
+    return this.#file;
+  }
+  read(buf: Uint8Array, opts: AtOption): number {
+    return this.#f.read(buf, opts);
+  }
+  write(buf: Uint8Array, opts: AtOption): number {
+    return this.#f.write(buf, opts);
+  }
+  truncate(size: number): void {
+    this.#f.truncate(size);
+  }
+  getSize(): number {
+    return this.#f.getSize();
+  }
+  flush(): void {
+    this.#f.flush();
+  }
+  close(): void {
+    this.#file = null;
+  }
+}
+
 export class MemoryStorage implements SyncStorage {
   readonly files = new Map<string, MemoryFile>();
   /** Called after every write to any file of this storage. */
@@ -90,11 +123,14 @@ export class MemoryStorage implements SyncStorage {
     return f;
   }
 
+  /** A new handle (view) per call, as the contract says; the bytes live in `files`. */
   open(name: string, { create }: { create: boolean }): SyncFile {
-    const f = this.files.get(name);
-    if (f) return f;
-    if (!create) throw new Error(`no such file: ${name}`);
-    return this.#add(new MemoryFile(name));
+    let f = this.files.get(name);
+    if (!f) {
+      if (!create) throw new CipherliteError('IO', `no such file: ${name}`);
+      f = this.#add(new MemoryFile(name));
+    }
+    return new MemoryHandle(f);
   }
 
   exists(name: string): boolean {

@@ -5,31 +5,45 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CipherliteError } from '../errors.js';
+import { acquireDatabaseLock, LOCK_SUFFIX } from './node-lock.js';
 import type { AtOption, SyncFile, SyncStorage } from './sync-file.js';
 
+/** One open file descriptor, shared by every handle on the same name (reference-counted). */
+interface SharedFd {
+  fd: number;
+  refs: number;
+}
+
+/** One handle: closing it ends this handle only; the descriptor closes with its last handle. */
 class NodeFile implements SyncFile {
-  #fd: number | null;
-  readonly #onClose: () => void;
-  constructor(fd: number, onClose: () => void) {
-    this.#fd = fd;
+  #shared: SharedFd | null;
+  readonly #name: string;
+  readonly #onClose: (last: boolean) => void;
+  constructor(shared: SharedFd, name: string, onClose: (last: boolean) => void) {
+    this.#shared = shared;
+    this.#name = name;
     this.#onClose = onClose;
+    shared.refs++;
   }
   get #handle(): number {
-    if (this.#fd === null) throw new Error('file is closed');
-    return this.#fd;
+    if (!this.#shared) throw new CipherliteError('IO', `file "${this.#name}" is closed`);
+    return this.#shared.fd;
   }
   read(buf: Uint8Array, { at }: AtOption): number {
+    const fd = this.#handle;
     let done = 0;
     while (done < buf.length) {
-      const n = fs.readSync(this.#handle, buf, done, buf.length - done, at + done);
+      const n = fs.readSync(fd, buf, done, buf.length - done, at + done);
       if (n === 0) break;
       done += n;
     }
     return done;
   }
   write(buf: Uint8Array, { at }: AtOption): number {
+    const fd = this.#handle;
     let done = 0;
-    while (done < buf.length) done += fs.writeSync(this.#handle, buf, done, buf.length - done, at + done);
+    while (done < buf.length) done += fs.writeSync(fd, buf, done, buf.length - done, at + done);
     return done;
   }
   truncate(size: number): void {
@@ -42,15 +56,20 @@ class NodeFile implements SyncFile {
     fs.fsyncSync(this.#handle);
   }
   close(): void {
-    if (this.#fd !== null) fs.closeSync(this.#fd);
-    this.#fd = null;
-    this.#onClose();
+    const shared = this.#shared;
+    if (!shared) return;
+    this.#shared = null;
+    const last = --shared.refs === 0;
+    if (last) fs.closeSync(shared.fd);
+    this.#onClose(last);
   }
 }
 
 export class NodeFsStorage implements SyncStorage {
   readonly dir: string;
-  readonly #open = new Map<string, NodeFile>();
+  readonly #open = new Map<string, SharedFd>();
+  /** Every handle handed out and not yet closed (closeAll). */
+  readonly #handles = new Set<NodeFile>();
 
   constructor(dir: string) {
     this.dir = dir;
@@ -62,15 +81,27 @@ export class NodeFsStorage implements SyncStorage {
     return path.join(this.dir, name);
   }
 
+  /** A new handle per call, sharing one descriptor per name (sync-file.ts contract). */
   open(name: string, { create }: { create: boolean }): SyncFile {
-    const existing = this.#open.get(name);
-    if (existing) return existing;
-    const p = this.#path(name);
-    const fd = fs.openSync(p, create ? (fs.existsSync(p) ? 'r+' : 'w+') : 'r+');
-    const f: NodeFile = new NodeFile(fd, () => {
-      if (this.#open.get(name) === f) this.#open.delete(name);
+    let shared = this.#open.get(name);
+    if (!shared) {
+      const p = this.#path(name);
+      let fd: number;
+      try {
+        fd = fs.openSync(p, create ? (fs.existsSync(p) ? 'r+' : 'w+') : 'r+');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new CipherliteError('IO', `no such file: ${name}`, {}, { cause: e });
+        throw e;
+      }
+      shared = { fd, refs: 0 };
+      this.#open.set(name, shared);
+    }
+    const entry = shared;
+    const f: NodeFile = new NodeFile(entry, name, (last) => {
+      this.#handles.delete(f);
+      if (last && this.#open.get(name) === entry) this.#open.delete(name);
     });
-    this.#open.set(name, f);
+    this.#handles.add(f);
     return f;
   }
 
@@ -78,21 +109,23 @@ export class NodeFsStorage implements SyncStorage {
     return fs.existsSync(this.#path(name));
   }
 
+  /** Removes the file. Handles still open keep working on the removed file (POSIX unlink). */
   delete(name: string): void {
-    const f = this.#open.get(name);
-    if (f) {
-      f.close();
-      this.#open.delete(name);
-    }
+    this.#open.delete(name);
     fs.rmSync(this.#path(name), { force: true });
   }
 
   list(): string[] {
-    return fs.readdirSync(this.dir);
+    return fs.readdirSync(this.dir).filter((n) => !n.endsWith(LOCK_SUFFIX) && !n.includes(`${LOCK_SUFFIX}.stale-`));
   }
 
-  /** Closes every open file descriptor. */
+  /** Exclusive across processes and storages (node-lock.ts); a crashed holder's lock is broken. */
+  lock(name: string): () => void {
+    return acquireDatabaseLock(this.#path(name));
+  }
+
+  /** Closes every handle this storage handed out (and so every file descriptor). */
   closeAll(): void {
-    for (const f of [...this.#open.values()]) f.close();
+    for (const f of [...this.#handles]) f.close();
   }
 }

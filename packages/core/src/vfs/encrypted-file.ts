@@ -31,7 +31,7 @@
  */
 import { CipherliteError } from '../errors.js';
 import type { SyncFile } from '../storage/sync-file.js';
-import { fileKindName, FILE_KIND, SLOT_OVERHEAD, slotSize } from '../format/constants.js';
+import { fileKindName, FILE_KIND, RESCUE_INDEX_SIZE, rescueAreaSize, SLOT_OVERHEAD, slotSize } from '../format/constants.js';
 import { BlockCodec, type BlockKeySource } from './block-codec.js';
 import type { EpochSource } from './key-ring.js';
 
@@ -56,8 +56,6 @@ export interface EncryptedFileOptions {
   recentBlocks?: number;
 }
 
-/** Bytes of the rescue area: block index (u64) ‖ one slot. */
-export const rescueAreaSize = (blockSize: number): number => 8 + slotSize(blockSize);
 
 export class EncryptedFile {
   readonly kind: number;
@@ -151,7 +149,7 @@ export class EncryptedFile {
     if (this.file.read(rescue, { at: this.#rescueOffset }) !== rescue.length) return -1;
     const rescuedIndex = Number(new DataView(rescue.buffer).getBigUint64(0));
     if (rescuedIndex !== index) return -1;
-    return this.#codec.open(index, rescue.subarray(8), out);
+    return this.#codec.open(index, rescue.subarray(RESCUE_INDEX_SIZE), out);
   }
 
   #corrupt(index: number): CipherliteError {
@@ -358,7 +356,7 @@ export class EncryptedFile {
   #saveRescue(index: number, at: number): void {
     const rescue = new Uint8Array(rescueAreaSize(this.blockSize));
     new DataView(rescue.buffer).setBigUint64(0, BigInt(index));
-    if (this.file.read(rescue.subarray(8), { at }) !== rescue.length - 8) return; // nothing durable there
+    if (this.file.read(rescue.subarray(RESCUE_INDEX_SIZE), { at }) !== rescue.length - RESCUE_INDEX_SIZE) return; // nothing durable there
     const n = this.file.write(rescue, { at: this.#rescueOffset! });
     if (n !== rescue.length) throw new CipherliteError('IO', `short write (${n} of ${rescue.length} bytes)`);
   }

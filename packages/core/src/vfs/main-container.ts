@@ -24,7 +24,6 @@ import { randomBytes } from '../crypto/random.js';
 import { deriveAuxMacKey, deriveHeaderMacKey } from '../crypto/subkeys.js';
 import { wipe } from '../crypto/wipe.js';
 import { CipherliteError } from '../errors.js';
-import { startsWith } from '../format/bytes.js';
 import {
   DEFAULT_EPOCH_WRITE_LIMIT,
   FILE_ID_SIZE,
@@ -32,12 +31,21 @@ import {
   FIRST_EPOCH,
   MAIN_HEADER_COPY_SIZE,
   MAIN_HEADER_SIZE,
-  SQLITE_MAGIC,
 } from '../format/constants.js';
-import { decodeMainHeaderCopy, encodeMainHeader, type Keyslot, type MainHeader, verifyMainHeaderMac } from '../format/main-header.js';
+import { encodeMainHeader, type Keyslot, type MainHeader, scanMainHeader, verifyMainHeaderMac } from '../format/main-header.js';
 import type { SyncFile } from '../storage/sync-file.js';
 import type { KdfParams } from '../types.js';
 import { FileKeyRing, type EpochSource } from './key-ring.js';
+
+/** True when header copy `bytes` carries a valid MAC under `dek` (for the file id it claims). */
+function isAuthentic(bytes: Uint8Array, dek: Uint8Array, fileId: Uint8Array): boolean {
+  const macKey = deriveHeaderMacKey(dek, fileId);
+  try {
+    return verifyMainHeaderMac(bytes, macKey);
+  } finally {
+    wipe(macKey);
+  }
+}
 
 export interface ContainerOptions {
   aead: AeadKeyFactory;
@@ -94,51 +102,66 @@ export class MainContainer implements EpochSource {
     return c;
   }
 
-  /** Reads the header and opens it with `secret`. Throws NOT_A_DATABASE / WRONG_KEY / CORRUPT. */
+  /**
+   * Reads the header and opens it with `secret`. Throws NOT_A_DATABASE / WRONG_KEY / CORRUPT.
+   *
+   * Copies are tried newest first. The copy used must open with `secret` *and* pass its MAC. A
+   * newer copy that did not open decides the outcome only if it is authentic under the data key
+   * just recovered: then it is the genuine current header, the secret is no longer valid there
+   * (a password change that crashed between its two copy writes), and the result is WRONG_KEY.
+   * A newer copy that is not authentic is damage or tampering (e.g. a stale copy whose sequence
+   * was raised): it is ignored, and repaired from the authentic copy once the open succeeds.
+   */
   static async unlock(file: SyncFile, secret: Secret, o: ContainerOptions): Promise<MainContainer> {
     const raw = new Uint8Array(MAIN_HEADER_SIZE);
     const n = file.read(raw, { at: 0 });
-    if (startsWith(raw.subarray(0, n), SQLITE_MAGIC)) {
+    const scan = scanMainHeader(raw.subarray(0, n));
+    if (scan.kind === 'sqlite') {
       throw new CipherliteError('NOT_A_DATABASE', 'this is a plain (unencrypted) SQLite database, not a cipherlite database; use importPlaintext to encrypt it');
     }
-    if (n < MAIN_HEADER_SIZE) throw new CipherliteError('NOT_A_DATABASE', `file is too short to be a cipherlite database (${n} bytes)`);
-    const copies = [0, 1].map((i) => {
-      const bytes = raw.subarray(i * MAIN_HEADER_COPY_SIZE, (i + 1) * MAIN_HEADER_COPY_SIZE);
-      return { index: i as 0 | 1, bytes, result: decodeMainHeaderCopy(bytes) };
-    });
-    const valid = copies
-      .filter((c) => c.result.ok)
-      .map((c) => ({ ...c, header: (c.result as { ok: true; header: MainHeader }).header }))
-      .sort((a, b) => b.header.sequence - a.header.sequence);
-    if (valid.length === 0) throw new CipherliteError('NOT_A_DATABASE', 'not a cipherlite database (no valid header)');
+    if (scan.kind === 'too-short') throw new CipherliteError('NOT_A_DATABASE', `file is too short to be a cipherlite database (${scan.length} bytes)`);
+    if (scan.problem !== null) throw new CipherliteError('NOT_A_DATABASE', scan.problem);
+    const valid = scan.valid;
 
     const kekCache = new Map<string, Uint8Array>();
     let anySlotOpened = false;
+    let slotCorruption: CipherliteError | null = null;
+    const notOpened: typeof valid = [];
     try {
       for (const candidate of valid) {
-        const opened = await openKeyslots(candidate.header.keyslots, candidate.header.fileId, secret, kekCache);
-        // Only the newest intact copy decides which secrets are valid: after a password change
-        // that crashed between the two copy writes, the older copy still holds the old slot, and
-        // it must not open (SECURITY-TESTS #21: exactly one of old/new opens). An older copy is
-        // consulted only when the newest fails its MAC.
-        if (!opened) break;
+        let opened: { index: number; dek: Uint8Array } | null;
+        try {
+          opened = await openKeyslots(candidate.header.keyslots, candidate.header.fileId, secret, kekCache);
+        } catch (e) {
+          // The secret matched a slot's commitment but the slot does not unwrap: this copy is damaged.
+          if (!(e instanceof CipherliteError) || e.code !== 'CORRUPT') throw e;
+          slotCorruption = e;
+          continue;
+        }
+        if (!opened) {
+          notOpened.push(candidate);
+          continue;
+        }
         anySlotOpened = true;
-        const macKey = deriveHeaderMacKey(opened.dek, candidate.header.fileId);
-        const authentic = verifyMainHeaderMac(candidate.bytes, macKey);
-        wipe(macKey);
-        if (!authentic) {
+        if (!isAuthentic(candidate.bytes, opened.dek, candidate.header.fileId)) {
           wipe(opened.dek);
           continue;
         }
+        // A newer copy that is genuine but does not take this secret: the secret was revoked.
+        if (notOpened.some((newer) => isAuthentic(newer.bytes, opened.dek, newer.header.fileId))) {
+          wipe(opened.dek);
+          throw new CipherliteError('WRONG_KEY', 'wrong password or key');
+        }
         const c = new MainContainer(file, candidate.header, opened.dek, candidate.index, opened.index, o);
         const other = valid.find((v) => v.index !== candidate.index);
-        c.#needsRepair = !other || other.header.sequence !== candidate.header.sequence - 1;
+        c.#needsRepair = !other || other.header.sequence !== candidate.header.sequence - 1 || !isAuthentic(other.bytes, opened.dek, other.header.fileId);
         return c;
       }
     } finally {
       wipeKekCache(kekCache);
     }
     if (anySlotOpened) throw new CipherliteError('CORRUPT', 'the database header failed authentication (tampered or damaged)', { fileKind: 'main' });
+    if (slotCorruption) throw slotCorruption;
     throw new CipherliteError('WRONG_KEY', 'wrong password or key');
   }
 

@@ -17,13 +17,13 @@
  */
 import type { Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { CipherliteError } from '../errors.js';
-import { AUX_HEADER_SIZE, FILE_KIND, slotSize } from '../format/constants.js';
+import { auxMinContentSize, FILE_KIND } from '../format/constants.js';
 import { MemoryFile } from '../storage/memory.js';
 import type { SyncStorage } from '../storage/sync-file.js';
 import type { AeadKeyFactory } from '../crypto/aead.js';
 import { randomBytes } from '../crypto/random.js';
 import { AuxFile } from './aux-file.js';
-import { EncryptedFile, rescueAreaSize } from './encrypted-file.js';
+import { EncryptedFile } from './encrypted-file.js';
 import type { MainContainer } from './main-container.js';
 import { TempKeys } from './temp-keys.js';
 
@@ -152,6 +152,29 @@ export class CipherliteVfs {
   #record(f: OpenFile | undefined, e: unknown): void {
     if (f?.binding) f.binding.lastError = e;
     else this.lastUnboundError = e;
+  }
+
+  /**
+   * Wraps every method so that nothing can throw into SQLite's C stack (an exception unwinding
+   * through WASM skips SQLite's own cleanup and replaces the real cause with the glue's). Each
+   * method already records the causes it expects; this is the last line: an unexpected exception
+   * is recorded as the unattributed cause and the method returns its documented failure code.
+   */
+  #neverThrow<M extends Record<string, (...args: Any[]) => number>>(methods: M, fallback: Record<keyof M, number>): M {
+    const guarded: Record<string, (...args: Any[]) => number> = {};
+    for (const [name, method] of Object.entries(methods)) {
+      const code = fallback[name as keyof M];
+      if (code === undefined) throw new Error(`VFS method ${name} has no failure code`);
+      guarded[name] = (...args: Any[]): number => {
+        try {
+          return method(...args);
+        } catch (e) {
+          this.lastUnboundError ??= e;
+          return code;
+        }
+      };
+    }
+    return guarded as M;
   }
 
   #installStructs(): void {
@@ -318,7 +341,21 @@ export class CipherliteVfs {
     };
     const ioStruct = new capi.sqlite3_io_methods();
     ioStruct.$iVersion = 1;
-    sqlite3.vfs.installVfs({ io: { struct: ioStruct, methods: io } });
+    const ioFallback: Record<keyof typeof io, number> = {
+      xCheckReservedLock: capi.SQLITE_IOERR_CHECKRESERVEDLOCK,
+      xClose: capi.SQLITE_IOERR_CLOSE,
+      xDeviceCharacteristics: 0,
+      xFileControl: capi.SQLITE_IOERR,
+      xFileSize: capi.SQLITE_IOERR_FSTAT,
+      xLock: capi.SQLITE_IOERR_LOCK,
+      xRead: capi.SQLITE_IOERR_READ,
+      xSectorSize: TEMP_BLOCK_SIZE,
+      xSync: capi.SQLITE_IOERR_FSYNC,
+      xTruncate: capi.SQLITE_IOERR_TRUNCATE,
+      xUnlock: capi.SQLITE_IOERR_UNLOCK,
+      xWrite: capi.SQLITE_IOERR_WRITE,
+    };
+    sqlite3.vfs.installVfs({ io: { struct: ioStruct, methods: this.#neverThrow(io, ioFallback) } });
 
     const vfsStruct = new capi.sqlite3_vfs();
     const pDefault = capi.sqlite3_vfs_find(null);
@@ -341,8 +378,12 @@ export class CipherliteVfs {
           // on open), so it can never be hot. Saying so here spares SQLite from opening it —
           // and us from authenticating its header — at the start of every read transaction.
           if (exists && hit && hit.kind !== FILE_KIND.main) {
-            const size = hit.binding.storage.open(hit.file, { create: false }).getSize();
-            if (size < AUX_HEADER_SIZE + rescueAreaSize(hit.binding.container.blockSize) + slotSize(hit.binding.container.blockSize)) exists = false;
+            const f = hit.binding.storage.open(hit.file, { create: false });
+            try {
+              if (f.getSize() < auxMinContentSize(hit.binding.container.blockSize)) exists = false;
+            } finally {
+              f.close(); // our handle only (sync-file.ts): SQLite's own stays open
+            }
           }
         } catch {
           exists = false;
@@ -370,21 +411,20 @@ export class CipherliteVfs {
         }
       },
       xFullPathname(_pVfs: number, zName: number, nOut: number, pOut: number): number {
+        if (!zName || !pOut || nOut <= 0) return capi.SQLITE_CANTOPEN;
         return wasm.cstrncpy(pOut, zName, nOut) < nOut ? 0 : capi.SQLITE_CANTOPEN;
       },
       xGetLastError(_pVfs: number, nOut: number, pOut: number): number {
+        // SQLite calls this with (0, NULL) after every I/O or CANTOPEN error only to learn an
+        // errno for sqlite3_system_errno(); we have none. The cause itself stays recorded for
+        // Database, which reports it (a copy goes into the buffer when SQLite passes one).
         const e = self.lastUnboundError;
-        if (!e) return 0;
-        const msg = e instanceof Error ? e.message : String(e);
-        const scope = wasm.scopedAllocPush();
-        try {
-          const [cMsg, n] = wasm.scopedAllocCString(msg, true);
-          wasm.cstrncpy(pOut, cMsg, nOut);
-          if (n > nOut) wasm.poke8(wasm.ptr.add(pOut, nOut, -1), 0);
-        } finally {
-          wasm.scopedAllocPop(scope);
-        }
-        return capi.SQLITE_IOERR;
+        if (!e || !pOut || nOut <= 0) return 0;
+        const msg = new TextEncoder().encode(e instanceof Error ? e.message : String(e));
+        const n = Math.min(msg.length, nOut - 1);
+        heap().set(msg.subarray(0, n), Number(pOut));
+        wasm.poke8(wasm.ptr.add(pOut, n), 0);
+        return 0;
       },
       xOpen(_pVfs: number, zName: number, pFile: number, flags: number, pOutFlags: number): number {
         try {
@@ -448,6 +488,18 @@ export class CipherliteVfs {
         return nOut;
       };
     }
-    sqlite3.vfs.installVfs({ vfs: { struct: vfsStruct, methods: vfsMethods, name: VFS_NAME } });
+    const vfsFallback: Record<string, number> = {
+      xAccess: capi.SQLITE_IOERR_ACCESS,
+      xCurrentTime: capi.SQLITE_IOERR,
+      xCurrentTimeInt64: capi.SQLITE_IOERR,
+      xDelete: capi.SQLITE_IOERR_DELETE,
+      xFullPathname: capi.SQLITE_CANTOPEN,
+      xGetLastError: 0,
+      xOpen: capi.SQLITE_CANTOPEN,
+      xSleep: 0,
+      // No random bytes produced: SQLite falls back to its own PRNG state.
+      xRandomness: 0,
+    };
+    sqlite3.vfs.installVfs({ vfs: { struct: vfsStruct, methods: this.#neverThrow(vfsMethods, vfsFallback), name: VFS_NAME } });
   }
 }

@@ -1,0 +1,88 @@
+/**
+ * One opener per database on Node (storage/node-lock.ts): a second opener — another process or
+ * another NodeFsStorage in this process — gets BUSY with a clear message; a crashed holder
+ * (SIGKILL) does not leave the database stuck. Real processes, real files.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Database, NodeFsStorage } from '../src/node.js';
+import { expectCode } from './helpers.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, '..', '..', '..');
+const key = new Uint8Array(32).fill(7);
+const dirs: string[] = [];
+const children: ChildProcess[] = [];
+
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'cl-lock-'));
+  dirs.push(d);
+  return d;
+}
+
+/** Starts a child that opens the database and holds it; resolves once it reports "open". */
+function holder(dir: string, name: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'fixtures', 'hold-database.ts'), dir, name], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (out.includes('open\n')) resolve(child);
+      else if (out.includes('\n')) reject(new Error(`child: ${out}`));
+    });
+    child.on('exit', (code) => reject(new Error(`child exited with ${code}: ${out}`)));
+  });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.on('exit', () => resolve())));
+}
+
+describe('NodeFsStorage: one opener per database', () => {
+  it('a second process gets BUSY while the first holds the database; after a clean close it opens', async () => {
+    const dir = tempDir();
+    const child = await holder(dir, 'app.db');
+    const e = await expectCode(Database.open({ storage: new NodeFsStorage(dir), name: 'app.db', key }), 'BUSY');
+    expect(e.message).toMatch(/app\.db.*locked.*process \d+/);
+    child.stdin!.end();
+    await exited(child);
+    const db = await Database.open({ storage: new NodeFsStorage(dir), name: 'app.db', key, create: false });
+    expect(await db.get('SELECT count(*) AS n FROM t')).toEqual({ n: 1 });
+    await db.close();
+  });
+
+  it('a holder killed with SIGKILL does not leave the database stuck, and its committed row is there', async () => {
+    const dir = tempDir();
+    const child = await holder(dir, 'app.db');
+    child.kill('SIGKILL');
+    await exited(child);
+    const db = await Database.open({ storage: new NodeFsStorage(dir), name: 'app.db', key, create: false });
+    expect(await db.get('SELECT count(*) AS n FROM t')).toEqual({ n: 1 });
+    await db.close();
+    // The lock file is gone after a clean close, and never listed as a database file.
+    expect(readdirSync(dir).filter((n) => n.includes('lock'))).toEqual([]);
+  });
+
+  it('two NodeFsStorage instances in one process: the second gets BUSY, no row is lost', async () => {
+    const dir = tempDir();
+    const a = await Database.open({ storage: new NodeFsStorage(dir), name: 'x.db', key });
+    expect(new NodeFsStorage(dir).list()).toEqual(['x.db']);
+    await a.exec('CREATE TABLE t(v); INSERT INTO t VALUES (1)');
+    await expectCode(Database.open({ storage: new NodeFsStorage(dir), name: 'x.db', key }), 'BUSY');
+    await a.exec('INSERT INTO t VALUES (2)');
+    await a.close();
+    const b = await Database.open({ storage: new NodeFsStorage(dir), name: 'x.db', key, create: false });
+    expect(await b.get('SELECT count(*) AS n FROM t')).toEqual({ n: 2 });
+    await b.close();
+  });
+});
