@@ -171,6 +171,34 @@ describe('useQuery', () => {
     expect(queries).toHaveLength(2);
   });
 
+  it('takes any async fetcher: a live value under a key, re-rendered after changes to its tables', async () => {
+    const db = await open();
+    function Summary() {
+      const { data } = useQuery(['summary'], async (d) => {
+        const [row] = await d.query<{ n: number; total: number }>('SELECT count(*) AS n, sum(price_cents) AS total FROM product');
+        return `${row!.n} products, ${row!.total} cents`;
+      }, { tables: ['product'] });
+      return <output>{data ?? '…'}</output>;
+    }
+    wrap(db, <Summary />);
+    await waitFor(() => expect(screen.getByRole('status').textContent).toBe('2 products, 570 cents'));
+    await act(() => db.exec("INSERT INTO product (name, price_cents) VALUES ('Tea', 200)"));
+    await waitFor(() => expect(screen.getByRole('status').textContent).toBe('3 products, 770 cents'));
+  });
+
+  it('a fetcher and a SQL query share the cache without sharing keys', async () => {
+    const { db, queries } = counting(await open());
+    const sql = 'SELECT name FROM product ORDER BY name';
+    function Both() {
+      const rows = useQuery<{ name: string }>(sql);
+      const names = useQuery(sql, async (d) => (await d.query<{ name: string }>(sql)).map((r) => r.name.toUpperCase()));
+      return <output>{`${rows.data?.map((r) => r.name).join(',') ?? '…'} / ${names.data?.join(',') ?? '…'}`}</output>;
+    }
+    wrap(db, <Both />);
+    await waitFor(() => expect(screen.getByRole('status').textContent).toBe('Croissant,Espresso / CROISSANT,ESPRESSO'));
+    expect(queries).toEqual([sql, sql]);
+  });
+
   it('surfaces a bad query as a CipherliteError with code SQL', async () => {
     const db = await open();
     function Bad() {
