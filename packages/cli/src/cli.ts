@@ -324,7 +324,7 @@ function requireFile(t: Target): void {
 
 async function openDb(t: Target, secret: KeyMaterial, io: CliIo): Promise<Database> {
   requireFile(t);
-  // Database.open will do this itself once wired in (KEYS-REQUESTS.md); harmless to do twice.
+  // Database.open finishes an interrupted replacement too; calling it here first lets the CLI say so.
   const outcome = await recoverPendingReplace(t.storage, t.name);
   if (outcome === 'completed') io.stderr.write(`note: finished an interrupted rekey of ${t.name}\n`);
   return Database.open({ storage: t.storage, name: t.name, ...secret, create: false });

@@ -1,7 +1,7 @@
 /**
  * The unlocked main database container: header copies, data key, key epochs.
  *
- * Open sequence (DESIGN.md "Error policy"):
+ * Open sequence (docs/DESIGN.md "Error policy"):
  *  1. read both header copies; keep those that pass the unkeyed checksum; bounds-check them
  *     (block size, KDF parameters) before anything is allocated;
  *  2. open a keyslot of the copy with the highest sequence — the KDF runs once; no slot opens
@@ -119,7 +119,7 @@ export class MainContainer implements EpochSource {
         const opened = await openKeyslots(candidate.header.keyslots, candidate.header.fileId, secret, kekCache);
         // Only the newest intact copy decides which secrets are valid: after a password change
         // that crashed between the two copy writes, the older copy still holds the old slot, and
-        // it must not open (SECURITY-TESTS #21: exactly one of old/new opens). An older copy is
+        // it must not open (docs/SECURITY-TESTS.md #21: exactly one of old/new opens). An older copy is
         // consulted only when the newest fails its MAC.
         if (!opened) break;
         anySlotOpened = true;
