@@ -14,7 +14,8 @@
 import { CipherliteError, toWire } from '@cipherlite/core';
 import type { KeyMaterial } from '@cipherlite/core';
 import { Diagnostics, assertLogSetting } from './diagnostics.js';
-import { Leader, SteppedDown } from './leader.js';
+import { SteppedDown } from './follower-service.js';
+import { Leader } from './leader.js';
 import { holdLock } from './platform.js';
 import type { BusChannel, WorkerPlatform } from './platform.js';
 import { busNames } from './protocol.js';

@@ -6,38 +6,27 @@
  * A follower must prove its key material first (`auth` → `Database.checkKey`); the leader then
  * serves that tab id until the tab says `bye` or leadership moves. This stops a locked tab from
  * reading through the leader; it does not stop other code of the same origin, which the threat
- * model trusts anyway (see docs/DESIGN.md, threat model).
- *
- * Forwarded requests are deduplicated by `(tab, id)`: a follower resends requests it has no
- * answer for, and a resend must never run twice.
+ * model trusts anyway (see docs/DESIGN.md, threat model). How other tabs are served — dedupe,
+ * re-authentication, `started`, resend on step-down — is `FollowerService`.
  */
-import { CipherliteError, Database, toWire } from '@cipherlite/core';
+import { CipherliteError, Database } from '@cipherlite/core';
 import type { KeyMaterial } from '@cipherlite/core';
 import * as keys from '@cipherlite/core/keys';
 import type { Diagnostics } from './diagnostics.js';
+import { FollowerService, SteppedDown } from './follower-service.js';
+import type { ServingLeader } from './follower-service.js';
 import { InteractiveTransactions } from './interactive-transactions.js';
 import { coreOpenOptions, isTableOp, runTableOp } from './leader-ops.js';
 import { PendingRestores } from './pending-restores.js';
 import type { BusChannel, LeaderStorage, WorkerPlatform } from './platform.js';
 import { TX_OPS, busNames } from './protocol.js';
-import type { BusMessage, LeaderRequest, OpArgs, WorkerOpenOptions } from './protocol.js';
+import type { LeaderRequest, OpArgs, WorkerOpenOptions } from './protocol.js';
 import { Scheduler } from './scheduler.js';
 import { wipeKeyMaterial } from './secret.js';
 import type { Secret } from './secret.js';
 
-/** Rejection reason for jobs a stepping-down leader never started (safe to resend). */
-export class SteppedDown extends Error {
-  constructor() {
-    super('the tab that owned the database stepped down before running this call');
-    this.name = 'SteppedDown';
-  }
-}
-
 /** How often the leader checks that its files still exist (site data can be cleared while open). */
 const STORAGE_CHECK_MS = 2000;
-
-/** How many forwarded request ids the leader remembers for deduplication. */
-const SEEN_LIMIT = 10_000;
 
 const CORE_OPEN_OPTIONS = ['name', 'create', 'pageSize', 'kdf', 'cacheSizeKiB', 'journalMode', 'synchronous'] as const;
 const REOPEN_OPTIONS = ['cacheSizeKiB', 'journalMode', 'synchronous'] as const;
@@ -46,23 +35,18 @@ type CoreOpenOptions = { name: string } & Partial<Pick<WorkerOpenOptions, (typeo
 
 type OpenArgs = Parameters<typeof Database.open>[0];
 
-export class Leader {
+export class Leader implements ServingLeader {
   readonly epoch = crypto.randomUUID();
   readonly #tabId: string;
   #db: Database;
   readonly #openOptions: CoreOpenOptions;
   readonly #storage: LeaderStorage;
-  readonly #platform: WorkerPlatform;
   readonly #log: Diagnostics;
   readonly #names: ReturnType<typeof busNames>;
   readonly #scheduler: Scheduler;
   readonly #txs: InteractiveTransactions;
   readonly #restores: PendingRestores;
-  readonly #authorized = new Set<string>();
-  /** `${tab}:${id}` of requests already taken, so a resent request never runs twice. */
-  readonly #seen = new Set<string>();
-  readonly #replies = new Map<string, BusChannel>();
-  #rpc: BusChannel | null = null;
+  readonly #followers: FollowerService;
   readonly #events: BusChannel;
   #offChange: () => void;
   #stepping: Promise<void> | null = null;
@@ -75,10 +59,10 @@ export class Leader {
     this.#db = db;
     this.#openOptions = coreOpenOptions(options, CORE_OPEN_OPTIONS) as CoreOpenOptions;
     this.#storage = storage;
-    this.#platform = platform;
     this.#log = log;
     this.#names = busNames(options.directory, options.name);
-    this.#authorized.add(tabId);
+    this.#followers = new FollowerService(this, this.#names, platform, log);
+    this.#followers.authorize(tabId);
     this.#scheduler = new Scheduler(
       (txId) => new CipherliteError('BUSY', `transaction ${txId} is no longer open (rolled back: its tab closed or the owning tab changed)`),
     );
@@ -138,8 +122,7 @@ export class Leader {
   #listen(): void {
     // Announce before listening, so every `started` a follower sees from us comes after it.
     this.#events.post({ kind: 'leader', tabId: this.#tabId, epoch: this.epoch });
-    this.#rpc = this.#platform.openChannel(this.#names.rpc);
-    this.#rpc.listen((msg) => this.#onRpc(msg));
+    this.#followers.listen();
   }
 
   /** Runs one request from `from` (this tab or an authenticated follower). */
@@ -175,6 +158,16 @@ export class Leader {
     }
   }
 
+  /** True once `stepDown` began: new requests are refused for the next leader. */
+  get stepping(): boolean {
+    return this.#stepping !== null;
+  }
+
+  /** The tab `from` locked or closed: its open transactions roll back. */
+  forget(from: string): void {
+    this.#txs.abortOwnedBy(from);
+  }
+
   /** Throws `WRONG_KEY` unless `key` opens this database (this tab re-entering its password). */
   async checkKey(key: KeyMaterial): Promise<void> {
     try {
@@ -186,7 +179,7 @@ export class Leader {
 
   async #auth(from: string, key: KeyMaterial): Promise<void> {
     await this.checkKey(key);
-    this.#authorized.add(from);
+    this.#followers.authorize(from);
   }
 
   /**
@@ -220,56 +213,6 @@ export class Leader {
     this.#offChange = this.#broadcastChanges(db);
   }
 
-  #onRpc(msg: BusMessage): void {
-    if (msg.kind === 'bye') {
-      this.#authorized.delete(msg.from);
-      this.#txs.abortOwnedBy(msg.from);
-      return;
-    }
-    if (msg.kind !== 'req') return;
-    const seenKey = `${msg.from}:${msg.id}`;
-    if (this.#seen.has(seenKey)) return;
-    this.#seen.add(seenKey);
-    if (this.#seen.size > SEEN_LIMIT) this.#seen.delete(this.#seen.values().next().value!);
-
-    const reply = this.#replyChannel(msg.from);
-    const post = (m: BusMessage) => {
-      try {
-        reply.post(m);
-      } catch (e) {
-        // A result that cannot be cloned still must answer the follower.
-        if (m.kind === 'res' && m.ok) reply.post({ kind: 'res', id: msg.id, ok: false, error: toWire(e) });
-        else this.#log.report('error', 'leader.reply-failed', e);
-      }
-    };
-    if (this.#stepping) {
-      this.#seen.delete(seenKey);
-      post({ kind: 'res', id: msg.id, ok: false, error: toWire(new SteppedDown()), retry: 'resend' });
-      return;
-    }
-    if (msg.req.op !== 'auth' && !this.#authorized.has(msg.from)) {
-      this.#seen.delete(seenKey);
-      post({ kind: 'res', id: msg.id, ok: false, error: toWire(new CipherliteError('LOCKED', 'this tab has not proven its key to the owning tab')), retry: 'reauth' });
-      return;
-    }
-    this.execute(msg.from, msg.req, () => post({ kind: 'started', id: msg.id, epoch: this.epoch })).then(
-      (value) => post({ kind: 'res', id: msg.id, ok: true, value }),
-      (e: unknown) => {
-        if (e instanceof SteppedDown) this.#seen.delete(seenKey);
-        post({ kind: 'res', id: msg.id, ok: false, error: toWire(e), ...(e instanceof SteppedDown ? { retry: 'resend' as const } : {}) });
-      },
-    );
-  }
-
-  #replyChannel(tabId: string): BusChannel {
-    let ch = this.#replies.get(tabId);
-    if (!ch) {
-      ch = this.#platform.openChannel(this.#names.reply(tabId));
-      this.#replies.set(tabId, ch);
-    }
-    return ch;
-  }
-
   /**
    * Stops serving: queued calls are refused (followers resend them to the next leader), the
    * running one finishes, open transactions roll back, then the database (keys wiped) and
@@ -287,10 +230,8 @@ export class Leader {
         await this.#db.close();
       } finally {
         await this.#storage.close();
-        this.#rpc?.close();
+        this.#followers.close();
         this.#events.close();
-        for (const ch of this.#replies.values()) ch.close();
-        this.#replies.clear();
       }
     })();
     return this.#stepping;
