@@ -12,6 +12,9 @@ import { counting, FAST_KDF, openTestDatabase, PASSWORD, tick } from './helpers.
 
 type Product = { id: number; name: string; price_cents: number };
 
+/** How long a test waits for a database the provider opens itself (one or two Argon2id runs). */
+const OPEN_TIMEOUT_MS = 10_000;
+
 let opened: CoreLiveDatabase[] = [];
 afterEach(async () => {
   cleanup();
@@ -86,7 +89,8 @@ describe('DatabaseProvider / useDatabase', () => {
       </DatabaseProvider>,
     );
     expect(screen.getByText('opening…')).toBeTruthy();
-    await screen.findByText('Tea 200');
+    // Opening runs Argon2id; on a loaded machine that alone can take longer than findBy's default 1 s.
+    await screen.findByText('Tea 200', {}, { timeout: OPEN_TIMEOUT_MS });
     expect(opens).toBe(1);
     view.unmount();
     await waitFor(() => expect(() => db!.database).toThrow(/closed/));
@@ -100,7 +104,7 @@ describe('DatabaseProvider / useDatabase', () => {
         <ProductList />
       </DatabaseProvider>,
     );
-    expect((await screen.findByRole('alert')).textContent).toBe('WRONG_KEY');
+    expect((await screen.findByRole('alert', {}, { timeout: OPEN_TIMEOUT_MS })).textContent).toBe('WRONG_KEY');
   });
 });
 
