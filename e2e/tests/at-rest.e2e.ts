@@ -1,5 +1,5 @@
 /**
- * Zero plaintext at rest (SECURITY-TESTS 23, 24): after a workload that puts marker strings in
+ * Zero plaintext at rest (docs/SECURITY-TESTS.md #23, 24): after a workload that puts marker strings in
  * rows, an index, overflow pages, a rolled-back transaction (journal) and a big sort, no stored
  * byte — in OPFS or anywhere in the browser profile on disk — contains a marker or SQLite's magic.
  */

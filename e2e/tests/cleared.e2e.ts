@@ -1,5 +1,5 @@
 /**
- * "Clear site data" while the database is open (SECURITY-TESTS 28): every call afterwards either
+ * "Clear site data" while the database is open (docs/SECURITY-TESTS.md #28): every call afterwards either
  * works or fails with a typed CipherliteError — no crash, no hang; within a few seconds the leader
  * notices the files are gone and refuses further calls with IO (writes into the orphaned files
  * would be lost at close); the app can close and start over.

@@ -1,5 +1,5 @@
 /**
- * Killed mid-transaction (SECURITY-TESTS 19, 20): a large write transaction — it rewrites every
+ * Killed mid-transaction (docs/SECURITY-TESTS.md #19, 20): a large write transaction — it rewrites every
  * existing row (so the rollback journal holds real pages) and appends thousands — is cut off by
  * closing the tab without waiting, by CDP `Page.crash`, by `worker.terminate()`, and by killing
  * the whole browser. Reopening must give `integrity_check` ok and the transaction either fully

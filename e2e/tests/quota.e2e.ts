@@ -1,5 +1,5 @@
 /**
- * A full disk (SECURITY-TESTS 18, browser side): OPFS throws `QuotaExceededError` from a sync
+ * A full disk (docs/SECURITY-TESTS.md #18, browser side): OPFS throws `QuotaExceededError` from a sync
  * access handle write; it must reach the app as QUOTA_EXCEEDED, roll the transaction back, leave
  * the database readable, and writes must work again once space is available.
  * The quota is lowered with CDP `Storage.overrideQuotaForOrigin`.

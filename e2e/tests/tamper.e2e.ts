@@ -1,5 +1,5 @@
 /**
- * Tampering with stored bytes (SECURITY-TESTS 7): flip one bit in the ciphertext of the block
+ * Tampering with stored bytes (docs/SECURITY-TESTS.md #7): flip one bit in the ciphertext of the block
  * holding a table's leaf page → reading that table fails with CORRUPT naming the page; the page
  * (tab) keeps running and every other table stays readable.
  *

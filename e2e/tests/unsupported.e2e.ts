@@ -1,5 +1,5 @@
 /**
- * Environments without what the library needs (SECURITY-TESTS 27) fail early and cleanly with
+ * Environments without what the library needs (docs/SECURITY-TESTS.md #27) fail early and cleanly with
  * UNSUPPORTED; and a private (incognito) context, where Chromium keeps OPFS in memory, works.
  */
 import { BASE_URL, FAST_KDF, expect, forwardLogs, test } from './fixtures.ts';

@@ -1,5 +1,5 @@
 /**
- * Crash safety (SECURITY-TESTS #13–16): the process "dies" after any storage mutation — the
+ * Crash safety (docs/SECURITY-TESTS.md #13–16): the process "dies" after any storage mutation — the
  * storage is snapshotted after every write, truncate and delete, and also with the write torn
  * in half — and every snapshot must reopen to exactly the old or the new committed state, with
  * `PRAGMA integrity_check` = ok. Hot-journal recovery runs through the encrypted journal.

@@ -1,5 +1,5 @@
 /**
- * Injected storage failures (SECURITY-TESTS #17, #18): a quota error (or any I/O error) at the
+ * Injected storage failures (docs/SECURITY-TESTS.md #17, #18): a quota error (or any I/O error) at the
  * N-th write, flush or truncate makes the statement fail with a clear error; SQLite rolls back;
  * the database stays readable and consistent, and accepts writes again once space is freed.
  */

@@ -1,5 +1,5 @@
 /**
- * Fuzzing the stored bytes (SECURITY-TESTS #12): random mutations of the header, of blocks and
+ * Fuzzing the stored bytes (docs/SECURITY-TESTS.md #12): random mutations of the header, of blocks and
  * of the file length must end in exactly one of two ways — the database opens and returns the
  * intact original data, or a typed CipherliteError with a storage-related code. Never a crash
  * of another kind, never a hang, never different data.

@@ -1,5 +1,5 @@
 /**
- * Nonce safety (DESIGN.md "Nonces", SECURITY-TESTS #26): with a tiny per-epoch write limit,
+ * Nonce safety (docs/FORMAT.md "Nonces", docs/SECURITY-TESTS.md #26): with a tiny per-epoch write limit,
  * epochs advance, blocks written under old and new epochs all decrypt, and across 10^5 block
  * writes no (block key, nonce) pair ever repeats. The epoch reservation is persisted before use,
  * so it advances across reopen and survives a crash.
@@ -20,7 +20,7 @@ function slotsOf(bytes: Uint8Array, headerSize: number): { epoch: number; nonce:
   return out;
 }
 
-/** 10^5 in CI; SECURITY-TESTS asks for 10^6 on demand: NONCE_WRITES=1000000. */
+/** 10^5 in CI; docs/SECURITY-TESTS.md #26 asks for 10^6 on demand: NONCE_WRITES=1000000. */
 const WRITES = Number(process.env.NONCE_WRITES ?? 100_000);
 
 describe('key epochs and nonce uniqueness', () => {

@@ -1,5 +1,5 @@
 /**
- * Zero plaintext at rest (SECURITY-TESTS #23, #24): after workloads that touch rows, schema,
+ * Zero plaintext at rest (docs/SECURITY-TESTS.md #23, #24): after workloads that touch rows, schema,
  * indexes, the rollback journal and temp files, no stored byte reveals a marker or SQLite's magic.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Tampering with stored bytes (SECURITY-TESTS #1–5, #7–12): every change is detected and reported
+ * Tampering with stored bytes (docs/SECURITY-TESTS.md #1–5, #7–12): every change is detected and reported
  * with the right code; nothing is decrypted into garbage; refused opens write nothing.
  */
 import { describe, expect, it } from 'vitest';

@@ -34,13 +34,16 @@ export interface LiveDatabase {
 }
 
 /**
- * State of a live query. `data` of an `error` state is the last good result (or undefined);
- * `fetching` is true while a (re-)run is in flight.
+ * State of a live value. `data` of an `error` state is the last good result (or undefined);
+ * `fetching` is true while a (re-)load is in flight.
  */
-export type QueryResult<T> =
+export type LiveResult<D> =
   | { status: 'pending'; data: undefined; error: null; fetching: boolean }
-  | { status: 'success'; data: T[]; error: null; fetching: boolean }
-  | { status: 'error'; data: T[] | undefined; error: CipherliteError; fetching: boolean };
+  | { status: 'success'; data: D; error: null; fetching: boolean }
+  | { status: 'error'; data: D | undefined; error: CipherliteError; fetching: boolean };
+
+/** State of a live SQL query: its rows. */
+export type QueryResult<T> = LiveResult<T[]>;
 
 export type QueryStatus = QueryResult<unknown>['status'];
 

@@ -12,6 +12,9 @@ import { counting, FAST_KDF, openTestDatabase, PASSWORD, tick } from './helpers.
 
 type Product = { id: number; name: string; price_cents: number };
 
+/** How long a test waits for a database the provider opens itself (one or two Argon2id runs). */
+const OPEN_TIMEOUT_MS = 10_000;
+
 let opened: CoreLiveDatabase[] = [];
 afterEach(async () => {
   cleanup();
@@ -86,7 +89,8 @@ describe('DatabaseProvider / useDatabase', () => {
       </DatabaseProvider>,
     );
     expect(screen.getByText('opening…')).toBeTruthy();
-    await screen.findByText('Tea 200');
+    // Opening runs Argon2id; on a loaded machine that alone can take longer than findBy's default 1 s.
+    await screen.findByText('Tea 200', {}, { timeout: OPEN_TIMEOUT_MS });
     expect(opens).toBe(1);
     view.unmount();
     await waitFor(() => expect(() => db!.database).toThrow(/closed/));
@@ -100,7 +104,7 @@ describe('DatabaseProvider / useDatabase', () => {
         <ProductList />
       </DatabaseProvider>,
     );
-    expect((await screen.findByRole('alert')).textContent).toBe('WRONG_KEY');
+    expect((await screen.findByRole('alert', {}, { timeout: OPEN_TIMEOUT_MS })).textContent).toBe('WRONG_KEY');
   });
 });
 
@@ -169,6 +173,34 @@ describe('useQuery', () => {
     fireEvent.click(screen.getByText('raise'));
     await waitFor(() => expect(screen.getByRole('status').textContent).toBe('Croissant,Espresso'));
     expect(queries).toHaveLength(2);
+  });
+
+  it('takes any async fetcher: a live value under a key, re-rendered after changes to its tables', async () => {
+    const db = await open();
+    function Summary() {
+      const { data } = useQuery(['summary'], async (d) => {
+        const [row] = await d.query<{ n: number; total: number }>('SELECT count(*) AS n, sum(price_cents) AS total FROM product');
+        return `${row!.n} products, ${row!.total} cents`;
+      }, { tables: ['product'] });
+      return <output>{data ?? '…'}</output>;
+    }
+    wrap(db, <Summary />);
+    await waitFor(() => expect(screen.getByRole('status').textContent).toBe('2 products, 570 cents'));
+    await act(() => db.exec("INSERT INTO product (name, price_cents) VALUES ('Tea', 200)"));
+    await waitFor(() => expect(screen.getByRole('status').textContent).toBe('3 products, 770 cents'));
+  });
+
+  it('a fetcher and a SQL query share the cache without sharing keys', async () => {
+    const { db, queries } = counting(await open());
+    const sql = 'SELECT name FROM product ORDER BY name';
+    function Both() {
+      const rows = useQuery<{ name: string }>(sql);
+      const names = useQuery(sql, async (d) => (await d.query<{ name: string }>(sql)).map((r) => r.name.toUpperCase()));
+      return <output>{`${rows.data?.map((r) => r.name).join(',') ?? '…'} / ${names.data?.join(',') ?? '…'}`}</output>;
+    }
+    wrap(db, <Both />);
+    await waitFor(() => expect(screen.getByRole('status').textContent).toBe('Croissant,Espresso / CROISSANT,ESPRESSO'));
+    expect(queries).toEqual([sql, sql]);
   });
 
   it('surfaces a bad query as a CipherliteError with code SQL', async () => {

@@ -1,7 +1,11 @@
 /** LiveQuery and QueryCache without React, against a real encrypted database. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { LiveQuery, QueryCache, queryKey } from '../src/live-query.js';
-import type { QueryResult } from '../src/types.js';
+import { LiveQuery, QueryCache } from '../src/live-query.js';
+import type { LiveValue } from '../src/live-query.js';
+import { fetcherKey, queryKey } from '../src/query-key.js';
+import { CipherliteError } from '@cipherlite/core';
+import type { LiveDatabase } from '../src/types.js';
+import type { LiveResult } from '../src/types.js';
 import { counting, openTestDatabase, PASSWORD, tick } from './helpers.js';
 import type { CoreLiveDatabase } from '../src/core-adapter.js';
 
@@ -17,7 +21,7 @@ async function open() {
 }
 
 /** Subscribes and resolves with the first snapshot that satisfies `pred`. */
-function until<T>(q: LiveQuery<T>, pred: (s: QueryResult<T>) => boolean, timeoutMs = 5000): Promise<QueryResult<T>> {
+function until<D>(q: LiveValue<D>, pred: (s: LiveResult<D>) => boolean, timeoutMs = 5000): Promise<LiveResult<D>> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       off();
@@ -156,5 +160,88 @@ describe('QueryCache', () => {
     expect(queryKey('q', [new Uint8Array([1, 2])])).toBe(queryKey('q', [new Uint8Array([1, 2])]));
     expect(queryKey('q', [new Uint8Array([1, 2])])).not.toBe(queryKey('q', [new Uint8Array([1, 3])]));
     expect(queryKey('q')).not.toBe(queryKey('q', []));
+  });
+
+  it('never gives different parameters one key: 5n is not "5n", 5 is not "5", bytes are not a look-alike', () => {
+    expect(queryKey('q', [5n])).not.toBe(queryKey('q', ['5n']));
+    expect(queryKey('q', { ':a': 5n })).not.toBe(queryKey('q', { ':a': '5n' }));
+    expect(queryKey('q', [5])).not.toBe(queryKey('q', ['5']));
+    expect(queryKey('q', [null])).not.toBe(queryKey('q', ['null']));
+    expect(fetcherKey(['x', new Uint8Array([1])])).not.toBe(fetcherKey(['x', { u8: [1] }]));
+    expect(queryKey('a|b', [])).not.toBe(queryKey('a', ['b']));
+    expect(fetcherKey('SELECT 1')).not.toBe(queryKey('SELECT 1'));
+    expect(() => fetcherKey([new Date(0)])).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+
+  it('two queries that differ only by 5n vs "5n" get their own rows', async () => {
+    const db = await open();
+    const cache = new QueryCache(db);
+    const asBigint = cache.get<{ v: string }>('SELECT typeof(?) AS v', [5n]);
+    const asString = cache.get<{ v: string }>('SELECT typeof(?) AS v', ['5n']);
+    expect(asBigint).not.toBe(asString);
+    const offs = [asBigint.subscribe(() => {}), asString.subscribe(() => {})];
+    expect((await until(asBigint, (s) => s.status === 'success')).data).toEqual([{ v: 'integer' }]);
+    expect((await until(asString, (s) => s.status === 'success')).data).toEqual([{ v: 'text' }]);
+    for (const off of offs) off();
+  });
+});
+
+describe('QueryCache.fetch (any async fetcher)', () => {
+  it('shares one value per key, loads the fetcher, and reloads after any committed change by default', async () => {
+    const db = await open();
+    const cache = new QueryCache(db);
+    let loads = 0;
+    const fetcher = async (d: LiveDatabase) => {
+      loads++;
+      const [p] = await d.query<{ n: number }>('SELECT count(*) AS n FROM product');
+      const [s] = await d.query<{ n: number }>('SELECT count(*) AS n FROM sale');
+      return { products: p!.n, sales: s!.n };
+    };
+    const v = cache.fetch(['counts'], fetcher);
+    expect(cache.fetch(['counts'], fetcher)).toBe(v);
+    const off = v.subscribe(() => {});
+    expect((await until(v, (s) => s.status === 'success')).data).toEqual({ products: 2, sales: 0 });
+    await db.exec('INSERT INTO sale (total_cents) VALUES (100)');
+    expect((await until(v, (s) => s.data?.sales === 1)).data).toEqual({ products: 2, sales: 1 });
+    expect(loads).toBe(2);
+    off();
+  });
+
+  it('with tables, reloads only when one of them changes; equal results keep the data object', async () => {
+    const db = await open();
+    const cache = new QueryCache(db);
+    let loads = 0;
+    const v = cache.fetch('names', async (d) => {
+      loads++;
+      return (await d.query<{ name: string }>('SELECT name FROM product ORDER BY name')).map((r) => r.name);
+    }, { tables: ['Product'] });
+    const off = v.subscribe(() => {});
+    const first = await until(v, (s) => s.status === 'success');
+    await db.exec('INSERT INTO sale (total_cents) VALUES (100)'); // not a table it depends on
+    await tick(30);
+    expect(loads).toBe(1);
+    await db.exec("UPDATE product SET price_cents = 1 WHERE name = 'Espresso'"); // same names
+    await until(v, (s) => loads === 2 && !s.fetching);
+    expect(v.getSnapshot().data).toBe(first.data);
+    await db.exec("INSERT INTO product (name, price_cents) VALUES ('Tea', 200)");
+    expect((await until(v, (s) => s.data?.length === 3)).data).toEqual(['Croissant', 'Espresso', 'Tea']);
+    off();
+  });
+
+  it('runs the latest fetcher given for a key, and reports its failure as a CipherliteError', async () => {
+    const db = await open();
+    const cache = new QueryCache(db);
+    const v = cache.fetch('which', async () => 'first');
+    const off = v.subscribe(() => {});
+    expect((await until(v, (s) => s.status === 'success')).data).toBe('first');
+    cache.fetch('which', async () => {
+      throw new CipherliteError('CORRUPT', 'page 2 failed authentication');
+    });
+    await v.refetch();
+    const s = v.getSnapshot();
+    expect(s.status).toBe('error');
+    expect(s.error).toMatchObject({ code: 'CORRUPT' });
+    expect(s.data).toBe('first');
+    off();
   });
 });

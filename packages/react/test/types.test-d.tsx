@@ -2,7 +2,7 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import type { CipherliteDatabase } from '@cipherlite/worker';
 import type { CipherliteError, Database, ErrorCode, Row } from '@cipherlite/core';
-import { LiveQuery, useMutation, useQuery, useTransaction, useUnlock, type LiveDatabase, type LockState, type QueryResult } from '../src/index.js';
+import { LiveQuery, useMutation, useQuery, useTransaction, useUnlock, type LiveDatabase, type LiveResult, type LockState, type QueryResult } from '../src/index.js';
 import type { CoreLiveDatabase } from '../src/core-adapter.js';
 
 /** Hooks accept interfaces… */
@@ -41,6 +41,16 @@ describe('useQuery', () => {
     // @ts-expect-error undefined is not a SqlValue
     useQuery('SELECT :a', { ':a': undefined });
     useQuery('SELECT ?, ?, ?, ?, ?', [null, 1, 2n, 'x', new Uint8Array(1)]);
+  });
+
+  it('with a fetcher, data is what the fetcher resolves to (not rows)', () => {
+    const r = useQuery(['count'], async (db) => (await db.get<{ n: number }>('SELECT count(*) AS n FROM product'))?.n ?? 0);
+    expectTypeOf(r).toEqualTypeOf<LiveResult<number>>();
+    if (r.status === 'success') expectTypeOf(r.data).toEqualTypeOf<number>();
+    const worker = useQuery(['slots'], (db: CipherliteDatabase) => db.listKeyslots(), { tables: [] });
+    expectTypeOf(worker.data).toEqualTypeOf<Awaited<ReturnType<CipherliteDatabase['listKeyslots']>> | undefined>();
+    // @ts-expect-error a fetcher must return a promise
+    useQuery(['sync'], () => 1);
   });
 
   it('LiveQuery snapshots carry the row type', () => {

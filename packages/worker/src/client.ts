@@ -8,6 +8,7 @@ import { CipherliteError, fromWire, isWireError } from '@cipherlite/core';
 import type { BindParams, KeyMaterial, Row, RunResult, StatementTables } from '@cipherlite/core';
 import * as Comlink from 'comlink';
 import type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, ConfirmOptions, DatabaseStats, KeyslotInfo, NewSecret, RecoveryKeyResult, RestoreResult, VerifyResult } from '@cipherlite/core/keys';
+import { Diagnostics, consoleSink } from './diagnostics.js';
 import type { LockState, PendingRestoreInfo, Role, Statement, WorkerApi, WorkerEvents, WorkerOpenOptions, OpArgs, OpName, OpResult, WireOptions } from './protocol.js';
 
 export interface OpenDatabaseBaseOptions extends Omit<WorkerOpenOptions, 'directory'> {
@@ -97,7 +98,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Cipher
     throw new CipherliteError('UNSUPPORTED', `cannot start the database worker here (${e instanceof Error ? e.name : String(e)})`, {}, { cause: e });
   }
   const remote = Comlink.wrap<WorkerApi>(worker);
-  const db = new CipherliteDatabase(options.name, worker, remote);
+  const db = new CipherliteDatabase(options.name, worker, remote, new Diagnostics(options.logLevel ?? 'off', consoleSink));
   // A worker that fails to load never answers: turn its `error` event into a rejection.
   let onError!: (ev: ErrorEvent) => void;
   const failedToStart = new Promise<never>((_, reject) => {
@@ -124,6 +125,7 @@ export class CipherliteDatabase implements AsyncDisposable {
   #worker: Worker | null;
   /** Pinned for the handle's life (a collected Comlink proxy hangs its calls). */
   #remote: Remote;
+  readonly #log: Diagnostics;
   #lockState: LockState = 'unlocking';
   #role: Role = 'none';
   #persisted: boolean | null = null;
@@ -147,10 +149,11 @@ export class CipherliteDatabase implements AsyncDisposable {
   };
 
   /** @internal Use `openDatabase()`. */
-  constructor(name: string, worker: Worker, remote: Remote) {
+  constructor(name: string, worker: Worker, remote: Remote, log: Diagnostics) {
     this.name = name;
     this.#worker = worker;
     this.#remote = remote;
+    this.#log = log;
   }
 
   /** @internal */
@@ -315,7 +318,8 @@ export class CipherliteDatabase implements AsyncDisposable {
     try {
       result = await fn(tx);
     } catch (e) {
-      await this.#call((r) => r.txEnd(txId, false)).catch(() => undefined);
+      // The caller's error is the one to report; a failed rollback only gets logged.
+      await this.#call((r) => r.txEnd(txId, false)).catch(this.#log.ignored('client.rollback-failed'));
       throw e;
     }
     await this.#call((r) => r.txEnd(txId, true));
@@ -360,7 +364,7 @@ export class CipherliteDatabase implements AsyncDisposable {
     this.#closing ??= (async () => {
       try {
         // A worker stuck in a browser call must not make close() hang: terminate it regardless.
-        await Promise.race([this.#remote.close().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS))]);
+        await Promise.race([this.#remote.close().catch(this.#log.ignored('client.close-failed')), new Promise((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS))]);
       } finally {
         await this.dispose();
       }

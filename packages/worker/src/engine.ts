@@ -13,8 +13,11 @@
  */
 import { CipherliteError, toWire } from '@cipherlite/core';
 import type { KeyMaterial } from '@cipherlite/core';
-import { Leader, SteppedDown } from './leader.js';
-import { assertOpfsSupport } from './opfs-storage.js';
+import { Diagnostics, assertLogSetting } from './diagnostics.js';
+import { SteppedDown } from './follower-service.js';
+import { Leader } from './leader.js';
+import { holdLock } from './platform.js';
+import type { BusChannel, WorkerPlatform } from './platform.js';
 import { busNames } from './protocol.js';
 import type {
   BusMessage,
@@ -32,30 +35,9 @@ import type {
 import { Router } from './router.js';
 import { Secret } from './secret.js';
 
-/** Requests the Web Lock `name`; `granted` says whether we hold it, `release` lets it go. */
-function holdLock(name: string, options: { ifAvailable?: boolean; signal?: AbortSignal }) {
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => (release = resolve));
-  const granted = new Promise<boolean>((resolve) => {
-    navigator.locks
-      .request(name, options, (lock) => {
-        resolve(lock !== null);
-        return lock === null ? undefined : held;
-      })
-      .catch(() => resolve(false)); // aborted
-  });
-  return { granted, release };
-}
-
 const NAME_RE = /^[^/\\\0]{1,200}$/;
 const DIRECTORY_RE = /^[^\\\0]{1,200}$/;
 const TAKEOVER_RETRY_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
-
-function assertWorkerSupport(): void {
-  assertOpfsSupport();
-  if (!globalThis.navigator?.locks) throw new CipherliteError('UNSUPPORTED', 'Web Locks (navigator.locks) are not available in this worker');
-  if (typeof BroadcastChannel !== 'function') throw new CipherliteError('UNSUPPORTED', 'BroadcastChannel is not available in this worker');
-}
 
 function validateOptions(o: WorkerOpenOptions): void {
   if (typeof o !== 'object' || o === null) throw new CipherliteError('INVALID_ARGUMENT', 'expected an options object');
@@ -68,10 +50,14 @@ function validateOptions(o: WorkerOpenOptions): void {
   if (o.autoLockMs !== undefined && !(Number.isFinite(o.autoLockMs) && o.autoLockMs >= 0)) {
     throw new CipherliteError('INVALID_ARGUMENT', `expected autoLockMs to be a number >= 0, got ${String(o.autoLockMs)}`);
   }
+  assertLogSetting(o.logLevel);
 }
 
 export class WorkerEngine implements WorkerApi {
   readonly #tabId = crypto.randomUUID();
+  readonly #platform: WorkerPlatform;
+  /** Silent until `open` knows the options' `logLevel`. */
+  #log = Diagnostics.silent;
   #options: WorkerOpenOptions | null = null;
   #names: ReturnType<typeof busNames> | null = null;
   #events: WorkerEvents | null = null;
@@ -85,11 +71,16 @@ export class WorkerEngine implements WorkerApi {
   #releaseLeaderLock: (() => void) | null = null;
   #campaign: AbortController | null = null;
   #takeoverFailures = 0;
-  #bus: BroadcastChannel | null = null;
+  #bus: BusChannel | null = null;
   #releaseTabLock: (() => void) | null = null;
   #autoLock: ReturnType<typeof setTimeout> | undefined;
   /** Serializes open/unlock/lock/close. */
   #transition: Promise<unknown> = Promise.resolve();
+
+  /** `platform`: the browser's (`browserPlatform()`) in a worker; in-memory fakes in Node tests. */
+  constructor(platform: WorkerPlatform) {
+    this.#platform = platform;
+  }
 
   // ---- WorkerApi -------------------------------------------------------------------------
 
@@ -110,21 +101,22 @@ export class WorkerEngine implements WorkerApi {
     try {
       if (this.#options) throw new CipherliteError('INVALID_ARGUMENT', 'this worker already opened a database');
       validateOptions(options);
-      assertWorkerSupport();
+      this.#platform.assertSupport();
     } catch (e) {
       secret.wipe();
       throw e;
     }
     this.#options = options;
+    this.#log = new Diagnostics(options.logLevel ?? 'off', this.#platform.logSink);
     this.#events = events;
     const names = busNames(options.directory, options.name);
     this.#names = names;
     // Held for this worker's life: the leader watches it to roll back our transactions if we die.
-    const tabLock = holdLock(names.tabLock(this.#tabId), {});
+    const tabLock = holdLock(this.#platform.locks, names.tabLock(this.#tabId), {});
     this.#releaseTabLock = tabLock.release;
     await tabLock.granted;
-    this.#bus = new BroadcastChannel(names.events);
-    this.#bus.onmessage = (ev: MessageEvent<BusMessage>) => this.#onBus(ev.data);
+    this.#bus = this.#platform.openChannel(names.events);
+    this.#bus.listen((msg) => this.#onBus(msg));
     await this.#unlock(secret);
     return { tabId: this.#tabId, role: this.#role };
   }
@@ -158,10 +150,7 @@ export class WorkerEngine implements WorkerApi {
   lock(allTabs: boolean): Promise<void> {
     return this.#wire(async () => {
       this.#assertNotClosed();
-      if (allTabs && this.#bus) {
-        const msg: BusMessage = { kind: 'lockAll' };
-        this.#bus.postMessage(msg);
-      }
+      if (allTabs) this.#bus?.post({ kind: 'lockAll' });
       await this.#serial(() => this.#teardown('locked'));
     });
   }
@@ -240,7 +229,11 @@ export class WorkerEngine implements WorkerApi {
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.#transition.then(fn, fn);
-    this.#transition = run.catch(() => undefined);
+    // The chain only orders transitions: `run`'s caller gets its error, the next one starts anyway.
+    this.#transition = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 
@@ -268,11 +261,18 @@ export class WorkerEngine implements WorkerApi {
   #notify(fn: (events: WorkerEvents) => unknown): void {
     const events = this.#events;
     if (!events) return;
+    const failed = this.#log.ignored('engine.client-callback-failed', 'debug');
     try {
-      Promise.resolve(fn(events)).catch(() => undefined);
-    } catch {
-      // ignored: see above
+      Promise.resolve(fn(events)).catch(failed);
+    } catch (e) {
+      failed(e);
     }
+  }
+
+  /** Locks this tab from a background event (lock-all message, rejected key, idle timer). */
+  #lockInBackground(event: string): void {
+    this.#log.report('info', event);
+    void this.#serial(() => this.#teardown('locked')).catch(this.#log.ignored('engine.background-lock-failed', 'error'));
   }
 
   #onBus(msg: BusMessage): void {
@@ -287,7 +287,7 @@ export class WorkerEngine implements WorkerApi {
         if (!this.#leader) this.#router?.leaderChanged(msg.epoch);
         return;
       case 'lockAll':
-        void this.#serial(() => this.#teardown('locked')).catch(() => undefined);
+        this.#lockInBackground('engine.lock-all-received');
         return;
       default:
         return;
@@ -299,13 +299,18 @@ export class WorkerEngine implements WorkerApi {
     const names = this.#names!;
     this.#setState('unlocking');
     this.#secret = secret;
-    this.#router = new Router(this.#tabId, names, secret, {
-      onKeyRejected: () => void this.#serial(() => this.#teardown('locked')).catch(() => undefined),
-    });
+    this.#router = new Router(
+      this.#tabId,
+      names,
+      secret,
+      { onKeyRejected: () => this.#lockInBackground('engine.key-rejected-by-leader') },
+      this.#platform,
+      this.#log,
+    );
     const session = {};
     this.#session = session;
     try {
-      const lock = holdLock(names.leaderLock, { ifAvailable: true });
+      const lock = holdLock(this.#platform.locks, names.leaderLock, { ifAvailable: true });
       if (await lock.granted) {
         await this.#lead(session, lock.release);
       } else {
@@ -327,7 +332,7 @@ export class WorkerEngine implements WorkerApi {
     let leader: Leader;
     try {
       if (this.#session !== session || !this.#secret) throw new CipherliteError('LOCKED', 'the database was locked');
-      leader = await Leader.start(this.#tabId, this.#options!, this.#secret);
+      leader = await Leader.start(this.#tabId, this.#options!, this.#secret, this.#platform, this.#log);
     } catch (e) {
       release();
       throw e;
@@ -347,7 +352,7 @@ export class WorkerEngine implements WorkerApi {
   #campaignForLeadership(session: object): void {
     const abort = new AbortController();
     this.#campaign = abort;
-    const lock = holdLock(this.#names!.leaderLock, { signal: abort.signal });
+    const lock = holdLock(this.#platform.locks, this.#names!.leaderLock, { signal: abort.signal });
     void lock.granted.then(async (granted) => {
       if (!granted) return;
       if (abort.signal.aborted || this.#session !== session) {
@@ -361,9 +366,10 @@ export class WorkerEngine implements WorkerApi {
         if (this.#session !== session) return;
         if (e instanceof CipherliteError && e.code === 'WRONG_KEY') {
           // The password changed since this tab unlocked: it must be entered again.
-          void this.#serial(() => this.#teardown('locked')).catch(() => undefined);
+          this.#lockInBackground('engine.takeover-wrong-key');
           return;
         }
+        this.#log.report('warn', 'engine.takeover-failed', e);
         // Could not open (files still held, corruption...): fail what waits, try again later.
         this.#router?.failPending(e instanceof CipherliteError ? e : new CipherliteError('IO', String(e)));
         const delay = TAKEOVER_RETRY_MS[Math.min(this.#takeoverFailures++, TAKEOVER_RETRY_MS.length - 1)]!;
@@ -408,8 +414,6 @@ export class WorkerEngine implements WorkerApi {
     const ms = this.#options?.autoLockMs;
     if (!ms || this.#state !== 'unlocked') return;
     clearTimeout(this.#autoLock);
-    this.#autoLock = setTimeout(() => {
-      void this.#serial(() => this.#teardown('locked')).catch(() => undefined);
-    }, ms);
+    this.#autoLock = setTimeout(() => this.#lockInBackground('engine.auto-lock'), ms);
   }
 }

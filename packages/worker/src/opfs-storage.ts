@@ -23,10 +23,13 @@
  */
 import { CipherliteError } from '@cipherlite/core';
 import type { AtOption, SyncFile, SyncStorage } from '@cipherlite/core';
+import { Diagnostics } from './diagnostics.js';
 
 export interface OpfsStorageOptions {
   /** Give up acquiring a handle another context holds after this long (ms). Default 10 000. */
   acquireTimeoutMs?: number;
+  /** Where failed best-effort cleanups (removing empty leftovers) are reported; silent by default. */
+  log?: Diagnostics;
 }
 
 const FIRST_RETRY_MS = 20;
@@ -117,12 +120,14 @@ export class OpfsStorage implements SyncStorage {
   readonly #handles = new Map<string, FileSystemSyncAccessHandle>();
   /** Names SQLite may see (see the header comment). */
   readonly #existing: Set<string>;
+  readonly #log: Diagnostics;
   #closed = false;
 
   private constructor(dir: FileSystemDirectoryHandle, existing: Set<string>, options: OpfsStorageOptions) {
     this.#dir = dir;
     this.#existing = existing;
     this.#acquireTimeoutMs = options.acquireTimeoutMs ?? 10_000;
+    this.#log = options.log ?? Diagnostics.silent;
   }
 
   /** Lists `dir`, dropping zero-length leftovers (see the header comment). */
@@ -140,7 +145,7 @@ export class OpfsStorage implements SyncStorage {
         size = 1;
       }
       if (size > 0) existing.add(name);
-      else await dir.removeEntry(name).catch(() => undefined);
+      else await dir.removeEntry(name).catch((options.log ?? Diagnostics.silent).ignored('storage.remove-empty-failed', 'debug'));
     }
     return new OpfsStorage(dir, existing, options);
   }
@@ -203,7 +208,7 @@ export class OpfsStorage implements SyncStorage {
       handle.flush();
     } else if (this.#existing.has(name)) {
       // Not held by us (e.g. a backup file): removal is asynchronous; it is gone for SQLite now.
-      void this.#dir.removeEntry(name).catch(() => undefined);
+      void this.#dir.removeEntry(name).catch(this.#log.ignored('storage.remove-failed'));
     }
     this.#existing.delete(name);
   }
@@ -231,7 +236,7 @@ export class OpfsStorage implements SyncStorage {
       }
     }
     this.#handles.clear();
-    for (const name of empty) await this.#dir.removeEntry(name).catch(() => undefined);
+    for (const name of empty) await this.#dir.removeEntry(name).catch(this.#log.ignored('storage.remove-empty-failed', 'debug'));
   }
 
   /** False when `name` vanished from OPFS behind our back (site data cleared while open). */

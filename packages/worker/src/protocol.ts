@@ -9,7 +9,7 @@
  *
  * Database operations are a table (`DbOps`): adding one that core offers (`changePassword`,
  * `backup`, `stats`, ...) is one line here, one line in the leader's dispatch table
- * (`engine.ts`, `LEADER_OPS`) and one line in the client class.
+ * (`leader-ops.ts`, `LEADER_OPS`) and one line in the client class.
  *
  * Errors never cross as `Error` objects (Comlink keeps only message/name/stack): the worker throws
  * core's `WireError` plain object and the client rebuilds a `CipherliteError` with `fromWire`.
@@ -24,6 +24,7 @@ import type {
   StatementTables,
   WireError,
 } from '@cipherlite/core';
+import type { LogSetting } from './diagnostics.js';
 import type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, ConfirmOptions, DatabaseStats, KeyslotInfo, NewSecret, RecoveryKeyResult, RestoreComparison, RestoreResult, VerifyResult } from '@cipherlite/core/keys';
 
 /** Options of a key-management call that can cross `postMessage` (progress callbacks cannot). */
@@ -108,6 +109,11 @@ export interface WorkerOpenOptions {
   autoLockMs?: number;
   /** How long to keep retrying OPFS handles a closing tab still holds (default 10 000 ms). */
   acquireTimeoutMs?: number;
+  /**
+   * Diagnostics printed by the worker (its console): `off` (default), `error`, `warn`, `info` or
+   * `debug`. Records name an event and an error's code and message, never arguments or keys.
+   */
+  logLevel?: LogSetting;
 }
 
 export interface OpenInfo {

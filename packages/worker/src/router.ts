@@ -12,10 +12,11 @@
  *   `BUSY` ("outcome unknown") rather than risk running a write twice.
  */
 import { CipherliteError, fromWire, isWireError } from '@cipherlite/core';
+import type { Diagnostics } from './diagnostics.js';
+import type { Leader } from './leader.js';
+import type { BusChannel, WorkerPlatform } from './platform.js';
 import type { BusMessage, LeaderRequest } from './protocol.js';
 import { busNames, isReadOnlySql } from './protocol.js';
-import type { Leader } from './leader.js';
-import { SteppedDown } from './leader.js';
 import type { Secret } from './secret.js';
 
 interface Pending {
@@ -52,8 +53,9 @@ export class Router {
   readonly #tabId: string;
   #secret: Secret;
   readonly #hooks: RouterHooks;
-  readonly #rpc: BroadcastChannel;
-  readonly #reply: BroadcastChannel;
+  readonly #log: Diagnostics;
+  readonly #rpc: BusChannel;
+  readonly #reply: BusChannel;
   readonly #pending = new Map<number, Pending>();
   #local: Leader | null = null;
   /** Authentication with the current remote leader (reset when leadership moves). */
@@ -62,13 +64,14 @@ export class Router {
   #timer: ReturnType<typeof setInterval>;
   #disposed: CipherliteError | null = null;
 
-  constructor(tabId: string, names: ReturnType<typeof busNames>, secret: Secret, hooks: RouterHooks) {
+  constructor(tabId: string, names: ReturnType<typeof busNames>, secret: Secret, hooks: RouterHooks, platform: WorkerPlatform, log: Diagnostics) {
     this.#tabId = tabId;
     this.#secret = secret;
     this.#hooks = hooks;
-    this.#rpc = new BroadcastChannel(names.rpc);
-    this.#reply = new BroadcastChannel(names.reply(tabId));
-    this.#reply.onmessage = (ev: MessageEvent<BusMessage>) => this.#onReply(ev.data);
+    this.#log = log;
+    this.#rpc = platform.openChannel(names.rpc);
+    this.#reply = platform.openChannel(names.reply(tabId));
+    this.#reply.listen((msg) => this.#onReply(msg));
     this.#timer = setInterval(() => this.#resendStale(), RESEND_TICK_MS);
   }
 
@@ -128,8 +131,7 @@ export class Router {
     if (!this.#pending.has(p.id)) return;
     p.held = false;
     p.lastSent = Date.now();
-    const msg: BusMessage = { kind: 'req', id: p.id, from: this.#tabId, req: p.req };
-    this.#rpc.postMessage(msg);
+    this.#rpc.post({ kind: 'req', id: p.id, from: this.#tabId, req: p.req });
   }
 
   #onReply(msg: BusMessage): void {
@@ -202,7 +204,8 @@ export class Router {
     for (const p of staleAuths) this.#pending.delete(p.id);
     this.#auth = null;
     const auth = this.#authenticated();
-    auth.catch(() => undefined);
+    // Its failure reaches every call held below; here it only must not go unhandled.
+    auth.catch(this.#log.ignored('router.reauth-failed', 'debug'));
     for (const p of staleAuths) auth.then(() => p.resolve(undefined), p.reject);
     this.#settleOrphans(epoch, (p) => {
       if (p.req.op === 'auth') return;
@@ -247,12 +250,9 @@ export class Router {
     for (const p of this.#pending.values()) p.reject(error);
     this.#pending.clear();
     if (!this.#local) {
-      const bye: BusMessage = { kind: 'bye', from: this.#tabId };
-      this.#rpc.postMessage(bye);
+      this.#rpc.post({ kind: 'bye', from: this.#tabId });
     }
     this.#rpc.close();
     this.#reply.close();
   }
 }
-
-export { SteppedDown };

@@ -2,7 +2,7 @@
  * Key material held by a tab's worker while it is unlocked.
  *
  * Why keep it at all: when the leader tab closes, a follower must open the database itself
- * without asking the user again (DESIGN.md, "Browser specifics"). Held as bytes (a password as
+ * without asking the user again (docs/DESIGN.md, "Browser specifics"). Held as bytes (a password as
  * UTF-8) so `wipe()` can overwrite it: JS strings are immutable and linger until collected, so
  * a password string exists only for the duration of one core call (`toKeyMaterial`).
  * Wiping in JS is best effort: engines may have copied bytes (GC moves, structured clone).
@@ -66,7 +66,7 @@ export class Secret {
     }
   }
 
-  /** Overwrites the bytes with zeros (DESIGN.md "Keys": `fill(0)` on lock/close). */
+  /** Overwrites the bytes with zeros (docs/DESIGN.md "Keys": `fill(0)` on lock/close). */
   wipe(): void {
     this.#bytes.fill(0);
     this.#wiped = true;

@@ -3,6 +3,7 @@
  * `new Worker(new URL('@cipherlite/worker/worker', import.meta.url), { type: 'module' })`.
  */
 import { expose } from 'comlink';
+import { browserPlatform } from './browser-platform.js';
 import { WorkerEngine } from './engine.js';
 
-expose(new WorkerEngine());
+expose(new WorkerEngine(browserPlatform()));

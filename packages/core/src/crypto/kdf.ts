@@ -3,7 +3,7 @@
  *
  * Parameters are stored in each keyslot of the (unauthenticated-until-unlocked) header, so they
  * are attacker-controlled input: `validateKdfParams` bounds them *before* anything is allocated
- * (SECURITY-TESTS #4: m = 4 GiB or t = 2^31 must be refused, not attempted).
+ * (docs/SECURITY-TESTS.md #4: m = 4 GiB or t = 2^31 must be refused, not attempted).
  *
  * Passwords are normalized to Unicode NFC before UTF-8 encoding, so the same visible password
  * typed on different platforms (NFC vs NFD input methods) opens the same database.

@@ -50,7 +50,7 @@ export const slotSize = (blockSize: number): number => blockSize + SLOT_OVERHEAD
 export const slotOffset = (headerSize: number, blockSize: number, index: number): number =>
   headerSize + index * slotSize(blockSize);
 
-/** Epoch 0 is never used, so an all-zero slot can never authenticate (SECURITY-TESTS: zero pages are not holes). */
+/** Epoch 0 is never used, so an all-zero slot can never authenticate (docs/DESIGN.md "Format decisions": an all-zero slot is never an empty page). */
 export const FIRST_EPOCH = 1;
 /**
  * Encryptions allowed under one block key (one epoch of one file) before the epoch advances.

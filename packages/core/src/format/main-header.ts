@@ -4,7 +4,7 @@
  * Why two copies: the header holds the wrapped data key. A torn write of the only copy would
  * lose the database; with A/B copies every update writes the copy that is *not* current, flushes,
  * and only then is the new sequence number in force. Open takes the valid copy with the highest
- * sequence (see DESIGN.md "Format decisions").
+ * sequence (see docs/DESIGN.md "Format decisions").
  *
  * Two checks per copy, for two different threats:
  * - an unkeyed checksum (SHA-256 prefix) detects accidents — torn writes, bit rot — and lets open

@@ -5,7 +5,7 @@
  * slot list is committed with `MainContainer.setKeyslots`, which writes the *other* header copy
  * (flushed) and then refreshes the first. Open trusts only the newest intact copy, so a crash at
  * any write leaves exactly one of {old slots, new slots} in force — never neither
- * (SECURITY-TESTS #21; tested by snapshotting storage after every write, torn writes included).
+ * (docs/SECURITY-TESTS.md #21; tested by snapshotting storage after every write, torn writes included).
  *
  * Each function first proves `current` (one KDF run; WRONG_KEY otherwise, nothing written), then
  * derives the new slot *outside* the database queue (Argon2id takes ~0.35 s), and finally swaps

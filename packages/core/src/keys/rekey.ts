@@ -1,7 +1,7 @@
 /**
  * rekey: a new random data key, every page re-encrypted, old key material useless for the result.
  *
- * DESIGN.md "Rotation": never in place. The live connection is copied with SQLite's backup API
+ * docs/DESIGN.md "Rotation": never in place. The live connection is copied with SQLite's backup API
  * into `<name>~new`, a fresh container with a new DEK and a new file id; then `replaceFile` swaps
  * it in crash-safely (marker = commit point; see replace-file.ts). Until the marker is durable
  * the old database is what opens; afterwards the new one (recovery redoes the copy).

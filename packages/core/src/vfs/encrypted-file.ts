@@ -13,7 +13,7 @@
  * Slots are always materialized in ascending order with gaps filled, so the physical file never
  * has a hole that would later read as a damaged block.
  *
- * Failures (DESIGN.md "Error policy"):
+ * Failures (docs/DESIGN.md "Error policy"):
  * - main database: a block that does not authenticate → CORRUPT naming the page. Never garbage.
  * - journals: the last physical slot failing at open is a torn tail → dropped (the file ends
  *   before it); any other block → CORRUPT, unless the rescue slot (below) holds it.

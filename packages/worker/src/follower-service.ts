@@ -1,0 +1,121 @@
+/**
+ * The leader's service to other tabs: it listens on the `rpc` channel, answers each follower on
+ * its own reply channel, and enforces the serving rules:
+ * - a request is taken once per `(tab, id)`: a follower resends requests it has no answer for,
+ *   and a resend must never run twice;
+ * - only tabs that proved their key material (`auth`) are served; others are told to re-prove
+ *   (`retry: 'reauth'`);
+ * - a leader stepping down refuses new and queued requests with `retry: 'resend'` (they were
+ *   never started, so the next leader may run them);
+ * - `started` is sent when a request begins executing, so the follower knows whether its outcome
+ *   is unknown if this leader vanishes.
+ */
+import { CipherliteError, toWire } from '@cipherlite/core';
+import type { Diagnostics } from './diagnostics.js';
+import type { BusChannel, WorkerPlatform } from './platform.js';
+import type { BusMessage, LeaderRequest, busNames } from './protocol.js';
+
+/** Rejection reason for jobs a stepping-down leader never started (safe to resend). */
+export class SteppedDown extends Error {
+  constructor() {
+    super('the tab that owned the database stepped down before running this call');
+    this.name = 'SteppedDown';
+  }
+}
+
+/** How many forwarded request ids are remembered for deduplication. */
+const SEEN_LIMIT = 10_000;
+
+/** What the service needs from the leader it serves for. */
+export interface ServingLeader {
+  readonly epoch: string;
+  readonly stepping: boolean;
+  execute(from: string, req: LeaderRequest, onStart: () => void): Promise<unknown>;
+  /** The tab `from` locked or closed: roll back what it left open. */
+  forget(from: string): void;
+}
+
+export class FollowerService {
+  readonly #leader: ServingLeader;
+  readonly #names: ReturnType<typeof busNames>;
+  readonly #platform: WorkerPlatform;
+  readonly #log: Diagnostics;
+  readonly #authorized = new Set<string>();
+  /** `${tab}:${id}` of requests already taken. */
+  readonly #seen = new Set<string>();
+  readonly #replies = new Map<string, BusChannel>();
+  #rpc: BusChannel | null = null;
+
+  constructor(leader: ServingLeader, names: ReturnType<typeof busNames>, platform: WorkerPlatform, log: Diagnostics) {
+    this.#leader = leader;
+    this.#names = names;
+    this.#platform = platform;
+    this.#log = log;
+  }
+
+  /** `tab` proved its key material (or is the leader's own tab). */
+  authorize(tab: string): void {
+    this.#authorized.add(tab);
+  }
+
+  listen(): void {
+    this.#rpc = this.#platform.openChannel(this.#names.rpc);
+    this.#rpc.listen((msg) => this.#onRpc(msg));
+  }
+
+  close(): void {
+    this.#rpc?.close();
+    for (const ch of this.#replies.values()) ch.close();
+    this.#replies.clear();
+  }
+
+  #onRpc(msg: BusMessage): void {
+    if (msg.kind === 'bye') {
+      this.#authorized.delete(msg.from);
+      this.#leader.forget(msg.from);
+      return;
+    }
+    if (msg.kind !== 'req') return;
+    const seenKey = `${msg.from}:${msg.id}`;
+    if (this.#seen.has(seenKey)) return;
+    this.#seen.add(seenKey);
+    if (this.#seen.size > SEEN_LIMIT) this.#seen.delete(this.#seen.values().next().value!);
+
+    const reply = this.#replyChannel(msg.from);
+    const post = (m: BusMessage) => {
+      try {
+        reply.post(m);
+      } catch (e) {
+        // A result that cannot be cloned still must answer the follower.
+        if (m.kind === 'res' && m.ok) reply.post({ kind: 'res', id: msg.id, ok: false, error: toWire(e) });
+        else this.#log.report('error', 'leader.reply-failed', e);
+      }
+    };
+    if (this.#leader.stepping) {
+      this.#seen.delete(seenKey);
+      post({ kind: 'res', id: msg.id, ok: false, error: toWire(new SteppedDown()), retry: 'resend' });
+      return;
+    }
+    if (msg.req.op !== 'auth' && !this.#authorized.has(msg.from)) {
+      this.#seen.delete(seenKey);
+      post({ kind: 'res', id: msg.id, ok: false, error: toWire(new CipherliteError('LOCKED', 'this tab has not proven its key to the owning tab')), retry: 'reauth' });
+      return;
+    }
+    this.#leader.execute(msg.from, msg.req, () => post({ kind: 'started', id: msg.id, epoch: this.#leader.epoch })).then(
+      (value) => post({ kind: 'res', id: msg.id, ok: true, value }),
+      (e: unknown) => {
+        if (e instanceof SteppedDown) this.#seen.delete(seenKey);
+        post({ kind: 'res', id: msg.id, ok: false, error: toWire(e), ...(e instanceof SteppedDown ? { retry: 'resend' as const } : {}) });
+      },
+    );
+  }
+
+  #replyChannel(tabId: string): BusChannel {
+    let ch = this.#replies.get(tabId);
+    if (!ch) {
+      ch = this.#platform.openChannel(this.#names.reply(tabId));
+      this.#replies.set(tabId, ch);
+    }
+    return ch;
+  }
+}

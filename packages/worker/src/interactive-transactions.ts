@@ -1,0 +1,120 @@
+/**
+ * Interactive transactions on the leader: a tab's `txBegin` … `txEnd`, spread over many messages.
+ *
+ * Each one is a core `Database.transaction` whose body waits for the owner's decision. It is owned
+ * by the tab that began it: only that tab may run statements in it or end it. It is rolled back
+ * when the owner's tab dies (its lifetime Web Lock frees up), says `bye`, or the leader steps
+ * down. While one is open the scheduler runs only its jobs.
+ */
+import { CipherliteError } from '@cipherlite/core';
+import type { Database } from '@cipherlite/core';
+import type { Diagnostics } from './diagnostics.js';
+import type { SqlTarget } from './leader-ops.js';
+import type { Scheduler } from './scheduler.js';
+
+const ROLLBACK = Symbol('rollback');
+
+interface OpenTx {
+  readonly id: number;
+  readonly owner: string;
+  readonly target: SqlTarget;
+  /** Resolves the transaction's body: `true` commits, `false` rolls back. */
+  readonly finish: (commit: boolean) => void;
+  /** Settles when COMMIT/ROLLBACK is done; rejects if COMMIT failed. */
+  readonly done: Promise<void>;
+  /** Cancels the watch on the owner tab's lifetime lock. */
+  readonly unwatch: AbortController;
+}
+
+export interface TransactionHooks {
+  /** Calls `onDeath` when the tab `owner` dies; stops watching when `signal` aborts. */
+  watchOwner(owner: string, signal: AbortSignal, onDeath: () => Promise<void>): void;
+}
+
+export class InteractiveTransactions {
+  readonly #scheduler: Scheduler;
+  readonly #hooks: TransactionHooks;
+  readonly #log: Diagnostics;
+  readonly #open = new Map<number, OpenTx>();
+  #seq = 0;
+
+  constructor(scheduler: Scheduler, hooks: TransactionHooks, log: Diagnostics) {
+    this.#scheduler = scheduler;
+    this.#hooks = hooks;
+    this.#log = log;
+  }
+
+  /** The transaction `txId` if `from` owns it; `BUSY` otherwise (ended, or someone else's). */
+  owned(txId: number, from: string): OpenTx {
+    const tx = this.#open.get(txId);
+    if (!tx || tx.owner !== from) throw new CipherliteError('BUSY', `transaction ${txId} is not open`);
+    return tx;
+  }
+
+  /** Runs as a scheduler job: opens a transaction on `db` for `owner`; later jobs run inside it only. */
+  async begin(db: Database, owner: string, watchOwner: boolean): Promise<number> {
+    const id = ++this.#seq;
+    let finish!: (commit: boolean) => void;
+    const decided = new Promise<boolean>((resolve) => (finish = resolve));
+    let began!: (target: SqlTarget) => void;
+    const opened = new Promise<SqlTarget>((resolve) => (began = resolve));
+    const done = db
+      .transaction(async (tx) => {
+        began(tx as SqlTarget);
+        if (!(await decided)) throw ROLLBACK;
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => {
+          if (e !== ROLLBACK) throw e;
+        },
+      );
+    // If BEGIN fails, `done` settles before the body ever ran; its error is the one reported.
+    const beginFailed = done.then(() => {
+      throw new CipherliteError('IO', 'the transaction ended before it began');
+    });
+    beginFailed.catch(this.#log.ignored('leader.tx-begin-race', 'debug'));
+    const target = await Promise.race([opened, beginFailed]);
+    const tx: OpenTx = { id, owner, target, finish, done, unwatch: new AbortController() };
+    this.#open.set(id, tx);
+    // The owner's lifetime lock becomes free when its tab dies: roll its transaction back.
+    if (watchOwner) this.#hooks.watchOwner(owner, tx.unwatch.signal, () => this.abort(id));
+    this.#scheduler.enterTx(id);
+    return id;
+  }
+
+  /** Runs as a job of the transaction: commits or rolls back `txId` for its owner `from`. */
+  async end(txId: number, commit: boolean, from: string): Promise<void> {
+    const tx = this.owned(txId, from);
+    tx.finish(commit);
+    try {
+      await tx.done;
+    } finally {
+      this.#forget(tx);
+    }
+  }
+
+  /** Rolls back `txId` from outside its owner (owner died or left, leader stepping down). */
+  async abort(txId: number): Promise<void> {
+    const tx = this.#open.get(txId);
+    if (!tx) return;
+    tx.finish(false);
+    await tx.done.catch(this.#log.ignored('leader.tx-rollback-failed'));
+    this.#forget(tx);
+  }
+
+  /** Rolls back every transaction `owner` holds (it said `bye`). */
+  abortOwnedBy(owner: string): void {
+    for (const tx of this.#open.values()) if (tx.owner === owner) void this.abort(tx.id);
+  }
+
+  async abortAll(): Promise<void> {
+    await Promise.all([...this.#open.keys()].map((id) => this.abort(id)));
+  }
+
+  #forget(tx: OpenTx): void {
+    tx.unwatch.abort();
+    this.#open.delete(tx.id);
+    this.#scheduler.leaveTx(tx.id);
+  }
+}

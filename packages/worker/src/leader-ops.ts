@@ -1,0 +1,77 @@
+/**
+ * The leader's dispatch table: one line per database operation of the protocol (`DbOps`),
+ * mapping it onto core's `Database` and `@cipherlite/core/keys`. Key material a call brings is
+ * wiped once core is done with it.
+ */
+import { CipherliteError } from '@cipherlite/core';
+import type { BindParams, Database, KeyMaterial, Row, RunResult } from '@cipherlite/core';
+import * as keys from '@cipherlite/core/keys';
+import type { PendingRestores } from './pending-restores.js';
+import type { OpArgs, OpName, OpResult, Statement } from './protocol.js';
+import { wipeKeyMaterial } from './secret.js';
+
+/** What statements run against: the database itself, or an open transaction of it. */
+export interface SqlTarget {
+  exec(sql: string, params?: BindParams): Promise<RunResult>;
+  query(sql: string, params?: BindParams): Promise<Row[]>;
+  get(sql: string, params?: BindParams): Promise<Row | undefined>;
+}
+
+/** What an operation runs with: the leader's database, where its statements go, the leader's restores. */
+export interface OpContext {
+  readonly db: Database;
+  readonly target: SqlTarget;
+  readonly restores: PendingRestores;
+}
+
+async function runAll(target: SqlTarget, statements: readonly Statement[]): Promise<RunResult[]> {
+  if (!Array.isArray(statements)) throw new CipherliteError('INVALID_ARGUMENT', 'expected batch() to get an array of { sql, params }');
+  const results: RunResult[] = [];
+  for (const s of statements) results.push(await target.exec(s.sql, s.params));
+  return results;
+}
+
+type Await<T> = T | Promise<T>;
+
+/** `rekey` replaces the leader's Database handle, so the Leader runs it itself. */
+export type TableOp = Exclude<OpName, 'rekey'>;
+
+export const LEADER_OPS: { [K in TableOp]: (c: OpContext, ...args: OpArgs<K>) => Await<OpResult<K>> } = {
+  exec: (c, sql, params) => c.target.exec(sql, params),
+  query: (c, sql, params) => c.target.query(sql, params),
+  get: (c, sql, params) => c.target.get(sql, params),
+  batch: (c, statements) => (c.target === c.db ? c.db.transaction((tx) => runAll(tx, statements)) : runAll(c.target, statements)),
+  tables: (c, sql) => c.db.tables(sql),
+  changePassword: (c, current, next, options) =>
+    keys.changePassword(c.db, current, next, options).finally(() => {
+      wipeKeyMaterial(current);
+      wipeKeyMaterial(next as KeyMaterial);
+    }),
+  listKeyslots: (c) => keys.listKeyslots(c.db),
+  addRecoveryKey: (c, current) => keys.addRecoveryKey(c.db, current).finally(() => wipeKeyMaterial(current)),
+  removeKeyslot: (c, current, index) => keys.removeKeyslot(c.db, current, index).finally(() => wipeKeyMaterial(current)),
+  exportPlaintext: (c) => keys.exportPlaintext(c.db),
+  verify: (c) => keys.verify(c.db),
+  stats: (c) => keys.stats(c.db),
+  backup: (c, current, options) => keys.backup(c.db, current, options).finally(() => wipeKeyMaterial(current)),
+  inspectBackup: (c, bytes, secret) => c.restores.inspect(c.db, bytes, secret).finally(() => wipeKeyMaterial(secret)),
+  confirmRestore: (c, id, current, options) => c.restores.confirm(c.db, id, current, options).finally(() => wipeKeyMaterial(current)),
+  cancelRestore: (c, id) => c.restores.cancel(id),
+  listBackups: (c) => keys.listBackups(c.db.storage, c.db.name),
+  pruneBackups: (c, keep) => keys.pruneBackups(c.db.storage, c.db.name, keep),
+};
+
+/** Runs table operation `op` (`isTableOp` checked) with `args` from the wire. */
+export function runTableOp(op: TableOp, context: OpContext, args: unknown[]): unknown {
+  const fn = LEADER_OPS[op] as (c: OpContext, ...a: unknown[]) => unknown;
+  return fn(context, ...args);
+}
+
+export function isTableOp(op: string): op is TableOp {
+  return op !== 'rekey' && Object.hasOwn(LEADER_OPS, op);
+}
+
+/** Only the options core's `Database.open` knows (no `undefined` values, for exactOptionalPropertyTypes). */
+export function coreOpenOptions<O extends object>(o: O, names: readonly (keyof O)[]): Partial<O> {
+  return Object.fromEntries(names.filter((k) => o[k] !== undefined).map((k) => [k, o[k]])) as Partial<O>;
+}

@@ -1,0 +1,71 @@
+/**
+ * What the worker's coordination needs from its surroundings, in one small interface: Web Locks,
+ * BroadcastChannels, the storage the leader opens, and a place for diagnostics.
+ *
+ * `WorkerEngine`, `Leader` and `Router` reach the browser only through a `WorkerPlatform`, so the
+ * election, forwarding, resend and transaction rules run in Node tests against in-memory fakes
+ * (`test/fake-platform.ts`) and a real core `Database`; the browser implementation is
+ * `browser-platform.ts`, and the browser tests (e2e/) then only have to prove that glue.
+ */
+import type { SyncStorage } from '@cipherlite/core';
+import type { Diagnostics, LogSink } from './diagnostics.js';
+import type { BusMessage, WorkerOpenOptions } from './protocol.js';
+
+/** The subset of `navigator.locks` (`LockManager.request`) the worker uses. */
+export interface LockRequester {
+  /**
+   * Requests the exclusive lock `name`; `callback` gets `null` when `ifAvailable` is set and the
+   * lock is held elsewhere. The lock is held until the promise `callback` returns settles.
+   * Rejects (`AbortError`) when `signal` aborts before the lock was granted.
+   */
+  request(name: string, options: { ifAvailable?: boolean; signal?: AbortSignal }, callback: (lock: object | null) => unknown): Promise<unknown>;
+}
+
+/** One end of a named broadcast channel: delivers to every other open end of the same name. */
+export interface BusChannel {
+  /** Sends a structured clone of `message`; throws (`DataCloneError`) when it cannot be cloned. */
+  post(message: BusMessage): void;
+  /** Replaces the handler of incoming messages. */
+  listen(handler: (message: BusMessage) => void): void;
+  close(): void;
+}
+
+/** The storage a leader opens the database on: core's `SyncStorage` plus the leader's needs. */
+export interface LeaderStorage extends SyncStorage {
+  /** Releases every file handle (the next leader must be able to open the files). */
+  close(): Promise<void>;
+  /** False once `name` vanished from under the open database (site data cleared). */
+  stillThere(name: string): Promise<boolean>;
+}
+
+export interface WorkerPlatform {
+  readonly locks: LockRequester;
+  openChannel(name: string): BusChannel;
+  /** Opens the storage holding the database files of `options` (OPFS in the browser). */
+  openStorage(options: WorkerOpenOptions, log: Diagnostics): Promise<LeaderStorage>;
+  /** Throws `UNSUPPORTED` when this context lacks something the worker needs. */
+  assertSupport(): void;
+  /** Where diagnostics go when `logLevel` lets them through (the worker's console in the browser). */
+  readonly logSink: LogSink;
+}
+
+/** A held Web Lock: `granted` says whether we got it, `release` lets it go (or stops waiting for it). */
+export interface HeldLock {
+  readonly granted: Promise<boolean>;
+  release(): void;
+}
+
+/** Requests `name` and keeps it until `release()`; an aborted or unavailable request grants `false`. */
+export function holdLock(locks: LockRequester, name: string, options: { ifAvailable?: boolean; signal?: AbortSignal }): HeldLock {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const granted = new Promise<boolean>((resolve) => {
+    locks
+      .request(name, options, (lock) => {
+        resolve(lock !== null);
+        return lock === null ? undefined : held;
+      })
+      .catch(() => resolve(false)); // aborted: the only way this request rejects
+  });
+  return { granted, release };
+}

@@ -1,0 +1,238 @@
+/**
+ * The worker's multi-tab coordination in Node: several `WorkerEngine`s (one per "tab") on one
+ * fake origin (`fake-platform.ts`: in-memory Web Locks, channels, shared files) and a real core
+ * `Database` on `MemoryStorage`. Covers leader election, forwarding, deduplication of resent
+ * requests, resend after a lost message, the "started"/orphan rules when a leader vanishes,
+ * interactive-transaction ownership, and step-down. The browser glue is proven by e2e/.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { MIN_KDF } from '@cipherlite/core';
+import type { KeyMaterial } from '@cipherlite/core';
+import { WorkerEngine } from '../src/engine.js';
+import type { LogSetting } from '../src/diagnostics.js';
+import type { BusMessage, LockState, Role, WorkerEvents } from '../src/protocol.js';
+import { FakeOrigin } from './fake-platform.js';
+
+const PASSWORD = 'correct horse battery staple';
+
+interface Tab {
+  readonly name: string;
+  readonly engine: WorkerEngine;
+  readonly states: LockState[];
+  readonly roles: Role[];
+  readonly changes: (readonly string[])[];
+  role: Role;
+}
+
+let open: Tab[] = [];
+
+afterEach(async () => {
+  for (const tab of open) await tab.engine.close().catch(() => undefined);
+  open = [];
+});
+
+async function openTab(origin: FakeOrigin, name: string, key: KeyMaterial = { password: PASSWORD }, logLevel: LogSetting = 'debug', events: Partial<WorkerEvents> = {}): Promise<Tab> {
+  const engine = new WorkerEngine(origin.tab(name));
+  const tab: Tab = { name, engine, states: [], roles: [], changes: [], role: 'none' };
+  open.push(tab);
+  const sink: WorkerEvents = {
+    lockState: (s) => void tab.states.push(s),
+    role: (r) => {
+      tab.roles.push(r);
+      tab.role = r;
+    },
+    change: (t) => void tab.changes.push(t),
+    ...events,
+  };
+  const info = await engine.open({ name: 'pos', directory: 'test', kdf: MIN_KDF, logLevel }, key, sink);
+  tab.role = info.role;
+  return tab;
+}
+
+async function twoTabs(origin = new FakeOrigin()) {
+  const a = await openTab(origin, 'A');
+  await a.engine.run('exec', ['CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)']);
+  const b = await openTab(origin, 'B');
+  return { origin, a, b };
+}
+
+async function names(tab: Tab): Promise<string[]> {
+  const rows = await tab.engine.run('query', ['SELECT name FROM items ORDER BY id']);
+  return rows.map((r) => String(r.name));
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function isReq(m: BusMessage, op: string): m is Extract<BusMessage, { kind: 'req' }> {
+  return m.kind === 'req' && m.req.op === op;
+}
+
+describe('leader election and forwarding', () => {
+  it('the first tab leads; the next follows, and its calls run on the leader', async () => {
+    const { a, b } = await twoTabs();
+    expect(a.role).toBe('leader');
+    expect(b.role).toBe('follower');
+    await b.engine.run('exec', ['INSERT INTO items(name) VALUES (?)', ['from B']]);
+    expect(await names(a)).toEqual(['from B']);
+    await until(() => a.changes.length > 0 && b.changes.length > 0, 'change events in both tabs');
+    expect(b.changes.at(-1)).toEqual(['items']);
+  });
+
+  it('a follower with a wrong password gets WRONG_KEY and holds nothing', async () => {
+    const { origin } = await twoTabs();
+    await expect(openTab(origin, 'C', { password: 'wrong' })).rejects.toMatchObject({ code: 'WRONG_KEY' });
+    expect(origin.locks.holder('cipherlite:test/pos:leader')).toBe('A');
+  });
+});
+
+describe('resend and deduplication', () => {
+  it('a request delivered twice runs once', async () => {
+    const { origin, a, b } = await twoTabs();
+    let doubled = 0;
+    origin.bus.onPost = (m) => (isReq(m, 'exec') ? (doubled++, 'twice') : 'deliver');
+    await b.engine.run('exec', ['INSERT INTO items(name) VALUES (?)', ['once']]);
+    await new Promise((r) => setTimeout(r, 100)); // let the duplicate arrive and be dropped
+    expect(doubled).toBe(1);
+    expect(await names(a)).toEqual(['once']);
+  });
+
+  it('a request lost on the way is resent until a leader takes it, and runs once', async () => {
+    const { origin, a, b } = await twoTabs();
+    let sent = 0;
+    origin.bus.onPost = (m) => {
+      if (!isReq(m, 'exec')) return 'deliver';
+      sent++;
+      return sent === 1 ? 'drop' : 'deliver';
+    };
+    const started = Date.now();
+    await b.engine.run('exec', ['INSERT INTO items(name) VALUES (?)', ['resent']]);
+    expect(sent).toBeGreaterThanOrEqual(2);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(500); // waited for the resend timer
+    expect(await names(a)).toEqual(['resent']);
+  });
+});
+
+describe('a leader that vanishes mid-call ("started" and orphan rules)', () => {
+  /** B follows A; A dies right after telling B it started B's `op` request. */
+  async function killLeaderWhenStarted(op: 'exec' | 'query') {
+    const { origin, a, b } = await twoTabs();
+    await b.engine.run('exec', ['INSERT INTO items(name) VALUES (?)', ['before']]);
+    let startedId: number | null = null;
+    let reqId: number | null = null;
+    origin.bus.onPost = (m, _channel, from) => {
+      if (from === 'B' && isReq(m, op)) reqId = m.id;
+      if (from === 'A' && m.kind === 'started' && m.id === reqId) {
+        startedId = m.id;
+        queueMicrotask(() => origin.kill('A')); // after this message is on its way
+      }
+      return 'deliver';
+    };
+    return { origin, a, b, startedId: () => startedId };
+  }
+
+  it('a write it had started fails with BUSY (outcome unknown) once another tab leads', async () => {
+    const { b, startedId } = await killLeaderWhenStarted('exec');
+    await expect(b.engine.run('exec', ['INSERT INTO items(name) VALUES (?)', ['maybe']])).rejects.toMatchObject({ code: 'BUSY' });
+    expect(startedId()).not.toBeNull();
+    expect(b.role).toBe('leader');
+    // The database works on under the new leader.
+    await b.engine.run('exec', ['INSERT INTO items(name) VALUES (?)', ['after']]);
+    expect((await names(b)).filter((n) => n !== 'maybe')).toEqual(['before', 'after']);
+  });
+
+  it('a read it had started is run again by the new leader', async () => {
+    const { b, startedId } = await killLeaderWhenStarted('query');
+    const rows = await b.engine.run('query', ['SELECT name FROM items']);
+    expect(startedId()).not.toBeNull();
+    expect(b.role).toBe('leader');
+    expect(rows).toEqual([{ name: 'before' }]);
+  });
+});
+
+describe('step-down', () => {
+  it('a call queued on a leader that locks is refused unstarted and runs on the next leader', async () => {
+    const { a, b } = await twoTabs();
+    const txId = await a.engine.txBegin();
+    await a.engine.run('exec', ['INSERT INTO items(name) VALUES (?)', ['A, never committed']], txId);
+    // Waits behind A's open transaction (never "started").
+    const queued = b.engine.run('exec', ['INSERT INTO items(name) VALUES (?)', ['from B']]);
+    await new Promise((r) => setTimeout(r, 50));
+    await a.engine.lock(false);
+    await expect(queued).resolves.toMatchObject({ changes: 1 });
+    expect(b.role).toBe('leader');
+    expect(await names(b)).toEqual(['from B']);
+    await expect(a.engine.txEnd(txId, true)).rejects.toMatchObject({ code: 'LOCKED' });
+    expect(a.states.at(-1)).toBe('locked');
+  });
+
+  it('pending restores belong to the leader that validated them', async () => {
+    const { a, b } = await twoTabs();
+    await a.engine.run('exec', ['INSERT INTO items(name) VALUES (?)', ['backed up']]);
+    const { bytes } = await b.engine.run('backup', [{ password: PASSWORD }]);
+    const pending = await b.engine.run('inspectBackup', [bytes, { password: PASSWORD }]);
+    expect(pending.comparison.tables.map((t) => t.name)).toContain('items');
+    await a.engine.lock(false); // B takes over: A's pending restore is gone with A's leadership
+    await until(() => b.role === 'leader', 'B to lead');
+    await expect(b.engine.run('confirmRestore', [pending.id, { password: PASSWORD }])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+});
+
+describe('interactive transactions', () => {
+  it('only the tab that began a transaction can use or end it; other calls wait for it', async () => {
+    const { a, b } = await twoTabs();
+    const txId = await b.engine.txBegin();
+    await b.engine.run('exec', ['INSERT INTO items(name) VALUES (?)', ['in tx']], txId);
+    await expect(a.engine.run('exec', ['DELETE FROM items'], txId)).rejects.toMatchObject({ code: 'BUSY' });
+    await expect(a.engine.txEnd(txId, false)).rejects.toMatchObject({ code: 'BUSY' });
+    let waited = false;
+    const outside = a.engine.run('query', ['SELECT name FROM items']).then((rows) => {
+      waited = true;
+      return rows;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(waited).toBe(false);
+    await b.engine.txEnd(txId, true);
+    expect(await outside).toEqual([{ name: 'in tx' }]);
+  });
+
+  it("a follower's open transaction rolls back when its tab dies", async () => {
+    const { origin, a, b } = await twoTabs();
+    const txId = await b.engine.txBegin();
+    await b.engine.run('exec', ['INSERT INTO items(name) VALUES (?)', ['lost with B']], txId);
+    const waiting = names(a);
+    origin.kill('B');
+    expect(await waiting).toEqual([]);
+  });
+});
+
+describe('diagnostics', () => {
+  /** Client callbacks of a page that went away. */
+  const failing: Partial<WorkerEvents> = {
+    lockState: () => {
+      throw new Error('the page went away');
+    },
+  };
+
+  it('a failing client callback is reported at debug level and never carries the password', async () => {
+    const origin = new FakeOrigin();
+    const a = await openTab(origin, 'A', { password: PASSWORD }, 'debug', failing);
+    await a.engine.lock(false);
+    const records = origin.log.filter((r) => r.event === 'engine.client-callback-failed');
+    expect(records.length).toBeGreaterThan(0);
+    expect(records[0]).toMatchObject({ level: 'debug', tab: 'A', error: { name: 'Error', message: 'the page went away' } });
+    expect(JSON.stringify(origin.log)).not.toContain(PASSWORD);
+  });
+
+  it('prints nothing by default', async () => {
+    const origin = new FakeOrigin();
+    const a = await openTab(origin, 'A', { password: PASSWORD }, 'off', failing);
+    await a.engine.lock(false);
+    expect(origin.log).toEqual([]);
+  });
+});

@@ -1,0 +1,211 @@
+/**
+ * In-memory fakes of the worker's platform (`WorkerPlatform`) for Node tests: Web Locks, named
+ * broadcast channels and one shared storage, with a "tab" per worker engine.
+ *
+ * They keep the browser semantics the coordination depends on: exclusive locks granted in
+ * request order, `ifAvailable`, abort signals, locks released when their holder's promise
+ * settles; channel messages structured-cloned, delivered asynchronously to every other open end
+ * of the same name, never back to the sender. `kill(tab)` is a tab dying without cleanup (a
+ * crashed renderer): its locks are freed and its channel ends go deaf and mute at once.
+ * `onPost` lets a test drop or duplicate messages in flight.
+ */
+import { MemoryStorage } from '@cipherlite/core';
+import type { SyncFile } from '@cipherlite/core';
+import type { LogRecord } from '../src/diagnostics.js';
+import type { BusChannel, LeaderStorage, LockRequester, WorkerPlatform } from '../src/platform.js';
+import type { BusMessage } from '../src/protocol.js';
+
+interface Waiter {
+  readonly owner: string;
+  readonly grant: () => void;
+}
+
+class FakeLocks {
+  readonly #held = new Map<string, { owner: string; token: object }>();
+  readonly #queues = new Map<string, Waiter[]>();
+  readonly #dead = new Set<string>();
+
+  holder(name: string): string | undefined {
+    return this.#held.get(name)?.owner;
+  }
+
+  requesterFor(owner: string): LockRequester {
+    return { request: (name, options, callback) => this.#request(owner, name, options, callback) };
+  }
+
+  #request(owner: string, name: string, options: { ifAvailable?: boolean; signal?: AbortSignal }, callback: (lock: object | null) => unknown): Promise<unknown> {
+    if (this.#dead.has(owner)) return new Promise(() => undefined); // a dead tab's code never resumes
+    if (options.ifAvailable && (this.#held.has(name) || (this.#queues.get(name)?.length ?? 0) > 0)) {
+      return Promise.resolve().then(() => callback(null));
+    }
+    return new Promise((resolve, reject) => {
+      const { signal } = options;
+      if (signal?.aborted) {
+        reject(new DOMException('the lock request was aborted', 'AbortError'));
+        return;
+      }
+      const waiter: Waiter = {
+        owner,
+        grant: () => {
+          signal?.removeEventListener('abort', onAbort);
+          const token = {};
+          this.#held.set(name, { owner, token });
+          Promise.resolve()
+            .then(() => callback({ name }))
+            .then(
+              (value) => {
+                this.#release(name, token);
+                resolve(value);
+              },
+              (e: unknown) => {
+                this.#release(name, token);
+                reject(e);
+              },
+            );
+        },
+      };
+      const onAbort = () => {
+        const queue = this.#queues.get(name) ?? [];
+        const i = queue.indexOf(waiter);
+        if (i < 0) return;
+        queue.splice(i, 1);
+        reject(new DOMException('the lock request was aborted', 'AbortError'));
+      };
+      signal?.addEventListener('abort', onAbort);
+      const queue = this.#queues.get(name) ?? [];
+      this.#queues.set(name, queue);
+      queue.push(waiter);
+      this.#pump(name);
+    });
+  }
+
+  #release(name: string, token: object): void {
+    if (this.#held.get(name)?.token !== token) return;
+    this.#held.delete(name);
+    this.#pump(name);
+  }
+
+  #pump(name: string): void {
+    if (this.#held.has(name)) return;
+    const next = this.#queues.get(name)?.shift();
+    next?.grant();
+  }
+
+  /** The tab `owner` died: every lock it holds is free, its queued requests are gone. */
+  kill(owner: string): void {
+    this.#dead.add(owner);
+    for (const [name, queue] of this.#queues) this.#queues.set(name, queue.filter((w) => w.owner !== owner));
+    for (const [name, held] of [...this.#held]) {
+      if (held.owner !== owner) continue;
+      this.#held.delete(name);
+      this.#pump(name);
+    }
+  }
+}
+
+/** What `onPost` decides for one message: deliver it, lose it, or deliver it twice. */
+export type Delivery = 'deliver' | 'drop' | 'twice';
+
+interface End {
+  readonly name: string;
+  readonly owner: string;
+  handler: ((message: BusMessage) => void) | null;
+  open: boolean;
+}
+
+class FakeBus {
+  readonly #ends = new Set<End>();
+  readonly #dead = new Set<string>();
+  /** Sees every message a live tab posts (already cloned); decides what happens to it. */
+  onPost: ((message: BusMessage, channel: string, from: string) => Delivery) | null = null;
+
+  open(name: string, owner: string): BusChannel {
+    const end: End = { name, owner, handler: null, open: true };
+    this.#ends.add(end);
+    return {
+      post: (message) => {
+        if (!end.open) throw new DOMException('the channel is closed', 'InvalidStateError');
+        const clone = structuredClone(message); // throws DataCloneError like postMessage
+        if (this.#dead.has(owner)) return;
+        const delivery = this.onPost?.(clone, name, owner) ?? 'deliver';
+        if (delivery === 'drop') return;
+        for (let n = delivery === 'twice' ? 2 : 1; n > 0; n--) {
+          for (const other of this.#ends) {
+            if (other === end || other.name !== name || !other.open) continue;
+            const copy = structuredClone(clone);
+            setTimeout(() => {
+              if (other.open && !this.#dead.has(other.owner)) other.handler?.(copy);
+            }, 0);
+          }
+        }
+      },
+      listen: (handler) => {
+        end.handler = handler;
+      },
+      close: () => {
+        end.open = false;
+        this.#ends.delete(end);
+      },
+    };
+  }
+
+  kill(owner: string): void {
+    this.#dead.add(owner);
+  }
+}
+
+/** One storage shared by every tab, like an origin's OPFS directory; closing it keeps the files. */
+class SharedStorage implements LeaderStorage {
+  readonly #files: MemoryStorage;
+
+  constructor(files: MemoryStorage) {
+    this.#files = files;
+  }
+
+  open(name: string, options: { create: boolean }): SyncFile {
+    return this.#files.open(name, options);
+  }
+
+  exists(name: string): boolean {
+    return this.#files.exists(name);
+  }
+
+  delete(name: string): void {
+    this.#files.delete(name);
+  }
+
+  list(): string[] {
+    return this.#files.list();
+  }
+
+  async close(): Promise<void> {}
+
+  async stillThere(name: string): Promise<boolean> {
+    return this.#files.exists(name);
+  }
+}
+
+/** One origin: shared locks, channels and files; `tab(name)` is the platform of one tab's worker. */
+export class FakeOrigin {
+  readonly files = new MemoryStorage();
+  readonly locks = new FakeLocks();
+  readonly bus = new FakeBus();
+  /** Every diagnostics record, with the tab that logged it. */
+  readonly log: (LogRecord & { tab: string })[] = [];
+
+  tab(name: string): WorkerPlatform {
+    return {
+      locks: this.locks.requesterFor(name),
+      openChannel: (channel) => this.bus.open(channel, name),
+      openStorage: async () => new SharedStorage(this.files),
+      assertSupport: () => undefined,
+      logSink: (record) => this.log.push({ ...record, tab: name }),
+    };
+  }
+
+  /** The tab `name` dies without any cleanup: locks freed, channels silent. */
+  kill(name: string): void {
+    this.bus.kill(name);
+    this.locks.kill(name);
+  }
+}
