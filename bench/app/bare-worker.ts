@@ -9,12 +9,14 @@ import type { BareRequest, BareResponse, Stmt } from './latency-protocol.ts';
 
 interface SahPool {
   OpfsSAHPoolDb: new (name: string) => OoDb;
+  exportFile(name: string): Uint8Array;
   pauseVfs(): void;
 }
 
 let sqlite3: Sqlite3Static | null = null;
 let pool: SahPool | null = null;
 let db: OoDb | null = null;
+let dbName = '';
 const statements = new Map<string, PreparedStatement>();
 
 function prepared(sql: string, params: Stmt['params']): PreparedStatement {
@@ -46,7 +48,8 @@ async function handle(req: BareRequest): Promise<unknown> {
     case 'open':
       sqlite3 ??= await (sqlite3InitModule as unknown as (o: object) => Promise<Sqlite3Static>)({ print: () => {}, printErr: () => {} });
       pool ??= (await (sqlite3 as unknown as { installOpfsSAHPoolVfs(o: object): Promise<SahPool> }).installOpfsSAHPoolVfs({ name: 'bench-bare', directory: '.bench-bare' }));
-      db = new pool.OpfsSAHPoolDb(`/${req.name}`);
+      dbName = `/${req.name}`;
+      db = new pool.OpfsSAHPoolDb(dbName);
       // The same page cache and durability as cipherlite's defaults; SQLite's default journal.
       db.exec('PRAGMA cache_size = -32768; PRAGMA synchronous = FULL');
       return null;
@@ -66,8 +69,10 @@ async function handle(req: BareRequest): Promise<unknown> {
         db!.exec('ROLLBACK');
         throw e;
       }
-    case 'wasmBytes':
-      return sqlite3?.wasm.heap8u().byteLength ?? 0;
+    case 'integrityCheck':
+      return all('PRAGMA integrity_check', []);
+    case 'exportFile':
+      return pool!.exportFile(dbName);
     case 'close':
       for (const s of statements.values()) s.finalize();
       statements.clear();

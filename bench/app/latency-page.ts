@@ -4,7 +4,7 @@
  * calls the functions on `window.latencyBench`; each tab of the same profile is one page.
  */
 import { BareClient, openCipherlite, openClient, type Client } from './latency-clients.ts';
-import type { ClientKind, LatencyConfig, LatencyFigures, LatencyOp } from './latency-protocol.ts';
+import type { ClientKind, LatencyConfig, LatencyFigures, LatencyOp, ScaleFigures } from './latency-protocol.ts';
 import { CREATE_ITEMS, ensureItems, idSequence, insertItems, timeOp } from './latency-workload.ts';
 
 const clients = new Map<ClientKind, Client>();
@@ -128,15 +128,27 @@ const api = {
     return ((await s.client.get({ sql: 'SELECT page_count * page_size AS b FROM pragma_page_count, pragma_page_size', params: [] })) as { b: number }).b;
   },
 
-  /** cipherlite's long operations through the worker, each timed with the bytes it returned. */
-  async scaleLongOps(): Promise<Record<'verify' | 'backup' | 'exportPlaintext' | 'rekey', { ms: number; bytes: number }>> {
-    const db = cipherliteDb(scale!.client);
-    const current = { key: SCALE_KEY };
+  /** The long operations through the worker, each timed with what it returned (see `LongOp`). */
+  async scaleLongOps(): Promise<ScaleFigures['longOps']> {
+    const s = scale!;
     const timed = async (f: () => Promise<number>) => {
       const t = performance.now();
       const bytes = await f();
       return { ms: performance.now() - t, bytes };
     };
+    if (s.kind === 'bare') {
+      const bare = s.client as BareClient;
+      return {
+        plainIntegrityCheck: await timed(async () => {
+          const rows = (await bare.request({ op: 'integrityCheck' })) as { integrity_check: string }[];
+          if (rows[0]?.integrity_check !== 'ok') throw new Error(`integrity_check: ${JSON.stringify(rows.slice(0, 3))}`);
+          return 0;
+        }),
+        plainExportFile: await timed(async () => ((await bare.request({ op: 'exportFile' })) as Uint8Array).byteLength),
+      };
+    }
+    const db = cipherliteDb(s.client);
+    const current = { key: SCALE_KEY };
     return {
       verify: await timed(async () => {
         const r = await db.verify();

@@ -14,7 +14,7 @@ export type BareRequest =
   | { id: number; op: 'open'; name: string }
   | { id: number; op: 'get' | 'all' | 'run'; sql: string; params: SqlValue[] }
   | { id: number; op: 'batch'; stmts: Stmt[] }
-  | { id: number; op: 'wasmBytes' | 'close' };
+  | { id: number; op: 'integrityCheck' | 'exportFile' | 'close' };
 
 export type BareResponse = { id: number; result: unknown } | { id: number; error: string };
 
@@ -46,6 +46,14 @@ export interface MemorySample {
   rendererBytes: number | null;
 }
 
+/**
+ * cipherlite's long operations, and the plain floor of each: `verify` authenticates every block
+ * and runs `integrity_check` (floor: `integrity_check`); `backup` and `exportPlaintext` return the
+ * whole file to the main thread (floor: opfs-sahpool's `exportFile`, the same trip); `rekey`
+ * re-encrypts into a copy (no plain counterpart).
+ */
+export type LongOp = 'verify' | 'backup' | 'exportPlaintext' | 'rekey' | 'plainIntegrityCheck' | 'plainExportFile';
+
 export interface ScaleFigures {
   kind: 'cipherlite' | 'bare';
   insertMs: number;
@@ -53,6 +61,6 @@ export interface ScaleFigures {
   memory: MemorySample[];
   /** New worker → database open → first point query, after closing at full size. */
   coldOpenMs: number;
-  /** cipherlite only: long operations through the worker (ms, and bytes returned or checked). */
-  longOps?: Record<'rekey' | 'backup' | 'verify' | 'exportPlaintext', { ms: number; bytes: number }>;
+  /** Long operations through the worker (ms, and what they returned): cipherlite's four, the plain floors. */
+  longOps: Partial<Record<LongOp, { ms: number; bytes: number }>>;
 }
