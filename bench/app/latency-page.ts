@@ -89,6 +89,8 @@ const api = {
           p.successes.push(wallNow());
         } catch (e) {
           p.errors.push(e instanceof Error ? `${(e as { code?: string }).code ?? e.name}: ${e.message}` : String(e));
+          // A call that fails at once must not starve the timers (the driver's wait polls with them).
+          await new Promise((r) => setTimeout(r, 1));
         }
       }
     })();
