@@ -9,20 +9,12 @@
  * BENCH_AEAD=noble (cipherlite on @noble/ciphers instead of the WebAssembly AES: the "before"),
  * BENCH_IO_STATS=1 (log time spent per storage call during the durable-update workload).
  */
-import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
-import { chromium } from 'playwright-core';
-import { build } from 'vite';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { BenchConfig, BenchResult, Target, WorkloadTimes } from './app/protocol.ts';
+import { buildApp, forwardConsole, launchBrowser, median, serve, timeFirstQuery } from './harness.ts';
 
 const here = import.meta.dirname;
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-if (!existsSync(CHROMIUM)) execFileSync('bash', [join(here, '../scripts/install-chromium.sh')], { stdio: 'inherit' });
 
 const cfg: BenchConfig = {
   rows: Number(process.env.BENCH_ROWS ?? 100_000),
@@ -39,52 +31,24 @@ const cfg: BenchConfig = {
 };
 const targets: Target[] = ['plain-sahpool', 'cipherlite-opfs', 'plain-sahpool-wal', 'cipherlite-opfs-wal', 'memory'];
 
-await build({ configFile: join(here, 'app/vite.config.ts'), logLevel: 'warn' });
-const dist = join(here, 'app/dist');
-const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.map': 'application/json' };
-const server = createServer((req, res) => {
-  const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
-  const file = join(dist, path === '/' ? 'index.html' : path);
-  if (!file.startsWith(dist) || !existsSync(file) || !statSync(file).isFile()) {
-    res.writeHead(404).end();
-    return;
-  }
-  res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' });
-  createReadStream(file).pipe(res);
-});
-await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-const port = (server.address() as { port: number }).port;
-
-const profile = mkdtempSync(join(tmpdir(), 'cipherlite-bench-'));
-const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS, headless: true });
-const page = context.pages()[0] ?? (await context.newPage());
-page.on('console', (m) => console.log(`  [page] ${m.text()}`));
-page.on('pageerror', (e) => console.error(`  [pageerror] ${e.message}`));
+const server = await serve(await buildApp());
+const browser = await launchBrowser();
+const page = browser.context.pages()[0] ?? (await browser.context.newPage());
+forwardConsole(page);
 console.log(`cipherlite benchmark — ${cfg.rows} rows, ${cfg.runs} runs, page ${cfg.pageSize} B, cache ${cfg.cacheKiB} KiB, synchronous=FULL; default journals: cipherlite ${cfg.journalMode}, plain ${cfg.plainJournalMode}; plus both in WAL (exclusive locking); AES backend ${cfg.aead}; Chromium persistent profile (real OPFS)`);
 
 let output: { results: BenchResult[]; cipher: Record<string, { sealMBs: number; openMBs: number }>; unlock: Record<string, number>; wasmPeakBytes: Record<string, number>; userAgent: string };
 const firstQuery: Record<string, number> = {};
 try {
-  await page.goto(`http://127.0.0.1:${port}/`);
+  await page.goto(`${server.origin}/`);
   output = (await page.evaluate(([c, t]) => window.runBench(c, t), [cfg, targets] as const)) as typeof output;
   // Time to first query from a fresh page load (median of 3 loads after a setup load).
-  for (const target of ['plain', 'cipherlite']) {
-    const times: number[] = [];
-    for (let i = 0; i < 4; i++) {
-      await page.goto(`http://127.0.0.1:${port}/first-query.html?target=${target}${i === 0 ? '&setup=1' : ''}`);
-      const r = (await page.evaluate(() => window.firstQuery)) as { ms: number; rows: number };
-      if (r.rows !== 50) throw new Error(`first query returned ${r.rows} rows`);
-      if (i > 0) times.push(r.ms);
-    }
-    firstQuery[target] = [...times].sort((a, b) => a - b)[1]!;
-  }
+  for (const target of ['plain', 'cipherlite'] as const) firstQuery[target] = median(await timeFirstQuery(page, server.origin, target, 3));
 } finally {
-  await context.close();
+  await browser.close();
   server.close();
-  rmSync(profile, { recursive: true, force: true });
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const med = (r: BenchResult, k: keyof WorkloadTimes) => median(r.runs.map((x) => x[k]));
 const byTarget = Object.fromEntries(output.results.map((r) => [r.target, r])) as Record<Target, BenchResult>;
 const workloads: [keyof WorkloadTimes, string, number | null][] = [

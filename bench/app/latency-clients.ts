@@ -1,0 +1,129 @@
+/**
+ * The same calls, main thread → worker → result, through three clients:
+ * - cipherlite: `openDatabase()` of @cipherlite/worker (Comlink, leader election, encryption);
+ * - bare: a dedicated worker answering with `postMessage` on plain opfs-sahpool (the floor);
+ * - sqlocal: SQLocal (plain sqlite-wasm on the "opfs" VFS; needs cross-origin isolation).
+ * Each uses its product's defaults (journal mode, locking); the bare worker uses cipherlite's
+ * page cache size and durability.
+ */
+import { openDatabase, type CipherliteDatabase } from '@cipherlite/worker';
+import { SQLocal } from 'sqlocal';
+import type { BareRequest, BareResponse, ClientKind, Stmt } from './latency-protocol.ts';
+
+export interface Client {
+  readonly kind: ClientKind;
+  get(s: Stmt): Promise<unknown>;
+  query(s: Stmt): Promise<unknown[]>;
+  exec(s: Stmt): Promise<unknown>;
+  /** An interactive transaction: begin, one round trip per statement, commit. */
+  transaction(stmts: Stmt[]): Promise<void>;
+  /** All statements in one transaction and one round trip. */
+  batch(stmts: Stmt[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const PASSWORD = 'latency benchmark password';
+
+/** cipherlite refuses a parameter list for a statement without parameters: pass none then. */
+const paramsOf = (s: Stmt): Stmt['params'] | undefined => (s.params.length === 0 ? undefined : s.params);
+
+/** `key` (a raw 32-byte key: no Argon2id) where the KDF would hide what is measured. */
+export async function openCipherlite(name: string, key?: Uint8Array): Promise<Client & { db: CipherliteDatabase }> {
+  const db = await openDatabase({ name, ...(key ? { key } : { password: PASSWORD }), directory: 'bench-latency' });
+  return {
+    kind: 'cipherlite',
+    db,
+    get: (s) => db.get(s.sql, paramsOf(s)),
+    query: (s) => db.query(s.sql, paramsOf(s)),
+    exec: (s) => db.exec(s.sql, paramsOf(s)),
+    transaction: (stmts) =>
+      db.transaction(async (tx) => {
+        for (const s of stmts) await tx.exec(s.sql, paramsOf(s));
+      }),
+    batch: async (stmts) => void (await db.batch(stmts)),
+    close: () => db.close(),
+  };
+}
+
+/** The bare worker's client: request ids matched to promises, nothing else. */
+export class BareClient implements Client {
+  readonly kind = 'bare';
+  readonly #worker = new Worker(new URL('./bare-worker.ts', import.meta.url), { type: 'module' });
+  readonly #pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  #next = 0;
+
+  constructor() {
+    this.#worker.onmessage = (e: MessageEvent<BareResponse>) => {
+      const p = this.#pending.get(e.data.id)!;
+      this.#pending.delete(e.data.id);
+      if ('error' in e.data) p.reject(new Error(e.data.error));
+      else p.resolve(e.data.result);
+    };
+  }
+
+  static async open(name: string): Promise<BareClient> {
+    const c = new BareClient();
+    await c.request({ op: 'open', name });
+    return c;
+  }
+
+  request(req: DistributiveOmit<BareRequest, 'id'>): Promise<unknown> {
+    const id = this.#next++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#worker.postMessage({ ...req, id });
+    });
+  }
+
+  get(s: Stmt) {
+    return this.request({ op: 'get', ...s });
+  }
+  query(s: Stmt) {
+    return this.request({ op: 'all', ...s }) as Promise<unknown[]>;
+  }
+  exec(s: Stmt) {
+    return this.request({ op: 'run', ...s });
+  }
+  async transaction(stmts: Stmt[]) {
+    await this.request({ op: 'run', sql: 'BEGIN', params: [] });
+    try {
+      for (const s of stmts) await this.exec(s);
+    } catch (e) {
+      await this.request({ op: 'run', sql: 'ROLLBACK', params: [] });
+      throw e;
+    }
+    await this.request({ op: 'run', sql: 'COMMIT', params: [] });
+  }
+  async batch(stmts: Stmt[]) {
+    await this.request({ op: 'batch', stmts });
+  }
+  async close() {
+    await this.request({ op: 'close' });
+    this.#worker.terminate();
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+export async function openSqlocal(name: string): Promise<Client> {
+  const db = new SQLocal({ databasePath: `${name}.sqlite3` });
+  await db.sql('PRAGMA cache_size = -32768');
+  return {
+    kind: 'sqlocal',
+    get: async (s) => (await db.sql(s.sql, ...s.params))[0],
+    query: (s) => db.sql(s.sql, ...s.params),
+    exec: (s) => db.sql(s.sql, ...s.params),
+    transaction: (stmts) =>
+      db.transaction(async (tx) => {
+        for (const s of stmts) await tx.sql(s.sql, ...s.params);
+      }),
+    batch: async (stmts) => void (await db.batch(() => stmts)),
+    close: () => db.destroy(),
+  };
+}
+
+export function openClient(kind: ClientKind, name: string): Promise<Client> {
+  if (kind === 'cipherlite') return openCipherlite(name);
+  if (kind === 'bare') return BareClient.open(name);
+  return openSqlocal(name);
+}
