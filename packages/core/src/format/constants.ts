@@ -77,4 +77,4 @@ export const KEYSLOT_SIZE = 256;
 export const AUX_HEADER_SIZE = 64;
 
 /** First 16 bytes of a plain SQLite database file. */
-export const SQLITE_MAGIC = new TextEncoder().encode('SQLite format 3\0');
+export const SQLITE_MAGIC: Uint8Array<ArrayBuffer> = new TextEncoder().encode('SQLite format 3\0');
