@@ -18,7 +18,8 @@ export interface OpenDatabaseBaseOptions extends Omit<WorkerOpenOptions, 'direct
   persist?: boolean;
   /**
    * The worker to run in. Default: this package's worker entry, spawned with
-   * `new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' })`, which Vite bundles.
+   * `new Worker(new URL('./worker.js', import.meta.url), { type: 'module' })` (`./worker.ts` in
+   * the workspace), which Vite and webpack 5 bundle.
    */
   worker?: Worker | (() => Worker);
 }
