@@ -28,8 +28,8 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs a command to completion; its output goes to the test log. Throws on a non-zero exit. */
-export function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; allowFailure?: boolean; timeoutMs?: number }): RunResult {
+/** Runs a command to completion; its output goes to the test log (stdout unless `quietStdout`). Throws on a non-zero exit. */
+export function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; allowFailure?: boolean; timeoutMs?: number; quietStdout?: boolean }): RunResult {
   const started = Date.now();
   const r = spawnSync(command, args, {
     cwd: options.cwd,
@@ -39,7 +39,7 @@ export function run(command: string, args: string[], options: { cwd: string; env
     maxBuffer: 64 * 1024 * 1024,
   });
   const result = { status: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-  process.stdout.write(`$ ${command} ${args.join(' ')}   (in ${options.cwd}, ${Date.now() - started} ms, exit ${result.status})\n${result.stdout}${result.stderr}`);
+  process.stdout.write(`$ ${command} ${args.join(' ')}   (in ${options.cwd}, ${Date.now() - started} ms, exit ${result.status})\n${options.quietStdout ? '' : result.stdout}${result.stderr}`);
   if (r.error) throw r.error;
   if (result.status !== 0 && !options.allowFailure) throw new Error(`${command} ${args.join(' ')} exited with ${result.status}:\n${result.stderr || result.stdout}`);
   return result;
