@@ -16,6 +16,9 @@ export default defineConfig({
   workers: 1,
   forbidOnly: true,
   retries: 0,
+  // Not `test-results/` itself: Playwright empties its output directory, which would delete the
+  // e2e and POS suites' reports that scripts/test.sh sums up after this run.
+  outputDir: 'test-results/consumers-artifacts',
   reporter: [['list'], ['json', { outputFile: 'test-results/consumers-results.json' }]],
   use: {
     launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS },
