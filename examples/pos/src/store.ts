@@ -1,11 +1,11 @@
 /**
  * The shop's database: where it lives, how it is opened, and its schema.
  *
- * One encrypted database, `pos`, in OPFS (`cipherlite/pos`). Whether it exists is checked with
- * OPFS directly (no password needed); opening goes through `@cipherlite/worker`'s
+ * One encrypted database, `pos`, in OPFS (`cipherlite/pos`). Whether it exists is asked with
+ * `databaseExists()` (no password, no worker); opening goes through `@cipherlite/worker`'s
  * `openDatabase()`, which starts the database worker and proves the password.
  */
-import { openDatabase, type CipherliteDatabase } from '@cipherlite/worker';
+import { databaseExists, openDatabase, type CipherliteDatabase } from '@cipherlite/worker';
 
 export const DB_NAME = 'pos';
 const DIRECTORY = 'cipherlite';
@@ -19,20 +19,8 @@ export const AUTO_LOCK_MS = (() => {
 /** Backups kept in the on-device history (automatic pre-restore backups). */
 export const KEEP_BACKUPS = 5;
 
-export async function storeExists(): Promise<boolean> {
-  let file: FileSystemFileHandle;
-  try {
-    const root = await navigator.storage.getDirectory();
-    const dir = await root.getDirectoryHandle(DIRECTORY);
-    file = await dir.getFileHandle(DB_NAME);
-  } catch {
-    return false;
-  }
-  try {
-    return (await file.getFile()).size > 0;
-  } catch {
-    return true; // another tab's worker holds it open: it exists
-  }
+export function storeExists(): Promise<boolean> {
+  return databaseExists(DB_NAME, { directory: DIRECTORY });
 }
 
 export async function openStore(password: string, create: boolean): Promise<CipherliteDatabase> {

@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'BUSY' // SQLite busy / another owner holds the files
   | 'SQL' // an SQL error reported by SQLite (syntax, constraint, ...)
   | 'UNSUPPORTED' // the environment lacks something required (OPFS, workers)
+  | 'WORKER_LOAD_FAILED' // the database worker script did not load (usually the bundler setup)
   | 'INVALID_ARGUMENT' // the caller passed a bad value
   | 'IO'; // a storage error that is none of the above
 
@@ -32,6 +33,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'BUSY',
   'SQL',
   'UNSUPPORTED',
+  'WORKER_LOAD_FAILED',
   'INVALID_ARGUMENT',
   'IO',
 ];

@@ -9,6 +9,7 @@ import type { BindParams, KeyMaterial, Row, RunResult, StatementTables } from '@
 import * as Comlink from 'comlink';
 import type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, ConfirmOptions, DatabaseStats, KeyslotInfo, NewSecret, RecoveryKeyResult, RestoreResult, VerifyResult } from '@cipherlite/core/keys';
 import { Diagnostics, consoleSink } from './diagnostics.js';
+import { DEFAULT_DIRECTORY } from './protocol.js';
 import type { LockState, PendingRestoreInfo, Role, Statement, WorkerApi, WorkerEvents, WorkerOpenOptions, OpArgs, OpName, OpResult, WireOptions } from './protocol.js';
 
 export interface OpenDatabaseBaseOptions extends Omit<WorkerOpenOptions, 'directory'> {
@@ -18,7 +19,8 @@ export interface OpenDatabaseBaseOptions extends Omit<WorkerOpenOptions, 'direct
   persist?: boolean;
   /**
    * The worker to run in. Default: this package's worker entry, spawned with
-   * `new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' })`, which Vite bundles.
+   * `new Worker(new URL('./worker.js', import.meta.url), { type: 'module' })` (`./worker.ts` in
+   * the workspace), which Vite and webpack 5 bundle.
    */
   worker?: Worker | (() => Worker);
 }
@@ -53,6 +55,21 @@ function defaultWorker(name: string): Worker {
   return new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: `cipherlite:${name}` });
 }
 
+/**
+ * The browser only says "the worker failed" (no URL, no status). The usual cause is the app's
+ * bundler: the worker file was not emitted, or was pre-bundled away from the URL the client asks
+ * for. Say so, and where the fix is, instead of a code that reads like an unsupported browser.
+ */
+function workerLoadFailedMessage(detail: string): string {
+  return (
+    `the database worker script did not load${detail ? ` (${detail})` : ''}. ` +
+    'This is usually the bundler setup: with Vite, add @cipherlite/worker, @cipherlite/core and @sqlite.org/sqlite-wasm ' +
+    'to optimizeDeps.exclude; with webpack 5, keep @cipherlite/worker an ES module import so it bundles ' +
+    "`new Worker(new URL('./worker.js', import.meta.url))`; or pass `worker: () => new Worker(...)` to openDatabase. " +
+    'See "Install" in the cipherlite README.'
+  );
+}
+
 /** A bare string means a password. */
 function asKey(secret: string | KeyMaterial): KeyMaterial {
   return typeof secret === 'string' ? { password: secret } : secret;
@@ -84,7 +101,7 @@ async function requestPersistence(wanted: boolean): Promise<boolean | null> {
 export async function openDatabase(options: OpenDatabaseOptions): Promise<CipherliteDatabase> {
   assertBrowserSupport();
   if (typeof options !== 'object' || options === null) throw new CipherliteError('INVALID_ARGUMENT', 'expected an options object');
-  const { worker: workerOption, persist = true, password, key, recoveryKey, directory = 'cipherlite', ...rest } = options;
+  const { worker: workerOption, persist = true, password, key, recoveryKey, directory = DEFAULT_DIRECTORY, ...rest } = options;
   const keyMaterial = { password, key, recoveryKey } as KeyMaterial;
   for (const k of ['password', 'key', 'recoveryKey'] as const) if (keyMaterial[k] === undefined) delete keyMaterial[k];
   const workerOptions: WorkerOpenOptions = { ...rest, directory };
@@ -104,7 +121,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Cipher
   const failedToStart = new Promise<never>((_, reject) => {
     onError = (ev) => {
       ev.preventDefault();
-      reject(new CipherliteError('UNSUPPORTED', `the database worker failed to start${ev.message ? `: ${ev.message}` : ''}`));
+      reject(new CipherliteError('WORKER_LOAD_FAILED', workerLoadFailedMessage(ev.message)));
     };
     worker.addEventListener('error', onError);
   });

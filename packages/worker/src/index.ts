@@ -4,6 +4,7 @@
  * `@cipherlite/worker/worker`.
  */
 export { openDatabase, CipherliteDatabase, assertBrowserSupport } from './client.js';
+export { databaseExists, type DatabaseExistsOptions } from './database-exists.js';
 export type { OpenDatabaseOptions, OpenDatabaseBaseOptions, Transaction } from './client.js';
 export type { LockState, Role, Statement, DbOps, WireOptions, PendingRestoreInfo } from './protocol.js';
 export type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, ConfirmOptions, DatabaseStats, KeyslotInfo, NewSecret, RecoveryKeyResult, RestoreComparison, RestoreResult, TableComparison, VerifyResult } from '@cipherlite/core/keys';
