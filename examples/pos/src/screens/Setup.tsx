@@ -2,6 +2,7 @@
 import type { CipherliteDatabase } from '@cipherlite/worker';
 import { useState } from 'react';
 import { MIN_PASSWORD_LENGTH } from '../password.ts';
+import { SETTING } from '../settings.tsx';
 import { describeError, openStore } from '../store.ts';
 import { Banner, Field, Spinner, StrengthMeter } from '../ui.tsx';
 
@@ -31,7 +32,7 @@ export function Setup({ onCreated }: { onCreated: (db: CipherliteDatabase) => vo
           setError(null);
           try {
             const db = await openStore(password, true);
-            await db.exec("INSERT OR REPLACE INTO setting (key, value) VALUES ('store_name', ?)", [storeName.trim()]);
+            await db.exec('INSERT OR REPLACE INTO setting (key, value) VALUES (?, ?)', [SETTING.storeName, storeName.trim()]);
             onCreated(db);
           } catch (err) {
             setError(describeError(err));

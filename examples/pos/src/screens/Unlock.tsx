@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import { Banner, Field, Spinner } from '../ui.tsx';
 
-export function UnlockForm(props: { title: string; subtitle: string; pending: boolean; error: string | null; onSubmit: (password: string) => void }) {
+export function UnlockForm(props: { title: string; subtitle: string; pending: boolean; error: string | null; onSubmit: (password: string) => void; onForgot: () => void }) {
   const [password, setPassword] = useState('');
   return (
     <main className="center">
@@ -28,6 +28,9 @@ export function UnlockForm(props: { title: string; subtitle: string; pending: bo
           ) : (
             'Unlock'
           )}
+        </button>
+        <button type="button" className="btn btn-link" onClick={props.onForgot} disabled={props.pending}>
+          Forgot the password? Use the recovery key
         </button>
       </form>
     </main>
