@@ -154,7 +154,8 @@ test('recovery key: made once in Admin, opens the till when the password is forg
     await unlock(page, NEW_PASSWORD);
     await expect(page.locator('#storage')).toContainText('password, recovery (2 of 4)');
 
-    // From the lock screen too (this tab's database handle stays open): the replacement works.
+    // From the lock screen too (this tab's database handle stays open): the replacement works,
+    // even when the new password typed is the one already set.
     await page.getByRole('button', { name: 'Lock' }).click();
     await page.getByRole('button', { name: 'Forgot the password? Use the recovery key' }).click();
     await fillRecovery(replacement);

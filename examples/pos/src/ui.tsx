@@ -96,3 +96,18 @@ export function Spinner() {
 export function PageTitle({ children, visible = true }: { children: ReactNode; visible?: boolean }) {
   return <h1 className={visible ? 'page-title' : 'sr-only'}>{children}</h1>;
 }
+
+/** A form's full-width main button, showing a spinner and what is happening while `pending`. */
+export function SubmitButton({ pending, pendingLabel, children, disabled = false }: { pending: boolean; pendingLabel: string; children: ReactNode; disabled?: boolean }) {
+  return (
+    <button className="btn btn-primary btn-block" disabled={pending || disabled}>
+      {pending ? (
+        <>
+          <Spinner /> {pendingLabel}
+        </>
+      ) : (
+        children
+      )}
+    </button>
+  );
+}

@@ -12,7 +12,7 @@ import { useRef, useState } from 'react';
 import { MIN_PASSWORD_LENGTH } from '../password.ts';
 import { RecoveryKeyNotice } from '../recovery-key.tsx';
 import { describeError } from '../store.ts';
-import { Banner, Field, Spinner, StrengthMeter } from '../ui.tsx';
+import { Banner, Field, StrengthMeter, SubmitButton } from '../ui.tsx';
 
 function recoverError(e: unknown): string {
   const code = (e as { code?: string }).code;
@@ -21,12 +21,17 @@ function recoverError(e: unknown): string {
   return describeError(e);
 }
 
-/** Replaces the recovery key's slot with `next` and removes every other password slot. */
+/**
+ * Removes every password slot, proving the recovery key (so the slot proven is never the one
+ * removed, even when the "forgotten" password is typed again as the new one), then turns the
+ * recovery key's slot into the new password's. Interrupted in between, the recovery key still
+ * opens the till and the reset can simply be run again.
+ */
 async function resetPassword(db: CipherliteDatabase, recoveryKey: string, next: string): Promise<void> {
-  const slot = await db.changePassword({ recoveryKey }, { password: next });
-  const stale = (await db.listKeyslots()).filter((s) => s.kind === 'password' && s.index !== slot.index).map((s) => s.index);
+  const forgotten = (await db.listKeyslots()).filter((s) => s.kind === 'password').map((s) => s.index);
   // Highest index first: removing a slot shifts the later ones down.
-  for (const index of stale.sort((a, b) => b - a)) await db.removeKeyslot({ password: next }, index);
+  for (const index of forgotten.sort((a, b) => b - a)) await db.removeKeyslot({ recoveryKey }, index);
+  await db.changePassword({ recoveryKey }, { password: next });
 }
 
 export function RecoverForm(props: { open: (recoveryKey: string) => Promise<CipherliteDatabase>; onDone: (db: CipherliteDatabase) => void; onCancel: () => void }) {
@@ -93,15 +98,9 @@ export function RecoverForm(props: { open: (recoveryKey: string) => Promise<Ciph
         <Field label="Confirm new password" error={touched ? confirmError : null}>
           <input type="password" name="confirm-password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} disabled={pending} />
         </Field>
-        <button className="btn btn-primary btn-block" disabled={pending}>
-          {pending ? (
-            <>
-              <Spinner /> Checking the recovery key…
-            </>
-          ) : (
-            'Set new password'
-          )}
-        </button>
+        <SubmitButton pending={pending} pendingLabel="Checking the recovery key…">
+          Set new password
+        </SubmitButton>
         <button type="button" className="btn btn-link" onClick={props.onCancel} disabled={pending}>
           Back to the password
         </button>
