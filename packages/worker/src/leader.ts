@@ -11,6 +11,7 @@
 import { CipherliteError, Database, toWire } from '@cipherlite/core';
 import * as keys from '@cipherlite/core/keys';
 import type { BindParams, KeyMaterial, Row, RunResult } from '@cipherlite/core';
+import { readBackup } from './backup-file.js';
 import { OpfsStorage, opfsDirectory } from './opfs-storage.js';
 import { TX_OPS, busNames } from './protocol.js';
 import type { BusMessage, DbOps, LeaderRequest, OpArgs, OpName, OpResult, PendingRestoreInfo, Statement, WorkerOpenOptions } from './protocol.js';
@@ -61,23 +62,9 @@ const LEADER_OPS: { [K in TableOp]: (db: Database, target: SqlTarget, ...args: O
   cancelRestore: (db, _t, id) => pendingRestores.cancel(db, id),
   listBackups: (db) => keys.listBackups(db.storage, db.name),
   pruneBackups: (db, _t, keep) => keys.pruneBackups(db.storage, db.name, keep),
-  readBackup: (db, _t, name) => readBackup(db, name),
+  readBackup: (db, _t, name) => readBackup(db.storage, db.name, name),
 };
 
-/** Only names `listBackups` reports: this call must not become a way to read any file of the directory. */
-async function readBackup(db: Database, name: string): Promise<Uint8Array> {
-  const entry = (await keys.listBackups(db.storage, db.name)).find((b) => b.name === name);
-  if (!entry) throw new CipherliteError('INVALID_ARGUMENT', `no automatic backup named ${JSON.stringify(String(name))}`);
-  await db.storage.prepare?.([name]);
-  const file = db.storage.open(name, { create: false });
-  try {
-    const bytes = new Uint8Array(file.getSize());
-    file.read(bytes, { at: 0 });
-    return bytes;
-  } finally {
-    file.close();
-  }
-}
 
 /**
  * Validated backups waiting for a confirmation, per database, under a number the client holds
