@@ -319,6 +319,11 @@ export class CipherliteDatabase implements AsyncDisposable {
     return this.#run('pruneBackups', keep === undefined ? [] : [keep]);
   }
 
+  /** The encrypted bytes of automatic backup `name` (from `listBackups`): download it, or restore it with `inspectBackup`. */
+  readBackup(name: string): Promise<Uint8Array> {
+    return this.#run('readBackup', [name]);
+  }
+
   /**
    * Runs `fn` in a transaction: committed when it resolves, rolled back when it throws. Other
    * calls — from this tab and every other — wait until it ends, so keep it short.
@@ -367,6 +372,11 @@ export class CipherliteDatabase implements AsyncDisposable {
   async lock(options: { allTabs?: boolean } = {}): Promise<void> {
     await this.#call((r) => r.lock(options.allTabs === true));
     this.eventSink.lockState('locked');
+  }
+
+  /** Changes this tab's idle auto-lock (`autoLockMs`; 0 = never lock by itself) from now on. */
+  setAutoLock(ms: number): Promise<void> {
+    return this.#call((r) => r.setAutoLock(ms));
   }
 
   /** Unlocks with a password (string) or key material; `WRONG_KEY` leaves it locked. */

@@ -148,6 +148,18 @@ export class WorkerEngine implements WorkerApi {
     });
   }
 
+  setAutoLock(ms: number): Promise<void> {
+    return this.#wire(async () => {
+      this.#assertNotClosed();
+      if (!(Number.isFinite(ms) && ms >= 0)) throw new CipherliteError('INVALID_ARGUMENT', `expected autoLockMs to be a number >= 0, got ${String(ms)}`);
+      this.#options = { ...this.#options!, autoLockMs: ms };
+      if (ms === 0) {
+        clearTimeout(this.#autoLock);
+        this.#autoLock = undefined;
+      } else this.#touch();
+    });
+  }
+
   run<K extends OpName>(op: K, args: OpArgs<K>, txId?: number): Promise<OpResult<K>> {
     // Built before any closure, so no closure keeps the arguments (they may hold passwords).
     const req: LeaderRequest = { op, args: [...args], ...(txId === undefined ? {} : { txId }) };

@@ -80,6 +80,8 @@ export interface DbOps {
   /** Automatic backups (`<name>.bak-<time>`) next to the database, newest first. */
   listBackups(): BackupFile[];
   pruneBackups(keep?: number): string[];
+  /** The encrypted bytes of automatic backup `name` (one `listBackups` names), to download or restore. */
+  readBackup(name: string): Uint8Array;
 }
 
 /** A validated backup waiting in the leader for `confirmRestore(id)` or `cancelRestore(id)`. */
@@ -137,6 +139,8 @@ export interface WorkerApi {
   unlock(key: KeyMaterial): Promise<void>;
   /** Wipes this tab's key material; `allTabs` asks every tab of this database to lock too. */
   lock(allTabs: boolean): Promise<void>;
+  /** Changes this tab's idle auto-lock (`autoLockMs`; 0 = never) from now on. */
+  setAutoLock(ms: number): Promise<void>;
   run<K extends OpName>(op: K, args: OpArgs<K>, txId?: number): Promise<OpResult<K>>;
   /** Starts an interactive transaction; other calls (from every tab) wait until it ends. */
   txBegin(): Promise<number>;

@@ -1,8 +1,8 @@
 /** The unlock form: used at start-up (opening the database) and after a lock (unlocking it). */
 import { useState } from 'react';
-import { Banner, Field, Spinner } from '../ui.tsx';
+import { Banner, Field, SubmitButton } from '../ui.tsx';
 
-export function UnlockForm(props: { title: string; subtitle: string; pending: boolean; error: string | null; onSubmit: (password: string) => void }) {
+export function UnlockForm(props: { title: string; subtitle: string; pending: boolean; error: string | null; onSubmit: (password: string) => void; onForgot: () => void }) {
   const [password, setPassword] = useState('');
   return (
     <main className="center">
@@ -20,14 +20,11 @@ export function UnlockForm(props: { title: string; subtitle: string; pending: bo
         <Field label="Password">
           <input type="password" name="password" autoComplete="current-password" autoFocus value={password} onChange={(e) => setPassword(e.target.value)} disabled={props.pending} />
         </Field>
-        <button className="btn btn-primary btn-block" disabled={props.pending || password.length === 0}>
-          {props.pending ? (
-            <>
-              <Spinner /> Unlocking…
-            </>
-          ) : (
-            'Unlock'
-          )}
+        <SubmitButton pending={props.pending} pendingLabel="Unlocking…" disabled={password.length === 0}>
+          Unlock
+        </SubmitButton>
+        <button type="button" className="btn btn-link" onClick={props.onForgot} disabled={props.pending}>
+          Forgot the password? Use the recovery key
         </button>
       </form>
     </main>
