@@ -14,7 +14,6 @@
 import { CipherliteError, toWire } from '@cipherlite/core';
 import type { KeyMaterial } from '@cipherlite/core';
 import { Leader, SteppedDown } from './leader.js';
-import { assertOpfsSupport } from './opfs-storage.js';
 import { busNames } from './protocol.js';
 import type {
   BusMessage,
@@ -25,12 +24,14 @@ import type {
   OpResult,
   OpenInfo,
   Role,
+  StorageBackend,
   WorkerApi,
   WorkerEvents,
   WorkerOpenOptions,
 } from './protocol.js';
 import { Router } from './router.js';
 import { Secret } from './secret.js';
+import { chooseBackend } from './storage-backend.js';
 
 /** Requests the Web Lock `name`; `granted` says whether we hold it, `release` lets it go. */
 function holdLock(name: string, options: { ifAvailable?: boolean; signal?: AbortSignal }) {
@@ -52,7 +53,6 @@ const DIRECTORY_RE = /^[^\\\0]{1,200}$/;
 const TAKEOVER_RETRY_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
 
 function assertWorkerSupport(): void {
-  assertOpfsSupport();
   if (!globalThis.navigator?.locks) throw new CipherliteError('UNSUPPORTED', 'Web Locks (navigator.locks) are not available in this worker');
   if (typeof BroadcastChannel !== 'function') throw new CipherliteError('UNSUPPORTED', 'BroadcastChannel is not available in this worker');
 }
@@ -77,6 +77,7 @@ export class WorkerEngine implements WorkerApi {
   #events: WorkerEvents | null = null;
   #state: LockState | 'closed' = 'locked';
   #role: Role = 'none';
+  #backend: StorageBackend = 'opfs';
   #secret: Secret | null = null;
   /** Identity of the current unlocked period: async work started in an older one stands down. */
   #session: object | null = null;
@@ -111,6 +112,7 @@ export class WorkerEngine implements WorkerApi {
       if (this.#options) throw new CipherliteError('INVALID_ARGUMENT', 'this worker already opened a database');
       validateOptions(options);
       assertWorkerSupport();
+      this.#backend = await chooseBackend(options.storage);
     } catch (e) {
       secret.wipe();
       throw e;
@@ -126,7 +128,7 @@ export class WorkerEngine implements WorkerApi {
     this.#bus = new BroadcastChannel(names.events);
     this.#bus.onmessage = (ev: MessageEvent<BusMessage>) => this.#onBus(ev.data);
     await this.#unlock(secret);
-    return { tabId: this.#tabId, role: this.#role };
+    return { tabId: this.#tabId, role: this.#role, storageBackend: this.#backend };
   }
 
   unlock(key: KeyMaterial): Promise<void> {
@@ -327,7 +329,9 @@ export class WorkerEngine implements WorkerApi {
     let leader: Leader;
     try {
       if (this.#session !== session || !this.#secret) throw new CipherliteError('LOCKED', 'the database was locked');
-      leader = await Leader.start(this.#tabId, this.#options!, this.#secret);
+      // The leader may need the key again (reopening after a failed IndexedDB commit): it asks
+      // for this tab's current one, which changes with changePassword and is gone once locked.
+      leader = await Leader.start(this.#tabId, this.#options!, this.#secret, this.#backend, () => this.#secret);
     } catch (e) {
       release();
       throw e;

@@ -11,12 +11,14 @@
 import { CipherliteError, Database, toWire } from '@cipherlite/core';
 import * as keys from '@cipherlite/core/keys';
 import type { BindParams, KeyMaterial, Row, RunResult } from '@cipherlite/core';
-import { OpfsStorage, opfsDirectory } from './opfs-storage.js';
 import { TX_OPS, busNames } from './protocol.js';
-import type { BusMessage, DbOps, LeaderRequest, OpArgs, OpName, OpResult, PendingRestoreInfo, Statement, WorkerOpenOptions } from './protocol.js';
+import type { BusMessage, DbOps, LeaderRequest, OpArgs, OpName, OpResult, PendingRestoreInfo, Statement, StorageBackend, WorkerOpenOptions } from './protocol.js';
 import { Scheduler } from './scheduler.js';
 import { wipeKeyMaterial } from './secret.js';
 import type { Secret } from './secret.js';
+import { openLeaderStorage } from './storage-backend.js';
+import type { LeaderStorage } from './storage-backend.js';
+import { DurableCalls } from './durable-calls.js';
 
 /** What statements run against: the database itself, or an open transaction of it. */
 interface SqlTarget {
@@ -140,7 +142,8 @@ export class Leader {
   readonly #tabId: string;
   #db: Database;
   readonly #openOptions: ReturnType<typeof openOptions>;
-  readonly #storage: OpfsStorage;
+  readonly #storage: LeaderStorage;
+  readonly #durable: DurableCalls;
   readonly #names: ReturnType<typeof busNames>;
   readonly #scheduler: Scheduler;
   readonly #authorized = new Set<string>();
@@ -157,11 +160,17 @@ export class Leader {
   #lost: CipherliteError | null = null;
   readonly #watch: ReturnType<typeof setInterval>;
 
-  private constructor(tabId: string, db: Database, storage: OpfsStorage, names: ReturnType<typeof busNames>, reopen: ReturnType<typeof openOptions>) {
+  private constructor(tabId: string, db: Database, storage: LeaderStorage, names: ReturnType<typeof busNames>, reopen: ReturnType<typeof openOptions>, currentSecret: () => Secret | null) {
     this.#tabId = tabId;
     this.#db = db;
     this.#openOptions = reopen;
     this.#storage = storage;
+    this.#durable = new DurableCalls(storage, {
+      database: () => this.#db,
+      reopen: (db) => this.#swap(db),
+      openOptions: reopen,
+      currentSecret,
+    });
     this.#names = names;
     this.#authorized.add(tabId);
     this.#scheduler = new Scheduler(
@@ -206,7 +215,7 @@ export class Leader {
       return { droppedKeyslots: result.droppedKeyslots };
     } catch (e) {
       if (old.closed) {
-        const reopened = await Database.open({ ...this.#openOptions, create: false, storage: this.#storage, ...current } as Parameters<typeof Database.open>[0]);
+        const reopened = await Database.open({ ...this.#openOptions, create: false, storage: this.#storage.files, ...current } as Parameters<typeof Database.open>[0]);
         this.#swap(reopened);
       }
       throw e;
@@ -231,20 +240,26 @@ export class Leader {
    * `WRONG_KEY`), then announces itself and starts serving followers. The caller holds the
    * leader Web Lock.
    */
-  static async start(tabId: string, options: WorkerOpenOptions, secret: Secret): Promise<Leader> {
-    const dir = await opfsDirectory(options.directory);
-    const storage = await OpfsStorage.open(dir, options.acquireTimeoutMs === undefined ? {} : { acquireTimeoutMs: options.acquireTimeoutMs });
+  static async start(tabId: string, options: WorkerOpenOptions, secret: Secret, backend: StorageBackend, currentSecret: () => Secret | null): Promise<Leader> {
+    const storage = await openLeaderStorage(backend, options);
     let db: Database;
     const key = secret.toKeyMaterial();
     try {
-      db = await Database.open({ ...openOptions(options), storage, ...key } as Parameters<typeof Database.open>[0]);
+      db = await Database.open({ ...openOptions(options), storage: storage.files, ...key } as Parameters<typeof Database.open>[0]);
     } catch (e) {
       await storage.close();
       throw e;
     } finally {
       wipeKeyMaterial(key);
     }
-    const leader = new Leader(tabId, db, storage, busNames(options.directory, options.name), openOptions(options));
+    try {
+      // A new database's first blocks must be durable before anyone is told it exists.
+      await storage.commit();
+    } catch (e) {
+      await db.close().finally(() => storage.close());
+      throw e;
+    }
+    const leader = new Leader(tabId, db, storage, busNames(options.directory, options.name), openOptions(options), currentSecret);
     leader.#listen();
     return leader;
   }
@@ -264,10 +279,11 @@ export class Leader {
       case 'auth':
         onStart?.();
         return this.#auth(from, req.key);
+      // Inside an interactive transaction nothing needs to be durable until it ends.
       case 'txBegin':
         return this.#scheduler.enqueue(() => this.#txBegin(from), undefined, onStart);
       case 'txEnd':
-        return this.#scheduler.enqueue(() => this.#txEnd(req.txId, req.commit, from), req.txId, onStart);
+        return this.#scheduler.enqueue(() => this.#durable.run(() => this.#txEnd(req.txId, req.commit, from)), req.txId, onStart);
       default: {
         if (!isOpName(req.op)) return Promise.reject(new CipherliteError('INVALID_ARGUMENT', `unknown operation "${String(req.op)}"`));
         const { op, args, txId } = req;
@@ -276,14 +292,15 @@ export class Leader {
         }
         if (op === 'rekey') {
           const [current] = args as OpArgs<'rekey'>;
-          return this.#scheduler.enqueue(() => this.#rekey(current), undefined, onStart);
+          return this.#scheduler.enqueue(() => this.#durable.run(() => this.#rekey(current)), undefined, onStart);
         }
+        const call = async () => {
+          const target = txId === undefined ? this.#db : this.#ownedTx(txId, from).target;
+          const fn = LEADER_OPS[op] as (db: Database, t: SqlTarget, ...a: unknown[]) => unknown;
+          return fn(this.#db, target, ...(Array.isArray(args) ? args : []));
+        };
         return this.#scheduler.enqueue(
-          async () => {
-            const target = txId === undefined ? this.#db : this.#ownedTx(txId, from).target;
-            const fn = LEADER_OPS[op] as (db: Database, t: SqlTarget, ...a: unknown[]) => unknown;
-            return fn(this.#db, target, ...(Array.isArray(args) ? args : []));
-          },
+          txId === undefined ? () => this.#durable.run(call) : call,
           txId,
           onStart,
         );
@@ -440,6 +457,8 @@ export class Leader {
       try {
         await pendingRestores.cancelAll(this.#db);
         await this.#db.close();
+        // IndexedDB: what closing wrote (a rolled-back transaction) is saved like any call's.
+        await this.#storage.commit();
       } finally {
         await this.#storage.close();
         this.#rpc?.close();
