@@ -5,7 +5,7 @@
  * context in the project's engine (see tests/fixtures.ts). `--project=firefox` runs one engine.
  */
 import { defineConfig } from '@playwright/test';
-import { ENGINES, PORT, engineUse } from './tests/env.ts';
+import { ENGINES, PORT, engineTimeout, engineUse } from './tests/env.ts';
 
 export default defineConfig({
   testDir: './tests',
@@ -25,7 +25,7 @@ export default defineConfig({
     baseURL: `http://127.0.0.1:${PORT}/`,
     trace: 'off',
   },
-  projects: ENGINES.map((engine) => ({ name: engine, use: engineUse(engine) })),
+  projects: ENGINES.map((engine) => ({ name: engine, use: engineUse(engine), timeout: engineTimeout(engine, 90_000) })),
   webServer: {
     command: `${process.env.E2E_PREBUILT ? '' : 'pnpm exec vite build test-app --logLevel warn && '}pnpm exec vite preview test-app --port ${PORT} --strictPort --host 127.0.0.1`,
     url: `http://127.0.0.1:${PORT}/`,

@@ -6,7 +6,7 @@
  * Run: scripts/e2e-pos.sh (builds once, then this config serves the build).
  */
 import { defineConfig } from '@playwright/test';
-import { ENGINES, engineUse } from './tests/env.ts';
+import { ENGINES, engineTimeout, engineUse } from './tests/env.ts';
 import { POS_PORT } from './tests/pos-helpers.ts';
 
 export default defineConfig({
@@ -25,7 +25,7 @@ export default defineConfig({
     baseURL: `http://127.0.0.1:${POS_PORT}/`,
     trace: 'off',
   },
-  projects: ENGINES.map((engine) => ({ name: engine, use: engineUse(engine) })),
+  projects: ENGINES.map((engine) => ({ name: engine, use: engineUse(engine), timeout: engineTimeout(engine, 120_000) })),
   webServer: {
     command: `${process.env.E2E_PREBUILT ? '' : 'pnpm --dir ../examples/pos exec vite build --logLevel warn && '}pnpm --dir ../examples/pos exec vite preview --port ${POS_PORT} --strictPort --host 127.0.0.1`,
     url: `http://127.0.0.1:${POS_PORT}/`,

@@ -9,7 +9,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { BASE_URL, FAST_KDF, expect, log, openPage, test } from './fixtures.ts';
 import type { Page, Profile } from './fixtures.ts';
-import { launchPersistent } from './env.ts';
+import { engineTimeout, launchPersistent } from './env.ts';
 import type { Engine } from './env.ts';
 import type {} from '../test-app/main.ts';
 
@@ -144,7 +144,7 @@ test('the same in WAL mode (exclusive locking): killed mid-transaction → befor
 });
 
 async function killTest(p: Profile, plan: Step[], engine: Engine) {
-  test.setTimeout(240_000);
+  test.setTimeout(engineTimeout(engine, 240_000));
   let page = await p.page('setup');
   await open(page);
   await page.evaluate(async (n) => {

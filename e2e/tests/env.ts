@@ -21,6 +21,14 @@ export const PORT = Number(process.env.E2E_PORT ?? 4391);
 export type Engine = 'chromium' | 'firefox';
 export const ENGINES: readonly Engine[] = ['chromium', 'firefox'];
 
+/**
+ * Per-test time limit in each engine's project: Firefox runs the same steps about twice as slowly
+ * here (a fresh persistent profile takes ~15 s to start, WebDriver BiDi round trips, Argon2id).
+ */
+export function engineTimeout(engine: Engine, chromiumMs: number): number {
+  return engine === 'firefox' ? chromiumMs * 2.5 : chromiumMs;
+}
+
 /** Playwright `use` options for one engine's project. */
 export function engineUse(engine: Engine) {
   return engine === 'chromium'
@@ -29,9 +37,18 @@ export function engineUse(engine: Engine) {
 }
 
 /** Starts `engine` on the persistent profile `dir` (real on-disk OPFS and IndexedDB, restartable). */
-export async function launchPersistent(engine: Engine, dir: string, options: { baseURL: string; viewport?: { width: number; height: number }; acceptDownloads?: boolean }): Promise<BrowserContext> {
+export interface LaunchOptions {
+  baseURL: string;
+  viewport?: { width: number; height: number };
+  acceptDownloads?: boolean;
+  /** Firefox only: about:config preferences for this profile. */
+  firefoxUserPrefs?: Record<string, string | number | boolean>;
+}
+
+export async function launchPersistent(engine: Engine, dir: string, launch: LaunchOptions): Promise<BrowserContext> {
+  const { firefoxUserPrefs, ...options } = launch;
   if (engine === 'chromium') return chromium.launchPersistentContext(dir, { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, ...options });
-  const context = await firefox.launchPersistentContext(dir, { channel: 'moz-firefox', executablePath: FIREFOX_PATH, ...options });
+  const context = await firefox.launchPersistentContext(dir, { channel: 'moz-firefox', executablePath: FIREFOX_PATH, ...options, ...(firefoxUserPrefs ? { firefoxUserPrefs } : {}) });
   // Firefox asks the user about persistent storage: without the grant `navigator.storage.persist()` never settles.
   await context.grantPermissions(['persistent-storage'], { origin: new URL(options.baseURL).origin });
   return context;

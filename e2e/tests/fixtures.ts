@@ -9,7 +9,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENGINES, PORT, launchPersistent } from './env.ts';
-import type { Engine } from './env.ts';
+import type { Engine, LaunchOptions } from './env.ts';
+
+/** Per-profile launch options (engine preferences set before the browser starts). */
+export type ProfileOptions = Pick<LaunchOptions, 'firefoxUserPrefs'>;
 
 export const BASE_URL = `http://127.0.0.1:${PORT}/`;
 
@@ -58,16 +61,17 @@ export async function openPage(context: BrowserContext, label: string): Promise<
   return page;
 }
 
-export const test = base.extend<{ engine: Engine; profile: () => Promise<Profile> }>({
+export const test = base.extend<{ engine: Engine; profile: (options?: ProfileOptions) => Promise<Profile> }>({
   // eslint-disable-next-line no-empty-pattern
   engine: async ({}, use, testInfo) => {
     await use(engineOf(testInfo.project.name));
   },
   // A function fixture: a test may start several browsers, each on its own fresh profile.
   profile: async ({ engine }, use) => {
-    const launch = (dir: string) => launchPersistent(engine, dir, { baseURL: BASE_URL });
+
     const profiles: Profile[] = [];
-    await use(async () => {
+    await use(async (options = {}) => {
+      const launch = (dir: string) => launchPersistent(engine, dir, { ...options, baseURL: BASE_URL });
       const dir = await mkdtemp(join(tmpdir(), 'cipherlite-e2e-'));
       const profile: Profile = {
         dir,

@@ -7,7 +7,7 @@
  */
 import { FAST_KDF, expect, log, test } from './fixtures.ts';
 import type { Page } from './fixtures.ts';
-import { lowerQuota, writeUntilFull } from './quota-helpers.ts';
+import { writeUntilFull } from './quota-helpers.ts';
 import type {} from '../test-app/main.ts';
 
 const OPTIONS = { name: 'till', password: 'idb fallback pw', kdf: FAST_KDF, storage: 'indexeddb' as const };
@@ -181,9 +181,10 @@ test('IndexedDB: change password, backup → restore work as on OPFS', async ({ 
   expect(await page.evaluate(() => window.t.dbs.c!.query('SELECT body FROM notes'))).toEqual([{ body: 'before backup' }]);
 });
 
-test('IndexedDB: quota exceeded → QUOTA_EXCEEDED, the last acknowledged state stays, writable again after', async ({ profile, engine }) => {
-  test.skip(engine === 'firefox', 'lowering one origin\'s quota at run time needs CDP Storage.overrideQuotaForOrigin; Firefox has only a profile-wide limit set before start');
-  const p = await profile();
+test('IndexedDB: quota exceeded → QUOTA_EXCEEDED, readable; reopening gives exactly the acknowledged writes', async ({ profile, engine }) => {
+  test.skip(engine === 'chromium', 'CDP Storage.overrideQuotaForOrigin does not limit IndexedDB writes in Chromium 156 (measured: 100 MB committed under a usage + 3 MiB override); Firefox limits it with a profile preference');
+  // Firefox's whole temporary storage (every origin, persisted ones included) limited to 24 MiB (the pref is in KiB).
+  const p = await profile({ firefoxUserPrefs: { 'dom.quotaManager.temporaryStorage.fixedLimit': 24 * 1024 } });
   const page = await p.page('tab');
   await openOk(page);
   await page.evaluate(async () => {
@@ -191,17 +192,13 @@ test('IndexedDB: quota exceeded → QUOTA_EXCEEDED, the last acknowledged state 
     await db.exec('CREATE TABLE blobs (id INTEGER PRIMARY KEY, b BLOB)');
     await db.exec('INSERT INTO blobs (b) VALUES (randomblob(100000))');
   });
-  const quota = await lowerQuota(p, page);
   const r = await writeUntilFull(page);
   expect(r.failure).toMatchObject({ ok: false, code: 'QUOTA_EXCEEDED' });
   expect(r.committed).toBeGreaterThan(0);
   expect(r.rows).toEqual({ ok: true, value: { n: 1 + 4 * r.committed } });
-
-  await quota.restore();
-  await page.evaluate(() => window.t.dbs.a!.batch(Array.from({ length: 4 }, () => ({ sql: 'INSERT INTO blobs (b) VALUES (randomblob(250000))' }))));
   // What is stored (reopened from IndexedDB alone) is every acknowledged write, nothing else.
   await page.evaluate(() => window.t.dbs.a!.close());
   await openOk(page, 'b');
-  expect(await page.evaluate(() => window.t.dbs.b!.get('SELECT count(*) AS n FROM blobs'))).toEqual({ n: 1 + 4 * (r.committed + 1) });
+  expect(await page.evaluate(() => window.t.dbs.b!.get('SELECT count(*) AS n FROM blobs'))).toEqual({ n: 1 + 4 * r.committed });
   expect(await page.evaluate(() => window.t.dbs.b!.query('PRAGMA integrity_check'))).toEqual([{ integrity_check: 'ok' }]);
 });

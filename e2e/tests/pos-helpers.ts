@@ -59,13 +59,17 @@ export const PASSWORD = 'plum-harbour-71-violet';
 
 /**
  * Replaces an input's text by typing it, key by key. Not `fill()`: in Firefox (WebDriver BiDi)
- * a filled value does not always reach React's onChange, so the app would not see it.
+ * a filled value does not always reach React's onChange, so the app would not see it. Keys
+ * outside ASCII (`é`) are dropped by Firefox's key actions: those are inserted as text input.
  */
 export async function typeInto(input: Locator, text: string): Promise<void> {
   await input.click();
   await input.press('ControlOrMeta+a');
   await input.press('Backspace');
-  if (text) await input.pressSequentially(text);
+  for (const run of text.match(/[\x20-\x7e]+|[^\x20-\x7e]+/g) ?? []) {
+    if (/^[\x20-\x7e]/.test(run)) await input.pressSequentially(run);
+    else await input.page().keyboard.insertText(run);
+  }
 }
 
 export async function createStore(page: Page, name = 'Corner Café', password = PASSWORD): Promise<void> {
