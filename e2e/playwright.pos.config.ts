@@ -1,11 +1,12 @@
 /**
- * Playwright config for the point-of-sale example (examples/pos): Debian's Chromium, the example
+ * Playwright config for the point-of-sale example (examples/pos), one project per engine (Debian's
+ * Chromium and Firefox ESR, as in playwright.config.ts): the example
  * built for production and served by `vite preview` on 127.0.0.1 (a real origin, so its service
  * worker registers and the offline tests mean something). Specs: tests/pos-*.e2e.ts.
  * Run: scripts/e2e-pos.sh (builds once, then this config serves the build).
  */
 import { defineConfig } from '@playwright/test';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from './tests/env.ts';
+import { ENGINES, engineTimeout, engineUse } from './tests/env.ts';
 import { POS_PORT } from './tests/pos-helpers.ts';
 
 export default defineConfig({
@@ -22,9 +23,9 @@ export default defineConfig({
   reporter: [['list'], ['json', { outputFile: 'test-results/pos-results.json' }]],
   use: {
     baseURL: `http://127.0.0.1:${POS_PORT}/`,
-    launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS },
     trace: 'off',
   },
+  projects: ENGINES.map((engine) => ({ name: engine, use: engineUse(engine), timeout: engineTimeout(engine, 120_000) })),
   webServer: {
     command: `${process.env.E2E_PREBUILT ? '' : 'pnpm --dir ../examples/pos exec vite build --logLevel warn && '}pnpm --dir ../examples/pos exec vite preview --port ${POS_PORT} --strictPort --host 127.0.0.1`,
     url: `http://127.0.0.1:${POS_PORT}/`,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything cipherlite's scripts need on a clean Debian machine that has only Node 20
 # and npm: pnpm (from npm), the workspace's packages (pnpm, frozen lockfile), and from Debian
-# the Chromium browser (e2e, benchmarks) and the sqlite3 shell (CLI tests). Idempotent: each
+# the browsers (Chromium: e2e and benchmarks; Firefox ESR, WebKitGTK's WebDriver and Xvfb: e2e)
+# and the sqlite3 shell (CLI tests). Idempotent: each
 # step is skipped when its result is already there. Browsers are never downloaded by Playwright.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,9 @@ fi
 
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/firefox-esr ] || missing+=(firefox-esr)
+command -v WebKitWebDriver >/dev/null 2>&1 || missing+=(webkit2gtk-driver)
+command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb)
 command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
 if [ "${BOOTSTRAP_SKIP_APT:-0}" != 1 ] && [ ${#missing[@]} -gt 0 ]; then
   SUDO=""

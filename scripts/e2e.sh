@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/install-chromium.sh
+bash scripts/install-browsers.sh
 
 if [ ! -d e2e/node_modules/@playwright/test ]; then
   pnpm install --frozen-lockfile

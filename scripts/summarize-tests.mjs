@@ -1,5 +1,6 @@
 // Prints one closing line for the whole test run — "N passed, N failed" — from the JSON
-// reports of Vitest (unit/integration, Node) and Playwright (e2e, Chromium), so CI logs end
+// reports of Vitest (unit/integration, Node), Playwright (e2e, Chromium and Firefox) and the
+// WebKit smoke suite (same `stats` shape), so CI logs end
 // with a single, machine-readable verdict. Exits non-zero if any test failed or none ran.
 import { existsSync, readFileSync } from 'node:fs';
 
@@ -25,7 +26,26 @@ for (const f of playwrightFiles) {
   passed += s.expected + (s.flaky ?? 0);
   failed += s.unexpected;
   skipped += s.skipped;
-  parts.push(`playwright(${f.split('/').pop()}) ${s.expected + (s.flaky ?? 0)}/${s.expected + s.unexpected + (s.flaky ?? 0) + s.skipped}`);
+  parts.push(`playwright(${f.split('/').pop()}) ${s.expected + (s.flaky ?? 0)}/${s.expected + s.unexpected + (s.flaky ?? 0) + s.skipped}${perEngine(p)}`);
+}
+
+/** " [chromium 30/31, firefox 27/31]": passed/total per Playwright project (engine). */
+function perEngine(report) {
+  const byProject = new Map();
+  const visit = (suite) => {
+    for (const spec of suite.specs ?? []) {
+      for (const t of spec.tests ?? []) {
+        const c = byProject.get(t.projectName) ?? { passed: 0, total: 0 };
+        c.total++;
+        if (t.status === 'expected' || t.status === 'flaky') c.passed++;
+        byProject.set(t.projectName, c);
+      }
+    }
+    for (const child of suite.suites ?? []) visit(child);
+  };
+  for (const suite of report.suites ?? []) visit(suite);
+  if (byProject.size === 0) return '';
+  return ` [${[...byProject].map(([name, c]) => `${name} ${c.passed}/${c.total}`).join(', ')}]`;
 }
 
 console.log(`\ntest totals: ${parts.join(', ')}`);

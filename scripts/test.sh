@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The one command that runs every test (README Quick start; CI's .ci/run calls it):
-#   1. bootstrap: pnpm, packages, Debian's chromium + sqlite3 when missing;
+#   1. bootstrap: pnpm, packages, Debian's chromium, firefox-esr, webkit2gtk-driver, xvfb and
+#      sqlite3 when missing;
 #   2. type-check every package (strict TypeScript);
 #   3. Vitest in Node: format, crypto, VFS, SQL, crash/fault/tamper suites, keys, CLI, React hooks;
-#   4. Playwright in Debian Chromium: worker + OPFS + multi-tab e2e, and the POS example's e2e;
-#   5. consumer checks: pack and lint the packages, install the tarballs into fresh apps outside
+#   4. Playwright in Debian Chromium and Debian Firefox ESR (one project each): worker + OPFS +
+#      IndexedDB fallback + multi-tab e2e, and the POS example's e2e;
+#   5. the WebKit smoke suite (WebKitGTK via WebKitWebDriver under Xvfb: the IndexedDB fallback);
+#   6. consumer checks: pack and lint the packages, install the tarballs into fresh apps outside
 #      the workspace (Vite, webpack 5, Node ESM, CLI via npx) and run them (scripts/consumers.sh).
 # Ends with one line "N passed, N failed". Exits non-zero on any failure.
 set -euo pipefail
@@ -21,16 +24,19 @@ echo "== vitest (Node)"
 status=0
 pnpm exec vitest run --reporter=default --reporter=json --outputFile.json="$reports/vitest.json" || status=$?
 
-echo "== e2e (Chromium)"
-rm -f e2e/test-results/results.json e2e/test-results/pos-results.json e2e/test-results/consumers-results.json
+echo "== e2e (Chromium, Firefox)"
+rm -f e2e/test-results/results.json e2e/test-results/pos-results.json e2e/test-results/webkit-results.json e2e/test-results/consumers-results.json
 bash scripts/e2e.sh || status=$?
 bash scripts/e2e-pos.sh || status=$?
+echo "== e2e (WebKit smoke)"
+bash scripts/e2e-webkit.sh || status=$?
 
 echo "== consumers (packed tarballs in fresh apps)"
 bash scripts/consumers.sh || status=$?
 
 # e2e/playwright.config.ts writes its JSON report to e2e/test-results/results.json,
 # e2e/playwright.pos.config.ts (the POS example) to e2e/test-results/pos-results.json,
+# e2e/webkit/smoke.ts to e2e/test-results/webkit-results.json,
 # e2e/playwright.consumers.config.ts to e2e/test-results/consumers-results.json.
-node scripts/summarize-tests.mjs "$reports/vitest.json" e2e/test-results/results.json e2e/test-results/pos-results.json e2e/test-results/consumers-results.json || status=$?
+node scripts/summarize-tests.mjs "$reports/vitest.json" e2e/test-results/results.json e2e/test-results/pos-results.json e2e/test-results/webkit-results.json e2e/test-results/consumers-results.json || status=$?
 exit "$status"

@@ -7,6 +7,7 @@ import { CipherliteError, databaseExists, openDatabase } from '@cipherlite/worke
 import type { CipherliteDatabase, OpenDatabaseOptions } from '@cipherlite/worker';
 // The app-supplied worker pattern from the README (Vite's `?worker` import of the package entry).
 import DatabaseWorker from '@cipherlite/worker/worker?worker';
+import { idbFiles, idbFlip, idbHold } from './idb-view.ts';
 
 export interface Outcome<T = unknown> {
   ok: boolean;
@@ -59,14 +60,14 @@ const harness = {
   events: [] as { db: string; kind: string; value: unknown }[],
 
   /** Opens and records change/lock events of `id` in `events`. */
-  async open(id: string, options: OpenDatabaseOptions, ownWorker = false): Promise<Outcome<{ role: string; persisted: boolean | null }>> {
+  async open(id: string, options: OpenDatabaseOptions, ownWorker = false): Promise<Outcome<{ role: string; persisted: boolean | null; storageBackend: string | null }>> {
     return harness.capture(
       (async () => {
         const db = await openDatabase(ownWorker ? { ...options, worker: () => (harness.workers[id] = new DatabaseWorker()) } : options);
         harness.dbs[id] = db;
         db.onChange((tables) => harness.events.push({ db: id, kind: 'change', value: [...tables] }));
         db.onLockState((state) => harness.events.push({ db: id, kind: 'lock', value: state }));
-        return { role: db.role, persisted: db.persisted };
+        return { role: db.role, persisted: db.persisted, storageBackend: db.storageBackend };
       })(),
     );
   },
@@ -162,6 +163,31 @@ const harness = {
     } finally {
       w.terminate();
     }
+  },
+
+  /** The IndexedDB fallback's stored files (attacker's view, see idb-view.ts). */
+  idbFiles: async () => [...(await idbFiles())].map(([name, bytes]) => ({ name, size: bytes.length })).sort((a, b) => a.name.localeCompare(b.name)),
+  idbFlip,
+  /** Holds IndexedDB (see idb-view.ts); `idbRelease()` lets go. */
+  async idbHold(): Promise<void> {
+    harness.idbHeld = await idbHold();
+  },
+  idbHeld: null as { release: () => Promise<void> } | null,
+  async idbRelease(): Promise<void> {
+    await harness.idbHeld?.release();
+    harness.idbHeld = null;
+  },
+
+  /** Where any of `markers` or SQLite's magic occurs in what IndexedDB holds. */
+  async idbScan(markers: string[]): Promise<{ file: string; needle: string; at: number }[]> {
+    const hits: { file: string; needle: string; at: number }[] = [];
+    for (const [name, bytes] of await idbFiles()) {
+      for (const needle of [...markers, 'SQLite format 3']) {
+        const at = indexOf(bytes, new TextEncoder().encode(needle));
+        if (at >= 0) hits.push({ file: name, needle, at });
+      }
+    }
+    return hits;
   },
 
   /** Deletes every stored file. */

@@ -6,6 +6,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FAST_KDF, expect, log, test } from './fixtures.ts';
+import type { Engine } from './env.ts';
 import type {} from '../test-app/main.ts';
 
 async function* walk(dir: string): AsyncGenerator<string> {
@@ -16,7 +17,14 @@ async function* walk(dir: string): AsyncGenerator<string> {
   }
 }
 
-test('no marker and no "SQLite format 3" in any stored file, in OPFS or in the profile on disk', async ({ profile }) => {
+/** Where each engine keeps an origin's OPFS files inside its profile directory. */
+const OPFS_ON_DISK: Record<Engine, RegExp> = {
+  chromium: /File System/,
+  // storage/default/<origin>/fs/… (its own metadata database aside).
+  firefox: /[/]storage[/]default[/][^/]+[/]fs[/](?!.*\.sqlite)/,
+};
+
+test('no marker and no "SQLite format 3" in any stored file, in OPFS or in the profile on disk', async ({ profile, engine }) => {
   const p = await profile();
   const page = await p.page('tab');
   const id = crypto.randomUUID().replaceAll('-', '');
@@ -63,7 +71,7 @@ test('no marker and no "SQLite format 3" in any stored file, in OPFS or in the p
   expect(await page.evaluate((m) => window.t.scan(Object.values(m)), markers)).toEqual([{ file: 'control', needle: markers.row, at: 2 }]);
   await page.evaluate(() => window.t.remove('control'));
 
-  // The same check on the profile directory itself, where Chromium keeps OPFS on disk.
+  // The same check on the profile directory itself, where the browser keeps OPFS on disk.
   await p.context.close();
   const needles = [...Object.values(markers), 'SQLite format 3'].map((s) => Buffer.from(s));
   let scanned = 0;
@@ -74,15 +82,16 @@ test('no marker and no "SQLite format 3" in any stored file, in OPFS or in the p
     const data = await readFile(file);
     scanned++;
     bytes += data.length;
-    if (file.includes('File System')) opfsBytes = Math.max(opfsBytes, data.length);
+    const inOpfs = OPFS_ON_DISK[engine].test(file);
+    if (inOpfs) opfsBytes = Math.max(opfsBytes, data.length);
     for (const [i, needle] of needles.entries()) {
-      // Chromium's own SQLite databases (History, Cookies...) legitimately start with the magic.
-      if (i === needles.length - 1 && !file.includes('File System')) continue;
+      // The browser's own SQLite databases (History, Cookies, places...) legitimately start with the magic.
+      if (i === needles.length - 1 && !inOpfs) continue;
       if (data.includes(needle)) hits.push(`${file}: ${needle.toString()}`);
     }
   }
   log(`scanned ${scanned} profile files, ${bytes} bytes; largest OPFS file ${opfsBytes} bytes`);
-  // Proves the scan saw the database where Chromium keeps OPFS.
+  // Proves the scan saw the database where the browser keeps OPFS.
   expect(opfsBytes).toBeGreaterThan(400_000);
   expect(hits).toEqual([]);
 });

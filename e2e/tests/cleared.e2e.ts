@@ -9,7 +9,8 @@ import type {} from '../test-app/main.ts';
 
 const OPTIONS = { name: 'wiped', password: 'clear me', kdf: FAST_KDF };
 
-test('site data cleared while open → typed errors or success, no crash; reopening starts a new database', async ({ profile }) => {
+test('site data cleared while open → typed errors or success, no crash; reopening starts a new database', async ({ profile, engine }) => {
+  test.skip(engine === 'firefox', 'clearing site data of an origin needs CDP Storage.clearDataForOrigin; WebDriver BiDi (Firefox) has no equivalent command');
   const p = await profile();
   const page = await p.page('tab');
   expect(await page.evaluate((o) => window.t.open('a', o), OPTIONS)).toMatchObject({ ok: true });

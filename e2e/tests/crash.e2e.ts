@@ -6,8 +6,11 @@
  * there or fully absent, never a mix. A small page cache makes SQLite spill and journal during
  * the transaction, not only at COMMIT, so every phase of the write is exposed to the kill.
  */
-import { FAST_KDF, expect, log, openPage, test } from './fixtures.ts';
+import { readdir, readFile } from 'node:fs/promises';
+import { BASE_URL, FAST_KDF, expect, log, openPage, test } from './fixtures.ts';
 import type { Page, Profile } from './fixtures.ts';
+import { engineTimeout, launchPersistent } from './env.ts';
+import type { Engine } from './env.ts';
 import type {} from '../test-app/main.ts';
 
 const BASE_OPTIONS = { name: 'crashy', password: 'crash test', kdf: FAST_KDF, cacheSizeKiB: 256 };
@@ -111,18 +114,37 @@ const WAL_PLAN: Step[] = [
   { kill: 'crash', fraction: 4 },
 ];
 
-test('killed mid-transaction (tab closed, renderer crashed, worker terminated, browser killed) → before or after, never a mix', async ({ profile }) => {
+/**
+ * Firefox: a content process cannot be crashed from the test (that is CDP `Page.crash`; WebDriver
+ * BiDi has no such command), so its 'crash' steps close the tab instead; the browser is killed
+ * with SIGKILL to its process (CDP `Browser.crash` in Chromium).
+ */
+function forEngine(plan: Step[], engine: Engine): Step[] {
+  return engine === 'firefox' ? plan.map((s) => (s.kill === 'crash' ? { ...s, kill: 'close' } : s)) : plan;
+}
+
+/** SIGKILLs the browser this test started on profile `dir` (found by its command line). */
+async function killBrowserOn(dir: string): Promise<void> {
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    const argv = cmdline.split('\0');
+    if (argv[0]?.includes('firefox') && argv.includes(dir)) process.kill(Number(pid), 'SIGKILL');
+  }
+}
+
+test('killed mid-transaction (tab closed, renderer crashed, worker terminated, browser killed) → before or after, never a mix', async ({ profile, engine }) => {
   OPTIONS = BASE_OPTIONS;
-  await killTest(await profile(), ROLLBACK_JOURNAL_PLAN);
+  await killTest(await profile(), forEngine(ROLLBACK_JOURNAL_PLAN, engine), engine);
 });
 
-test('the same in WAL mode (exclusive locking): killed mid-transaction → before or after, never a mix', async ({ profile }) => {
+test('the same in WAL mode (exclusive locking): killed mid-transaction → before or after, never a mix', async ({ profile, engine }) => {
   OPTIONS = { ...BASE_OPTIONS, journalMode: 'WAL' };
-  await killTest(await profile(), WAL_PLAN);
+  await killTest(await profile(), forEngine(WAL_PLAN, engine), engine);
 });
 
-async function killTest(p: Profile, plan: Step[]) {
-  test.setTimeout(240_000);
+async function killTest(p: Profile, plan: Step[], engine: Engine) {
+  test.setTimeout(engineTimeout(engine, 240_000));
   let page = await p.page('setup');
   await open(page);
   await page.evaluate(async (n) => {
@@ -170,13 +192,15 @@ async function killTest(p: Profile, plan: Step[]) {
         await page.evaluate(() => window.t.dbs.a?.dispose());
         break;
       case 'browser': {
-        const session = await p.context.browser()!.newBrowserCDPSession();
-        void session.send('Browser.crash').catch(() => undefined);
-        await new Promise<void>((resolve) => p.context.once('close', () => resolve()));
-        p.context = await (await import('@playwright/test')).chromium.launchPersistentContext(p.dir, {
-          executablePath: (test.info().project.use.launchOptions as { executablePath: string }).executablePath,
-          args: (test.info().project.use.launchOptions as { args: string[] }).args,
-        });
+        const closed = new Promise<void>((resolve) => p.context.once('close', () => resolve()));
+        if (engine === 'chromium') {
+          const session = await p.context.browser()!.newBrowserCDPSession();
+          void session.send('Browser.crash').catch(() => undefined);
+        } else {
+          await killBrowserOn(p.dir);
+        }
+        await closed;
+        p.context = await launchPersistent(engine, p.dir, { baseURL: BASE_URL });
         page = await openPage(p.context, `after-browser-kill-${gen}`);
         break;
       }

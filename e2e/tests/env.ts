@@ -1,4 +1,7 @@
-/** Where the browser is and how it is started (shared by the config and the fixtures). */
+/** Where the browsers are and how they are started (shared by the configs and the fixtures). */
+import { chromium, firefox } from '@playwright/test';
+import type { BrowserContext } from '@playwright/test';
+
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -9,5 +12,44 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
+/** Debian's `firefox-esr`, driven over WebDriver BiDi (Playwright's `moz-firefox` channel). */
+export const FIREFOX_PATH = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
 // Not Vite's default 4173: the POS example's own e2e suite serves there.
 export const PORT = Number(process.env.E2E_PORT ?? 4391);
+
+/** The browser engines the Playwright suites run in; each is a Playwright project of that name. */
+export type Engine = 'chromium' | 'firefox';
+export const ENGINES: readonly Engine[] = ['chromium', 'firefox'];
+
+/**
+ * Per-test time limit in each engine's project: Firefox runs the same steps about twice as slowly
+ * here (a fresh persistent profile takes ~15 s to start, WebDriver BiDi round trips, Argon2id).
+ */
+export function engineTimeout(engine: Engine, chromiumMs: number): number {
+  return engine === 'firefox' ? chromiumMs * 2.5 : chromiumMs;
+}
+
+/** Playwright `use` options for one engine's project. */
+export function engineUse(engine: Engine) {
+  return engine === 'chromium'
+    ? { browserName: 'chromium' as const, launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS } }
+    : { browserName: 'firefox' as const, channel: 'moz-firefox', launchOptions: { executablePath: FIREFOX_PATH } };
+}
+
+/** Starts `engine` on the persistent profile `dir` (real on-disk OPFS and IndexedDB, restartable). */
+export interface LaunchOptions {
+  baseURL: string;
+  viewport?: { width: number; height: number };
+  acceptDownloads?: boolean;
+  /** Firefox only: about:config preferences for this profile. */
+  firefoxUserPrefs?: Record<string, string | number | boolean>;
+}
+
+export async function launchPersistent(engine: Engine, dir: string, launch: LaunchOptions): Promise<BrowserContext> {
+  const { firefoxUserPrefs, ...options } = launch;
+  if (engine === 'chromium') return chromium.launchPersistentContext(dir, { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, ...options });
+  const context = await firefox.launchPersistentContext(dir, { channel: 'moz-firefox', executablePath: FIREFOX_PATH, ...options, ...(firefoxUserPrefs ? { firefoxUserPrefs } : {}) });
+  // Firefox asks the user about persistent storage: without the grant `navigator.storage.persist()` never settles.
+  await context.grantPermissions(['persistent-storage'], { origin: new URL(options.baseURL).origin });
+  return context;
+}

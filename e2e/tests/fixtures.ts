@@ -3,12 +3,16 @@
  * pages with their console/pageerror/crash events (and their workers') forwarded to the test
  * log, and small typed wrappers around the harness in `test-app/main.ts`.
  */
-import { test as base, chromium } from '@playwright/test';
+import { test as base } from '@playwright/test';
 import type { BrowserContext, Page } from '@playwright/test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, PORT } from './env.ts';
+import { ENGINES, PORT, launchPersistent } from './env.ts';
+import type { Engine, LaunchOptions } from './env.ts';
+
+/** Per-profile launch options (engine preferences set before the browser starts). */
+export type ProfileOptions = Pick<LaunchOptions, 'firefoxUserPrefs'>;
 
 export const BASE_URL = `http://127.0.0.1:${PORT}/`;
 
@@ -42,8 +46,11 @@ export interface Profile {
   close(): Promise<void>;
 }
 
-async function launch(dir: string): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(dir, { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, baseURL: BASE_URL });
+/** The engine of the running test's project (`chromium` / `firefox`, see playwright.config.ts). */
+export function engineOf(projectName: string): Engine {
+  const engine = ENGINES.find((e) => e === projectName);
+  if (!engine) throw new Error(`unknown Playwright project "${projectName}"; expected one of ${ENGINES.join(', ')}`);
+  return engine;
 }
 
 export async function openPage(context: BrowserContext, label: string): Promise<Page> {
@@ -54,12 +61,17 @@ export async function openPage(context: BrowserContext, label: string): Promise<
   return page;
 }
 
-export const test = base.extend<{ profile: () => Promise<Profile> }>({
-  // A function fixture: a test may start several browsers, each on its own fresh profile.
+export const test = base.extend<{ engine: Engine; profile: (options?: ProfileOptions) => Promise<Profile> }>({
   // eslint-disable-next-line no-empty-pattern
-  profile: async ({}, use) => {
+  engine: async ({}, use, testInfo) => {
+    await use(engineOf(testInfo.project.name));
+  },
+  // A function fixture: a test may start several browsers, each on its own fresh profile.
+  profile: async ({ engine }, use) => {
+
     const profiles: Profile[] = [];
-    await use(async () => {
+    await use(async (options = {}) => {
+      const launch = (dir: string) => launchPersistent(engine, dir, { ...options, baseURL: BASE_URL });
       const dir = await mkdtemp(join(tmpdir(), 'cipherlite-e2e-'));
       const profile: Profile = {
         dir,

@@ -5,7 +5,7 @@
  */
 import { expect, test } from '@playwright/test';
 import { readFile } from 'node:fs/promises';
-import { addProduct, createStore, go, launchPos, PASSWORD, ringUp, shot, unlock, waitForServiceWorker } from './pos-helpers.ts';
+import { addProduct, createStore, go, launchPos, PASSWORD, ringUp, shot, typeInto, unlock, waitForServiceWorker } from './pos-helpers.ts';
 import type { Page } from '@playwright/test';
 
 const kpi = (page: Page, id: 'kpi-orders' | 'kpi-total') => page.getByTestId(id);
@@ -22,24 +22,24 @@ test('first run → products → sales → reload → unlock → data intact; lo
   try {
     const page = await b.open('till');
     await expect(page.getByRole('heading', { name: 'Set up your till' })).toBeVisible();
-    await page.locator('input[name=store]').fill('Corner Café');
-    await page.locator('input[name=new-password]').fill('short');
+    await typeInto(page.locator('input[name=store]'), 'Corner Café');
+    await typeInto(page.locator('input[name=new-password]'), 'short');
     await page.getByRole('button', { name: 'Create till' }).click();
     await expect(page.getByText('Use at least 8 characters.').first()).toBeVisible();
-    await page.locator('input[name=new-password]').fill(PASSWORD);
-    await page.locator('input[name=confirm-password]').fill(PASSWORD + 'x');
+    await typeInto(page.locator('input[name=new-password]'), PASSWORD);
+    await typeInto(page.locator('input[name=confirm-password]'), PASSWORD + 'x');
     await expect(page.getByText('The two passwords differ.')).toBeVisible();
     await shot(page, '01-setup');
-    await page.locator('input[name=confirm-password]').fill('');
+    await typeInto(page.locator('input[name=confirm-password]'), '');
     await createStore(page);
 
     await stock(page);
-    await page.locator('input[name=name]').fill('espresso');
-    await page.locator('input[name=price]').fill('1');
+    await typeInto(page.locator('input[name=name]'), 'espresso');
+    await typeInto(page.locator('input[name=price]'), '1');
     await page.getByRole('button', { name: 'Add product' }).click();
     await expect(page.getByRole('alert')).toHaveText('A product with this name already exists.');
     await page.getByRole('button', { name: 'Edit Orange juice' }).click();
-    await page.locator('input.num-input').fill('4.40');
+    await typeInto(page.locator('input.num-input'), '4.40');
     await page.getByRole('button', { name: 'Save' }).click();
     await expect(page.getByRole('row', { name: /Orange juice/ })).toContainText('€4.40');
     await shot(page, '03-products');
@@ -47,19 +47,19 @@ test('first run → products → sales → reload → unlock → data intact; lo
     await go(page, 'Till');
     await page.locator('.product-tile', { hasText: 'Croissant' }).click();
     await page.getByText('Card', { exact: true }).click();
-    await page.locator('input[name=last4]').fill('4111 1111 1111 1111');
+    await typeInto(page.locator('input[name=last4]'), '4111 1111 1111 1111');
     await expect(page.getByText('Enter only the last 4 digits — never the full card number.')).toBeVisible();
     await page.getByRole('button', { name: 'Charge €3.20' }).click();
     await expect(page.getByRole('status').filter({ hasText: 'recorded' })).toHaveCount(0);
     await shot(page, '04-till-card-validation');
-    await page.locator('input[name=last4]').fill('4242');
+    await typeInto(page.locator('input[name=last4]'), '4242');
     await page.getByRole('button', { name: 'Charge €3.20' }).click();
     await expect(page.getByRole('status').filter({ hasText: 'Sale #1 recorded — €3.20 by card ••4242' })).toBeVisible();
     await page.getByRole('button', { name: 'Dismiss' }).click();
     await page.getByText('Cash', { exact: true }).click();
 
     for (const item of ['Espresso', 'Espresso', 'Orange juice']) await page.locator('.product-tile', { hasText: item }).click();
-    await page.locator('input[name=cash]').fill('20');
+    await typeInto(page.locator('input[name=cash]'), '20');
     await expect(page.getByTestId('cart-total')).toHaveText('€9.40');
     await expect(page.getByText('Change: €10.60')).toBeVisible();
     await shot(page, '05-till');
@@ -139,7 +139,7 @@ test('backup → more sales → restore: later sales gone, pre-restore backup ke
     await expect(tables.getByRole('row', { name: /^sale \d/ })).toContainText('2');
     await expect(page.locator('#storage')).toContainText('AES-256-GCM');
     await expect(page.locator('#storage')).toContainText('Argon2id · 64 MiB · 3 passes');
-    await page.locator('input[name=backup-password]').fill(PASSWORD);
+    await typeInto(page.locator('input[name=backup-password]'), PASSWORD);
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download backup' }).click()]);
     expect(download.suggestedFilename()).toMatch(/^till-backup-.*\.cipherlite$/);
     const backup = await readFile((await download.path())!);
@@ -158,7 +158,7 @@ test('backup → more sales → restore: later sales gone, pre-restore backup ke
     const restore = page.locator('#restore');
     const check = async (file: { name: string; buffer: Buffer }, password: string) => {
       await restore.locator('input[name=backup-file]').setInputFiles({ ...file, mimeType: 'application/octet-stream' });
-      await restore.locator('input[name=restore-backup-password]').fill(password);
+      await typeInto(restore.locator('input[name=restore-backup-password]'), password);
       await restore.getByRole('button', { name: 'Check backup' }).click();
     };
     // Tampered: one byte flipped inside an encrypted page.
@@ -180,7 +180,7 @@ test('backup → more sales → restore: later sales gone, pre-restore backup ke
     await expect(compare).toBeVisible();
     await expect(compare.getByRole('row', { name: /^sale 4 2$/ })).toBeVisible();
     await shot(page, '09-restore-compare');
-    await compare.locator('input[name=restore-current-password]').fill(PASSWORD);
+    await typeInto(compare.locator('input[name=restore-current-password]'), PASSWORD);
     await compare.getByRole('button', { name: 'Replace all data with this backup' }).click();
     await expect(restore.getByRole('status')).toContainText('Backup restored: 8 rows. The previous data was saved first: to undo, restore it from the Backup history.');
     const history = page.getByRole('list', { name: 'Backup history' });

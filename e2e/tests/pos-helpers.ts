@@ -1,17 +1,17 @@
 /**
- * Helpers for the point-of-sale example's e2e specs: a fresh persistent Chromium profile per
- * test (real OPFS, real service worker) at a tablet or phone size, console/pageerror capture (the
- * app must log no errors), screenshots under test-results/pos/, an axe-core audit, and the few UI
- * steps every spec repeats.
+ * Helpers for the point-of-sale example's e2e specs: a fresh persistent profile per test, in the
+ * engine of the running Playwright project (real OPFS, real service worker), at a tablet or phone
+ * size, console/pageerror capture (the app must log no errors), screenshots under
+ * test-results/pos/, an axe-core audit, and the few UI steps every spec repeats.
  */
-import { chromium, expect } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import type { BrowserContext, Locator, Page } from '@playwright/test';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from './env.ts';
-import { forwardLogs } from './fixtures.ts';
+import { launchPersistent } from './env.ts';
+import { engineOf, forwardLogs } from './fixtures.ts';
 
 export const POS_PORT = Number(process.env.POS_E2E_PORT ?? 4180);
 export const POS_URL = `http://127.0.0.1:${POS_PORT}/`;
@@ -36,13 +36,13 @@ export interface PosBrowser {
 export async function launchPos(viewport: ViewportName = 'tablet'): Promise<PosBrowser> {
   const dir = await mkdtemp(join(tmpdir(), 'cipherlite-pos-'));
   const phone = viewport !== 'tablet';
-  const context = await chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM_PATH,
-    args: CHROMIUM_ARGS,
+  const engine = engineOf(test.info().project.name);
+  const context = await launchPersistent(engine, dir, {
     baseURL: POS_URL,
     viewport: VIEWPORTS[viewport],
     hasTouch: phone,
-    isMobile: phone,
+    // Playwright emulates mobile (meta viewport, touch-first layout) in Chromium only.
+    ...(engine === 'chromium' ? { isMobile: phone } : {}),
     deviceScaleFactor: 1,
     acceptDownloads: true,
   });
@@ -117,17 +117,32 @@ export async function expectNoHorizontalOverflow(page: Page, screen: string): Pr
 
 export const PASSWORD = 'plum-harbour-71-violet';
 
+/**
+ * Replaces an input's text by typing it, key by key. Not `fill()`: in Firefox (WebDriver BiDi)
+ * a filled value does not always reach React's onChange, so the app would not see it. Keys
+ * outside ASCII (`é`) are dropped by Firefox's key actions: those are inserted as text input.
+ */
+export async function typeInto(input: Locator, text: string): Promise<void> {
+  await input.click();
+  await input.press('ControlOrMeta+a');
+  await input.press('Backspace');
+  for (const run of text.match(/[\x20-\x7e]+|[^\x20-\x7e]+/g) ?? []) {
+    if (/^[\x20-\x7e]/.test(run)) await input.pressSequentially(run);
+    else await input.page().keyboard.insertText(run);
+  }
+}
+
 export async function createStore(page: Page, name = 'Corner Café', password = PASSWORD): Promise<void> {
   await expect(page.getByRole('heading', { name: 'Set up your till' })).toBeVisible();
-  await page.locator('input[name=store]').fill(name);
-  await page.locator('input[name=new-password]').fill(password);
-  await page.locator('input[name=confirm-password]').fill(password);
+  await typeInto(page.locator('input[name=store]'), name);
+  await typeInto(page.locator('input[name=new-password]'), password);
+  await typeInto(page.locator('input[name=confirm-password]'), password);
   await page.getByRole('button', { name: 'Create till' }).click();
   await expect(page.getByRole('link', { name: 'Till' })).toBeVisible({ timeout: 30_000 });
 }
 
 export async function unlock(page: Page, password = PASSWORD): Promise<void> {
-  await page.locator('input[name=password]').fill(password);
+  await typeInto(page.locator('input[name=password]'), password);
   await page.getByRole('button', { name: 'Unlock' }).click();
 }
 
@@ -136,8 +151,8 @@ export async function go(page: Page, tab: 'Till' | 'Products' | 'Orders' | 'Admi
 }
 
 export async function addProduct(page: Page, name: string, price: string): Promise<void> {
-  await page.locator('input[name=name]').fill(name);
-  await page.locator('input[name=price]').fill(price);
+  await typeInto(page.locator('input[name=name]'), name);
+  await typeInto(page.locator('input[name=price]'), price);
   await page.getByRole('button', { name: 'Add product' }).click();
   await expect(page.getByRole('cell', { name, exact: true })).toBeVisible();
 }
@@ -147,10 +162,10 @@ export async function ringUp(page: Page, items: string[], payment: { cash: strin
   for (const item of items) await page.locator('.product-tile', { hasText: item }).click();
   if (payment !== 'exact' && 'card' in payment) {
     await page.getByText('Card', { exact: true }).click();
-    await page.locator('input[name=last4]').pressSequentially(payment.card);
+    await typeInto(page.locator('input[name=last4]'), payment.card);
   } else {
     await page.getByText('Cash', { exact: true }).click();
-    if (payment !== 'exact') await page.locator('input[name=cash]').pressSequentially(payment.cash);
+    if (payment !== 'exact') await typeInto(page.locator('input[name=cash]'), payment.cash);
   }
   await page.getByRole('button', { name: /^Charge / }).click();
   const receipt = page.getByRole('status').filter({ hasText: /Sale #\d+ recorded/ });

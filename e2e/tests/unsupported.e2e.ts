@@ -7,12 +7,14 @@ import type {} from '../test-app/main.ts';
 
 const OPTIONS = { name: 'u', password: 'unsupported', kdf: FAST_KDF };
 
-test('no OPFS API → UNSUPPORTED before any worker starts', async ({ page }) => {
+test('neither OPFS nor IndexedDB → UNSUPPORTED before any worker starts', async ({ page }) => {
   forwardLogs(page, 'no-opfs');
   await page.goto(BASE_URL);
   await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
   const r = await page.evaluate(async (o) => {
     delete (StorageManager.prototype as { getDirectory?: unknown }).getDirectory;
+    // A plain assignment is ignored in Firefox (an accessor without a setter): redefine it.
+    Object.defineProperty(globalThis, 'indexedDB', { value: undefined, configurable: true });
     return window.t.open('a', o);
   }, OPTIONS);
   expect(r).toMatchObject({ ok: false, code: 'UNSUPPORTED' });

@@ -1,13 +1,12 @@
 /**
  * The `WorkerPlatform` of a dedicated worker in a browser: `navigator.locks`, `BroadcastChannel`,
- * OPFS storage (`OpfsStorage`), and the worker's console for diagnostics.
+ * OPFS or IndexedDB storage (`storage-backend.ts`), and the worker's console for diagnostics.
  */
 import { CipherliteError } from '@cipherlite/core';
 import { consoleSink } from './diagnostics.js';
-import type { Diagnostics } from './diagnostics.js';
-import { OpfsStorage, assertOpfsSupport, opfsDirectory } from './opfs-storage.js';
-import type { BusChannel, LeaderStorage, WorkerPlatform } from './platform.js';
-import type { BusMessage, WorkerOpenOptions } from './protocol.js';
+import type { BusChannel, WorkerPlatform } from './platform.js';
+import type { BusMessage } from './protocol.js';
+import { chooseBackend, openLeaderStorage } from './storage-backend.js';
 
 function broadcastChannel(name: string): BusChannel {
   const channel = new BroadcastChannel(name);
@@ -20,13 +19,8 @@ function broadcastChannel(name: string): BusChannel {
   };
 }
 
-async function openOpfsStorage(options: WorkerOpenOptions, log: Diagnostics): Promise<LeaderStorage> {
-  const dir = await opfsDirectory(options.directory);
-  return OpfsStorage.open(dir, options.acquireTimeoutMs === undefined ? { log } : { acquireTimeoutMs: options.acquireTimeoutMs, log });
-}
-
 function assertWorkerSupport(): void {
-  assertOpfsSupport();
+  // Storage (OPFS or IndexedDB) is checked by `chooseBackend`.
   if (!globalThis.navigator?.locks) throw new CipherliteError('UNSUPPORTED', 'Web Locks (navigator.locks) are not available in this worker');
   if (typeof BroadcastChannel !== 'function') throw new CipherliteError('UNSUPPORTED', 'BroadcastChannel is not available in this worker');
 }
@@ -37,7 +31,8 @@ export function browserPlatform(): WorkerPlatform {
     // `assertSupport` reports before any lock is requested.
     locks: { request: (name, options, callback) => navigator.locks.request(name, options, callback) },
     openChannel: broadcastChannel,
-    openStorage: openOpfsStorage,
+    chooseBackend,
+    openStorage: (options, backend, log) => openLeaderStorage(backend, options, log),
     assertSupport: assertWorkerSupport,
     logSink: consoleSink,
   };

@@ -10,7 +10,7 @@ import * as Comlink from 'comlink';
 import type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, ConfirmOptions, DatabaseStats, KeyslotInfo, NewSecret, RecoveryKeyResult, RestoreResult, VerifyResult } from '@cipherlite/core/keys';
 import { Diagnostics, consoleSink } from './diagnostics.js';
 import { DEFAULT_DIRECTORY } from './protocol.js';
-import type { LockState, PendingRestoreInfo, Role, Statement, WorkerApi, WorkerEvents, WorkerOpenOptions, OpArgs, OpName, OpResult, WireOptions } from './protocol.js';
+import type { LockState, PendingRestoreInfo, Role, Statement, StorageBackend, WorkerApi, WorkerEvents, WorkerOpenOptions, OpArgs, OpName, OpResult, WireOptions } from './protocol.js';
 
 export interface OpenDatabaseBaseOptions extends Omit<WorkerOpenOptions, 'directory'> {
   /** OPFS directory for the files (default `cipherlite`). */
@@ -45,8 +45,9 @@ const CLOSE_TIMEOUT_MS = 5000;
 export function assertBrowserSupport(): void {
   if (typeof Worker !== 'function') throw new CipherliteError('UNSUPPORTED', 'Web Workers are not available in this context');
   const storage = (globalThis.navigator as Navigator | undefined)?.storage;
-  if (typeof storage?.getDirectory !== 'function') {
-    throw new CipherliteError('UNSUPPORTED', 'the Origin Private File System (navigator.storage.getDirectory) is not available; use a current browser outside private/embedded modes');
+  // The worker decides between OPFS and IndexedDB (storage-backend.ts); here: is either there at all?
+  if (typeof storage?.getDirectory !== 'function' && typeof indexedDB === 'undefined') {
+    throw new CipherliteError('UNSUPPORTED', 'neither the Origin Private File System nor IndexedDB is available; use a current browser outside embedded modes');
   }
 }
 
@@ -83,10 +84,23 @@ function rebuild(e: unknown): unknown {
   return e;
 }
 
-/** Requests persistent storage; `null` when the browser cannot tell or the app opted out. */
-async function requestPersistence(wanted: boolean): Promise<boolean | null> {
-  const storage = navigator.storage;
-  if (!wanted || typeof storage.persist !== 'function') return null;
+/**
+ * How long `openDatabase` waits for `navigator.storage.persist()`. Firefox asks the user (a
+ * permission prompt) and keeps the promise pending until they answer — possibly forever.
+ */
+const PERSIST_WAIT_MS = 3000;
+
+/** Requests persistent storage; `null` when the browser cannot tell (in time) or the app opted out. */
+function requestPersistence(wanted: boolean): Promise<boolean | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const undecided = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), PERSIST_WAIT_MS)));
+  return Promise.race([askPersistence(wanted), undecided]).finally(() => clearTimeout(timer));
+}
+
+async function askPersistence(wanted: boolean): Promise<boolean | null> {
+  // Optional chaining: WebKit builds without the Storage API have no navigator.storage at all.
+  const storage = navigator.storage as StorageManager | undefined;
+  if (!wanted || typeof storage?.persist !== 'function') return null;
   try {
     return (await storage.persisted()) || (await storage.persist());
   } catch {
@@ -127,7 +141,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Cipher
   });
   try {
     const info = await Promise.race([remote.open(workerOptions, keyMaterial, Comlink.proxy(db.eventSink)), failedToStart]);
-    db.opened(info.role, await persisted);
+    db.opened(info.role, await persisted, info.storageBackend);
     return db;
   } catch (e) {
     await db.dispose();
@@ -146,6 +160,7 @@ export class CipherliteDatabase implements AsyncDisposable {
   #lockState: LockState = 'unlocking';
   #role: Role = 'none';
   #persisted: boolean | null = null;
+  #storageBackend: StorageBackend | null = null;
   #closing: Promise<void> | null = null;
   readonly #lockListeners = new Set<(state: LockState) => void>();
   readonly #changeListeners = new Set<(tables: readonly string[]) => void>();
@@ -174,9 +189,10 @@ export class CipherliteDatabase implements AsyncDisposable {
   }
 
   /** @internal */
-  opened(role: Role, persisted: boolean | null): void {
+  opened(role: Role, persisted: boolean | null, storageBackend: StorageBackend): void {
     this.#role = role;
     this.#persisted = persisted;
+    this.#storageBackend = storageBackend;
     this.eventSink.lockState('unlocked');
   }
 
@@ -193,6 +209,14 @@ export class CipherliteDatabase implements AsyncDisposable {
   /** Result of `navigator.storage.persist()`: `true` = the browser will not evict this origin's data. */
   get persisted(): boolean | null {
     return this.#persisted;
+  }
+
+  /**
+   * Where this database is stored: `'opfs'` (sync access handles) or `'indexeddb'` (the fallback:
+   * held in the worker's memory, each commit saved in one IndexedDB transaction).
+   */
+  get storageBackend(): StorageBackend | null {
+    return this.#storageBackend;
   }
 
   get closed(): boolean {
@@ -382,7 +406,15 @@ export class CipherliteDatabase implements AsyncDisposable {
   /** Unlocks with a password (string) or key material; `WRONG_KEY` leaves it locked. */
   async unlock(secret: string | KeyMaterial): Promise<void> {
     const km = asKey(secret);
-    await this.#call((r) => r.unlock(km));
+    try {
+      await this.#call((r) => r.unlock(km));
+    } catch (e) {
+      // A failed unlock of a locked tab leaves it locked. The worker says so through its event
+      // callback too, but that travels on another MessagePort, which Firefox may deliver after
+      // this reply: without this line `lockState` could still read 'unlocking' here.
+      if (this.#lockState !== 'unlocked' && !this.closed) this.eventSink.lockState('locked');
+      throw e;
+    }
     this.eventSink.lockState('unlocked');
   }
 

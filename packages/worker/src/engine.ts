@@ -28,6 +28,7 @@ import type {
   OpResult,
   OpenInfo,
   Role,
+  StorageBackend,
   WorkerApi,
   WorkerEvents,
   WorkerOpenOptions,
@@ -56,6 +57,7 @@ export class WorkerEngine implements WorkerApi {
   #events: WorkerEvents | null = null;
   #state: LockState | 'closed' = 'locked';
   #role: Role = 'none';
+  #backend: StorageBackend = 'opfs';
   #secret: Secret | null = null;
   /** Identity of the current unlocked period: async work started in an older one stands down. */
   #session: object | null = null;
@@ -95,6 +97,7 @@ export class WorkerEngine implements WorkerApi {
       if (this.#options) throw new CipherliteError('INVALID_ARGUMENT', 'this worker already opened a database');
       validateOptions(options);
       this.#platform.assertSupport();
+      this.#backend = await this.#platform.chooseBackend(options.storage);
     } catch (e) {
       secret.wipe();
       throw e;
@@ -111,7 +114,7 @@ export class WorkerEngine implements WorkerApi {
     this.#bus = this.#platform.openChannel(names.events);
     this.#bus.listen((msg) => this.#onBus(msg));
     await this.#unlock(secret);
-    return { tabId: this.#tabId, role: this.#role };
+    return { tabId: this.#tabId, role: this.#role, storageBackend: this.#backend };
   }
 
   unlock(key: KeyMaterial): Promise<void> {
@@ -337,7 +340,9 @@ export class WorkerEngine implements WorkerApi {
     let leader: Leader;
     try {
       if (this.#session !== session || !this.#secret) throw new CipherliteError('LOCKED', 'the database was locked');
-      leader = await Leader.start(this.#tabId, this.#options!, this.#secret, this.#platform, this.#log);
+      // The leader may need the key again (reopening after a failed IndexedDB commit): it asks
+      // for this tab's current one, which changes with changePassword and is gone once locked.
+      leader = await Leader.start(this.#tabId, this.#options!, this.#secret, this.#platform, this.#log, this.#backend, () => this.#secret);
     } catch (e) {
       release();
       throw e;

@@ -6,7 +6,7 @@
 export { openDatabase, CipherliteDatabase, assertBrowserSupport } from './client.js';
 export { databaseExists, type DatabaseExistsOptions } from './database-exists.js';
 export type { OpenDatabaseOptions, OpenDatabaseBaseOptions, Transaction } from './client.js';
-export type { LockState, Role, Statement, DbOps, WireOptions, PendingRestoreInfo } from './protocol.js';
+export type { LockState, Role, StorageBackend, StorageChoice, Statement, DbOps, WireOptions, PendingRestoreInfo } from './protocol.js';
 export type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, ConfirmOptions, DatabaseStats, KeyslotInfo, NewSecret, RecoveryKeyResult, RestoreComparison, RestoreResult, TableComparison, VerifyResult } from '@cipherlite/core/keys';
 export { CipherliteError, isCipherliteError } from '@cipherlite/core';
 export type { ErrorCode, BindParams, Row, RunResult, SqlValue, StatementTables, KeyMaterial, KdfParams } from '@cipherlite/core';

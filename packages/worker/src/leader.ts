@@ -19,8 +19,9 @@ import { InteractiveTransactions } from './interactive-transactions.js';
 import { coreOpenOptions, isTableOp, runTableOp } from './leader-ops.js';
 import { PendingRestores } from './pending-restores.js';
 import type { BusChannel, LeaderStorage, WorkerPlatform } from './platform.js';
+import { DurableCalls } from './durable-calls.js';
 import { TX_OPS, busNames } from './protocol.js';
-import type { LeaderRequest, OpArgs, WorkerOpenOptions } from './protocol.js';
+import type { LeaderRequest, OpArgs, StorageBackend, WorkerOpenOptions } from './protocol.js';
 import { Scheduler } from './scheduler.js';
 import { wipeKeyMaterial } from './secret.js';
 import type { Secret } from './secret.js';
@@ -41,6 +42,7 @@ export class Leader implements ServingLeader {
   #db: Database;
   readonly #openOptions: CoreOpenOptions;
   readonly #storage: LeaderStorage;
+  readonly #durable: DurableCalls;
   readonly #log: Diagnostics;
   readonly #names: ReturnType<typeof busNames>;
   readonly #scheduler: Scheduler;
@@ -54,11 +56,17 @@ export class Leader implements ServingLeader {
   #lost: CipherliteError | null = null;
   readonly #watch: ReturnType<typeof setInterval>;
 
-  private constructor(tabId: string, db: Database, storage: LeaderStorage, options: WorkerOpenOptions, platform: WorkerPlatform, log: Diagnostics) {
+  private constructor(tabId: string, db: Database, storage: LeaderStorage, options: WorkerOpenOptions, platform: WorkerPlatform, log: Diagnostics, currentSecret: () => Secret | null) {
     this.#tabId = tabId;
     this.#db = db;
     this.#openOptions = coreOpenOptions(options, CORE_OPEN_OPTIONS) as CoreOpenOptions;
     this.#storage = storage;
+    this.#durable = new DurableCalls(storage, {
+      database: () => this.#db,
+      reopen: (reopened) => this.#swap(reopened),
+      openOptions: this.#openOptions,
+      currentSecret,
+    });
     this.#log = log;
     this.#names = busNames(options.directory, options.name);
     this.#followers = new FollowerService(this, this.#names, platform, log);
@@ -90,23 +98,31 @@ export class Leader implements ServingLeader {
   }
 
   /**
-   * Opens the storage and the database with `secret` (which proves it: a wrong one is
+   * Opens the storage (`backend`) and the database with `secret` (which proves it: a wrong one is
    * `WRONG_KEY`), then announces itself and starts serving followers. The caller holds the
-   * leader Web Lock.
+   * leader Web Lock. `currentSecret` hands out this tab's key material of the moment (it changes
+   * with changePassword and is gone once locked): reopening after a failed IndexedDB save needs it.
    */
-  static async start(tabId: string, options: WorkerOpenOptions, secret: Secret, platform: WorkerPlatform, log: Diagnostics): Promise<Leader> {
-    const storage = await platform.openStorage(options, log);
+  static async start(tabId: string, options: WorkerOpenOptions, secret: Secret, platform: WorkerPlatform, log: Diagnostics, backend: StorageBackend, currentSecret: () => Secret | null): Promise<Leader> {
+    const storage = await platform.openStorage(options, backend, log);
     let db: Database;
     const key = secret.toKeyMaterial();
     try {
-      db = await Database.open({ ...coreOpenOptions(options, CORE_OPEN_OPTIONS), storage, ...key } as OpenArgs);
+      db = await Database.open({ ...coreOpenOptions(options, CORE_OPEN_OPTIONS), storage: storage.files, ...key } as OpenArgs);
     } catch (e) {
       await storage.close();
       throw e;
     } finally {
       wipeKeyMaterial(key);
     }
-    const leader = new Leader(tabId, db, storage, options, platform, log);
+    try {
+      // A new database's first blocks must be durable before anyone is told it exists.
+      await storage.commit();
+    } catch (e) {
+      await db.close().finally(() => storage.close());
+      throw e;
+    }
+    const leader = new Leader(tabId, db, storage, options, platform, log, currentSecret);
     leader.#listen();
     return leader;
   }
@@ -132,10 +148,11 @@ export class Leader implements ServingLeader {
       case 'auth':
         onStart?.();
         return this.#auth(from, req.key);
+      // Inside an interactive transaction nothing needs to be durable until it ends.
       case 'txBegin':
         return this.#scheduler.enqueue(() => this.#txs.begin(this.#db, from, from !== this.#tabId), undefined, onStart);
       case 'txEnd':
-        return this.#scheduler.enqueue(() => this.#txs.end(req.txId, req.commit, from), req.txId, onStart);
+        return this.#scheduler.enqueue(() => this.#durable.run(() => this.#txs.end(req.txId, req.commit, from)), req.txId, onStart);
       default: {
         const { op, args, txId } = req;
         if (op !== 'rekey' && !isTableOp(op)) return Promise.reject(new CipherliteError('INVALID_ARGUMENT', `unknown operation "${String(op)}"`));
@@ -144,13 +161,14 @@ export class Leader implements ServingLeader {
         }
         if (op === 'rekey') {
           const [current] = args as OpArgs<'rekey'>;
-          return this.#scheduler.enqueue(() => this.#rekey(current), undefined, onStart);
+          return this.#scheduler.enqueue(() => this.#durable.run(() => this.#rekey(current)), undefined, onStart);
         }
+        const call = async () => {
+          const target = txId === undefined ? this.#db : this.#txs.owned(txId, from).target;
+          return runTableOp(op, { db: this.#db, target, restores: this.#restores }, Array.isArray(args) ? args : []);
+        };
         return this.#scheduler.enqueue(
-          async () => {
-            const target = txId === undefined ? this.#db : this.#txs.owned(txId, from).target;
-            return runTableOp(op, { db: this.#db, target, restores: this.#restores }, Array.isArray(args) ? args : []);
-          },
+          txId === undefined ? () => this.#durable.run(call) : call,
           txId,
           onStart,
         );
@@ -198,7 +216,7 @@ export class Leader implements ServingLeader {
       return { droppedKeyslots: result.droppedKeyslots };
     } catch (e) {
       if (old.closed) {
-        const reopened = await Database.open({ ...this.#openOptions, create: false, storage: this.#storage, ...current } as OpenArgs);
+        const reopened = await Database.open({ ...this.#openOptions, create: false, storage: this.#storage.files, ...current } as OpenArgs);
         this.#swap(reopened);
       }
       throw e;
@@ -228,6 +246,8 @@ export class Leader implements ServingLeader {
       try {
         await this.#restores.cancelAll();
         await this.#db.close();
+        // IndexedDB: what closing wrote (a rolled-back transaction) is saved like any call's.
+        await this.#storage.commit();
       } finally {
         await this.#storage.close();
         this.#followers.close();

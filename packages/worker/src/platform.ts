@@ -9,7 +9,7 @@
  */
 import type { SyncStorage } from '@cipherlite/core';
 import type { Diagnostics, LogSink } from './diagnostics.js';
-import type { BusMessage, WorkerOpenOptions } from './protocol.js';
+import type { BusMessage, StorageBackend, StorageChoice, WorkerOpenOptions } from './protocol.js';
 
 /** The subset of `navigator.locks` (`LockManager.request`) the worker uses. */
 export interface LockRequester {
@@ -30,19 +30,31 @@ export interface BusChannel {
   close(): void;
 }
 
-/** The storage a leader opens the database on: core's `SyncStorage` plus the leader's needs. */
-export interface LeaderStorage extends SyncStorage {
-  /** Releases every file handle (the next leader must be able to open the files). */
-  close(): Promise<void>;
+/**
+ * The storage a leader opens the database on: core's `SyncStorage` (`files`) plus the leader's
+ * needs, the same for every backend (storage-backend.ts).
+ */
+export interface LeaderStorage {
+  readonly backend: StorageBackend;
+  /** What core's `Database` runs on. */
+  readonly files: SyncStorage;
+  /** Makes every change so far durable; resolves when it is (nothing to do on OPFS). */
+  commit(): Promise<void>;
+  /** After a failed `commit()`, with the database closed: drops what was not made durable. */
+  revert(): Promise<void>;
   /** False once `name` vanished from under the open database (site data cleared). */
   stillThere(name: string): Promise<boolean>;
+  /** Releases every file handle (the next leader must be able to open the files). */
+  close(): Promise<void>;
 }
 
 export interface WorkerPlatform {
   readonly locks: LockRequester;
   openChannel(name: string): BusChannel;
-  /** Opens the storage holding the database files of `options` (OPFS in the browser). */
-  openStorage(options: WorkerOpenOptions, log: Diagnostics): Promise<LeaderStorage>;
+  /** Resolves the `storage` option to the backend this context will use (UNSUPPORTED if none). */
+  chooseBackend(choice: StorageChoice | undefined): Promise<StorageBackend>;
+  /** Opens the storage holding the database files of `options` on `backend`. */
+  openStorage(options: WorkerOpenOptions, backend: StorageBackend, log: Diagnostics): Promise<LeaderStorage>;
   /** Throws `UNSUPPORTED` when this context lacks something the worker needs. */
   assertSupport(): void;
   /** Where diagnostics go when `logLevel` lets them through (the worker's console in the browser). */

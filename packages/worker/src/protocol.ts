@@ -33,6 +33,11 @@ export type WireOptions<T> = Omit<T, 'onProgress'>;
 
 export type LockState = 'locked' | 'unlocking' | 'unlocked';
 
+/** Where the database is stored: OPFS sync access handles, or memory made durable in IndexedDB. */
+export type StorageBackend = 'opfs' | 'indexeddb';
+/** The `storage` option: a backend, or `auto` (OPFS when sync access handles work here, else IndexedDB). */
+export type StorageChoice = 'auto' | StorageBackend;
+
 /** `leader`: this tab's worker owns the OPFS files; `follower`: it forwards to the leader. */
 export type Role = 'leader' | 'follower' | 'none';
 
@@ -110,6 +115,8 @@ export interface WorkerOpenOptions {
   synchronous?: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
   /** Lock this tab after this many ms without a call from it (0 or absent: never). */
   autoLockMs?: number;
+  /** Storage backend (default `auto`); `db.storageBackend` says which one is in use. */
+  storage?: StorageChoice;
   /** How long to keep retrying OPFS handles a closing tab still holds (default 10 000 ms). */
   acquireTimeoutMs?: number;
   /**
@@ -123,6 +130,7 @@ export interface OpenInfo {
   /** Random id of this tab's worker (not a secret; used to address replies). */
   tabId: string;
   role: Role;
+  storageBackend: StorageBackend;
 }
 
 /** Callbacks the client hands its worker (through `Comlink.proxy`). */

@@ -10,7 +10,7 @@
  * `onPost` lets a test drop or duplicate messages in flight.
  */
 import { MemoryStorage } from '@cipherlite/core';
-import type { SyncFile } from '@cipherlite/core';
+import type { SyncFile, SyncStorage } from '@cipherlite/core';
 import type { LogRecord } from '../src/diagnostics.js';
 import type { BusChannel, LeaderStorage, LockRequester, WorkerPlatform } from '../src/platform.js';
 import type { BusMessage } from '../src/protocol.js';
@@ -155,7 +155,7 @@ class FakeBus {
 }
 
 /** One storage shared by every tab, like an origin's OPFS directory; closing it keeps the files. */
-class SharedStorage implements LeaderStorage {
+class SharedFiles implements SyncStorage {
   readonly #files: MemoryStorage;
 
   constructor(files: MemoryStorage) {
@@ -178,11 +178,18 @@ class SharedStorage implements LeaderStorage {
     return this.#files.list();
   }
 
-  async close(): Promise<void> {}
+}
 
-  async stillThere(name: string): Promise<boolean> {
-    return this.#files.exists(name);
-  }
+/** The leader's view of the shared files: durable as written, like OPFS. */
+function sharedStorage(files: MemoryStorage): LeaderStorage {
+  return {
+    backend: 'opfs',
+    files: new SharedFiles(files),
+    commit: async () => undefined,
+    revert: async () => undefined,
+    stillThere: async (name) => files.exists(name),
+    close: async () => undefined,
+  };
 }
 
 /** One origin: shared locks, channels and files; `tab(name)` is the platform of one tab's worker. */
@@ -197,7 +204,8 @@ export class FakeOrigin {
     return {
       locks: this.locks.requesterFor(name),
       openChannel: (channel) => this.bus.open(channel, name),
-      openStorage: async () => new SharedStorage(this.files),
+      chooseBackend: async () => 'opfs',
+      openStorage: async () => sharedStorage(this.files),
       assertSupport: () => undefined,
       logSink: (record) => this.log.push({ ...record, tab: name }),
     };
