@@ -24,7 +24,7 @@ export interface OpContext {
   readonly restores: PendingRestores;
 }
 
-async function runAll(target: SqlTarget, statements: readonly Statement[]): Promise<RunResult[]> {
+export async function runAll(target: SqlTarget, statements: readonly Statement[]): Promise<RunResult[]> {
   if (!Array.isArray(statements)) throw new CipherliteError('INVALID_ARGUMENT', 'expected batch() to get an array of { sql, params }');
   const results: RunResult[] = [];
   for (const s of statements) results.push(await target.exec(s.sql, s.params));

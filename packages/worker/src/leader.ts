@@ -16,11 +16,13 @@ import type { Diagnostics } from './diagnostics.js';
 import { FollowerService, SteppedDown } from './follower-service.js';
 import type { ServingLeader } from './follower-service.js';
 import { InteractiveTransactions } from './interactive-transactions.js';
-import { coreOpenOptions, isTableOp, runTableOp } from './leader-ops.js';
+import { coreOpenOptions, isTableOp, runAll, runTableOp } from './leader-ops.js';
+import type { SqlTarget } from './leader-ops.js';
 import { PendingRestores } from './pending-restores.js';
+import { REQUEST_LOG_TABLE, addRecord, canRecord, findRecord, runOnce } from './request-log.js';
 import type { BusChannel, LeaderStorage, WorkerPlatform } from './platform.js';
 import { TX_OPS, busNames } from './protocol.js';
-import type { LeaderRequest, OpArgs, WorkerOpenOptions } from './protocol.js';
+import type { LeaderRequest, OpArgs, Statement, WorkerOpenOptions } from './protocol.js';
 import { Scheduler } from './scheduler.js';
 import { wipeKeyMaterial } from './secret.js';
 import type { Secret } from './secret.js';
@@ -116,7 +118,11 @@ export class Leader implements ServingLeader {
    * its own channel end, and a broadcast reaches every end but the sender's).
    */
   #broadcastChanges(db: Database): () => void {
-    return db.onChange((tables) => this.#events.post({ kind: 'change', tables: [...tables] }));
+    return db.onChange((tables) => {
+      // The request log is bookkeeping, not the app's data.
+      const changed = tables.filter((t) => t !== REQUEST_LOG_TABLE);
+      if (changed.length > 0) this.#events.post({ kind: 'change', tables: changed });
+    });
   }
 
   #listen(): void {
@@ -134,8 +140,13 @@ export class Leader implements ServingLeader {
         return this.#auth(from, req.key);
       case 'txBegin':
         return this.#scheduler.enqueue(() => this.#txs.begin(this.#db, from, from !== this.#tabId), undefined, onStart);
-      case 'txEnd':
-        return this.#scheduler.enqueue(() => this.#txs.end(req.txId, req.commit, from), req.txId, onStart);
+      case 'txEnd': {
+        const { txId, commit, record } = req;
+        if (record === undefined) return this.#scheduler.enqueue(() => this.#txs.end(txId, commit, from), txId, onStart);
+        // Resent after its leader vanished: the transaction died with it unless its COMMIT (with the record) landed.
+        if (!this.#txs.isOpen(txId, from)) return this.#scheduler.enqueue(() => this.#committedBefore(record), undefined, onStart);
+        return this.#scheduler.enqueue(() => this.#txs.end(txId, commit, from, (target) => addRecord(target, record, undefined)), txId, onStart);
+      }
       default: {
         const { op, args, txId } = req;
         if (op !== 'rekey' && !isTableOp(op)) return Promise.reject(new CipherliteError('INVALID_ARGUMENT', `unknown operation "${String(op)}"`));
@@ -146,6 +157,10 @@ export class Leader implements ServingLeader {
           const [current] = args as OpArgs<'rekey'>;
           return this.#scheduler.enqueue(() => this.#rekey(current), undefined, onStart);
         }
+        const { record } = req;
+        if (record !== undefined && canRecord(op, args, txId)) {
+          return this.#scheduler.enqueue(() => this.#db.transaction((tx) => runOnce(tx as SqlTarget, record, () => this.#recordableWrite(tx as SqlTarget, op, args))), undefined, onStart);
+        }
         return this.#scheduler.enqueue(
           async () => {
             const target = txId === undefined ? this.#db : this.#txs.owned(txId, from).target;
@@ -155,6 +170,21 @@ export class Leader implements ServingLeader {
           onStart,
         );
       }
+    }
+  }
+
+  /** A forwarded `exec` or `batch`, run on `target` (already inside the transaction that records it). */
+  #recordableWrite(target: SqlTarget, op: string, args: unknown[]): Promise<unknown> {
+    if (op === 'batch') return runAll(target, args[0] as readonly Statement[]);
+    const [sql, params] = args as OpArgs<'exec'>;
+    return target.exec(sql, params);
+  }
+
+  /** A resent `txEnd` whose transaction is not open here: it committed iff its record is there. */
+  async #committedBefore(record: string): Promise<void> {
+    const found = await this.#db.transaction((tx) => findRecord(tx as SqlTarget, record));
+    if (!found) {
+      throw new CipherliteError('BUSY', 'the transaction was rolled back, not committed: the tab that owned the database closed before COMMIT');
     }
   }
 

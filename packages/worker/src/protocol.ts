@@ -147,9 +147,10 @@ export interface WorkerApi {
 
 /** Requests a follower sends to the leader. `tx*` and `auth` are internal operations. */
 export type LeaderRequest =
-  | { op: OpName; args: unknown[]; txId?: number }
+  /** `record`: the write's request id, stored with its result in the same SQLite transaction (see request-log.ts). */
+  | { op: OpName; args: unknown[]; txId?: number; record?: string }
   | { op: 'txBegin' }
-  | { op: 'txEnd'; txId: number; commit: boolean }
+  | { op: 'txEnd'; txId: number; commit: boolean; record?: string }
   /** A follower proves its key material (leader runs `Database.checkKey`). */
   | { op: 'auth'; key: KeyMaterial };
 
