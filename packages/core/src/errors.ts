@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'SQL' // an SQL error reported by SQLite (syntax, constraint, ...)
   | 'UNSUPPORTED' // the environment lacks something required (OPFS, workers)
   | 'INVALID_ARGUMENT' // the caller passed a bad value
+  | 'WORKER_LOST' // the database worker died or stopped answering; the call's outcome is in the database
   | 'IO'; // a storage error that is none of the above
 
 export const ERROR_CODES: readonly ErrorCode[] = [
@@ -33,6 +34,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'SQL',
   'UNSUPPORTED',
   'INVALID_ARGUMENT',
+  'WORKER_LOST',
   'IO',
 ];
 

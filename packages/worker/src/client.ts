@@ -9,6 +9,8 @@ import type { BindParams, KeyMaterial, Row, RunResult, StatementTables } from '@
 import * as Comlink from 'comlink';
 import type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, ConfirmOptions, DatabaseStats, KeyslotInfo, NewSecret, RecoveryKeyResult, RestoreResult, VerifyResult } from '@cipherlite/core/keys';
 import { Diagnostics, consoleSink } from './diagnostics.js';
+import { DEFAULT_UNRESPONSIVE_MS, WorkerLiveness } from './liveness.js';
+import { busNames } from './protocol.js';
 import type { LockState, PendingRestoreInfo, Role, Statement, WorkerApi, WorkerEvents, WorkerOpenOptions, OpArgs, OpName, OpResult, WireOptions } from './protocol.js';
 
 export interface OpenDatabaseBaseOptions extends Omit<WorkerOpenOptions, 'directory'> {
@@ -21,6 +23,12 @@ export interface OpenDatabaseBaseOptions extends Omit<WorkerOpenOptions, 'direct
    * `new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' })`, which Vite bundles.
    */
   worker?: Worker | (() => Worker);
+  /**
+   * A worker that answers nothing (not even the heartbeat) for this long while calls wait is
+   * declared lost (`WORKER_LOST`). Default 60 000 ms; 0 turns the heartbeat off (a worker that
+   * dies is still noticed at once).
+   */
+  unresponsiveTimeoutMs?: number;
 }
 
 /** Options of `openDatabase`: a name, exactly one of `password` / `key` / `recoveryKey`, and tuning. */
@@ -84,47 +92,54 @@ async function requestPersistence(wanted: boolean): Promise<boolean | null> {
 export async function openDatabase(options: OpenDatabaseOptions): Promise<CipherliteDatabase> {
   assertBrowserSupport();
   if (typeof options !== 'object' || options === null) throw new CipherliteError('INVALID_ARGUMENT', 'expected an options object');
-  const { worker: workerOption, persist = true, password, key, recoveryKey, directory = 'cipherlite', ...rest } = options;
+  const { worker: workerOption, persist = true, password, key, recoveryKey, directory = 'cipherlite', unresponsiveTimeoutMs = DEFAULT_UNRESPONSIVE_MS, ...rest } = options;
   const keyMaterial = { password, key, recoveryKey } as KeyMaterial;
   for (const k of ['password', 'key', 'recoveryKey'] as const) if (keyMaterial[k] === undefined) delete keyMaterial[k];
   const workerOptions: WorkerOpenOptions = { ...rest, directory };
 
   const persisted = requestPersistence(persist);
-  let worker: Worker;
+  // A worker the app handed over as an instance cannot be spawned again after it is lost.
+  let given: Worker | null = typeof workerOption === 'object' ? workerOption : null;
+  const spawn = (): Worker => {
+    if (given) {
+      const w = given;
+      given = null;
+      return w;
+    }
+    if (workerOption !== undefined && typeof workerOption !== 'function') {
+      throw new CipherliteError('WORKER_LOST', 'the database worker was lost and the app passed a Worker instance, which cannot be started again; open the database again');
+    }
+    return typeof workerOption === 'function' ? workerOption() : defaultWorker(options.name);
+  };
+  const db = new CipherliteDatabase(options.name, spawn, workerOptions, unresponsiveTimeoutMs, new Diagnostics(options.logLevel ?? 'off', consoleSink));
   try {
-    worker = typeof workerOption === 'function' ? workerOption() : (workerOption ?? defaultWorker(options.name));
-  } catch (e) {
-    // e.g. SecurityError in an opaque-origin (sandboxed) frame, which has no OPFS either.
-    throw new CipherliteError('UNSUPPORTED', `cannot start the database worker here (${e instanceof Error ? e.name : String(e)})`, {}, { cause: e });
-  }
-  const remote = Comlink.wrap<WorkerApi>(worker);
-  const db = new CipherliteDatabase(options.name, worker, remote, new Diagnostics(options.logLevel ?? 'off', consoleSink));
-  // A worker that fails to load never answers: turn its `error` event into a rejection.
-  let onError!: (ev: ErrorEvent) => void;
-  const failedToStart = new Promise<never>((_, reject) => {
-    onError = (ev) => {
-      ev.preventDefault();
-      reject(new CipherliteError('UNSUPPORTED', `the database worker failed to start${ev.message ? `: ${ev.message}` : ''}`));
-    };
-    worker.addEventListener('error', onError);
-  });
-  try {
-    const info = await Promise.race([remote.open(workerOptions, keyMaterial, Comlink.proxy(db.eventSink)), failedToStart]);
-    db.opened(info.role, await persisted);
+    await db.start(keyMaterial);
+    db.opened(await persisted);
     return db;
   } catch (e) {
     await db.dispose();
     throw rebuild(e);
-  } finally {
-    worker.removeEventListener('error', onError);
   }
+}
+
+/** This handle's current worker, its Comlink proxy and what watches it. */
+interface Attached {
+  readonly worker: Worker;
+  /** Pinned for the worker's life (a collected Comlink proxy hangs its calls). */
+  readonly remote: Remote;
+  readonly liveness: WorkerLiveness;
+  /** Rejects with `WORKER_LOST` when the worker is found dead or wedged. */
+  readonly lost: Promise<never>;
 }
 
 export class CipherliteDatabase implements AsyncDisposable {
   readonly name: string;
-  #worker: Worker | null;
-  /** Pinned for the handle's life (a collected Comlink proxy hangs its calls). */
-  #remote: Remote;
+  readonly #spawn: () => Worker;
+  readonly #workerOptions: WorkerOpenOptions;
+  readonly #unresponsiveMs: number;
+  #attached: Attached | null = null;
+  /** Set when the worker was lost; cleared when `unlock()` started a new one. */
+  #lostError: CipherliteError | null = null;
   readonly #log: Diagnostics;
   #lockState: LockState = 'unlocking';
   #role: Role = 'none';
@@ -149,16 +164,79 @@ export class CipherliteDatabase implements AsyncDisposable {
   };
 
   /** @internal Use `openDatabase()`. */
-  constructor(name: string, worker: Worker, remote: Remote, log: Diagnostics) {
+  constructor(name: string, spawn: () => Worker, workerOptions: WorkerOpenOptions, unresponsiveMs: number, log: Diagnostics) {
     this.name = name;
-    this.#worker = worker;
-    this.#remote = remote;
+    this.#spawn = spawn;
+    this.#workerOptions = workerOptions;
+    this.#unresponsiveMs = unresponsiveMs;
     this.#log = log;
   }
 
+  /**
+   * @internal Spawns a worker and opens the database in it with `key` (first open, or `unlock()`
+   * after the worker was lost). Rejects (after terminating it) if the worker fails to start or open.
+   */
+  async start(key: KeyMaterial): Promise<void> {
+    let worker: Worker;
+    try {
+      worker = this.#spawn();
+    } catch (e) {
+      if (e instanceof CipherliteError) throw e;
+      // e.g. SecurityError in an opaque-origin (sandboxed) frame, which has no OPFS either.
+      throw new CipherliteError('UNSUPPORTED', `cannot start the database worker here (${e instanceof Error ? e.name : String(e)})`, {}, { cause: e });
+    }
+    const remote = Comlink.wrap<WorkerApi>(worker);
+    let declareLost!: (e: CipherliteError) => void;
+    const lost = new Promise<never>((_, reject) => (declareLost = reject));
+    lost.catch(() => undefined); // observed through the calls racing it
+    const liveness = new WorkerLiveness(worker, { ping: () => remote.ping(), lost: (e) => this.#workerLost(attached, e, declareLost) }, this.#unresponsiveMs);
+    const attached: Attached = { worker, remote, liveness, lost };
+    this.#attached = attached;
+    // A worker that fails to load never answers: turn its `error` event into a rejection.
+    let onError!: (ev: ErrorEvent) => void;
+    const failedToStart = new Promise<never>((_, reject) => {
+      onError = (ev) => {
+        ev.preventDefault();
+        reject(new CipherliteError('UNSUPPORTED', `the database worker failed to start${ev.message ? `: ${ev.message}` : ''}`));
+      };
+      worker.addEventListener('error', onError);
+    });
+    try {
+      const info = await Promise.race([remote.open(this.#workerOptions, key, Comlink.proxy(this.eventSink)), failedToStart]);
+      liveness.watchLifetimeLock(busNames(this.#workerOptions.directory, this.#workerOptions.name).tabLock(info.tabId));
+      this.#role = info.role;
+      this.#lostError = null;
+    } catch (e) {
+      this.#detach();
+      throw e;
+    } finally {
+      worker.removeEventListener('error', onError);
+    }
+  }
+
+  /** The worker died or wedged: every waiting call fails now; the handle is locked until `unlock()`. */
+  #workerLost(attached: Attached, error: CipherliteError, declare: (e: CipherliteError) => void): void {
+    if (this.#attached !== attached) return;
+    this.#log.report('error', 'client.worker-lost', error);
+    this.#lostError = error;
+    declare(error);
+    this.#detach();
+    this.#role = 'none';
+    this.eventSink.lockState('locked');
+  }
+
+  /** Stops watching and terminates the current worker. */
+  #detach(): void {
+    const attached = this.#attached;
+    this.#attached = null;
+    if (!attached) return;
+    attached.liveness.stop();
+    attached.remote[Comlink.releaseProxy]();
+    attached.worker.terminate();
+  }
+
   /** @internal */
-  opened(role: Role, persisted: boolean | null): void {
-    this.#role = role;
+  opened(persisted: boolean | null): void {
     this.#persisted = persisted;
     this.eventSink.lockState('unlocked');
   }
@@ -352,10 +430,21 @@ export class CipherliteDatabase implements AsyncDisposable {
     this.eventSink.lockState('locked');
   }
 
-  /** Unlocks with a password (string) or key material; `WRONG_KEY` leaves it locked. */
+  /**
+   * Unlocks with a password (string) or key material; `WRONG_KEY` leaves it locked. After the
+   * worker was lost (`WORKER_LOST`), this starts a new worker and opens the database in it.
+   */
   async unlock(secret: string | KeyMaterial): Promise<void> {
     const km = asKey(secret);
-    await this.#call((r) => r.unlock(km));
+    if (this.#lostError && !this.#closing) {
+      try {
+        await this.start(km);
+      } catch (e) {
+        throw rebuild(e);
+      }
+    } else {
+      await this.#call((r) => r.unlock(km));
+    }
     this.eventSink.lockState('unlocked');
   }
 
@@ -363,8 +452,11 @@ export class CipherliteDatabase implements AsyncDisposable {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       try {
+        const attached = this.#attached;
+        // Closing on purpose releases the worker's lifetime lock: that is not a lost worker.
+        attached?.liveness.stop();
         // A worker stuck in a browser call must not make close() hang: terminate it regardless.
-        await Promise.race([this.#remote.close().catch(this.#log.ignored('client.close-failed')), new Promise((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS))]);
+        if (attached) await Promise.race([attached.remote.close().catch(this.#log.ignored('client.close-failed')), new Promise((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS))]);
       } finally {
         await this.dispose();
       }
@@ -379,9 +471,7 @@ export class CipherliteDatabase implements AsyncDisposable {
   /** @internal Terminates the worker without asking it (failed open, or after close). */
   async dispose(): Promise<void> {
     this.#closing ??= Promise.resolve();
-    this.#remote[Comlink.releaseProxy]();
-    this.#worker?.terminate();
-    this.#worker = null;
+    this.#detach();
     this.#lockListeners.clear();
     this.#changeListeners.clear();
   }
@@ -392,10 +482,15 @@ export class CipherliteDatabase implements AsyncDisposable {
 
   async #call<T>(fn: (remote: Remote) => Promise<T>): Promise<T> {
     if (this.#closing) throw new CipherliteError('CLOSED', `database "${this.name}" is closed`);
+    const attached = this.#attached;
+    if (!attached) throw this.#lostError ?? new CipherliteError('WORKER_LOST', 'the database worker is not running');
+    const ended = attached.liveness.callStarted();
     try {
-      return await fn(this.#remote);
+      return await Promise.race([fn(attached.remote), attached.lost]);
     } catch (e) {
       throw rebuild(e);
+    } finally {
+      ended();
     }
   }
 }

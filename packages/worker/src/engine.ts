@@ -204,6 +204,8 @@ export class WorkerEngine implements WorkerApi {
     );
   }
 
+  async ping(): Promise<void> {}
+
   // ---- internals -------------------------------------------------------------------------
 
   #request(req: LeaderRequest): Promise<unknown> {

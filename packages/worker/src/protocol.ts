@@ -141,6 +141,8 @@ export interface WorkerApi {
   txBegin(): Promise<number>;
   txEnd(txId: number, commit: boolean): Promise<void>;
   close(): Promise<void>;
+  /** Answers at once: the client's heartbeat while calls are pending (an answer = the worker's event loop runs). */
+  ping(): Promise<void>;
 }
 
 // ---- cross-tab bus -------------------------------------------------------------------------
