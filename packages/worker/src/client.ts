@@ -286,8 +286,8 @@ export class CipherliteDatabase implements AsyncDisposable {
 
   /**
    * Replaces the keyslot `current` opens with one for `next` (no page is rewritten). This tab
-   * keeps working; other open tabs keep their session but must enter the new password the next
-   * time they unlock (or if they have to take over the files).
+   * keeps working; every other open tab re-proves the secret it holds at once and, since the old
+   * password no longer opens, locks (`lockState` 'locked'): its user enters the new password.
    */
   changePassword(current: string | KeyMaterial, next: string | NewSecret, options?: ChangePasswordOptions): Promise<KeyslotInfo> {
     const nextKey: NewSecret = typeof next === 'string' ? { password: next } : next;

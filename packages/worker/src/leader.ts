@@ -21,7 +21,7 @@ import type { SqlTarget } from './leader-ops.js';
 import { PendingRestores } from './pending-restores.js';
 import { REQUEST_LOG_TABLE, addRecord, canRecord, findRecord, runOnce } from './request-log.js';
 import type { BusChannel, LeaderStorage, WorkerPlatform } from './platform.js';
-import { TX_OPS, busNames } from './protocol.js';
+import { KEY_CHANGING_OPS, TX_OPS, busNames } from './protocol.js';
 import type { LeaderRequest, OpArgs, Statement, WorkerOpenOptions } from './protocol.js';
 import { Scheduler } from './scheduler.js';
 import { wipeKeyMaterial } from './secret.js';
@@ -133,6 +133,16 @@ export class Leader implements ServingLeader {
 
   /** Runs one request from `from` (this tab or an authenticated follower). */
   execute(from: string, req: LeaderRequest, onStart?: () => void): Promise<unknown> {
+    const run = this.#execute(from, req, onStart);
+    if (!KEY_CHANGING_OPS.has(req.op as never)) return run;
+    // Every other tab re-proves what it holds now, so a revoked secret does not live on in a tab.
+    return run.then((value) => {
+      this.#events.post({ kind: 'keysChanged', by: from });
+      return value;
+    });
+  }
+
+  #execute(from: string, req: LeaderRequest, onStart?: () => void): Promise<unknown> {
     if (this.#lost) return Promise.reject(this.#lost);
     switch (req.op) {
       case 'auth':

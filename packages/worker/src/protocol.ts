@@ -91,6 +91,9 @@ export type OpName = keyof DbOps;
 export type OpArgs<K extends OpName> = Parameters<DbOps[K]>;
 export type OpResult<K extends OpName> = ReturnType<DbOps[K]>;
 
+/** Operations after which a key some tab holds may no longer open the database. */
+export const KEY_CHANGING_OPS: ReadonlySet<OpName> = new Set<OpName>(['changePassword', 'rekey', 'removeKeyslot', 'confirmRestore']);
+
 /** Operations that may run inside an interactive transaction. */
 export const TX_OPS: ReadonlySet<OpName> = new Set<OpName>(['exec', 'query', 'get', 'batch']);
 
@@ -172,6 +175,11 @@ export type BusMessage =
   | { kind: 'change'; tables: readonly string[] }
   /** new leader → all: it owns the files now (followers re-authenticate and resend). */
   | { kind: 'leader'; tabId: string; epoch: string }
+  /**
+   * leader → all: tab `by` changed the keyslots (password changed, rekey, slot removed, restore);
+   * every other tab re-proves the key material it holds and locks if that no longer opens.
+   */
+  | { kind: 'keysChanged'; by: string }
   /** any → all: lock every tab of this database. */
   | { kind: 'lockAll' }
   /** follower → leader: this tab locked or closed; forget its authentication. */

@@ -106,6 +106,13 @@ export class Router {
     this.#secret = secret;
   }
 
+  /** Proves this tab's key material again (the keyslots changed); WRONG_KEY reaches `onKeyRejected`. */
+  reauthenticate(): Promise<void> {
+    if (this.#local) return Promise.resolve();
+    this.#auth = null;
+    return this.#authenticated();
+  }
+
   /** Proves this tab's key material to the current leader (no-op when this tab leads). */
   authenticate(): Promise<void> {
     return this.#authenticated();
