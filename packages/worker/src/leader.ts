@@ -27,6 +27,9 @@ import { Scheduler } from './scheduler.js';
 import { wipeKeyMaterial } from './secret.js';
 import type { Secret } from './secret.js';
 
+/** Operations core runs only on a rollback journal (it copies or reads the main file as a whole). */
+const ROLLBACK_JOURNAL_OPS: ReadonlySet<string> = new Set(['backup', 'inspectBackup', 'confirmRestore', 'exportPlaintext', 'stats']);
+
 /** How often the leader checks that its files still exist (site data can be cleared while open). */
 const STORAGE_CHECK_MS = 2000;
 
@@ -165,7 +168,10 @@ export class Leader implements ServingLeader {
         }
         if (op === 'rekey') {
           const [current] = args as OpArgs<'rekey'>;
-          return this.#scheduler.enqueue(() => this.#rekey(current), undefined, onStart);
+          return this.#scheduler.enqueue(() => this.#withRollbackJournal(() => this.#rekey(current)), undefined, onStart);
+        }
+        if (ROLLBACK_JOURNAL_OPS.has(op)) {
+          return this.#scheduler.enqueue(() => this.#withRollbackJournal(async () => runTableOp(op, { db: this.#db, target: this.#db, restores: this.#restores }, Array.isArray(args) ? args : [])), undefined, onStart);
         }
         const { record } = req;
         if (record !== undefined && canRecord(op, args, txId)) {
@@ -180,6 +186,24 @@ export class Leader implements ServingLeader {
           onStart,
         );
       }
+    }
+  }
+
+  /**
+   * Runs `fn` on a rollback-journal database: core's copy-based key management (rekey, backup,
+   * restore, export, stats) reads the main file directly, so pages still in a WAL would be
+   * missed. A WAL database is switched to TRUNCATE for the call — SQLite checkpoints every frame
+   * into the main file and removes the WAL first (allowed: the leader holds the database in
+   * exclusive locking mode) — and back to WAL afterwards. A rekey reopens the database in the
+   * journal mode it was opened with.
+   */
+  async #withRollbackJournal<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#db.journalMode !== 'WAL') return fn();
+    await this.#db.exec('PRAGMA journal_mode = TRUNCATE');
+    try {
+      return await fn();
+    } finally {
+      if (!this.#db.closed && this.#db.journalMode !== 'WAL') await this.#db.exec('PRAGMA journal_mode = WAL');
     }
   }
 
