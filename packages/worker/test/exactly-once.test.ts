@@ -22,15 +22,17 @@ afterEach(async () => {
   engines = [];
 });
 
-async function openTab(origin: FakeOrigin, name: string, changes: (readonly string[])[] = []): Promise<WorkerEngine> {
+type Mode = 'TRUNCATE' | 'WAL';
+
+async function openTab(origin: FakeOrigin, name: string, mode: Mode, changes: (readonly string[])[] = []): Promise<WorkerEngine> {
   const engine = new WorkerEngine(origin.tab(name));
   engines.push(engine);
-  await engine.open({ name: 'pos', directory: 'test', kdf: MIN_KDF }, { password: PASSWORD }, { lockState: () => undefined, role: () => undefined, change: (t) => void changes.push(t) });
+  await engine.open({ name: 'pos', directory: 'test', kdf: MIN_KDF, journalMode: mode }, { password: PASSWORD }, { lockState: () => undefined, role: () => undefined, change: (t) => void changes.push(t) });
   return engine;
 }
 
-type Step = 'before forward' | 'after receipt' | 'first write (journal)' | 'mid-commit (main file)' | 'after commit, before reply' | 'after reply';
-const STEPS: Step[] = ['before forward', 'after receipt', 'first write (journal)', 'mid-commit (main file)', 'after commit, before reply', 'after reply'];
+type Step = 'before forward' | 'after receipt' | 'first write (journal)' | 'mid-commit' | 'after commit, before reply' | 'after reply';
+const STEPS: Step[] = ['before forward', 'after receipt', 'first write (journal)', 'mid-commit', 'after commit, before reply', 'after reply'];
 /** Steps at which the write had committed on the dying leader. */
 const COMMITTED_BEFORE_DEATH = new Set<Step>(['after commit, before reply', 'after reply']);
 
@@ -39,8 +41,9 @@ function isWriteReq(m: BusMessage, op: LeaderRequest['op']): m is Extract<BusMes
 }
 
 /** Kills tab A at `step` of B's next `op` request; returns whether the kill happened. */
-function killLeaderAt(origin: FakeOrigin, step: Step, op: LeaderRequest['op']): () => boolean {
+function killLeaderAt(origin: FakeOrigin, step: Step, op: LeaderRequest['op'], mode: Mode): () => boolean {
   let reqId: number | null = null;
+  let walWrites = 0;
   let started = false;
   let killed = false;
   const kill = () => {
@@ -70,17 +73,20 @@ function killLeaderAt(origin: FakeOrigin, step: Step, op: LeaderRequest['op']): 
   origin.onWrite = (tab, file) => {
     if (tab !== 'A' || !started) return;
     if (step === 'first write (journal)') kill();
-    if (step === 'mid-commit (main file)' && file === 'pos') kill();
+    // Mid-commit: the main file is being written after the journal was synced (rollback
+    // journal), or the second frame of the commit is going into the WAL.
+    if (step === 'mid-commit' && mode === 'TRUNCATE' && file === 'pos') kill();
+    if (step === 'mid-commit' && mode === 'WAL' && file === 'pos-wal' && ++walWrites === 2) kill();
   };
   return () => killed;
 }
 
-async function setUp() {
+async function setUp(mode: Mode) {
   const origin = new FakeOrigin();
-  const a = await openTab(origin, 'A');
+  const a = await openTab(origin, 'A', mode);
   await a.run('exec', ['CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)']);
   const changes: (readonly string[])[] = [];
-  const b = await openTab(origin, 'B', changes);
+  const b = await openTab(origin, 'B', mode, changes);
   await b.run('exec', ['INSERT INTO items(name) VALUES (?)', ['before']]);
   return { origin, b, changes };
 }
@@ -89,11 +95,11 @@ async function names(b: WorkerEngine): Promise<string[]> {
   return (await b.run('query', ['SELECT name FROM items ORDER BY id'])).map((r) => String(r.name));
 }
 
-describe('a write forwarded to a leader that dies runs exactly once', () => {
+describe.each(['TRUNCATE', 'WAL'] as const)('a write forwarded to a leader that dies runs exactly once (%s)', (mode) => {
   for (const step of STEPS) {
     it(`exec, leader killed ${step}: answered, one row`, async () => {
-      const { origin, b, changes } = await setUp();
-      const killed = killLeaderAt(origin, step, 'exec');
+      const { origin, b, changes } = await setUp(mode);
+      const killed = killLeaderAt(origin, step, 'exec', mode);
       const result = await b.run('exec', ['INSERT INTO items(name) VALUES (?)', ['sale']]);
       expect(killed()).toBe(true);
       expect(result).toEqual({ changes: 1, lastInsertRowid: 2 });
@@ -105,8 +111,8 @@ describe('a write forwarded to a leader that dies runs exactly once', () => {
     });
 
     it(`batch, leader killed ${step}: answered, both rows once`, async () => {
-      const { origin, b } = await setUp();
-      const killed = killLeaderAt(origin, step, 'batch');
+      const { origin, b } = await setUp(mode);
+      const killed = killLeaderAt(origin, step, 'batch', mode);
       const result = await b.run('batch', [
         [
           { sql: 'INSERT INTO items(name) VALUES (?)', params: ['line 1'] },
@@ -122,10 +128,10 @@ describe('a write forwarded to a leader that dies runs exactly once', () => {
     });
 
     it(`transaction, leader killed ${step} of COMMIT: committed and answered, or rolled back and told so`, async () => {
-      const { origin, b } = await setUp();
+      const { origin, b } = await setUp(mode);
       const txId = await b.txBegin();
       await b.run('exec', ['INSERT INTO items(name) VALUES (?)', ['in tx']], txId);
-      const killed = killLeaderAt(origin, step, 'txEnd');
+      const killed = killLeaderAt(origin, step, 'txEnd', mode);
       const outcome = await b.txEnd(txId, true).then(
         () => 'committed',
         (e: { code?: string; message?: string }) => `${e.code}: ${e.message}`,
