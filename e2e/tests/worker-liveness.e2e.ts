@@ -52,14 +52,16 @@ async function expectRecoverable(page: Page) {
   expect(reopened).toEqual({ unlocked: { ok: true }, state: 'unlocked', rows: [{ x: 'before' }] });
 }
 
-test('worker.terminate() with a call pending → WORKER_LOST within 3 s; unlock() reopens', async ({ profile }) => {
+test('worker.terminate() with a call pending → WORKER_LOST within 4.5 s; unlock() reopens', async ({ profile }) => {
   const page = await (await profile()).page('terminate');
   await openWithRow(page);
   await startPending(page, LONG_SQL);
   await page.evaluate(() => window.t.workers.a!.terminate());
   const outcome = await pendingOutcome(page);
   expect(outcome).toMatchObject({ ok: false, code: 'WORKER_LOST' });
-  expect(outcome.ms).toBeLessThan(3000);
+  // Chromium stops a busy worker up to 2 s after terminate(); the freed lock is then confirmed
+  // by a ping that gets no answer within 1 s.
+  expect(outcome.ms).toBeLessThan(4500);
   await expectRecoverable(page);
 });
 

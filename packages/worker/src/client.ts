@@ -189,7 +189,11 @@ export class CipherliteDatabase implements AsyncDisposable {
     let declareLost!: (e: CipherliteError) => void;
     const lost = new Promise<never>((_, reject) => (declareLost = reject));
     lost.catch(() => undefined); // observed through the calls racing it
-    const liveness = new WorkerLiveness(worker, { ping: () => remote.ping(), lost: (e) => this.#workerLost(attached, e, declareLost) }, this.#unresponsiveMs);
+    const liveness = new WorkerLiveness(worker, {
+        ping: () => remote.ping(),
+        lost: (e) => this.#workerLost(attached, e, declareLost),
+        lockUnreliable: () => this.#log.report('warn', 'client.lifetime-lock-unreliable'),
+      }, this.#unresponsiveMs);
     const attached: Attached = { worker, remote, liveness, lost };
     this.#attached = attached;
     // A worker that fails to load never answers: turn its `error` event into a rejection.

@@ -3,7 +3,8 @@
  * waits forever for an answer that cannot come:
  * - **death** (terminated, crashed, killed by the browser): the worker holds a Web Lock named
  *   after its tab for its whole life; the client queues for the same lock, which it is granted
- *   the moment the worker's context is destroyed. No polling, no CPU while idle.
+ *   the moment the worker's context is destroyed, and confirms with one ping (`DEATH_CONFIRM_MS`).
+ *   No polling, no CPU while idle.
  * - **wedged** (alive but its event loop never comes back): while calls are pending, a ping every
  *   `HEARTBEAT_MS`; when none was answered for `unresponsiveMs` the worker is declared lost.
  *   One synchronous SQLite call blocks the worker's event loop, so the default leaves room for the
@@ -15,6 +16,9 @@ import { CipherliteError } from '@cipherlite/core';
 /** Interval of the heartbeat while calls are pending. */
 const HEARTBEAT_MS = 1000;
 
+/** A worker whose lifetime lock came free must answer a ping within this long, or it is lost. */
+const DEATH_CONFIRM_MS = 1000;
+
 /** Default: a worker that answered no ping for this long while calls waited is declared lost. */
 export const DEFAULT_UNRESPONSIVE_MS = 60_000;
 
@@ -22,6 +26,8 @@ export interface LivenessTarget {
   ping(): Promise<void>;
   /** Called once, with the reason, when the worker is found dead or wedged. */
   lost(error: CipherliteError): void;
+  /** The lifetime lock came free while the worker still answers (reported, not an error). */
+  lockUnreliable(): void;
 }
 
 export class WorkerLiveness {
@@ -53,10 +59,25 @@ export class WorkerLiveness {
     const locks = (globalThis.navigator as Navigator | undefined)?.locks;
     if (!locks) return;
     locks
-      .request(name, { signal: this.#stopped.signal }, () => {
-        this.#declareLost(new CipherliteError('WORKER_LOST', 'the database worker stopped (terminated, crashed or killed by the browser)'));
-      })
+      .request(name, { signal: this.#stopped.signal }, () => this.#confirmDeath())
       .catch(() => undefined); // aborted by stop(): the only way this request rejects
+  }
+
+  /**
+   * The lifetime lock was granted: normally the worker is gone. But after "clear site data" the
+   * page and a worker started later can sit in different lock managers, so a granted lock is
+   * confirmed with a ping first; a worker that answers is alive and only the heartbeat watches it.
+   */
+  async #confirmDeath(): Promise<void> {
+    const answered = await Promise.race([
+      this.#target.ping().then(
+        () => true,
+        () => false,
+      ),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), DEATH_CONFIRM_MS)),
+    ]);
+    if (answered) this.#target.lockUnreliable();
+    else this.#declareLost(new CipherliteError('WORKER_LOST', 'the database worker stopped (terminated, crashed or killed by the browser)'));
   }
 
   /** A call went to the worker; `end` when it settled. */
