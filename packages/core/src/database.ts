@@ -83,6 +83,8 @@ export class Database {
   readonly #binding: DatabaseBinding;
   readonly #statements = new Map<string, CachedStatement>();
   #queue: Promise<unknown> = Promise.resolve();
+  /** Ends the running `transaction()` with CLOSED (set while one runs). */
+  #abortTransaction: (() => void) | null = null;
   #capture: StatementTables | null = null;
   #pendingWrites = new Set<string>();
   #rolledBack = false;
@@ -287,8 +289,12 @@ export class Database {
         query: <R extends Row = Row>(sql: string, params?: BindParams) => guard(() => this.#queryNow<R>(sql, params)),
         get: <R extends Row = Row>(sql: string, params?: BindParams) => guard((): R | undefined => this.#queryNow<R>(sql, params, 1)[0]),
       };
+      // close() while `fn` never settles would wait forever: it ends the transaction instead.
+      let closedUnder!: (e: CipherliteError) => void;
+      const closing = new Promise<never>((_, reject) => (closedUnder = reject));
+      this.#abortTransaction = () => closedUnder(new CipherliteError('CLOSED', 'the database was closed during this transaction; it was rolled back'));
       try {
-        const result = await fn(tx);
+        const result = await Promise.race([fn(tx), closing]);
         active = false;
         this.#execNow('COMMIT');
         return result;
@@ -303,6 +309,8 @@ export class Database {
         }
         this.#pendingWrites.clear();
         throw e;
+      } finally {
+        this.#abortTransaction = null;
       }
     });
   }
@@ -349,6 +357,8 @@ export class Database {
   close(): Promise<void> {
     if (this.#closing) return this.#closing;
     this.#closed = true;
+    // An open transaction rolls back (its callback may never settle) so the queue can drain.
+    this.#abortTransaction?.();
     this.#closing = this.#queue.then(
       () => this.#teardown(),
       () => this.#teardown(),

@@ -287,3 +287,29 @@ describe('Database: WAL journal mode (opt-in)', () => {
     await again.close();
   });
 });
+
+describe('close() during a transaction whose callback never settles', () => {
+  it('rolls the transaction back, rejects it with CLOSED, and resolves', async () => {
+    const storage = new MemoryStorage();
+    const db = await openWithKey(storage);
+    await db.exec('CREATE TABLE t (v TEXT)');
+    let inserted!: () => void;
+    const insertedP = new Promise<void>((resolve) => (inserted = resolve));
+    const stuck = db.transaction(async (tx) => {
+      await tx.exec("INSERT INTO t VALUES ('never committed')");
+      inserted();
+      await new Promise(() => undefined); // the app's callback never settles
+    });
+    const outcome = stuck.then(
+      () => 'committed',
+      (e: unknown) => (e instanceof CipherliteError ? e.code : String(e)),
+    );
+    await insertedP;
+    const closed = await Promise.race([db.close().then(() => 'closed'), new Promise((r) => setTimeout(() => r('hung'), 5000))]);
+    expect(closed).toBe('closed');
+    expect(await outcome).toBe('CLOSED');
+    const again = await openWithKey(storage);
+    expect(await again.query('SELECT v FROM t')).toEqual([]);
+    await again.close();
+  });
+});
