@@ -87,3 +87,29 @@ test('a worker stuck in an endless statement → WORKER_LOST after unresponsiveT
   expect(outcome.ms).toBeLessThan(5000);
   await expectRecoverable(page);
 });
+
+test('close() during a transaction whose callback never settles → the transaction rejects CLOSED, close() resolves, nothing committed', async ({ profile }) => {
+  const page = await (await profile()).page('close-in-tx');
+  await openWithRow(page);
+  const result = await page.evaluate(async () => {
+    const db = window.t.dbs.a!;
+    let inserted!: () => void;
+    const insertedP = new Promise<void>((r) => (inserted = r));
+    const tx = window.t.capture(
+      db.transaction(async (t) => {
+        await t.exec("INSERT INTO kept VALUES ('never committed')");
+        inserted();
+        await new Promise(() => undefined);
+      }),
+    );
+    await insertedP;
+    const t0 = performance.now();
+    const closed = await Promise.race([db.close().then(() => 'closed'), new Promise((r) => setTimeout(() => r('hung'), 8000))]);
+    return { closed, ms: performance.now() - t0, tx: await tx };
+  });
+  expect(result.closed).toBe('closed');
+  expect(result.ms).toBeLessThan(5000); // not the 5 s terminate fallback
+  expect(result.tx).toMatchObject({ ok: false, code: 'CLOSED' });
+  expect(await page.evaluate((o) => window.t.open('b', o), OPTIONS)).toMatchObject({ ok: true });
+  expect(await page.evaluate(() => window.t.dbs.b!.query('SELECT x FROM kept'))).toEqual([{ x: 'before' }]);
+});

@@ -147,6 +147,8 @@ export class CipherliteDatabase implements AsyncDisposable {
   #closing: Promise<void> | null = null;
   readonly #lockListeners = new Set<(state: LockState) => void>();
   readonly #changeListeners = new Set<(tables: readonly string[]) => void>();
+  /** Ends each open `transaction()` with CLOSED (see `close()`). */
+  readonly #openTransactions = new Set<(e: CipherliteError) => void>();
 
   /** @internal Receives the worker's events (kept as one object so the proxy stays pinned). */
   readonly eventSink: WorkerEvents = {
@@ -396,13 +398,19 @@ export class CipherliteDatabase implements AsyncDisposable {
       get: <R extends Row = Row>(sql: string, params?: BindParams) => this.#run('get', params === undefined ? [sql] : [sql, params], txId) as Promise<R | undefined>,
       batch: (statements) => this.#run('batch', [statements], txId),
     };
+    // close() ends a transaction whose callback never settles (the worker rolls it back).
+    let endByClose!: (e: CipherliteError) => void;
+    const closed = new Promise<never>((_, reject) => (endByClose = reject));
+    this.#openTransactions.add(endByClose);
     let result: T;
     try {
-      result = await fn(tx);
+      result = await Promise.race([fn(tx), closed]);
     } catch (e) {
       // The caller's error is the one to report; a failed rollback only gets logged.
       await this.#call((r) => r.txEnd(txId, false)).catch(this.#log.ignored('client.rollback-failed'));
       throw e;
+    } finally {
+      this.#openTransactions.delete(endByClose);
     }
     await this.#call((r) => r.txEnd(txId, true));
     return result;
@@ -455,6 +463,7 @@ export class CipherliteDatabase implements AsyncDisposable {
   /** Closes the database (keys wiped) and terminates the worker. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      for (const end of this.#openTransactions) end(new CipherliteError('CLOSED', 'the database was closed during this transaction; it was rolled back'));
       try {
         const attached = this.#attached;
         // Closing on purpose releases the worker's lifetime lock: that is not a lost worker.
