@@ -63,8 +63,15 @@ interface CachedStatement {
 }
 
 /** What a transaction callback receives: the same query methods, bound to the transaction. */
+/** `values()`: rows as arrays in column order, and the column names (which may repeat). */
+export interface ValuesResult {
+  columns: string[];
+  rows: SqlValue[][];
+}
+
 export interface Transaction {
   exec(sql: string, params?: BindParams): Promise<RunResult>;
+  values(sql: string, params?: BindParams): Promise<ValuesResult>;
   query<T extends Row = Row>(sql: string, params?: BindParams): Promise<T[]>;
   get<T extends Row = Row>(sql: string, params?: BindParams): Promise<T | undefined>;
 }
@@ -262,6 +269,14 @@ export class Database {
     return this.#enqueue(() => this.#queryNow<T>(sql, params));
   }
 
+  /**
+   * Runs one statement and returns every row as an array of values, in column order, with the
+   * column names: nothing is lost when names repeat (`SELECT a.id, b.id …`), unlike `query`.
+   */
+  values(sql: string, params?: BindParams): Promise<ValuesResult> {
+    return this.#enqueue(() => this.#valuesNow(sql, params));
+  }
+
   /** Runs one statement and returns its first row, or undefined. */
   get<T extends Row = Row>(sql: string, params?: BindParams): Promise<T | undefined> {
     return this.#enqueue((): T | undefined => this.#queryNow<T>(sql, params, 1)[0]);
@@ -287,6 +302,7 @@ export class Database {
       const tx: Transaction = {
         exec: (sql, params) => guard(() => this.#execNow(sql, params)),
         query: <R extends Row = Row>(sql: string, params?: BindParams) => guard(() => this.#queryNow<R>(sql, params)),
+        values: (sql, params) => guard(() => this.#valuesNow(sql, params)),
         get: <R extends Row = Row>(sql: string, params?: BindParams) => guard((): R | undefined => this.#queryNow<R>(sql, params, 1)[0]),
       };
       // close() while `fn` never settles would wait forever: it ends the transaction instead.
@@ -532,6 +548,25 @@ export class Database {
     }
     const rowid = capi.sqlite3_last_insert_rowid(this.#db!.pointer);
     return { changes: capi.sqlite3_changes(this.#db!.pointer), lastInsertRowid: narrowInteger(rowid) };
+  }
+
+  #valuesNow(sql: string, params?: BindParams): ValuesResult {
+    this.#assertOpen();
+    if (typeof sql !== 'string') invalidArgument('sql must be a string');
+    const { stmt, tables } = this.#prepare(sql);
+    this.#bind(stmt, params);
+    const rows: SqlValue[][] = [];
+    let columns: string[] = [];
+    try {
+      this.#call(() => {
+        columns = stmt.getColumnNames();
+        while (stmt.step()) rows.push(stmt.get([]) as SqlValue[]);
+      });
+    } finally {
+      resetQuietly(stmt);
+    }
+    for (const t of tables.writes) this.#pendingWrites.add(t);
+    return { columns, rows };
   }
 
   #queryNow<T extends Row>(sql: string, params?: BindParams, limit = Infinity): T[] {

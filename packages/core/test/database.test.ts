@@ -313,3 +313,15 @@ describe('close() during a transaction whose callback never settles', () => {
     await again.close();
   });
 });
+
+describe('values(): rows as arrays', () => {
+  it('keeps every column when names repeat (a join), with the column names, also inside a transaction', async () => {
+    const db = await openWithKey(new MemoryStorage());
+    await db.exec("CREATE TABLE a (id INTEGER, name TEXT); CREATE TABLE b (id INTEGER, a_id INTEGER); INSERT INTO a VALUES (1, 'x'); INSERT INTO b VALUES (10, 1)");
+    const sql = 'SELECT a.id, b.id, a.name FROM a JOIN b ON b.a_id = a.id';
+    expect(await db.query(sql)).toEqual([{ id: 10, name: 'x' }]); // the object row loses a.id
+    expect(await db.values(sql)).toEqual({ columns: ['id', 'id', 'name'], rows: [[1, 10, 'x']] });
+    expect(await db.transaction((tx) => tx.values('SELECT ? AS v, ? AS v', [1, 2]))).toEqual({ columns: ['v', 'v'], rows: [[1, 2]] });
+    await db.close();
+  });
+});

@@ -5,7 +5,7 @@
  * rebuilt into a `CipherliteError` with its `code`.
  */
 import { CipherliteError, fromWire, isWireError } from '@cipherlite/core';
-import type { BindParams, KeyMaterial, Row, RunResult, StatementTables } from '@cipherlite/core';
+import type { BindParams, KeyMaterial, Row, RunResult, StatementTables, ValuesResult } from '@cipherlite/core';
 import * as Comlink from 'comlink';
 import type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, ConfirmOptions, DatabaseStats, KeyslotInfo, NewSecret, RecoveryKeyResult, RestoreResult, VerifyResult } from '@cipherlite/core/keys';
 import { Diagnostics, consoleSink } from './diagnostics.js';
@@ -39,6 +39,7 @@ export interface Transaction {
   exec(sql: string, params?: BindParams): Promise<RunResult>;
   query<T extends Row = Row>(sql: string, params?: BindParams): Promise<T[]>;
   get<T extends Row = Row>(sql: string, params?: BindParams): Promise<T | undefined>;
+  values(sql: string, params?: BindParams): Promise<ValuesResult>;
   batch(statements: readonly Statement[]): Promise<RunResult[]>;
 }
 
@@ -278,6 +279,14 @@ export class CipherliteDatabase implements AsyncDisposable {
     return this.#run('get', params === undefined ? [sql] : [sql, params]) as Promise<T | undefined>;
   }
 
+  /**
+   * Rows as arrays of values in column order, plus the column names: every column survives even
+   * when names repeat (`SELECT a.id, b.id FROM a JOIN b …`), where `query` keeps only the last.
+   */
+  values(sql: string, params?: BindParams): Promise<ValuesResult> {
+    return this.#run('values', params === undefined ? [sql] : [sql, params]);
+  }
+
   /** Runs all statements in one transaction and one round trip to the worker. */
   batch(statements: readonly Statement[]): Promise<RunResult[]> {
     return this.#run('batch', [statements]);
@@ -396,6 +405,7 @@ export class CipherliteDatabase implements AsyncDisposable {
       exec: (sql, params) => this.#run('exec', params === undefined ? [sql] : [sql, params], txId),
       query: <R extends Row = Row>(sql: string, params?: BindParams) => this.#run('query', params === undefined ? [sql] : [sql, params], txId) as Promise<R[]>,
       get: <R extends Row = Row>(sql: string, params?: BindParams) => this.#run('get', params === undefined ? [sql] : [sql, params], txId) as Promise<R | undefined>,
+      values: (sql, params) => this.#run('values', params === undefined ? [sql] : [sql, params], txId),
       batch: (statements) => this.#run('batch', [statements], txId),
     };
     // close() ends a transaction whose callback never settles (the worker rolls it back).

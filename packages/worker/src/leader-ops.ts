@@ -4,7 +4,7 @@
  * wiped once core is done with it.
  */
 import { CipherliteError } from '@cipherlite/core';
-import type { BindParams, Database, KeyMaterial, Row, RunResult } from '@cipherlite/core';
+import type { BindParams, Database, KeyMaterial, Row, RunResult, ValuesResult } from '@cipherlite/core';
 import * as keys from '@cipherlite/core/keys';
 import type { PendingRestores } from './pending-restores.js';
 import type { OpArgs, OpName, OpResult, Statement } from './protocol.js';
@@ -15,6 +15,7 @@ export interface SqlTarget {
   exec(sql: string, params?: BindParams): Promise<RunResult>;
   query(sql: string, params?: BindParams): Promise<Row[]>;
   get(sql: string, params?: BindParams): Promise<Row | undefined>;
+  values(sql: string, params?: BindParams): Promise<ValuesResult>;
 }
 
 /** What an operation runs with: the leader's database, where its statements go, the leader's restores. */
@@ -40,6 +41,7 @@ export const LEADER_OPS: { [K in TableOp]: (c: OpContext, ...args: OpArgs<K>) =>
   exec: (c, sql, params) => c.target.exec(sql, params),
   query: (c, sql, params) => c.target.query(sql, params),
   get: (c, sql, params) => c.target.get(sql, params),
+  values: (c, sql, params) => c.target.values(sql, params),
   batch: (c, statements) => (c.target === c.db ? c.db.transaction((tx) => runAll(tx, statements)) : runAll(c.target, statements)),
   tables: (c, sql) => c.db.tables(sql),
   changePassword: (c, current, next, options) =>

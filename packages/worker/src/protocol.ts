@@ -22,6 +22,7 @@ import type {
   Row,
   RunResult,
   StatementTables,
+  ValuesResult,
   WireError,
 } from '@cipherlite/core';
 import type { LogSetting } from './diagnostics.js';
@@ -49,6 +50,8 @@ export interface DbOps {
   exec(sql: string, params?: BindParams): RunResult;
   query(sql: string, params?: BindParams): Row[];
   get(sql: string, params?: BindParams): Row | undefined;
+  /** Rows as arrays in column order, with the column names (duplicate names keep every column). */
+  values(sql: string, params?: BindParams): ValuesResult;
   /** Runs every statement in one transaction (one round trip); all or nothing. */
   batch(statements: readonly Statement[]): RunResult[];
   tables(sql: string): StatementTables;
@@ -95,7 +98,7 @@ export type OpResult<K extends OpName> = ReturnType<DbOps[K]>;
 export const KEY_CHANGING_OPS: ReadonlySet<OpName> = new Set<OpName>(['changePassword', 'rekey', 'removeKeyslot', 'confirmRestore']);
 
 /** Operations that may run inside an interactive transaction. */
-export const TX_OPS: ReadonlySet<OpName> = new Set<OpName>(['exec', 'query', 'get', 'batch']);
+export const TX_OPS: ReadonlySet<OpName> = new Set<OpName>(['exec', 'query', 'get', 'values', 'batch']);
 
 /** Options the worker passes on to core's `Database.open`, plus the worker's own. */
 export interface WorkerOpenOptions {

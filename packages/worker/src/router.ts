@@ -46,7 +46,7 @@ const RESEND_TICK_MS = 250;
 function canResendAfterStart(req: LeaderRequest): boolean {
   if (req.op === 'auth' || req.op === 'tables') return true;
   if ('record' in req && req.record !== undefined) return true;
-  if ((req.op === 'query' || req.op === 'get') && req.txId === undefined) return isReadOnlySql(String(req.args[0]));
+  if ((req.op === 'query' || req.op === 'get' || req.op === 'values') && req.txId === undefined) return isReadOnlySql(String(req.args[0]));
   return false;
 }
 

@@ -84,6 +84,13 @@ describe('leader election and forwarding', () => {
     expect(b.changes.at(-1)).toEqual(['items']);
   });
 
+  it("values() from a follower keeps every column of a join with repeated names", async () => {
+    const { a, b } = await twoTabs();
+    await a.engine.run('exec', ["INSERT INTO items(name) VALUES ('x')"]);
+    const result = await b.engine.run('values', ['SELECT i.id, j.id, i.name FROM items i JOIN items j ON j.id = i.id']);
+    expect(result).toEqual({ columns: ['id', 'id', 'name'], rows: [[1, 1, 'x']] });
+  });
+
   it('a follower with a wrong password gets WRONG_KEY and holds nothing', async () => {
     const { origin } = await twoTabs();
     await expect(openTab(origin, 'C', { password: 'wrong' })).rejects.toMatchObject({ code: 'WRONG_KEY' });
