@@ -13,8 +13,9 @@ import { engineTimeout, launchPersistent } from './env.ts';
 import type { Engine } from './env.ts';
 import type {} from '../test-app/main.ts';
 
-const BASE_OPTIONS = { name: 'crashy', password: 'crash test', kdf: FAST_KDF, cacheSizeKiB: 256 };
-let OPTIONS: typeof BASE_OPTIONS & { journalMode?: 'WAL' } = BASE_OPTIONS;
+// The rollback-journal runs name their mode: the worker's default is WAL.
+const BASE_OPTIONS = { name: 'crashy', password: 'crash test', kdf: FAST_KDF, cacheSizeKiB: 256, journalMode: 'TRUNCATE' as 'TRUNCATE' | 'WAL' };
+let OPTIONS: typeof BASE_OPTIONS = BASE_OPTIONS;
 const BASE_ROWS = 3000;
 const NEW_ROWS = 10_000;
 

@@ -41,6 +41,10 @@ export interface LaunchOptions {
   baseURL: string;
   viewport?: { width: number; height: number };
   acceptDownloads?: boolean;
+  hasTouch?: boolean;
+  /** Chromium only (Playwright emulates mobile there alone). */
+  isMobile?: boolean;
+  deviceScaleFactor?: number;
   /** Firefox only: about:config preferences for this profile. */
   firefoxUserPrefs?: Record<string, string | number | boolean>;
 }

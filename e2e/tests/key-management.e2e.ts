@@ -1,6 +1,6 @@
 /**
  * Key management through the worker (core's `@cipherlite/core/keys`): change the password from a
- * follower tab, takeover with the new key, a tab holding the old key locks itself when it has to
+ * follower tab (every other tab locks at once), takeover with the new key, a tab holding the old key locks itself when it has to
  * take over; verify, stats and an encrypted backup.
  */
 import { FAST_KDF, expect, test } from './fixtures.ts';
@@ -22,11 +22,10 @@ test('changePassword from a follower: old password refused, new one opens; the c
   const slot = await b.evaluate(([o, n]) => window.t.dbs.a!.changePassword(o!, n!, { kdf: { memoryKiB: 19 * 1024, iterations: 2 } }), [OLD, NEW]);
   expect(slot).toMatchObject({ kind: 'password' });
   expect(await b.evaluate(() => window.t.dbs.a!.listKeyslots())).toHaveLength(1);
-  // The leader tab keeps its session.
-  expect(await a.evaluate(() => window.t.dbs.a!.query('SELECT v FROM t'))).toEqual([{ v: 'one' }]);
-
-  await a.close();
-  // b takes over with the new key it adopted, without asking.
+  // The leader tab re-proves the old password it holds, fails, and locks at once (a secret
+  // change reaches every tab); b takes over with the new key it adopted, without asking.
+  await expect.poll(() => a.evaluate(() => window.t.dbs.a!.lockState)).toBe('locked');
+  expect(await a.evaluate(() => window.t.capture(window.t.dbs.a!.query('SELECT v FROM t')))).toMatchObject({ ok: false, code: 'LOCKED' });
   await expect.poll(() => b.evaluate(() => window.t.dbs.a!.role)).toBe('leader');
   expect(await b.evaluate(() => window.t.dbs.a!.exec("INSERT INTO t VALUES ('two')"))).toMatchObject({ changes: 1 });
 

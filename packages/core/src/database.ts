@@ -63,8 +63,15 @@ interface CachedStatement {
 }
 
 /** What a transaction callback receives: the same query methods, bound to the transaction. */
+/** `values()`: rows as arrays in column order, and the column names (which may repeat). */
+export interface ValuesResult {
+  columns: string[];
+  rows: SqlValue[][];
+}
+
 export interface Transaction {
   exec(sql: string, params?: BindParams): Promise<RunResult>;
+  values(sql: string, params?: BindParams): Promise<ValuesResult>;
   query<T extends Row = Row>(sql: string, params?: BindParams): Promise<T[]>;
   get<T extends Row = Row>(sql: string, params?: BindParams): Promise<T | undefined>;
 }
@@ -83,6 +90,8 @@ export class Database {
   readonly #binding: DatabaseBinding;
   readonly #statements = new Map<string, CachedStatement>();
   #queue: Promise<unknown> = Promise.resolve();
+  /** Ends the running `transaction()` with CLOSED (set while one runs). */
+  #abortTransaction: (() => void) | null = null;
   #capture: StatementTables | null = null;
   #pendingWrites = new Set<string>();
   #rolledBack = false;
@@ -260,6 +269,14 @@ export class Database {
     return this.#enqueue(() => this.#queryNow<T>(sql, params));
   }
 
+  /**
+   * Runs one statement and returns every row as an array of values, in column order, with the
+   * column names: nothing is lost when names repeat (`SELECT a.id, b.id …`), unlike `query`.
+   */
+  values(sql: string, params?: BindParams): Promise<ValuesResult> {
+    return this.#enqueue(() => this.#valuesNow(sql, params));
+  }
+
   /** Runs one statement and returns its first row, or undefined. */
   get<T extends Row = Row>(sql: string, params?: BindParams): Promise<T | undefined> {
     return this.#enqueue((): T | undefined => this.#queryNow<T>(sql, params, 1)[0]);
@@ -285,10 +302,15 @@ export class Database {
       const tx: Transaction = {
         exec: (sql, params) => guard(() => this.#execNow(sql, params)),
         query: <R extends Row = Row>(sql: string, params?: BindParams) => guard(() => this.#queryNow<R>(sql, params)),
+        values: (sql, params) => guard(() => this.#valuesNow(sql, params)),
         get: <R extends Row = Row>(sql: string, params?: BindParams) => guard((): R | undefined => this.#queryNow<R>(sql, params, 1)[0]),
       };
+      // close() while `fn` never settles would wait forever: it ends the transaction instead.
+      let closedUnder!: (e: CipherliteError) => void;
+      const closing = new Promise<never>((_, reject) => (closedUnder = reject));
+      this.#abortTransaction = () => closedUnder(new CipherliteError('CLOSED', 'the database was closed during this transaction; it was rolled back'));
       try {
-        const result = await fn(tx);
+        const result = await Promise.race([fn(tx), closing]);
         active = false;
         this.#execNow('COMMIT');
         return result;
@@ -303,6 +325,8 @@ export class Database {
         }
         this.#pendingWrites.clear();
         throw e;
+      } finally {
+        this.#abortTransaction = null;
       }
     });
   }
@@ -349,6 +373,8 @@ export class Database {
   close(): Promise<void> {
     if (this.#closing) return this.#closing;
     this.#closed = true;
+    // An open transaction rolls back (its callback may never settle) so the queue can drain.
+    this.#abortTransaction?.();
     this.#closing = this.#queue.then(
       () => this.#teardown(),
       () => this.#teardown(),
@@ -522,6 +548,25 @@ export class Database {
     }
     const rowid = capi.sqlite3_last_insert_rowid(this.#db!.pointer);
     return { changes: capi.sqlite3_changes(this.#db!.pointer), lastInsertRowid: narrowInteger(rowid) };
+  }
+
+  #valuesNow(sql: string, params?: BindParams): ValuesResult {
+    this.#assertOpen();
+    if (typeof sql !== 'string') invalidArgument('sql must be a string');
+    const { stmt, tables } = this.#prepare(sql);
+    this.#bind(stmt, params);
+    const rows: SqlValue[][] = [];
+    let columns: string[] = [];
+    try {
+      this.#call(() => {
+        columns = stmt.getColumnNames();
+        while (stmt.step()) rows.push(stmt.get([]) as SqlValue[]);
+      });
+    } finally {
+      resetQuietly(stmt);
+    }
+    for (const t of tables.writes) this.#pendingWrites.add(t);
+    return { columns, rows };
   }
 
   #queryNow<T extends Row>(sql: string, params?: BindParams, limit = Infinity): T[] {

@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'UNSUPPORTED' // the environment lacks something required (OPFS, workers)
   | 'WORKER_LOAD_FAILED' // the database worker script did not load (usually the bundler setup)
   | 'INVALID_ARGUMENT' // the caller passed a bad value
+  | 'WORKER_LOST' // the database worker died or stopped answering; the call's outcome is in the database
   | 'IO'; // a storage error that is none of the above
 
 export const ERROR_CODES: readonly ErrorCode[] = [
@@ -35,6 +36,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'UNSUPPORTED',
   'WORKER_LOAD_FAILED',
   'INVALID_ARGUMENT',
+  'WORKER_LOST',
   'IO',
 ];
 

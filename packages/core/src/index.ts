@@ -2,7 +2,7 @@
  * @cipherlite/core — encrypted SQLite for sqlite-wasm.
  * Browser-safe entry point: no Node, DOM or Worker globals are used by anything exported here.
  */
-export { Database, setDefaultAead, toCipherliteError, type Transaction, type TransactionBehavior, type InternalOpenOptions } from './database.js';
+export { Database, setDefaultAead, toCipherliteError, type Transaction, type TransactionBehavior, type ValuesResult, type InternalOpenOptions } from './database.js';
 export { CipherliteError, ERROR_CODES, fromWire, isCipherliteError, isWireError, toWire, type ErrorCode, type ErrorDetails, type WireError } from './errors.js';
 export type { AtOption, SyncFile, SyncStorage } from './storage/sync-file.js';
 export { MemoryFile, MemoryStorage } from './storage/memory.js';

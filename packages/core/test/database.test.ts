@@ -287,3 +287,41 @@ describe('Database: WAL journal mode (opt-in)', () => {
     await again.close();
   });
 });
+
+describe('close() during a transaction whose callback never settles', () => {
+  it('rolls the transaction back, rejects it with CLOSED, and resolves', async () => {
+    const storage = new MemoryStorage();
+    const db = await openWithKey(storage);
+    await db.exec('CREATE TABLE t (v TEXT)');
+    let inserted!: () => void;
+    const insertedP = new Promise<void>((resolve) => (inserted = resolve));
+    const stuck = db.transaction(async (tx) => {
+      await tx.exec("INSERT INTO t VALUES ('never committed')");
+      inserted();
+      await new Promise(() => undefined); // the app's callback never settles
+    });
+    const outcome = stuck.then(
+      () => 'committed',
+      (e: unknown) => (e instanceof CipherliteError ? e.code : String(e)),
+    );
+    await insertedP;
+    const closed = await Promise.race([db.close().then(() => 'closed'), new Promise((r) => setTimeout(() => r('hung'), 5000))]);
+    expect(closed).toBe('closed');
+    expect(await outcome).toBe('CLOSED');
+    const again = await openWithKey(storage);
+    expect(await again.query('SELECT v FROM t')).toEqual([]);
+    await again.close();
+  });
+});
+
+describe('values(): rows as arrays', () => {
+  it('keeps every column when names repeat (a join), with the column names, also inside a transaction', async () => {
+    const db = await openWithKey(new MemoryStorage());
+    await db.exec("CREATE TABLE a (id INTEGER, name TEXT); CREATE TABLE b (id INTEGER, a_id INTEGER); INSERT INTO a VALUES (1, 'x'); INSERT INTO b VALUES (10, 1)");
+    const sql = 'SELECT a.id, b.id, a.name FROM a JOIN b ON b.a_id = a.id';
+    expect(await db.query(sql)).toEqual([{ id: 10, name: 'x' }]); // the object row loses a.id
+    expect(await db.values(sql)).toEqual({ columns: ['id', 'id', 'name'], rows: [[1, 10, 'x']] });
+    expect(await db.transaction((tx) => tx.values('SELECT ? AS v, ? AS v', [1, 2]))).toEqual({ columns: ['v', 'v'], rows: [[1, 2]] });
+    await db.close();
+  });
+});

@@ -5,11 +5,12 @@
  * rebuilt into a `CipherliteError` with its `code`.
  */
 import { CipherliteError, fromWire, isWireError } from '@cipherlite/core';
-import type { BindParams, KeyMaterial, Row, RunResult, StatementTables } from '@cipherlite/core';
+import type { BindParams, KeyMaterial, Row, RunResult, StatementTables, ValuesResult } from '@cipherlite/core';
 import * as Comlink from 'comlink';
 import type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, ConfirmOptions, DatabaseStats, KeyslotInfo, NewSecret, RecoveryKeyResult, RestoreResult, VerifyResult } from '@cipherlite/core/keys';
 import { Diagnostics, consoleSink } from './diagnostics.js';
-import { DEFAULT_DIRECTORY } from './protocol.js';
+import { DEFAULT_UNRESPONSIVE_MS, WorkerLiveness } from './liveness.js';
+import { DEFAULT_DIRECTORY, busNames } from './protocol.js';
 import type { LockState, PendingRestoreInfo, Role, Statement, StorageBackend, WorkerApi, WorkerEvents, WorkerOpenOptions, OpArgs, OpName, OpResult, WireOptions } from './protocol.js';
 
 export interface OpenDatabaseBaseOptions extends Omit<WorkerOpenOptions, 'directory'> {
@@ -23,6 +24,12 @@ export interface OpenDatabaseBaseOptions extends Omit<WorkerOpenOptions, 'direct
    * the workspace), which Vite and webpack 5 bundle.
    */
   worker?: Worker | (() => Worker);
+  /**
+   * A worker that answers nothing (not even the heartbeat) for this long while calls wait is
+   * declared lost (`WORKER_LOST`). Default 60 000 ms; 0 turns the heartbeat off (a worker that
+   * dies is still noticed at once).
+   */
+  unresponsiveTimeoutMs?: number;
 }
 
 /** Options of `openDatabase`: a name, exactly one of `password` / `key` / `recoveryKey`, and tuning. */
@@ -33,6 +40,7 @@ export interface Transaction {
   exec(sql: string, params?: BindParams): Promise<RunResult>;
   query<T extends Row = Row>(sql: string, params?: BindParams): Promise<T[]>;
   get<T extends Row = Row>(sql: string, params?: BindParams): Promise<T | undefined>;
+  values(sql: string, params?: BindParams): Promise<ValuesResult>;
   batch(statements: readonly Statement[]): Promise<RunResult[]>;
 }
 
@@ -115,47 +123,54 @@ async function askPersistence(wanted: boolean): Promise<boolean | null> {
 export async function openDatabase(options: OpenDatabaseOptions): Promise<CipherliteDatabase> {
   assertBrowserSupport();
   if (typeof options !== 'object' || options === null) throw new CipherliteError('INVALID_ARGUMENT', 'expected an options object');
-  const { worker: workerOption, persist = true, password, key, recoveryKey, directory = DEFAULT_DIRECTORY, ...rest } = options;
+  const { worker: workerOption, persist = true, password, key, recoveryKey, directory = DEFAULT_DIRECTORY, unresponsiveTimeoutMs = DEFAULT_UNRESPONSIVE_MS, ...rest } = options;
   const keyMaterial = { password, key, recoveryKey } as KeyMaterial;
   for (const k of ['password', 'key', 'recoveryKey'] as const) if (keyMaterial[k] === undefined) delete keyMaterial[k];
   const workerOptions: WorkerOpenOptions = { ...rest, directory };
 
   const persisted = requestPersistence(persist);
-  let worker: Worker;
+  // A worker the app handed over as an instance cannot be spawned again after it is lost.
+  let given: Worker | null = typeof workerOption === 'object' ? workerOption : null;
+  const spawn = (): Worker => {
+    if (given) {
+      const w = given;
+      given = null;
+      return w;
+    }
+    if (workerOption !== undefined && typeof workerOption !== 'function') {
+      throw new CipherliteError('WORKER_LOST', 'the database worker was lost and the app passed a Worker instance, which cannot be started again; open the database again');
+    }
+    return typeof workerOption === 'function' ? workerOption() : defaultWorker(options.name);
+  };
+  const db = new CipherliteDatabase(options.name, spawn, workerOptions, unresponsiveTimeoutMs, new Diagnostics(options.logLevel ?? 'off', consoleSink));
   try {
-    worker = typeof workerOption === 'function' ? workerOption() : (workerOption ?? defaultWorker(options.name));
-  } catch (e) {
-    // e.g. SecurityError in an opaque-origin (sandboxed) frame, which has no OPFS either.
-    throw new CipherliteError('UNSUPPORTED', `cannot start the database worker here (${e instanceof Error ? e.name : String(e)})`, {}, { cause: e });
-  }
-  const remote = Comlink.wrap<WorkerApi>(worker);
-  const db = new CipherliteDatabase(options.name, worker, remote, new Diagnostics(options.logLevel ?? 'off', consoleSink));
-  // A worker that fails to load never answers: turn its `error` event into a rejection.
-  let onError!: (ev: ErrorEvent) => void;
-  const failedToStart = new Promise<never>((_, reject) => {
-    onError = (ev) => {
-      ev.preventDefault();
-      reject(new CipherliteError('WORKER_LOAD_FAILED', workerLoadFailedMessage(ev.message)));
-    };
-    worker.addEventListener('error', onError);
-  });
-  try {
-    const info = await Promise.race([remote.open(workerOptions, keyMaterial, Comlink.proxy(db.eventSink)), failedToStart]);
-    db.opened(info.role, await persisted, info.storageBackend);
+    await db.start(keyMaterial);
+    db.opened(await persisted);
     return db;
   } catch (e) {
     await db.dispose();
     throw rebuild(e);
-  } finally {
-    worker.removeEventListener('error', onError);
   }
+}
+
+/** This handle's current worker, its Comlink proxy and what watches it. */
+interface Attached {
+  readonly worker: Worker;
+  /** Pinned for the worker's life (a collected Comlink proxy hangs its calls). */
+  readonly remote: Remote;
+  readonly liveness: WorkerLiveness;
+  /** Rejects with `WORKER_LOST` when the worker is found dead or wedged. */
+  readonly lost: Promise<never>;
 }
 
 export class CipherliteDatabase implements AsyncDisposable {
   readonly name: string;
-  #worker: Worker | null;
-  /** Pinned for the handle's life (a collected Comlink proxy hangs its calls). */
-  #remote: Remote;
+  readonly #spawn: () => Worker;
+  readonly #workerOptions: WorkerOpenOptions;
+  readonly #unresponsiveMs: number;
+  #attached: Attached | null = null;
+  /** Set when the worker was lost; cleared when `unlock()` started a new one. */
+  #lostError: CipherliteError | null = null;
   readonly #log: Diagnostics;
   #lockState: LockState = 'unlocking';
   #role: Role = 'none';
@@ -164,6 +179,8 @@ export class CipherliteDatabase implements AsyncDisposable {
   #closing: Promise<void> | null = null;
   readonly #lockListeners = new Set<(state: LockState) => void>();
   readonly #changeListeners = new Set<(tables: readonly string[]) => void>();
+  /** Ends each open `transaction()` with CLOSED (see `close()`). */
+  readonly #openTransactions = new Set<(e: CipherliteError) => void>();
 
   /** @internal Receives the worker's events (kept as one object so the proxy stays pinned). */
   readonly eventSink: WorkerEvents = {
@@ -181,18 +198,85 @@ export class CipherliteDatabase implements AsyncDisposable {
   };
 
   /** @internal Use `openDatabase()`. */
-  constructor(name: string, worker: Worker, remote: Remote, log: Diagnostics) {
+  constructor(name: string, spawn: () => Worker, workerOptions: WorkerOpenOptions, unresponsiveMs: number, log: Diagnostics) {
     this.name = name;
-    this.#worker = worker;
-    this.#remote = remote;
+    this.#spawn = spawn;
+    this.#workerOptions = workerOptions;
+    this.#unresponsiveMs = unresponsiveMs;
     this.#log = log;
   }
 
+  /**
+   * @internal Spawns a worker and opens the database in it with `key` (first open, or `unlock()`
+   * after the worker was lost). Rejects (after terminating it) if the worker fails to start or open.
+   */
+  async start(key: KeyMaterial): Promise<void> {
+    let worker: Worker;
+    try {
+      worker = this.#spawn();
+    } catch (e) {
+      if (e instanceof CipherliteError) throw e;
+      // e.g. SecurityError in an opaque-origin (sandboxed) frame, which has no OPFS either.
+      throw new CipherliteError('UNSUPPORTED', `cannot start the database worker here (${e instanceof Error ? e.name : String(e)})`, {}, { cause: e });
+    }
+    const remote = Comlink.wrap<WorkerApi>(worker);
+    let declareLost!: (e: CipherliteError) => void;
+    const lost = new Promise<never>((_, reject) => (declareLost = reject));
+    lost.catch(() => undefined); // observed through the calls racing it
+    const liveness = new WorkerLiveness(worker, {
+        ping: () => remote.ping(),
+        lost: (e) => this.#workerLost(attached, e, declareLost),
+        lockUnreliable: () => this.#log.report('warn', 'client.lifetime-lock-unreliable'),
+      }, this.#unresponsiveMs);
+    const attached: Attached = { worker, remote, liveness, lost };
+    this.#attached = attached;
+    // A worker that fails to load never answers: turn its `error` event into a rejection.
+    let onError!: (ev: ErrorEvent) => void;
+    const failedToStart = new Promise<never>((_, reject) => {
+      onError = (ev) => {
+        ev.preventDefault();
+        reject(new CipherliteError('WORKER_LOAD_FAILED', workerLoadFailedMessage(ev.message)));
+      };
+      worker.addEventListener('error', onError);
+    });
+    try {
+      const info = await Promise.race([remote.open(this.#workerOptions, key, Comlink.proxy(this.eventSink)), failedToStart]);
+      liveness.watchLifetimeLock(busNames(this.#workerOptions.directory, this.#workerOptions.name).tabLock(info.tabId));
+      this.#role = info.role;
+      this.#storageBackend = info.storageBackend;
+      this.#lostError = null;
+    } catch (e) {
+      this.#detach();
+      throw e;
+    } finally {
+      worker.removeEventListener('error', onError);
+    }
+  }
+
+  /** The worker died or wedged: every waiting call fails now; the handle is locked until `unlock()`. */
+  #workerLost(attached: Attached, error: CipherliteError, declare: (e: CipherliteError) => void): void {
+    if (this.#attached !== attached) return;
+    this.#log.report('error', 'client.worker-lost', error);
+    this.#lostError = error;
+    declare(error);
+    this.#detach();
+    this.#role = 'none';
+    this.eventSink.lockState('locked');
+  }
+
+  /** Stops watching and terminates the current worker. */
+  #detach(): void {
+    const attached = this.#attached;
+    this.#attached = null;
+    if (!attached) return;
+    attached.liveness.stop();
+    attached.remote[Comlink.releaseProxy]();
+    attached.worker.terminate();
+  }
+
   /** @internal */
-  opened(role: Role, persisted: boolean | null, storageBackend: StorageBackend): void {
-    this.#role = role;
+  opened(persisted: boolean | null): void {
     this.#persisted = persisted;
-    this.#storageBackend = storageBackend;
     this.eventSink.lockState('unlocked');
   }
 
@@ -235,6 +319,14 @@ export class CipherliteDatabase implements AsyncDisposable {
     return this.#run('get', params === undefined ? [sql] : [sql, params]) as Promise<T | undefined>;
   }
 
+  /**
+   * Rows as arrays of values in column order, plus the column names: every column survives even
+   * when names repeat (`SELECT a.id, b.id FROM a JOIN b …`), where `query` keeps only the last.
+   */
+  values(sql: string, params?: BindParams): Promise<ValuesResult> {
+    return this.#run('values', params === undefined ? [sql] : [sql, params]);
+  }
+
   /** Runs all statements in one transaction and one round trip to the worker. */
   batch(statements: readonly Statement[]): Promise<RunResult[]> {
     return this.#run('batch', [statements]);
@@ -249,8 +341,8 @@ export class CipherliteDatabase implements AsyncDisposable {
 
   /**
    * Replaces the keyslot `current` opens with one for `next` (no page is rewritten). This tab
-   * keeps working; other open tabs keep their session but must enter the new password the next
-   * time they unlock (or if they have to take over the files).
+   * keeps working; every other open tab re-proves the secret it holds at once and, since the old
+   * password no longer opens, locks (`lockState` 'locked'): its user enters the new password.
    */
   changePassword(current: string | KeyMaterial, next: string | NewSecret, options?: ChangePasswordOptions): Promise<KeyslotInfo> {
     const nextKey: NewSecret = typeof next === 'string' ? { password: next } : next;
@@ -358,15 +450,22 @@ export class CipherliteDatabase implements AsyncDisposable {
       exec: (sql, params) => this.#run('exec', params === undefined ? [sql] : [sql, params], txId),
       query: <R extends Row = Row>(sql: string, params?: BindParams) => this.#run('query', params === undefined ? [sql] : [sql, params], txId) as Promise<R[]>,
       get: <R extends Row = Row>(sql: string, params?: BindParams) => this.#run('get', params === undefined ? [sql] : [sql, params], txId) as Promise<R | undefined>,
+      values: (sql, params) => this.#run('values', params === undefined ? [sql] : [sql, params], txId),
       batch: (statements) => this.#run('batch', [statements], txId),
     };
+    // close() ends a transaction whose callback never settles (the worker rolls it back).
+    let endByClose!: (e: CipherliteError) => void;
+    const closed = new Promise<never>((_, reject) => (endByClose = reject));
+    this.#openTransactions.add(endByClose);
     let result: T;
     try {
-      result = await fn(tx);
+      result = await Promise.race([fn(tx), closed]);
     } catch (e) {
       // The caller's error is the one to report; a failed rollback only gets logged.
       await this.#call((r) => r.txEnd(txId, false)).catch(this.#log.ignored('client.rollback-failed'));
       throw e;
+    } finally {
+      this.#openTransactions.delete(endByClose);
     }
     await this.#call((r) => r.txEnd(txId, true));
     return result;
@@ -403,11 +502,22 @@ export class CipherliteDatabase implements AsyncDisposable {
     return this.#call((r) => r.setAutoLock(ms));
   }
 
-  /** Unlocks with a password (string) or key material; `WRONG_KEY` leaves it locked. */
+  /**
+   * Unlocks with a password (string) or key material; `WRONG_KEY` leaves it locked. After the
+   * worker was lost (`WORKER_LOST`), this starts a new worker and opens the database in it.
+   */
   async unlock(secret: string | KeyMaterial): Promise<void> {
     const km = asKey(secret);
     try {
-      await this.#call((r) => r.unlock(km));
+      if (this.#lostError && !this.#closing) {
+        try {
+          await this.start(km);
+        } catch (e) {
+          throw rebuild(e);
+        }
+      } else {
+        await this.#call((r) => r.unlock(km));
+      }
     } catch (e) {
       // A failed unlock of a locked tab leaves it locked. The worker says so through its event
       // callback too, but that travels on another MessagePort, which Firefox may deliver after
@@ -421,9 +531,13 @@ export class CipherliteDatabase implements AsyncDisposable {
   /** Closes the database (keys wiped) and terminates the worker. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      for (const end of this.#openTransactions) end(new CipherliteError('CLOSED', 'the database was closed during this transaction; it was rolled back'));
       try {
+        const attached = this.#attached;
+        // Closing on purpose releases the worker's lifetime lock: that is not a lost worker.
+        attached?.liveness.stop();
         // A worker stuck in a browser call must not make close() hang: terminate it regardless.
-        await Promise.race([this.#remote.close().catch(this.#log.ignored('client.close-failed')), new Promise((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS))]);
+        if (attached) await Promise.race([attached.remote.close().catch(this.#log.ignored('client.close-failed')), new Promise((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS))]);
       } finally {
         await this.dispose();
       }
@@ -438,9 +552,7 @@ export class CipherliteDatabase implements AsyncDisposable {
   /** @internal Terminates the worker without asking it (failed open, or after close). */
   async dispose(): Promise<void> {
     this.#closing ??= Promise.resolve();
-    this.#remote[Comlink.releaseProxy]();
-    this.#worker?.terminate();
-    this.#worker = null;
+    this.#detach();
     this.#lockListeners.clear();
     this.#changeListeners.clear();
   }
@@ -451,10 +563,15 @@ export class CipherliteDatabase implements AsyncDisposable {
 
   async #call<T>(fn: (remote: Remote) => Promise<T>): Promise<T> {
     if (this.#closing) throw new CipherliteError('CLOSED', `database "${this.name}" is closed`);
+    const attached = this.#attached;
+    if (!attached) throw this.#lostError ?? new CipherliteError('WORKER_LOST', 'the database worker is not running');
+    const ended = attached.liveness.callStarted();
     try {
-      return await fn(this.#remote);
+      return await Promise.race([fn(attached.remote), attached.lost]);
     } catch (e) {
       throw rebuild(e);
+    } finally {
+      ended();
     }
   }
 }

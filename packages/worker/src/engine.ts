@@ -212,6 +212,8 @@ export class WorkerEngine implements WorkerApi {
     );
   }
 
+  async ping(): Promise<void> {}
+
   // ---- internals -------------------------------------------------------------------------
 
   #request(req: LeaderRequest): Promise<unknown> {
@@ -297,8 +299,32 @@ export class WorkerEngine implements WorkerApi {
       case 'lockAll':
         this.#lockInBackground('engine.lock-all-received');
         return;
+      case 'keysChanged':
+        // The tab that made the change already holds what opens the database now.
+        if (msg.by !== this.#tabId && this.#state === 'unlocked') void this.#reprove();
+        return;
       default:
         return;
+    }
+  }
+
+  /**
+   * The keyslots changed in another tab: proves this tab's key material again; if it no longer
+   * opens the database (password changed, slot removed), this tab locks and wipes it at once.
+   */
+  async #reprove(): Promise<void> {
+    const session = this.#session;
+    try {
+      if (this.#leader && this.#secret) await this.#leader.checkKey(this.#secret.toKeyMaterial());
+      else await this.#router?.reauthenticate();
+    } catch (e) {
+      if (this.#session !== session) return;
+      if (e instanceof CipherliteError && e.code === 'WRONG_KEY') {
+        // A follower's router already locked through onKeyRejected; the leader locks here.
+        if (this.#leader) this.#lockInBackground('engine.key-revoked');
+        return;
+      }
+      this.#log.report('warn', 'engine.reprove-failed', e);
     }
   }
 

@@ -36,7 +36,11 @@ export class InteractiveTransactions {
   readonly #hooks: TransactionHooks;
   readonly #log: Diagnostics;
   readonly #open = new Map<number, OpenTx>();
-  #seq = 0;
+  /**
+   * Random start: ids stay unique across leaders, so a `txEnd` resent to a new leader can never
+   * name one of its transactions by accident.
+   */
+  #seq = Math.floor(Math.random() * 2 ** 40);
 
   constructor(scheduler: Scheduler, hooks: TransactionHooks, log: Diagnostics) {
     this.#scheduler = scheduler;
@@ -49,6 +53,11 @@ export class InteractiveTransactions {
     const tx = this.#open.get(txId);
     if (!tx || tx.owner !== from) throw new CipherliteError('BUSY', `transaction ${txId} is not open`);
     return tx;
+  }
+
+  /** Whether `from` has transaction `txId` open on this leader. */
+  isOpen(txId: number, from: string): boolean {
+    return this.#open.get(txId)?.owner === from;
   }
 
   /** Runs as a scheduler job: opens a transaction on `db` for `owner`; later jobs run inside it only. */
@@ -83,9 +92,21 @@ export class InteractiveTransactions {
     return id;
   }
 
-  /** Runs as a job of the transaction: commits or rolls back `txId` for its owner `from`. */
-  async end(txId: number, commit: boolean, from: string): Promise<void> {
+  /**
+   * Runs as a job of the transaction: commits or rolls back `txId` for its owner `from`.
+   * `beforeCommit` runs inside the transaction first (the request log's record); if it fails,
+   * the transaction rolls back and its error is thrown.
+   */
+  async end(txId: number, commit: boolean, from: string, beforeCommit?: (target: SqlTarget) => Promise<void>): Promise<void> {
     const tx = this.owned(txId, from);
+    if (commit && beforeCommit) {
+      try {
+        await beforeCommit(tx.target);
+      } catch (e) {
+        await this.abort(txId);
+        throw e;
+      }
+    }
     tx.finish(commit);
     try {
       await tx.done;

@@ -4,7 +4,7 @@
  * wiped once core is done with it.
  */
 import { CipherliteError } from '@cipherlite/core';
-import type { BindParams, Database, KeyMaterial, Row, RunResult } from '@cipherlite/core';
+import type { BindParams, Database, KeyMaterial, Row, RunResult, ValuesResult } from '@cipherlite/core';
 import * as keys from '@cipherlite/core/keys';
 import { readBackup } from './backup-file.js';
 import type { PendingRestores } from './pending-restores.js';
@@ -16,6 +16,7 @@ export interface SqlTarget {
   exec(sql: string, params?: BindParams): Promise<RunResult>;
   query(sql: string, params?: BindParams): Promise<Row[]>;
   get(sql: string, params?: BindParams): Promise<Row | undefined>;
+  values(sql: string, params?: BindParams): Promise<ValuesResult>;
 }
 
 /** What an operation runs with: the leader's database, where its statements go, the leader's restores. */
@@ -25,7 +26,7 @@ export interface OpContext {
   readonly restores: PendingRestores;
 }
 
-async function runAll(target: SqlTarget, statements: readonly Statement[]): Promise<RunResult[]> {
+export async function runAll(target: SqlTarget, statements: readonly Statement[]): Promise<RunResult[]> {
   if (!Array.isArray(statements)) throw new CipherliteError('INVALID_ARGUMENT', 'expected batch() to get an array of { sql, params }');
   const results: RunResult[] = [];
   for (const s of statements) results.push(await target.exec(s.sql, s.params));
@@ -41,6 +42,7 @@ export const LEADER_OPS: { [K in TableOp]: (c: OpContext, ...args: OpArgs<K>) =>
   exec: (c, sql, params) => c.target.exec(sql, params),
   query: (c, sql, params) => c.target.query(sql, params),
   get: (c, sql, params) => c.target.get(sql, params),
+  values: (c, sql, params) => c.target.values(sql, params),
   batch: (c, statements) => (c.target === c.db ? c.db.transaction((tx) => runAll(tx, statements)) : runAll(c.target, statements)),
   tables: (c, sql) => c.db.tables(sql),
   changePassword: (c, current, next, options) =>

@@ -23,6 +23,7 @@ import type {
   Row,
   RunResult,
   StatementTables,
+  ValuesResult,
   WireError,
 } from '@cipherlite/core';
 import type { LogSetting } from './diagnostics.js';
@@ -55,6 +56,8 @@ export interface DbOps {
   exec(sql: string, params?: BindParams): RunResult;
   query(sql: string, params?: BindParams): Row[];
   get(sql: string, params?: BindParams): Row | undefined;
+  /** Rows as arrays in column order, with the column names (duplicate names keep every column). */
+  values(sql: string, params?: BindParams): ValuesResult;
   /** Runs every statement in one transaction (one round trip); all or nothing. */
   batch(statements: readonly Statement[]): RunResult[];
   tables(sql: string): StatementTables;
@@ -99,8 +102,11 @@ export type OpName = keyof DbOps;
 export type OpArgs<K extends OpName> = Parameters<DbOps[K]>;
 export type OpResult<K extends OpName> = ReturnType<DbOps[K]>;
 
+/** Operations after which a key some tab holds may no longer open the database. */
+export const KEY_CHANGING_OPS: ReadonlySet<OpName> = new Set<OpName>(['changePassword', 'rekey', 'removeKeyslot', 'confirmRestore']);
+
 /** Operations that may run inside an interactive transaction. */
-export const TX_OPS: ReadonlySet<OpName> = new Set<OpName>(['exec', 'query', 'get', 'batch']);
+export const TX_OPS: ReadonlySet<OpName> = new Set<OpName>(['exec', 'query', 'get', 'values', 'batch']);
 
 /** Options the worker passes on to core's `Database.open`, plus the worker's own. */
 export interface WorkerOpenOptions {
@@ -154,15 +160,18 @@ export interface WorkerApi {
   txBegin(): Promise<number>;
   txEnd(txId: number, commit: boolean): Promise<void>;
   close(): Promise<void>;
+  /** Answers at once: the client's heartbeat while calls are pending (an answer = the worker's event loop runs). */
+  ping(): Promise<void>;
 }
 
 // ---- cross-tab bus -------------------------------------------------------------------------
 
 /** Requests a follower sends to the leader. `tx*` and `auth` are internal operations. */
 export type LeaderRequest =
-  | { op: OpName; args: unknown[]; txId?: number }
+  /** `record`: the write's request id, stored with its result in the same SQLite transaction (see request-log.ts). */
+  | { op: OpName; args: unknown[]; txId?: number; record?: string }
   | { op: 'txBegin' }
-  | { op: 'txEnd'; txId: number; commit: boolean }
+  | { op: 'txEnd'; txId: number; commit: boolean; record?: string }
   /** A follower proves its key material (leader runs `Database.checkKey`). */
   | { op: 'auth'; key: KeyMaterial };
 
@@ -182,6 +191,11 @@ export type BusMessage =
   | { kind: 'change'; tables: readonly string[] }
   /** new leader → all: it owns the files now (followers re-authenticate and resend). */
   | { kind: 'leader'; tabId: string; epoch: string }
+  /**
+   * leader → all: tab `by` changed the keyslots (password changed, rekey, slot removed, restore);
+   * every other tab re-proves the key material it holds and locks if that no longer opens.
+   */
+  | { kind: 'keysChanged'; by: string }
   /** any → all: lock every tab of this database. */
   | { kind: 'lockAll' }
   /** follower → leader: this tab locked or closed; forget its authentication. */

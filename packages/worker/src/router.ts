@@ -7,9 +7,13 @@
  * - not started (the leader had not begun it, or never received it): resent to the next leader,
  *   or run locally if this tab becomes the leader. A resend is never run twice: leaders drop
  *   request ids they have already taken.
- * - started on a leader that vanished: it may or may not have committed. Calls that cannot
- *   write (`tables`, `auth`, `SELECT`/`VALUES` queries) are resent; anything else rejects with
- *   `BUSY` ("outcome unknown") rather than risk running a write twice.
+ * - started on a leader that vanished: calls that cannot write (`tables`, `auth`, `SELECT`/`VALUES`
+ *   queries) are resent. Writes carry a request id the leader records in the same SQLite
+ *   transaction (`request-log.ts`), so they are resent too and the next leader either answers
+ *   from the record (it committed) or runs them (it did not): exactly once. A statement of an
+ *   interactive transaction rejects with `BUSY`: its transaction was rolled back with the leader
+ *   (a known outcome). Only writes that cannot be recorded (`BEGIN`, `VACUUM`, `PRAGMA`, ...)
+ *   reject with `BUSY` "outcome unknown".
  */
 import { CipherliteError, fromWire, isWireError } from '@cipherlite/core';
 import type { Diagnostics } from './diagnostics.js';
@@ -17,6 +21,7 @@ import type { Leader } from './leader.js';
 import type { BusChannel, WorkerPlatform } from './platform.js';
 import type { BusMessage, LeaderRequest } from './protocol.js';
 import { busNames, isReadOnlySql } from './protocol.js';
+import { canRecord } from './request-log.js';
 import type { Secret } from './secret.js';
 
 interface Pending {
@@ -40,8 +45,17 @@ const RESEND_TICK_MS = 250;
 
 function canResendAfterStart(req: LeaderRequest): boolean {
   if (req.op === 'auth' || req.op === 'tables') return true;
-  if ((req.op === 'query' || req.op === 'get') && req.txId === undefined) return isReadOnlySql(String(req.args[0]));
+  if ('record' in req && req.record !== undefined) return true;
+  if ((req.op === 'query' || req.op === 'get' || req.op === 'values') && req.txId === undefined) return isReadOnlySql(String(req.args[0]));
   return false;
+}
+
+/** Why a call started by a vanished leader cannot be resent. */
+function orphanError(req: LeaderRequest): CipherliteError {
+  if ('txId' in req && req.txId !== undefined) {
+    return new CipherliteError('BUSY', 'the tab that owned the database closed during this transaction; it was rolled back');
+  }
+  return new CipherliteError('BUSY', 'the tab that owned the database closed while running this call; it may or may not have completed');
 }
 
 export interface RouterHooks {
@@ -92,6 +106,13 @@ export class Router {
     this.#secret = secret;
   }
 
+  /** Proves this tab's key material again (the keyslots changed); WRONG_KEY reaches `onKeyRejected`. */
+  reauthenticate(): Promise<void> {
+    if (this.#local) return Promise.resolve();
+    this.#auth = null;
+    return this.#authenticated();
+  }
+
   /** Proves this tab's key material to the current leader (no-op when this tab leads). */
   authenticate(): Promise<void> {
     return this.#authenticated();
@@ -119,12 +140,21 @@ export class Router {
     return leader.execute(this.#tabId, req);
   }
 
-  #send(req: LeaderRequest): Promise<unknown> {
+  #send(request: LeaderRequest): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const p: Pending = { id: ++lastRequestId, req, startedBy: null, lastSent: 0, held: false, resolve, reject };
+      const id = ++lastRequestId;
+      const req = this.#withRecord(request, `${this.#tabId}:${id}`);
+      const p: Pending = { id, req, startedBy: null, lastSent: 0, held: false, resolve, reject };
       this.#pending.set(p.id, p);
       this.#post(p);
     });
+  }
+
+  /** Writes get a request id the leader records with them (exactly once across a leader change). */
+  #withRecord(req: LeaderRequest, record: string): LeaderRequest {
+    if (req.op === 'txEnd') return req.commit ? { ...req, record } : req;
+    if (req.op === 'auth' || req.op === 'txBegin') return req;
+    return canRecord(req.op, req.args, req.txId) ? { ...req, record } : req;
   }
 
   #post(p: Pending): void {
@@ -190,7 +220,7 @@ export class Router {
         resend(p);
       } else {
         this.#pending.delete(p.id);
-        p.reject(new CipherliteError('BUSY', 'the tab that owned the database closed while running this call; it may or may not have completed'));
+        p.reject(orphanError(p.req));
       }
     }
   }

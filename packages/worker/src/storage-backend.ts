@@ -16,7 +16,6 @@
  * `storage: 'indexeddb'`, or move it with backup/restore).
  */
 import { CipherliteError } from '@cipherlite/core';
-import type { SyncStorage } from '@cipherlite/core';
 import { IndexedDbStorage } from './indexeddb-storage.js';
 import { OpfsStorage, assertOpfsSupport, opfsDirectory } from './opfs-storage.js';
 import type { Diagnostics } from './diagnostics.js';

@@ -154,16 +154,40 @@ class FakeBus {
   }
 }
 
-/** One storage shared by every tab, like an origin's OPFS directory; closing it keeps the files. */
+/**
+ * One storage shared by every tab, like an origin's OPFS directory; closing it keeps the files.
+ * A dead tab's handles fail every call (its process is gone: nothing it had not written yet
+ * reaches the files); `origin.onWrite` sees each write of a live tab before it lands.
+ */
 class SharedFiles implements SyncStorage {
   readonly #files: MemoryStorage;
+  readonly #origin: FakeOrigin;
+  readonly #tab: string;
 
-  constructor(files: MemoryStorage) {
+  constructor(files: MemoryStorage, origin: FakeOrigin, tab: string) {
     this.#files = files;
+    this.#origin = origin;
+    this.#tab = tab;
   }
 
   open(name: string, options: { create: boolean }): SyncFile {
-    return this.#files.open(name, options);
+    const file = this.#files.open(name, options);
+    const alive = () => {
+      if (this.#origin.isDead(this.#tab)) throw new Error(`tab ${this.#tab} is dead`);
+    };
+    return {
+      read: (buf, opts) => (alive(), file.read(buf, opts)),
+      write: (buf, opts) => {
+        alive();
+        this.#origin.onWrite?.(this.#tab, name);
+        alive();
+        return file.write(buf, opts);
+      },
+      truncate: (size) => (alive(), file.truncate(size)),
+      getSize: () => (alive(), file.getSize()),
+      flush: () => (alive(), file.flush()),
+      close: () => file.close(),
+    };
   }
 
   exists(name: string): boolean {
@@ -181,10 +205,10 @@ class SharedFiles implements SyncStorage {
 }
 
 /** The leader's view of the shared files: durable as written, like OPFS. */
-function sharedStorage(files: MemoryStorage): LeaderStorage {
+function sharedStorage(files: MemoryStorage, origin: FakeOrigin, tab: string): LeaderStorage {
   return {
     backend: 'opfs',
-    files: new SharedFiles(files),
+    files: new SharedFiles(files, origin, tab),
     commit: async () => undefined,
     revert: async () => undefined,
     stillThere: async (name) => files.exists(name),
@@ -197,6 +221,9 @@ export class FakeOrigin {
   readonly files = new MemoryStorage();
   readonly locks = new FakeLocks();
   readonly bus = new FakeBus();
+  readonly #dead = new Set<string>();
+  /** Called before each write a live tab makes to the shared files (a test may kill the tab here). */
+  onWrite: ((tab: string, file: string) => void) | null = null;
   /** Every diagnostics record, with the tab that logged it. */
   readonly log: (LogRecord & { tab: string })[] = [];
 
@@ -205,14 +232,19 @@ export class FakeOrigin {
       locks: this.locks.requesterFor(name),
       openChannel: (channel) => this.bus.open(channel, name),
       chooseBackend: async () => 'opfs',
-      openStorage: async () => sharedStorage(this.files),
+      openStorage: async () => sharedStorage(this.files, this, name),
       assertSupport: () => undefined,
       logSink: (record) => this.log.push({ ...record, tab: name }),
     };
   }
 
+  isDead(name: string): boolean {
+    return this.#dead.has(name);
+  }
+
   /** The tab `name` dies without any cleanup: locks freed, channels silent. */
   kill(name: string): void {
+    this.#dead.add(name);
     this.bus.kill(name);
     this.locks.kill(name);
   }

@@ -1,0 +1,150 @@
+/**
+ * Exactly-once writes across a change of leader (`src/request-log.ts`): a follower's write whose
+ * leader dies at any step is either known committed (answered from the record) or run exactly once
+ * by the next leader — never "outcome unknown". The leader tab is killed (fake platform: its
+ * locks and channels go at once, its storage handles fail, so nothing it had not written lands)
+ * at every step of an `exec`, a `batch` and an interactive transaction's COMMIT; each case checks
+ * the rows on storage and the answer the follower got.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { MIN_KDF } from '@cipherlite/core';
+import { WorkerEngine } from '../src/engine.js';
+import type { BusMessage, LeaderRequest } from '../src/protocol.js';
+import { REQUEST_LOG_TABLE } from '../src/request-log.js';
+import { FakeOrigin } from './fake-platform.js';
+
+const PASSWORD = 'correct horse battery staple';
+
+let engines: WorkerEngine[] = [];
+
+afterEach(async () => {
+  for (const e of engines) await e.close().catch(() => undefined);
+  engines = [];
+});
+
+type Mode = 'TRUNCATE' | 'WAL';
+
+async function openTab(origin: FakeOrigin, name: string, mode: Mode, changes: (readonly string[])[] = []): Promise<WorkerEngine> {
+  const engine = new WorkerEngine(origin.tab(name));
+  engines.push(engine);
+  await engine.open({ name: 'pos', directory: 'test', kdf: MIN_KDF, journalMode: mode }, { password: PASSWORD }, { lockState: () => undefined, role: () => undefined, change: (t) => void changes.push(t) });
+  return engine;
+}
+
+type Step = 'before forward' | 'after receipt' | 'first write (journal)' | 'mid-commit' | 'after commit, before reply' | 'after reply';
+const STEPS: Step[] = ['before forward', 'after receipt', 'first write (journal)', 'mid-commit', 'after commit, before reply', 'after reply'];
+/** Steps at which the write had committed on the dying leader. */
+const COMMITTED_BEFORE_DEATH = new Set<Step>(['after commit, before reply', 'after reply']);
+
+function isWriteReq(m: BusMessage, op: LeaderRequest['op']): m is Extract<BusMessage, { kind: 'req' }> {
+  return m.kind === 'req' && m.req.op === op;
+}
+
+/** Kills tab A at `step` of B's next `op` request; returns whether the kill happened. */
+function killLeaderAt(origin: FakeOrigin, step: Step, op: LeaderRequest['op'], mode: Mode): () => boolean {
+  let reqId: number | null = null;
+  let walWrites = 0;
+  let started = false;
+  let killed = false;
+  const kill = () => {
+    if (!killed) origin.kill('A');
+    killed = true;
+  };
+  origin.bus.onPost = (m, _channel, from) => {
+    if (from === 'B' && isWriteReq(m, op) && reqId === null) {
+      reqId = m.id;
+      if (step === 'before forward') {
+        kill();
+        return 'drop';
+      }
+    }
+    if (from !== 'A' || reqId === null || !('id' in m) || m.id !== reqId) return 'deliver';
+    if (m.kind === 'started') {
+      started = true;
+      if (step === 'after receipt') kill();
+    }
+    if (m.kind === 'res' && step === 'after commit, before reply') {
+      kill();
+      return 'drop';
+    }
+    if (m.kind === 'res' && step === 'after reply') setTimeout(kill, 0);
+    return 'deliver';
+  };
+  origin.onWrite = (tab, file) => {
+    if (tab !== 'A' || !started) return;
+    if (step === 'first write (journal)') kill();
+    // Mid-commit: the main file is being written after the journal was synced (rollback
+    // journal), or the second frame of the commit is going into the WAL.
+    if (step === 'mid-commit' && mode === 'TRUNCATE' && file === 'pos') kill();
+    if (step === 'mid-commit' && mode === 'WAL' && file === 'pos-wal' && ++walWrites === 2) kill();
+  };
+  return () => killed;
+}
+
+async function setUp(mode: Mode) {
+  const origin = new FakeOrigin();
+  const a = await openTab(origin, 'A', mode);
+  await a.run('exec', ['CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)']);
+  const changes: (readonly string[])[] = [];
+  const b = await openTab(origin, 'B', mode, changes);
+  await b.run('exec', ['INSERT INTO items(name) VALUES (?)', ['before']]);
+  return { origin, b, changes };
+}
+
+async function names(b: WorkerEngine): Promise<string[]> {
+  return (await b.run('query', ['SELECT name FROM items ORDER BY id'])).map((r) => String(r.name));
+}
+
+describe.each(['TRUNCATE', 'WAL'] as const)('a write forwarded to a leader that dies runs exactly once (%s)', (mode) => {
+  for (const step of STEPS) {
+    it(`exec, leader killed ${step}: answered, one row`, async () => {
+      const { origin, b, changes } = await setUp(mode);
+      const killed = killLeaderAt(origin, step, 'exec', mode);
+      const result = await b.run('exec', ['INSERT INTO items(name) VALUES (?)', ['sale']]);
+      expect(killed()).toBe(true);
+      expect(result).toEqual({ changes: 1, lastInsertRowid: 2 });
+      expect(await names(b)).toEqual(['before', 'sale']);
+      // The new leader (B) keeps working, and the bookkeeping never shows up in change events.
+      await b.run('exec', ['INSERT INTO items(name) VALUES (?)', ['after']]);
+      expect(await names(b)).toEqual(['before', 'sale', 'after']);
+      expect(changes.flat()).not.toContain(REQUEST_LOG_TABLE);
+    });
+
+    it(`batch, leader killed ${step}: answered, both rows once`, async () => {
+      const { origin, b } = await setUp(mode);
+      const killed = killLeaderAt(origin, step, 'batch', mode);
+      const result = await b.run('batch', [
+        [
+          { sql: 'INSERT INTO items(name) VALUES (?)', params: ['line 1'] },
+          { sql: 'INSERT INTO items(name) VALUES (?)', params: ['line 2'] },
+        ],
+      ]);
+      expect(killed()).toBe(true);
+      expect(result).toEqual([
+        { changes: 1, lastInsertRowid: 2 },
+        { changes: 1, lastInsertRowid: 3 },
+      ]);
+      expect(await names(b)).toEqual(['before', 'line 1', 'line 2']);
+    });
+
+    it(`transaction, leader killed ${step} of COMMIT: committed and answered, or rolled back and told so`, async () => {
+      const { origin, b } = await setUp(mode);
+      const txId = await b.txBegin();
+      await b.run('exec', ['INSERT INTO items(name) VALUES (?)', ['in tx']], txId);
+      const killed = killLeaderAt(origin, step, 'txEnd', mode);
+      const outcome = await b.txEnd(txId, true).then(
+        () => 'committed',
+        (e: { code?: string; message?: string }) => `${e.code}: ${e.message}`,
+      );
+      expect(killed()).toBe(true);
+      if (COMMITTED_BEFORE_DEATH.has(step)) {
+        expect(outcome).toBe('committed');
+        expect(await names(b)).toEqual(['before', 'in tx']);
+      } else {
+        expect(outcome).toMatch(/^BUSY: the transaction was rolled back, not committed/);
+        expect(await names(b)).toEqual(['before']);
+      }
+    });
+  }
+
+});
