@@ -122,6 +122,6 @@ export async function plainSqliteForStats(): Promise<{ wasm: { heap8u(): Uint8Ar
   return (await plainSqlite()) as unknown as { wasm: { heap8u(): Uint8Array } };
 }
 export async function loadSqliteForStats(): Promise<{ wasm: { heap8u(): Uint8Array } }> {
-  const { loadSqlite } = await import('../../packages/core/src/sqlite-loader.ts');
+  const { loadSqlite } = await import('../../packages/core/src/sqlite/loader.ts');
   return (await loadSqlite()) as unknown as { wasm: { heap8u(): Uint8Array } };
 }

@@ -81,7 +81,7 @@ describe('VFS errors reach the caller with their cause', () => {
 
 describe('no VFS method throws into SQLite', () => {
   it('every vfs and io method, called the way SQLite may call it (NULL buffers, unknown handles), returns a code', async () => {
-    const { loadSqlite } = await import('../src/sqlite-loader.js');
+    const { loadSqlite } = await import('../src/sqlite/loader.js');
     const { CipherliteVfs, VFS_NAME } = await import('../src/vfs/sqlite-vfs.js');
     const { nobleAesGcm } = await import('../src/crypto/aead.js');
     const db = await Database.open({ storage: new MemoryStorage(), name: 'a.db', key: KEY });

@@ -7,11 +7,12 @@
  * VFSes*, so the source is decrypted and the destination encrypted under its own keys with fresh
  * nonces, and a destination with a rollback journal receives the copy as one atomic transaction.
  */
-import type { Database } from '../database.js';
-import { toCipherliteError } from '../database.js';
+import type { Database } from '../database/database.js';
+import { SQLITE_RESULT, toCipherliteError } from '../sqlite/errors.js';
 import { DEFAULT_KDF } from '../crypto/kdf.js';
-import { openKeyslots, secretFromMaterial, type Secret, wipeKekCache } from '../crypto/keyslots.js';
+import { openKeyslots, secretFromMaterial, type Secret, wipeKekCache } from '../container/keyslots.js';
 import { randomBytes } from '../crypto/random.js';
+import { hex } from '../format/bytes.js';
 import { constantTimeEqual, wipe } from '../crypto/wipe.js';
 import { CipherliteError, invalidArgument } from '../errors.js';
 import type { Keyslot } from '../format/main-header.js';
@@ -23,11 +24,7 @@ import type { DatabaseSummary, KeyslotInfo, NewSecret, TableInfo } from './types
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
 
-/** SQLite result codes used by the backup loop (sqlite3.h). */
-const SQLITE_OK = 0;
-const SQLITE_BUSY = 5;
-const SQLITE_LOCKED = 6;
-const SQLITE_DONE = 101;
+const { OK: SQLITE_OK, BUSY: SQLITE_BUSY, LOCKED: SQLITE_LOCKED, DONE: SQLITE_DONE } = SQLITE_RESULT;
 
 export interface Proof {
   /** Index of the slot the secret opened. */
@@ -91,10 +88,6 @@ export function keyslotInfo(slot: Keyslot, index: number): KeyslotInfo {
 /** A process-unique scratch name (the VFS registers databases by name). */
 export function scratchName(purpose: string): string {
   return `cipherlite-${purpose}-${hex(randomBytes(8))}`;
-}
-
-export function hex(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 }
 
 /** Size of a stored file, or 0 if it does not exist. Opens and closes its own handle. */

@@ -18,7 +18,7 @@
  *      rollback journal, so it is atomic: a crash leaves the old or the new content, never a mix.
  *      The pages are re-encrypted under the live database's keys with fresh nonces.
  */
-import { Database } from '../database.js';
+import { Database } from '../database/database.js';
 import { CipherliteError, invalidArgument } from '../errors.js';
 import { startsWith } from '../format/bytes.js';
 import { FORMAT_VERSION, MAIN_HEADER_SIZE, SQLITE_MAGIC } from '../format/constants.js';

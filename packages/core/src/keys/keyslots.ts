@@ -11,8 +11,8 @@
  * derives the new slot *outside* the database queue (Argon2id takes ~0.35 s), and finally swaps
  * the slots inside the queue after checking that nobody changed them meanwhile.
  */
-import type { Database } from '../database.js';
-import { createKeyslot, type Secret } from '../crypto/keyslots.js';
+import type { Database } from '../database/database.js';
+import { createKeyslot, type Secret } from '../container/keyslots.js';
 import { DEFAULT_KDF } from '../crypto/kdf.js';
 import { randomBytes } from '../crypto/random.js';
 import { formatRecoveryKey, RECOVERY_KEY_BYTES } from '../crypto/recovery-key.js';

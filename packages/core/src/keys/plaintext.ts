@@ -11,12 +11,12 @@
  * into a new encrypted database. The copy is one transaction of the new database's rollback
  * journal, so an interrupted import leaves an empty database (or none), never a partial one.
  */
-import { Database } from '../database.js';
-import { toCipherliteError } from '../database.js';
+import { Database } from '../database/database.js';
+import { toCipherliteError } from '../sqlite/errors.js';
 import { CipherliteError, invalidArgument } from '../errors.js';
 import { startsWith } from '../format/bytes.js';
 import { isValidBlockSize, SQLITE_MAGIC } from '../format/constants.js';
-import { loadSqlite } from '../sqlite-loader.js';
+import { loadSqlite } from '../sqlite/loader.js';
 import type { SyncStorage } from '../storage/sync-file.js';
 import type { KdfParams } from '../types.js';
 import { checkProgress, copyDatabase, tableCounts } from './_shared.js';

@@ -3,7 +3,7 @@
  *
  * docs/DESIGN.md "Rotation": never in place. The live connection is copied with SQLite's backup API
  * into `<name>~new`, a fresh container with a new DEK and a new file id; then `replaceFile` swaps
- * it in crash-safely (marker = commit point; see replace-file.ts). Until the marker is durable
+ * it in crash-safely (marker = commit point; see storage/file-replacement.ts). Until the marker is durable
  * the old database is what opens; afterwards the new one (recovery redoes the copy).
  *
  * Keyslots: only the secret given as `current` can be carried over — it is re-run through its KDF
@@ -17,12 +17,12 @@
  * one consistent version (the old one unless the commit point was passed) — reopen it with
  * `current`. On success the result holds the reopened database.
  */
-import { Database } from '../database.js';
+import { Database } from '../database/database.js';
 import { CipherliteError, invalidArgument } from '../errors.js';
 import type { KeyMaterial } from '../types.js';
 import { checkProgress, copyDatabase, kdfFor, keyslotInfo, proveKey } from './_shared.js';
 import { wipe } from '../crypto/wipe.js';
-import { recoverPendingReplace, replaceAuthority, replaceFile, replaceMarkerName, replaceSourceName, type ReplaceAuthority } from './replace-file.js';
+import { recoverPendingReplace, replaceAuthority, replaceFile, replaceMarkerName, replaceSourceName, type ReplaceAuthority } from '../storage/file-replacement.js';
 import type { KeyslotInfo, ProgressCallback, RekeyResult, ReopenOptions } from './types.js';
 
 export type RekeyPhase = 'copy' | 'hash' | 'swap';

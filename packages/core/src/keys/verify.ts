@@ -6,12 +6,13 @@
  * between two calls, when SQLite holds no lock and has closed its journal (our VFS does not claim
  * SQLITE_IOCAP_UNDELETABLE_WHEN_OPEN, so the pager closes the journal when it unlocks).
  */
-import type { Database } from '../database.js';
+import type { Database } from '../database/database.js';
 import { CipherliteError } from '../errors.js';
 import { auxMinContentSize, auxSlotsOffset, FILE_KIND, FORMAT_VERSION, slotSize } from '../format/constants.js';
 import { auxFileOptions, readAuxHeader } from '../vfs/aux-file.js';
 import { EncryptedFile } from '../vfs/encrypted-file.js';
-import { checkProgress, hex, ident, keyslotInfo, storedSize, userTables } from './_shared.js';
+import { hex } from '../format/bytes.js';
+import { checkProgress, ident, keyslotInfo, storedSize, userTables } from './_shared.js';
 import type { DatabaseStats, ProgressCallback, TableStats, VerifyFailure, VerifyResult } from './types.js';
 
 export interface VerifyOptions {

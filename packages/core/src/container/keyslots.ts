@@ -17,11 +17,11 @@ import { CipherliteError } from '../errors.js';
 import { keyslotAadPrefix, type Keyslot, type KeyslotKind } from '../format/main-header.js';
 import { MAGIC } from '../format/constants.js';
 import type { KdfParams, KeyMaterial } from '../types.js';
-import { deriveKek, encodePassword, SALT_SIZE, validateKdfParams } from './kdf.js';
-import { parseRecoveryKey } from './recovery-key.js';
-import { randomBytes } from './random.js';
-import { deriveRawKek, deriveRecoveryKek, slotCommitment } from './subkeys.js';
-import { constantTimeEqual, wipe } from './wipe.js';
+import { deriveKek, encodePassword, SALT_SIZE, validateKdfParams } from '../crypto/kdf.js';
+import { parseRecoveryKey } from '../crypto/recovery-key.js';
+import { randomBytes } from '../crypto/random.js';
+import { deriveRawKek, deriveRecoveryKek, slotCommitment } from '../crypto/subkeys.js';
+import { constantTimeEqual, wipe } from '../crypto/wipe.js';
 
 export const DEK_SIZE = 32;
 export const RAW_KEY_SIZE = 32;

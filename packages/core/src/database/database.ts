@@ -10,66 +10,26 @@
  * code, so callers see CORRUPT or QUOTA_EXCEEDED rather than "disk I/O error".
  */
 import type { Database as SqliteDb, PreparedStatement, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
-import type { AeadKeyFactory } from './crypto/aead.js';
-import { fastestAead } from './crypto/default-aead.js';
-import { DEFAULT_KDF, validateKdfParams } from './crypto/kdf.js';
-import { openKeyslots, secretFromMaterial, wipeKekCache, type Secret } from './crypto/keyslots.js';
-import { wipe } from './crypto/wipe.js';
-import { CipherliteError, invalidArgument } from './errors.js';
-import { auxMinContentSize, DEFAULT_BLOCK_SIZE, FILE_KIND, isValidBlockSize, MAIN_HEADER_SIZE } from './format/constants.js';
-import { hasPendingReplace, recoverPendingReplace, replaceAuthority } from './keys/replace-file.js';
-import { loadSqlite } from './sqlite-loader.js';
-import type { SyncFile, SyncStorage } from './storage/sync-file.js';
-import type { BindParams, ChangeListener, DatabaseOpenOptions, KdfParams, KeyMaterial, Row, RunResult, SqlValue, StatementTables } from './types.js';
-import { EncryptedFile } from './vfs/encrypted-file.js';
-import type { FileKeyRing } from './vfs/key-ring.js';
-import { MainContainer } from './vfs/main-container.js';
-import { CipherliteVfs, isQuotaError, VFS_NAME, type DatabaseBinding } from './vfs/sqlite-vfs.js';
+import { openKeyslots, secretFromMaterial, wipeKekCache } from '../container/keyslots.js';
+import type { FileKeyRing } from '../container/key-ring.js';
+import type { MainContainer } from '../container/main-container.js';
+import { wipe } from '../crypto/wipe.js';
+import { CipherliteError, invalidArgument } from '../errors.js';
+import { auxMinContentSize, FILE_KIND, MAIN_HEADER_SIZE } from '../format/constants.js';
+import { ChangeTracker } from '../sqlite/change-tracking.js';
+import { toCipherliteError } from '../sqlite/errors.js';
+import { loadSqlite } from '../sqlite/loader.js';
+import { resetQuietly, StatementCache, type CachedStatement } from '../sqlite/statement-cache.js';
+import type { SyncFile, SyncStorage } from '../storage/sync-file.js';
+import type { BindParams, ChangeListener, KeyMaterial, Row, RunResult, StatementTables, Transaction, TransactionBehavior } from '../types.js';
+import { EncryptedFile } from '../vfs/encrypted-file.js';
+import { CipherliteVfs, VFS_NAME, type DatabaseBinding } from '../vfs/sqlite-vfs.js';
+import { checkBindParams, narrowInteger } from './bind-values.js';
+import { connectionPragmas, validateOpenOptions, type DatabaseOpenOptions, type InternalOpenOptions, type ResolvedOptions } from './open-options.js';
+import { unlockDatabaseFile } from './unlock.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
-
-/** Options that are not part of the public contract (tests, benchmarks). */
-export interface InternalOpenOptions {
-  /** AES-GCM implementation (default: the fastest available, see crypto/). */
-  aead?: AeadKeyFactory;
-  /** Encryptions per key epoch (default 2^14); tests lower it to exercise rollover. */
-  epochWriteLimit?: number;
-}
-
-const STATEMENT_CACHE_SIZE = 64;
-const DEFAULT_CACHE_KIB = 32 * 1024;
-
-/** SQLite authorizer action codes we listen to (sqlite3.h). */
-const AUTH = {
-  CREATE_INDEX: 1,
-  CREATE_TABLE: 2,
-  CREATE_TEMP_TABLE: 4,
-  CREATE_TRIGGER: 7,
-  DELETE: 9,
-  DROP_INDEX: 10,
-  DROP_TABLE: 11,
-  INSERT: 18,
-  READ: 20,
-  SELECT: 21,
-  TRANSACTION: 22,
-  UPDATE: 23,
-  ALTER_TABLE: 26,
-} as const;
-
-interface CachedStatement {
-  stmt: PreparedStatement;
-  tables: StatementTables;
-}
-
-/** What a transaction callback receives: the same query methods, bound to the transaction. */
-export interface Transaction {
-  exec(sql: string, params?: BindParams): Promise<RunResult>;
-  query<T extends Row = Row>(sql: string, params?: BindParams): Promise<T[]>;
-  get<T extends Row = Row>(sql: string, params?: BindParams): Promise<T | undefined>;
-}
-
-export type TransactionBehavior = 'DEFERRED' | 'IMMEDIATE' | 'EXCLUSIVE';
 
 export class Database {
   readonly name: string;
@@ -81,12 +41,9 @@ export class Database {
   readonly #mainFile: SyncFile;
   #mainRing: FileKeyRing;
   readonly #binding: DatabaseBinding;
-  readonly #statements = new Map<string, CachedStatement>();
+  readonly #statements = new StatementCache();
+  readonly #changes = new ChangeTracker();
   #queue: Promise<unknown> = Promise.resolve();
-  #capture: StatementTables | null = null;
-  #pendingWrites = new Set<string>();
-  #rolledBack = false;
-  readonly #listeners = new Set<ChangeListener>();
   #closed = false;
   #closing: Promise<void> | null = null;
   /** Releases the storage's cross-process lock on this database (SyncStorage.lock). */
@@ -121,8 +78,7 @@ export class Database {
   static async open(options: DatabaseOpenOptions & InternalOpenOptions): Promise<Database> {
     const o = validateOpenOptions(options);
     const secret = secretFromMaterial(options);
-    let file: SyncFile | null = null;
-    let container: MainContainer | null = null;
+    let unlocked: { file: SyncFile; container: MainContainer } | null = null;
     let releaseLock: (() => void) | null = null;
     try {
       const sqlite3 = await loadSqlite();
@@ -131,30 +87,8 @@ export class Database {
       // Before anything is read: a second opener (another process or storage) gets BUSY.
       releaseLock = o.storage.lock?.(o.name) ?? null;
       await o.storage.prepare?.([o.name, `${o.name}-journal`, `${o.name}-wal`]);
-      const containerOptions = { aead: o.aead, ...(o.epochWriteLimit ? { epochWriteLimit: o.epochWriteLimit } : {}) };
-      // Nothing is written before the key is proven (unlock), so a wrong secret changes no byte.
-      // Then a file replacement that a crash interrupted (rekey; keys/replace-file.ts) is finished
-      // or discarded — only with a marker this database's key authenticates — and the open restarts.
-      for (let attempt = 0; ; attempt++) {
-        if (!o.storage.exists(o.name) && !o.create) throw new CipherliteError('NOT_A_DATABASE', `database "${o.name}" does not exist`);
-        file = o.storage.open(o.name, { create: o.create });
-        const isNew = file.getSize() === 0;
-        if (isNew && !o.create) throw new CipherliteError('NOT_A_DATABASE', `database "${o.name}" is empty`);
-        container = isNew
-          ? await MainContainer.create(file, secret, { ...containerOptions, blockSize: o.pageSize, kdf: o.kdf })
-          : await MainContainer.unlock(file, secret, containerOptions);
-        if (attempt > 0 || !hasPendingReplace(o.storage, o.name)) break;
-        const authority = replaceAuthority(container);
-        container.close();
-        file.close();
-        container = null;
-        file = null;
-        try {
-          await recoverPendingReplace(o.storage, o.name, authority);
-        } finally {
-          wipe(authority.macKey);
-        }
-      }
+      unlocked = await unlockDatabaseFile(o, secret);
+      const { file, container } = unlocked;
       const db = new Database(o.name, o.storage, sqlite3, vfs, container, file);
       db.#releaseLock = releaseLock;
       releaseLock = null;
@@ -169,8 +103,10 @@ export class Database {
       }
       return db;
     } catch (e) {
-      if (container && !(e instanceof CipherliteError && e.code === 'BUSY')) container.close();
-      if (file && !(e instanceof CipherliteError && e.code === 'BUSY')) file.close();
+      if (unlocked && !(e instanceof CipherliteError && e.code === 'BUSY')) {
+        unlocked.container.close();
+        unlocked.file.close();
+      }
       releaseLock?.();
       throw toCipherliteError(e, null);
     } finally {
@@ -181,49 +117,8 @@ export class Database {
   #openSqlite(o: ResolvedOptions): void {
     const sqlite3 = this.#sqlite3 as Any;
     this.#db = this.#call(() => new sqlite3.oo1.DB({ filename: this.#binding.sqlitePath, flags: 'c', vfs: VFS_NAME }));
-    const capi = sqlite3.capi;
-    const ptr = this.#db!.pointer;
-    // Authorizer: records which tables each statement reads and writes (for change events and
-    // live queries). It only observes: it always returns SQLITE_OK.
-    capi.sqlite3_set_authorizer(
-      ptr,
-      (_pV: number, action: number, a: string | null, _b: string | null, _db: string | null) => {
-        const c = this.#capture;
-        if (c && a) {
-          if (action === AUTH.READ) pushUnique(c.reads, a);
-          else if (action === AUTH.INSERT || action === AUTH.UPDATE || action === AUTH.DELETE) pushUnique(c.writes, a);
-          else if (action === AUTH.CREATE_TABLE || action === AUTH.DROP_TABLE || action === AUTH.CREATE_TEMP_TABLE) pushUnique(c.writes, a);
-          else if (action === AUTH.ALTER_TABLE && _b) pushUnique(c.writes, _b);
-        }
-        return 0;
-      },
-      0,
-    );
-    capi.sqlite3_rollback_hook(ptr, () => {
-      this.#rolledBack = true;
-    }, 0);
-    const wal = o.journalMode === 'WAL';
-    const pragmas = [
-      // WAL without shared memory: SQLite keeps the WAL index in heap memory only when the
-      // connection holds the file exclusively — which it may (one worker owns the database;
-      // other tabs go through it). Must precede the first read.
-      ...(wal ? ['PRAGMA locking_mode = EXCLUSIVE'] : []),
-      // Every open, not only a new file's: a database closed (or crashed) before its first page
-      // was written has a container but no page, and SQLite would fall back to its compiled-in
-      // default. On a file with pages it is a no-op; the VFS refuses any other value anyway.
-      `PRAGMA page_size = ${this.#container.blockSize}`,
-      `PRAGMA journal_mode = ${o.journalMode}`,
-      // After a checkpoint resets the WAL, truncate it: the next instance gets a fresh file id
-      // and WAL frames are only ever appended, never rewritten in place.
-      ...(wal ? ['PRAGMA journal_size_limit = 0'] : []),
-      `PRAGMA synchronous = ${o.synchronous}`,
-      `PRAGMA cache_size = -${o.cacheSizeKiB}`,
-      // Temp tables and indices in memory (decrypted working data is not "at rest").
-      'PRAGMA temp_store = MEMORY',
-      // Forces page 1 to be read and authenticated now, so a damaged database fails at open.
-      'SELECT count(*) FROM sqlite_schema',
-    ];
-    for (const p of pragmas) this.#call(() => this.#db!.exec(p));
+    this.#changes.install(sqlite3.capi, this.#db!.pointer as number);
+    for (const p of connectionPragmas(o, this.#container.blockSize)) this.#call(() => this.#db!.exec(p));
     // By now SQLite has rolled back any hot journal, so the file must hold exactly the pages
     // SQLite's own (authenticated) header counts. Anything else is a file cut or extended
     // outside SQLite: refuse it rather than let SQLite ignore or zero-fill the difference.
@@ -301,7 +196,7 @@ export class Database {
             // SQLite may already have rolled back (e.g. after an I/O error); the original error matters.
           }
         }
-        this.#pendingWrites.clear();
+        this.#changes.discard();
         throw e;
       }
     });
@@ -316,8 +211,7 @@ export class Database {
 
   /** Calls `listener` after each committed write with the names of the tables it changed. */
   onChange(listener: ChangeListener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#changes.subscribe(listener);
   }
 
   /** Throws WRONG_KEY unless `material` opens this database (used to let another tab prove its password). */
@@ -361,7 +255,7 @@ export class Database {
    * does not see (restore copies pages with the backup API).
    */
   _notifyChanged(tables: readonly string[]): void {
-    for (const t of tables) this.#pendingWrites.add(t);
+    this.#changes.wrote(tables);
     this.#publishIfCommitted();
   }
 
@@ -374,8 +268,7 @@ export class Database {
   #teardown(): void {
     let error: unknown = null;
     try {
-      for (const c of this.#statements.values()) c.stmt.finalize();
-      this.#statements.clear();
+      this.#statements.finalizeAll();
       this.#db?.close();
     } catch (e) {
       error = e;
@@ -440,56 +333,21 @@ export class Database {
   }
 
   #publishIfCommitted(): void {
-    if (!this.#db || !this.#autocommit()) return;
-    if (this.#rolledBack) {
-      this.#rolledBack = false;
-      this.#pendingWrites.clear();
-      return;
-    }
-    if (this.#pendingWrites.size === 0) return;
-    const tables = [...this.#pendingWrites].filter((t) => !t.startsWith('sqlite_'));
-    this.#pendingWrites.clear();
-    if (tables.length === 0) return;
-    for (const l of this.#listeners) {
-      try {
-        l(tables);
-      } catch {
-        // a listener's failure must not break the database call that triggered it
-      }
-    }
+    if (this.#db) this.#changes.publishIfCommitted(this.#autocommit());
   }
 
   #prepare(sql: string): CachedStatement {
-    const hit = this.#statements.get(sql);
-    if (hit) {
-      this.#statements.delete(sql);
-      this.#statements.set(sql, hit);
-      return hit;
-    }
-    const tables: StatementTables = { reads: [], writes: [] };
-    this.#capture = tables;
-    let stmt: PreparedStatement;
-    try {
-      stmt = this.#call(() => this.#db!.prepare(sql));
-    } finally {
-      this.#capture = null;
-    }
-    const entry = { stmt, tables };
-    this.#statements.set(sql, entry);
-    if (this.#statements.size > STATEMENT_CACHE_SIZE) {
-      const [oldestSql, oldest] = this.#statements.entries().next().value as [string, CachedStatement];
-      this.#statements.delete(oldestSql);
-      oldest.stmt.finalize();
-    }
-    return entry;
+    return this.#statements.get(sql, () => {
+      const { result: stmt, tables } = this.#changes.capture(() => this.#call(() => this.#db!.prepare(sql)));
+      return { stmt, tables };
+    });
   }
 
   #bind(stmt: PreparedStatement, params: BindParams | undefined): void {
     resetQuietly(stmt);
     stmt.clearBindings();
     if (params === undefined) return;
-    if (!Array.isArray(params) && (typeof params !== 'object' || params === null)) invalidArgument('params must be an array or an object');
-    for (const v of Array.isArray(params) ? params : Object.values(params)) checkValue(v);
+    checkBindParams(params);
     this.#call(() => stmt.bind(params as Any));
   }
 
@@ -498,14 +356,8 @@ export class Database {
     if (typeof sql !== 'string') invalidArgument('sql must be a string');
     const capi = (this.#sqlite3 as Any).capi;
     if (params === undefined) {
-      const tables: StatementTables = { reads: [], writes: [] };
-      this.#capture = tables;
-      try {
-        this.#call(() => this.#db!.exec(sql));
-      } finally {
-        this.#capture = null;
-      }
-      for (const t of tables.writes) this.#pendingWrites.add(t);
+      const { tables } = this.#changes.capture(() => this.#call(() => this.#db!.exec(sql)));
+      this.#changes.wrote(tables.writes);
     } else {
       const { stmt, tables } = this.#prepare(sql);
       this.#bind(stmt, params);
@@ -518,7 +370,7 @@ export class Database {
       } finally {
         resetQuietly(stmt);
       }
-      for (const t of tables.writes) this.#pendingWrites.add(t);
+      this.#changes.wrote(tables.writes);
     }
     const rowid = capi.sqlite3_last_insert_rowid(this.#db!.pointer);
     return { changes: capi.sqlite3_changes(this.#db!.pointer), lastInsertRowid: narrowInteger(rowid) };
@@ -537,7 +389,7 @@ export class Database {
     } finally {
       resetQuietly(stmt);
     }
-    for (const t of tables.writes) this.#pendingWrites.add(t);
+    this.#changes.wrote(tables.writes);
     return rows;
   }
 
@@ -580,120 +432,4 @@ export class Database {
   }
 }
 
-// ------------------------------------------------------------------ helpers
-
-interface ResolvedOptions {
-  storage: SyncStorage;
-  name: string;
-  create: boolean;
-  pageSize: number;
-  kdf: KdfParams;
-  cacheSizeKiB: number;
-  journalMode: string;
-  synchronous: string;
-  aead: AeadKeyFactory;
-  epochWriteLimit: number | undefined;
-}
-
-function validateOpenOptions(o: DatabaseOpenOptions & InternalOpenOptions): ResolvedOptions {
-  if (!o || typeof o !== 'object') invalidArgument('open() needs an options object');
-  if (!o.storage || typeof o.storage.open !== 'function') invalidArgument('options.storage must be a SyncStorage');
-  if (typeof o.name !== 'string' || o.name.length === 0 || o.name.length > 200 || /[/\\\0]/.test(o.name)) {
-    invalidArgument('options.name must be a non-empty file name (no slashes), at most 200 characters');
-  }
-  if (/-(journal|wal)$/.test(o.name)) invalidArgument('options.name must not end in -journal or -wal');
-  const pageSize = o.pageSize ?? DEFAULT_BLOCK_SIZE;
-  if (!isValidBlockSize(pageSize)) invalidArgument('options.pageSize must be a power of two between 512 and 65536');
-  const kdf = { ...DEFAULT_KDF, ...(o.kdf ?? {}) };
-  validateKdfParams(kdf, 'option');
-  const journalMode = o.journalMode ?? 'TRUNCATE';
-  if (!['DELETE', 'TRUNCATE', 'PERSIST', 'MEMORY', 'OFF', 'WAL'].includes(journalMode)) invalidArgument(`unsupported journalMode ${String(journalMode)}`);
-  const synchronous = o.synchronous ?? 'FULL';
-  if (!['OFF', 'NORMAL', 'FULL', 'EXTRA'].includes(synchronous)) invalidArgument(`unsupported synchronous ${String(synchronous)}`);
-  const cacheSizeKiB = o.cacheSizeKiB ?? DEFAULT_CACHE_KIB;
-  if (!Number.isInteger(cacheSizeKiB) || cacheSizeKiB < 64) invalidArgument('options.cacheSizeKiB must be an integer ≥ 64');
-  return {
-    storage: o.storage,
-    name: o.name,
-    create: o.create ?? true,
-    pageSize,
-    kdf,
-    cacheSizeKiB,
-    journalMode,
-    synchronous,
-    aead: o.aead ?? defaultAead(),
-    epochWriteLimit: o.epochWriteLimit,
-  };
-}
-
-let aeadOverride: AeadKeyFactory | null = null;
-/** Sets the process-wide default AES-GCM implementation (the fast path registers itself here). */
-export function setDefaultAead(f: AeadKeyFactory | null): void {
-  aeadOverride = f;
-}
-function defaultAead(): AeadKeyFactory {
-  return aeadOverride ?? fastestAead();
-}
-
-/** Resets a statement after use; SQLite repeats the step's error code here, which was already reported. */
-function resetQuietly(stmt: PreparedStatement): void {
-  try {
-    stmt.reset();
-  } catch {
-    // the error from step() is the one that matters and has been thrown already
-  }
-}
-
-function pushUnique(list: string[], v: string): void {
-  if (!list.includes(v)) list.push(v);
-}
-
-function checkValue(v: unknown): asserts v is SqlValue {
-  if (v === null || typeof v === 'number' || typeof v === 'bigint' || typeof v === 'string' || v instanceof Uint8Array) return;
-  invalidArgument(`cannot bind a value of type ${v === undefined ? 'undefined' : typeof v}; use null, number, bigint, string or Uint8Array`);
-}
-
-function narrowInteger(v: number | bigint): number | bigint {
-  if (typeof v === 'bigint' && v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(v);
-  return v;
-}
-
-/** Primary SQLite result codes (sqlite3.h) used for mapping. */
-const SQLITE = { BUSY: 5, LOCKED: 6, IOERR: 10, CORRUPT: 11, FULL: 13, CANTOPEN: 14, NOTADB: 26 } as const;
-
-/** Turns anything thrown while talking to SQLite into a CipherliteError. */
-export function toCipherliteError(e: unknown, binding: DatabaseBinding | null, unbound: unknown = null): CipherliteError {
-  const cause = binding?.lastError ?? unbound;
-  if (binding) binding.lastError = null;
-  if (e instanceof CipherliteError) return e;
-  if (cause instanceof CipherliteError) return cause;
-  if (isQuotaError(cause) || isQuotaError(e)) {
-    return new CipherliteError('QUOTA_EXCEEDED', 'storage quota exceeded; free space and retry (SQLite rolled back the failed statement)');
-  }
-  const rc = (e as { resultCode?: number } | null)?.resultCode;
-  const message = e instanceof Error ? e.message : String(e);
-  if (typeof rc === 'number') {
-    const primary = rc & 0xff;
-    const details = { sqliteCode: rc };
-    const causeText = cause instanceof Error ? ` (${cause.message})` : '';
-    switch (primary) {
-      case SQLITE.CORRUPT:
-        return new CipherliteError('CORRUPT', message, details);
-      case SQLITE.NOTADB:
-        return new CipherliteError('NOT_A_DATABASE', message, details);
-      case SQLITE.BUSY:
-      case SQLITE.LOCKED:
-        return new CipherliteError('BUSY', message, details);
-      case SQLITE.FULL:
-        return new CipherliteError('QUOTA_EXCEEDED', message, details);
-      case SQLITE.IOERR:
-      case SQLITE.CANTOPEN:
-        return new CipherliteError('IO', message + causeText, details);
-      default:
-        return new CipherliteError('SQL', message, details);
-    }
-  }
-  return new CipherliteError('IO', message, {}, { cause: e });
-}
-
-export type { Secret };
+export type { DatabaseOpenOptions, InternalOpenOptions };
