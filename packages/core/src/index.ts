@@ -3,8 +3,7 @@
  * Browser-safe entry point: no Node, DOM or Worker globals are used by anything exported here.
  */
 export { Database } from './database/database.js';
-export { setDefaultAead, type DatabaseOpenOptions, type InternalOpenOptions, type OpenOptions } from './database/open-options.js';
-export { toCipherliteError } from './sqlite/errors.js';
+export type { DatabaseOpenOptions, OpenOptions } from './database/open-options.js';
 export { CipherliteError, ERROR_CODES, fromWire, isCipherliteError, isWireError, toWire, type ErrorCode, type ErrorDetails, type WireError } from './errors.js';
 export type { AtOption, SyncFile, SyncStorage } from './storage/sync-file.js';
 export { MemoryFile, MemoryStorage } from './storage/memory.js';

@@ -26,6 +26,7 @@ import { EncryptedFile } from '../vfs/encrypted-file.js';
 import { CipherliteVfs, VFS_NAME, type DatabaseBinding } from '../vfs/sqlite-vfs.js';
 import { checkBindParams, narrowInteger } from './bind-values.js';
 import { connectionPragmas, validateOpenOptions, type DatabaseOpenOptions, type InternalOpenOptions, type ResolvedOptions } from './open-options.js';
+import { registerInternals } from './internals.js';
 import { unlockDatabaseFile } from './unlock.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -68,6 +69,7 @@ export class Database {
     });
     this.#binding = { name, sqlitePath: vfs.newPath(name), storage, container, main, lastError: null };
     this.#db = null;
+    this.#registerInternals();
   }
 
   /**
@@ -250,15 +252,6 @@ export class Database {
     return this.#closing;
   }
 
-  /**
-   * @internal Tells change listeners that `tables` changed through a path SQLite's authorizer
-   * does not see (restore copies pages with the backup API).
-   */
-  _notifyChanged(tables: readonly string[]): void {
-    this.#changes.wrote(tables);
-    this.#publishIfCommitted();
-  }
-
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
@@ -395,40 +388,39 @@ export class Database {
 
   // ---------------------------------------------------------------- for key management & tools
 
-  /** @internal The unlocked container (key management lives in keys.ts). */
-  get _container(): MainContainer {
-    this.#assertOpen();
-    return this.#container;
-  }
   /** The journal mode SQLite is using (`'truncate'`, `'wal'`, …). */
   get journalMode(): string {
     this.#assertOpen();
     return String(this.#call(() => this.#db!.selectValue('PRAGMA journal_mode'))).toUpperCase();
   }
 
-  /** @internal Throws UNSUPPORTED for operations validated only with rollback journals. */
-  _requireRollbackJournal(operation: string): void {
+  #requireRollbackJournal(operation: string): void {
     if (this.journalMode === 'WAL') {
       throw new CipherliteError('UNSUPPORTED', `${operation} is not supported in WAL journal mode yet; open the database with journalMode 'TRUNCATE' (the default) for it`);
     }
   }
 
-  /** @internal */
-  get _binding(): DatabaseBinding {
-    return this.#binding;
-  }
-  /** @internal Raw sqlite3 handle for tools in this package. */
-  get _sqlite(): { sqlite3: Sqlite3Static; db: SqliteDb } {
-    this.#assertOpen();
-    return { sqlite3: this.#sqlite3, db: this.#db! };
-  }
-  /** @internal Runs `fn` in the queue (exclusive access). */
-  _exclusive<R>(fn: () => R | Promise<R>): Promise<R> {
-    return this.#enqueue(fn);
-  }
-  /** @internal Synchronous SQLite call with error translation. */
-  _call<R>(fn: () => R): R {
-    return this.#call(fn);
+  /** Key management, tests and benchmarks reach these through database/internals.ts, not through this class. */
+  #registerInternals(): void {
+    const self = this;
+    registerInternals(this, {
+      get container() {
+        self.#assertOpen();
+        return self.#container;
+      },
+      binding: this.#binding,
+      get sqlite() {
+        self.#assertOpen();
+        return { sqlite3: self.#sqlite3, db: self.#db! };
+      },
+      exclusive: (fn) => this.#enqueue(fn),
+      call: (fn) => this.#call(fn),
+      requireRollbackJournal: (operation) => this.#requireRollbackJournal(operation),
+      notifyChanged: (tables) => {
+        this.#changes.wrote(tables);
+        this.#publishIfCommitted();
+      },
+    });
   }
 }
 

@@ -7,6 +7,7 @@
  * VFSes*, so the source is decrypted and the destination encrypted under its own keys with fresh
  * nonces, and a destination with a rollback journal receives the copy as one atomic transaction.
  */
+import { internals } from '../database/internals.js';
 import type { Database } from '../database/database.js';
 import { SQLITE_RESULT, toCipherliteError } from '../sqlite/errors.js';
 import { DEFAULT_KDF } from '../crypto/kdf.js';
@@ -38,14 +39,14 @@ export interface Proof {
  * key this session uses. Throws WRONG_KEY otherwise. Writes nothing.
  */
 export async function proveKey(db: Database, material: KeyMaterial): Promise<Proof> {
-  const container = db._container;
+  const container = internals(db).container;
   const slots = container.header.keyslots;
   const secret = secretFromMaterial(material);
   const cache = new Map<string, Uint8Array>();
   try {
     const opened = await openKeyslots(slots, container.fileId, secret, cache);
     if (!opened) throw new CipherliteError('WRONG_KEY', 'wrong password or key');
-    const same = constantTimeEqual(opened.dek, db._container.dek);
+    const same = constantTimeEqual(opened.dek, internals(db).container.dek);
     wipe(opened.dek);
     if (!same) throw new CipherliteError('CORRUPT', 'a keyslot holds a different data key than the open database', { fileKind: 'main' });
     return { index: opened.index, slot: slots[opened.index]! };
@@ -57,7 +58,7 @@ export async function proveKey(db: Database, material: KeyMaterial): Promise<Pro
 
 /** Throws BUSY if the proven slot was replaced or removed meanwhile (two key changes raced). */
 export function assertSlotUnchanged(db: Database, proof: Proof): readonly Keyslot[] {
-  const slots = db._container.header.keyslots;
+  const slots = internals(db).container.header.keyslots;
   if (slots[proof.index] !== proof.slot) {
     throw new CipherliteError('BUSY', 'the keyslots changed while this operation was running; retry it');
   }
