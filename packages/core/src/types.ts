@@ -52,3 +52,6 @@ export interface Transaction {
 }
 
 export type TransactionBehavior = 'DEFERRED' | 'IMMEDIATE' | 'EXCLUSIVE';
+
+/** Whether the keys of an open database are held (`unlocked`), wiped (`locked`), or being derived (`unlocking`); the worker and the React hooks report it. */
+export type LockState = 'locked' | 'unlocking' | 'unlocked';

@@ -6,7 +6,11 @@ import { describe, expect, it } from 'vitest';
 import * as root from '../src/index.js';
 // @ts-expect-error — InternalOpenOptions is not exported by the root entry (tests take it from ../src/internal.js)
 import type { InternalOpenOptions as NotPublic } from '../src/index.js';
-import { Database, MemoryStorage } from '../src/index.js';
+import { CipherliteError, Database, formatRecoveryKey, MemoryStorage, nobleAesGcm, parseRecoveryKey } from '../src/index.js';
+import { NodeFsStorage } from '../src/node.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { internals } from '../src/internal.js';
 import { KEY } from './helpers.js';
 
@@ -37,5 +41,37 @@ describe('public surface', () => {
     expect(() => internals({})).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     await db.close();
     expect(() => internals(db).container).toThrow(expect.objectContaining({ code: 'CLOSED' }));
+  });
+});
+
+describe('one error type', () => {
+  const invalid = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (e) {
+      expect(e).toBeInstanceOf(CipherliteError);
+      return (e as CipherliteError).code;
+    }
+    throw new Error('expected a throw');
+  };
+
+  it('public crypto helpers throw CipherliteError INVALID_ARGUMENT (not RangeError/TypeError) for bad input', () => {
+    expect(invalid(() => formatRecoveryKey(new Uint8Array(5)))).toBe('INVALID_ARGUMENT');
+    expect(invalid(() => nobleAesGcm(new Uint8Array(16)))).toBe('INVALID_ARGUMENT');
+    expect(invalid(() => parseRecoveryKey('not a recovery key'))).toBe('INVALID_ARGUMENT');
+  });
+
+  it('a call on a closed storage handle is CLOSED (a caller mistake), not IO', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cl-closed-'));
+    try {
+      for (const storage of [new MemoryStorage(), new NodeFsStorage(dir)]) {
+        const f = storage.open('x', { create: true });
+        f.close();
+        expect(invalid(() => f.getSize())).toBe('CLOSED');
+        expect(invalid(() => f.write(new Uint8Array(1), { at: 0 }))).toBe('CLOSED');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -30,7 +30,8 @@ import type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, Co
 /** Options of a key-management call that can cross `postMessage` (progress callbacks cannot). */
 export type WireOptions<T> = Omit<T, 'onProgress'>;
 
-export type LockState = 'locked' | 'unlocking' | 'unlocked';
+import type { LockState } from '@cipherlite/core';
+export type { LockState };
 
 /** `leader`: this tab's worker owns the OPFS files; `follower`: it forwards to the leader. */
 export type Role = 'leader' | 'follower' | 'none';

@@ -58,7 +58,7 @@ interface OpenFile {
   lockType: number;
 }
 
-interface LockState {
+interface FileLock {
   nShared: number;
   lockType: number;
 }
@@ -72,7 +72,7 @@ export class CipherliteVfs {
   readonly #openNames = new WeakMap<SyncStorage, Set<string>>();
   #nextId = 1;
   readonly #files = new Map<number, OpenFile>();
-  readonly #locks = new Map<string, LockState>();
+  readonly #locks = new Map<string, FileLock>();
   readonly #temp: TempKeys;
   /** Cause of a failure that could not be attributed to a database (temp files, xOpen). */
   lastUnboundError: unknown = null;
