@@ -2,7 +2,8 @@
  * Dedicated worker that runs every workload on every target and posts the timings back.
  * Runs in the same worker for all targets, so they share the JIT, the CPU and the OPFS.
  */
-import { createAesGcmKey, Database, MemoryStorage, nobleAesGcm, setDefaultAead, type AeadKeyFactory } from '@cipherlite/core';
+import { createAesGcmKey, Database, MemoryStorage, nobleAesGcm, type AeadKeyFactory } from '@cipherlite/core';
+import { setDefaultAead } from '@cipherlite/core/internal';
 import type { BenchConfig, BenchResult, Target, WorkloadTimes } from './protocol.ts';
 import { ioStats, makeOpener } from './targets.ts';
 import { bulkInsert, createSchema, durableUpdates, mixed, pointSelects, scan } from './workloads.ts';

@@ -17,7 +17,7 @@ onmessage = async (e: MessageEvent<{ setup: boolean; overlap: boolean }>) => {
   try {
     const [{ Database, DEFAULT_KDF }, { loadSqlite }, { deriveKek }, { OpfsStorage, opfsDirectory }] = await Promise.all([
       import('@cipherlite/core'),
-      import('../../packages/core/src/sqlite-loader.ts'),
+      import('../../packages/core/src/sqlite/loader.ts'),
       import('../../packages/core/src/crypto/kdf.ts'),
       import('../../packages/worker/src/opfs-storage.ts'),
     ]);

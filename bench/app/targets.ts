@@ -9,6 +9,7 @@
  * only. (The async Database/worker API adds a fixed per-call cost, measured separately.)
  */
 import { Database, type SyncStorage } from '@cipherlite/core';
+import { internals } from '@cipherlite/core/internal';
 import sqlite3InitModule, { type Database as OoDb, type Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { OpfsStorage, opfsDirectory } from '../../packages/worker/src/opfs-storage.ts';
 import type { BenchConfig, Target } from './protocol.ts';
@@ -76,7 +77,7 @@ export async function makeOpener(target: Target, cfg: BenchConfig, fresh: boolea
   // Sync access handles are exclusive: release them before the next run empties the directory.
   return Object.assign(async () => {
     const d = await Database.open({ storage, name: 'bench.db', key: KEY, pageSize: cfg.pageSize, cacheSizeKiB: cfg.cacheKiB, journalMode: target === 'cipherlite-opfs-wal' ? 'WAL' : cfg.journalMode, synchronous: 'FULL' });
-    const { db } = d._sqlite;
+    const { db } = internals(d).sqlite;
     return {
       db,
       bytes: async () => storage.open('bench.db', { create: false }).getSize(),
@@ -122,6 +123,6 @@ export async function plainSqliteForStats(): Promise<{ wasm: { heap8u(): Uint8Ar
   return (await plainSqlite()) as unknown as { wasm: { heap8u(): Uint8Array } };
 }
 export async function loadSqliteForStats(): Promise<{ wasm: { heap8u(): Uint8Array } }> {
-  const { loadSqlite } = await import('../../packages/core/src/sqlite-loader.ts');
+  const { loadSqlite } = await import('../../packages/core/src/sqlite/loader.ts');
   return (await loadSqlite()) as unknown as { wasm: { heap8u(): Uint8Array } };
 }

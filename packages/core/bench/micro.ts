@@ -8,7 +8,7 @@
 import { createAesGcmKey } from '../src/crypto/aes-gcm-wasm/index.js';
 import { nobleAesGcm, type AeadKeyFactory } from '../src/crypto/aead.js';
 import { Database, MemoryStorage, type SqlValue } from '../src/index.js';
-import { loadSqlite } from '../src/sqlite-loader.js';
+import { loadSqlite } from '../src/sqlite/loader.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ROWS = 20_000;

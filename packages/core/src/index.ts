@@ -2,11 +2,12 @@
  * @cipherlite/core — encrypted SQLite for sqlite-wasm.
  * Browser-safe entry point: no Node, DOM or Worker globals are used by anything exported here.
  */
-export { Database, setDefaultAead, toCipherliteError, type Transaction, type TransactionBehavior, type ValuesResult, type InternalOpenOptions } from './database.js';
+export { Database } from './database/database.js';
+export type { DatabaseOpenOptions, OpenOptions } from './database/open-options.js';
 export { CipherliteError, ERROR_CODES, fromWire, isCipherliteError, isWireError, toWire, type ErrorCode, type ErrorDetails, type WireError } from './errors.js';
 export type { AtOption, SyncFile, SyncStorage } from './storage/sync-file.js';
 export { MemoryFile, MemoryStorage } from './storage/memory.js';
-export type { BindParams, ChangeListener, DatabaseOpenOptions, JournalMode, KdfParams, KeyMaterial, OpenOptions, Row, RunResult, SqlValue, StatementTables } from './types.js';
+export type { BindParams, ChangeListener, JournalMode, KdfParams, KeyMaterial, Row, RunResult, SqlValue, StatementTables, LockState, Transaction, TransactionBehavior, ValuesResult } from './types.js';
 export { DEFAULT_KDF, MAX_KDF, MAX_KDF_WORK_KIB, MIN_KDF } from './crypto/kdf.js';
 export { nobleAesGcm, type AeadKey, type AeadKeyFactory } from './crypto/aead.js';
 export { createAesGcmKey } from './crypto/aes-gcm-wasm/index.js';

@@ -1,8 +1,8 @@
 /**
  * Public value and option types of the database API, shared by core, the worker protocol and the
- * React hooks. Kept free of runtime code so every layer can import it cheaply.
+ * React hooks. Kept free of runtime code and of imports, so every layer can import it cheaply.
+ * (The open options, which name the storage contract, live with `Database` in database/open-options.ts.)
  */
-import type { SyncStorage } from './storage/sync-file.js';
 
 /** A value SQLite can store. Integers beyond 2^53 come back as `bigint`. */
 export type SqlValue = null | number | bigint | string | Uint8Array;
@@ -35,33 +35,6 @@ export interface KdfParams {
 
 export type JournalMode = 'WAL' | 'DELETE' | 'TRUNCATE' | 'PERSIST' | 'MEMORY' | 'OFF';
 
-export interface OpenOptions {
-  /** Where the encrypted files live (OPFS in the browser, memory or a directory in Node). */
-  storage: SyncStorage;
-  /** Database file name within `storage`. */
-  name: string;
-  /** Create the database when it does not exist (default `true`). */
-  create?: boolean;
-  /** Page size = encryption block size, fixed at creation (power of two, 512..65536; default 4096). */
-  pageSize?: number;
-  /** Argon2id parameters used when *creating* a password keyslot (default: 64 MiB, t=3, p=1). */
-  kdf?: Partial<KdfParams>;
-  /** SQLite page cache in KiB (decrypted pages live here; default 32768 = 32 MiB). */
-  cacheSizeKiB?: number;
-  /**
-   * Journal mode (default `TRUNCATE`). `WAL` runs in exclusive locking mode (no shared memory
-   * needed): one durable commit is one flush instead of four, several times faster for small
-   * transactions on OPFS (see docs/PERFORMANCE.md); crash- and plaintext-tested like the rollback
-   * modes, but the key-management functions (backup, rekey, restore) are validated only with
-   * rollback journals so far.
-   */
-  journalMode?: JournalMode;
-  /** `PRAGMA synchronous` level (default `FULL`). */
-  synchronous?: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
-}
-
-export type DatabaseOpenOptions = OpenOptions & KeyMaterial;
-
 /** Tables a statement reads and writes, found with SQLite's authorizer at prepare time. */
 export interface StatementTables {
   reads: string[];
@@ -70,3 +43,22 @@ export interface StatementTables {
 
 /** Called after a write transaction commits, with the names of the tables it changed. */
 export type ChangeListener = (tables: readonly string[]) => void;
+
+/** What a transaction callback receives: the same query methods, bound to the transaction. */
+/** `values()`: rows as arrays in column order, and the column names (which may repeat). */
+export interface ValuesResult {
+  columns: string[];
+  rows: SqlValue[][];
+}
+
+export interface Transaction {
+  exec(sql: string, params?: BindParams): Promise<RunResult>;
+  values(sql: string, params?: BindParams): Promise<ValuesResult>;
+  query<T extends Row = Row>(sql: string, params?: BindParams): Promise<T[]>;
+  get<T extends Row = Row>(sql: string, params?: BindParams): Promise<T | undefined>;
+}
+
+export type TransactionBehavior = 'DEFERRED' | 'IMMEDIATE' | 'EXCLUSIVE';
+
+/** Whether the keys of an open database are held (`unlocked`), wiped (`locked`), or being derived (`unlocking`); the worker and the React hooks report it. */
+export type LockState = 'locked' | 'unlocking' | 'unlocked';

@@ -9,7 +9,7 @@ import { nobleAesGcm } from '../src/crypto/aead.js';
 import { createAesGcmKey } from '../src/crypto/aes-gcm-wasm/index.js';
 import { deriveBlockKey } from '../src/crypto/subkeys.js';
 import { BlockCodec } from '../src/vfs/block-codec.js';
-import { FileKeyRing } from '../src/vfs/key-ring.js';
+import { FileKeyRing } from '../src/container/key-ring.js';
 
 const fromHex = (h: string) => Uint8Array.from(h.match(/../g)!.map((x) => parseInt(x, 16)));
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');

@@ -10,7 +10,7 @@ import { FILE_KIND } from '../src/format/constants.js';
 import { MemoryFile } from '../src/storage/memory.js';
 import { rescueAreaSize } from '../src/format/constants.js';
 import { EncryptedFile } from '../src/vfs/encrypted-file.js';
-import { TempKeys } from '../src/vfs/temp-keys.js';
+import { TempKeys } from '../src/container/temp-keys.js';
 
 const B = 512;
 const FILE_ID = new Uint8Array(16).fill(9);

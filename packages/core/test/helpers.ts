@@ -1,6 +1,7 @@
 /** Shared test helpers: real SQLite-WASM, real encryption, in-memory or real-file storage. */
 import { expect } from 'vitest';
-import { Database, MemoryStorage, type DatabaseOpenOptions, type InternalOpenOptions } from '../src/index.js';
+import { Database, MemoryStorage, type DatabaseOpenOptions } from '../src/index.js';
+import type { InternalOpenOptions } from '../src/internal.js';
 
 export const KEY = Uint8Array.from({ length: 32 }, (_, i) => (i * 13 + 1) & 255);
 export const OTHER_KEY = Uint8Array.from({ length: 32 }, (_, i) => (i * 29 + 5) & 255);

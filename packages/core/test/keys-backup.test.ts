@@ -77,7 +77,12 @@ describe('restore', () => {
     await expect(pending.confirm({ key: KEY2 })).rejects.toMatchObject({ code: 'WRONG_KEY' });
     expect(await content(db)).toBe(beforeRestore);
     const events: Progress[] = [];
+    const changed: string[][] = [];
+    const unsubscribe = db.onChange((tables) => changed.push([...tables].sort()));
     const result = await pending.confirm({ key: KEY }, { onProgress: (p) => events.push({ ...p }) });
+    unsubscribe();
+    // The pages were copied below SQLite's authorizer; listeners still hear of both tables.
+    expect(changed).toEqual([['extra', 't']]);
     expect(pending.settled).toBe(true);
     expect(await content(db)).toBe(atBackup);
     expect(result.restored.tables).toEqual([{ name: 't', rows: 100 }]);

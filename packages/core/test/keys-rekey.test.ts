@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { internals } from '../src/internal.js';
 import { Database, MemoryStorage, format } from '../src/index.js';
 import { addRecoveryKey, listKeyslots, rekey, type Progress } from '../src/keys/index.js';
 import { content, FAST_KDF, fileBytes, KEY, KEY2, RecordingStorage, seeded, tryOpen } from './keys-helpers.js';
@@ -8,8 +9,8 @@ describe('rekey', () => {
     const storage = new MemoryStorage();
     const db = await seeded(storage, 400);
     const expected = await content(db);
-    const oldDek = db._container.dek.slice();
-    const oldFileId = db._container.fileId.slice();
+    const oldDek = internals(db).container.dek.slice();
+    const oldFileId = internals(db).container.fileId.slice();
     const { recoveryKey } = await addRecoveryKey(db, { key: KEY });
     const oldBytes = fileBytes(storage, 'a.db');
     const events: Progress[] = [];
@@ -17,8 +18,8 @@ describe('rekey', () => {
     expect(db.closed).toBe(true);
     expect(droppedKeyslots).toEqual([{ index: 1, kind: 'recovery', createdAt: expect.any(Number) }]);
     expect(await content(fresh)).toBe(expected);
-    expect(Buffer.compare(fresh._container.dek, oldDek)).not.toBe(0);
-    expect(Buffer.compare(fresh._container.fileId, oldFileId)).not.toBe(0);
+    expect(Buffer.compare(internals(fresh).container.dek, oldDek)).not.toBe(0);
+    expect(Buffer.compare(internals(fresh).container.fileId, oldFileId)).not.toBe(0);
     expect(listKeyslots(fresh).map((s) => s.kind)).toEqual(['raw']);
     // Progress: copy pages up to the total, then hash/swap bytes, monotonic per phase.
     const copy = events.filter((e) => e.phase === 'copy');
@@ -45,10 +46,10 @@ describe('rekey', () => {
     const storage = new MemoryStorage();
     const db = await Database.open({ storage, name: 'p.db', password: 'pw', kdf: FAST_KDF });
     await db.exec('CREATE TABLE t(a); INSERT INTO t VALUES (1), (2)');
-    const oldSalt = db._container.header.keyslots[0]!.salt.slice();
+    const oldSalt = internals(db).container.header.keyslots[0]!.salt.slice();
     const { db: fresh } = await rekey(db, { password: 'pw' }, { reopen: { cacheSizeKiB: 1024 } });
     expect(listKeyslots(fresh)[0]!.kdf).toEqual({ algorithm: 'argon2id', ...FAST_KDF });
-    expect(Buffer.compare(fresh._container.header.keyslots[0]!.salt, oldSalt)).not.toBe(0);
+    expect(Buffer.compare(internals(fresh).container.header.keyslots[0]!.salt, oldSalt)).not.toBe(0);
     expect(await fresh.query('SELECT a FROM t ORDER BY a')).toEqual([{ a: 1 }, { a: 2 }]);
     await fresh.close();
   });
@@ -70,11 +71,11 @@ describe('rekey', () => {
     const storage = new RecordingStorage();
     const db = await seeded(storage, 120);
     const expected = await content(db);
-    const oldDek = db._container.dek.slice();
+    const oldDek = internals(db).container.dek.slice();
     storage.start();
     const { db: fresh } = await rekey(db, { key: KEY });
     const snaps = storage.stop();
-    const newDek = fresh._container.dek.slice();
+    const newDek = internals(fresh).container.dek.slice();
     await fresh.close();
     expect(snaps.length).toBeGreaterThan(20);
     const seen = { old: 0, new: 0 };
@@ -84,7 +85,7 @@ describe('rekey', () => {
       try {
         expect(await content(db2), s.label).toBe(expected);
         expect(await db2.get('PRAGMA integrity_check'), s.label).toEqual({ integrity_check: 'ok' });
-        const dek = db2._container.dek;
+        const dek = internals(db2).container.dek;
         const which = Buffer.compare(dek, oldDek) === 0 ? 'old' : Buffer.compare(dek, newDek) === 0 ? 'new' : 'other';
         expect(which, s.label).not.toBe('other');
         seen[which as 'old' | 'new']++;

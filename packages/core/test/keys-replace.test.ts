@@ -17,7 +17,7 @@ function put(storage: { open: MemoryStorage['open'] }, name: string, bytes: Uint
   f.close();
 }
 
-/** A database's right to finish the replacement (keys/replace-file.ts): file id + marker MAC key. */
+/** A database's right to finish the replacement (storage/file-replacement.ts): file id + marker MAC key. */
 const AUTH = { fileId: fill(16, 7), macKey: fill(32, 9) };
 
 const OLD = fill(3 * 1024 * 1024 + 17, 1); // bigger than one copy chunk

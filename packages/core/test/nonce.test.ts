@@ -4,6 +4,7 @@
  * writes no (block key, nonce) pair ever repeats. The epoch reservation is persisted before use,
  * so it advances across reopen and survives a crash.
  */
+import { internals } from '../src/internal.js';
 import { describe, expect, it } from 'vitest';
 import { Database, MemoryStorage } from '../src/index.js';
 import { KEY, openWithKey } from './helpers.js';
@@ -59,7 +60,7 @@ describe('key epochs and nonce uniqueness', () => {
     expect(epochs.size).toBeGreaterThan(5); // live blocks come from many epochs …
     expect(await db.get('PRAGMA integrity_check')).toEqual({ integrity_check: 'ok' }); // … and all decrypt
     expect(await db.get('SELECT count(*) AS n FROM t')).toEqual({ n: 300 });
-    const info = db._container.epochInfo;
+    const info = internals(db).container.epochInfo;
     expect(info.nextEpoch).toBeGreaterThan(writes / limit);
     await db.close();
   });
@@ -68,7 +69,7 @@ describe('key epochs and nonce uniqueness', () => {
     const storage = new MemoryStorage();
     const db = await openWithKey(storage, 'e.db', { epochWriteLimit: 8 });
     await db.exec('CREATE TABLE t(x)');
-    const reserved = db._container.epochInfo.nextEpoch;
+    const reserved = internals(db).container.epochInfo.nextEpoch;
     // "Crash": take the storage as it is now, without closing.
     const crashed = MemoryStorage.from(storage.snapshot());
     await db.close();
@@ -76,7 +77,7 @@ describe('key epochs and nonce uniqueness', () => {
     await after.exec('INSERT INTO t VALUES (1)');
     const used = new Set(slotsOf(crashed.files.get('e.db')!.bytes(), 8192).filter((_, i) => i > 0).map((s) => s.epoch));
     for (const e of used) expect(e === 0 || e >= reserved - 1).toBe(true);
-    expect(after._container.epochInfo.current).toBeGreaterThanOrEqual(reserved);
+    expect(internals(after).container.epochInfo.current).toBeGreaterThanOrEqual(reserved);
     await after.close();
   });
 });

@@ -4,13 +4,13 @@
  * with `sqlite3_deserialize` and reads the same rows from.
  */
 import { describe, expect, it } from 'vitest';
-import { secretFromMaterial } from '../src/crypto/keyslots.js';
+import { secretFromMaterial } from '../src/container/keyslots.js';
 import { fastestAead } from '../src/crypto/default-aead.js';
 import { FILE_KIND, MAIN_HEADER_SIZE, SQLITE_MAGIC } from '../src/format/constants.js';
 import { MemoryStorage } from '../src/index.js';
-import { loadSqlite } from '../src/sqlite-loader.js';
+import { loadSqlite } from '../src/sqlite/loader.js';
 import { EncryptedFile } from '../src/vfs/encrypted-file.js';
-import { MainContainer } from '../src/vfs/main-container.js';
+import { MainContainer } from '../src/container/main-container.js';
 import { KEY, openWithKey } from './helpers.js';
 
 async function decryptAllBlocks(storage: MemoryStorage, name: string): Promise<Uint8Array> {

@@ -3,6 +3,7 @@
  * after every commit) or a WAL on storage must be authenticated with the same layout the VFS
  * writes — header ‖ rescue area ‖ slots (format/constants.ts) — and never reported as damage.
  */
+import { internals } from '../src/internal.js';
 import { describe, expect, it } from 'vitest';
 import { Database, MemoryStorage } from '../src/index.js';
 import { verify } from '../src/keys/index.js';
@@ -21,7 +22,7 @@ describe('verify on healthy databases in every journal mode', () => {
       await db.exec('UPDATE t SET x = x || ?', ['y']);
       const r = await verify(db);
       expect(r).toMatchObject({ ok: true, failures: [], integrity: ['ok'] });
-      const main = db._binding.main.physicalBlocks;
+      const main = internals(db).binding.main.physicalBlocks;
       if (journalMode === 'PERSIST' || journalMode === 'WAL') expect(r.blocksChecked).toBeGreaterThan(main);
       else expect(r.blocksChecked).toBe(main);
       // Still usable afterwards: verify did not close a handle SQLite holds.

@@ -3,6 +3,7 @@
  * SQLite calls xGetLastError(pVfs, 0, NULL) after an I/O or CANTOPEN error just to learn an errno;
  * a method that threw there replaced the real cause with the glue's own "cstrncpy()" message.
  */
+import { internals } from '../src/internal.js';
 import { describe, expect, it } from 'vitest';
 import { Database, MemoryStorage, type SyncFile, type SyncStorage } from '../src/index.js';
 import { KEY } from './helpers.js';
@@ -81,7 +82,7 @@ describe('VFS errors reach the caller with their cause', () => {
 
 describe('no VFS method throws into SQLite', () => {
   it('every vfs and io method, called the way SQLite may call it (NULL buffers, unknown handles), returns a code', async () => {
-    const { loadSqlite } = await import('../src/sqlite-loader.js');
+    const { loadSqlite } = await import('../src/sqlite/loader.js');
     const { CipherliteVfs, VFS_NAME } = await import('../src/vfs/sqlite-vfs.js');
     const { nobleAesGcm } = await import('../src/crypto/aead.js');
     const db = await Database.open({ storage: new MemoryStorage(), name: 'a.db', key: KEY });
@@ -93,7 +94,7 @@ describe('no VFS method throws into SQLite', () => {
     const v = new capi.sqlite3_vfs(pVfs);
     // The io methods: from the main database file's sqlite3_file.
     const ppFile = wasm.alloc(8);
-    expect(capi.sqlite3_file_control(db._sqlite.db.pointer, 'main', capi.SQLITE_FCNTL_FILE_POINTER, ppFile)).toBe(0);
+    expect(capi.sqlite3_file_control(internals(db).sqlite.db.pointer, 'main', capi.SQLITE_FCNTL_FILE_POINTER, ppFile)).toBe(0);
     const pFile = wasm.peekPtr(ppFile);
     const io = new capi.sqlite3_io_methods(new capi.sqlite3_file(pFile).$pMethods);
     const call = (fptr: number, ...args: unknown[]): unknown => wasm.functionEntry(fptr)(...args);

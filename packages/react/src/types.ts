@@ -5,16 +5,13 @@
  * core's `Database` (`@cipherlite/react/core`, Node and tests) satisfy it structurally, so the
  * hooks depend on neither. Runtime-free.
  */
-import type { BindParams, CipherliteError, ErrorCode, KeyMaterial, Row, RunResult, StatementTables } from '@cipherlite/core';
+import type { BindParams, CipherliteError, ErrorCode, KeyMaterial, Row, RunResult, StatementTables, Transaction } from '@cipherlite/core';
 
-export type LockState = 'locked' | 'unlocking' | 'unlocked';
+import type { LockState } from '@cipherlite/core';
+export type { LockState };
 
-/** Statements available inside `transaction(fn)`. */
-export interface LiveTransaction {
-  exec(sql: string, params?: BindParams): Promise<RunResult>;
-  query<T extends Row = Row>(sql: string, params?: BindParams): Promise<T[]>;
-  get<T extends Row = Row>(sql: string, params?: BindParams): Promise<T | undefined>;
-}
+/** Statements available inside `transaction(fn)`: core's `Transaction` (the worker's adds `batch`). */
+export type LiveTransaction = Transaction;
 
 export interface LiveDatabase {
   exec(sql: string, params?: BindParams): Promise<RunResult>;

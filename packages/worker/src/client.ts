@@ -5,7 +5,7 @@
  * rebuilt into a `CipherliteError` with its `code`.
  */
 import { CipherliteError, fromWire, isWireError } from '@cipherlite/core';
-import type { BindParams, KeyMaterial, Row, RunResult, StatementTables, ValuesResult } from '@cipherlite/core';
+import type { BindParams, KeyMaterial, Row, RunResult, StatementTables, Transaction as CoreTransaction } from '@cipherlite/core';
 import * as Comlink from 'comlink';
 import type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, ConfirmOptions, DatabaseStats, KeyslotInfo, NewSecret, RecoveryKeyResult, RestoreResult, VerifyResult } from '@cipherlite/core/keys';
 import { Diagnostics, consoleSink } from './diagnostics.js';
@@ -35,12 +35,8 @@ export interface OpenDatabaseBaseOptions extends Omit<WorkerOpenOptions, 'direct
 /** Options of `openDatabase`: a name, exactly one of `password` / `key` / `recoveryKey`, and tuning. */
 export type OpenDatabaseOptions = OpenDatabaseBaseOptions & KeyMaterial;
 
-/** Statements available inside `transaction(fn)`. */
-export interface Transaction {
-  exec(sql: string, params?: BindParams): Promise<RunResult>;
-  query<T extends Row = Row>(sql: string, params?: BindParams): Promise<T[]>;
-  get<T extends Row = Row>(sql: string, params?: BindParams): Promise<T | undefined>;
-  values(sql: string, params?: BindParams): Promise<ValuesResult>;
+/** Statements available inside `transaction(fn)`: core's `Transaction`, plus `batch`. */
+export interface Transaction extends CoreTransaction {
   batch(statements: readonly Statement[]): Promise<RunResult[]>;
 }
 

@@ -58,7 +58,7 @@ export const LEADER_OPS: { [K in TableOp]: (c: OpContext, ...args: OpArgs<K>) =>
   stats: (c) => keys.stats(c.db),
   backup: (c, current, options) => keys.backup(c.db, current, options).finally(() => wipeKeyMaterial(current)),
   inspectBackup: (c, bytes, secret) => c.restores.inspect(c.db, bytes, secret).finally(() => wipeKeyMaterial(secret)),
-  confirmRestore: (c, id, current, options) => c.restores.confirm(c.db, id, current, options).finally(() => wipeKeyMaterial(current)),
+  confirmRestore: (c, id, current, options) => c.restores.confirm(id, current, options).finally(() => wipeKeyMaterial(current)),
   cancelRestore: (c, id) => c.restores.cancel(id),
   listBackups: (c) => keys.listBackups(c.db.storage, c.db.name),
   pruneBackups: (c, keep) => keys.pruneBackups(c.db.storage, c.db.name, keep),

@@ -85,7 +85,7 @@ class PooledFile implements SyncFile {
   }
 
   #h(): FileSystemSyncAccessHandle {
-    if (!this.#handle) throw new CipherliteError('IO', `file "${this.#name}" is closed`);
+    if (!this.#handle) throw new CipherliteError('CLOSED', `file "${this.#name}" is closed`);
     return this.#handle;
   }
 
@@ -185,7 +185,7 @@ export class OpfsStorage implements SyncStorage {
     this.#assertOpen();
     const handle = this.#handles.get(name);
     if (!handle) {
-      throw new CipherliteError('IO', `OPFS file "${name}" was not prepared; call storage.prepare([name]) first (OPFS handles open asynchronously)`);
+      throw new CipherliteError('INVALID_ARGUMENT', `OPFS file "${name}" was not prepared; call storage.prepare([name]) first (OPFS handles open asynchronously)`);
     }
     if (!this.#existing.has(name)) {
       if (!options.create) throw new CipherliteError('IO', `no such file: ${name}`);

@@ -31,15 +31,14 @@ export class PendingRestores {
     return { id, comparison: pending.comparison };
   }
 
-  async confirm(db: Database, id: number, current: KeyMaterial, options: keys.ConfirmOptions = {}): Promise<keys.RestoreResult> {
+  async confirm(id: number, current: KeyMaterial, options: keys.ConfirmOptions = {}): Promise<keys.RestoreResult> {
     const pending = this.#pending.get(id);
     if (!pending) {
       throw new CipherliteError('INVALID_ARGUMENT', `no pending restore ${String(id)}: it was confirmed, cancelled, or the tab that owns the database changed; check the backup again`);
     }
     const result = await pending.confirm(current, options);
     this.#pending.delete(id);
-    // The backup API copies pages below SQLite's authorizer: tell every tab's live queries.
-    db._notifyChanged(pending.comparison.tables.map((t) => t.name));
+    // Core's confirm() tells the database's change listeners (and so every tab's live queries).
     return result;
   }
 

@@ -32,7 +32,8 @@ import type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, Co
 /** Options of a key-management call that can cross `postMessage` (progress callbacks cannot). */
 export type WireOptions<T> = Omit<T, 'onProgress'>;
 
-export type LockState = 'locked' | 'unlocking' | 'unlocked';
+import type { LockState } from '@cipherlite/core';
+export type { LockState };
 
 /** Where the database is stored: OPFS sync access handles, or memory made durable in IndexedDB. */
 export type StorageBackend = 'opfs' | 'indexeddb';

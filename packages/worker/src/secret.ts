@@ -9,8 +9,10 @@
  */
 import { CipherliteError } from '@cipherlite/core';
 import type { KeyMaterial } from '@cipherlite/core';
+import { keyMaterialKind, type KeyMaterialKind } from '@cipherlite/core/internal';
 
-type Kind = 'password' | 'key' | 'recoveryKey';
+/** The same kind names as core's key material (one validator: core's `keyMaterialKind`). */
+type Kind = KeyMaterialKind;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -25,28 +27,16 @@ export class Secret {
     this.#bytes = bytes;
   }
 
-  /** Copies `km` into a new secret; validates its shape (`INVALID_ARGUMENT`). */
+  /** Copies `km` into a new secret; validates its shape with core's check (`INVALID_ARGUMENT`). */
   static from(km: KeyMaterial): Secret {
-    if (typeof km !== 'object' || km === null) {
-      throw new CipherliteError('INVALID_ARGUMENT', 'expected key material { password } | { key } | { recoveryKey }');
+    switch (keyMaterialKind(km)) {
+      case 'password':
+        return new Secret('password', encoder.encode(km.password!));
+      case 'key':
+        return new Secret('key', km.key!.slice());
+      case 'recoveryKey':
+        return new Secret('recoveryKey', encoder.encode(km.recoveryKey!));
     }
-    const given = (['password', 'key', 'recoveryKey'] as const).filter((k) => km[k] !== undefined);
-    if (given.length !== 1) {
-      throw new CipherliteError('INVALID_ARGUMENT', `expected exactly one of password, key, recoveryKey; got ${given.length}`);
-    }
-    const { password, key, recoveryKey } = km as { password?: unknown; key?: unknown; recoveryKey?: unknown };
-    if (password !== undefined) {
-      if (typeof password !== 'string') throw new CipherliteError('INVALID_ARGUMENT', `expected password to be a string, got ${typeof password}`);
-      return new Secret('password', encoder.encode(password));
-    }
-    if (key !== undefined) {
-      if (!(key instanceof Uint8Array) || key.length !== 32) {
-        throw new CipherliteError('INVALID_ARGUMENT', `expected key to be a Uint8Array of length 32, got ${key instanceof Uint8Array ? `length=${key.length}` : typeof key}`);
-      }
-      return new Secret('key', key.slice());
-    }
-    if (typeof recoveryKey !== 'string') throw new CipherliteError('INVALID_ARGUMENT', `expected recoveryKey to be a string, got ${typeof recoveryKey}`);
-    return new Secret('recoveryKey', encoder.encode(recoveryKey));
   }
 
   get wiped(): boolean {

@@ -9,6 +9,7 @@
  *
  * Buffers: `seal`/`open` write into caller-owned buffers so the hot path allocates nothing.
  */
+import { CipherliteError } from '../errors.js';
 import { gcm } from '@noble/ciphers/aes.js';
 
 export const KEY_SIZE = 32;
@@ -28,7 +29,7 @@ export type AeadKeyFactory = (key: Uint8Array) => AeadKey;
 
 /** The @noble/ciphers backend. noble rebuilds its tables per call, so this is the slow path. */
 export const nobleAesGcm: AeadKeyFactory = (key) => {
-  if (key.length !== KEY_SIZE) throw new RangeError(`expected a 32-byte key, got length=${key.length}`);
+  if (key.length !== KEY_SIZE) throw new CipherliteError('INVALID_ARGUMENT', `expected a 32-byte key, got length=${key.length}`);
   const k = key.slice(); // our own copy, so destroy() cannot wipe a buffer the caller still uses
   return {
     seal(nonce, aad, plaintext, out, tagOut) {

@@ -10,7 +10,7 @@ const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 export const RECOVERY_KEY_BYTES = 20;
 
 export function formatRecoveryKey(bytes: Uint8Array): string {
-  if (bytes.length !== RECOVERY_KEY_BYTES) throw new RangeError(`expected ${RECOVERY_KEY_BYTES} bytes, got length=${bytes.length}`);
+  if (bytes.length !== RECOVERY_KEY_BYTES) throw new CipherliteError('INVALID_ARGUMENT', `expected ${RECOVERY_KEY_BYTES} bytes, got length=${bytes.length}`);
   let bits = 0;
   let acc = 0;
   let out = '';

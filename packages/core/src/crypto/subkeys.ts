@@ -36,7 +36,7 @@ export function deriveAuxMacKey(dek: Uint8Array, mainFileId: Uint8Array): Uint8A
   return hkdf(sha256, dek, mainFileId, LABEL_AUX_MAC, 32);
 }
 
-/** MAC key of a file-replacement marker (keys/replace-file.ts), per database file id. */
+/** MAC key of a file-replacement marker (storage/file-replacement.ts), per database file id. */
 export function deriveReplaceMarkerMacKey(dek: Uint8Array, fileId: Uint8Array): Uint8Array {
   return hkdf(sha256, dek, fileId, LABEL_REPLACE_MARKER_MAC, 32);
 }

@@ -9,6 +9,11 @@ export function startsWith(haystack: Uint8Array, prefix: Uint8Array): boolean {
   return haystack.length >= prefix.length && bytesEqual(haystack.subarray(0, prefix.length), prefix);
 }
 
+/** Lower-case hexadecimal, two digits a byte (file ids and names; never secrets in messages). */
+export function hex(b: Uint8Array): string {
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
 export function view(b: Uint8Array): DataView {
   return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }

@@ -169,7 +169,7 @@ function decodeKeyslot(b: Uint8Array): Keyslot {
 
 /** Encodes one header copy, with checksum and MAC. */
 export function encodeMainHeader(h: MainHeader, macKey: Uint8Array): Uint8Array {
-  if (h.keyslots.length === 0 || h.keyslots.length > MAX_KEYSLOTS) throw new RangeError('a header needs 1..4 keyslots');
+  if (h.keyslots.length === 0 || h.keyslots.length > MAX_KEYSLOTS) throw new CipherliteError('INVALID_ARGUMENT', `a header needs 1..${MAX_KEYSLOTS} keyslots`);
   const out = new Uint8Array(MAIN_HEADER_COPY_SIZE);
   const dv = view(out);
   out.set(MAGIC, 0);

@@ -7,11 +7,13 @@
  * VFSes*, so the source is decrypted and the destination encrypted under its own keys with fresh
  * nonces, and a destination with a rollback journal receives the copy as one atomic transaction.
  */
-import type { Database } from '../database.js';
-import { toCipherliteError } from '../database.js';
+import { internals } from '../database/internals.js';
+import type { Database } from '../database/database.js';
+import { SQLITE_RESULT, toCipherliteError } from '../sqlite/errors.js';
 import { DEFAULT_KDF } from '../crypto/kdf.js';
-import { openKeyslots, secretFromMaterial, type Secret, wipeKekCache } from '../crypto/keyslots.js';
+import { openKeyslots, secretFromMaterial, type Secret, wipeKekCache } from '../container/keyslots.js';
 import { randomBytes } from '../crypto/random.js';
+import { hex } from '../format/bytes.js';
 import { constantTimeEqual, wipe } from '../crypto/wipe.js';
 import { CipherliteError, invalidArgument } from '../errors.js';
 import type { Keyslot } from '../format/main-header.js';
@@ -23,11 +25,7 @@ import type { DatabaseSummary, KeyslotInfo, NewSecret, TableInfo } from './types
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
 
-/** SQLite result codes used by the backup loop (sqlite3.h). */
-const SQLITE_OK = 0;
-const SQLITE_BUSY = 5;
-const SQLITE_LOCKED = 6;
-const SQLITE_DONE = 101;
+const { OK: SQLITE_OK, BUSY: SQLITE_BUSY, LOCKED: SQLITE_LOCKED, DONE: SQLITE_DONE } = SQLITE_RESULT;
 
 export interface Proof {
   /** Index of the slot the secret opened. */
@@ -41,14 +39,14 @@ export interface Proof {
  * key this session uses. Throws WRONG_KEY otherwise. Writes nothing.
  */
 export async function proveKey(db: Database, material: KeyMaterial): Promise<Proof> {
-  const container = db._container;
+  const container = internals(db).container;
   const slots = container.header.keyslots;
   const secret = secretFromMaterial(material);
   const cache = new Map<string, Uint8Array>();
   try {
     const opened = await openKeyslots(slots, container.fileId, secret, cache);
     if (!opened) throw new CipherliteError('WRONG_KEY', 'wrong password or key');
-    const same = constantTimeEqual(opened.dek, db._container.dek);
+    const same = constantTimeEqual(opened.dek, internals(db).container.dek);
     wipe(opened.dek);
     if (!same) throw new CipherliteError('CORRUPT', 'a keyslot holds a different data key than the open database', { fileKind: 'main' });
     return { index: opened.index, slot: slots[opened.index]! };
@@ -60,7 +58,7 @@ export async function proveKey(db: Database, material: KeyMaterial): Promise<Pro
 
 /** Throws BUSY if the proven slot was replaced or removed meanwhile (two key changes raced). */
 export function assertSlotUnchanged(db: Database, proof: Proof): readonly Keyslot[] {
-  const slots = db._container.header.keyslots;
+  const slots = internals(db).container.header.keyslots;
   if (slots[proof.index] !== proof.slot) {
     throw new CipherliteError('BUSY', 'the keyslots changed while this operation was running; retry it');
   }
@@ -91,10 +89,6 @@ export function keyslotInfo(slot: Keyslot, index: number): KeyslotInfo {
 /** A process-unique scratch name (the VFS registers databases by name). */
 export function scratchName(purpose: string): string {
   return `cipherlite-${purpose}-${hex(randomBytes(8))}`;
-}
-
-export function hex(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 }
 
 /** Size of a stored file, or 0 if it does not exist. Opens and closes its own handle. */

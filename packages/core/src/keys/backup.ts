@@ -18,7 +18,8 @@
  *      rollback journal, so it is atomic: a crash leaves the old or the new content, never a mix.
  *      The pages are re-encrypted under the live database's keys with fresh nonces.
  */
-import { Database } from '../database.js';
+import { internals } from '../database/internals.js';
+import { Database } from '../database/database.js';
 import { CipherliteError, invalidArgument } from '../errors.js';
 import { startsWith } from '../format/bytes.js';
 import { FORMAT_VERSION, MAIN_HEADER_SIZE, SQLITE_MAGIC } from '../format/constants.js';
@@ -46,7 +47,7 @@ export interface BackupOptions {
  * default, under `current` (re-derived with a new salt: the backup shares no key with `db`).
  */
 export async function backup(db: Database, current: KeyMaterial, options: BackupOptions = {}): Promise<BackupResult> {
-  db._requireRollbackJournal('backup');
+  internals(db).requireRollbackJournal('backup');
   const onProgress = checkProgress(options.onProgress);
   const proof = await proveKey(db, current);
   const material = (options.secret ?? current) as KeyMaterial;
@@ -61,7 +62,7 @@ export async function backup(db: Database, current: KeyMaterial, options: Backup
   storage.delete(name);
   return {
     bytes,
-    meta: { sizeBytes: bytes.length, createdAt: Date.now(), pageSize: db._container.blockSize, formatVersion: FORMAT_VERSION, tables },
+    meta: { sizeBytes: bytes.length, createdAt: Date.now(), pageSize: internals(db).container.blockSize, formatVersion: FORMAT_VERSION, tables },
   };
 }
 
@@ -79,21 +80,21 @@ async function snapshotInto(
     name,
     ...material,
     kdf,
-    pageSize: db._container.blockSize,
+    pageSize: internals(db).container.blockSize,
     create: true,
     journalMode: o.journalMode,
     synchronous: o.journalMode === 'MEMORY' ? 'OFF' : 'FULL',
   });
   let ok = false;
   try {
-    const { sqlite3, db: src } = db._sqlite;
+    const { sqlite3, db: src } = internals(db).sqlite;
     await copyDatabase(
       sqlite3,
-      { pointer: src.pointer as number, binding: db._binding },
-      { pointer: out._sqlite.db.pointer as number, binding: out._binding },
-      { pagesPerStep: ONLINE_PAGES_PER_STEP, step: (fn) => db._exclusive(fn), ...(o.onPages ? { onPages: o.onPages } : {}) },
+      { pointer: src.pointer as number, binding: internals(db).binding },
+      { pointer: internals(out).sqlite.db.pointer as number, binding: internals(out).binding },
+      { pagesPerStep: ONLINE_PAGES_PER_STEP, step: (fn) => internals(db).exclusive(fn), ...(o.onPages ? { onPages: o.onPages } : {}) },
     );
-    const tables = await out._exclusive(() => tableCounts(sqlite3, out._sqlite.db, o.onTables));
+    const tables = await internals(out).exclusive(() => tableCounts(sqlite3, internals(out).sqlite.db, o.onTables));
     ok = true;
     return tables;
   } finally {
@@ -157,17 +158,20 @@ export class PendingRestore {
         journalMode: 'DELETE',
         onPages: (done, total) => onProgress?.({ phase: 'safety-backup', done, total }),
       });
-      const { sqlite3, db: live } = db._sqlite;
+      const { sqlite3, db: live } = internals(db).sqlite;
       // One queue slot for the whole copy: it is one write transaction of the live database.
-      const restored = await db._exclusive(async () => {
+      const restored = await internals(db).exclusive(async () => {
         await copyDatabase(
           sqlite3,
-          { pointer: source._sqlite.db.pointer as number, binding: source._binding },
-          { pointer: live.pointer as number, binding: db._binding },
+          { pointer: internals(source).sqlite.db.pointer as number, binding: internals(source).binding },
+          { pointer: live.pointer as number, binding: internals(db).binding },
           { onPages: (done, total) => onProgress?.({ phase: 'restore', done, total }) },
         );
         return summaryOf(sqlite3, live);
       });
+      // The backup API copies pages below SQLite's authorizer: tell the change listeners (live
+      // queries, other tabs) about every table either side holds.
+      internals(db).notifyChanged(this.comparison.tables.map((t) => t.name));
       await this.cancel();
       if (options.keepBackups !== undefined) await pruneBackups(db.storage, db.name, options.keepBackups);
       return { safetyBackup, restored };
@@ -195,7 +199,7 @@ export class PendingRestore {
  * truncated, or integrity_check fails), INVALID_ARGUMENT (different page size).
  */
 export async function inspectBackup(db: Database, bytes: Uint8Array, secret: KeyMaterial, options: InspectOptions = {}): Promise<PendingRestore> {
-  db._requireRollbackJournal('restore');
+  internals(db).requireRollbackJournal('restore');
   const onProgress = checkProgress(options.onProgress);
   if (!(bytes instanceof Uint8Array)) invalidArgument('backup bytes must be a Uint8Array');
   if (startsWith(bytes, SQLITE_MAGIC)) {
@@ -207,12 +211,12 @@ export async function inspectBackup(db: Database, bytes: Uint8Array, secret: Key
   const scratch = MemoryStorage.from(new Map([[name, new Uint8Array(bytes)]]));
   const b = await Database.open({ storage: scratch, name, ...secret, create: false, journalMode: 'MEMORY', synchronous: 'OFF' });
   try {
-    const livePageSize = db._container.blockSize;
-    if (b._container.blockSize !== livePageSize) {
-      invalidArgument(`the backup's page size (${b._container.blockSize}) differs from this database's (${livePageSize}); restore it into a new database instead`);
+    const livePageSize = internals(db).container.blockSize;
+    if (internals(b).container.blockSize !== livePageSize) {
+      invalidArgument(`the backup's page size (${internals(b).container.blockSize}) differs from this database's (${livePageSize}); restore it into a new database instead`);
     }
-    const backupSummary = await b._exclusive(() => {
-      const main = b._binding.main;
+    const backupSummary = await internals(b).exclusive(() => {
+      const main = internals(b).binding.main;
       const failed = main.verifyAllBlocks((done, total) => onProgress?.({ phase: 'verify', done, total }));
       if (failed.length > 0) {
         const first = failed[0]!;
@@ -222,7 +226,7 @@ export async function inspectBackup(db: Database, bytes: Uint8Array, secret: Key
       // A header without pages is what a backup cut right after its header looks like: refuse it
       // (restoring it would empty the live database).
       if (main.physicalBlocks === 0) throw new CipherliteError('CORRUPT', 'backup: the file holds no pages (truncated?)', { fileKind: 'main' });
-      const { sqlite3, db: conn } = b._sqlite;
+      const { sqlite3, db: conn } = internals(b).sqlite;
       const pageSize = Number(conn.selectValue('PRAGMA page_size'));
       const pageCount = Number(conn.selectValue('PRAGMA page_count'));
       if (pageSize !== main.blockSize) {
@@ -231,14 +235,14 @@ export async function inspectBackup(db: Database, bytes: Uint8Array, secret: Key
       if (pageCount * pageSize !== main.size) {
         throw new CipherliteError('CORRUPT', `backup: SQLite expects ${pageCount} pages but the file holds ${main.size / pageSize} (truncated or extended)`, { fileKind: 'main' });
       }
-      const integrity = b._call(() => conn.selectValues('PRAGMA integrity_check').map(String));
+      const integrity = internals(b).call(() => conn.selectValues('PRAGMA integrity_check').map(String));
       if (integrity.length !== 1 || integrity[0] !== 'ok') {
         throw new CipherliteError('CORRUPT', `backup: integrity_check failed: ${integrity.slice(0, 3).join('; ')}`, { fileKind: 'main' });
       }
       onProgress?.({ phase: 'check', done: 1, total: 1 });
       return summaryOf(sqlite3, conn);
     });
-    const currentSummary = await db._exclusive(() => summaryOf(db._sqlite.sqlite3, db._sqlite.db));
+    const currentSummary = await internals(db).exclusive(() => summaryOf(internals(db).sqlite.sqlite3, internals(db).sqlite.db));
     return new PendingRestore(db, b, { current: currentSummary, backup: backupSummary, tables: compareTables(currentSummary, backupSummary) });
   } catch (e) {
     await b.close().catch(() => undefined);

@@ -4,11 +4,11 @@
  * KDF parameters, sequence numbers); the header MAC cannot be checked without the data key, so
  * everything here is "as claimed by the file", which the report says.
  */
-import { startsWith } from '../format/bytes.js';
+import { hex, startsWith } from '../format/bytes.js';
 import { FORMAT_VERSION, MAGIC, MAIN_HEADER_SIZE, slotSize } from '../format/constants.js';
 import { scanMainHeader } from '../format/main-header.js';
 import type { SyncFile } from '../storage/sync-file.js';
-import { hex, keyslotInfo } from './_shared.js';
+import { keyslotInfo } from './_shared.js';
 import type { KeyslotInfo } from './types.js';
 
 export interface HeaderCopyInfo {

@@ -7,7 +7,7 @@
  * `onProgress` (done/total in pages, blocks or bytes — see each function).
  *
  * Crash safety: changePassword/addRecoveryKey/removeKeyslot use the A/B header update; rekey uses
- * a crash-safe file replacement (replace-file.ts; `Database.open` finishes an interrupted one once the key is proven);
+ * a crash-safe file replacement (storage/file-replacement.ts; `Database.open` finishes an interrupted one once the key is proven);
  * restore copies through the live database's own rollback journal.
  */
 export { addKeyslot, addRecoveryKey, changePassword, listKeyslots, removeKeyslot, type AddKeyslotResult, type ChangePasswordOptions, type RecoveryKeyResult, type RemoveKeyslotOptions } from './keyslots.js';
@@ -15,6 +15,6 @@ export { rekey, type RekeyOptions, type RekeyPhase } from './rekey.js';
 export { backup, inspectBackup, listBackups, PendingRestore, pruneBackups, restore, type BackupFile, type BackupOptions, type ConfirmOptions, type InspectOptions } from './backup.js';
 export { exportPlaintext, importPlaintext, type ExportOptions, type ImportOptions, type ImportResult } from './plaintext.js';
 export { stats, verify, type StatsOptions, type VerifyOptions } from './verify.js';
-export { recoverPendingReplace, replaceFile, replaceMarkerName, replaceSourceName, type RecoveryOutcome } from './replace-file.js';
+export { recoverPendingReplace, replaceFile, replaceMarkerName, replaceSourceName, type RecoveryOutcome } from '../storage/file-replacement.js';
 export { describeContainer, type ContainerInfo, type HeaderCopyInfo } from './header-info.js';
 export type * from './types.js';

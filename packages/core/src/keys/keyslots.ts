@@ -11,8 +11,9 @@
  * derives the new slot *outside* the database queue (Argon2id takes ~0.35 s), and finally swaps
  * the slots inside the queue after checking that nobody changed them meanwhile.
  */
-import type { Database } from '../database.js';
-import { createKeyslot, type Secret } from '../crypto/keyslots.js';
+import { internals } from '../database/internals.js';
+import type { Database } from '../database/database.js';
+import { createKeyslot, type Secret } from '../container/keyslots.js';
 import { DEFAULT_KDF } from '../crypto/kdf.js';
 import { randomBytes } from '../crypto/random.js';
 import { formatRecoveryKey, RECOVERY_KEY_BYTES } from '../crypto/recovery-key.js';
@@ -39,10 +40,10 @@ export async function changePassword(db: Database, current: KeyMaterial, next: N
   try {
     const proof = await proveKey(db, current);
     const kdf = kdfFor(options.kdf, proof.slot);
-    const slot = await createKeyslot(db._container.dek, nextSecret, db._container.fileId, kdf);
-    return await db._exclusive(() => {
+    const slot = await createKeyslot(internals(db).container.dek, nextSecret, internals(db).container.fileId, kdf);
+    return await internals(db).exclusive(() => {
       const slots = assertSlotUnchanged(db, proof);
-      db._container.setKeyslots(slots.map((s, i) => (i === proof.index ? slot : s)));
+      internals(db).container.setKeyslots(slots.map((s, i) => (i === proof.index ? slot : s)));
       return keyslotInfo(slot, proof.index);
     });
   } finally {
@@ -90,13 +91,13 @@ export async function addRecoveryKey(db: Database, current: KeyMaterial): Promis
 }
 
 async function appendSlot(db: Database, current: KeyMaterial, secret: Secret, kdf: Partial<KdfParams> | undefined): Promise<KeyslotInfo> {
-  if (db._container.header.keyslots.length >= MAX_KEYSLOTS) throw tooMany();
+  if (internals(db).container.header.keyslots.length >= MAX_KEYSLOTS) throw tooMany();
   const proof = await proveKey(db, current);
-  const slot = await createKeyslot(db._container.dek, secret, db._container.fileId, secret.kind === 'password' ? kdfFor(kdf, proof.slot) : DEFAULT_KDF);
-  return db._exclusive(() => {
+  const slot = await createKeyslot(internals(db).container.dek, secret, internals(db).container.fileId, secret.kind === 'password' ? kdfFor(kdf, proof.slot) : DEFAULT_KDF);
+  return internals(db).exclusive(() => {
     const slots = assertSlotUnchanged(db, proof);
     if (slots.length >= MAX_KEYSLOTS) throw tooMany();
-    db._container.setKeyslots([...slots, slot]);
+    internals(db).container.setKeyslots([...slots, slot]);
     return keyslotInfo(slot, slots.length);
   });
 }
@@ -128,17 +129,17 @@ export async function removeKeyslot(db: Database, current: KeyMaterial, index: n
 export async function removeKeyslot(db: Database, current: KeyMaterial, index: number, options: RemoveKeyslotOptions): Promise<RekeyResult>;
 export async function removeKeyslot(db: Database, current: KeyMaterial, index: number, options?: RemoveKeyslotOptions): Promise<KeyslotInfo[] | RekeyResult> {
   if (!Number.isInteger(index) || index < 0) invalidArgument(`index must be a non-negative integer, got ${String(index)}`);
-  const count = db._container.header.keyslots.length;
+  const count = internals(db).container.header.keyslots.length;
   if (index >= count) invalidArgument(`no keyslot ${index} (the database has ${count})`);
   if (count === 1) invalidArgument('refusing to remove the last keyslot: the database could never be opened again');
   if (options !== undefined && options.rekey !== true) invalidArgument('options.rekey must be true when options are given');
   const proof = await proveKey(db, current);
   if (proof.index === index) invalidArgument('the secret you gave opens the slot being removed; prove a secret of a slot that stays');
-  const kept = await db._exclusive(() => {
+  const kept = await internals(db).exclusive(() => {
     const slots = assertSlotUnchanged(db, proof);
     if (index >= slots.length) invalidArgument(`no keyslot ${index}`);
     const remaining = slots.filter((_, i) => i !== index);
-    db._container.setKeyslots(remaining);
+    internals(db).container.setKeyslots(remaining);
     return remaining.map(keyslotInfo);
   });
   if (!options?.rekey) return kept;
@@ -147,5 +148,5 @@ export async function removeKeyslot(db: Database, current: KeyMaterial, index: n
 
 /** Public facts of every keyslot, in header order. Never key material. */
 export function listKeyslots(db: Database): KeyslotInfo[] {
-  return db._container.header.keyslots.map(keyslotInfo);
+  return internals(db).container.header.keyslots.map(keyslotInfo);
 }

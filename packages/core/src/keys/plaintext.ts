@@ -11,12 +11,13 @@
  * into a new encrypted database. The copy is one transaction of the new database's rollback
  * journal, so an interrupted import leaves an empty database (or none), never a partial one.
  */
-import { Database } from '../database.js';
-import { toCipherliteError } from '../database.js';
+import { internals } from '../database/internals.js';
+import { Database } from '../database/database.js';
+import { toCipherliteError } from '../sqlite/errors.js';
 import { CipherliteError, invalidArgument } from '../errors.js';
 import { startsWith } from '../format/bytes.js';
 import { isValidBlockSize, SQLITE_MAGIC } from '../format/constants.js';
-import { loadSqlite } from '../sqlite-loader.js';
+import { loadSqlite } from '../sqlite/loader.js';
 import type { SyncStorage } from '../storage/sync-file.js';
 import type { KdfParams } from '../types.js';
 import { checkProgress, copyDatabase, tableCounts } from './_shared.js';
@@ -46,18 +47,18 @@ export interface ExportOptions {
  * become zeros in the export. The backup API fails instead (CORRUPT naming the page).
  */
 export async function exportPlaintext(db: Database, options: ExportOptions = {}): Promise<Uint8Array> {
-  db._requireRollbackJournal('exportPlaintext');
+  internals(db).requireRollbackJournal('exportPlaintext');
   const onProgress = checkProgress(options.onProgress);
-  return db._exclusive(async () => {
-    const { sqlite3, db: conn } = db._sqlite;
+  return internals(db).exclusive(async () => {
+    const { sqlite3, db: conn } = internals(db).sqlite;
     const s = sqlite3 as Any;
     const mem = new s.oo1.DB(':memory:');
     try {
       // An in-memory destination cannot change its page size during a backup: set it first.
-      mem.exec(`PRAGMA page_size = ${db._container.blockSize}`);
+      mem.exec(`PRAGMA page_size = ${internals(db).container.blockSize}`);
       await copyDatabase(
         s,
-        { pointer: conn.pointer as number, binding: db._binding },
+        { pointer: conn.pointer as number, binding: internals(db).binding },
         { pointer: mem.pointer as number, binding: null },
         { onPages: (done, total) => onProgress?.({ phase: 'copy', done, total }) },
       );
@@ -113,16 +114,16 @@ export async function importPlaintext(storage: SyncStorage, name: string, bytes:
     if (check.length !== 1 || check[0] !== 'ok') throw new CipherliteError('CORRUPT', `the SQLite file failed integrity_check: ${check.slice(0, 3).join('; ')}`);
     target = await Database.open({ storage, name, ...secret, ...(options.kdf ? { kdf: options.kdf } : {}), pageSize, create: true });
     created = true;
-    await target._exclusive(() =>
+    await internals(target).exclusive(() =>
       copyDatabase(
         sqlite3,
         { pointer: plain.pointer, binding: null },
-        { pointer: target!._sqlite.db.pointer as number, binding: target!._binding },
+        { pointer: internals(target!).sqlite.db.pointer as number, binding: internals(target!).binding },
         { onPages: (done, total) => onProgress?.({ phase: 'copy', done, total }) },
       ),
     );
     const t = target;
-    const tables = await t._exclusive(() => tableCounts(sqlite3, t._sqlite.db));
+    const tables = await internals(t).exclusive(() => tableCounts(sqlite3, internals(t).sqlite.db));
     return { db: t, pageSize, tables };
   } catch (e) {
     if (target) await target.close().catch(() => undefined);

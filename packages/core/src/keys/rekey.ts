@@ -3,7 +3,7 @@
  *
  * docs/DESIGN.md "Rotation": never in place. The live connection is copied with SQLite's backup API
  * into `<name>~new`, a fresh container with a new DEK and a new file id; then `replaceFile` swaps
- * it in crash-safely (marker = commit point; see replace-file.ts). Until the marker is durable
+ * it in crash-safely (marker = commit point; see storage/file-replacement.ts). Until the marker is durable
  * the old database is what opens; afterwards the new one (recovery redoes the copy).
  *
  * Keyslots: only the secret given as `current` can be carried over — it is re-run through its KDF
@@ -17,12 +17,13 @@
  * one consistent version (the old one unless the commit point was passed) — reopen it with
  * `current`. On success the result holds the reopened database.
  */
-import { Database } from '../database.js';
+import { internals } from '../database/internals.js';
+import { Database } from '../database/database.js';
 import { CipherliteError, invalidArgument } from '../errors.js';
 import type { KeyMaterial } from '../types.js';
 import { checkProgress, copyDatabase, kdfFor, keyslotInfo, proveKey } from './_shared.js';
 import { wipe } from '../crypto/wipe.js';
-import { recoverPendingReplace, replaceAuthority, replaceFile, replaceMarkerName, replaceSourceName, type ReplaceAuthority } from './replace-file.js';
+import { recoverPendingReplace, replaceAuthority, replaceFile, replaceMarkerName, replaceSourceName, type ReplaceAuthority } from '../storage/file-replacement.js';
 import type { KeyslotInfo, ProgressCallback, RekeyResult, ReopenOptions } from './types.js';
 
 export type RekeyPhase = 'copy' | 'hash' | 'swap';
@@ -42,12 +43,12 @@ export interface RekeyOptions {
  * reopened (with `current`, which keeps working) and the keyslots that were dropped.
  */
 export async function rekey(db: Database, current: KeyMaterial, options: RekeyOptions = {}): Promise<RekeyResult> {
-  db._requireRollbackJournal('rekey');
+  internals(db).requireRollbackJournal('rekey');
   const onProgress = checkProgress(options.onProgress);
   if (!(db instanceof Database)) invalidArgument('rekey needs an open Database');
   const { storage, name } = db;
   const proof = await proveKey(db, current);
-  const container = db._container;
+  const container = internals(db).container;
   const pageSize = container.blockSize;
   const dropped: KeyslotInfo[] = container.header.keyslots.map(keyslotInfo).filter((s) => s.index !== proof.index);
   const kdf = kdfFor(undefined, proof.slot);
@@ -63,24 +64,24 @@ export async function rekey(db: Database, current: KeyMaterial, options: RekeyOp
   let freshOpen = true;
   let readOnly = false;
   // The two databases that may finish the swap after a crash (the marker carries a MAC for each).
-  const authorities: ReplaceAuthority[] = [replaceAuthority(container), replaceAuthority(fresh._container)];
+  const authorities: ReplaceAuthority[] = [replaceAuthority(container), replaceAuthority(internals(fresh).container)];
   try {
-    const { sqlite3, db: src } = db._sqlite;
-    const dest = fresh._sqlite.db;
+    const { sqlite3, db: src } = internals(db).sqlite;
+    const dest = internals(fresh).sqlite.db;
     // The copy runs in one queue slot. At its end the old connection turns read-only, so a write
     // queued behind it fails loudly instead of landing in a file that is about to be replaced.
-    await db._exclusive(async () => {
+    await internals(db).exclusive(async () => {
       await copyDatabase(
         sqlite3,
-        { pointer: src.pointer as number, binding: db._binding },
-        { pointer: dest.pointer as number, binding: fresh._binding },
+        { pointer: src.pointer as number, binding: internals(db).binding },
+        { pointer: dest.pointer as number, binding: internals(fresh).binding },
         { onPages: (done, total) => onProgress?.({ phase: 'copy', done, total }) },
       );
-      db._call(() => src.exec('PRAGMA query_only = 1'));
+      internals(db).call(() => src.exec('PRAGMA query_only = 1'));
       readOnly = true;
     });
-    await fresh._exclusive(() => {
-      const check = fresh._sqlite.db.selectValue('PRAGMA quick_check');
+    await internals(fresh).exclusive(() => {
+      const check = internals(fresh).sqlite.db.selectValue('PRAGMA quick_check');
       if (check !== 'ok') throw new CipherliteError('CORRUPT', `the re-encrypted copy failed quick_check: ${String(check)}`);
     });
     await fresh.close();
@@ -90,7 +91,7 @@ export async function rekey(db: Database, current: KeyMaterial, options: RekeyOp
     await replaceFile(storage, name, authorities, (phase, done, total) => onProgress?.({ phase: phase === 'hash' ? 'hash' : 'swap', done, total }));
   } catch (e) {
     if (freshOpen) await fresh.close().catch(() => undefined);
-    if (readOnly && !db.closed) await db._exclusive(() => db._call(() => db._sqlite.db.exec('PRAGMA query_only = 0'))).catch(() => undefined);
+    if (readOnly && !db.closed) await internals(db).exclusive(() => internals(db).call(() => internals(db).sqlite.db.exec('PRAGMA query_only = 0'))).catch(() => undefined);
     // Not committed (or committed and finished by recovery): leave exactly one consistent file.
     // The old database's authority: its key is the one proven above.
     await recoverPendingReplace(storage, name, authorities[0]!).catch(() => undefined);

@@ -2,7 +2,8 @@
  * Public types of the key-management and portability functions (keys/*.ts).
  * Runtime-free, so the worker protocol and UI code can import them cheaply.
  */
-import type { KdfParams, KeyMaterial, OpenOptions } from '../types.js';
+import type { OpenOptions } from '../database/open-options.js';
+import type { KdfParams, KeyMaterial } from '../types.js';
 
 /** A secret for a *new* keyslot: a password (Argon2id) or a raw 256-bit key. */
 export type NewSecret = { password: string; key?: never } | { key: Uint8Array; password?: never };
@@ -88,7 +89,7 @@ export type ReopenOptions = Partial<Omit<OpenOptions, 'storage' | 'name' | 'crea
 
 export interface RekeyResult {
   /** The database, reopened on the new data key (the `db` passed in is closed). */
-  db: import('../database.js').Database;
+  db: import('../database/database.js').Database;
   /** Slots that could not be carried over (their secrets are unknown to us): they were dropped. */
   droppedKeyslots: KeyslotInfo[];
 }

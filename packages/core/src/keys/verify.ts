@@ -6,12 +6,14 @@
  * between two calls, when SQLite holds no lock and has closed its journal (our VFS does not claim
  * SQLITE_IOCAP_UNDELETABLE_WHEN_OPEN, so the pager closes the journal when it unlocks).
  */
-import type { Database } from '../database.js';
+import { internals } from '../database/internals.js';
+import type { Database } from '../database/database.js';
 import { CipherliteError } from '../errors.js';
 import { auxMinContentSize, auxSlotsOffset, FILE_KIND, FORMAT_VERSION, slotSize } from '../format/constants.js';
 import { auxFileOptions, readAuxHeader } from '../vfs/aux-file.js';
 import { EncryptedFile } from '../vfs/encrypted-file.js';
-import { checkProgress, hex, ident, keyslotInfo, storedSize, userTables } from './_shared.js';
+import { hex } from '../format/bytes.js';
+import { checkProgress, ident, keyslotInfo, storedSize, userTables } from './_shared.js';
 import type { DatabaseStats, ProgressCallback, TableStats, VerifyFailure, VerifyResult } from './types.js';
 
 export interface VerifyOptions {
@@ -24,9 +26,9 @@ export async function verify(db: Database, options: VerifyOptions = {}): Promise
   const onProgress = checkProgress(options.onProgress);
   const auxNames = AUX_FILES.map(({ suffix }) => `${db.name}${suffix}`).filter((n) => db.storage.exists(n));
   if (auxNames.length > 0) await db.storage.prepare?.(auxNames);
-  return db._exclusive(() => {
+  return internals(db).exclusive(() => {
     const failures: VerifyFailure[] = [];
-    const main = db._binding.main;
+    const main = internals(db).binding.main;
     main.flushBuffers();
     const bad = main.verifyAllBlocks((done, total) => onProgress?.({ phase: 'main', done, total }));
     for (const block of bad) failures.push({ file: 'main', block, page: block + 1 });
@@ -42,7 +44,7 @@ export async function verify(db: Database, options: VerifyOptions = {}): Promise
     onProgress?.({ phase: 'integrity', done: 0, total: 1 });
     let integrity: string[];
     try {
-      integrity = db._call(() => db._sqlite.db.selectValues('PRAGMA integrity_check').map(String));
+      integrity = internals(db).call(() => internals(db).sqlite.db.selectValues('PRAGMA integrity_check').map(String));
     } catch (e) {
       integrity = [e instanceof Error ? e.message : String(e)];
     }
@@ -67,7 +69,7 @@ const AUX_FILES = [
 function verifyAuxFile(db: Database, name: string, kind: number, onProgress: (done: number, total: number) => void): { checked: number; failed: number[] } {
   const storage = db.storage;
   if (!storage.exists(name)) return { checked: 0, failed: [] };
-  const c = db._container;
+  const c = internals(db).container;
   const file = storage.open(name, { create: false });
   try {
     if (file.getSize() < auxMinContentSize(c.blockSize)) return { checked: 0, failed: [] };
@@ -112,23 +114,23 @@ export interface StatsOptions {
 
 /** Sizes, format facts, keyslots (no secrets), key epochs and per-table rows and bytes. */
 export async function stats(db: Database, options: StatsOptions = {}): Promise<DatabaseStats> {
-  db._requireRollbackJournal('stats');
+  internals(db).requireRollbackJournal('stats');
   const onProgress = checkProgress(options.onProgress);
   const names = [db.name, `${db.name}-journal`];
   // Sizes via our own handles, taken inside the queue (SQLite has its journal closed then).
-  return db._exclusive(async () => {
+  return internals(db).exclusive(async () => {
     const files = [];
     for (const name of names) {
-      if (name === db.name) files.push({ name, bytes: db._binding.main.file.getSize() });
+      if (name === db.name) files.push({ name, bytes: internals(db).binding.main.file.getSize() });
       else if (db.storage.exists(name)) files.push({ name, bytes: await storedSize(db.storage, name) });
     }
-    const { sqlite3, db: conn } = db._sqlite;
-    const c = db._container;
+    const { sqlite3, db: conn } = internals(db).sqlite;
+    const c = internals(db).container;
     const pageSize = Number(conn.selectValue('PRAGMA page_size'));
     const pageCount = Number(conn.selectValue('PRAGMA page_count'));
     const freePages = Number(conn.selectValue('PRAGMA freelist_count'));
     const bytesBy = new Map<string, { table: number; index: number }>();
-    db._call(() =>
+    internals(db).call(() =>
       conn.exec({
         sql: `SELECT s.tbl_name AS tbl, s.type AS type, SUM(d.pgsize) AS bytes
                 FROM dbstat AS d JOIN sqlite_schema AS s ON s.name = d.name
@@ -143,9 +145,9 @@ export async function stats(db: Database, options: StatsOptions = {}): Promise<D
         },
       }),
     );
-    const tableNames = db._call(() => userTables(sqlite3, conn));
+    const tableNames = internals(db).call(() => userTables(sqlite3, conn));
     const tables: TableStats[] = tableNames.map((name, i) => {
-      const rows = Number(db._call(() => conn.selectValue(`SELECT count(*) FROM ${ident(name)}`)));
+      const rows = Number(internals(db).call(() => conn.selectValue(`SELECT count(*) FROM ${ident(name)}`)));
       onProgress?.({ phase: 'tables', done: i + 1, total: tableNames.length });
       const b = bytesBy.get(name) ?? { table: 0, index: 0 };
       return { name, rows, bytes: b.table, indexBytes: b.index };

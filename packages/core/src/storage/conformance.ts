@@ -38,6 +38,8 @@ function throws(what: string, fn: () => unknown, check?: (e: unknown) => boolean
   }
   fail(what, 'a thrown error', 'no error');
 }
+/** A call on a closed handle is the caller's mistake: CipherliteError CLOSED, not IO (sync-file.ts). */
+const isClosedError = (e: unknown): boolean => (e as { code?: unknown } | null)?.code === 'CLOSED';
 const bytes = (...v: number[]): Uint8Array => Uint8Array.from(v);
 function readAll(f: SyncFile): number[] {
   const buf = new Uint8Array(f.getSize());
@@ -137,10 +139,10 @@ export const storageConformanceCases: readonly ConformanceCase[] = [
       f.write(bytes(1), { at: 0 });
       f.close();
       f.close();
-      throws('read on a closed handle', () => f.read(new Uint8Array(1), { at: 0 }));
-      throws('write on a closed handle', () => f.write(bytes(1), { at: 0 }));
-      throws('getSize on a closed handle', () => f.getSize());
-      throws('truncate on a closed handle', () => f.truncate(0));
+      throws('read on a closed handle', () => f.read(new Uint8Array(1), { at: 0 }), isClosedError);
+      throws('write on a closed handle', () => f.write(bytes(1), { at: 0 }), isClosedError);
+      throws('getSize on a closed handle', () => f.getSize(), isClosedError);
+      throws('truncate on a closed handle', () => f.truncate(0), isClosedError);
       const g = s.open('closed', { create: false });
       equal('the file is intact', readAll(g), [1]);
       g.close();

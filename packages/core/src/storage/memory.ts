@@ -80,7 +80,7 @@ class MemoryHandle implements SyncFile {
     this.#name = file.name;
   }
   get #f(): MemoryFile {
-    if (!this.#file) throw new CipherliteError('IO', `file "${this.#name}" is closed`);
+    if (!this.#file) throw new CipherliteError('CLOSED', `file "${this.#name}" is closed`);
     return this.#file;
   }
   read(buf: Uint8Array, opts: AtOption): number {

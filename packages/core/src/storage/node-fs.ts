@@ -27,7 +27,7 @@ class NodeFile implements SyncFile {
     shared.refs++;
   }
   get #handle(): number {
-    if (!this.#shared) throw new CipherliteError('IO', `file "${this.#name}" is closed`);
+    if (!this.#shared) throw new CipherliteError('CLOSED', `file "${this.#name}" is closed`);
     return this.#shared.fd;
   }
   read(buf: Uint8Array, { at }: AtOption): number {

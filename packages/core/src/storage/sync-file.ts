@@ -17,7 +17,8 @@
  * Handles: every `open()` returns a new handle onto the named file. All handles on one file see
  * the same bytes (a write through one is read through the others at once). `close()` ends that
  * handle only — other handles on the file stay usable, so a caller may open, inspect and close a
- * file SQLite holds open. Every call on a closed handle throws; `close()` is idempotent.
+ * file SQLite holds open. Every call on a closed handle throws CipherliteError `CLOSED` (a caller's
+ * mistake, not a storage failure); `close()` is idempotent.
  *
  * Missing files: `open(name, { create: false })` on a missing file throws a `CipherliteError`
  * with code `IO` whose message names the file, and creates nothing. `open(name, { create: true })`

@@ -25,8 +25,8 @@ import { auxSlotsOffset, AUX_HEADER_SIZE, FILE_ID_SIZE, FILE_KIND, fileKindName,
 import { decodeAuxHeader, encodeAuxHeader, type AuxHeader } from '../format/aux-header.js';
 import type { AtOption, SyncFile } from '../storage/sync-file.js';
 import { EncryptedFile, type EncryptedFileOptions } from './encrypted-file.js';
-import type { FileKeyRing } from './key-ring.js';
-import type { MainContainer } from './main-container.js';
+import type { FileKeyRing } from '../container/key-ring.js';
+import type { MainContainer } from '../container/main-container.js';
 
 /** WAL checkpoints read back what was just written; keep up to 8 MiB of it decrypted. */
 const WAL_RECENT_BYTES = 8 << 20;

@@ -7,7 +7,7 @@
  * another file, or another database fails authentication; binding the length means a journal's
  * size cannot be edited; binding kind keeps a journal block from passing as a database block.
  */
-import type { AeadKey } from '../crypto/aead.js';
+import type { BlockKeySource } from '../container/key-ring.js';
 import { NonceSource } from '../crypto/random.js';
 import { view } from '../format/bytes.js';
 import {
@@ -25,11 +25,6 @@ import {
   SLOT_NONCE_OFFSET,
   TAG_SIZE,
 } from '../format/constants.js';
-
-/** Supplies block keys for one file: one AEAD key per epoch (derived and cached by the owner). */
-export interface BlockKeySource {
-  keyFor(epoch: number): AeadKey;
-}
 
 /** Source of fresh nonce bytes; injectable only so known-answer tests can fix the nonce. */
 export interface NonceFiller {

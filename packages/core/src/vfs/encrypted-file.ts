@@ -32,8 +32,9 @@
 import { CipherliteError } from '../errors.js';
 import type { SyncFile } from '../storage/sync-file.js';
 import { fileKindName, FILE_KIND, RESCUE_INDEX_SIZE, rescueAreaSize, SLOT_OVERHEAD, slotSize } from '../format/constants.js';
-import { BlockCodec, type BlockKeySource } from './block-codec.js';
-import type { EpochSource } from './key-ring.js';
+import type { BlockKeySource } from '../container/key-ring.js';
+import { BlockCodec } from './block-codec.js';
+import type { EpochSource } from '../container/key-ring.js';
 
 /** Dirty blocks held before they are flushed early (bounds memory for huge journals). */
 const MAX_DIRTY_BLOCKS = 256;

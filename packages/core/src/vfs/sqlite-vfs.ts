@@ -18,14 +18,15 @@
 import type { Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { CipherliteError } from '../errors.js';
 import { auxMinContentSize, FILE_KIND } from '../format/constants.js';
+import { resultCodeFor } from '../sqlite/errors.js';
 import { MemoryFile } from '../storage/memory.js';
 import type { SyncStorage } from '../storage/sync-file.js';
 import type { AeadKeyFactory } from '../crypto/aead.js';
 import { randomBytes } from '../crypto/random.js';
 import { AuxFile } from './aux-file.js';
 import { EncryptedFile } from './encrypted-file.js';
-import type { MainContainer } from './main-container.js';
-import { TempKeys } from './temp-keys.js';
+import type { MainContainer } from '../container/main-container.js';
+import { TempKeys } from '../container/temp-keys.js';
 
 export const VFS_NAME = 'cipherlite';
 const TEMP_BLOCK_SIZE = 4096;
@@ -57,7 +58,7 @@ interface OpenFile {
   lockType: number;
 }
 
-interface LockState {
+interface FileLock {
   nShared: number;
   lockType: number;
 }
@@ -65,29 +66,13 @@ interface LockState {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
 
-/** Maps an exception to the SQLite result code the VFS returns for it. */
-function resultCodeFor(e: unknown, capi: Any, fallback: number): number {
-  if (e instanceof CipherliteError) {
-    if (e.code === 'QUOTA_EXCEEDED') return capi.SQLITE_FULL;
-    if (e.code === 'CORRUPT') return capi.SQLITE_IOERR_DATA ?? fallback;
-    return fallback;
-  }
-  if (isQuotaError(e)) return capi.SQLITE_FULL;
-  return fallback;
-}
-
-export function isQuotaError(e: unknown): boolean {
-  const err = e as { name?: string; code?: string } | null;
-  return !!err && (err.name === 'QuotaExceededError' || err.code === 'ENOSPC' || err.code === 'EDQUOT');
-}
-
 export class CipherliteVfs {
   readonly sqlite3: Sqlite3Static;
   readonly #bindings = new Map<string, DatabaseBinding>();
   readonly #openNames = new WeakMap<SyncStorage, Set<string>>();
   #nextId = 1;
   readonly #files = new Map<number, OpenFile>();
-  readonly #locks = new Map<string, LockState>();
+  readonly #locks = new Map<string, FileLock>();
   readonly #temp: TempKeys;
   /** Cause of a failure that could not be attributed to a database (temp files, xOpen). */
   lastUnboundError: unknown = null;

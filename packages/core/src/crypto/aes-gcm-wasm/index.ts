@@ -13,6 +13,7 @@
  * Data passes through one scratch area: copied in, processed in place, copied out. The scratch
  * area keeps the last ciphertext after `seal`; after `open` the plaintext is zeroed there.
  */
+import { CipherliteError } from '../../errors.js';
 import { aesGcmWasm, type AesGcmWasm } from './module.js';
 
 export const KEY_SIZE = 32;
@@ -43,7 +44,7 @@ let liveKeys = 0;
 
 function allocSlot(w: AesGcmWasm): number {
   if (liveKeys >= MAX_LIVE_KEYS) {
-    throw new RangeError(`too many live AES-GCM keys (max ${MAX_LIVE_KEYS}); call destroy() on unused keys`);
+    throw new CipherliteError('UNSUPPORTED', `too many live AES-GCM keys (max ${MAX_LIVE_KEYS}); call destroy() on unused keys`);
   }
   let slot: number;
   if (freeSlots.length > 0) {
@@ -73,22 +74,22 @@ function isBytes(a: unknown): a is Uint8Array {
 }
 
 function checkBytes(name: string, a: unknown): asserts a is Uint8Array {
-  if (!isBytes(a)) throw new TypeError(`${name}: expected Uint8Array, got ${a === null ? 'null' : typeof a}`);
+  if (!isBytes(a)) throw new CipherliteError('INVALID_ARGUMENT', `${name}: expected Uint8Array, got ${a === null ? 'null' : typeof a}`);
 }
 
 function checkExact(name: string, a: unknown, len: number): asserts a is Uint8Array {
   checkBytes(name, a);
-  if (a.length !== len) throw new RangeError(`${name}: expected Uint8Array of length ${len}, got length=${a.length}`);
+  if (a.length !== len) throw new CipherliteError('INVALID_ARGUMENT', `${name}: expected Uint8Array of length ${len}, got length=${a.length}`);
 }
 
 function checkMax(name: string, a: unknown, max: number): asserts a is Uint8Array {
   checkBytes(name, a);
-  if (a.length > max) throw new RangeError(`${name}: expected at most ${max} bytes, got length=${a.length}`);
+  if (a.length > max) throw new CipherliteError('INVALID_ARGUMENT', `${name}: expected at most ${max} bytes, got length=${a.length}`);
 }
 
 function checkOut(name: string, a: unknown, len: number): asserts a is Uint8Array {
   checkBytes(name, a);
-  if (a.length < len) throw new RangeError(`${name}: expected Uint8Array of length >= ${len}, got length=${a.length}`);
+  if (a.length < len) throw new CipherliteError('INVALID_ARGUMENT', `${name}: expected Uint8Array of length >= ${len}, got length=${a.length}`);
 }
 
 /** Current view of WebAssembly memory (a new one after memory.grow detaches the old buffer). */

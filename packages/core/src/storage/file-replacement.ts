@@ -31,8 +31,8 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { deriveReplaceMarkerMacKey } from '../crypto/subkeys.js';
 import { constantTimeEqual } from '../crypto/wipe.js';
 import { CipherliteError } from '../errors.js';
-import type { SyncFile, SyncStorage } from '../storage/sync-file.js';
-import { hex } from './_shared.js';
+import type { SyncFile, SyncStorage } from './sync-file.js';
+import { hex } from '../format/bytes.js';
 
 export const REPLACE_SOURCE_SUFFIX = '~new';
 export const REPLACE_MARKER_SUFFIX = '~replace';

@@ -19,7 +19,7 @@
  */
 import type { AeadKeyFactory } from '../crypto/aead.js';
 import { DEFAULT_KDF } from '../crypto/kdf.js';
-import { createKeyslot, openKeyslots, type Secret, wipeKekCache } from '../crypto/keyslots.js';
+import { createKeyslot, openKeyslots, type Secret, wipeKekCache } from './keyslots.js';
 import { randomBytes } from '../crypto/random.js';
 import { deriveAuxMacKey, deriveHeaderMacKey } from '../crypto/subkeys.js';
 import { wipe } from '../crypto/wipe.js';

@@ -17,14 +17,14 @@ import { CipherliteError } from '../errors.js';
 import { keyslotAadPrefix, type Keyslot, type KeyslotKind } from '../format/main-header.js';
 import { MAGIC } from '../format/constants.js';
 import type { KdfParams, KeyMaterial } from '../types.js';
-import { deriveKek, encodePassword, SALT_SIZE, validateKdfParams } from './kdf.js';
-import { parseRecoveryKey } from './recovery-key.js';
-import { randomBytes } from './random.js';
-import { deriveRawKek, deriveRecoveryKek, slotCommitment } from './subkeys.js';
-import { constantTimeEqual, wipe } from './wipe.js';
+import { deriveKek, encodePassword, SALT_SIZE, validateKdfParams } from '../crypto/kdf.js';
+import { parseRecoveryKey } from '../crypto/recovery-key.js';
+import { randomBytes } from '../crypto/random.js';
+import { deriveRawKek, deriveRecoveryKek, slotCommitment } from '../crypto/subkeys.js';
+import { constantTimeEqual, wipe } from '../crypto/wipe.js';
+import { keyMaterialKind } from './key-material.js';
 
 export const DEK_SIZE = 32;
-export const RAW_KEY_SIZE = 32;
 
 function wrapAad(fileId: Uint8Array, slot: Pick<Keyslot, 'kind' | 'kdf' | 'salt' | 'createdAt'>): Uint8Array {
   const prefix = keyslotAadPrefix(slot);
@@ -54,16 +54,14 @@ export interface Secret {
 }
 
 export function secretFromMaterial(m: KeyMaterial): Secret {
-  if (m === null || typeof m !== 'object') throw new CipherliteError('INVALID_ARGUMENT', 'expected { password } or { key } or { recoveryKey }');
-  const given = [m.password !== undefined, m.key !== undefined, m.recoveryKey !== undefined].filter(Boolean).length;
-  if (given !== 1) throw new CipherliteError('INVALID_ARGUMENT', 'give exactly one of password, key or recoveryKey');
-  if (m.password !== undefined) return { kind: 'password', bytes: encodePassword(m.password) };
-  if (m.key !== undefined) {
-    if (!(m.key instanceof Uint8Array)) throw new CipherliteError('INVALID_ARGUMENT', 'key must be a Uint8Array');
-    if (m.key.length !== RAW_KEY_SIZE) throw new CipherliteError('INVALID_ARGUMENT', `key must be ${RAW_KEY_SIZE} bytes, got ${m.key.length}`);
-    return { kind: 'raw', bytes: m.key.slice() };
+  switch (keyMaterialKind(m)) {
+    case 'password':
+      return { kind: 'password', bytes: encodePassword(m.password!) };
+    case 'key':
+      return { kind: 'raw', bytes: m.key!.slice() };
+    case 'recoveryKey':
+      return { kind: 'recovery', bytes: parseRecoveryKey(m.recoveryKey!) };
   }
-  return { kind: 'recovery', bytes: parseRecoveryKey(m.recoveryKey!) };
 }
 
 async function kekFor(secret: Secret, salt: Uint8Array, kdf: KdfParams | null): Promise<Uint8Array> {

@@ -8,9 +8,13 @@
 import type { AeadKey, AeadKeyFactory } from '../crypto/aead.js';
 import { deriveBlockKey } from '../crypto/subkeys.js';
 import { wipe } from '../crypto/wipe.js';
-import type { BlockKeySource } from './block-codec.js';
 
 const MAX_CACHED_KEYS = 16;
+
+/** Supplies block keys for one file: one AEAD key per epoch (derived and cached by the owner). */
+export interface BlockKeySource {
+  keyFor(epoch: number): AeadKey;
+}
 
 export class FileKeyRing implements BlockKeySource {
   readonly #dek: Uint8Array;

@@ -1,0 +1,28 @@
+/**
+ * The one shape check of `KeyMaterial` (what a caller unlocks with): core's keyslots and the
+ * worker's held secret both go through it, so a bad value gets the same INVALID_ARGUMENT
+ * everywhere. Content rules (password length and normalization, recovery-key checksum) are
+ * applied where the material is encoded (crypto/kdf.ts, crypto/recovery-key.ts).
+ */
+import { CipherliteError } from '../errors.js';
+
+/** A raw key is exactly 256 bits. */
+export const RAW_KEY_SIZE = 32;
+
+export type KeyMaterialKind = 'password' | 'key' | 'recoveryKey';
+
+/** Throws INVALID_ARGUMENT unless `m` is exactly one of `{ password }`, `{ key }` (32 bytes), `{ recoveryKey }`; returns which. Never echoes the secret. */
+export function keyMaterialKind(m: unknown): KeyMaterialKind {
+  if (m === null || typeof m !== 'object') throw new CipherliteError('INVALID_ARGUMENT', 'expected { password } or { key } or { recoveryKey }');
+  const km = m as { password?: unknown; key?: unknown; recoveryKey?: unknown };
+  const given = (['password', 'key', 'recoveryKey'] as const).filter((k) => km[k] !== undefined);
+  if (given.length !== 1) throw new CipherliteError('INVALID_ARGUMENT', `give exactly one of password, key or recoveryKey (got ${given.length})`);
+  const kind = given[0]!;
+  if (kind === 'password' && typeof km.password !== 'string') throw new CipherliteError('INVALID_ARGUMENT', `password must be a string, got ${typeof km.password}`);
+  if (kind === 'recoveryKey' && typeof km.recoveryKey !== 'string') throw new CipherliteError('INVALID_ARGUMENT', `recoveryKey must be a string, got ${typeof km.recoveryKey}`);
+  if (kind === 'key') {
+    if (!(km.key instanceof Uint8Array)) throw new CipherliteError('INVALID_ARGUMENT', `key must be a Uint8Array, got ${typeof km.key}`);
+    if (km.key.length !== RAW_KEY_SIZE) throw new CipherliteError('INVALID_ARGUMENT', `key must be ${RAW_KEY_SIZE} bytes, got ${km.key.length}`);
+  }
+  return kind;
+}

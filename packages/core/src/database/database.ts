@@ -1,0 +1,465 @@
+/**
+ * Database: the public API over SQLite + the encrypted VFS.
+ *
+ * One instance owns one open database: its unlocked container (data key), the SQLite connection
+ * and a small cache of prepared statements. All calls run one at a time through an internal
+ * queue, so an `await`ed transaction callback cannot interleave with other callers' statements.
+ *
+ * Errors: every failure leaves as a `CipherliteError`. When SQLite reports an error, the cause
+ * the VFS recorded (a block that failed authentication, a full disk) wins over SQLite's generic
+ * code, so callers see CORRUPT or QUOTA_EXCEEDED rather than "disk I/O error".
+ */
+import type { Database as SqliteDb, PreparedStatement, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
+import { openKeyslots, secretFromMaterial, wipeKekCache } from '../container/keyslots.js';
+import type { FileKeyRing } from '../container/key-ring.js';
+import type { MainContainer } from '../container/main-container.js';
+import { wipe } from '../crypto/wipe.js';
+import { CipherliteError, invalidArgument } from '../errors.js';
+import { auxMinContentSize, FILE_KIND, MAIN_HEADER_SIZE } from '../format/constants.js';
+import { ChangeTracker } from '../sqlite/change-tracking.js';
+import { toCipherliteError } from '../sqlite/errors.js';
+import { loadSqlite } from '../sqlite/loader.js';
+import { resetQuietly, StatementCache, type CachedStatement } from '../sqlite/statement-cache.js';
+import type { SyncFile, SyncStorage } from '../storage/sync-file.js';
+import type { BindParams, ChangeListener, KeyMaterial, Row, RunResult, SqlValue, StatementTables, Transaction, TransactionBehavior, ValuesResult } from '../types.js';
+import { EncryptedFile } from '../vfs/encrypted-file.js';
+import { CipherliteVfs, VFS_NAME, type DatabaseBinding } from '../vfs/sqlite-vfs.js';
+import { checkBindParams, narrowInteger } from './bind-values.js';
+import { connectionPragmas, validateOpenOptions, type DatabaseOpenOptions, type InternalOpenOptions, type ResolvedOptions } from './open-options.js';
+import { registerInternals } from './internals.js';
+import { unlockDatabaseFile } from './unlock.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Any = any;
+
+export class Database {
+  readonly name: string;
+  readonly storage: SyncStorage;
+  readonly #sqlite3: Sqlite3Static;
+  readonly #vfs: CipherliteVfs;
+  #db: SqliteDb | null;
+  #container: MainContainer;
+  readonly #mainFile: SyncFile;
+  #mainRing: FileKeyRing;
+  readonly #binding: DatabaseBinding;
+  readonly #statements = new StatementCache();
+  readonly #changes = new ChangeTracker();
+  #queue: Promise<unknown> = Promise.resolve();
+  /** Ends the running `transaction()` with CLOSED (set while one runs). */
+  #abortTransaction: (() => void) | null = null;
+  #closed = false;
+  #closing: Promise<void> | null = null;
+  /** Releases the storage's cross-process lock on this database (SyncStorage.lock). */
+  #releaseLock: (() => void) | null = null;
+
+  private constructor(name: string, storage: SyncStorage, sqlite3: Sqlite3Static, vfs: CipherliteVfs, container: MainContainer, mainFile: SyncFile) {
+    this.name = name;
+    this.storage = storage;
+    this.#sqlite3 = sqlite3;
+    this.#vfs = vfs;
+    this.#container = container;
+    this.#mainFile = mainFile;
+    this.#mainRing = container.mainRing();
+    const main = new EncryptedFile({
+      file: mainFile,
+      kind: FILE_KIND.main,
+      headerSize: MAIN_HEADER_SIZE,
+      blockSize: container.blockSize,
+      fileId: container.fileId,
+      keys: this.#mainRing,
+      epochs: container,
+    });
+    this.#binding = { name, sqlitePath: vfs.newPath(name), storage, container, main, lastError: null };
+    this.#db = null;
+    this.#registerInternals();
+  }
+
+  /**
+   * Opens (or creates) an encrypted database. Exactly one of `password`, `key` (32 bytes) or
+   * `recoveryKey` unlocks it. A wrong secret throws WRONG_KEY after one KDF run, before any page
+   * is read and without writing anything.
+   */
+  static async open(options: DatabaseOpenOptions & InternalOpenOptions): Promise<Database> {
+    const o = validateOpenOptions(options);
+    const secret = secretFromMaterial(options);
+    let unlocked: { file: SyncFile; container: MainContainer } | null = null;
+    let releaseLock: (() => void) | null = null;
+    try {
+      const sqlite3 = await loadSqlite();
+      const vfs = CipherliteVfs.install(sqlite3, o.aead);
+      if (vfs.isOpen(o.storage, o.name)) throw new CipherliteError('BUSY', `database "${o.name}" is already open`);
+      // Before anything is read: a second opener (another process or storage) gets BUSY.
+      releaseLock = o.storage.lock?.(o.name) ?? null;
+      await o.storage.prepare?.([o.name, `${o.name}-journal`, `${o.name}-wal`]);
+      unlocked = await unlockDatabaseFile(o, secret);
+      const { file, container } = unlocked;
+      const db = new Database(o.name, o.storage, sqlite3, vfs, container, file);
+      db.#releaseLock = releaseLock;
+      releaseLock = null;
+      vfs.register(db.#binding);
+      try {
+        db.#openSqlite(o);
+        // Only once the open has succeeded: an open that ends in an error writes nothing of ours.
+        container.repairIfNeeded();
+      } catch (e) {
+        db.#teardown();
+        throw e;
+      }
+      return db;
+    } catch (e) {
+      if (unlocked && !(e instanceof CipherliteError && e.code === 'BUSY')) {
+        unlocked.container.close();
+        unlocked.file.close();
+      }
+      releaseLock?.();
+      throw toCipherliteError(e, null);
+    } finally {
+      wipe(secret.bytes);
+    }
+  }
+
+  #openSqlite(o: ResolvedOptions): void {
+    const sqlite3 = this.#sqlite3 as Any;
+    this.#db = this.#call(() => new sqlite3.oo1.DB({ filename: this.#binding.sqlitePath, flags: 'c', vfs: VFS_NAME }));
+    this.#changes.install(sqlite3.capi, this.#db!.pointer as number);
+    for (const p of connectionPragmas(o, this.#container.blockSize)) this.#call(() => this.#db!.exec(p));
+    // By now SQLite has rolled back any hot journal, so the file must hold exactly the pages
+    // SQLite's own (authenticated) header counts. Anything else is a file cut or extended
+    // outside SQLite: refuse it rather than let SQLite ignore or zero-fill the difference.
+    const pageCount = Number(this.#call(() => this.#db!.selectValue('PRAGMA page_count')));
+    const main = this.#binding.main;
+    // In WAL mode, pages may live in the WAL until the next checkpoint (and a checkpoint torn
+    // by a crash is redone from the WAL), so the file is only compared while the WAL is empty.
+    if (this.#walHasContent()) return;
+    if (main.hasPartialTail || main.physicalBlocks !== pageCount) {
+      throw new CipherliteError('CORRUPT', `database file length does not match its page count (${main.physicalBlocks} blocks${main.hasPartialTail ? ' plus a partial block' : ''}, ${pageCount} pages): truncated or extended outside SQLite`, { fileKind: 'main' });
+    }
+  }
+
+  #walHasContent(): boolean {
+    const wal = `${this.name}-wal`;
+    if (!this.storage.exists(wal)) return false;
+    const f = this.storage.open(wal, { create: false });
+    try {
+      return f.getSize() >= auxMinContentSize(this.#container.blockSize);
+    } finally {
+      f.close();
+    }
+  }
+
+  // ---------------------------------------------------------------- query API
+
+  /** Runs SQL. With `params`, exactly one statement; without, any number of statements. */
+  exec(sql: string, params?: BindParams): Promise<RunResult> {
+    return this.#enqueue(() => this.#execNow(sql, params));
+  }
+
+  /** Runs one statement and returns every row as an object keyed by column name. */
+  query<T extends Row = Row>(sql: string, params?: BindParams): Promise<T[]> {
+    return this.#enqueue(() => this.#queryNow<T>(sql, params));
+  }
+
+  /**
+   * Runs one statement and returns every row as an array of values, in column order, with the
+   * column names: nothing is lost when names repeat (`SELECT a.id, b.id …`), unlike `query`.
+   */
+  values(sql: string, params?: BindParams): Promise<ValuesResult> {
+    return this.#enqueue(() => this.#valuesNow(sql, params));
+  }
+
+  /** Runs one statement and returns its first row, or undefined. */
+  get<T extends Row = Row>(sql: string, params?: BindParams): Promise<T | undefined> {
+    return this.#enqueue((): T | undefined => this.#queryNow<T>(sql, params, 1)[0]);
+  }
+
+  /**
+   * Runs `fn` inside BEGIN … COMMIT. If `fn` throws (or its promise rejects), the transaction is
+   * rolled back and the error re-thrown. Use the `tx` argument for statements inside: calls on
+   * the Database itself wait until the transaction has finished.
+   */
+  transaction<T>(fn: (tx: Transaction) => Promise<T> | T, behavior: TransactionBehavior = 'IMMEDIATE'): Promise<T> {
+    return this.#enqueue(async () => {
+      this.#execNow(`BEGIN ${behavior}`);
+      let active = true;
+      const guard = <R>(f: () => R): Promise<R> => {
+        if (!active) return Promise.reject(new CipherliteError('INVALID_ARGUMENT', 'this transaction has already finished'));
+        try {
+          return Promise.resolve(f());
+        } catch (e) {
+          return Promise.reject(e);
+        }
+      };
+      const tx: Transaction = {
+        exec: (sql, params) => guard(() => this.#execNow(sql, params)),
+        query: <R extends Row = Row>(sql: string, params?: BindParams) => guard(() => this.#queryNow<R>(sql, params)),
+        values: (sql, params) => guard(() => this.#valuesNow(sql, params)),
+        get: <R extends Row = Row>(sql: string, params?: BindParams) => guard((): R | undefined => this.#queryNow<R>(sql, params, 1)[0]),
+      };
+      // close() while `fn` never settles would wait forever: it ends the transaction instead.
+      let closedUnder!: (e: CipherliteError) => void;
+      const closing = new Promise<never>((_, reject) => (closedUnder = reject));
+      this.#abortTransaction = () => closedUnder(new CipherliteError('CLOSED', 'the database was closed during this transaction; it was rolled back'));
+      try {
+        const result = await Promise.race([fn(tx), closing]);
+        active = false;
+        this.#execNow('COMMIT');
+        return result;
+      } catch (e) {
+        active = false;
+        if (this.#db && !this.#autocommit()) {
+          try {
+            this.#execNow('ROLLBACK');
+          } catch {
+            // SQLite may already have rolled back (e.g. after an I/O error); the original error matters.
+          }
+        }
+        this.#changes.discard();
+        throw e;
+      } finally {
+        this.#abortTransaction = null;
+      }
+    });
+  }
+
+  /** The tables `sql` reads and writes (via SQLite's authorizer); nothing is executed. */
+  tables(sql: string): StatementTables {
+    this.#assertOpen();
+    const cached = this.#prepare(sql);
+    return { reads: [...cached.tables.reads], writes: [...cached.tables.writes] };
+  }
+
+  /** Calls `listener` after each committed write with the names of the tables it changed. */
+  onChange(listener: ChangeListener): () => void {
+    return this.#changes.subscribe(listener);
+  }
+
+  /** Throws WRONG_KEY unless `material` opens this database (used to let another tab prove its password). */
+  async checkKey(material: KeyMaterial): Promise<void> {
+    this.#assertOpen();
+    const secret = secretFromMaterial(material);
+    try {
+      const cache = new Map<string, Uint8Array>();
+      try {
+        const opened = await openKeyslots(this.#container.header.keyslots, this.#container.fileId, secret, cache);
+        if (!opened) throw new CipherliteError('WRONG_KEY', 'wrong password or key');
+        wipe(opened.dek);
+      } finally {
+        wipeKekCache(cache);
+      }
+    } finally {
+      wipe(secret.bytes);
+    }
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Lets calls already queued finish, then closes SQLite, flushes, and wipes every key.
+   * Calls made after `close()` fail with CLOSED. Idempotent.
+   */
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing;
+    this.#closed = true;
+    // An open transaction rolls back (its callback may never settle) so the queue can drain.
+    this.#abortTransaction?.();
+    this.#closing = this.#queue.then(
+      () => this.#teardown(),
+      () => this.#teardown(),
+    );
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  #teardown(): void {
+    let error: unknown = null;
+    try {
+      this.#statements.finalizeAll();
+      this.#db?.close();
+    } catch (e) {
+      error = e;
+    }
+    this.#db = null;
+    try {
+      this.#binding.main.flushBuffers();
+      this.#mainFile.flush();
+    } catch (e) {
+      error ??= e;
+    }
+    this.#binding.main.discard();
+    this.#mainRing.destroy();
+    this.#container.close();
+    this.#vfs.unregister(this.#binding);
+    try {
+      this.#mainFile.close();
+    } catch {
+      // closing is best effort once keys are wiped
+    }
+    try {
+      this.#releaseLock?.();
+    } catch (e) {
+      error ??= e;
+    }
+    this.#releaseLock = null;
+    this.#closed = true;
+    if (error) throw toCipherliteError(error, this.#binding);
+  }
+
+  #assertOpen(): void {
+    if (!this.#db) throw new CipherliteError('CLOSED', 'the database is closed');
+  }
+
+  #enqueue<R>(fn: () => R | Promise<R>): Promise<R> {
+    if (this.#closed) return Promise.reject(new CipherliteError('CLOSED', 'the database is closed'));
+    const run = this.#queue.then(async () => {
+      this.#assertOpen(); // queued before close(): still runs, unless teardown already happened
+      try {
+        return await fn();
+      } finally {
+        this.#publishIfCommitted();
+      }
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Runs a synchronous SQLite call, translating failures into CipherliteError. */
+  #call<R>(fn: () => R): R {
+    this.#binding.lastError = null;
+    this.#vfs.lastUnboundError = null;
+    try {
+      return fn();
+    } catch (e) {
+      throw toCipherliteError(e, this.#binding, this.#vfs.lastUnboundError);
+    }
+  }
+
+  #autocommit(): boolean {
+    return (this.#sqlite3 as Any).capi.sqlite3_get_autocommit(this.#db!.pointer) !== 0;
+  }
+
+  #publishIfCommitted(): void {
+    if (this.#db) this.#changes.publishIfCommitted(this.#autocommit());
+  }
+
+  #prepare(sql: string): CachedStatement {
+    return this.#statements.get(sql, () => {
+      const { result: stmt, tables } = this.#changes.capture(() => this.#call(() => this.#db!.prepare(sql)));
+      return { stmt, tables };
+    });
+  }
+
+  #bind(stmt: PreparedStatement, params: BindParams | undefined): void {
+    resetQuietly(stmt);
+    stmt.clearBindings();
+    if (params === undefined) return;
+    checkBindParams(params);
+    this.#call(() => stmt.bind(params as Any));
+  }
+
+  #execNow(sql: string, params?: BindParams): RunResult {
+    this.#assertOpen();
+    if (typeof sql !== 'string') invalidArgument('sql must be a string');
+    const capi = (this.#sqlite3 as Any).capi;
+    if (params === undefined) {
+      const { tables } = this.#changes.capture(() => this.#call(() => this.#db!.exec(sql)));
+      this.#changes.wrote(tables.writes);
+    } else {
+      const { stmt, tables } = this.#prepare(sql);
+      this.#bind(stmt, params);
+      try {
+        this.#call(() => {
+          while (stmt.step()) {
+            /* drain rows of e.g. INSERT … RETURNING */
+          }
+        });
+      } finally {
+        resetQuietly(stmt);
+      }
+      this.#changes.wrote(tables.writes);
+    }
+    const rowid = capi.sqlite3_last_insert_rowid(this.#db!.pointer);
+    return { changes: capi.sqlite3_changes(this.#db!.pointer), lastInsertRowid: narrowInteger(rowid) };
+  }
+
+  #valuesNow(sql: string, params?: BindParams): ValuesResult {
+    this.#assertOpen();
+    if (typeof sql !== 'string') invalidArgument('sql must be a string');
+    const { stmt, tables } = this.#prepare(sql);
+    this.#bind(stmt, params);
+    const rows: SqlValue[][] = [];
+    let columns: string[] = [];
+    try {
+      this.#call(() => {
+        columns = stmt.getColumnNames();
+        while (stmt.step()) rows.push(stmt.get([]) as SqlValue[]);
+      });
+    } finally {
+      resetQuietly(stmt);
+    }
+    this.#changes.wrote(tables.writes);
+    return { columns, rows };
+  }
+
+  #queryNow<T extends Row>(sql: string, params?: BindParams, limit = Infinity): T[] {
+    this.#assertOpen();
+    if (typeof sql !== 'string') invalidArgument('sql must be a string');
+    const { stmt, tables } = this.#prepare(sql);
+    this.#bind(stmt, params);
+    const rows: T[] = [];
+    try {
+      this.#call(() => {
+        while (rows.length < limit && stmt.step()) rows.push(stmt.get({}) as T);
+      });
+    } finally {
+      resetQuietly(stmt);
+    }
+    this.#changes.wrote(tables.writes);
+    return rows;
+  }
+
+  // ---------------------------------------------------------------- for key management & tools
+
+  /** The journal mode SQLite is using (`'truncate'`, `'wal'`, …). */
+  get journalMode(): string {
+    this.#assertOpen();
+    return String(this.#call(() => this.#db!.selectValue('PRAGMA journal_mode'))).toUpperCase();
+  }
+
+  #requireRollbackJournal(operation: string): void {
+    if (this.journalMode === 'WAL') {
+      throw new CipherliteError('UNSUPPORTED', `${operation} is not supported in WAL journal mode yet; open the database with journalMode 'TRUNCATE' (the default) for it`);
+    }
+  }
+
+  /** Key management, tests and benchmarks reach these through database/internals.ts, not through this class. */
+  #registerInternals(): void {
+    const self = this;
+    registerInternals(this, {
+      get container() {
+        self.#assertOpen();
+        return self.#container;
+      },
+      binding: this.#binding,
+      get sqlite() {
+        self.#assertOpen();
+        return { sqlite3: self.#sqlite3, db: self.#db! };
+      },
+      exclusive: (fn) => this.#enqueue(fn),
+      call: (fn) => this.#call(fn),
+      requireRollbackJournal: (operation) => this.#requireRollbackJournal(operation),
+      notifyChanged: (tables) => {
+        this.#changes.wrote(tables);
+        this.#publishIfCommitted();
+      },
+    });
+  }
+}
+
+export type { DatabaseOpenOptions, InternalOpenOptions };

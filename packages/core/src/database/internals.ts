@@ -1,0 +1,41 @@
+/**
+ * What key management (keys/), tests and benchmarks reach inside an open `Database`, kept off its
+ * public surface: a module-private registry (WeakMap) from each Database to its internals. Only
+ * code that imports this module — inside core, or through `@cipherlite/core/internal`, which is
+ * not public API — can reach them.
+ */
+import type { Database as SqliteDb, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
+import type { MainContainer } from '../container/main-container.js';
+import { CipherliteError } from '../errors.js';
+import type { DatabaseBinding } from '../vfs/sqlite-vfs.js';
+
+export interface DatabaseInternals {
+  /** The unlocked container (data key, keyslots). Throws CLOSED once the database is closed. */
+  readonly container: MainContainer;
+  /** The database's registration with the VFS (main file, recorded failure cause). */
+  readonly binding: DatabaseBinding;
+  /** The raw sqlite3 module and connection. Throws CLOSED once the database is closed. */
+  readonly sqlite: { sqlite3: Sqlite3Static; db: SqliteDb };
+  /** Runs `fn` in the database's queue (exclusive access between public calls). */
+  exclusive<R>(fn: () => R | Promise<R>): Promise<R>;
+  /** A synchronous SQLite call, its failure translated into a CipherliteError. */
+  call<R>(fn: () => R): R;
+  /** Throws UNSUPPORTED for operations validated only with rollback journals. */
+  requireRollbackJournal(operation: string): void;
+  /** Tells change listeners that `tables` changed through a path SQLite's authorizer does not see (backup API). */
+  notifyChanged(tables: readonly string[]): void;
+}
+
+const registry = new WeakMap<object, DatabaseInternals>();
+
+/** Called once by each Database's constructor. */
+export function registerInternals(db: object, internals: DatabaseInternals): void {
+  registry.set(db, internals);
+}
+
+/** The internals of `db`; INVALID_ARGUMENT for anything that is not a Database. */
+export function internals(db: object): DatabaseInternals {
+  const found = registry.get(db);
+  if (!found) throw new CipherliteError('INVALID_ARGUMENT', 'expected a Database opened by @cipherlite/core');
+  return found;
+}

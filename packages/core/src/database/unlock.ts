@@ -1,0 +1,50 @@
+/**
+ * Opening the container of a database file: create or unlock it, then finish a file replacement
+ * that a crash interrupted.
+ *
+ * Nothing is written before the key is proven (unlock), so a wrong secret changes no byte. Only
+ * then is an interrupted replacement (rekey; storage/file-replacement.ts) finished or discarded —
+ * and only with a marker this database's key authenticates — and the unlock runs again on the
+ * file that is now in place.
+ */
+import type { Secret } from '../container/keyslots.js';
+import { MainContainer } from '../container/main-container.js';
+import { wipe } from '../crypto/wipe.js';
+import { CipherliteError } from '../errors.js';
+import { hasPendingReplace, recoverPendingReplace, replaceAuthority } from '../storage/file-replacement.js';
+import type { SyncFile } from '../storage/sync-file.js';
+import type { ResolvedOptions } from './open-options.js';
+
+export interface UnlockedFile {
+  file: SyncFile;
+  container: MainContainer;
+}
+
+/** Creates or unlocks `o.name`. On failure, whatever it opened is closed again. */
+export async function unlockDatabaseFile(o: ResolvedOptions, secret: Secret): Promise<UnlockedFile> {
+  const containerOptions = { aead: o.aead, ...(o.epochWriteLimit ? { epochWriteLimit: o.epochWriteLimit } : {}) };
+  for (let attempt = 0; ; attempt++) {
+    if (!o.storage.exists(o.name) && !o.create) throw new CipherliteError('NOT_A_DATABASE', `database "${o.name}" does not exist`);
+    const file = o.storage.open(o.name, { create: o.create });
+    let container: MainContainer;
+    try {
+      const isNew = file.getSize() === 0;
+      if (isNew && !o.create) throw new CipherliteError('NOT_A_DATABASE', `database "${o.name}" is empty`);
+      container = isNew
+        ? await MainContainer.create(file, secret, { ...containerOptions, blockSize: o.pageSize, kdf: o.kdf })
+        : await MainContainer.unlock(file, secret, containerOptions);
+    } catch (e) {
+      file.close();
+      throw e;
+    }
+    if (attempt > 0 || !hasPendingReplace(o.storage, o.name)) return { file, container };
+    const authority = replaceAuthority(container);
+    container.close();
+    file.close();
+    try {
+      await recoverPendingReplace(o.storage, o.name, authority);
+    } finally {
+      wipe(authority.macKey);
+    }
+  }
+}
