@@ -54,6 +54,8 @@ const tests: [string, () => Promise<void>][] = [
     })()`, MARKER);
     assert.deepEqual(await t("window.t.dbs.a.get('SELECT count(*) AS n FROM notes')"), { n: 100 });
     await loadApp();
+    // After the reload, before any worker: auto finds the database WebKit stored in IndexedDB.
+    assert.deepEqual(await t("window.t.capture(window.t.databaseExists('smoke'))"), { ok: true, value: true });
     assert.equal((await open('a')).ok, true);
     assert.deepEqual(await t("window.t.dbs.a.get('SELECT count(*) AS n, max(id) AS last FROM notes')"), { n: 100, last: 100 });
   }],

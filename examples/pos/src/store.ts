@@ -1,8 +1,9 @@
 /**
  * The shop's database: where it lives, how it is opened, and its schema.
  *
- * One encrypted database, `pos`, in OPFS (`cipherlite/pos`). Whether it exists is asked with
- * `databaseExists()` (no password, no worker); opening goes through `@cipherlite/worker`'s
+ * One encrypted database, `pos`, in OPFS (`cipherlite/pos`) — or in IndexedDB where the browser
+ * has no OPFS sync access handles (Safari/WebKit). Whether it exists is asked with
+ * `databaseExists()` (no password, no worker; it looks in both); opening goes through `@cipherlite/worker`'s
  * `openDatabase()`, which starts the database worker and proves the password, and then brings
  * the schema up to date (schema.ts).
  */

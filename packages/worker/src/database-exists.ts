@@ -1,19 +1,27 @@
 /**
- * `databaseExists(name)`: is the encrypted database `name` stored in this origin's OPFS? Needs no
+ * `databaseExists(name)`: is the encrypted database `name` stored in this origin? Needs no
  * password and starts no worker, so an app can choose between its "create a password" and its
  * "unlock" screen before asking for anything.
  *
- * Existence follows the storage's own rule (see opfs-storage.ts): a file exists when it has bytes;
- * a zero-length file is the leftover of an interrupted create and reads as absent. When another
- * tab's worker holds the file open, the main thread cannot read its size (`getFile` is refused
- * while a sync access handle is open) — a held file exists.
+ * It looks where `openDatabase` with the same `storage` option would: `opfs`, `indexeddb`, or —
+ * for `auto` — both, since `auto` picks the backend per browser and a database stays in the one it
+ * was created in (see storage-backend.ts). Looking creates nothing in either.
+ *
+ * Existence follows each storage's own rule: a file exists when it has bytes; a zero-length file
+ * is the leftover of an interrupted create and reads as absent. In OPFS, when another tab's worker
+ * holds the file open, the main thread cannot read its size (`getFile` is refused while a sync
+ * access handle is open) — a held file exists.
  */
 import { CipherliteError } from '@cipherlite/core';
-import { assertDatabaseLocation, DEFAULT_DIRECTORY } from './protocol.js';
+import { idbFileExists } from './indexeddb-storage.js';
+import { assertDatabaseLocation, assertStorageChoice, DEFAULT_DIRECTORY } from './protocol.js';
+import type { StorageChoice } from './protocol.js';
 
 export interface DatabaseExistsOptions {
-  /** OPFS directory of the database, as given to `openDatabase` (default `cipherlite`). */
+  /** Directory of the database, as given to `openDatabase` (default `cipherlite`). */
   directory?: string;
+  /** Where to look, as given to `openDatabase` (default `auto`: every backend available here). */
+  storage?: StorageChoice;
 }
 
 function isNotFound(e: unknown): boolean {
@@ -43,13 +51,8 @@ async function existingDirectory(path: string): Promise<FileSystemDirectoryHandl
   return dir;
 }
 
-/**
- * Whether a database `name` exists in OPFS (in `options.directory`). Rejects with
- * `INVALID_ARGUMENT` for a name `openDatabase` would refuse and `UNSUPPORTED` without OPFS.
- */
-export async function databaseExists(name: string, options: DatabaseExistsOptions = {}): Promise<boolean> {
-  const directory = options.directory ?? DEFAULT_DIRECTORY;
-  assertDatabaseLocation(name, directory);
+/** Whether OPFS holds a non-empty file `name` in `directory`; UNSUPPORTED without OPFS. */
+async function opfsFileExists(directory: string, name: string): Promise<boolean> {
   const dir = await existingDirectory(directory);
   if (!dir) return false;
   let file: FileSystemFileHandle;
@@ -65,4 +68,39 @@ export async function databaseExists(name: string, options: DatabaseExistsOption
     if (e instanceof DOMException && e.name === 'NoModificationAllowedError') return true;
     throw e;
   }
+}
+
+const isUnsupported = (e: unknown) => e instanceof CipherliteError && e.code === 'UNSUPPORTED';
+
+/**
+ * `auto`: true when either backend this browser offers holds the database. A backend that is
+ * unavailable here (no OPFS in a WebKit private session, no IndexedDB in an old private window)
+ * cannot hold one and is skipped; only when both are unavailable is the answer UNSUPPORTED.
+ */
+async function existsInAnyBackend(directory: string, name: string): Promise<boolean> {
+  const lookups = [opfsFileExists, idbFileExists].map((exists) => exists(directory, name));
+  const outcomes = await Promise.allSettled(lookups);
+  if (outcomes.some((o) => o.status === 'fulfilled' && o.value)) return true;
+  const failures = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
+  const other = failures.find((e) => !isUnsupported(e));
+  if (other !== undefined) throw other;
+  if (failures.length === outcomes.length) {
+    throw new CipherliteError('UNSUPPORTED', 'neither the Origin Private File System nor IndexedDB is available here');
+  }
+  return false;
+}
+
+/**
+ * Whether a database `name` exists (in `options.directory`, looking in `options.storage`).
+ * Rejects with `INVALID_ARGUMENT` for a name, directory or storage `openDatabase` would refuse,
+ * and `UNSUPPORTED` when the storage asked for is not available here.
+ */
+export async function databaseExists(name: string, options: DatabaseExistsOptions = {}): Promise<boolean> {
+  const directory = options.directory ?? DEFAULT_DIRECTORY;
+  const storage = options.storage ?? 'auto';
+  assertDatabaseLocation(name, directory);
+  assertStorageChoice(storage);
+  if (storage === 'opfs') return opfsFileExists(directory, name);
+  if (storage === 'indexeddb') return idbFileExists(directory, name);
+  return existsInAnyBackend(directory, name);
 }

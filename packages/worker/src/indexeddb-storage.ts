@@ -78,6 +78,11 @@ function storageError(e: unknown, what: string): CipherliteError {
   return new CipherliteError('IO', `IndexedDB failed while ${what} (${name})`, {}, { cause: e });
 }
 
+/** Firefox private windows before 115 and some embedded views refuse IndexedDB (InvalidStateError, SecurityError). */
+function idbUnavailable(e: unknown): CipherliteError {
+  return new CipherliteError('UNSUPPORTED', `IndexedDB cannot be opened here (${e instanceof DOMException ? e.name : 'Error'})`, {}, { cause: e });
+}
+
 /** Opens (creating when missing) the IndexedDB database of `directory`. */
 export async function openIdb(directory: string): Promise<IDBDatabase> {
   if (typeof indexedDB === 'undefined') throw new CipherliteError('UNSUPPORTED', 'IndexedDB is not available in this worker');
@@ -90,8 +95,55 @@ export async function openIdb(directory: string): Promise<IDBDatabase> {
   try {
     return await requestResult(req);
   } catch (e) {
-    // Firefox private windows before 115 and some embedded views refuse IndexedDB (InvalidStateError, SecurityError).
-    throw new CipherliteError('UNSUPPORTED', `IndexedDB cannot be opened here (${e instanceof DOMException ? e.name : 'Error'})`, {}, { cause: e });
+    throw idbUnavailable(e);
+  }
+}
+
+/**
+ * Opens `directory`'s IndexedDB database only if it already exists; null when it does not.
+ * Never creates it: `indexedDB.databases()` answers without opening where it exists (Chromium,
+ * Firefox 126+, Safari); elsewhere, and against a database deleted since that list, an open of a
+ * missing database fires `upgradeneeded` and aborting that upgrade leaves nothing behind.
+ */
+async function openExistingIdb(directory: string): Promise<IDBDatabase | null> {
+  const dbName = idbDatabaseName(directory);
+  if (typeof indexedDB.databases === 'function') {
+    const listed = await indexedDB.databases();
+    if (!listed.some((info) => info.name === dbName)) return null;
+  }
+  const req = indexedDB.open(dbName);
+  req.onupgradeneeded = () => req.transaction?.abort();
+  try {
+    return await requestResult(req);
+  } catch (e) {
+    if (e instanceof DOMException && e.name === 'AbortError') return null;
+    throw e;
+  }
+}
+
+/**
+ * Whether `directory`'s IndexedDB database holds the file `name` with bytes in it (a zero-length
+ * file, like in OPFS, is the leftover of an interrupted create). Creates nothing; usable from the
+ * main thread while a worker holds the database open. UNSUPPORTED without usable IndexedDB.
+ */
+export async function idbFileExists(directory: string, name: string): Promise<boolean> {
+  if (typeof indexedDB === 'undefined') throw new CipherliteError('UNSUPPORTED', 'IndexedDB is not available here');
+  let idb: IDBDatabase | null;
+  try {
+    idb = await openExistingIdb(directory);
+  } catch (e) {
+    throw idbUnavailable(e);
+  }
+  if (!idb) return false;
+  try {
+    if (!idb.objectStoreNames.contains(FILES_STORE)) return false;
+    const tx = idb.transaction(FILES_STORE, 'readonly');
+    const record = (await requestResult(tx.objectStore(FILES_STORE).get(name))) as FileRecord | undefined;
+    return (record?.size ?? 0) > 0;
+  } catch (e) {
+    throw storageError(e, 'looking up a file');
+  } finally {
+    idb.close();
   }
 }
 

@@ -39,6 +39,14 @@ export type { LockState };
 export type StorageBackend = 'opfs' | 'indexeddb';
 /** The `storage` option: a backend, or `auto` (OPFS when sync access handles work here, else IndexedDB). */
 export type StorageChoice = 'auto' | StorageBackend;
+export const STORAGE_CHOICES: readonly StorageChoice[] = ['auto', 'opfs', 'indexeddb'];
+
+/** Throws `INVALID_ARGUMENT` unless `choice` is one of `STORAGE_CHOICES`. */
+export function assertStorageChoice(choice: unknown): asserts choice is StorageChoice {
+  if (!STORAGE_CHOICES.includes(choice as StorageChoice)) {
+    throw new CipherliteError('INVALID_ARGUMENT', `expected storage to be one of ${STORAGE_CHOICES.join(', ')}, got ${String(choice)}`);
+  }
+}
 
 /** `leader`: this tab's worker owns the OPFS files; `follower`: it forwards to the leader. */
 export type Role = 'leader' | 'follower' | 'none';

@@ -20,9 +20,8 @@ import { IndexedDbStorage } from './indexeddb-storage.js';
 import { OpfsStorage, assertOpfsSupport, opfsDirectory } from './opfs-storage.js';
 import type { Diagnostics } from './diagnostics.js';
 import type { LeaderStorage } from './platform.js';
+import { assertStorageChoice } from './protocol.js';
 import type { StorageBackend, StorageChoice, WorkerOpenOptions } from './protocol.js';
-
-export const STORAGE_CHOICES: readonly StorageChoice[] = ['auto', 'opfs', 'indexeddb'];
 
 /** Created and removed at the OPFS root to find out whether sync access handles work. */
 const PROBE_FILE = '.cipherlite-probe';
@@ -60,9 +59,7 @@ async function opfsSyncHandlesWork(): Promise<boolean> {
 
 /** Resolves the `storage` option to the backend this context will use; UNSUPPORTED if none. */
 export async function chooseBackend(choice: StorageChoice = 'auto'): Promise<StorageBackend> {
-  if (!STORAGE_CHOICES.includes(choice)) {
-    throw new CipherliteError('INVALID_ARGUMENT', `expected storage to be one of ${STORAGE_CHOICES.join(', ')}, got ${String(choice)}`);
-  }
+  assertStorageChoice(choice);
   const hasIdb = typeof indexedDB !== 'undefined';
   if (choice === 'opfs') {
     assertOpfsSupport();
