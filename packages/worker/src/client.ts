@@ -5,7 +5,7 @@
  * rebuilt into a `CipherliteError` with its `code`.
  */
 import { CipherliteError, fromWire, isWireError } from '@cipherlite/core';
-import type { BindParams, KeyMaterial, Row, RunResult, StatementTables, Transaction as CoreTransaction } from '@cipherlite/core';
+import type { BindParams, KeyMaterial, Row, RunResult, StatementTables, Transaction as CoreTransaction, ValuesResult } from '@cipherlite/core';
 import * as Comlink from 'comlink';
 import type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, ConfirmOptions, DatabaseStats, KeyslotInfo, NewSecret, RecoveryKeyResult, RestoreResult, VerifyResult } from '@cipherlite/core/keys';
 import { Diagnostics, consoleSink } from './diagnostics.js';
