@@ -20,6 +20,8 @@ export type ErrorCode =
   | 'SQL' // an SQL error reported by SQLite (syntax, constraint, ...)
   | 'UNSUPPORTED' // the environment lacks something required (OPFS, workers)
   | 'INVALID_ARGUMENT' // the caller passed a bad value
+  | 'CANCELLED' // the user dismissed a browser prompt (a passkey ceremony), or it timed out
+  | 'NO_PASSKEY' // the database has no passkey keyslot to unlock with
   | 'IO'; // a storage error that is none of the above
 
 export const ERROR_CODES: readonly ErrorCode[] = [
@@ -33,6 +35,8 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'SQL',
   'UNSUPPORTED',
   'INVALID_ARGUMENT',
+  'CANCELLED',
+  'NO_PASSKEY',
   'IO',
 ];
 

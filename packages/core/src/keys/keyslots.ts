@@ -12,7 +12,7 @@
  * the slots inside the queue after checking that nobody changed them meanwhile.
  */
 import type { Database } from '../database.js';
-import { createKeyslot, type Secret } from '../crypto/keyslots.js';
+import { createKeyslot, type NewPasskeySlot, type Secret } from '../crypto/keyslots.js';
 import { DEFAULT_KDF } from '../crypto/kdf.js';
 import { randomBytes } from '../crypto/random.js';
 import { formatRecoveryKey, RECOVERY_KEY_BYTES } from '../crypto/recovery-key.js';
@@ -89,10 +89,11 @@ export async function addRecoveryKey(db: Database, current: KeyMaterial): Promis
   }
 }
 
-async function appendSlot(db: Database, current: KeyMaterial, secret: Secret, kdf: Partial<KdfParams> | undefined): Promise<KeyslotInfo> {
+/** Proves `current`, then adds a slot for `secret` (a passkey secret brings its slot fields). */
+export async function appendSlot(db: Database, current: KeyMaterial, secret: Secret, kdf: Partial<KdfParams> | undefined, passkey?: NewPasskeySlot): Promise<KeyslotInfo> {
   if (db._container.header.keyslots.length >= MAX_KEYSLOTS) throw tooMany();
   const proof = await proveKey(db, current);
-  const slot = await createKeyslot(db._container.dek, secret, db._container.fileId, secret.kind === 'password' ? kdfFor(kdf, proof.slot) : DEFAULT_KDF);
+  const slot = await createKeyslot(db._container.dek, secret, db._container.fileId, secret.kind === 'password' ? kdfFor(kdf, proof.slot) : DEFAULT_KDF, passkey);
   return db._exclusive(() => {
     const slots = assertSlotUnchanged(db, proof);
     if (slots.length >= MAX_KEYSLOTS) throw tooMany();
