@@ -46,10 +46,11 @@ async function launch(dir: string): Promise<BrowserContext> {
   return chromium.launchPersistentContext(dir, { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, baseURL: BASE_URL });
 }
 
-export async function openPage(context: BrowserContext, label: string): Promise<Page> {
+/** `url`: another address of the same server (WebAuthn needs a domain such as `localhost`, not an IP). */
+export async function openPage(context: BrowserContext, label: string, url = BASE_URL): Promise<Page> {
   const page = await context.newPage();
   forwardLogs(page, label);
-  await page.goto(BASE_URL);
+  await page.goto(url);
   await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
   return page;
 }

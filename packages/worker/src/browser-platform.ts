@@ -25,6 +25,20 @@ async function openOpfsStorage(options: WorkerOpenOptions, log: Diagnostics): Pr
   return OpfsStorage.open(dir, options.acquireTimeoutMs === undefined ? { log } : { acquireTimeoutMs: options.acquireTimeoutMs, log });
 }
 
+async function readOpfsFileStart(options: Pick<WorkerOpenOptions, 'directory' | 'name'>, length: number): Promise<Uint8Array | null> {
+  const dir = await opfsDirectory(options.directory);
+  let handle: FileSystemFileHandle;
+  try {
+    handle = await dir.getFileHandle(options.name);
+  } catch (e) {
+    if (e instanceof DOMException && e.name === 'NotFoundError') return null;
+    throw e;
+  }
+  // getFile() takes no lock, so this works while another tab's worker holds the sync handle.
+  const file = await handle.getFile();
+  return new Uint8Array(await file.slice(0, length).arrayBuffer());
+}
+
 function assertWorkerSupport(): void {
   assertOpfsSupport();
   if (!globalThis.navigator?.locks) throw new CipherliteError('UNSUPPORTED', 'Web Locks (navigator.locks) are not available in this worker');
@@ -38,6 +52,7 @@ export function browserPlatform(): WorkerPlatform {
     locks: { request: (name, options, callback) => navigator.locks.request(name, options, callback) },
     openChannel: broadcastChannel,
     openStorage: openOpfsStorage,
+    readFileStart: readOpfsFileStart,
     assertSupport: assertWorkerSupport,
     logSink: consoleSink,
   };

@@ -9,6 +9,7 @@ import type { BindParams, KeyMaterial, Row, RunResult, StatementTables } from '@
 import * as Comlink from 'comlink';
 import type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, ConfirmOptions, DatabaseStats, KeyslotInfo, NewSecret, RecoveryKeyResult, RestoreResult, VerifyResult } from '@cipherlite/core/keys';
 import { Diagnostics, consoleSink } from './diagnostics.js';
+import { assertPasskey, registerPasskey, type PasskeyCeremonyOptions, type PasskeyRegistration } from './passkey-ceremony.js';
 import type { LockState, PendingRestoreInfo, Role, Statement, WorkerApi, WorkerEvents, WorkerOpenOptions, OpArgs, OpName, OpResult, WireOptions } from './protocol.js';
 
 export interface OpenDatabaseBaseOptions extends Omit<WorkerOpenOptions, 'directory'> {
@@ -23,8 +24,26 @@ export interface OpenDatabaseBaseOptions extends Omit<WorkerOpenOptions, 'direct
   worker?: Worker | (() => Worker);
 }
 
-/** Options of `openDatabase`: a name, exactly one of `password` / `key` / `recoveryKey`, and tuning. */
-export type OpenDatabaseOptions = OpenDatabaseBaseOptions & KeyMaterial;
+/**
+ * Unlock with a passkey of the database: the WebAuthn prompt runs in this page, and only the
+ * authenticator's PRF output for the slot goes to the worker (once, transferred, not kept here).
+ */
+export type PasskeyUnlock = { passkey: true | PasskeyCeremonyOptions; password?: never; key?: never; recoveryKey?: never };
+
+/** What unlocks: a password (a bare string), key material, or `{ passkey: true }`. */
+export type UnlockSecret = string | KeyMaterial | PasskeyUnlock;
+
+/** Options of `openDatabase`: a name, exactly one of `password` / `key` / `recoveryKey` / `passkey`, and tuning. */
+export type OpenDatabaseOptions = OpenDatabaseBaseOptions & (KeyMaterial | PasskeyUnlock);
+
+/** `addPasskey` options: where the passkey lives and what the authenticator and `listKeyslots` show. */
+export interface AddPasskeyOptions extends PasskeyRegistration {
+  /** Shown by `listKeyslots` (at most 42 UTF-8 bytes); default `userName`. */
+  label?: string;
+}
+
+/** Bytes of the per-slot PRF salt (core's `PASSKEY_SALT_SIZE`). */
+const PASSKEY_SALT_SIZE = 16;
 
 /** Statements available inside `transaction(fn)`. */
 export interface Transaction {
@@ -58,6 +77,27 @@ function asKey(secret: string | KeyMaterial): KeyMaterial {
   return typeof secret === 'string' ? { password: secret } : secret;
 }
 
+function isPasskeyUnlock(secret: UnlockSecret): secret is PasskeyUnlock {
+  if (typeof secret !== 'object' || secret === null || secret.passkey === undefined) return false;
+  return secret.passkey === true || !(secret.passkey as { prfOutput?: unknown }).prfOutput;
+}
+
+/**
+ * Runs the passkey ceremony for the slots the worker reads from the file, and returns key
+ * material marked for transfer: posting it moves the PRF output's buffer to the worker, which
+ * leaves nothing of it on this thread.
+ */
+async function passkeyKeyMaterial(remote: Remote, where: { name: string; directory: string }, request: PasskeyUnlock['passkey']): Promise<KeyMaterial> {
+  const challenges = await remote.passkeyChallenges(where);
+  const assertion = await assertPasskey(challenges, request === true ? {} : request);
+  return transferKey({ passkey: assertion });
+}
+
+function transferKey<T extends object>(value: T, prfOutput?: Uint8Array): T {
+  const out = prfOutput ?? (value as KeyMaterial).passkey?.prfOutput;
+  return out ? Comlink.transfer(value, [out.buffer]) : value;
+}
+
 function rebuild(e: unknown): unknown {
   if (isWireError(e)) return fromWire(e);
   if (e instanceof DOMException && e.name === 'DataCloneError') {
@@ -84,9 +124,9 @@ async function requestPersistence(wanted: boolean): Promise<boolean | null> {
 export async function openDatabase(options: OpenDatabaseOptions): Promise<CipherliteDatabase> {
   assertBrowserSupport();
   if (typeof options !== 'object' || options === null) throw new CipherliteError('INVALID_ARGUMENT', 'expected an options object');
-  const { worker: workerOption, persist = true, password, key, recoveryKey, directory = 'cipherlite', ...rest } = options;
-  const keyMaterial = { password, key, recoveryKey } as KeyMaterial;
-  for (const k of ['password', 'key', 'recoveryKey'] as const) if (keyMaterial[k] === undefined) delete keyMaterial[k];
+  const { worker: workerOption, persist = true, password, key, recoveryKey, passkey, directory = 'cipherlite', ...rest } = options;
+  let keyMaterial = { password, key, recoveryKey, passkey } as KeyMaterial | PasskeyUnlock;
+  for (const k of ['password', 'key', 'recoveryKey', 'passkey'] as const) if (keyMaterial[k] === undefined) delete keyMaterial[k];
   const workerOptions: WorkerOpenOptions = { ...rest, directory };
 
   const persisted = requestPersistence(persist);
@@ -98,7 +138,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Cipher
     throw new CipherliteError('UNSUPPORTED', `cannot start the database worker here (${e instanceof Error ? e.name : String(e)})`, {}, { cause: e });
   }
   const remote = Comlink.wrap<WorkerApi>(worker);
-  const db = new CipherliteDatabase(options.name, worker, remote, new Diagnostics(options.logLevel ?? 'off', consoleSink));
+  const db = new CipherliteDatabase(options.name, worker, remote, new Diagnostics(options.logLevel ?? 'off', consoleSink), directory);
   // A worker that fails to load never answers: turn its `error` event into a rejection.
   let onError!: (ev: ErrorEvent) => void;
   const failedToStart = new Promise<never>((_, reject) => {
@@ -109,6 +149,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Cipher
     worker.addEventListener('error', onError);
   });
   try {
+    if (isPasskeyUnlock(keyMaterial)) {
+      keyMaterial = await Promise.race([passkeyKeyMaterial(remote, { name: options.name, directory }, keyMaterial.passkey), failedToStart]);
+    }
     const info = await Promise.race([remote.open(workerOptions, keyMaterial, Comlink.proxy(db.eventSink)), failedToStart]);
     db.opened(info.role, await persisted);
     return db;
@@ -126,6 +169,7 @@ export class CipherliteDatabase implements AsyncDisposable {
   /** Pinned for the handle's life (a collected Comlink proxy hangs its calls). */
   #remote: Remote;
   readonly #log: Diagnostics;
+  readonly #directory: string;
   #lockState: LockState = 'unlocking';
   #role: Role = 'none';
   #persisted: boolean | null = null;
@@ -149,8 +193,9 @@ export class CipherliteDatabase implements AsyncDisposable {
   };
 
   /** @internal Use `openDatabase()`. */
-  constructor(name: string, worker: Worker, remote: Remote, log: Diagnostics) {
+  constructor(name: string, worker: Worker, remote: Remote, log: Diagnostics, directory = 'cipherlite') {
     this.name = name;
+    this.#directory = directory;
     this.#worker = worker;
     this.#remote = remote;
     this.#log = log;
@@ -238,6 +283,21 @@ export class CipherliteDatabase implements AsyncDisposable {
    */
   rekey(current: string | KeyMaterial): Promise<{ droppedKeyslots: KeyslotInfo[] }> {
     return this.#run('rekey', [asKey(current)]);
+  }
+
+  /**
+   * Adds a passkey keyslot: creates a passkey on this device's authenticator (fingerprint,
+   * face, PIN or security key — the browser prompts), evaluates its PRF on a random salt, and
+   * stores the slot. Needs an existing secret (`current`). UNSUPPORTED when the browser or
+   * authenticator lacks the PRF extension (the password keeps working), CANCELLED when the user
+   * dismisses the prompt. Unlock with it: `unlock({ passkey: true })`.
+   */
+  async addPasskey(current: UnlockSecret, options: AddPasskeyOptions): Promise<KeyslotInfo> {
+    const proof = isPasskeyUnlock(current) ? await passkeyKeyMaterial(this.#remote, this.#where(), current.passkey) : asKey(current);
+    const salt = crypto.getRandomValues(new Uint8Array(PASSKEY_SALT_SIZE));
+    const { credentialId, prfOutput } = await registerPasskey(salt, options);
+    const args = transferKey([proof, { credentialId, salt, prfOutput, label: options.label ?? options.userName }] as OpArgs<'addPasskey'>, prfOutput);
+    return this.#run('addPasskey', args);
   }
 
   /** Removes keyslot `index` (never the last one, nor the only one `current` opens). */
@@ -352,9 +412,14 @@ export class CipherliteDatabase implements AsyncDisposable {
     this.eventSink.lockState('locked');
   }
 
-  /** Unlocks with a password (string) or key material; `WRONG_KEY` leaves it locked. */
-  async unlock(secret: string | KeyMaterial): Promise<void> {
-    const km = asKey(secret);
+  /**
+   * Unlocks with a password (string), key material, or `{ passkey: true }` (the browser's passkey
+   * prompt); `WRONG_KEY` leaves it locked. Passkeys: `NO_PASSKEY` when the database has none,
+   * `CANCELLED` when the prompt is dismissed, `UNSUPPORTED` without the PRF extension.
+   */
+  async unlock(secret: UnlockSecret): Promise<void> {
+    if (this.#closing) throw new CipherliteError('CLOSED', `database "${this.name}" is closed`);
+    const km = isPasskeyUnlock(secret) ? await this.#call((r) => passkeyKeyMaterial(r, this.#where(), secret.passkey)) : asKey(secret);
     await this.#call((r) => r.unlock(km));
     this.eventSink.lockState('unlocked');
   }
@@ -384,6 +449,11 @@ export class CipherliteDatabase implements AsyncDisposable {
     this.#worker = null;
     this.#lockListeners.clear();
     this.#changeListeners.clear();
+  }
+
+  /** Where the files are, for the worker's keyless header read. */
+  #where(): { name: string; directory: string } {
+    return { name: this.name, directory: this.#directory };
   }
 
   #run<K extends OpName>(op: K, args: OpArgs<K>, txId?: number): Promise<OpResult<K>> {

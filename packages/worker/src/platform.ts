@@ -43,6 +43,11 @@ export interface WorkerPlatform {
   openChannel(name: string): BusChannel;
   /** Opens the storage holding the database files of `options` (OPFS in the browser). */
   openStorage(options: WorkerOpenOptions, log: Diagnostics): Promise<LeaderStorage>;
+  /**
+   * The first `length` bytes of database file `name` (fewer if it is shorter), read without
+   * taking its handle — another tab may be leading — or `null` when it does not exist.
+   */
+  readFileStart(options: Pick<WorkerOpenOptions, 'directory' | 'name'>, length: number): Promise<Uint8Array | null>;
   /** Throws `UNSUPPORTED` when this context lacks something the worker needs. */
   assertSupport(): void;
   /** Where diagnostics go when `logLevel` lets them through (the worker's console in the browser). */

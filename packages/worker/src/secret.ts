@@ -10,7 +10,7 @@
 import { CipherliteError } from '@cipherlite/core';
 import type { KeyMaterial } from '@cipherlite/core';
 
-type Kind = 'password' | 'key' | 'recoveryKey';
+type Kind = 'password' | 'key' | 'recoveryKey' | 'passkey';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -18,23 +18,33 @@ const decoder = new TextDecoder();
 export class Secret {
   readonly #kind: Kind;
   readonly #bytes: Uint8Array;
+  /** Passkeys: the credential the PRF output (`#bytes`) belongs to (public). */
+  readonly #credentialId: Uint8Array | null;
   #wiped = false;
 
-  private constructor(kind: Kind, bytes: Uint8Array) {
+  private constructor(kind: Kind, bytes: Uint8Array, credentialId: Uint8Array | null = null) {
     this.#kind = kind;
     this.#bytes = bytes;
+    this.#credentialId = credentialId;
   }
 
   /** Copies `km` into a new secret; validates its shape (`INVALID_ARGUMENT`). */
   static from(km: KeyMaterial): Secret {
     if (typeof km !== 'object' || km === null) {
-      throw new CipherliteError('INVALID_ARGUMENT', 'expected key material { password } | { key } | { recoveryKey }');
+      throw new CipherliteError('INVALID_ARGUMENT', 'expected key material { password } | { key } | { recoveryKey } | { passkey }');
     }
-    const given = (['password', 'key', 'recoveryKey'] as const).filter((k) => km[k] !== undefined);
+    const given = (['password', 'key', 'recoveryKey', 'passkey'] as const).filter((k) => km[k] !== undefined);
     if (given.length !== 1) {
-      throw new CipherliteError('INVALID_ARGUMENT', `expected exactly one of password, key, recoveryKey; got ${given.length}`);
+      throw new CipherliteError('INVALID_ARGUMENT', `expected exactly one of password, key, recoveryKey, passkey; got ${given.length}`);
     }
-    const { password, key, recoveryKey } = km as { password?: unknown; key?: unknown; recoveryKey?: unknown };
+    const { password, key, recoveryKey, passkey } = km as { password?: unknown; key?: unknown; recoveryKey?: unknown; passkey?: { credentialId?: unknown; prfOutput?: unknown } };
+    if (passkey !== undefined) {
+      const { credentialId, prfOutput } = (passkey ?? {}) as { credentialId?: unknown; prfOutput?: unknown };
+      if (!(credentialId instanceof Uint8Array) || !(prfOutput instanceof Uint8Array) || prfOutput.length !== 32) {
+        throw new CipherliteError('INVALID_ARGUMENT', 'expected passkey to be { credentialId: Uint8Array, prfOutput: Uint8Array of length 32 }');
+      }
+      return new Secret('passkey', prfOutput.slice(), credentialId.slice());
+    }
     if (password !== undefined) {
       if (typeof password !== 'string') throw new CipherliteError('INVALID_ARGUMENT', `expected password to be a string, got ${typeof password}`);
       return new Secret('password', encoder.encode(password));
@@ -63,6 +73,8 @@ export class Secret {
         return { key: this.#bytes.slice() };
       case 'recoveryKey':
         return { recoveryKey: decoder.decode(this.#bytes) };
+      case 'passkey':
+        return { passkey: { credentialId: this.#credentialId!.slice(), prfOutput: this.#bytes.slice() } };
     }
   }
 
@@ -75,5 +87,9 @@ export class Secret {
 
 /** Wipes the raw key of a `KeyMaterial` this module handed out, once core is done with it. */
 export function wipeKeyMaterial(km: KeyMaterial): void {
-  if (km.key) km.key.fill(0);
+  // Also called on what arrived from the wire before it was validated: any shape may come.
+  if (typeof km !== 'object' || km === null) return;
+  if (km.key instanceof Uint8Array) km.key.fill(0);
+  const passkey = km.passkey as { prfOutput?: unknown } | undefined;
+  if (passkey?.prfOutput instanceof Uint8Array) passkey.prfOutput.fill(0);
 }

@@ -198,6 +198,7 @@ export class FakeOrigin {
       locks: this.locks.requesterFor(name),
       openChannel: (channel) => this.bus.open(channel, name),
       openStorage: async () => new SharedStorage(this.files),
+      readFileStart: async (o, length) => this.files.files.get(o.name)?.bytes().slice(0, length) ?? null,
       assertSupport: () => undefined,
       logSink: (record) => this.log.push({ ...record, tab: name }),
     };
