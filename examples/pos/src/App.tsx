@@ -11,8 +11,8 @@ import { Orders } from './screens/Orders.tsx';
 import { Products } from './screens/Products.tsx';
 import { Setup } from './screens/Setup.tsx';
 import { Till } from './screens/Till.tsx';
-import { UnlockForm } from './screens/Unlock.tsx';
-import { describeError, openStore, storeExists } from './store.ts';
+import { UnlockForm, useHasPasskey } from './screens/Unlock.tsx';
+import { DB_NAME, DIRECTORY, describeError, describePasskeyError, openStore, storeExists } from './store.ts';
 import { Banner, Spinner, useOnline } from './ui.tsx';
 
 type Boot = { kind: 'checking' } | { kind: 'setup' } | { kind: 'unlock' } | { kind: 'open'; db: CipherliteDatabase } | { kind: 'failed'; message: string };
@@ -58,21 +58,24 @@ export function App() {
 function FirstUnlock({ onOpen, onMissing }: { onOpen: (db: CipherliteDatabase) => void; onMissing: () => void }) {
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const hasPasskey = useHasPasskey(DB_NAME, DIRECTORY);
+  const open = (secret: string | { passkey: true }) => {
+    setPending(true);
+    setError(null);
+    openStore(secret, false).then(onOpen, (e: unknown) => {
+      setPending(false);
+      if ((e as { code?: string }).code === 'NOT_A_DATABASE') onMissing();
+      else setError(typeof secret === 'string' ? describeError(e) : describePasskeyError(e));
+    });
+  };
   return (
     <UnlockForm
       title="Unlock the till"
       subtitle="The shop's data is encrypted on this device. Enter the password to open it."
       pending={pending}
       error={error}
-      onSubmit={(password) => {
-        setPending(true);
-        setError(null);
-        openStore(password, false).then(onOpen, (e: unknown) => {
-          setPending(false);
-          if ((e as { code?: string }).code === 'NOT_A_DATABASE') onMissing();
-          else setError(describeError(e));
-        });
-      }}
+      onSubmit={open}
+      onPasskey={hasPasskey ? () => open({ passkey: true }) : undefined}
     />
   );
 }
@@ -102,14 +105,17 @@ function useHashPage(): PageId {
 function Shell({ db }: { db: CipherliteDatabase }) {
   const lockState = useLockState();
   const unlock = useUnlock();
+  // Re-read on every lock: a passkey may have been added or removed in Admin meanwhile.
+  const hasPasskey = useHasPasskey(DB_NAME, DIRECTORY, lockState);
   if (lockState !== 'unlocked') {
     return (
       <UnlockForm
         title="Till locked"
         subtitle="Locked after being idle or with the lock button. Enter the password to continue."
         pending={unlock.isPending || lockState === 'unlocking'}
-        error={unlock.status === 'error' ? describeError(unlock.error) : null}
+        error={unlock.status === 'error' ? describePasskeyError(unlock.error) : null}
         onSubmit={(password) => void unlock.unlock(password)}
+        onPasskey={hasPasskey ? () => void unlock.unlock({ passkey: true }) : undefined}
       />
     );
   }

@@ -8,7 +8,7 @@
 import { openDatabase, type CipherliteDatabase } from '@cipherlite/worker';
 
 export const DB_NAME = 'pos';
-const DIRECTORY = 'cipherlite';
+export const DIRECTORY = 'cipherlite';
 
 /** Idle time before this tab locks itself (`?autolock=ms` overrides, for demos and tests). */
 export const AUTO_LOCK_MS = (() => {
@@ -35,8 +35,10 @@ export async function storeExists(): Promise<boolean> {
   }
 }
 
-export async function openStore(password: string, create: boolean): Promise<CipherliteDatabase> {
-  const db = await openDatabase({ name: DB_NAME, directory: DIRECTORY, password, create, autoLockMs: AUTO_LOCK_MS });
+/** Opens the store with the password, or with `{ passkey: true }` (the browser's passkey prompt). */
+export async function openStore(secret: string | { passkey: true }, create: boolean): Promise<CipherliteDatabase> {
+  const key = typeof secret === 'string' ? { password: secret } : secret;
+  const db = await openDatabase({ name: DB_NAME, directory: DIRECTORY, ...key, create, autoLockMs: AUTO_LOCK_MS });
   try {
     await migrate(db);
   } catch (e) {
@@ -91,12 +93,22 @@ async function migrate(db: CipherliteDatabase): Promise<void> {
   });
 }
 
+/** Human text for a failed passkey action (UNSUPPORTED there is about passkeys, not the till). */
+export function describePasskeyError(e: unknown): string {
+  const code = (e as { code?: string } | null)?.code;
+  return code === 'UNSUPPORTED' ? `Passkeys cannot be used here: ${(e as Error).message}` : describeError(e);
+}
+
 /** Human text for the errors a person can act on. */
 export function describeError(e: unknown): string {
   const code = (e as { code?: string } | null)?.code;
   switch (code) {
     case 'WRONG_KEY':
-      return 'Wrong password.';
+      return 'Wrong password (or a passkey that does not belong to this till).';
+    case 'CANCELLED':
+      return 'The passkey prompt was closed, or this device has no passkey for this till. Use the password.';
+    case 'NO_PASSKEY':
+      return 'No passkey is set up for this till. Use the password.';
     case 'LOCKED':
       return 'The till is locked. Unlock it and try again.';
     case 'QUOTA_EXCEEDED':

@@ -6,6 +6,7 @@ import { CipherliteError } from '@cipherlite/core';
 import { consoleSink } from './diagnostics.js';
 import type { Diagnostics } from './diagnostics.js';
 import { OpfsStorage, assertOpfsSupport, opfsDirectory } from './opfs-storage.js';
+import { readOpfsFileStart } from './opfs-read.js';
 import type { BusChannel, LeaderStorage, WorkerPlatform } from './platform.js';
 import type { BusMessage, WorkerOpenOptions } from './protocol.js';
 
@@ -23,20 +24,6 @@ function broadcastChannel(name: string): BusChannel {
 async function openOpfsStorage(options: WorkerOpenOptions, log: Diagnostics): Promise<LeaderStorage> {
   const dir = await opfsDirectory(options.directory);
   return OpfsStorage.open(dir, options.acquireTimeoutMs === undefined ? { log } : { acquireTimeoutMs: options.acquireTimeoutMs, log });
-}
-
-async function readOpfsFileStart(options: Pick<WorkerOpenOptions, 'directory' | 'name'>, length: number): Promise<Uint8Array | null> {
-  const dir = await opfsDirectory(options.directory);
-  let handle: FileSystemFileHandle;
-  try {
-    handle = await dir.getFileHandle(options.name);
-  } catch (e) {
-    if (e instanceof DOMException && e.name === 'NotFoundError') return null;
-    throw e;
-  }
-  // getFile() takes no lock, so this works while another tab's worker holds the sync handle.
-  const file = await handle.getFile();
-  return new Uint8Array(await file.slice(0, length).arrayBuffer());
 }
 
 function assertWorkerSupport(): void {
