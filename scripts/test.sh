@@ -3,7 +3,9 @@
 #   1. bootstrap: pnpm, packages, Debian's chromium + sqlite3 when missing;
 #   2. type-check every package (strict TypeScript);
 #   3. Vitest in Node: format, crypto, VFS, SQL, crash/fault/tamper suites, keys, CLI, React hooks;
-#   4. Playwright in Debian Chromium: worker + OPFS + multi-tab e2e, and the POS example's e2e.
+#   4. Playwright in Debian Chromium: worker + OPFS + multi-tab e2e, and the POS example's e2e;
+#   5. consumer checks: pack and lint the packages, install the tarballs into fresh apps outside
+#      the workspace (Vite, webpack 5, Node ESM, CLI via npx) and run them (scripts/consumers.sh).
 # Ends with one line "N passed, N failed". Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,11 +22,15 @@ status=0
 pnpm exec vitest run --reporter=default --reporter=json --outputFile.json="$reports/vitest.json" || status=$?
 
 echo "== e2e (Chromium)"
-rm -f e2e/test-results/results.json e2e/test-results/pos-results.json
+rm -f e2e/test-results/results.json e2e/test-results/pos-results.json e2e/test-results/consumers-results.json
 bash scripts/e2e.sh || status=$?
 bash scripts/e2e-pos.sh || status=$?
 
+echo "== consumers (packed tarballs in fresh apps)"
+bash scripts/consumers.sh || status=$?
+
 # e2e/playwright.config.ts writes its JSON report to e2e/test-results/results.json,
-# e2e/playwright.pos.config.ts (the POS example) to e2e/test-results/pos-results.json.
-node scripts/summarize-tests.mjs "$reports/vitest.json" e2e/test-results/results.json e2e/test-results/pos-results.json || status=$?
+# e2e/playwright.pos.config.ts (the POS example) to e2e/test-results/pos-results.json,
+# e2e/playwright.consumers.config.ts to e2e/test-results/consumers-results.json.
+node scripts/summarize-tests.mjs "$reports/vitest.json" e2e/test-results/results.json e2e/test-results/pos-results.json e2e/test-results/consumers-results.json || status=$?
 exit "$status"

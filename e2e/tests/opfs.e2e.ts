@@ -43,11 +43,12 @@ test('files held by another worker: open waits and succeeds after release, or fa
   expect(await page.evaluate(() => window.t.dbs.d!.query('SELECT v FROM t'))).toEqual([{ v: 'x' }]);
 });
 
-test('a worker that cannot load → UNSUPPORTED, no hang', async ({ profile }) => {
+test('a worker that cannot load (bundler did not emit it) → WORKER_LOAD_FAILED naming the bundler setup, no hang', async ({ profile }) => {
   const page = await (await profile()).page('tab');
   const r = await page.evaluate(async (o) => {
     const { openDatabase } = window.t;
     return window.t.capture(openDatabase({ ...o, worker: () => new Worker('/no-such-worker.js', { type: 'module' }) }));
   }, OPTIONS);
-  expect(r).toMatchObject({ ok: false, code: 'UNSUPPORTED' });
+  expect(r).toMatchObject({ ok: false, code: 'WORKER_LOAD_FAILED' });
+  expect(r.message).toMatch(/bundler.*optimizeDeps\.exclude.*webpack 5.*worker: \(\) => new Worker/s);
 });

@@ -182,9 +182,9 @@ test('backup → more sales → restore: later sales gone, pre-restore backup ke
     await shot(page, '09-restore-compare');
     await compare.locator('input[name=restore-current-password]').fill(PASSWORD);
     await compare.getByRole('button', { name: 'Replace all data with this backup' }).click();
-    await expect(restore.getByRole('status')).toContainText('Backup restored: 8 rows. The previous data was saved first (see Backup history).');
-    const history = page.getByRole('table', { name: 'Backup history' });
-    await expect(history.getByRole('row')).toHaveCount(2); // header + the pre-restore backup
+    await expect(restore.getByRole('status')).toContainText('Backup restored: 8 rows. The previous data was saved first: to undo, restore it from the Backup history.');
+    const history = page.getByRole('list', { name: 'Backup history' });
+    await expect(history.getByRole('listitem')).toHaveCount(1); // the pre-restore backup
     await shot(page, '11-restore-done');
 
     await go(page, 'Orders');

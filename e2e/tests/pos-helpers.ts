@@ -1,11 +1,13 @@
 /**
  * Helpers for the point-of-sale example's e2e specs: a fresh persistent Chromium profile per
- * test (real OPFS, real service worker), console/pageerror capture (the app must log no errors),
- * screenshots under test-results/pos/, and the few UI steps every spec repeats.
+ * test (real OPFS, real service worker) at a tablet or phone size, console/pageerror capture (the
+ * app must log no errors), screenshots under test-results/pos/, an axe-core audit, and the few UI
+ * steps every spec repeats.
  */
 import { chromium, expect } from '@playwright/test';
-import type { BrowserContext, Page } from '@playwright/test';
+import type { BrowserContext, Locator, Page } from '@playwright/test';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './env.ts';
@@ -15,8 +17,13 @@ export const POS_PORT = Number(process.env.POS_E2E_PORT ?? 4180);
 export const POS_URL = `http://127.0.0.1:${POS_PORT}/`;
 export const SHOTS = join(import.meta.dirname, '..', 'test-results', 'pos');
 
-/** A tablet in landscape. */
-const VIEWPORT = { width: 1180, height: 820 };
+/** The sizes a shop runs the till at: a tablet in landscape, a phone, and the narrowest phone we support. */
+export const VIEWPORTS = {
+  tablet: { width: 1280, height: 800 },
+  phone: { width: 390, height: 844 },
+  narrow: { width: 360, height: 740 },
+} as const;
+export type ViewportName = keyof typeof VIEWPORTS;
 
 export interface PosBrowser {
   context: BrowserContext;
@@ -26,9 +33,21 @@ export interface PosBrowser {
   close(): Promise<void>;
 }
 
-export async function launchPos(): Promise<PosBrowser> {
+export async function launchPos(viewport: ViewportName = 'tablet'): Promise<PosBrowser> {
   const dir = await mkdtemp(join(tmpdir(), 'cipherlite-pos-'));
-  const context = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, baseURL: POS_URL, viewport: VIEWPORT, acceptDownloads: true });
+  const phone = viewport !== 'tablet';
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM_PATH,
+    args: CHROMIUM_ARGS,
+    baseURL: POS_URL,
+    viewport: VIEWPORTS[viewport],
+    hasTouch: phone,
+    isMobile: phone,
+    deviceScaleFactor: 1,
+    acceptDownloads: true,
+  });
+  // A click that cannot happen fails in seconds with its reason, not at the test's timeout.
+  context.setDefaultTimeout(20_000);
   const errors: string[] = [];
   await mkdir(SHOTS, { recursive: true });
   return {
@@ -49,10 +68,51 @@ export async function launchPos(): Promise<PosBrowser> {
   };
 }
 
-export async function shot(page: Page, name: string): Promise<void> {
+/**
+ * Runs `fn` with a fresh browser at `viewport`, then requires that no tab logged an error, and
+ * always closes the browser.
+ */
+export async function withPos(fn: (b: PosBrowser) => Promise<void>, viewport: ViewportName = 'tablet'): Promise<void> {
+  const b = await launchPos(viewport);
+  try {
+    await fn(b);
+    expect(b.errors).toEqual([]);
+  } finally {
+    await b.close();
+  }
+}
+
+/**
+ * Saves a screenshot: the whole page by default; `view` keeps to what the screen shows (phones,
+ * whose bars are pinned to the viewport), scrolled to `view.at` when given.
+ */
+export async function shot(page: Page, name: string, view?: { at?: Locator }): Promise<void> {
+  if (view?.at) await view.at.evaluate((el) => el.scrollIntoView({ block: 'center' }));
   // A full-page capture after the test scrolled would paint the sticky top bar mid-page.
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  else await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: view === undefined });
+}
+
+const AXE_SOURCE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+/**
+ * Runs axe-core (its default rule set: WCAG 2.0/2.1/2.2 A and AA plus best practices) on the
+ * page as it is now and fails with every violation listed.
+ */
+export async function expectNoAxeViolations(page: Page, screen: string): Promise<void> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE_SOURCE });
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(ctx: Document): Promise<{ violations: { id: string; help: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
+    const r = await axe.run(document);
+    return r.violations.map((v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`);
+  });
+  expect(violations, `axe violations on ${screen}`).toEqual([]);
+}
+
+/** Nothing wider than the screen: no sideways scrolling of the page. */
+export async function expectNoHorizontalOverflow(page: Page, screen: string): Promise<void> {
+  const { scroll, client } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+  expect(scroll, `page width on ${screen}`).toBeLessThanOrEqual(client);
 }
 
 export const PASSWORD = 'plum-harbour-71-violet';
@@ -87,10 +147,10 @@ export async function ringUp(page: Page, items: string[], payment: { cash: strin
   for (const item of items) await page.locator('.product-tile', { hasText: item }).click();
   if (payment !== 'exact' && 'card' in payment) {
     await page.getByText('Card', { exact: true }).click();
-    await page.locator('input[name=last4]').fill(payment.card);
+    await page.locator('input[name=last4]').pressSequentially(payment.card);
   } else {
     await page.getByText('Cash', { exact: true }).click();
-    if (payment !== 'exact') await page.locator('input[name=cash]').fill(payment.cash);
+    if (payment !== 'exact') await page.locator('input[name=cash]').pressSequentially(payment.cash);
   }
   await page.getByRole('button', { name: /^Charge / }).click();
   const receipt = page.getByRole('status').filter({ hasText: /Sale #\d+ recorded/ });

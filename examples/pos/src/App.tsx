@@ -3,17 +3,19 @@
  * Once a database handle exists it is put in <DatabaseProvider>, and its lock state decides
  * between the unlock screen (after the lock button or the idle auto-lock) and the pages.
  */
-import { DatabaseProvider, useLockState, useQuery, useUnlock } from '@cipherlite/react';
+import { DatabaseProvider, useLockState, useUnlock } from '@cipherlite/react';
 import type { CipherliteDatabase } from '@cipherlite/worker';
 import { useEffect, useState } from 'react';
 import { Admin } from './screens/Admin.tsx';
 import { Orders } from './screens/Orders.tsx';
 import { Products } from './screens/Products.tsx';
+import { RecoverForm } from './screens/Recover.tsx';
 import { Setup } from './screens/Setup.tsx';
 import { Till } from './screens/Till.tsx';
 import { UnlockForm, useHasPasskey } from './screens/Unlock.tsx';
 import { DB_NAME, DIRECTORY, describeError, describePasskeyError, openStore, storeExists } from './store.ts';
-import { Banner, Spinner, useOnline } from './ui.tsx';
+import { AUTO_LOCK_OVERRIDE_MS, SettingsProvider, useSettings } from './settings.tsx';
+import { Banner, PageTitle, Spinner, useOnline } from './ui.tsx';
 
 type Boot = { kind: 'checking' } | { kind: 'setup' } | { kind: 'unlock' } | { kind: 'open'; db: CipherliteDatabase } | { kind: 'failed'; message: string };
 
@@ -68,12 +70,15 @@ function FirstUnlock({ onOpen, onMissing }: { onOpen: (db: CipherliteDatabase) =
       else setError(typeof secret === 'string' ? describeError(e) : describePasskeyError(e));
     });
   };
+  const [recovering, setRecovering] = useState(false);
+  if (recovering) return <RecoverForm open={(recoveryKey) => openStore({ recoveryKey }, false)} onDone={onOpen} onCancel={() => setRecovering(false)} />;
   return (
     <UnlockForm
       title="Unlock the till"
       subtitle="The shop's data is encrypted on this device. Enter the password to open it."
       pending={pending}
       error={error}
+      onForgot={() => setRecovering(true)}
       onSubmit={open}
       onPasskey={hasPasskey ? () => open({ passkey: true }) : undefined}
     />
@@ -81,10 +86,10 @@ function FirstUnlock({ onOpen, onMissing }: { onOpen: (db: CipherliteDatabase) =
 }
 
 const PAGES = [
-  { id: 'till', label: 'Till' },
-  { id: 'products', label: 'Products' },
-  { id: 'orders', label: 'Orders' },
-  { id: 'admin', label: 'Admin' },
+  { id: 'till', label: 'Till', icon: 'M4 7h16M4 7l1.5 12h13L20 7M9 7V5a3 3 0 0 1 6 0v2' },
+  { id: 'products', label: 'Products', icon: 'M4 8l8-4 8 4-8 4-8-4zm0 0v8l8 4 8-4V8M12 12v8' },
+  { id: 'orders', label: 'Orders', icon: 'M6 3h12v18l-3-2-3 2-3-2-3 2V3zm3 5h6m-6 4h6' },
+  { id: 'admin', label: 'Admin', icon: 'M12 3l8 3v6c0 4.5-3.4 8-8 9-4.6-1-8-4.5-8-9V6l8-3z' },
 ] as const;
 type PageId = (typeof PAGES)[number]['id'];
 
@@ -107,6 +112,20 @@ function Shell({ db }: { db: CipherliteDatabase }) {
   const unlock = useUnlock();
   // Re-read on every lock: a passkey may have been added or removed in Admin meanwhile.
   const hasPasskey = useHasPasskey(DB_NAME, DIRECTORY, lockState);
+  // Kept while the recovery form runs: unlocking flips the lock state before the new password is set.
+  const [recovering, setRecovering] = useState(false);
+  if (recovering) {
+    return (
+      <RecoverForm
+        open={async (recoveryKey) => {
+          await db.unlock({ recoveryKey });
+          return db;
+        }}
+        onDone={() => setRecovering(false)}
+        onCancel={() => setRecovering(false)}
+      />
+    );
+  }
   if (lockState !== 'unlocked') {
     return (
       <UnlockForm
@@ -116,20 +135,35 @@ function Shell({ db }: { db: CipherliteDatabase }) {
         error={unlock.status === 'error' ? describePasskeyError(unlock.error) : null}
         onSubmit={(password) => void unlock.unlock(password)}
         onPasskey={hasPasskey ? () => void unlock.unlock({ passkey: true }) : undefined}
+        onForgot={() => setRecovering(true)}
       />
     );
   }
-  return <Pages db={db} />;
+  return (
+    <SettingsProvider>
+      <Pages db={db} />
+    </SettingsProvider>
+  );
+}
+
+/** Applies the shop's auto-lock setting to this tab's worker whenever it changes (in any tab). */
+function useAutoLockSetting(db: CipherliteDatabase): void {
+  const { autoLockMs } = useSettings();
+  useEffect(() => {
+    if (AUTO_LOCK_OVERRIDE_MS !== null) return;
+    db.setAutoLock(autoLockMs).catch((e: unknown) => console.warn(`auto-lock not changed: ${describeError(e)}`));
+  }, [db, autoLockMs]);
 }
 
 function Pages({ db }: { db: CipherliteDatabase }) {
   const page = useHashPage();
   const online = useOnline();
-  const store = useQuery<{ value: string }>("SELECT value FROM setting WHERE key = 'store_name'");
-  const name = store.data?.[0]?.value ?? 'Till';
+  const { storeName: name } = useSettings();
+  useAutoLockSetting(db);
+  const label = PAGES.find((p) => p.id === page)!.label;
   useEffect(() => {
-    document.title = `${PAGES.find((p) => p.id === page)!.label} · ${name}`;
-  }, [page, name]);
+    document.title = `${label} · ${name}`;
+  }, [label, name]);
   return (
     <div className="shell">
       <header className="topbar">
@@ -140,7 +174,10 @@ function Pages({ db }: { db: CipherliteDatabase }) {
         <nav className="tabs" aria-label="Pages">
           {PAGES.map((p) => (
             <a key={p.id} href={`#/${p.id}`} className={page === p.id ? 'tab active' : 'tab'} aria-current={page === p.id ? 'page' : undefined}>
-              {p.label}
+              <svg className="tab-icon" width="22" height="22" viewBox="0 0 24 24" aria-hidden="true">
+                <path d={p.icon} fill="none" stroke="currentColor" strokeWidth="1.9" strokeLinecap="round" strokeLinejoin="round" />
+              </svg>
+              <span>{p.label}</span>
             </a>
           ))}
         </nav>
@@ -154,6 +191,7 @@ function Pages({ db }: { db: CipherliteDatabase }) {
         </div>
       </header>
       <main className="page">
+        <PageTitle visible={page !== 'till'}>{page === 'till' ? `Till · ${name}` : label}</PageTitle>
         {page === 'till' && <Till />}
         {page === 'products' && <Products />}
         {page === 'orders' && <Orders />}

@@ -1,44 +1,30 @@
 /**
  * The shop's database: where it lives, how it is opened, and its schema.
  *
- * One encrypted database, `pos`, in OPFS (`cipherlite/pos`). Whether it exists is checked with
- * OPFS directly (no password needed); opening goes through `@cipherlite/worker`'s
- * `openDatabase()`, which starts the database worker and proves the password.
+ * One encrypted database, `pos`, in OPFS (`cipherlite/pos`). Whether it exists is asked with
+ * `databaseExists()` (no password, no worker); opening goes through `@cipherlite/worker`'s
+ * `openDatabase()`, which starts the database worker and proves the password, and then brings
+ * the schema up to date (schema.ts).
  */
-import { openDatabase, type CipherliteDatabase } from '@cipherlite/worker';
+import { databaseExists, openDatabase, type CipherliteDatabase, type KeyMaterial } from '@cipherlite/worker';
+import { migrate } from './schema.ts';
+import { AUTO_LOCK_OVERRIDE_MS, DEFAULT_AUTO_LOCK_MS } from './settings.tsx';
 
 export const DB_NAME = 'pos';
 export const DIRECTORY = 'cipherlite';
 
-/** Idle time before this tab locks itself (`?autolock=ms` overrides, for demos and tests). */
-export const AUTO_LOCK_MS = (() => {
-  const v = Number(new URLSearchParams(location.search).get('autolock'));
-  return Number.isFinite(v) && v > 0 ? v : 5 * 60_000;
-})();
-
 /** Backups kept in the on-device history (automatic pre-restore backups). */
 export const KEEP_BACKUPS = 5;
 
-export async function storeExists(): Promise<boolean> {
-  let file: FileSystemFileHandle;
-  try {
-    const root = await navigator.storage.getDirectory();
-    const dir = await root.getDirectoryHandle(DIRECTORY);
-    file = await dir.getFileHandle(DB_NAME);
-  } catch {
-    return false;
-  }
-  try {
-    return (await file.getFile()).size > 0;
-  } catch {
-    return true; // another tab's worker holds it open: it exists
-  }
+export function storeExists(): Promise<boolean> {
+  return databaseExists(DB_NAME, { directory: DIRECTORY });
 }
 
-/** Opens the store with the password, or with `{ passkey: true }` (the browser's passkey prompt). */
-export async function openStore(secret: string | { passkey: true }, create: boolean): Promise<CipherliteDatabase> {
+/** Opens with the password, the recovery key when the password is forgotten, or `{ passkey: true }` (the browser's passkey prompt). */
+export async function openStore(secret: string | KeyMaterial | { passkey: true }, create: boolean): Promise<CipherliteDatabase> {
   const key = typeof secret === 'string' ? { password: secret } : secret;
-  const db = await openDatabase({ name: DB_NAME, directory: DIRECTORY, ...key, create, autoLockMs: AUTO_LOCK_MS });
+  // The shop's own auto-lock setting is applied once the database is readable (App.tsx).
+  const db = await openDatabase({ name: DB_NAME, directory: DIRECTORY, ...key, create, autoLockMs: AUTO_LOCK_OVERRIDE_MS ?? DEFAULT_AUTO_LOCK_MS });
   try {
     await migrate(db);
   } catch (e) {
@@ -46,51 +32,6 @@ export async function openStore(secret: string | { passkey: true }, create: bool
     throw e;
   }
   return db;
-}
-
-const SCHEMA_VERSION = 1;
-
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS setting (
-    key   TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-  );
-  CREATE TABLE IF NOT EXISTS product (
-    id          INTEGER PRIMARY KEY,
-    name        TEXT NOT NULL CHECK (length(trim(name)) > 0),
-    price_cents INTEGER NOT NULL CHECK (price_cents >= 0),
-    archived    INTEGER NOT NULL DEFAULT 0,
-    created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ'))
-  );
-  CREATE UNIQUE INDEX IF NOT EXISTS product_name ON product (name COLLATE NOCASE) WHERE archived = 0;
-  CREATE TABLE IF NOT EXISTS sale (
-    id               INTEGER PRIMARY KEY,
-    created_at       TEXT NOT NULL,
-    day              TEXT NOT NULL,
-    total_cents      INTEGER NOT NULL CHECK (total_cents >= 0),
-    method           TEXT NOT NULL CHECK (method IN ('cash', 'card')),
-    -- Only ever the last four digits: the schema refuses anything else.
-    card_last4       TEXT CHECK (card_last4 IS NULL OR (length(card_last4) = 4 AND card_last4 GLOB '[0-9][0-9][0-9][0-9]')),
-    cash_given_cents INTEGER
-  );
-  CREATE INDEX IF NOT EXISTS sale_day ON sale (day);
-  CREATE TABLE IF NOT EXISTS sale_line (
-    sale_id    INTEGER NOT NULL REFERENCES sale (id),
-    product_id INTEGER NOT NULL REFERENCES product (id),
-    name       TEXT NOT NULL,
-    unit_cents INTEGER NOT NULL,
-    qty        INTEGER NOT NULL CHECK (qty > 0)
-  );
-  CREATE INDEX IF NOT EXISTS sale_line_sale ON sale_line (sale_id);
-`;
-
-async function migrate(db: CipherliteDatabase): Promise<void> {
-  const row = await db.get<{ user_version: number }>('PRAGMA user_version');
-  if ((row?.user_version ?? 0) >= SCHEMA_VERSION) return;
-  await db.transaction(async (tx) => {
-    await tx.exec(SCHEMA);
-    await tx.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
-  });
 }
 
 /** Human text for a failed passkey action (UNSUPPORTED there is about passkeys, not the till). */
@@ -117,6 +58,8 @@ export function describeError(e: unknown): string {
       return `This browser cannot run the till: ${(e as Error).message}`;
     case 'CORRUPT':
       return 'The data failed its integrity check (damaged or modified). Nothing was changed.';
+    case 'NOT_A_DATABASE':
+      return 'There is no till on this device yet.';
     case 'BUSY':
       return 'The database is busy in another tab. Try again in a moment.';
     default:

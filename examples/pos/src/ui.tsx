@@ -1,6 +1,6 @@
 /** Small presentational pieces shared by the screens. */
-import { useEffect, useState } from 'react';
-import type { ReactNode } from 'react';
+import { cloneElement, useEffect, useId, useState } from 'react';
+import type { ReactElement, ReactNode } from 'react';
 import { passwordStrength } from './password.ts';
 
 export function Card({ title, children, actions, id }: { title: string; children: ReactNode; actions?: ReactNode; id?: string }) {
@@ -28,13 +28,31 @@ export function Banner({ kind, children, onClose }: { kind: 'error' | 'success' 
   );
 }
 
-export function Field({ label, hint, error, children }: { label: string; hint?: ReactNode; error?: string | null | undefined; children: ReactNode }) {
+/**
+ * A labelled input. The label names the input; the hint or error *describes* it
+ * (`aria-describedby`), so a screen reader reads "Price, edit text" and then the hint, instead of
+ * a name that changes with every keystroke.
+ */
+export function Field({ label, hint, error, children }: { label: string; hint?: ReactNode; error?: string | null | undefined; children: ReactElement<Record<string, unknown>> }) {
+  const id = useId();
+  const noteId = `${id}-note`;
+  const note = error ? (
+    <span className="field-error" id={noteId}>
+      {error}
+    </span>
+  ) : hint ? (
+    <span className="field-hint" id={noteId}>
+      {hint}
+    </span>
+  ) : null;
   return (
-    <label className={`field${error ? ' field-invalid' : ''}`}>
-      <span className="field-label">{label}</span>
-      {children}
-      {error ? <span className="field-error">{error}</span> : hint ? <span className="field-hint">{hint}</span> : null}
-    </label>
+    <div className={`field${error ? ' field-invalid' : ''}`}>
+      <label className="field-label" htmlFor={id}>
+        {label}
+      </label>
+      {cloneElement(children, { id, 'aria-describedby': note ? noteId : undefined, 'aria-invalid': error ? true : undefined })}
+      {note}
+    </div>
   );
 }
 
@@ -72,4 +90,24 @@ export function useOnline(): boolean {
 
 export function Spinner() {
   return <span className="spinner" aria-hidden="true" />;
+}
+
+/** Each screen's one `h1`: visible on pages that need a title, for screen readers only on the till. */
+export function PageTitle({ children, visible = true }: { children: ReactNode; visible?: boolean }) {
+  return <h1 className={visible ? 'page-title' : 'sr-only'}>{children}</h1>;
+}
+
+/** A form's full-width main button, showing a spinner and what is happening while `pending`. */
+export function SubmitButton({ pending, pendingLabel, children, disabled = false }: { pending: boolean; pendingLabel: string; children: ReactNode; disabled?: boolean }) {
+  return (
+    <button className="btn btn-primary btn-block" disabled={pending || disabled}>
+      {pending ? (
+        <>
+          <Spinner /> {pendingLabel}
+        </>
+      ) : (
+        children
+      )}
+    </button>
+  );
 }

@@ -14,7 +14,7 @@ await build({
   platform: 'node',
   external: [/^node:/, '@sqlite.org/sqlite-wasm'],
   logLevel: 'warn',
-  output: { file: outfile, format: 'esm', banner: '#!/usr/bin/env node', sourcemap: false, codeSplitting: false },
+  output: { file: outfile, format: 'esm', banner: '#!/usr/bin/env node', sourcemap: true, codeSplitting: false },
 });
 chmodSync(outfile, 0o755);
 console.log(`built ${outfile}`);

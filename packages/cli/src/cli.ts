@@ -191,13 +191,21 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
+/** Core's hint for a plain SQLite file names its API; at the command line the answer is a command. */
+const API_HINT = /use importPlaintext to encrypt it/;
+const CLI_HINT = 'encrypt it with `cipherlite encrypt <in> <out>`';
+
+function forCliUsers(message: string): string {
+  return message.replace(API_HINT, CLI_HINT);
+}
+
 function report(command: string, e: unknown, io: CliIo): number {
   if (e instanceof UsageError) {
     io.stderr.write(`cipherlite ${command}: ${e.message}\n\n${HELP[command]}\n`);
     return EXIT.USAGE;
   }
   const message = e instanceof Error ? e.message : String(e);
-  io.stderr.write(`cipherlite ${command}: ${message}\n`);
+  io.stderr.write(`cipherlite ${command}: ${forCliUsers(message)}\n`);
   if (e instanceof CipherliteError) {
     if (e.code === 'WRONG_KEY') return EXIT.WRONG_KEY;
     if (e.code === 'CORRUPT') return EXIT.CORRUPT;

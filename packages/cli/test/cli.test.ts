@@ -224,6 +224,10 @@ describe('cipherlite CLI', () => {
     expect(bad.out).toMatch(/main block 3 \(page 4\) failed authentication/);
     expect((await cli(['decrypt', 't.db', 't-out.db', '--key-file', key])).code).toBe(EXIT.CORRUPT);
 
+    // A plain SQLite file: the hint is the CLI command, not core's API name.
+    const plainVerify = await cli(['verify', 't-plain.db', '--key-file', key]);
+    expect(plainVerify.err).toMatch(/plain \(unencrypted\) SQLite.*encrypt it with `cipherlite encrypt <in> <out>`/);
+    expect(plainVerify.err).not.toMatch(/importPlaintext/);
     for (const f of ['t-plain.db', 'missing.db']) {
       expect((await cli(['verify', f, '--key-file', key])).code, f).toBe(EXIT.NOT_A_DATABASE);
       expect((await cli(['decrypt', f, 'x.out', '--key-file', key])).code, f).toBe(EXIT.NOT_A_DATABASE);

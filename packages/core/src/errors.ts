@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'BUSY' // SQLite busy / another owner holds the files
   | 'SQL' // an SQL error reported by SQLite (syntax, constraint, ...)
   | 'UNSUPPORTED' // the environment lacks something required (OPFS, workers)
+  | 'WORKER_LOAD_FAILED' // the database worker script did not load (usually the bundler setup)
   | 'INVALID_ARGUMENT' // the caller passed a bad value
   | 'CANCELLED' // the user dismissed a browser prompt (a passkey ceremony), or it timed out
   | 'NO_PASSKEY' // the database has no passkey keyslot to unlock with
@@ -34,6 +35,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'BUSY',
   'SQL',
   'UNSUPPORTED',
+  'WORKER_LOAD_FAILED',
   'INVALID_ARGUMENT',
   'CANCELLED',
   'NO_PASSKEY',

@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 /** The hooks in a rendered React tree, with a real encrypted database behind them (core on MemoryStorage). */
-import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { act, cleanup, configure, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { MemoryStorage } from '@cipherlite/core';
 import { StrictMode, useState } from 'react';
 import type { ReactNode } from 'react';
@@ -14,6 +14,9 @@ type Product = { id: number; name: string; price_cents: number };
 
 /** How long a test waits for a database the provider opens itself (one or two Argon2id runs). */
 const OPEN_TIMEOUT_MS = 10_000;
+// Every findBy/waitFor here may wait on an Argon2id run (unlock, a lock screen's retry), which a
+// loaded 2-core CI machine stretches past testing-library's 1 s default.
+configure({ asyncUtilTimeout: OPEN_TIMEOUT_MS });
 
 let opened: CoreLiveDatabase[] = [];
 afterEach(async () => {

@@ -10,6 +10,7 @@ import * as Comlink from 'comlink';
 import type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, ConfirmOptions, DatabaseStats, KeyslotInfo, NewSecret, RecoveryKeyResult, RestoreResult, VerifyResult } from '@cipherlite/core/keys';
 import { Diagnostics, consoleSink } from './diagnostics.js';
 import { assertPasskey, registerPasskey, type PasskeyCeremonyOptions, type PasskeyRegistration } from './passkey-ceremony.js';
+import { DEFAULT_DIRECTORY } from './protocol.js';
 import type { LockState, PendingRestoreInfo, Role, Statement, WorkerApi, WorkerEvents, WorkerOpenOptions, OpArgs, OpName, OpResult, WireOptions } from './protocol.js';
 
 export interface OpenDatabaseBaseOptions extends Omit<WorkerOpenOptions, 'directory'> {
@@ -19,7 +20,8 @@ export interface OpenDatabaseBaseOptions extends Omit<WorkerOpenOptions, 'direct
   persist?: boolean;
   /**
    * The worker to run in. Default: this package's worker entry, spawned with
-   * `new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' })`, which Vite bundles.
+   * `new Worker(new URL('./worker.js', import.meta.url), { type: 'module' })` (`./worker.ts` in
+   * the workspace), which Vite and webpack 5 bundle.
    */
   worker?: Worker | (() => Worker);
 }
@@ -70,6 +72,21 @@ export function assertBrowserSupport(): void {
 function defaultWorker(name: string): Worker {
   // Vite (and webpack 5, Parcel, rsbuild) recognize this exact pattern and bundle the worker.
   return new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: `cipherlite:${name}` });
+}
+
+/**
+ * The browser only says "the worker failed" (no URL, no status). The usual cause is the app's
+ * bundler: the worker file was not emitted, or was pre-bundled away from the URL the client asks
+ * for. Say so, and where the fix is, instead of a code that reads like an unsupported browser.
+ */
+function workerLoadFailedMessage(detail: string): string {
+  return (
+    `the database worker script did not load${detail ? ` (${detail})` : ''}. ` +
+    'This is usually the bundler setup: with Vite, add @cipherlite/worker, @cipherlite/core and @sqlite.org/sqlite-wasm ' +
+    'to optimizeDeps.exclude; with webpack 5, keep @cipherlite/worker an ES module import so it bundles ' +
+    "`new Worker(new URL('./worker.js', import.meta.url))`; or pass `worker: () => new Worker(...)` to openDatabase. " +
+    'See "Install" in the cipherlite README.'
+  );
 }
 
 /** A bare string means a password. */
@@ -124,7 +141,7 @@ async function requestPersistence(wanted: boolean): Promise<boolean | null> {
 export async function openDatabase(options: OpenDatabaseOptions): Promise<CipherliteDatabase> {
   assertBrowserSupport();
   if (typeof options !== 'object' || options === null) throw new CipherliteError('INVALID_ARGUMENT', 'expected an options object');
-  const { worker: workerOption, persist = true, password, key, recoveryKey, passkey, directory = 'cipherlite', ...rest } = options;
+  const { worker: workerOption, persist = true, password, key, recoveryKey, passkey, directory = DEFAULT_DIRECTORY, ...rest } = options;
   let keyMaterial = { password, key, recoveryKey, passkey } as KeyMaterial | PasskeyUnlock;
   for (const k of ['password', 'key', 'recoveryKey', 'passkey'] as const) if (keyMaterial[k] === undefined) delete keyMaterial[k];
   const workerOptions: WorkerOpenOptions = { ...rest, directory };
@@ -144,7 +161,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Cipher
   const failedToStart = new Promise<never>((_, reject) => {
     onError = (ev) => {
       ev.preventDefault();
-      reject(new CipherliteError('UNSUPPORTED', `the database worker failed to start${ev.message ? `: ${ev.message}` : ''}`));
+      reject(new CipherliteError('WORKER_LOAD_FAILED', workerLoadFailedMessage(ev.message)));
     };
     worker.addEventListener('error', onError);
   });
@@ -193,7 +210,7 @@ export class CipherliteDatabase implements AsyncDisposable {
   };
 
   /** @internal Use `openDatabase()`. */
-  constructor(name: string, worker: Worker, remote: Remote, log: Diagnostics, directory = 'cipherlite') {
+  constructor(name: string, worker: Worker, remote: Remote, log: Diagnostics, directory = DEFAULT_DIRECTORY) {
     this.name = name;
     this.#directory = directory;
     this.#worker = worker;
@@ -362,6 +379,11 @@ export class CipherliteDatabase implements AsyncDisposable {
     return this.#run('pruneBackups', keep === undefined ? [] : [keep]);
   }
 
+  /** The encrypted bytes of automatic backup `name` (from `listBackups`): download it, or restore it with `inspectBackup`. */
+  readBackup(name: string): Promise<Uint8Array> {
+    return this.#run('readBackup', [name]);
+  }
+
   /**
    * Runs `fn` in a transaction: committed when it resolves, rolled back when it throws. Other
    * calls — from this tab and every other — wait until it ends, so keep it short.
@@ -410,6 +432,11 @@ export class CipherliteDatabase implements AsyncDisposable {
   async lock(options: { allTabs?: boolean } = {}): Promise<void> {
     await this.#call((r) => r.lock(options.allTabs === true));
     this.eventSink.lockState('locked');
+  }
+
+  /** Changes this tab's idle auto-lock (`autoLockMs`; 0 = never lock by itself) from now on. */
+  setAutoLock(ms: number): Promise<void> {
+    return this.#call((r) => r.setAutoLock(ms));
   }
 
   /**

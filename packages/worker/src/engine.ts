@@ -19,7 +19,7 @@ import { SteppedDown } from './follower-service.js';
 import { Leader } from './leader.js';
 import { holdLock } from './platform.js';
 import type { BusChannel, WorkerPlatform } from './platform.js';
-import { busNames } from './protocol.js';
+import { assertDatabaseLocation, busNames } from './protocol.js';
 import type {
   BusMessage,
   LeaderRequest,
@@ -36,18 +36,11 @@ import type {
 import { Router } from './router.js';
 import { Secret, wipeKeyMaterial } from './secret.js';
 
-const NAME_RE = /^[^/\\\0]{1,200}$/;
-const DIRECTORY_RE = /^[^\\\0]{1,200}$/;
 const TAKEOVER_RETRY_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
 
 function validateOptions(o: WorkerOpenOptions): void {
   if (typeof o !== 'object' || o === null) throw new CipherliteError('INVALID_ARGUMENT', 'expected an options object');
-  if (typeof o.name !== 'string' || !NAME_RE.test(o.name)) {
-    throw new CipherliteError('INVALID_ARGUMENT', 'expected name to be 1..200 characters without "/", "\\" or NUL');
-  }
-  if (typeof o.directory !== 'string' || !DIRECTORY_RE.test(o.directory)) {
-    throw new CipherliteError('INVALID_ARGUMENT', 'expected directory to be 1..200 characters without "\\" or NUL');
-  }
+  assertDatabaseLocation(o.name, o.directory);
   if (o.autoLockMs !== undefined && !(Number.isFinite(o.autoLockMs) && o.autoLockMs >= 0)) {
     throw new CipherliteError('INVALID_ARGUMENT', `expected autoLockMs to be a number >= 0, got ${String(o.autoLockMs)}`);
   }
@@ -167,6 +160,18 @@ export class WorkerEngine implements WorkerApi {
       this.#assertNotClosed();
       if (allTabs) this.#bus?.post({ kind: 'lockAll' });
       await this.#serial(() => this.#teardown('locked'));
+    });
+  }
+
+  setAutoLock(ms: number): Promise<void> {
+    return this.#wire(async () => {
+      this.#assertNotClosed();
+      if (!(Number.isFinite(ms) && ms >= 0)) throw new CipherliteError('INVALID_ARGUMENT', `expected autoLockMs to be a number >= 0, got ${String(ms)}`);
+      this.#options = { ...this.#options!, autoLockMs: ms };
+      if (ms === 0) {
+        clearTimeout(this.#autoLock);
+        this.#autoLock = undefined;
+      } else this.#touch();
     });
   }
 

@@ -5,6 +5,7 @@
  */
 export { openDatabase, CipherliteDatabase, assertBrowserSupport } from './client.js';
 export { passkeySlots } from './passkey-slots.js';
+export { databaseExists, type DatabaseExistsOptions } from './database-exists.js';
 export type { AddPasskeyOptions, OpenDatabaseOptions, OpenDatabaseBaseOptions, PasskeyUnlock, Transaction, UnlockSecret } from './client.js';
 export type { PasskeyCeremonyOptions, PasskeyRegistration } from './passkey-ceremony.js';
 export type { LockState, Role, Statement, DbOps, WireOptions, PendingRestoreInfo } from './protocol.js';

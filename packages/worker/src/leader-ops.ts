@@ -6,6 +6,7 @@
 import { CipherliteError } from '@cipherlite/core';
 import type { BindParams, Database, KeyMaterial, Row, RunResult } from '@cipherlite/core';
 import * as keys from '@cipherlite/core/keys';
+import { readBackup } from './backup-file.js';
 import type { PendingRestores } from './pending-restores.js';
 import type { OpArgs, OpName, OpResult, Statement } from './protocol.js';
 import { wipeKeyMaterial } from './secret.js';
@@ -64,6 +65,7 @@ export const LEADER_OPS: { [K in TableOp]: (c: OpContext, ...args: OpArgs<K>) =>
   cancelRestore: (c, id) => c.restores.cancel(id),
   listBackups: (c) => keys.listBackups(c.db.storage, c.db.name),
   pruneBackups: (c, keep) => keys.pruneBackups(c.db.storage, c.db.name, keep),
+  readBackup: (c, name) => readBackup(c.db.storage, c.db.name, name),
 };
 
 /** Runs table operation `op` (`isTableOp` checked) with `args` from the wire. */

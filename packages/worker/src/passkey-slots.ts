@@ -8,10 +8,11 @@ import { CipherliteError, format } from '@cipherlite/core';
 import { passkeyChallenges } from '@cipherlite/core/keys';
 import type { KeyslotInfo } from '@cipherlite/core/keys';
 import { readOpfsFileStart } from './opfs-read.js';
+import { DEFAULT_DIRECTORY } from './protocol.js';
 
 /** The passkey slots of database `name` (label only); `[]` when it has none or does not exist. */
 export async function passkeySlots(o: { name: string; directory?: string }): Promise<Pick<KeyslotInfo, 'label'>[]> {
-  const head = await readOpfsFileStart({ name: o.name, directory: o.directory ?? 'cipherlite' }, format.MAIN_HEADER_SIZE);
+  const head = await readOpfsFileStart({ name: o.name, directory: o.directory ?? DEFAULT_DIRECTORY }, format.MAIN_HEADER_SIZE);
   if (!head) return [];
   try {
     return passkeyChallenges(head).map((c) => ({ label: c.label }));

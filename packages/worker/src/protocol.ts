@@ -14,6 +14,7 @@
  * Errors never cross as `Error` objects (Comlink keeps only message/name/stack): the worker throws
  * core's `WireError` plain object and the client rebuilds a `CipherliteError` with `fromWire`.
  */
+import { CipherliteError } from '@cipherlite/core';
 import type {
   BindParams,
   JournalMode,
@@ -81,6 +82,8 @@ export interface DbOps {
   /** Automatic backups (`<name>.bak-<time>`) next to the database, newest first. */
   listBackups(): BackupFile[];
   pruneBackups(keep?: number): string[];
+  /** The encrypted bytes of automatic backup `name` (one `listBackups` names), to download or restore. */
+  readBackup(name: string): Uint8Array;
 }
 
 /** A validated backup waiting in the leader for `confirmRestore(id)` or `cancelRestore(id)`. */
@@ -143,6 +146,8 @@ export interface WorkerApi {
   passkeyChallenges(options: Pick<WorkerOpenOptions, 'name' | 'directory'>): Promise<PasskeyChallenge[]>;
   /** Wipes this tab's key material; `allTabs` asks every tab of this database to lock too. */
   lock(allTabs: boolean): Promise<void>;
+  /** Changes this tab's idle auto-lock (`autoLockMs`; 0 = never) from now on. */
+  setAutoLock(ms: number): Promise<void>;
   run<K extends OpName>(op: K, args: OpArgs<K>, txId?: number): Promise<OpResult<K>>;
   /** Starts an interactive transaction; other calls (from every tab) wait until it ends. */
   txBegin(): Promise<number>;
@@ -180,6 +185,23 @@ export type BusMessage =
   | { kind: 'lockAll' }
   /** follower → leader: this tab locked or closed; forget its authentication. */
   | { kind: 'bye'; from: string };
+
+/** Where databases live in OPFS unless `directory` says otherwise. */
+export const DEFAULT_DIRECTORY = 'cipherlite';
+/** A database name is one OPFS file name: 1..200 characters, no path separators or NUL. */
+const DATABASE_NAME_RE = /^[^/\\\0]{1,200}$/;
+/** An OPFS directory path (`a/b` nests): 1..200 characters, no backslash or NUL. */
+const DIRECTORY_RE = /^[^\\\0]{1,200}$/;
+
+/** Throws `INVALID_ARGUMENT` unless `name` in `directory` is a valid OPFS location (both sides check). */
+export function assertDatabaseLocation(name: unknown, directory: unknown): void {
+  if (typeof name !== 'string' || !DATABASE_NAME_RE.test(name)) {
+    throw new CipherliteError('INVALID_ARGUMENT', 'expected name to be 1..200 characters without "/", "\\" or NUL');
+  }
+  if (typeof directory !== 'string' || !DIRECTORY_RE.test(directory)) {
+    throw new CipherliteError('INVALID_ARGUMENT', 'expected directory to be 1..200 characters without "\\" or NUL');
+  }
+}
 
 /** Channel and Web Lock names, all scoped by directory and database name. */
 export function busNames(directory: string, name: string) {

@@ -1,19 +1,28 @@
 /**
  * Admin, modelled on a real backup page: storage and encryption facts, a per-table breakdown,
- * encrypted backup download, restore from an uploaded file (validated, compared side by side,
- * explicitly confirmed, with an automatic backup of the current data first), the on-device backup
- * history (last 5), an integrity check, a password change, and passkeys (unlock with the
- * device's fingerprint, face or PIN).
+ * encrypted backup download, restore from an uploaded file or from the on-device backup history
+ * (validated, compared side by side, explicitly confirmed, with an automatic backup of the current
+ * data first), an integrity check, a password change, the recovery key, passkeys (unlock with the
+ * device's fingerprint, face or PIN) and the shop's settings.
  *
  * Every action that reads or replaces everything asks for the password again: an unlocked till
  * left on the counter should not hand its whole database to whoever walks by.
  */
 import type { BackupFile, CipherliteDatabase, DatabaseStats, KeyslotInfo, RestoreComparison, VerifyResult } from '@cipherlite/worker';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { downloadBytes } from '../download.ts';
 import { formatBytes } from '../money.ts';
 import { MIN_PASSWORD_LENGTH } from '../password.ts';
 import { describeError, describePasskeyError, KEEP_BACKUPS } from '../store.ts';
 import { Banner, Card, Field, Spinner, StrengthMeter } from '../ui.tsx';
+import { RecoveryKeyCard } from './RecoveryKeyCard.tsx';
+import { ShopSettingsCard } from './ShopSettingsCard.tsx';
+
+/** What the restore card restores from: a file the person chose, or an entry of the history. */
+type RestoreSource = { kind: 'file' } | { kind: 'history'; backup: BackupFile };
+
+/** "the SQLite data" is the same measure in the storage facts and the restore comparison. */
+const DATA_SIZE_LABEL = 'SQLite data';
 
 /** Loads `fn` now, after every committed change in any tab, and on `reload()`. */
 function useLive<T>(db: CipherliteDatabase, fn: () => Promise<T>): { data: T | null; error: unknown; reload: () => void } {
@@ -35,6 +44,7 @@ function useLive<T>(db: CipherliteDatabase, fn: () => Promise<T>): { data: T | n
 export function Admin({ db }: { db: CipherliteDatabase }) {
   const stats = useLive(db, () => db.stats());
   const backups = useLive(db, () => db.listBackups());
+  const [source, setSource] = useState<RestoreSource>({ kind: 'file' });
   const reloadAll = () => {
     stats.reload();
     backups.reload();
@@ -44,12 +54,14 @@ export function Admin({ db }: { db: CipherliteDatabase }) {
       <div className="stack">
         <StorageCard db={db} stats={stats.data} error={stats.error} />
         <TablesCard stats={stats.data} />
-        <HistoryCard backups={backups.data} />
+        <HistoryCard db={db} backups={backups.data} onRestore={(backup) => setSource({ kind: 'history', backup })} />
+        <ShopSettingsCard />
       </div>
       <div className="stack">
         <BackupCard db={db} />
-        <RestoreCard db={db} onRestored={reloadAll} />
+        <RestoreCard db={db} source={source} onSourceDone={() => setSource({ kind: 'file' })} onRestored={reloadAll} />
         <PasswordCard db={db} />
+        <RecoveryKeyCard db={db} keyslots={stats.data?.keyslots ?? null} onChanged={stats.reload} />
         <PasskeyCard db={db} />
         <VerifyCard db={db} />
       </div>
@@ -68,8 +80,18 @@ function StorageCard({ db, stats, error }: { db: CipherliteDatabase; stats: Data
         </p>
       ) : (
         <dl className="facts">
-          <dt>Database size</dt>
-          <dd data-testid="db-size">{formatBytes(stats.totalBytes)}</dd>
+          <dt>Stored on this device</dt>
+          <dd data-testid="db-size">
+            {formatBytes(stats.totalBytes)}
+            <span className="fact-note">the encrypted file and its journal, with a nonce and an authentication tag per page</span>
+          </dd>
+          <dt>{DATA_SIZE_LABEL}</dt>
+          <dd data-testid="data-size">
+            {formatBytes(stats.pageCount * stats.pageSize)}
+            <span className="fact-note">
+              {stats.pageCount} pages × {formatBytes(stats.pageSize)}, as compared when restoring
+            </span>
+          </dd>
           <dt>Encryption</dt>
           <dd>
             <span className="pill pill-ok">On</span> {stats.cipher}, every {formatBytes(stats.blockSize)} page
@@ -82,7 +104,7 @@ function StorageCard({ db, stats, error }: { db: CipherliteDatabase; stats: Data
           </dd>
           <dt>Format</dt>
           <dd>
-            cipherlite v{stats.formatVersion} · {stats.pageCount} pages · {stats.freePages} free
+            cipherlite v{stats.formatVersion} · {stats.freePages} free pages
           </dd>
           <dt>Key epoch</dt>
           <dd>
@@ -125,30 +147,56 @@ function TablesCard({ stats }: { stats: DatabaseStats | null }) {
   );
 }
 
-function HistoryCard({ backups }: { backups: BackupFile[] | null }) {
+function backupFileName(createdAt: number): string {
+  return `till-backup-${new Date(createdAt).toISOString().slice(0, 19).replace(/[T:]/g, '-')}.cipherlite`;
+}
+
+function HistoryCard({ db, backups, onRestore }: { db: CipherliteDatabase; backups: BackupFile[] | null; onRestore: (b: BackupFile) => void }) {
+  const [error, setError] = useState<string | null>(null);
   return (
     <Card title="Backup history on this device" id="history">
-      <p className="muted">A backup of the current data is saved here automatically before every restore. The last {KEEP_BACKUPS} are kept, encrypted like the database.</p>
+      <p className="muted">
+        A backup of the current data is saved here automatically before every restore. The last {KEEP_BACKUPS} are kept, each encrypted with the password in force
+        when it was saved. Restore one to undo a restore.
+      </p>
+      {error && <Banner kind="error">{error}</Banner>}
       {backups?.length === 0 && <p className="empty">No automatic backups yet.</p>}
       {backups && backups.length > 0 && (
-        <table className="table" aria-label="Backup history">
-          <thead>
-            <tr>
-              <th>Saved</th>
-              <th className="num">Size</th>
-            </tr>
-          </thead>
-          <tbody>
-            {backups.map((b) => (
-              <tr key={b.name} title={b.name}>
-                <td>
-                  {new Date(b.createdAt).toLocaleString()} {b.incomplete && <span className="pill pill-warn">incomplete</span>}
-                </td>
-                <td className="num">{formatBytes(b.sizeBytes)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <ul className="history" aria-label="Backup history">
+          {backups.map((b) => {
+            const when = new Date(b.createdAt).toLocaleString();
+            return (
+              <li key={b.name}>
+                <span className="history-what">
+                  <span>{when}</span>
+                  <span className="line-note">
+                    {formatBytes(b.sizeBytes)} {b.incomplete && <span className="pill pill-warn">incomplete</span>}
+                  </span>
+                </span>
+                <span className="row">
+                  <button
+                    type="button"
+                    className="btn"
+                    aria-label={`Download the backup of ${when}`}
+                    onClick={async () => {
+                      setError(null);
+                      try {
+                        downloadBytes(await db.readBackup(b.name), backupFileName(b.createdAt));
+                      } catch (e) {
+                        setError(describeError(e));
+                      }
+                    }}
+                  >
+                    Download
+                  </button>
+                  <button type="button" className="btn" aria-label={`Restore the backup of ${when}`} disabled={b.incomplete} onClick={() => onRestore(b)}>
+                    Restore…
+                  </button>
+                </span>
+              </li>
+            );
+          })}
+        </ul>
       )}
     </Card>
   );
@@ -170,13 +218,7 @@ function BackupCard({ db }: { db: CipherliteDatabase }) {
           setMessage(null);
           try {
             const { bytes, meta } = await db.backup({ password });
-            const stamp = new Date(meta.createdAt).toISOString().slice(0, 19).replace(/[T:]/g, '-');
-            const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'application/octet-stream' }));
-            const a = document.createElement('a');
-            a.href = url;
-            a.download = `till-backup-${stamp}.cipherlite`;
-            a.click();
-            setTimeout(() => URL.revokeObjectURL(url), 10_000);
+            downloadBytes(bytes, backupFileName(meta.createdAt));
             const rows = meta.tables.reduce((s, t) => s + t.rows, 0);
             setMessage({ kind: 'success', text: `Backup downloaded: ${formatBytes(meta.sizeBytes)}, ${rows.toLocaleString()} rows in ${meta.tables.length} tables.` });
             setPassword('');
@@ -214,116 +256,145 @@ function restoreError(e: unknown): string {
   }
 }
 
-function RestoreCard({ db, onRestored }: { db: CipherliteDatabase; onRestored: () => void }) {
+function RestoreCard({ db, source, onSourceDone, onRestored }: { db: CipherliteDatabase; source: RestoreSource; onSourceDone: () => void; onRestored: () => void }) {
   const [file, setFile] = useState<File | null>(null);
   const [backupPassword, setBackupPassword] = useState('');
   const [currentPassword, setCurrentPassword] = useState('');
-  const [pending, setPending] = useState<{ id: number; comparison: RestoreComparison; fileName: string } | null>(null);
+  const [pending, setPending] = useState<{ id: number; comparison: RestoreComparison; label: string } | null>(null);
   const [busy, setBusy] = useState<'check' | 'restore' | null>(null);
   const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null);
+  const card = useRef<HTMLDivElement>(null);
+  const historyBackup = source.kind === 'history' ? source.backup : null;
 
   const cancel = () => {
-    if (pending) void db.cancelRestore(pending.id).catch(() => undefined);
+    if (pending) void db.cancelRestore(pending.id).catch((e: unknown) => console.warn(`pending restore not cancelled: ${describeError(e)}`));
     setPending(null);
   };
   useEffect(() => () => cancel(), []); // eslint-disable-line react-hooks/exhaustive-deps
+  // Chosen in the history card: bring this card into view with the password field ready.
+  useEffect(() => {
+    if (!historyBackup) return;
+    setMessage(null);
+    setBackupPassword('');
+    card.current?.scrollIntoView({ block: 'start' });
+    card.current?.querySelector<HTMLInputElement>('input[name=restore-backup-password]')?.focus({ preventScroll: true });
+  }, [historyBackup]);
 
   return (
-    <Card title="Restore from a backup" id="restore">
-      <p className="muted">Replaces everything on this till with the backup's content. The file is checked first, and you see what changes before anything happens.</p>
-      {message && <Banner kind={message.kind}>{message.text}</Banner>}
-      {!pending ? (
-        <form
-          className="stack-form"
-          onSubmit={async (e) => {
-            e.preventDefault();
-            if (!file) return;
-            setBusy('check');
-            setMessage(null);
-            try {
-              const bytes = new Uint8Array(await file.arrayBuffer());
-              const r = await db.inspectBackup(bytes, { password: backupPassword });
-              setPending({ ...r, fileName: file.name });
-            } catch (err) {
-              setMessage({ kind: 'error', text: restoreError(err) });
-            } finally {
-              setBusy(null);
-            }
-          }}
-        >
-          <Field label="Backup file">
-            <input type="file" name="backup-file" accept=".cipherlite,application/octet-stream" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
-          </Field>
-          <Field label="Password of the backup">
-            <input type="password" name="restore-backup-password" autoComplete="off" value={backupPassword} onChange={(e) => setBackupPassword(e.target.value)} />
-          </Field>
-          <button className="btn" disabled={!file || !backupPassword || busy !== null}>
-            {busy === 'check' ? 'Checking…' : 'Check backup'}
-          </button>
-        </form>
-      ) : (
-        <div className="compare" aria-label="Restore comparison">
-          <p>
-            <strong>{pending.fileName}</strong> is a valid backup. Compare before you restore:
-          </p>
-          <table className="table">
-            <thead>
-              <tr>
-                <th />
-                <th className="num">Now on this till</th>
-                <th className="num">In the backup</th>
-              </tr>
-            </thead>
-            <tbody>
-              <tr>
-                <td>Data size</td>
-                <td className="num">{formatBytes(pending.comparison.current.sizeBytes)}</td>
-                <td className="num">{formatBytes(pending.comparison.backup.sizeBytes)}</td>
-              </tr>
-              {pending.comparison.tables.map((t) => (
-                <tr key={t.name} className={t.currentRows !== t.backupRows ? 'diff' : ''}>
-                  <td>{t.name}</td>
-                  <td className="num">{t.currentRows ?? '—'}</td>
-                  <td className="num">{t.backupRows ?? '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+    <div ref={card}>
+      <Card title="Restore from a backup" id="restore">
+        <p className="muted">Replaces everything on this till with the backup's content. The backup is checked first, and you see what changes before anything happens.</p>
+        {message && <Banner kind={message.kind}>{message.text}</Banner>}
+        {!pending ? (
           <form
             className="stack-form"
             onSubmit={async (e) => {
               e.preventDefault();
-              setBusy('restore');
+              if (!historyBackup && !file) return;
+              setBusy('check');
               setMessage(null);
               try {
-                const r = await db.confirmRestore(pending.id, { password: currentPassword }, { keepBackups: KEEP_BACKUPS });
-                setPending(null);
-                setCurrentPassword('');
-                setBackupPassword('');
-                setMessage({ kind: 'success', text: `Backup restored: ${r.restored.tables.reduce((n, t) => n + t.rows, 0).toLocaleString()} rows. The previous data was saved first (see Backup history).` });
-                onRestored();
+                const bytes = historyBackup ? await db.readBackup(historyBackup.name) : new Uint8Array(await file!.arrayBuffer());
+                const r = await db.inspectBackup(bytes, { password: backupPassword });
+                setPending({ ...r, label: historyBackup ? `The backup saved on ${new Date(historyBackup.createdAt).toLocaleString()}` : file!.name });
               } catch (err) {
-                setMessage({ kind: 'error', text: describeError(err) });
+                setMessage({ kind: 'error', text: restoreError(err) });
               } finally {
                 setBusy(null);
               }
             }}
           >
-            <Field label="Your current password" hint="A backup of the current data is saved on this device first, encrypted with it.">
-              <input type="password" name="restore-current-password" autoComplete="current-password" value={currentPassword} onChange={(e) => setCurrentPassword(e.target.value)} />
+            {historyBackup ? (
+              <div className="restore-source">
+                <span>
+                  From the history: <strong>{new Date(historyBackup.createdAt).toLocaleString()}</strong>
+                </span>
+                <button type="button" className="btn btn-ghost" onClick={onSourceDone}>
+                  Choose a file instead
+                </button>
+              </div>
+            ) : (
+              <Field label="Backup file">
+                <input type="file" name="backup-file" accept=".cipherlite,application/octet-stream" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
+              </Field>
+            )}
+            <Field label="Password of the backup" hint={historyBackup ? 'The password in force when it was saved.' : undefined}>
+              <input type="password" name="restore-backup-password" autoComplete="off" value={backupPassword} onChange={(e) => setBackupPassword(e.target.value)} />
             </Field>
-            <div className="row">
-              <button className="btn btn-danger" disabled={!currentPassword || busy !== null}>
-                {busy === 'restore' ? 'Restoring…' : 'Replace all data with this backup'}
-              </button>
-              <button type="button" className="btn" onClick={cancel} disabled={busy !== null}>
-                Cancel
-              </button>
-            </div>
+            <button className="btn" disabled={(!historyBackup && !file) || !backupPassword || busy !== null}>
+              {busy === 'check' ? 'Checking…' : 'Check backup'}
+            </button>
           </form>
-        </div>
-      )}
-    </Card>
+        ) : (
+          <div className="compare" role="region" aria-label="Restore comparison">
+            <p>
+              <strong>{pending.label}</strong> is a valid backup. Compare before you restore:
+            </p>
+            <table className="table table-compare" aria-label="Comparison">
+                <thead>
+                  <tr>
+                    <th>
+                      <span className="sr-only">Compared</span>
+                    </th>
+                    <th className="num">Now on this till</th>
+                    <th className="num">In the backup</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  <tr>
+                    <td>{DATA_SIZE_LABEL}</td>
+                    <td className="num">{formatBytes(pending.comparison.current.sizeBytes)}</td>
+                    <td className="num">{formatBytes(pending.comparison.backup.sizeBytes)}</td>
+                  </tr>
+                  {pending.comparison.tables.map((t) => (
+                    <tr key={t.name} className={t.currentRows !== t.backupRows ? 'diff' : ''}>
+                      <td>{t.name}</td>
+                      <td className="num">{t.currentRows ?? '—'}</td>
+                      <td className="num">{t.backupRows ?? '—'}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            <form
+              className="stack-form"
+              onSubmit={async (e) => {
+                e.preventDefault();
+                setBusy('restore');
+                setMessage(null);
+                try {
+                  const r = await db.confirmRestore(pending.id, { password: currentPassword }, { keepBackups: KEEP_BACKUPS });
+                  setPending(null);
+                  setCurrentPassword('');
+                  setBackupPassword('');
+                  onSourceDone();
+                  setMessage({
+                    kind: 'success',
+                    text: `Backup restored: ${r.restored.tables.reduce((n, t) => n + t.rows, 0).toLocaleString()} rows. The previous data was saved first: to undo, restore it from the Backup history.`,
+                  });
+                  onRestored();
+                } catch (err) {
+                  setMessage({ kind: 'error', text: (err as { code?: string }).code === 'WRONG_KEY' ? 'Your current password is wrong. Nothing was changed.' : describeError(err) });
+                } finally {
+                  setBusy(null);
+                }
+              }}
+            >
+              <Field label="Your current password" hint="A backup of the current data is saved on this device first, encrypted with it.">
+                <input type="password" name="restore-current-password" autoComplete="current-password" value={currentPassword} onChange={(e) => setCurrentPassword(e.target.value)} />
+              </Field>
+              <div className="row">
+                <button className="btn btn-danger" disabled={!currentPassword || busy !== null}>
+                  {busy === 'restore' ? 'Restoring…' : 'Replace all data with this backup'}
+                </button>
+                <button type="button" className="btn" onClick={cancel} disabled={busy !== null}>
+                  Cancel
+                </button>
+              </div>
+            </form>
+          </div>
+        )}
+      </Card>
+    </div>
   );
 }
 

@@ -1,7 +1,7 @@
 /** Products: add, rename, reprice, archive (sales keep their own copy of name and price). */
 import { useMutation, useQuery } from '@cipherlite/react';
 import { useState } from 'react';
-import { formatCents, parseMoney } from '../money.ts';
+import { useMoney } from '../settings.tsx';
 import { describeError } from '../store.ts';
 import { Banner, Card, Field } from '../ui.tsx';
 
@@ -14,6 +14,7 @@ function friendly(e: unknown): string {
 }
 
 export function Products() {
+  const money = useMoney();
   const products = useQuery<Product>(
     'SELECT p.id, p.name, p.price_cents, coalesce(sum(l.qty), 0) AS sold FROM product p LEFT JOIN sale_line l ON l.product_id = p.id WHERE p.archived = 0 GROUP BY p.id ORDER BY p.name COLLATE NOCASE',
   );
@@ -25,7 +26,7 @@ export function Products() {
   let priceError: string | null = null;
   let cents = 0;
   try {
-    cents = parseMoney(price);
+    cents = money.parse(price);
   } catch (e) {
     priceError = (e as Error).message;
   }
@@ -33,7 +34,7 @@ export function Products() {
 
   return (
     <div className="stack">
-      <Card title="Add a product">
+      <Card title="Add a product" id="add-product">
         <form
           className="inline-form"
           noValidate
@@ -49,10 +50,19 @@ export function Products() {
           }}
         >
           <Field label="Name" error={touched ? nameError : null}>
-            <input name="name" value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. Flat white" />
+            <input
+              name="name"
+              value={name}
+              onChange={(e) => {
+                setName(e.target.value);
+                // The "already exists" message was about the name typed before: drop it.
+                if (add.status === 'error') add.reset();
+              }}
+              placeholder="e.g. Flat white"
+            />
           </Field>
           <Field label="Price" error={touched ? priceError : null}>
-            <input name="price" inputMode="decimal" value={price} onChange={(e) => setPrice(e.target.value)} placeholder="3.20" />
+            <input name="price" inputMode="decimal" value={price} onChange={(e) => setPrice(e.target.value)} placeholder={money.toInput(320)} />
           </Field>
           <button className="btn btn-primary" disabled={add.isPending}>
             Add product
@@ -60,17 +70,19 @@ export function Products() {
         </form>
         {add.status === 'error' && <Banner kind="error">{friendly(add.error)}</Banner>}
       </Card>
-      <Card title={`Products${products.data ? ` · ${products.data.length}` : ''}`}>
+      <Card title={`Products${products.data ? ` · ${products.data.length}` : ''}`} id="product-list">
         {products.status === 'error' && <Banner kind="error">{describeError(products.error)}</Banner>}
         {products.data?.length === 0 && <p className="empty">No products yet.</p>}
         {products.data && products.data.length > 0 && (
-          <table className="table">
+          <table className="table table-products" aria-label="Products">
             <thead>
               <tr>
                 <th>Name</th>
                 <th className="num">Price</th>
                 <th className="num">Sold</th>
-                <th aria-label="Actions" />
+                <th>
+                  <span className="sr-only">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -86,9 +98,10 @@ export function Products() {
 }
 
 function ProductRow({ product }: { product: Product }) {
+  const money = useMoney();
   const [editing, setEditing] = useState(false);
   const [name, setName] = useState(product.name);
-  const [price, setPrice] = useState((product.price_cents / 100).toFixed(2));
+  const [price, setPrice] = useState(money.toInput(product.price_cents));
   const [error, setError] = useState<string | null>(null);
   const save = useMutation((db, n: string, cents: number) => db.exec('UPDATE product SET name = ?, price_cents = ? WHERE id = ?', [n, cents, product.id]));
   const archive = useMutation((db) => db.exec('UPDATE product SET archived = 1 WHERE id = ?', [product.id]));
@@ -96,11 +109,23 @@ function ProductRow({ product }: { product: Product }) {
   if (!editing) {
     return (
       <tr>
-        <td>{product.name}</td>
-        <td className="num">{formatCents(product.price_cents)}</td>
-        <td className="num">{product.sold}</td>
+        <td className="product-cell-name">{product.name}</td>
+        <td className="num">{money.format(product.price_cents)}</td>
+        <td className="num">
+          {product.sold}
+          <span className="sr-only"> sold</span>
+        </td>
         <td className="actions">
-          <button type="button" className="btn btn-small" onClick={() => setEditing(true)} aria-label={`Edit ${product.name}`}>
+          <button
+            type="button"
+            className="btn"
+            onClick={() => {
+              setName(product.name);
+              setPrice(money.toInput(product.price_cents));
+              setEditing(true);
+            }}
+            aria-label={`Edit ${product.name}`}
+          >
             Edit
           </button>
         </td>
@@ -109,22 +134,29 @@ function ProductRow({ product }: { product: Product }) {
   }
   return (
     <tr className="editing">
-      <td>
-        <input aria-label="Name" value={name} onChange={(e) => setName(e.target.value)} />
-        {error && <div className="field-error">{error}</div>}
+      <td className="product-cell-name">
+        <input aria-label={`Name of ${product.name}`} value={name} onChange={(e) => setName(e.target.value)} aria-describedby={error ? `edit-error-${product.id}` : undefined} />
+        {error && (
+          <div className="field-error" id={`edit-error-${product.id}`}>
+            {error}
+          </div>
+        )}
       </td>
       <td className="num">
-        <input aria-label="Price" inputMode="decimal" className="num-input" value={price} onChange={(e) => setPrice(e.target.value)} />
+        <input aria-label={`Price of ${product.name}`} inputMode="decimal" className="num-input" value={price} onChange={(e) => setPrice(e.target.value)} />
       </td>
-      <td className="num">{product.sold}</td>
+      <td className="num">
+        {product.sold}
+        <span className="sr-only"> sold</span>
+      </td>
       <td className="actions">
         <button
           type="button"
-          className="btn btn-small btn-primary"
+          className="btn btn-primary"
           onClick={async () => {
             let cents: number;
             try {
-              cents = parseMoney(price);
+              cents = money.parse(price);
             } catch (e) {
               return setError((e as Error).message);
             }
@@ -140,10 +172,10 @@ function ProductRow({ product }: { product: Product }) {
         >
           Save
         </button>
-        <button type="button" className="btn btn-small" onClick={() => setEditing(false)}>
+        <button type="button" className="btn" onClick={() => setEditing(false)}>
           Cancel
         </button>
-        <button type="button" className="btn btn-small btn-danger" onClick={() => void archive.mutate()} title="Hide from the till (past sales keep it)">
+        <button type="button" className="btn btn-danger" onClick={() => void archive.mutate()} title="Hide from the till (past sales keep it)">
           Archive
         </button>
       </td>

@@ -2,8 +2,9 @@
 import type { CipherliteDatabase } from '@cipherlite/worker';
 import { useState } from 'react';
 import { MIN_PASSWORD_LENGTH } from '../password.ts';
+import { SETTING } from '../settings.tsx';
 import { describeError, openStore } from '../store.ts';
-import { Banner, Field, Spinner, StrengthMeter } from '../ui.tsx';
+import { Banner, Field, StrengthMeter, SubmitButton } from '../ui.tsx';
 
 export function Setup({ onCreated }: { onCreated: (db: CipherliteDatabase) => void }) {
   const [storeName, setStoreName] = useState('');
@@ -31,7 +32,7 @@ export function Setup({ onCreated }: { onCreated: (db: CipherliteDatabase) => vo
           setError(null);
           try {
             const db = await openStore(password, true);
-            await db.exec("INSERT OR REPLACE INTO setting (key, value) VALUES ('store_name', ?)", [storeName.trim()]);
+            await db.exec('INSERT OR REPLACE INTO setting (key, value) VALUES (?, ?)', [SETTING.storeName, storeName.trim()]);
             onCreated(db);
           } catch (err) {
             setError(describeError(err));
@@ -56,15 +57,9 @@ export function Setup({ onCreated }: { onCreated: (db: CipherliteDatabase) => vo
         <Field label="Confirm password" error={touched || confirm.length >= password.length ? (confirm ? confirmError : touched ? confirmError : null) : null}>
           <input type="password" name="confirm-password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} disabled={pending} />
         </Field>
-        <button className="btn btn-primary btn-block" disabled={pending}>
-          {pending ? (
-            <>
-              <Spinner /> Creating encrypted database…
-            </>
-          ) : (
-            'Create till'
-          )}
-        </button>
+        <SubmitButton pending={pending} pendingLabel="Creating encrypted database…">
+          Create till
+        </SubmitButton>
       </form>
     </main>
   );

@@ -1,10 +1,14 @@
 /**
  * The till: tap products into the cart, take payment (cash with change, or card — last four
  * digits only, never a card number), and record the sale in one transaction.
+ *
+ * The total and the Charge button sit in their own bar: beside the cart on a tablet, pinned to the
+ * bottom of the screen on a phone, so the cashier never scrolls to charge.
  */
 import { useQuery, useTransaction } from '@cipherlite/react';
 import { useMemo, useState } from 'react';
-import { formatCents, localDay, parseMoney } from '../money.ts';
+import { localDay } from '../money.ts';
+import { useMoney } from '../settings.tsx';
 import { describeError } from '../store.ts';
 import { Banner, Card, Field } from '../ui.tsx';
 
@@ -12,7 +16,10 @@ type Product = { id: number; name: string; price_cents: number };
 type Line = Product & { qty: number };
 type Payment = { method: 'cash'; givenCents: number } | { method: 'card'; last4: string };
 
+const PAYMENT_FORM_ID = 'payment';
+
 export function Till() {
+  const money = useMoney();
   const products = useQuery<Product>('SELECT id, name, price_cents FROM product WHERE archived = 0 ORDER BY name COLLATE NOCASE');
   const [cart, setCart] = useState<Line[]>([]);
   const [method, setMethod] = useState<'cash' | 'card'>('cash');
@@ -31,11 +38,11 @@ export function Till() {
     }
     if (given.trim() === '') return null; // exact amount
     try {
-      return parseMoney(given) >= total ? null : 'Less than the total.';
+      return money.parse(given) >= total ? null : 'Less than the total.';
     } catch (e) {
       return (e as Error).message;
     }
-  }, [method, last4, given, total]);
+  }, [method, last4, given, total, money]);
 
   const checkout = useTransaction(async (tx, lines: Line[], payment: Payment) => {
     const sum = lines.reduce((s, l) => s + l.price_cents * l.qty, 0);
@@ -63,11 +70,11 @@ export function Till() {
   const charge = async () => {
     setTouched(true);
     if (cart.length === 0 || paymentError) return;
-    const payment: Payment = method === 'card' ? { method, last4 } : { method, givenCents: given.trim() ? parseMoney(given) : total };
+    const payment: Payment = method === 'card' ? { method, last4 } : { method, givenCents: given.trim() ? money.parse(given) : total };
     const id = await checkout.mutate(cart, payment);
     if (id === undefined) return;
     const changeDue = payment.method === 'cash' ? payment.givenCents - total : 0;
-    setReceipt(`Sale #${id} recorded — ${formatCents(total)} by ${payment.method === 'card' ? `card ••${payment.last4}` : 'cash'}${changeDue > 0 ? `. Change due: ${formatCents(changeDue)}` : ''}.`);
+    setReceipt(`Sale #${id} recorded — ${money.format(total)} by ${payment.method === 'card' ? `card ••${payment.last4}` : 'cash'}${changeDue > 0 ? `. Change due: ${money.format(changeDue)}` : ''}.`);
     setCart([]);
     setGiven('');
     setLast4('');
@@ -77,7 +84,7 @@ export function Till() {
 
   return (
     <div className="till">
-      <Card title="Products">
+      <Card title="Products" id="till-products">
         {products.status === 'pending' && <p className="muted">Loading…</p>}
         {products.status === 'error' && <Banner kind="error">{describeError(products.error)}</Banner>}
         {products.data?.length === 0 && (
@@ -89,14 +96,28 @@ export function Till() {
           {products.data?.map((p) => (
             <button key={p.id} type="button" className="product-tile" onClick={() => add(p)}>
               <span className="product-name">{p.name}</span>
-              <span className="product-price">{formatCents(p.price_cents)}</span>
+              <span className="product-price">{money.format(p.price_cents)}</span>
             </button>
           ))}
         </div>
       </Card>
 
-      <Card title={items ? `Cart · ${items} item${items === 1 ? '' : 's'}` : 'Cart'} actions={cart.length > 0 ? <button type="button" className="btn btn-link" onClick={() => setCart([])}>Clear</button> : undefined}>
-        {receipt && <Banner kind="success" onClose={() => setReceipt(null)}>{receipt}</Banner>}
+      <Card
+        title={items ? `Cart · ${items} item${items === 1 ? '' : 's'}` : 'Cart'}
+        id="cart"
+        actions={
+          cart.length > 0 ? (
+            <button type="button" className="btn btn-ghost" onClick={() => setCart([])}>
+              Clear
+            </button>
+          ) : undefined
+        }
+      >
+        {receipt && (
+          <Banner kind="success" onClose={() => setReceipt(null)}>
+            {receipt}
+          </Banner>
+        )}
         {checkout.status === 'error' && <Banner kind="error">{describeError(checkout.error)}</Banner>}
         {cart.length === 0 ? (
           <p className="empty">Tap a product to add it.</p>
@@ -109,45 +130,58 @@ export function Till() {
                   <button type="button" className="btn btn-icon" aria-label={`One less ${l.name}`} onClick={() => change(l.id, -1)}>
                     −
                   </button>
-                  <span aria-label="quantity">{l.qty}</span>
+                  <span aria-label={`${l.qty} × ${l.name}`}>{l.qty}</span>
                   <button type="button" className="btn btn-icon" aria-label={`One more ${l.name}`} onClick={() => change(l.id, +1)}>
                     +
                   </button>
                 </span>
-                <span className="cart-amount">{formatCents(l.price_cents * l.qty)}</span>
+                <span className="cart-amount">{money.format(l.price_cents * l.qty)}</span>
               </li>
             ))}
           </ul>
         )}
+        <form
+          id={PAYMENT_FORM_ID}
+          noValidate
+          onSubmit={(e) => {
+            e.preventDefault();
+            void charge();
+          }}
+        >
+          <fieldset className="segmented">
+            <legend className="sr-only">Payment method</legend>
+            {(['cash', 'card'] as const).map((m) => (
+              <label key={m} className={method === m ? 'active' : ''}>
+                <input type="radio" name="method" value={m} checked={method === m} onChange={() => setMethod(m)} />
+                <span>{m === 'cash' ? 'Cash' : 'Card'}</span>
+              </label>
+            ))}
+          </fieldset>
+          {method === 'cash' ? (
+            <Field
+              label="Cash received"
+              hint={given && !paymentError ? `Change: ${money.format(money.parse(given) - total)}` : 'Leave empty for the exact amount.'}
+              error={touched || given ? paymentError : null}
+            >
+              <input name="cash" inputMode="decimal" autoComplete="off" placeholder={money.toInput(total)} value={given} onChange={(e) => setGiven(e.target.value)} />
+            </Field>
+          ) : (
+            <Field label="Card — last 4 digits" hint="Only the last four digits are stored." error={touched || last4.length > 4 ? paymentError : null}>
+              <input name="last4" inputMode="numeric" autoComplete="off" placeholder="1234" value={last4} onChange={(e) => setLast4(e.target.value.replace(/[^\d\s]/g, '').slice(0, 23))} />
+            </Field>
+          )}
+        </form>
+      </Card>
+
+      <div className="charge-bar" aria-label="Total and charge" role="region">
         <div className="total">
           <span>Total</span>
-          <strong data-testid="cart-total">{formatCents(total)}</strong>
+          <strong data-testid="cart-total">{money.format(total)}</strong>
         </div>
-        <fieldset className="segmented" aria-label="Payment method">
-          {(['cash', 'card'] as const).map((m) => (
-            <label key={m} className={method === m ? 'active' : ''}>
-              <input type="radio" name="method" value={m} checked={method === m} onChange={() => setMethod(m)} />
-              {m === 'cash' ? 'Cash' : 'Card'}
-            </label>
-          ))}
-        </fieldset>
-        {method === 'cash' ? (
-          <Field
-            label="Cash received"
-            hint={given && !paymentError ? `Change: ${formatCents(parseMoney(given) - total)}` : 'Leave empty for the exact amount.'}
-            error={touched || given ? paymentError : null}
-          >
-            <input name="cash" inputMode="decimal" placeholder={formatCents(total)} value={given} onChange={(e) => setGiven(e.target.value)} />
-          </Field>
-        ) : (
-          <Field label="Card — last 4 digits" hint="Only the last four digits are stored." error={touched || last4.length > 4 ? paymentError : null}>
-            <input name="last4" inputMode="numeric" autoComplete="off" placeholder="1234" value={last4} onChange={(e) => setLast4(e.target.value.replace(/[^\d\s]/g, '').slice(0, 23))} />
-          </Field>
-        )}
-        <button type="button" className="btn btn-primary btn-block btn-lg" disabled={cart.length === 0 || checkout.isPending} onClick={() => void charge()}>
-          {checkout.isPending ? 'Recording…' : `Charge ${formatCents(total)}`}
+        <button type="submit" form={PAYMENT_FORM_ID} className="btn btn-primary btn-lg" disabled={cart.length === 0 || checkout.isPending}>
+          {checkout.isPending ? 'Recording…' : `Charge ${money.format(total)}`}
         </button>
-      </Card>
+      </div>
     </div>
   );
 }

@@ -4,7 +4,7 @@
  */
 import { useEffect, useState } from 'react';
 import { passkeySlots } from '@cipherlite/worker';
-import { Banner, Field, Spinner } from '../ui.tsx';
+import { Banner, Field, SubmitButton } from '../ui.tsx';
 
 /** Whether the store has a passkey slot (read from its public header, before unlocking). */
 export function useHasPasskey(name: string, directory: string, refresh?: unknown): boolean {
@@ -22,7 +22,7 @@ export function useHasPasskey(name: string, directory: string, refresh?: unknown
   return has;
 }
 
-export function UnlockForm(props: { title: string; subtitle: string; pending: boolean; error: string | null; onSubmit: (password: string) => void; onPasskey?: (() => void) | undefined }) {
+export function UnlockForm(props: { title: string; subtitle: string; pending: boolean; error: string | null; onSubmit: (password: string) => void; onForgot: () => void; onPasskey?: (() => void) | undefined }) {
   const [password, setPassword] = useState('');
   return (
     <main className="center">
@@ -40,14 +40,11 @@ export function UnlockForm(props: { title: string; subtitle: string; pending: bo
         <Field label="Password">
           <input type="password" name="password" autoComplete="current-password" autoFocus value={password} onChange={(e) => setPassword(e.target.value)} disabled={props.pending} />
         </Field>
-        <button className="btn btn-primary btn-block" disabled={props.pending || password.length === 0}>
-          {props.pending ? (
-            <>
-              <Spinner /> Unlocking…
-            </>
-          ) : (
-            'Unlock'
-          )}
+        <SubmitButton pending={props.pending} pendingLabel="Unlocking…" disabled={password.length === 0}>
+          Unlock
+        </SubmitButton>
+        <button type="button" className="btn btn-link" onClick={props.onForgot} disabled={props.pending}>
+          Forgot the password? Use the recovery key
         </button>
         {props.onPasskey && (
           <button type="button" className="btn btn-block" disabled={props.pending} onClick={props.onPasskey}>

@@ -87,4 +87,4 @@ export const auxSlotsOffset = (blockSize: number): number => RESCUE_OFFSET + res
 export const auxMinContentSize = (blockSize: number): number => auxSlotsOffset(blockSize) + slotSize(blockSize);
 
 /** First 16 bytes of a plain SQLite database file. */
-export const SQLITE_MAGIC = new TextEncoder().encode('SQLite format 3\0');
+export const SQLITE_MAGIC: Uint8Array<ArrayBuffer> = new TextEncoder().encode('SQLite format 3\0');

@@ -1,0 +1,87 @@
+/**
+ * The browser checks every bundled consumer app must pass, in Chromium: create with a password,
+ * insert, reload → unlock → rows back; a wrong password → WRONG_KEY; two tabs see each other's
+ * writes. Each test gets a fresh browser context (empty OPFS).
+ */
+import { expect, test, type Page } from '@playwright/test';
+import { serveStatic } from './serve-static.ts';
+
+export function forwardLogs(page: Page, label: string): void {
+  page.on('console', (m) => process.stdout.write(`[${label}] console.${m.type()}: ${m.text()}\n`));
+  page.on('pageerror', (e) => process.stdout.write(`[${label}] pageerror: ${e.stack ?? String(e)}\n`));
+  page.on('worker', (w) => process.stdout.write(`[${label}] worker started: ${w.url()}\n`));
+}
+
+async function unlock(page: Page, password: string, expectMode: 'setup' | 'unlock'): Promise<void> {
+  await expect(page.getByTestId('mode')).toHaveText(expectMode);
+  await page.getByLabel('password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Open' }).click();
+}
+
+async function addNote(page: Page, text: string): Promise<void> {
+  await page.getByLabel('note', { exact: true }).fill(text);
+  await page.getByRole('button', { name: 'Add' }).click();
+}
+
+const notes = (page: Page) => page.getByRole('list', { name: 'notes' }).getByRole('listitem');
+
+/** Serves the built app in `distDir` on `port` and runs the checks against it. */
+export function browserAppChecks(label: string, distDir: string, port: number): void {
+  test.describe(`${label} build in Chromium`, () => {
+    let server: Awaited<ReturnType<typeof serveStatic>> | null = null;
+    test.beforeAll(async () => {
+      server = await serveStatic(distDir, port);
+    });
+    test.afterAll(async () => {
+      await server?.close();
+    });
+    checks(label, () => server!.url);
+  });
+}
+
+function checks(label: string, baseUrl: () => string): void {
+  test(`${label}: create with a password, insert, reload → rows back after unlock`, async ({ page }) => {
+    forwardLogs(page, label);
+    await page.goto(baseUrl());
+    await unlock(page, 'first password', 'setup');
+    await expect(page.getByTestId('mode')).toHaveText('unlocked');
+    await addNote(page, 'buy oat milk');
+    await addNote(page, 'call the bank');
+    await expect(notes(page)).toHaveText(['buy oat milk', 'call the bank']);
+    await page.reload();
+    await unlock(page, 'first password', 'unlock');
+    await expect(notes(page)).toHaveText(['buy oat milk', 'call the bank']);
+  });
+
+  test(`${label}: a wrong password → WRONG_KEY, then the right one opens`, async ({ page }) => {
+    forwardLogs(page, label);
+    await page.goto(baseUrl());
+    await unlock(page, 'right password', 'setup');
+    await addNote(page, 'secret');
+    await expect(notes(page)).toHaveText(['secret']);
+    await page.reload();
+    await unlock(page, 'wrong password', 'unlock');
+    await expect(page.getByRole('alert')).toHaveText('WRONG_KEY');
+    await page.getByRole('button', { name: 'Open' }).click(); // field still holds the wrong one
+    await expect(page.getByRole('alert')).toHaveText('WRONG_KEY');
+    await page.getByLabel('password', { exact: true }).fill('right password');
+    await page.getByRole('button', { name: 'Open' }).click();
+    await expect(notes(page)).toHaveText(['secret']);
+  });
+
+  test(`${label}: two tabs see each other's writes`, async ({ page, context }) => {
+    forwardLogs(page, `${label} A`);
+    await page.goto(baseUrl());
+    await unlock(page, 'shared password', 'setup');
+    await expect(page.getByTestId('mode')).toHaveText('unlocked');
+    const second = await context.newPage();
+    forwardLogs(second, `${label} B`);
+    await second.goto(baseUrl());
+    await unlock(second, 'shared password', 'unlock');
+    await expect(second.getByTestId('mode')).toHaveText('unlocked');
+    await addNote(page, 'from tab A');
+    await expect(notes(second)).toHaveText(['from tab A']);
+    await addNote(second, 'from tab B');
+    await expect(notes(page)).toHaveText(['from tab A', 'from tab B']);
+  });
+}

@@ -1,0 +1,6 @@
+/** Builds what npm ships (see scripts/build/library-config.ts and docs/PACKAGING.md). */
+import { libraryConfig } from '../../scripts/build/library-config.ts';
+
+export default libraryConfig({
+  entry: { index: 'src/index.ts', core: 'src/core-adapter.ts' },
+});
