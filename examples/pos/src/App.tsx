@@ -112,6 +112,7 @@ function Shell({ db }: { db: CipherliteDatabase }) {
   const unlock = useUnlock();
   // Re-read on every lock: a passkey may have been added or removed in Admin meanwhile.
   const hasPasskey = useHasPasskey(DB_NAME, DIRECTORY, lockState);
+  const [viaPasskey, setViaPasskey] = useState(false);
   // Kept while the recovery form runs: unlocking flips the lock state before the new password is set.
   const [recovering, setRecovering] = useState(false);
   if (recovering) {
@@ -132,9 +133,19 @@ function Shell({ db }: { db: CipherliteDatabase }) {
         title="Till locked"
         subtitle="Locked after being idle or with the lock button. Enter the password to continue."
         pending={unlock.isPending || lockState === 'unlocking'}
-        error={unlock.status === 'error' ? describePasskeyError(unlock.error) : null}
-        onSubmit={(password) => void unlock.unlock(password)}
-        onPasskey={hasPasskey ? () => void unlock.unlock({ passkey: true }) : undefined}
+        error={unlock.status === 'error' ? (viaPasskey ? describePasskeyError : describeError)(unlock.error) : null}
+        onSubmit={(password) => {
+          setViaPasskey(false);
+          void unlock.unlock(password);
+        }}
+        onPasskey={
+          hasPasskey
+            ? () => {
+                setViaPasskey(true);
+                void unlock.unlock({ passkey: true });
+              }
+            : undefined
+        }
         onForgot={() => setRecovering(true)}
       />
     );

@@ -37,7 +37,9 @@ export async function openStore(secret: string | KeyMaterial | { passkey: true }
 /** Human text for a failed passkey action (UNSUPPORTED there is about passkeys, not the till). */
 export function describePasskeyError(e: unknown): string {
   const code = (e as { code?: string } | null)?.code;
-  return code === 'UNSUPPORTED' ? `Passkeys cannot be used here: ${(e as Error).message}` : describeError(e);
+  if (code === 'UNSUPPORTED') return `Passkeys cannot be used here: ${(e as Error).message}`;
+  if (code === 'WRONG_KEY') return 'This passkey does not unlock this till. Use the password.';
+  return describeError(e);
 }
 
 /** Human text for the errors a person can act on. */
@@ -45,7 +47,7 @@ export function describeError(e: unknown): string {
   const code = (e as { code?: string } | null)?.code;
   switch (code) {
     case 'WRONG_KEY':
-      return 'Wrong password (or a passkey that does not belong to this till).';
+      return 'Wrong password.';
     case 'CANCELLED':
       return 'The passkey prompt was closed, or this device has no passkey for this till. Use the password.';
     case 'NO_PASSKEY':
