@@ -53,10 +53,11 @@ export function engineOf(projectName: string): Engine {
   return engine;
 }
 
-export async function openPage(context: BrowserContext, label: string): Promise<Page> {
+/** `url`: another address of the same server (WebAuthn needs a domain such as `localhost`, not an IP). */
+export async function openPage(context: BrowserContext, label: string, url = BASE_URL): Promise<Page> {
   const page = await context.newPage();
   forwardLogs(page, label);
-  await page.goto(BASE_URL);
+  await page.goto(url);
   await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
   return page;
 }

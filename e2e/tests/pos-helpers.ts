@@ -143,7 +143,8 @@ export async function createStore(page: Page, name = 'Corner Café', password = 
 
 export async function unlock(page: Page, password = PASSWORD): Promise<void> {
   await typeInto(page.locator('input[name=password]'), password);
-  await page.getByRole('button', { name: 'Unlock' }).click();
+  // exact: the passkey button's name also contains "Unlock".
+  await page.getByRole('button', { name: 'Unlock', exact: true }).click();
 }
 
 export async function go(page: Page, tab: 'Till' | 'Products' | 'Orders' | 'Admin'): Promise<void> {

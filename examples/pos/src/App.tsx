@@ -12,8 +12,8 @@ import { Products } from './screens/Products.tsx';
 import { RecoverForm } from './screens/Recover.tsx';
 import { Setup } from './screens/Setup.tsx';
 import { Till } from './screens/Till.tsx';
-import { UnlockForm } from './screens/Unlock.tsx';
-import { describeError, openStore, storeExists } from './store.ts';
+import { UnlockForm, useHasPasskey } from './screens/Unlock.tsx';
+import { DB_NAME, DIRECTORY, describeError, describePasskeyError, openStore, storeExists } from './store.ts';
 import { AUTO_LOCK_OVERRIDE_MS, SettingsProvider, useSettings } from './settings.tsx';
 import { Banner, PageTitle, Spinner, useOnline } from './ui.tsx';
 
@@ -60,6 +60,16 @@ export function App() {
 function FirstUnlock({ onOpen, onMissing }: { onOpen: (db: CipherliteDatabase) => void; onMissing: () => void }) {
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const hasPasskey = useHasPasskey(DB_NAME, DIRECTORY);
+  const open = (secret: string | { passkey: true }) => {
+    setPending(true);
+    setError(null);
+    openStore(secret, false).then(onOpen, (e: unknown) => {
+      setPending(false);
+      if ((e as { code?: string }).code === 'NOT_A_DATABASE') onMissing();
+      else setError(typeof secret === 'string' ? describeError(e) : describePasskeyError(e));
+    });
+  };
   const [recovering, setRecovering] = useState(false);
   if (recovering) return <RecoverForm open={(recoveryKey) => openStore({ recoveryKey }, false)} onDone={onOpen} onCancel={() => setRecovering(false)} />;
   return (
@@ -69,15 +79,8 @@ function FirstUnlock({ onOpen, onMissing }: { onOpen: (db: CipherliteDatabase) =
       pending={pending}
       error={error}
       onForgot={() => setRecovering(true)}
-      onSubmit={(password) => {
-        setPending(true);
-        setError(null);
-        openStore(password, false).then(onOpen, (e: unknown) => {
-          setPending(false);
-          if ((e as { code?: string }).code === 'NOT_A_DATABASE') onMissing();
-          else setError(describeError(e));
-        });
-      }}
+      onSubmit={open}
+      onPasskey={hasPasskey ? () => open({ passkey: true }) : undefined}
     />
   );
 }
@@ -107,6 +110,9 @@ function useHashPage(): PageId {
 function Shell({ db }: { db: CipherliteDatabase }) {
   const lockState = useLockState();
   const unlock = useUnlock();
+  // Re-read on every lock: a passkey may have been added or removed in Admin meanwhile.
+  const hasPasskey = useHasPasskey(DB_NAME, DIRECTORY, lockState);
+  const [viaPasskey, setViaPasskey] = useState(false);
   // Kept while the recovery form runs: unlocking flips the lock state before the new password is set.
   const [recovering, setRecovering] = useState(false);
   if (recovering) {
@@ -127,8 +133,19 @@ function Shell({ db }: { db: CipherliteDatabase }) {
         title="Till locked"
         subtitle="Locked after being idle or with the lock button. Enter the password to continue."
         pending={unlock.isPending || lockState === 'unlocking'}
-        error={unlock.status === 'error' ? describeError(unlock.error) : null}
-        onSubmit={(password) => void unlock.unlock(password)}
+        error={unlock.status === 'error' ? (viaPasskey ? describePasskeyError : describeError)(unlock.error) : null}
+        onSubmit={(password) => {
+          setViaPasskey(false);
+          void unlock.unlock(password);
+        }}
+        onPasskey={
+          hasPasskey
+            ? () => {
+                setViaPasskey(true);
+                void unlock.unlock({ passkey: true });
+              }
+            : undefined
+        }
         onForgot={() => setRecovering(true)}
       />
     );

@@ -12,7 +12,7 @@ import { migrate } from './schema.ts';
 import { AUTO_LOCK_OVERRIDE_MS, DEFAULT_AUTO_LOCK_MS } from './settings.tsx';
 
 export const DB_NAME = 'pos';
-const DIRECTORY = 'cipherlite';
+export const DIRECTORY = 'cipherlite';
 
 /** Backups kept in the on-device history (automatic pre-restore backups). */
 export const KEEP_BACKUPS = 5;
@@ -21,9 +21,9 @@ export function storeExists(): Promise<boolean> {
   return databaseExists(DB_NAME, { directory: DIRECTORY });
 }
 
-/** Opens with the password, or with the recovery key when the password is forgotten. */
-export async function openStore(secret: string | KeyMaterial, create: boolean): Promise<CipherliteDatabase> {
-  const key: KeyMaterial = typeof secret === 'string' ? { password: secret } : secret;
+/** Opens with the password, the recovery key when the password is forgotten, or `{ passkey: true }` (the browser's passkey prompt). */
+export async function openStore(secret: string | KeyMaterial | { passkey: true }, create: boolean): Promise<CipherliteDatabase> {
+  const key = typeof secret === 'string' ? { password: secret } : secret;
   // The shop's own auto-lock setting is applied once the database is readable (App.tsx).
   const db = await openDatabase({ name: DB_NAME, directory: DIRECTORY, ...key, create, autoLockMs: AUTO_LOCK_OVERRIDE_MS ?? DEFAULT_AUTO_LOCK_MS });
   try {
@@ -35,12 +35,24 @@ export async function openStore(secret: string | KeyMaterial, create: boolean): 
   return db;
 }
 
+/** Human text for a failed passkey action (UNSUPPORTED there is about passkeys, not the till). */
+export function describePasskeyError(e: unknown): string {
+  const code = (e as { code?: string } | null)?.code;
+  if (code === 'UNSUPPORTED') return `Passkeys cannot be used here: ${(e as Error).message}`;
+  if (code === 'WRONG_KEY') return 'This passkey does not unlock this till. Use the password.';
+  return describeError(e);
+}
+
 /** Human text for the errors a person can act on. */
 export function describeError(e: unknown): string {
   const code = (e as { code?: string } | null)?.code;
   switch (code) {
     case 'WRONG_KEY':
       return 'Wrong password.';
+    case 'CANCELLED':
+      return 'The passkey prompt was closed, or this device has no passkey for this till. Use the password.';
+    case 'NO_PASSKEY':
+      return 'No passkey is set up for this till. Use the password.';
     case 'LOCKED':
       return 'The till is locked. Unlock it and try again.';
     case 'QUOTA_EXCEEDED':

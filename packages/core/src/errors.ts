@@ -22,6 +22,8 @@ export type ErrorCode =
   | 'WORKER_LOAD_FAILED' // the database worker script did not load (usually the bundler setup)
   | 'INVALID_ARGUMENT' // the caller passed a bad value
   | 'WORKER_LOST' // the database worker died or stopped answering; the call's outcome is in the database
+  | 'CANCELLED' // the user dismissed a browser prompt (a passkey ceremony), or it timed out
+  | 'NO_PASSKEY' // the database has no passkey keyslot to unlock with
   | 'IO'; // a storage error that is none of the above
 
 export const ERROR_CODES: readonly ErrorCode[] = [
@@ -37,6 +39,8 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'WORKER_LOAD_FAILED',
   'INVALID_ARGUMENT',
   'WORKER_LOST',
+  'CANCELLED',
+  'NO_PASSKEY',
   'IO',
 ];
 

@@ -20,11 +20,21 @@ export interface RunResult {
   lastInsertRowid: number | bigint;
 }
 
-/** How to unlock: exactly one of a password, a raw 256-bit key, or a recovery key. */
+/**
+ * What a WebAuthn ceremony yields for a passkey keyslot: the credential that answered and its PRF
+ * output (32 bytes) for the slot's salt. The PRF output is a key: treat it like a password.
+ */
+export interface PasskeyAssertion {
+  credentialId: Uint8Array;
+  prfOutput: Uint8Array;
+}
+
+/** How to unlock: exactly one of a password, a raw 256-bit key, a recovery key, or a passkey's PRF output. */
 export type KeyMaterial =
-  | { password: string; key?: never; recoveryKey?: never }
-  | { key: Uint8Array; password?: never; recoveryKey?: never }
-  | { recoveryKey: string; password?: never; key?: never };
+  | { password: string; key?: never; recoveryKey?: never; passkey?: never }
+  | { key: Uint8Array; password?: never; recoveryKey?: never; passkey?: never }
+  | { recoveryKey: string; password?: never; key?: never; passkey?: never }
+  | { passkey: PasskeyAssertion; password?: never; key?: never; recoveryKey?: never };
 
 /** Argon2id cost parameters. Bounds: 19 MiB ≤ memory ≤ 1 GiB, 2 ≤ iterations ≤ 10, 1 ≤ parallelism ≤ 16. */
 export interface KdfParams {

@@ -8,7 +8,7 @@ export const OTHER_KEY = Uint8Array.from({ length: 32 }, (_, i) => (i * 29 + 5) 
 /** The smallest Argon2id parameters the library accepts: keeps password tests fast. */
 export const FAST_KDF = { memoryKiB: 19 * 1024, iterations: 2, parallelism: 1 };
 
-type Extra = Partial<Omit<DatabaseOpenOptions, 'storage' | 'name' | 'password' | 'key' | 'recoveryKey'>> & InternalOpenOptions;
+type Extra = Partial<Omit<DatabaseOpenOptions, 'storage' | 'name' | 'password' | 'key' | 'recoveryKey' | 'passkey'>> & InternalOpenOptions;
 
 export function openWithKey(storage: MemoryStorage, name = 'test.db', extra: Extra = {}, key = KEY): Promise<Database> {
   return Database.open({ storage, name, key, ...extra });

@@ -7,7 +7,7 @@
  * Reopening each snapshot = "the process died right there". Flush is not modelled separately:
  * writes reach the snapshot in program order, which is what a flush-ordered protocol relies on.
  */
-import { Database, MemoryStorage, type SyncFile, type SyncStorage } from '../src/index.js';
+import { Database, MemoryStorage, type KeyMaterial, type SyncFile, type SyncStorage } from '../src/index.js';
 
 export const KEY = new Uint8Array(32).fill(7);
 export const KEY2 = new Uint8Array(32).fill(9);
@@ -116,7 +116,7 @@ export function fileBytes(storage: MemoryStorage, name: string): Uint8Array {
 /** Opens `name` in a copy of `files`, runs `fn`, closes; returns fn's result or the error code (of open or fn). */
 export async function tryOpen<R>(
   files: Map<string, Uint8Array>,
-  material: { key: Uint8Array } | { password: string } | { recoveryKey: string },
+  material: KeyMaterial,
   fn: (db: Database, storage: MemoryStorage) => Promise<R>,
   name = 'a.db',
 ): Promise<{ ok: true; value: R } | { ok: false; code: string; message: string }> {

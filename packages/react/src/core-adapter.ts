@@ -8,7 +8,7 @@
  */
 import { CipherliteError, Database } from '@cipherlite/core';
 import type { BindParams, DatabaseOpenOptions, KeyMaterial, Row, RunResult, StatementTables } from '@cipherlite/core';
-import type { LiveDatabase, LiveTransaction, LockState } from './types.js';
+import type { LiveDatabase, LiveTransaction, LockState, UnlockSecret } from './types.js';
 
 type Reopen = Omit<DatabaseOpenOptions, 'password' | 'key' | 'recoveryKey'>;
 
@@ -77,9 +77,12 @@ export class CoreLiveDatabase implements LiveDatabase {
     await db?.close();
   }
 
-  async unlock(secret: string | KeyMaterial): Promise<void> {
+  async unlock(secret: UnlockSecret): Promise<void> {
     if (this.#closed) throw new CipherliteError('CLOSED', 'the database is closed');
-    const km: KeyMaterial = typeof secret === 'string' ? { password: secret } : secret;
+    if (typeof secret === 'object' && secret !== null && (secret.passkey === true || (secret.passkey !== undefined && !('prfOutput' in secret.passkey)))) {
+      throw new CipherliteError('UNSUPPORTED', 'the passkey prompt runs in a browser page: use @cipherlite/worker, or pass { passkey: { credentialId, prfOutput } }');
+    }
+    const km = (typeof secret === 'string' ? { password: secret } : secret) as KeyMaterial;
     if (this.#db) {
       await this.#db.checkKey(km); // already unlocked: a wrong password must still fail
       return;

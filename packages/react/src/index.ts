@@ -16,6 +16,6 @@ export { useUnlock, type UseUnlockResult } from './use-unlock.js';
 export { LiveQuery, LiveValue, QueryCache, IDLE_GRACE_MS, type FetcherOptions, type LiveSource } from './live-query.js';
 export { queryKey, fetcherKey, type QueryKey } from './query-key.js';
 export { Mutation } from './mutation.js';
-export type { LiveDatabase, LiveResult, LiveTransaction, LockState, MutationState, MutationStatus, QueryResult, QueryStatus } from './types.js';
+export type { LiveDatabase, LiveResult, LiveTransaction, LockState, MutationState, MutationStatus, PasskeyUnlock, QueryResult, QueryStatus, UnlockSecret } from './types.js';
 export { CipherliteError, isCipherliteError } from '@cipherlite/core';
 export type { ErrorCode, Row, BindParams, SqlValue } from '@cipherlite/core';

@@ -10,6 +10,12 @@ import type { BindParams, CipherliteError, ErrorCode, KeyMaterial, Row, RunResul
 import type { LockState } from '@cipherlite/core';
 export type { LockState };
 
+/** Asks for the passkey prompt instead of giving key material (see `@cipherlite/worker`'s `PasskeyUnlock`). */
+export type PasskeyUnlock = { passkey: true | { rpId?: string; timeoutMs?: number }; password?: never; key?: never; recoveryKey?: never };
+
+/** What `unlock` takes: a password (string), key material, or `{ passkey: true }`. */
+export type UnlockSecret = string | KeyMaterial | PasskeyUnlock;
+
 /** Statements available inside `transaction(fn)`: core's `Transaction` (the worker's adds `batch`). */
 export type LiveTransaction = Transaction;
 
@@ -24,8 +30,11 @@ export interface LiveDatabase {
   onChange(listener: (tables: readonly string[]) => void): () => void;
   readonly lockState: LockState;
   onLockState(listener: (state: LockState) => void): () => void;
-  /** Unlocks with a password (string) or key material; rejects with `WRONG_KEY` and stays locked. */
-  unlock(secret: string | KeyMaterial): Promise<void>;
+  /**
+   * Unlocks with a password (string), key material, or `{ passkey: true }` (the browser's passkey
+   * prompt, `@cipherlite/worker` only); rejects with `WRONG_KEY` and stays locked.
+   */
+  unlock(secret: UnlockSecret): Promise<void>;
   lock(): Promise<void>;
   close?(): Promise<void>;
 }

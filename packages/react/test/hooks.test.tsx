@@ -311,4 +311,28 @@ describe('useLockState / useUnlock', () => {
     await screen.findByText('Espresso 250');
     expect(seen).toContain('unlocking');
   });
+
+  it('unlock({ passkey: true }) without a browser passkey prompt (core adapter) → UNSUPPORTED, still locked; the password then works', async () => {
+    const db = await open();
+    function Gate() {
+      const state = useLockState();
+      const { unlock, code } = useUnlock();
+      if (state === 'unlocked') return <ProductList />;
+      return (
+        <div>
+          <button onClick={() => void unlock({ passkey: true })}>passkey</button>
+          <button onClick={() => void unlock(PASSWORD)}>password</button>
+          {code && <p role="alert">{code}</p>}
+        </div>
+      );
+    }
+    wrap(db, <Gate />);
+    await screen.findByText('Espresso 250');
+    await act(() => db.lock());
+    fireEvent.click(screen.getByText('passkey'));
+    expect((await screen.findByRole('alert')).textContent).toBe('UNSUPPORTED');
+    expect(db.lockState).toBe('locked');
+    fireEvent.click(screen.getByText('password'));
+    await screen.findByText('Espresso 250', {}, { timeout: 10_000 });
+  });
 });

@@ -7,6 +7,7 @@ import { consoleSink } from './diagnostics.js';
 import type { BusChannel, WorkerPlatform } from './platform.js';
 import type { BusMessage } from './protocol.js';
 import { chooseBackend, openLeaderStorage } from './storage-backend.js';
+import { readOpfsFileStart } from './opfs-read.js';
 
 function broadcastChannel(name: string): BusChannel {
   const channel = new BroadcastChannel(name);
@@ -33,6 +34,7 @@ export function browserPlatform(): WorkerPlatform {
     openChannel: broadcastChannel,
     chooseBackend,
     openStorage: (options, backend, log) => openLeaderStorage(backend, options, log),
+    readFileStart: readOpfsFileStart,
     assertSupport: assertWorkerSupport,
     logSink: consoleSink,
   };

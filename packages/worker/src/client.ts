@@ -10,6 +10,7 @@ import * as Comlink from 'comlink';
 import type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, ConfirmOptions, DatabaseStats, KeyslotInfo, NewSecret, RecoveryKeyResult, RestoreResult, VerifyResult } from '@cipherlite/core/keys';
 import { Diagnostics, consoleSink } from './diagnostics.js';
 import { DEFAULT_UNRESPONSIVE_MS, WorkerLiveness } from './liveness.js';
+import { assertPasskey, registerPasskey, type PasskeyCeremonyOptions, type PasskeyRegistration } from './passkey-ceremony.js';
 import { DEFAULT_DIRECTORY, busNames } from './protocol.js';
 import type { LockState, PendingRestoreInfo, Role, Statement, StorageBackend, WorkerApi, WorkerEvents, WorkerOpenOptions, OpArgs, OpName, OpResult, WireOptions } from './protocol.js';
 
@@ -32,8 +33,26 @@ export interface OpenDatabaseBaseOptions extends Omit<WorkerOpenOptions, 'direct
   unresponsiveTimeoutMs?: number;
 }
 
-/** Options of `openDatabase`: a name, exactly one of `password` / `key` / `recoveryKey`, and tuning. */
-export type OpenDatabaseOptions = OpenDatabaseBaseOptions & KeyMaterial;
+/**
+ * Unlock with a passkey of the database: the WebAuthn prompt runs in this page, and only the
+ * authenticator's PRF output for the slot goes to the worker (once, transferred, not kept here).
+ */
+export type PasskeyUnlock = { passkey: true | PasskeyCeremonyOptions; password?: never; key?: never; recoveryKey?: never };
+
+/** What unlocks: a password (a bare string), key material, or `{ passkey: true }`. */
+export type UnlockSecret = string | KeyMaterial | PasskeyUnlock;
+
+/** Options of `openDatabase`: a name, exactly one of `password` / `key` / `recoveryKey` / `passkey`, and tuning. */
+export type OpenDatabaseOptions = OpenDatabaseBaseOptions & (KeyMaterial | PasskeyUnlock);
+
+/** `addPasskey` options: where the passkey lives and what the authenticator and `listKeyslots` show. */
+export interface AddPasskeyOptions extends PasskeyRegistration {
+  /** Shown by `listKeyslots` (at most 42 UTF-8 bytes); default `userName`. */
+  label?: string;
+}
+
+/** Bytes of the per-slot PRF salt (core's `PASSKEY_SALT_SIZE`). */
+const PASSKEY_SALT_SIZE = 16;
 
 /** Statements available inside `transaction(fn)`: core's `Transaction`, plus `batch`. */
 export interface Transaction extends CoreTransaction {
@@ -80,6 +99,27 @@ function asKey(secret: string | KeyMaterial): KeyMaterial {
   return typeof secret === 'string' ? { password: secret } : secret;
 }
 
+function isPasskeyUnlock(secret: UnlockSecret): secret is PasskeyUnlock {
+  if (typeof secret !== 'object' || secret === null || secret.passkey === undefined) return false;
+  return secret.passkey === true || !(secret.passkey as { prfOutput?: unknown }).prfOutput;
+}
+
+/**
+ * Runs the passkey ceremony for the slots the worker reads from the file, and returns key
+ * material marked for transfer: posting it moves the PRF output's buffer to the worker, which
+ * leaves nothing of it on this thread.
+ */
+async function passkeyKeyMaterial(remote: Remote, where: { name: string; directory: string }, request: PasskeyUnlock['passkey']): Promise<KeyMaterial> {
+  const challenges = await remote.passkeyChallenges(where);
+  const assertion = await assertPasskey(challenges, request === true ? {} : request);
+  return transferKey({ passkey: assertion });
+}
+
+function transferKey<T extends object>(value: T, prfOutput?: Uint8Array): T {
+  const out = prfOutput ?? (value as KeyMaterial).passkey?.prfOutput;
+  return out ? Comlink.transfer(value, [out.buffer]) : value;
+}
+
 function rebuild(e: unknown): unknown {
   if (isWireError(e)) return fromWire(e);
   if (e instanceof DOMException && e.name === 'DataCloneError') {
@@ -119,9 +159,9 @@ async function askPersistence(wanted: boolean): Promise<boolean | null> {
 export async function openDatabase(options: OpenDatabaseOptions): Promise<CipherliteDatabase> {
   assertBrowserSupport();
   if (typeof options !== 'object' || options === null) throw new CipherliteError('INVALID_ARGUMENT', 'expected an options object');
-  const { worker: workerOption, persist = true, password, key, recoveryKey, directory = DEFAULT_DIRECTORY, unresponsiveTimeoutMs = DEFAULT_UNRESPONSIVE_MS, ...rest } = options;
-  const keyMaterial = { password, key, recoveryKey } as KeyMaterial;
-  for (const k of ['password', 'key', 'recoveryKey'] as const) if (keyMaterial[k] === undefined) delete keyMaterial[k];
+  const { worker: workerOption, persist = true, password, key, recoveryKey, passkey, directory = DEFAULT_DIRECTORY, unresponsiveTimeoutMs = DEFAULT_UNRESPONSIVE_MS, ...rest } = options;
+  const keyMaterial = { password, key, recoveryKey, passkey } as KeyMaterial | PasskeyUnlock;
+  for (const k of ['password', 'key', 'recoveryKey', 'passkey'] as const) if (keyMaterial[k] === undefined) delete keyMaterial[k];
   const workerOptions: WorkerOpenOptions = { ...rest, directory };
 
   const persisted = requestPersistence(persist);
@@ -206,7 +246,7 @@ export class CipherliteDatabase implements AsyncDisposable {
    * @internal Spawns a worker and opens the database in it with `key` (first open, or `unlock()`
    * after the worker was lost). Rejects (after terminating it) if the worker fails to start or open.
    */
-  async start(key: KeyMaterial): Promise<void> {
+  async start(secret: KeyMaterial | PasskeyUnlock): Promise<void> {
     let worker: Worker;
     try {
       worker = this.#spawn();
@@ -236,6 +276,8 @@ export class CipherliteDatabase implements AsyncDisposable {
       worker.addEventListener('error', onError);
     });
     try {
+      // A passkey: the prompt runs here, for the slots the new worker reads from the file.
+      const key = isPasskeyUnlock(secret) ? await Promise.race([passkeyKeyMaterial(remote, this.#where(), secret.passkey), failedToStart]) : secret;
       const info = await Promise.race([remote.open(this.#workerOptions, key, Comlink.proxy(this.eventSink)), failedToStart]);
       liveness.watchLifetimeLock(busNames(this.#workerOptions.directory, this.#workerOptions.name).tabLock(info.tabId));
       this.#role = info.role;
@@ -369,6 +411,21 @@ export class CipherliteDatabase implements AsyncDisposable {
     return this.#run('rekey', [asKey(current)]);
   }
 
+  /**
+   * Adds a passkey keyslot: creates a passkey on this device's authenticator (fingerprint,
+   * face, PIN or security key — the browser prompts), evaluates its PRF on a random salt, and
+   * stores the slot. Needs an existing secret (`current`). UNSUPPORTED when the browser or
+   * authenticator lacks the PRF extension (the password keeps working), CANCELLED when the user
+   * dismisses the prompt. Unlock with it: `unlock({ passkey: true })`.
+   */
+  async addPasskey(current: UnlockSecret, options: AddPasskeyOptions): Promise<KeyslotInfo> {
+    const proof = isPasskeyUnlock(current) ? await this.#call((r) => passkeyKeyMaterial(r, this.#where(), current.passkey)) : asKey(current);
+    const salt = crypto.getRandomValues(new Uint8Array(PASSKEY_SALT_SIZE));
+    const { credentialId, prfOutput } = await registerPasskey(salt, options);
+    const args = transferKey([proof, { credentialId, salt, prfOutput, label: options.label ?? options.userName }] as OpArgs<'addPasskey'>, prfOutput);
+    return this.#run('addPasskey', args);
+  }
+
   /** Removes keyslot `index` (never the last one, nor the only one `current` opens). */
   removeKeyslot(current: string | KeyMaterial, index: number): Promise<KeyslotInfo[]> {
     return this.#run('removeKeyslot', [asKey(current), index]);
@@ -499,19 +556,22 @@ export class CipherliteDatabase implements AsyncDisposable {
   }
 
   /**
-   * Unlocks with a password (string) or key material; `WRONG_KEY` leaves it locked. After the
+   * Unlocks with a password (string), key material, or `{ passkey: true }` (the browser's passkey
+   * prompt); `WRONG_KEY` leaves it locked. Passkeys: `NO_PASSKEY` when the database has none,
+   * `CANCELLED` when the prompt is dismissed, `UNSUPPORTED` without the PRF extension. After the
    * worker was lost (`WORKER_LOST`), this starts a new worker and opens the database in it.
    */
-  async unlock(secret: string | KeyMaterial): Promise<void> {
-    const km = asKey(secret);
+  async unlock(secret: UnlockSecret): Promise<void> {
+    if (this.#closing) throw new CipherliteError('CLOSED', `database "${this.name}" is closed`);
     try {
-      if (this.#lostError && !this.#closing) {
+      if (this.#lostError) {
         try {
-          await this.start(km);
+          await this.start(isPasskeyUnlock(secret) ? secret : asKey(secret));
         } catch (e) {
           throw rebuild(e);
         }
       } else {
+        const km = isPasskeyUnlock(secret) ? await this.#call((r) => passkeyKeyMaterial(r, this.#where(), secret.passkey)) : asKey(secret);
         await this.#call((r) => r.unlock(km));
       }
     } catch (e) {
@@ -551,6 +611,11 @@ export class CipherliteDatabase implements AsyncDisposable {
     this.#detach();
     this.#lockListeners.clear();
     this.#changeListeners.clear();
+  }
+
+  /** Where the files are, for the worker's keyless header read. */
+  #where(): { name: string; directory: string } {
+    return { name: this.name, directory: this.#workerOptions.directory };
   }
 
   #run<K extends OpName>(op: K, args: OpArgs<K>, txId?: number): Promise<OpResult<K>> {

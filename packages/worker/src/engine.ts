@@ -11,7 +11,8 @@
  *
  * Every method rejects with core's `WireError` (a plain object); the client rebuilds the error.
  */
-import { CipherliteError, toWire } from '@cipherlite/core';
+import { CipherliteError, format, toWire } from '@cipherlite/core';
+import { passkeyChallenges, type PasskeyChallenge } from '@cipherlite/core/keys';
 import type { KeyMaterial } from '@cipherlite/core';
 import { Diagnostics, assertLogSetting } from './diagnostics.js';
 import { SteppedDown } from './follower-service.js';
@@ -34,7 +35,7 @@ import type {
   WorkerOpenOptions,
 } from './protocol.js';
 import { Router } from './router.js';
-import { Secret } from './secret.js';
+import { Secret, wipeKeyMaterial } from './secret.js';
 
 const TAKEOVER_RETRY_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
 
@@ -88,6 +89,8 @@ export class WorkerEngine implements WorkerApi {
       secret = Secret.from(key);
     } catch (e) {
       return Promise.reject(toWire(e));
+    } finally {
+      wipeKeyMaterial(key);
     }
     return this.#wire(() => this.#serial(() => this.#open(options, secret, events)));
   }
@@ -123,6 +126,8 @@ export class WorkerEngine implements WorkerApi {
       secret = Secret.from(key);
     } catch (e) {
       return Promise.reject(toWire(e));
+    } finally {
+      wipeKeyMaterial(key);
     }
     return this.#wire(() =>
       this.#serial(async () => {
@@ -141,6 +146,16 @@ export class WorkerEngine implements WorkerApi {
         this.#touch();
       }),
     );
+  }
+
+  passkeyChallenges(options: Pick<WorkerOpenOptions, 'name' | 'directory'>): Promise<PasskeyChallenge[]> {
+    return this.#wire(async () => {
+      const where = this.#options ?? options;
+      validateOptions({ ...where } as WorkerOpenOptions);
+      const head = await this.#platform.readFileStart(where, format.MAIN_HEADER_SIZE);
+      if (!head) throw new CipherliteError('NOT_A_DATABASE', `database "${where.name}" does not exist`);
+      return passkeyChallenges(head);
+    });
   }
 
   lock(allTabs: boolean): Promise<void> {

@@ -4,9 +4,11 @@
  * `@cipherlite/worker/worker`.
  */
 export { openDatabase, CipherliteDatabase, assertBrowserSupport } from './client.js';
+export { passkeySlots } from './passkey-slots.js';
 export { databaseExists, type DatabaseExistsOptions } from './database-exists.js';
-export type { OpenDatabaseOptions, OpenDatabaseBaseOptions, Transaction } from './client.js';
+export type { AddPasskeyOptions, OpenDatabaseOptions, OpenDatabaseBaseOptions, PasskeyUnlock, Transaction, UnlockSecret } from './client.js';
+export type { PasskeyCeremonyOptions, PasskeyRegistration } from './passkey-ceremony.js';
 export type { LockState, Role, StorageBackend, StorageChoice, Statement, DbOps, WireOptions, PendingRestoreInfo } from './protocol.js';
-export type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, ConfirmOptions, DatabaseStats, KeyslotInfo, NewSecret, RecoveryKeyResult, RestoreComparison, RestoreResult, TableComparison, VerifyResult } from '@cipherlite/core/keys';
+export type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, ConfirmOptions, DatabaseStats, KeyslotInfo, NewPasskey, NewSecret, PasskeyChallenge, RecoveryKeyResult, RestoreComparison, RestoreResult, TableComparison, VerifyResult } from '@cipherlite/core/keys';
 export { CipherliteError, isCipherliteError } from '@cipherlite/core';
 export type { ErrorCode, BindParams, Row, RunResult, SqlValue, StatementTables, KeyMaterial, KdfParams } from '@cipherlite/core';

@@ -53,6 +53,11 @@ export const LEADER_OPS: { [K in TableOp]: (c: OpContext, ...args: OpArgs<K>) =>
   listKeyslots: (c) => keys.listKeyslots(c.db),
   addRecoveryKey: (c, current) => keys.addRecoveryKey(c.db, current).finally(() => wipeKeyMaterial(current)),
   removeKeyslot: (c, current, index) => keys.removeKeyslot(c.db, current, index).finally(() => wipeKeyMaterial(current)),
+  addPasskey: (c, current, passkey) =>
+    keys.addPasskey(c.db, current, passkey).finally(() => {
+      wipeKeyMaterial(current);
+      if (passkey?.prfOutput instanceof Uint8Array) passkey.prfOutput.fill(0);
+    }),
   exportPlaintext: (c) => keys.exportPlaintext(c.db),
   verify: (c) => keys.verify(c.db),
   stats: (c) => keys.stats(c.db),

@@ -55,6 +55,11 @@ export interface WorkerPlatform {
   chooseBackend(choice: StorageChoice | undefined): Promise<StorageBackend>;
   /** Opens the storage holding the database files of `options` on `backend`. */
   openStorage(options: WorkerOpenOptions, backend: StorageBackend, log: Diagnostics): Promise<LeaderStorage>;
+  /**
+   * The first `length` bytes of database file `name` (fewer if it is shorter), read without
+   * taking its handle — another tab may be leading — or `null` when it does not exist.
+   */
+  readFileStart(options: Pick<WorkerOpenOptions, 'directory' | 'name'>, length: number): Promise<Uint8Array | null>;
   /** Throws `UNSUPPORTED` when this context lacks something the worker needs. */
   assertSupport(): void;
   /** Where diagnostics go when `logLevel` lets them through (the worker's console in the browser). */

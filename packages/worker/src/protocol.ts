@@ -27,7 +27,7 @@ import type {
   WireError,
 } from '@cipherlite/core';
 import type { LogSetting } from './diagnostics.js';
-import type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, ConfirmOptions, DatabaseStats, KeyslotInfo, NewSecret, RecoveryKeyResult, RestoreComparison, RestoreResult, VerifyResult } from '@cipherlite/core/keys';
+import type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, ConfirmOptions, DatabaseStats, KeyslotInfo, NewPasskey, NewSecret, PasskeyChallenge, RecoveryKeyResult, RestoreComparison, RestoreResult, VerifyResult } from '@cipherlite/core/keys';
 
 /** Options of a key-management call that can cross `postMessage` (progress callbacks cannot). */
 export type WireOptions<T> = Omit<T, 'onProgress'>;
@@ -79,6 +79,8 @@ export interface DbOps {
    */
   addRecoveryKey(current: KeyMaterial): RecoveryKeyResult;
   removeKeyslot(current: KeyMaterial, index: number): KeyslotInfo[];
+  /** Adds a passkey slot from a registration ceremony's result (its PRF output is wiped after). */
+  addPasskey(current: KeyMaterial, passkey: NewPasskey): KeyslotInfo;
   /**
    * New random data key, every page re-encrypted (crash-safe copy + swap); `current`'s slot is
    * recreated, other slots (recovery keys) are dropped and listed.
@@ -160,6 +162,11 @@ export interface WorkerApi {
   /** Feature-checks, unlocks with `key` (proves it against the database) and opens or joins. */
   open(options: WorkerOpenOptions, key: KeyMaterial, events: WorkerEvents): Promise<OpenInfo>;
   unlock(key: KeyMaterial): Promise<void>;
+  /**
+   * The passkey slots' credential ids and salts, read from the database file without a key (what
+   * the main thread asks the authenticator for). `NO_PASSKEY` when there is none.
+   */
+  passkeyChallenges(options: Pick<WorkerOpenOptions, 'name' | 'directory'>): Promise<PasskeyChallenge[]>;
   /** Wipes this tab's key material; `allTabs` asks every tab of this database to lock too. */
   lock(allTabs: boolean): Promise<void>;
   /** Changes this tab's idle auto-lock (`autoLockMs`; 0 = never) from now on. */

@@ -20,11 +20,14 @@ const decoder = new TextDecoder();
 export class Secret {
   readonly #kind: Kind;
   readonly #bytes: Uint8Array;
+  /** Passkeys: the credential the PRF output (`#bytes`) belongs to (public). */
+  readonly #credentialId: Uint8Array | null;
   #wiped = false;
 
-  private constructor(kind: Kind, bytes: Uint8Array) {
+  private constructor(kind: Kind, bytes: Uint8Array, credentialId: Uint8Array | null = null) {
     this.#kind = kind;
     this.#bytes = bytes;
+    this.#credentialId = credentialId;
   }
 
   /** Copies `km` into a new secret; validates its shape with core's check (`INVALID_ARGUMENT`). */
@@ -36,6 +39,8 @@ export class Secret {
         return new Secret('key', km.key!.slice());
       case 'recoveryKey':
         return new Secret('recoveryKey', encoder.encode(km.recoveryKey!));
+      case 'passkey':
+        return new Secret('passkey', km.passkey!.prfOutput.slice(), km.passkey!.credentialId.slice());
     }
   }
 
@@ -53,6 +58,8 @@ export class Secret {
         return { key: this.#bytes.slice() };
       case 'recoveryKey':
         return { recoveryKey: decoder.decode(this.#bytes) };
+      case 'passkey':
+        return { passkey: { credentialId: this.#credentialId!.slice(), prfOutput: this.#bytes.slice() } };
     }
   }
 
@@ -65,5 +72,9 @@ export class Secret {
 
 /** Wipes the raw key of a `KeyMaterial` this module handed out, once core is done with it. */
 export function wipeKeyMaterial(km: KeyMaterial): void {
-  if (km.key) km.key.fill(0);
+  // Also called on what arrived from the wire before it was validated: any shape may come.
+  if (typeof km !== 'object' || km === null) return;
+  if (km.key instanceof Uint8Array) km.key.fill(0);
+  const passkey = km.passkey as { prfOutput?: unknown } | undefined;
+  if (passkey?.prfOutput instanceof Uint8Array) passkey.prfOutput.fill(0);
 }

@@ -233,6 +233,7 @@ export class FakeOrigin {
       openChannel: (channel) => this.bus.open(channel, name),
       chooseBackend: async () => 'opfs',
       openStorage: async () => sharedStorage(this.files, this, name),
+      readFileStart: async (o, length) => this.files.files.get(o.name)?.bytes().slice(0, length) ?? null,
       assertSupport: () => undefined,
       logSink: (record) => this.log.push({ ...record, tab: name }),
     };

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { CipherliteError } from '@cipherlite/core';
 import type { KeyMaterial } from '@cipherlite/core';
-import { Secret } from '../src/secret.js';
+import { Secret, wipeKeyMaterial } from '../src/secret.js';
 import { isReadOnlySql } from '../src/protocol.js';
 
 describe('Secret', () => {
@@ -21,6 +21,21 @@ describe('Secret', () => {
     expect(km.key[0]).toBe(1);
     km.key.fill(0);
     expect((s.toKeyMaterial() as { key: Uint8Array }).key[0]).toBe(1);
+  });
+
+  it('a passkey assertion: copied in, handed out as copies, its PRF output wiped by wipe() and wipeKeyMaterial', () => {
+    const prfOutput = new Uint8Array(32).fill(5);
+    const credentialId = new Uint8Array([1, 2, 3]);
+    const s = Secret.from({ passkey: { credentialId, prfOutput } });
+    wipeKeyMaterial({ passkey: { credentialId, prfOutput } });
+    expect(prfOutput.every((b) => b === 0)).toBe(true);
+    const km = s.toKeyMaterial();
+    expect(km).toEqual({ passkey: { credentialId: new Uint8Array([1, 2, 3]), prfOutput: new Uint8Array(32).fill(5) } });
+    s.wipe();
+    expect(km.passkey!.prfOutput[0]).toBe(5); // the handed-out copy is the caller's to wipe
+    expect(() => s.toKeyMaterial()).toThrow(expect.objectContaining({ code: 'LOCKED' }));
+    expect(() => Secret.from({ passkey: { credentialId, prfOutput: new Uint8Array(16) } })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => Secret.from({ passkey: { credentialId, prfOutput }, password: 'x' } as never)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 
   it('after wipe() it refuses with LOCKED', () => {

@@ -2,17 +2,18 @@
  * Admin, modelled on a real backup page: storage and encryption facts, a per-table breakdown,
  * encrypted backup download, restore from an uploaded file or from the on-device backup history
  * (validated, compared side by side, explicitly confirmed, with an automatic backup of the current
- * data first), an integrity check, a password change, the recovery key and the shop's settings.
+ * data first), an integrity check, a password change, the recovery key, passkeys (unlock with the
+ * device's fingerprint, face or PIN) and the shop's settings.
  *
  * Every action that reads or replaces everything asks for the password again: an unlocked till
  * left on the counter should not hand its whole database to whoever walks by.
  */
-import type { BackupFile, CipherliteDatabase, DatabaseStats, RestoreComparison, VerifyResult } from '@cipherlite/worker';
+import type { BackupFile, CipherliteDatabase, DatabaseStats, KeyslotInfo, RestoreComparison, VerifyResult } from '@cipherlite/worker';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { downloadBytes } from '../download.ts';
 import { formatBytes } from '../money.ts';
 import { MIN_PASSWORD_LENGTH } from '../password.ts';
-import { describeError, KEEP_BACKUPS } from '../store.ts';
+import { describeError, describePasskeyError, KEEP_BACKUPS } from '../store.ts';
 import { Banner, Card, Field, Spinner, StrengthMeter } from '../ui.tsx';
 import { RecoveryKeyCard } from './RecoveryKeyCard.tsx';
 import { ShopSettingsCard } from './ShopSettingsCard.tsx';
@@ -61,6 +62,7 @@ export function Admin({ db }: { db: CipherliteDatabase }) {
         <RestoreCard db={db} source={source} onSourceDone={() => setSource({ kind: 'file' })} onRestored={reloadAll} />
         <PasswordCard db={db} />
         <RecoveryKeyCard db={db} keyslots={stats.data?.keyslots ?? null} onChanged={stats.reload} />
+        <PasskeyCard db={db} />
         <VerifyCard db={db} />
       </div>
     </div>
@@ -393,6 +395,67 @@ function RestoreCard({ db, source, onSourceDone, onRestored }: { db: CipherliteD
         )}
       </Card>
     </div>
+  );
+}
+
+/** Passkeys: add one for this device (password needed), list them, remove one (password needed). */
+function PasskeyCard({ db }: { db: CipherliteDatabase }) {
+  const slots = useLive(db, () => db.listKeyslots());
+  const [password, setPassword] = useState('');
+  const [name, setName] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null);
+  const passkeys = (slots.data ?? []).filter((s): s is KeyslotInfo & { kind: 'passkey' } => s.kind === 'passkey');
+  const act = async (what: () => Promise<unknown>, done: string) => {
+    if (!password) return setMessage({ kind: 'error', text: 'Enter the password first.' });
+    setBusy(true);
+    setMessage(null);
+    try {
+      await what();
+      setPassword('');
+      slots.reload();
+      setMessage({ kind: 'success', text: done });
+    } catch (err) {
+      setMessage({ kind: 'error', text: (err as { code?: string }).code === 'WRONG_KEY' ? 'The password is wrong.' : describePasskeyError(err) });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Card title="Passkeys" id="passkeys">
+      <p className="muted">Unlock this till with the device's fingerprint, face or PIN instead of typing the password. The password keeps working.</p>
+      {message && <Banner kind={message.kind}>{message.text}</Banner>}
+      <ul className="passkey-list">
+        {passkeys.length === 0 && <li className="muted">No passkey yet.</li>}
+        {passkeys.map((p) => (
+          <li key={p.index}>
+            <span>
+              {p.label || 'Passkey'} · added {new Date(p.createdAt).toLocaleDateString()}
+            </span>
+            <button type="button" className="btn btn-small" disabled={busy} onClick={() => void act(() => db.removeKeyslot(password, p.index), 'Passkey removed.')}>
+              Remove
+            </button>
+          </li>
+        ))}
+      </ul>
+      <form
+        className="stack-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void act(() => db.addPasskey(password, { userName: name.trim() || 'Till', rpName: 'Point of sale' }), 'Passkey added. Use it on the unlock screen.');
+        }}
+      >
+        <Field label="Password">
+          <input type="password" name="passkey-password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} />
+        </Field>
+        <Field label="Name shown for this passkey">
+          <input name="passkey-name" maxLength={40} value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. Front counter" />
+        </Field>
+        <button className="btn btn-primary" disabled={busy || !password}>
+          {busy ? 'Waiting for the device…' : 'Add passkey'}
+        </button>
+      </form>
+    </Card>
   );
 }
 

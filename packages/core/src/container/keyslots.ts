@@ -3,7 +3,8 @@
  *
  * The DEK (random, 256 bits) encrypts every block. Each keyslot holds the DEK wrapped under one
  * key-encryption key (KEK): Argon2id(password) for a password slot, HKDF(raw key) for an
- * application key, HKDF(recovery key) for a recovery slot. Changing a password re-wraps the DEK
+ * application key, HKDF(recovery key) for a recovery slot, HKDF(WebAuthn PRF output) for a
+ * passkey slot (only for the credential the slot names). Changing a password re-wraps the DEK
  * in one slot — O(1), no block is touched.
  *
  * Wrapping: AES-256-GCM(KEK, random nonce, AAD = magic ‖ file id ‖ the slot's own kind/KDF/salt
@@ -20,13 +21,18 @@ import type { KdfParams, KeyMaterial } from '../types.js';
 import { deriveKek, encodePassword, SALT_SIZE, validateKdfParams } from '../crypto/kdf.js';
 import { parseRecoveryKey } from '../crypto/recovery-key.js';
 import { randomBytes } from '../crypto/random.js';
-import { deriveRawKek, deriveRecoveryKek, slotCommitment } from '../crypto/subkeys.js';
+import { derivePasskeyKek, deriveRawKek, deriveRecoveryKek, slotCommitment } from '../crypto/subkeys.js';
 import { constantTimeEqual, wipe } from '../crypto/wipe.js';
-import { keyMaterialKind } from './key-material.js';
+import { bytesEqual } from '../format/bytes.js';
+import type { PasskeySlotFields } from '../format/passkey-slot.js';
+import { keyMaterialKind, PRF_OUTPUT_SIZE } from './key-material.js';
 
+export { PRF_OUTPUT_SIZE };
 export const DEK_SIZE = 32;
 
-function wrapAad(fileId: Uint8Array, slot: Pick<Keyslot, 'kind' | 'kdf' | 'salt' | 'createdAt'>): Uint8Array {
+type SlotBase = Pick<Keyslot, 'kind' | 'kdf' | 'salt' | 'createdAt' | 'passkey'>;
+
+function wrapAad(fileId: Uint8Array, slot: SlotBase): Uint8Array {
   const prefix = keyslotAadPrefix(slot);
   const aad = new Uint8Array(MAGIC.length + fileId.length + prefix.length);
   aad.set(MAGIC, 0);
@@ -35,7 +41,7 @@ function wrapAad(fileId: Uint8Array, slot: Pick<Keyslot, 'kind' | 'kdf' | 'salt'
   return aad;
 }
 
-function wrap(dek: Uint8Array, kek: Uint8Array, fileId: Uint8Array, base: Pick<Keyslot, 'kind' | 'kdf' | 'salt' | 'createdAt'>): Keyslot {
+function wrap(dek: Uint8Array, kek: Uint8Array, fileId: Uint8Array, base: SlotBase): Keyslot {
   const wrapNonce = randomBytes(12);
   const sealed = gcm(kek, wrapNonce, wrapAad(fileId, base)).encrypt(dek);
   return {
@@ -51,6 +57,8 @@ function wrap(dek: Uint8Array, kek: Uint8Array, fileId: Uint8Array, base: Pick<K
 export interface Secret {
   kind: KeyslotKind;
   bytes: Uint8Array;
+  /** Passkey secrets: the credential whose PRF output `bytes` is (only its slots are tried). */
+  credentialId?: Uint8Array;
 }
 
 export function secretFromMaterial(m: KeyMaterial): Secret {
@@ -61,7 +69,17 @@ export function secretFromMaterial(m: KeyMaterial): Secret {
       return { kind: 'raw', bytes: m.key!.slice() };
     case 'recoveryKey':
       return { kind: 'recovery', bytes: parseRecoveryKey(m.recoveryKey!) };
+    case 'passkey':
+      return passkeySecret(m.passkey!);
   }
+}
+
+function passkeySecret(p: { credentialId: Uint8Array; prfOutput: Uint8Array }): Secret {
+  if (p === null || typeof p !== 'object' || !(p.credentialId instanceof Uint8Array) || !(p.prfOutput instanceof Uint8Array)) {
+    throw new CipherliteError('INVALID_ARGUMENT', 'expected passkey to be { credentialId: Uint8Array, prfOutput: Uint8Array }');
+  }
+  if (p.prfOutput.length !== PRF_OUTPUT_SIZE) throw new CipherliteError('INVALID_ARGUMENT', `expected a PRF output of ${PRF_OUTPUT_SIZE} bytes, got length=${p.prfOutput.length}`);
+  return { kind: 'passkey', bytes: p.prfOutput.slice(), credentialId: p.credentialId.slice() };
 }
 
 async function kekFor(secret: Secret, salt: Uint8Array, kdf: KdfParams | null): Promise<Uint8Array> {
@@ -72,17 +90,34 @@ async function kekFor(secret: Secret, salt: Uint8Array, kdf: KdfParams | null): 
       return deriveRawKek(secret.bytes, salt);
     case 'recovery':
       return deriveRecoveryKek(secret.bytes, salt);
+    case 'passkey':
+      return derivePasskeyKek(secret.bytes, salt);
   }
 }
 
-/** Creates a keyslot for `secret` holding `dek`. `kdf` applies to password slots. */
-export async function createKeyslot(dek: Uint8Array, secret: Secret, fileId: Uint8Array, kdf: KdfParams): Promise<Keyslot> {
-  const salt = randomBytes(SALT_SIZE);
+/** What only a passkey slot needs at creation: its PRF salt (chosen before the ceremony) and fields. */
+export interface NewPasskeySlot extends PasskeySlotFields {
+  salt: Uint8Array;
+}
+
+/**
+ * Creates a keyslot for `secret` holding `dek`. `kdf` applies to password slots; `passkey` is
+ * required for (and only for) a passkey secret, whose PRF output was made for `passkey.salt`.
+ */
+export async function createKeyslot(dek: Uint8Array, secret: Secret, fileId: Uint8Array, kdf: KdfParams, passkey?: NewPasskeySlot): Promise<Keyslot> {
+  if ((secret.kind === 'passkey') !== (passkey !== undefined)) {
+    throw new CipherliteError('INVALID_ARGUMENT', 'a passkey slot is added with addPasskey() to an existing database; it cannot create one or replace a password');
+  }
+  if (passkey && (!bytesEqual(passkey.credentialId, secret.credentialId!) || passkey.salt.length !== SALT_SIZE)) {
+    throw new CipherliteError('INVALID_ARGUMENT', `expected the passkey's own credential id and a ${SALT_SIZE}-byte salt`);
+  }
+  const salt = passkey ? passkey.salt.slice() : randomBytes(SALT_SIZE);
   const slotKdf = secret.kind === 'password' ? kdf : null;
   if (slotKdf) validateKdfParams(slotKdf, 'option');
   const kek = await kekFor(secret, salt, slotKdf);
   try {
-    return wrap(dek, kek, fileId, { kind: secret.kind, kdf: slotKdf, salt, createdAt: Date.now() });
+    const fields = passkey ? { passkey: { credentialId: passkey.credentialId.slice(), label: passkey.label } } : {};
+    return wrap(dek, kek, fileId, { kind: secret.kind, kdf: slotKdf, salt, createdAt: Date.now(), ...fields });
   } finally {
     wipe(kek);
   }
@@ -112,6 +147,8 @@ export async function openKeyslots(
   for (let i = 0; i < slots.length; i++) {
     const slot = slots[i]!;
     if (slot.kind !== secret.kind) continue;
+    // A passkey's PRF output belongs to one credential: other credentials' slots are not tried.
+    if (slot.kind === 'passkey' && !bytesEqual(slot.passkey!.credentialId, secret.credentialId!)) continue;
     const cacheKey = `${slot.kind}:${Array.from(slot.salt).join(',')}:${slot.kdf ? `${slot.kdf.memoryKiB}/${slot.kdf.iterations}/${slot.kdf.parallelism}` : ''}`;
     let kek = kekCache.get(cacheKey);
     if (!kek) {

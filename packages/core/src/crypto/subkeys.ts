@@ -15,6 +15,7 @@ const LABEL_HEADER_MAC = enc.encode('cipherlite/v1/header-mac');
 const LABEL_AUX_MAC = enc.encode('cipherlite/v1/aux-header-mac');
 const LABEL_RAW_KEK = enc.encode('cipherlite/v1/raw-kek');
 const LABEL_RECOVERY_KEK = enc.encode('cipherlite/v1/recovery-kek');
+const LABEL_PASSKEY_KEK = enc.encode('cipherlite/v1/passkey-kek');
 const LABEL_SLOT_COMMIT = enc.encode('cipherlite/v1/slot-commit');
 const LABEL_REPLACE_MARKER_MAC = enc.encode('cipherlite/v1/replace-marker-mac');
 
@@ -49,6 +50,11 @@ export function deriveRawKek(rawKey: Uint8Array, salt: Uint8Array): Uint8Array {
 /** KEK for a recovery key (160 random bits): high-entropy, so HKDF only. */
 export function deriveRecoveryKek(recoveryKey: Uint8Array, salt: Uint8Array): Uint8Array {
   return hkdf(sha256, recoveryKey, salt, LABEL_RECOVERY_KEK, 32);
+}
+
+/** KEK for a passkey slot: the WebAuthn PRF output is already a uniform 256-bit key, so HKDF only. */
+export function derivePasskeyKek(prfOutput: Uint8Array, salt: Uint8Array): Uint8Array {
+  return hkdf(sha256, prfOutput, salt, LABEL_PASSKEY_KEK, 32);
 }
 
 /**

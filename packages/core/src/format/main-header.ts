@@ -37,6 +37,7 @@ import { constantTimeEqual } from '../crypto/wipe.js';
 import { MAX_KDF, validateKdfParams } from '../crypto/kdf.js';
 import type { KdfParams } from '../types.js';
 import { bytesEqual, startsWith, view } from './bytes.js';
+import { decodePasskeyFields, encodePasskeyFields, PK_AAD_START, type PasskeySlotFields } from './passkey-slot.js';
 import {
   CIPHER_AES_256_GCM,
   FILE_ID_SIZE,
@@ -82,8 +83,12 @@ export const KS_COMMITMENT = 100;
 /** Bytes of a keyslot that are bound into the wrap AAD (everything before the nonce). */
 export const KS_AAD_END = 40;
 
-export type KeyslotKind = 'password' | 'raw' | 'recovery';
-const KEYSLOT_KIND_CODE: Record<KeyslotKind, number> = { password: 1, raw: 2, recovery: 3 };
+export type KeyslotKind = 'password' | 'raw' | 'recovery' | 'passkey';
+/**
+ * Kind codes. A reader refuses a slot kind it does not know (NOT_A_DATABASE, naming the kind),
+ * so a file with a passkey slot is refused clearly by builds that predate kind 4.
+ */
+const KEYSLOT_KIND_CODE: Record<KeyslotKind, number> = { password: 1, raw: 2, recovery: 3, passkey: 4 };
 const KDF_NONE = 0;
 const KDF_ARGON2ID = 1;
 
@@ -97,6 +102,8 @@ export interface Keyslot {
   wrappedKey: Uint8Array;
   wrapTag: Uint8Array;
   commitment: Uint8Array;
+  /** Passkey slots only: the credential and label (format/passkey-slot.ts). */
+  passkey?: PasskeySlotFields;
 }
 
 export interface MainHeader {
@@ -123,10 +130,14 @@ function encodeKeyslot(s: Keyslot, out: Uint8Array): void {
   out.set(s.wrappedKey, KS_WRAPPED_KEY);
   out.set(s.wrapTag, KS_WRAP_TAG);
   out.set(s.commitment, KS_COMMITMENT);
+  if (s.kind === 'passkey') encodePasskeyFields(s.passkey!, out);
 }
 
-/** The first 40 bytes of a slot as they will be encoded: bound into the wrap AAD. */
-export function keyslotAadPrefix(s: Pick<Keyslot, 'kind' | 'kdf' | 'salt' | 'createdAt'>): Uint8Array {
+/**
+ * The bytes of a slot bound into the wrap AAD, as they will be encoded: the first 40 bytes, and
+ * for a passkey slot also its credential id and label (bytes 132..256).
+ */
+export function keyslotAadPrefix(s: Pick<Keyslot, 'kind' | 'kdf' | 'salt' | 'createdAt' | 'passkey'>): Uint8Array {
   const tmp = new Uint8Array(KEYSLOT_SIZE);
   encodeKeyslot(
     {
@@ -138,14 +149,18 @@ export function keyslotAadPrefix(s: Pick<Keyslot, 'kind' | 'kdf' | 'salt' | 'cre
     },
     tmp,
   );
-  return tmp.slice(0, KS_AAD_END);
+  if (s.kind !== 'passkey') return tmp.slice(0, KS_AAD_END);
+  const aad = new Uint8Array(KS_AAD_END + KEYSLOT_SIZE - PK_AAD_START);
+  aad.set(tmp.subarray(0, KS_AAD_END), 0);
+  aad.set(tmp.subarray(PK_AAD_START), KS_AAD_END);
+  return aad;
 }
 
 function decodeKeyslot(b: Uint8Array): Keyslot {
   const dv = view(b);
   const kindCode = b[KS_KIND];
   const kind = (Object.keys(KEYSLOT_KIND_CODE) as KeyslotKind[]).find((k) => KEYSLOT_KIND_CODE[k] === kindCode);
-  if (!kind) throw new CipherliteError('NOT_A_DATABASE', `unknown keyslot kind ${kindCode}`);
+  if (!kind) throw new CipherliteError('NOT_A_DATABASE', `unknown keyslot kind ${kindCode} (written by a newer cipherlite?)`);
   let kdf: KdfParams | null = null;
   if (b[KS_KDF] === KDF_ARGON2ID) {
     kdf = { memoryKiB: dv.getUint32(KS_MEMORY), iterations: dv.getUint32(KS_ITERATIONS), parallelism: dv.getUint32(KS_PARALLELISM) };
@@ -158,6 +173,7 @@ function decodeKeyslot(b: Uint8Array): Keyslot {
   return {
     kind,
     kdf,
+    ...(kind === 'passkey' ? { passkey: decodePasskeyFields(b) } : {}),
     salt: b.slice(KS_SALT, KS_SALT + 16),
     createdAt: Number(dv.getBigUint64(KS_CREATED_AT)),
     wrapNonce: b.slice(KS_WRAP_NONCE, KS_WRAP_NONCE + 12),

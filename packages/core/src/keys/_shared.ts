@@ -83,12 +83,23 @@ export function kdfFor(explicit: Partial<KdfParams> | undefined, proven: Keyslot
 export function keyslotInfo(slot: Keyslot, index: number): KeyslotInfo {
   const info: KeyslotInfo = { index, kind: slot.kind, createdAt: slot.createdAt };
   if (slot.kdf) info.kdf = { algorithm: 'argon2id', ...slot.kdf };
+  if (slot.passkey) {
+    info.label = slot.passkey.label;
+    info.credentialId = base64url(slot.passkey.credentialId);
+  }
   return info;
 }
 
 /** A process-unique scratch name (the VFS registers databases by name). */
 export function scratchName(purpose: string): string {
   return `cipherlite-${purpose}-${hex(randomBytes(8))}`;
+}
+
+/** RFC 4648 §5 base64url without padding: how WebAuthn spells credential ids. */
+export function base64url(b: Uint8Array): string {
+  let bin = '';
+  for (const x of b) bin += String.fromCharCode(x);
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
 /** Size of a stored file, or 0 if it does not exist. Opens and closes its own handle. */

@@ -11,6 +11,7 @@
  * restore copies through the live database's own rollback journal.
  */
 export { addKeyslot, addRecoveryKey, changePassword, listKeyslots, removeKeyslot, type AddKeyslotResult, type ChangePasswordOptions, type RecoveryKeyResult, type RemoveKeyslotOptions } from './keyslots.js';
+export { addPasskey, passkeyChallenges, PASSKEY_SALT_SIZE, PRF_OUTPUT_SIZE, type NewPasskey, type PasskeyChallenge } from './passkey.js';
 export { rekey, type RekeyOptions, type RekeyPhase } from './rekey.js';
 export { backup, inspectBackup, listBackups, PendingRestore, pruneBackups, restore, type BackupFile, type BackupOptions, type ConfirmOptions, type InspectOptions } from './backup.js';
 export { exportPlaintext, importPlaintext, type ExportOptions, type ImportOptions, type ImportResult } from './plaintext.js';

@@ -13,7 +13,7 @@
  */
 import { internals } from '../database/internals.js';
 import type { Database } from '../database/database.js';
-import { createKeyslot, type Secret } from '../container/keyslots.js';
+import { createKeyslot, type NewPasskeySlot, type Secret } from '../container/keyslots.js';
 import { DEFAULT_KDF } from '../crypto/kdf.js';
 import { randomBytes } from '../crypto/random.js';
 import { formatRecoveryKey, RECOVERY_KEY_BYTES } from '../crypto/recovery-key.js';
@@ -90,10 +90,11 @@ export async function addRecoveryKey(db: Database, current: KeyMaterial): Promis
   }
 }
 
-async function appendSlot(db: Database, current: KeyMaterial, secret: Secret, kdf: Partial<KdfParams> | undefined): Promise<KeyslotInfo> {
+/** Proves `current`, then adds a slot for `secret` (a passkey secret brings its slot fields). */
+export async function appendSlot(db: Database, current: KeyMaterial, secret: Secret, kdf: Partial<KdfParams> | undefined, passkey?: NewPasskeySlot): Promise<KeyslotInfo> {
   if (internals(db).container.header.keyslots.length >= MAX_KEYSLOTS) throw tooMany();
   const proof = await proveKey(db, current);
-  const slot = await createKeyslot(internals(db).container.dek, secret, internals(db).container.fileId, secret.kind === 'password' ? kdfFor(kdf, proof.slot) : DEFAULT_KDF);
+  const slot = await createKeyslot(internals(db).container.dek, secret, internals(db).container.fileId, secret.kind === 'password' ? kdfFor(kdf, proof.slot) : DEFAULT_KDF, passkey);
   return internals(db).exclusive(() => {
     const slots = assertSlotUnchanged(db, proof);
     if (slots.length >= MAX_KEYSLOTS) throw tooMany();

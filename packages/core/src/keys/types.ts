@@ -24,9 +24,13 @@ export type ProgressCallback<P extends string = string> = (progress: Progress<P>
 /** Public facts about one keyslot — never key material. */
 export interface KeyslotInfo {
   index: number;
-  kind: 'password' | 'raw' | 'recovery';
+  kind: 'password' | 'raw' | 'recovery' | 'passkey';
   /** When the slot was created (ms since the epoch). */
   createdAt: number;
+  /** Passkey slots: the label given when it was added (e.g. the user name). */
+  label?: string;
+  /** Passkey slots: the WebAuthn credential id, base64url (public). */
+  credentialId?: string;
   /** Argon2id parameters, for password slots only. */
   kdf?: { algorithm: 'argon2id' } & KdfParams;
 }

@@ -1,0 +1,23 @@
+/**
+ * `passkeySlots()`: which passkeys can unlock a database, read on the main thread before it is
+ * opened (an unlock screen shows "Unlock with passkey" only when there is one). The header is
+ * public by design; this reads it with `getFile()`, which works while another tab's worker holds
+ * the file, and never needs a key.
+ */
+import { CipherliteError, format } from '@cipherlite/core';
+import { passkeyChallenges } from '@cipherlite/core/keys';
+import type { KeyslotInfo } from '@cipherlite/core/keys';
+import { readOpfsFileStart } from './opfs-read.js';
+import { DEFAULT_DIRECTORY } from './protocol.js';
+
+/** The passkey slots of database `name` (label only); `[]` when it has none or does not exist. */
+export async function passkeySlots(o: { name: string; directory?: string }): Promise<Pick<KeyslotInfo, 'label'>[]> {
+  const head = await readOpfsFileStart({ name: o.name, directory: o.directory ?? DEFAULT_DIRECTORY }, format.MAIN_HEADER_SIZE);
+  if (!head) return [];
+  try {
+    return passkeyChallenges(head).map((c) => ({ label: c.label }));
+  } catch (e) {
+    if (e instanceof CipherliteError && e.code === 'NO_PASSKEY') return [];
+    throw e;
+  }
+}
