@@ -20,6 +20,7 @@ async function addPlatformAuthenticator(page: Page): Promise<void> {
 }
 
 test('Admin adds a passkey → unlock with it after a reload and after Lock → Admin removes it → password only', async () => {
+  test.skip(test.info().project.name === 'firefox', 'a virtual WebAuthn authenticator with the PRF extension is CDP (WebAuthn.addVirtualAuthenticator), which Firefox does not offer to Playwright');
   const b = await launchPos();
   try {
     const page = await b.context.newPage();

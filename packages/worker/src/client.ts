@@ -67,6 +67,9 @@ const CLOSE_TIMEOUT_MS = 5000;
 /** Throws `UNSUPPORTED` when this page cannot run the database (checked before spawning anything). */
 export function assertBrowserSupport(): void {
   if (typeof Worker !== 'function') throw new CipherliteError('UNSUPPORTED', 'Web Workers are not available in this context');
+  // A sandboxed frame without allow-same-origin has an opaque origin: no storage of its own, and
+  // Firefox then refuses to load the worker script at all (which would read as a bundler problem).
+  if (globalThis.origin === 'null') throw new CipherliteError('UNSUPPORTED', 'this page has an opaque origin (a sandboxed frame without allow-same-origin): it has no storage');
   const storage = (globalThis.navigator as Navigator | undefined)?.storage;
   // The worker decides between OPFS and IndexedDB (storage-backend.ts); here: is either there at all?
   if (typeof storage?.getDirectory !== 'function' && typeof indexedDB === 'undefined') {
