@@ -2,7 +2,10 @@
  * The leader's service to other tabs: it listens on the `rpc` channel, answers each follower on
  * its own reply channel, and enforces the serving rules:
  * - a request is taken once per `(tab, id)`: a follower resends requests it has no answer for,
- *   and a resend must never run twice;
+ *   and a resend must never run twice. A resend of a request still running is answered with
+ *   `started` again; of one that finished, with its answer again (kept for calls that must not
+ *   run twice) or by running it again where that is harmless (`isRepeatable`: reads, and writes
+ *   the request log answers from its record) — so a lost answer never leaves a call hanging;
  * - only tabs that proved their key material (`auth`) are served; others are told to re-prove
  *   (`retry: 'reauth'`);
  * - a leader stepping down refuses new and queued requests with `retry: 'resend'` (they were
@@ -14,6 +17,7 @@ import { CipherliteError, toWire } from '@cipherlite/core';
 import type { Diagnostics } from './diagnostics.js';
 import type { BusChannel, WorkerPlatform } from './platform.js';
 import type { BusMessage, LeaderRequest, busNames } from './protocol.js';
+import { isRepeatable } from './protocol.js';
 
 /** Rejection reason for jobs a stepping-down leader never started (safe to resend). */
 export class SteppedDown extends Error {
@@ -25,6 +29,17 @@ export class SteppedDown extends Error {
 
 /** How many forwarded request ids are remembered for deduplication. */
 const SEEN_LIMIT = 10_000;
+/** How many answers of finished non-repeatable calls are kept for a follower that lost one. */
+const ANSWER_LIMIT = 256;
+
+/** A request this leader took: running (`answer` null), or finished. */
+interface Taken {
+  readonly req: LeaderRequest;
+  started: boolean;
+  finished: boolean;
+  /** The answer, kept while the call is among the newest `ANSWER_LIMIT` non-repeatable ones. */
+  answer: BusMessage | null;
+}
 
 /** What the service needs from the leader it serves for. */
 export interface ServingLeader {
@@ -41,8 +56,10 @@ export class FollowerService {
   readonly #platform: WorkerPlatform;
   readonly #log: Diagnostics;
   readonly #authorized = new Set<string>();
-  /** `${tab}:${id}` of requests already taken. */
-  readonly #seen = new Set<string>();
+  /** `${tab}:${id}` of requests already taken, oldest first. */
+  readonly #taken = new Map<string, Taken>();
+  /** Keys of the finished calls whose answers are kept, oldest first. */
+  readonly #answers: string[] = [];
   readonly #replies = new Map<string, BusChannel>();
   #rpc: BusChannel | null = null;
 
@@ -76,11 +93,7 @@ export class FollowerService {
       return;
     }
     if (msg.kind !== 'req') return;
-    const seenKey = `${msg.from}:${msg.id}`;
-    if (this.#seen.has(seenKey)) return;
-    this.#seen.add(seenKey);
-    if (this.#seen.size > SEEN_LIMIT) this.#seen.delete(this.#seen.values().next().value!);
-
+    const key = `${msg.from}:${msg.id}`;
     const reply = this.#replyChannel(msg.from);
     const post = (m: BusMessage) => {
       try {
@@ -91,23 +104,77 @@ export class FollowerService {
         else this.#log.report('error', 'leader.reply-failed', e);
       }
     };
+    const taken = this.#taken.get(key);
+    if (taken && !this.#answerAgain(taken, msg.id, post)) return;
+    this.#take(key, msg.req);
+
     if (this.#leader.stepping) {
-      this.#seen.delete(seenKey);
+      this.#taken.delete(key);
       post({ kind: 'res', id: msg.id, ok: false, error: toWire(new SteppedDown()), retry: 'resend' });
       return;
     }
     if (msg.req.op !== 'auth' && !this.#authorized.has(msg.from)) {
-      this.#seen.delete(seenKey);
+      this.#taken.delete(key);
       post({ kind: 'res', id: msg.id, ok: false, error: toWire(new CipherliteError('LOCKED', 'this tab has not proven its key to the owning tab')), retry: 'reauth' });
       return;
     }
-    this.#leader.execute(msg.from, msg.req, () => post({ kind: 'started', id: msg.id, epoch: this.#leader.epoch })).then(
-      (value) => post({ kind: 'res', id: msg.id, ok: true, value }),
-      (e: unknown) => {
-        if (e instanceof SteppedDown) this.#seen.delete(seenKey);
-        post({ kind: 'res', id: msg.id, ok: false, error: toWire(e), ...(e instanceof SteppedDown ? { retry: 'resend' as const } : {}) });
-      },
-    );
+    const entry = this.#taken.get(key)!;
+    const finish = (answer: BusMessage) => {
+      entry.finished = true;
+      if (!isRepeatable(entry.req)) this.#keepAnswer(key, entry, answer);
+      post(answer);
+    };
+    this.#leader
+      .execute(msg.from, msg.req, () => {
+        entry.started = true;
+        post({ kind: 'started', id: msg.id, epoch: this.#leader.epoch });
+      })
+      .then(
+        (value) => finish({ kind: 'res', id: msg.id, ok: true, value }),
+        (e: unknown) => {
+          if (e instanceof SteppedDown) {
+            this.#taken.delete(key);
+            post({ kind: 'res', id: msg.id, ok: false, error: toWire(e), retry: 'resend' });
+            return;
+          }
+          finish({ kind: 'res', id: msg.id, ok: false, error: toWire(e) });
+        },
+      );
+  }
+
+  /**
+   * A request taken before arrives again (its follower has no answer yet). Answers it from what
+   * is known; returns true when it must run again instead.
+   */
+  #answerAgain(taken: Taken, id: number, post: (m: BusMessage) => void): boolean {
+    if (!taken.finished) {
+      // Still queued or running: its answer will come. Repeat `started` so the follower knows.
+      if (taken.started) post({ kind: 'started', id, epoch: this.#leader.epoch });
+      return false;
+    }
+    if (taken.answer) {
+      post(taken.answer);
+      return false;
+    }
+    if (isRepeatable(taken.req)) return true;
+    // Its answer was dropped from the bounded cache long ago: say so rather than stay silent.
+    post({ kind: 'res', id, ok: false, error: toWire(new CipherliteError('BUSY', 'the answer to this call was lost; it may or may not have completed')) });
+    return false;
+  }
+
+  #take(key: string, req: LeaderRequest): void {
+    this.#taken.delete(key);
+    this.#taken.set(key, { req, started: false, finished: false, answer: null });
+    if (this.#taken.size > SEEN_LIMIT) this.#taken.delete(this.#taken.keys().next().value!);
+  }
+
+  #keepAnswer(key: string, entry: Taken, answer: BusMessage): void {
+    entry.answer = answer;
+    this.#answers.push(key);
+    if (this.#answers.length > ANSWER_LIMIT) {
+      const old = this.#taken.get(this.#answers.shift()!);
+      if (old) old.answer = null;
+    }
   }
 
   #replyChannel(tabId: string): BusChannel {

@@ -254,3 +254,15 @@ export function busNames(directory: string, name: string) {
 export function isReadOnlySql(sql: string): boolean {
   return /^\s*(SELECT|VALUES)\b/i.test(sql);
 }
+
+/**
+ * Whether running `req` again after it may already have run is harmless: calls that cannot write
+ * (`auth`, `tables`, reads outside a transaction) and writes carrying a request id the leader
+ * records with them (`request-log.ts`: a second run answers from the record).
+ */
+export function isRepeatable(req: LeaderRequest): boolean {
+  if (req.op === 'auth' || req.op === 'tables') return true;
+  if ('record' in req && req.record !== undefined) return true;
+  if ((req.op === 'query' || req.op === 'get' || req.op === 'values') && req.txId === undefined) return isReadOnlySql(String(req.args[0]));
+  return false;
+}

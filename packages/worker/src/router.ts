@@ -14,13 +14,15 @@
  *   interactive transaction rejects with `BUSY`: its transaction was rolled back with the leader
  *   (a known outcome). Only writes that cannot be recorded (`BEGIN`, `VACUUM`, `PRAGMA`, ...)
  *   reject with `BUSY` "outcome unknown".
+ * - started on a leader that is still there, but no answer came: asked again every
+ *   `PROBE_AFTER_MS` (the leader repeats `started`, or the answer it sent).
  */
 import { CipherliteError, fromWire, isWireError } from '@cipherlite/core';
 import type { Diagnostics } from './diagnostics.js';
 import type { Leader } from './leader.js';
 import type { BusChannel, WorkerPlatform } from './platform.js';
 import type { BusMessage, LeaderRequest } from './protocol.js';
-import { busNames, isReadOnlySql } from './protocol.js';
+import { busNames, isRepeatable } from './protocol.js';
 import { canRecord } from './request-log.js';
 import type { Secret } from './secret.js';
 
@@ -42,13 +44,12 @@ let lastRequestId = 0;
 /** Resend a not-started request if no leader took it within this long (covers hand-over gaps). */
 const RESEND_AFTER_MS = 750;
 const RESEND_TICK_MS = 250;
-
-function canResendAfterStart(req: LeaderRequest): boolean {
-  if (req.op === 'auth' || req.op === 'tables') return true;
-  if ('record' in req && req.record !== undefined) return true;
-  if ((req.op === 'query' || req.op === 'get' || req.op === 'values') && req.txId === undefined) return isReadOnlySql(String(req.args[0]));
-  return false;
-}
+/**
+ * Ask again about a started request after this long without an answer: the leader repeats
+ * `started` while it runs, or its answer if the first one was lost — no call waits forever on a
+ * message that never came.
+ */
+const PROBE_AFTER_MS = 3000;
 
 /** Why a call started by a vanished leader cannot be resent. */
 function orphanError(req: LeaderRequest): CipherliteError {
@@ -204,7 +205,9 @@ export class Router {
     if (this.#local) return;
     const now = Date.now();
     for (const p of this.#pending.values()) {
-      if (p.startedBy === null && !p.held && now - p.lastSent >= RESEND_AFTER_MS) this.#post(p);
+      if (p.held) continue;
+      const waited = now - p.lastSent;
+      if (p.startedBy === null ? waited >= RESEND_AFTER_MS : waited >= PROBE_AFTER_MS) this.#post(p);
     }
   }
 
@@ -215,7 +218,7 @@ export class Router {
         if (p.startedBy === null) resend(p);
         continue;
       }
-      if (canResendAfterStart(p.req)) {
+      if (isRepeatable(p.req)) {
         p.startedBy = null;
         resend(p);
       } else {

@@ -125,6 +125,52 @@ describe('resend and deduplication', () => {
   });
 });
 
+describe('a lost answer (the leader is still there)', () => {
+  /** Loses the leader's messages about B's first `op` request that `lose` picks, once each. */
+  function loseAnswers(origin: FakeOrigin, op: string, lose: (m: BusMessage) => boolean) {
+    let reqId: number | null = null;
+    const lost: string[] = [];
+    const startedCount = { n: 0 };
+    origin.bus.onPost = (m, _channel, from) => {
+      if (from === 'B' && reqId === null && isReq(m, op)) reqId = m.id;
+      if (from !== 'A' || reqId === null || !('id' in m) || m.id !== reqId) return 'deliver';
+      if (m.kind === 'started') startedCount.n++;
+      if (!lost.includes(m.kind) && lose(m)) {
+        lost.push(m.kind);
+        return 'drop';
+      }
+      return 'deliver';
+    };
+    return { lost, startedCount };
+  }
+
+  it('a recorded write whose answer was lost resolves when the follower asks again, and ran once', async () => {
+    const { origin, a, b } = await twoTabs();
+    const { lost } = loseAnswers(origin, 'exec', (m) => m.kind === 'res');
+    const result = await b.engine.run('exec', ['INSERT INTO items(name) VALUES (?)', ['once']]);
+    expect(lost).toEqual(['res']);
+    expect(result).toMatchObject({ changes: 1 });
+    expect(await names(a)).toEqual(['once']);
+  });
+
+  it('a write that cannot be recorded (PRAGMA) gets its kept answer again, without running twice', async () => {
+    const { origin, b } = await twoTabs();
+    const { lost, startedCount } = loseAnswers(origin, 'exec', (m) => m.kind === 'res');
+    await b.engine.run('exec', ['PRAGMA user_version = 7']);
+    expect(lost).toEqual(['res']);
+    expect(startedCount.n).toBe(1); // answered from what the leader kept, not run again
+    expect(await b.engine.run('get', ['PRAGMA user_version'])).toEqual({ user_version: 7 });
+  });
+
+  it('a read whose "started" and answer were both lost still resolves', async () => {
+    const { origin, a, b } = await twoTabs();
+    await a.engine.run('exec', ["INSERT INTO items(name) VALUES ('x')"]);
+    const { lost } = loseAnswers(origin, 'query', () => true);
+    expect(await b.engine.run('query', ['SELECT name FROM items'])).toEqual([{ name: 'x' }]);
+    expect(lost.sort()).toEqual(['res', 'started']);
+  });
+});
+
 describe('a leader that vanishes mid-call ("started" and orphan rules)', () => {
   /** B follows A; A dies right after telling B it started B's `op` request. */
   async function killLeaderWhenStarted(op: 'exec' | 'query') {
