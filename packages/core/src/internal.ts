@@ -7,3 +7,4 @@ export { internals, type DatabaseInternals } from './database/internals.js';
 export { setDefaultAead, type InternalOpenOptions } from './database/open-options.js';
 export { toCipherliteError } from './sqlite/errors.js';
 export { keyMaterialKind, type KeyMaterialKind } from './container/key-material.js';
+export { encodePassword } from './crypto/kdf.js';

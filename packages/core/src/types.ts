@@ -29,9 +29,13 @@ export interface PasskeyAssertion {
   prfOutput: Uint8Array;
 }
 
-/** How to unlock: exactly one of a password, a raw 256-bit key, a recovery key, or a passkey's PRF output. */
+/**
+ * How to unlock: exactly one of a password, a raw 256-bit key, a recovery key, or a passkey's PRF output.
+ * A password is a string (NFC-normalized, then UTF-8-encoded, by core) or those UTF-8 bytes of the
+ * NFC-normalized text, which core copies as given: bytes can be wiped after use, strings cannot.
+ */
 export type KeyMaterial =
-  | { password: string; key?: never; recoveryKey?: never; passkey?: never }
+  | { password: string | Uint8Array; key?: never; recoveryKey?: never; passkey?: never }
   | { key: Uint8Array; password?: never; recoveryKey?: never; passkey?: never }
   | { recoveryKey: string; password?: never; key?: never; passkey?: never }
   | { passkey: PasskeyAssertion; password?: never; key?: never; recoveryKey?: never };

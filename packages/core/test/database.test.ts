@@ -213,6 +213,24 @@ describe('Database: keys', () => {
     await again.close();
   });
 
+  it('takes a password as its NFC UTF-8 bytes too: same database, the caller\'s bytes untouched', async () => {
+    const storage = new MemoryStorage();
+    const text = 'caf\u00e9-\u00c5ngstr\u00f6m';
+    const db = await Database.open({ storage, name: 'b.db', password: text, kdf: FAST_KDF });
+    await db.exec('CREATE TABLE t(x)');
+    await db.close();
+    const bytes = new TextEncoder().encode(text);
+    const copy = bytes.slice();
+    const again = await Database.open({ storage, name: 'b.db', password: bytes });
+    expect(await again.query("SELECT name FROM sqlite_master WHERE type = 'table'")).toEqual([{ name: 't' }]);
+    await again.close();
+    expect(bytes).toEqual(copy); // core works on its own copy; wiping the caller's bytes is the caller's call
+    // Bytes are used as given: the NFD spelling's bytes are another password.
+    await expectCode(Database.open({ storage, name: 'b.db', password: new TextEncoder().encode(text.normalize('NFD')) }), 'WRONG_KEY');
+    await expectCode(Database.open({ storage, name: 'b.db', password: new Uint8Array(0) }), 'INVALID_ARGUMENT');
+    await expectCode(Database.open({ storage, name: 'b.db', password: new Uint8Array(65537) }), 'INVALID_ARGUMENT');
+  });
+
   it('handles a very long password deterministically and refuses one over 64 KiB', async () => {
     const storage = new MemoryStorage();
     const long = 'p'.repeat(65536);

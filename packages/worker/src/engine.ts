@@ -19,7 +19,7 @@ import { SteppedDown } from './follower-service.js';
 import { Leader } from './leader.js';
 import { holdLock } from './platform.js';
 import type { BusChannel, WorkerPlatform } from './platform.js';
-import { assertDatabaseLocation, busNames } from './protocol.js';
+import { assertDatabaseLocation, busNames, KEY_MATERIAL_ARGS } from './protocol.js';
 import type {
   BusMessage,
   LeaderRequest,
@@ -35,7 +35,7 @@ import type {
   WorkerOpenOptions,
 } from './protocol.js';
 import { Router } from './router.js';
-import { Secret, wipeKeyMaterial } from './secret.js';
+import { passwordAsBytes, Secret, wipeKeyMaterial } from './secret.js';
 
 const TAKEOVER_RETRY_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
 
@@ -180,8 +180,18 @@ export class WorkerEngine implements WorkerApi {
 
   run<K extends OpName>(op: K, args: OpArgs<K>, txId?: number): Promise<OpResult<K>> {
     // Built before any closure, so no closure keeps the arguments (they may hold passwords).
-    const req: LeaderRequest = { op, args: [...args], ...(txId === undefined ? {} : { txId }) };
-    const next = op === 'changePassword' ? Secret.from(args[1] as KeyMaterial) : null;
+    // Passwords become bytes at once: what core gets, and what can be wiped once the call ends.
+    const keyArgs: readonly number[] = KEY_MATERIAL_ARGS[op] ?? [];
+    const callArgs: unknown[] = [];
+    let req: LeaderRequest;
+    let next: Secret | null;
+    try {
+      args.forEach((a: unknown, i) => callArgs.push(keyArgs.includes(i) ? passwordAsBytes(a) : a));
+      req = { op, args: callArgs, ...(txId === undefined ? {} : { txId }) } as LeaderRequest;
+      next = op === 'changePassword' ? Secret.from(callArgs[1] as KeyMaterial) : null;
+    } catch (e) {
+      return Promise.reject(e instanceof CipherliteError ? e : new CipherliteError('INVALID_ARGUMENT', String(e)));
+    }
     return this.#wire(async () => {
       try {
         const result = (await this.#request(req)) as OpResult<K>;
@@ -189,6 +199,7 @@ export class WorkerEngine implements WorkerApi {
         return result;
       } finally {
         if (next && this.#secret !== next) next.wipe();
+        for (const i of keyArgs) wipeKeyMaterial(callArgs[i] as KeyMaterial);
       }
     });
   }

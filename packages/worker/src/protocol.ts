@@ -116,6 +116,18 @@ export type OpResult<K extends OpName> = ReturnType<DbOps[K]>;
 /** Operations after which a key some tab holds may no longer open the database. */
 export const KEY_CHANGING_OPS: ReadonlySet<OpName> = new Set<OpName>(['changePassword', 'rekey', 'removeKeyslot', 'confirmRestore']);
 
+/** Where each operation takes key material in its arguments (passwords become bytes there, and are wiped after). */
+export const KEY_MATERIAL_ARGS: Partial<Record<OpName, readonly number[]>> = {
+  changePassword: [0, 1],
+  addRecoveryKey: [0],
+  removeKeyslot: [0],
+  addPasskey: [0],
+  rekey: [0],
+  backup: [0],
+  inspectBackup: [1],
+  confirmRestore: [1],
+};
+
 /** Operations that may run inside an interactive transaction. */
 export const TX_OPS: ReadonlySet<OpName> = new Set<OpName>(['exec', 'query', 'get', 'values', 'batch']);
 

@@ -3,13 +3,14 @@
  *
  * Why keep it at all: when the leader tab closes, a follower must open the database itself
  * without asking the user again (docs/DESIGN.md, "Browser specifics"). Held as bytes (a password as
- * UTF-8) so `wipe()` can overwrite it: JS strings are immutable and linger until collected, so
- * a password string exists only for the duration of one core call (`toKeyMaterial`).
+ * its NFC-normalized UTF-8, encoded once when it arrives) so `wipe()` can overwrite it: JS strings
+ * are immutable and linger until collected. Core takes passwords as those bytes too, so the worker
+ * never turns a password back into a string; each core call gets a copy that is wiped after it.
  * Wiping in JS is best effort: engines may have copied bytes (GC moves, structured clone).
  */
 import { CipherliteError } from '@cipherlite/core';
 import type { KeyMaterial } from '@cipherlite/core';
-import { keyMaterialKind, type KeyMaterialKind } from '@cipherlite/core/internal';
+import { encodePassword, keyMaterialKind, type KeyMaterialKind } from '@cipherlite/core/internal';
 
 /** The same kind names as core's key material (one validator: core's `keyMaterialKind`). */
 type Kind = KeyMaterialKind;
@@ -34,7 +35,7 @@ export class Secret {
   static from(km: KeyMaterial): Secret {
     switch (keyMaterialKind(km)) {
       case 'password':
-        return new Secret('password', encoder.encode(km.password!));
+        return new Secret('password', encodePassword(km.password!));
       case 'key':
         return new Secret('key', km.key!.slice());
       case 'recoveryKey':
@@ -53,7 +54,7 @@ export class Secret {
     if (this.#wiped) throw new CipherliteError('LOCKED', 'the database is locked; unlock it first');
     switch (this.#kind) {
       case 'password':
-        return { password: decoder.decode(this.#bytes) };
+        return { password: this.#bytes.slice() };
       case 'key':
         return { key: this.#bytes.slice() };
       case 'recoveryKey':
@@ -70,11 +71,24 @@ export class Secret {
   }
 }
 
-/** Wipes the raw key of a `KeyMaterial` this module handed out, once core is done with it. */
+/** Wipes the bytes of a `KeyMaterial` (raw key, password bytes, PRF output) once core is done with it. */
 export function wipeKeyMaterial(km: KeyMaterial): void {
   // Also called on what arrived from the wire before it was validated: any shape may come.
   if (typeof km !== 'object' || km === null) return;
   if (km.key instanceof Uint8Array) km.key.fill(0);
+  if (km.password instanceof Uint8Array) km.password.fill(0);
   const passkey = km.passkey as { prfOutput?: unknown } | undefined;
   if (passkey?.prfOutput instanceof Uint8Array) passkey.prfOutput.fill(0);
+}
+
+/**
+ * `km` with a password string replaced by its NFC-normalized UTF-8 bytes, the form core takes
+ * and the worker can wipe (the string the page sent cannot be; it is dropped here). Any other
+ * value is returned as it is (core validates it).
+ */
+export function passwordAsBytes<T>(km: T): T {
+  if (typeof km !== 'object' || km === null) return km;
+  const password = (km as { password?: unknown }).password;
+  if (typeof password !== 'string') return km;
+  return { ...km, password: encodePassword(password) };
 }

@@ -2,12 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import { CipherliteError } from '@cipherlite/core';
 import type { KeyMaterial } from '@cipherlite/core';
-import { Secret, wipeKeyMaterial } from '../src/secret.js';
+import { passwordAsBytes, Secret, wipeKeyMaterial } from '../src/secret.js';
 import { isReadOnlySql } from '../src/protocol.js';
 
 describe('Secret', () => {
   it('round-trips each kind of key material', () => {
-    expect(Secret.from({ password: 'pässwörd' }).toKeyMaterial()).toEqual({ password: 'pässwörd' });
+    // A password is handed out as its NFC UTF-8 bytes, never as a string again.
+    expect(Secret.from({ password: 'pässwörd' }).toKeyMaterial()).toEqual({ password: new TextEncoder().encode('pässwörd') });
     expect(Secret.from({ recoveryKey: 'ABCD-EFGH' }).toKeyMaterial()).toEqual({ recoveryKey: 'ABCD-EFGH' });
     const key = new Uint8Array(32).fill(9);
     expect(Secret.from({ key }).toKeyMaterial()).toEqual({ key: new Uint8Array(32).fill(9) });
@@ -36,6 +37,29 @@ describe('Secret', () => {
     expect(() => s.toKeyMaterial()).toThrow(expect.objectContaining({ code: 'LOCKED' }));
     expect(() => Secret.from({ passkey: { credentialId, prfOutput: new Uint8Array(16) } })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(() => Secret.from({ passkey: { credentialId, prfOutput }, password: 'x' } as never)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+
+  it('a password is kept and handed out as NFC-normalized UTF-8 bytes; wipeKeyMaterial zeroes them', () => {
+    const nfd = 'cafe\u0301'; // "café" typed with a combining accent
+    const nfc = new TextEncoder().encode('caf\u00e9');
+    const km = Secret.from({ password: nfd }).toKeyMaterial();
+    expect(km.password).toBeInstanceOf(Uint8Array);
+    expect(km.password).toEqual(nfc);
+    wipeKeyMaterial(km);
+    expect((km.password as Uint8Array).every((b) => b === 0)).toBe(true);
+    // Bytes given are taken as they are (already NFC UTF-8) and copied.
+    const given = nfc.slice();
+    const s = Secret.from({ password: given });
+    given.fill(0);
+    expect(s.toKeyMaterial().password).toEqual(nfc);
+  });
+
+  it('passwordAsBytes turns a password string into bytes and leaves other material alone', () => {
+    expect(passwordAsBytes({ password: 'cafe\u0301' })).toEqual({ password: new TextEncoder().encode('caf\u00e9') });
+    const key = { key: new Uint8Array(32) };
+    expect(passwordAsBytes(key)).toBe(key);
+    expect(passwordAsBytes(null)).toBe(null);
+    expect(() => passwordAsBytes({ password: '' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 
   it('after wipe() it refuses with LOCKED', () => {

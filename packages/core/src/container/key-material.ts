@@ -24,7 +24,9 @@ export function keyMaterialKind(m: unknown): KeyMaterialKind {
   const given = (['password', 'key', 'recoveryKey', 'passkey'] as const).filter((k) => km[k] !== undefined);
   if (given.length !== 1) throw new CipherliteError('INVALID_ARGUMENT', `give exactly one of password, key, recoveryKey or passkey (got ${given.length})`);
   const kind = given[0]!;
-  if (kind === 'password' && typeof km.password !== 'string') throw new CipherliteError('INVALID_ARGUMENT', `password must be a string, got ${typeof km.password}`);
+  if (kind === 'password' && typeof km.password !== 'string' && !(km.password instanceof Uint8Array)) {
+    throw new CipherliteError('INVALID_ARGUMENT', `password must be a string or its UTF-8 bytes (Uint8Array), got ${typeof km.password}`);
+  }
   if (kind === 'recoveryKey' && typeof km.recoveryKey !== 'string') throw new CipherliteError('INVALID_ARGUMENT', `recoveryKey must be a string, got ${typeof km.recoveryKey}`);
   if (kind === 'key') {
     if (!(km.key instanceof Uint8Array)) throw new CipherliteError('INVALID_ARGUMENT', `key must be a Uint8Array, got ${typeof km.key}`);

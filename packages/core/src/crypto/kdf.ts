@@ -55,9 +55,19 @@ export function validateKdfParams(p: KdfParams, origin: 'header' | 'option'): vo
   throw new CipherliteError('INVALID_ARGUMENT', `Argon2id parameters out of range (accepted: ${range})`);
 }
 
-/** NFC-normalizes and UTF-8-encodes a password, enforcing the documented rules. */
-export function encodePassword(password: string): Uint8Array {
-  if (typeof password !== 'string') throw new CipherliteError('INVALID_ARGUMENT', 'password must be a string');
+/**
+ * A password as the bytes Argon2id gets: a string is NFC-normalized and UTF-8-encoded; a
+ * `Uint8Array` is taken to be exactly that already (the form a worker keeps, because bytes can be
+ * wiped and strings cannot) and is copied as given — core cannot check its normalization without
+ * turning it back into a string. Either way the result is a fresh copy the caller wipes.
+ */
+export function encodePassword(password: string | Uint8Array): Uint8Array {
+  if (password instanceof Uint8Array) {
+    if (password.length === 0) throw new CipherliteError('INVALID_ARGUMENT', 'password must not be empty');
+    if (password.length > MAX_PASSWORD_BYTES) throw new CipherliteError('INVALID_ARGUMENT', `password is longer than ${MAX_PASSWORD_BYTES} bytes`);
+    return password.slice();
+  }
+  if (typeof password !== 'string') throw new CipherliteError('INVALID_ARGUMENT', 'password must be a string or its UTF-8 bytes (Uint8Array)');
   if (password.length === 0) throw new CipherliteError('INVALID_ARGUMENT', 'password must not be empty');
   if (password.length > MAX_PASSWORD_BYTES) {
     throw new CipherliteError('INVALID_ARGUMENT', `password is longer than ${MAX_PASSWORD_BYTES} bytes`);

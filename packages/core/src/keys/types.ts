@@ -6,7 +6,7 @@ import type { OpenOptions } from '../database/open-options.js';
 import type { KdfParams, KeyMaterial } from '../types.js';
 
 /** A secret for a *new* keyslot: a password (Argon2id) or a raw 256-bit key. */
-export type NewSecret = { password: string; key?: never } | { key: Uint8Array; password?: never };
+export type NewSecret = { password: string | Uint8Array; key?: never } | { key: Uint8Array; password?: never };
 
 /**
  * Progress of a long operation. `done`/`total` count the operation's natural unit for that
