@@ -149,7 +149,7 @@ export class Leader implements ServingLeader {
   #broadcastChanges(db: Database): () => void {
     return db.onChange((tables) => {
       // The request log is bookkeeping, not the app's data.
-      const changed = tables.filter((t) => t !== REQUEST_LOG_TABLE);
+      const changed = tables.filter((t) => !t.startsWith(REQUEST_LOG_TABLE));
       if (changed.length > 0) this.#events.post({ kind: 'change', tables: changed });
     });
   }

@@ -35,8 +35,27 @@ function decode(text: string): unknown {
   }) ?? undefined;
 }
 
+/**
+ * A `WITHOUT ROWID` table with its own sequence number: inserting a record then leaves SQLite's
+ * `last_insert_rowid()` at the user's write (a rowid table would move it to the record). Tables
+ * made by earlier versions (plain rowid tables) are converted in place, keeping their records.
+ */
+const CREATE_SQL = `CREATE TABLE ${REQUEST_LOG_TABLE} (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, result TEXT NOT NULL) WITHOUT ROWID`;
+const INDEX_SQL = `CREATE INDEX IF NOT EXISTS ${REQUEST_LOG_TABLE}_seq ON ${REQUEST_LOG_TABLE} (seq)`;
+
 async function ensureTable(target: SqlTarget): Promise<void> {
-  await target.exec(`CREATE TABLE IF NOT EXISTS ${REQUEST_LOG_TABLE} (id TEXT PRIMARY KEY, result TEXT NOT NULL)`);
+  const row = await target.get(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?`, [REQUEST_LOG_TABLE]);
+  if (row && /\bseq\b/.test(String(row.sql))) return;
+  if (!row) {
+    await target.exec(CREATE_SQL);
+  } else {
+    const old = `${REQUEST_LOG_TABLE}_rowid`;
+    await target.exec(`ALTER TABLE ${REQUEST_LOG_TABLE} RENAME TO ${old}`);
+    await target.exec(CREATE_SQL);
+    await target.exec(`INSERT INTO ${REQUEST_LOG_TABLE} (id, seq, result) SELECT id, rowid, result FROM ${old}`);
+    await target.exec(`DROP TABLE ${old}`);
+  }
+  await target.exec(INDEX_SQL);
 }
 
 /** The stored result of request `id`, if it committed; must run inside the transaction that would record it. */
@@ -49,8 +68,8 @@ export async function findRecord(target: SqlTarget, id: string): Promise<{ resul
 /** Stores `id` with `result` in the current transaction and drops ids older than the newest `KEEP_RECORDS`. */
 export async function addRecord(target: SqlTarget, id: string, result: unknown): Promise<void> {
   await ensureTable(target);
-  const { lastInsertRowid } = await target.exec(`INSERT INTO ${REQUEST_LOG_TABLE} (id, result) VALUES (?, ?)`, [id, encode(result)]);
-  await target.exec(`DELETE FROM ${REQUEST_LOG_TABLE} WHERE rowid <= ?`, [Number(lastInsertRowid) - KEEP_RECORDS]);
+  await target.exec(`INSERT INTO ${REQUEST_LOG_TABLE} (id, seq, result) VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM ${REQUEST_LOG_TABLE}), ?)`, [id, encode(result)]);
+  await target.exec(`DELETE FROM ${REQUEST_LOG_TABLE} WHERE seq <= (SELECT max(seq) FROM ${REQUEST_LOG_TABLE}) - ?`, [KEEP_RECORDS]);
 }
 
 /** Inside one transaction on `target`: the stored answer of `id`, or `write`'s result recorded under `id`. */

@@ -7,10 +7,10 @@
  * the rows on storage and the answer the follower got.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { MIN_KDF } from '@cipherlite/core';
+import { Database, MemoryStorage, MIN_KDF } from '@cipherlite/core';
 import { WorkerEngine } from '../src/engine.js';
 import type { BusMessage, LeaderRequest } from '../src/protocol.js';
-import { REQUEST_LOG_TABLE } from '../src/request-log.js';
+import { REQUEST_LOG_TABLE, runOnce } from '../src/request-log.js';
 import { FakeOrigin } from './fake-platform.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -146,5 +146,35 @@ describe.each(['TRUNCATE', 'WAL'] as const)('a write forwarded to a leader that 
       }
     });
   }
-
 });
+
+describe('the request log stays out of the way', () => {
+  it("a recorded write leaves last_insert_rowid() at the user's row", async () => {
+    const { b } = await setUp('TRUNCATE');
+    await b.run('exec', ['INSERT INTO items(id, name) VALUES (?, ?)', [41, 'x']]);
+    expect(await b.run('get', ['SELECT last_insert_rowid() AS id'])).toEqual({ id: 41 });
+  });
+
+  it('a log table from an earlier version (a rowid table) is converted in place, its records still answering', async () => {
+    const db = await Database.open({ storage: new MemoryStorage(), name: 'old.db', password: PASSWORD, kdf: MIN_KDF });
+    try {
+      await db.exec(`CREATE TABLE ${REQUEST_LOG_TABLE} (id TEXT PRIMARY KEY, result TEXT NOT NULL)`);
+      await db.exec(`INSERT INTO ${REQUEST_LOG_TABLE} (id, result) VALUES ('B:1', '{"changes":1,"lastInsertRowid":7}')`);
+      let ran = 0;
+      const again = await runOnce(db, 'B:1', () => Promise.resolve(++ran));
+      expect(again).toEqual({ changes: 1, lastInsertRowid: 7 });
+      expect(ran).toBe(0);
+      expect(await runOnce(db, 'B:2', () => Promise.resolve(++ran))).toBe(1);
+      expect(await runOnce(db, 'B:2', () => Promise.resolve(++ran))).toBe(1);
+      const { sql } = (await db.get(`SELECT sql FROM sqlite_master WHERE name = ?`, [REQUEST_LOG_TABLE]))!;
+      expect(String(sql)).toMatch(/WITHOUT ROWID/);
+      expect(await db.query(`SELECT id, seq FROM ${REQUEST_LOG_TABLE} ORDER BY seq`)).toEqual([
+        { id: 'B:1', seq: 1 },
+        { id: 'B:2', seq: 2 },
+      ]);
+    } finally {
+      await db.close();
+    }
+  });
+});
+
