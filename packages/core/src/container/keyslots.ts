@@ -53,15 +53,19 @@ function wrap(dek: Uint8Array, kek: Uint8Array, fileId: Uint8Array, base: SlotBa
   };
 }
 
-/** Normalized secret: what the caller gave, checked and encoded (the caller wipes `.bytes`). */
-export interface Secret {
+/**
+ * Key material checked and encoded for keyslot work, in the keyslot's own vocabulary
+ * (`KeyslotKind`: 'raw', 'recovery' — what is stored) rather than the caller's (`KeyMaterialKind`:
+ * `key`, `recoveryKey` — the field names of `KeyMaterial`). The caller wipes `.bytes`.
+ */
+export interface SlotSecret {
   kind: KeyslotKind;
   bytes: Uint8Array;
   /** Passkey secrets: the credential whose PRF output `bytes` is (only its slots are tried). */
   credentialId?: Uint8Array;
 }
 
-export function secretFromMaterial(m: KeyMaterial): Secret {
+export function secretFromMaterial(m: KeyMaterial): SlotSecret {
   switch (keyMaterialKind(m)) {
     case 'password':
       return { kind: 'password', bytes: encodePassword(m.password!) };
@@ -74,7 +78,7 @@ export function secretFromMaterial(m: KeyMaterial): Secret {
   }
 }
 
-function passkeySecret(p: { credentialId: Uint8Array; prfOutput: Uint8Array }): Secret {
+function passkeySecret(p: { credentialId: Uint8Array; prfOutput: Uint8Array }): SlotSecret {
   if (p === null || typeof p !== 'object' || !(p.credentialId instanceof Uint8Array) || !(p.prfOutput instanceof Uint8Array)) {
     throw new CipherliteError('INVALID_ARGUMENT', 'expected passkey to be { credentialId: Uint8Array, prfOutput: Uint8Array }');
   }
@@ -82,7 +86,7 @@ function passkeySecret(p: { credentialId: Uint8Array; prfOutput: Uint8Array }): 
   return { kind: 'passkey', bytes: p.prfOutput.slice(), credentialId: p.credentialId.slice() };
 }
 
-async function kekFor(secret: Secret, salt: Uint8Array, kdf: KdfParams | null): Promise<Uint8Array> {
+async function kekFor(secret: SlotSecret, salt: Uint8Array, kdf: KdfParams | null): Promise<Uint8Array> {
   switch (secret.kind) {
     case 'password':
       return deriveKek(secret.bytes, salt, kdf!);
@@ -104,7 +108,7 @@ export interface NewPasskeySlot extends PasskeySlotFields {
  * Creates a keyslot for `secret` holding `dek`. `kdf` applies to password slots; `passkey` is
  * required for (and only for) a passkey secret, whose PRF output was made for `passkey.salt`.
  */
-export async function createKeyslot(dek: Uint8Array, secret: Secret, fileId: Uint8Array, kdf: KdfParams, passkey?: NewPasskeySlot): Promise<Keyslot> {
+export async function createKeyslot(dek: Uint8Array, secret: SlotSecret, fileId: Uint8Array, kdf: KdfParams, passkey?: NewPasskeySlot): Promise<Keyslot> {
   if ((secret.kind === 'passkey') !== (passkey !== undefined)) {
     throw new CipherliteError('INVALID_ARGUMENT', 'a passkey slot is added with addPasskey() to an existing database; it cannot create one or replace a password');
   }
@@ -124,7 +128,7 @@ export async function createKeyslot(dek: Uint8Array, secret: Secret, fileId: Uin
 }
 
 /** Re-wraps an existing slot's DEK for a new file id (restore/import give files fresh ids). */
-export async function rewrapKeyslot(dek: Uint8Array, secret: Secret, slot: Keyslot, fileId: Uint8Array): Promise<Keyslot> {
+export async function rewrapKeyslot(dek: Uint8Array, secret: SlotSecret, slot: Keyslot, fileId: Uint8Array): Promise<Keyslot> {
   const kek = await kekFor(secret, slot.salt, slot.kdf);
   try {
     return wrap(dek, kek, fileId, slot);
@@ -141,7 +145,7 @@ export async function rewrapKeyslot(dek: Uint8Array, secret: Secret, slot: Keysl
 export async function openKeyslots(
   slots: readonly Keyslot[],
   fileId: Uint8Array,
-  secret: Secret,
+  secret: SlotSecret,
   kekCache: Map<string, Uint8Array> = new Map(),
 ): Promise<{ index: number; dek: Uint8Array } | null> {
   for (let i = 0; i < slots.length; i++) {

@@ -19,7 +19,7 @@
  */
 import type { AeadKeyFactory } from '../crypto/aead.js';
 import { DEFAULT_KDF } from '../crypto/kdf.js';
-import { createKeyslot, openKeyslots, type Secret, wipeKekCache } from './keyslots.js';
+import { createKeyslot, openKeyslots, type SlotSecret, wipeKekCache } from './keyslots.js';
 import { randomBytes } from '../crypto/random.js';
 import { deriveAuxMacKey, deriveHeaderMacKey } from '../crypto/subkeys.js';
 import { wipe } from '../crypto/wipe.js';
@@ -89,7 +89,7 @@ export class MainContainer implements EpochSource {
   }
 
   /** Writes a brand-new container header into an empty file. */
-  static async create(file: SyncFile, secret: Secret, o: CreateOptions): Promise<MainContainer> {
+  static async create(file: SyncFile, secret: SlotSecret, o: CreateOptions): Promise<MainContainer> {
     if (file.getSize() !== 0) throw new CipherliteError('NOT_A_DATABASE', 'refusing to create a database over a non-empty file');
     const fileId = randomBytes(FILE_ID_SIZE);
     const dek = o.dek ? o.dek.slice() : randomBytes(32);
@@ -112,7 +112,7 @@ export class MainContainer implements EpochSource {
    * A newer copy that is not authentic is damage or tampering (e.g. a stale copy whose sequence
    * was raised): it is ignored, and repaired from the authentic copy once the open succeeds.
    */
-  static async unlock(file: SyncFile, secret: Secret, o: ContainerOptions): Promise<MainContainer> {
+  static async unlock(file: SyncFile, secret: SlotSecret, o: ContainerOptions): Promise<MainContainer> {
     const raw = new Uint8Array(MAIN_HEADER_SIZE);
     const n = file.read(raw, { at: 0 });
     const scan = scanMainHeader(raw.subarray(0, n));

@@ -7,7 +7,7 @@
  * and only with a marker this database's key authenticates — and the unlock runs again on the
  * file that is now in place.
  */
-import type { Secret } from '../container/keyslots.js';
+import type { SlotSecret } from '../container/keyslots.js';
 import { MainContainer } from '../container/main-container.js';
 import { wipe } from '../crypto/wipe.js';
 import { CipherliteError } from '../errors.js';
@@ -21,7 +21,7 @@ export interface UnlockedFile {
 }
 
 /** Creates or unlocks `o.name`. On failure, whatever it opened is closed again. */
-export async function unlockDatabaseFile(o: ResolvedOptions, secret: Secret): Promise<UnlockedFile> {
+export async function unlockDatabaseFile(o: ResolvedOptions, secret: SlotSecret): Promise<UnlockedFile> {
   const containerOptions = { aead: o.aead, ...(o.epochWriteLimit ? { epochWriteLimit: o.epochWriteLimit } : {}) };
   for (let attempt = 0; ; attempt++) {
     if (!o.storage.exists(o.name) && !o.create) throw new CipherliteError('NOT_A_DATABASE', `database "${o.name}" does not exist`);

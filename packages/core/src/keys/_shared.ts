@@ -11,7 +11,7 @@ import { internals } from '../database/internals.js';
 import type { Database } from '../database/database.js';
 import { SQLITE_RESULT, toCipherliteError } from '../sqlite/errors.js';
 import { DEFAULT_KDF } from '../crypto/kdf.js';
-import { openKeyslots, secretFromMaterial, type Secret, wipeKekCache } from '../container/keyslots.js';
+import { openKeyslots, secretFromMaterial, type SlotSecret, wipeKekCache } from '../container/keyslots.js';
 import { randomBytes } from '../crypto/random.js';
 import { hex } from '../format/bytes.js';
 import { constantTimeEqual, wipe } from '../crypto/wipe.js';
@@ -66,7 +66,7 @@ export function assertSlotUnchanged(db: Database, proof: Proof): readonly Keyslo
 }
 
 /** Validates a secret for a new slot and normalizes it (the caller wipes `.bytes`). */
-export function newSecretFrom(next: NewSecret, what: string): Secret {
+export function newSecretFrom(next: NewSecret, what: string): SlotSecret {
   if (next === null || typeof next !== 'object') invalidArgument(`${what} must be { password } or { key }`);
   if ((next as { recoveryKey?: unknown }).recoveryKey !== undefined) {
     invalidArgument(`${what} cannot be a recovery key; add one with addRecoveryKey()`);

@@ -13,7 +13,7 @@
  */
 import { internals } from '../database/internals.js';
 import type { Database } from '../database/database.js';
-import { createKeyslot, type NewPasskeySlot, type Secret } from '../container/keyslots.js';
+import { createKeyslot, type NewPasskeySlot, type SlotSecret } from '../container/keyslots.js';
 import { DEFAULT_KDF } from '../crypto/kdf.js';
 import { randomBytes } from '../crypto/random.js';
 import { formatRecoveryKey, RECOVERY_KEY_BYTES } from '../crypto/recovery-key.js';
@@ -80,7 +80,7 @@ export interface RecoveryKeyResult {
 /** Adds a recovery-key slot and returns the key, once. At most 4 slots in total. */
 export async function addRecoveryKey(db: Database, current: KeyMaterial): Promise<RecoveryKeyResult> {
   const bytes = randomBytes(RECOVERY_KEY_BYTES);
-  const secret: Secret = { kind: 'recovery', bytes };
+  const secret: SlotSecret = { kind: 'recovery', bytes };
   try {
     const recoveryKey = formatRecoveryKey(bytes);
     const slot = await appendSlot(db, current, secret, undefined);
@@ -91,7 +91,7 @@ export async function addRecoveryKey(db: Database, current: KeyMaterial): Promis
 }
 
 /** Proves `current`, then adds a slot for `secret` (a passkey secret brings its slot fields). */
-export async function appendSlot(db: Database, current: KeyMaterial, secret: Secret, kdf: Partial<KdfParams> | undefined, passkey?: NewPasskeySlot): Promise<KeyslotInfo> {
+export async function appendSlot(db: Database, current: KeyMaterial, secret: SlotSecret, kdf: Partial<KdfParams> | undefined, passkey?: NewPasskeySlot): Promise<KeyslotInfo> {
   if (internals(db).container.header.keyslots.length >= MAX_KEYSLOTS) throw tooMany();
   const proof = await proveKey(db, current);
   const slot = await createKeyslot(internals(db).container.dek, secret, internals(db).container.fileId, secret.kind === 'password' ? kdfFor(kdf, proof.slot) : DEFAULT_KDF, passkey);
