@@ -1,7 +1,8 @@
 /**
  * Long operations in Node (not a test): builds an encrypted database of ~BENCH_MB megabytes once,
  * then times `verify`, `backup`, `exportPlaintext` and `rekey` on copies of it, and prints MB/s
- * (database size / time) with the median of BENCH_RUNS runs, next to two floors measured in the
+ * (database size / time; wall and CPU time, see `report`) with the median of BENCH_RUNS runs,
+ * next to two floors measured in the
  * same run: AES-256-GCM opening every block (what any authenticated read pays) and
  * `PRAGMA integrity_check` on the plaintext export in an in-memory database (SQLite's own cost).
  *
@@ -81,19 +82,34 @@ async function fresh(): Promise<Fresh> {
   return { storage, db, done: async () => void (await db.close().catch(() => undefined)) };
 }
 
-async function time(label: string, op: (f: Fresh) => Promise<unknown>, size: number): Promise<void> {
+async function time(label: string, op: (f: Fresh) => Promise<unknown>): Promise<void> {
   const ms: number[] = [];
+  const cpu: number[] = [];
   for (let r = 0; r < RUNS; r++) {
     const f = await fresh();
     const profiler = r === 0 && PROFILE_DIR ? await startProfile() : null;
+    const c = process.cpuUsage();
     const t = performance.now();
     await op(f);
     ms.push(performance.now() - t);
+    const used = process.cpuUsage(c);
+    cpu.push((used.user + used.system) / 1000);
     if (profiler) await stopProfile(profiler, label);
     await f.done();
   }
-  const m = median(ms);
-  console.log(`${label.padEnd(28)} ${m.toFixed(0).padStart(7)} ms  ${((size / MB) / (m / 1000)).toFixed(1).padStart(6)} MB/s   runs: ${ms.map((x) => x.toFixed(0)).join(', ')}`);
+  report(label, median(ms), median(cpu), ms);
+}
+
+/**
+ * Wall time and this process's CPU time (user + system). On a shared, loaded machine the wall
+ * time stretches with other processes' load; the CPU time much less, so before/after comparisons
+ * there should read the CPU column.
+ */
+function report(label: string, wallMs: number, cpuMs: number, runs?: number[]): void {
+  const rate = (t: number) => ((size / MB) / (t / 1000)).toFixed(1).padStart(6);
+  console.log(
+    `${label.padEnd(28)} wall ${wallMs.toFixed(0).padStart(6)} ms ${rate(wallMs)} MB/s | cpu ${cpuMs.toFixed(0).padStart(6)} ms ${rate(cpuMs)} MB/s${runs ? `   wall runs: ${runs.map((x) => x.toFixed(0)).join(', ')}` : ''}`,
+  );
 }
 
 async function startProfile(): Promise<Session> {
@@ -112,7 +128,7 @@ async function stopProfile(s: Session, label: string): Promise<void> {
   writeFileSync(join(PROFILE_DIR!, `${label}.cpuprofile`), JSON.stringify(profile));
 }
 
-async function aesFloor(blocks: number): Promise<number> {
+async function aesFloor(blocks: number): Promise<{ wall: number; cpu: number }> {
   const k = createAesGcmKey(new Uint8Array(32).fill(3));
   const nonce = new Uint8Array(12);
   const aad = new Uint8Array(43);
@@ -120,10 +136,13 @@ async function aesFloor(blocks: number): Promise<number> {
   const ct = new Uint8Array(4096);
   const tag = new Uint8Array(16);
   k.seal(nonce, aad, pt, ct, tag);
+  const c = process.cpuUsage();
   const t = performance.now();
   for (let i = 0; i < blocks; i++) k.open(nonce, aad, ct, tag, pt);
+  const wall = performance.now() - t;
+  const used = process.cpuUsage(c);
   k.destroy();
-  return performance.now() - t;
+  return { wall, cpu: (used.user + used.system) / 1000 };
 }
 
 const buildStorage = new MemoryStorage();
@@ -133,9 +152,9 @@ snapshot = buildStorage.snapshot();
 console.log(`cipherlite long operations — Node ${process.version}, ${ON_DISK ? 'NodeFsStorage (temp dir)' : 'MemoryStorage'}, medians of ${RUNS}`);
 console.log(`database: ${(size / MB).toFixed(1)} MB (${size / 4096} pages), built in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
 
-const floors: number[] = [];
+const floors: { wall: number; cpu: number }[] = [];
 for (let r = 0; r < RUNS; r++) floors.push(await aesFloor(size / 4096));
-console.log(`${'floor: AES-GCM open, 4 KiB'.padEnd(28)} ${median(floors).toFixed(0).padStart(7)} ms  ${((size / MB) / (median(floors) / 1000)).toFixed(1).padStart(6)} MB/s`);
+report('floor: AES-GCM open, 4 KiB', median(floors.map((f) => f.wall)), median(floors.map((f) => f.cpu)));
 
 if (OPS.includes('verify')) {
   // SQLite's own floor for verify: integrity_check on the same pages, already decrypted, in memory.
@@ -144,17 +163,21 @@ if (OPS.includes('verify')) {
   await f.done();
   const sqlite3 = (await loadSqlite()) as unknown as { oo1: { DB: new (n: string) => { pointer: number; selectValue(s: string): unknown; close(): void } }; wasm: { allocFromTypedArray(b: Uint8Array): number }; capi: Record<string, (...a: unknown[]) => number> & { SQLITE_DESERIALIZE_FREEONCLOSE: number; SQLITE_DESERIALIZE_RESIZEABLE: number } };
   const ms: number[] = [];
+  const cpu: number[] = [];
   for (let r = 0; r < RUNS; r++) {
     const mem = new sqlite3.oo1.DB(':memory:');
     const p = sqlite3.wasm.allocFromTypedArray(plain);
     sqlite3.capi.sqlite3_deserialize!(mem.pointer, 'main', p, plain.length, plain.length, sqlite3.capi.SQLITE_DESERIALIZE_FREEONCLOSE | sqlite3.capi.SQLITE_DESERIALIZE_RESIZEABLE);
+    const c = process.cpuUsage();
     const t = performance.now();
     const r0 = mem.selectValue('PRAGMA integrity_check');
     ms.push(performance.now() - t);
+    const used = process.cpuUsage(c);
+    cpu.push((used.user + used.system) / 1000);
     if (r0 !== 'ok') throw new Error(String(r0));
     mem.close();
   }
-  console.log(`${'floor: integrity_check, mem'.padEnd(28)} ${median(ms).toFixed(0).padStart(7)} ms  ${((size / MB) / (median(ms) / 1000)).toFixed(1).padStart(6)} MB/s`);
+  report('floor: integrity_check, mem', median(ms), median(cpu));
 }
 console.log('');
 
@@ -163,14 +186,14 @@ if (OPS.includes('verify')) {
   await time('verify', async ({ db }) => {
     const r = await verify(db);
     if (!r.ok) throw new Error(`verify failed: ${JSON.stringify(r)}`);
-  }, size);
+  });
 }
-if (OPS.includes('backup')) await time('backup', ({ db }) => backup(db, { key }), size);
-if (OPS.includes('exportPlaintext')) await time('exportPlaintext', ({ db }) => exportPlaintext(db), size);
+if (OPS.includes('backup')) await time('backup', ({ db }) => backup(db, { key }));
+if (OPS.includes('exportPlaintext')) await time('exportPlaintext', ({ db }) => exportPlaintext(db));
 if (OPS.includes('rekey')) {
   await time('rekey', async (f) => {
     const r = await rekey(f.db, { key });
     f.db = r.db;
-  }, size);
+  });
 }
 if (dir) rmSync(dir, { recursive: true, force: true });
