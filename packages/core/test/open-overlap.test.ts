@@ -8,11 +8,11 @@ import { Database, MemoryStorage, type SyncStorage } from '../src/index.js';
 import { loadedSqlite } from '../src/sqlite/loader.js';
 import { FAST_KDF } from './keys-helpers.js';
 
-/** A MemoryStorage that notes, when the open prepares the files, whether SQLite had loaded. */
+/** A MemoryStorage that notes, for each file preparation, the names and whether SQLite had loaded. */
 class WatchedStorage extends MemoryStorage implements SyncStorage {
-  sqliteLoadedAtPrepare: boolean[] = [];
-  async prepare(): Promise<void> {
-    this.sqliteLoadedAtPrepare.push(loadedSqlite() !== null);
+  prepared: { names: string[]; sqliteLoaded: boolean }[] = [];
+  async prepare(names: readonly string[]): Promise<void> {
+    this.prepared.push({ names: [...names], sqliteLoaded: loadedSqlite() !== null });
   }
 }
 
@@ -21,7 +21,11 @@ describe('Database.open: SQLite loads while the container is unlocked', () => {
     expect(loadedSqlite()).toBeNull();
     const storage = new WatchedStorage();
     const db = await Database.open({ storage, name: 'o.db', password: 'correct horse', kdf: FAST_KDF });
-    expect(storage.sqliteLoadedAtPrepare).toEqual([false]);
+    // The main file first (the KDF needs its header), then the journal and WAL (during the KDF).
+    expect(storage.prepared).toEqual([
+      { names: ['o.db'], sqliteLoaded: false },
+      { names: ['o.db-journal', 'o.db-wal'], sqliteLoaded: false },
+    ]);
     expect(loadedSqlite()).not.toBeNull();
     await db.exec('CREATE TABLE t(x)');
     await db.exec('INSERT INTO t VALUES (1)');

@@ -93,14 +93,20 @@ export class Database {
     sqliteLoad.catch(() => undefined); // awaited below; an open that fails earlier must not leave it unhandled
     let unlocked: { file: SyncFile; container: MainContainer } | null = null;
     let releaseLock: (() => void) | null = null;
+    let auxPrepared: Promise<void> | undefined;
     try {
       // Refused before any work when this realm already has it open (no SQLite yet: nothing open).
       const loaded = loadedSqlite();
       if (loaded && CipherliteVfs.install(loaded, o.aead).isOpen(o.storage, o.name)) throw alreadyOpen(o.name);
       // Before anything is read: a second opener (another process or storage) gets BUSY.
       releaseLock = o.storage.lock?.(o.name) ?? null;
-      await o.storage.prepare?.([o.name, `${o.name}-journal`, `${o.name}-wal`]);
+      // The KDF needs only the main file's header: its handle first, the journal's and WAL's
+      // while the KDF runs (OPFS creates handles asynchronously, outside this thread).
+      await o.storage.prepare?.([o.name]);
+      auxPrepared = o.storage.prepare?.([`${o.name}-journal`, `${o.name}-wal`]);
+      auxPrepared?.catch(() => undefined); // awaited below, on failure too
       unlocked = await unlockDatabaseFile(o, secret);
+      await auxPrepared;
       const sqlite3 = await sqliteLoad;
       const vfs = CipherliteVfs.install(sqlite3, o.aead);
       // A concurrent open of the same name may have finished while this one ran its KDF.
@@ -124,6 +130,8 @@ export class Database {
         unlocked.container.close();
         unlocked.file.close();
       }
+      // A failed open (a wrong password) leaves the storage quiet: no handle still being created.
+      await auxPrepared?.catch(() => undefined);
       releaseLock?.();
       throw toCipherliteError(e, null);
     } finally {
