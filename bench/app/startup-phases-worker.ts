@@ -5,8 +5,9 @@
  * on its own with the default parameters; the database is then opened with a raw key (an
  * app-key slot, no KDF), so the phases add up without counting the KDF twice.
  * With `overlap`, the steps run in the order `openDatabase()` uses: SQLite's WebAssembly load
- * starts first and is awaited only after the KDF, which starts as soon as the OPFS handles are
- * open — so the load (compiled off the worker thread) overlaps the OPFS set-up and the KDF.
+ * starts first and is awaited only after the KDF, which starts as soon as the main file's OPFS
+ * handle is open (the journal's and WAL's are created meanwhile) — so the load (compiled off the
+ * worker thread) overlaps the OPFS set-up and the KDF.
  * `kdfStart` marks when the KDF began, `sqliteWasm` when SQLite was ready.
  * No static imports: the first message marks "worker script running".
  */
@@ -35,22 +36,28 @@ onmessage = async (e: MessageEvent<{ setup: boolean; overlap: boolean }>) => {
       await loadSqlite();
       postMessage({ phase: 'sqliteWasm' });
     };
-    const handles = async () => {
+    const open = async () => {
       const s = await OpfsStorage.open(await opfsDirectory('bench-startup'));
-      await s.prepare(['startup.db', 'startup.db-journal', 'startup.db-wal']);
-      postMessage({ phase: 'opfsHandles' });
+      await s.prepare(['startup.db']);
       return s;
     };
-    let storage: Awaited<ReturnType<typeof handles>>;
+    let storage: Awaited<ReturnType<typeof open>>;
     if (e.data.overlap) {
+      // openDatabase's order: SQLite loading from the start, the main file's handle, then the KDF
+      // while the journal's and WAL's handles are created.
       const loading = sqlite();
-      storage = await handles();
+      storage = await open();
+      postMessage({ phase: 'opfsHandles' });
+      const aux = storage.prepare(['startup.db-journal', 'startup.db-wal']);
       await kdf();
+      await aux;
       await loading;
     } else {
       await sqlite();
       await kdf();
-      storage = await handles();
+      storage = await open();
+      await storage.prepare(['startup.db-journal', 'startup.db-wal']);
+      postMessage({ phase: 'opfsHandles' });
     }
     const db = await Database.open({ storage, name: 'startup.db', key: KEY });
     postMessage({ phase: 'open' });
