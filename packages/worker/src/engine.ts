@@ -36,8 +36,11 @@ import type {
 } from './protocol.js';
 import { Router } from './router.js';
 import { passwordAsBytes, Secret, wipeKeyMaterial } from './secret.js';
+import { transferBytes } from './transfer.js';
 
 const TAKEOVER_RETRY_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
+/** Calls whose result is a whole file, created for the call: moved to the page (transfer.ts). */
+const TRANSFERRED_RESULTS: ReadonlySet<OpName> = new Set<OpName>(['backup', 'exportPlaintext', 'readBackup']);
 
 function validateOptions(o: WorkerOpenOptions): void {
   if (typeof o !== 'object' || o === null) throw new CipherliteError('INVALID_ARGUMENT', 'expected an options object');
@@ -196,7 +199,7 @@ export class WorkerEngine implements WorkerApi {
       try {
         const result = (await this.#request(req)) as OpResult<K>;
         if (next) this.#adoptSecret(next);
-        return result;
+        return TRANSFERRED_RESULTS.has(op) ? transferBytes(result) : result;
       } finally {
         if (next && this.#secret !== next) next.wipe();
         for (const i of keyArgs) wipeKeyMaterial(callArgs[i] as KeyMaterial);

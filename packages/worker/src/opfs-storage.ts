@@ -118,6 +118,8 @@ export class OpfsStorage implements SyncStorage {
   readonly #dir: FileSystemDirectoryHandle;
   readonly #acquireTimeoutMs: number;
   readonly #handles = new Map<string, FileSystemSyncAccessHandle>();
+  /** Acquisitions in flight, by name (see `prepare`). */
+  readonly #preparing = new Map<string, Promise<void>>();
   /** Names SQLite may see (see the header comment). */
   readonly #existing: Set<string>;
   readonly #log: Diagnostics;
@@ -150,20 +152,34 @@ export class OpfsStorage implements SyncStorage {
     return new OpfsStorage(dir, existing, options);
   }
 
-  /** Opens sync access handles for `names` (creating empty files), retrying while another owner holds them. */
+  /**
+   * Opens sync access handles for `names` (creating empty files), retrying while another owner
+   * holds them. Concurrent calls may name the same file (the database prepares its journal while
+   * its KDF runs, and a recovery may prepare it too): they share one acquisition, since a second
+   * `createSyncAccessHandle` on a file we hold would wait for ourselves until the timeout.
+   */
   async prepare(names: readonly string[]): Promise<void> {
     this.#assertOpen();
     for (const name of names) {
       if (this.#handles.has(name)) continue;
-      const fileHandle = await this.#dir.getFileHandle(name, { create: true });
-      const handle = await this.#acquire(fileHandle, name);
-      if (this.#closed) {
-        handle.close();
-        this.#assertOpen();
+      let pending = this.#preparing.get(name);
+      if (!pending) {
+        pending = this.#prepareOne(name).finally(() => this.#preparing.delete(name));
+        this.#preparing.set(name, pending);
       }
-      this.#handles.set(name, handle);
-      if (handle.getSize() > 0) this.#existing.add(name);
+      await pending;
     }
+  }
+
+  async #prepareOne(name: string): Promise<void> {
+    const fileHandle = await this.#dir.getFileHandle(name, { create: true });
+    const handle = await this.#acquire(fileHandle, name);
+    if (this.#closed) {
+      handle.close();
+      this.#assertOpen();
+    }
+    this.#handles.set(name, handle);
+    if (handle.getSize() > 0) this.#existing.add(name);
   }
 
   async #acquire(fileHandle: FileSystemFileHandle, name: string): Promise<FileSystemSyncAccessHandle> {

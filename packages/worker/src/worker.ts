@@ -3,7 +3,14 @@
  * `new Worker(new URL('@cipherlite/worker/worker', import.meta.url), { type: 'module' })`.
  */
 import { expose } from 'comlink';
+import { loadSqlite } from '@cipherlite/core/internal';
 import { browserPlatform } from './browser-platform.js';
 import { WorkerEngine } from './engine.js';
+
+// Every worker is spawned to open a database, and SQLite's WebAssembly is the largest thing an
+// open loads: start fetching and compiling it now (browsers compile WebAssembly off this thread),
+// while the page's `open` call arrives and the storage, locks and Argon2id run. The open awaits
+// the same load (core's loader runs it once per worker); a failure surfaces there.
+loadSqlite().catch(() => undefined);
 
 expose(new WorkerEngine(browserPlatform()));

@@ -18,7 +18,7 @@ import { CipherliteError, invalidArgument } from '../errors.js';
 import { auxMinContentSize, FILE_KIND, MAIN_HEADER_SIZE } from '../format/constants.js';
 import { ChangeTracker } from '../sqlite/change-tracking.js';
 import { toCipherliteError } from '../sqlite/errors.js';
-import { loadSqlite } from '../sqlite/loader.js';
+import { loadedSqlite, loadSqlite } from '../sqlite/loader.js';
 import { resetQuietly, StatementCache, type CachedStatement } from '../sqlite/statement-cache.js';
 import type { SyncFile, SyncStorage } from '../storage/sync-file.js';
 import type { BindParams, ChangeListener, KeyMaterial, Row, RunResult, SqlValue, StatementTables, Transaction, TransactionBehavior, ValuesResult } from '../types.js';
@@ -31,6 +31,10 @@ import { unlockDatabaseFile } from './unlock.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
+
+function alreadyOpen(name: string): CipherliteError {
+  return new CipherliteError('BUSY', `database "${name}" is already open`);
+}
 
 export class Database {
   readonly name: string;
@@ -82,16 +86,31 @@ export class Database {
   static async open(options: DatabaseOpenOptions & InternalOpenOptions): Promise<Database> {
     const o = validateOpenOptions(options);
     const secret = secretFromMaterial(options);
+    // SQLite's WebAssembly loads (fetched and compiled off this thread, in browsers) while the
+    // container is unlocked — the KDF is the longest step of an open — and is awaited only once
+    // the key is proven. Nothing below needs SQLite before then.
+    const sqliteLoad = loadSqlite();
+    sqliteLoad.catch(() => undefined); // awaited below; an open that fails earlier must not leave it unhandled
     let unlocked: { file: SyncFile; container: MainContainer } | null = null;
     let releaseLock: (() => void) | null = null;
+    let auxPrepared: Promise<void> | undefined;
     try {
-      const sqlite3 = await loadSqlite();
-      const vfs = CipherliteVfs.install(sqlite3, o.aead);
-      if (vfs.isOpen(o.storage, o.name)) throw new CipherliteError('BUSY', `database "${o.name}" is already open`);
+      // Refused before any work when this realm already has it open (no SQLite yet: nothing open).
+      const loaded = loadedSqlite();
+      if (loaded && CipherliteVfs.install(loaded, o.aead).isOpen(o.storage, o.name)) throw alreadyOpen(o.name);
       // Before anything is read: a second opener (another process or storage) gets BUSY.
       releaseLock = o.storage.lock?.(o.name) ?? null;
-      await o.storage.prepare?.([o.name, `${o.name}-journal`, `${o.name}-wal`]);
+      // The KDF needs only the main file's header: its handle first, the journal's and WAL's
+      // while the KDF runs (OPFS creates handles asynchronously, outside this thread).
+      await o.storage.prepare?.([o.name]);
+      auxPrepared = o.storage.prepare?.([`${o.name}-journal`, `${o.name}-wal`]);
+      auxPrepared?.catch(() => undefined); // awaited below, on failure too
       unlocked = await unlockDatabaseFile(o, secret);
+      await auxPrepared;
+      const sqlite3 = await sqliteLoad;
+      const vfs = CipherliteVfs.install(sqlite3, o.aead);
+      // A concurrent open of the same name may have finished while this one ran its KDF.
+      if (vfs.isOpen(o.storage, o.name)) throw alreadyOpen(o.name);
       const { file, container } = unlocked;
       const db = new Database(o.name, o.storage, sqlite3, vfs, container, file);
       db.#releaseLock = releaseLock;
@@ -107,10 +126,12 @@ export class Database {
       }
       return db;
     } catch (e) {
-      if (unlocked && !(e instanceof CipherliteError && e.code === 'BUSY')) {
+      if (unlocked) {
         unlocked.container.close();
         unlocked.file.close();
       }
+      // A failed open (a wrong password) leaves the storage quiet: no handle still being created.
+      await auxPrepared?.catch(() => undefined);
       releaseLock?.();
       throw toCipherliteError(e, null);
     } finally {

@@ -6,7 +6,17 @@
 import sqlite3InitModule, { type Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 
 let loading: Promise<Sqlite3Static> | null = null;
+let loaded: Sqlite3Static | null = null;
 
+/** The module, if a load has finished (synchronous; null while none has). */
+export function loadedSqlite(): Sqlite3Static | null {
+  return loaded;
+}
+
+/**
+ * Loads SQLite (once; every later call returns the same promise). Calling it early is how a
+ * worker preloads it: the WebAssembly is fetched and compiled while other start-up work runs.
+ */
 export function loadSqlite(): Promise<Sqlite3Static> {
   loading ??= (sqlite3InitModule as unknown as (opts?: object) => Promise<Sqlite3Static>)({
     // SQLite's own diagnostics (e.g. "OPFS not available" notes) are not errors of ours.
@@ -18,6 +28,7 @@ export function loadSqlite(): Promise<Sqlite3Static> {
     const config = sqlite3.config as unknown as Record<string, unknown>;
     config['warn'] = () => {};
     config['log'] = () => {};
+    loaded = sqlite3;
     return sqlite3;
   });
   return loading;

@@ -180,6 +180,22 @@ export const storageConformanceCases: readonly ConformanceCase[] = [
       equal('a prepared but never created name does not exist', s.exists('x-wal'), false);
     },
   },
+  {
+    name: 'prepare calls that overlap in time and name the same files all complete, and the files work',
+    async run(s) {
+      // Database.open prepares the journal while its KDF runs, and a recovery may prepare it too.
+      const both = Promise.all([s.prepare?.(['p', 'p-journal']), s.prepare?.(['p-journal', 'p-wal']), s.prepare?.(['p'])]);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), 3000)));
+      const outcome = await Promise.race([both.then(() => 'done' as const), late]);
+      clearTimeout(timer);
+      equal('overlapping prepare() calls', outcome, 'done');
+      const f = s.open('p-journal', { create: true });
+      f.write(bytes(7), { at: 0 });
+      equal('a file prepared twice at once', readAll(f), [7]);
+      f.close();
+    },
+  },
 ];
 
 /** Runs every case, each on a fresh storage from `factory`; never throws for a failing case. */

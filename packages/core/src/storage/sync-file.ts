@@ -79,7 +79,8 @@ export interface SyncStorage {
   list(): string[];
   /**
    * Optional asynchronous preparation hook: called by the database layer before an operation
-   * may open `names` synchronously (OPFS must create sync access handles ahead of time).
+   * may open `names` synchronously (OPFS must create sync access handles ahead of time). Calls
+   * may overlap in time and name the same files (an open prepares its journal while its KDF runs).
    */
   prepare?(names: readonly string[]): Promise<void>;
   /**

@@ -38,6 +38,8 @@ import type { EpochSource } from '../container/key-ring.js';
 
 /** Dirty blocks held before they are flushed early (bounds memory for huge journals). */
 const MAX_DIRTY_BLOCKS = 256;
+/** Slots verifyAllBlocks reads from storage per call (fewer, larger reads; ~260 KB at 4 KiB). */
+const VERIFY_READ_SLOTS = 64;
 
 export interface EncryptedFileOptions {
   file: SyncFile;
@@ -81,6 +83,8 @@ export class EncryptedFile {
   readonly #recent = new Map<number, Uint8Array>();
   /** Blocks below this index were durable at the last sync (rewrites of them are rescued first). */
   #syncedBlocks = 0;
+  /** While `withReadTracking` runs: one byte per block, set when a read authenticated it from storage. */
+  #authenticated: Uint8Array | null = null;
 
   constructor(o: EncryptedFileOptions) {
     this.kind = o.kind;
@@ -196,6 +200,7 @@ export class EncryptedFile {
       return;
     }
     if (this.#readSlotOrRescue(index, out) < 0) throw this.#corrupt(index);
+    if (this.#authenticated !== null && index < this.#authenticated.length) this.#authenticated[index] = 1;
   }
 
   /**
@@ -466,15 +471,58 @@ export class EncryptedFile {
     this.#block.fill(0);
   }
 
-  /** For verify(): authenticates every physical slot; returns failing block indices. */
-  verifyAllBlocks(onProgress?: (done: number, total: number) => void): number[] {
+  /**
+   * Runs `fn` (e.g. SQLite's integrity_check) and records which blocks its reads authenticated
+   * from storage — exactly the check `verifyAllBlocks` makes, so verify() can skip them there
+   * instead of decrypting every page twice. Reads served from a buffer (dirty, cached, recent)
+   * are not recorded: those blocks are still read from storage by `verifyAllBlocks`.
+   */
+  withReadTracking<T>(fn: () => T): { result: T; authenticated: Uint8Array } {
+    const authenticated = new Uint8Array(this.#physBlocks);
+    this.#authenticated = authenticated;
+    try {
+      return { result: fn(), authenticated };
+    } finally {
+      this.#authenticated = null;
+    }
+  }
+
+  /**
+   * For verify(): authenticates every physical slot not marked in `skip` (blocks already
+   * authenticated by a tracked read); returns failing block indices. Progress counts every block.
+   * Consecutive slots are read from storage in one call (`VERIFY_READ_SLOTS` at a time).
+   */
+  verifyAllBlocks(onProgress?: (done: number, total: number) => void, skip?: Uint8Array): number[] {
     const failed: number[] = [];
     const total = this.#physBlocks;
-    for (let i = 0; i < total; i++) {
-      if (this.#dirty.has(i)) continue;
-      if (this.#readSlotOrRescue(i, this.#block) < 0) failed.push(i);
-      if (onProgress && (i % 256 === 0 || i === total - 1)) onProgress(i + 1, total);
+    const S = slotSize(this.blockSize);
+    const needs = (i: number): boolean => !this.#dirty.has(i) && !(skip !== undefined && i < skip.length && skip[i] === 1);
+    let chunk: Uint8Array | null = null;
+    let reported = 0;
+    for (let i = 0; i < total; ) {
+      if (!needs(i)) {
+        i++;
+      } else {
+        let run = 1;
+        while (run < VERIFY_READ_SLOTS && i + run < total && needs(i + run)) run++;
+        chunk ??= new Uint8Array(S * Math.min(VERIFY_READ_SLOTS, total));
+        const got = this.file.read(chunk.subarray(0, run * S), { at: this.#slotAt(i) });
+        for (let k = 0; k < run; k++) {
+          const index = i + k;
+          // A slot that fails, or is cut short by the end of the file (a torn tail), goes the
+          // single-slot way, which also tries a journal's rescue copy.
+          const whole = (k + 1) * S <= got;
+          const ok = (whole && this.#codec.open(index, chunk.subarray(k * S, (k + 1) * S), this.#block) >= 0) || this.#readSlotOrRescue(index, this.#block) >= 0;
+          if (!ok) failed.push(index);
+        }
+        i += run;
+      }
+      if (onProgress && (i - reported >= 256 || i === total)) {
+        reported = i;
+        onProgress(i, total);
+      }
     }
+    chunk?.fill(0);
     this.#block.fill(0);
     return failed;
   }
