@@ -118,9 +118,13 @@ export async function expectNoHorizontalOverflow(page: Page, screen: string): Pr
 export const PASSWORD = 'plum-harbour-71-violet';
 
 /**
- * Replaces an input's text by typing it, key by key. Not `fill()`: in Firefox (WebDriver BiDi)
- * a filled value does not always reach React's onChange, so the app would not see it. Keys
- * outside ASCII (`é`) are dropped by Firefox's key actions: those are inserted as text input.
+ * Replaces an input's text by typing it, key by key. Not `fill()` nor `keyboard.insertText()`:
+ * over WebDriver BiDi (Firefox) Playwright implements both in page script, assigning
+ * `input.value` and then dispatching a synthetic `input` event. The assignment goes through the
+ * value tracker React installs on the element, so React sees no change and onChange never runs
+ * (the field shows the text, the app's state does not have it). Keys outside ASCII (`é`) are
+ * dropped by Firefox's key actions, so those are inserted through the browser's own editor
+ * (`execCommand('insertText')`), which fires the trusted beforeinput/input events typing does.
  */
 export async function typeInto(input: Locator, text: string): Promise<void> {
   await input.click();
@@ -128,7 +132,13 @@ export async function typeInto(input: Locator, text: string): Promise<void> {
   await input.press('Backspace');
   for (const run of text.match(/[\x20-\x7e]+|[^\x20-\x7e]+/g) ?? []) {
     if (/^[\x20-\x7e]/.test(run)) await input.pressSequentially(run);
-    else await input.page().keyboard.insertText(run);
+    else {
+      const inserted = await input.evaluate((el, t) => {
+        (el as HTMLElement).focus();
+        return document.execCommand('insertText', false, t);
+      }, run);
+      expect(inserted, `inserting "${run}" as text input`).toBe(true);
+    }
   }
 }
 
