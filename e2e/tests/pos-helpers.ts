@@ -6,7 +6,7 @@
  */
 import { expect, test } from '@playwright/test';
 import type { BrowserContext, Locator, Page } from '@playwright/test';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,15 +30,20 @@ export interface PosBrowser {
   /** Console errors and page errors seen so far, per tab label. */
   errors: string[];
   open(label: string, hash?: string): Promise<Page>;
+  /** Runs `start` (a click that makes the app download a file) and returns the file the browser saved. */
+  download(page: Page, start: () => Promise<unknown>): Promise<{ name: string; bytes: Buffer }>;
   close(): Promise<void>;
 }
 
 export async function launchPos(viewport: ViewportName = 'tablet'): Promise<PosBrowser> {
   const dir = await mkdtemp(join(tmpdir(), 'cipherlite-pos-'));
+  const downloads = join(dir, 'downloads');
+  await mkdir(downloads);
   const phone = viewport !== 'tablet';
   const engine = engineOf(test.info().project.name);
-  const context = await launchPersistent(engine, dir, {
+  const context = await launchPersistent(engine, join(dir, 'profile'), {
     baseURL: POS_URL,
+    downloadsPath: downloads,
     viewport: VIEWPORTS[viewport],
     hasTouch: phone,
     // Playwright emulates mobile (meta viewport, touch-first layout) in Chromium only.
@@ -60,6 +65,28 @@ export async function launchPos(viewport: ViewportName = 'tablet'): Promise<PosB
       page.on('pageerror', (e) => errors.push(`[${label}] ${e.message}`));
       await page.goto(POS_URL + hash);
       return page;
+    },
+    async download(page, start) {
+      if (engine === 'chromium') {
+        const [d] = await Promise.all([page.waitForEvent('download'), start()]);
+        return { name: d.suggestedFilename(), bytes: await readFile((await d.path())!) };
+      }
+      // Firefox ESR reports a download the page starts itself (an <a download> of a blob: URL)
+      // with `navigation: null` and no download id, and Playwright 1.64 drops such a
+      // browsingContext.downloadWillBegin event: no `download` event ever fires. The browser does
+      // save the file, under its suggested name, into the downloads directory given at launch.
+      const before = new Set(await readdir(downloads));
+      await start();
+      let name: string | undefined;
+      await expect
+        .poll(async () => {
+          const files = await readdir(downloads);
+          // Firefox writes into `<name>.part` and renames it once complete.
+          name = files.some((f) => f.endsWith('.part')) ? undefined : files.find((f) => !before.has(f));
+          return name;
+        }, { message: 'a new file in the downloads directory', timeout: 20_000 })
+        .toBeDefined();
+      return { name: name!, bytes: await readFile(join(downloads, name!)) };
     },
     async close() {
       await context.close().catch(() => undefined);
