@@ -50,6 +50,14 @@ export async function launchPos(viewport: ViewportName = 'tablet'): Promise<PosB
     ...(engine === 'chromium' ? { isMobile: phone } : {}),
     deviceScaleFactor: 1,
     acceptDownloads: true,
+    firefoxUserPrefs: {
+      // Firefox opens its downloads panel on every download, and the page loses focus to it
+      // (document.hasFocus() turns false): the focus the app moves afterwards would not count.
+      'browser.download.alwaysOpenPanel': false,
+      // navigator.clipboard.readText() (the test reading what "Copy" wrote) otherwise waits for
+      // the user to confirm a paste menu; Firefox has no clipboard-read permission to grant.
+      'dom.events.testing.asyncClipboard': true,
+    },
   });
   // A click that cannot happen fails in seconds with its reason, not at the test's timeout.
   context.setDefaultTimeout(20_000);
