@@ -62,7 +62,7 @@ export async function launchPos(viewport: ViewportName = 'tablet'): Promise<PosB
   // A click that cannot happen fails in seconds with its reason, not at the test's timeout.
   context.setDefaultTimeout(20_000);
   const errors: string[] = [];
-  await mkdir(SHOTS, { recursive: true });
+  await mkdir(shotsDir(), { recursive: true });
   return {
     context,
     errors,
@@ -117,6 +117,12 @@ export async function withPos(fn: (b: PosBrowser) => Promise<void>, viewport: Vi
   }
 }
 
+/** Chromium's screenshots in SHOTS, another engine's in a folder of its name (same file names). */
+function shotsDir(): string {
+  const engine = engineOf(test.info().project.name);
+  return engine === 'chromium' ? SHOTS : join(SHOTS, engine);
+}
+
 /**
  * Saves a screenshot: the whole page by default; `view` keeps to what the screen shows (phones,
  * whose bars are pinned to the viewport), scrolled to `view.at` when given.
@@ -125,7 +131,7 @@ export async function shot(page: Page, name: string, view?: { at?: Locator }): P
   if (view?.at) await view.at.evaluate((el) => el.scrollIntoView({ block: 'center' }));
   // A full-page capture after the test scrolled would paint the sticky top bar mid-page.
   else await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: view === undefined });
+  await page.screenshot({ path: join(shotsDir(), `${name}.png`), fullPage: view === undefined });
 }
 
 const AXE_SOURCE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
