@@ -1,7 +1,7 @@
 /**
  * The SyncStorage contract (storage/sync-file.ts), checked by the shared conformance cases
- * (storage/conformance.ts) against the in-memory and Node-fs backends. The Chromium e2e suite
- * runs the same cases against OPFS (e2e/tests/storage-conformance.e2e.ts).
+ * (storage/conformance.ts) against the in-memory and Node-fs backends. The e2e suite runs the
+ * same cases against OPFS and IndexedDB in Chromium and Firefox (e2e/tests/storage-conformance.e2e.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,8 +1,9 @@
 /**
  * The `SyncStorage` conformance suite: one backend-agnostic list of cases, each a function of a
  * storage factory, checking the contract written in sync-file.ts. Vitest runs it against the
- * in-memory and Node-fs backends; the Chromium e2e test-app runs it in a dedicated worker against
- * OPFS; any new backend (IndexedDB, …) runs the same list by passing its own factory.
+ * in-memory and Node-fs backends; the e2e test-app runs it in a dedicated worker against OPFS and
+ * the worker's IndexedDB backend (Chromium and Firefox); any new backend runs the same list by
+ * passing its own factory.
  *
  * No test framework is imported (the browser runs this module as it is): a case throws an
  * `Error` saying what was expected and what arrived, and `runStorageConformance` collects results.
