@@ -152,7 +152,7 @@ const harness = {
   },
 
   /** Runs the SyncStorage conformance cases against `backend` in a dedicated worker (conformance-worker.ts). */
-  async storageConformance(backend: 'opfs' | 'indexeddb'): Promise<{ results?: { name: string; ok: boolean; error?: string }[]; ms?: number; error?: string }> {
+  async storageConformance(backend: 'opfs' | 'indexeddb'): Promise<{ results?: { name: string; ok: boolean; error?: string }[]; ms?: number; durableBy?: string; error?: string }> {
     const w = new Worker(new URL('./conformance-worker.ts', import.meta.url), { type: 'module' });
     try {
       return await new Promise((resolve, reject) => {

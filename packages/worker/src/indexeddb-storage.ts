@@ -21,7 +21,8 @@
  *   (`CHUNK_SIZE` long, the last chunk shorter).
  *
  * Limits: the whole directory is held in memory (about its size, up to twice while a file grows);
- * `flush()` is a no-op because durability is the leader's `commit()`.
+ * `flush()` is a no-op because durability is the leader's `commit()` (the storage contract's
+ * `flush` clause is the one this backend declares inapplicable; see sync-file.ts).
  */
 import { CipherliteError, MemoryFile } from '@cipherlite/core';
 import type { AtOption, SyncFile, SyncStorage } from '@cipherlite/core';
