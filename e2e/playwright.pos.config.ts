@@ -10,10 +10,10 @@ import { ENGINES, engineTimeout, engineUse } from './tests/env.ts';
 import { POS_PORT } from './tests/pos-helpers.ts';
 
 /**
- * Engines of the POS suite. Chromium by default: its flows do not all pass in Firefox yet (the
- * first-run flow fails there). `POS_E2E_ENGINES=chromium,firefox` runs both.
+ * Engines of the POS suite: every engine by default, like the worker suite; `POS_E2E_ENGINES`
+ * (comma-separated, e.g. `firefox`) narrows a run.
  */
-const POS_ENGINES = (process.env.POS_E2E_ENGINES?.split(',') ?? ['chromium']).map((name) => {
+const POS_ENGINES = (process.env.POS_E2E_ENGINES?.split(',') ?? [...ENGINES]).map((name) => {
   const engine = ENGINES.find((e) => e === name.trim());
   if (!engine) throw new Error(`POS_E2E_ENGINES: unknown engine "${name}" (known: ${ENGINES.join(', ')})`);
   return engine;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# End-to-end tests of the point-of-sale example (examples/pos) in Debian Chromium: builds the
-# example for production and serves it with `vite preview` on 127.0.0.1 (service worker included).
+# End-to-end tests of the point-of-sale example (examples/pos) in Debian Chromium and Firefox ESR
+# (one Playwright project each; POS_E2E_ENGINES=firefox runs one): builds the example for
+# production and serves it with `vite preview` on 127.0.0.1 (service worker included).
 # Usage: scripts/e2e-pos.sh [playwright test args...]   Screenshots: e2e/test-results/pos/*.png
 set -euo pipefail
 cd "$(dirname "$0")/.."

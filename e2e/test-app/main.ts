@@ -151,14 +151,14 @@ const harness = {
     return { release: () => w.terminate() };
   },
 
-  /** Runs the SyncStorage conformance cases against OPFS in a dedicated worker (conformance-worker.ts). */
-  async storageConformance(): Promise<{ results?: { name: string; ok: boolean; error?: string }[]; error?: string }> {
+  /** Runs the SyncStorage conformance cases against `backend` in a dedicated worker (conformance-worker.ts). */
+  async storageConformance(backend: 'opfs' | 'indexeddb'): Promise<{ results?: { name: string; ok: boolean; error?: string }[]; ms?: number; durableBy?: string; error?: string }> {
     const w = new Worker(new URL('./conformance-worker.ts', import.meta.url), { type: 'module' });
     try {
       return await new Promise((resolve, reject) => {
         w.onmessage = (e) => resolve(e.data);
         w.onerror = (e) => reject(new Error(e.message));
-        w.postMessage('conformance');
+        w.postMessage({ backend, directory: `conformance-${backend}` });
       });
     } finally {
       w.terminate();

@@ -41,6 +41,8 @@ export interface LaunchOptions {
   baseURL: string;
   viewport?: { width: number; height: number };
   acceptDownloads?: boolean;
+  /** Where accepted downloads are saved (by default Playwright's artifacts directory). */
+  downloadsPath?: string;
   hasTouch?: boolean;
   /** Chromium only (Playwright emulates mobile there alone). */
   isMobile?: boolean;

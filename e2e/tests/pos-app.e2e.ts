@@ -4,7 +4,6 @@
  * and two tabs live at once. Screenshots of every main screen go to test-results/pos/.
  */
 import { expect, test } from '@playwright/test';
-import { readFile } from 'node:fs/promises';
 import { addProduct, createStore, go, launchPos, PASSWORD, ringUp, shot, typeInto, unlock, waitForServiceWorker } from './pos-helpers.ts';
 import type { Page } from '@playwright/test';
 
@@ -140,9 +139,8 @@ test('backup → more sales → restore: later sales gone, pre-restore backup ke
     await expect(page.locator('#storage')).toContainText('AES-256-GCM');
     await expect(page.locator('#storage')).toContainText('Argon2id · 64 MiB · 3 passes');
     await typeInto(page.locator('input[name=backup-password]'), PASSWORD);
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download backup' }).click()]);
-    expect(download.suggestedFilename()).toMatch(/^till-backup-.*\.cipherlite$/);
-    const backup = await readFile((await download.path())!);
+    const { name: fileName, bytes: backup } = await b.download(page, () => page.getByRole('button', { name: 'Download backup' }).click());
+    expect(fileName).toMatch(/^till-backup-.*\.cipherlite$/);
     await expect(page.getByRole('status').filter({ hasText: 'Backup downloaded' })).toBeVisible();
     await page.getByRole('button', { name: 'Run check' }).click();
     await expect(page.getByRole('status').filter({ hasText: 'blocks authentic; integrity check OK' })).toBeVisible();

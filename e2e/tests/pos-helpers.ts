@@ -6,7 +6,7 @@
  */
 import { expect, test } from '@playwright/test';
 import type { BrowserContext, Locator, Page } from '@playwright/test';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,26 +30,39 @@ export interface PosBrowser {
   /** Console errors and page errors seen so far, per tab label. */
   errors: string[];
   open(label: string, hash?: string): Promise<Page>;
+  /** Runs `start` (a click that makes the app download a file) and returns the file the browser saved. */
+  download(page: Page, start: () => Promise<unknown>): Promise<{ name: string; bytes: Buffer }>;
   close(): Promise<void>;
 }
 
 export async function launchPos(viewport: ViewportName = 'tablet'): Promise<PosBrowser> {
   const dir = await mkdtemp(join(tmpdir(), 'cipherlite-pos-'));
+  const downloads = join(dir, 'downloads');
+  await mkdir(downloads);
   const phone = viewport !== 'tablet';
   const engine = engineOf(test.info().project.name);
-  const context = await launchPersistent(engine, dir, {
+  const context = await launchPersistent(engine, join(dir, 'profile'), {
     baseURL: POS_URL,
+    downloadsPath: downloads,
     viewport: VIEWPORTS[viewport],
     hasTouch: phone,
     // Playwright emulates mobile (meta viewport, touch-first layout) in Chromium only.
     ...(engine === 'chromium' ? { isMobile: phone } : {}),
     deviceScaleFactor: 1,
     acceptDownloads: true,
+    firefoxUserPrefs: {
+      // Firefox opens its downloads panel on every download, and the page loses focus to it
+      // (document.hasFocus() turns false): the focus the app moves afterwards would not count.
+      'browser.download.alwaysOpenPanel': false,
+      // navigator.clipboard.readText() (the test reading what "Copy" wrote) otherwise waits for
+      // the user to confirm a paste menu; Firefox has no clipboard-read permission to grant.
+      'dom.events.testing.asyncClipboard': true,
+    },
   });
   // A click that cannot happen fails in seconds with its reason, not at the test's timeout.
   context.setDefaultTimeout(20_000);
   const errors: string[] = [];
-  await mkdir(SHOTS, { recursive: true });
+  await mkdir(shotsDir(), { recursive: true });
   return {
     context,
     errors,
@@ -60,6 +73,28 @@ export async function launchPos(viewport: ViewportName = 'tablet'): Promise<PosB
       page.on('pageerror', (e) => errors.push(`[${label}] ${e.message}`));
       await page.goto(POS_URL + hash);
       return page;
+    },
+    async download(page, start) {
+      if (engine === 'chromium') {
+        const [d] = await Promise.all([page.waitForEvent('download'), start()]);
+        return { name: d.suggestedFilename(), bytes: await readFile((await d.path())!) };
+      }
+      // Firefox ESR reports a download the page starts itself (an <a download> of a blob: URL)
+      // with `navigation: null` and no download id, and Playwright 1.64 drops such a
+      // browsingContext.downloadWillBegin event: no `download` event ever fires. The browser does
+      // save the file, under its suggested name, into the downloads directory given at launch.
+      const before = new Set(await readdir(downloads));
+      await start();
+      let name: string | undefined;
+      await expect
+        .poll(async () => {
+          const files = await readdir(downloads);
+          // Firefox writes into `<name>.part` and renames it once complete.
+          name = files.some((f) => f.endsWith('.part')) ? undefined : files.find((f) => !before.has(f));
+          return name;
+        }, { message: 'a new file in the downloads directory', timeout: 20_000 })
+        .toBeDefined();
+      return { name: name!, bytes: await readFile(join(downloads, name!)) };
     },
     async close() {
       await context.close().catch(() => undefined);
@@ -82,6 +117,12 @@ export async function withPos(fn: (b: PosBrowser) => Promise<void>, viewport: Vi
   }
 }
 
+/** Chromium's screenshots in SHOTS, another engine's in a folder of its name (same file names). */
+function shotsDir(): string {
+  const engine = engineOf(test.info().project.name);
+  return engine === 'chromium' ? SHOTS : join(SHOTS, engine);
+}
+
 /**
  * Saves a screenshot: the whole page by default; `view` keeps to what the screen shows (phones,
  * whose bars are pinned to the viewport), scrolled to `view.at` when given.
@@ -90,7 +131,7 @@ export async function shot(page: Page, name: string, view?: { at?: Locator }): P
   if (view?.at) await view.at.evaluate((el) => el.scrollIntoView({ block: 'center' }));
   // A full-page capture after the test scrolled would paint the sticky top bar mid-page.
   else await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: view === undefined });
+  await page.screenshot({ path: join(shotsDir(), `${name}.png`), fullPage: view === undefined });
 }
 
 const AXE_SOURCE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
@@ -118,9 +159,13 @@ export async function expectNoHorizontalOverflow(page: Page, screen: string): Pr
 export const PASSWORD = 'plum-harbour-71-violet';
 
 /**
- * Replaces an input's text by typing it, key by key. Not `fill()`: in Firefox (WebDriver BiDi)
- * a filled value does not always reach React's onChange, so the app would not see it. Keys
- * outside ASCII (`é`) are dropped by Firefox's key actions: those are inserted as text input.
+ * Replaces an input's text by typing it, key by key. Not `fill()` nor `keyboard.insertText()`:
+ * over WebDriver BiDi (Firefox) Playwright implements both in page script, assigning
+ * `input.value` and then dispatching a synthetic `input` event. The assignment goes through the
+ * value tracker React installs on the element, so React sees no change and onChange never runs
+ * (the field shows the text, the app's state does not have it). Keys outside ASCII (`é`) are
+ * dropped by Firefox's key actions, so those are inserted through the browser's own editor
+ * (`execCommand('insertText')`), which fires the trusted beforeinput/input events typing does.
  */
 export async function typeInto(input: Locator, text: string): Promise<void> {
   await input.click();
@@ -128,7 +173,13 @@ export async function typeInto(input: Locator, text: string): Promise<void> {
   await input.press('Backspace');
   for (const run of text.match(/[\x20-\x7e]+|[^\x20-\x7e]+/g) ?? []) {
     if (/^[\x20-\x7e]/.test(run)) await input.pressSequentially(run);
-    else await input.page().keyboard.insertText(run);
+    else {
+      const inserted = await input.evaluate((el, t) => {
+        (el as HTMLElement).focus();
+        return document.execCommand('insertText', false, t);
+      }, run);
+      expect(inserted, `inserting "${run}" as text input`).toBe(true);
+    }
   }
 }
 

@@ -6,7 +6,6 @@
  */
 import { expect, test } from '@playwright/test';
 import type { Locator, Page } from '@playwright/test';
-import { readFile } from 'node:fs/promises';
 import { addProduct, createStore, expectNoAxeViolations, expectNoHorizontalOverflow, go, withPos, PASSWORD, ringUp, shot, unlock, VIEWPORTS } from './pos-helpers.ts';
 import type { ViewportName } from './pos-helpers.ts';
 
@@ -111,8 +110,7 @@ for (const size of ['phone', 'tablet'] as const) {
       await screen(page, size, '11-admin-recovery-key', page.getByTestId('recovery-key'));
       await page.getByRole('button', { name: 'I wrote it down' }).click();
       await page.locator('input[name=backup-password]').pressSequentially(PASSWORD);
-      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download backup' }).click()]);
-      const backup = await readFile((await download.path())!);
+      const { bytes: backup } = await b.download(page, () => page.getByRole('button', { name: 'Download backup' }).click());
       const restore = page.locator('#restore');
       await restore.locator('input[name=backup-file]').setInputFiles({ name: 'till.cipherlite', mimeType: 'application/octet-stream', buffer: backup });
       await restore.locator('input[name=restore-backup-password]').pressSequentially(PASSWORD);

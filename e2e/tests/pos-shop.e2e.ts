@@ -4,7 +4,7 @@
  * and the small form fixes (a stale error banner, a field that moved when its error showed).
  */
 import { expect, test } from '@playwright/test';
-import { addProduct, createStore, go, withPos, ringUp, shot, unlock } from './pos-helpers.ts';
+import { addProduct, createStore, go, withPos, ringUp, shot, typeInto, unlock } from './pos-helpers.ts';
 import type { Page } from '@playwright/test';
 
 async function stock(page: Page) {
@@ -130,8 +130,7 @@ test('shop settings: currency (Intl, integer minor units) and the auto-lock dela
     await page.locator('input[name=price]').pressSequentially('1.5');
     await page.getByRole('button', { name: 'Add product' }).click();
     await expect(page.getByText('Enter an amount like 250')).toBeVisible();
-    await page.locator('input[name=price]').fill('');
-    await page.locator('input[name=price]').pressSequentially('180');
+    await typeInto(page.locator('input[name=price]'), '180');
     await page.getByRole('button', { name: 'Add product' }).click();
     await expect(page.getByRole('row', { name: /Mochi/ })).toContainText('¥180');
     await go(page, 'Admin');

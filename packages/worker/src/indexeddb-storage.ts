@@ -21,7 +21,8 @@
  *   (`CHUNK_SIZE` long, the last chunk shorter).
  *
  * Limits: the whole directory is held in memory (about its size, up to twice while a file grows);
- * `flush()` is a no-op because durability is the leader's `commit()`.
+ * `flush()` is a no-op because durability is the leader's `commit()` (the storage contract's
+ * `flush` clause is the one this backend declares inapplicable; see sync-file.ts).
  */
 import { CipherliteError, MemoryFile } from '@cipherlite/core';
 import type { AtOption, SyncFile, SyncStorage } from '@cipherlite/core';
@@ -147,8 +148,11 @@ export async function idbFileExists(directory: string, name: string): Promise<bo
   }
 }
 
-/** A file of this storage: core's `MemoryFile` for the bytes, plus the chunks each write touched. */
-class TrackedFile implements SyncFile {
+/**
+ * A file of this storage: core's `MemoryFile` for the bytes, plus the chunks each write touched.
+ * One per file, shared by every handle on it (see `IdbHandle`).
+ */
+class TrackedFile {
   readonly bytes: MemoryFile;
   readonly changes: PendingChanges;
 
@@ -186,12 +190,51 @@ class TrackedFile implements SyncFile {
   getSize(): number {
     return this.bytes.getSize();
   }
+}
+
+/**
+ * One `open()` of a file: every handle on a file sees the same `TrackedFile`, and `close()` ends
+ * this handle only (the storage contract: the VFS may open, inspect and close a file SQLite
+ * holds open). A call on a closed handle is the caller's mistake: CLOSED.
+ */
+class IdbHandle implements SyncFile {
+  #file: TrackedFile | null;
+  readonly #name: string;
+
+  constructor(file: TrackedFile, name: string) {
+    this.#file = file;
+    this.#name = name;
+  }
+
+  #f(): TrackedFile {
+    if (!this.#file) throw new CipherliteError('CLOSED', `file "${this.#name}" is closed`);
+    return this.#file;
+  }
+
+  read(buf: Uint8Array, opts: AtOption): number {
+    return this.#f().read(buf, opts);
+  }
+
+  write(buf: Uint8Array, opts: AtOption): number {
+    return this.#f().write(buf, opts);
+  }
+
+  truncate(size: number): void {
+    this.#f().truncate(size);
+  }
+
+  getSize(): number {
+    return this.#f().getSize();
+  }
 
   flush(): void {
+    this.#f();
     // Durability is the leader's commit() after the call (see the header comment).
   }
 
-  close(): void {}
+  close(): void {
+    this.#file = null;
+  }
 }
 
 export class IndexedDbStorage implements SyncStorage {
@@ -249,12 +292,13 @@ export class IndexedDbStorage implements SyncStorage {
 
   open(name: string, { create }: { create: boolean }): SyncFile {
     this.#assertOpen();
-    const existing = this.#files.get(name);
-    if (existing) return existing;
-    if (!create) throw new DOMException(`file "${name}" does not exist`, 'NotFoundError');
-    const file = new TrackedFile(new MemoryFile(name), { dirty: new Set([-1]), storedSize: 0 });
-    this.#files.set(name, file);
-    return file;
+    let file = this.#files.get(name);
+    if (!file) {
+      if (!create) throw new CipherliteError('IO', `file "${name}" does not exist`);
+      file = new TrackedFile(new MemoryFile(name), { dirty: new Set([-1]), storedSize: 0 });
+      this.#files.set(name, file);
+    }
+    return new IdbHandle(file, name);
   }
 
   exists(name: string): boolean {

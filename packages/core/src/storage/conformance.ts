@@ -1,8 +1,9 @@
 /**
  * The `SyncStorage` conformance suite: one backend-agnostic list of cases, each a function of a
  * storage factory, checking the contract written in sync-file.ts. Vitest runs it against the
- * in-memory and Node-fs backends; the Chromium e2e test-app runs it in a dedicated worker against
- * OPFS; any new backend (IndexedDB, …) runs the same list by passing its own factory.
+ * in-memory and Node-fs backends; the e2e test-app runs it in a dedicated worker against OPFS and
+ * the worker's IndexedDB backend (Chromium and Firefox); any new backend runs the same list by
+ * passing its own factory.
  *
  * No test framework is imported (the browser runs this module as it is): a case throws an
  * `Error` saying what was expected and what arrived, and `runStorageConformance` collects results.
@@ -12,9 +13,25 @@ import type { SyncFile, SyncStorage } from './sync-file.js';
 /** Makes a fresh, empty storage for one case (a new directory, store or map). */
 export type StorageFactory = () => SyncStorage | Promise<SyncStorage>;
 
+/** What the cases need to know about a backend beyond the `SyncStorage` interface. */
+export interface ConformanceOptions {
+  /**
+   * Ends `storage` (closing what the backend holds open) and opens a new storage over the same
+   * place — directory, IndexedDB database — to see what outlived it. In-memory storage: the
+   * storage itself (the map is its place).
+   */
+  reopen(storage: SyncStorage): Promise<SyncStorage>;
+  /**
+   * Only for a backend that cannot honour `flush()`'s durability (the one clause of the contract a
+   * backend may declare inapplicable, saying why): the asynchronous step that makes the earlier
+   * writes durable instead, which its caller awaits before reporting success.
+   */
+  durableBy?: { reason: string; commit(storage: SyncStorage): Promise<void> };
+}
+
 export interface ConformanceCase {
   name: string;
-  run(storage: SyncStorage): Promise<void>;
+  run(storage: SyncStorage, options: ConformanceOptions): Promise<void>;
 }
 
 export interface ConformanceResult {
@@ -196,14 +213,43 @@ export const storageConformanceCases: readonly ConformanceCase[] = [
       f.close();
     },
   },
+  {
+    name: 'flush makes writes and truncates durable: a storage reopened over the same place reads them',
+    async run(s, { reopen, durableBy }) {
+      const f = await opened(s, 'durable', true);
+      f.write(bytes(1, 2, 3, 4, 5), { at: 0 });
+      f.truncate(4);
+      f.write(bytes(9), { at: 6 });
+      f.flush();
+      await durableBy?.commit(s);
+      f.close();
+      const t = await reopen(s);
+      await t.prepare?.(['durable']);
+      equal('exists after reopening', t.exists('durable'), true);
+      const g = t.open('durable', { create: false });
+      equal('content after reopening', readAll(g), [1, 2, 3, 4, 0, 0, 9]);
+      g.truncate(2);
+      g.flush();
+      await durableBy?.commit(t);
+      g.close();
+      const u = await reopen(t);
+      await u.prepare?.(['durable']);
+      const h = u.open('durable', { create: false });
+      equal('content after a durable shrink and reopening', readAll(h), [1, 2]);
+      h.close();
+    },
+  },
 ];
 
-/** Runs every case, each on a fresh storage from `factory`; never throws for a failing case. */
-export async function runStorageConformance(factory: StorageFactory): Promise<ConformanceResult[]> {
+/**
+ * Runs every case, each on a fresh storage from `factory`; never throws for a failing case. The
+ * storages a case reopened are made by `options.reopen`, which should track them for cleanup.
+ */
+export async function runStorageConformance(factory: StorageFactory, options: ConformanceOptions): Promise<ConformanceResult[]> {
   const results: ConformanceResult[] = [];
   for (const c of storageConformanceCases) {
     try {
-      await c.run(await factory());
+      await c.run(await factory(), options);
       results.push({ name: c.name, ok: true });
     } catch (e) {
       results.push({ name: c.name, ok: false, error: e instanceof Error ? e.message : String(e) });

@@ -32,7 +32,11 @@
  * Bytes: `read` returns how many bytes it read — fewer at the end of the file, 0 at or beyond it.
  * `write` writes every byte and returns the count; writing beyond the end extends the file, and
  * the gap reads as zeros. `truncate` shrinks, or extends with zeros; bytes cut off never reappear.
- * `flush` makes every earlier write and truncate durable, or throws.
+ * `flush` makes every earlier write and truncate durable, or throws — durable meaning a new
+ * storage over the same place reads them. The one clause a backend may declare inapplicable: one
+ * with no synchronous durable write (IndexedDB) names the asynchronous step that does it instead
+ * (`ConformanceOptions.durableBy` in conformance.ts), and its caller awaits that step before
+ * reporting success.
  *
  * Delete: `delete(name)` removes the file; afterwards `exists` is false, `open` without `create`
  * fails, and `open` with `create` yields an empty file. Deleting a missing file does nothing.
