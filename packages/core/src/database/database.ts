@@ -9,7 +9,7 @@
  * the VFS recorded (a block that failed authentication, a full disk) wins over SQLite's generic
  * code, so callers see CORRUPT or QUOTA_EXCEEDED rather than "disk I/O error".
  */
-import type { Database as SqliteDb, PreparedStatement, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
+import type { Database as SqliteDb, PreparedStatement, Sqlite3Static, WasmPointer } from '@sqlite.org/sqlite-wasm';
 import { openKeyslots, secretFromMaterial, wipeKekCache } from '../container/keyslots.js';
 import type { FileKeyRing } from '../container/key-ring.js';
 import type { MainContainer } from '../container/main-container.js';
@@ -28,9 +28,6 @@ import { checkBindParams, narrowInteger } from './bind-values.js';
 import { connectionPragmas, validateOpenOptions, type DatabaseOpenOptions, type InternalOpenOptions, type ResolvedOptions } from './open-options.js';
 import { registerInternals } from './internals.js';
 import { unlockDatabaseFile } from './unlock.js';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Any = any;
 
 export class Database {
   readonly name: string;
@@ -119,9 +116,9 @@ export class Database {
   }
 
   #openSqlite(o: ResolvedOptions): void {
-    const sqlite3 = this.#sqlite3 as Any;
+    const sqlite3 = this.#sqlite3;
     this.#db = this.#call(() => new sqlite3.oo1.DB({ filename: this.#binding.sqlitePath, flags: 'c', vfs: VFS_NAME }));
-    this.#changes.install(sqlite3.capi, this.#db!.pointer as number);
+    this.#changes.install(sqlite3.capi, this.#pointer());
     for (const p of connectionPragmas(o, this.#container.blockSize)) this.#call(() => this.#db!.exec(p));
     // By now SQLite has rolled back any hot journal, so the file must hold exactly the pages
     // SQLite's own (authenticated) header counts. Anything else is a file cut or extended
@@ -340,8 +337,15 @@ export class Database {
     }
   }
 
+  /** The open connection's `sqlite3*` (oo1 clears it only on close, after which no call gets here). */
+  #pointer(): WasmPointer {
+    const p = this.#db?.pointer;
+    if (p === undefined) throw new CipherliteError('CLOSED', 'the database is closed');
+    return p;
+  }
+
   #autocommit(): boolean {
-    return (this.#sqlite3 as Any).capi.sqlite3_get_autocommit(this.#db!.pointer) !== 0;
+    return this.#sqlite3.capi.sqlite3_get_autocommit(this.#pointer()) !== 0;
   }
 
   #publishIfCommitted(): void {
@@ -360,13 +364,13 @@ export class Database {
     stmt.clearBindings();
     if (params === undefined) return;
     checkBindParams(params);
-    this.#call(() => stmt.bind(params as Any));
+    this.#call(() => stmt.bind(params));
   }
 
   #execNow(sql: string, params?: BindParams): RunResult {
     this.#assertOpen();
     if (typeof sql !== 'string') invalidArgument('sql must be a string');
-    const capi = (this.#sqlite3 as Any).capi;
+    const capi = this.#sqlite3.capi;
     if (params === undefined) {
       const { tables } = this.#changes.capture(() => this.#call(() => this.#db!.exec(sql)));
       this.#changes.wrote(tables.writes);
@@ -384,8 +388,8 @@ export class Database {
       }
       this.#changes.wrote(tables.writes);
     }
-    const rowid = capi.sqlite3_last_insert_rowid(this.#db!.pointer);
-    return { changes: capi.sqlite3_changes(this.#db!.pointer), lastInsertRowid: narrowInteger(rowid) };
+    const rowid = capi.sqlite3_last_insert_rowid(this.#pointer());
+    return { changes: capi.sqlite3_changes(this.#pointer()), lastInsertRowid: narrowInteger(rowid) };
   }
 
   #valuesNow(sql: string, params?: BindParams): ValuesResult {
