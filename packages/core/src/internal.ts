@@ -4,6 +4,7 @@
  * translation and the process-wide AES-GCM override.
  */
 export { internals, type DatabaseInternals } from './database/internals.js';
+export { openWithInternalOptions } from './database/database.js';
 export { setDefaultAead, type InternalOpenOptions } from './database/open-options.js';
 export { toCipherliteError } from './sqlite/errors.js';
 export { keyMaterialKind, type KeyMaterialKind } from './container/key-material.js';

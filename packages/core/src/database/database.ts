@@ -29,6 +29,17 @@ import { connectionPragmas, validateOpenOptions, type DatabaseOpenOptions, type 
 import { registerInternals } from './internals.js';
 import { unlockDatabaseFile } from './unlock.js';
 
+/** `Database.open` with the options that are not public (set by the class itself, below). */
+let openInternal: (options: DatabaseOpenOptions, internal: InternalOpenOptions) => Promise<Database>;
+
+/**
+ * Opens like `Database.open`, with `internal` options (tests and benchmarks: a chosen AES-GCM
+ * implementation, a lower epoch limit). Reached through `@cipherlite/core/internal` only.
+ */
+export function openWithInternalOptions(options: DatabaseOpenOptions, internal: InternalOpenOptions): Promise<Database> {
+  return openInternal(options, internal);
+}
+
 export class Database {
   readonly name: string;
   readonly storage: SyncStorage;
@@ -76,8 +87,16 @@ export class Database {
    * `recoveryKey` unlocks it. A wrong secret throws WRONG_KEY after one KDF run, before any page
    * is read and without writing anything.
    */
-  static async open(options: DatabaseOpenOptions & InternalOpenOptions): Promise<Database> {
-    const o = validateOpenOptions(options);
+  static open(options: DatabaseOpenOptions): Promise<Database> {
+    return Database.#open(options, {});
+  }
+
+  static {
+    openInternal = (options, internal) => Database.#open(options, internal);
+  }
+
+  static async #open(options: DatabaseOpenOptions, internal: InternalOpenOptions): Promise<Database> {
+    const o = validateOpenOptions(options, internal);
     const secret = secretFromMaterial(options);
     let unlocked: { file: SyncFile; container: MainContainer } | null = null;
     let releaseLock: (() => void) | null = null;
@@ -433,7 +452,8 @@ export class Database {
   /** The journal mode SQLite is using (`'truncate'`, `'wal'`, …). */
   get journalMode(): string {
     this.#assertOpen();
-    return String(this.#call(() => this.#db!.selectValue('PRAGMA journal_mode'))).toUpperCase();
+    const mode = this.#call(() => this.#db!.selectValue('PRAGMA journal_mode'));
+    return (typeof mode === 'string' ? mode : '').toUpperCase();
   }
 
   #requireRollbackJournal(operation: string): void {
@@ -444,16 +464,21 @@ export class Database {
 
   /** Key management, tests and benchmarks reach these through database/internals.ts, not through this class. */
   #registerInternals(): void {
-    const self = this;
+    const container = (): MainContainer => {
+      this.#assertOpen();
+      return this.#container;
+    };
+    const sqlite = (): { sqlite3: Sqlite3Static; db: SqliteDb } => {
+      this.#assertOpen();
+      return { sqlite3: this.#sqlite3, db: this.#db! };
+    };
     registerInternals(this, {
       get container() {
-        self.#assertOpen();
-        return self.#container;
+        return container();
       },
       binding: this.#binding,
       get sqlite() {
-        self.#assertOpen();
-        return { sqlite3: self.#sqlite3, db: self.#db! };
+        return sqlite();
       },
       exclusive: (fn) => this.#enqueue(fn),
       call: (fn) => this.#call(fn),
@@ -466,4 +491,4 @@ export class Database {
   }
 }
 
-export type { DatabaseOpenOptions, InternalOpenOptions };
+export type { DatabaseOpenOptions };
