@@ -142,7 +142,7 @@ test('backup → more sales → restore: later sales gone, pre-restore backup ke
     await typeInto(page.locator('input[name=backup-password]'), PASSWORD);
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download backup' }).click()]);
     expect(download.suggestedFilename()).toMatch(/^till-backup-.*\.cipherlite$/);
-    const backup = await readFile((await download.path())!);
+    const backup = await readFile(await download.path());
     await expect(page.getByRole('status').filter({ hasText: 'Backup downloaded' })).toBeVisible();
     await page.getByRole('button', { name: 'Run check' }).click();
     await expect(page.getByRole('status').filter({ hasText: 'blocks authentic; integrity check OK' })).toBeVisible();

@@ -14,7 +14,7 @@ const kpiOrders = (page: Page) => page.getByTestId('kpi-orders');
 async function downloadBackup(page: Page, password = PASSWORD): Promise<Buffer> {
   await page.locator('input[name=backup-password]').pressSequentially(password);
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download backup' }).click()]);
-  return readFile((await download.path())!);
+  return readFile(await download.path());
 }
 
 async function confirmRestore(page: Page, password = PASSWORD): Promise<void> {
@@ -53,7 +53,7 @@ test('undo a restore: a history entry downloads, and restores through the checke
     await expect(history.getByRole('listitem')).toHaveCount(1);
     const [saved] = await Promise.all([page.waitForEvent('download'), history.getByRole('button', { name: /^Download the backup of / }).click()]);
     expect(saved.suggestedFilename()).toMatch(/^till-backup-.*\.cipherlite$/);
-    const savedBytes = await readFile((await saved.path())!);
+    const savedBytes = await readFile(await saved.path());
     expect(savedBytes.subarray(0, 16).toString('latin1')).not.toContain('SQLite format 3'); // encrypted, not plaintext
 
     await history.getByRole('button', { name: /^Restore the backup of / }).click();

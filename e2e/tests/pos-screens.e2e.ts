@@ -112,7 +112,7 @@ for (const size of ['phone', 'tablet'] as const) {
       await page.getByRole('button', { name: 'I wrote it down' }).click();
       await page.locator('input[name=backup-password]').pressSequentially(PASSWORD);
       const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download backup' }).click()]);
-      const backup = await readFile((await download.path())!);
+      const backup = await readFile(await download.path());
       const restore = page.locator('#restore');
       await restore.locator('input[name=backup-file]').setInputFiles({ name: 'till.cipherlite', mimeType: 'application/octet-stream', buffer: backup });
       await restore.locator('input[name=restore-backup-password]').pressSequentially(PASSWORD);

@@ -133,7 +133,7 @@ describe('cipherlite CLI', () => {
     expect(info.out).toMatch(/cipherlite v1, AES-256-GCM/);
     expect(info.out).toMatch(/\[0\] password .* argon2id m=19456 KiB t=2 p=1/);
     expect(info.out).not.toContain('correct horse');
-    const infoJson = JSON.parse((await cli(['info', 'enc.db', '--json'])).out);
+    const infoJson = JSON.parse((await cli(['info', 'enc.db', '--json'])).out) as unknown;
     expect(infoJson).toMatchObject({ kind: 'cipherlite', blockSize: 4096, keyslots: [{ kind: 'password' }] });
 
     const ver = await cli(['verify', 'enc.db'], { CIPHERLITE_PASSWORD: 'correct horse' });
@@ -268,10 +268,10 @@ describe('cipherlite CLI', () => {
     const rows = makePlainDb(p('rk-plain.db'), 800);
     const key = writeKey('rk.key', 5);
     expect((await cli(['encrypt', 'rk-plain.db', 'rk.db', '--new-key-file', key])).code).toBe(EXIT.OK);
-    const idBefore = JSON.parse((await cli(['info', 'rk.db', '--json'])).out).fileId;
+    const idBefore = (JSON.parse((await cli(['info', 'rk.db', '--json'])).out) as { fileId: string }).fileId;
     const r = await cli(['rekey', 'rk.db', '--key-file', key]);
     expect(r.code, r.err).toBe(EXIT.OK);
-    const idAfter = JSON.parse((await cli(['info', 'rk.db', '--json'])).out).fileId;
+    const idAfter = (JSON.parse((await cli(['info', 'rk.db', '--json'])).out) as { fileId: string }).fileId;
     expect(idAfter).not.toBe(idBefore);
     expect((await cli(['decrypt', 'rk.db', 'rk-out.db', '--key-file', key])).code).toBe(EXIT.OK);
     expect(readPlainDb(p('rk-out.db'))).toEqual({ rows, integrity: 'ok' });

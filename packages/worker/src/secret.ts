@@ -34,11 +34,11 @@ export class Secret {
   static from(km: KeyMaterial): Secret {
     switch (keyMaterialKind(km)) {
       case 'password':
-        return new Secret('password', encoder.encode(km.password!));
+        return new Secret('password', encoder.encode(km.password));
       case 'key':
         return new Secret('key', km.key!.slice());
       case 'recoveryKey':
-        return new Secret('recoveryKey', encoder.encode(km.recoveryKey!));
+        return new Secret('recoveryKey', encoder.encode(km.recoveryKey));
       case 'passkey':
         return new Secret('passkey', km.passkey!.prfOutput.slice(), km.passkey!.credentialId.slice());
     }

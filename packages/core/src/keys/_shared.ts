@@ -69,7 +69,7 @@ export function newSecretFrom(next: NewSecret, what: string): Secret {
   if ((next as { recoveryKey?: unknown }).recoveryKey !== undefined) {
     invalidArgument(`${what} cannot be a recovery key; add one with addRecoveryKey()`);
   }
-  return secretFromMaterial(next as KeyMaterial);
+  return secretFromMaterial(next);
 }
 
 /** Argon2id parameters for a new password slot: explicit ones, else the proven slot's, else the default. */
