@@ -27,9 +27,11 @@ export interface OpContext {
 }
 
 export async function runAll(target: SqlTarget, statements: readonly Statement[]): Promise<RunResult[]> {
-  if (!Array.isArray(statements as unknown)) throw new CipherliteError('INVALID_ARGUMENT', 'expected batch() to get an array of { sql, params }');
+  // Array.isArray narrows `statements` to any[]: iterate the typed name.
+  const list: readonly Statement[] = statements;
+  if (!Array.isArray(statements)) throw new CipherliteError('INVALID_ARGUMENT', 'expected batch() to get an array of { sql, params }');
   const results: RunResult[] = [];
-  for (const s of statements) results.push(await target.exec(s.sql, s.params));
+  for (const s of list) results.push(await target.exec(s.sql, s.params));
   return results;
 }
 
