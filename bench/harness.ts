@@ -85,7 +85,7 @@ export async function timeFirstQuery(page: Page, origin: string, target: 'plain'
   const times: number[] = [];
   for (let i = 0; i <= loads; i++) {
     await page.goto(`${origin}/first-query.html?target=${target}${i === 0 ? '&setup=1' : ''}`);
-    const r = (await page.evaluate(() => (window as unknown as { firstQuery: Promise<{ ms: number; rows: number }> }).firstQuery)) as { ms: number; rows: number };
+    const r = await page.evaluate<{ ms: number; rows: number }>(() => (window as unknown as { firstQuery: Promise<{ ms: number; rows: number }> }).firstQuery);
     if (r.rows !== 50) throw new Error(`first query returned ${r.rows} rows`);
     if (i > 0) times.push(r.ms);
   }

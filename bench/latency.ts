@@ -139,7 +139,7 @@ try {
   // ---- 3. live queries ----
   if (sections.has('live')) {
     const page = await openPage(server.origin, '/live.html', 'live');
-    const live = (await page.evaluate(([w, s]) => window.liveBench.run(w, s), [liveWrites, quick ? 50 : 100] as const)) as LiveFigures;
+    const live = await page.evaluate<LiveFigures, readonly [number, number]>(([w, s]) => window.liveBench.run(w, s), [liveWrites, quick ? 50 : 100]);
     print(`3. Live queries: 20 useQuery hooks on 20 tables, ${live.writes} writes to one table each (React 19, production build)`, {
       'exec → affected hook re-rendered (ms)': { p50: ms(live.rerender.medianMs), p99: ms(live.rerender.p99Ms) },
       'exec round trip alone (ms)': { p50: ms(live.write.medianMs), p99: ms(live.write.p99Ms) },
@@ -162,7 +162,7 @@ try {
       const runs: Record<string, number>[] = [];
       for (let i = 0; i <= startupLoads; i++) {
         await page.goto(`${server.origin}/startup.html?overlap=${overlap ? 1 : 0}${i === 0 ? '&setup=1' : ''}`);
-        const marks = (await page.evaluate(() => window.startupPhases)) as Record<string, number>;
+        const marks = await page.evaluate<Record<string, number>>(() => window.startupPhases);
         if (i > 0) runs.push(marks);
       }
       return Object.fromEntries(Object.keys(runs[0]!).map((k) => [k, median(runs.map((r) => r[k]!))]));

@@ -2,7 +2,8 @@
 # The one command that runs every test (README Quick start; CI's .ci/run calls it):
 #   1. bootstrap: pnpm, packages, Debian's chromium, firefox-esr, webkit2gtk-driver, xvfb and
 #      sqlite3 when missing;
-#   2. type-check every package (strict TypeScript); no import cycle between modules or layers;
+#   2. type-check every package (strict TypeScript); ESLint (typescript-eslint, type-aware) with
+#      no warnings; Prettier's format check; no import cycle between modules or layers;
 #   3. Vitest in Node: format, crypto, VFS, SQL, crash/fault/tamper suites, keys, CLI, React hooks;
 #   4. Playwright in Debian Chromium and Debian Firefox ESR (one project each): worker + OPFS +
 #      IndexedDB fallback + multi-tab e2e, and the POS example's e2e;
@@ -19,6 +20,12 @@ rm -rf "$reports" && mkdir -p "$reports"
 
 echo "== typecheck"
 pnpm -r --if-present --reporter-hide-prefix run typecheck
+
+echo "== lint"
+pnpm run --silent lint
+
+echo "== format"
+pnpm run --silent format:check
 
 echo "== import cycles"
 node scripts/check-import-cycles.mjs packages/core/src packages/worker/src packages/react/src packages/cli/src

@@ -1,9 +1,12 @@
 /** Plain sqlite-wasm + opfs-sahpool first query, for comparison (no encryption, no KDF). */
-import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
+import sqlite3InitModule, { type Sqlite3Static } from '@sqlite.org/sqlite-wasm';
+
+/** `sqlite3InitModule` with the Emscripten overrides it accepts (its declaration has no parameter). */
+const init: (overrides: { print(): void; printErr(): void }) => Promise<Sqlite3Static> = sqlite3InitModule;
 
 onmessage = async (e: MessageEvent<{ setup: boolean }>) => {
   try {
-    const sqlite3 = await (sqlite3InitModule as unknown as (o: object) => Promise<any>)({ print: () => {}, printErr: () => {} });
+    const sqlite3 = await init({ print: () => {}, printErr: () => {} });
     const pool = await sqlite3.installOpfsSAHPoolVfs({ name: 'fq-sahpool', directory: '.fq-sahpool' });
     const db = new pool.OpfsSAHPoolDb('/first-query.db');
     if (e.data.setup) {

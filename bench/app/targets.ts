@@ -120,9 +120,9 @@ function instrument(s: SyncStorage): SyncStorage {
 
 /** For the memory figures: the sqlite3 module instances the targets ran on. */
 export async function plainSqliteForStats(): Promise<{ wasm: { heap8u(): Uint8Array } }> {
-  return (await plainSqlite()) as unknown as { wasm: { heap8u(): Uint8Array } };
+  return await plainSqlite();
 }
 export async function loadSqliteForStats(): Promise<{ wasm: { heap8u(): Uint8Array } }> {
   const { loadSqlite } = await import('../../packages/core/src/sqlite/loader.ts');
-  return (await loadSqlite()) as unknown as { wasm: { heap8u(): Uint8Array } };
+  return await loadSqlite();
 }

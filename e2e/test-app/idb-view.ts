@@ -9,7 +9,7 @@ const CHUNKS = 'chunks';
 function request<T>(req: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
     req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
+    req.onerror = () => reject(req.error ?? new Error('IndexedDB request failed'));
   });
 }
 
@@ -60,7 +60,7 @@ export async function idbFlip(name: string, offset: number, mask = 0x10, directo
     store.put(chunk, key);
     await new Promise((resolve, reject) => {
       tx.oncomplete = resolve;
-      tx.onabort = () => reject(tx.error);
+      tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
     });
   } finally {
     db.close();

@@ -156,7 +156,7 @@ const harness = {
     const w = new Worker(new URL('./conformance-worker.ts', import.meta.url), { type: 'module' });
     try {
       return await new Promise((resolve, reject) => {
-        w.onmessage = (e) => resolve(e.data);
+        w.onmessage = (e: MessageEvent<{ results?: { name: string; ok: boolean; error?: string }[]; error?: string }>) => resolve(e.data);
         w.onerror = (e) => reject(new Error(e.message));
         w.postMessage({ backend, directory: `conformance-${backend}` });
       });

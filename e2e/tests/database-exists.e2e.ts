@@ -80,7 +80,7 @@ test('databaseExists: an IndexedDB database exists for auto and indexeddb, not f
     const idb = await new Promise<IDBDatabase>((resolve, reject) => {
       const req = indexedDB.open('cipherlite:cipherlite');
       req.onsuccess = () => resolve(req.result);
-      req.onerror = () => reject(req.error);
+      req.onerror = () => reject(req.error ?? new Error('IndexedDB request failed'));
     });
     const tx = idb.transaction('files', 'readwrite');
     tx.objectStore('files').put({ size: 0 }, 'interrupted');

@@ -38,7 +38,7 @@ async function addAuthenticator(page: Page, prf = true, cdp?: CDPSession): Promi
     hasPrf: prf,
     automaticPresenceSimulation: true,
   };
-  const { authenticatorId } = (await session.send('WebAuthn.addVirtualAuthenticator', { options } as never)) as { authenticatorId: string };
+  const { authenticatorId } = await session.send<'WebAuthn.addVirtualAuthenticator'>('WebAuthn.addVirtualAuthenticator', { options } as never);
   return { cdp: session, id: authenticatorId };
 }
 

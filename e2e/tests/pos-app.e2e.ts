@@ -161,7 +161,7 @@ test('backup → more sales → restore: later sales gone, pre-restore backup ke
     };
     // Tampered: one byte flipped inside an encrypted page.
     const tampered = Buffer.from(backup);
-    tampered[tampered.length - 1000] ^= 0x01;
+    tampered[tampered.length - 1000]! ^= 0x01;
     await check({ name: 'tampered.cipherlite', buffer: tampered }, PASSWORD);
     await expect(restore.getByRole('alert')).toHaveText('This backup is damaged or has been modified: it failed its integrity check. Nothing was changed.');
     await shot(page, '10-restore-tampered');

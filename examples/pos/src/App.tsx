@@ -96,7 +96,7 @@ type PageId = (typeof PAGES)[number]['id'];
 function useHashPage(): PageId {
   const read = (): PageId => {
     const id = location.hash.replace(/^#\/?/, '');
-    return (PAGES.find((p) => p.id === id)?.id ?? 'till') as PageId;
+    return (PAGES.find((p) => p.id === id)?.id ?? 'till');
   };
   const [page, setPage] = useState<PageId>(read);
   useEffect(() => {

@@ -277,7 +277,7 @@ async function newSecret(v: Values, io: CliIo, fallbackToCurrent = false): Promi
   if (fallbackToCurrent && (v['password-file'] !== undefined || v['key-file'] !== undefined || io.env['CIPHERLITE_PASSWORD'])) {
     const s = await currentSecret(v, io);
     if (s.recoveryKey !== undefined) throw new UsageError('a new database needs a password or a key');
-    return s as NewSecret;
+    return s;
   }
   return null;
 }

@@ -8,14 +8,14 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
+import sqlite3InitModule, { type Database as SqliteDb, type Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Database } from '@cipherlite/core';
 import { NodeFsStorage } from '@cipherlite/core/node';
 import { EXIT, run, type CliIo } from '../src/cli.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Any = any;
+/** `sqlite3InitModule` with the Emscripten overrides it accepts (its declaration has no parameter). */
+const initSqlite: (overrides: { print(): void; printErr(): void }) => Promise<Sqlite3Static> = sqlite3InitModule;
 
 const PKG = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(PKG, 'dist', 'cipherlite.mjs');
@@ -23,11 +23,11 @@ const KDF = ['--kdf-memory', '19456', '--kdf-iterations', '2'];
 const SQLITE_SHELL = '/usr/bin/sqlite3';
 
 let dir: string;
-let sqlite3: Any;
+let sqlite3: Sqlite3Static;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cipherlite-cli-'));
-  sqlite3 = await (sqlite3InitModule as Any)({ print() {}, printErr() {} });
+  sqlite3 = await initSqlite({ print() {}, printErr() {} });
   execFileSync(process.execPath, [join(PKG, 'scripts', 'build.mjs')], { stdio: 'pipe' });
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -69,14 +69,14 @@ function makePlainDb(file: string, rows: number): unknown[] {
     }
     db.exec({ sql: 'INSERT INTO notes VALUES (?, ?)', bind: ['big', 'y'.repeat(20000)] });
   });
-  const bytes = sqlite3.capi.sqlite3_js_db_export(db.pointer) as Uint8Array;
+  const bytes = sqlite3.capi.sqlite3_js_db_export(db.pointer!);
   const all = dump(db);
   db.close();
   writeFileSync(file, bytes);
   return all;
 }
 
-function dump(db: Any): unknown[] {
+function dump(db: SqliteDb): unknown[] {
   return [db.selectArrays('SELECT id, v, n, hex(b), z FROM t ORDER BY id'), db.selectArrays('SELECT k, body FROM notes')];
 }
 
@@ -85,7 +85,7 @@ function readPlainDb(file: string): { rows: unknown[]; integrity: unknown } {
   const bytes = new Uint8Array(readFileSync(file));
   const db = new sqlite3.oo1.DB(':memory:');
   const ptr = sqlite3.wasm.allocFromTypedArray(bytes);
-  expect(sqlite3.capi.sqlite3_deserialize(db.pointer, 'main', ptr, bytes.length, bytes.length, sqlite3.capi.SQLITE_DESERIALIZE_FREEONCLOSE)).toBe(0);
+  expect(sqlite3.capi.sqlite3_deserialize(db.pointer!, 'main', ptr, bytes.length, bytes.length, sqlite3.capi.SQLITE_DESERIALIZE_FREEONCLOSE)).toBe(0);
   const result = { rows: dump(db), integrity: db.selectValue('PRAGMA integrity_check') };
   db.close();
   return result;
@@ -133,7 +133,7 @@ describe('cipherlite CLI', () => {
     expect(info.out).toMatch(/cipherlite v1, AES-256-GCM/);
     expect(info.out).toMatch(/\[0\] password .* argon2id m=19456 KiB t=2 p=1/);
     expect(info.out).not.toContain('correct horse');
-    const infoJson = JSON.parse((await cli(['info', 'enc.db', '--json'])).out);
+    const infoJson = JSON.parse((await cli(['info', 'enc.db', '--json'])).out) as unknown;
     expect(infoJson).toMatchObject({ kind: 'cipherlite', blockSize: 4096, keyslots: [{ kind: 'password' }] });
 
     const ver = await cli(['verify', 'enc.db'], { CIPHERLITE_PASSWORD: 'correct horse' });
@@ -268,10 +268,10 @@ describe('cipherlite CLI', () => {
     const rows = makePlainDb(p('rk-plain.db'), 800);
     const key = writeKey('rk.key', 5);
     expect((await cli(['encrypt', 'rk-plain.db', 'rk.db', '--new-key-file', key])).code).toBe(EXIT.OK);
-    const idBefore = JSON.parse((await cli(['info', 'rk.db', '--json'])).out).fileId;
+    const idBefore = (JSON.parse((await cli(['info', 'rk.db', '--json'])).out) as { fileId: string }).fileId;
     const r = await cli(['rekey', 'rk.db', '--key-file', key]);
     expect(r.code, r.err).toBe(EXIT.OK);
-    const idAfter = JSON.parse((await cli(['info', 'rk.db', '--json'])).out).fileId;
+    const idAfter = (JSON.parse((await cli(['info', 'rk.db', '--json'])).out) as { fileId: string }).fileId;
     expect(idAfter).not.toBe(idBefore);
     expect((await cli(['decrypt', 'rk.db', 'rk-out.db', '--key-file', key])).code).toBe(EXIT.OK);
     expect(readPlainDb(p('rk-out.db'))).toEqual({ rows, integrity: 'ok' });

@@ -1,8 +1,7 @@
 /**
  * Micro-benchmark: AES-256-GCM seal/open throughput per block size, WebAssembly vs @noble/ciphers.
  *
- *   cd packages/core && node --import ./bench/register-ts.mjs bench/aes-gcm.ts
- *   (Node ≥ 22.6 without the loader: not supported, src/ imports use `.js` specifiers.)
+ *   pnpm bench:aes      (tsx packages/core/bench/aes-gcm.ts)
  *
  * Each case encrypts/decrypts one block per call with a fresh nonce pattern and 40 bytes of AAD
  * (about the size of cipherlite's block AAD), repeating for ≈1 s after a warm-up, and prints

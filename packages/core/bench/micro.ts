@@ -7,7 +7,8 @@
  */
 import { createAesGcmKey } from '../src/crypto/aes-gcm-wasm/index.js';
 import { nobleAesGcm, type AeadKeyFactory } from '../src/crypto/aead.js';
-import { Database, MemoryStorage, type SqlValue } from '../src/index.js';
+import { MemoryStorage } from '../src/index.js';
+import { openWithInternalOptions } from '../src/internal.js';
 import { loadSqlite } from '../src/sqlite/loader.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -73,12 +74,12 @@ async function plainMemory(): Promise<Workload> {
 }
 
 async function encrypted(aead: AeadKeyFactory): Promise<Workload> {
-  const db = await Database.open({ storage: new MemoryStorage(), name: 'b.db', key: new Uint8Array(32).fill(1), aead });
+  const db = await openWithInternalOptions({ storage: new MemoryStorage(), name: 'b.db', key: new Uint8Array(32).fill(1) }, { aead });
   await db.exec('CREATE TABLE t(id INTEGER PRIMARY KEY, a TEXT, b REAL, c TEXT)');
   return {
     async insert(rows) {
       await db.transaction(async (tx) => {
-        for (const r of rows) await tx.exec('INSERT INTO t VALUES (?, ?, ?, ?)', r as SqlValue[]);
+        for (const r of rows) await tx.exec('INSERT INTO t VALUES (?, ?, ?, ?)', r);
       });
     },
     async select(ids) {

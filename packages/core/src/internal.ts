@@ -4,6 +4,7 @@
  * translation, the process-wide AES-GCM override and the SQLite loader (a worker preloads it).
  */
 export { internals, type DatabaseInternals } from './database/internals.js';
+export { openWithInternalOptions } from './database/database.js';
 export { setDefaultAead, type InternalOpenOptions } from './database/open-options.js';
 export { toCipherliteError } from './sqlite/errors.js';
 export { loadSqlite } from './sqlite/loader.js';

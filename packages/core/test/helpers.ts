@@ -1,7 +1,7 @@
 /** Shared test helpers: real SQLite-WASM, real encryption, in-memory or real-file storage. */
 import { expect } from 'vitest';
 import { Database, MemoryStorage, type DatabaseOpenOptions } from '../src/index.js';
-import type { InternalOpenOptions } from '../src/internal.js';
+import { openWithInternalOptions, type InternalOpenOptions } from '../src/internal.js';
 
 export const KEY = Uint8Array.from({ length: 32 }, (_, i) => (i * 13 + 1) & 255);
 export const OTHER_KEY = Uint8Array.from({ length: 32 }, (_, i) => (i * 29 + 5) & 255);
@@ -11,7 +11,8 @@ export const FAST_KDF = { memoryKiB: 19 * 1024, iterations: 2, parallelism: 1 };
 type Extra = Partial<Omit<DatabaseOpenOptions, 'storage' | 'name' | 'password' | 'key' | 'recoveryKey' | 'passkey'>> & InternalOpenOptions;
 
 export function openWithKey(storage: MemoryStorage, name = 'test.db', extra: Extra = {}, key = KEY): Promise<Database> {
-  return Database.open({ storage, name, key, ...extra });
+  const { aead, epochWriteLimit, ...options } = extra;
+  return openWithInternalOptions({ storage, name, key, ...options }, { ...(aead ? { aead } : {}), ...(epochWriteLimit !== undefined ? { epochWriteLimit } : {}) });
 }
 
 /** Same file names and bytes (Buffer.compare: a deep toEqual of megabytes is slow). */

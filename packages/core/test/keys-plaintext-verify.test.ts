@@ -3,21 +3,21 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
+import type { Sqlite3Init } from '../src/sqlite/wasm-types.js';
 import { describe, expect, it } from 'vitest';
 import { Database, MemoryStorage, format } from '../src/index.js';
 import { NodeFsStorage } from '../src/node.js';
 import { exportPlaintext, importPlaintext, stats, verify, type Progress } from '../src/keys/index.js';
 import { content, FAST_KDF, fileBytes, KEY, KEY2, seeded } from './keys-helpers.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Any = any;
 
 /** Opens a plain SQLite image with an independent sqlite-wasm instance (no cipherlite VFS involved). */
 async function plainRows(bytes: Uint8Array): Promise<unknown[]> {
-  const sqlite3 = (await (sqlite3InitModule as Any)({ print() {}, printErr() {} })) as Any;
+  const init: Sqlite3Init = sqlite3InitModule;
+  const sqlite3 = await init({ print() {}, printErr() {} });
   const db = new sqlite3.oo1.DB(':memory:');
   const p = sqlite3.wasm.allocFromTypedArray(bytes);
-  expect(sqlite3.capi.sqlite3_deserialize(db.pointer, 'main', p, bytes.length, bytes.length, sqlite3.capi.SQLITE_DESERIALIZE_FREEONCLOSE)).toBe(0);
+  expect(sqlite3.capi.sqlite3_deserialize(db.pointer!, 'main', p, bytes.length, bytes.length, sqlite3.capi.SQLITE_DESERIALIZE_FREEONCLOSE)).toBe(0);
   const rows = db.selectObjects('SELECT id, v, hex(b) AS b FROM t ORDER BY id');
   expect(db.selectValue('PRAGMA integrity_check')).toBe('ok');
   db.close();

@@ -35,7 +35,7 @@ function holder(dir: string, name: string): Promise<ChildProcess> {
   children.push(child);
   return new Promise((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (b: Buffer) => {
+    child.stdout.on('data', (b: Buffer) => {
       out += b.toString();
       if (out.includes('open\n')) resolve(child);
       else if (out.includes('\n')) reject(new Error(`child: ${out}`));

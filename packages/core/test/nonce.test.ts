@@ -4,9 +4,9 @@
  * writes no (block key, nonce) pair ever repeats. The epoch reservation is persisted before use,
  * so it advances across reopen and survives a crash.
  */
-import { internals } from '../src/internal.js';
+import { internals, openWithInternalOptions } from '../src/internal.js';
 import { describe, expect, it } from 'vitest';
-import { Database, MemoryStorage } from '../src/index.js';
+import { MemoryStorage } from '../src/index.js';
 import { KEY, openWithKey } from './helpers.js';
 
 const PAGE = 1024;
@@ -28,7 +28,7 @@ describe('key epochs and nonce uniqueness', () => {
   it(`advances epochs every N writes; old and new blocks decrypt; ${WRITES} writes never repeat a (key, nonce) pair`, async () => {
     const storage = new MemoryStorage();
     const limit = 64;
-    const open = () => Database.open({ storage, name: 'n.db', key: KEY, pageSize: PAGE, epochWriteLimit: limit, cacheSizeKiB: 64 });
+    const open = () => openWithInternalOptions({ storage, name: 'n.db', key: KEY, pageSize: PAGE, cacheSizeKiB: 64 }, { epochWriteLimit: limit });
     const seen = new Set<string>();
     let writes = 0;
     let duplicates = 0;
@@ -73,7 +73,7 @@ describe('key epochs and nonce uniqueness', () => {
     // "Crash": take the storage as it is now, without closing.
     const crashed = MemoryStorage.from(storage.snapshot());
     await db.close();
-    const after = await Database.open({ storage: crashed, name: 'e.db', key: KEY, epochWriteLimit: 8 });
+    const after = await openWithInternalOptions({ storage: crashed, name: 'e.db', key: KEY }, { epochWriteLimit: 8 });
     await after.exec('INSERT INTO t VALUES (1)');
     const used = new Set(slotsOf(crashed.files.get('e.db')!.bytes(), 8192).filter((_, i) => i > 0).map((s) => s.epoch));
     for (const e of used) expect(e === 0 || e >= reserved - 1).toBe(true);

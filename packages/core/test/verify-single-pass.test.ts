@@ -10,6 +10,7 @@ import { verify } from '../src/keys/index.js';
 import { createAesGcmKey } from '../src/crypto/aes-gcm-wasm/index.js';
 import type { AeadKeyFactory } from '../src/crypto/aead.js';
 import { KEY } from './keys-helpers.js';
+import { openWithInternalOptions } from '../src/internal.js';
 
 /** The real WebAssembly AES-GCM, counting how many blocks it opens. */
 function countingAead(): { aead: AeadKeyFactory; opens: () => number } {
@@ -52,7 +53,7 @@ describe('verify: one decryption per block', () => {
     const storage = new MemoryStorage();
     await build(storage, 3000);
     const { aead, opens } = countingAead();
-    const db = await Database.open({ storage, name: 'v.db', key: KEY, create: false, aead });
+    const db = await openWithInternalOptions({ storage, name: 'v.db', key: KEY, create: false }, { aead });
     const before = opens();
     const r = await verify(db);
     const during = opens() - before;

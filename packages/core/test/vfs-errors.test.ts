@@ -3,13 +3,20 @@
  * SQLite calls xGetLastError(pVfs, 0, NULL) after an I/O or CANTOPEN error just to learn an errno;
  * a method that threw there replaced the real cause with the glue's own "cstrncpy()" message.
  */
+import type { WasmPointer } from '@sqlite.org/sqlite-wasm';
 import { internals } from '../src/internal.js';
+import type { IoMethodImpls, VfsMethodImpls } from '../src/sqlite/wasm-types.js';
 import { describe, expect, it } from 'vitest';
 import { Database, MemoryStorage, type SyncFile, type SyncStorage } from '../src/index.js';
 import { KEY } from './helpers.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Any = any;
+/** The C-level calls this test makes that sqlite-wasm's declarations leave out. */
+interface ProbeSurface {
+  wasm: { functionEntry(fptr: WasmPointer): (...args: unknown[]) => unknown };
+  capi: { sqlite3_file_control(db: WasmPointer, schema: string, op: number, arg: WasmPointer): number };
+}
+/** A struct's function-pointer members (`$xName`) as the StructBinder exposes them. */
+type MethodTable = { readonly [K in keyof IoMethodImpls | keyof VfsMethodImpls as `$${K}`]-?: WasmPointer };
 
 /** Storage whose writes fail with EIO while `failing` is set. */
 class FailingWrites implements SyncStorage {
@@ -87,17 +94,20 @@ describe('no VFS method throws into SQLite', () => {
     const { nobleAesGcm } = await import('../src/crypto/aead.js');
     const db = await Database.open({ storage: new MemoryStorage(), name: 'a.db', key: KEY });
     await db.exec('CREATE TABLE t(x)');
-    const sqlite3 = (await loadSqlite()) as Any;
-    const { capi, wasm } = sqlite3;
+    const { vfsSurface } = await import('../src/sqlite/wasm-types.js');
+    const sqlite3 = await loadSqlite();
+    const { capi, wasm } = vfsSurface(sqlite3);
+    const probe = sqlite3 as unknown as ProbeSurface;
     const vfs = CipherliteVfs.install(sqlite3, nobleAesGcm);
     const pVfs = capi.sqlite3_vfs_find(VFS_NAME);
-    const v = new capi.sqlite3_vfs(pVfs);
+    const vfsStruct = new capi.sqlite3_vfs(pVfs);
+    const v = vfsStruct as unknown as MethodTable;
     // The io methods: from the main database file's sqlite3_file.
-    const ppFile = wasm.alloc(8);
-    expect(capi.sqlite3_file_control(internals(db).sqlite.db.pointer, 'main', capi.SQLITE_FCNTL_FILE_POINTER, ppFile)).toBe(0);
+    const ppFile = sqlite3.wasm.alloc(8);
+    expect(probe.capi.sqlite3_file_control(internals(db).sqlite.db.pointer!, 'main', capi.SQLITE_FCNTL_FILE_POINTER, ppFile)).toBe(0);
     const pFile = wasm.peekPtr(ppFile);
-    const io = new capi.sqlite3_io_methods(new capi.sqlite3_file(pFile).$pMethods);
-    const call = (fptr: number, ...args: unknown[]): unknown => wasm.functionEntry(fptr)(...args);
+    const io = new sqlite3.capi.sqlite3_io_methods(new capi.sqlite3_file(pFile).$pMethods) as unknown as MethodTable;
+    const call = (fptr: WasmPointer, ...args: unknown[]): unknown => probe.wasm.functionEntry(fptr)(...args);
     const UNKNOWN_FILE = 8; // a pointer no open file has
     try {
       vfs.lastUnboundError = Object.assign(new Error('EIO: simulated'), { code: 'EIO' });
@@ -127,8 +137,8 @@ describe('no VFS method throws into SQLite', () => {
       expect(await db.get('PRAGMA integrity_check')).toEqual({ integrity_check: 'ok' });
     } finally {
       vfs.lastUnboundError = null;
-      wasm.dealloc(ppFile);
-      v.dispose();
+      sqlite3.wasm.dealloc(ppFile);
+      vfsStruct.dispose();
       await db.close();
     }
   });

@@ -139,6 +139,6 @@ export class CoreLiveDatabase implements LiveDatabase {
 /** Opens (or creates) a core database and wraps it for the hooks. */
 export async function openCoreDatabase(options: DatabaseOpenOptions): Promise<CoreLiveDatabase> {
   const db = await Database.open(options);
-  const { password: _p, key: _k, recoveryKey: _r, ...reopen } = options as DatabaseOpenOptions & { password?: string; key?: Uint8Array; recoveryKey?: string };
+  const { password: _p, key: _k, recoveryKey: _r, ...reopen } = options;
   return new CoreLiveDatabase(db, reopen);
 }

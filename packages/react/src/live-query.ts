@@ -145,7 +145,7 @@ export class LiveValue<D> {
         this.#dirty = false;
         const generation = this.#generation;
         this.runs++;
-        if (!this.#snapshot.fetching) this.#set({ ...this.#snapshot, fetching: true } as LiveResult<D>);
+        if (!this.#snapshot.fetching) this.#set({ ...this.#snapshot, fetching: true });
         try {
           if (this.#reads === undefined) {
             const reads = await this.#source.tables(this.#db);

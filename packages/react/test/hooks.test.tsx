@@ -101,7 +101,7 @@ describe('DatabaseProvider / useDatabase', () => {
 
   it('open= shows renderError when opening fails (WRONG_KEY)', async () => {
     const storage = new MemoryStorage();
-    (await openCoreDatabase({ storage, name: 'x.db', password: PASSWORD, kdf: FAST_KDF })).close();
+    await (await openCoreDatabase({ storage, name: 'x.db', password: PASSWORD, kdf: FAST_KDF })).close();
     render(
       <DatabaseProvider open={() => openCoreDatabase({ storage, name: 'x.db', password: 'nope', kdf: FAST_KDF })} renderError={(e) => <p role="alert">{(e as { code?: string }).code}</p>}>
         <ProductList />
@@ -254,6 +254,8 @@ describe('useTransaction / useMutation errors', () => {
     const db = await open();
     let api: ReturnType<typeof useMutation<[number], unknown>> | null = null;
     function Probe() {
+      // The probe hands the hook's result out of the render to the test body.
+      // eslint-disable-next-line react-hooks/globals
       api = useMutation((d, cents: number) => d.exec("INSERT INTO product (name, price_cents) VALUES ('Neg', ?)", [cents]));
       return null;
     }

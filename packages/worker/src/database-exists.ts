@@ -82,8 +82,8 @@ async function existsInAnyBackend(directory: string, name: string): Promise<bool
   const outcomes = await Promise.allSettled(lookups);
   if (outcomes.some((o) => o.status === 'fulfilled' && o.value)) return true;
   const failures = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
-  const other = failures.find((e) => !isUnsupported(e));
-  if (other !== undefined) throw other;
+  const other = failures.findIndex((e) => !isUnsupported(e));
+  if (other >= 0) throw failures[other];
   if (failures.length === outcomes.length) {
     throw new CipherliteError('UNSUPPORTED', 'neither the Origin Private File System nor IndexedDB is available here');
   }

@@ -83,6 +83,6 @@ export class Diagnostics {
 /** Throws `INVALID_ARGUMENT` unless `value` is a log setting (`off`, `error`, `warn`, `info`, `debug`). */
 export function assertLogSetting(value: unknown): asserts value is LogSetting | undefined {
   if (value !== undefined && !LOG_SETTINGS.includes(value as LogSetting)) {
-    throw new CipherliteError('INVALID_ARGUMENT', `expected logLevel to be one of ${LOG_SETTINGS.join(', ')}, got ${String(value)}`);
+    throw new CipherliteError('INVALID_ARGUMENT', `expected logLevel to be one of ${LOG_SETTINGS.join(', ')}, got ${typeof value === 'string' ? value : typeof value}`);
   }
 }

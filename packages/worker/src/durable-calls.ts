@@ -68,7 +68,7 @@ export class DurableCalls {
     const key = secret.toKeyMaterial();
     try {
       await this.#storage.revert();
-      const db = await Database.open({ ...this.#host.openOptions, create: false, storage: this.#storage.files, ...key } as Parameters<typeof Database.open>[0]);
+      const db = await Database.open({ ...this.#host.openOptions, create: false, storage: this.#storage.files, ...key });
       this.#host.reopen(db);
     } catch (e) {
       this.#broken = new CipherliteError('IO', 'the database could not be reopened after a failed save; close and reopen it', {}, { cause: e });

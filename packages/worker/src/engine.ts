@@ -154,7 +154,7 @@ export class WorkerEngine implements WorkerApi {
   passkeyChallenges(options: Pick<WorkerOpenOptions, 'name' | 'directory'>): Promise<PasskeyChallenge[]> {
     return this.#wire(async () => {
       const where = this.#options ?? options;
-      validateOptions({ ...where } as WorkerOpenOptions);
+      validateOptions({ ...where });
       const head = await this.#platform.readFileStart(where, format.MAIN_HEADER_SIZE);
       if (!head) throw new CipherliteError('NOT_A_DATABASE', `database "${where.name}" does not exist`);
       return passkeyChallenges(head);

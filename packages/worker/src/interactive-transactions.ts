@@ -69,7 +69,9 @@ export class InteractiveTransactions {
     const opened = new Promise<SqlTarget>((resolve) => (began = resolve));
     const done = db
       .transaction(async (tx) => {
-        began(tx as SqlTarget);
+        began(tx);
+        // A private sentinel, never seen outside this module: it only unwinds db.transaction() into its rollback.
+        // eslint-disable-next-line @typescript-eslint/only-throw-error
         if (!(await decided)) throw ROLLBACK;
       })
       .then(

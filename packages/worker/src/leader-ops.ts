@@ -4,7 +4,7 @@
  * wiped once core is done with it.
  */
 import { CipherliteError } from '@cipherlite/core';
-import type { BindParams, Database, KeyMaterial, Row, RunResult, ValuesResult } from '@cipherlite/core';
+import type { BindParams, Database, Row, RunResult, ValuesResult } from '@cipherlite/core';
 import * as keys from '@cipherlite/core/keys';
 import { readBackup } from './backup-file.js';
 import type { PendingRestores } from './pending-restores.js';
@@ -27,9 +27,11 @@ export interface OpContext {
 }
 
 export async function runAll(target: SqlTarget, statements: readonly Statement[]): Promise<RunResult[]> {
+  // Array.isArray narrows `statements` to any[]: iterate the typed name.
+  const list: readonly Statement[] = statements;
   if (!Array.isArray(statements)) throw new CipherliteError('INVALID_ARGUMENT', 'expected batch() to get an array of { sql, params }');
   const results: RunResult[] = [];
-  for (const s of statements) results.push(await target.exec(s.sql, s.params));
+  for (const s of list) results.push(await target.exec(s.sql, s.params));
   return results;
 }
 
@@ -48,7 +50,7 @@ export const LEADER_OPS: { [K in TableOp]: (c: OpContext, ...args: OpArgs<K>) =>
   changePassword: (c, current, next, options) =>
     keys.changePassword(c.db, current, next, options).finally(() => {
       wipeKeyMaterial(current);
-      wipeKeyMaterial(next as KeyMaterial);
+      wipeKeyMaterial(next);
     }),
   listKeyslots: (c) => keys.listKeyslots(c.db),
   addRecoveryKey: (c, current) => keys.addRecoveryKey(c.db, current).finally(() => wipeKeyMaterial(current)),

@@ -203,7 +203,7 @@ export class Leader implements ServingLeader {
         }
         const { record } = req;
         if (record !== undefined && canRecord(op, args, txId)) {
-          return this.#scheduler.enqueue(() => this.#durable.run(() => this.#db.transaction((tx) => runOnce(tx as SqlTarget, record, () => this.#recordableWrite(tx as SqlTarget, op, args)))), undefined, onStart);
+          return this.#scheduler.enqueue(() => this.#durable.run(() => this.#db.transaction((tx) => runOnce(tx as SqlTarget, record, () => this.#recordableWrite(tx, op, args)))), undefined, onStart);
         }
         const call = async () => {
           const target = txId === undefined ? this.#db : this.#txs.owned(txId, from).target;
@@ -286,12 +286,12 @@ export class Leader implements ServingLeader {
     const old = this.#db;
     try {
       await this.#restores.cancelAll();
-      const result = await keys.rekey(old, current, { reopen: coreOpenOptions(this.#openOptions, REOPEN_OPTIONS) as keys.ReopenOptions });
+      const result = await keys.rekey(old, current, { reopen: coreOpenOptions(this.#openOptions, REOPEN_OPTIONS) });
       this.#swap(result.db);
       return { droppedKeyslots: result.droppedKeyslots };
     } catch (e) {
       if (old.closed) {
-        const reopened = await Database.open({ ...this.#openOptions, create: false, storage: this.#storage.files, ...current } as OpenArgs);
+        const reopened = await Database.open({ ...this.#openOptions, create: false, storage: this.#storage.files, ...current });
         this.#swap(reopened);
       }
       throw e;

@@ -69,7 +69,7 @@ export interface WorkerPlatform {
 /** A held Web Lock: `granted` says whether we got it, `release` lets it go (or stops waiting for it). */
 export interface HeldLock {
   readonly granted: Promise<boolean>;
-  release(): void;
+  readonly release: () => void;
 }
 
 /** Requests `name` and keeps it until `release()`; an aborted or unavailable request grants `false`. */

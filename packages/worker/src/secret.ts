@@ -39,7 +39,7 @@ export class Secret {
       case 'key':
         return new Secret('key', km.key!.slice());
       case 'recoveryKey':
-        return new Secret('recoveryKey', encoder.encode(km.recoveryKey!));
+        return new Secret('recoveryKey', encoder.encode(km.recoveryKey));
       case 'passkey':
         return new Secret('passkey', km.passkey!.prfOutput.slice(), km.passkey!.credentialId.slice());
     }

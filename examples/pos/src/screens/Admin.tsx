@@ -271,11 +271,18 @@ function RestoreCard({ db, source, onSourceDone, onRestored }: { db: CipherliteD
     setPending(null);
   };
   useEffect(() => () => cancel(), []); // eslint-disable-line react-hooks/exhaustive-deps
-  // Chosen in the history card: bring this card into view with the password field ready.
+  // Chosen in the history card: a fresh form (reset while rendering, as React recommends for
+  // state that follows a prop), then the card scrolled into view with the password field ready.
+  const [formFor, setFormFor] = useState(historyBackup);
+  if (formFor !== historyBackup) {
+    setFormFor(historyBackup);
+    if (historyBackup) {
+      setMessage(null);
+      setBackupPassword('');
+    }
+  }
   useEffect(() => {
     if (!historyBackup) return;
-    setMessage(null);
-    setBackupPassword('');
     card.current?.scrollIntoView({ block: 'start' });
     card.current?.querySelector<HTMLInputElement>('input[name=restore-backup-password]')?.focus({ preventScroll: true });
   }, [historyBackup]);

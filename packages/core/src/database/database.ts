@@ -9,7 +9,7 @@
  * the VFS recorded (a block that failed authentication, a full disk) wins over SQLite's generic
  * code, so callers see CORRUPT or QUOTA_EXCEEDED rather than "disk I/O error".
  */
-import type { Database as SqliteDb, PreparedStatement, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
+import type { Database as SqliteDb, PreparedStatement, Sqlite3Static, WasmPointer } from '@sqlite.org/sqlite-wasm';
 import { openKeyslots, secretFromMaterial, wipeKekCache } from '../container/keyslots.js';
 import type { FileKeyRing } from '../container/key-ring.js';
 import type { MainContainer } from '../container/main-container.js';
@@ -29,8 +29,16 @@ import { connectionPragmas, validateOpenOptions, type DatabaseOpenOptions, type 
 import { registerInternals } from './internals.js';
 import { unlockDatabaseFile } from './unlock.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Any = any;
+/** `Database.open` with the options that are not public (set by the class itself, below). */
+let openInternal: (options: DatabaseOpenOptions, internal: InternalOpenOptions) => Promise<Database>;
+
+/**
+ * Opens like `Database.open`, with `internal` options (tests and benchmarks: a chosen AES-GCM
+ * implementation, a lower epoch limit). Reached through `@cipherlite/core/internal` only.
+ */
+export function openWithInternalOptions(options: DatabaseOpenOptions, internal: InternalOpenOptions): Promise<Database> {
+  return openInternal(options, internal);
+}
 
 function alreadyOpen(name: string): CipherliteError {
   return new CipherliteError('BUSY', `database "${name}" is already open`);
@@ -83,8 +91,16 @@ export class Database {
    * `recoveryKey` unlocks it. A wrong secret throws WRONG_KEY after one KDF run, before any page
    * is read and without writing anything.
    */
-  static async open(options: DatabaseOpenOptions & InternalOpenOptions): Promise<Database> {
-    const o = validateOpenOptions(options);
+  static open(options: DatabaseOpenOptions): Promise<Database> {
+    return Database.#open(options, {});
+  }
+
+  static {
+    openInternal = (options, internal) => Database.#open(options, internal);
+  }
+
+  static async #open(options: DatabaseOpenOptions, internal: InternalOpenOptions): Promise<Database> {
+    const o = validateOpenOptions(options, internal);
     const secret = secretFromMaterial(options);
     // SQLite's WebAssembly loads (fetched and compiled off this thread, in browsers) while the
     // container is unlocked — the KDF is the longest step of an open — and is awaited only once
@@ -140,9 +156,9 @@ export class Database {
   }
 
   #openSqlite(o: ResolvedOptions): void {
-    const sqlite3 = this.#sqlite3 as Any;
+    const sqlite3 = this.#sqlite3;
     this.#db = this.#call(() => new sqlite3.oo1.DB({ filename: this.#binding.sqlitePath, flags: 'c', vfs: VFS_NAME }));
-    this.#changes.install(sqlite3.capi, this.#db!.pointer as number);
+    this.#changes.install(sqlite3.capi, this.#pointer());
     for (const p of connectionPragmas(o, this.#container.blockSize)) this.#call(() => this.#db!.exec(p));
     // By now SQLite has rolled back any hot journal, so the file must hold exactly the pages
     // SQLite's own (authenticated) header counts. Anything else is a file cut or extended
@@ -361,8 +377,15 @@ export class Database {
     }
   }
 
+  /** The open connection's `sqlite3*` (oo1 clears it only on close, after which no call gets here). */
+  #pointer(): WasmPointer {
+    const p = this.#db?.pointer;
+    if (p === undefined) throw new CipherliteError('CLOSED', 'the database is closed');
+    return p;
+  }
+
   #autocommit(): boolean {
-    return (this.#sqlite3 as Any).capi.sqlite3_get_autocommit(this.#db!.pointer) !== 0;
+    return this.#sqlite3.capi.sqlite3_get_autocommit(this.#pointer()) !== 0;
   }
 
   #publishIfCommitted(): void {
@@ -381,13 +404,13 @@ export class Database {
     stmt.clearBindings();
     if (params === undefined) return;
     checkBindParams(params);
-    this.#call(() => stmt.bind(params as Any));
+    this.#call(() => stmt.bind(params));
   }
 
   #execNow(sql: string, params?: BindParams): RunResult {
     this.#assertOpen();
     if (typeof sql !== 'string') invalidArgument('sql must be a string');
-    const capi = (this.#sqlite3 as Any).capi;
+    const capi = this.#sqlite3.capi;
     if (params === undefined) {
       const { tables } = this.#changes.capture(() => this.#call(() => this.#db!.exec(sql)));
       this.#changes.wrote(tables.writes);
@@ -405,8 +428,8 @@ export class Database {
       }
       this.#changes.wrote(tables.writes);
     }
-    const rowid = capi.sqlite3_last_insert_rowid(this.#db!.pointer);
-    return { changes: capi.sqlite3_changes(this.#db!.pointer), lastInsertRowid: narrowInteger(rowid) };
+    const rowid = capi.sqlite3_last_insert_rowid(this.#pointer());
+    return { changes: capi.sqlite3_changes(this.#pointer()), lastInsertRowid: narrowInteger(rowid) };
   }
 
   #valuesNow(sql: string, params?: BindParams): ValuesResult {
@@ -450,7 +473,8 @@ export class Database {
   /** The journal mode SQLite is using (`'truncate'`, `'wal'`, …). */
   get journalMode(): string {
     this.#assertOpen();
-    return String(this.#call(() => this.#db!.selectValue('PRAGMA journal_mode'))).toUpperCase();
+    const mode = this.#call(() => this.#db!.selectValue('PRAGMA journal_mode'));
+    return (typeof mode === 'string' ? mode : '').toUpperCase();
   }
 
   #requireRollbackJournal(operation: string): void {
@@ -461,16 +485,21 @@ export class Database {
 
   /** Key management, tests and benchmarks reach these through database/internals.ts, not through this class. */
   #registerInternals(): void {
-    const self = this;
+    const container = (): MainContainer => {
+      this.#assertOpen();
+      return this.#container;
+    };
+    const sqlite = (): { sqlite3: Sqlite3Static; db: SqliteDb } => {
+      this.#assertOpen();
+      return { sqlite3: this.#sqlite3, db: this.#db! };
+    };
     registerInternals(this, {
       get container() {
-        self.#assertOpen();
-        return self.#container;
+        return container();
       },
       binding: this.#binding,
       get sqlite() {
-        self.#assertOpen();
-        return { sqlite3: self.#sqlite3, db: self.#db! };
+        return sqlite();
       },
       exclusive: (fn) => this.#enqueue(fn),
       call: (fn) => this.#call(fn),
@@ -483,4 +512,4 @@ export class Database {
   }
 }
 
-export type { DatabaseOpenOptions, InternalOpenOptions };
+export type { DatabaseOpenOptions };

@@ -62,7 +62,7 @@ export interface ResolvedOptions {
   epochWriteLimit: number | undefined;
 }
 
-export function validateOpenOptions(o: DatabaseOpenOptions & InternalOpenOptions): ResolvedOptions {
+export function validateOpenOptions(o: DatabaseOpenOptions, internal: InternalOpenOptions = {}): ResolvedOptions {
   if (!o || typeof o !== 'object') invalidArgument('open() needs an options object');
   if (!o.storage || typeof o.storage.open !== 'function') invalidArgument('options.storage must be a SyncStorage');
   if (typeof o.name !== 'string' || o.name.length === 0 || o.name.length > 200 || /[/\\\0]/.test(o.name)) {
@@ -88,8 +88,8 @@ export function validateOpenOptions(o: DatabaseOpenOptions & InternalOpenOptions
     cacheSizeKiB,
     journalMode,
     synchronous,
-    aead: o.aead ?? defaultAead(),
-    epochWriteLimit: o.epochWriteLimit,
+    aead: internal.aead ?? defaultAead(),
+    epochWriteLimit: internal.epochWriteLimit,
   };
 }
 

@@ -47,5 +47,5 @@ export function decodeAuxHeader(b: Uint8Array, macKey: Uint8Array, expect: { kin
   if (dv.getUint32(12) !== expect.blockSize) return null;
   const mainFileId = b.slice(32, 48);
   if (!constantTimeEqual(mainFileId, expect.mainFileId)) return null;
-  return { kind: b[10]!, blockSize: expect.blockSize, fileId: b.slice(16, 32), mainFileId };
+  return { kind: b[10], blockSize: expect.blockSize, fileId: b.slice(16, 32), mainFileId };
 }

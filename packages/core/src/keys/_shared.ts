@@ -9,6 +9,7 @@
  */
 import { internals } from '../database/internals.js';
 import type { Database } from '../database/database.js';
+import type { Database as SqliteDb, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { SQLITE_RESULT, toCipherliteError } from '../sqlite/errors.js';
 import { DEFAULT_KDF } from '../crypto/kdf.js';
 import { openKeyslots, secretFromMaterial, type SlotSecret, wipeKekCache } from '../container/keyslots.js';
@@ -21,9 +22,6 @@ import type { SyncStorage } from '../storage/sync-file.js';
 import type { KdfParams, KeyMaterial } from '../types.js';
 import type { DatabaseBinding } from '../vfs/sqlite-vfs.js';
 import type { DatabaseSummary, KeyslotInfo, NewSecret, TableInfo } from './types.js';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Any = any;
 
 const { OK: SQLITE_OK, BUSY: SQLITE_BUSY, LOCKED: SQLITE_LOCKED, DONE: SQLITE_DONE } = SQLITE_RESULT;
 
@@ -71,7 +69,7 @@ export function newSecretFrom(next: NewSecret, what: string): SlotSecret {
   if ((next as { recoveryKey?: unknown }).recoveryKey !== undefined) {
     invalidArgument(`${what} cannot be a recovery key; add one with addRecoveryKey()`);
   }
-  return secretFromMaterial(next as KeyMaterial);
+  return secretFromMaterial(next);
 }
 
 /** Argon2id parameters for a new password slot: explicit ones, else the proven slot's, else the default. */
@@ -125,7 +123,7 @@ export function ident(name: string): string {
 }
 
 /** User tables (ordinary and virtual-table shadow tables alike, no `sqlite_*`), sorted by name. */
-export function userTables(sqlite3: Any, db: Any): string[] {
+export function userTables(sqlite3: Sqlite3Static, db: SqliteDb): string[] {
   const names: string[] = [];
   db.exec({
     sql: "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
@@ -137,7 +135,7 @@ export function userTables(sqlite3: Any, db: Any): string[] {
 }
 
 /** Row counts of every user table of a raw oo1 connection. */
-export function tableCounts(sqlite3: Any, db: Any, onTable?: (done: number, total: number) => void): TableInfo[] {
+export function tableCounts(sqlite3: Sqlite3Static, db: SqliteDb, onTable?: (done: number, total: number) => void): TableInfo[] {
   const names = userTables(sqlite3, db);
   return names.map((name, i) => {
     const rows = Number(db.selectValue(`SELECT count(*) FROM ${ident(name)}`));
@@ -146,7 +144,7 @@ export function tableCounts(sqlite3: Any, db: Any, onTable?: (done: number, tota
   });
 }
 
-export function summaryOf(sqlite3: Any, db: Any): DatabaseSummary {
+export function summaryOf(sqlite3: Sqlite3Static, db: SqliteDb): DatabaseSummary {
   const pageSize = Number(db.selectValue('PRAGMA page_size'));
   const pageCount = Number(db.selectValue('PRAGMA page_count'));
   return { sizeBytes: pageSize * pageCount, pageSize, pageCount, tables: tableCounts(sqlite3, db) };
@@ -166,7 +164,7 @@ export interface BackupSide {
  * same connection writes to the source). Throws a CipherliteError (the VFS's recorded cause wins).
  */
 export async function copyDatabase(
-  sqlite3: Any,
+  sqlite3: Sqlite3Static,
   src: BackupSide,
   dest: BackupSide,
   o: { pagesPerStep?: number; onPages?: (done: number, total: number) => void; step?: <R>(fn: () => R) => Promise<R> } = {},
@@ -192,8 +190,8 @@ export async function copyDatabase(
     let busyRetries = 0;
     for (;;) {
       const { rc, total, remaining } = await run(() => {
-        const rc = capi.sqlite3_backup_step(p, perStep) as number;
-        return { rc, total: capi.sqlite3_backup_pagecount(p) as number, remaining: capi.sqlite3_backup_remaining(p) as number };
+        const rc = capi.sqlite3_backup_step(p, perStep);
+        return { rc, total: capi.sqlite3_backup_pagecount(p), remaining: capi.sqlite3_backup_remaining(p) };
       });
       pages = total;
       if (rc === SQLITE_OK || rc === SQLITE_DONE) o.onPages?.(total - remaining, total);
@@ -205,7 +203,7 @@ export async function copyDatabase(
       throw fail(rc, dest.pointer);
     }
     finished = true;
-    const rc = capi.sqlite3_backup_finish(p) as number;
+    const rc = capi.sqlite3_backup_finish(p);
     if (rc !== SQLITE_OK) throw fail(rc, dest.pointer);
     return pages;
   } finally {

@@ -13,6 +13,7 @@
  */
 import { internals } from '../database/internals.js';
 import { Database } from '../database/database.js';
+import type { Database as SqliteDb, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { toCipherliteError } from '../sqlite/errors.js';
 import { CipherliteError, invalidArgument } from '../errors.js';
 import { startsWith } from '../format/bytes.js';
@@ -23,8 +24,6 @@ import type { KdfParams } from '../types.js';
 import { checkProgress, copyDatabase, tableCounts } from './_shared.js';
 import type { NewSecret, ProgressCallback, TableInfo } from './types.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Any = any;
 
 /** SQLite file header offsets (https://sqlite.org/fileformat.html §1.3). */
 const SQLITE_HDR_PAGE_SIZE = 16;
@@ -51,18 +50,17 @@ export async function exportPlaintext(db: Database, options: ExportOptions = {})
   const onProgress = checkProgress(options.onProgress);
   return internals(db).exclusive(async () => {
     const { sqlite3, db: conn } = internals(db).sqlite;
-    const s = sqlite3 as Any;
-    const mem = new s.oo1.DB(':memory:');
+    const mem = new sqlite3.oo1.DB(':memory:');
     try {
       // An in-memory destination cannot change its page size during a backup: set it first.
       mem.exec(`PRAGMA page_size = ${internals(db).container.blockSize}`);
       await copyDatabase(
-        s,
-        { pointer: conn.pointer as number, binding: internals(db).binding },
-        { pointer: mem.pointer as number, binding: null },
+        sqlite3,
+        { pointer: conn.pointer!, binding: internals(db).binding },
+        { pointer: mem.pointer!, binding: null },
         { onPages: (done, total) => onProgress?.({ phase: 'copy', done, total }) },
       );
-      return s.capi.sqlite3_js_db_export(mem.pointer) as Uint8Array;
+      return sqlite3.capi.sqlite3_js_db_export(mem.pointer!);
     } finally {
       mem.close();
     }
@@ -105,7 +103,7 @@ export async function importPlaintext(storage: SyncStorage, name: string, bytes:
   if (!isValidBlockSize(pageSize) || bytes.length % pageSize !== 0) {
     throw new CipherliteError('NOT_A_DATABASE', `not a valid SQLite database file (page size ${pageSize}, ${bytes.length} bytes)`);
   }
-  const sqlite3 = (await loadSqlite()) as Any;
+  const sqlite3 = await loadSqlite();
   const plain = openPlainCopy(sqlite3, bytes);
   let target: Database | null = null;
   let created = false;
@@ -117,8 +115,8 @@ export async function importPlaintext(storage: SyncStorage, name: string, bytes:
     await internals(target).exclusive(() =>
       copyDatabase(
         sqlite3,
-        { pointer: plain.pointer, binding: null },
-        { pointer: internals(target!).sqlite.db.pointer as number, binding: internals(target!).binding },
+        { pointer: plain.pointer!, binding: null },
+        { pointer: internals(target!).sqlite.db.pointer!, binding: internals(target!).binding },
         { onPages: (done, total) => onProgress?.({ phase: 'copy', done, total }) },
       ),
     );
@@ -135,7 +133,7 @@ export async function importPlaintext(storage: SyncStorage, name: string, bytes:
 }
 
 /** A plain in-memory connection holding a copy of `bytes` (never touches cipherlite's VFS). */
-function openPlainCopy(sqlite3: Any, bytes: Uint8Array): Any {
+function openPlainCopy(sqlite3: Sqlite3Static, bytes: Uint8Array): SqliteDb {
   const { capi, wasm } = sqlite3;
   // A real copy as a plain Uint8Array (Node's Buffer#slice would alias the caller's memory, and
   // sqlite-wasm's allocFromTypedArray wants exactly a Uint8Array).
@@ -146,7 +144,7 @@ function openPlainCopy(sqlite3: Any, bytes: Uint8Array): Any {
   const db = new sqlite3.oo1.DB(':memory:');
   const p = wasm.allocFromTypedArray(copy);
   copy.fill(0);
-  const rc = capi.sqlite3_deserialize(db.pointer, 'main', p, bytes.length, bytes.length, capi.SQLITE_DESERIALIZE_FREEONCLOSE | capi.SQLITE_DESERIALIZE_RESIZEABLE);
+  const rc = capi.sqlite3_deserialize(db.pointer!, 'main', p, bytes.length, bytes.length, capi.SQLITE_DESERIALIZE_FREEONCLOSE | capi.SQLITE_DESERIALIZE_RESIZEABLE);
   if (rc !== 0) {
     db.close();
     throw new CipherliteError('NOT_A_DATABASE', `SQLite could not load the file (${capi.sqlite3_errstr(rc)})`);

@@ -82,7 +82,7 @@ export async function rekey(db: Database, current: KeyMaterial, options: RekeyOp
     });
     await internals(fresh).exclusive(() => {
       const check = internals(fresh).sqlite.db.selectValue('PRAGMA quick_check');
-      if (check !== 'ok') throw new CipherliteError('CORRUPT', `the re-encrypted copy failed quick_check: ${String(check)}`);
+      if (check !== 'ok') throw new CipherliteError('CORRUPT', `the re-encrypted copy failed quick_check: ${typeof check === 'string' ? check : typeof check}`);
     });
     await fresh.close();
     freshOpen = false;

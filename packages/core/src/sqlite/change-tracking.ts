@@ -6,6 +6,7 @@
  * publishes them to the change listeners, a rollback (SQLite's rollback hook) drops them. Live
  * queries and the worker's cross-tab change events are built on this.
  */
+import type { CAPI, WasmPointer } from '@sqlite.org/sqlite-wasm';
 import type { ChangeListener, StatementTables } from '../types.js';
 
 /** SQLite authorizer action codes we listen to (sqlite3.h). */
@@ -26,10 +27,7 @@ const AUTH = {
 } as const;
 
 /** The two sqlite3 C API functions the tracker installs itself with. */
-export interface HookApi {
-  sqlite3_set_authorizer(db: number, cb: (pV: number, action: number, a: string | null, b: string | null, dbName: string | null) => number, pUser: number): number;
-  sqlite3_rollback_hook(db: number, cb: () => void, pUser: number): unknown;
-}
+type HookApi = Pick<CAPI, 'sqlite3_set_authorizer' | 'sqlite3_rollback_hook'>;
 
 export class ChangeTracker {
   #capture: StatementTables | null = null;
@@ -38,7 +36,7 @@ export class ChangeTracker {
   readonly #listeners = new Set<ChangeListener>();
 
   /** Installs the authorizer and the rollback hook on connection `db`. */
-  install(capi: HookApi, db: number): void {
+  install(capi: HookApi, db: WasmPointer): void {
     capi.sqlite3_set_authorizer(
       db,
       (_pV, action, a, b) => {
@@ -57,6 +55,7 @@ export class ChangeTracker {
       db,
       () => {
         this.#rolledBack = true;
+        return 0;
       },
       0,
     );

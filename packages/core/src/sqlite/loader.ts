@@ -4,9 +4,12 @@
  * bundlers, through its package `exports` conditions; custom JS VFSes work in both.
  */
 import sqlite3InitModule, { type Sqlite3Static } from '@sqlite.org/sqlite-wasm';
+import type { Sqlite3Init } from './wasm-types.js';
 
 let loading: Promise<Sqlite3Static> | null = null;
 let loaded: Sqlite3Static | null = null;
+/** The same function, typed with the overrides it accepts. */
+const init: Sqlite3Init = sqlite3InitModule;
 
 /** The module, if a load has finished (synchronous; null while none has). */
 export function loadedSqlite(): Sqlite3Static | null {
@@ -18,7 +21,7 @@ export function loadedSqlite(): Sqlite3Static | null {
  * worker preloads it: the WebAssembly is fetched and compiled while other start-up work runs.
  */
 export function loadSqlite(): Promise<Sqlite3Static> {
-  loading ??= (sqlite3InitModule as unknown as (opts?: object) => Promise<Sqlite3Static>)({
+  loading ??= init({
     // SQLite's own diagnostics (e.g. "OPFS not available" notes) are not errors of ours.
     print: () => {},
     printErr: () => {},

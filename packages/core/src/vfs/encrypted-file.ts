@@ -215,7 +215,7 @@ export class EncryptedFile {
     try {
       this.#loadBlock(0, out);
       return true;
-    } catch (e) {
+    } catch {
       out.fill(0);
       return false;
     }
