@@ -77,7 +77,7 @@ export async function launchPos(viewport: ViewportName = 'tablet'): Promise<PosB
     async download(page, start) {
       if (engine === 'chromium') {
         const [d] = await Promise.all([page.waitForEvent('download'), start()]);
-        return { name: d.suggestedFilename(), bytes: await readFile((await d.path())!) };
+        return { name: d.suggestedFilename(), bytes: await readFile(await d.path()) };
       }
       // Firefox ESR reports a download the page starts itself (an <a download> of a blob: URL)
       // with `navigation: null` and no download id, and Playwright 1.64 drops such a

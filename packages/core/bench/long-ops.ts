@@ -59,7 +59,6 @@ interface Fresh {
   done(): Promise<void>;
 }
 
-let snapshot: Map<string, Uint8Array>;
 let dir: string | null = null;
 
 async function fresh(): Promise<Fresh> {
@@ -148,7 +147,7 @@ async function aesFloor(blocks: number): Promise<{ wall: number; cpu: number }> 
 const buildStorage = new MemoryStorage();
 let t0 = performance.now();
 const size = await build(buildStorage);
-snapshot = buildStorage.snapshot();
+const snapshot: Map<string, Uint8Array> = buildStorage.snapshot();
 console.log(`cipherlite long operations — Node ${process.version}, ${ON_DISK ? 'NodeFsStorage (temp dir)' : 'MemoryStorage'}, medians of ${RUNS}`);
 console.log(`database: ${(size / MB).toFixed(1)} MB (${size / 4096} pages), built in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
 

@@ -190,7 +190,7 @@ export class WorkerEngine implements WorkerApi {
     let next: Secret | null;
     try {
       args.forEach((a: unknown, i) => callArgs.push(keyArgs.includes(i) ? passwordAsBytes(a) : a));
-      req = { op, args: callArgs, ...(txId === undefined ? {} : { txId }) } as LeaderRequest;
+      req = { op, args: callArgs, ...(txId === undefined ? {} : { txId }) };
       next = op === 'changePassword' ? Secret.from(callArgs[1] as KeyMaterial) : null;
     } catch (e) {
       return Promise.reject(e instanceof CipherliteError ? e : new CipherliteError('INVALID_ARGUMENT', String(e)));

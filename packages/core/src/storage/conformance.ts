@@ -20,13 +20,13 @@ export interface ConformanceOptions {
    * place — directory, IndexedDB database — to see what outlived it. In-memory storage: the
    * storage itself (the map is its place).
    */
-  reopen(storage: SyncStorage): Promise<SyncStorage>;
+  reopen: (storage: SyncStorage) => Promise<SyncStorage>;
   /**
    * Only for a backend that cannot honour `flush()`'s durability (the one clause of the contract a
    * backend may declare inapplicable, saying why): the asynchronous step that makes the earlier
    * writes durable instead, which its caller awaits before reporting success.
    */
-  durableBy?: { reason: string; commit(storage: SyncStorage): Promise<void> };
+  durableBy?: { reason: string; commit: (storage: SyncStorage) => Promise<void> };
 }
 
 export interface ConformanceCase {
