@@ -466,17 +466,17 @@ export class EncryptedFile {
     this.#block.fill(0);
   }
 
-  /** For verify(): authenticates every physical slot; returns failing block indices. */
-  verifyAllBlocks(onProgress?: (done: number, total: number) => void): number[] {
-    const failed: number[] = [];
-    const total = this.#physBlocks;
-    for (let i = 0; i < total; i++) {
+  /**
+   * For verify(): authenticates physical slots `from` ≤ i < `to`, appending the failing indexes
+   * to `failed`. A range, so a large file is verified in slices with pauses between them.
+   */
+  verifyBlocks(from: number, to: number, failed: number[]): void {
+    const end = Math.min(to, this.#physBlocks);
+    for (let i = Math.max(0, from); i < end; i++) {
       if (this.#dirty.has(i)) continue;
       if (this.#readSlotOrRescue(i, this.#block) < 0) failed.push(i);
-      if (onProgress && (i % 256 === 0 || i === total - 1)) onProgress(i + 1, total);
     }
     this.#block.fill(0);
-    return failed;
   }
 
   get physicalBlocks(): number {

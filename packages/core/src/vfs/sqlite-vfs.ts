@@ -42,6 +42,12 @@ export interface DatabaseBinding {
   readonly main: EncryptedFile;
   /** Cause of the most recent VFS failure for this database (read and cleared by Database). */
   lastError: unknown;
+  /**
+   * While set, called after each read SQLite makes of the main file. SQLite runs
+   * `integrity_check`/`quick_check` as one uninterruptible step; counting its reads (each a page
+   * missing from the page cache) is how a long check reports progress.
+   */
+  onMainRead?: (() => void) | null;
 }
 
 interface OpenFile {
@@ -268,6 +274,7 @@ export class CipherliteVfs {
         const dest = heap().subarray(Number(pDest), Number(pDest) + n);
         try {
           const got = f.ef.read(dest, Number(offset64));
+          if (f.binding?.onMainRead && f.ef === f.binding.main) f.binding.onMainRead();
           return got < n ? capi.SQLITE_IOERR_SHORT_READ : 0;
         } catch (e) {
           dest.fill(0);
