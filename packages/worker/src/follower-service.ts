@@ -8,11 +8,15 @@
  * - a leader stepping down refuses new and queued requests with `retry: 'resend'` (they were
  *   never started, so the next leader may run them);
  * - `started` is sent when a request begins executing, so the follower knows whether its outcome
- *   is unknown if this leader vanishes.
+ *   is unknown if this leader vanishes;
+ * - a request that asked for progress gets `progress` messages on the same reply channel, so they
+ *   arrive before its result; a `cancel` from its tab aborts that request only (tab and id).
  */
 import { CipherliteError, toWire } from '@cipherlite/core';
 import type { Diagnostics } from './diagnostics.js';
 import type { BusChannel, WorkerPlatform } from './platform.js';
+import type { Progress } from '@cipherlite/core/keys';
+import type { CallHooks } from './progress.js';
 import type { BusMessage, LeaderRequest, busNames } from './protocol.js';
 
 /** Rejection reason for jobs a stepping-down leader never started (safe to resend). */
@@ -30,7 +34,7 @@ const SEEN_LIMIT = 10_000;
 export interface ServingLeader {
   readonly epoch: string;
   readonly stepping: boolean;
-  execute(from: string, req: LeaderRequest, onStart: () => void): Promise<unknown>;
+  execute(from: string, req: LeaderRequest, onStart: () => void, hooks: CallHooks): Promise<unknown>;
   /** The tab `from` locked or closed: roll back what it left open. */
   forget(from: string): void;
 }
@@ -44,6 +48,8 @@ export class FollowerService {
   /** `${tab}:${id}` of requests already taken. */
   readonly #seen = new Set<string>();
   readonly #replies = new Map<string, BusChannel>();
+  /** Abort controllers of the requests running or queued, by `${tab}:${id}`. */
+  readonly #running = new Map<string, AbortController>();
   #rpc: BusChannel | null = null;
 
   constructor(leader: ServingLeader, names: ReturnType<typeof busNames>, platform: WorkerPlatform, log: Diagnostics) {
@@ -75,6 +81,10 @@ export class FollowerService {
       this.#leader.forget(msg.from);
       return;
     }
+    if (msg.kind === 'cancel') {
+      this.#running.get(`${msg.from}:${msg.id}`)?.abort();
+      return;
+    }
     if (msg.kind !== 'req') return;
     const seenKey = `${msg.from}:${msg.id}`;
     if (this.#seen.has(seenKey)) return;
@@ -101,9 +111,19 @@ export class FollowerService {
       post({ kind: 'res', id: msg.id, ok: false, error: toWire(new CipherliteError('LOCKED', 'this tab has not proven its key to the owning tab')), retry: 'reauth' });
       return;
     }
-    this.#leader.execute(msg.from, msg.req, () => post({ kind: 'started', id: msg.id, epoch: this.#leader.epoch })).then(
-      (value) => post({ kind: 'res', id: msg.id, ok: true, value }),
+    const abort = new AbortController();
+    this.#running.set(seenKey, abort);
+    const hooks: CallHooks = {
+      signal: abort.signal,
+      ...('progress' in msg.req && msg.req.progress ? { onProgress: (progress: Progress) => post({ kind: 'progress', id: msg.id, progress }) } : {}),
+    };
+    this.#leader.execute(msg.from, msg.req, () => post({ kind: 'started', id: msg.id, epoch: this.#leader.epoch }), hooks).then(
+      (value) => {
+        this.#running.delete(seenKey);
+        post({ kind: 'res', id: msg.id, ok: true, value });
+      },
       (e: unknown) => {
+        this.#running.delete(seenKey);
         if (e instanceof SteppedDown) this.#seen.delete(seenKey);
         post({ kind: 'res', id: msg.id, ok: false, error: toWire(e), ...(e instanceof SteppedDown ? { retry: 'resend' as const } : {}) });
       },
