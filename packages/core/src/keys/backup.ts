@@ -26,7 +26,7 @@ import { FORMAT_VERSION, MAIN_HEADER_SIZE, SQLITE_MAGIC } from '../format/consta
 import { MemoryStorage } from '../storage/memory.js';
 import type { SyncStorage } from '../storage/sync-file.js';
 import type { KdfParams, KeyMaterial } from '../types.js';
-import { checkProgress, copyDatabase, COPY_DEST_CACHE_KIB, kdfFor, proveKey, scratchName, storedSize, summaryOf, tableCounts, verifyBlocks } from './_shared.js';
+import { checkProgress, copyDatabase, COPY_DEST_CACHE_KIB, kdfFor, proveKey, scratchName, storedSize, summaryOf, tableCounts, verifyBlocks, withReadProgress } from './_shared.js';
 import { checkSignal, Pacer } from './cancel.js';
 import type { BackupResult, DatabaseSummary, NewSecret, ProgressCallback, RestoreComparison, RestoreResult, TableComparison, TableInfo } from './types.js';
 
@@ -38,7 +38,10 @@ export interface BackupOptions {
   secret?: NewSecret;
   /** Argon2id parameters for a password (default: those of the slot `current` opens). */
   kdf?: Partial<KdfParams>;
-  /** `copy`: pages copied into the snapshot; `count`: tables counted for `meta`. */
+  /**
+   * `copy`: pages copied into the snapshot; `count`: pages read to count the rows for `meta`
+   * (pages still in the page cache are not read, so it may jump to its end).
+   */
   onProgress?: ProgressCallback<'copy' | 'count'>;
   /** Cancels the backup (CANCELLED) at any point before it returns; no partial backup is kept. */
   signal?: AbortSignal;
@@ -61,7 +64,7 @@ export async function backup(db: Database, current: KeyMaterial, options: Backup
   const tables = await snapshotInto(db, storage, name, material, kdfFor(options.kdf, proof.slot), {
     journalMode: 'MEMORY',
     onPages: (done, total) => onProgress?.({ phase: 'copy', done, total }),
-    onTables: (done, total) => onProgress?.({ phase: 'count', done, total }),
+    onCount: (done, total) => onProgress?.({ phase: 'count', done, total }),
     count: true,
     pacer,
   });
@@ -89,7 +92,7 @@ async function snapshotInto(
   name: string,
   material: KeyMaterial,
   kdf: KdfParams,
-  o: { journalMode: 'MEMORY' | 'DELETE'; onPages?: (done: number, total: number) => void; onTables?: (done: number, total: number) => void; count?: boolean; pacer: Pacer },
+  o: { journalMode: 'MEMORY' | 'DELETE'; onPages?: (done: number, total: number) => void; onCount?: (done: number, total: number) => void; count?: boolean; pacer: Pacer },
 ): Promise<TableInfo[]> {
   o.pacer.check();
   const out = await Database.open({
@@ -112,7 +115,8 @@ async function snapshotInto(
       { pointer: internals(out).sqlite.db.pointer as number, binding: internals(out).binding, db: internals(out).sqlite.db },
       { pagesPerStep: ONLINE_PAGES_PER_STEP, step: (fn) => internals(db).exclusive(fn), pacer: o.pacer, destCacheKiB: COPY_DEST_CACHE_KIB,
         ...(o.onPages ? { onPages: o.onPages } : {}),
-        ...(o.count ? { atEnd: () => void (tables = tableCounts(sqlite3, src, o.onTables)) } : {}),
+        // Counting a large table reads all of it (one long SQLite call): report the reads.
+        ...(o.count ? { atEnd: () => void (tables = withReadProgress(db, pageCountOf(src), o.onCount, () => tableCounts(sqlite3, src))) } : {}),
       },
     );
     o.pacer.check();
@@ -313,6 +317,11 @@ export async function restore(
   } finally {
     await pending.cancel();
   }
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function pageCountOf(conn: any): number {
+  return Number(conn.selectValue('PRAGMA page_count'));
 }
 
 function compareTables(current: DatabaseSummary, backup: DatabaseSummary): TableComparison[] {

@@ -40,12 +40,13 @@ export function throwIfCancelled(signal: AbortSignal | undefined, what: string):
 const g = globalThis as any;
 
 /**
- * Resolves in a later macrotask. Node: setImmediate. Browsers: a MessageChannel message, because a
- * nested setTimeout(0) is clamped to 4 ms after five levels (HTML timers), which a loop of yields
- * reaches at once.
+ * Resolves in a later macrotask: a MessageChannel message. Not setTimeout(0): nested timers are
+ * clamped to 4 ms after five levels (HTML timers), which a loop of yields reaches at once. Not
+ * Node's setImmediate: called from an I/O callback it runs before the event loop polls again, so
+ * a message waiting to be delivered (the abort) would not get in; a port message goes through the
+ * poll phase, like the messages it must let in.
  */
 function macrotask(): Promise<void> {
-  if (typeof g.setImmediate === 'function') return new Promise((resolve) => g.setImmediate(resolve));
   if (typeof g.MessageChannel === 'function') {
     return new Promise((resolve) => {
       const { port1, port2 } = new g.MessageChannel();
@@ -56,6 +57,7 @@ function macrotask(): Promise<void> {
       port2.postMessage(null);
     });
   }
+  if (typeof g.setImmediate === 'function') return new Promise((resolve) => g.setImmediate(resolve));
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 

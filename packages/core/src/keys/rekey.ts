@@ -32,8 +32,8 @@ export type RekeyPhase = 'copy' | 'check' | 'hash' | 'swap';
 export interface RekeyOptions {
   /**
    * Progress: `copy` counts pages re-encrypted into the new file; `check` pages of the new file
-   * read back by its quick_check; `hash` and `swap` count bytes of the new file checksummed and
-   * copied over the old one.
+   * read back by its quick_check (ending once the new file is closed and durable); `hash` and
+   * `swap` count bytes of the new file checksummed and copied over the old one.
    */
   onProgress?: ProgressCallback<RekeyPhase>;
   /** Options for reopening the database afterwards (cache size, journal mode, synchronous). */
@@ -87,20 +87,24 @@ export async function rekey(db: Database, current: KeyMaterial, options: RekeyOp
         sqlite3,
         { pointer: src.pointer as number, binding: internals(db).binding },
         { pointer: dest.pointer as number, binding: internals(fresh).binding, db: dest },
-        { onPages: (done, total) => onProgress?.({ phase: 'copy', done, total }), pacer, destCacheKiB: COPY_DEST_CACHE_KIB },
+        { onPages: (done, total) => onProgress?.({ phase: 'copy', done, total }), pacer, destCacheKiB: COPY_DEST_CACHE_KIB, flushDestEachStep: true },
       );
       internals(db).call(() => src.exec('PRAGMA query_only = 1'));
       readOnly = true;
     });
+    let pages = 0;
     await internals(fresh).exclusive(() => {
       const conn = internals(fresh).sqlite.db;
-      const pages = Number(conn.selectValue('PRAGMA page_count'));
-      const report = onProgress && ((done: number, total: number) => onProgress({ phase: 'check', done, total }));
+      pages = Number(conn.selectValue('PRAGMA page_count'));
+      // The phase ends once the copy is closed (durable) too: closing flushes the whole file,
+      // which takes a while on a large one (~0.2 s for 40 MB in OPFS).
+      const report = onProgress && ((done: number, total: number) => done < total && onProgress({ phase: 'check', done, total }));
       const check = withReadProgress(fresh, pages, report, () => conn.selectValue('PRAGMA quick_check'));
       if (check !== 'ok') throw new CipherliteError('CORRUPT', `the re-encrypted copy failed quick_check: ${String(check)}`);
     });
     await fresh.close();
     freshOpen = false;
+    onProgress?.({ phase: 'check', done: pages, total: pages });
     // The last moment to cancel: closing `db` starts the swap.
     pacer.check();
     await db.close();
