@@ -36,7 +36,9 @@ function digest(page: Page, id: string) {
 function expectProgress(events: TimedProgress[], what: string): void {
   expect(events.length, `${what}: events`).toBeGreaterThanOrEqual(3);
   const gaps = events.slice(1).map((e, i) => e.at - events[i]!.at);
-  log(`${what}: ${events.length} events over ${Math.round(events.at(-1)!.at - events[0]!.at)} ms, largest gap ${Math.round(Math.max(...gaps))} ms, phases ${[...new Set(events.map((e) => e.phase))].join(',')}`);
+  const widest = gaps.indexOf(Math.max(...gaps));
+  const at = (e: TimedProgress) => `${e.phase} ${e.done}/${e.total}`;
+  log(`${what}: ${events.length} events over ${Math.round(events.at(-1)!.at - events[0]!.at)} ms, largest gap ${Math.round(gaps[widest]!)} ms (${at(events[widest]!)} → ${at(events[widest + 1]!)}), phases ${[...new Set(events.map((e) => e.phase))].join(',')}`);
   for (const [i, gap] of gaps.entries()) expect(gap, `${what}: gap before event ${i + 1} (${JSON.stringify(events[i + 1])})`).toBeLessThanOrEqual(MAX_GAP_MS);
   for (const phase of new Set(events.map((e) => e.phase))) {
     const of = events.filter((e) => e.phase === phase);

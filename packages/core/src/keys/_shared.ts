@@ -136,21 +136,35 @@ export async function verifyBlocks(file: EncryptedFile, onProgress: (done: numbe
   return failed;
 }
 
-/** Reads between two progress reports of `withReadProgress`. */
+/** Newly read pages between two progress reports of `withReadProgress`. */
 const READS_PER_REPORT = 64;
+/** ... or this much time, whichever comes first. */
+const REPORT_EVERY_MS = 50;
 
 /**
- * Runs `fn`, one long synchronous SQLite call on `db` (integrity_check, quick_check), reporting
- * progress as pages read from storage: 0 first, then every READS_PER_REPORT reads, and
- * `total` at the end (pages already in the page cache are not read, so the count may jump).
+ * Runs `fn`, one long synchronous SQLite call on `db` (integrity_check, quick_check, counting
+ * rows), reporting progress as distinct pages read from storage out of `total`: 0 first, then
+ * every READS_PER_REPORT new pages, and `total` at the end. Pages still in the page cache are not
+ * read (the count may jump at the end); pages read twice count once, so the count does not run
+ * ahead of the work.
  */
 export function withReadProgress<R>(db: Database, total: number, report: ((done: number, total: number) => void) | undefined, fn: () => R): R {
   if (!report) return fn();
   const binding = internals(db).binding;
-  let reads = 0;
+  const pageSize = internals(db).container.blockSize;
+  const seen = new Uint8Array(total + 1);
+  let done = 0;
   report(0, total);
-  binding.onMainRead = () => {
-    if (++reads % READS_PER_REPORT === 0) report(Math.min(reads, total), total);
+  let lastReport = performance.now();
+  binding.onMainRead = (offset) => {
+    const page = Math.floor(offset / pageSize);
+    const fresh = page < seen.length && !seen[page];
+    if (fresh) seen[page] = 1;
+    // Also when only pages already counted are read again for a while: the call is still busy.
+    if ((fresh && ++done % READS_PER_REPORT === 0) || performance.now() - lastReport >= REPORT_EVERY_MS) {
+      lastReport = performance.now();
+      report(Math.min(done, total), total);
+    }
   };
   let result: R;
   try {

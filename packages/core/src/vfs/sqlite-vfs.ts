@@ -43,11 +43,11 @@ export interface DatabaseBinding {
   /** Cause of the most recent VFS failure for this database (read and cleared by Database). */
   lastError: unknown;
   /**
-   * While set, called after each read SQLite makes of the main file. SQLite runs
-   * `integrity_check`/`quick_check` as one uninterruptible step; counting its reads (each a page
-   * missing from the page cache) is how a long check reports progress.
+   * While set, called with the offset of each read SQLite makes of the main file. SQLite runs
+   * `integrity_check`/`quick_check` as one uninterruptible step; counting the pages it reads
+   * (those missing from the page cache) is how a long check reports progress.
    */
-  onMainRead?: (() => void) | null;
+  onMainRead?: ((offset: number) => void) | null;
 }
 
 interface OpenFile {
@@ -274,7 +274,7 @@ export class CipherliteVfs {
         const dest = heap().subarray(Number(pDest), Number(pDest) + n);
         try {
           const got = f.ef.read(dest, Number(offset64));
-          if (f.binding?.onMainRead && f.ef === f.binding.main) f.binding.onMainRead();
+          if (f.binding?.onMainRead && f.ef === f.binding.main) f.binding.onMainRead(Number(offset64));
           return got < n ? capi.SQLITE_IOERR_SHORT_READ : 0;
         } catch (e) {
           dest.fill(0);
