@@ -3,8 +3,8 @@
  * Raw OPFS access here is the "attacker's view" of storage: it runs on the main thread, reads
  * and edits the stored bytes directly, and never goes through the library.
  */
-import { CipherliteError, databaseExists, openDatabase } from '@cipherlite/worker';
-import type { CipherliteDatabase, OpenDatabaseOptions } from '@cipherlite/worker';
+import { CipherliteError, databaseExists, importDatabase, openDatabase } from '@cipherlite/worker';
+import type { CallOptions, CipherliteDatabase, ImportDatabaseOptions, OpenDatabaseOptions, Progress } from '@cipherlite/worker';
 // The app-supplied worker pattern from the README (Vite's `?worker` import of the package entry).
 import DatabaseWorker from '@cipherlite/worker/worker?worker';
 import { idbFiles, idbFlip, idbHold } from './idb-view.ts';
@@ -46,6 +46,14 @@ function indexOf(hay: Uint8Array, needle: Uint8Array): number {
   return -1;
 }
 
+/** A progress event as the page received it, with its arrival time (ms, `performance.now()`). */
+export interface TimedProgress extends Progress {
+  at: number;
+}
+
+/** The operations that report progress, run the same way by `withProgress`. */
+export type ProgressOp = 'rekey' | 'backup' | 'verify' | 'exportPlaintext';
+
 async function sha256(bytes: Uint8Array): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
   return [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
@@ -53,6 +61,7 @@ async function sha256(bytes: Uint8Array): Promise<string> {
 
 const harness = {
   openDatabase,
+  importDatabase,
   databaseExists,
   dbs: {} as Record<string, CipherliteDatabase>,
   /** Workers the harness spawned itself (`ownWorker`), so a test can terminate one. */
@@ -70,6 +79,50 @@ const harness = {
         return { role: db.role, persisted: db.persisted, storageBackend: db.storageBackend };
       })(),
     );
+  },
+
+  /**
+   * Runs `op` on database `id` with an `onProgress` that records each event's arrival time; with
+   * `abortAfter`, aborts the call's signal once that many events arrived. The outcome's value is
+   * a summary (sizes, verify's `ok`), not the bytes.
+   */
+  async withProgress(id: string, op: ProgressOp, password: string, abortAfter?: number): Promise<{ outcome: Outcome<unknown>; events: TimedProgress[]; settledAt: number; abortedAt: number | null }> {
+    const db = harness.dbs[id]!;
+    const events: TimedProgress[] = [];
+    const abort = new AbortController();
+    let abortedAt: number | null = null;
+    const call: CallOptions = {
+      signal: abort.signal,
+      onProgress: (p) => {
+        events.push({ phase: p.phase, done: p.done, total: p.total, at: performance.now() });
+        if (abortAfter !== undefined && events.length >= abortAfter && !abort.signal.aborted) {
+          abortedAt = performance.now();
+          abort.abort();
+        }
+      },
+    };
+    const run = async (): Promise<unknown> => {
+      if (op === 'rekey') return (await db.rekey(password, call)).droppedKeyslots.length;
+      if (op === 'backup') return (await db.backup(password, call)).bytes.length;
+      if (op === 'verify') return (await db.verify(call)).ok;
+      return (await db.exportPlaintext(call)).length;
+    };
+    const outcome = await harness.capture(run());
+    return { outcome, events, settledAt: performance.now(), abortedAt };
+  },
+
+  /** `importDatabase` of `exportPlaintext`'s bytes of database `from`; keeps the new handle as `dbs[id]`, records its progress. */
+  async importFrom(from: string, id: string, options: Omit<ImportDatabaseOptions, 'bytes' | 'onProgress' | 'signal'>): Promise<{ outcome: Outcome<{ role: string; storageBackend: string | null }>; events: TimedProgress[] }> {
+    const bytes = await harness.dbs[from]!.exportPlaintext();
+    const events: TimedProgress[] = [];
+    const outcome = await harness.capture(
+      (async () => {
+        const db = await importDatabase({ ...options, bytes, onProgress: (p) => void events.push({ ...p, at: performance.now() }) } as ImportDatabaseOptions);
+        harness.dbs[id] = db;
+        return { role: db.role, storageBackend: db.storageBackend };
+      })(),
+    );
+    return { outcome, events };
   },
 
   /** Settles `p` into a plain, cloneable outcome (errors keep their `code`). */

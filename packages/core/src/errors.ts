@@ -22,7 +22,7 @@ export type ErrorCode =
   | 'WORKER_LOAD_FAILED' // the database worker script did not load (usually the bundler setup)
   | 'INVALID_ARGUMENT' // the caller passed a bad value
   | 'WORKER_LOST' // the database worker died or stopped answering; the call's outcome is in the database
-  | 'CANCELLED' // the user dismissed a browser prompt (a passkey ceremony), or it timed out
+  | 'CANCELLED' // the user dismissed a browser prompt (a passkey ceremony) or it timed out, or an operation was cancelled through its AbortSignal
   | 'NO_PASSKEY' // the database has no passkey keyslot to unlock with
   | 'IO'; // a storage error that is none of the above
 

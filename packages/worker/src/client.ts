@@ -7,12 +7,12 @@
 import { CipherliteError, fromWire, isWireError } from '@cipherlite/core';
 import type { BindParams, KeyMaterial, Row, RunResult, StatementTables, Transaction as CoreTransaction, ValuesResult } from '@cipherlite/core';
 import * as Comlink from 'comlink';
-import type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, ConfirmOptions, DatabaseStats, KeyslotInfo, NewSecret, RecoveryKeyResult, RestoreResult, VerifyResult } from '@cipherlite/core/keys';
+import type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, ConfirmOptions, DatabaseStats, KeyslotInfo, NewSecret, ProgressCallback, RecoveryKeyResult, RekeyPhase, RestoreResult, VerifyResult } from '@cipherlite/core/keys';
 import { Diagnostics, consoleSink } from './diagnostics.js';
 import { DEFAULT_UNRESPONSIVE_MS, WorkerLiveness } from './liveness.js';
 import { assertPasskey, registerPasskey, type PasskeyCeremonyOptions, type PasskeyRegistration } from './passkey-ceremony.js';
 import { DEFAULT_DIRECTORY, busNames } from './protocol.js';
-import type { LockState, PendingRestoreInfo, Role, Statement, StorageBackend, WorkerApi, WorkerEvents, WorkerOpenOptions, OpArgs, OpName, OpResult, WireOptions } from './protocol.js';
+import type { CallOptions, CallTag, LockState, PendingRestoreInfo, Role, Statement, StorageBackend, WorkerApi, WorkerEvents, WorkerOpenOptions, OpArgs, OpName, OpResult, WireOptions } from './protocol.js';
 
 export interface OpenDatabaseBaseOptions extends Omit<WorkerOpenOptions, 'directory'> {
   /** OPFS directory for the files (default `cipherlite`). */
@@ -123,6 +123,28 @@ function transferKey<T extends object>(value: T, prfOutput?: Uint8Array): T {
   return out ? Comlink.transfer(value, [out.buffer]) : value;
 }
 
+/** Validates `CallOptions` (INVALID_ARGUMENT), so a bad one fails here and not in the worker. */
+function checkCallOptions(options: CallOptions): CallOptions {
+  if (typeof options !== 'object' || options === null) throw new CipherliteError('INVALID_ARGUMENT', 'expected an options object');
+  const { onProgress, signal } = options;
+  if (onProgress !== undefined && typeof onProgress !== 'function') throw new CipherliteError('INVALID_ARGUMENT', 'onProgress must be a function');
+  const s = signal as { aborted?: unknown; addEventListener?: unknown } | undefined | null;
+  if (s !== undefined && (typeof s !== 'object' || s === null || typeof s.aborted !== 'boolean' || typeof s.addEventListener !== 'function')) {
+    throw new CipherliteError('INVALID_ARGUMENT', 'signal must be an AbortSignal');
+  }
+  return options;
+}
+
+/** Splits options into what crosses `postMessage` and the `CallOptions` that stay here. */
+function splitCallOptions<T extends object, P extends string>(options: (T & CallOptions<P>) | undefined): [T | undefined, CallOptions | undefined] {
+  if (options === undefined) return [undefined, undefined];
+  if (typeof options !== 'object' || options === null) throw new CipherliteError('INVALID_ARGUMENT', 'expected an options object');
+  // A callback for some phases receives every phase's events; the worker sends only this call's.
+  const { onProgress, signal, ...wire } = options as unknown as T & CallOptions;
+  const call: CallOptions = { ...(onProgress !== undefined ? { onProgress } : {}), ...(signal !== undefined ? { signal } : {}) };
+  return [Object.keys(wire).length > 0 ? (wire as T) : undefined, Object.keys(call).length > 0 ? call : undefined];
+}
+
 function rebuild(e: unknown): unknown {
   if (isWireError(e)) return fromWire(e);
   if (e instanceof DOMException && e.name === 'DataCloneError') {
@@ -162,6 +184,40 @@ async function askPersistence(wanted: boolean): Promise<boolean | null> {
 export async function openDatabase(options: OpenDatabaseOptions): Promise<CipherliteDatabase> {
   assertBrowserSupport();
   if (typeof options !== 'object' || options === null) throw new CipherliteError('INVALID_ARGUMENT', 'expected an options object');
+  return launch(options);
+}
+
+/** What `importDatabase` takes: a new name, the SQLite file, its new secret, and `openDatabase`'s tuning. */
+export type ImportDatabaseOptions = Omit<OpenDatabaseBaseOptions, 'create' | 'pageSize'> &
+  CallOptions<'copy'> & {
+    /** A standard (unencrypted) SQLite database file, e.g. from `exportPlaintext` or the `sqlite3` shell. Zeroed in the worker after the import; the caller's array is not touched. */
+    bytes: Uint8Array;
+  } & ({ password: string; key?: never } | { key: Uint8Array; password?: never });
+
+/**
+ * Creates the encrypted database `name` from a standard SQLite file and opens it, like
+ * `openDatabase` (same handle, same options; the page size is the file's own). The bytes are
+ * copied into the worker, checked (`integrity_check`) and encrypted under `password` or `key`
+ * there; the database is created in one transaction. Rejects with INVALID_ARGUMENT if `name`
+ * exists (or is open in another tab), NOT_A_DATABASE if `bytes` is not a SQLite file, CORRUPT if
+ * SQLite finds it damaged, CANCELLED if `signal` aborts first (what was created is deleted).
+ * `onProgress` reports `copy` (pages encrypted).
+ */
+export async function importDatabase(options: ImportDatabaseOptions): Promise<CipherliteDatabase> {
+  assertBrowserSupport();
+  if (typeof options !== 'object' || options === null) throw new CipherliteError('INVALID_ARGUMENT', 'expected an options object');
+  const { bytes, onProgress, signal, ...open } = options as ImportDatabaseOptions & { recoveryKey?: unknown; passkey?: unknown; create?: unknown; pageSize?: unknown };
+  if (!(bytes instanceof Uint8Array)) throw new CipherliteError('INVALID_ARGUMENT', 'bytes must be a Uint8Array');
+  if (open.recoveryKey !== undefined || open.passkey !== undefined) throw new CipherliteError('INVALID_ARGUMENT', 'a new database needs a password or a key');
+  if ((open.password === undefined) === (open.key === undefined)) throw new CipherliteError('INVALID_ARGUMENT', 'expected exactly one of password or key');
+  if (open.create !== undefined || open.pageSize !== undefined) throw new CipherliteError('INVALID_ARGUMENT', 'importDatabase always creates, with the page size of the file; drop create and pageSize');
+  const call = checkCallOptions({ ...(onProgress !== undefined ? { onProgress: onProgress as ProgressCallback } : {}), ...(signal !== undefined ? { signal } : {}) });
+  if (signal?.aborted) throw new CipherliteError('CANCELLED', 'the import was cancelled before it started');
+  return launch(open as OpenDatabaseOptions, { bytes, call });
+}
+
+/** Spawns the worker and opens (or, with `importing`, imports and opens) the database. */
+async function launch(options: OpenDatabaseOptions, importing?: { bytes: Uint8Array; call: CallOptions }): Promise<CipherliteDatabase> {
   const { worker: workerOption, persist = true, password, key, recoveryKey, passkey, directory = DEFAULT_DIRECTORY, unresponsiveTimeoutMs = DEFAULT_UNRESPONSIVE_MS, ...rest } = options;
   const keyMaterial = { password, key, recoveryKey, passkey } as KeyMaterial | PasskeyUnlock;
   for (const k of ['password', 'key', 'recoveryKey', 'passkey'] as const) if (keyMaterial[k] === undefined) delete keyMaterial[k];
@@ -183,7 +239,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Cipher
   };
   const db = new CipherliteDatabase(options.name, spawn, workerOptions, unresponsiveTimeoutMs, new Diagnostics(options.logLevel ?? 'off', consoleSink));
   try {
-    await db.start(keyMaterial);
+    await db.start(keyMaterial, importing);
     db.opened(await persisted);
     return db;
   } catch (e) {
@@ -220,6 +276,9 @@ export class CipherliteDatabase implements AsyncDisposable {
   readonly #changeListeners = new Set<(tables: readonly string[]) => void>();
   /** Ends each open `transaction()` with CLOSED (see `close()`). */
   readonly #openTransactions = new Set<(e: CipherliteError) => void>();
+  /** `onProgress` of the calls in flight that have one, by call id. */
+  readonly #progressListeners = new Map<number, ProgressCallback>();
+  #lastCallId = 0;
 
   /** @internal Receives the worker's events (kept as one object so the proxy stays pinned). */
   readonly eventSink: WorkerEvents = {
@@ -233,6 +292,16 @@ export class CipherliteDatabase implements AsyncDisposable {
     },
     role: (role) => {
       this.#role = role;
+    },
+    progress: (callId, progress) => {
+      const listener = this.#progressListeners.get(callId);
+      if (!listener) return;
+      // The app's callback must not break the call (nor the worker's delivery of the next event).
+      try {
+        listener(progress);
+      } catch (e) {
+        this.#log.report('warn', 'client.progress-callback-failed', e);
+      }
     },
   };
 
@@ -249,7 +318,7 @@ export class CipherliteDatabase implements AsyncDisposable {
    * @internal Spawns a worker and opens the database in it with `key` (first open, or `unlock()`
    * after the worker was lost). Rejects (after terminating it) if the worker fails to start or open.
    */
-  async start(secret: KeyMaterial | PasskeyUnlock): Promise<void> {
+  async start(secret: KeyMaterial | PasskeyUnlock, importing?: { bytes: Uint8Array; call: CallOptions }): Promise<void> {
     let worker: Worker;
     try {
       worker = this.#spawn();
@@ -281,7 +350,11 @@ export class CipherliteDatabase implements AsyncDisposable {
     try {
       // A passkey: the prompt runs here, for the slots the new worker reads from the file.
       const key = isPasskeyUnlock(secret) ? await Promise.race([passkeyKeyMaterial(remote, this.#where(), secret.passkey), failedToStart]) : secret;
-      const info = await Promise.race([remote.open(this.#workerOptions, key, Comlink.proxy(this.eventSink)), failedToStart]);
+      const events = Comlink.proxy(this.eventSink);
+      const opening = importing
+        ? this.#tracked(importing.call, (tag) => (r) => r.importDatabase(this.#workerOptions, key as KeyMaterial, importing.bytes, events, tag), remote)
+        : remote.open(this.#workerOptions, key, events);
+      const info = await Promise.race([opening, failedToStart]);
       liveness.watchLifetimeLock(busNames(this.#workerOptions.directory, this.#workerOptions.name).tabLock(info.tabId));
       this.#role = info.role;
       this.#storageBackend = info.storageBackend;
@@ -408,10 +481,11 @@ export class CipherliteDatabase implements AsyncDisposable {
    * Re-encrypts the whole database under a new random data key (after a suspected key leak).
    * Crash-safe: a copy is built and verified, then swapped in; an interruption leaves the old or
    * the new database, both opening with `current`. Recovery keys are dropped (listed in the
-   * result); add a new one afterwards. Other tabs keep working.
+   * result); add a new one afterwards. Other tabs keep working. `options.signal` cancels it
+   * until the copy is verified (phases `copy`, `check`); from the swap on it is ignored.
    */
-  rekey(current: string | KeyMaterial): Promise<{ droppedKeyslots: KeyslotInfo[] }> {
-    return this.#run('rekey', [asKey(current)]);
+  rekey(current: string | KeyMaterial, options?: CallOptions<RekeyPhase>): Promise<{ droppedKeyslots: KeyslotInfo[] }> {
+    return this.#run('rekey', [asKey(current)], undefined, options as CallOptions | undefined);
   }
 
   /**
@@ -438,13 +512,13 @@ export class CipherliteDatabase implements AsyncDisposable {
    * **Leaves the protection:** a standard, unencrypted SQLite file of the current content (for a
    * deliberate export the user asked for). Fails with CORRUPT rather than export a damaged page.
    */
-  exportPlaintext(): Promise<Uint8Array> {
-    return this.#run('exportPlaintext', []);
+  exportPlaintext(options?: CallOptions<'copy'>): Promise<Uint8Array> {
+    return this.#run('exportPlaintext', [], undefined, options as CallOptions | undefined);
   }
 
   /** Authenticates every stored block and runs `integrity_check`; reports damage, never throws for it. */
-  verify(): Promise<VerifyResult> {
-    return this.#run('verify', []);
+  verify(options?: CallOptions<'main' | 'journal' | 'integrity'>): Promise<VerifyResult> {
+    return this.#run('verify', [], undefined, options as CallOptions | undefined);
   }
 
   /** Sizes, format facts, keyslots (no secrets), key epochs, per-table rows and bytes. */
@@ -452,9 +526,10 @@ export class CipherliteDatabase implements AsyncDisposable {
     return this.#run('stats', []);
   }
 
-  /** A consistent encrypted snapshot as bytes (a complete cipherlite database file). */
-  backup(current: string | KeyMaterial, options?: WireOptions<BackupOptions>): Promise<BackupResult> {
-    return this.#run('backup', options === undefined ? [asKey(current)] : [asKey(current), options]);
+  /** A consistent encrypted snapshot as bytes (a complete cipherlite database file); cancellable until it returns. */
+  backup(current: string | KeyMaterial, options?: WireOptions<BackupOptions> & CallOptions<'copy' | 'count'>): Promise<BackupResult> {
+    const [wire, call] = splitCallOptions(options);
+    return this.#run('backup', wire === undefined ? [asKey(current)] : [asKey(current), wire], undefined, call);
   }
 
   /**
@@ -471,9 +546,12 @@ export class CipherliteDatabase implements AsyncDisposable {
    * Replaces the whole content with pending restore `id`, atomically, after saving an automatic
    * backup of the current content (`<name>.bak-<time>`, encrypted under `current`). Change events
    * for every affected table reach all tabs. `keepBackups` prunes older automatic backups.
+   * `options.signal` cancels it during the safety backup (nothing changes, the restore stays
+   * pending); once the `restore` phase began it is ignored.
    */
-  confirmRestore(id: number, current: string | KeyMaterial, options?: WireOptions<ConfirmOptions>): Promise<RestoreResult> {
-    return this.#run('confirmRestore', options === undefined ? [id, asKey(current)] : [id, asKey(current), options]);
+  confirmRestore(id: number, current: string | KeyMaterial, options?: WireOptions<ConfirmOptions> & CallOptions<'safety-backup' | 'restore'>): Promise<RestoreResult> {
+    const [wire, call] = splitCallOptions(options);
+    return this.#run('confirmRestore', wire === undefined ? [id, asKey(current)] : [id, asKey(current), wire], undefined, call);
   }
 
   /** Drops pending restore `id` (its keys are wiped). */
@@ -621,8 +699,29 @@ export class CipherliteDatabase implements AsyncDisposable {
     return { name: this.name, directory: this.#workerOptions.directory };
   }
 
-  #run<K extends OpName>(op: K, args: OpArgs<K>, txId?: number): Promise<OpResult<K>> {
-    return this.#call((r) => r.run(op, args, txId) as Promise<OpResult<K>>);
+  #run<K extends OpName>(op: K, args: OpArgs<K>, txId?: number, options?: CallOptions): Promise<OpResult<K>> {
+    if (options === undefined) return this.#call((r) => r.run(op, args, txId) as Promise<OpResult<K>>);
+    return this.#call((r) => this.#tracked(options, (tag) => (remote) => remote.run(op, args, txId, tag) as Promise<OpResult<K>>, r));
+  }
+
+  /**
+   * Runs a call with `CallOptions`: it gets an id; the worker's progress events for that id go to
+   * `onProgress`, and aborting `signal` asks the worker to cancel it. The call settles with the
+   * worker's answer (CANCELLED once the operation stopped and cleaned up), not at the abort.
+   */
+  async #tracked<T>(options: CallOptions, fn: (tag: CallTag) => (remote: Remote) => Promise<T>, remote: Remote): Promise<T> {
+    const { onProgress, signal } = checkCallOptions(options);
+    if (signal?.aborted) throw new CipherliteError('CANCELLED', 'the call was cancelled before it was sent');
+    const id = ++this.#lastCallId;
+    if (onProgress) this.#progressListeners.set(id, onProgress);
+    const onAbort = () => void remote.cancel(id).catch(this.#log.ignored('client.cancel-failed'));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await fn({ id, progress: onProgress !== undefined })(remote);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      this.#progressListeners.delete(id);
+    }
   }
 
   async #call<T>(fn: (remote: Remote) => Promise<T>): Promise<T> {

@@ -12,16 +12,18 @@
  * Every method rejects with core's `WireError` (a plain object); the client rebuilds the error.
  */
 import { CipherliteError, format, toWire } from '@cipherlite/core';
-import { passkeyChallenges, type PasskeyChallenge } from '@cipherlite/core/keys';
-import type { KeyMaterial } from '@cipherlite/core';
+import { importPlaintext, passkeyChallenges, type NewSecret, type PasskeyChallenge } from '@cipherlite/core/keys';
+import type { Database, KeyMaterial } from '@cipherlite/core';
 import { Diagnostics, assertLogSetting } from './diagnostics.js';
 import { SteppedDown } from './follower-service.js';
 import { Leader } from './leader.js';
 import { holdLock } from './platform.js';
 import type { BusChannel, WorkerPlatform } from './platform.js';
 import { assertDatabaseLocation, busNames, KEY_MATERIAL_ARGS } from './protocol.js';
+import { ProgressThrottle, guardedProgress, type CallHooks } from './progress.js';
 import type {
   BusMessage,
+  CallTag,
   LeaderRequest,
   LockState,
   OpArgs,
@@ -41,6 +43,16 @@ import { transferBytes } from './transfer.js';
 const TAKEOVER_RETRY_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
 /** Calls whose result is a whole file, created for the call: moved to the page (transfer.ts). */
 const TRANSFERRED_RESULTS: ReadonlySet<OpName> = new Set<OpName>(['backup', 'exportPlaintext', 'readBackup']);
+
+/** How long a finished call waits for the client to acknowledge its last progress event. */
+const LAST_PROGRESS_WAIT_MS = 1000;
+
+interface OpenCall {
+  readonly abort: AbortController;
+  hooks: CallHooks;
+  /** Settles when the client ran the newest progress event sent so far. */
+  delivered: Promise<unknown>;
+}
 
 function validateOptions(o: WorkerOpenOptions): void {
   if (typeof o !== 'object' || o === null) throw new CipherliteError('INVALID_ARGUMENT', 'expected an options object');
@@ -75,6 +87,8 @@ export class WorkerEngine implements WorkerApi {
   #autoLock: ReturnType<typeof setTimeout> | undefined;
   /** Serializes open/unlock/lock/close. */
   #transition: Promise<unknown> = Promise.resolve();
+  /** Calls with `CallOptions` in flight, by the client's call id. */
+  readonly #calls = new Map<number, OpenCall>();
 
   /** `platform`: the browser's (`browserPlatform()`) in a worker; in-memory fakes in Node tests. */
   constructor(platform: WorkerPlatform) {
@@ -98,7 +112,67 @@ export class WorkerEngine implements WorkerApi {
     return this.#wire(() => this.#serial(() => this.#open(options, secret, events)));
   }
 
-  async #open(options: WorkerOpenOptions, secret: Secret, events: WorkerEvents): Promise<OpenInfo> {
+  importDatabase(options: WorkerOpenOptions, key: KeyMaterial, bytes: Uint8Array, events: WorkerEvents, tag: CallTag): Promise<OpenInfo> {
+    let secret: Secret;
+    try {
+      secret = Secret.from(key);
+    } catch (e) {
+      return Promise.reject(toWire(e));
+    } finally {
+      wipeKeyMaterial(key);
+    }
+    const call = this.#beginCall(tag);
+    return this.#wire(() =>
+      this.#serial(async () => {
+        try {
+          return await this.#open(options, secret, events, () => this.#importFile(bytes, secret, call.hooks));
+        } finally {
+          // Plaintext: nothing of it stays in this worker.
+          if (bytes instanceof Uint8Array) bytes.fill(0);
+          await this.#endCall(tag.id, call);
+        }
+      }),
+    );
+  }
+
+  /**
+   * Creates the database from a standard SQLite file (core's `importPlaintext`) and closes it
+   * again; `#open` then opens it the usual way. The leader lock is held meanwhile, so no other
+   * tab opens or creates the name under the import; if another tab holds it, the database is in
+   * use there, i.e. it exists.
+   */
+  async #importFile(bytes: Uint8Array, secret: Secret, hooks: CallHooks): Promise<void> {
+    const options = this.#options!;
+    const lock = holdLock(this.#platform.locks, this.#names!.leaderLock, { ifAvailable: true });
+    if (!(await lock.granted)) throw new CipherliteError('INVALID_ARGUMENT', `"${options.name}" already exists (another tab has it open); importDatabase only creates new databases`);
+    try {
+      const storage = await this.#platform.openStorage(options, this.#backend, this.#log);
+      try {
+        const throttle = hooks.onProgress ? new ProgressThrottle(guardedProgress(hooks.onProgress, this.#log)) : null;
+        const key = secret.toKeyMaterial();
+        let db: Database;
+        try {
+          ({ db } = await importPlaintext(storage.files, options.name, bytes, key as NewSecret, {
+            ...(options.kdf ? { kdf: options.kdf } : {}),
+            ...(throttle ? { onProgress: (p) => throttle.push(p) } : {}),
+            ...(hooks.signal ? { signal: hooks.signal } : {}),
+          }));
+        } finally {
+          wipeKeyMaterial(key);
+          throttle?.flush();
+        }
+        await db.close();
+        // IndexedDB: the new database becomes durable here, in one transaction (nothing before).
+        await storage.commit();
+      } finally {
+        await storage.close();
+      }
+    } finally {
+      lock.release();
+    }
+  }
+
+  async #open(options: WorkerOpenOptions, secret: Secret, events: WorkerEvents, prepare?: () => Promise<void>): Promise<OpenInfo> {
     try {
       if (this.#options) throw new CipherliteError('INVALID_ARGUMENT', 'this worker already opened a database');
       validateOptions(options);
@@ -119,6 +193,14 @@ export class WorkerEngine implements WorkerApi {
     await tabLock.granted;
     this.#bus = this.#platform.openChannel(names.events);
     this.#bus.listen((msg) => this.#onBus(msg));
+    if (prepare) {
+      try {
+        await prepare();
+      } catch (e) {
+        secret.wipe();
+        throw e;
+      }
+    }
     await this.#unlock(secret);
     return { tabId: this.#tabId, role: this.#role, storageBackend: this.#backend };
   }
@@ -181,7 +263,7 @@ export class WorkerEngine implements WorkerApi {
     });
   }
 
-  run<K extends OpName>(op: K, args: OpArgs<K>, txId?: number): Promise<OpResult<K>> {
+  run<K extends OpName>(op: K, args: OpArgs<K>, txId?: number, tag?: CallTag): Promise<OpResult<K>> {
     // Built before any closure, so no closure keeps the arguments (they may hold passwords).
     // Passwords become bytes at once: what core gets, and what can be wiped once the call ends.
     const keyArgs: readonly number[] = KEY_MATERIAL_ARGS[op] ?? [];
@@ -195,16 +277,64 @@ export class WorkerEngine implements WorkerApi {
     } catch (e) {
       return Promise.reject(e instanceof CipherliteError ? e : new CipherliteError('INVALID_ARGUMENT', String(e)));
     }
+    const call = tag === undefined ? null : this.#beginCall(tag);
     return this.#wire(async () => {
       try {
-        const result = (await this.#request(req)) as OpResult<K>;
+        const result = (await this.#request(req, call?.hooks)) as OpResult<K>;
         if (next) this.#adoptSecret(next);
         return TRANSFERRED_RESULTS.has(op) ? transferBytes(result) : result;
       } finally {
         if (next && this.#secret !== next) next.wipe();
         for (const i of keyArgs) wipeKeyMaterial(callArgs[i] as KeyMaterial);
+        if (call) await this.#endCall(tag!.id, call);
       }
     });
+  }
+
+  cancel(callId: number): Promise<void> {
+    this.#calls.get(callId)?.abort.abort();
+    return Promise.resolve();
+  }
+
+  /**
+   * Registers call `tag` for `cancel` and, if the client listens, sends it its progress. Progress
+   * goes through the client's one long-lived event proxy, tagged with the call id, rather than
+   * through a `Comlink.proxy` callback per call: that would open a MessageChannel per call and
+   * need releasing, and a follower's calls reach the leader's worker as bus messages anyway, so
+   * an id has to name the call on that path in any case.
+   */
+  #beginCall(tag: CallTag): OpenCall {
+    const abort = new AbortController();
+    const call: OpenCall = { abort, hooks: { signal: abort.signal }, delivered: Promise.resolve() };
+    if (tag.progress) {
+      const failed = this.#log.ignored('engine.progress-delivery-failed', 'debug');
+      call.hooks = {
+        signal: abort.signal,
+        onProgress: (progress) => {
+          const events = this.#events;
+          if (!events) return;
+          try {
+            call.delivered = Promise.resolve(events.progress(tag.id, progress)).catch(failed);
+          } catch (e) {
+            failed(e);
+          }
+        },
+      };
+    }
+    this.#calls.set(tag.id, call);
+    return call;
+  }
+
+  /**
+   * The result travels on another MessagePort than the events, and a browser may deliver it
+   * first: wait (briefly) until the client has the last progress event, so `onProgress` never
+   * runs after the call settled.
+   */
+  async #endCall(id: number, call: OpenCall): Promise<void> {
+    this.#calls.delete(id);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([call.delivered, new Promise((resolve) => (timer = setTimeout(resolve, LAST_PROGRESS_WAIT_MS)))]);
+    clearTimeout(timer);
   }
 
   /**
@@ -245,13 +375,13 @@ export class WorkerEngine implements WorkerApi {
 
   // ---- internals -------------------------------------------------------------------------
 
-  #request(req: LeaderRequest): Promise<unknown> {
+  #request(req: LeaderRequest, hooks?: CallHooks): Promise<unknown> {
     this.#assertNotClosed();
     if (this.#state !== 'unlocked' || !this.#router) {
       throw new CipherliteError('LOCKED', 'the database is locked; call unlock() first');
     }
     this.#touch();
-    return this.#router.request(req);
+    return this.#router.request(req, hooks);
   }
 
   /** Rejects with a `WireError`; a call our own stepping-down leader refused becomes LOCKED/CLOSED. */

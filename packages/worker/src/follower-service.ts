@@ -11,11 +11,15 @@
  * - a leader stepping down refuses new and queued requests with `retry: 'resend'` (they were
  *   never started, so the next leader may run them);
  * - `started` is sent when a request begins executing, so the follower knows whether its outcome
- *   is unknown if this leader vanishes.
+ *   is unknown if this leader vanishes;
+ * - a request that asked for progress gets `progress` messages on the same reply channel, so they
+ *   arrive before its result; a `cancel` from its tab aborts that request only (tab and id).
  */
 import { CipherliteError, toWire } from '@cipherlite/core';
 import type { Diagnostics } from './diagnostics.js';
 import type { BusChannel, WorkerPlatform } from './platform.js';
+import type { Progress } from '@cipherlite/core/keys';
+import type { CallHooks } from './progress.js';
 import type { BusMessage, LeaderRequest, busNames } from './protocol.js';
 import { isRepeatable } from './protocol.js';
 
@@ -45,7 +49,7 @@ interface Taken {
 export interface ServingLeader {
   readonly epoch: string;
   readonly stepping: boolean;
-  execute(from: string, req: LeaderRequest, onStart: () => void): Promise<unknown>;
+  execute(from: string, req: LeaderRequest, onStart: () => void, hooks: CallHooks): Promise<unknown>;
   /** The tab `from` locked or closed: roll back what it left open. */
   forget(from: string): void;
 }
@@ -61,6 +65,8 @@ export class FollowerService {
   /** Keys of the finished calls whose answers are kept, oldest first. */
   readonly #answers: string[] = [];
   readonly #replies = new Map<string, BusChannel>();
+  /** Abort controllers of the requests running or queued, by `${tab}:${id}`. */
+  readonly #running = new Map<string, AbortController>();
   #rpc: BusChannel | null = null;
 
   constructor(leader: ServingLeader, names: ReturnType<typeof busNames>, platform: WorkerPlatform, log: Diagnostics) {
@@ -92,6 +98,10 @@ export class FollowerService {
       this.#leader.forget(msg.from);
       return;
     }
+    if (msg.kind === 'cancel') {
+      this.#running.get(`${msg.from}:${msg.id}`)?.abort();
+      return;
+    }
     if (msg.kind !== 'req') return;
     const key = `${msg.from}:${msg.id}`;
     const reply = this.#replyChannel(msg.from);
@@ -120,19 +130,32 @@ export class FollowerService {
     }
     const entry = this.#taken.get(key)!;
     const finish = (answer: BusMessage) => {
+      this.#running.delete(key);
       entry.finished = true;
       if (!isRepeatable(entry.req)) this.#keepAnswer(key, entry, answer);
       post(answer);
     };
+    const abort = new AbortController();
+    this.#running.set(key, abort);
+    const hooks: CallHooks = {
+      signal: abort.signal,
+      ...('progress' in msg.req && msg.req.progress ? { onProgress: (progress: Progress) => post({ kind: 'progress', id: msg.id, progress }) } : {}),
+    };
     this.#leader
-      .execute(msg.from, msg.req, () => {
-        entry.started = true;
-        post({ kind: 'started', id: msg.id, epoch: this.#leader.epoch });
-      })
+      .execute(
+        msg.from,
+        msg.req,
+        () => {
+          entry.started = true;
+          post({ kind: 'started', id: msg.id, epoch: this.#leader.epoch });
+        },
+        hooks,
+      )
       .then(
         (value) => finish({ kind: 'res', id: msg.id, ok: true, value }),
         (e: unknown) => {
           if (e instanceof SteppedDown) {
+            this.#running.delete(key);
             this.#taken.delete(key);
             post({ kind: 'res', id: msg.id, ok: false, error: toWire(e), retry: 'resend' });
             return;

@@ -3,12 +3,12 @@
  * Worker, shared by every tab of the origin. Main-thread API only; the worker entry is
  * `@cipherlite/worker/worker`.
  */
-export { openDatabase, CipherliteDatabase, assertBrowserSupport } from './client.js';
+export { openDatabase, importDatabase, CipherliteDatabase, assertBrowserSupport } from './client.js';
 export { passkeySlots } from './passkey-slots.js';
 export { databaseExists, type DatabaseExistsOptions } from './database-exists.js';
-export type { AddPasskeyOptions, OpenDatabaseOptions, OpenDatabaseBaseOptions, PasskeyUnlock, Transaction, UnlockSecret } from './client.js';
+export type { AddPasskeyOptions, ImportDatabaseOptions, OpenDatabaseOptions, OpenDatabaseBaseOptions, PasskeyUnlock, Transaction, UnlockSecret } from './client.js';
 export type { PasskeyCeremonyOptions, PasskeyRegistration } from './passkey-ceremony.js';
-export type { LockState, Role, StorageBackend, StorageChoice, Statement, DbOps, WireOptions, PendingRestoreInfo } from './protocol.js';
-export type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, ConfirmOptions, DatabaseStats, KeyslotInfo, NewPasskey, NewSecret, PasskeyChallenge, RecoveryKeyResult, RestoreComparison, RestoreResult, TableComparison, VerifyResult } from '@cipherlite/core/keys';
+export type { CallOptions, LockState, Role, StorageBackend, StorageChoice, Statement, DbOps, WireOptions, PendingRestoreInfo } from './protocol.js';
+export type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, ConfirmOptions, DatabaseStats, KeyslotInfo, NewPasskey, NewSecret, PasskeyChallenge, Progress, ProgressCallback, RecoveryKeyResult, RekeyPhase, RestoreComparison, RestoreResult, TableComparison, VerifyResult } from '@cipherlite/core/keys';
 export { CipherliteError, isCipherliteError } from '@cipherlite/core';
 export type { ErrorCode, BindParams, Row, RunResult, SqlValue, StatementTables, KeyMaterial, KdfParams } from '@cipherlite/core';

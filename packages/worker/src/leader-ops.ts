@@ -19,11 +19,21 @@ export interface SqlTarget {
   values(sql: string, params?: BindParams): Promise<ValuesResult>;
 }
 
-/** What an operation runs with: the leader's database, where its statements go, the leader's restores. */
+/** Core's progress and cancellation options for one call (already throttled and guarded by the leader). */
+export interface CoreCallOptions {
+  onProgress?: (progress: keys.Progress) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * What an operation runs with: the leader's database, where its statements go, the leader's
+ * restores, and the call's progress/cancellation for the operations in `PROGRESS_OPS`.
+ */
 export interface OpContext {
   readonly db: Database;
   readonly target: SqlTarget;
   readonly restores: PendingRestores;
+  readonly call: CoreCallOptions;
 }
 
 export async function runAll(target: SqlTarget, statements: readonly Statement[]): Promise<RunResult[]> {
@@ -60,12 +70,12 @@ export const LEADER_OPS: { [K in TableOp]: (c: OpContext, ...args: OpArgs<K>) =>
       wipeKeyMaterial(current);
       if (passkey?.prfOutput instanceof Uint8Array) passkey.prfOutput.fill(0);
     }),
-  exportPlaintext: (c) => keys.exportPlaintext(c.db),
-  verify: (c) => keys.verify(c.db),
+  exportPlaintext: (c) => keys.exportPlaintext(c.db, c.call),
+  verify: (c) => keys.verify(c.db, c.call),
   stats: (c) => keys.stats(c.db),
-  backup: (c, current, options) => keys.backup(c.db, current, options).finally(() => wipeKeyMaterial(current)),
+  backup: (c, current, options) => keys.backup(c.db, current, { ...options, ...c.call }).finally(() => wipeKeyMaterial(current)),
   inspectBackup: (c, bytes, secret) => c.restores.inspect(c.db, bytes, secret).finally(() => wipeKeyMaterial(secret)),
-  confirmRestore: (c, id, current, options) => c.restores.confirm(id, current, options).finally(() => wipeKeyMaterial(current)),
+  confirmRestore: (c, id, current, options) => c.restores.confirm(id, current, { ...options, ...c.call }).finally(() => wipeKeyMaterial(current)),
   cancelRestore: (c, id) => c.restores.cancel(id),
   listBackups: (c) => keys.listBackups(c.db.storage, c.db.name),
   pruneBackups: (c, keep) => keys.pruneBackups(c.db.storage, c.db.name, keep),

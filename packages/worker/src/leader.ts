@@ -17,12 +17,13 @@ import { FollowerService, SteppedDown } from './follower-service.js';
 import type { ServingLeader } from './follower-service.js';
 import { InteractiveTransactions } from './interactive-transactions.js';
 import { coreOpenOptions, isTableOp, runAll, runTableOp } from './leader-ops.js';
-import type { SqlTarget } from './leader-ops.js';
+import type { CoreCallOptions, SqlTarget } from './leader-ops.js';
+import { ProgressThrottle, guardedProgress, type CallHooks } from './progress.js';
 import { PendingRestores } from './pending-restores.js';
 import { REQUEST_LOG_TABLE, addRecord, canRecord, findRecord, runOnce } from './request-log.js';
 import type { BusChannel, LeaderStorage, WorkerPlatform } from './platform.js';
 import { DurableCalls } from './durable-calls.js';
-import { KEY_CHANGING_OPS, TX_OPS, busNames } from './protocol.js';
+import { KEY_CHANGING_OPS, PROGRESS_OPS, TX_OPS, busNames } from './protocol.js';
 import type { LeaderRequest, OpArgs, Statement, StorageBackend, WorkerOpenOptions } from './protocol.js';
 import { Scheduler } from './scheduler.js';
 import { wipeKeyMaterial } from './secret.js';
@@ -49,6 +50,17 @@ const REOPEN_OPTIONS = ['cacheSizeKiB', 'journalMode', 'synchronous'] as const;
 type CoreOpenOptions = { name: string } & Partial<Pick<WorkerOpenOptions, (typeof CORE_OPEN_OPTIONS)[number]>>;
 
 type OpenArgs = Parameters<typeof Database.open>[0];
+
+/**
+ * A job that checks its call's signal when the queue reaches it: a call cancelled while it waited
+ * is CANCELLED without running (not even the WAL → TRUNCATE switch around key management).
+ */
+function notIfCancelled<T>(call: CoreCallOptions, job: () => Promise<T>): () => Promise<T> {
+  return async () => {
+    if (call.signal?.aborted) throw new CipherliteError('CANCELLED', 'the call was cancelled before it started');
+    return job();
+  };
+}
 
 export class Leader implements ServingLeader {
   readonly epoch = crypto.randomUUID();
@@ -160,9 +172,20 @@ export class Leader implements ServingLeader {
     this.#followers.listen();
   }
 
-  /** Runs one request from `from` (this tab or an authenticated follower). */
-  execute(from: string, req: LeaderRequest, onStart?: () => void): Promise<unknown> {
-    const run = this.#execute(from, req, onStart);
+  /**
+   * Runs one request from `from` (this tab or an authenticated follower). `hooks` carry the call's
+   * progress (throttled here, for every tab alike) and its abort signal, for `PROGRESS_OPS`.
+   */
+  execute(from: string, req: LeaderRequest, onStart?: () => void, hooks: CallHooks = {}): Promise<unknown> {
+    if (!PROGRESS_OPS.has(req.op)) return this.#keysChangedAfter(from, req, this.#execute(from, req, onStart, {}));
+    const { signal, onProgress } = hooks;
+    const throttle = onProgress ? new ProgressThrottle(guardedProgress(onProgress, this.#log)) : null;
+    const call: CoreCallOptions = { ...(throttle ? { onProgress: (p) => throttle.push(p) } : {}), ...(signal ? { signal } : {}) };
+    const run = this.#execute(from, req, onStart, call).finally(() => throttle?.flush());
+    return this.#keysChangedAfter(from, req, run);
+  }
+
+  #keysChangedAfter(from: string, req: LeaderRequest, run: Promise<unknown>): Promise<unknown> {
     if (!KEY_CHANGING_OPS.has(req.op as never)) return run;
     // Every other tab re-proves what it holds now, so a revoked secret does not live on in a tab.
     return run.then((value) => {
@@ -171,7 +194,7 @@ export class Leader implements ServingLeader {
     });
   }
 
-  #execute(from: string, req: LeaderRequest, onStart?: () => void): Promise<unknown> {
+  #execute(from: string, req: LeaderRequest, onStart: (() => void) | undefined, call: CoreCallOptions): Promise<unknown> {
     if (this.#lost) return Promise.reject(this.#lost);
     switch (req.op) {
       case 'auth':
@@ -196,21 +219,22 @@ export class Leader implements ServingLeader {
         }
         if (op === 'rekey') {
           const [current] = args as OpArgs<'rekey'>;
-          return this.#scheduler.enqueue(() => this.#durable.run(() => this.#withRollbackJournal(() => this.#rekey(current))), undefined, onStart);
+          return this.#scheduler.enqueue(notIfCancelled(call, () => this.#durable.run(() => this.#withRollbackJournal(() => this.#rekey(current, call)))), undefined, onStart);
         }
         if (ROLLBACK_JOURNAL_OPS.has(op)) {
-          return this.#scheduler.enqueue(() => this.#durable.run(() => this.#withRollbackJournal(async () => runTableOp(op, { db: this.#db, target: this.#db, restores: this.#restores }, Array.isArray(args) ? args : []))), undefined, onStart);
+          const run = () => this.#durable.run(() => this.#withRollbackJournal(async () => runTableOp(op, { db: this.#db, target: this.#db, restores: this.#restores, call }, Array.isArray(args) ? args : [])));
+          return this.#scheduler.enqueue(notIfCancelled(call, run), undefined, onStart);
         }
         const { record } = req;
         if (record !== undefined && canRecord(op, args, txId)) {
           return this.#scheduler.enqueue(() => this.#durable.run(() => this.#db.transaction((tx) => runOnce(tx as SqlTarget, record, () => this.#recordableWrite(tx, op, args)))), undefined, onStart);
         }
-        const call = async () => {
+        const runOp = async () => {
           const target = txId === undefined ? this.#db : this.#txs.owned(txId, from).target;
-          return runTableOp(op, { db: this.#db, target, restores: this.#restores }, Array.isArray(args) ? args : []);
+          return runTableOp(op, { db: this.#db, target, restores: this.#restores, call }, Array.isArray(args) ? args : []);
         };
         return this.#scheduler.enqueue(
-          txId === undefined ? () => this.#durable.run(call) : call,
+          notIfCancelled(call, txId === undefined ? () => this.#durable.run(runOp) : runOp),
           txId,
           onStart,
         );
@@ -282,11 +306,11 @@ export class Leader implements ServingLeader {
    * point, or during the swap), the database is reopened with `current` — which opens whichever
    * consistent version is on storage.
    */
-  async #rekey(current: KeyMaterial): Promise<{ droppedKeyslots: keys.KeyslotInfo[] }> {
+  async #rekey(current: KeyMaterial, call: CoreCallOptions): Promise<{ droppedKeyslots: keys.KeyslotInfo[] }> {
     const old = this.#db;
     try {
       await this.#restores.cancelAll();
-      const result = await keys.rekey(old, current, { reopen: coreOpenOptions(this.#openOptions, REOPEN_OPTIONS) });
+      const result = await keys.rekey(old, current, { ...call, reopen: coreOpenOptions(this.#openOptions, REOPEN_OPTIONS) });
       this.#swap(result.db);
       return { droppedKeyslots: result.droppedKeyslots };
     } catch (e) {

@@ -27,10 +27,34 @@ import type {
   WireError,
 } from '@cipherlite/core';
 import type { LogSetting } from './diagnostics.js';
-import type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, ConfirmOptions, DatabaseStats, KeyslotInfo, NewPasskey, NewSecret, PasskeyChallenge, RecoveryKeyResult, RestoreComparison, RestoreResult, VerifyResult } from '@cipherlite/core/keys';
+import type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, ConfirmOptions, DatabaseStats, KeyslotInfo, NewPasskey, NewSecret, PasskeyChallenge, Progress, ProgressCallback, RecoveryKeyResult, RestoreComparison, RestoreResult, VerifyResult } from '@cipherlite/core/keys';
 
-/** Options of a key-management call that can cross `postMessage` (progress callbacks cannot). */
-export type WireOptions<T> = Omit<T, 'onProgress'>;
+/**
+ * Options of a key-management call that can cross `postMessage`: progress callbacks and abort
+ * signals cannot; they travel beside the call (`CallOptions`).
+ */
+export type WireOptions<T> = Omit<T, 'onProgress' | 'signal'>;
+
+/**
+ * Progress and cancellation of a long call (rekey, backup, confirmRestore, verify,
+ * exportPlaintext, importDatabase), on the main thread.
+ */
+export interface CallOptions<P extends string = string> {
+  /**
+   * Called on the main thread with throttled progress: the first and last event of each phase,
+   * and otherwise at most one per 100 ms. A callback that throws is reported (`logLevel`) and
+   * does not affect the call.
+   */
+  onProgress?: ProgressCallback<P>;
+  /**
+   * Aborting rejects the call with `CANCELLED` once the operation stopped and cleaned up (see each
+   * operation for how far it can be cancelled). Already aborted: rejected at once, never sent.
+   */
+  signal?: AbortSignal;
+}
+
+/** Operations that report progress and can be cancelled through `CallOptions`. */
+export const PROGRESS_OPS: ReadonlySet<string> = new Set(['rekey', 'backup', 'confirmRestore', 'verify', 'exportPlaintext']);
 
 import type { LockState } from '@cipherlite/core';
 export type { LockState };
@@ -167,6 +191,14 @@ export interface WorkerEvents {
   lockState(state: LockState): void;
   change(tables: readonly string[]): void;
   role(role: Role): void;
+  /** Progress of call `callId` (already throttled). */
+  progress(callId: number, progress: Progress): void;
+}
+
+/** How a client names a call that has `CallOptions`. */
+export interface CallTag {
+  id: number;
+  progress: boolean;
 }
 
 /** The API a tab's worker exposes to its own main thread. Every method rejects with a `WireError`. */
@@ -183,7 +215,18 @@ export interface WorkerApi {
   lock(allTabs: boolean): Promise<void>;
   /** Changes this tab's idle auto-lock (`autoLockMs`; 0 = never) from now on. */
   setAutoLock(ms: number): Promise<void>;
-  run<K extends OpName>(op: K, args: OpArgs<K>, txId?: number): Promise<OpResult<K>>;
+  /**
+   * Runs `op`. `callId` (unique per client) names the call for `cancel` and its `progress`
+   * events; `progress` says whether the client listens for them.
+   */
+  run<K extends OpName>(op: K, args: OpArgs<K>, txId?: number, call?: CallTag): Promise<OpResult<K>>;
+  /** Aborts call `callId` (a no-op once it ended). */
+  cancel(callId: number): Promise<void>;
+  /**
+   * Creates database `options.name` from the standard SQLite file `bytes` (encrypted under
+   * `key`), then opens it like `open`. INVALID_ARGUMENT if it exists (or another tab has it open).
+   */
+  importDatabase(options: WorkerOpenOptions, key: KeyMaterial, bytes: Uint8Array, events: WorkerEvents, call: CallTag): Promise<OpenInfo>;
   /** Starts an interactive transaction; other calls (from every tab) wait until it ends. */
   txBegin(): Promise<number>;
   txEnd(txId: number, commit: boolean): Promise<void>;
@@ -197,7 +240,7 @@ export interface WorkerApi {
 /** Requests a follower sends to the leader. `tx*` and `auth` are internal operations. */
 export type LeaderRequest =
   /** `record`: the write's request id, stored with its result in the same SQLite transaction (see request-log.ts). */
-  | { op: OpName; args: unknown[]; txId?: number; record?: string }
+  | { op: OpName; args: unknown[]; txId?: number; record?: string; progress?: true }
   | { op: 'txBegin' }
   | { op: 'txEnd'; txId: number; commit: boolean; record?: string }
   /** A follower proves its key material (leader runs `Database.checkKey`). */
@@ -208,6 +251,10 @@ export type BusMessage =
   | { kind: 'req'; id: number; from: string; req: LeaderRequest }
   /** leader → follower, on the follower's own channel: the request began executing. */
   | { kind: 'started'; id: number; epoch: string }
+  /** leader → follower: throttled progress of request `id` (sent only when the request asked for it). */
+  | { kind: 'progress'; id: number; progress: Progress }
+  /** follower → leader, on the `rpc` channel: abort request `id` of tab `from`. */
+  | { kind: 'cancel'; id: number; from: string }
   /** leader → follower: the result. */
   | { kind: 'res'; id: number; ok: true; value: unknown }
   /**

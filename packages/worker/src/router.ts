@@ -25,6 +25,7 @@ import type { BusMessage, LeaderRequest } from './protocol.js';
 import { busNames, isRepeatable } from './protocol.js';
 import { canRecord } from './request-log.js';
 import type { Secret } from './secret.js';
+import type { CallHooks } from './progress.js';
 
 interface Pending {
   readonly id: number;
@@ -34,6 +35,8 @@ interface Pending {
   lastSent: number;
   /** Waiting for (re-)authentication before it is sent again. */
   held: boolean;
+  /** Progress receiver and abort signal of the call (see `request`). */
+  readonly hooks: CallHooks;
   readonly resolve: (v: unknown) => void;
   readonly reject: (e: unknown) => void;
 }
@@ -57,6 +60,10 @@ function orphanError(req: LeaderRequest): CipherliteError {
     return new CipherliteError('BUSY', 'the tab that owned the database closed during this transaction; it was rolled back');
   }
   return new CipherliteError('BUSY', 'the tab that owned the database closed while running this call; it may or may not have completed');
+}
+
+function cancelled(): CipherliteError {
+  return new CipherliteError('CANCELLED', 'the call was cancelled before it was sent');
 }
 
 export interface RouterHooks {
@@ -94,12 +101,17 @@ export class Router {
     return this.#local !== null;
   }
 
-  /** Runs `req` wherever the database is owned now. */
-  request(req: LeaderRequest): Promise<unknown> {
+  /**
+   * Runs `req` wherever the database is owned now. `hooks.onProgress` receives the leader's
+   * (throttled) progress; aborting `hooks.signal` cancels the call there — by a `cancel` message
+   * when another tab runs it — and a call not sent yet is rejected here without being sent.
+   */
+  request(req: LeaderRequest, hooks: CallHooks = {}): Promise<unknown> {
     if (this.#disposed) return Promise.reject(this.#disposed);
-    if (this.#local) return this.#runLocal(this.#local, req);
-    if (req.op === 'auth') return this.#send(req);
-    return this.#authenticated().then(() => (this.#local ? this.#runLocal(this.#local, req) : this.#send(req)));
+    if (hooks.signal?.aborted) return Promise.reject(cancelled());
+    if (this.#local) return this.#runLocal(this.#local, req, hooks);
+    if (req.op === 'auth') return this.#send(req, hooks);
+    return this.#authenticated().then(() => (this.#local ? this.#runLocal(this.#local, req, hooks) : this.#send(req, hooks)));
   }
 
   /** This tab's key material changed (its own `changePassword`); the old one is wiped by the caller. */
@@ -135,18 +147,35 @@ export class Router {
     return this.#auth;
   }
 
-  #runLocal(leader: Leader, req: LeaderRequest): Promise<unknown> {
+  #runLocal(leader: Leader, req: LeaderRequest, hooks: CallHooks): Promise<unknown> {
     // This tab opened the database with its own key material: that is the proof.
     if (req.op === 'auth') return Promise.resolve();
-    return leader.execute(this.#tabId, req);
+    return leader.execute(this.#tabId, req, undefined, hooks);
   }
 
-  #send(request: LeaderRequest): Promise<unknown> {
+  #send(request: LeaderRequest, hooks: CallHooks = {}): Promise<unknown> {
+    if (hooks.signal?.aborted) return Promise.reject(cancelled());
     return new Promise((resolve, reject) => {
       const id = ++lastRequestId;
-      const req = this.#withRecord(request, `${this.#tabId}:${id}`);
-      const p: Pending = { id, req, startedBy: null, lastSent: 0, held: false, resolve, reject };
+      let req = this.#withRecord(request, `${this.#tabId}:${id}`);
+      if (hooks.onProgress && req.op !== 'auth' && req.op !== 'txBegin' && req.op !== 'txEnd') req = { ...req, progress: true };
+      const signal = hooks.signal;
+      const onAbort = () => {
+        if (!this.#pending.has(id)) return;
+        // Posted at most once to the leader it went to; one that never got it never runs it (below).
+        if (p.lastSent > 0) this.#rpc.post({ kind: 'cancel', id, from: this.#tabId });
+        else {
+          this.#pending.delete(id);
+          reject(cancelled());
+        }
+      };
+      const settle = <T>(fn: (v: T) => void) => (v: T) => {
+        signal?.removeEventListener('abort', onAbort);
+        fn(v);
+      };
+      const p: Pending = { id, req, startedBy: null, lastSent: 0, held: false, hooks, resolve: settle(resolve), reject: settle(reject) };
       this.#pending.set(p.id, p);
+      signal?.addEventListener('abort', onAbort);
       this.#post(p);
     });
   }
@@ -160,12 +189,24 @@ export class Router {
 
   #post(p: Pending): void {
     if (!this.#pending.has(p.id)) return;
+    if (p.hooks.signal?.aborted) {
+      // Cancelled while it waited to be (re)sent: it never runs.
+      this.#pending.delete(p.id);
+      p.reject(cancelled());
+      return;
+    }
     p.held = false;
     p.lastSent = Date.now();
     this.#rpc.post({ kind: 'req', id: p.id, from: this.#tabId, req: p.req });
   }
 
   #onReply(msg: BusMessage): void {
+    if (msg.kind === 'progress') {
+      const p = this.#pending.get(msg.id);
+      // Already throttled by the leader; the engine forwards it to this tab's main thread.
+      if (p) p.hooks.onProgress?.(msg.progress);
+      return;
+    }
     if (msg.kind === 'started') {
       const p = this.#pending.get(msg.id);
       if (p) p.startedBy = msg.epoch;
@@ -259,7 +300,7 @@ export class Router {
     this.#leaderEpoch = leader.epoch;
     this.#settleOrphans(leader.epoch, (p) => {
       this.#pending.delete(p.id);
-      this.#runLocal(leader, p.req).then(p.resolve, p.reject);
+      this.#runLocal(leader, p.req, p.hooks).then(p.resolve, p.reject);
     });
   }
 

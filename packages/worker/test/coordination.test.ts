@@ -42,6 +42,7 @@ async function openTab(origin: FakeOrigin, name: string, key: KeyMaterial = { pa
       tab.role = r;
     },
     change: (t) => void tab.changes.push(t),
+    progress: () => undefined,
     ...events,
   };
   const info = await engine.open({ name: 'pos', directory: 'test', kdf: MIN_KDF, logLevel }, key, sink);

@@ -27,7 +27,7 @@ type Mode = 'TRUNCATE' | 'WAL';
 async function openTab(origin: FakeOrigin, name: string, mode: Mode, changes: (readonly string[])[] = []): Promise<WorkerEngine> {
   const engine = new WorkerEngine(origin.tab(name));
   engines.push(engine);
-  await engine.open({ name: 'pos', directory: 'test', kdf: MIN_KDF, journalMode: mode }, { password: PASSWORD }, { lockState: () => undefined, role: () => undefined, change: (t) => void changes.push(t) });
+  await engine.open({ name: 'pos', directory: 'test', kdf: MIN_KDF, journalMode: mode }, { password: PASSWORD }, { lockState: () => undefined, role: () => undefined, change: (t) => void changes.push(t), progress: () => undefined });
   return engine;
 }
 

@@ -30,7 +30,7 @@ async function openTab(origin: FakeOrigin, name: string, key: KeyMaterial = { pa
   const engine = new WorkerEngine(origin.tab(name));
   const tab: Tab = { engine, state: 'unlocking' };
   tabs.push(tab);
-  await engine.open({ name: 'pos', directory: 'test', kdf: MIN_KDF }, key, { lockState: (s) => void (tab.state = s), role: () => undefined, change: () => undefined });
+  await engine.open({ name: 'pos', directory: 'test', kdf: MIN_KDF }, key, { lockState: (s) => void (tab.state = s), role: () => undefined, change: () => undefined, progress: () => undefined });
   tab.state = 'unlocked';
   return tab;
 }

@@ -26,7 +26,8 @@ import { FORMAT_VERSION, MAIN_HEADER_SIZE, SQLITE_MAGIC } from '../format/consta
 import { MemoryStorage } from '../storage/memory.js';
 import type { SyncStorage } from '../storage/sync-file.js';
 import type { KdfParams, KeyMaterial } from '../types.js';
-import { checkProgress, copyDatabase, kdfFor, proveKey, scratchName, storedSize, summaryOf, tableCounts } from './_shared.js';
+import { checkProgress, copyDatabase, COPY_DEST_CACHE_KIB, kdfFor, proveKey, scratchName, storedSize, summaryOf, tableCounts, verifyBlocks, withReadProgress } from './_shared.js';
+import { checkSignal, Pacer } from './cancel.js';
 import type { BackupResult, DatabaseSummary, NewSecret, ProgressCallback, RestoreComparison, RestoreResult, TableComparison, TableInfo } from './types.js';
 
 /** Pages copied per step of an online backup (the database is usable between steps). */
@@ -37,8 +38,13 @@ export interface BackupOptions {
   secret?: NewSecret;
   /** Argon2id parameters for a password (default: those of the slot `current` opens). */
   kdf?: Partial<KdfParams>;
-  /** `copy`: pages copied into the snapshot; `count`: tables counted for `meta`. */
+  /**
+   * `copy`: pages copied into the snapshot; `count`: pages read to count the rows for `meta`
+   * (pages still in the page cache are not read, so it may jump to its end).
+   */
   onProgress?: ProgressCallback<'copy' | 'count'>;
+  /** Cancels the backup (CANCELLED) at any point before it returns; no partial backup is kept. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -49,6 +55,8 @@ export interface BackupOptions {
 export async function backup(db: Database, current: KeyMaterial, options: BackupOptions = {}): Promise<BackupResult> {
   internals(db).requireRollbackJournal('backup');
   const onProgress = checkProgress(options.onProgress);
+  const pacer = new Pacer(checkSignal(options.signal), 'backup');
+  pacer.check();
   const proof = await proveKey(db, current);
   const material = (options.secret ?? current) as KeyMaterial;
   const storage = new MemoryStorage();
@@ -56,25 +64,37 @@ export async function backup(db: Database, current: KeyMaterial, options: Backup
   const tables = await snapshotInto(db, storage, name, material, kdfFor(options.kdf, proof.slot), {
     journalMode: 'MEMORY',
     onPages: (done, total) => onProgress?.({ phase: 'copy', done, total }),
-    onTables: (done, total) => onProgress?.({ phase: 'count', done, total }),
+    onCount: (done, total) => onProgress?.({ phase: 'count', done, total }),
+    count: true,
+    pacer,
   });
   const bytes = storage.files.get(name)!.bytes();
   storage.delete(name);
+  if (pacer.cancelled) {
+    bytes.fill(0);
+    pacer.check();
+  }
   return {
     bytes,
     meta: { sizeBytes: bytes.length, createdAt: Date.now(), pageSize: internals(db).container.blockSize, formatVersion: FORMAT_VERSION, tables },
   };
 }
 
-/** Online backup of `db` into a new encrypted database `name` of `storage`; returns its table counts. */
+/**
+ * Online backup of `db` into a new encrypted database `name` of `storage`; returns its table
+ * counts when `count` is set. They are taken from `db` in the queue slot of the copy's last
+ * step, so they describe exactly the copied content; counting the copy instead would decrypt all
+ * of it again (its page cache is kept small during the copy, see COPY_DEST_CACHE_KIB).
+ */
 async function snapshotInto(
   db: Database,
   storage: SyncStorage,
   name: string,
   material: KeyMaterial,
   kdf: KdfParams,
-  o: { journalMode: 'MEMORY' | 'DELETE'; onPages?: (done: number, total: number) => void; onTables?: (done: number, total: number) => void },
+  o: { journalMode: 'MEMORY' | 'DELETE'; onPages?: (done: number, total: number) => void; onCount?: (done: number, total: number) => void; count?: boolean; pacer: Pacer },
 ): Promise<TableInfo[]> {
+  o.pacer.check();
   const out = await Database.open({
     storage,
     name,
@@ -88,13 +108,18 @@ async function snapshotInto(
   let ok = false;
   try {
     const { sqlite3, db: src } = internals(db).sqlite;
+    let tables: TableInfo[] = [];
     await copyDatabase(
       sqlite3,
       { pointer: src.pointer as number, binding: internals(db).binding },
-      { pointer: internals(out).sqlite.db.pointer as number, binding: internals(out).binding },
-      { pagesPerStep: ONLINE_PAGES_PER_STEP, step: (fn) => internals(db).exclusive(fn), ...(o.onPages ? { onPages: o.onPages } : {}) },
+      { pointer: internals(out).sqlite.db.pointer as number, binding: internals(out).binding, db: internals(out).sqlite.db },
+      { pagesPerStep: ONLINE_PAGES_PER_STEP, step: (fn) => internals(db).exclusive(fn), pacer: o.pacer, destCacheKiB: COPY_DEST_CACHE_KIB,
+        ...(o.onPages ? { onPages: o.onPages } : {}),
+        // Counting a large table reads all of it (one long SQLite call): report the reads.
+        ...(o.count ? { atEnd: () => void (tables = withReadProgress(db, pageCountOf(src), o.onCount, () => tableCounts(sqlite3, src))) } : {}),
+      },
     );
-    const tables = await internals(out).exclusive(() => tableCounts(sqlite3, internals(out).sqlite.db, o.onTables));
+    o.pacer.check();
     ok = true;
     return tables;
   } finally {
@@ -106,6 +131,8 @@ async function snapshotInto(
 export interface InspectOptions {
   /** `verify`: blocks of the backup authenticated; `check`: 0/1 while integrity_check runs. */
   onProgress?: ProgressCallback<'verify' | 'check'>;
+  /** Cancels the validation (CANCELLED); nothing is kept of the backup. */
+  signal?: AbortSignal;
 }
 
 export interface ConfirmOptions {
@@ -113,6 +140,13 @@ export interface ConfirmOptions {
   onProgress?: ProgressCallback<'safety-backup' | 'restore'>;
   /** After a successful restore, keep only this many `.bak-*` files (default: keep all). */
   keepBackups?: number;
+  /**
+   * Cancels the restore (CANCELLED) until it starts overwriting, i.e. during the
+   * `safety-backup` phase: the safety backup taken so far is deleted, the live database is
+   * untouched and the restore stays pending. Once the `restore` phase began the signal is ignored
+   * (the copy is one transaction that runs to its end).
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -143,12 +177,14 @@ export class PendingRestore {
    */
   async confirm(current: KeyMaterial, options: ConfirmOptions = {}): Promise<RestoreResult> {
     const onProgress = checkProgress(options.onProgress);
+    const pacer = new Pacer(checkSignal(options.signal), 'restore');
     if (options.keepBackups !== undefined && (!Number.isInteger(options.keepBackups) || options.keepBackups < 1)) {
       invalidArgument('keepBackups must be an integer ≥ 1');
     }
     const source = this.#backup;
     if (!source) throw new CipherliteError('INVALID_ARGUMENT', 'this restore was already confirmed or cancelled');
     if (this.#busy) throw new CipherliteError('BUSY', 'this restore is already being confirmed');
+    pacer.check();
     this.#busy = true;
     try {
       const db = this.#db;
@@ -157,7 +193,13 @@ export class PendingRestore {
       await snapshotInto(db, db.storage, safetyBackup, current, kdfFor(undefined, proof.slot), {
         journalMode: 'DELETE',
         onPages: (done, total) => onProgress?.({ phase: 'safety-backup', done, total }),
+        pacer,
       });
+      if (pacer.cancelled) {
+        // The last moment to cancel; nothing of this call may stay behind.
+        for (const n of [safetyBackup, `${safetyBackup}-journal`]) if (db.storage.exists(n)) db.storage.delete(n);
+        pacer.check();
+      }
       const { sqlite3, db: live } = internals(db).sqlite;
       // One queue slot for the whole copy: it is one write transaction of the live database.
       const restored = await internals(db).exclusive(async () => {
@@ -201,7 +243,9 @@ export class PendingRestore {
 export async function inspectBackup(db: Database, bytes: Uint8Array, secret: KeyMaterial, options: InspectOptions = {}): Promise<PendingRestore> {
   internals(db).requireRollbackJournal('restore');
   const onProgress = checkProgress(options.onProgress);
+  const pacer = new Pacer(checkSignal(options.signal), 'restore');
   if (!(bytes instanceof Uint8Array)) invalidArgument('backup bytes must be a Uint8Array');
+  pacer.check();
   if (startsWith(bytes, SQLITE_MAGIC)) {
     throw new CipherliteError('NOT_A_DATABASE', 'this is a plain (unencrypted) SQLite file, not a cipherlite backup; use importPlaintext to encrypt it');
   }
@@ -215,9 +259,10 @@ export async function inspectBackup(db: Database, bytes: Uint8Array, secret: Key
     if (internals(b).container.blockSize !== livePageSize) {
       invalidArgument(`the backup's page size (${internals(b).container.blockSize}) differs from this database's (${livePageSize}); restore it into a new database instead`);
     }
-    const backupSummary = await internals(b).exclusive(() => {
+    const backupSummary = await internals(b).exclusive(async () => {
       const main = internals(b).binding.main;
-      const failed = main.verifyAllBlocks((done, total) => onProgress?.({ phase: 'verify', done, total }));
+      const failed = await verifyBlocks(main, (done, total) => onProgress?.({ phase: 'verify', done, total }), pacer);
+      pacer.check();
       if (failed.length > 0) {
         const first = failed[0]!;
         throw new CipherliteError('CORRUPT', `backup: ${failed.length} block(s) failed authentication, first page ${first + 1}`, { fileKind: 'main', block: first, page: first + 1 });
@@ -259,18 +304,24 @@ export async function restore(
   current: KeyMaterial,
   bytes: Uint8Array,
   backupSecret: KeyMaterial,
-  options: { onProgress?: ProgressCallback<'verify' | 'check' | 'safety-backup' | 'restore'>; keepBackups?: number } = {},
+  options: { onProgress?: ProgressCallback<'verify' | 'check' | 'safety-backup' | 'restore'>; keepBackups?: number; signal?: AbortSignal } = {},
 ): Promise<RestoreResult & { comparison: RestoreComparison }> {
-  const pending = await inspectBackup(db, bytes, backupSecret, options.onProgress ? { onProgress: options.onProgress } : {});
+  const common = { ...(options.onProgress ? { onProgress: options.onProgress } : {}), ...(options.signal !== undefined ? { signal: options.signal } : {}) };
+  const pending = await inspectBackup(db, bytes, backupSecret, common);
   try {
     const result = await pending.confirm(current, {
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...common,
       ...(options.keepBackups !== undefined ? { keepBackups: options.keepBackups } : {}),
     });
     return { ...result, comparison: pending.comparison };
   } finally {
     await pending.cancel();
   }
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function pageCountOf(conn: any): number {
+  return Number(conn.selectValue('PRAGMA page_count'));
 }
 
 function compareTables(current: DatabaseSummary, backup: DatabaseSummary): TableComparison[] {

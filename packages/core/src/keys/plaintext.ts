@@ -21,7 +21,8 @@ import { isValidBlockSize, SQLITE_MAGIC } from '../format/constants.js';
 import { loadSqlite } from '../sqlite/loader.js';
 import type { SyncStorage } from '../storage/sync-file.js';
 import type { KdfParams } from '../types.js';
-import { checkProgress, copyDatabase, tableCounts } from './_shared.js';
+import { checkProgress, copyDatabase, COPY_DEST_CACHE_KIB, tableCounts } from './_shared.js';
+import { checkSignal, Pacer } from './cancel.js';
 import type { NewSecret, ProgressCallback, TableInfo } from './types.js';
 
 
@@ -34,6 +35,8 @@ const SQLITE_HEADER_SIZE = 100;
 export interface ExportOptions {
   /** `copy`: pages decrypted into the plain image. */
   onProgress?: ProgressCallback<'copy'>;
+  /** Cancels the export (CANCELLED); the partial plain image is dropped. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -48,6 +51,8 @@ export interface ExportOptions {
 export async function exportPlaintext(db: Database, options: ExportOptions = {}): Promise<Uint8Array> {
   internals(db).requireRollbackJournal('exportPlaintext');
   const onProgress = checkProgress(options.onProgress);
+  const pacer = new Pacer(checkSignal(options.signal), 'exportPlaintext');
+  pacer.check();
   return internals(db).exclusive(async () => {
     const { sqlite3, db: conn } = internals(db).sqlite;
     const mem = new sqlite3.oo1.DB(':memory:');
@@ -58,8 +63,9 @@ export async function exportPlaintext(db: Database, options: ExportOptions = {})
         sqlite3,
         { pointer: conn.pointer!, binding: internals(db).binding },
         { pointer: mem.pointer!, binding: null },
-        { onPages: (done, total) => onProgress?.({ phase: 'copy', done, total }) },
+        { onPages: (done, total) => onProgress?.({ phase: 'copy', done, total }), pacer },
       );
+      pacer.check();
       return sqlite3.capi.sqlite3_js_db_export(mem.pointer!);
     } finally {
       mem.close();
@@ -72,6 +78,8 @@ export interface ImportOptions {
   kdf?: Partial<KdfParams>;
   /** `copy`: pages copied into the new encrypted database. */
   onProgress?: ProgressCallback<'copy'>;
+  /** Cancels the import (CANCELLED) until it returns; the files it created are deleted. */
+  signal?: AbortSignal;
 }
 
 export interface ImportResult {
@@ -88,6 +96,7 @@ export interface ImportResult {
  */
 export async function importPlaintext(storage: SyncStorage, name: string, bytes: Uint8Array, secret: NewSecret, options: ImportOptions = {}): Promise<ImportResult> {
   const onProgress = checkProgress(options.onProgress);
+  const pacer = new Pacer(checkSignal(options.signal), 'importPlaintext');
   if (!(bytes instanceof Uint8Array)) invalidArgument('bytes must be a Uint8Array');
   if (!storage || typeof storage.exists !== 'function') invalidArgument('storage must be a SyncStorage');
   if (typeof name !== 'string' || name.length === 0) invalidArgument('name must be a non-empty string');
@@ -103,6 +112,7 @@ export async function importPlaintext(storage: SyncStorage, name: string, bytes:
   if (!isValidBlockSize(pageSize) || bytes.length % pageSize !== 0) {
     throw new CipherliteError('NOT_A_DATABASE', `not a valid SQLite database file (page size ${pageSize}, ${bytes.length} bytes)`);
   }
+  pacer.check();
   const sqlite3 = await loadSqlite();
   const plain = openPlainCopy(sqlite3, bytes);
   let target: Database | null = null;
@@ -110,19 +120,23 @@ export async function importPlaintext(storage: SyncStorage, name: string, bytes:
   try {
     const check = plain.selectValues('PRAGMA integrity_check').map(String);
     if (check.length !== 1 || check[0] !== 'ok') throw new CipherliteError('CORRUPT', `the SQLite file failed integrity_check: ${check.slice(0, 3).join('; ')}`);
+    pacer.check();
     target = await Database.open({ storage, name, ...secret, ...(options.kdf ? { kdf: options.kdf } : {}), pageSize, create: true });
     created = true;
+    pacer.check();
+    // Counted in the plain source right after the last step: the new database's pages were
+    // spilled from its small copy cache, and counting them would decrypt everything again.
+    let tables: TableInfo[] = [];
     await internals(target).exclusive(() =>
       copyDatabase(
         sqlite3,
         { pointer: plain.pointer!, binding: null },
-        { pointer: internals(target!).sqlite.db.pointer!, binding: internals(target!).binding },
-        { onPages: (done, total) => onProgress?.({ phase: 'copy', done, total }) },
+        { pointer: internals(target!).sqlite.db.pointer!, binding: internals(target!).binding, db: internals(target!).sqlite.db },
+        { onPages: (done, total) => onProgress?.({ phase: 'copy', done, total }), pacer, destCacheKiB: COPY_DEST_CACHE_KIB, atEnd: () => void (tables = tableCounts(sqlite3, plain)) },
       ),
     );
-    const t = target;
-    const tables = await internals(t).exclusive(() => tableCounts(sqlite3, internals(t).sqlite.db));
-    return { db: t, pageSize, tables };
+    pacer.check();
+    return { db: target, pageSize, tables };
   } catch (e) {
     if (target) await target.close().catch(() => undefined);
     if (created) for (const n of [name, `${name}-journal`]) if (storage.exists(n)) storage.delete(n);

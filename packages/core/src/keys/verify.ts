@@ -14,20 +14,28 @@ import { auxMinContentSize, auxSlotsOffset, FILE_KIND, FORMAT_VERSION, slotSize 
 import { auxFileOptions, readAuxHeader } from '../vfs/aux-file.js';
 import { EncryptedFile } from '../vfs/encrypted-file.js';
 import { hex } from '../format/bytes.js';
-import { checkProgress, ident, keyslotInfo, storedSize, userTables } from './_shared.js';
+import { checkProgress, ident, keyslotInfo, storedSize, userTables, verifyBlocks, withReadProgress } from './_shared.js';
+import { checkSignal, Pacer } from './cancel.js';
 import type { DatabaseStats, ProgressCallback, TableStats, VerifyFailure, VerifyResult } from './types.js';
 
 export interface VerifyOptions {
-  /** `main` / `journal`: blocks authenticated; `integrity`: 0/1 around integrity_check. */
+  /**
+   * `main` / `journal`: blocks authenticated; `integrity`: pages integrity_check read from
+   * storage, up to the page count (pages in the page cache are not read, so it may jump to the end).
+   */
   onProgress?: ProgressCallback<'main' | 'journal' | 'integrity'>;
+  /** Cancels the check (CANCELLED) between slices of blocks; verify writes nothing, so nothing is left behind. */
+  signal?: AbortSignal;
 }
 
 /** Runs integrity_check and authenticates every block. Never throws for damage: it reports it. */
 export async function verify(db: Database, options: VerifyOptions = {}): Promise<VerifyResult> {
   const onProgress = checkProgress(options.onProgress);
+  const pacer = new Pacer(checkSignal(options.signal), 'verify');
+  pacer.check();
   const auxNames = AUX_FILES.map(({ suffix }) => `${db.name}${suffix}`).filter((n) => db.storage.exists(n));
   if (auxNames.length > 0) await db.storage.prepare?.(auxNames);
-  return internals(db).exclusive(() => {
+  return internals(db).exclusive(async () => {
     const failures: VerifyFailure[] = [];
     const main = internals(db).binding.main;
     main.flushBuffers();
@@ -36,23 +44,28 @@ export async function verify(db: Database, options: VerifyOptions = {}): Promise
     // and the block pass then decrypts only the blocks it did not read from storage (pages in
     // SQLite's cache, free pages, pages after the first failure) — one decryption per block
     // instead of two. Every block is still authenticated by one of the two.
-    onProgress?.({ phase: 'integrity', done: 0, total: 1 });
+    pacer.check();
+    const conn = internals(db).sqlite.db;
+    // The main file's block count is its page count; asking SQLite could fail on a damaged page 1.
+    const pages = main.physicalBlocks;
+    const report = onProgress && ((done: number, total: number) => onProgress({ phase: 'integrity', done, total }));
     const { result: integrity, authenticated } = main.withReadTracking((): string[] => {
       try {
-        return internals(db).call(() => internals(db).sqlite.db.selectValues('PRAGMA integrity_check').map(String));
+        return withReadProgress(db, pages, report, () => internals(db).call(() => conn.selectValues('PRAGMA integrity_check').map(String)));
       } catch (e) {
+        report?.(pages, pages);
         return [e instanceof Error ? e.message : String(e)];
       }
     });
-    onProgress?.({ phase: 'integrity', done: 1, total: 1 });
 
-    const bad = main.verifyAllBlocks((done, total) => onProgress?.({ phase: 'main', done, total }), authenticated);
+    // In slices with pauses: the queue slot is held throughout, so no write lands in between.
+    const bad = await verifyBlocks(main, (done, total) => onProgress?.({ phase: 'main', done, total }), pacer, authenticated);
     for (const block of bad) failures.push({ file: 'main', block, page: block + 1 });
     let blocksChecked = main.physicalBlocks;
     if (main.physicalBlocks === 0) onProgress?.({ phase: 'main', done: 0, total: 0 });
 
     for (const { suffix, kind, file } of AUX_FILES) {
-      const aux = verifyAuxFile(db, `${db.name}${suffix}`, kind, (done, total) => onProgress?.({ phase: 'journal', done, total }));
+      const aux = await verifyAuxFile(db, `${db.name}${suffix}`, kind, (done, total) => onProgress?.({ phase: 'journal', done, total }), pacer);
       blocksChecked += aux.checked;
       for (const block of aux.failed) failures.push({ file, block });
     }
@@ -74,7 +87,7 @@ const AUX_FILES = [
  * fails authentication in front of content is a failure (block -1 = the header); every block of
  * an authentic one must authenticate. Reads through its own handle and closes only that handle.
  */
-function verifyAuxFile(db: Database, name: string, kind: number, onProgress: (done: number, total: number) => void): { checked: number; failed: number[] } {
+async function verifyAuxFile(db: Database, name: string, kind: number, onProgress: (done: number, total: number) => void, pacer: Pacer): Promise<{ checked: number; failed: number[] }> {
   const storage = db.storage;
   if (!storage.exists(name)) return { checked: 0, failed: [] };
   const c = internals(db).container;
@@ -100,10 +113,12 @@ function verifyAuxFile(db: Database, name: string, kind: number, onProgress: (do
         const slots = Math.floor((file.getSize() - auxSlotsOffset(c.blockSize)) / slotSize(c.blockSize));
         return { checked: slots, failed: [e.details.block ?? 0] };
       }
-      const failed = ef.verifyAllBlocks(onProgress);
-      const checked = ef.physicalBlocks;
-      ef.discard();
-      return { checked, failed };
+      try {
+        const failed = await verifyBlocks(ef, onProgress, pacer);
+        return { checked: ef.physicalBlocks, failed };
+      } finally {
+        ef.discard();
+      }
     } finally {
       ring.destroy();
     }

@@ -179,6 +179,8 @@ function fileHasher(): Promise<IHasher> {
 function hashFile(f: SyncFile, size: number, h: IHasher, onProgress?: (done: number, total: number) => void): string {
   h.init();
   const buf = new Uint8Array(Math.min(CHUNK, Math.max(size, 1)));
+  // A start event: preparing the handles before this can take a while.
+  onProgress?.(0, size);
   for (let at = 0; at < size; ) {
     const want = Math.min(buf.length, size - at);
     const n = f.read(buf.subarray(0, want), { at });
@@ -196,6 +198,7 @@ function copyOver(storage: SyncStorage, from: string, to: string, size: number, 
   const dst = storage.open(to, { create: true });
   try {
     const buf = new Uint8Array(Math.min(CHUNK, Math.max(size, 1)));
+    onProgress?.(0, size);
     for (let at = 0; at < size; ) {
       const want = Math.min(buf.length, size - at);
       const n = src.read(buf.subarray(0, want), { at });

@@ -473,9 +473,9 @@ export class EncryptedFile {
 
   /**
    * Runs `fn` (e.g. SQLite's integrity_check) and records which blocks its reads authenticated
-   * from storage — exactly the check `verifyAllBlocks` makes, so verify() can skip them there
+   * from storage — exactly the check `verifyBlocks` makes, so verify() can skip them there
    * instead of decrypting every page twice. Reads served from a buffer (dirty, cached, recent)
-   * are not recorded: those blocks are still read from storage by `verifyAllBlocks`.
+   * are not recorded: those blocks are still read from storage by `verifyBlocks`.
    */
   withReadTracking<T>(fn: () => T): { result: T; authenticated: Uint8Array } {
     const authenticated = new Uint8Array(this.#physBlocks);
@@ -488,43 +488,37 @@ export class EncryptedFile {
   }
 
   /**
-   * For verify(): authenticates every physical slot not marked in `skip` (blocks already
-   * authenticated by a tracked read); returns failing block indices. Progress counts every block.
-   * Consecutive slots are read from storage in one call (`VERIFY_READ_SLOTS` at a time).
+   * For verify(): authenticates physical slots `from` ≤ i < `to` not marked in `skip` (blocks
+   * already authenticated by a tracked read), appending the failing indexes to `failed`. A range,
+   * so a large file is verified in slices with pauses between them; consecutive slots are read
+   * from storage in one call (`VERIFY_READ_SLOTS` at a time).
    */
-  verifyAllBlocks(onProgress?: (done: number, total: number) => void, skip?: Uint8Array): number[] {
-    const failed: number[] = [];
-    const total = this.#physBlocks;
+  verifyBlocks(from: number, to: number, failed: number[], skip?: Uint8Array): void {
+    const end = Math.min(to, this.#physBlocks);
     const S = slotSize(this.blockSize);
     const needs = (i: number): boolean => !this.#dirty.has(i) && !(skip !== undefined && i < skip.length && skip[i] === 1);
     let chunk: Uint8Array | null = null;
-    let reported = 0;
-    for (let i = 0; i < total; ) {
+    for (let i = Math.max(0, from); i < end; ) {
       if (!needs(i)) {
         i++;
-      } else {
-        let run = 1;
-        while (run < VERIFY_READ_SLOTS && i + run < total && needs(i + run)) run++;
-        chunk ??= new Uint8Array(S * Math.min(VERIFY_READ_SLOTS, total));
-        const got = this.file.read(chunk.subarray(0, run * S), { at: this.#slotAt(i) });
-        for (let k = 0; k < run; k++) {
-          const index = i + k;
-          // A slot that fails, or is cut short by the end of the file (a torn tail), goes the
-          // single-slot way, which also tries a journal's rescue copy.
-          const whole = (k + 1) * S <= got;
-          const ok = (whole && this.#codec.open(index, chunk.subarray(k * S, (k + 1) * S), this.#block) >= 0) || this.#readSlotOrRescue(index, this.#block) >= 0;
-          if (!ok) failed.push(index);
-        }
-        i += run;
+        continue;
       }
-      if (onProgress && (i - reported >= 256 || i === total)) {
-        reported = i;
-        onProgress(i, total);
+      let run = 1;
+      while (run < VERIFY_READ_SLOTS && i + run < end && needs(i + run)) run++;
+      chunk ??= new Uint8Array(S * Math.min(VERIFY_READ_SLOTS, end - i));
+      const got = this.file.read(chunk.subarray(0, run * S), { at: this.#slotAt(i) });
+      for (let k = 0; k < run; k++) {
+        const index = i + k;
+        // A slot that fails, or is cut short by the end of the file (a torn tail), goes the
+        // single-slot way, which also tries a journal's rescue copy.
+        const whole = (k + 1) * S <= got;
+        const ok = (whole && this.#codec.open(index, chunk.subarray(k * S, (k + 1) * S), this.#block) >= 0) || this.#readSlotOrRescue(index, this.#block) >= 0;
+        if (!ok) failed.push(index);
       }
+      i += run;
     }
     chunk?.fill(0);
     this.#block.fill(0);
-    return failed;
   }
 
   get physicalBlocks(): number {

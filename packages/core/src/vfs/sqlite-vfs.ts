@@ -44,6 +44,12 @@ export interface DatabaseBinding {
   readonly main: EncryptedFile;
   /** Cause of the most recent VFS failure for this database (read and cleared by Database). */
   lastError: unknown;
+  /**
+   * While set, called with the offset of each read SQLite makes of the main file. SQLite runs
+   * `integrity_check`/`quick_check` as one uninterruptible step; counting the pages it reads
+   * (those missing from the page cache) is how a long check reports progress.
+   */
+  onMainRead?: ((offset: number) => void) | null;
 }
 
 interface OpenFile {
@@ -223,6 +229,7 @@ export class CipherliteVfs implements VfsPolicy {
     if (!f) return capi.SQLITE_IOERR_READ;
     try {
       const got = f.ef.read(dest, offset);
+      if (f.binding?.onMainRead && f.ef === f.binding.main) f.binding.onMainRead(offset);
       return got < dest.length ? capi.SQLITE_IOERR_SHORT_READ : capi.SQLITE_OK;
     } catch (e) {
       dest.fill(0);
