@@ -117,7 +117,7 @@ export function rendererMemoryBytes(profile: string): number | null {
   if (!existsSync('/proc/self/smaps_rollup')) return null;
   const procs = processTable();
   const family = new Set(procs.filter((p) => p.cmdline.includes(`--user-data-dir=${profile}`) && !p.cmdline.includes('--type=')).map((p) => p.pid));
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const p of procs) if (family.has(p.ppid) && !family.has(p.pid)) grew = family.add(p.pid) !== null;
   }

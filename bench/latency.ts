@@ -68,7 +68,9 @@ const server = await serve(await buildApp(), { isolated: ['/latency.html'] });
 // Without the flag, measureUserAgentSpecificMemory() waits for the next garbage collection (up to 20 s).
 const browser = await launchBrowser(['--enable-blink-features=ForceEagerMeasureMemory']);
 console.log(`cipherlite user-facing benchmark${quick ? ' — QUICK MODE (small counts: checks the harness, not figures to publish)' : ''}`);
-console.log(`per-call: ${latencyCfg.calls} timed calls per operation after ${latencyCfg.warmup} warm-up calls, table of ${latencyCfg.rows} rows (~150 B each); scale steps ${scaleSteps.join(' / ')} rows`);
+console.log(
+  `per-call: ${latencyCfg.calls} timed calls per operation after ${latencyCfg.warmup} warm-up calls, table of ${latencyCfg.rows} rows (~150 B each); scale steps ${scaleSteps.join(' / ')} rows`,
+);
 
 try {
   const leader = await openPage(server.origin, '/latency.html', 'tab 1');
@@ -96,7 +98,10 @@ try {
         'ahead of SQLocal': yes(c!.medianMs < s!.medianMs),
       };
     }
-    print(`1. Per-call latency, main thread → worker → main thread, ms (${latencyCfg.calls} calls each; bare = dedicated worker + postMessage on plain opfs-sahpool; SQLocal 0.18.0 on the "opfs" VFS)`, table);
+    print(
+      `1. Per-call latency, main thread → worker → main thread, ms (${latencyCfg.calls} calls each; bare = dedicated worker + postMessage on plain opfs-sahpool; SQLocal 0.18.0 on the "opfs" VFS)`,
+      table,
+    );
     results['perCall'] = perCall;
   }
   for (const kind of ['bare', 'sqlocal'] as const) await leader.evaluate((k) => window.latencyBench.close(k), kind);
@@ -113,7 +118,14 @@ try {
     for (const op of ops) {
       const l = leaderFigures[op]!;
       const f = followerFigures[op]!;
-      table[LABELS[op]] = { 'leader p50': ms(l.medianMs), 'follower p50': ms(f.medianMs), 'leader p99': ms(l.p99Ms), 'follower p99': ms(f.p99Ms), 'ratio (p50)': (f.medianMs / l.medianMs).toFixed(2), [`≤ ${GOAL.followerVsLeader}× leader`]: yes(f.medianMs <= GOAL.followerVsLeader * l.medianMs) };
+      table[LABELS[op]] = {
+        'leader p50': ms(l.medianMs),
+        'follower p50': ms(f.medianMs),
+        'leader p99': ms(l.p99Ms),
+        'follower p99': ms(f.p99Ms),
+        'ratio (p50)': (f.medianMs / l.medianMs).toFixed(2),
+        [`≤ ${GOAL.followerVsLeader}× leader`]: yes(f.medianMs <= GOAL.followerVsLeader * l.medianMs),
+      };
     }
     print('2. Follower tab (calls forwarded to the leader tab), ms — leader measured in the same run', table);
 
@@ -126,7 +138,12 @@ try {
     if (probe.at === null) throw new Error(`no successful call within 30 s of closing the leader tab (errors: ${probe.errors.join('; ')})`);
     const failover = { closeTabMs: closed - closing, firstSuccessMs: probe.at - closing, newRole: probe.role, errorsSeen: probe.errors };
     print('2b. Leader failover: leader tab closed → first successful call in the other tab, ms', {
-      failover: { 'page.close() took': failover.closeTabMs, 'close → first success': failover.firstSuccessMs.toFixed(0), 'other tab is now': failover.newRole, 'errors during the switch': failover.errorsSeen.join('; ') || 'none' },
+      failover: {
+        'page.close() took': failover.closeTabMs,
+        'close → first success': failover.firstSuccessMs.toFixed(0),
+        'other tab is now': failover.newRole,
+        'errors during the switch': failover.errorsSeen.join('; ') || 'none',
+      },
     });
     await follower.evaluate(() => window.latencyBench.close('cipherlite'));
     await follower.close();
@@ -181,7 +198,11 @@ try {
     const clMs = median(cipherlite);
     print(`4. Startup: time to first query from a fresh page load, median of ${startupLoads} loads, ms`, {
       'plain sqlite-wasm + opfs-sahpool in a worker': { ms: plainMs.toFixed(0) },
-      'cipherlite openDatabase (worker, OPFS, Argon2id 64 MiB t=3, open, query)': { ms: clMs.toFixed(0), 'over plain': (clMs - plainMs).toFixed(0), [`goal ≤ KDF (${kdfMs.toFixed(0)}) + ${GOAL.startupOverKdfMs}`]: yes(clMs - plainMs <= kdfMs + GOAL.startupOverKdfMs) },
+      'cipherlite openDatabase (worker, OPFS, Argon2id 64 MiB t=3, open, query)': {
+        ms: clMs.toFixed(0),
+        'over plain': (clMs - plainMs).toFixed(0),
+        [`goal ≤ KDF (${kdfMs.toFixed(0)}) + ${GOAL.startupOverKdfMs}`]: yes(clMs - plainMs <= kdfMs + GOAL.startupOverKdfMs),
+      },
     });
     print('4b. Startup phases (the open path step by step in a bench worker; "overlapped" is openDatabase\'s order: SQLite load started first, OPFS handles, KDF, then SQLite awaited)', table);
     await page.close();
@@ -240,7 +261,12 @@ try {
     const mem: Table = {};
     ours.memory.forEach((m, i) => {
       const p = plain.memory[i]!;
-      mem[`${m.rows} rows`] = { 'cipherlite: renderer PSS': MiB(m.rendererBytes), 'plain: renderer PSS': MiB(p.rendererBytes), 'cipherlite: worker JS heap': MiB(m.workerJsBytes), 'plain: worker JS heap': MiB(p.workerJsBytes) };
+      mem[`${m.rows} rows`] = {
+        'cipherlite: renderer PSS': MiB(m.rendererBytes),
+        'plain: renderer PSS': MiB(p.rendererBytes),
+        'cipherlite: worker JS heap': MiB(m.workerJsBytes),
+        'plain: worker JS heap': MiB(p.workerJsBytes),
+      };
     });
     print('5c. Memory after a full scan at each size, MiB (renderer PSS: page + worker incl. WebAssembly, from /proc; worker JS heap: measureUserAgentSpecificMemory)', mem);
     await page.close();

@@ -35,7 +35,9 @@ const server = await serve(await buildApp());
 const browser = await launchBrowser();
 const page = browser.context.pages()[0] ?? (await browser.context.newPage());
 forwardConsole(page);
-console.log(`cipherlite benchmark — ${cfg.rows} rows, ${cfg.runs} runs, page ${cfg.pageSize} B, cache ${cfg.cacheKiB} KiB, synchronous=FULL; default journals: cipherlite ${cfg.journalMode}, plain ${cfg.plainJournalMode}; plus both in WAL (exclusive locking); AES backend ${cfg.aead}; Chromium persistent profile (real OPFS)`);
+console.log(
+  `cipherlite benchmark — ${cfg.rows} rows, ${cfg.runs} runs, page ${cfg.pageSize} B, cache ${cfg.cacheKiB} KiB, synchronous=FULL; default journals: cipherlite ${cfg.journalMode}, plain ${cfg.plainJournalMode}; plus both in WAL (exclusive locking); AES backend ${cfg.aead}; Chromium persistent profile (real OPFS)`,
+);
 
 let output: { results: BenchResult[]; cipher: Record<string, { sealMBs: number; openMBs: number }>; unlock: Record<string, number>; wasmPeakBytes: Record<string, number>; userAgent: string };
 const firstQuery: Record<string, number> = {};
@@ -65,7 +67,7 @@ for (const [k, label, target] of workloads) {
   rows[label] = {
     'plain ms': m('plain-sahpool').toFixed(1),
     'cipherlite ms': m('cipherlite-opfs').toFixed(1),
-    'ratio': (m('cipherlite-opfs') / m('plain-sahpool')).toFixed(2),
+    ratio: (m('cipherlite-opfs') / m('plain-sahpool')).toFixed(2),
     'plain WAL ms': m('plain-sahpool-wal').toFixed(1),
     'cipherlite WAL ms': m('cipherlite-opfs-wal').toFixed(1),
     'ratio WAL': (m('cipherlite-opfs-wal') / m('plain-sahpool-wal')).toFixed(2),

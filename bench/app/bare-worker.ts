@@ -47,7 +47,7 @@ async function handle(req: BareRequest): Promise<unknown> {
   switch (req.op) {
     case 'open':
       sqlite3 ??= await (sqlite3InitModule as unknown as (o: object) => Promise<Sqlite3Static>)({ print: () => {}, printErr: () => {} });
-      pool ??= (await (sqlite3 as unknown as { installOpfsSAHPoolVfs(o: object): Promise<SahPool> }).installOpfsSAHPoolVfs({ name: 'bench-bare', directory: '.bench-bare' }));
+      pool ??= await (sqlite3 as unknown as { installOpfsSAHPoolVfs(o: object): Promise<SahPool> }).installOpfsSAHPoolVfs({ name: 'bench-bare', directory: '.bench-bare' });
       dbName = `/${req.name}`;
       db = new pool.OpfsSAHPoolDb(dbName);
       // The same page cache and durability as cipherlite's defaults; SQLite's default journal.

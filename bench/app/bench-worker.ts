@@ -24,7 +24,8 @@ async function runTarget(target: Target, cfg: BenchConfig): Promise<BenchResult>
     const cold = scan(t.db);
     for (const k of Object.keys(ioStats)) delete ioStats[k];
     const updates = durableUpdates(t.db, cfg);
-    if (cfg.ioStats && target === 'cipherlite-opfs') log(`io during updates: ${JSON.stringify(Object.fromEntries(Object.entries(ioStats).map(([k, v]) => [k, `${v.n} calls ${v.ms.toFixed(0)} ms`])))}`);
+    if (cfg.ioStats && target === 'cipherlite-opfs')
+      log(`io during updates: ${JSON.stringify(Object.fromEntries(Object.entries(ioStats).map(([k, v]) => [k, `${v.n} calls ${v.ms.toFixed(0)} ms`])))}`);
     const mix = mixed(t.db, cfg);
     const bytes = await t.bytes();
     await t.close();

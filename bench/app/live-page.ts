@@ -80,7 +80,17 @@ async function run(writes: number, settleMs: number): Promise<LiveFigures> {
   const db = await openDatabase({ name: 'live', password: 'live query benchmark password', directory: 'bench-live' });
   for (let i = 0; i < LIVE_TABLES; i++) await db.exec(`DROP TABLE IF EXISTS t${i}; CREATE TABLE t${i}(id INTEGER PRIMARY KEY, v INTEGER)`);
   const root = createRoot(document.getElementById('root')!);
-  root.render(createElement(DatabaseProvider, { database: counting(db) }, createElement('ul', null, Array.from({ length: LIVE_TABLES }, (_, i) => createElement(Cell, { key: i, i })))));
+  root.render(
+    createElement(
+      DatabaseProvider,
+      { database: counting(db) },
+      createElement(
+        'ul',
+        null,
+        Array.from({ length: LIVE_TABLES }, (_, i) => createElement(Cell, { key: i, i })),
+      ),
+    ),
+  );
   await untilCommitted(() => shown.every((s) => s?.n === 0));
 
   const rerender: number[] = [];

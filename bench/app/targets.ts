@@ -52,7 +52,11 @@ export async function makeOpener(target: Target, cfg: BenchConfig, fresh: boolea
   if (target === 'plain-sahpool' || target === 'plain-sahpool-wal') {
     const wal = target === 'plain-sahpool-wal';
     const s = await plainSqlite();
-    sahPool ??= (await (s as unknown as { installOpfsSAHPoolVfs(o: object): Promise<typeof sahPool> }).installOpfsSAHPoolVfs({ name: 'bench-sahpool', directory: '.bench-sahpool', initialCapacity: 8 }))!;
+    sahPool ??= (await (s as unknown as { installOpfsSAHPoolVfs(o: object): Promise<typeof sahPool> }).installOpfsSAHPoolVfs({
+      name: 'bench-sahpool',
+      directory: '.bench-sahpool',
+      initialCapacity: 8,
+    }))!;
     if (fresh) await sahPool.wipeFiles();
     let first = fresh;
     return async () => {
@@ -75,15 +79,26 @@ export async function makeOpener(target: Target, cfg: BenchConfig, fresh: boolea
   const opfs = await OpfsStorage.open(dir);
   const storage: SyncStorage = cfg.ioStats ? instrument(opfs) : opfs;
   // Sync access handles are exclusive: release them before the next run empties the directory.
-  return Object.assign(async () => {
-    const d = await Database.open({ storage, name: 'bench.db', key: KEY, pageSize: cfg.pageSize, cacheSizeKiB: cfg.cacheKiB, journalMode: target === 'cipherlite-opfs-wal' ? 'WAL' : cfg.journalMode, synchronous: 'FULL' });
-    const { db } = internals(d).sqlite;
-    return {
-      db,
-      bytes: async () => storage.open('bench.db', { create: false }).getSize(),
-      close: () => d.close(),
-    };
-  }, { dispose: () => opfs.close() });
+  return Object.assign(
+    async () => {
+      const d = await Database.open({
+        storage,
+        name: 'bench.db',
+        key: KEY,
+        pageSize: cfg.pageSize,
+        cacheSizeKiB: cfg.cacheKiB,
+        journalMode: target === 'cipherlite-opfs-wal' ? 'WAL' : cfg.journalMode,
+        synchronous: 'FULL',
+      });
+      const { db } = internals(d).sqlite;
+      return {
+        db,
+        bytes: async () => storage.open('bench.db', { create: false }).getSize(),
+        close: () => d.close(),
+      };
+    },
+    { dispose: () => opfs.close() },
+  );
 }
 
 /** Per-operation time spent in storage calls (for profiling the VFS; printed by the driver). */

@@ -8,7 +8,7 @@ import type { BenchConfig } from './protocol.ts';
 const now = () => performance.now();
 const text = (n: number, seed: number) => {
   let s = '';
-  while (s.length < n) s += (seed * 2654435761 >>> 0).toString(36) + ' ';
+  while (s.length < n) s += ((seed * 2654435761) >>> 0).toString(36) + ' ';
   return s.slice(0, n);
 };
 

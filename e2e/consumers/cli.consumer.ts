@@ -14,8 +14,7 @@ test('cli: npx --package=<tgz> cipherlite encrypt → verify → decrypt round-t
   mkdirSync(dir, { recursive: true });
   run('sqlite3', ['plain.db', "CREATE TABLE fruit(name TEXT, qty INTEGER); INSERT INTO fruit VALUES ('apple', 3), ('pear', 5);"], { cwd: dir });
   writeFileSync(join(dir, 'password.txt'), 'a cli password\n');
-  const cipherlite = (...args: string[]) =>
-    run('npx', ['--yes', `--package=${tarball('cli')}`, 'cipherlite', ...args], { cwd: dir, allowFailure: true, env: { npm_config_loglevel: 'error' } });
+  const cipherlite = (...args: string[]) => run('npx', ['--yes', `--package=${tarball('cli')}`, 'cipherlite', ...args], { cwd: dir, allowFailure: true, env: { npm_config_loglevel: 'error' } });
 
   const plain = cipherlite('verify', 'plain.db', '--password-file', 'password.txt');
   expect(plain.status).toBe(5); // not a cipherlite database

@@ -21,7 +21,9 @@ interface PackedManifest {
 }
 
 function packedManifest(pkg: PackageDir): { manifest: PackedManifest; files: string[] } {
-  const listing = run('tar', ['tzf', tarball(pkg)], { cwd: WORK_DIR }).stdout.split('\n').filter(Boolean);
+  const listing = run('tar', ['tzf', tarball(pkg)], { cwd: WORK_DIR })
+    .stdout.split('\n')
+    .filter(Boolean);
   const manifest = JSON.parse(run('tar', ['xzOf', tarball(pkg), 'package/package.json'], { cwd: WORK_DIR }).stdout) as PackedManifest;
   return { manifest, files: listing.map((f) => f.replace(/^package\//, '')) };
 }
@@ -48,14 +50,20 @@ test('pnpm pack: every package builds and packs; manifests point at dist, no wor
     expect(m.name).toBe(`@cipherlite/${pkg}`);
     expect(JSON.stringify(m.dependencies ?? {}), pkg).not.toContain('workspace:');
     expect(files, pkg).toContain('LICENSE');
-    expect(files.filter((f) => !/^(dist\/.+|package\.json|README\.md|LICENSE)$/.test(f)), `${pkg} ships only dist/, README, LICENSE`).toEqual([]);
+    expect(
+      files.filter((f) => !/^(dist\/.+|package\.json|README\.md|LICENSE)$/.test(f)),
+      `${pkg} ships only dist/, README, LICENSE`,
+    ).toEqual([]);
     const targets = [...Object.values(m.exports ?? {}).flatMap((e) => (typeof e === 'string' ? [e] : [e.types, e.default])), ...Object.values(m.bin ?? {})].filter((t) => t !== './package.json');
     expect(targets.length, pkg).toBeGreaterThan(0);
     for (const t of targets) {
       expect(t, `${pkg}: ${t}`).toMatch(/^\.\/dist\//);
       expect(files, `${pkg}: ${t} is in the tarball`).toContain(t.slice(2));
     }
-    expect(files.some((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')), `${pkg} ships no TypeScript sources`).toBe(false);
+    expect(
+      files.some((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')),
+      `${pkg} ships no TypeScript sources`,
+    ).toBe(false);
   }
   for (const pkg of PACKAGES) {
     const { files } = packedManifest(pkg);
@@ -80,7 +88,9 @@ for (const pkg of ['core', 'worker', 'react'] as const) {
     const problems = (JSON.parse(r.stdout) as { analysis: { problems: { kind: string; resolutionKind?: string }[] } }).analysis.problems;
     // esm-only: CommonJS `require` and node10 resolution are out of scope (the packages are ESM only).
     const relevant = problems.filter((p) => p.resolutionKind !== 'node10' && p.resolutionKind !== 'node16-cjs');
-    process.stdout.write(`attw ${pkg}: ${relevant.length} problem(s) for node16 (ESM) and bundler; ${problems.length - relevant.length} ignored (node10 / CommonJS require, out of scope for ESM-only)\n`);
+    process.stdout.write(
+      `attw ${pkg}: ${relevant.length} problem(s) for node16 (ESM) and bundler; ${problems.length - relevant.length} ignored (node10 / CommonJS require, out of scope for ESM-only)\n`,
+    );
     expect(relevant).toEqual([]);
   });
 }

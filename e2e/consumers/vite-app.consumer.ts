@@ -17,14 +17,17 @@ test('vite: npm install the tarballs into the stock React + TypeScript template'
   installFixture('vite-react', ['core', 'worker', 'react']);
 });
 
-test('vite: `tsc -b && vite build` (the template\'s build script) succeeds', () => {
+test("vite: `tsc -b && vite build` (the template's build script) succeeds", () => {
   test.setTimeout(180_000);
   run('npm', ['run', 'build'], { cwd: appDir });
 });
 
 browserAppChecks('vite', join(appDir, 'dist'), PORTS.vite);
 
-for (const [tsc, label] of [['node_modules/typescript/bin/tsc', 'TypeScript 7'], ['node_modules/typescript-5/bin/tsc', 'TypeScript 5.9']] as const) {
+for (const [tsc, label] of [
+  ['node_modules/typescript/bin/tsc', 'TypeScript 7'],
+  ['node_modules/typescript-5/bin/tsc', 'TypeScript 5.9'],
+] as const) {
   test(`vite: our .d.ts type-check with skipLibCheck off, lib ES2023 + DOM (no ESNext.Disposable), strict and non-strict — ${label}`, () => {
     test.setTimeout(120_000);
     for (const config of ['tsconfig.strict.json', 'tsconfig.loose.json']) {

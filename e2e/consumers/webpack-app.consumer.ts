@@ -10,7 +10,7 @@ import { APPS_DIR, FIXTURES, PORTS, installFixture, run } from './harness.ts';
 
 const appDir = join(APPS_DIR, 'webpack-react');
 
-test('webpack: npm install the tarballs into a webpack 5 React app with the Vite app\'s source', () => {
+test("webpack: npm install the tarballs into a webpack 5 React app with the Vite app's source", () => {
   test.setTimeout(300_000);
   installFixture('webpack-react', ['core', 'worker', 'react'], (dir) => cpSync(join(FIXTURES, 'vite-react', 'src'), join(dir, 'src'), { recursive: true }));
 });

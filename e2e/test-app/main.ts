@@ -112,7 +112,11 @@ const harness = {
   },
 
   /** `importDatabase` of `exportPlaintext`'s bytes of database `from`; keeps the new handle as `dbs[id]`, records its progress. */
-  async importFrom(from: string, id: string, options: Omit<ImportDatabaseOptions, 'bytes' | 'onProgress' | 'signal'>): Promise<{ outcome: Outcome<{ role: string; storageBackend: string | null }>; events: TimedProgress[] }> {
+  async importFrom(
+    from: string,
+    id: string,
+    options: Omit<ImportDatabaseOptions, 'bytes' | 'onProgress' | 'signal'>,
+  ): Promise<{ outcome: Outcome<{ role: string; storageBackend: string | null }>; events: TimedProgress[] }> {
     const bytes = await harness.dbs[from]!.exportPlaintext();
     const events: TimedProgress[] = [];
     const outcome = await harness.capture(

@@ -50,7 +50,12 @@ test('no marker and no "SQLite format 3" in any stored file, in OPFS or in the p
     await db.exec('PRAGMA temp_store = FILE');
     await db.exec('PRAGMA cache_size = -256');
     await db.exec('CREATE TABLE sortme (k TEXT)');
-    await db.batch(Array.from({ length: 20 }, (_, j) => ({ sql: `WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 500) INSERT INTO sortme SELECT ? || hex(randomblob(40)) || i FROM c`, params: [`${m.sorted}${j}`] })));
+    await db.batch(
+      Array.from({ length: 20 }, (_, j) => ({
+        sql: `WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 500) INSERT INTO sortme SELECT ? || hex(randomblob(40)) || i FROM c`,
+        params: [`${m.sorted}${j}`],
+      })),
+    );
     const sorted = await db.query('SELECT k FROM sortme ORDER BY k DESC LIMIT 3');
     await db.exec('CREATE INDEX sortme_k ON sortme (k)');
     const n = await db.get<{ n: number }>('SELECT count(*) AS n FROM notes');

@@ -15,8 +15,7 @@ const OPTIONS = { name: 'shop', password: 'exists?', kdf: FAST_KDF };
 test('databaseExists: false before creation, true while open and after close, per name and directory', async ({ profile }) => {
   const browser = await profile();
   const page = await browser.page('tab');
-  const exists = (name: string, directory?: string) =>
-    page.evaluate(([n, d]) => window.t.databaseExists(n, d === undefined ? {} : { directory: d }), [name, directory] as const);
+  const exists = (name: string, directory?: string) => page.evaluate(([n, d]) => window.t.databaseExists(n, d === undefined ? {} : { directory: d }), [name, directory] as const);
 
   expect(await exists('shop')).toBe(false);
   expect(await page.evaluate((o) => window.t.open('a', o), OPTIONS)).toMatchObject({ ok: true });
@@ -107,14 +106,17 @@ test('databaseExists: without indexedDB.databases() the aborted-upgrade open cre
   const before = await originContents(page);
   // Hides databases() (Firefox < 126 and older engines lack it) so the open-and-abort path runs.
   const withoutList = (name: string, storage: Storage) =>
-    page.evaluate(async ([n, s]) => {
-      Object.defineProperty(indexedDB, 'databases', { value: undefined, configurable: true });
-      try {
-        return await window.t.databaseExists(n, { storage: s });
-      } finally {
-        delete (indexedDB as { databases?: unknown }).databases;
-      }
-    }, [name, storage] as const);
+    page.evaluate(
+      async ([n, s]) => {
+        Object.defineProperty(indexedDB, 'databases', { value: undefined, configurable: true });
+        try {
+          return await window.t.databaseExists(n, { storage: s });
+        } finally {
+          delete (indexedDB as { databases?: unknown }).databases;
+        }
+      },
+      [name, storage] as const,
+    );
   expect(await withoutList('shop', 'indexeddb')).toBe(false);
   expect(await withoutList('shop', 'auto')).toBe(false);
   expect(await originContents(page)).toEqual(before);

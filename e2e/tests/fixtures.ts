@@ -69,7 +69,6 @@ export const test = base.extend<{ engine: Engine; profile: (options?: ProfileOpt
   },
   // A function fixture: a test may start several browsers, each on its own fresh profile.
   profile: async ({ engine }, use) => {
-
     const profiles: Profile[] = [];
     await use(async (options = {}) => {
       const launch = (dir: string) => launchPersistent(engine, dir, { ...options, baseURL: BASE_URL });

@@ -183,7 +183,10 @@ test('IndexedDB: change password, backup → restore work as on OPFS', async ({ 
 });
 
 test('IndexedDB: quota exceeded → QUOTA_EXCEEDED, readable; reopening gives exactly the acknowledged writes', async ({ profile, engine }) => {
-  test.skip(engine === 'chromium', 'CDP Storage.overrideQuotaForOrigin does not limit IndexedDB writes in Chromium 156 (measured: 100 MB committed under a usage + 3 MiB override); Firefox limits it with a profile preference');
+  test.skip(
+    engine === 'chromium',
+    'CDP Storage.overrideQuotaForOrigin does not limit IndexedDB writes in Chromium 156 (measured: 100 MB committed under a usage + 3 MiB override); Firefox limits it with a profile preference',
+  );
   // Firefox's whole temporary storage (every origin, persisted ones included) limited to 24 MiB (the pref is in KiB).
   const p = await profile({ firefoxUserPrefs: { 'dom.quotaManager.temporaryStorage.fixedLimit': 24 * 1024 } });
   const page = await p.page('tab');

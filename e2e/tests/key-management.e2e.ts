@@ -54,20 +54,23 @@ test('verify, stats and an encrypted backup through the client', async ({ profil
   const page = await (await profile()).page('tab');
   expect(await open(page, OLD)).toMatchObject({ ok: true });
   const marker = `BACKUPMARK${crypto.randomUUID().replaceAll('-', '')}`;
-  const r = await page.evaluate(async ([password, marker]) => {
-    const db = window.t.dbs.a!;
-    await db.exec('CREATE TABLE items (id INTEGER PRIMARY KEY, v TEXT)');
-    await db.batch(Array.from({ length: 100 }, (_, i) => ({ sql: 'INSERT INTO items (v) VALUES (?)', params: [`${marker} ${i}`] })));
-    const verify = await db.verify();
-    const stats = await db.stats();
-    const backup = await db.backup(password!);
-    const text = new TextDecoder('latin1').decode(backup.bytes);
-    return {
-      verify: { ok: verify.ok, failures: verify.failures.length, integrity: verify.integrity },
-      stats: { pageSize: stats.pageSize, cipher: stats.cipher, items: stats.tables.find((t) => t.name === 'items') },
-      backup: { size: backup.bytes.length, tables: backup.meta.tables, leaks: text.includes(marker!) || text.includes('SQLite format 3') },
-    };
-  }, [OLD, marker]);
+  const r = await page.evaluate(
+    async ([password, marker]) => {
+      const db = window.t.dbs.a!;
+      await db.exec('CREATE TABLE items (id INTEGER PRIMARY KEY, v TEXT)');
+      await db.batch(Array.from({ length: 100 }, (_, i) => ({ sql: 'INSERT INTO items (v) VALUES (?)', params: [`${marker} ${i}`] })));
+      const verify = await db.verify();
+      const stats = await db.stats();
+      const backup = await db.backup(password!);
+      const text = new TextDecoder('latin1').decode(backup.bytes);
+      return {
+        verify: { ok: verify.ok, failures: verify.failures.length, integrity: verify.integrity },
+        stats: { pageSize: stats.pageSize, cipher: stats.cipher, items: stats.tables.find((t) => t.name === 'items') },
+        backup: { size: backup.bytes.length, tables: backup.meta.tables, leaks: text.includes(marker!) || text.includes('SQLite format 3') },
+      };
+    },
+    [OLD, marker],
+  );
   expect(r.verify).toEqual({ ok: true, failures: 0, integrity: ['ok'] });
   expect(r.stats).toMatchObject({ pageSize: 4096, cipher: 'AES-256-GCM', items: { name: 'items', rows: 100 } });
   expect(r.backup.size).toBeGreaterThan(8192);

@@ -106,7 +106,10 @@ test('after lock(), heap snapshots of the leader and follower workers hold no co
 
   await b.evaluate(() => window.t.dbs.a!.lock());
   await a.evaluate(() => window.t.dbs.a!.lock());
-  for (const [label, page] of [['leader', a], ['follower', b]] as const) {
+  for (const [label, page] of [
+    ['leader', a],
+    ['follower', b],
+  ] as const) {
     const heap = await workerHeapSnapshot(page);
     expect(heap.length).toBeGreaterThan(100_000);
     expect(heap.includes(password), `password string in the locked ${label} worker heap`).toBe(false);

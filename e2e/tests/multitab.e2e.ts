@@ -105,7 +105,7 @@ test('the leader tab closes mid-way: the other tab takes over without a password
   expect(rb.failures.length, rb.failures.join('\n')).toBeLessThanOrEqual(1);
   for (const f of rb.failures) expect(f).toMatch(/^BUSY: /);
   expect(await b.evaluate(() => window.t.dbs.a!.role)).toBe('leader');
-  const rows = (await b.evaluate(() => window.t.dbs.a!.query<{ tab: string; n: number }>('SELECT tab, count(*) AS n FROM orders GROUP BY tab ORDER BY tab')));
+  const rows = await b.evaluate(() => window.t.dbs.a!.query<{ tab: string; n: number }>('SELECT tab, count(*) AS n FROM orders GROUP BY tab ORDER BY tab'));
   const byTab = Object.fromEntries(rows.map((r) => [r.tab, r.n]));
   expect(byTab.a).toBeGreaterThanOrEqual(committedByA);
   expect(byTab.b! - rb.ok).toBeGreaterThanOrEqual(0);
@@ -115,7 +115,7 @@ test('the leader tab closes mid-way: the other tab takes over without a password
   await b.evaluate(() => window.t.dbs.a!.exec("INSERT INTO orders (tab, seq) VALUES ('b', 999)"));
   const c = await p.page('tab-c');
   expect(await open(c)).toMatchObject({ ok: true, value: { role: 'follower' } });
-  expect(await c.evaluate(() => window.t.dbs.a!.get("SELECT seq FROM orders WHERE seq = 999"))).toEqual({ seq: 999 });
+  expect(await c.evaluate(() => window.t.dbs.a!.get('SELECT seq FROM orders WHERE seq = 999'))).toEqual({ seq: 999 });
 });
 
 test('the leader tab locks: another unlocked tab takes over; lock({ allTabs }) locks every tab', async ({ profile }) => {

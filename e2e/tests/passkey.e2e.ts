@@ -129,7 +129,10 @@ test("a second authenticator's credential → WRONG_KEY (its real PRF output); h
         rp: { name: 'other' },
         user: { id: random(16), name: 'mallory', displayName: 'mallory' },
         challenge: random(32),
-        pubKeyCredParams: [{ type: 'public-key', alg: -7 }, { type: 'public-key', alg: -257 }],
+        pubKeyCredParams: [
+          { type: 'public-key', alg: -7 },
+          { type: 'public-key', alg: -257 },
+        ],
         authenticatorSelection: { userVerification: 'required', residentKey: 'preferred' },
         extensions: { prf: { eval: { first: random(16) } } },
       },

@@ -87,12 +87,15 @@ export async function launchPos(viewport: ViewportName = 'tablet'): Promise<PosB
       await start();
       let name: string | undefined;
       await expect
-        .poll(async () => {
-          const files = await readdir(downloads);
-          // Firefox writes into `<name>.part` and renames it once complete.
-          name = files.some((f) => f.endsWith('.part')) ? undefined : files.find((f) => !before.has(f));
-          return name;
-        }, { message: 'a new file in the downloads directory', timeout: 20_000 })
+        .poll(
+          async () => {
+            const files = await readdir(downloads);
+            // Firefox writes into `<name>.part` and renames it once complete.
+            name = files.some((f) => f.endsWith('.part')) ? undefined : files.find((f) => !before.has(f));
+            return name;
+          },
+          { message: 'a new file in the downloads directory', timeout: 20_000 },
+        )
         .toBeDefined();
       return { name: name!, bytes: await readFile(join(downloads, name!)) };
     },
@@ -228,8 +231,12 @@ export async function ringUp(page: Page, items: string[], payment: { cash: strin
 }
 
 export async function waitForServiceWorker(page: Page): Promise<void> {
-  await page.waitForFunction(async () => {
-    const reg = await navigator.serviceWorker.ready;
-    return reg.active?.state === 'activated' && navigator.serviceWorker.controller !== null;
-  }, undefined, { timeout: 30_000 });
+  await page.waitForFunction(
+    async () => {
+      const reg = await navigator.serviceWorker.ready;
+      return reg.active?.state === 'activated' && navigator.serviceWorker.controller !== null;
+    },
+    undefined,
+    { timeout: 30_000 },
+  );
 }

@@ -21,7 +21,8 @@ async function expectTouchTargets(page: Page, screen: string): Promise<void> {
       const r = el.getBoundingClientRect();
       if (r.width === 0 || r.height === 0 || getComputedStyle(el).visibility === 'hidden') continue;
       const tooNarrow = el.tagName === 'BUTTON' && r.width < min - 0.5;
-      if (r.height < min - 0.5 || tooNarrow) out.push(`${el.tagName.toLowerCase()} "${(el.getAttribute('aria-label') ?? el.textContent ?? '').trim().slice(0, 30)}" ${Math.round(r.width)}×${Math.round(r.height)}`);
+      if (r.height < min - 0.5 || tooNarrow)
+        out.push(`${el.tagName.toLowerCase()} "${(el.getAttribute('aria-label') ?? el.textContent ?? '').trim().slice(0, 30)}" ${Math.round(r.width)}×${Math.round(r.height)}`);
     }
     return out;
   }, MIN_TARGET);

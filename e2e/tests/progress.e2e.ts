@@ -43,7 +43,9 @@ function expectProgress(events: TimedProgress[], what: string): void {
   const gaps = events.slice(1).map((e, i) => e.at - events[i]!.at);
   const widest = gaps.indexOf(Math.max(...gaps));
   const at = (e: TimedProgress) => `${e.phase} ${e.done}/${e.total}`;
-  log(`${what}: ${events.length} events over ${Math.round(events.at(-1)!.at - events[0]!.at)} ms, largest gap ${Math.round(gaps[widest]!)} ms (${at(events[widest]!)} → ${at(events[widest + 1]!)}), phases ${[...new Set(events.map((e) => e.phase))].join(',')}`);
+  log(
+    `${what}: ${events.length} events over ${Math.round(events.at(-1)!.at - events[0]!.at)} ms, largest gap ${Math.round(gaps[widest]!)} ms (${at(events[widest]!)} → ${at(events[widest + 1]!)}), phases ${[...new Set(events.map((e) => e.phase))].join(',')}`,
+  );
   const span = events.at(-1)!.at - events[0]!.at;
   for (const [i, gap] of gaps.entries()) expect(gap, `${what}: gap before event ${i + 1} (${JSON.stringify(events[i + 1])})`).toBeLessThanOrEqual(Math.max(MAX_GAP_SHARE * span, 50));
   for (const phase of new Set(events.map((e) => e.phase))) {
@@ -62,11 +64,14 @@ test('progress events over a large database reach the leader tab and a follower 
   const p = await profile();
   const [a, b] = [await p.page('leader'), await p.page('follower')];
   expect(await a.evaluate((o) => window.t.open('a', o), OPTIONS)).toMatchObject({ ok: true, value: { role: 'leader' } });
-  expect(await fill(a, "ROW")).toBe(40_000);
+  expect(await fill(a, 'ROW')).toBe(40_000);
   expect(await b.evaluate((o) => window.t.open('a', o), OPTIONS)).toMatchObject({ ok: true, value: { role: 'follower' } });
   const before = await digest(a, 'a');
 
-  for (const [tab, page] of [['leader', a], ['follower', b]] as const) {
+  for (const [tab, page] of [
+    ['leader', a],
+    ['follower', b],
+  ] as const) {
     for (const op of ['verify', 'backup', 'exportPlaintext', 'rekey'] as const) {
       const r = await run(page, op);
       expect(r.outcome, `${tab} ${op}`).toMatchObject({ ok: true });
@@ -91,11 +96,17 @@ test('abort mid-rekey (leader tab, then follower tab): CANCELLED, the old passwo
   const before = await digest(a, 'a');
   const slots = await a.evaluate(() => window.t.dbs.a!.listKeyslots());
 
-  for (const [tab, page] of [['leader', a], ['follower', b]] as const) {
+  for (const [tab, page] of [
+    ['leader', a],
+    ['follower', b],
+  ] as const) {
     const r = await run(page, 'rekey', 3);
     expect(r.outcome, tab).toMatchObject({ ok: false, code: 'CANCELLED' });
     // It stopped before the swap, promptly (the abort travels to the worker, from a follower over the bus first).
-    expect(r.events.every((e) => e.phase === 'copy' || e.phase === 'check'), `${tab}: ${JSON.stringify(r.events.at(-1))}`).toBe(true);
+    expect(
+      r.events.every((e) => e.phase === 'copy' || e.phase === 'check'),
+      `${tab}: ${JSON.stringify(r.events.at(-1))}`,
+    ).toBe(true);
     log(`${tab}: rekey cancelled ${Math.round(r.settledAt - r.abortedAt!)} ms after the abort`);
     expect(r.settledAt - r.abortedAt!).toBeLessThan(2000);
     // No temporary file with content (OPFS keeps a deleted file's handle open as an empty file, which reads as absent).
@@ -128,7 +139,11 @@ test('importDatabase: export → import under a new name (OPFS and IndexedDB) �
 
   for (const storage of ['opfs', 'indexeddb'] as const) {
     const name = `copy-${storage}`;
-    const r = await page.evaluate(([n, s, pw]) => window.t.importFrom('a', n!, { name: n!, password: pw!, kdf: { memoryKiB: 19 * 1024, iterations: 2, parallelism: 1 }, storage: s as 'opfs' }), [name, storage, 'imported pw'] as const);
+    const r = await page.evaluate(([n, s, pw]) => window.t.importFrom('a', n!, { name: n!, password: pw!, kdf: { memoryKiB: 19 * 1024, iterations: 2, parallelism: 1 }, storage: s as 'opfs' }), [
+      name,
+      storage,
+      'imported pw',
+    ] as const);
     expect(r.outcome, storage).toMatchObject({ ok: true, value: { role: 'leader', storageBackend: storage } });
     expect(r.events.length).toBeGreaterThanOrEqual(2);
     expect(r.events.at(-1)).toMatchObject({ phase: 'copy' });

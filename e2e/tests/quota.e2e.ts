@@ -9,7 +9,7 @@ import { lowerQuota, writeUntilFull } from './quota-helpers.ts';
 import type {} from '../test-app/main.ts';
 
 test('storage quota exceeded mid-transaction → QUOTA_EXCEEDED, rolled back, readable, writable again after', async ({ profile, engine }) => {
-  test.skip(engine === 'firefox', 'lowering one origin\'s quota at run time needs CDP Storage.overrideQuotaForOrigin; Firefox has only a profile-wide limit set before start');
+  test.skip(engine === 'firefox', "lowering one origin's quota at run time needs CDP Storage.overrideQuotaForOrigin; Firefox has only a profile-wide limit set before start");
   const p = await profile();
   const page = await p.page('tab');
   expect(await page.evaluate((o) => window.t.open('a', o), { name: 'full', password: 'quota', kdf: FAST_KDF })).toMatchObject({ ok: true });

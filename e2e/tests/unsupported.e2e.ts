@@ -56,9 +56,11 @@ test('incognito context (OPFS in memory) works; persist() is reported', async ({
   const r = await page.evaluate((o) => window.t.open('a', o), OPTIONS);
   expect(r).toMatchObject({ ok: true, value: { role: 'leader' } });
   expect(r.value!.persisted === null || typeof r.value!.persisted === 'boolean').toBe(true);
-  expect(await page.evaluate(async () => {
-    const db = window.t.dbs.a!;
-    await db.exec('CREATE TABLE t (v); INSERT INTO t VALUES (42)');
-    return db.query('SELECT v FROM t');
-  })).toEqual([{ v: 42 }]);
+  expect(
+    await page.evaluate(async () => {
+      const db = window.t.dbs.a!;
+      await db.exec('CREATE TABLE t (v); INSERT INTO t VALUES (42)');
+      return db.query('SELECT v FROM t');
+    }),
+  ).toEqual([{ v: 42 }]);
 });

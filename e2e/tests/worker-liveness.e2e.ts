@@ -66,7 +66,10 @@ test('worker.terminate() with a call pending → WORKER_LOST within 4.5 s; unloc
 });
 
 test('the worker closes itself (as a crash looks from the page) while idle → the next call fails fast; unlock() reopens', async ({ profile, engine }) => {
-  test.skip(engine === 'firefox', "Playwright 1.64 over WebDriver BiDi cannot evaluate in the database worker (its handle reports the target closed); Firefox's worker-death path is covered by the terminate() test");
+  test.skip(
+    engine === 'firefox',
+    "Playwright 1.64 over WebDriver BiDi cannot evaluate in the database worker (its handle reports the target closed); Firefox's worker-death path is covered by the terminate() test",
+  );
   const page = await (await profile()).page('self-close');
   await openWithRow(page);
   const [worker] = page.workers().filter((w) => !w.url().startsWith('blob:'));

@@ -37,35 +37,52 @@ async function loadApp(): Promise<void> {
     throw new Error('the test app did not become ready');`);
 }
 
-const open = (id: string, password = PASSWORD, name = 'smoke') =>
-  session.run<Outcome>('const [id, o] = args; return window.t.open(id, o);', id, { name, password, kdf: KDF });
+const open = (id: string, password = PASSWORD, name = 'smoke') => session.run<Outcome>('const [id, o] = args; return window.t.open(id, o);', id, { name, password, kdf: KDF });
 const t = <T>(expr: string, ...args: unknown[]) => session.run<T>(`return (${expr});`, ...args);
 
 const tests: [string, () => Promise<void>][] = [
-  ['auto picks IndexedDB; create, write, read; rows survive a reload', async () => {
-    await loadApp();
-    const r = await open('a');
-    assert.equal(r.ok, true, JSON.stringify(r));
-    assert.deepEqual(r.value, { role: 'leader', persisted: (r.value as { persisted: unknown }).persisted, storageBackend: 'indexeddb' });
-    await t(`(async () => {
+  [
+    'auto picks IndexedDB; create, write, read; rows survive a reload',
+    async () => {
+      await loadApp();
+      const r = await open('a');
+      assert.equal(r.ok, true, JSON.stringify(r));
+      assert.deepEqual(r.value, { role: 'leader', persisted: (r.value as { persisted: unknown }).persisted, storageBackend: 'indexeddb' });
+      await t(
+        `(async () => {
       const db = window.t.dbs.a;
       await db.exec('CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)');
       await db.batch(Array.from({ length: 100 }, (_, i) => ({ sql: 'INSERT INTO notes (body) VALUES (?)', params: [args[0] + ' ' + i] })));
-    })()`, MARKER);
-    assert.deepEqual(await t("window.t.dbs.a.get('SELECT count(*) AS n FROM notes')"), { n: 100 });
-    await loadApp();
-    // After the reload, before any worker: auto finds the database WebKit stored in IndexedDB.
-    assert.deepEqual(await t("window.t.capture(window.t.databaseExists('smoke'))"), { ok: true, value: true });
-    assert.equal((await open('a')).ok, true);
-    assert.deepEqual(await t("window.t.dbs.a.get('SELECT count(*) AS n, max(id) AS last FROM notes')"), { n: 100, last: 100 });
-  }],
-  ['only ciphertext in IndexedDB (marker scan, with a control)', async () => {
-    const hits = await t<{ file: string; needle: string; at: number }[]>('window.t.idbScan([args[0], "cipherlt"])', MARKER);
-    assert.deepEqual(hits.filter((h) => h.needle !== 'cipherlt'), []);
-    assert.ok(hits.some((h) => h.file === 'smoke' && h.needle === 'cipherlt' && h.at === 0), 'the scan sees the stored container');
-  }],
-  ['lock → LOCKED, unlock; wrong password → WRONG_KEY', async () => {
-    const r = await t<{ locked: Outcome; after: unknown; wrong: Outcome }>(`(async () => {
+    })()`,
+        MARKER,
+      );
+      assert.deepEqual(await t("window.t.dbs.a.get('SELECT count(*) AS n FROM notes')"), { n: 100 });
+      await loadApp();
+      // After the reload, before any worker: auto finds the database WebKit stored in IndexedDB.
+      assert.deepEqual(await t("window.t.capture(window.t.databaseExists('smoke'))"), { ok: true, value: true });
+      assert.equal((await open('a')).ok, true);
+      assert.deepEqual(await t("window.t.dbs.a.get('SELECT count(*) AS n, max(id) AS last FROM notes')"), { n: 100, last: 100 });
+    },
+  ],
+  [
+    'only ciphertext in IndexedDB (marker scan, with a control)',
+    async () => {
+      const hits = await t<{ file: string; needle: string; at: number }[]>('window.t.idbScan([args[0], "cipherlt"])', MARKER);
+      assert.deepEqual(
+        hits.filter((h) => h.needle !== 'cipherlt'),
+        [],
+      );
+      assert.ok(
+        hits.some((h) => h.file === 'smoke' && h.needle === 'cipherlt' && h.at === 0),
+        'the scan sees the stored container',
+      );
+    },
+  ],
+  [
+    'lock → LOCKED, unlock; wrong password → WRONG_KEY',
+    async () => {
+      const r = await t<{ locked: Outcome; after: unknown; wrong: Outcome }>(
+        `(async () => {
       const db = window.t.dbs.a;
       await db.lock();
       const locked = await window.t.capture(db.query('SELECT 1'));
@@ -73,38 +90,47 @@ const tests: [string, () => Promise<void>][] = [
       const after = await db.get('SELECT count(*) AS n FROM notes');
       const wrong = await window.t.capture(db.unlock('not the password'));
       return { locked, after, wrong };
-    })()`, PASSWORD);
-    assert.equal(r.locked.code, 'LOCKED');
-    assert.deepEqual(r.after, { n: 100 });
-    assert.equal(r.wrong.code, 'WRONG_KEY');
-  }],
-  ['two tabs: the second follows the first; writes from both reach one database', async () => {
-    const first = await session.currentTab();
-    const second = await session.newTab();
-    await session.switchTo(second);
-    await loadApp();
-    const r = await open('a');
-    assert.equal(r.ok, true, JSON.stringify(r));
-    assert.equal((r.value as { role: string }).role, 'follower');
-    await t("window.t.dbs.a.exec(\"INSERT INTO notes (body) VALUES ('from tab two')\")");
-    await session.switchTo(first);
-    assert.deepEqual(await t("window.t.dbs.a.get('SELECT count(*) AS n FROM notes')"), { n: 101 });
-    await session.switchTo(second);
-    await t('window.t.dbs.a.close()');
-    await session.switchTo(first);
-  }],
-  ['a flipped stored bit → CORRUPT', async () => {
-    await t('window.t.dbs.a.close()');
-    const files = await t<{ name: string; size: number }[]>('window.t.idbFiles()');
-    const size = files.find((f) => f.name === 'smoke')!.size;
-    await t('window.t.idbFlip("smoke", args[0])', size - 2000);
-    const r = await open('b');
-    assert.equal(r.ok, true, JSON.stringify(r));
-    // integrity_check reads every page: the flipped block may belong to any table (the end of the
-    // file holds the worker's request log once another tab has written through this leader).
-    const q = await t<Outcome>("window.t.capture(window.t.dbs.b.query('PRAGMA integrity_check'))");
-    assert.equal(q.code, 'CORRUPT', JSON.stringify(q));
-  }],
+    })()`,
+        PASSWORD,
+      );
+      assert.equal(r.locked.code, 'LOCKED');
+      assert.deepEqual(r.after, { n: 100 });
+      assert.equal(r.wrong.code, 'WRONG_KEY');
+    },
+  ],
+  [
+    'two tabs: the second follows the first; writes from both reach one database',
+    async () => {
+      const first = await session.currentTab();
+      const second = await session.newTab();
+      await session.switchTo(second);
+      await loadApp();
+      const r = await open('a');
+      assert.equal(r.ok, true, JSON.stringify(r));
+      assert.equal((r.value as { role: string }).role, 'follower');
+      await t('window.t.dbs.a.exec("INSERT INTO notes (body) VALUES (\'from tab two\')")');
+      await session.switchTo(first);
+      assert.deepEqual(await t("window.t.dbs.a.get('SELECT count(*) AS n FROM notes')"), { n: 101 });
+      await session.switchTo(second);
+      await t('window.t.dbs.a.close()');
+      await session.switchTo(first);
+    },
+  ],
+  [
+    'a flipped stored bit → CORRUPT',
+    async () => {
+      await t('window.t.dbs.a.close()');
+      const files = await t<{ name: string; size: number }[]>('window.t.idbFiles()');
+      const size = files.find((f) => f.name === 'smoke')!.size;
+      await t('window.t.idbFlip("smoke", args[0])', size - 2000);
+      const r = await open('b');
+      assert.equal(r.ok, true, JSON.stringify(r));
+      // integrity_check reads every page: the flipped block may belong to any table (the end of the
+      // file holds the worker's request log once another tab has written through this leader).
+      const q = await t<Outcome>("window.t.capture(window.t.dbs.b.query('PRAGMA integrity_check'))");
+      assert.equal(q.code, 'CORRUPT', JSON.stringify(q));
+    },
+  ],
 ];
 
 async function main(): Promise<void> {

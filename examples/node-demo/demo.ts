@@ -35,7 +35,7 @@ started = performance.now();
 const again = await Database.open({ storage, name: 'pos.db', password });
 console.log(`reopened with the password in ${(performance.now() - started).toFixed(0)} ms`);
 console.table(await again.query('SELECT id, item, cents, card_last4 FROM orders ORDER BY id'));
-console.log(await again.get("SELECT sum(cents) / 100.0 AS total_eur FROM orders"));
+console.log(await again.get('SELECT sum(cents) / 100.0 AS total_eur FROM orders'));
 await again.close();
 
 const bytes = readFileSync(join(dir, 'pos.db'));

@@ -34,8 +34,8 @@ function png(size) {
       for (let sy = 0; sy < ss; sy++)
         for (let sx = 0; sx < ss; sx++) {
           // inset the design to 80 % so it survives a maskable crop
-          const u = ((px + (sx + 0.5) / ss) / size - 0.5) / 0.8 * 64 + 32;
-          const v = ((py + (sy + 0.5) / ss) / size - 0.5) / 0.8 * 64 + 32;
+          const u = (((px + (sx + 0.5) / ss) / size - 0.5) / 0.8) * 64 + 32;
+          const v = (((py + (sy + 0.5) / ss) / size - 0.5) / 0.8) * 64 + 32;
           const c = shade(u, v);
           for (let i = 0; i < 3; i++) acc[i] += c[i];
         }

@@ -44,9 +44,7 @@ export function App() {
     case 'setup':
       return <Setup onCreated={(db) => setBoot({ kind: 'open', db })} />;
     case 'unlock':
-      return (
-        <FirstUnlock onOpen={(db) => setBoot({ kind: 'open', db })} onMissing={() => setBoot({ kind: 'setup' })} />
-      );
+      return <FirstUnlock onOpen={(db) => setBoot({ kind: 'open', db })} onMissing={() => setBoot({ kind: 'setup' })} />;
     case 'open':
       return (
         <DatabaseProvider database={boot.db}>
@@ -96,7 +94,7 @@ type PageId = (typeof PAGES)[number]['id'];
 function useHashPage(): PageId {
   const read = (): PageId => {
     const id = location.hash.replace(/^#\/?/, '');
-    return (PAGES.find((p) => p.id === id)?.id ?? 'till');
+    return PAGES.find((p) => p.id === id)?.id ?? 'till';
   };
   const [page, setPage] = useState<PageId>(read);
   useEffect(() => {

@@ -38,7 +38,11 @@ export function moneyFor(currency: string): Money {
     format: (minor) => formatter.format(minor / scale),
     parse(input) {
       // Strip a currency symbol or code typed before or after the number.
-      const s = input.trim().replace(/^[^\d.,]+/, '').replace(/[^\d.,]+$/, '').replace(',', '.');
+      const s = input
+        .trim()
+        .replace(/^[^\d.,]+/, '')
+        .replace(/[^\d.,]+$/, '')
+        .replace(',', '.');
       if (!pattern.test(s)) throw new Error(`Enter an amount like ${example}`);
       const [whole, frac = ''] = s.split('.');
       return Number(whole) * scale + Number(frac.padEnd(digits, '0') || 0);

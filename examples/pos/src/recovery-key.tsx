@@ -11,8 +11,7 @@ export function RecoveryKeyNotice({ recoveryKey, onDone, doneLabel }: { recovery
   return (
     <div className="recovery-notice" role="region" aria-label="New recovery key">
       <p>
-        <strong>Write this recovery key down now</strong> and keep it away from this device. It opens the till if the password is forgotten. It is shown only
-        once.
+        <strong>Write this recovery key down now</strong> and keep it away from this device. It opens the till if the password is forgotten. It is shown only once.
       </p>
       <p className="recovery-key print-area" data-testid="recovery-key">
         {recoveryKey}

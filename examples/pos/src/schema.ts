@@ -92,7 +92,6 @@ export const MIGRATIONS: readonly string[] = [
   `,
 ];
 
-
 /** What migrating needs of a database: the worker's `CipherliteDatabase` and core's `Database` both fit. */
 export interface MigratableDatabase {
   get(sql: string): Promise<Record<string, unknown> | undefined>;

@@ -19,17 +19,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CipherliteError, Database, type KeyMaterial } from '@cipherlite/core';
-import {
-  changePassword,
-  describeContainer,
-  exportPlaintext,
-  importPlaintext,
-  rekey,
-  replaceMarkerName,
-  verify,
-  type NewSecret,
-  type Progress,
-} from '@cipherlite/core/keys';
+import { changePassword, describeContainer, exportPlaintext, importPlaintext, rekey, replaceMarkerName, verify, type NewSecret, type Progress } from '@cipherlite/core/keys';
 import { NodeFsStorage } from '@cipherlite/core/node';
 
 export const EXIT = { OK: 0, OTHER: 1, USAGE: 2, WRONG_KEY: 3, CORRUPT: 4, NOT_A_DATABASE: 5 } as const;
@@ -375,8 +365,7 @@ const COMMANDS: Record<'info' | 'verify' | 'decrypt' | 'encrypt' | 'passwd' | 'r
         `header copies:   ${info.copies.map((c) => `${c.copy} ${c.intact ? `intact (sequence ${c.sequence})` : `damaged (${c.problem})`}`).join(', ')}; using ${info.current}`,
         `keyslots:        ${info.keyslots.length}`,
         ...info.keyslots.map(
-          (s) =>
-            `  [${s.index}] ${s.kind.padEnd(8)} created ${fmtTime(s.createdAt)}${s.kdf ? `  argon2id m=${s.kdf.memoryKiB} KiB t=${s.kdf.iterations} p=${s.kdf.parallelism}` : ''}`,
+          (s) => `  [${s.index}] ${s.kind.padEnd(8)} created ${fmtTime(s.createdAt)}${s.kdf ? `  argon2id m=${s.kdf.memoryKiB} KiB t=${s.kdf.iterations} p=${s.kdf.parallelism}` : ''}`,
         ),
         ...(pending ? [`note:            ${pending}`] : []),
         'Header fields are unauthenticated until a key opens the file ("cipherlite verify").',

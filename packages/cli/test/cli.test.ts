@@ -286,8 +286,7 @@ describe('cipherlite CLI', () => {
   it('the built binary runs under plain Node 20 with the documented exit codes', () => {
     makePlainDb(p('bin-plain.db'), 30);
     const env = { ...process.env, CIPHERLITE_NEW_PASSWORD: 'bin pw', CIPHERLITE_PASSWORD: 'bin pw' };
-    const go = (args: string[], extra: Record<string, string> = {}) =>
-      spawnSync(BIN, args, { cwd: dir, env: { ...env, ...extra }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const go = (args: string[], extra: Record<string, string> = {}) => spawnSync(BIN, args, { cwd: dir, env: { ...env, ...extra }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     expect(go(['--help']).status).toBe(0);
     expect(go([]).status).toBe(2);
     const enc = go(['encrypt', 'bin-plain.db', 'bin.db', ...KDF]);

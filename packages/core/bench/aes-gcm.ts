@@ -79,9 +79,7 @@ const results = new Map<string, number>();
 for (const c of cases) {
   const mbs = measure(c);
   results.set(`${c.name}|${c.op}|${c.size}`, mbs);
-  console.log(
-    `${c.name.padEnd(22)} ${c.op.padEnd(5)} ${String(c.size).padStart(6)} ${mbs.toFixed(1).padStart(8)} ${(c.size / mbs).toFixed(1).padStart(11)}`,
-  );
+  console.log(`${c.name.padEnd(22)} ${c.op.padEnd(5)} ${String(c.size).padStart(6)} ${mbs.toFixed(1).padStart(8)} ${(c.size / mbs).toFixed(1).padStart(11)}`);
 }
 console.log('\nspeed-up wasm / noble:');
 for (const size of SIZES) {

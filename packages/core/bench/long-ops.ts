@@ -105,7 +105,7 @@ async function time(label: string, op: (f: Fresh) => Promise<unknown>): Promise<
  * there should read the CPU column.
  */
 function report(label: string, wallMs: number, cpuMs: number, runs?: number[]): void {
-  const rate = (t: number) => ((size / MB) / (t / 1000)).toFixed(1).padStart(6);
+  const rate = (t: number) => (size / MB / (t / 1000)).toFixed(1).padStart(6);
   console.log(
     `${label.padEnd(28)} wall ${wallMs.toFixed(0).padStart(6)} ms ${rate(wallMs)} MB/s | cpu ${cpuMs.toFixed(0).padStart(6)} ms ${rate(cpuMs)} MB/s${runs ? `   wall runs: ${runs.map((x) => x.toFixed(0)).join(', ')}` : ''}`,
   );
@@ -160,7 +160,11 @@ if (OPS.includes('verify')) {
   const f = await fresh();
   const plain = await exportPlaintext(f.db);
   await f.done();
-  const sqlite3 = (await loadSqlite()) as unknown as { oo1: { DB: new (n: string) => { pointer: number; selectValue(s: string): unknown; close(): void } }; wasm: { allocFromTypedArray(b: Uint8Array): number }; capi: Record<string, (...a: unknown[]) => number> & { SQLITE_DESERIALIZE_FREEONCLOSE: number; SQLITE_DESERIALIZE_RESIZEABLE: number } };
+  const sqlite3 = (await loadSqlite()) as unknown as {
+    oo1: { DB: new (n: string) => { pointer: number; selectValue(s: string): unknown; close(): void } };
+    wasm: { allocFromTypedArray(b: Uint8Array): number };
+    capi: Record<string, (...a: unknown[]) => number> & { SQLITE_DESERIALIZE_FREEONCLOSE: number; SQLITE_DESERIALIZE_RESIZEABLE: number };
+  };
   const ms: number[] = [];
   const cpu: number[] = [];
   for (let r = 0; r < RUNS; r++) {

@@ -42,14 +42,25 @@ try {
   execFileSync(
     process.execPath,
     [
-      asc, entry,
-      '--outFile', wasmFile,
-      '--optimizeLevel', '3', '--shrinkLevel', '0', '--noAssert',
-      '--runtime', 'stub', // no GC: nothing is allocated, all buffers are at fixed offsets (layout.ts)
-      '--enable', 'simd',
-      '--use', 'abort=', // no `env.abort` import: the module has no imports at all
-      '--initialMemory', '3', // I/O area + a few key slots; the wrapper grows memory for more
-      '--disableWarning', '112', // "v128 exchange not supported by all embeddings": internal only
+      asc,
+      entry,
+      '--outFile',
+      wasmFile,
+      '--optimizeLevel',
+      '3',
+      '--shrinkLevel',
+      '0',
+      '--noAssert',
+      '--runtime',
+      'stub', // no GC: nothing is allocated, all buffers are at fixed offsets (layout.ts)
+      '--enable',
+      'simd',
+      '--use',
+      'abort=', // no `env.abort` import: the module has no imports at all
+      '--initialMemory',
+      '3', // I/O area + a few key slots; the wrapper grows memory for more
+      '--disableWarning',
+      '112', // "v128 exchange not supported by all embeddings": internal only
     ],
     { cwd: root, stdio: 'inherit' },
   );

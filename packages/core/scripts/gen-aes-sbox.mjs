@@ -89,7 +89,9 @@ const X = ['s0', 's1', 's2', 's3', 's4', 's5', 's6', 's7'];
 const sig = new Map(); // SLP name -> emitted signal name
 for (let i = 0; i < 8; i++) sig.set(`U${i}`, X[7 - i]);
 let tmpCount = 0;
-for (const stmt of SLP.split(/[;\n]/).map((x) => x.trim()).filter(Boolean)) {
+for (const stmt of SLP.split(/[;\n]/)
+  .map((x) => x.trim())
+  .filter(Boolean)) {
   const m = /^(\w+) = (\w+) ([+x#]) (\w+)$/.exec(stmt);
   if (!m) throw new Error(`bad SLP line: ${stmt}`);
   const [, out, a, op, b] = m;

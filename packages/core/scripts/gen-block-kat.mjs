@@ -46,5 +46,8 @@ const vectors = [
   await vector({ blockSize: 512, kind: 2, index: 0, length: 28, epoch: 7 }),
   await vector({ blockSize: 4096, kind: 1, index: 123456789, length: 4096, epoch: 0xfffffffe }),
 ];
-writeFileSync(new URL('../test/vectors/block-format.json', import.meta.url), JSON.stringify({ provenance: 'Node WebCrypto (OpenSSL) HKDF-SHA256 + AES-256-GCM, scripts/gen-block-kat.mjs; independent of the code under test', vectors }, null, 1) + '\n');
+writeFileSync(
+  new URL('../test/vectors/block-format.json', import.meta.url),
+  JSON.stringify({ provenance: 'Node WebCrypto (OpenSSL) HKDF-SHA256 + AES-256-GCM, scripts/gen-block-kat.mjs; independent of the code under test', vectors }, null, 1) + '\n',
+);
 console.log('wrote', vectors.length, 'vectors');

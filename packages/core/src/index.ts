@@ -7,7 +7,22 @@ export type { DatabaseOpenOptions, OpenOptions } from './database/open-options.j
 export { CipherliteError, ERROR_CODES, fromWire, isCipherliteError, isWireError, toWire, type ErrorCode, type ErrorDetails, type WireError } from './errors.js';
 export type { AtOption, SyncFile, SyncStorage } from './storage/sync-file.js';
 export { MemoryFile, MemoryStorage } from './storage/memory.js';
-export type { BindParams, ChangeListener, JournalMode, KdfParams, KeyMaterial, PasskeyAssertion, Row, RunResult, SqlValue, StatementTables, LockState, Transaction, TransactionBehavior, ValuesResult } from './types.js';
+export type {
+  BindParams,
+  ChangeListener,
+  JournalMode,
+  KdfParams,
+  KeyMaterial,
+  PasskeyAssertion,
+  Row,
+  RunResult,
+  SqlValue,
+  StatementTables,
+  LockState,
+  Transaction,
+  TransactionBehavior,
+  ValuesResult,
+} from './types.js';
 export { DEFAULT_KDF, MAX_KDF, MAX_KDF_WORK_KIB, MIN_KDF } from './crypto/kdf.js';
 export { nobleAesGcm, type AeadKey, type AeadKeyFactory } from './crypto/aead.js';
 export { createAesGcmKey } from './crypto/aes-gcm-wasm/index.js';

@@ -68,7 +68,7 @@ async function checkEverySnapshot(snapshots: Snapshot[], open: (s: MemoryStorage
 const scenarios: { name: string; setup: string; work: (db: Database) => Promise<void> }[] = [
   {
     name: 'an insert transaction',
-    setup: 'CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t(v) VALUES (\'seed\');',
+    setup: "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t(v) VALUES ('seed');",
     work: (db) =>
       db.transaction(async (tx) => {
         for (let i = 0; i < 60; i++) await tx.exec('INSERT INTO t(v) VALUES (?)', [`row-${i}-${'p'.repeat(150)}`]);
@@ -81,7 +81,7 @@ const scenarios: { name: string; setup: string; work: (db: Database) => Promise<
   },
   {
     name: 'a schema change',
-    setup: 'CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t(v) VALUES (\'a\'), (\'b\');',
+    setup: "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t(v) VALUES ('a'), ('b');",
     work: (db) =>
       db.transaction(async (tx) => {
         await tx.exec('ALTER TABLE t ADD COLUMN extra INTEGER DEFAULT 7');

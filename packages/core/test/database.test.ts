@@ -12,7 +12,7 @@ describe('Database: values and queries', () => {
     await db.exec('INSERT INTO v VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [null, 42, big, -(2n ** 60n), 3.25, 'héllo ✓ 日本', blob, '']);
     const row = await db.get('SELECT * FROM v');
     expect(row).toEqual({ n: null, i: 42, big, neg: -(2n ** 60n), r: 3.25, t: 'héllo ✓ 日本', b: blob, e: '' });
-    expect(await db.get("SELECT typeof(n) AS a, typeof(i) AS b, typeof(r) AS c, typeof(t) AS d, typeof(b) AS e FROM v")).toEqual({ a: 'null', b: 'integer', c: 'real', d: 'text', e: 'blob' });
+    expect(await db.get('SELECT typeof(n) AS a, typeof(i) AS b, typeof(r) AS c, typeof(t) AS d, typeof(b) AS e FROM v')).toEqual({ a: 'null', b: 'integer', c: 'real', d: 'text', e: 'blob' });
     await db.close();
   });
 
@@ -213,7 +213,7 @@ describe('Database: keys', () => {
     await again.close();
   });
 
-  it('takes a password as its NFC UTF-8 bytes too: same database, the caller\'s bytes untouched', async () => {
+  it("takes a password as its NFC UTF-8 bytes too: same database, the caller's bytes untouched", async () => {
     const storage = new MemoryStorage();
     const text = 'caf\u00e9-\u00c5ngstr\u00f6m';
     const db = await Database.open({ storage, name: 'b.db', password: text, kdf: FAST_KDF });
@@ -279,10 +279,12 @@ describe('Database: change events and table analysis', () => {
       await tx.exec('INSERT INTO b VALUES (3)');
       expect(events).toHaveLength(1); // nothing before commit
     });
-    await db.transaction(async (tx) => {
-      await tx.exec('INSERT INTO b VALUES (4)');
-      throw new Error('no');
-    }).catch(() => {});
+    await db
+      .transaction(async (tx) => {
+        await tx.exec('INSERT INTO b VALUES (4)');
+        throw new Error('no');
+      })
+      .catch(() => {});
     await db.exec('BEGIN; INSERT INTO a VALUES (5); ROLLBACK');
     expect(events).toEqual([['a'], ['a', 'b']]);
     await db.close();

@@ -15,12 +15,7 @@ import { TempKeys } from '../src/container/temp-keys.js';
 const B = 512;
 const FILE_ID = new Uint8Array(16).fill(9);
 
-type Op =
-  | { t: 'write'; at: number; len: number; seed: number }
-  | { t: 'read'; at: number; len: number }
-  | { t: 'truncate'; size: number }
-  | { t: 'sync' }
-  | { t: 'reopen' };
+type Op = { t: 'write'; at: number; len: number; seed: number } | { t: 'read'; at: number; len: number } | { t: 'truncate'; size: number } | { t: 'sync' } | { t: 'reopen' };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ t: fc.constant('write' as const), at: fc.integer({ min: 0, max: 6 * B }), len: fc.integer({ min: 1, max: 3 * B }), seed: fc.integer({ min: 0, max: 255 }) }) },
@@ -34,7 +29,7 @@ describe('EncryptedFile behaves like a plain file', () => {
   for (const kind of ['journal', 'temp'] as const) {
     it(`random operation sequences (${kind})`, () => {
       const keys = new TempKeys(fastestAead());
-      const recentBlocks = kind === "journal" ? 3 : 0; // exercise the recent-block cache too
+      const recentBlocks = kind === 'journal' ? 3 : 0; // exercise the recent-block cache too
       fc.assert(
         fc.property(fc.array(op, { minLength: 1, maxLength: 40 }), (ops) => {
           const raw = new MemoryFile('f');

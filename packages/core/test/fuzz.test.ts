@@ -14,11 +14,7 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
 const ALLOWED = new Set(['CORRUPT', 'NOT_A_DATABASE', 'WRONG_KEY']);
 
 type Mutation =
-  | { t: 'flip'; at: number; bit: number }
-  | { t: 'set'; at: number; value: number }
-  | { t: 'truncate'; to: number }
-  | { t: 'append'; bytes: number[] }
-  | { t: 'zero'; at: number; len: number };
+  { t: 'flip'; at: number; bit: number } | { t: 'set'; at: number; value: number } | { t: 'truncate'; to: number } | { t: 'append'; bytes: number[] } | { t: 'zero'; at: number; len: number };
 
 const mutation = (size: number): fc.Arbitrary<Mutation> =>
   fc.oneof(

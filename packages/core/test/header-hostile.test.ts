@@ -125,7 +125,10 @@ describe('a stale copy with a raised sequence number', () => {
     const storage = new MemoryStorage();
     const db = await Database.open({ storage, name: 'h.db', password: 'old password', kdf: FAST_KDF });
     await db.exec("CREATE TABLE t(x); INSERT INTO t VALUES ('kept')");
-    const saved = storage.files.get('h.db')!.bytes().slice(0, 2 * COPY);
+    const saved = storage.files
+      .get('h.db')!
+      .bytes()
+      .slice(0, 2 * COPY);
     await changePassword(db, { password: 'old password' }, { password: 'new password' });
     await db.close();
     const b = storage.files.get('h.db')!.bytes();

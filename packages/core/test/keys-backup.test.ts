@@ -37,12 +37,16 @@ describe('backup', () => {
     const db = await seeded(storage, 6000);
     const writes: Promise<unknown>[] = [];
     let i = 0;
-    const result = await backup(db, { key: KEY }, {
-      onProgress: (p) => {
-        // Writes issued while the backup runs are served between its steps.
-        if (p.phase === 'copy' && p.done < p.total) writes.push(db.exec('INSERT INTO t(v) VALUES (?)', [`during-${i++}`]));
+    const result = await backup(
+      db,
+      { key: KEY },
+      {
+        onProgress: (p) => {
+          // Writes issued while the backup runs are served between its steps.
+          if (p.phase === 'copy' && p.done < p.total) writes.push(db.exec('INSERT INTO t(v) VALUES (?)', [`during-${i++}`]));
+        },
       },
-    });
+    );
     await Promise.all(writes);
     expect(i).toBeGreaterThanOrEqual(3);
     const n = (await db.get<{ n: number }>('SELECT count(*) AS n FROM t'))!.n;
@@ -139,7 +143,10 @@ describe('restore', () => {
     const liveContent = await content(db);
     for (const [label, b, secret, code] of cases) {
       await expect(restore(db, { key: KEY }, b, secret), label).rejects.toMatchObject({ code });
-      await expect(inspectBackup(db, b, secret).then((p) => p.cancel()), label).rejects.toMatchObject({ code });
+      await expect(
+        inspectBackup(db, b, secret).then((p) => p.cancel()),
+        label,
+      ).rejects.toMatchObject({ code });
       for (const [name, want] of live) expect(Buffer.compare(fileBytes(storage, name), want), `${label}: ${name}`).toBe(0);
       expect(storage.list().sort(), label).toEqual([...live.keys()].sort());
     }

@@ -64,7 +64,11 @@ function abortAt(ctrl: AbortController, phase: string, after = 0, events: Progre
 }
 
 /** Stored files, without the journals of databases that exist (a leftover temp journal stays listed). */
-const storedNames = (s: MemoryStorage) => s.list().filter((n) => !(n.endsWith('-journal') && s.exists(n.slice(0, -'-journal'.length)))).sort();
+const storedNames = (s: MemoryStorage) =>
+  s
+    .list()
+    .filter((n) => !(n.endsWith('-journal') && s.exists(n.slice(0, -'-journal'.length))))
+    .sort();
 
 /** Byte-equal stored files (vitest's deep equality is far too slow for megabytes). */
 function expectSameFiles(now: Map<string, Uint8Array>, before: Map<string, Uint8Array>): void {
@@ -137,9 +141,7 @@ describe('cancellation', () => {
     const db = await big(storage);
     const rows = await rowsOf(db);
     const ctrl = new AbortController();
-    expect(await codeOf(
-      rekey(db, { key: KEY }, { signal: ctrl.signal, onProgress: (p) => p.phase === 'check' && ctrl.abort() }),
-    )).toBe('CANCELLED');
+    expect(await codeOf(rekey(db, { key: KEY }, { signal: ctrl.signal, onProgress: (p) => p.phase === 'check' && ctrl.abort() }))).toBe('CANCELLED');
     expect(storedNames(storage)).toEqual(['a.db']);
     // The copy had turned the old connection read-only; cancelling turned it back.
     expect((await db.exec('DELETE FROM t WHERE id > 3000')).changes).toBe(0);

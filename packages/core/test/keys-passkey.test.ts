@@ -144,7 +144,8 @@ describe('passkey keyslots', () => {
     expect(await codeOf(Database.open({ storage: new MemoryStorage(), name: 'n.db', ...passkey() }))).toBe('INVALID_ARGUMENT');
     const { db } = await withPasskey();
     expect(await codeOf(changePassword(db, { password: PASSWORD }, passkey() as never))).toBe('INVALID_ARGUMENT');
-    const add = (p: Partial<Parameters<typeof addPasskey>[2]>) => codeOf(addPasskey(db, { password: PASSWORD }, { credentialId: OTHER_CREDENTIAL, salt: SALT, prfOutput: PRF.slice(), label: 'x', ...p }));
+    const add = (p: Partial<Parameters<typeof addPasskey>[2]>) =>
+      codeOf(addPasskey(db, { password: PASSWORD }, { credentialId: OTHER_CREDENTIAL, salt: SALT, prfOutput: PRF.slice(), label: 'x', ...p }));
     expect(await add({ prfOutput: new Uint8Array(16) })).toBe('INVALID_ARGUMENT');
     expect(await add({ salt: new Uint8Array(8) })).toBe('INVALID_ARGUMENT');
     expect(await add({ credentialId: new Uint8Array(81) })).toBe('INVALID_ARGUMENT');

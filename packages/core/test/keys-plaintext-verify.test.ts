@@ -10,7 +10,6 @@ import { NodeFsStorage } from '../src/node.js';
 import { exportPlaintext, importPlaintext, stats, verify, type Progress } from '../src/keys/index.js';
 import { content, FAST_KDF, fileBytes, KEY, KEY2, seeded } from './keys-helpers.js';
 
-
 /** Opens a plain SQLite image with an independent sqlite-wasm instance (no cipherlite VFS involved). */
 async function plainRows(bytes: Uint8Array): Promise<unknown[]> {
   const init: Sqlite3Init = sqlite3InitModule;

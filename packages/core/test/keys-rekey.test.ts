@@ -27,7 +27,12 @@ describe('rekey', () => {
     expect(copy.at(-1)!.total).toBeGreaterThan(10);
     expect(events.some((e) => e.phase === 'swap' && e.done === e.total)).toBe(true);
     // Nothing left behind but the database (and its journal).
-    expect(storage.list().filter((n) => !n.startsWith('a.db-journal')).sort()).toEqual(['a.db']);
+    expect(
+      storage
+        .list()
+        .filter((n) => !n.startsWith('a.db-journal'))
+        .sort(),
+    ).toEqual(['a.db']);
     // No block of the old file authenticates in the new one (new key, new file id).
     const S = format.slotSize(4096);
     const newBytes = fileBytes(storage, 'a.db');
@@ -92,7 +97,10 @@ describe('rekey', () => {
       } finally {
         await db2.close();
       }
-      expect(t.list().filter((n) => n.includes('~')), s.label).toEqual([]);
+      expect(
+        t.list().filter((n) => n.includes('~')),
+        s.label,
+      ).toEqual([]);
     }
     expect(seen.old).toBeGreaterThan(0);
     expect(seen.new).toBeGreaterThan(0);

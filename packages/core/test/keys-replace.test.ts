@@ -95,7 +95,10 @@ describe('replaceFile / recoverPendingReplace', () => {
     put(r, replaceSourceName('g'), NEW);
     r.start();
     await replaceFile(r, 'g', [AUTH]);
-    const marker = r.stop().find((x) => x.label.startsWith(`write ${replaceMarkerName('g')}`))!.files.get(replaceMarkerName('g'))!;
+    const marker = r
+      .stop()
+      .find((x) => x.label.startsWith(`write ${replaceMarkerName('g')}`))!
+      .files.get(replaceMarkerName('g'))!;
     // Re-label the marker for "f": its checksum still matches, but the source name does not.
     put(s, replaceMarkerName('f'), marker);
     await expect(recoverPendingReplace(s, 'f', AUTH)).rejects.toMatchObject({ code: 'CORRUPT' });

@@ -75,7 +75,11 @@ describe('key epochs and nonce uniqueness', () => {
     await db.close();
     const after = await openWithInternalOptions({ storage: crashed, name: 'e.db', key: KEY }, { epochWriteLimit: 8 });
     await after.exec('INSERT INTO t VALUES (1)');
-    const used = new Set(slotsOf(crashed.files.get('e.db')!.bytes(), 8192).filter((_, i) => i > 0).map((s) => s.epoch));
+    const used = new Set(
+      slotsOf(crashed.files.get('e.db')!.bytes(), 8192)
+        .filter((_, i) => i > 0)
+        .map((s) => s.epoch),
+    );
     for (const e of used) expect(e === 0 || e >= reserved - 1).toBe(true);
     expect(internals(after).container.epochInfo.current).toBeGreaterThanOrEqual(reserved);
     await after.close();

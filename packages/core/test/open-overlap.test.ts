@@ -42,10 +42,7 @@ describe('Database.open: SQLite loads while the container is unlocked', () => {
     const first = await Database.open({ storage, name: 'c.db', password: 'pw', kdf: FAST_KDF });
     await first.exec('CREATE TABLE t(x); INSERT INTO t VALUES (42)');
     await first.close();
-    const results = await Promise.allSettled([
-      Database.open({ storage, name: 'c.db', password: 'pw', create: false }),
-      Database.open({ storage, name: 'c.db', password: 'pw', create: false }),
-    ]);
+    const results = await Promise.allSettled([Database.open({ storage, name: 'c.db', password: 'pw', create: false }), Database.open({ storage, name: 'c.db', password: 'pw', create: false })]);
     const won = results.filter((r): r is PromiseFulfilledResult<Database> => r.status === 'fulfilled');
     const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(won).toHaveLength(1);

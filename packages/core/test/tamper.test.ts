@@ -136,7 +136,10 @@ describe('tampering with database blocks', () => {
     await db.exec("INSERT INTO t(v) VALUES ('old')");
     const root = (await db.get<{ rootpage: number }>("SELECT rootpage FROM sqlite_schema WHERE name = 't'"))!.rootpage;
     const s = mainSlot(PAGE, root);
-    const oldSlot = storage.files.get('r.db')!.bytes().slice(s.start, s.start + s.size);
+    const oldSlot = storage.files
+      .get('r.db')!
+      .bytes()
+      .slice(s.start, s.start + s.size);
     await db.exec("UPDATE t SET v = 'new'");
     await db.close();
     mutate(storage, 'r.db', (b) => {
@@ -253,20 +256,26 @@ describe('tampering with headers and foreign files', () => {
       ['version', (dv) => dv.setUint16(8, 2)],
       ['cipher', (dv) => dv.setUint8(11, 9)],
       ['block size', (dv) => dv.setUint32(12, 3000)],
-      ['argon2 memory', (dv) => {
-        dv.setUint8(64 + 0, 1); // password slot
-        dv.setUint8(64 + 1, 1); // argon2id
-        dv.setUint32(64 + 4, 4 * 1024 * 1024);
-        dv.setUint32(64 + 8, 3);
-        dv.setUint32(64 + 12, 1);
-      }],
-      ['argon2 iterations', (dv) => {
-        dv.setUint8(64 + 0, 1);
-        dv.setUint8(64 + 1, 1);
-        dv.setUint32(64 + 4, 65536);
-        dv.setUint32(64 + 8, 2 ** 31);
-        dv.setUint32(64 + 12, 1);
-      }],
+      [
+        'argon2 memory',
+        (dv) => {
+          dv.setUint8(64 + 0, 1); // password slot
+          dv.setUint8(64 + 1, 1); // argon2id
+          dv.setUint32(64 + 4, 4 * 1024 * 1024);
+          dv.setUint32(64 + 8, 3);
+          dv.setUint32(64 + 12, 1);
+        },
+      ],
+      [
+        'argon2 iterations',
+        (dv) => {
+          dv.setUint8(64 + 0, 1);
+          dv.setUint8(64 + 1, 1);
+          dv.setUint32(64 + 4, 65536);
+          dv.setUint32(64 + 8, 2 ** 31);
+          dv.setUint32(64 + 12, 1);
+        },
+      ],
     ];
     for (const [what, edit] of cases) {
       const { storage } = await fixture();

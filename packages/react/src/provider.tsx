@@ -51,7 +51,12 @@ function OwnedDatabase(props: Extract<DatabaseProviderProps, { open: unknown }>)
     );
     return () => {
       mounted = false;
-      opening.then((db) => db.close?.(), () => undefined).catch(() => undefined);
+      opening
+        .then(
+          (db) => db.close?.(),
+          () => undefined,
+        )
+        .catch(() => undefined);
     };
   }, []);
   if (state.error) {

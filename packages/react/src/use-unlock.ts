@@ -26,7 +26,11 @@ export function useUnlock(): UseUnlockResult {
   const state = useSyncExternalStore(mutation.subscribe, mutation.getSnapshot, mutation.getSnapshot);
   return {
     ...state,
-    unlock: (secret) => mutation.run(secret).then(() => true, () => false),
+    unlock: (secret) =>
+      mutation.run(secret).then(
+        () => true,
+        () => false,
+      ),
     reset: mutation.reset,
     isPending: state.status === 'pending',
   };

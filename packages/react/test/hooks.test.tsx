@@ -122,7 +122,13 @@ describe('useQuery', () => {
         </button>
       );
     }
-    wrap(db, (<><ProductList /><AddTea /></>));
+    wrap(
+      db,
+      <>
+        <ProductList />
+        <AddTea />
+      </>,
+    );
     await screen.findByText('Croissant 320');
     fireEvent.click(screen.getByText('add idle'));
     await screen.findByText('Tea 200');
@@ -150,7 +156,13 @@ describe('useQuery', () => {
 
   it('two components with the same query (in StrictMode) share one database run', async () => {
     const { db, queries } = counting(await open());
-    wrap(db, (<><ProductList /><ProductList /></>));
+    wrap(
+      db,
+      <>
+        <ProductList />
+        <ProductList />
+      </>,
+    );
     await waitFor(() => expect(screen.getAllByText('Espresso 250')).toHaveLength(2));
     expect(queries).toEqual(['SELECT id, name, price_cents FROM product ORDER BY name']);
     await act(() => db.exec("INSERT INTO product (name, price_cents) VALUES ('Tea', 200)"));
@@ -181,10 +193,14 @@ describe('useQuery', () => {
   it('takes any async fetcher: a live value under a key, re-rendered after changes to its tables', async () => {
     const db = await open();
     function Summary() {
-      const { data } = useQuery(['summary'], async (d) => {
-        const [row] = await d.query<{ n: number; total: number }>('SELECT count(*) AS n, sum(price_cents) AS total FROM product');
-        return `${row!.n} products, ${row!.total} cents`;
-      }, { tables: ['product'] });
+      const { data } = useQuery(
+        ['summary'],
+        async (d) => {
+          const [row] = await d.query<{ n: number; total: number }>('SELECT count(*) AS n, sum(price_cents) AS total FROM product');
+          return `${row!.n} products, ${row!.total} cents`;
+        },
+        { tables: ['product'] },
+      );
       return <output>{data ?? '…'}</output>;
     }
     wrap(db, <Summary />);
@@ -230,7 +246,16 @@ describe('useTransaction / useMutation errors', () => {
       return (
         <>
           <button onClick={() => void checkout.mutate([{ name: 'Muffin', cents: 300 }])}>ok</button>
-          <button onClick={() => void checkout.mutate([{ name: 'Bagel', cents: 300 }, { name: 'Bagel', cents: 300 }])}>dup</button>
+          <button
+            onClick={() =>
+              void checkout.mutate([
+                { name: 'Bagel', cents: 300 },
+                { name: 'Bagel', cents: 300 },
+              ])
+            }
+          >
+            dup
+          </button>
           <p data-testid="state">
             {checkout.status} {checkout.code ?? ''} {checkout.status === 'success' ? `#${checkout.data}` : ''}
           </p>

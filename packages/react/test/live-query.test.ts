@@ -211,10 +211,14 @@ describe('QueryCache.fetch (any async fetcher)', () => {
     const db = await open();
     const cache = new QueryCache(db);
     let loads = 0;
-    const v = cache.fetch('names', async (d) => {
-      loads++;
-      return (await d.query<{ name: string }>('SELECT name FROM product ORDER BY name')).map((r) => r.name);
-    }, { tables: ['Product'] });
+    const v = cache.fetch(
+      'names',
+      async (d) => {
+        loads++;
+        return (await d.query<{ name: string }>('SELECT name FROM product ORDER BY name')).map((r) => r.name);
+      },
+      { tables: ['Product'] },
+    );
     const off = v.subscribe(() => {});
     const first = await until(v, (s) => s.status === 'success');
     await db.exec('INSERT INTO sale (total_cents) VALUES (100)'); // not a table it depends on

@@ -7,12 +7,41 @@
 import { CipherliteError, fromWire, isWireError } from '@cipherlite/core';
 import type { BindParams, KeyMaterial, Row, RunResult, StatementTables, Transaction as CoreTransaction, ValuesResult } from '@cipherlite/core';
 import * as Comlink from 'comlink';
-import type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, ConfirmOptions, DatabaseStats, KeyslotInfo, NewSecret, ProgressCallback, RecoveryKeyResult, RekeyPhase, RestoreResult, VerifyResult } from '@cipherlite/core/keys';
+import type {
+  BackupFile,
+  BackupOptions,
+  BackupResult,
+  ChangePasswordOptions,
+  ConfirmOptions,
+  DatabaseStats,
+  KeyslotInfo,
+  NewSecret,
+  ProgressCallback,
+  RecoveryKeyResult,
+  RekeyPhase,
+  RestoreResult,
+  VerifyResult,
+} from '@cipherlite/core/keys';
 import { Diagnostics, consoleSink } from './diagnostics.js';
 import { DEFAULT_UNRESPONSIVE_MS, WorkerLiveness } from './liveness.js';
 import { assertPasskey, registerPasskey, type PasskeyCeremonyOptions, type PasskeyRegistration } from './passkey-ceremony.js';
 import { DEFAULT_DIRECTORY, busNames } from './protocol.js';
-import type { CallOptions, CallTag, LockState, PendingRestoreInfo, Role, Statement, StorageBackend, WorkerApi, WorkerEvents, WorkerOpenOptions, OpArgs, OpName, OpResult, WireOptions } from './protocol.js';
+import type {
+  CallOptions,
+  CallTag,
+  LockState,
+  PendingRestoreInfo,
+  Role,
+  Statement,
+  StorageBackend,
+  WorkerApi,
+  WorkerEvents,
+  WorkerOpenOptions,
+  OpArgs,
+  OpName,
+  OpResult,
+  WireOptions,
+} from './protocol.js';
 
 export interface OpenDatabaseBaseOptions extends Omit<WorkerOpenOptions, 'directory'> {
   /** OPFS directory for the files (default `cipherlite`). */
@@ -210,7 +239,8 @@ export async function importDatabase(options: ImportDatabaseOptions): Promise<Ci
   if (!(bytes instanceof Uint8Array)) throw new CipherliteError('INVALID_ARGUMENT', 'bytes must be a Uint8Array');
   if (open.recoveryKey !== undefined || open.passkey !== undefined) throw new CipherliteError('INVALID_ARGUMENT', 'a new database needs a password or a key');
   if ((open.password === undefined) === (open.key === undefined)) throw new CipherliteError('INVALID_ARGUMENT', 'expected exactly one of password or key');
-  if (open.create !== undefined || open.pageSize !== undefined) throw new CipherliteError('INVALID_ARGUMENT', 'importDatabase always creates, with the page size of the file; drop create and pageSize');
+  if (open.create !== undefined || open.pageSize !== undefined)
+    throw new CipherliteError('INVALID_ARGUMENT', 'importDatabase always creates, with the page size of the file; drop create and pageSize');
   const call = checkCallOptions({ ...(onProgress !== undefined ? { onProgress: onProgress as ProgressCallback } : {}), ...(signal !== undefined ? { signal } : {}) });
   if (signal?.aborted) throw new CipherliteError('CANCELLED', 'the import was cancelled before it started');
   return launch(open as OpenDatabaseOptions, { bytes, call });
@@ -331,11 +361,15 @@ export class CipherliteDatabase implements AsyncDisposable {
     let declareLost!: (e: CipherliteError) => void;
     const lost = new Promise<never>((_, reject) => (declareLost = reject));
     lost.catch(() => undefined); // observed through the calls racing it
-    const liveness = new WorkerLiveness(worker, {
+    const liveness = new WorkerLiveness(
+      worker,
+      {
         ping: () => remote.ping(),
         lost: (e) => this.#workerLost(attached, e, declareLost),
         lockUnreliable: () => this.#log.report('warn', 'client.lifetime-lock-unreliable'),
-      }, this.#unresponsiveMs);
+      },
+      this.#unresponsiveMs,
+    );
     const attached: Attached = { worker, remote, liveness, lost };
     this.#attached = attached;
     // A worker that fails to load never answers: turn its `error` event into a rejection.

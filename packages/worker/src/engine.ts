@@ -21,21 +21,7 @@ import { holdLock } from './platform.js';
 import type { BusChannel, WorkerPlatform } from './platform.js';
 import { assertDatabaseLocation, busNames, KEY_MATERIAL_ARGS } from './protocol.js';
 import { ProgressThrottle, guardedProgress, type CallHooks } from './progress.js';
-import type {
-  BusMessage,
-  CallTag,
-  LeaderRequest,
-  LockState,
-  OpArgs,
-  OpName,
-  OpResult,
-  OpenInfo,
-  Role,
-  StorageBackend,
-  WorkerApi,
-  WorkerEvents,
-  WorkerOpenOptions,
-} from './protocol.js';
+import type { BusMessage, CallTag, LeaderRequest, LockState, OpArgs, OpName, OpResult, OpenInfo, Role, StorageBackend, WorkerApi, WorkerEvents, WorkerOpenOptions } from './protocol.js';
 import { Router } from './router.js';
 import { passwordAsBytes, Secret, wipeKeyMaterial } from './secret.js';
 import { transferBytes } from './transfer.js';
@@ -492,14 +478,7 @@ export class WorkerEngine implements WorkerApi {
     const names = this.#names!;
     this.#setState('unlocking');
     this.#secret = secret;
-    this.#router = new Router(
-      this.#tabId,
-      names,
-      secret,
-      { onKeyRejected: () => this.#lockInBackground('engine.key-rejected-by-leader') },
-      this.#platform,
-      this.#log,
-    );
+    this.#router = new Router(this.#tabId, names, secret, { onKeyRejected: () => this.#lockInBackground('engine.key-rejected-by-leader') }, this.#platform, this.#log);
     const session = {};
     this.#session = session;
     try {

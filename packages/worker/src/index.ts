@@ -9,6 +9,25 @@ export { databaseExists, type DatabaseExistsOptions } from './database-exists.js
 export type { AddPasskeyOptions, ImportDatabaseOptions, OpenDatabaseOptions, OpenDatabaseBaseOptions, PasskeyUnlock, Transaction, UnlockSecret } from './client.js';
 export type { PasskeyCeremonyOptions, PasskeyRegistration } from './passkey-ceremony.js';
 export type { CallOptions, LockState, Role, StorageBackend, StorageChoice, Statement, DbOps, WireOptions, PendingRestoreInfo } from './protocol.js';
-export type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, ConfirmOptions, DatabaseStats, KeyslotInfo, NewPasskey, NewSecret, PasskeyChallenge, Progress, ProgressCallback, RecoveryKeyResult, RekeyPhase, RestoreComparison, RestoreResult, TableComparison, VerifyResult } from '@cipherlite/core/keys';
+export type {
+  BackupFile,
+  BackupOptions,
+  BackupResult,
+  ChangePasswordOptions,
+  ConfirmOptions,
+  DatabaseStats,
+  KeyslotInfo,
+  NewPasskey,
+  NewSecret,
+  PasskeyChallenge,
+  Progress,
+  ProgressCallback,
+  RecoveryKeyResult,
+  RekeyPhase,
+  RestoreComparison,
+  RestoreResult,
+  TableComparison,
+  VerifyResult,
+} from '@cipherlite/core/keys';
 export { CipherliteError, isCipherliteError } from '@cipherlite/core';
 export type { ErrorCode, BindParams, Row, RunResult, SqlValue, StatementTables, KeyMaterial, KdfParams } from '@cipherlite/core';

@@ -97,9 +97,7 @@ export class Leader implements ServingLeader {
     this.#names = busNames(options.directory, options.name);
     this.#followers = new FollowerService(this, this.#names, platform, log);
     this.#followers.authorize(tabId);
-    this.#scheduler = new Scheduler(
-      (txId) => new CipherliteError('BUSY', `transaction ${txId} is no longer open (rolled back: its tab closed or the owning tab changed)`),
-    );
+    this.#scheduler = new Scheduler((txId) => new CipherliteError('BUSY', `transaction ${txId} is no longer open (rolled back: its tab closed or the owning tab changed)`));
     this.#txs = new InteractiveTransactions(
       this.#scheduler,
       {
@@ -129,7 +127,15 @@ export class Leader implements ServingLeader {
    * leader Web Lock. `currentSecret` hands out this tab's key material of the moment (it changes
    * with changePassword and is gone once locked): reopening after a failed IndexedDB save needs it.
    */
-  static async start(tabId: string, options: WorkerOpenOptions, secret: Secret, platform: WorkerPlatform, log: Diagnostics, backend: StorageBackend, currentSecret: () => Secret | null): Promise<Leader> {
+  static async start(
+    tabId: string,
+    options: WorkerOpenOptions,
+    secret: Secret,
+    platform: WorkerPlatform,
+    log: Diagnostics,
+    backend: StorageBackend,
+    currentSecret: () => Secret | null,
+  ): Promise<Leader> {
     if (options.journalMode === undefined) options = { ...options, journalMode: DEFAULT_JOURNAL_MODE };
     const storage = await platform.openStorage(options, backend, log);
     let db: Database;
@@ -219,10 +225,15 @@ export class Leader implements ServingLeader {
         }
         if (op === 'rekey') {
           const [current] = args as OpArgs<'rekey'>;
-          return this.#scheduler.enqueue(notIfCancelled(call, () => this.#durable.run(() => this.#withRollbackJournal(() => this.#rekey(current, call)))), undefined, onStart);
+          return this.#scheduler.enqueue(
+            notIfCancelled(call, () => this.#durable.run(() => this.#withRollbackJournal(() => this.#rekey(current, call)))),
+            undefined,
+            onStart,
+          );
         }
         if (ROLLBACK_JOURNAL_OPS.has(op)) {
-          const run = () => this.#durable.run(() => this.#withRollbackJournal(async () => runTableOp(op, { db: this.#db, target: this.#db, restores: this.#restores, call }, Array.isArray(args) ? args : [])));
+          const run = () =>
+            this.#durable.run(() => this.#withRollbackJournal(async () => runTableOp(op, { db: this.#db, target: this.#db, restores: this.#restores, call }, Array.isArray(args) ? args : [])));
           return this.#scheduler.enqueue(notIfCancelled(call, run), undefined, onStart);
         }
         const { record } = req;
@@ -233,11 +244,7 @@ export class Leader implements ServingLeader {
           const target = txId === undefined ? this.#db : this.#txs.owned(txId, from).target;
           return runTableOp(op, { db: this.#db, target, restores: this.#restores, call }, Array.isArray(args) ? args : []);
         };
-        return this.#scheduler.enqueue(
-          notIfCancelled(call, txId === undefined ? () => this.#durable.run(runOp) : runOp),
-          txId,
-          onStart,
-        );
+        return this.#scheduler.enqueue(notIfCancelled(call, txId === undefined ? () => this.#durable.run(runOp) : runOp), txId, onStart);
       }
     }
   }

@@ -58,9 +58,7 @@ export class WorkerLiveness {
   watchLifetimeLock(name: string): void {
     const locks = (globalThis.navigator as Navigator | undefined)?.locks;
     if (!locks) return;
-    locks
-      .request(name, { signal: this.#stopped.signal }, () => this.#confirmDeath())
-      .catch(() => undefined); // aborted by stop(): the only way this request rejects
+    locks.request(name, { signal: this.#stopped.signal }, () => this.#confirmDeath()).catch(() => undefined); // aborted by stop(): the only way this request rejects
   }
 
   /**

@@ -37,10 +37,7 @@ const MAX_RETRY_MS = 500;
 
 /** The OPFS errors that mean "someone else still holds this file". */
 function isContention(e: unknown): boolean {
-  return (
-    e instanceof DOMException &&
-    (e.name === 'NoModificationAllowedError' || e.name === 'InvalidStateError')
-  );
+  return e instanceof DOMException && (e.name === 'NoModificationAllowedError' || e.name === 'InvalidStateError');
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -59,11 +59,16 @@ function ceremonyError(e: unknown): CipherliteError {
   const name = e instanceof DOMException ? e.name : 'Error';
   if (name === 'NotAllowedError' || name === 'AbortError') {
     // Browsers report "no matching credential" like a dismissal, on purpose (no probing).
-    return new CipherliteError('CANCELLED', 'the passkey prompt was dismissed or timed out, or this device holds none of the database\'s passkeys', {}, { cause: e });
+    return new CipherliteError('CANCELLED', "the passkey prompt was dismissed or timed out, or this device holds none of the database's passkeys", {}, { cause: e });
   }
   if (name === 'InvalidStateError') return new CipherliteError('INVALID_ARGUMENT', 'this authenticator already holds a credential that was excluded', {}, { cause: e });
   if (name === 'SecurityError') {
-    return new CipherliteError('UNSUPPORTED', `this page cannot use passkeys for this relying-party id (WebAuthn needs https or localhost and an rpId that is the page's domain; ${name})`, {}, { cause: e });
+    return new CipherliteError(
+      'UNSUPPORTED',
+      `this page cannot use passkeys for this relying-party id (WebAuthn needs https or localhost and an rpId that is the page's domain; ${name})`,
+      {},
+      { cause: e },
+    );
   }
   return new CipherliteError('UNSUPPORTED', `the passkey ceremony failed (${name})`, {}, { cause: e });
 }

@@ -45,10 +45,13 @@ export class ProgressThrottle {
     }
     this.#held = copy;
     // Sent later if nothing newer comes: fires when the operation next yields the event loop.
-    this.#timer ??= setTimeout(() => {
-      this.#timer = undefined;
-      this.flush();
-    }, this.#interval - (now - this.#lastSent));
+    this.#timer ??= setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.flush();
+      },
+      this.#interval - (now - this.#lastSent),
+    );
   }
 
   /** Sends the event held back, if any (call when the operation ends, before its result). */

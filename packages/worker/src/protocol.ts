@@ -15,19 +15,26 @@
  * core's `WireError` plain object and the client rebuilds a `CipherliteError` with `fromWire`.
  */
 import { CipherliteError } from '@cipherlite/core';
-import type {
-  BindParams,
-  JournalMode,
-  KdfParams,
-  KeyMaterial,
-  Row,
-  RunResult,
-  StatementTables,
-  ValuesResult,
-  WireError,
-} from '@cipherlite/core';
+import type { BindParams, JournalMode, KdfParams, KeyMaterial, Row, RunResult, StatementTables, ValuesResult, WireError } from '@cipherlite/core';
 import type { LogSetting } from './diagnostics.js';
-import type { BackupFile, BackupOptions, BackupResult, ChangePasswordOptions, ConfirmOptions, DatabaseStats, KeyslotInfo, NewPasskey, NewSecret, PasskeyChallenge, Progress, ProgressCallback, RecoveryKeyResult, RestoreComparison, RestoreResult, VerifyResult } from '@cipherlite/core/keys';
+import type {
+  BackupFile,
+  BackupOptions,
+  BackupResult,
+  ChangePasswordOptions,
+  ConfirmOptions,
+  DatabaseStats,
+  KeyslotInfo,
+  NewPasskey,
+  NewSecret,
+  PasskeyChallenge,
+  Progress,
+  ProgressCallback,
+  RecoveryKeyResult,
+  RestoreComparison,
+  RestoreResult,
+  VerifyResult,
+} from '@cipherlite/core/keys';
 
 /**
  * Options of a key-management call that can cross `postMessage`: progress callbacks and abort

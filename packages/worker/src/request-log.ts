@@ -29,10 +29,12 @@ function encode(result: unknown): string {
 }
 
 function decode(text: string): unknown {
-  return JSON.parse(text, (_key, v: unknown) => {
-    if (typeof v === 'object' && v !== null && BIGINT_TAG in v) return BigInt((v as Record<string, string>)[BIGINT_TAG]!);
-    return v;
-  }) ?? undefined;
+  return (
+    JSON.parse(text, (_key, v: unknown) => {
+      if (typeof v === 'object' && v !== null && BIGINT_TAG in v) return BigInt((v as Record<string, string>)[BIGINT_TAG]!);
+      return v;
+    }) ?? undefined
+  );
 }
 
 /**

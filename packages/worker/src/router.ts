@@ -169,10 +169,12 @@ export class Router {
           reject(cancelled());
         }
       };
-      const settle = <T>(fn: (v: T) => void) => (v: T) => {
-        signal?.removeEventListener('abort', onAbort);
-        fn(v);
-      };
+      const settle =
+        <T>(fn: (v: T) => void) =>
+        (v: T) => {
+          signal?.removeEventListener('abort', onAbort);
+          fn(v);
+        };
       const p: Pending = { id, req, startedBy: null, lastSent: 0, held: false, hooks, resolve: settle(resolve), reject: settle(reject) };
       this.#pending.set(p.id, p);
       signal?.addEventListener('abort', onAbort);

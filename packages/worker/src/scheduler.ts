@@ -66,10 +66,13 @@ export class Scheduler {
     if (index < 0) return;
     const [job] = this.#queue.splice(index, 1) as [Job];
     job.onStart?.();
-    this.#running = job.run().then(job.resolve, job.reject).finally(() => {
-      this.#running = null;
-      this.#pump();
-    });
+    this.#running = job
+      .run()
+      .then(job.resolve, job.reject)
+      .finally(() => {
+        this.#running = null;
+        this.#pump();
+      });
   }
 
   /** Rejects queued jobs with `reason`, refuses new ones, and waits for the running job. */

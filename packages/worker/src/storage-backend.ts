@@ -26,7 +26,6 @@ import type { StorageBackend, StorageChoice, WorkerOpenOptions } from './protoco
 /** Created and removed at the OPFS root to find out whether sync access handles work. */
 const PROBE_FILE = '.cipherlite-probe';
 
-
 function isDomError(e: unknown, ...names: string[]): boolean {
   return e instanceof DOMException && names.includes(e.name);
 }

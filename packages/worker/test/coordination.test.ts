@@ -85,7 +85,7 @@ describe('leader election and forwarding', () => {
     expect(b.changes.at(-1)).toEqual(['items']);
   });
 
-  it("values() from a follower keeps every column of a join with repeated names", async () => {
+  it('values() from a follower keeps every column of a join with repeated names', async () => {
     const { a, b } = await twoTabs();
     await a.engine.run('exec', ["INSERT INTO items(name) VALUES ('x')"]);
     const result = await b.engine.run('values', ['SELECT i.id, j.id, i.name FROM items i JOIN items j ON j.id = i.id']);

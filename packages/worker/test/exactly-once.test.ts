@@ -27,7 +27,11 @@ type Mode = 'TRUNCATE' | 'WAL';
 async function openTab(origin: FakeOrigin, name: string, mode: Mode, changes: (readonly string[])[] = []): Promise<WorkerEngine> {
   const engine = new WorkerEngine(origin.tab(name));
   engines.push(engine);
-  await engine.open({ name: 'pos', directory: 'test', kdf: MIN_KDF, journalMode: mode }, { password: PASSWORD }, { lockState: () => undefined, role: () => undefined, change: (t) => void changes.push(t), progress: () => undefined });
+  await engine.open(
+    { name: 'pos', directory: 'test', kdf: MIN_KDF, journalMode: mode },
+    { password: PASSWORD },
+    { lockState: () => undefined, role: () => undefined, change: (t) => void changes.push(t), progress: () => undefined },
+  );
   return engine;
 }
 
@@ -177,4 +181,3 @@ describe('the request log stays out of the way', () => {
     }
   });
 });
-

@@ -94,7 +94,11 @@ class FakeLocks {
   /** The tab `owner` died: every lock it holds is free, its queued requests are gone. */
   kill(owner: string): void {
     this.#dead.add(owner);
-    for (const [name, queue] of this.#queues) this.#queues.set(name, queue.filter((w) => w.owner !== owner));
+    for (const [name, queue] of this.#queues)
+      this.#queues.set(
+        name,
+        queue.filter((w) => w.owner !== owner),
+      );
     for (const [name, held] of [...this.#held]) {
       if (held.owner !== owner) continue;
       this.#held.delete(name);
@@ -201,7 +205,6 @@ class SharedFiles implements SyncStorage {
   list(): string[] {
     return this.#files.list();
   }
-
 }
 
 /** The leader's view of the shared files: durable as written, like OPFS. */

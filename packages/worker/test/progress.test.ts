@@ -203,19 +203,25 @@ describe('progress and cancellation through the worker', () => {
     // The name exists now (and is open in a tab): refused, whichever tab asks.
     const again = new WorkerEngine(origin.tab('J'));
     engines.push(again);
-    await expect(again.importDatabase({ ...OPTIONS, name: 'copy' }, { password: 'x' }, plain.slice(), sinkFor({ engine: again, progress: new Map() }), { id: 1, progress: false })).rejects.toMatchObject({
+    await expect(
+      again.importDatabase({ ...OPTIONS, name: 'copy' }, { password: 'x' }, plain.slice(), sinkFor({ engine: again, progress: new Map() }), { id: 1, progress: false }),
+    ).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
     });
     await engine.close();
     const third = new WorkerEngine(origin.tab('K'));
     engines.push(third);
-    await expect(third.importDatabase({ ...OPTIONS, name: 'copy' }, { password: 'x' }, plain.slice(), sinkFor({ engine: third, progress: new Map() }), { id: 1, progress: false })).rejects.toMatchObject({
+    await expect(
+      third.importDatabase({ ...OPTIONS, name: 'copy' }, { password: 'x' }, plain.slice(), sinkFor({ engine: third, progress: new Map() }), { id: 1, progress: false }),
+    ).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
     });
     // Not a SQLite file: NOT_A_DATABASE, nothing created.
     const fourth = new WorkerEngine(origin.tab('L'));
     engines.push(fourth);
-    await expect(fourth.importDatabase({ ...OPTIONS, name: 'junk' }, { password: 'x' }, new Uint8Array(8192).fill(7), sinkFor({ engine: fourth, progress: new Map() }), { id: 1, progress: false })).rejects.toMatchObject({
+    await expect(
+      fourth.importDatabase({ ...OPTIONS, name: 'junk' }, { password: 'x' }, new Uint8Array(8192).fill(7), sinkFor({ engine: fourth, progress: new Map() }), { id: 1, progress: false }),
+    ).rejects.toMatchObject({
       code: 'NOT_A_DATABASE',
     });
     expect(origin.files.list().filter((n) => n.startsWith('junk'))).toEqual([]);

@@ -56,8 +56,16 @@ describe('Scheduler', () => {
     const s = new Scheduler(stale);
     const started: string[] = [];
     let release!: () => void;
-    const running = s.enqueue(() => new Promise<string>((r) => (release = () => r('done'))), undefined, () => started.push('running'));
-    const queued = s.enqueue(async () => 'never', undefined, () => started.push('queued'));
+    const running = s.enqueue(
+      () => new Promise<string>((r) => (release = () => r('done'))),
+      undefined,
+      () => started.push('running'),
+    );
+    const queued = s.enqueue(
+      async () => 'never',
+      undefined,
+      () => started.push('queued'),
+    );
     const reason = new Error('stepping down');
     const down = s.shutdown(reason);
     await expect(queued).rejects.toBe(reason);

@@ -21,7 +21,12 @@ afterEach(async () => {
 async function openWal(origin: FakeOrigin, name: string): Promise<WorkerEngine> {
   const engine = new WorkerEngine(origin.tab(name));
   engines.push(engine);
-  await engine.open({ name: 'pos', directory: 'test', kdf: MIN_KDF, journalMode: 'WAL' }, KEY, { lockState: () => undefined, role: () => undefined, change: () => undefined, progress: () => undefined });
+  await engine.open({ name: 'pos', directory: 'test', kdf: MIN_KDF, journalMode: 'WAL' }, KEY, {
+    lockState: () => undefined,
+    role: () => undefined,
+    change: () => undefined,
+    progress: () => undefined,
+  });
   return engine;
 }
 

@@ -156,8 +156,8 @@ function HistoryCard({ db, backups, onRestore }: { db: CipherliteDatabase; backu
   return (
     <Card title="Backup history on this device" id="history">
       <p className="muted">
-        A backup of the current data is saved here automatically before every restore. The last {KEEP_BACKUPS} are kept, each encrypted with the password in force
-        when it was saved. Restore one to undo a restore.
+        A backup of the current data is saved here automatically before every restore. The last {KEEP_BACKUPS} are kept, each encrypted with the password in force when it was saved. Restore one to
+        undo a restore.
       </p>
       {error && <Banner kind="error">{error}</Banner>}
       {backups?.length === 0 && <p className="empty">No automatic backups yet.</p>}
@@ -338,30 +338,30 @@ function RestoreCard({ db, source, onSourceDone, onRestored }: { db: CipherliteD
               <strong>{pending.label}</strong> is a valid backup. Compare before you restore:
             </p>
             <table className="table table-compare" aria-label="Comparison">
-                <thead>
-                  <tr>
-                    <th>
-                      <span className="sr-only">Compared</span>
-                    </th>
-                    <th className="num">Now on this till</th>
-                    <th className="num">In the backup</th>
+              <thead>
+                <tr>
+                  <th>
+                    <span className="sr-only">Compared</span>
+                  </th>
+                  <th className="num">Now on this till</th>
+                  <th className="num">In the backup</th>
+                </tr>
+              </thead>
+              <tbody>
+                <tr>
+                  <td>{DATA_SIZE_LABEL}</td>
+                  <td className="num">{formatBytes(pending.comparison.current.sizeBytes)}</td>
+                  <td className="num">{formatBytes(pending.comparison.backup.sizeBytes)}</td>
+                </tr>
+                {pending.comparison.tables.map((t) => (
+                  <tr key={t.name} className={t.currentRows !== t.backupRows ? 'diff' : ''}>
+                    <td>{t.name}</td>
+                    <td className="num">{t.currentRows ?? '—'}</td>
+                    <td className="num">{t.backupRows ?? '—'}</td>
                   </tr>
-                </thead>
-                <tbody>
-                  <tr>
-                    <td>{DATA_SIZE_LABEL}</td>
-                    <td className="num">{formatBytes(pending.comparison.current.sizeBytes)}</td>
-                    <td className="num">{formatBytes(pending.comparison.backup.sizeBytes)}</td>
-                  </tr>
-                  {pending.comparison.tables.map((t) => (
-                    <tr key={t.name} className={t.currentRows !== t.backupRows ? 'diff' : ''}>
-                      <td>{t.name}</td>
-                      <td className="num">{t.currentRows ?? '—'}</td>
-                      <td className="num">{t.backupRows ?? '—'}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+                ))}
+              </tbody>
+            </table>
             <form
               className="stack-form"
               onSubmit={async (e) => {
@@ -472,7 +472,14 @@ function PasswordCard({ db }: { db: CipherliteDatabase }) {
   const [confirm, setConfirm] = useState('');
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null);
-  const problem = next.length < MIN_PASSWORD_LENGTH ? `Use at least ${MIN_PASSWORD_LENGTH} characters.` : next !== confirm ? 'The two new passwords differ.' : next === current ? 'Choose a different password.' : null;
+  const problem =
+    next.length < MIN_PASSWORD_LENGTH
+      ? `Use at least ${MIN_PASSWORD_LENGTH} characters.`
+      : next !== confirm
+        ? 'The two new passwords differ.'
+        : next === current
+          ? 'Choose a different password.'
+          : null;
   return (
     <Card title="Change password" id="password">
       <p className="muted">Instant: the data key is re-wrapped, nothing is re-encrypted. Other tabs ask for the new password when they next unlock.</p>
@@ -525,7 +532,9 @@ function VerifyCard({ db }: { db: CipherliteDatabase }) {
       {error && <Banner kind="error">{error}</Banner>}
       {result && (
         <Banner kind={result.ok ? 'success' : 'error'}>
-          {result.ok ? `All ${result.blocksChecked.toLocaleString()} blocks authentic; integrity check OK.` : `${result.failures.length} block(s) failed; integrity: ${result.integrity.slice(0, 3).join('; ')}`}
+          {result.ok
+            ? `All ${result.blocksChecked.toLocaleString()} blocks authentic; integrity check OK.`
+            : `${result.failures.length} block(s) failed; integrity: ${result.integrity.slice(0, 3).join('; ')}`}
         </Banner>
       )}
       <button

@@ -89,7 +89,16 @@ export function RecoverForm(props: { open: (recoveryKey: string) => Promise<Ciph
         <p className="muted">Use the recovery key you wrote down when it was created (Admin → Recovery key). Then choose a new password.</p>
         {error && <Banner kind="error">{error}</Banner>}
         <Field label="Recovery key" error={touched ? keyError : null}>
-          <input name="recovery-key" autoComplete="off" autoCapitalize="characters" spellCheck={false} value={recoveryKey} onChange={(e) => setRecoveryKey(e.target.value)} disabled={pending} autoFocus />
+          <input
+            name="recovery-key"
+            autoComplete="off"
+            autoCapitalize="characters"
+            spellCheck={false}
+            value={recoveryKey}
+            onChange={(e) => setRecoveryKey(e.target.value)}
+            disabled={pending}
+            autoFocus
+          />
         </Field>
         <Field label="New password" error={touched ? passwordError : null}>
           <input type="password" name="new-password" autoComplete="new-password" value={next} onChange={(e) => setNext(e.target.value)} disabled={pending} />

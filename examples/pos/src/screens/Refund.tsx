@@ -48,7 +48,15 @@ export function RefundPanel({ saleId, onClose }: { saleId: number; onClose: () =
   const destination = s?.method === 'card' ? `to card ••${s.card_last4}` : 'in cash';
 
   return (
-    <Card title={`Refund order #${saleId}`} id="refund" actions={<button type="button" className="btn btn-ghost" onClick={onClose}>Close</button>}>
+    <Card
+      title={`Refund order #${saleId}`}
+      id="refund"
+      actions={
+        <button type="button" className="btn btn-ghost" onClick={onClose}>
+          Close
+        </button>
+      }
+    >
       {done ? (
         <>
           <Banner kind="success">{done}</Banner>

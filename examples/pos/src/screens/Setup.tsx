@@ -43,8 +43,7 @@ export function Setup({ onCreated }: { onCreated: (db: CipherliteDatabase) => vo
         <img src="/favicon.svg" alt="" width={56} height={56} className="auth-logo" />
         <h1>Set up your till</h1>
         <p className="muted">
-          Products and sales are stored only on this device, encrypted with AES-256-GCM under a key derived from your password. Nobody — not even us — can recover
-          the data without it.
+          Products and sales are stored only on this device, encrypted with AES-256-GCM under a key derived from your password. Nobody — not even us — can recover the data without it.
         </p>
         {error && <Banner kind="error">{error}</Banner>}
         <Field label="Shop name" error={touched ? nameError : null}>

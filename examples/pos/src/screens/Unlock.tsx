@@ -22,7 +22,15 @@ export function useHasPasskey(name: string, directory: string, refresh?: unknown
   return has;
 }
 
-export function UnlockForm(props: { title: string; subtitle: string; pending: boolean; error: string | null; onSubmit: (password: string) => void; onForgot: () => void; onPasskey?: (() => void) | undefined }) {
+export function UnlockForm(props: {
+  title: string;
+  subtitle: string;
+  pending: boolean;
+  error: string | null;
+  onSubmit: (password: string) => void;
+  onForgot: () => void;
+  onPasskey?: (() => void) | undefined;
+}) {
   const [password, setPassword] = useState('');
   return (
     <main className="center">

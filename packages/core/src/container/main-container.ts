@@ -24,14 +24,7 @@ import { randomBytes } from '../crypto/random.js';
 import { deriveAuxMacKey, deriveHeaderMacKey } from '../crypto/subkeys.js';
 import { wipe } from '../crypto/wipe.js';
 import { CipherliteError } from '../errors.js';
-import {
-  DEFAULT_EPOCH_WRITE_LIMIT,
-  FILE_ID_SIZE,
-  FILE_KIND,
-  FIRST_EPOCH,
-  MAIN_HEADER_COPY_SIZE,
-  MAIN_HEADER_SIZE,
-} from '../format/constants.js';
+import { DEFAULT_EPOCH_WRITE_LIMIT, FILE_ID_SIZE, FILE_KIND, FIRST_EPOCH, MAIN_HEADER_COPY_SIZE, MAIN_HEADER_SIZE } from '../format/constants.js';
 import { encodeMainHeader, type Keyslot, type MainHeader, scanMainHeader, verifyMainHeaderMac } from '../format/main-header.js';
 import type { SyncFile } from '../storage/sync-file.js';
 import type { KdfParams } from '../types.js';

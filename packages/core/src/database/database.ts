@@ -169,7 +169,11 @@ export class Database {
     // by a crash is redone from the WAL), so the file is only compared while the WAL is empty.
     if (this.#walHasContent()) return;
     if (main.hasPartialTail || main.physicalBlocks !== pageCount) {
-      throw new CipherliteError('CORRUPT', `database file length does not match its page count (${main.physicalBlocks} blocks${main.hasPartialTail ? ' plus a partial block' : ''}, ${pageCount} pages): truncated or extended outside SQLite`, { fileKind: 'main' });
+      throw new CipherliteError(
+        'CORRUPT',
+        `database file length does not match its page count (${main.physicalBlocks} blocks${main.hasPartialTail ? ' plus a partial block' : ''}, ${pageCount} pages): truncated or extended outside SQLite`,
+        { fileKind: 'main' },
+      );
     }
   }
 

@@ -47,8 +47,7 @@ export const TAG_SIZE = 16;
 /** Bytes a slot adds to each block: epoch 4 + length 4 + nonce 12 + tag 16. */
 export const SLOT_OVERHEAD = 36;
 export const slotSize = (blockSize: number): number => blockSize + SLOT_OVERHEAD;
-export const slotOffset = (headerSize: number, blockSize: number, index: number): number =>
-  headerSize + index * slotSize(blockSize);
+export const slotOffset = (headerSize: number, blockSize: number, index: number): number => headerSize + index * slotSize(blockSize);
 
 /** Epoch 0 is never used, so an all-zero slot can never authenticate (docs/DESIGN.md "Format decisions": an all-zero slot is never an empty page). */
 export const FIRST_EPOCH = 1;

@@ -113,7 +113,11 @@ async function snapshotInto(
       sqlite3,
       { pointer: src.pointer as number, binding: internals(db).binding },
       { pointer: internals(out).sqlite.db.pointer as number, binding: internals(out).binding, db: internals(out).sqlite.db },
-      { pagesPerStep: ONLINE_PAGES_PER_STEP, step: (fn) => internals(db).exclusive(fn), pacer: o.pacer, destCacheKiB: COPY_DEST_CACHE_KIB,
+      {
+        pagesPerStep: ONLINE_PAGES_PER_STEP,
+        step: (fn) => internals(db).exclusive(fn),
+        pacer: o.pacer,
+        destCacheKiB: COPY_DEST_CACHE_KIB,
         ...(o.onPages ? { onPages: o.onPages } : {}),
         // Counting a large table reads all of it (one long SQLite call): report the reads.
         ...(o.count ? { atEnd: () => void (tables = withReadProgress(db, pageCountOf(src), o.onCount, () => tableCounts(sqlite3, src))) } : {}),
@@ -388,4 +392,3 @@ export async function pruneBackups(storage: SyncStorage, name: string, keep = 5)
   }
   return doomed;
 }
-

@@ -10,7 +10,17 @@
  * a crash-safe file replacement (storage/file-replacement.ts; `Database.open` finishes an interrupted one once the key is proven);
  * restore copies through the live database's own rollback journal.
  */
-export { addKeyslot, addRecoveryKey, changePassword, listKeyslots, removeKeyslot, type AddKeyslotResult, type ChangePasswordOptions, type RecoveryKeyResult, type RemoveKeyslotOptions } from './keyslots.js';
+export {
+  addKeyslot,
+  addRecoveryKey,
+  changePassword,
+  listKeyslots,
+  removeKeyslot,
+  type AddKeyslotResult,
+  type ChangePasswordOptions,
+  type RecoveryKeyResult,
+  type RemoveKeyslotOptions,
+} from './keyslots.js';
 export { addPasskey, passkeyChallenges, PASSKEY_SALT_SIZE, PRF_OUTPUT_SIZE, type NewPasskey, type PasskeyChallenge } from './passkey.js';
 export { rekey, type RekeyOptions, type RekeyPhase } from './rekey.js';
 export { backup, inspectBackup, listBackups, PendingRestore, pruneBackups, restore, type BackupFile, type BackupOptions, type ConfirmOptions, type InspectOptions } from './backup.js';

@@ -25,7 +25,6 @@ import { checkProgress, copyDatabase, COPY_DEST_CACHE_KIB, tableCounts } from '.
 import { checkSignal, Pacer } from './cancel.js';
 import type { NewSecret, ProgressCallback, TableInfo } from './types.js';
 
-
 /** SQLite file header offsets (https://sqlite.org/fileformat.html §1.3). */
 const SQLITE_HDR_PAGE_SIZE = 16;
 const SQLITE_HDR_WRITE_VERSION = 18;

@@ -115,7 +115,10 @@ export async function rekey(db: Database, current: KeyMaterial, options: RekeyOp
     await replaceFile(storage, name, authorities, (phase, done, total) => onProgress?.({ phase: phase === 'hash' ? 'hash' : 'swap', done, total }));
   } catch (e) {
     if (freshOpen) await fresh.close().catch(() => undefined);
-    if (readOnly && !db.closed) await internals(db).exclusive(() => internals(db).call(() => internals(db).sqlite.db.exec('PRAGMA query_only = 0'))).catch(() => undefined);
+    if (readOnly && !db.closed)
+      await internals(db)
+        .exclusive(() => internals(db).call(() => internals(db).sqlite.db.exec('PRAGMA query_only = 0')))
+        .catch(() => undefined);
     // Not committed (or committed and finished by recovery): leave exactly one consistent file.
     // The old database's authority: its key is the one proven above.
     await recoverPendingReplace(storage, name, authorities[0]!).catch(() => undefined);

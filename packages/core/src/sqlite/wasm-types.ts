@@ -103,10 +103,7 @@ export interface VfsWasm {
 }
 
 export interface VfsInstaller {
-  installVfs(obj: {
-    io?: { struct: IoMethodsStruct; methods: IoMethodImpls };
-    vfs?: { struct: VfsStruct; methods: VfsMethodImpls; name: string };
-  }): unknown;
+  installVfs(obj: { io?: { struct: IoMethodsStruct; methods: IoMethodImpls }; vfs?: { struct: VfsStruct; methods: VfsMethodImpls; name: string } }): unknown;
 }
 
 /** The low-level surface of one sqlite3 module instance, as the VFS bridge uses it. */

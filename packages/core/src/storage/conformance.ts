@@ -67,8 +67,10 @@ async function opened(s: SyncStorage, name: string, create: boolean): Promise<Sy
   await s.prepare?.([name]);
   return s.open(name, { create });
 }
-const isIoErrorNaming = (name: string) => (e: unknown): boolean =>
-  (e as { code?: unknown }).code === 'IO' && e instanceof Error && e.message.includes(name);
+const isIoErrorNaming =
+  (name: string) =>
+  (e: unknown): boolean =>
+    (e as { code?: unknown }).code === 'IO' && e instanceof Error && e.message.includes(name);
 
 export const storageConformanceCases: readonly ConformanceCase[] = [
   {

@@ -140,7 +140,9 @@ export async function recoverPendingReplace(storage: SyncStorage, name: string, 
   }
   const mac = marker.macs[hex(authority.fileId)];
   if (mac === undefined || !constantTimeEqual(new TextEncoder().encode(mac), new TextEncoder().encode(markerMac(marker, authority.macKey)))) {
-    throw new CipherliteError('CORRUPT', `the replacement marker "${markerName}" is not authenticated by this database's key (planted, or for another database); files left untouched`, { fileKind: 'main' });
+    throw new CipherliteError('CORRUPT', `the replacement marker "${markerName}" is not authenticated by this database's key (planted, or for another database); files left untouched`, {
+      fileKind: 'main',
+    });
   }
   if (!storage.exists(source)) {
     throw new CipherliteError('CORRUPT', `a committed replacement of "${name}" lost its source "${source}"; files left untouched`);
@@ -181,7 +183,7 @@ function hashFile(f: SyncFile, size: number, h: IHasher, onProgress?: (done: num
   const buf = new Uint8Array(Math.min(CHUNK, Math.max(size, 1)));
   // A start event: preparing the handles before this can take a while.
   onProgress?.(0, size);
-  for (let at = 0; at < size; ) {
+  for (let at = 0; at < size;) {
     const want = Math.min(buf.length, size - at);
     const n = f.read(buf.subarray(0, want), { at });
     if (n !== want) throw new CipherliteError('IO', `short read while hashing (${n} of ${want} bytes at ${at})`);
@@ -199,7 +201,7 @@ function copyOver(storage: SyncStorage, from: string, to: string, size: number, 
   try {
     const buf = new Uint8Array(Math.min(CHUNK, Math.max(size, 1)));
     onProgress?.(0, size);
-    for (let at = 0; at < size; ) {
+    for (let at = 0; at < size;) {
       const want = Math.min(buf.length, size - at);
       const n = src.read(buf.subarray(0, want), { at });
       if (n !== want) throw new CipherliteError('IO', `short read while copying (${n} of ${want} bytes at ${at})`);

@@ -38,8 +38,7 @@ const WAL_RECENT_BYTES = 8 << 20;
 export function readAuxHeader(file: SyncFile, kind: number, container: MainContainer): AuxHeader | null {
   const raw = new Uint8Array(AUX_HEADER_SIZE);
   const n = file.read(raw, { at: 0 });
-  const header =
-    n === AUX_HEADER_SIZE ? decodeAuxHeader(raw, container.auxMacKey, { kind, blockSize: container.blockSize, mainFileId: container.fileId }) : null;
+  const header = n === AUX_HEADER_SIZE ? decodeAuxHeader(raw, container.auxMacKey, { kind, blockSize: container.blockSize, mainFileId: container.fileId }) : null;
   if (header) return header;
   const size = file.getSize();
   if (size <= AUX_HEADER_SIZE) return null;

@@ -96,7 +96,13 @@ export class BlockCodec {
     this.#setAad(index, length, epoch);
     const ok = this.#keys
       .keyFor(epoch)
-      .open(slot.subarray(SLOT_NONCE_OFFSET, SLOT_NONCE_OFFSET + NONCE_SIZE), this.#aad, slot.subarray(SLOT_CIPHERTEXT_OFFSET, SLOT_CIPHERTEXT_OFFSET + B), slot.subarray(SLOT_CIPHERTEXT_OFFSET + B, SLOT_CIPHERTEXT_OFFSET + B + TAG_SIZE), out);
+      .open(
+        slot.subarray(SLOT_NONCE_OFFSET, SLOT_NONCE_OFFSET + NONCE_SIZE),
+        this.#aad,
+        slot.subarray(SLOT_CIPHERTEXT_OFFSET, SLOT_CIPHERTEXT_OFFSET + B),
+        slot.subarray(SLOT_CIPHERTEXT_OFFSET + B, SLOT_CIPHERTEXT_OFFSET + B + TAG_SIZE),
+        out,
+      );
     return ok ? length : -1;
   }
 }

@@ -59,7 +59,6 @@ export interface EncryptedFileOptions {
   recentBlocks?: number;
 }
 
-
 export class EncryptedFile {
   readonly kind: number;
   readonly blockSize: number;
@@ -498,7 +497,7 @@ export class EncryptedFile {
     const S = slotSize(this.blockSize);
     const needs = (i: number): boolean => !this.#dirty.has(i) && !(skip !== undefined && i < skip.length && skip[i] === 1);
     let chunk: Uint8Array | null = null;
-    for (let i = Math.max(0, from); i < end; ) {
+    for (let i = Math.max(0, from); i < end;) {
       if (!needs(i)) {
         i++;
         continue;
@@ -530,4 +529,3 @@ export class EncryptedFile {
     return Math.max(0, this.file.getSize() - this.headerSize) % slotSize(this.blockSize) !== 0;
   }
 }
-

@@ -45,9 +45,7 @@ interface WasmApi {
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 }
 
-const LAYOUT_NAMES = [
-  'NONCE_PTR', 'TAG_PTR', 'KEY_PTR', 'AAD_PTR', 'AAD_MAX', 'DATA_PTR', 'DATA_MAX', 'SLOTS_PTR', 'SLOT_SIZE',
-] as const;
+const LAYOUT_NAMES = ['NONCE_PTR', 'TAG_PTR', 'KEY_PTR', 'AAD_PTR', 'AAD_MAX', 'DATA_PTR', 'DATA_MAX', 'SLOTS_PTR', 'SLOT_SIZE'] as const;
 
 let instance: AesGcmWasm | undefined;
 
@@ -72,7 +70,9 @@ function decodeBase64(s: string): Uint8Array {
   for (let i = 0; i < B64.length; i++) lookup[B64.charCodeAt(i)] = i;
   const clean = s.replace(/=+$/, '');
   const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
-  let acc = 0, bits = 0, o = 0;
+  let acc = 0,
+    bits = 0,
+    o = 0;
   for (let i = 0; i < clean.length; i++) {
     const c = clean.charCodeAt(i);
     const v = c < 128 ? lookup[c]! : 255;
