@@ -56,7 +56,7 @@ function expectProgress(events: TimedProgress[], what: string): void {
 }
 
 async function run(page: Page, op: ProgressOp, abortAfter?: number) {
-  return page.evaluate(([o, pw, n]) => window.t.withProgress('a', o as ProgressOp, pw as string, n as number | undefined), [op, PASSWORD, abortAfter] as const);
+  return page.evaluate(([o, pw, n]) => window.t.withProgress('a', o, pw as string, n), [op, PASSWORD, abortAfter] as const);
 }
 
 test('progress events over a large database reach the leader tab and a follower tab throughout each operation', async ({ profile }) => {
@@ -139,7 +139,7 @@ test('importDatabase: export â†’ import under a new name (OPFS and IndexedDB) â†
 
   for (const storage of ['opfs', 'indexeddb'] as const) {
     const name = `copy-${storage}`;
-    const r = await page.evaluate(([n, s, pw]) => window.t.importFrom('a', n!, { name: n!, password: pw!, kdf: { memoryKiB: 19 * 1024, iterations: 2, parallelism: 1 }, storage: s as 'opfs' }), [
+    const r = await page.evaluate(([n, s, pw]) => window.t.importFrom('a', n, { name: n, password: pw, kdf: { memoryKiB: 19 * 1024, iterations: 2, parallelism: 1 }, storage: s }), [
       name,
       storage,
       'imported pw',
@@ -152,10 +152,10 @@ test('importDatabase: export â†’ import under a new name (OPFS and IndexedDB) â†
     expect(await page.evaluate((n) => window.t.dbs[n]!.verify(), name)).toMatchObject({ ok: true });
     // The new password opens it in a fresh handle (the import's own worker closed first).
     await page.evaluate((n) => window.t.dbs[n]!.close(), name);
-    expect(await page.evaluate(([n, s]) => window.t.open(n!, { name: n!, password: 'imported pw', storage: s as 'opfs', create: false }), [name, storage] as const)).toMatchObject({ ok: true });
+    expect(await page.evaluate(([n, s]) => window.t.open(n, { name: n, password: 'imported pw', storage: s as 'opfs', create: false }), [name, storage] as const)).toMatchObject({ ok: true });
     expect(await digest(page, name)).toEqual(source);
     // The name exists now: refused.
-    const again = await page.evaluate(([n, s]) => window.t.importFrom('a', 'x', { name: n!, password: 'other', storage: s as 'opfs' }), [name, storage] as const);
+    const again = await page.evaluate(([n, s]) => window.t.importFrom('a', 'x', { name: n, password: 'other', storage: s }), [name, storage] as const);
     expect(again.outcome).toMatchObject({ ok: false, code: 'INVALID_ARGUMENT' });
   }
   // Nothing of the plaintext at rest: no marker and no "SQLite format 3" in OPFS or IndexedDB.

@@ -386,7 +386,7 @@ export class CipherliteDatabase implements AsyncDisposable {
       const key = isPasskeyUnlock(secret) ? await Promise.race([passkeyKeyMaterial(remote, this.#where(), secret.passkey), failedToStart]) : secret;
       const events = Comlink.proxy(this.eventSink);
       const opening = importing
-        ? this.#tracked(importing.call, (tag) => (r) => r.importDatabase(this.#workerOptions, key as KeyMaterial, importing.bytes, events, tag), remote)
+        ? this.#tracked(importing.call, (tag) => (r) => r.importDatabase(this.#workerOptions, key, importing.bytes, events, tag), remote)
         : remote.open(this.#workerOptions, key, events);
       const info = await Promise.race([opening, failedToStart]);
       liveness.watchLifetimeLock(busNames(this.#workerOptions.directory, this.#workerOptions.name).tabLock(info.tabId));

@@ -12,7 +12,7 @@
  * Every method rejects with core's `WireError` (a plain object); the client rebuilds the error.
  */
 import { CipherliteError, format, toWire } from '@cipherlite/core';
-import { importPlaintext, passkeyChallenges, type NewSecret, type PasskeyChallenge } from '@cipherlite/core/keys';
+import { importPlaintext, passkeyChallenges, type PasskeyChallenge } from '@cipherlite/core/keys';
 import type { Database, KeyMaterial } from '@cipherlite/core';
 import { Diagnostics, assertLogSetting } from './diagnostics.js';
 import { SteppedDown } from './follower-service.js';
@@ -138,7 +138,7 @@ export class WorkerEngine implements WorkerApi {
         const key = secret.toKeyMaterial();
         let db: Database;
         try {
-          ({ db } = await importPlaintext(storage.files, options.name, bytes, key as NewSecret, {
+          ({ db } = await importPlaintext(storage.files, options.name, bytes, key, {
             ...(options.kdf ? { kdf: options.kdf } : {}),
             ...(throttle ? { onProgress: (p) => throttle.push(p) } : {}),
             ...(hooks.signal ? { signal: hooks.signal } : {}),

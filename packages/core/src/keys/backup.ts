@@ -18,6 +18,7 @@
  *      rollback journal, so it is atomic: a crash leaves the old or the new content, never a mix.
  *      The pages are re-encrypted under the live database's keys with fresh nonces.
  */
+import type { Database as SqliteDb } from '@sqlite.org/sqlite-wasm';
 import { internals } from '../database/internals.js';
 import { Database } from '../database/database.js';
 import { CipherliteError, invalidArgument } from '../errors.js';
@@ -323,8 +324,7 @@ export async function restore(
   }
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function pageCountOf(conn: any): number {
+function pageCountOf(conn: SqliteDb): number {
   return Number(conn.selectValue('PRAGMA page_count'));
 }
 

@@ -20,8 +20,8 @@ export const YIELD_EVERY_MS = 50;
 /** Validates the `signal` option: undefined, or an AbortSignal (anything with `aborted` and `addEventListener`). */
 export function checkSignal(signal: unknown): AbortSignal | undefined {
   if (signal === undefined) return undefined;
-  const s = signal as { aborted?: unknown; addEventListener?: unknown } | null;
-  if (typeof s !== 'object' || s === null || typeof s.aborted !== 'boolean' || typeof s.addEventListener !== 'function') {
+  const s = signal;
+  if (typeof s !== 'object' || s === null || !('aborted' in s) || typeof s.aborted !== 'boolean' || !('addEventListener' in s) || typeof s.addEventListener !== 'function') {
     invalidArgument('signal must be an AbortSignal');
   }
   return signal as AbortSignal;
@@ -36,8 +36,13 @@ export function throwIfCancelled(signal: AbortSignal | undefined, what: string):
   if (signal?.aborted) throw cancelledError(what);
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const g = globalThis as any;
+/** What a realm may offer for a macrotask yield (browsers and Node have MessageChannel; old Node only setImmediate). */
+interface Port {
+  onmessage: (() => void) | null;
+  postMessage(message: null): void;
+  close(): void;
+}
+const g = globalThis as unknown as { MessageChannel?: new () => { port1: Port; port2: Port }; setImmediate?: (fn: () => void) => unknown };
 
 /**
  * Resolves in a later macrotask: a MessageChannel message. Not setTimeout(0): nested timers are
@@ -47,9 +52,10 @@ const g = globalThis as any;
  * poll phase, like the messages it must let in.
  */
 function macrotask(): Promise<void> {
-  if (typeof g.MessageChannel === 'function') {
+  const Channel = g.MessageChannel;
+  if (typeof Channel === 'function') {
     return new Promise((resolve) => {
-      const { port1, port2 } = new g.MessageChannel();
+      const { port1, port2 } = new Channel();
       port1.onmessage = () => {
         port1.close();
         resolve();
@@ -57,7 +63,8 @@ function macrotask(): Promise<void> {
       port2.postMessage(null);
     });
   }
-  if (typeof g.setImmediate === 'function') return new Promise((resolve) => g.setImmediate(resolve));
+  const immediate = g.setImmediate;
+  if (typeof immediate === 'function') return new Promise((resolve) => void immediate(resolve));
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
