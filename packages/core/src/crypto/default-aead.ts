@@ -9,9 +9,9 @@
  * open's path, before the KDF, and noble's first 4 KiB encryption costs tens of milliseconds.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { nobleAesGcm, type AeadKeyFactory } from './aead.js';
 import { createAesGcmKey } from './aes-gcm-wasm/index.js';
-import { hex } from '../format/bytes.js';
 
 /** The fixed inputs of the known-answer check (4 KiB: the bitsliced 8-block path and GHASH). */
 export function knownAnswerInputs(): { key: Uint8Array; nonce: Uint8Array; aad: Uint8Array; plaintext: Uint8Array } {
@@ -37,7 +37,7 @@ function wasmMatchesKnownAnswer(): boolean {
   try {
     wk.seal(nonce, aad, plaintext, ct, tag);
     const back = new Uint8Array(plaintext.length);
-    return hex(sha256(sealed)) === KNOWN_ANSWER_SHA256 && wk.open(nonce, aad, ct, tag, back) && back.every((v, i) => v === plaintext[i]);
+    return bytesToHex(sha256(sealed)) === KNOWN_ANSWER_SHA256 && wk.open(nonce, aad, ct, tag, back) && back.every((v, i) => v === plaintext[i]);
   } finally {
     wk.destroy();
   }
