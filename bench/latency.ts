@@ -3,7 +3,8 @@
  * Chromium with a persistent profile (real OPFS), printed side by side with the floor and the peer:
  *
  *  1. per-call latency main thread → worker → main thread: cipherlite (`openDatabase`), a bare
- *     worker on plain opfs-sahpool (the floor), SQLocal (the peer); median and p99;
+ *     worker on plain opfs-sahpool (the floor), the same through Comlink, SQLocal (the peer);
+ *     median and p99;
  *  2. the same calls from a follower tab, and leader failover (leader tab closed → first success);
  *  3. live queries: 20 `useQuery` hooks, one write → affected hook re-rendered; unaffected re-runs;
  *  4. startup: time to first query from a fresh page load, split in phases, vs plain;
@@ -32,7 +33,7 @@ const scaleSteps = (env['BENCH_SCALE_STEPS'] ?? (quick ? '1000,5000,20000' : '10
 const liveWrites = num('BENCH_LIVE_WRITES', 100, 10);
 const startupLoads = num('BENCH_STARTUP_LOADS', 5, 2);
 const sections = new Set((env['BENCH_ONLY'] ?? 'latency,follower,live,startup,scale').split(','));
-const KINDS: ClientKind[] = ['cipherlite', 'bare', 'sqlocal'];
+const KINDS: ClientKind[] = ['cipherlite', 'bare', 'bareComlink', 'sqlocal'];
 const LABELS: Record<LatencyOp, string> = {
   get: 'point get',
   query20: 'query, 20 rows',
@@ -41,7 +42,7 @@ const LABELS: Record<LatencyOp, string> = {
   batch10: 'batch, 10 statements (1 round trip)',
 };
 /** Goals of the issue. */
-const GOAL = { vsBare: 1.2, followerVsLeader: 2, startupOverKdfMs: 150, longOpMBs: 100 };
+const GOAL = { vsBare: 1.2, followerVsLeader: 2, startupOverKdfMs: 150, longOpMBs: 100, progressGapMs: 250 };
 
 const ms = (x: number) => x.toFixed(x < 10 ? 3 : 1);
 const yes = (ok: boolean) => (ok ? 'yes' : 'NO');
@@ -77,7 +78,7 @@ try {
   if (!(await leader.evaluate(() => window.latencyBench.crossOriginIsolated()))) throw new Error('latency.html is not cross-origin isolated (SQLocal needs it)');
 
   // ---- 1. per-call latency, the three clients interleaved operation by operation ----
-  const perCall: Record<ClientKind, Record<string, LatencyFigures>> = { cipherlite: {}, bare: {}, sqlocal: {} };
+  const perCall: Record<ClientKind, Record<string, LatencyFigures>> = { cipherlite: {}, bare: {}, bareComlink: {}, sqlocal: {} };
   if (sections.has('latency') || sections.has('follower')) {
     for (const kind of KINDS) await leader.evaluate(([k, rows]) => window.latencyBench.open(k, `latency-${k}`, rows), [kind, latencyCfg.rows] as const);
   }
@@ -85,26 +86,29 @@ try {
     for (const op of LATENCY_OPS) for (const kind of KINDS) Object.assign(perCall[kind], await latency(leader, kind, [op]));
     const table: Table = {};
     for (const op of LATENCY_OPS) {
-      const [c, b, s] = KINDS.map((k) => perCall[k][op]!);
+      const [c, b, bc, s] = KINDS.map((k) => perCall[k][op]!);
       table[LABELS[op]] = {
         'cipherlite p50': ms(c!.medianMs),
         'bare p50': ms(b!.medianMs),
+        'bare+Comlink p50': ms(bc!.medianMs),
         'SQLocal p50': ms(s!.medianMs),
         'cipherlite p99': ms(c!.p99Ms),
         'bare p99': ms(b!.p99Ms),
+        'bare+Comlink p99': ms(bc!.p99Ms),
         'SQLocal p99': ms(s!.p99Ms),
         'ratio vs bare (p50)': (c!.medianMs / b!.medianMs).toFixed(2),
+        'ratio vs bare+Comlink (p50)': (c!.medianMs / bc!.medianMs).toFixed(2),
         [`≤ ${GOAL.vsBare}× bare`]: yes(c!.medianMs <= GOAL.vsBare * b!.medianMs),
         'ahead of SQLocal': yes(c!.medianMs < s!.medianMs),
       };
     }
     print(
-      `1. Per-call latency, main thread → worker → main thread, ms (${latencyCfg.calls} calls each; bare = dedicated worker + postMessage on plain opfs-sahpool; SQLocal 0.18.0 on the "opfs" VFS)`,
+      `1. Per-call latency, main thread → worker → main thread, ms (${latencyCfg.calls} calls each; bare = dedicated worker + postMessage on plain opfs-sahpool; bare+Comlink = the same worker through Comlink; SQLocal 0.18.0 on the "opfs" VFS)`,
       table,
     );
     results['perCall'] = perCall;
   }
-  for (const kind of ['bare', 'sqlocal'] as const) await leader.evaluate((k) => window.latencyBench.close(k), kind);
+  for (const kind of ['bare', 'bareComlink', 'sqlocal'] as const) await leader.evaluate((k) => window.latencyBench.close(k), kind);
 
   // ---- 2. follower tab and leader failover ----
   if (sections.has('follower')) {
@@ -136,11 +140,18 @@ try {
     const closed = Date.now();
     const probe = await follower.evaluate(([after]) => window.latencyBench.probeFirstSuccessAfter(after, 30_000), [closed] as const);
     if (probe.at === null) throw new Error(`no successful call within 30 s of closing the leader tab (errors: ${probe.errors.join('; ')})`);
-    const failover = { closeTabMs: closed - closing, firstSuccessMs: probe.at - closing, newRole: probe.role, errorsSeen: probe.errors };
-    print('2b. Leader failover: leader tab closed → first successful call in the other tab, ms', {
+    const failover = {
+      closeTabMs: closed - closing,
+      firstSuccessMs: probe.at - closing,
+      firstSuccessAsLeaderMs: probe.asLeaderAt === null ? null : probe.asLeaderAt - closing,
+      newRole: probe.role,
+      errorsSeen: probe.errors,
+    };
+    print('2b. Leader failover: leader tab closed → first successful call in the other tab, ms (with a password: the new leader runs Argon2id)', {
       failover: {
         'page.close() took': failover.closeTabMs,
         'close → first success': failover.firstSuccessMs.toFixed(0),
+        'close → first success as the leader': failover.firstSuccessAsLeaderMs === null ? 'never (30 s)' : failover.firstSuccessAsLeaderMs.toFixed(0),
         'other tab is now': failover.newRole,
         'errors during the switch': failover.errorsSeen.join('; ') || 'none',
       },
@@ -248,15 +259,27 @@ try {
         'plain floor MB/s': f ? MBs(f, plain.databaseBytes).toFixed(1) : '—',
         ratio: f ? (r.ms / f.ms).toFixed(2) : '—',
         [`≥ ${GOAL.longOpMBs} MB/s`]: yes(mbs >= GOAL.longOpMBs),
-        progress: 'no events yet',
+        'progress events': r.progressEvents ?? '—',
+        'longest gap (ms)': r.maxProgressGapMs === undefined ? '—' : r.maxProgressGapMs.toFixed(0),
+        'longest gap between': r.maxProgressGapAt ?? '—',
+        [`gap ≤ ${GOAL.progressGapMs} ms`]: r.maxProgressGapMs === undefined ? '—' : yes(r.maxProgressGapMs <= GOAL.progressGapMs),
       };
     };
-    print(`5b. Long operations through the worker at ${MB(ours.databaseBytes)} MB, raw-key database (no Argon2id in the figures); MB/s = database size / time; progress events do not exist yet`, {
-      'verify (every block + integrity_check) | floor: integrity_check': longOp('verify', 'plainIntegrityCheck'),
-      'backup (bytes to the page) | floor: sahpool exportFile': longOp('backup', 'plainExportFile'),
-      'exportPlaintext (bytes to the page) | floor: sahpool exportFile': longOp('exportPlaintext', 'plainExportFile'),
-      'rekey (re-encrypt into a copy, swap)': longOp('rekey', null),
-    });
+    print(
+      `5b. Long operations through the worker at ${MB(ours.databaseBytes)} MB, raw-key database (no Argon2id in the figures); MB/s = database size / time; each call with an onProgress callback on the page (longest gap: start → first event, between events, last event → result)`,
+      {
+        'verify (every block + integrity_check) | floor: integrity_check': longOp('verify', 'plainIntegrityCheck'),
+        'backup (bytes to the page) | floor: sahpool exportFile': longOp('backup', 'plainExportFile'),
+        'exportPlaintext (bytes to the page) | floor: sahpool exportFile': longOp('exportPlaintext', 'plainExportFile'),
+        'rekey (re-encrypt into a copy, swap)': longOp('rekey', null),
+      },
+    );
+    const phaseTable: Table = {};
+    for (const op of ['verify', 'backup', 'exportPlaintext', 'rekey'] as const) {
+      const phases = ours.longOps[op]?.phaseMs ?? {};
+      phaseTable[op] = Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, v.toFixed(0)]));
+    }
+    print('5b2. Where the time of each long operation went, ms (from the progress events the page received: each phase ends at its last event)', phaseTable);
     const MiB = (b: number | null) => (b === null ? 'n/a' : (b / 1048576).toFixed(1));
     const mem: Table = {};
     ours.memory.forEach((m, i) => {

@@ -1,14 +1,16 @@
 /**
- * The same calls, main thread → worker → result, through three clients:
+ * The same calls, main thread → worker → result, through four clients:
  * - cipherlite: `openDatabase()` of @cipherlite/worker (Comlink, leader election, encryption);
  * - bare: a dedicated worker answering with `postMessage` on plain opfs-sahpool (the floor);
+ * - bareComlink: the same worker reached through Comlink (what the RPC layer alone costs);
  * - sqlocal: SQLocal (plain sqlite-wasm on the "opfs" VFS; needs cross-origin isolation).
  * Each uses its product's defaults (journal mode, locking); the bare worker uses cipherlite's
  * page cache size and durability.
  */
 import { openDatabase, type CipherliteDatabase } from '@cipherlite/worker';
 import { SQLocal } from 'sqlocal';
-import type { BareRequest, BareResponse, ClientKind, Stmt } from './latency-protocol.ts';
+import * as Comlink from 'comlink';
+import type { BareRequest, BareResponse, ClientKind, DistributiveOmit, Stmt } from './latency-protocol.ts';
 
 export interface Client {
   readonly kind: ClientKind;
@@ -45,34 +47,49 @@ export async function openCipherlite(name: string, key?: Uint8Array): Promise<Cl
   };
 }
 
-/** The bare worker's client: request ids matched to promises, nothing else. */
+/**
+ * The bare floor's client. `bare`: request ids matched to promises over raw `postMessage`, nothing
+ * else. `bareComlink`: the same worker code reached through a Comlink proxy.
+ */
 export class BareClient implements Client {
-  readonly kind = 'bare';
-  readonly #worker = new Worker(new URL('./bare-worker.ts', import.meta.url), { type: 'module' });
-  readonly #pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
-  #next = 0;
+  readonly kind: 'bare' | 'bareComlink';
+  readonly #worker: Worker;
+  readonly #send: (req: DistributiveOmit<BareRequest, 'id'>) => Promise<unknown>;
 
-  constructor() {
+  private constructor(kind: 'bare' | 'bareComlink') {
+    this.kind = kind;
+    if (kind === 'bareComlink') {
+      this.#worker = new Worker(new URL('./bare-comlink-worker.ts', import.meta.url), { type: 'module' });
+      const remote = Comlink.wrap<{ request(req: DistributiveOmit<BareRequest, 'id'>): unknown }>(this.#worker);
+      this.#send = (req) => remote.request(req);
+      return;
+    }
+    this.#worker = new Worker(new URL('./bare-worker.ts', import.meta.url), { type: 'module' });
+    const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+    let next = 0;
     this.#worker.onmessage = (e: MessageEvent<BareResponse>) => {
-      const p = this.#pending.get(e.data.id)!;
-      this.#pending.delete(e.data.id);
+      const p = pending.get(e.data.id)!;
+      pending.delete(e.data.id);
       if ('error' in e.data) p.reject(new Error(e.data.error));
       else p.resolve(e.data.result);
     };
+    this.#send = (req) => {
+      const id = next++;
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        this.#worker.postMessage({ ...req, id });
+      });
+    };
   }
 
-  static async open(name: string): Promise<BareClient> {
-    const c = new BareClient();
-    await c.request({ op: 'open', name });
+  static async open(name: string, kind: 'bare' | 'bareComlink' = 'bare'): Promise<BareClient> {
+    const c = new BareClient(kind);
+    await c.request({ op: 'open', name, pool: kind === 'bare' ? 'bench-bare' : 'bench-bare-comlink' });
     return c;
   }
 
   request(req: DistributiveOmit<BareRequest, 'id'>): Promise<unknown> {
-    const id = this.#next++;
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
-      this.#worker.postMessage({ ...req, id });
-    });
+    return this.#send(req);
   }
 
   get(s: Stmt) {
@@ -103,8 +120,6 @@ export class BareClient implements Client {
   }
 }
 
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
 export async function openSqlocal(name: string): Promise<Client> {
   const db = new SQLocal({ databasePath: `${name}.sqlite3` });
   await db.sql('PRAGMA cache_size = -32768');
@@ -124,6 +139,6 @@ export async function openSqlocal(name: string): Promise<Client> {
 
 export function openClient(kind: ClientKind, name: string): Promise<Client> {
   if (kind === 'cipherlite') return openCipherlite(name);
-  if (kind === 'bare') return BareClient.open(name);
+  if (kind === 'bare' || kind === 'bareComlink') return BareClient.open(name, kind);
   return openSqlocal(name);
 }

@@ -4,7 +4,7 @@
  * calls the functions on `window.latencyBench`; each tab of the same profile is one page.
  */
 import { BareClient, openCipherlite, openClient, type Client } from './latency-clients.ts';
-import type { ClientKind, LatencyConfig, LatencyFigures, LatencyOp, ScaleFigures } from './latency-protocol.ts';
+import type { ClientKind, LatencyConfig, LatencyFigures, LatencyOp, LongOpFigures, ScaleFigures } from './latency-protocol.ts';
 import { CREATE_ITEMS, ensureItems, idSequence, insertItems, timeOp } from './latency-workload.ts';
 
 const clients = new Map<ClientKind, Client>();
@@ -19,7 +19,8 @@ function client(kind: ClientKind): Client {
 const wallNow = () => performance.timeOrigin + performance.now();
 
 interface Probe {
-  successes: number[];
+  /** Wall-clock time of each successful call, and this tab's role when it settled. */
+  successes: { at: number; role: string }[];
   errors: string[];
   stop: boolean;
 }
@@ -86,7 +87,7 @@ const api = {
       while (!p.stop) {
         try {
           await client('cipherlite').get({ sql: 'SELECT id FROM items WHERE id = ?', params: [next()] });
-          p.successes.push(wallNow());
+          p.successes.push({ at: wallNow(), role: api.role() });
         } catch (e) {
           p.errors.push(e instanceof Error ? `${(e as { code?: string }).code ?? e.name}: ${e.message}` : String(e));
           // A call that fails at once must not starve the timers (the driver's wait polls with them).
@@ -96,14 +97,19 @@ const api = {
     })();
   },
 
-  /** First success after `afterWall` (waits for it up to `timeoutMs`); stops the probe. */
-  async probeFirstSuccessAfter(afterWall: number, timeoutMs: number): Promise<{ at: number | null; errors: string[]; role: string }> {
+  /**
+   * First success after `afterWall` (waits for it up to `timeoutMs`), and the first success this
+   * tab ran as the leader: a closed tab's worker may still answer for a moment, so the first
+   * success alone does not show that leadership moved. Stops the probe.
+   */
+  async probeFirstSuccessAfter(afterWall: number, timeoutMs: number): Promise<{ at: number | null; asLeaderAt: number | null; errors: string[]; role: string }> {
     const p = probe!;
     const deadline = performance.now() + timeoutMs;
-    let at: number | undefined;
-    while ((at = p.successes.find((t) => t > afterWall)) === undefined && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    const first = () => p.successes.find((s) => s.at > afterWall);
+    const firstAsLeader = () => p.successes.find((s) => s.at > afterWall && s.role === 'leader');
+    while ((first() === undefined || firstAsLeader() === undefined) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     p.stop = true;
-    return { at: at ?? null, errors: [...new Set(p.errors)].slice(0, 5), role: api.role() };
+    return { at: first()?.at ?? null, asLeaderAt: firstAsLeader()?.at ?? null, errors: [...new Set(p.errors)].slice(0, 5), role: api.role() };
   },
 
   /** Opens the scale database (cipherlite with a raw key: the KDF is measured under startup). */
@@ -151,17 +157,50 @@ const api = {
     }
     const db = cipherliteDb(s.client);
     const current = { key: SCALE_KEY };
+    // Each operation runs with an onProgress callback, as a UI with a progress bar would: the
+    // figures include the events' trip to the page, and the longest silence is recorded.
+    const tracked = async (f: (onProgress: (p: { phase: string }) => void) => Promise<number>): Promise<LongOpFigures> => {
+      let events = 0;
+      let last = performance.now();
+      let lastPhase = 'start';
+      let maxGap = 0;
+      let maxGapAt = '';
+      const phases: Record<string, { first: number; last: number }> = {};
+      const onProgress = (p: { phase: string }) => {
+        const now = performance.now();
+        const ph = (phases[p.phase] ??= { first: now, last: now });
+        ph.last = now;
+        if (now - last > maxGap) [maxGap, maxGapAt] = [now - last, `${lastPhase} → ${p.phase}`];
+        last = now;
+        lastPhase = p.phase;
+        events++;
+      };
+      const t = last;
+      const bytes = await f(onProgress);
+      const end = performance.now();
+      if (end - last > maxGap) [maxGap, maxGapAt] = [end - last, `${lastPhase} → result`];
+      // Where the time went: each phase from the event before its first one to its last event.
+      const phaseMs: Record<string, number> = {};
+      let prev = t;
+      for (const [name, ph] of Object.entries(phases).sort((a, b) => a[1].first - b[1].first)) {
+        phaseMs[name] = ph.last - prev;
+        prev = ph.last;
+      }
+      phaseMs['after the last event'] = end - prev;
+      return { ms: end - t, bytes, progressEvents: events, maxProgressGapMs: maxGap, maxProgressGapAt: maxGapAt, phaseMs };
+    };
     return {
-      verify: await timed(async () => {
-        const r = await db.verify();
+      verify: await tracked(async (onProgress) => {
+        const r = await db.verify({ onProgress });
         if (!r.ok) throw new Error(`verify failed: ${JSON.stringify(r.failures.slice(0, 3))}`);
         return r.blocksChecked;
       }),
-      backup: await timed(async () => (await db.backup(current)).bytes.byteLength),
-      exportPlaintext: await timed(async () => (await db.exportPlaintext()).byteLength),
-      rekey: await timed(async () => {
-        await db.rekey(current);
-        return (await db.stats()).totalBytes;
+      backup: await tracked(async (onProgress) => (await db.backup(current, { onProgress })).bytes.byteLength),
+      exportPlaintext: await tracked(async (onProgress) => (await db.exportPlaintext({ onProgress })).byteLength),
+      // Nothing else in the timing: the size comes from scaleSize (stats() would scan every page).
+      rekey: await tracked(async (onProgress) => {
+        await db.rekey(current, { onProgress });
+        return 0;
       }),
     };
   },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStorage } from '../src/index.js';
 import { recoverPendingReplace, replaceFile, replaceMarkerName, replaceSourceName } from '../src/keys/index.js';
+import type { SyncStorage } from '../src/index.js';
 import { RecordingStorage } from './keys-helpers.js';
 
 function fill(n: number, seed: number): Uint8Array {
@@ -35,6 +36,51 @@ describe('replaceFile / recoverPendingReplace', () => {
     expect(s.list().sort()).toEqual(['f']);
     expect([...phases]).toEqual(['hash', 'copy']);
     expect(await recoverPendingReplace(s, 'f', AUTH)).toBe('none');
+  });
+
+  it('flushes the target as the copy goes (≤ 16 MiB unflushed) and reports the copy complete only once it is flushed', async () => {
+    const MiB = 1024 * 1024;
+    const s = new MemoryStorage();
+    const log: string[] = [];
+    let unflushed = 0;
+    let mostUnflushed = 0;
+    // The target's writes and flushes, in order with the progress events.
+    const storage: SyncStorage = {
+      open: (name, o) => {
+        const f = s.open(name, o);
+        if (name !== 'f') return f;
+        return {
+          read: (buf, at) => f.read(buf, at),
+          write: (buf, at) => {
+            unflushed += buf.length;
+            mostUnflushed = Math.max(mostUnflushed, unflushed);
+            return f.write(buf, at);
+          },
+          truncate: (n) => f.truncate(n),
+          getSize: () => f.getSize(),
+          flush: () => {
+            unflushed = 0;
+            log.push('flush');
+            f.flush();
+          },
+          close: () => f.close(),
+        };
+      },
+      exists: (n) => s.exists(n),
+      delete: (n) => s.delete(n),
+      list: () => s.list(),
+    };
+    put(s, 'f', OLD);
+    const size = 40 * MiB + 3;
+    put(s, replaceSourceName('f'), fill(size, 3));
+    await replaceFile(storage, 'f', [AUTH], (phase, done, total) => {
+      if (phase === 'copy') log.push(done === total ? 'complete' : 'progress');
+    });
+    expect(s.files.get('f')!.bytes().length).toBe(size);
+    expect(mostUnflushed).toBeLessThanOrEqual(16 * MiB);
+    expect(log.filter((e) => e === 'flush').length).toBeGreaterThanOrEqual(3);
+    expect(log.slice(-2)).toEqual(['flush', 'complete']);
+    expect(log.filter((e) => e === 'complete')).toHaveLength(1);
   });
 
   it('a crash at any write, truncate or delete leaves the old or the new file after recovery, never a mix', async () => {
