@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { Database, MemoryStorage, format } from '../src/index.js';
 import { NodeFsStorage } from '../src/node.js';
 import { exportPlaintext, importPlaintext, stats, verify, type Progress } from '../src/keys/index.js';
+import { loadSqlite } from '../src/sqlite/loader.js';
 import { content, FAST_KDF, fileBytes, KEY, KEY2, seeded } from './keys-helpers.js';
 
 /** Opens a plain SQLite image with an independent sqlite-wasm instance (no cipherlite VFS involved). */
@@ -56,6 +57,34 @@ describe('exportPlaintext / importPlaintext', () => {
     const again = await Database.open({ storage, name: 'a.db', key: KEY, create: false });
     await expect(exportPlaintext(again)).rejects.toMatchObject({ code: 'CORRUPT', details: { page: 6 } });
     await again.close();
+  });
+
+  it("exports without a copy of the database in SQLite's WebAssembly memory (which never shrinks)", async () => {
+    const db = await seeded(new MemoryStorage(), 20_000); // ~3 MB
+    const sqlite3 = await loadSqlite();
+    const heapBytes = () => (sqlite3 as unknown as { wasm: { heap8u(): Uint8Array } }).wasm.heap8u().length;
+    await db.query('SELECT count(*) FROM t'); // the page cache as full as the database lets it be
+    const before = heapBytes();
+    const bytes = await exportPlaintext(db);
+    const grew = heapBytes() - before;
+    // The old export (a backup into an in-memory database, then serialized) grew the heap by
+    // about twice the database size; reading the pages straight out leaves it where it was.
+    expect(bytes.length).toBeGreaterThan(2_000_000);
+    expect(grew).toBeLessThan(bytes.length / 4);
+    expect(await plainRows(bytes)).toEqual(await db.query('SELECT id, v, hex(b) AS b FROM t ORDER BY id'));
+    await db.close();
+  });
+
+  it('refuses (BUSY) while a transaction is open on the connection, and exports the committed state after it', async () => {
+    const db = await seeded(new MemoryStorage(), 50);
+    await db.exec('BEGIN IMMEDIATE');
+    await db.exec("INSERT INTO t (v, b) VALUES ('uncommitted', x'00')");
+    await expect(exportPlaintext(db)).rejects.toMatchObject({ code: 'BUSY' });
+    await db.exec('ROLLBACK');
+    const rows = await plainRows(await exportPlaintext(db));
+    expect(rows).toHaveLength(50);
+    expect(rows.some((r) => r['v'] === 'uncommitted')).toBe(false);
+    await db.close();
   });
 
   it('imports a standard SQLite file into a new encrypted database (round trip preserves every row)', async () => {
