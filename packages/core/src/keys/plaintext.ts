@@ -76,7 +76,7 @@ export async function exportPlaintext(db: Database, options: ExportOptions = {})
       onProgress?.({ phase: 'copy', done: 0, total: pages });
       for (let page = 0; page < pages; page += EXPORT_PAGES_PER_SLICE) {
         const n = Math.min(EXPORT_PAGES_PER_SLICE, pages - page);
-        main.read(out.subarray(page * pageSize, (page + n) * pageSize), page * pageSize);
+        main.readBlocks(page, n, out.subarray(page * pageSize, (page + n) * pageSize));
         onProgress?.({ phase: 'copy', done: page + n, total: pages });
         if (page + n < pages) await pacer.tick();
       }

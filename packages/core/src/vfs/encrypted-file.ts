@@ -38,8 +38,8 @@ import type { EpochSource } from '../container/key-ring.js';
 
 /** Dirty blocks held before they are flushed early (bounds memory for huge journals). */
 const MAX_DIRTY_BLOCKS = 256;
-/** Slots verifyAllBlocks reads from storage per call (fewer, larger reads; ~260 KB at 4 KiB). */
-const VERIFY_READ_SLOTS = 64;
+/** Slots a long sequential pass (verifyBlocks, readBlocks) reads from storage per call (fewer, larger reads; ~260 KB at 4 KiB). */
+const SLOTS_PER_READ = 64;
 
 export interface EncryptedFileOptions {
   file: SyncFile;
@@ -490,7 +490,7 @@ export class EncryptedFile {
    * For verify(): authenticates physical slots `from` ≤ i < `to` not marked in `skip` (blocks
    * already authenticated by a tracked read), appending the failing indexes to `failed`. A range,
    * so a large file is verified in slices with pauses between them; consecutive slots are read
-   * from storage in one call (`VERIFY_READ_SLOTS` at a time).
+   * from storage in one call (`SLOTS_PER_READ` at a time).
    */
   verifyBlocks(from: number, to: number, failed: number[], skip?: Uint8Array): void {
     const end = Math.min(to, this.#physBlocks);
@@ -503,8 +503,8 @@ export class EncryptedFile {
         continue;
       }
       let run = 1;
-      while (run < VERIFY_READ_SLOTS && i + run < end && needs(i + run)) run++;
-      chunk ??= new Uint8Array(S * Math.min(VERIFY_READ_SLOTS, end - i));
+      while (run < SLOTS_PER_READ && i + run < end && needs(i + run)) run++;
+      chunk ??= new Uint8Array(S * Math.min(SLOTS_PER_READ, end - i));
       const got = this.file.read(chunk.subarray(0, run * S), { at: this.#slotAt(i) });
       for (let k = 0; k < run; k++) {
         const index = i + k;
@@ -518,6 +518,44 @@ export class EncryptedFile {
     }
     chunk?.fill(0);
     this.#block.fill(0);
+  }
+
+  /**
+   * Decrypts the whole blocks `from` ≤ i < `from + count` into `out` (`count` × blockSize bytes)
+   * for a long sequential pass (exportPlaintext): consecutive stored slots are read in one call,
+   * `SLOTS_PER_READ` at a time, instead of one storage call per block as `read` makes. What it
+   * returns is what `read` returns: a buffered (dirty) block wins over storage, a slot that does
+   * not authenticate goes the single-slot way (a journal's rescue copy), and a block that still
+   * fails throws CORRUPT naming it.
+   */
+  readBlocks(from: number, count: number, out: Uint8Array): void {
+    const B = this.blockSize;
+    const S = slotSize(B);
+    const end = from + count;
+    const target = (index: number) => out.subarray((index - from) * B, (index - from + 1) * B);
+    let chunk: Uint8Array | null = null;
+    try {
+      for (let i = from; i < end;) {
+        let run = 0;
+        while (run < SLOTS_PER_READ && i + run < end && i + run < this.#physBlocks && !this.#dirty.has(i + run)) run++;
+        if (run === 0) {
+          this.#loadBlock(i, target(i)); // buffered, or not stored yet
+          i++;
+          continue;
+        }
+        chunk ??= new Uint8Array(S * Math.min(SLOTS_PER_READ, count));
+        const got = this.file.read(chunk.subarray(0, run * S), { at: this.#slotAt(i) });
+        for (let k = 0; k < run; k++) {
+          const index = i + k;
+          const whole = (k + 1) * S <= got;
+          const ok = (whole && this.#codec.open(index, chunk.subarray(k * S, (k + 1) * S), target(index)) >= 0) || this.#readSlotOrRescue(index, target(index)) >= 0;
+          if (!ok) throw this.#corrupt(index);
+        }
+        i += run;
+      }
+    } finally {
+      chunk?.fill(0);
+    }
   }
 
   get physicalBlocks(): number {
