@@ -84,6 +84,17 @@ export class EncryptedFile {
   #syncedBlocks = 0;
   /** While `withReadTracking` runs: one byte per block, set when a read authenticated it from storage. */
   #authenticated: Uint8Array | null = null;
+  /**
+   * Read-ahead (main file): stored slots `#aheadFirst` ≤ i < `#aheadFirst + #aheadCount`, still
+   * encrypted, read in one storage call when SQLite reads pages in order (a scan, integrity_check).
+   * Each block is decrypted and authenticated only when it is read, so nothing is decrypted in
+   * vain and no extra plaintext is held; any write or truncate drops the buffer.
+   */
+  #ahead: Uint8Array | null = null;
+  #aheadFirst = 0;
+  #aheadCount = 0;
+  /** The block last read from storage (to spot sequential reads). */
+  #lastStored = -2;
 
   constructor(o: EncryptedFileOptions) {
     this.kind = o.kind;
@@ -168,6 +179,21 @@ export class EncryptedFile {
 
   /** Reads and opens slot `index` into `out`; returns its length or -1 if it does not authenticate. */
   #readSlot(index: number, out: Uint8Array): number {
+    if (this.#isMain) {
+      const sequential = index === this.#lastStored + 1;
+      this.#lastStored = index;
+      const S = this.#slot.length;
+      let k = index - this.#aheadFirst;
+      if ((k < 0 || k >= this.#aheadCount) && sequential && index + 1 < this.#physBlocks) {
+        // The second page in a row: read this one and the next ones together.
+        this.#ahead ??= new Uint8Array(S * SLOTS_PER_READ);
+        const want = Math.min(SLOTS_PER_READ, this.#physBlocks - index);
+        this.#aheadFirst = index;
+        this.#aheadCount = Math.floor(this.file.read(this.#ahead.subarray(0, want * S), { at: this.#slotAt(index) }) / S);
+        k = 0;
+      }
+      if (k >= 0 && k < this.#aheadCount) return this.#codec.open(index, this.#ahead!.subarray(k * S, (k + 1) * S), out);
+    }
     const slot = this.#slot;
     const n = this.file.read(slot, { at: this.#slotAt(index) });
     if (n < slot.length) {
@@ -327,6 +353,7 @@ export class EncryptedFile {
   }
 
   #sealAndWrite(index: number, plaintext: Uint8Array, length: number): void {
+    this.#aheadCount = 0;
     const at = this.#slotAt(index);
     if (this.#rescueOffset !== null && index < this.#syncedBlocks) this.#saveRescue(index, at);
     this.#codec.seal(index, length, this.#epochs.nextWriteEpoch(), plaintext, this.#slot);
@@ -387,6 +414,7 @@ export class EncryptedFile {
   }
 
   truncate(size: number): void {
+    this.#aheadCount = 0;
     const B = this.blockSize;
     if (size >= this.#size) {
       if (size > this.#size) {
@@ -440,6 +468,7 @@ export class EncryptedFile {
 
   /** Empties the file and restarts it under a new file id and keys (journals truncated to 0). */
   resetEmpty(fileId: Uint8Array, keys: BlockKeySource): void {
+    this.#aheadCount = 0;
     this.#dirty.clear();
     for (const index of [...this.#recent.keys()]) this.#forget(index);
     this.#cachedIndex = -1;
