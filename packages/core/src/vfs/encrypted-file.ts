@@ -552,8 +552,8 @@ export class EncryptedFile {
   /**
    * Decrypts the whole blocks `from` ≤ i < `from + count` into `out` (`count` × blockSize bytes)
    * for a long sequential pass (exportPlaintext): consecutive stored slots are read in one call,
-   * `SLOTS_PER_READ` at a time, instead of one storage call per block as `read` makes. What it
-   * returns is what `read` returns: a buffered (dirty) block wins over storage, a slot that does
+   * `SLOTS_PER_READ` at a time, from the first block on and without `read`'s per-call overhead.
+   * What it returns is what `read` returns: a buffered (dirty) block wins over storage, a slot that does
    * not authenticate goes the single-slot way (a journal's rescue copy), and a block that still
    * fails throws CORRUPT naming it.
    */
