@@ -83,7 +83,7 @@ describe('exportPlaintext / importPlaintext', () => {
     await db.exec('ROLLBACK');
     const rows = await plainRows(await exportPlaintext(db));
     expect(rows).toHaveLength(50);
-    expect(rows.some((r) => r['v'] === 'uncommitted')).toBe(false);
+    expect(rows.some((r) => (r as { v: string }).v === 'uncommitted')).toBe(false);
     await db.close();
   });
 
