@@ -49,6 +49,20 @@ function validateOptions(o: WorkerOpenOptions): void {
   assertLogSetting(o.logLevel);
 }
 
+/**
+ * The worker's copy of `key` as a `Secret`, the caller's key material wiped either way; key
+ * material that is not valid comes back as the wire error to reject the call with.
+ */
+function takeSecret(key: KeyMaterial): Secret | { rejection: unknown } {
+  try {
+    return Secret.from(key);
+  } catch (e) {
+    return { rejection: toWire(e) };
+  } finally {
+    wipeKeyMaterial(key);
+  }
+}
+
 export class WorkerEngine implements WorkerApi {
   readonly #tabId = crypto.randomUUID();
   readonly #platform: WorkerPlatform;
@@ -87,26 +101,14 @@ export class WorkerEngine implements WorkerApi {
   // scope that can see `key` would keep the password string alive (V8 shares one context per
   // scope), e.g. for the life of an event listener. The heap-snapshot e2e test checks this.
   open(options: WorkerOpenOptions, key: KeyMaterial, events: WorkerEvents): Promise<OpenInfo> {
-    let secret: Secret;
-    try {
-      secret = Secret.from(key);
-    } catch (e) {
-      return Promise.reject(toWire(e));
-    } finally {
-      wipeKeyMaterial(key);
-    }
+    const secret = takeSecret(key);
+    if (!(secret instanceof Secret)) return Promise.reject(secret.rejection);
     return this.#wire(() => this.#serial(() => this.#open(options, secret, events)));
   }
 
   importDatabase(options: WorkerOpenOptions, key: KeyMaterial, bytes: Uint8Array, events: WorkerEvents, tag: CallTag): Promise<OpenInfo> {
-    let secret: Secret;
-    try {
-      secret = Secret.from(key);
-    } catch (e) {
-      return Promise.reject(toWire(e));
-    } finally {
-      wipeKeyMaterial(key);
-    }
+    const secret = takeSecret(key);
+    if (!(secret instanceof Secret)) return Promise.reject(secret.rejection);
     const call = this.#beginCall(tag);
     return this.#wire(() =>
       this.#serial(async () => {
@@ -192,14 +194,8 @@ export class WorkerEngine implements WorkerApi {
   }
 
   unlock(key: KeyMaterial): Promise<void> {
-    let secret: Secret;
-    try {
-      secret = Secret.from(key);
-    } catch (e) {
-      return Promise.reject(toWire(e));
-    } finally {
-      wipeKeyMaterial(key);
-    }
+    const secret = takeSecret(key);
+    if (!(secret instanceof Secret)) return Promise.reject(secret.rejection);
     return this.#wire(() =>
       this.#serial(async () => {
         try {
