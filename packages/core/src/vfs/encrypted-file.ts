@@ -500,12 +500,24 @@ export class EncryptedFile {
   }
 
   /**
+   * Forgets the read-ahead slots, so the next read of any block goes to storage. Called when
+   * SQLite ends a transaction (storage may change between two) and before every pass that must
+   * see what is stored now (verify, exports): a slot read before the storage changed must never
+   * be taken for the stored one.
+   */
+  dropReadAhead(): void {
+    this.#aheadCount = 0;
+    this.#lastStored = -2;
+  }
+
+  /**
    * Runs `fn` (e.g. SQLite's integrity_check) and records which blocks its reads authenticated
    * from storage — exactly the check `verifyBlocks` makes, so verify() can skip them there
    * instead of decrypting every page twice. Reads served from a buffer (dirty, cached, recent)
    * are not recorded: those blocks are still read from storage by `verifyBlocks`.
    */
   withReadTracking<T>(fn: () => T): { result: T; authenticated: Uint8Array } {
+    this.dropReadAhead(); // filled before `fn`: storage may have changed since
     const authenticated = new Uint8Array(this.#physBlocks);
     this.#authenticated = authenticated;
     try {
@@ -522,6 +534,7 @@ export class EncryptedFile {
    * from storage in one call (`SLOTS_PER_READ` at a time).
    */
   verifyBlocks(from: number, to: number, failed: number[], skip?: Uint8Array): void {
+    this.dropReadAhead();
     const end = Math.min(to, this.#physBlocks);
     const S = slotSize(this.blockSize);
     const needs = (i: number): boolean => !this.#dirty.has(i) && !(skip !== undefined && i < skip.length && skip[i] === 1);
@@ -562,6 +575,7 @@ export class EncryptedFile {
     const S = slotSize(B);
     const end = from + count;
     const target = (index: number) => out.subarray((index - from) * B, (index - from + 1) * B);
+    this.dropReadAhead();
     let chunk: Uint8Array | null = null;
     try {
       for (let i = from; i < end;) {

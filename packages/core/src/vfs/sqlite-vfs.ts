@@ -344,6 +344,8 @@ export class CipherliteVfs implements VfsPolicy {
   #unlock(f: OpenFile, lockType: number): void {
     const capi = this.#capi;
     if (f.lockType <= lockType) return;
+    // The transaction ends: what the read-ahead holds may no longer be what is stored.
+    if (lockType === capi.SQLITE_LOCK_NONE && f.binding && f.ef === f.binding.main) f.ef.dropReadAhead();
     const lk = this.#locks.get(f.path);
     if (lk) {
       if (f.lockType > capi.SQLITE_LOCK_SHARED) lk.lockType = capi.SQLITE_LOCK_SHARED;
