@@ -136,7 +136,9 @@ describe('crash at every write with synchronous = NORMAL and OFF: the last trans
         const open = (s: MemoryStorage) => Database.open({ storage: s, name: 'c.db', key: KEY, journalMode, synchronous, cacheSizeKiB: 64 });
         const storage = new MemoryStorage();
         const first = await open(storage);
-        await first.exec(`CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 150) INSERT INTO t(v) SELECT printf('%0200d', i) FROM n;`);
+        await first.exec(
+          `CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 150) INSERT INTO t(v) SELECT printf('%0200d', i) FROM n;`,
+        );
         const states = [await state(first)];
         await first.close();
         const { snapshots } = await recordCrashPoints(storage, open, async (db) => {

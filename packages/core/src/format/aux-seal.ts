@@ -19,7 +19,18 @@
 import { hmacSha256 } from '../crypto/subkeys.js';
 import { constantTimeEqual } from '../crypto/wipe.js';
 import { view } from './bytes.js';
-import { FILE_ID_SIZE, SEAL_COUNTER_OFFSET, SEAL_COPIES, SEAL_FLAG_COUNTER, SEAL_FLAGS_OFFSET, SEAL_MAC_OFFSET, SEAL_MAC_SIZE, SEAL_RECORD_SIZE, SEAL_SEQUENCE_OFFSET, SEAL_SIZE_OFFSET } from './constants.js';
+import {
+  FILE_ID_SIZE,
+  SEAL_COUNTER_OFFSET,
+  SEAL_COPIES,
+  SEAL_FLAG_COUNTER,
+  SEAL_FLAGS_OFFSET,
+  SEAL_MAC_OFFSET,
+  SEAL_MAC_SIZE,
+  SEAL_RECORD_SIZE,
+  SEAL_SEQUENCE_OFFSET,
+  SEAL_SIZE_OFFSET,
+} from './constants.js';
 
 const SEAL_LABEL = new TextEncoder().encode('cipherlite/v1/aux-seal');
 
@@ -50,7 +61,6 @@ export function encodeSeal(seal: AuxSeal, kind: number, fileId: Uint8Array, macK
   out.set(sealMac(macKey, kind, fileId, out), SEAL_MAC_OFFSET);
   return out;
 }
-
 
 /** The authentic record in `b` (one copy), or null. */
 export function decodeSeal(b: Uint8Array, kind: number, fileId: Uint8Array, macKey: Uint8Array): AuxSeal | null {

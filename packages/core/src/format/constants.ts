@@ -119,6 +119,8 @@ export const RESCUE_MAC_SIZE = 16;
 /** Where the rescued slot starts within the rescue area. */
 export const RESCUE_SLOT_OFFSET = RESCUE_MAC_OFFSET + RESCUE_MAC_SIZE;
 export const rescueAreaSize = (blockSize: number): number => RESCUE_SLOT_OFFSET + slotSize(blockSize);
+/** Where slot 0 of a journal or WAL of the previous layout (AUX_FORMAT_VERSION_UNSEALED: header ‖ index ‖ slot ‖ slots) starts. */
+export const unsealedAuxSlotsOffset = (blockSize: number): number => AUX_HEADER_SIZE + RESCUE_INDEX_SIZE + slotSize(blockSize);
 /** Where slot 0 of a journal or WAL starts. */
 export const auxSlotsOffset = (blockSize: number): number => RESCUE_OFFSET + rescueAreaSize(blockSize);
 /** Smallest stored size of a journal or WAL that holds one complete block (below it: no content). */

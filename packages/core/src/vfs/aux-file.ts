@@ -42,6 +42,8 @@ import {
   SEAL_OFFSET,
   SEAL_RECORD_SIZE,
   sealRecordOffset,
+  slotSize,
+  unsealedAuxSlotsOffset,
 } from '../format/constants.js';
 import { decodeAuxHeader, encodeAuxHeader, type AuxHeader } from '../format/aux-header.js';
 import { encodeSeal, latestSeal, type AuxSeal } from '../format/aux-seal.js';
@@ -68,6 +70,7 @@ export function readAuxHeader(file: SyncFile, kind: number, container: MainConta
   const size = file.getSize();
   if (size <= AUX_PREFIX_SIZE && header === null) return null;
   const name = fileKindName(kind);
+  if (header && !previousLayoutIsLive(file, kind, container, header)) return null;
   if (header) {
     throw new CipherliteError(
       'CORRUPT',
@@ -80,6 +83,32 @@ export function readAuxHeader(file: SyncFile, kind: number, container: MainConta
     `${name} file: its header failed authentication but ${size - AUX_HEADER_SIZE} bytes follow it (tampered, damaged, or from another database); the ${name} was left as it is`,
     { fileKind: name },
   );
+}
+
+/**
+ * Whether a journal or WAL of the previous layout (no seals) holds something SQLite would apply.
+ * One that does is refused (CORRUPT): without a seal, a cut one cannot be told from a whole one.
+ * One that does not — no complete block, or a committed PERSIST journal with its header zeroed —
+ * holds nothing and is rewritten in the current layout at its first write (never at open).
+ */
+function previousLayoutIsLive(file: SyncFile, kind: number, container: MainContainer, header: AuxHeader): boolean {
+  const B = container.blockSize;
+  const headerSize = unsealedAuxSlotsOffset(B);
+  if (file.getSize() < headerSize + slotSize(B)) return false;
+  const ring = container.ringFor(header.fileId, kind);
+  try {
+    const ef = new EncryptedFile({ file, kind, headerSize, blockSize: B, fileId: header.fileId, keys: ring, epochs: container });
+    try {
+      return ef.size >= JOURNAL_MAGIC.length && isLive(ef, kind);
+    } finally {
+      ef.discard();
+    }
+  } catch (e) {
+    if (e instanceof CipherliteError && e.code === 'CORRUPT') return true; // damaged: cannot be told apart
+    throw e;
+  } finally {
+    ring.destroy();
+  }
 }
 
 /** The latest authentic seal of a journal or WAL whose header is `header`, or null. Writes nothing. */
@@ -130,7 +159,7 @@ function checkSeal(ef: EncryptedFile, kind: number, seal: AuxSeal | null, mainCo
   const failed: number[] = [];
   ef.verifyBlocks(0, ef.physicalBlocks, failed);
   if (failed.length > 0) throw corruptSide(kind, `block ${failed[0]} failed authentication (tampered, damaged, or from another database)`);
-  if (seal.counter !== null && mainCounter !== null && mainCounter !== seal.counter && mainCounter !== ((seal.counter + 1) >>> 0)) {
+  if (seal.counter !== null && mainCounter !== null && mainCounter !== seal.counter && mainCounter !== (seal.counter + 1) >>> 0) {
     throw corruptSide(kind, `stale — sealed for database change counter ${seal.counter}, but the database is at ${mainCounter} (a journal from an earlier moment put back)`);
   }
 }
@@ -196,18 +225,19 @@ class HeaderOnFirstWrite implements SyncFile {
   }
   #materialize(): void {
     if (!this.#pending) return;
+    // Whatever is there holds nothing (a torn creation, or a spent journal of the previous layout).
+    if (this.#inner.getSize() > 0) this.#inner.truncate(0);
     const n = this.#inner.write(this.#pending, { at: 0 });
     if (n !== this.#pending.length) throw new CipherliteError('IO', `short write of a journal header (${n} of ${this.#pending.length} bytes)`);
     this.#pending = null;
   }
   /** Writes `header` now, after cutting the file to zero (so a torn header never fronts a body). */
   writeHeaderNow(header: Uint8Array): void {
-    this.#pending = null;
-    if (this.#inner.getSize() > 0) this.#inner.truncate(0);
     this.#pending = header;
     this.#materialize();
   }
   read(buf: Uint8Array, opts: AtOption): number {
+    if (this.#pending) return 0; // holds nothing until the new header is written
     return this.#inner.read(buf, opts);
   }
   write(buf: Uint8Array, opts: AtOption): number {
@@ -219,7 +249,7 @@ class HeaderOnFirstWrite implements SyncFile {
     this.#inner.truncate(size);
   }
   getSize(): number {
-    return this.#inner.getSize();
+    return this.#pending ? 0 : this.#inner.getSize();
   }
   flush(): void {
     this.#inner.flush();
