@@ -268,9 +268,13 @@ export class EncryptedFile {
    */
   changeCounter(): number | null {
     if (this.#size < CHANGE_COUNTER_OFFSET + 4) return null;
-    if (!this.#dirty.has(0) && this.#cachedIndex !== 0 && !this.#softReadBlock0(this.#cached)) return null;
-    if (!this.#dirty.has(0)) this.#cachedIndex = 0;
-    const src = this.#dirty.get(0) ?? this.#cached;
+    const dirty = this.#dirty.get(0);
+    if (!dirty && this.#cachedIndex !== 0) {
+      this.#cachedIndex = -1; // the buffer is reused: never leave it labelled with another block
+      if (!this.#softReadBlock0(this.#cached)) return null;
+      this.#cachedIndex = 0;
+    }
+    const src = dirty ?? this.#cached;
     return ((src[CHANGE_COUNTER_OFFSET]! << 24) | (src[CHANGE_COUNTER_OFFSET + 1]! << 16) | (src[CHANGE_COUNTER_OFFSET + 2]! << 8) | src[CHANGE_COUNTER_OFFSET + 3]!) >>> 0;
   }
 
