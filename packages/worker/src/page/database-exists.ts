@@ -13,7 +13,7 @@
  * access handle is open) — a held file exists.
  */
 import { CipherliteError } from '@cipherlite/core';
-import { idbFileExists } from '../engine/storage/indexeddb.js';
+import { idbFileExists } from '../shared/indexeddb-layout.js';
 import { assertDatabaseLocation, assertStorageChoice, DEFAULT_DIRECTORY } from '../shared/protocol.js';
 import type { StorageChoice } from '../shared/protocol.js';
 

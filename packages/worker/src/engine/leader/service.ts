@@ -54,7 +54,7 @@ export interface ServingLeader {
   forget(from: string): void;
 }
 
-export class FollowerService {
+export class LeaderService {
   readonly #leader: ServingLeader;
   readonly #names: ReturnType<typeof busNames>;
   readonly #platform: WorkerPlatform;
