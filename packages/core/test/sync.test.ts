@@ -1,0 +1,283 @@
+/**
+ * Multi-device sync (docs/SYNC.md) between devices sharing one in-memory log: capture in the
+ * same transaction, push/pull/rebase, the conflict rules, constraint outcomes, schema entries,
+ * lost answers and crashes.
+ */
+import { describe, expect, it } from 'vitest';
+import { MemoryStorage } from '../src/index.js';
+import { decodeEntry } from '../src/sync/codec.js';
+import { enableSync, MemorySyncLog } from '../src/sync/index.js';
+import { readChangeset } from '../src/sync/session.js';
+import { internals } from '../src/internal.js';
+import { expectCode, openWithKey } from './helpers.js';
+import { content, openDevice, settle } from './sync-helpers.js';
+
+async function addItem(d: Awaited<ReturnType<typeof openDevice>>, id: number, extra: { price?: number; stock?: number; sku?: string | null } = {}): Promise<void> {
+  await d.sync.transaction((tx) => tx.exec('INSERT INTO items (id, name, price, stock, sku) VALUES (?, ?, ?, ?, ?)', [id, `item ${id}`, extra.price ?? 100, extra.stock ?? 10, extra.sku ?? null]));
+}
+
+describe('enable', () => {
+  it('refuses tables without an explicit PRIMARY KEY, naming each (SYNC_TABLE)', async () => {
+    const db = await openWithKey(new MemoryStorage());
+    await db.exec('CREATE TABLE ok (id INTEGER PRIMARY KEY); CREATE TABLE loose (a, b); CREATE TABLE notes (body TEXT)');
+    const err = await expectCode(enableSync(db, { log: new MemorySyncLog() }), 'SYNC_TABLE');
+    expect(err.details['tables']).toEqual(['loose', 'notes']);
+    expect(err.message).toContain('loose, notes');
+    await db.close();
+  });
+
+  it('refuses writes to a table created outside sync, and rolls them back', async () => {
+    const d = await openDevice(new MemorySyncLog());
+    await d.db.exec('CREATE TABLE later (id INTEGER PRIMARY KEY, v TEXT)');
+    await d.db.exec('CREATE TABLE nokey (v TEXT)');
+    await expectCode(d.sync.transaction((tx) => tx.exec(`INSERT INTO nokey VALUES ('x')`)), 'SYNC_TABLE');
+    const err = await expectCode(d.sync.transaction(async (tx) => {
+      await tx.exec(`INSERT INTO items (id, name, price) VALUES (1, 'a', 1)`);
+      await tx.exec(`INSERT INTO later VALUES (1, 'x')`);
+    }), 'SYNC_TABLE');
+    expect(err.details['tables']).toEqual(['later']);
+    expect(await d.db.get('SELECT count(*) AS n FROM items')).toEqual({ n: 0 });
+    expect(await d.db.get('SELECT count(*) AS n FROM nokey')).toEqual({ n: 0 });
+    expect((await d.sync.status()).pending).toBe(0);
+  });
+});
+
+describe('capture', () => {
+  it('records each transaction with changes as one pending changeset without its own bookkeeping tables', async () => {
+    const log = new MemorySyncLog();
+    const d = await openDevice(log);
+    await addItem(d, 1);
+    await d.sync.transaction(() => undefined); // no change: nothing recorded
+    await expectCode(d.sync.transaction(async (tx) => {
+      await tx.exec(`INSERT INTO items (id, name, price) VALUES (2, 'b', 1)`);
+      throw new Error('app failure');
+    }).catch((e: Error) => Promise.reject(Object.assign(e, { code: 'APP' }))), 'APP');
+    expect(await d.sync.status()).toMatchObject({ pending: 1, nextTx: 2, seq: 0 });
+    expect(await d.sync.push()).toBe(1);
+    const [entry] = log.entries();
+    expect(entry!.device).toBe((await d.sync.status()).device);
+    const decoded = decodeEntry(entry!.payload, 1);
+    if (decoded.kind !== 'changeset') throw new Error('expected a changeset entry');
+    const changes = readChangeset(internals(d.db).sqlite.sqlite3, decoded.changeset);
+    expect(changes.map((c) => [c.table, c.op])).toEqual([['items', 'INSERT']]);
+  });
+
+  it('a crash at any storage write leaves the change and its pending changeset both or neither', async () => {
+    const first = await openDevice(new MemorySyncLog());
+    const base = first.storage.snapshot();
+    const snapshots: Map<string, Uint8Array>[] = [];
+    first.storage.onMutate = () => snapshots.push(first.storage.snapshot());
+    await addItem(first, 7);
+    first.storage.onMutate = null;
+    expect(snapshots.length).toBeGreaterThan(2);
+    const seen = new Set<string>();
+    for (const snap of [base, ...snapshots]) {
+      const db = await openWithKey(MemoryStorage.from(snap));
+      const rows = Number((await db.get<{ n: number }>('SELECT count(*) AS n FROM items'))!.n);
+      const pending = Number((await db.get<{ n: number }>('SELECT count(*) AS n FROM _cipherlite_sync_pending'))!.n);
+      expect(pending, 'pending changesets match committed rows').toBe(rows);
+      seen.add(`${rows}`);
+      await db.close();
+    }
+    expect([...seen].sort()).toEqual(['0', '1']);
+  });
+});
+
+describe('push, pull and conflicts', () => {
+  it('two devices converge; a lost position is pulled, rebased and retried', async () => {
+    const log = new MemorySyncLog();
+    const a = await openDevice(log);
+    const b = await openDevice(log);
+    await addItem(a, 1);
+    await addItem(b, 2);
+    await a.sync.push();
+    expect(await b.sync.push()).toBe(1); // position 1 was taken: pull, rebase, append at 2
+    await a.sync.pull();
+    expect(log.entries().map((e) => e.seq)).toEqual([1, 2]);
+    expect(await content(a.db)).toBe(await content(b.db));
+    expect(await a.db.query('SELECT id FROM items ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }]);
+  });
+
+  it('per column, the later entry in log order wins; other columns of the row keep both edits', async () => {
+    const log = new MemorySyncLog();
+    const a = await openDevice(log);
+    await addItem(a, 1, { price: 100 });
+    await a.sync.push();
+    const b = await openDevice(log);
+    await b.sync.pull();
+    await a.sync.transaction((tx) => tx.exec(`UPDATE items SET price = 150, name = 'from A' WHERE id = 1`));
+    await b.sync.transaction((tx) => tx.exec('UPDATE items SET price = 120 WHERE id = 1'));
+    await b.sync.push(); // B first in the log
+    await a.sync.push(); // A later: its price wins
+    await settle([a, b]);
+    for (const d of [a, b]) expect(await d.db.get('SELECT name, price FROM items WHERE id = 1')).toEqual({ name: 'from A', price: 150 });
+  });
+
+  it('counter columns add each device’s delta: two sales of one drop the stock by two', async () => {
+    const log = new MemorySyncLog();
+    const a = await openDevice(log);
+    await addItem(a, 1, { stock: 10 });
+    await a.sync.push();
+    const b = await openDevice(log);
+    await b.sync.pull();
+    for (const d of [a, b]) await d.sync.transaction((tx) => tx.exec('UPDATE items SET stock = stock - 1 WHERE id = 1'));
+    await settle([a, b]);
+    for (const d of [a, b]) expect(await d.db.get('SELECT stock FROM items WHERE id = 1')).toEqual({ stock: 8 });
+  });
+
+  it('deletes win over concurrent updates in either log order, reported as "deleted"', async () => {
+    for (const deleteFirst of [true, false]) {
+      const log = new MemorySyncLog();
+      const a = await openDevice(log);
+      await addItem(a, 1);
+      await a.sync.push();
+      const b = await openDevice(log);
+      await b.sync.pull();
+      await a.sync.transaction((tx) => tx.exec('DELETE FROM items WHERE id = 1'));
+      await b.sync.transaction((tx) => tx.exec('UPDATE items SET price = 5 WHERE id = 1'));
+      const [first, second] = deleteFirst ? [a, b] : [b, a];
+      await first.sync.push();
+      await second.sync.push();
+      await settle([a, b]);
+      for (const d of [a, b]) expect(await d.db.get('SELECT count(*) AS n FROM items')).toEqual({ n: 0 });
+      if (deleteFirst) expect(a.conflicts).toContainEqual(expect.objectContaining({ table: 'items', pk: [1], op: 'UPDATE', reason: 'deleted', origin: 'log', seq: 3 }));
+    }
+  });
+
+  it('a UNIQUE collision drops the later change, reports it on every device, and leaves no stuck queue', async () => {
+    const log = new MemorySyncLog();
+    const a = await openDevice(log);
+    const b = await openDevice(log);
+    await addItem(a, 1, { sku: 'SKU-1' });
+    await addItem(b, 2, { sku: 'SKU-1' });
+    await a.sync.push();
+    await b.sync.push();
+    await settle([a, b]);
+    for (const d of [a, b]) expect(await d.db.query('SELECT id, sku FROM items')).toEqual([{ id: 1, sku: 'SKU-1' }]);
+    expect((await b.sync.status()).pending).toBe(0);
+    expect(a.conflicts).toContainEqual(expect.objectContaining({ table: 'items', pk: [2], op: 'INSERT', reason: 'constraint', message: expect.stringContaining('UNIQUE'), origin: 'log' }));
+    expect(b.conflicts).toContainEqual(expect.objectContaining({ pk: [2], reason: 'constraint', origin: 'pending' }));
+    expect(a.conflicts.filter((c) => c.origin === 'log')).toEqual([expect.objectContaining({ seq: 2, device: (await b.sync.status()).device })]);
+  });
+
+  it('a CHECK violation after merging counters drops the change that would break it', async () => {
+    const log = new MemorySyncLog();
+    const a = await openDevice(log);
+    await addItem(a, 1, { stock: 1 });
+    await a.sync.push();
+    const b = await openDevice(log);
+    await b.sync.pull();
+    for (const d of [a, b]) await d.sync.transaction((tx) => tx.exec('UPDATE items SET stock = stock - 1 WHERE id = 1'));
+    await settle([a, b]);
+    for (const d of [a, b]) expect(await d.db.get('SELECT stock FROM items')).toEqual({ stock: 0 });
+    expect(a.conflicts).toContainEqual(expect.objectContaining({ reason: 'constraint', message: expect.stringContaining('CHECK'), origin: 'log', seq: 3 }));
+  });
+
+  it('with foreign keys on, a child inserted under a parent another device deleted is removed ("foreign-key")', async () => {
+    const log = new MemorySyncLog();
+    const a = await openDevice(log, { foreignKeys: true });
+    await addItem(a, 1);
+    await a.sync.push();
+    const b = await openDevice(log, { foreignKeys: true });
+    await b.sync.pull();
+    await a.sync.transaction((tx) => tx.exec('DELETE FROM items WHERE id = 1'));
+    await b.sync.transaction((tx) => tx.exec(`INSERT INTO orders VALUES ('o1', 1, 1, 'b')`));
+    await a.sync.push();
+    await b.sync.push();
+    await settle([a, b]);
+    for (const d of [a, b]) {
+      expect(await d.db.get('SELECT count(*) AS n FROM orders')).toEqual({ n: 0 });
+      expect(await d.db.query('PRAGMA foreign_key_check')).toEqual([]);
+    }
+    expect(a.conflicts).toContainEqual(expect.objectContaining({ table: 'orders', reason: 'foreign-key', origin: 'log', seq: 3 }));
+  });
+
+  it('first-writer-wins tables keep the earlier entry’s value', async () => {
+    const log = new MemorySyncLog();
+    const tables = { items: { resolve: 'first-writer-wins' as const, counters: ['stock'] } };
+    const a = await openDevice(log, { tables });
+    await addItem(a, 1, { price: 100 });
+    await a.sync.push();
+    const b = await openDevice(log, { tables });
+    await b.sync.pull();
+    await a.sync.transaction((tx) => tx.exec('UPDATE items SET price = 150 WHERE id = 1'));
+    await b.sync.transaction((tx) => tx.exec('UPDATE items SET price = 120 WHERE id = 1'));
+    await b.sync.push();
+    await a.sync.push();
+    await settle([a, b]);
+    for (const d of [a, b]) expect(await d.db.get('SELECT price FROM items')).toEqual({ price: 120 });
+    expect(b.conflicts).toContainEqual(expect.objectContaining({ reason: 'superseded', origin: 'log', seq: 3 }));
+  });
+});
+
+describe('faults', () => {
+  it('a lost answer to an append never duplicates the transaction; a lost read changes nothing', async () => {
+    const log = new MemorySyncLog();
+    const a = await openDevice(log);
+    await addItem(a, 1, { stock: 5 });
+    await a.sync.transaction((tx) => tx.exec('UPDATE items SET stock = stock - 1'));
+    log.injectFault('read', 'lost-request');
+    await expectCode(a.sync.push(), 'IO');
+    expect(log.entries()).toHaveLength(0);
+    log.injectFault('append', 'lost-response'); // the store takes the first transaction, the answer never arrives
+    await expectCode(a.sync.push(), 'IO');
+    expect(log.entries()).toHaveLength(1);
+    expect(await a.sync.status()).toMatchObject({ pending: 2, seq: 0 });
+    expect(await a.sync.push()).toBe(1); // reads its own entry back, appends only the second
+    const txs = log.entries().map((e) => decodeEntry(e.payload, e.seq).tx);
+    expect(txs).toEqual([1, 2]);
+    expect(await a.sync.status()).toMatchObject({ pending: 0, seq: 2 });
+    const replay = await openDevice(log);
+    await replay.sync.pull();
+    expect(await content(replay.db)).toBe(await content(a.db));
+    expect(await replay.db.get('SELECT stock FROM items')).toEqual({ stock: 4 });
+  });
+
+  it('a crash at any storage write during a rebase reopens to the state before or after it, never between', async () => {
+    const log = new MemorySyncLog();
+    const a = await openDevice(log);
+    const b = await openDevice(log);
+    for (let i = 1; i <= 5; i++) await addItem(a, i, { sku: `A${i}` });
+    await a.sync.push();
+    await addItem(b, 100, { sku: 'A3' }); // collides once rebased
+    await b.sync.transaction((tx) => tx.exec('UPDATE items SET stock = 1 WHERE id = 100'));
+    const before = await content(b.db);
+    const snapshots: Map<string, Uint8Array>[] = [];
+    b.storage.onMutate = () => snapshots.push(b.storage.snapshot());
+    await b.sync.pull();
+    b.storage.onMutate = null;
+    const after = await content(b.db);
+    expect(after).not.toBe(before);
+    const seen = { before: 0, after: 0 };
+    for (const snap of snapshots) {
+      const d = await openDevice(log, { storage: MemoryStorage.from(snap) });
+      const c = await content(d.db);
+      const status = await d.sync.status();
+      if (c === before) {
+        seen.before++;
+        expect(status).toMatchObject({ seq: 0, pending: 2 });
+      } else {
+        expect(c).toBe(after);
+        seen.after++;
+        expect(status).toMatchObject({ seq: 5, pending: 2 });
+      }
+      await d.sync.push(); // and it carries on from there
+      await a.sync.pull();
+      expect(await content(d.db)).toBe(await content(a.db));
+      await d.db.close();
+    }
+    expect(seen.before).toBeGreaterThan(0);
+    expect(seen.after).toBeGreaterThan(0);
+  });
+
+  it('a malformed entry is CORRUPT and changes nothing', async () => {
+    const log = new MemorySyncLog();
+    const a = await openDevice(log);
+    await addItem(a, 1);
+    const before = await content(a.db);
+    await log.tryAppend(1, { device: 'x', payload: new Uint8Array([1, 9, 0, 0, 0, 1]) });
+    await expectCode(a.sync.pull(), 'CORRUPT');
+    expect(await content(a.db)).toBe(before);
+    expect(await a.sync.status()).toMatchObject({ seq: 0, pending: 1 });
+  });
+});
