@@ -38,13 +38,17 @@ export async function content(db: Database): Promise<string> {
   for (const { name } of tables) {
     const cols = await db.query<{ name: string }>(`SELECT name FROM pragma_table_info('${name}') ORDER BY cid`);
     const rows = await db.values(`SELECT * FROM "${name}" ORDER BY 1`);
-    parts.push(`${name}(${cols.map((c) => c.name).join(',')}):${JSON.stringify(rows.rows, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v))}`);
+    parts.push(
+      `${name}(${cols.map((c) => c.name).join(',')}):${JSON.stringify(rows.rows, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v))}`,
+    );
   }
   return parts.join('\n');
 }
 
 export async function contentHash(db: Database): Promise<string> {
-  return createHash('sha256').update(await content(db)).digest('hex');
+  return createHash('sha256')
+    .update(await content(db))
+    .digest('hex');
 }
 
 /** Pushes and pulls on every device until all hold no pending transaction and the same position. */

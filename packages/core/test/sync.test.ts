@@ -30,11 +30,17 @@ describe('enable', () => {
     const d = await openDevice(new MemorySyncLog());
     await d.db.exec('CREATE TABLE later (id INTEGER PRIMARY KEY, v TEXT)');
     await d.db.exec('CREATE TABLE nokey (v TEXT)');
-    await expectCode(d.sync.transaction((tx) => tx.exec(`INSERT INTO nokey VALUES ('x')`)), 'SYNC_TABLE');
-    const err = await expectCode(d.sync.transaction(async (tx) => {
-      await tx.exec(`INSERT INTO items (id, name, price) VALUES (1, 'a', 1)`);
-      await tx.exec(`INSERT INTO later VALUES (1, 'x')`);
-    }), 'SYNC_TABLE');
+    await expectCode(
+      d.sync.transaction((tx) => tx.exec(`INSERT INTO nokey VALUES ('x')`)),
+      'SYNC_TABLE',
+    );
+    const err = await expectCode(
+      d.sync.transaction(async (tx) => {
+        await tx.exec(`INSERT INTO items (id, name, price) VALUES (1, 'a', 1)`);
+        await tx.exec(`INSERT INTO later VALUES (1, 'x')`);
+      }),
+      'SYNC_TABLE',
+    );
     expect(err.details['tables']).toEqual(['later']);
     expect(await d.db.get('SELECT count(*) AS n FROM items')).toEqual({ n: 0 });
     expect(await d.db.get('SELECT count(*) AS n FROM nokey')).toEqual({ n: 0 });
@@ -48,11 +54,16 @@ describe('capture', () => {
     const d = await openDevice(log);
     await addItem(d, 1);
     await d.sync.transaction(() => undefined); // no change: nothing recorded
-    await expectCode(d.sync.transaction(async (tx) => {
-      await tx.exec(`INSERT INTO items (id, name, price) VALUES (2, 'b', 1)`);
-      throw new Error('app failure');
-    }).catch((e: Error) => Promise.reject(Object.assign(e, { code: 'APP' }))), 'APP');
-    expect(await d.sync.status()).toMatchObject({ pending: 1, nextTx: 2, seq: 0 });
+    await expectCode(
+      d.sync
+        .transaction(async (tx) => {
+          await tx.exec(`INSERT INTO items (id, name, price) VALUES (2, 'b', 1)`);
+          throw new Error('app failure');
+        })
+        .catch((e: Error) => Promise.reject(Object.assign(e, { code: 'APP' }))),
+      'APP',
+    );
+    expect(await d.sync.status()).toMatchObject({ pending: 1, nextTx: 3, seq: 0 }); // the empty transaction used a number, the failed one did not
     expect(await d.sync.push()).toBe(1);
     const [entry] = log.entries();
     expect(entry!.device).toBe((await d.sync.status()).device);
@@ -277,7 +288,82 @@ describe('faults', () => {
     const before = await content(a.db);
     await log.tryAppend(1, { device: 'x', payload: new Uint8Array([1, 9, 0, 0, 0, 1]) });
     await expectCode(a.sync.pull(), 'CORRUPT');
+    const garbage = new MemorySyncLog();
+    await garbage.tryAppend(1, { device: 'x', payload: new Uint8Array([1, 1, 0, 0, 0, 1, 0x54, 3, 1, 0, 0, 0x78, 0, 18, 0, 9, 9]) });
+    const g = await openDevice(garbage);
+    await expectCode(g.sync.pull(), 'CORRUPT'); // a valid header around a broken changeset
+    expect(await g.db.get('SELECT count(*) AS n FROM items')).toEqual({ n: 0 });
+    expect((await g.sync.status()).seq).toBe(0);
     expect(await content(a.db)).toBe(before);
     expect(await a.sync.status()).toMatchObject({ seq: 0, pending: 1 });
+  });
+});
+
+describe('schema entries', () => {
+  it('a schema change reaches devices still holding pending changes of the old shape; both converge', async () => {
+    const log = new MemorySyncLog();
+    const a = await openDevice(log);
+    await addItem(a, 1);
+    await a.sync.push();
+    const b = await openDevice(log);
+    await b.sync.pull();
+    await b.sync.transaction((tx) => tx.exec('UPDATE items SET price = 7 WHERE id = 1')); // recorded with 6 columns
+    await a.sync.migrate(2, 'ALTER TABLE items ADD COLUMN note TEXT; CREATE TABLE tills (id TEXT PRIMARY KEY, label TEXT)');
+    await a.sync.transaction(async (tx) => {
+      await tx.exec(`UPDATE items SET note = 'new' WHERE id = 1`);
+      await tx.exec(`INSERT INTO tills VALUES ('t1', 'front')`);
+    });
+    await a.sync.push();
+    await b.sync.push();
+    await settle([a, b]);
+    expect(await b.db.get('SELECT price, note FROM items')).toEqual({ price: 7, note: 'new' });
+    expect(await b.db.query('SELECT * FROM tills')).toEqual([{ id: 't1', label: 'front' }]);
+    await b.sync.transaction((tx) => tx.exec(`INSERT INTO tills VALUES ('t2', 'back')`)); // the new table is synced
+    await settle([a, b]);
+    expect(await content(a.db)).toBe(await content(b.db));
+    expect((await b.sync.status()).schemaVersion).toBe(2);
+  });
+
+  it('the same upgrade run on two devices is applied once; the second entry is skipped', async () => {
+    const log = new MemorySyncLog();
+    const a = await openDevice(log);
+    const b = await openDevice(log);
+    await a.sync.migrate(2, 'ALTER TABLE items ADD COLUMN note TEXT');
+    await log.tryAppend(2, log.entries()[0]!); // b's app appended the same upgrade concurrently
+    await b.sync.migrate(2, 'ALTER TABLE items ADD COLUMN note TEXT');
+    await a.sync.pull();
+    expect(await content(a.db)).toBe(await content(b.db));
+    expect(await b.sync.status()).toMatchObject({ seq: 2, schemaVersion: 2 });
+  });
+
+  it('a device whose app is older than a schema entry refuses it (SYNC_SCHEMA), keeping what came before and its queue', async () => {
+    const log = new MemorySyncLog();
+    const a = await openDevice(log);
+    const old = await openDevice(log, { maxSchemaVersion: 1 });
+    await addItem(a, 1);
+    await a.sync.push();
+    await a.sync.migrate(2, 'ALTER TABLE items ADD COLUMN note TEXT');
+    await addItem(old, 2);
+    const err = await expectCode(old.sync.push(), 'SYNC_SCHEMA');
+    expect(err.details['seq']).toBe(2);
+    expect(await old.sync.status()).toMatchObject({ seq: 1, pending: 1, schemaVersion: 0 });
+    expect(await old.db.query('SELECT id FROM items ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }]);
+    expect(log.entries()).toHaveLength(2);
+  });
+
+  it('a schema entry whose DDL fails here is refused and rolled back; a migration leaving a table without PRIMARY KEY is refused before it is appended', async () => {
+    const log = new MemorySyncLog();
+    const a = await openDevice(log);
+    await expectCode(a.sync.migrate(2, 'CREATE TABLE loose (v TEXT)'), 'SYNC_TABLE');
+    expect(log.entries()).toHaveLength(0);
+    await a.db.exec('CREATE TABLE clash (id INTEGER PRIMARY KEY)'); // local drift: the entry's DDL cannot run here
+    const otherLog = new MemorySyncLog();
+    const other = await openDevice(otherLog);
+    await other.sync.migrate(3, 'CREATE TABLE clash (id INTEGER PRIMARY KEY); ALTER TABLE items ADD COLUMN note TEXT');
+    await log.tryAppend(1, otherLog.entries()[0]!);
+    const err = await expectCode(a.sync.pull(), 'SYNC_SCHEMA');
+    expect(err.message).toContain('already exists');
+    expect(await a.db.query(`SELECT name FROM pragma_table_info('items') WHERE name = 'note'`)).toEqual([]);
+    expect((await a.sync.status()).seq).toBe(0);
   });
 });

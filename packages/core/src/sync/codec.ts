@@ -17,8 +17,7 @@ export const KIND_SCHEMA = 2;
 export const ENTRY_HEADER_SIZE = 6;
 
 export type SyncEntry =
-  | { readonly kind: 'changeset'; readonly tx: number; readonly changeset: Uint8Array }
-  | { readonly kind: 'schema'; readonly tx: number; readonly version: number; readonly sql: string };
+  { readonly kind: 'changeset'; readonly tx: number; readonly changeset: Uint8Array } | { readonly kind: 'schema'; readonly tx: number; readonly version: number; readonly sql: string };
 
 export function encodeEntry(e: SyncEntry): Uint8Array {
   const body = e.kind === 'changeset' ? e.changeset : new TextEncoder().encode(JSON.stringify({ version: e.version, sql: e.sql }));

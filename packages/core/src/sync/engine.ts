@@ -50,7 +50,9 @@ export async function enableSync(db: Database, options: SyncOptions): Promise<Sy
   await i.exclusive(() => {
     const { withoutPk } = userTables(sql);
     if (withoutPk.length) {
-      throw new CipherliteError('SYNC_TABLE', `sync needs an explicit PRIMARY KEY on every table (SQLite's session extension ignores the others); without one: ${withoutPk.join(', ')}`, { tables: withoutPk });
+      throw new CipherliteError('SYNC_TABLE', `sync needs an explicit PRIMARY KEY on every table (SQLite's session extension ignores the others); without one: ${withoutPk.join(', ')}`, {
+        tables: withoutPk,
+      });
     }
     sql.transaction(() => {
       createTables(sql);
@@ -101,12 +103,14 @@ export class Sync {
         return synced.has(t);
       });
       try {
+        // Numbered up front (inside the session: the bookkeeping tables must stay out of the changeset).
+        writeState(this.#sql, 'next_tx', state.nextTx + 1);
         const result = await fn(tx);
-        if (refused.size) throw new CipherliteError('SYNC_TABLE', `tables not enabled for sync were written: ${[...refused].join(', ')}; create tables through sync.migrate()`, { tables: [...refused] });
+        if (refused.size)
+          throw new CipherliteError('SYNC_TABLE', `tables not enabled for sync were written: ${[...refused].join(', ')}; create tables through sync.migrate()`, { tables: [...refused] });
         const changeset = session.changeset();
         if (changeset.length) {
           this.#sql.run(`INSERT INTO ${PENDING_TABLE} (tx, changeset, applied) VALUES (?, ?, ?)`, [state.nextTx, changeset, changeset]);
-          writeState(this.#sql, 'next_tx', state.nextTx + 1);
         }
         return result;
       } finally {

@@ -75,7 +75,7 @@ export class MemorySyncLog implements SyncLog {
       if (seq <= this.#entries.length) return 'taken';
       // A conditional PUT can name any position; the log itself never has a gap.
       if (seq !== this.#entries.length + 1) throw new CipherliteError('INVALID_ARGUMENT', `tryAppend: position ${seq} is beyond the tip + 1 (${this.#entries.length + 1})`);
-      this.#entries.push(copyEntry({ seq, ...record }));
+      this.#entries.push(copyEntry({ seq, device: record.device, payload: record.payload }));
       return 'ok';
     });
   }

@@ -132,7 +132,7 @@ export class Session {
 
   close(): void {
     if (this.#session) this.#capi.sqlite3session_delete(this.#session);
-    this.#session = 0 as unknown as WasmPointer;
+    this.#session = 0;
   }
 }
 
@@ -160,10 +160,13 @@ export function readChangeset(sqlite3: Sqlite3Static, bytes: Uint8Array): Change
           const neu = op === 'DELETE' ? [] : Array.from({ length: n }, (_, i) => capi.sqlite3changeset_new_js(it, i));
           changes.push({ table, op, pk, old, new: neu });
         }
-      } finally {
-        const rc = capi.sqlite3changeset_finalize(it);
-        if (rc !== 0) throw new CipherliteError('CORRUPT', `a sync changeset is malformed (${capi.sqlite3_errstr(rc)})`, { sqliteCode: rc });
+      } catch (e) {
+        capi.sqlite3changeset_finalize(it);
+        throw e;
       }
+      // A malformed changeset ends the iteration early; finalize reports why.
+      const rc = capi.sqlite3changeset_finalize(it);
+      if (rc !== 0) throw new CipherliteError('CORRUPT', `a sync changeset is malformed (${capi.sqlite3_errstr(rc)})`, { sqliteCode: rc });
       return changes;
     }),
   );
@@ -191,12 +194,21 @@ export function applyExactly(sqlite3: Sqlite3Static, db: WasmPointer, bytes: Uin
   const { capi, wasm } = surface(sqlite3);
   let conflicts = 0;
   const rc = withBytes(wasm, bytes, (p) =>
-    capi.sqlite3changeset_apply(db, bytes.length, p, 0 as unknown as WasmPointer, () => {
-      conflicts++;
-      return SQLITE_CHANGESET_ABORT;
-    }, 0 as unknown as WasmPointer),
+    capi.sqlite3changeset_apply(
+      db,
+      bytes.length,
+      p,
+      0,
+      () => {
+        conflicts++;
+        return SQLITE_CHANGESET_ABORT;
+      },
+      0,
+    ),
   );
   if (rc !== 0 || conflicts > 0) {
-    throw new CipherliteError('CORRUPT', `undoing pending sync changes did not apply cleanly (${conflicts} conflicts, ${capi.sqlite3_errstr(rc)}); the local sync state does not match the database`, { sqliteCode: rc });
+    throw new CipherliteError('CORRUPT', `undoing pending sync changes did not apply cleanly (${conflicts} conflicts, ${capi.sqlite3_errstr(rc)}); the local sync state does not match the database`, {
+      sqliteCode: rc,
+    });
   }
 }

@@ -101,7 +101,13 @@ export function readState(sql: Sql): SyncState {
   const map = new Map(sql.rows(`SELECT key, value FROM ${STATE_TABLE}`).map(([k, v]) => [k as string, v]));
   const device = map.get('device');
   if (typeof device !== 'string') throw new CipherliteError('INVALID_ARGUMENT', 'sync is not enabled on this database');
-  return { device, seq: Number(map.get('seq') ?? 0), nextTx: Number(map.get('next_tx') ?? 1), schemaVersion: Number(map.get('schema_version') ?? 0), tables: JSON.parse(String(map.get('tables') ?? '[]')) as string[] };
+  return {
+    device,
+    seq: Number(map.get('seq') ?? 0),
+    nextTx: Number(map.get('next_tx') ?? 1),
+    schemaVersion: Number(map.get('schema_version') ?? 0),
+    tables: JSON.parse(String(map.get('tables') ?? '[]')) as string[],
+  };
 }
 
 export function writeState(sql: Sql, key: 'device' | 'seq' | 'next_tx' | 'schema_version' | 'tables', value: SqlValue): void {
@@ -109,7 +115,9 @@ export function writeState(sql: Sql, key: 'device' | 'seq' | 'next_tx' | 'schema
 }
 
 export function readPending(sql: Sql): PendingTx[] {
-  return sql.rows(`SELECT tx, changeset, applied FROM ${PENDING_TABLE} ORDER BY tx`).map(([tx, changeset, applied]) => ({ tx: Number(tx), changeset: changeset as Uint8Array, applied: applied as Uint8Array }));
+  return sql
+    .rows(`SELECT tx, changeset, applied FROM ${PENDING_TABLE} ORDER BY tx`)
+    .map(([tx, changeset, applied]) => ({ tx: Number(tx), changeset: changeset as Uint8Array, applied: applied as Uint8Array }));
 }
 
 /** Records the current user tables as the synced ones. */
@@ -119,7 +127,10 @@ export function recordTables(sql: Sql): void {
 
 /** Every user table (not internal), with the ones lacking an explicit PRIMARY KEY. */
 export function userTables(sql: Sql): { all: string[]; withoutPk: string[] } {
-  const all = sql.rows(`SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name`).map(([n]) => n as string).filter((n) => !isInternalTable(n));
+  const all = sql
+    .rows(`SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name`)
+    .map(([n]) => n as string)
+    .filter((n) => !isInternalTable(n));
   const withoutPk = all.filter((t) => !sql.rows(`SELECT 1 FROM pragma_table_info(?) WHERE pk > 0`, [t]).length);
   return { all, withoutPk };
 }
