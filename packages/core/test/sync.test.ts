@@ -10,10 +10,21 @@ import { enableSync, MemorySyncLog } from '../src/sync/index.js';
 import { readChangeset } from '../src/sync/session.js';
 import { internals } from '../src/internal.js';
 import { expectCode, openWithKey } from './helpers.js';
-import { content, openDevice, settle } from './sync-helpers.js';
+import { content, openDevice, settle, type Device } from './sync-helpers.js';
 
-async function addItem(d: Awaited<ReturnType<typeof openDevice>>, id: number, extra: { price?: number; stock?: number; sku?: string | null } = {}): Promise<void> {
+async function addItem(d: Device, id: number, extra: { price?: number; stock?: number; sku?: string | null } = {}): Promise<void> {
   await d.sync.transaction((tx) => tx.exec('INSERT INTO items (id, name, price, stock, sku) VALUES (?, ?, ?, ?, ?)', [id, `item ${id}`, extra.price ?? 100, extra.stock ?? 10, extra.sku ?? null]));
+}
+
+/** Device A creates item 1 and pushes it; device B joins and pulls it: both start from the same row. */
+async function sharedItem(extra: Parameters<typeof addItem>[2] = {}, options: Parameters<typeof openDevice>[1] = {}): Promise<{ log: MemorySyncLog; a: Device; b: Device }> {
+  const log = new MemorySyncLog();
+  const a = await openDevice(log, options);
+  await addItem(a, 1, extra);
+  await a.sync.push();
+  const b = await openDevice(log, options);
+  await b.sync.pull();
+  return { log, a, b };
 }
 
 describe('enable', () => {
@@ -110,12 +121,7 @@ describe('push, pull and conflicts', () => {
   });
 
   it('per column, the later entry in log order wins; other columns of the row keep both edits', async () => {
-    const log = new MemorySyncLog();
-    const a = await openDevice(log);
-    await addItem(a, 1, { price: 100 });
-    await a.sync.push();
-    const b = await openDevice(log);
-    await b.sync.pull();
+    const { a, b } = await sharedItem({ price: 100 });
     await a.sync.transaction((tx) => tx.exec(`UPDATE items SET price = 150, name = 'from A' WHERE id = 1`));
     await b.sync.transaction((tx) => tx.exec('UPDATE items SET price = 120 WHERE id = 1'));
     await b.sync.push(); // B first in the log
@@ -125,12 +131,7 @@ describe('push, pull and conflicts', () => {
   });
 
   it('counter columns add each device’s delta: two sales of one drop the stock by two', async () => {
-    const log = new MemorySyncLog();
-    const a = await openDevice(log);
-    await addItem(a, 1, { stock: 10 });
-    await a.sync.push();
-    const b = await openDevice(log);
-    await b.sync.pull();
+    const { a, b } = await sharedItem({ stock: 10 });
     for (const d of [a, b]) await d.sync.transaction((tx) => tx.exec('UPDATE items SET stock = stock - 1 WHERE id = 1'));
     await settle([a, b]);
     for (const d of [a, b]) expect(await d.db.get('SELECT stock FROM items WHERE id = 1')).toEqual({ stock: 8 });
@@ -138,12 +139,7 @@ describe('push, pull and conflicts', () => {
 
   it('deletes win over concurrent updates in either log order, reported as "deleted"', async () => {
     for (const deleteFirst of [true, false]) {
-      const log = new MemorySyncLog();
-      const a = await openDevice(log);
-      await addItem(a, 1);
-      await a.sync.push();
-      const b = await openDevice(log);
-      await b.sync.pull();
+      const { a, b } = await sharedItem();
       await a.sync.transaction((tx) => tx.exec('DELETE FROM items WHERE id = 1'));
       await b.sync.transaction((tx) => tx.exec('UPDATE items SET price = 5 WHERE id = 1'));
       const [first, second] = deleteFirst ? [a, b] : [b, a];
@@ -172,12 +168,7 @@ describe('push, pull and conflicts', () => {
   });
 
   it('a CHECK violation after merging counters drops the change that would break it', async () => {
-    const log = new MemorySyncLog();
-    const a = await openDevice(log);
-    await addItem(a, 1, { stock: 1 });
-    await a.sync.push();
-    const b = await openDevice(log);
-    await b.sync.pull();
+    const { a, b } = await sharedItem({ stock: 1 });
     for (const d of [a, b]) await d.sync.transaction((tx) => tx.exec('UPDATE items SET stock = stock - 1 WHERE id = 1'));
     await settle([a, b]);
     for (const d of [a, b]) expect(await d.db.get('SELECT stock FROM items')).toEqual({ stock: 0 });
@@ -185,12 +176,7 @@ describe('push, pull and conflicts', () => {
   });
 
   it('with foreign keys on, a child inserted under a parent another device deleted is removed ("foreign-key")', async () => {
-    const log = new MemorySyncLog();
-    const a = await openDevice(log, { foreignKeys: true });
-    await addItem(a, 1);
-    await a.sync.push();
-    const b = await openDevice(log, { foreignKeys: true });
-    await b.sync.pull();
+    const { a, b } = await sharedItem({}, { foreignKeys: true });
     await a.sync.transaction((tx) => tx.exec('DELETE FROM items WHERE id = 1'));
     await b.sync.transaction((tx) => tx.exec(`INSERT INTO orders VALUES ('o1', 1, 1, 'b')`));
     await a.sync.push();
@@ -301,12 +287,7 @@ describe('faults', () => {
 
 describe('schema entries', () => {
   it('a schema change reaches devices still holding pending changes of the old shape; both converge', async () => {
-    const log = new MemorySyncLog();
-    const a = await openDevice(log);
-    await addItem(a, 1);
-    await a.sync.push();
-    const b = await openDevice(log);
-    await b.sync.pull();
+    const { a, b } = await sharedItem();
     await b.sync.transaction((tx) => tx.exec('UPDATE items SET price = 7 WHERE id = 1')); // recorded with 6 columns
     await a.sync.migrate(2, 'ALTER TABLE items ADD COLUMN note TEXT; CREATE TABLE tills (id TEXT PRIMARY KEY, label TEXT)');
     await a.sync.transaction(async (tx) => {

@@ -207,8 +207,12 @@ export function applyExactly(sqlite3: Sqlite3Static, db: WasmPointer, bytes: Uin
     ),
   );
   if (rc !== 0 || conflicts > 0) {
-    throw new CipherliteError('CORRUPT', `undoing pending sync changes did not apply cleanly (${conflicts} conflicts, ${capi.sqlite3_errstr(rc)}); the local sync state does not match the database`, {
-      sqliteCode: rc,
-    });
+    throw new CipherliteError(
+      'CORRUPT',
+      `undoing pending sync changes did not apply cleanly (${conflicts} conflicts, ${capi.sqlite3_errstr(rc)}): a synced row was changed outside sync.transaction()`,
+      {
+        sqliteCode: rc,
+      },
+    );
   }
 }
