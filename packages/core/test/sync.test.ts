@@ -267,6 +267,19 @@ describe('faults', () => {
     expect(seen.after).toBeGreaterThan(0);
   });
 
+  it('a synced row changed outside sync.transaction() stops the rebase with CORRUPT and changes nothing', async () => {
+    const { a, b } = await sharedItem({ price: 100 });
+    await a.sync.transaction((tx) => tx.exec('UPDATE items SET stock = 3 WHERE id = 1'));
+    await a.sync.push();
+    await b.sync.transaction((tx) => tx.exec('UPDATE items SET price = 120 WHERE id = 1'));
+    await b.db.exec('UPDATE items SET price = 130 WHERE id = 1'); // not captured: the undo of 100 → 120 no longer matches
+    const before = await content(b.db);
+    const err = await expectCode(b.sync.pull(), 'CORRUPT');
+    expect(err.message).toContain('outside sync.transaction()');
+    expect(await content(b.db)).toBe(before);
+    expect(await b.sync.status()).toMatchObject({ seq: 1, pending: 1 });
+  });
+
   it('a malformed entry is CORRUPT and changes nothing', async () => {
     const log = new MemorySyncLog();
     const a = await openDevice(log);
