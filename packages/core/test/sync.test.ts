@@ -114,7 +114,10 @@ describe('push, pull and conflicts', () => {
     await addItem(b, 2);
     await a.sync.push();
     expect(await b.sync.push()).toBe(1); // position 1 was taken: pull, rebase, append at 2
+    const changed: string[][] = [];
+    a.db.onChange((tables) => changed.push([...tables]));
     await a.sync.pull();
+    expect(changed).toEqual([['items']]); // live queries hear about merged changes
     expect(log.entries().map((e) => e.seq)).toEqual([1, 2]);
     expect(await content(a.db)).toBe(await content(b.db));
     expect(await a.db.query('SELECT id FROM items ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }]);

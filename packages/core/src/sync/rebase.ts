@@ -37,6 +37,9 @@ export interface RebaseResult {
 /** Runs inside the database's exclusive queue. `entries` start right after the agreed position. */
 export function rebase(ctx: RebaseContext, entries: readonly DecodedEntry[]): RebaseResult {
   const { sql, sqlite3, db, merger } = ctx;
+  // A failed earlier pull may have left table layouts of a schema it rolled back.
+  merger.schemaChanged();
+  merger.takeTouched();
   return sql.transaction(() => {
     const state = readState(sql);
     // Another pull may have advanced the agreed position since these entries were read.
