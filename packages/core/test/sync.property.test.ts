@@ -150,7 +150,7 @@ async function settleWithFaults(sim: Sim): Promise<void> {
 }
 
 describe('sync convergence (property)', () => {
-  it(`${SCHEDULES} random schedules: every device ends identical and equal to a replay of the log; no acknowledged transaction lost`, { timeout: 600_000 }, async () => {
+  it(`${SCHEDULES} random schedules: every device ends identical and equal to a replay of the log; no acknowledged transaction lost`, { timeout: Math.max(120_000, SCHEDULES * 2_000) }, async () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 2, max: 5 }), fc.array(step, { minLength: 5, maxLength: 40 }), async (n, steps) => {
         const log = new MemorySyncLog();
