@@ -3,7 +3,7 @@
  * transactions (inserts, price edits, counter sales, deletes, orders, unique-key collisions, the
  * same row edited everywhere), pushes, pulls, schema upgrades, lost requests and lost answers, and
  * crashes in the middle of a rebase (the device reopens from its storage as it was at a random
- * write of the pull). At the end every device comes online and syncs; then all devices hold the
+ * write of the pull), with foreign keys enforced in half of the schedules. At the end every device comes online and syncs; then all devices hold the
  * same rows (same content hash), equal to replaying the agreed log on a fresh database, and every
  * acknowledged transaction is in the log exactly once.
  *
@@ -40,8 +40,8 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { arbitrary: fc.record({ t: fc.constant('insert' as const), d: device, id: rowId, sku: fc.option(fc.integer({ min: 1, max: 3 })) }), weight: 4 },
   { arbitrary: fc.record({ t: fc.constant('price' as const), d: device, id: rowId, price: fc.integer({ min: 0, max: 500 }) }), weight: 3 },
   { arbitrary: fc.record({ t: fc.constant('sell' as const), d: device, id: rowId }), weight: 3 },
-  { arbitrary: fc.record({ t: fc.constant('delete' as const), d: device, id: rowId }), weight: 1 },
-  { arbitrary: fc.record({ t: fc.constant('order' as const), d: device, id: rowId }), weight: 2 },
+  { arbitrary: fc.record({ t: fc.constant('delete' as const), d: device, id: rowId }), weight: 2 },
+  { arbitrary: fc.record({ t: fc.constant('order' as const), d: device, id: rowId }), weight: 3 },
   { arbitrary: fc.record({ t: fc.constant('note' as const), d: device, id: rowId, note: fc.constantFrom('a', 'b', 'c') }), weight: 1 },
   { arbitrary: fc.record({ t: fc.constant('migrate' as const), d: device }), weight: 1 },
   { arbitrary: fc.record({ t: fc.constantFrom('push' as const, 'pull' as const), d: device }), weight: 5 },
@@ -52,6 +52,8 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 
 interface Sim {
   log: MemorySyncLog;
+  /** PRAGMA foreign_keys on every device (orders.item references items). */
+  foreignKeys: boolean;
   devices: Device[];
   online: boolean[];
   /** `${device id}/${tx}` of every transaction whose sync.transaction() resolved with changes. */
@@ -81,7 +83,7 @@ async function local(sim: Sim, d: number, sql: string, params: (string | number 
 
 async function reopen(sim: Sim, d: number, snapshot: Map<string, Uint8Array>): Promise<void> {
   await sim.devices[d]!.db.close();
-  sim.devices[d] = track(await openDevice(sim.log, { storage: MemoryStorage.from(snapshot) }));
+  sim.devices[d] = track(await openDevice(sim.log, { storage: MemoryStorage.from(snapshot), foreignKeys: sim.foreignKeys }));
 }
 
 function track(dev: Device): Device {
@@ -152,11 +154,11 @@ async function settleWithFaults(sim: Sim): Promise<void> {
 describe('sync convergence (property)', () => {
   it(`${SCHEDULES} random schedules: every device ends identical and equal to a replay of the log; no acknowledged transaction lost`, { timeout: Math.max(120_000, SCHEDULES * 2_000) }, async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 2, max: 5 }), fc.array(step, { minLength: 5, maxLength: 40 }), async (n, steps) => {
+      fc.asyncProperty(fc.integer({ min: 2, max: 5 }), fc.boolean(), fc.array(step, { minLength: 5, maxLength: 40 }), async (n, foreignKeys, steps) => {
         const log = new MemorySyncLog();
-        const sim: Sim = { log, devices: [], online: [], acknowledged: new Set(), orders: 0 };
+        const sim: Sim = { log, foreignKeys, devices: [], online: [], acknowledged: new Set(), orders: 0 };
         for (let i = 0; i < n; i++) {
-          sim.devices.push(track(await openDevice(log)));
+          sim.devices.push(track(await openDevice(log, { foreignKeys })));
           sim.online.push(true);
         }
         try {
@@ -164,7 +166,7 @@ describe('sync convergence (property)', () => {
           sim.online.fill(true);
           await settleWithFaults(sim);
           const hashes = await Promise.all(sim.devices.map((dev) => contentHash(dev.db)));
-          const replay = await openDevice(log);
+          const replay = await openDevice(log, { foreignKeys });
           await replay.sync.pull();
           hashes.push(await contentHash(replay.db));
           seen.migrated += Number((await replay.sync.status()).schemaVersion === 2);
@@ -191,6 +193,6 @@ describe('sync convergence (property)', () => {
     );
     console.info(`sync convergence: ${JSON.stringify(seen)}`);
     expect(seen.crashesDuringPull).toBeGreaterThan(0);
-    expect(Object.keys(seen.conflicts).sort()).toEqual(expect.arrayContaining(['constraint', 'deleted']));
+    expect(seen.conflicts['constraint']).toBeGreaterThan(0);
   });
 });

@@ -192,6 +192,20 @@ describe('push, pull and conflicts', () => {
     expect(a.conflicts).toContainEqual(expect.objectContaining({ table: 'orders', reason: 'foreign-key', origin: 'log', seq: 3 }));
   });
 
+  it('a foreign key left violated in a WITHOUT ROWID table stops the pull with SYNC_TABLE, nothing changed', async () => {
+    const { a, b } = await sharedItem({}, { foreignKeys: true });
+    await a.sync.migrate(1, 'CREATE TABLE lines (id TEXT PRIMARY KEY, item INTEGER REFERENCES items (id)) WITHOUT ROWID');
+    await b.sync.pull();
+    await a.sync.transaction((tx) => tx.exec('DELETE FROM items WHERE id = 1'));
+    await a.sync.push();
+    await b.sync.transaction((tx) => tx.exec(`INSERT INTO lines VALUES ('l1', 1)`));
+    const before = await content(b.db);
+    const err = await expectCode(b.sync.pull(), 'SYNC_TABLE');
+    expect(err.details['tables']).toEqual(['lines']);
+    expect(await content(b.db)).toBe(before);
+    expect(await b.sync.status()).toMatchObject({ seq: 2, pending: 1 });
+  });
+
   it('first-writer-wins tables keep the earlier entry’s value', async () => {
     const log = new MemorySyncLog();
     const tables = { items: { resolve: 'first-writer-wins' as const, counters: ['stock'] } };

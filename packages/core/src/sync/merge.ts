@@ -107,9 +107,12 @@ export class Merger {
       if (violations.length === 0) return conflicts;
       for (const [table, rowid, parent] of violations) {
         const t = table as string;
+        if (rowid === null || rowid === undefined) {
+          throw new CipherliteError('SYNC_TABLE', `a merged change leaves a foreign key of WITHOUT ROWID table ${t} violated; sync removes violating rows only from rowid tables`, { tables: [t] });
+        }
         const pkCols = this.#sql.rows(`SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk`, [t]).map(([n]) => n as string);
-        const pk = this.#sql.rows(`SELECT ${pkCols.map(quoteId).join(', ')} FROM ${quoteId(t)} WHERE rowid = ?`, [rowid ?? null])[0] ?? [];
-        this.#sql.run(`DELETE FROM ${quoteId(t)} WHERE rowid = ?`, [rowid ?? null]);
+        const pk = this.#sql.rows(`SELECT ${pkCols.map(quoteId).join(', ')} FROM ${quoteId(t)} WHERE rowid = ?`, [rowid])[0] ?? [];
+        this.#sql.run(`DELETE FROM ${quoteId(t)} WHERE rowid = ?`, [rowid]);
         this.#touched.add(t);
         conflicts.push({ table: t, pk, op: 'DELETE', reason: 'foreign-key', message: `FOREIGN KEY constraint failed: ${t} → ${String(parent)}`, ...source });
       }

@@ -46,8 +46,6 @@ export function rebase(ctx: RebaseContext, entries: readonly DecodedEntry[]): Re
     const fresh = entries.filter((e) => e.seq > state.seq);
     if (fresh.length === 0) return { applied: 0, conflicts: [], refused: null };
     if (fresh[0]!.seq !== state.seq + 1) throw new CipherliteError('CORRUPT', `the sync log skipped from position ${state.seq} to ${fresh[0]!.seq}`, { seq: fresh[0]!.seq });
-    // Foreign keys are checked after each whole entry, not per statement (changesets are not in dependency order).
-    sql.run('PRAGMA defer_foreign_keys = ON');
     const pending = readPending(sql);
     for (const p of [...pending].reverse()) applyExactly(sqlite3, db, invertChangeset(sqlite3, p.applied));
     const mine = new Set(pending.map((p) => p.tx));
@@ -56,6 +54,7 @@ export function rebase(ctx: RebaseContext, entries: readonly DecodedEntry[]): Re
     let refused: CipherliteError | null = null;
     let schemaVersion = state.schemaVersion;
     for (const { seq, device, entry } of fresh) {
+      deferForeignKeys(sql);
       const source: MergeSource = { origin: 'log', seq, device };
       if (entry.kind === 'schema') {
         if (entry.version > schemaVersion) {
@@ -73,6 +72,7 @@ export function rebase(ctx: RebaseContext, entries: readonly DecodedEntry[]): Re
     }
     for (const p of pending) {
       if (!mine.has(p.tx)) continue;
+      deferForeignKeys(sql);
       const source: MergeSource = { origin: 'pending', seq: null, device: state.device };
       const session = new Session(sqlite3, db, (t) => !isInternalTable(t));
       try {
@@ -84,6 +84,15 @@ export function rebase(ctx: RebaseContext, entries: readonly DecodedEntry[]): Re
     }
     return { applied, conflicts, refused };
   });
+}
+
+/**
+ * Foreign keys are checked after each whole change set, not per statement (changesets are not in
+ * dependency order). Set before every merge: sqlite3changeset_apply (the undo) turns the pragma
+ * off when it finishes, and a device with pending changes must merge exactly like one without.
+ */
+function deferForeignKeys(sql: Sql): void {
+  sql.run('PRAGMA defer_foreign_keys = ON');
 }
 
 /**
