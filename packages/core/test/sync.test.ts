@@ -178,18 +178,21 @@ describe('push, pull and conflicts', () => {
     expect(a.conflicts).toContainEqual(expect.objectContaining({ reason: 'constraint', message: expect.stringContaining('CHECK'), origin: 'log', seq: 3 }));
   });
 
-  it('with foreign keys on, a child inserted under a parent another device deleted is removed ("foreign-key")', async () => {
-    const { a, b } = await sharedItem({}, { foreignKeys: true });
-    await a.sync.transaction((tx) => tx.exec('DELETE FROM items WHERE id = 1'));
-    await b.sync.transaction((tx) => tx.exec(`INSERT INTO orders VALUES ('o1', 1, 1, 'b')`));
-    await a.sync.push();
-    await b.sync.push();
-    await settle([a, b]);
-    for (const d of [a, b]) {
-      expect(await d.db.get('SELECT count(*) AS n FROM orders')).toEqual({ n: 0 });
-      expect(await d.db.query('PRAGMA foreign_key_check')).toEqual([]);
+  it('with foreign keys on, a child inserted under a parent another device deleted is removed ("foreign-key"), in either log order', async () => {
+    for (const deleteFirst of [true, false]) {
+      const { a, b } = await sharedItem({}, { foreignKeys: true });
+      await a.sync.transaction((tx) => tx.exec('DELETE FROM items WHERE id = 1'));
+      await b.sync.transaction((tx) => tx.exec(`INSERT INTO orders VALUES ('o1', 1, 1, 'b')`));
+      const [first, second, observer] = deleteFirst ? [a, b, a] : [b, a, b];
+      await first.sync.push();
+      await second.sync.push();
+      await settle([a, b]);
+      for (const d of [a, b]) {
+        expect(await d.db.get('SELECT count(*) AS n FROM orders')).toEqual({ n: 0 });
+        expect(await d.db.query('PRAGMA foreign_key_check')).toEqual([]);
+      }
+      expect(observer.conflicts).toContainEqual(expect.objectContaining({ table: 'orders', pk: ['o1'], reason: 'foreign-key', origin: 'log', seq: 3 }));
     }
-    expect(a.conflicts).toContainEqual(expect.objectContaining({ table: 'orders', reason: 'foreign-key', origin: 'log', seq: 3 }));
   });
 
   it('a foreign key left violated in a WITHOUT ROWID table stops the pull with SYNC_TABLE, nothing changed', async () => {
