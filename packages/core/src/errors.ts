@@ -54,6 +54,8 @@ export interface ErrorDetails {
   block?: number;
   /** The database page (1-based) that block holds, when the file is the main database. */
   page?: number;
+  /** The files a failed check left untouched for inspection (a refused replacement, for example). */
+  files?: string[];
 }
 
 export class CipherliteError extends Error {
