@@ -231,7 +231,13 @@ function readSecretFile(io: CliIo, file: string): Uint8Array {
 }
 
 function firstLine(bytes: Uint8Array): string {
-  const text = new TextDecoder().decode(bytes);
+  let text: string;
+  try {
+    // Fatal: invalid bytes must not turn into U+FFFD (every such password would be the same one).
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new UsageError('the secret file is not valid UTF-8');
+  }
   const line = text.split(/\r?\n/, 1)[0] ?? '';
   if (line.length === 0) throw new UsageError('the secret file is empty (the password is its first line)');
   return line;

@@ -55,20 +55,36 @@ export function validateKdfParams(p: KdfParams, origin: 'header' | 'option'): vo
   throw new CipherliteError('INVALID_ARGUMENT', `Argon2id parameters out of range (accepted: ${range})`);
 }
 
+/** A UTF-16 code unit of a surrogate pair standing alone (in `u` mode a whole pair is one code point). */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 /**
  * A password as the bytes Argon2id gets: a string is NFC-normalized and UTF-8-encoded; a
  * `Uint8Array` is taken to be exactly that already (the form a worker keeps, because bytes can be
  * wiped and strings cannot) and is copied as given — core cannot check its normalization without
  * turning it back into a string. Either way the result is a fresh copy the caller wipes.
+ *
+ * Ill-formed input is refused (INVALID_ARGUMENT), never repaired: a string with a lone surrogate
+ * (`"\ud800"`) would be UTF-8-encoded as U+FFFD, so every such password — and U+FFFD itself —
+ * would open the same database; bytes that are not valid UTF-8 are refused likewise.
  */
 export function encodePassword(password: string | Uint8Array): Uint8Array {
   if (password instanceof Uint8Array) {
     if (password.length === 0) throw new CipherliteError('INVALID_ARGUMENT', 'password must not be empty');
     if (password.length > MAX_PASSWORD_BYTES) throw new CipherliteError('INVALID_ARGUMENT', `password is longer than ${MAX_PASSWORD_BYTES} bytes`);
+    try {
+      STRICT_UTF8.decode(password);
+    } catch {
+      throw new CipherliteError('INVALID_ARGUMENT', 'password bytes are not valid UTF-8');
+    }
     return password.slice();
   }
   if (typeof password !== 'string') throw new CipherliteError('INVALID_ARGUMENT', 'password must be a string or its UTF-8 bytes (Uint8Array)');
   if (password.length === 0) throw new CipherliteError('INVALID_ARGUMENT', 'password must not be empty');
+  if (LONE_SURROGATE.test(password)) {
+    throw new CipherliteError('INVALID_ARGUMENT', 'password is not well-formed Unicode (it has a lone surrogate); it cannot be encoded as UTF-8 without changing it');
+  }
   if (password.length > MAX_PASSWORD_BYTES) {
     throw new CipherliteError('INVALID_ARGUMENT', `password is longer than ${MAX_PASSWORD_BYTES} bytes`);
   }
