@@ -335,8 +335,16 @@ async function openDb(t: Target, secret: KeyMaterial, io: CliIo): Promise<Databa
   return db;
 }
 
+/** ECMAScript's Date range: ±8.64e15 ms (100 million days) around the epoch. */
+const MAX_DATE_MS = 8.64e15;
+
+/**
+ * A header's u64 "created at" as a date. The field is unauthenticated here and may hold any of its
+ * 2^64 values; one that is no date is shown as the number it is, never thrown on.
+ */
 function fmtTime(ms: number): string {
-  return Number.isFinite(ms) && ms > 0 ? new Date(ms).toISOString() : 'unknown';
+  if (!Number.isFinite(ms) || ms <= 0) return 'unknown';
+  return ms <= MAX_DATE_MS ? new Date(ms).toISOString() : `unknown (${ms} ms is past any date)`;
 }
 
 // ---------------------------------------------------------------- commands
