@@ -179,9 +179,7 @@ function markerDamage(marker: Uint8Array): [string, Uint8Array][] {
     out.push([`${field} (sealed)`, bytes(`${b}\n${hexOf(sha256(bytes(b)))}\n`)]);
     out.push([`${field} (checksum stale)`, bytes(`${b}\n${text(marker).split('\n')[1]!}\n`)]);
   }
-  const flipped = marker.slice();
-  flipped[body.length + 5] ^= 1;
-  out.push(['checksum flipped', flipped]);
+  out.push(['checksum flipped', Uint8Array.from(marker, (x, i) => (i === body.length + 5 ? x ^ 1 : x))]);
   out.push(['padded with a line end', bytes(`${text(marker)}\n`)]);
   out.push(['padded with spaces', bytes(`${text(marker)}    `)]);
   out.push(['padded to 5000 bytes', bytes(text(marker).padEnd(5000, ' '))]);
