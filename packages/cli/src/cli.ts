@@ -66,6 +66,11 @@ Commands:
   rekey <file>         new data key; re-encrypts every page (drops other keyslots)
 
 Run "cipherlite <command> --help" for a command's options.
+
+WAL-mode databases (the browser worker's default) open too: commits still in the WAL are
+checkpointed into the file, which is left in rollback-journal mode (the worker turns WAL back on
+when it next opens it). "encrypt" reads the input's -wal or hot -journal as well, and encrypts
+exactly its last committed state; the input files are never modified.
 ${EXIT_HELP}`,
   info: `Usage: cipherlite info <file> [--json]
 
@@ -227,6 +232,16 @@ function readSecretFile(io: CliIo, file: string): Uint8Array {
     return readFileSync(resolve(io.cwd, file));
   } catch (e) {
     throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** The file's bytes, or undefined if it does not exist. */
+function readIfPresent(path: string): Uint8Array | undefined {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
   }
 }
 
@@ -444,9 +459,17 @@ const COMMANDS: Record<'info' | 'verify' | 'decrypt' | 'encrypt' | 'passwd' | 'r
       throw new UsageError(`cannot read ${input}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
     if (t.storage.exists(t.name)) throw new Error(`${t.path} exists; encrypt only creates new files`);
+    // The input's side files (a WAL with commits not yet checkpointed, a hot journal): SQLite
+    // recovers the last committed state from copies of them; the input files are only read.
+    const side = { wal: readIfPresent(`${inPath}-wal`), journal: readIfPresent(`${inPath}-journal`) };
     const secret = (await newSecret(v, io, true)) ?? (await promptNewPassword(io));
     const onProgress = progress(io, 'encrypt');
-    const { db, tables } = await importPlaintext(t.storage, t.name, bytes, secret, { ...kdfOptions(v), ...(onProgress ? { onProgress } : {}) });
+    const { db, tables } = await importPlaintext(t.storage, t.name, bytes, secret, {
+      ...kdfOptions(v),
+      ...(onProgress ? { onProgress } : {}),
+      ...(side.wal ? { wal: side.wal } : {}),
+      ...(side.journal ? { journal: side.journal } : {}),
+    });
     await db.close();
     io.stdout.write(`encrypted ${tables.length} table(s), ${tables.reduce((n, x) => n + x.rows, 0)} row(s) into ${t.path}\n`);
     return EXIT.OK;

@@ -256,6 +256,19 @@ describe('Database: keys', () => {
     await expectCode(Database.open({ storage, name: 'u.db', password: 'x\ud83d\ude00' }), 'WRONG_KEY');
   });
 
+  it("a key or password given as a Node Buffer is copied, never wiped (Buffer#slice shares the caller's memory)", async () => {
+    const storage = new MemoryStorage();
+    const key = Buffer.from(KEY);
+    const password = Buffer.from('buffer password');
+    await (await Database.open({ storage, name: 'k.db', key })).close();
+    await (await Database.open({ storage, name: 'p.db', password, kdf: FAST_KDF })).close();
+    expect(Buffer.compare(key, Buffer.from(KEY))).toBe(0);
+    expect(password.toString()).toBe('buffer password');
+    // Still the right secrets afterwards.
+    await (await Database.open({ storage, name: 'k.db', key, create: false })).close();
+    await (await Database.open({ storage, name: 'p.db', password, create: false })).close();
+  });
+
   it('handles a very long password deterministically and refuses one over 64 KiB', async () => {
     const storage = new MemoryStorage();
     const long = 'p'.repeat(65536);

@@ -70,7 +70,8 @@ export function secretFromMaterial(m: KeyMaterial): SlotSecret {
     case 'password':
       return { kind: 'password', bytes: encodePassword(m.password!) };
     case 'key':
-      return { kind: 'raw', bytes: m.key!.slice() };
+      // A copy, even of a Node Buffer (whose slice() shares memory: wiping it would wipe the caller's key).
+      return { kind: 'raw', bytes: new Uint8Array(m.key!) };
     case 'recoveryKey':
       return { kind: 'recovery', bytes: parseRecoveryKey(m.recoveryKey!) };
     case 'passkey':
@@ -83,7 +84,7 @@ function passkeySecret(p: { credentialId: Uint8Array; prfOutput: Uint8Array }): 
     throw new CipherliteError('INVALID_ARGUMENT', 'expected passkey to be { credentialId: Uint8Array, prfOutput: Uint8Array }');
   }
   if (p.prfOutput.length !== PRF_OUTPUT_SIZE) throw new CipherliteError('INVALID_ARGUMENT', `expected a PRF output of ${PRF_OUTPUT_SIZE} bytes, got length=${p.prfOutput.length}`);
-  return { kind: 'passkey', bytes: p.prfOutput.slice(), credentialId: p.credentialId.slice() };
+  return { kind: 'passkey', bytes: new Uint8Array(p.prfOutput), credentialId: new Uint8Array(p.credentialId) };
 }
 
 async function kekFor(secret: SlotSecret, salt: Uint8Array, kdf: KdfParams | null): Promise<Uint8Array> {

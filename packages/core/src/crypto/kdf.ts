@@ -119,7 +119,7 @@ export function encodePassword(password: string | Uint8Array): Uint8Array {
     } catch {
       throw new CipherliteError('INVALID_ARGUMENT', 'password bytes are not valid UTF-8');
     }
-    return password.slice();
+    return new Uint8Array(password); // a copy, even of a Node Buffer (whose slice() shares memory)
   }
   if (typeof password !== 'string') throw new CipherliteError('INVALID_ARGUMENT', 'password must be a string or its UTF-8 bytes (Uint8Array)');
   if (password.length === 0) throw new CipherliteError('INVALID_ARGUMENT', 'password must not be empty');
