@@ -61,7 +61,13 @@ function patched(f: Fields): Uint8Array {
     dv.setUint32(base + NEXT_EPOCH, f.nextEpoch);
     dv.setBigUint64(base + CREATED_AT, f.createdAt);
     dv.setBigUint64(base + SLOT0_CREATED_AT, f.slotCreatedAt);
-    b.set(createHash('sha256').update(b.subarray(base, base + CHECKSUM)).digest().subarray(0, 16), base + CHECKSUM);
+    b.set(
+      createHash('sha256')
+        .update(b.subarray(base, base + CHECKSUM))
+        .digest()
+        .subarray(0, 16),
+      base + CHECKSUM,
+    );
   }
   return b;
 }

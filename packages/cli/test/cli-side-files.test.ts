@@ -104,7 +104,7 @@ describe('the CLI on WAL-mode cipherlite databases (the worker default)', () => 
     return db;
   }
 
-  it('cleanly closed: info, verify, decrypt, passwd and rekey work', async () => {
+  it('cleanly closed: info, verify, decrypt and rekey work', async () => {
     expect((await cli(['--help'])).out).toMatch(/WAL-mode databases .* open too/);
     await (await walDatabase('wal-clean.db', 300)).close();
     writeKey('k.bin');

@@ -52,7 +52,13 @@ async function hostile(perCopy: number, memoryKiB: number, iterations: number): 
       bytes.set(randomBytes(16), at + 16); // salt
       bytes.set(randomBytes(92), at + 40); // wrap nonce, wrapped key, tag, commitment
     }
-    bytes.set(createHash('sha256').update(bytes.subarray(base, base + CHECKSUM)).digest().subarray(0, 16), base + CHECKSUM);
+    bytes.set(
+      createHash('sha256')
+        .update(bytes.subarray(base, base + CHECKSUM))
+        .digest()
+        .subarray(0, 16),
+      base + CHECKSUM,
+    );
   }
   file.write(bytes, { at: 0 });
   return storage;

@@ -141,7 +141,7 @@ describe('importPlaintext: side files and leftovers', () => {
     }
   });
 
-  it('with the source\'s -wal: exactly the last committed state; the caller\'s bytes untouched', async () => {
+  it("with the source's -wal: exactly the last committed state; the caller's bytes untouched", async () => {
     const { main, wal } = await walSource();
     expect(wal.length).toBeGreaterThan(0);
     const copies = [main.slice(), wal.slice()];
@@ -218,7 +218,6 @@ describe('verify / stats', () => {
     void KEY2;
   });
 });
-
 
 /** A plain WAL-mode database whose last commit is only in its WAL: the sqlite3 shell, killed. */
 async function walSource(): Promise<{ main: Uint8Array; wal: Uint8Array }> {

@@ -294,6 +294,8 @@ describe('replacement side files: cut, stale or damaged → last committed state
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const LOCK = `${NAME}.cipherlite-lock`;
+/** `place` puts a directory, not a file, at the lock path. */
+const DIRECTORY = Symbol('directory');
 
 /** Every file of `dir` with its bytes (directories as a marker), for before/after comparison. */
 function dirState(dir: string): Map<string, string> {
@@ -332,12 +334,12 @@ describe('Node lock file: cut, stale or damaged → the database opens or BUSY/I
   }, 60_000);
 
   /** A fresh copy of the database with `lock` (bytes, or a directory) at the lock path. */
-  function place(lock: string | Uint8Array | 'dir', ageMs = 0): string {
+  function place(lock: string | Uint8Array | typeof DIRECTORY, ageMs = 0): string {
     const dir = join(root, `case-${n++}`);
     mkdirSync(dir);
     for (const [f, b] of template) writeFileSync(join(dir, f), b);
     const p = join(dir, LOCK);
-    if (lock === 'dir') mkdirSync(p);
+    if (lock === DIRECTORY) mkdirSync(p);
     else writeFileSync(p, lock);
     if (ageMs > 0) utimesSync(p, new Date(Date.now() - ageMs), new Date(Date.now() - ageMs));
     return dir;
@@ -358,7 +360,10 @@ describe('Node lock file: cut, stale or damaged → the database opens or BUSY/I
     expect(await db.get('SELECT v FROM t WHERE id = 1'), label).toEqual({ v: 'one' });
     await db.close();
     // Broken cleanly: no lock and no moved-aside lock left behind.
-    expect(readdirSync(dir).filter((f) => f.includes('lock')), label).toEqual([]);
+    expect(
+      readdirSync(dir).filter((f) => f.includes('lock')),
+      label,
+    ).toEqual([]);
     return 'open';
   }
 
@@ -406,7 +411,7 @@ describe('Node lock file: cut, stale or damaged → the database opens or BUSY/I
   });
 
   it('a lock path that is a directory: IO, the directory kept, nothing moved aside', async () => {
-    for (const age of [0, 60_000]) expect(await outcome(place('dir', age), `directory, age ${age}`)).toBe('IO');
+    for (const age of [0, 60_000]) expect(await outcome(place(DIRECTORY, age), `directory, age ${age}`)).toBe('IO');
   });
 
   it("a killed opener of ~new (a rekey's copy) leaves no lock behind once recovery discards ~new", async () => {

@@ -157,7 +157,8 @@ export class MainContainer implements EpochSource {
     }
     if (anySlotOpened) throw new CipherliteError('CORRUPT', 'the database header failed authentication (tampered or damaged)', { fileKind: 'main' });
     if (slotCorruption) throw slotCorruption;
-    if (budget.exhausted) throw new CipherliteError('WRONG_KEY', 'wrong password or key (the header copies ask for more key-derivation work than one open attempt may spend; not every slot was tried)');
+    if (budget.exhausted)
+      throw new CipherliteError('WRONG_KEY', 'wrong password or key (the header copies ask for more key-derivation work than one open attempt may spend; not every slot was tried)');
     throw new CipherliteError('WRONG_KEY', 'wrong password or key');
   }
 
@@ -211,7 +212,10 @@ export class MainContainer implements EpochSource {
     this.#assertOpen();
     const work = headerKdfWork(slots);
     if (work > MAX_OPEN_KDF_WORK_KIB) {
-      throw new CipherliteError('INVALID_ARGUMENT', `the password slots would ask for ${work} KiB-passes of Argon2id work together; one open attempt may spend at most ${MAX_OPEN_KDF_WORK_KIB} (use cheaper parameters or fewer password slots)`);
+      throw new CipherliteError(
+        'INVALID_ARGUMENT',
+        `the password slots would ask for ${work} KiB-passes of Argon2id work together; one open attempt may spend at most ${MAX_OPEN_KDF_WORK_KIB} (use cheaper parameters or fewer password slots)`,
+      );
     }
     this.#header = { ...this.#header, keyslots: slots };
     this.#writeHeader();

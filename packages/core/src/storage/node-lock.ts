@@ -154,7 +154,10 @@ function breakStaleLock(p: string, judged: LockOwner | null | 'invalid'): void {
     throw e;
   }
   const moved = readOwner(aside);
-  const same = typeof judged !== 'object' || judged === null ? moved === judged : moved !== null && typeof moved === 'object' && moved.pid === judged.pid && moved.since === judged.since && moved.host === judged.host;
+  const same =
+    typeof judged !== 'object' || judged === null
+      ? moved === judged
+      : moved !== null && typeof moved === 'object' && moved.pid === judged.pid && moved.since === judged.since && moved.host === judged.host;
   if (!same) {
     // Another opener replaced the stale lock between our read and our rename: restore theirs.
     try {
