@@ -27,7 +27,7 @@ import { CipherliteError, Database, MemoryStorage, NodeFsStorage } from '../src/
 import { rekey } from '../src/keys/index.js';
 import { MAIN_HEADER_COPY_SIZE, MAIN_HEADER_SIZE, SLOT_CIPHERTEXT_OFFSET, SLOT_LENGTH_OFFSET, SLOT_NONCE_OFFSET, slotSize } from '../src/format/constants.js';
 import { content, KEY, RecordingStorage, seeded, type Snapshot } from './keys-helpers.js';
-import { expectSameFiles } from './helpers.js';
+import { expectCode, expectSameFiles } from './helpers.js';
 
 type Files = Map<string, Uint8Array>;
 const NAME = 'a.db';
@@ -266,6 +266,19 @@ describe('replacement side files: cut, stale or damaged → last committed state
         expect(await expectCommittedOrRefused(withFile(files, NEW, damaged), h.stateBeforeRekey2, label), label).toBe('CORRUPT');
       }
       expect(await expectCommittedOrRefused(withFile(files, NEW, null), h.stateBeforeRekey2, `${moment}: ~new deleted`)).toBe('CORRUPT');
+    }
+  });
+
+  it('a marker or ~new next to a database that is missing or empty: creating refuses (CORRUPT), nothing created', async () => {
+    for (const [what, files] of [
+      ['marker and ~new', new Map([...h.committed].filter(([n]) => n !== NAME))],
+      ['~new alone', new Map([[NEW, h.committed.get(NEW)!]])],
+      ['marker alone, empty main', new Map([[NAME, new Uint8Array(0)], [MARKER, h.committed.get(MARKER)!]])],
+    ] as const) {
+      const storage = MemoryStorage.from(files);
+      const e = await expectCode(Database.open({ storage, name: NAME, key: KEY }), 'CORRUPT');
+      expect(e.details.files, what).toContain(NAME);
+      expectSameFiles(storage.snapshot(), files, what);
     }
   });
 
