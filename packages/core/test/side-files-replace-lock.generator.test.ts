@@ -273,7 +273,13 @@ describe('replacement side files: cut, stale or damaged → last committed state
     for (const [what, files] of [
       ['marker and ~new', new Map([...h.committed].filter(([n]) => n !== NAME))],
       ['~new alone', new Map([[NEW, h.committed.get(NEW)!]])],
-      ['marker alone, empty main', new Map([[NAME, new Uint8Array(0)], [MARKER, h.committed.get(MARKER)!]])],
+      [
+        'marker alone, empty main',
+        new Map([
+          [NAME, new Uint8Array(0)],
+          [MARKER, h.committed.get(MARKER)!],
+        ]),
+      ],
     ] as const) {
       const storage = MemoryStorage.from(files);
       const e = await expectCode(Database.open({ storage, name: NAME, key: KEY }), 'CORRUPT');
