@@ -62,6 +62,8 @@ export interface ErrorDetails {
   tables?: readonly string[];
   /** The log position concerned, for `SYNC_SCHEMA` and malformed sync entries. */
   seq?: number;
+  /** The files a failed check left untouched for inspection (a refused replacement, for example). */
+  files?: string[];
 }
 
 export class CipherliteError extends Error {
