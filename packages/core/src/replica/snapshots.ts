@@ -49,7 +49,8 @@ export async function applyRetention(
   const cutoff = now - policy.keepDays * 86_400_000;
   const drop = snapshots.filter((s, i) => i < snapshots.length - keep && s.time < cutoff);
   const kept = snapshots.filter((s) => !drop.includes(s));
-  const floor = kept[0]!.seq;
+  // Until `keep` snapshots exist, the genesis entry (the empty state) counts as the oldest one.
+  const floor = kept.length >= keep ? kept[0]!.seq : oldestEntry;
   for (const s of drop) {
     // Manifest first: a half-deleted snapshot is then one readers no longer see.
     await r.store.delete(manifestName(r.prefix, r.generation, s.seq));
