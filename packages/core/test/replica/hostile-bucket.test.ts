@@ -81,7 +81,7 @@ describe('a hostile bucket (Ceph RGW)', () => {
   });
 
   it('a replaced entry (one ciphertext bit flipped) is REPLICA_CORRUPT', async () => {
-    expect(await outcome((o) => void (o.get(e(5))![100] ^= 1))).toEqual({ restore: 'REPLICA_CORRUPT', verify: 'REPLICA_CORRUPT' });
+    expect(await outcome((o) => void o.get(e(5))!.set([o.get(e(5))![100]! ^ 1], 100))).toEqual({ restore: 'REPLICA_CORRUPT', verify: 'REPLICA_CORRUPT' });
   });
 
   it('a truncated entry is REPLICA_CORRUPT', async () => {
