@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { CipherliteError, Database, type KeyMaterial } from '@cipherlite/core';
 import { changePassword, describeContainer, exportPlaintext, importPlaintext, rekey, replaceMarkerName, verify, type NewSecret, type Progress } from '@cipherlite/core/keys';
 import { NodeFsStorage } from '@cipherlite/core/node';
+import { REPLICA_HELP, REPLICA_OPTIONS, replicaCommand } from './replica.js';
 
 export const EXIT = { OK: 0, OTHER: 1, USAGE: 2, WRONG_KEY: 3, CORRUPT: 4, NOT_A_DATABASE: 5 } as const;
 
@@ -64,6 +65,7 @@ Commands:
   encrypt <in> <out>   encrypt a standard SQLite file into a new cipherlite database
   passwd <file>        change the password/key of the slot you unlock with
   rekey <file>         new data key; re-encrypts every page (drops other keyslots)
+  replica status|verify|restore   the database's encrypted replica on an S3 bucket
 
 Run "cipherlite <command> --help" for a command's options.
 ${EXIT_HELP}`,
@@ -114,6 +116,10 @@ ${COMMON_HELP}
 
 ${NEW_SECRET_HELP}
 ${EXIT_HELP}`,
+  replica: `${REPLICA_HELP}
+
+${COMMON_HELP}
+${EXIT_HELP}`,
 };
 
 const OPTIONS = {
@@ -132,6 +138,7 @@ const OPTIONS = {
   password: { type: 'string' },
   'new-password': { type: 'string' },
   key: { type: 'string' },
+  ...REPLICA_OPTIONS,
 } as const;
 
 type Values = ReturnType<typeof parse>['values'];
@@ -337,7 +344,9 @@ function fmtTime(ms: number): string {
 
 type Command = (p: string[], v: Values, io: CliIo) => Promise<number>;
 
-const COMMANDS: Record<'info' | 'verify' | 'decrypt' | 'encrypt' | 'passwd' | 'rekey', Command> = {
+const COMMANDS: Record<'info' | 'verify' | 'decrypt' | 'encrypt' | 'passwd' | 'rekey' | 'replica', Command> = {
+  replica: (p, v, io) => replicaCommand(p, v, io, { secret: () => currentSecret(v, io), progress: (label) => progress(io, label), usage: (m) => new UsageError(m), kdf: kdfOptions(v) }),
+
   async info(p, v, io) {
     const [file] = positionals(p, ['file']);
     const t = target(io, file!);
