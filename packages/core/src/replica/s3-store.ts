@@ -1,5 +1,5 @@
 /**
- * `ObjectStore` over the S3 REST API with fetch and SigV4 (aws4fetch, ~3 KB, runs in workers):
+ * `ObjectStore` over the S3 REST API with fetch and SigV4 (aws4fetch: 3 KB gzipped, runs in workers):
  * PutObject (with `If-None-Match: *`), GetObject, HeadObject, ListObjectsV2, DeleteObject, with
  * path-style URLs (`<endpoint>/<bucket>/<key>`), which every S3-compatible service accepts.
  *
