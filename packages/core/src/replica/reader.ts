@@ -235,7 +235,9 @@ export async function readState(r: OpenedReplica, o: ReadStateOptions = {}): Pro
     o.onEntry?.(seq - from + 1, target - from + 1);
     await o.pacer?.tick();
   }
-  // A known position past the target was checked only if reached; check it directly when it exists.
-  if (o.known && o.known.generation === r.generation && o.known.seq > last.seq && o.known.seq <= tip) checkKnown(o.known.seq, (await readEntry(r, o.known.seq, o.signal)).hash);
+  // A known position outside the entries read (past the target, or before the snapshot) is
+  // checked directly while the bucket still holds it.
+  const k = o.known;
+  if (k && k.generation === r.generation && (k.seq > last.seq || k.seq < from) && entries.includes(k.seq)) checkKnown(k.seq, (await readEntry(r, k.seq, o.signal)).hash);
   return { state, tip: last, listing };
 }

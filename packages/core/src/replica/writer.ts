@@ -65,6 +65,8 @@ export class Replica {
   #status: ReplicaStatus = { state: 'idle', pendingCommits: 0, pendingBytes: 0, generation: null, lastPushedSeq: null, lastPushedAt: null, lastError: null };
   #remote: Remote | null = null;
   #local: LocalReplicaState | null = null;
+  /** The device state on storage is older than `#local` (its last write failed). */
+  #localDirty = false;
   /** A sealed entry not yet confirmed: retried byte for byte. */
   #inflight: { seq: number; bytes: Uint8Array; image: Uint8Array; hashes: Map<number, string>; pageCount: number; commits: number } | null = null;
   #timer: unknown = null;
@@ -162,6 +164,8 @@ export class Replica {
       while (await this.#pushOnce()) {
         /* until the bucket holds every commit */
       }
+      // A position pushed but not yet recorded (local storage was full): record it now.
+      if (this.#localDirty) this.#remember();
       this.#retryMs = 0;
       this.#set({ state: this.#paused ? 'paused' : 'idle', pendingBytes: 0, lastError: null });
     } catch (e) {
@@ -285,7 +289,9 @@ export class Replica {
 
   #remember(): void {
     const { container } = internals(this.#db);
+    this.#localDirty = true;
     writeLocalState(this.#db.storage, this.#db.name, container.dek, container.fileId, this.#local!);
+    this.#localDirty = false;
   }
 }
 

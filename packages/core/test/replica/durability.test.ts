@@ -98,6 +98,39 @@ describe('pushing through faults (in-process store)', () => {
     await expect.poll(() => replica.status().pendingCommits, { timeout: 10_000 }).toBe(0);
     expect(await restoredRows({ store, prefix: 'p' })).toHaveLength(2);
   });
+
+  it('local quota full when recording the pushed position: a retryable error, then recorded; one history', async () => {
+    const store = new MemoryObjectStore();
+    const storage = new MemoryStorage();
+    let full = false;
+    const open0 = storage.open.bind(storage);
+    storage.open = (name, o) => {
+      const f = open0(name, o);
+      if (!name.endsWith('-replica')) return f;
+      const write = f.write.bind(f);
+      f.write = (buf, at) => {
+        if (full) throw new CipherliteError('QUOTA_EXCEEDED', 'storage is full');
+        return write(buf, at);
+      };
+      return f;
+    };
+    const db = await shop(storage);
+    const replica = startReplica(db, { store, prefix: 'q', debounceMs: 1, retryMinMs: 5, retryMaxMs: 20 });
+    open.push(replica);
+    await replica.pushNow();
+    full = true;
+    await sell(db, 2);
+    await expect.poll(() => replica.status().lastError?.code).toBe('QUOTA_EXCEEDED');
+    expect(replica.status().state).toBe('error');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(replica.status().state).toBe('error'); // retried, still full: the position is not recorded yet
+    full = false;
+    await expect.poll(() => replica.status().state, { timeout: 10_000 }).toBe('idle');
+    await sell(db, 1, 3);
+    await replica.pushNow();
+    expect(await restoredRows({ store, prefix: 'q' })).toEqual(await rows(db));
+    await verifyReplica({ replica: { store, prefix: 'q' }, password: PASSWORD });
+  });
 });
 
 describe('on Ceph RGW', () => {
