@@ -4,7 +4,9 @@
 #      sqlite3 when missing;
 #   2. type-check every package (strict TypeScript); ESLint (typescript-eslint, type-aware) with
 #      no warnings; Prettier's format check; no import cycle between modules or layers;
-#   3. Vitest in Node: format, crypto, VFS, SQL, crash/fault/tamper suites, keys, CLI, React hooks;
+#   3. Vitest in Node: format, crypto, VFS, SQL, crash/fault/tamper suites, keys, CLI, React hooks,
+#      the replica suites against Ceph RGW (started by the first suite that needs it when it is not
+#      up, stopped at the end when this run started it: scripts/s3.sh);
 #   4. Playwright in Debian Chromium and Debian Firefox ESR (one project each): worker + OPFS +
 #      IndexedDB fallback + multi-tab e2e, and the POS example's e2e;
 #   5. the WebKit smoke suite (WebKitGTK via WebKitWebDriver under Xvfb: the IndexedDB fallback);

@@ -22,6 +22,7 @@ import { CipherliteError, Database, type KeyMaterial } from '@cipherlite/core';
 import { changePassword, describeContainer, exportPlaintext, importPlaintext, rekey, replaceMarkerName, verify, type NewSecret, type Progress } from '@cipherlite/core/keys';
 import { NodeFsStorage } from '@cipherlite/core/node';
 import { HELP } from './help.js';
+import { REPLICA_OPTIONS, replicaCommand } from './replica.js';
 
 export const EXIT = { OK: 0, OTHER: 1, USAGE: 2, WRONG_KEY: 3, CORRUPT: 4, NOT_A_DATABASE: 5 } as const;
 
@@ -52,6 +53,7 @@ const OPTIONS = {
   password: { type: 'string' },
   'new-password': { type: 'string' },
   key: { type: 'string' },
+  ...REPLICA_OPTIONS,
 } as const;
 
 type Values = ReturnType<typeof parse>['values'];
@@ -281,7 +283,9 @@ function fmtTime(ms: number): string {
 
 type Command = (p: string[], v: Values, io: CliIo) => Promise<number>;
 
-const COMMANDS: Record<'info' | 'verify' | 'decrypt' | 'encrypt' | 'passwd' | 'rekey', Command> = {
+const COMMANDS: Record<'info' | 'verify' | 'decrypt' | 'encrypt' | 'passwd' | 'rekey' | 'replica', Command> = {
+  replica: (p, v, io) => replicaCommand(p, v, io, { secret: () => currentSecret(v, io), progress: (label) => progress(io, label), usage: (m) => new UsageError(m), kdf: kdfOptions(v) }),
+
   async info(p, v, io) {
     const [file] = positionals(p, ['file']);
     const t = target(io, file!);

@@ -1,3 +1,5 @@
+import { REPLICA_HELP } from './replica.js';
+
 /** The text of `cipherlite --help` and of each command's `--help` (cli.ts prints it). */
 const COMMON_HELP = `Secrets (never on the command line):
   --password-file <path>       password = first line of the file
@@ -28,6 +30,7 @@ Commands:
   encrypt <in> <out>   encrypt a standard SQLite file into a new cipherlite database
   passwd <file>        change the password/key of the slot you unlock with
   rekey <file>         new data key; re-encrypts every page (drops other keyslots)
+  replica status|verify|restore   the database's encrypted replica on an S3 bucket
 
 Run "cipherlite <command> --help" for a command's options.
 
@@ -82,5 +85,9 @@ the next open). Your current secret keeps working (or the new one, if given); ot
 ${COMMON_HELP}
 
 ${NEW_SECRET_HELP}
+${EXIT_HELP}`,
+  replica: `${REPLICA_HELP}
+
+${COMMON_HELP}
 ${EXIT_HELP}`,
 };

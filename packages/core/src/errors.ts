@@ -26,7 +26,15 @@ export type ErrorCode =
   | 'NO_PASSKEY' // the database has no passkey keyslot to unlock with
   | 'SYNC_TABLE' // a table cannot take part in multi-device sync (no explicit PRIMARY KEY, or not enabled for sync)
   | 'SYNC_SCHEMA' // a sync schema entry cannot be applied on this device (newer than the app, or its DDL fails)
-  | 'IO'; // a storage error that is none of the above
+  | 'IO' // a storage error that is none of the above
+  | 'REPLICA_AUTH' // the object store refused the credentials (expired, denied, wrong signature)
+  | 'REPLICA_UNAVAILABLE' // the object store cannot be reached or keeps failing (offline, 5xx, timeouts)
+  | 'REPLICA_CORRUPT' // a replica object fails authentication or does not parse (replaced, truncated, damaged)
+  | 'REPLICA_MISSING' // a replica object the history needs is absent (deleted, a gap in the log, a missing chunk)
+  | 'REPLICA_REORDERED' // an authentic replica object sits at the wrong position (moved, replayed as newer)
+  | 'REPLICA_FOREIGN' // a replica object belongs to another database
+  | 'REPLICA_ROLLBACK' // the bucket is older than what this device already saw
+  | 'REPLICA_FORK'; // the bucket holds a history that does not continue the one this device wrote or saw
 
 export const ERROR_CODES: readonly ErrorCode[] = [
   'WRONG_KEY',
@@ -46,6 +54,14 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'SYNC_TABLE',
   'SYNC_SCHEMA',
   'IO',
+  'REPLICA_AUTH',
+  'REPLICA_UNAVAILABLE',
+  'REPLICA_CORRUPT',
+  'REPLICA_MISSING',
+  'REPLICA_REORDERED',
+  'REPLICA_FOREIGN',
+  'REPLICA_ROLLBACK',
+  'REPLICA_FORK',
 ];
 
 /** Extra, non-secret facts attached to an error. */
@@ -64,6 +80,10 @@ export interface ErrorDetails {
   seq?: number;
   /** The files a failed check left untouched for inspection (a refused replacement, for example). */
   files?: string[];
+  /** The replica object concerned (its name in the bucket: sequence numbers only, no secret). */
+  object?: string;
+  /** The HTTP status the object store answered, for REPLICA_AUTH / REPLICA_UNAVAILABLE. */
+  status?: number;
 }
 
 export class CipherliteError extends Error {
