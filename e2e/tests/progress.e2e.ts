@@ -59,9 +59,9 @@ async function run(page: Page, op: ProgressOp, abortAfter?: number) {
   return page.evaluate(([o, pw, n]) => window.t.withProgress('a', o, pw as string, n), [op, PASSWORD, abortAfter] as const);
 }
 
-test('progress events over a large database reach the leader tab and a follower tab throughout each operation', async ({ profile }) => {
+test('progress events over a large database reach the leader tab and a follower tab throughout each operation', async ({ session }) => {
   test.slow();
-  const p = await profile();
+  const p = await session();
   const [a, b] = [await p.page('leader'), await p.page('follower')];
   expect(await a.evaluate((o) => window.t.open('a', o), OPTIONS)).toMatchObject({ ok: true, value: { role: 'leader' } });
   expect(await fill(a, 'ROW')).toBe(40_000);
@@ -86,9 +86,9 @@ test('progress events over a large database reach the leader tab and a follower 
   expect(await a.evaluate(() => window.t.capture(window.t.dbs.a!.verify({ signal: 'no' as unknown as AbortSignal })))).toMatchObject({ ok: false, code: 'INVALID_ARGUMENT' });
 });
 
-test('abort mid-rekey (leader tab, then follower tab): CANCELLED, the old password still opens, data intact, no temporary file', async ({ profile }) => {
+test('abort mid-rekey (leader tab, then follower tab): CANCELLED, the old password still opens, data intact, no temporary file', async ({ session }) => {
   test.slow();
-  const p = await profile();
+  const p = await session();
   const [a, b] = [await p.page('leader'), await p.page('follower')];
   expect(await a.evaluate((o) => window.t.open('a', o), OPTIONS)).toMatchObject({ ok: true, value: { role: 'leader' } });
   await fill(a, 'ROW');
@@ -124,9 +124,9 @@ test('abort mid-rekey (leader tab, then follower tab): CANCELLED, the old passwo
   expect(await c.evaluate(() => window.t.dbs.a!.verify())).toMatchObject({ ok: true });
 });
 
-test('importDatabase: export → import under a new name (OPFS and IndexedDB) → same rows; no plaintext stored; an existing name is refused', async ({ profile }) => {
+test('importDatabase: export → import under a new name (OPFS and IndexedDB) → same rows; no plaintext stored; an existing name is refused', async ({ session }) => {
   test.slow();
-  const p = await profile();
+  const p = await session();
   const page = await p.page('tab');
   const marker = `IMPORTMARK${crypto.randomUUID().replaceAll('-', '')}`;
   expect(await page.evaluate((o) => window.t.open('a', o), { ...OPTIONS, name: 'source' })).toMatchObject({ ok: true });
