@@ -2,7 +2,7 @@
  * Shared test fixtures: fresh browser contexts in the one browser each Playwright worker starts
  * (`session`: cheap, used by every test whose subject is not the profile), fresh persistent
  * profiles (`profile`: real on-disk OPFS and IndexedDB, restartable, killable — for the tests of
- * persistence, crashes, at-rest bytes and quota), pages with their console/pageerror/crash events
+ * persistence, crashes, at-rest bytes, quota and large databases), pages with their console/pageerror/crash events
  * (and their workers') forwarded to the test log, and small typed wrappers around the harness in
  * `test-app/main.ts`.
  */
