@@ -38,18 +38,17 @@ echo "== vitest (Node)"
 pnpm exec vitest run --reporter=default --reporter=json --outputFile.json="$reports/vitest.json" || status=$?
 
 echo "== e2e (Chromium, Firefox)"
-rm -f e2e/test-results/results.json e2e/test-results/pos-results.json e2e/test-results/webkit-results.json e2e/test-results/consumers-results.json
+rm -f e2e/test-results/results-parallel.json e2e/test-results/results-serial.json e2e/test-results/webkit-results.json e2e/test-results/consumers-results.json
 bash scripts/e2e.sh || status=$?
-bash scripts/e2e-pos.sh || status=$?
 echo "== e2e (WebKit smoke)"
 bash scripts/e2e-webkit.sh || status=$?
 
 echo "== consumers (packed tarballs in fresh apps)"
 bash scripts/consumers.sh || status=$?
 
-# e2e/playwright.config.ts writes its JSON report to e2e/test-results/results.json,
-# e2e/playwright.pos.config.ts (the POS example) to e2e/test-results/pos-results.json,
+# e2e/playwright.config.ts (worker suite and POS example) writes one JSON report per phase,
+# e2e/test-results/results-parallel.json and results-serial.json,
 # e2e/webkit/smoke.ts to e2e/test-results/webkit-results.json,
 # e2e/playwright.consumers.config.ts to e2e/test-results/consumers-results.json.
-node scripts/summarize-tests.mjs "$reports/vitest.json" e2e/test-results/results.json e2e/test-results/pos-results.json e2e/test-results/webkit-results.json e2e/test-results/consumers-results.json || status=$?
+node scripts/summarize-tests.mjs "$reports/vitest.json" e2e/test-results/results-parallel.json e2e/test-results/results-serial.json e2e/test-results/webkit-results.json e2e/test-results/consumers-results.json || status=$?
 exit "$status"
