@@ -20,13 +20,12 @@ import type { Database } from '../database/database.js';
 import { internals } from '../database/internals.js';
 import { CipherliteError, isCipherliteError, type ErrorCode } from '../errors.js';
 import { encodeMainHeader } from '../format/main-header.js';
-import { exportPlaintext } from '../keys/plaintext.js';
 import { entryName, equal, ID_SIZE, keysName, replicaKey, writeEnvelope, ZERO_HASH } from './format.js';
 import { readLocalState, writeLocalState, type LocalReplicaState } from './local-state.js';
 import { ReplicaLog } from './log.js';
 import { resolveReplicaOptions, type ReplicaOptions, type ResolvedReplicaOptions } from './options.js';
 import { encodeKeysObject, encodePages } from './payloads.js';
-import { decodeManifestTime, diffPages, hashPages } from './pages.js';
+import { decodeManifestTime, diffPages, diffSomePages, hashPages, readPages, wipeRead, type PageRead } from './pages.js';
 import { openReplicaWithKey, position, readState, type OpenedReplica } from './reader.js';
 import { applyRetention, writeSnapshot } from './snapshots.js';
 
@@ -56,7 +55,8 @@ interface Remote {
   oldestEntry: number;
 }
 
-const RETRYABLE: readonly string[] = ['REPLICA_UNAVAILABLE', 'REPLICA_AUTH', 'QUOTA_EXCEEDED', 'IO'];
+/** Failures retried with backoff (BUSY: the app holds a transaction open; its pages are not committed yet). */
+const RETRYABLE: readonly string[] = ['REPLICA_UNAVAILABLE', 'REPLICA_AUTH', 'QUOTA_EXCEEDED', 'IO', 'BUSY'];
 
 export class Replica {
   readonly #db: Database;
@@ -68,7 +68,9 @@ export class Replica {
   /** The device state on storage is older than `#local` (its last write failed). */
   #localDirty = false;
   /** A sealed entry not yet confirmed: retried byte for byte. */
-  #inflight: { seq: number; bytes: Uint8Array; image: Uint8Array; hashes: Map<number, string>; pageCount: number; commits: number } | null = null;
+  #inflight: { seq: number; bytes: Uint8Array; image: Uint8Array | null; hashes: Map<number, string>; full: boolean; pageCount: number; commits: number } | null = null;
+  /** Pages written since the last read (reported by the VFS); null: unknown (start-up), read them all. */
+  #dirty: Set<number> | null = null;
   #timer: unknown = null;
   #retryMs = 0;
   #running: Promise<void> = Promise.resolve();
@@ -76,10 +78,17 @@ export class Replica {
   #stopped = false;
   #fatal = false;
   readonly #unsubscribe: () => void;
+  readonly #unhook: () => void;
 
   constructor(db: Database, o: ResolvedReplicaOptions) {
     this.#db = db;
     this.#o = o;
+    const { binding } = internals(db);
+    const onPageWrite = (pgno: number): void => void this.#dirty?.add(pgno);
+    binding.onPageWrite = onPageWrite;
+    this.#unhook = () => {
+      if (binding.onPageWrite === onPageWrite) binding.onPageWrite = null;
+    };
     this.#unsubscribe = db.onChange(() => {
       this.#status.pendingCommits++;
       this.#schedule(this.#o.debounceMs);
@@ -126,6 +135,7 @@ export class Replica {
     this.#clearTimer();
     this.#unsubscribe();
     await this.#running;
+    this.#unhook();
   }
 
   /** The log, for multi-device sync (null until the first push has connected to the bucket). */
@@ -238,21 +248,46 @@ export class Replica {
     this.#set({ generation: 0, lastPushedSeq: 0, lastPushedAt: this.#o.now() });
   }
 
-  /** Pushes one entry with the pages that changed; false when the bucket already holds everything. */
+  /**
+   * Pushes one entry with the pages that changed; false when the bucket already holds everything.
+   * Reads only the pages written since the last read (the VFS reports them) when that set is
+   * known; every page after a start-up, and when this entry gets a snapshot.
+   */
   async #pushOnce(): Promise<boolean> {
     const remote = this.#remote!;
     if (!this.#inflight) {
       const commits = this.#status.pendingCommits;
-      const image = await exportPlaintext(this.#db);
-      const pageSize = remote.pageSize;
-      const { changed, hashes, pageCount } = diffPages(image, pageSize, remote.hashes);
-      if (changed.length === 0 && pageCount === remote.pageCount) {
+      const last = remote.snapshots.length ? remote.snapshots[remote.snapshots.length - 1]!.seq : 0;
+      const snapshotDue = remote.tip.seq + 1 - last >= this.#o.snapshotEvery;
+      const took: { ran: boolean; dirty: Set<number> | null } = { ran: false, dirty: null };
+      let read: PageRead;
+      try {
+        read = await readPages(this.#db, (pageCount) => {
+          // Swapped inside the read transaction: a page written after it lands in the new set.
+          Object.assign(took, { ran: true, dirty: this.#dirty });
+          this.#dirty = new Set();
+          if (took.dirty === null || snapshotDue) return null;
+          const wanted = new Set(took.dirty);
+          for (let pgno = remote.pageCount + 1; pgno <= pageCount; pgno++) wanted.add(pgno);
+          return wanted;
+        });
+      } catch (e) {
+        // Nothing was read: the pages taken are still to be read next time.
+        if (took.ran) this.#dirty = took.dirty && this.#dirty ? new Set([...took.dirty, ...this.#dirty]) : null;
+        throw e;
+      }
+      const { pageSize, pageCount } = read;
+      if (pageSize !== remote.pageSize) throw new CipherliteError('UNSUPPORTED', `the database's page size (${pageSize}) is not the replica's (${remote.pageSize})`);
+      const diff = read.full ? diffPages(read.image, pageSize, remote.hashes) : diffSomePages(read.pages, remote.hashes);
+      if (diff.changed.length === 0 && pageCount === remote.pageCount) {
+        wipeRead(read);
         this.#set({ pendingCommits: Math.max(0, this.#status.pendingCommits - commits) });
         return false;
       }
       const seq = remote.tip.seq + 1;
-      const bytes = remote.log.seal(seq, { prevHash: remote.tip.hash, deviceId: this.#local!.deviceId, time: this.#o.now(), kind: 'pages', payload: encodePages(pageSize, pageCount, changed) });
-      this.#inflight = { seq, bytes, image, hashes, pageCount, commits };
+      const bytes = remote.log.seal(seq, { prevHash: remote.tip.hash, deviceId: this.#local!.deviceId, time: this.#o.now(), kind: 'pages', payload: encodePages(pageSize, pageCount, diff.changed) });
+      if (!read.full) wipeRead(read);
+      this.#inflight = { seq, bytes, image: read.full ? read.image : null, hashes: diff.hashes, full: read.full, pageCount, commits };
       this.#set({ pendingBytes: bytes.length });
     }
     const f = this.#inflight;
@@ -265,13 +300,17 @@ export class Replica {
     if (!res.appended) throw new CipherliteError('REPLICA_FORK', `another writer took log position ${f.seq}: two devices write this replica`);
     this.#inflight = null;
     remote.tip = { seq: f.seq, hash: res.hash };
-    remote.hashes = f.hashes;
+    if (f.full) remote.hashes = f.hashes;
+    else for (const [pgno, h] of f.hashes) remote.hashes.set(pgno, h);
+    for (let pgno = f.pageCount + 1; pgno <= remote.pageCount; pgno++) remote.hashes.delete(pgno);
     remote.pageCount = f.pageCount;
     this.#local = { ...this.#local!, seq: f.seq, hash: res.hash };
     this.#remember();
     this.#set({ lastPushedSeq: f.seq, lastPushedAt: this.#o.now(), pendingBytes: 0, pendingCommits: Math.max(0, this.#status.pendingCommits - f.commits) });
-    await this.#maybeSnapshot(f.image, res.hash);
-    f.image.fill(0);
+    if (f.image) {
+      await this.#maybeSnapshot(f.image, res.hash);
+      f.image.fill(0);
+    }
     return this.#status.pendingCommits > 0;
   }
 
@@ -301,7 +340,6 @@ export class Replica {
  */
 export function startReplica(db: Database, options: ReplicaOptions): Replica {
   const o = resolveReplicaOptions(options);
-  internals(db).requireRollbackJournal('a replica');
   const replica = new Replica(db, o);
   replica.pushNow().catch(() => undefined); // the status carries the outcome; retries are scheduled
   return replica;

@@ -29,6 +29,7 @@ import { EncryptedFile } from './encrypted-file.js';
 import type { MainContainer } from '../container/main-container.js';
 import { TempKeys } from '../container/temp-keys.js';
 import { installVfs, type VfsPolicy } from './vfs-bridge.js';
+import { reportPageWrites } from './page-writes.js';
 
 export const VFS_NAME = 'cipherlite';
 const TEMP_BLOCK_SIZE = 4096;
@@ -50,6 +51,11 @@ export interface DatabaseBinding {
    * (those missing from the page cache) is how a long check reports progress.
    */
   onMainRead?: ((offset: number) => void) | null;
+  /**
+   * While set, called with the number of each page SQLite writes to the main file or to the WAL
+   * (page-writes.ts): the replica's changed-page set. Called before the write reaches storage.
+   */
+  onPageWrite?: ((pgno: number) => void) | null;
 }
 
 interface OpenFile {
@@ -64,6 +70,8 @@ interface OpenFile {
   ring?: { destroy(): void };
   flags: number;
   lockType: number;
+  /** The database's WAL (its frame headers name the pages written). */
+  wal?: boolean;
 }
 
 interface FileLock {
@@ -194,7 +202,7 @@ export class CipherliteVfs implements VfsPolicy {
         let open = this.#auxOf.get(binding);
         if (!open) this.#auxOf.set(binding, (open = new Set()));
         open.add(aux);
-        file = { binding, ef: aux.ef, aux, path: path!, storageName: hit.file, flags, lockType: capi.SQLITE_LOCK_NONE };
+        file = { binding, ef: aux.ef, aux, path: path!, storageName: hit.file, flags, lockType: capi.SQLITE_LOCK_NONE, wal: hit.kind === FILE_KIND.wal };
       }
       this.#files.set(pFile, file);
       return capi.SQLITE_OK;
@@ -256,6 +264,8 @@ export class CipherliteVfs implements VfsPolicy {
     const f = this.#files.get(pFile);
     if (!f) return capi.SQLITE_IOERR_WRITE;
     try {
+      const onPage = f.binding?.onPageWrite;
+      if (onPage && (f.wal || !f.aux)) reportPageWrites(f.wal ? 'wal' : 'main', src, offset, f.binding!.container.blockSize, onPage);
       if (f.aux) f.aux.write(src, offset);
       else {
         if (f.binding) this.#sealJournals(f.binding);

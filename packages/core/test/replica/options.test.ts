@@ -18,14 +18,6 @@ describe('replica options', () => {
     expect(() => startReplica(db, { store: new MemoryObjectStore(), prefix })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }) as Error);
   });
 
-  it('a database in WAL mode is refused (UNSUPPORTED) before anything is sent', async () => {
-    const db = await Database.open({ storage: new MemoryStorage(), name: 'w.db', password: PASSWORD, kdf: FAST_KDF, journalMode: 'WAL' });
-    open.push(db);
-    const store = new MemoryObjectStore();
-    expect(() => startReplica(db, { store, prefix: 'w' })).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }) as Error);
-    expect(store.objects.size).toBe(0);
-  });
-
   it('the S3 store needs a URL, a valid bucket name and exactly one of credentials or signer', () => {
     const credentials = { accessKeyId: 'a', secretAccessKey: 'b' };
     const signer = () => Promise.resolve({ url: 'http://x' });
