@@ -96,6 +96,19 @@ export class MainContainer implements EpochSource {
   }
 
   /**
+   * Writes another file's header — its file id, data key and every keyslot — into an empty file:
+   * a restore whose result opens with each secret of the original (docs/REPLICA.md "Restore").
+   * `dek` must be the key `header`'s keyslots wrap (checked by the caller against the header MAC).
+   */
+  static adopt(file: SyncFile, header: MainHeader, dek: Uint8Array, o: ContainerOptions): MainContainer {
+    if (file.getSize() !== 0) throw new CipherliteError('NOT_A_DATABASE', 'refusing to create a database over a non-empty file');
+    const c = new MainContainer(file, { ...header, sequence: 1, keyslots: header.keyslots.slice() }, dek.slice(), 1, 0, o);
+    c.#writeHeader();
+    c.#writeHeader();
+    return c;
+  }
+
+  /**
    * Reads the header and opens it with `secret`. Throws NOT_A_DATABASE / WRONG_KEY / CORRUPT.
    *
    * Copies are tried newest first. The copy used must open with `secret` *and* pass its MAC. A

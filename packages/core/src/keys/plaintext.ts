@@ -122,12 +122,21 @@ export interface ImportResult {
  * new database, open.
  */
 export async function importPlaintext(storage: SyncStorage, name: string, bytes: Uint8Array, secret: NewSecret, options: ImportOptions = {}): Promise<ImportResult> {
+  if ((secret as { recoveryKey?: unknown } | null)?.recoveryKey !== undefined) invalidArgument('a new database needs a password or a key, not a recovery key');
+  return importPlaintextWith(storage, name, bytes, (pageSize) => Database.open({ storage, name, ...secret, ...(options.kdf ? { kdf: options.kdf } : {}), pageSize, create: true }), options);
+}
+
+/**
+ * importPlaintext with the new encrypted database created by `create` (given the page size) once
+ * the source passed its checks: a restore creates it with the original's keyslots. Whatever of
+ * `name` exists after a failure is deleted (nothing of it existed before).
+ */
+export async function importPlaintextWith(storage: SyncStorage, name: string, bytes: Uint8Array, create: (pageSize: number) => Promise<Database>, options: ImportOptions = {}): Promise<ImportResult> {
   const onProgress = checkProgress(options.onProgress);
   const pacer = new Pacer(checkSignal(options.signal), 'importPlaintext');
   if (!(bytes instanceof Uint8Array)) invalidArgument('bytes must be a Uint8Array');
   if (!storage || typeof storage.exists !== 'function') invalidArgument('storage must be a SyncStorage');
   if (typeof name !== 'string' || name.length === 0) invalidArgument('name must be a non-empty string');
-  if ((secret as { recoveryKey?: unknown } | null)?.recoveryKey !== undefined) invalidArgument('a new database needs a password or a key, not a recovery key');
   // Any file of `name` — a side file too, e.g. a stray `~replace` — refuses before anything is
   // created, so a refused import leaves nothing behind and touches nothing that was there.
   const existing = [name, `${name}-journal`, `${name}-wal`, replaceMarkerName(name), replaceSourceName(name)].filter((n) => storage.exists(n));
@@ -161,7 +170,7 @@ export async function importPlaintext(storage: SyncStorage, name: string, bytes:
     pacer.check();
     // Set first: an open that fails after creating the file must not leave it behind.
     created = true;
-    target = await Database.open({ storage, name, ...secret, ...(options.kdf ? { kdf: options.kdf } : {}), pageSize, create: true });
+    target = await create(pageSize);
     pacer.check();
     // Counted in the plain source right after the last step: the new database's pages were
     // spilled from its small copy cache, and counting them would decrypt everything again.

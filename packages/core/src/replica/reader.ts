@@ -60,6 +60,11 @@ export async function currentGeneration(store: ObjectStore, prefix: string, sign
 
 /** Unlocks the current generation's keys object with `secret` (WRONG_KEY when no keyslot opens). */
 export async function openReplica(store: ObjectStore, prefix: string, secret: SlotSecret, signal?: AbortSignal): Promise<OpenedReplica> {
+  return (await openReplicaWithHeader(store, prefix, secret, signal)).replica;
+}
+
+/** openReplica, with the database header the keys object holds (its keyslots: what a restore keeps). */
+export async function openReplicaWithHeader(store: ObjectStore, prefix: string, secret: SlotSecret, signal?: AbortSignal): Promise<{ replica: OpenedReplica; header: MainHeader }> {
   const { generation, name, bytes, header } = await fetchKeys(store, prefix, signal);
   const cache = new Map<string, Uint8Array>();
   let opened;
@@ -69,7 +74,7 @@ export async function openReplica(store: ObjectStore, prefix: string, secret: Sl
     wipeKekCache(cache);
   }
   if (!opened) throw new CipherliteError('WRONG_KEY', 'wrong password or key for this replica');
-  return bindKeys(store, prefix, generation, name, bytes, opened.dek);
+  return { replica: bindKeys(store, prefix, generation, name, bytes, opened.dek), header };
 }
 
 /** Opens the current generation with a data key already known (the writing database's). */

@@ -9,16 +9,19 @@
  */
 import { secretFromMaterial } from '../container/keyslots.js';
 import { wipe } from '../crypto/wipe.js';
-import type { Database } from '../database/database.js';
+import { MainContainer } from '../container/main-container.js';
+import { fastestAead } from '../crypto/default-aead.js';
+import { Database } from '../database/database.js';
 import { CipherliteError, invalidArgument } from '../errors.js';
 import { checkSignal, Pacer } from '../keys/cancel.js';
-import { importPlaintext } from '../keys/plaintext.js';
-import type { ProgressCallback } from '../keys/types.js';
+import { addKeyslot } from '../keys/keyslots.js';
+import { importPlaintextWith } from '../keys/plaintext.js';
+import type { NewSecret, ProgressCallback } from '../keys/types.js';
 import type { SyncStorage } from '../storage/sync-file.js';
 import type { KdfParams, KeyMaterial } from '../types.js';
 import { equal } from './format.js';
 import { resolveTarget, type ReplicaTarget } from './options.js';
-import { openReplica, readEntry, readSnapshot, readState, type KnownTip } from './reader.js';
+import { openReplica, openReplicaWithHeader, readEntry, readSnapshot, readState, type KnownTip } from './reader.js';
 
 export interface RestoreOptions {
   storage: SyncStorage;
@@ -26,7 +29,7 @@ export interface RestoreOptions {
   replica: ReplicaTarget;
   /** The seq to restore (default: the newest), or a time (ms since the epoch, or a Date): the last entry written at or before it. */
   pointInTime?: { seq: number } | { time: number | Date };
-  /** Argon2id parameters of the new local database's password keyslot. */
+  /** Argon2id parameters of the `newSecret` password keyslot. */
   kdf?: Partial<KdfParams>;
   /** `download`: log entries read; `copy`: pages written locally. */
   onProgress?: ProgressCallback<'download' | 'copy'>;
@@ -35,20 +38,24 @@ export interface RestoreOptions {
 
 /**
  * Creates the local database `name` from the replica and opens it with the same secret. The
- * replica opens with any secret of the database (password, recovery key, raw key); the new local
- * database is protected by the password or raw key given (a recovery key restores, but the new
- * file needs a password or key: pass `newSecret`).
+ * replica opens with any secret of the database (password, recovery key, raw key, passkey), and
+ * the new local file keeps every keyslot of the database (docs/REPLICA.md "Restore"): it opens
+ * with each of them, as the original did. `newSecret` adds a password or raw-key keyslot to it
+ * (with `kdf` for a password).
  */
-export async function restoreFromReplica(options: RestoreOptions & KeyMaterial & { newSecret?: { password: string } | { key: Uint8Array } }): Promise<Database> {
+export async function restoreFromReplica(options: RestoreOptions & KeyMaterial & { newSecret?: NewSecret }): Promise<Database> {
   const pacer = new Pacer(checkSignal(options.signal), 'restoreFromReplica');
   const { store, prefix } = resolveTarget(options.replica);
+  const { storage, name } = options;
+  const material = keyMaterialOf(options);
   const secret = secretFromMaterial(options);
-  let r;
+  let opened;
   try {
-    r = await openReplica(store, prefix, secret, options.signal);
+    opened = await openReplicaWithHeader(store, prefix, secret, options.signal);
   } finally {
     wipe(secret.bytes);
   }
+  const { replica: r, header } = opened;
   const pit = options.pointInTime;
   const at = pit && 'seq' in pit ? { seq: pit.seq } : pit && 'time' in pit ? { time: pit.time instanceof Date ? pit.time.getTime() : pit.time } : {};
   const { state, tip } = await readState(r, {
@@ -58,28 +65,51 @@ export async function restoreFromReplica(options: RestoreOptions & KeyMaterial &
     ...(options.signal ? { signal: options.signal } : {}),
   });
   if (pit && 'seq' in pit && tip.seq !== pit.seq) throw new CipherliteError('REPLICA_MISSING', `seq ${pit.seq} is not in the replica (newest: ${tip.seq})`);
+  if (state.pageSize !== 0 && state.pageSize !== header.blockSize)
+    throw new CipherliteError('REPLICA_CORRUPT', `the replica's pages (${state.pageSize} bytes) do not fit its database header (${header.blockSize})`);
   const image = new Uint8Array(state.pageCount * state.pageSize);
   for (let pgno = 1; pgno <= state.pageCount; pgno++) {
     const page = state.pages.get(pgno);
     if (!page) throw new CipherliteError('REPLICA_MISSING', `page ${pgno} is in no snapshot or log entry`);
     image.set(page, (pgno - 1) * state.pageSize);
   }
-  const newSecret = options.newSecret ?? (options.password !== undefined ? { password: options.password } : options.key !== undefined ? { key: options.key } : null);
-  if (!newSecret) invalidArgument('restoring with a recovery key or passkey needs newSecret (a password or key for the new local database)');
+  // The new file gets the database's own header (file id, keyslots), so the DEK the keyslots
+  // wrap is the one the pages are encrypted under; then it opens like any existing database.
+  const create = async (): Promise<Database> => {
+    const file = storage.open(name, { create: true });
+    try {
+      MainContainer.adopt(file, header, r.dek, { aead: fastestAead() }).close();
+    } finally {
+      file.close();
+    }
+    return Database.open({ storage, name, ...material });
+  };
+  let db: Database;
   try {
     if (state.pageCount === 0) {
-      const { Database } = await import('../database/database.js');
-      return await Database.open({ storage: options.storage, name: options.name, ...newSecret, ...(options.kdf ? { kdf: options.kdf } : {}), pageSize: state.pageSize, create: true });
+      if (storage.exists(name)) invalidArgument(`"${name}" already exists; restoreFromReplica only creates new databases`);
+      db = await create();
+    } else {
+      const res = await importPlaintextWith(storage, name, image, create, {
+        ...(options.signal ? { signal: options.signal } : {}),
+        onProgress: (p) => options.onProgress?.({ phase: 'copy', done: p.done, total: p.total }),
+      });
+      db = res.db;
     }
-    const res = await importPlaintext(options.storage, options.name, image, newSecret, {
-      ...(options.kdf ? { kdf: options.kdf } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-      onProgress: (p) => options.onProgress?.({ phase: 'copy', done: p.done, total: p.total }),
-    });
-    return res.db;
   } finally {
     image.fill(0);
   }
+  if (options.newSecret) await addKeyslot(db, material, options.newSecret, options.kdf ? { kdf: options.kdf } : {});
+  return db;
+}
+
+/** The secret fields of `o` alone (Database.open takes exactly one of them). */
+function keyMaterialOf(o: KeyMaterial): KeyMaterial {
+  if (o.password !== undefined) return { password: o.password };
+  if (o.key !== undefined) return { key: o.key };
+  if (o.recoveryKey !== undefined) return { recoveryKey: o.recoveryKey };
+  if (o.passkey !== undefined) return { passkey: o.passkey };
+  return invalidArgument('restoreFromReplica needs a password, key, recoveryKey or passkey');
 }
 
 export type VerifyReplicaOptions = KeyMaterial & VerifyReplicaFields;
