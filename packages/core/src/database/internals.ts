@@ -39,3 +39,20 @@ export function internals(db: object): DatabaseInternals {
   if (!found) throw new CipherliteError('INVALID_ARGUMENT', 'expected a Database opened by @cipherlite/core');
   return found;
 }
+
+const replacedListeners = new WeakMap<object, Set<(next: object) => void>>();
+
+/** Calls `listener` with the database that replaces `db` (rekey closes `db` and reopens the file); returns the unsubscribe function. */
+export function onReplaced(db: object, listener: (next: object) => void): () => void {
+  let set = replacedListeners.get(db);
+  if (!set) replacedListeners.set(db, (set = new Set()));
+  set.add(listener);
+  return () => set.delete(listener);
+}
+
+/** Tells `db`'s listeners that `next` now holds its file (called by rekey once `next` is open). */
+export function announceReplaced(db: object, next: object): void {
+  const set = replacedListeners.get(db);
+  replacedListeners.delete(db);
+  for (const l of set ?? []) l(next);
+}

@@ -17,7 +17,7 @@
  * one consistent version (the old one unless the commit point was passed) — reopen it with
  * `current`. On success the result holds the reopened database.
  */
-import { internals } from '../database/internals.js';
+import { announceReplaced, internals } from '../database/internals.js';
 import { Database } from '../database/database.js';
 import { CipherliteError, invalidArgument } from '../errors.js';
 import type { KeyMaterial } from '../types.js';
@@ -129,5 +129,6 @@ export async function rekey(db: Database, current: KeyMaterial, options: RekeyOp
     for (const a of authorities) wipe(a.macKey);
   }
   const reopened = await Database.open({ ...(options.reopen ?? {}), storage, name, ...current, create: false });
+  announceReplaced(db, reopened);
   return { db: reopened, droppedKeyslots: dropped };
 }

@@ -75,6 +75,8 @@ export interface Entry {
 const hex = (n: number, digits: number): string => n.toString(16).padStart(digits, '0');
 export const generationDir = (prefix: string, generation: number): string => `${prefix}/g/${hex(generation, 8)}`;
 export const keysName = (prefix: string, generation: number): string => `${generationDir(prefix, generation)}/keys`;
+/** The keys object re-uploaded with the `keys` log entry at `seq` (a keyslot change). */
+export const keysCopyName = (prefix: string, generation: number, seq: number): string => `${generationDir(prefix, generation)}/keyslots/${hex(seq, 16)}`;
 export const entryName = (prefix: string, generation: number, seq: number): string => `${generationDir(prefix, generation)}/log/${hex(seq, 16)}`;
 export const snapshotDir = (prefix: string, generation: number, seq: number): string => `${generationDir(prefix, generation)}/snap/${hex(seq, 16)}`;
 export const chunkName = (prefix: string, generation: number, seq: number, index: number): string => `${snapshotDir(prefix, generation, seq)}/${hex(index, 8)}`;

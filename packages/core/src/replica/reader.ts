@@ -9,7 +9,7 @@ import { deriveHeaderMacKey } from '../crypto/subkeys.js';
 import { CipherliteError } from '../errors.js';
 import { decodeMainHeaderCopy, verifyMainHeaderMac, type MainHeader } from '../format/main-header.js';
 import type { Pacer } from '../keys/cancel.js';
-import { chunkName, decodeEntry, entryName, equal, generationDir, keysName, manifestName, objectHash, open, replicaKey, seqOf, ZERO_HASH, type Entry, type Position } from './format.js';
+import { chunkName, decodeEntry, entryName, keysCopyName, equal, generationDir, keysName, manifestName, objectHash, open, replicaKey, seqOf, ZERO_HASH, type Entry, type Position } from './format.js';
 import { listAll, type ObjectStore } from './object-store.js';
 import { applyPages, checkKeysObjectMac, decodeManifest, PAGES_PER_CHUNK, splitKeysObject, type Manifest, type PageState } from './payloads.js';
 
@@ -65,7 +65,7 @@ export async function openReplica(store: ObjectStore, prefix: string, secret: Sl
 
 /** openReplica, with the database header the keys object holds (its keyslots: what a restore keeps). */
 export async function openReplicaWithHeader(store: ObjectStore, prefix: string, secret: SlotSecret, signal?: AbortSignal): Promise<{ replica: OpenedReplica; header: MainHeader }> {
-  const { generation, name, bytes, header } = await fetchKeys(store, prefix, signal);
+  const { generation, seq, name, bytes, header } = await fetchKeys(store, prefix, signal);
   const cache = new Map<string, Uint8Array>();
   let opened;
   try {
@@ -74,36 +74,62 @@ export async function openReplicaWithHeader(store: ObjectStore, prefix: string, 
     wipeKekCache(cache);
   }
   if (!opened) throw new CipherliteError('WRONG_KEY', 'wrong password or key for this replica');
-  return { replica: bindKeys(store, prefix, generation, name, bytes, opened.dek), header };
+  const replica = bindKeys(store, prefix, generation, seq, name, bytes, opened.dek);
+  await checkKeysEntry(replica, seq, bytes, signal);
+  return { replica, header };
 }
 
-/** Opens the current generation with a data key already known (the writing database's). */
-export async function openReplicaWithKey(store: ObjectStore, prefix: string, dek: Uint8Array, signal?: AbortSignal): Promise<OpenedReplica | null> {
+/** Opens the current generation with a data key already known (the writing database's), with the newest header the bucket holds. */
+export async function openReplicaWithKey(store: ObjectStore, prefix: string, dek: Uint8Array, signal?: AbortSignal): Promise<{ replica: OpenedReplica; header: MainHeader } | null> {
   if ((await currentGeneration(store, prefix, signal)) === null) return null;
-  const { generation, name, bytes } = await fetchKeys(store, prefix, signal);
-  return bindKeys(store, prefix, generation, name, bytes, dek);
+  const { generation, seq, name, bytes, header } = await fetchKeys(store, prefix, signal);
+  const replica = bindKeys(store, prefix, generation, seq, name, bytes, dek);
+  await checkKeysEntry(replica, seq, bytes, signal);
+  return { replica, header };
 }
 
-async function fetchKeys(store: ObjectStore, prefix: string, signal?: AbortSignal): Promise<{ generation: number; name: string; bytes: Uint8Array; header: MainHeader }> {
+/**
+ * A keys object re-uploaded at `seq` must be what the `keys` log entry at `seq` holds, while the
+ * bucket still holds that entry (retention may have deleted it; the object's MAC binds it to its
+ * position either way).
+ */
+async function checkKeysEntry(r: OpenedReplica, seq: number, bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
+  if (seq === 0 || !(await r.store.head(entryName(r.prefix, r.generation, seq)))) return;
+  const { entry } = await readEntry(r, seq, signal);
+  const name = keysCopyName(r.prefix, r.generation, seq);
+  if (entry.kind !== 'keys' || !equal(entry.payload, splitKeysObject(bytes, name).header)) {
+    throw new CipherliteError('REPLICA_REORDERED', `replica keys object ${name} is not the one the log entry at seq ${seq} uploaded`, { object: name });
+  }
+}
+
+/** The generation's newest keys object: the last one a keyslot change uploaded, else the first (seq 0). */
+async function fetchKeys(store: ObjectStore, prefix: string, signal?: AbortSignal): Promise<{ generation: number; seq: number; name: string; bytes: Uint8Array; header: MainHeader }> {
   const generation = await currentGeneration(store, prefix, signal);
   if (generation === null) throw new CipherliteError('REPLICA_MISSING', `no replica under prefix "${prefix}" (no keys object)`);
-  const name = keysName(prefix, generation);
+  const dir = `${generationDir(prefix, generation)}/keyslots`;
+  let seq = 0;
+  for (const { key } of await listAll(store, `${dir}/`, signal)) {
+    const at = seqOf(key, dir);
+    if (at !== null && key === keysCopyName(prefix, generation, at)) seq = Math.max(seq, at);
+  }
+  const name = seq === 0 ? keysName(prefix, generation) : keysCopyName(prefix, generation, seq);
   const bytes = await store.get(name, signal ? { signal } : {});
   if (!bytes) throw new CipherliteError('REPLICA_MISSING', `replica keys object ${name} is missing`, { object: name });
   const decoded = decodeMainHeaderCopy(splitKeysObject(bytes, name).header);
   if (!decoded.ok) throw new CipherliteError('REPLICA_CORRUPT', `replica keys object ${name}: ${decoded.reason}`, { object: name });
-  return { generation, name, bytes, header: decoded.header };
+  return { generation, seq, name, bytes, header: decoded.header };
 }
 
 /** Checks the keys object under `dek` (header MAC, then the replica MAC) and derives the generation's keys. */
-function bindKeys(store: ObjectStore, prefix: string, generation: number, name: string, bytes: Uint8Array, dek: Uint8Array): OpenedReplica {
+function bindKeys(store: ObjectStore, prefix: string, generation: number, seq: number, name: string, bytes: Uint8Array, dek: Uint8Array): OpenedReplica {
   const { position: p, header } = splitKeysObject(bytes, name);
   const decoded = decodeMainHeaderCopy(header);
   if (!decoded.ok || !verifyMainHeaderMac(header, deriveHeaderMacKey(dek, decoded.header.fileId))) {
     throw new CipherliteError('REPLICA_FOREIGN', `replica keys object ${name} does not belong to this database (or was replaced)`, { object: name });
   }
   checkKeysObjectMac(bytes, replicaKey(dek, p.generationId, 'keys-mac'), name);
-  if (p.generation !== generation) throw new CipherliteError('REPLICA_REORDERED', `replica keys object ${name} was written for generation ${p.generation}`, { object: name });
+  if (p.generation !== generation || p.seq !== seq)
+    throw new CipherliteError('REPLICA_REORDERED', `replica keys object ${name} was written for generation ${p.generation}, seq ${p.seq}`, { object: name });
   return {
     store,
     prefix,
@@ -228,7 +254,8 @@ export async function readState(r: OpenedReplica, o: ReadStateOptions = {}): Pro
   for (let seq = from; seq <= target; seq++) {
     const { entry, hash } = await readEntry(r, seq, o.signal);
     const name = entryName(r.prefix, r.generation, seq);
-    if (seq === 0 && (entry.kind !== 'genesis' || !equal(entry.prevHash, ZERO_HASH)))
+    // Genesis of generation 0 starts the chain; a later generation's is chained to the previous one's last entry.
+    if (seq === 0 && (entry.kind !== 'genesis' || (r.generation === 0 && !equal(entry.prevHash, ZERO_HASH))))
       throw new CipherliteError('REPLICA_CORRUPT', `replica log entry ${name} is not a genesis entry`, { object: name });
     if (prev && !equal(entry.prevHash, prev)) throw new CipherliteError('REPLICA_FORK', `replica log entry ${name} does not follow the entry before it (broken chain)`, { object: name });
     if (seq === snap && !equal(hash, manifest!.entryHash)) throw new CipherliteError('REPLICA_REORDERED', `snapshot ${seq} was not taken at the log entry now at ${name}`, { object: name });

@@ -17,10 +17,10 @@
 import { deriveHeaderMacKey } from '../crypto/subkeys.js';
 import { randomBytes } from '../crypto/random.js';
 import type { Database } from '../database/database.js';
-import { internals } from '../database/internals.js';
+import { internals, onReplaced } from '../database/internals.js';
 import { CipherliteError, isCipherliteError, type ErrorCode } from '../errors.js';
-import { encodeMainHeader } from '../format/main-header.js';
-import { entryName, equal, ID_SIZE, keysName, replicaKey, writeEnvelope, ZERO_HASH } from './format.js';
+import { encodeMainHeader, type MainHeader } from '../format/main-header.js';
+import { entryName, equal, ID_SIZE, keysCopyName, keysName, replicaKey, writeEnvelope, ZERO_HASH } from './format.js';
 import { readLocalState, writeLocalState, type LocalReplicaState } from './local-state.js';
 import { ReplicaLog } from './log.js';
 import { resolveReplicaOptions, type ReplicaOptions, type ResolvedReplicaOptions } from './options.js';
@@ -59,7 +59,7 @@ interface Remote {
 const RETRYABLE: readonly string[] = ['REPLICA_UNAVAILABLE', 'REPLICA_AUTH', 'QUOTA_EXCEEDED', 'IO', 'BUSY'];
 
 export class Replica {
-  readonly #db: Database;
+  #db: Database;
   readonly #o: ResolvedReplicaOptions;
   readonly #listeners = new Set<(s: ReplicaStatus) => void>();
   #status: ReplicaStatus = { state: 'idle', pendingCommits: 0, pendingBytes: 0, generation: null, lastPushedSeq: null, lastPushedAt: null, lastError: null };
@@ -69,6 +69,10 @@ export class Replica {
   #localDirty = false;
   /** A sealed entry not yet confirmed: retried byte for byte. */
   #inflight: { seq: number; bytes: Uint8Array; image: Uint8Array | null; hashes: Map<number, string>; full: boolean; pageCount: number; commits: number } | null = null;
+  /** The keyslots of the header the bucket's newest keys object holds (null: not connected yet). */
+  #keysSent: Uint8Array | null = null;
+  /** A sealed `keys` entry not yet confirmed, with the header it uploads. */
+  #keysInflight: { seq: number; bytes: Uint8Array; header: Uint8Array; slots: Uint8Array } | null = null;
   /** Pages written since the last read (reported by the VFS); null: unknown (start-up), read them all. */
   #dirty: Set<number> | null = null;
   #timer: unknown = null;
@@ -77,22 +81,41 @@ export class Replica {
   #paused = false;
   #stopped = false;
   #fatal = false;
-  readonly #unsubscribe: () => void;
-  readonly #unhook: () => void;
+  /** The database was rekeyed (a new data key): the next push starts a new generation. */
+  #rekeyed = false;
+  #detach: () => void = () => undefined;
 
   constructor(db: Database, o: ResolvedReplicaOptions) {
     this.#db = db;
     this.#o = o;
+    this.#attach(db);
+  }
+
+  /** Follows `db`'s commits and page writes, and the database that replaces it after a rekey. */
+  #attach(db: Database): void {
     const { binding } = internals(db);
     const onPageWrite = (pgno: number): void => void this.#dirty?.add(pgno);
     binding.onPageWrite = onPageWrite;
-    this.#unhook = () => {
-      if (binding.onPageWrite === onPageWrite) binding.onPageWrite = null;
-    };
-    this.#unsubscribe = db.onChange(() => {
+    const unsubscribe = db.onChange(() => {
       this.#status.pendingCommits++;
       this.#schedule(this.#o.debounceMs);
     });
+    const unfollow = onReplaced(db, (next) => {
+      this.#detach();
+      this.#db = next as Database;
+      this.#rekeyed = true;
+      this.#dirty = null;
+      this.#attach(this.#db);
+      if (this.#stopped) return;
+      this.#fatal = false;
+      this.#status.pendingCommits++;
+      this.#schedule(0);
+    });
+    this.#detach = () => {
+      if (binding.onPageWrite === onPageWrite) binding.onPageWrite = null;
+      unsubscribe();
+      unfollow();
+    };
   }
 
   status(): ReplicaStatus {
@@ -133,9 +156,8 @@ export class Replica {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#clearTimer();
-    this.#unsubscribe();
     await this.#running;
-    this.#unhook();
+    this.#detach();
   }
 
   /** The log, for multi-device sync (null until the first push has connected to the bucket). */
@@ -171,9 +193,13 @@ export class Replica {
     this.#set({ state: 'pushing' });
     try {
       await this.#connect();
+      if (this.#rekeyed) await this.#newGeneration();
+      // A `keys` entry sealed by an earlier push holds its position: it goes first.
+      if (this.#keysInflight) await this.#pushKeys();
       while (await this.#pushOnce()) {
         /* until the bucket holds every commit */
       }
+      await this.#pushKeys();
       // A position pushed but not yet recorded (local storage was full): record it now.
       if (this.#localDirty) this.#remember();
       this.#retryMs = 0;
@@ -201,12 +227,14 @@ export class Replica {
     const fileId = container.fileId;
     this.#local ??= readLocalState(this.#db.storage, this.#db.name, dek, fileId);
     const { store, prefix } = this.#o;
-    const opened = await openReplicaWithKey(store, prefix, dek);
-    if (!opened) {
+    const found = await openReplicaWithKey(store, prefix, dek);
+    if (!found) {
       if (this.#local) throw new CipherliteError('REPLICA_ROLLBACK', `the bucket holds no replica under "${prefix}", but this device already pushed seq ${this.#local.seq}: deleted or rolled back`);
       await this.#create(dek, fileId);
       return;
     }
+    const opened = found.replica;
+    this.#keysSent = keyslotsOf(found.header);
     if (this.#local && !equal(this.#local.replicaId, opened.replicaId)) throw new CipherliteError('REPLICA_FOREIGN', `the replica under "${prefix}" is not the one this device writes`);
     const read = await readState(opened, { known: this.#local });
     const snapshots: { seq: number; time: number }[] = [];
@@ -234,6 +262,7 @@ export class Replica {
     r.logKey = replicaKey(dek, r.generationId, 'log');
     r.snapKey = replicaKey(dek, r.generationId, 'snapshot');
     const header = encodeMainHeader(container.header, deriveHeaderMacKey(dek, fileId));
+    this.#keysSent = keyslotsOf(container.header);
     const keys = encodeKeysObject(writeEnvelope('keys', position(r, 0), new Uint8Array(12)), header, replicaKey(dek, r.generationId, 'keys-mac'));
     if ((await r.store.put(keysName(r.prefix, 0), keys, { ifNoneMatch: true })) === 'taken') {
       throw new CipherliteError('REPLICA_FORK', `another writer created a replica under "${r.prefix}" at the same time`);
@@ -258,7 +287,8 @@ export class Replica {
     if (!this.#inflight) {
       const commits = this.#status.pendingCommits;
       const last = remote.snapshots.length ? remote.snapshots[remote.snapshots.length - 1]!.seq : 0;
-      const snapshotDue = remote.tip.seq + 1 - last >= this.#o.snapshotEvery;
+      // A new generation's first entry holds every page: it gets a snapshot at once.
+      const snapshotDue = remote.tip.seq + 1 - last >= this.#o.snapshotEvery || (remote.r.generation > 0 && remote.snapshots.length === 0);
       const took: { ran: boolean; dirty: Set<number> | null } = { ran: false, dirty: null };
       let read: PageRead;
       try {
@@ -317,13 +347,80 @@ export class Replica {
   async #maybeSnapshot(image: Uint8Array, entryHash: Uint8Array): Promise<void> {
     const remote = this.#remote!;
     const last = remote.snapshots.length ? remote.snapshots[remote.snapshots.length - 1]!.seq : 0;
-    if (remote.tip.seq - last < this.#o.snapshotEvery) return;
+    if (remote.tip.seq - last < this.#o.snapshotEvery && !(remote.r.generation > 0 && remote.snapshots.length === 0)) return;
     const time = this.#o.now();
     await writeSnapshot(remote.r, remote.tip.seq, entryHash, time, image, remote.pageSize);
     remote.snapshots.push({ seq: remote.tip.seq, time });
     const kept = await applyRetention(remote.r, remote.snapshots, remote.oldestEntry, this.#o.retention, time);
     remote.snapshots = kept.kept;
     remote.oldestEntry = kept.oldestEntry;
+  }
+
+  /**
+   * After a rekey: generation + 1 under keys from the new data key — its keys object, then its
+   * genesis entry chained to the last entry of the previous generation (the SHA-256 of that
+   * object's bytes). The first push after it sends every page, with a snapshot. Entries sealed
+   * for the previous generation and not yet confirmed are dropped: their pages are in that one.
+   */
+  async #newGeneration(): Promise<void> {
+    const prev = this.#remote!;
+    const { container } = internals(this.#db);
+    const dek = container.dek;
+    const r: OpenedReplica = { ...prev.r, generation: prev.r.generation + 1, generationId: randomBytes(ID_SIZE), dek, logKey: new Uint8Array(0), snapKey: new Uint8Array(0) };
+    r.logKey = replicaKey(dek, r.generationId, 'log');
+    r.snapKey = replicaKey(dek, r.generationId, 'snapshot');
+    const header = encodeMainHeader(container.header, deriveHeaderMacKey(dek, container.fileId));
+    const keys = encodeKeysObject(writeEnvelope('keys', position(r, 0), new Uint8Array(12)), header, replicaKey(dek, r.generationId, 'keys-mac'));
+    if ((await r.store.put(keysName(r.prefix, r.generation), keys, { ifNoneMatch: true })) === 'taken') {
+      throw new CipherliteError('REPLICA_FORK', `another writer created generation ${r.generation} under "${r.prefix}"`);
+    }
+    const log = new ReplicaLog(r);
+    const genesis = log.seal(0, { prevHash: prev.tip.hash, deviceId: this.#local!.deviceId, time: this.#o.now(), kind: 'genesis', payload: encodePages(container.blockSize, 0, []) });
+    const res = await log.append(0, genesis);
+    if (!res.appended) throw new CipherliteError('REPLICA_FORK', `another writer wrote the genesis entry of generation ${r.generation} under "${r.prefix}"`);
+    this.#remote = { r, log, pageSize: container.blockSize, pageCount: 0, hashes: new Map(), tip: { seq: 0, hash: res.hash }, snapshots: [], oldestEntry: 0 };
+    this.#inflight = null;
+    this.#keysInflight = null;
+    this.#keysSent = keyslotsOf(container.header);
+    this.#rekeyed = false;
+    this.#local = { ...this.#local!, generation: r.generation, seq: 0, hash: res.hash };
+    this.#remember();
+    this.#set({ generation: r.generation, lastPushedSeq: 0, lastPushedAt: this.#o.now() });
+  }
+
+  /**
+   * A keyslot change (changePassword, a recovery key or passkey added or removed) since the header
+   * the bucket holds: appends a `keys` entry with the new header, then uploads it as the keys
+   * object a new device opens (docs/REPLICA.md "Keyslot changes").
+   */
+  async #pushKeys(): Promise<void> {
+    const remote = this.#remote!;
+    const { container } = internals(this.#db);
+    if (!this.#keysInflight) {
+      const slots = keyslotsOf(container.header);
+      if (this.#keysSent && equal(slots, this.#keysSent)) return;
+      const header = encodeMainHeader(container.header, deriveHeaderMacKey(container.dek, container.fileId));
+      const seq = remote.tip.seq + 1;
+      const bytes = remote.log.seal(seq, { prevHash: remote.tip.hash, deviceId: this.#local!.deviceId, time: this.#o.now(), kind: 'keys', payload: header });
+      this.#keysInflight = { seq, bytes, header, slots };
+    }
+    const k = this.#keysInflight;
+    if (!(await remote.r.store.head(entryName(remote.r.prefix, remote.r.generation, remote.tip.seq)))) {
+      throw new CipherliteError('REPLICA_ROLLBACK', `replica log entry ${remote.tip.seq}, pushed by this device, is gone from the bucket: rolled back or deleted`);
+    }
+    const res = await remote.log.append(k.seq, k.bytes);
+    if (!res.appended) throw new CipherliteError('REPLICA_FORK', `another writer took log position ${k.seq}: two devices write this replica`);
+    remote.tip = { seq: k.seq, hash: res.hash };
+    this.#local = { ...this.#local!, seq: k.seq, hash: res.hash };
+    this.#remember();
+    this.#set({ lastPushedSeq: k.seq, lastPushedAt: this.#o.now() });
+    const r = remote.r;
+    await r.store.put(
+      keysCopyName(r.prefix, r.generation, k.seq),
+      encodeKeysObject(writeEnvelope('keys', position(r, k.seq), new Uint8Array(12)), k.header, replicaKey(r.dek, r.generationId, 'keys-mac')),
+    );
+    this.#keysInflight = null;
+    this.#keysSent = k.slots;
   }
 
   #remember(): void {
@@ -343,4 +440,9 @@ export function startReplica(db: Database, options: ReplicaOptions): Replica {
   const replica = new Replica(db, o);
   replica.pushNow().catch(() => undefined); // the status carries the outcome; retries are scheduled
   return replica;
+}
+
+/** The keyslots of `header` as bytes (the rest of the header — sequence, epoch — changes on its own). */
+function keyslotsOf(header: MainHeader): Uint8Array {
+  return encodeMainHeader({ ...header, sequence: 0, nextEpoch: 0 }, new Uint8Array(32));
 }

@@ -5,8 +5,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Database, MemoryStorage } from '../../src/index.js';
-import { addKeyslot, addPasskey, addRecoveryKey, listKeyslots } from '../../src/keys/index.js';
-import { restoreFromReplica, startReplica, type Replica } from '../../src/replica/index.js';
+import { addKeyslot, addPasskey, addRecoveryKey, changePassword, listKeyslots } from '../../src/keys/index.js';
+import { listAll, restoreFromReplica, startReplica, verifyReplica, type Replica } from '../../src/replica/index.js';
 import type { KeyMaterial } from '../../src/types.js';
 import { FAST_KDF } from '../helpers.js';
 import { bucket, openDb, PASSWORD, rows, sell } from './replica-helpers.js';
@@ -76,5 +76,63 @@ describe('restore keeps every keyslot', () => {
       expect(await rows(again)).toEqual(await rows(db));
       await again.close();
     }
+  });
+
+  it('keyslots changed after the replica was created: the next push uploads them (a keys entry); a new device restores with the new password or recovery key, not the old password', async () => {
+    const b = await bucket();
+    const target = { ...b.s3, prefix: 'changed' };
+    const db = await openDb();
+    open.push(db);
+    await db.exec('CREATE TABLE sales (id INTEGER PRIMARY KEY, item TEXT NOT NULL, price INTEGER NOT NULL)');
+    await sell(db, 2);
+    const replica = startReplica(db, { ...target, debounceMs: 60_000 });
+    open.push(replica);
+    await replica.pushNow();
+    await changePassword(db, { password: PASSWORD }, { password: 'new till password' }, { kdf: FAST_KDF });
+    const { recoveryKey } = await addRecoveryKey(db, { password: 'new till password' });
+    await sell(db, 1, 3);
+    await replica.pushNow();
+    const expected = await rows(db);
+
+    const storage = new MemoryStorage();
+    const restored = await restoreFromReplica({ storage, name: 'r.db', replica: target, password: 'new till password' });
+    expect(await rows(restored)).toEqual(expected);
+    expect(listKeyslots(restored).map((s) => s.kind)).toEqual(['password', 'recovery']);
+    await restored.close();
+    const again = await Database.open({ storage, name: 'r.db', recoveryKey });
+    expect(await rows(again)).toEqual(expected);
+    await again.close();
+    const byRecovery = await restoreFromReplica({ storage: new MemoryStorage(), name: 'r.db', replica: target, recoveryKey });
+    open.push(byRecovery);
+    expect(await rows(byRecovery)).toEqual(expected);
+    await expect(restoreFromReplica({ storage: new MemoryStorage(), name: 'r.db', replica: target, password: PASSWORD })).rejects.toMatchObject({ code: 'WRONG_KEY' });
+    await verifyReplica({ replica: target, password: 'new till password' });
+
+    // A restarted writer finds the bucket's keys current: nothing more is uploaded.
+    await replica.stop();
+    const keysBefore = (await listAll(b.store, 'changed/')).filter((o) => o.key.includes('/keyslots/')).length;
+    expect(keysBefore).toBe(1);
+    const restarted = startReplica(db, { ...target, debounceMs: 60_000 });
+    open.push(restarted);
+    await restarted.pushNow();
+    expect((await listAll(b.store, 'changed/')).filter((o) => o.key.includes('/keyslots/'))).toHaveLength(1);
+  });
+
+  it('the first keys object put in place of the newer one (to revive the old password) is REPLICA_REORDERED', async () => {
+    const b = await bucket();
+    const target = { ...b.s3, prefix: 'revive' };
+    const db = await openDb();
+    open.push(db);
+    await db.exec('CREATE TABLE sales (id INTEGER PRIMARY KEY, item TEXT NOT NULL, price INTEGER NOT NULL)');
+    const replica = startReplica(db, { ...target, debounceMs: 60_000 });
+    open.push(replica);
+    await replica.pushNow();
+    await changePassword(db, { password: PASSWORD }, { password: 'new till password' }, { kdf: FAST_KDF });
+    await sell(db, 1);
+    await replica.pushNow();
+    const newer = (await listAll(b.store, 'revive/')).find((o) => o.key.includes('/keyslots/'))!.key;
+    const first = (await listAll(b.store, 'revive/')).find((o) => o.key.endsWith('/keys'))!.key;
+    await b.store.put(newer, (await b.store.get(first))!);
+    await expect(restoreFromReplica({ storage: new MemoryStorage(), name: 'r.db', replica: target, password: PASSWORD })).rejects.toMatchObject({ code: 'REPLICA_REORDERED' });
   });
 });
