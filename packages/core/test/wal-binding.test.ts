@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Database, MemoryStorage, format } from '../src/index.js';
+import { verify } from '../src/keys/index.js';
 import { expectSameFiles, KEY } from './helpers.js';
 
 type Files = Map<string, Uint8Array>;
@@ -95,5 +96,27 @@ describe('WAL bound to the database file', () => {
     await expectWalCorrupt(withWal(afterCheckpoint, undefined), /missing or cut/);
     const wal = afterCheckpoint.get(WAL)!;
     for (const length of [0, format.AUX_HEADER_SIZE >> 1, format.AUX_PREFIX_SIZE]) await expectWalCorrupt(withWal(afterCheckpoint, wal.slice(0, length)), /missing or cut|cut short/);
+  });
+});
+
+describe('verify() and a WAL the next open would refuse', () => {
+  it('a stale WAL written under an open database is reported as a WAL failure, not ok', async () => {
+    const storage = new MemoryStorage();
+    const db = await open(storage);
+    await db.exec('PRAGMA wal_autocheckpoint = 0');
+    await db.exec('CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+    await db.exec("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200) INSERT INTO t SELECT x, printf('%0200d', x) FROM c");
+    const stale = storage.snapshot().get(WAL)!;
+    await db.exec("UPDATE t SET v = 'two-' || id");
+    await db.exec('PRAGMA wal_checkpoint(PASSIVE)');
+    expect(await verify(db)).toMatchObject({ ok: true, failures: [] });
+    const raw = storage.open(WAL, { create: false });
+    raw.truncate(0);
+    raw.write(stale, { at: 0 });
+    raw.close();
+    const r = await verify(db);
+    expect(r.ok).toBe(false);
+    expect(r.failures).toContainEqual({ file: 'wal', block: -1 });
+    await db.close();
   });
 });
