@@ -3,10 +3,11 @@
  * vfs/wal-guard.ts): an older copy of the WAL put back after a checkpoint — the same generation
  * cut below the frames already checkpointed, or an earlier generation after a restart — and a WAL
  * deleted or cut within its header while the database holds frames from it, fail CORRUPT naming
- * the WAL, with no byte of storage written or deleted. Cases of docs/SECURITY-TESTS.md rows 50-52.
+ * the WAL, with no byte of storage written or deleted. Cases of docs/SECURITY-TESTS.md rows 51-54.
  */
 import { describe, expect, it } from 'vitest';
 import { Database, MemoryStorage, format } from '../src/index.js';
+import { internals } from '../src/internal.js';
 import { verify } from '../src/keys/index.js';
 import { expectSameFiles, KEY } from './helpers.js';
 
@@ -117,6 +118,27 @@ describe('verify() and a WAL the next open would refuse', () => {
     const r = await verify(db);
     expect(r.ok).toBe(false);
     expect(r.failures).toContainEqual({ file: 'wal', block: -1 });
+    await db.close();
+  });
+});
+
+describe('cost of the WAL binding', () => {
+  it('no header write per commit; one per checkpoint and one per restart', async () => {
+    const storage = new MemoryStorage();
+    const db = await open(storage);
+    await db.exec('PRAGMA wal_autocheckpoint = 0');
+    await db.exec('CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+    await db.exec('PRAGMA wal_checkpoint(PASSIVE)');
+    const sequence = () => internals(db).container.header.sequence;
+    const epochs = () => internals(db).container.epochInfo.nextEpoch;
+    const at = (): number => sequence() - epochs(); // header writes other than key-epoch reservations
+    const start = at();
+    for (let i = 0; i < 40; i++) await db.exec('INSERT INTO t(v) VALUES (?)', [`row ${i}`]);
+    expect(at() - start).toBe(1); // the restart at the first commit after the checkpoint; none per commit
+    await db.exec('PRAGMA wal_checkpoint(PASSIVE)');
+    expect(at() - start).toBe(2); // the checkpoint
+    await db.exec('PRAGMA wal_checkpoint(PASSIVE)');
+    expect(at() - start).toBe(2); // nothing new to checkpoint
     await db.close();
   });
 });
