@@ -3,7 +3,7 @@
  * vfs/wal-guard.ts): an older copy of the WAL put back after a checkpoint — the same generation
  * cut below the frames already checkpointed, or an earlier generation after a restart — and a WAL
  * deleted or cut within its header while the database holds frames from it, fail CORRUPT naming
- * the WAL, with no byte of storage written or deleted. Cases of docs/SECURITY-TESTS.md rows 51-54.
+ * the WAL, with no byte of storage written or deleted. Cases of docs/SECURITY-TESTS.md rows 51-55.
  */
 import { describe, expect, it } from 'vitest';
 import { Database, MemoryStorage, format } from '../src/index.js';
@@ -97,6 +97,22 @@ describe('WAL bound to the database file', () => {
     await expectWalCorrupt(withWal(afterCheckpoint, undefined), /missing or cut/);
     const wal = afterCheckpoint.get(WAL)!;
     for (const length of [0, format.AUX_HEADER_SIZE >> 1, format.AUX_PREFIX_SIZE]) await expectWalCorrupt(withWal(afterCheckpoint, wal.slice(0, length)), /missing or cut|cut short/);
+  });
+});
+
+describe('a WAL put back after the database left WAL mode', () => {
+  it('is refused once the database file was written in rollback-journal mode', async () => {
+    const storage = new MemoryStorage();
+    const db = await open(storage);
+    await db.exec('PRAGMA wal_autocheckpoint = 0');
+    await db.exec('CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+    await db.exec("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200) INSERT INTO t SELECT x, printf('%0200d', x) FROM c");
+    await db.exec("UPDATE t SET v = 'one-' || id");
+    const wal = storage.snapshot().get(WAL)!;
+    await db.exec('PRAGMA journal_mode = DELETE'); // checkpoints and deletes the WAL
+    await db.exec("UPDATE t SET v = 'two-' || id");
+    await db.close();
+    await expectWalCorrupt(withWal(storage.snapshot(), wal), /stale/);
   });
 });
 

@@ -143,6 +143,8 @@ export const WAL_GEN_END_OFFSET = 8;
 /** Flags: the current / previous generation record is set. Other bits: refused (NOT_A_DATABASE). */
 export const WAL_BINDING_FLAG_CURRENT = 1;
 export const WAL_BINDING_FLAG_PREVIOUS = 2;
+/** Flag: the WAL is bound — a live WAL must be of a recorded generation (set by every binding write; clear only in headers that predate it). */
+export const WAL_BINDING_FLAG_BOUND = 4;
 /** SQLite's WAL header (wal.c): magic ‖ version ‖ page size ‖ checkpoint sequence ‖ salt-1 ‖ salt-2 ‖ checksum ×2. */
 export const SQLITE_WAL_HEADER_SIZE = 32;
 export const SQLITE_WAL_PAGE_SIZE_OFFSET = 8;

@@ -12,7 +12,9 @@
  *
  * Encoded at HDR_WAL_BINDING (format/constants.ts): flags u32 ‖ current 16 ‖ previous 16, each
  * generation salt-1 u32 ‖ salt-2 u32 ‖ end u64. All zero (flags 0): nothing recorded — a header
- * written before this field existed, or a database never in WAL mode.
+ * written before this field existed, or a database never in WAL mode — and any WAL is accepted.
+ * Every binding write sets the `bound` flag: from then on a live WAL must be of a recorded
+ * generation, even when none is recorded (no WAL may be met).
  */
 import { CipherliteError } from '../errors.js';
 import { view } from './bytes.js';
@@ -21,6 +23,7 @@ import {
   SQLITE_WAL_HEADER_SIZE,
   SQLITE_WAL_SALT_OFFSET,
   WAL_BINDING_CURRENT_OFFSET,
+  WAL_BINDING_FLAG_BOUND,
   WAL_BINDING_FLAG_CURRENT,
   WAL_BINDING_FLAG_PREVIOUS,
   WAL_BINDING_FLAGS_OFFSET,
@@ -38,11 +41,13 @@ export interface WalGeneration {
 }
 
 export interface WalBinding {
+  /** False only in a header written before the binding existed: then any WAL is accepted. */
+  bound: boolean;
   current: WalGeneration | null;
   previous: WalGeneration | null;
 }
 
-export const NO_WAL_BINDING: WalBinding = { current: null, previous: null };
+export const NO_WAL_BINDING: WalBinding = { bound: false, current: null, previous: null };
 
 export function sameSalts(g: WalGeneration | null, salts: readonly [number, number] | null): g is WalGeneration {
   return g !== null && salts !== null && g.salt1 === salts[0] && g.salt2 === salts[1];
@@ -79,7 +84,8 @@ function decodeGen(dv: DataView, at: number): WalGeneration {
 export function encodeWalBinding(b: WalBinding, out: Uint8Array): void {
   const dv = view(out);
   const base = HDR_WAL_BINDING;
-  dv.setUint32(base + WAL_BINDING_FLAGS_OFFSET, (b.current ? WAL_BINDING_FLAG_CURRENT : 0) | (b.previous ? WAL_BINDING_FLAG_PREVIOUS : 0));
+  const flags = (b.bound ? WAL_BINDING_FLAG_BOUND : 0) | (b.current ? WAL_BINDING_FLAG_CURRENT : 0) | (b.previous ? WAL_BINDING_FLAG_PREVIOUS : 0);
+  dv.setUint32(base + WAL_BINDING_FLAGS_OFFSET, flags);
   if (b.current) encodeGen(dv, base + WAL_BINDING_CURRENT_OFFSET, b.current);
   if (b.previous) encodeGen(dv, base + WAL_BINDING_PREVIOUS_OFFSET, b.previous);
 }
@@ -89,8 +95,10 @@ export function decodeWalBinding(b: Uint8Array): WalBinding {
   const dv = view(b);
   const base = HDR_WAL_BINDING;
   const flags = dv.getUint32(base + WAL_BINDING_FLAGS_OFFSET);
-  if ((flags & ~(WAL_BINDING_FLAG_CURRENT | WAL_BINDING_FLAG_PREVIOUS)) !== 0) throw new CipherliteError('NOT_A_DATABASE', `unknown WAL binding flags ${flags}`);
+  if ((flags & ~(WAL_BINDING_FLAG_BOUND | WAL_BINDING_FLAG_CURRENT | WAL_BINDING_FLAG_PREVIOUS)) !== 0 || (flags !== 0 && !(flags & WAL_BINDING_FLAG_BOUND)))
+    throw new CipherliteError('NOT_A_DATABASE', `unknown WAL binding flags ${flags}`);
   return {
+    bound: (flags & WAL_BINDING_FLAG_BOUND) !== 0,
     current: flags & WAL_BINDING_FLAG_CURRENT ? decodeGen(dv, base + WAL_BINDING_CURRENT_OFFSET) : null,
     previous: flags & WAL_BINDING_FLAG_PREVIOUS ? decodeGen(dv, base + WAL_BINDING_PREVIOUS_OFFSET) : null,
   };

@@ -319,6 +319,10 @@ export class AuxFile {
     this.#seal = seal;
   }
 
+  get isWal(): boolean {
+    return this.#kind === FILE_KIND.wal;
+  }
+
   /** True when the journal was written since its last seal. */
   get unsealed(): boolean {
     return this.#unsealed;

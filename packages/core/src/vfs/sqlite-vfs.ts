@@ -25,7 +25,7 @@ import type { SyncStorage } from '../storage/sync-file.js';
 import type { AeadKeyFactory } from '../crypto/aead.js';
 import { randomBytes } from '../crypto/random.js';
 import { AuxFile } from './aux-file.js';
-import { beforeWalGone, refuseMissingWal } from './wal-guard.js';
+import { beforeWalGone, beforeWriteWithoutWal, refuseMissingWal } from './wal-guard.js';
 import { EncryptedFile } from './encrypted-file.js';
 import type { MainContainer } from '../container/main-container.js';
 import { TempKeys } from '../container/temp-keys.js';
@@ -310,11 +310,13 @@ export class CipherliteVfs implements VfsPolicy {
    */
   #sealJournals(binding: DatabaseBinding): void {
     const open = this.#auxOf.get(binding);
-    if (!open) return;
-    for (const aux of open) {
+    let wal = false;
+    for (const aux of open ?? []) {
       if (aux.unsealed) aux.seal();
       aux.beforeDatabaseWrite();
+      wal ||= aux.isWal;
     }
+    if (!wal) beforeWriteWithoutWal(binding.container);
   }
 
   fileSize(pFile: WasmPointer): { rc: number; size: number } {

@@ -14,7 +14,7 @@
  *   one and nothing is current.
  *
  * At open (`checkWalBinding`), nothing written or deleted:
- * - a WAL whose salts match no recorded generation (when one is recorded), or the previous
+ * - a WAL whose salts match no recorded generation (once the header is bound), or the previous
  *   generation once frames of the current one were checkpointed: an earlier generation put back
  *   → CORRUPT;
  * - a WAL of a recorded generation whose frame at `end` is missing or of other salts: an older,
@@ -67,7 +67,7 @@ export function checkWalBinding(ef: EncryptedFile, container: MainContainer): vo
     const gen = generationOf(binding, salts);
     const currentCheckpointed = binding.current !== null && binding.current.end > SQLITE_WAL_HEADER_SIZE;
     if (!gen || (gen !== binding.current && currentCheckpointed)) {
-      if (binding.current || binding.previous) throw corruptWal('stale — its generation (salts) is not one the database was checkpointed from (a WAL from an earlier moment put back)');
+      if (binding.bound) throw corruptWal('stale — its generation (salts) is not one the database was checkpointed from (a WAL from an earlier moment put back)');
     } else if (!frameOfGeneration(ef, gen.end, frameSize(head), salts)) {
       throw corruptWal(`stale or cut — it ends before the ${gen.end} bytes of this generation already checkpointed into the database (an older copy put back, or truncated)`);
     }
@@ -105,7 +105,7 @@ export function beforeWalHeaderWrite(ef: EncryptedFile, container: MainContainer
     container.walOnStorage = head ? walHeaderSalts(head) : null;
   }
   if (sameSalts(binding.current, salts)) return;
-  const next: WalBinding = { current: { salt1: salts[0], salt2: salts[1], end: SQLITE_WAL_HEADER_SIZE }, previous: onStorage(container) };
+  const next: WalBinding = { bound: true, current: { salt1: salts[0], salt2: salts[1], end: SQLITE_WAL_HEADER_SIZE }, previous: onStorage(container) };
   container.setWalBinding(next);
   container.walOnStorage = salts;
 }
@@ -127,9 +127,19 @@ export function beforeCheckpointWrite(ef: EncryptedFile, container: MainContaine
   if (gen && end === gen.end) return;
   const moved: WalGeneration = { salt1: salts[0], salt2: salts[1], end };
   // Once frames of the current generation reach the database file, the previous one may no longer be met.
-  const next: WalBinding = gen !== null && gen === binding.previous ? { current: binding.current, previous: moved } : { current: moved, previous: null };
+  const next: WalBinding = gen !== null && gen === binding.previous ? { bound: true, current: binding.current, previous: moved } : { bound: true, current: moved, previous: null };
   container.setWalBinding(next);
   container.walOnStorage = salts;
+}
+
+/**
+ * Before the database file is written with no WAL open (rollback-journal mode): a previous
+ * generation kept for a crash before the WAL's deletion may no longer be met — the database file
+ * now holds changes it never had. One header write, at the first such write after the deletion.
+ */
+export function beforeWriteWithoutWal(container: MainContainer): void {
+  const binding = container.walBinding;
+  if (binding.previous && !binding.current) container.setWalBinding({ bound: true, current: null, previous: null });
 }
 
 /** Before the WAL is cut to zero or deleted: nothing is current any more. */
@@ -138,6 +148,6 @@ export function beforeWalGone(container: MainContainer): void {
   if (!binding.current) return;
   const known = container.walOnStorage;
   const previous = known === undefined ? binding.current : onStorage(container);
-  container.setWalBinding({ current: null, previous });
+  container.setWalBinding({ bound: true, current: null, previous });
   container.walOnStorage = null;
 }
