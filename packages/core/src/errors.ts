@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'WORKER_LOST' // the database worker died or stopped answering; the call's outcome is in the database
   | 'CANCELLED' // the user dismissed a browser prompt (a passkey ceremony) or it timed out, or an operation was cancelled through its AbortSignal
   | 'NO_PASSKEY' // the database has no passkey keyslot to unlock with
+  | 'MIGRATION_FAILED' // a migration step failed and was rolled back, or the recorded migrations do not match the steps given
   | 'IO'; // a storage error that is none of the above
 
 export const ERROR_CODES: readonly ErrorCode[] = [
@@ -41,6 +42,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'WORKER_LOST',
   'CANCELLED',
   'NO_PASSKEY',
+  'MIGRATION_FAILED',
   'IO',
 ];
 

@@ -1,0 +1,6 @@
+/**
+ * `@cipherlite/core/migrate` — migrations and the `SqlClient` interface the SQL adapters share.
+ * Imports no SQLite: the browser page can use it with the worker's database handle.
+ */
+export { migrate, MIGRATIONS_TABLE, type MigrateResult, type MigrationStep } from './migrate.js';
+export type { LiveSqlClient, SqlClient, SqlTransaction } from './sql-client.js';
