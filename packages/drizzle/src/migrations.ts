@@ -11,7 +11,7 @@
  * `import.meta.glob('./drizzle/*.sql', { query: '?raw', import: 'default', eager: true })`) and in
  * Node (`readFileSync`).
  */
-import { CipherliteError } from '@cipherlite/core';
+import { CipherliteError } from '@cipherlite/core/migrate';
 import type { MigrationStep } from '@cipherlite/core/migrate';
 
 /** The parts of drizzle-kit's `meta/_journal.json` that are read. */

@@ -7,7 +7,7 @@
  * until Kysely decides: the connection's statements go to the transaction handle meanwhile, and
  * `end(commit)` lets the callback return (commit) or throw (rollback).
  */
-import { CipherliteError } from '@cipherlite/core';
+import { CipherliteError } from '@cipherlite/core/migrate';
 import type { SqlValue } from '@cipherlite/core';
 import type { SqlClient, SqlTransaction } from '@cipherlite/core/migrate';
 import type { CompiledQuery, DatabaseConnection, QueryResult } from 'kysely';

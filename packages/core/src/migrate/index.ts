@@ -4,3 +4,5 @@
  */
 export { migrate, MIGRATIONS_TABLE, type MigrateResult, type MigrationStep } from './migrate.js';
 export type { LiveSqlClient, SqlClient, SqlTransaction } from './sql-client.js';
+/** The error type, for adapters that must not import the SQLite-carrying root entry on the page. */
+export { CipherliteError, isCipherliteError, type ErrorCode } from '../errors.js';
