@@ -2,22 +2,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { asc, count, eq, sql } from 'drizzle-orm';
 import { TransactionRollbackError } from 'drizzle-orm';
-import { Database, MemoryStorage } from '@cipherlite/core';
+import { memoryDatabases } from '../../react/test/helpers.js';
 import { drizzle } from '../src/index.js';
 import { customers, DDL, orders, customersRelations, ordersRelations } from './schema.js';
 
-const KEY = Uint8Array.from({ length: 32 }, (_, i) => i + 1);
 const schema = { customers, orders, customersRelations, ordersRelations };
-
-let opened: Database[] = [];
-afterEach(async () => {
-  for (const db of opened) await db.close();
-  opened = [];
-});
+const databases = memoryDatabases(DDL);
+afterEach(() => databases.closeAll());
 async function setup() {
-  const database = await Database.open({ storage: new MemoryStorage(), name: 'shop.db', key: KEY });
-  opened.push(database);
-  for (const ddl of DDL) await database.exec(ddl);
+  const { database } = await databases.open();
   return { database, db: drizzle(database, { schema }) };
 }
 

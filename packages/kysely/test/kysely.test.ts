@@ -1,20 +1,14 @@
 /** @cipherlite/kysely on core's Database (a real encrypted sqlite-wasm database, in memory). */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Kysely, sql } from 'kysely';
-import { Database, MemoryStorage } from '@cipherlite/core';
+import { memoryDatabases } from '../../react/test/helpers.js';
 import { CipherliteDialect } from '../src/index.js';
 import { DDL, type Shop } from './schema.js';
 
-const KEY = Uint8Array.from({ length: 32 }, (_, i) => i + 1);
-let opened: Database[] = [];
-afterEach(async () => {
-  for (const db of opened) await db.close();
-  opened = [];
-});
+const databases = memoryDatabases(DDL);
+afterEach(() => databases.closeAll());
 async function setup() {
-  const database = await Database.open({ storage: new MemoryStorage(), name: 'shop.db', key: KEY });
-  opened.push(database);
-  for (const ddl of DDL) await database.exec(ddl);
+  const { database } = await databases.open();
   return { database, db: new Kysely<Shop>({ dialect: new CipherliteDialect({ database }) }) };
 }
 

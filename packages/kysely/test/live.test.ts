@@ -4,41 +4,17 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Kysely } from 'kysely';
-import { Database, MemoryStorage } from '@cipherlite/core';
-import { QueryCache, type LiveResult, type LiveValue } from '@cipherlite/react';
-import { CoreLiveDatabase } from '@cipherlite/react/core';
+import { QueryCache } from '@cipherlite/react';
+import { memoryDatabases, until } from '../../react/test/helpers.js';
 import { CipherliteDialect, live } from '../src/index.js';
 import { DDL, type Shop } from './schema.js';
 
-const KEY = Uint8Array.from({ length: 32 }, (_, i) => i + 1);
-let opened: CoreLiveDatabase[] = [];
-afterEach(async () => {
-  for (const db of opened) await db.close();
-  opened = [];
-});
-
-function until<D>(v: LiveValue<D>, pred: (s: LiveResult<D>) => boolean): Promise<LiveResult<D>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out: ${JSON.stringify(v.getSnapshot())}`)), 5000);
-    const check = () => {
-      const s = v.getSnapshot();
-      if (pred(s)) {
-        clearTimeout(timer);
-        off();
-        resolve(s);
-      }
-    };
-    const off = v.subscribe(check);
-    check();
-  });
-}
+const databases = memoryDatabases(DDL);
+afterEach(() => databases.closeAll());
 
 describe('live(query)', () => {
   it('reloads after a write to a table the query reads (a subquery counts), not after others', async () => {
-    const database = await Database.open({ storage: new MemoryStorage(), name: 'live.db', key: KEY });
-    const liveDb = new CoreLiveDatabase(database, { storage: new MemoryStorage(), name: 'live.db' });
-    opened.push(liveDb);
-    for (const ddl of DDL) await database.exec(ddl);
+    const { database, live: liveDb } = await databases.open();
     const db = new Kysely<Shop>({ dialect: new CipherliteDialect({ database }) });
     await db.insertInto('customers').values({ id: 1, name: 'Ada' }).execute();
 
