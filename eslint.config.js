@@ -4,6 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
+import { workerThreadRules } from './scripts/eslint-threads.mjs';
 
 /** core's `WireError` (packages/core/src/errors.ts): the plain error object the worker throws across Comlink. */
 const WIRE_ERROR = { from: 'file', name: 'WireError', path: 'packages/core/src/errors.ts' };
@@ -66,6 +67,8 @@ export default tseslint.config(
       },
     },
   },
+  // packages/worker: each folder keeps to its thread's imports and globals.
+  ...workerThreadRules,
   {
     files: ['packages/*/test/**/*.{ts,tsx}', 'e2e/tests/**/*.ts'],
     rules: {

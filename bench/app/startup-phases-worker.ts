@@ -23,7 +23,7 @@ onmessage = async (e: MessageEvent<{ setup: boolean; overlap: boolean }>) => {
       import('@cipherlite/core'),
       import('../../packages/core/src/sqlite/loader.ts'),
       import('../../packages/core/src/crypto/kdf.ts'),
-      import('../../packages/worker/src/opfs-storage.ts'),
+      import('../../packages/worker/src/engine/storage/opfs.ts'),
     ]);
     postMessage({ phase: 'modulesLoaded' });
     const kdf = async () => {

@@ -11,7 +11,7 @@
 import { Database, type SyncStorage } from '@cipherlite/core';
 import { internals } from '@cipherlite/core/internal';
 import sqlite3InitModule, { type Database as OoDb, type Sqlite3Static } from '@sqlite.org/sqlite-wasm';
-import { OpfsStorage, opfsDirectory } from '../../packages/worker/src/opfs-storage.ts';
+import { OpfsStorage, opfsDirectory } from '../../packages/worker/src/engine/storage/opfs.ts';
 import type { BenchConfig, Target } from './protocol.ts';
 
 export interface OpenTarget {

@@ -10,7 +10,7 @@ import type { SyncStorage } from '@cipherlite/core';
 import { runStorageConformance, type ConformanceOptions } from '@cipherlite/core/storage-conformance';
 import { OpfsStorage, opfsDirectory } from '@cipherlite/worker/opfs-storage';
 // Not a published entry of @cipherlite/worker: apps get this backend through `storage: 'indexeddb'`.
-import { IndexedDbStorage } from '../../packages/worker/src/indexeddb-storage.ts';
+import { IndexedDbStorage } from '../../packages/worker/src/engine/storage/indexeddb.ts';
 
 export type ConformanceBackend = 'opfs' | 'indexeddb';
 

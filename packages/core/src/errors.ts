@@ -25,6 +25,8 @@ export type ErrorCode =
   | 'CANCELLED' // the user dismissed a browser prompt (a passkey ceremony) or it timed out, or an operation was cancelled through its AbortSignal
   | 'NO_PASSKEY' // the database has no passkey keyslot to unlock with
   | 'MIGRATION_FAILED' // a migration step failed and was rolled back, or the recorded migrations do not match the steps given
+  | 'SYNC_TABLE' // a table cannot take part in multi-device sync (no explicit PRIMARY KEY, or not enabled for sync)
+  | 'SYNC_SCHEMA' // a sync schema entry cannot be applied on this device (newer than the app, or its DDL fails)
   | 'IO'; // a storage error that is none of the above
 
 export const ERROR_CODES: readonly ErrorCode[] = [
@@ -43,6 +45,8 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'CANCELLED',
   'NO_PASSKEY',
   'MIGRATION_FAILED',
+  'SYNC_TABLE',
+  'SYNC_SCHEMA',
   'IO',
 ];
 
@@ -56,6 +60,10 @@ export interface ErrorDetails {
   block?: number;
   /** The database page (1-based) that block holds, when the file is the main database. */
   page?: number;
+  /** The tables concerned, for `SYNC_TABLE`. */
+  tables?: readonly string[];
+  /** The log position concerned, for `SYNC_SCHEMA` and malformed sync entries. */
+  seq?: number;
 }
 
 export class CipherliteError extends Error {

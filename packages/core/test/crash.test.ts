@@ -5,7 +5,7 @@
  * `PRAGMA integrity_check` = ok. Hot-journal recovery runs through the encrypted journal.
  */
 import { describe, expect, it } from 'vitest';
-import { Database, MemoryStorage, type JournalMode } from '../src/index.js';
+import { Database, format, MemoryStorage, type JournalMode } from '../src/index.js';
 import { expectCode, expectSameFiles, KEY } from './helpers.js';
 
 type Snapshot = Map<string, Uint8Array>;
@@ -124,6 +124,50 @@ describe('crash at every write', () => {
   });
 });
 
+describe('crash at every write with synchronous = NORMAL and OFF: the last transactions may be lost, never mixed', () => {
+  // What each level guarantees here (docs/DESIGN.md "Durability levels"): a crash of the process
+  // (every completed write reached storage, in order) ends in one of the committed states — with
+  // OFF and NORMAL possibly an earlier one than the last (WAL: commits after the last WAL sync).
+  // A journal or WAL never reaches storage after the database pages it protects: the VFS seals it
+  // before the database file is written, whatever the level (docs/FORMAT.md "Seal records").
+  for (const synchronous of ['NORMAL', 'OFF'] as const) {
+    for (const journalMode of ['WAL', 'TRUNCATE', 'DELETE', 'PERSIST'] as JournalMode[]) {
+      it(`two updates of many pages (journal_mode=${journalMode}, synchronous=${synchronous}) reopen to a committed state`, async () => {
+        const open = (s: MemoryStorage) => Database.open({ storage: s, name: 'c.db', key: KEY, journalMode, synchronous, cacheSizeKiB: 64 });
+        const storage = new MemoryStorage();
+        const first = await open(storage);
+        await first.exec(
+          `CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 150) INSERT INTO t(v) SELECT printf('%0200d', i) FROM n;`,
+        );
+        const states = [await state(first)];
+        await first.close();
+        const { snapshots } = await recordCrashPoints(storage, open, async (db) => {
+          for (const round of [1, 2]) {
+            await db.exec(`UPDATE t SET v = '${round}-' || id || substr(v, 1, 150)`);
+            states.push(await state(db));
+            // WAL: a checkpoint writes the database file (the WAL is synced, and sealed, first).
+            if (journalMode === 'WAL') await db.exec('PRAGMA wal_checkpoint(PASSIVE)');
+          }
+        });
+        const seen = new Set<number>();
+        for (const [i, snap] of snapshots.entries()) {
+          const db = await open(MemoryStorage.from(snap));
+          try {
+            expect(await db.get('PRAGMA integrity_check'), `snapshot ${i}`).toEqual({ integrity_check: 'ok' });
+            const k = states.indexOf(await state(db));
+            if (k < 0) expect.fail(`snapshot ${i}/${snapshots.length} reopened to a state never committed`);
+            seen.add(k);
+          } finally {
+            await db.close();
+          }
+        }
+        expect(seen.has(0)).toBe(true);
+        expect(seen.size).toBeGreaterThan(1);
+      });
+    }
+  }
+});
+
 /** A crash point during a large rollback-journal commit, with a big hot journal on storage. */
 async function hotJournalSnapshot(): Promise<{ snap: Snapshot; oldState: string; open: (s: MemoryStorage) => Promise<Database> }> {
   const open = (s: MemoryStorage) => Database.open({ storage: s, name: 'j.db', key: KEY, journalMode: 'DELETE', cacheSizeKiB: 64 });
@@ -139,15 +183,18 @@ async function hotJournalSnapshot(): Promise<{ snap: Snapshot; oldState: string;
 }
 
 describe('damaged journals', () => {
-  it('a torn last journal block is treated as the end of the journal; the database stays consistent', async () => {
+  it('a synced journal cut by half a slot is damage, not a torn tail: CORRUPT naming the journal, nothing written', async () => {
+    // Only growth after the journal's last seal may be lost in a crash (docs/FORMAT.md "Seal
+    // records"); this journal was sealed whole before the database file was written.
     const { snap, open } = await hotJournalSnapshot();
     const journal = snap.get('j.db-journal')!;
-    const slot = 4096 + 36;
     const torn = new Map(snap);
-    torn.set('j.db-journal', journal.slice(0, journal.length - Math.floor(slot / 2)));
-    const db = await open(MemoryStorage.from(torn));
-    expect(await db.get('PRAGMA integrity_check')).toEqual({ integrity_check: 'ok' });
-    await db.close();
+    torn.set('j.db-journal', journal.slice(0, journal.length - Math.floor(format.slotSize(4096) / 2)));
+    const storage = MemoryStorage.from(torn);
+    const e = await expectCode(open(storage), 'CORRUPT');
+    expect(e.details.fileKind).toBe('journal');
+    expect(e.message).toMatch(/cut short/);
+    expectSameFiles(storage.snapshot(), torn);
   });
 
   // Every field of the 64-byte journal header (format/aux-header.ts) is covered by its MAC.
@@ -214,7 +261,7 @@ describe('damaged journals', () => {
     const { snap, oldState, open } = await hotJournalSnapshot();
     const journal = snap.get('j.db-journal')!;
     const slot = 4096 + 36;
-    const firstSlot = 64 + 8 + slot; // journal header, rescue area (docs/FORMAT.md)
+    const firstSlot = format.auxSlotsOffset(4096); // journal header, seal records, rescue area (docs/FORMAT.md)
     const offset = firstSlot + 2 * slot + 100; // inside block 2 (an interior block)
     expect(journal.length).toBeGreaterThan(64 + 4 * slot);
     const damaged = new Map(snap);

@@ -3,12 +3,12 @@
  * Worker, shared by every tab of the origin. Main-thread API only; the worker entry is
  * `@cipherlite/worker/worker`.
  */
-export { openDatabase, importDatabase, CipherliteDatabase, assertBrowserSupport } from './client.js';
-export { passkeySlots } from './passkey-slots.js';
-export { databaseExists, type DatabaseExistsOptions } from './database-exists.js';
-export type { AddPasskeyOptions, ImportDatabaseOptions, OpenDatabaseOptions, OpenDatabaseBaseOptions, PasskeyUnlock, Transaction, UnlockSecret } from './client.js';
-export type { PasskeyCeremonyOptions, PasskeyRegistration } from './passkey-ceremony.js';
-export type { CallOptions, LockState, Role, StorageBackend, StorageChoice, Statement, DbOps, WireOptions, PendingRestoreInfo } from './protocol.js';
+export { openDatabase, importDatabase, CipherliteDatabase, assertBrowserSupport } from './page/client.js';
+export { passkeySlots } from './page/passkey-slots.js';
+export { databaseExists, type DatabaseExistsOptions } from './page/database-exists.js';
+export type { AddPasskeyOptions, ImportDatabaseOptions, OpenDatabaseOptions, OpenDatabaseBaseOptions, PasskeyUnlock, Transaction, UnlockSecret } from './page/client.js';
+export type { PasskeyCeremonyOptions, PasskeyRegistration } from './page/passkey-ceremony.js';
+export type { CallOptions, LockState, Role, StorageBackend, StorageChoice, Statement, DbOps, WireOptions, PendingRestoreInfo } from './shared/protocol.js';
 export type {
   BackupFile,
   BackupOptions,

@@ -4,8 +4,8 @@
  */
 import { expose } from 'comlink';
 import { loadSqlite } from '@cipherlite/core/internal';
-import { browserPlatform } from './browser-platform.js';
-import { WorkerEngine } from './engine.js';
+import { browserPlatform } from './engine/browser-platform.js';
+import { WorkerEngine } from './engine/engine.js';
 
 // Every worker is spawned to open a database, and SQLite's WebAssembly is the largest thing an
 // open loads: start fetching and compiling it now (browsers compile WebAssembly off this thread),

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Database, MemoryStorage } from '@cipherlite/core';
 import * as keys from '@cipherlite/core/keys';
-import { readBackup } from '../src/backup-file.js';
+import { readBackup } from '../src/engine/leader/backup-file.js';
 
 const key = { key: new Uint8Array(32).fill(3) };
 

@@ -8,9 +8,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MIN_KDF } from '@cipherlite/core';
 import type { KeyMaterial } from '@cipherlite/core';
-import { WorkerEngine } from '../src/engine.js';
-import type { LogSetting } from '../src/diagnostics.js';
-import type { BusMessage, LockState, Role, WorkerEvents } from '../src/protocol.js';
+import { WorkerEngine } from '../src/engine/engine.js';
+import type { LogSetting } from '../src/shared/diagnostics.js';
+import type { BusMessage, LockState, Role, WorkerEvents } from '../src/shared/protocol.js';
 import { FakeOrigin } from './fake-platform.js';
 
 const PASSWORD = 'correct horse battery staple';

@@ -1,8 +1,8 @@
 /** Diagnostics: levels filter, records carry name/code/message only, a broken sink is contained. */
 import { describe, expect, it } from 'vitest';
 import { CipherliteError } from '@cipherlite/core';
-import { Diagnostics, assertLogSetting } from '../src/diagnostics.js';
-import type { LogRecord } from '../src/diagnostics.js';
+import { Diagnostics, assertLogSetting } from '../src/shared/diagnostics.js';
+import type { LogRecord } from '../src/shared/diagnostics.js';
 
 describe('Diagnostics', () => {
   it('passes records at or above the chosen level and drops the rest', () => {

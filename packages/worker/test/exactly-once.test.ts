@@ -1,5 +1,5 @@
 /**
- * Exactly-once writes across a change of leader (`src/request-log.ts`): a follower's write whose
+ * Exactly-once writes across a change of leader (`src/engine/leader/request-log.ts`): a follower's write whose
  * leader dies at any step is either known committed (answered from the record) or run exactly once
  * by the next leader — never "outcome unknown". The leader tab is killed (fake platform: its
  * locks and channels go at once, its storage handles fail, so nothing it had not written lands)
@@ -8,9 +8,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Database, MemoryStorage, MIN_KDF } from '@cipherlite/core';
-import { WorkerEngine } from '../src/engine.js';
-import type { BusMessage, LeaderRequest } from '../src/protocol.js';
-import { REQUEST_LOG_TABLE, runOnce } from '../src/request-log.js';
+import { WorkerEngine } from '../src/engine/engine.js';
+import type { BusMessage, LeaderRequest } from '../src/shared/protocol.js';
+import { REQUEST_LOG_TABLE, runOnce } from '../src/engine/leader/request-log.js';
 import { FakeOrigin } from './fake-platform.js';
 
 const PASSWORD = 'correct horse battery staple';

@@ -11,9 +11,9 @@
  */
 import { MemoryStorage } from '@cipherlite/core';
 import type { SyncFile, SyncStorage } from '@cipherlite/core';
-import type { LogRecord } from '../src/diagnostics.js';
-import type { BusChannel, LeaderStorage, LockRequester, WorkerPlatform } from '../src/platform.js';
-import type { BusMessage } from '../src/protocol.js';
+import type { LogRecord } from '../src/shared/diagnostics.js';
+import type { BusChannel, LeaderStorage, LockRequester, WorkerPlatform } from '../src/engine/runtime/platform.js';
+import type { BusMessage } from '../src/shared/protocol.js';
 
 interface Waiter {
   readonly owner: string;

@@ -7,8 +7,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MIN_KDF } from '@cipherlite/core';
 import type { KeyMaterial } from '@cipherlite/core';
-import { WorkerEngine } from '../src/engine.js';
-import type { LockState } from '../src/protocol.js';
+import { WorkerEngine } from '../src/engine/engine.js';
+import type { LockState } from '../src/shared/protocol.js';
 import { FakeOrigin } from './fake-platform.js';
 
 const PASSWORD = 'old password';

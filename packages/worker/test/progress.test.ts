@@ -8,9 +8,9 @@ import { MIN_KDF } from '@cipherlite/core';
 import type { KeyMaterial } from '@cipherlite/core';
 import type { Progress } from '@cipherlite/core/keys';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { WorkerEngine } from '../src/engine.js';
-import { ProgressThrottle } from '../src/progress.js';
-import type { WorkerEvents } from '../src/protocol.js';
+import { WorkerEngine } from '../src/engine/engine.js';
+import { ProgressThrottle } from '../src/engine/runtime/progress.js';
+import type { WorkerEvents } from '../src/shared/protocol.js';
 import { FakeOrigin } from './fake-platform.js';
 
 const PASSWORD = 'progress password';

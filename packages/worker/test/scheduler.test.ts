@@ -1,6 +1,6 @@
 /** Scheduler: one job at a time, FIFO, transactions exclusive, shutdown semantics. */
 import { describe, expect, it } from 'vitest';
-import { Scheduler } from '../src/scheduler.js';
+import { Scheduler } from '../src/engine/leader/scheduler.js';
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 const stale = (id: number) => new Error(`stale ${id}`);

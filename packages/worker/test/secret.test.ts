@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { CipherliteError } from '@cipherlite/core';
 import type { KeyMaterial } from '@cipherlite/core';
-import { passwordAsBytes, Secret, wipeKeyMaterial } from '../src/secret.js';
-import { isReadOnlySql } from '../src/protocol.js';
+import { passwordAsBytes, Secret, wipeKeyMaterial } from '../src/engine/runtime/secret.js';
+import { isReadOnlySql } from '../src/shared/protocol.js';
 
 describe('Secret', () => {
   it('round-trips each kind of key material', () => {

@@ -6,7 +6,7 @@
 import { MessageChannel } from 'node:worker_threads';
 import { expose, wrap, type Endpoint } from 'comlink';
 import { afterEach, describe, expect, it } from 'vitest';
-import { transferBytes } from '../src/transfer.js';
+import { transferBytes } from '../src/engine/runtime/transfer.js';
 
 const ports: { close(): void }[] = [];
 afterEach(() => {

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MIN_KDF } from '@cipherlite/core';
-import { WorkerEngine } from '../src/engine.js';
+import { WorkerEngine } from '../src/engine/engine.js';
 import { FakeOrigin } from './fake-platform.js';
 
 const KEY = { password: 'wal password' };

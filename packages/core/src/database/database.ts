@@ -15,7 +15,7 @@ import type { FileKeyRing } from '../container/key-ring.js';
 import type { MainContainer } from '../container/main-container.js';
 import { wipe } from '../crypto/wipe.js';
 import { CipherliteError, invalidArgument } from '../errors.js';
-import { auxMinContentSize, FILE_KIND, MAIN_HEADER_SIZE } from '../format/constants.js';
+import { AUX_PREFIX_SIZE, FILE_KIND, MAIN_HEADER_SIZE } from '../format/constants.js';
 import { ChangeTracker } from '../sqlite/change-tracking.js';
 import { toCipherliteError } from '../sqlite/errors.js';
 import { loadedSqlite, loadSqlite } from '../sqlite/loader.js';
@@ -182,7 +182,7 @@ export class Database {
     if (!this.storage.exists(wal)) return false;
     const f = this.storage.open(wal, { create: false });
     try {
-      return f.getSize() >= auxMinContentSize(this.#container.blockSize);
+      return f.getSize() > AUX_PREFIX_SIZE;
     } finally {
       f.close();
     }

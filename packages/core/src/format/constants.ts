@@ -72,14 +72,55 @@ export const FILE_ID_SIZE = 16;
 export const MAX_KEYSLOTS = 4;
 export const KEYSLOT_SIZE = 256;
 
-// ---- journal / WAL layout: header ‖ rescue area ‖ slots ----
+// ---- journal / WAL layout: header ‖ seal records ‖ rescue area ‖ slots ----
 // The one place this layout is computed: the VFS, open, verify and the tests all read it here.
-/** Journal / WAL / temp header (format/aux-header.ts). */
+/** Journal / WAL / temp header (format/aux-header.ts): magic 8 ‖ version u16 ‖ kind u8 ‖ cipher u8 ‖ block size u32 ‖ file id 16 ‖ main file id 16 ‖ MAC 16. */
 export const AUX_HEADER_SIZE = 64;
-/** The rescue area (journals, WAL) starts right after the header: block index u64 ‖ one slot. */
-export const RESCUE_OFFSET = AUX_HEADER_SIZE;
+export const AUX_VERSION_OFFSET = 8;
+export const AUX_KIND_OFFSET = 10;
+export const AUX_CIPHER_OFFSET = 11;
+export const AUX_BLOCK_SIZE_OFFSET = 12;
+export const AUX_FILE_ID_OFFSET = 16;
+export const AUX_MAIN_FILE_ID_OFFSET = 32;
+export const AUX_MAC_OFFSET = 48;
+export const AUX_MAC_SIZE = 16;
+/**
+ * Version of the journal / WAL layout, in the header's version field: 2 added the seal records.
+ * A version-1 journal or WAL has no seal, so how far it was complete cannot be told: refused.
+ */
+export const AUX_FORMAT_VERSION = 2;
+export const AUX_FORMAT_VERSION_UNSEALED = 1;
+
+// ---- seal records (format/aux-seal.ts): two copies right after the header ----
+// sequence u64 ‖ sealed size u64 ‖ main change counter u32 ‖ flags u32 ‖ MAC 16
+export const SEAL_OFFSET = AUX_HEADER_SIZE;
+export const SEAL_COPIES = 2;
+export const SEAL_SEQUENCE_OFFSET = 0;
+export const SEAL_SIZE_OFFSET = 8;
+export const SEAL_COUNTER_OFFSET = 16;
+export const SEAL_FLAGS_OFFSET = 20;
+export const SEAL_MAC_OFFSET = 24;
+export const SEAL_MAC_SIZE = 16;
+export const SEAL_RECORD_SIZE = SEAL_MAC_OFFSET + SEAL_MAC_SIZE;
+/** Flag: `counter` holds the main file's change counter (it was readable when sealed). */
+export const SEAL_FLAG_COUNTER = 1;
+export const sealRecordOffset = (copy: number): number => SEAL_OFFSET + copy * SEAL_RECORD_SIZE;
+/** Header and seal records: a file no longer than this holds no block (its creation was torn, or it is empty). */
+export const AUX_PREFIX_SIZE = SEAL_OFFSET + SEAL_COPIES * SEAL_RECORD_SIZE;
+/**
+ * The rescue area (journals, WAL) starts right after the seal records:
+ * block index u64 ‖ seal sequence u64 ‖ MAC 16 ‖ one slot (vfs/aux-file.ts `rescueGuard`).
+ */
+export const RESCUE_OFFSET = AUX_PREFIX_SIZE;
 export const RESCUE_INDEX_SIZE = 8;
-export const rescueAreaSize = (blockSize: number): number => RESCUE_INDEX_SIZE + slotSize(blockSize);
+export const RESCUE_SEQUENCE_OFFSET = RESCUE_INDEX_SIZE;
+export const RESCUE_MAC_OFFSET = RESCUE_SEQUENCE_OFFSET + 8;
+export const RESCUE_MAC_SIZE = 16;
+/** Where the rescued slot starts within the rescue area. */
+export const RESCUE_SLOT_OFFSET = RESCUE_MAC_OFFSET + RESCUE_MAC_SIZE;
+export const rescueAreaSize = (blockSize: number): number => RESCUE_SLOT_OFFSET + slotSize(blockSize);
+/** Where slot 0 of a journal or WAL of the previous layout (AUX_FORMAT_VERSION_UNSEALED: header ‖ index ‖ slot ‖ slots) starts. */
+export const unsealedAuxSlotsOffset = (blockSize: number): number => AUX_HEADER_SIZE + RESCUE_INDEX_SIZE + slotSize(blockSize);
 /** Where slot 0 of a journal or WAL starts. */
 export const auxSlotsOffset = (blockSize: number): number => RESCUE_OFFSET + rescueAreaSize(blockSize);
 /** Smallest stored size of a journal or WAL that holds one complete block (below it: no content). */

@@ -10,8 +10,8 @@
 import { internals } from '../database/internals.js';
 import type { Database } from '../database/database.js';
 import { CipherliteError } from '../errors.js';
-import { auxMinContentSize, auxSlotsOffset, FILE_KIND, FORMAT_VERSION, slotSize } from '../format/constants.js';
-import { auxFileOptions, readAuxHeader } from '../vfs/aux-file.js';
+import { AUX_PREFIX_SIZE, auxSlotsOffset, FILE_KIND, FORMAT_VERSION, slotSize } from '../format/constants.js';
+import { auxFileOptions, readAuxHeader, readAuxSeal, rescueGuard } from '../vfs/aux-file.js';
 import { EncryptedFile } from '../vfs/encrypted-file.js';
 import { hex } from '../format/bytes.js';
 import { checkProgress, ident, keyslotInfo, storedSize, userTables, verifyBlocks, withReadProgress } from './_shared.js';
@@ -93,7 +93,7 @@ async function verifyAuxFile(db: Database, name: string, kind: number, onProgres
   const c = internals(db).container;
   const file = storage.open(name, { create: false });
   try {
-    if (file.getSize() < auxMinContentSize(c.blockSize)) return { checked: 0, failed: [] };
+    if (file.getSize() <= AUX_PREFIX_SIZE) return { checked: 0, failed: [] };
     let header;
     try {
       header = readAuxHeader(file, kind, c);
@@ -106,7 +106,14 @@ async function verifyAuxFile(db: Database, name: string, kind: number, onProgres
     try {
       let ef: EncryptedFile;
       try {
-        ef = new EncryptedFile(auxFileOptions(file, kind, c, header.fileId, ring));
+        const sequence = readAuxSeal(file, kind, c, header)?.sequence ?? -1;
+        const guard = rescueGuard(
+          kind,
+          c,
+          () => header.fileId,
+          () => sequence,
+        );
+        ef = new EncryptedFile(auxFileOptions(file, kind, c, header.fileId, ring, guard));
       } catch (e) {
         // Its size could not even be established: an interior block failed (encrypted-file.ts).
         if (!(e instanceof CipherliteError) || e.code !== 'CORRUPT') throw e;

@@ -31,11 +31,13 @@
  */
 import { CipherliteError } from '../errors.js';
 import type { SyncFile } from '../storage/sync-file.js';
-import { fileKindName, FILE_KIND, RESCUE_INDEX_SIZE, rescueAreaSize, SLOT_OVERHEAD, slotSize } from '../format/constants.js';
+import { fileKindName, FILE_KIND, RESCUE_SEQUENCE_OFFSET, RESCUE_SLOT_OFFSET, rescueAreaSize, SLOT_OVERHEAD, slotSize } from '../format/constants.js';
 import type { BlockKeySource } from '../container/key-ring.js';
 import { BlockCodec } from './block-codec.js';
 import type { EpochSource } from '../container/key-ring.js';
 
+/** SQLite's file change counter: offset 24 of the database header (fileformat2.html §1.3.5). */
+const CHANGE_COUNTER_OFFSET = 24;
 /** Dirty blocks held before they are flushed early (bounds memory for huge journals). */
 const MAX_DIRTY_BLOCKS = 256;
 /** Slots a long sequential pass (verifyBlocks, readBlocks) reads from storage per call (fewer, larger reads; ~260 KB at 4 KiB). */
@@ -51,12 +53,22 @@ export interface EncryptedFileOptions {
   epochs: EpochSource;
   /** Byte offset of the rescue area (journals); slots then start after it. Omit for no rescue. */
   rescueOffset?: number;
+  /** Vouches for rescue copies (required with `rescueOffset`): only a copy taken since the journal's last seal is ever used. */
+  rescueGuard?: RescueGuard;
   /**
    * Keep this many recently *written* blocks decrypted in memory (default 0). For the WAL: a
    * checkpoint reads back every frame it copies into the database, and without this each of
    * those reads would decrypt a block we encrypted moments before.
    */
   recentBlocks?: number;
+}
+
+/** Authenticates the rescue area's copy beyond its slot's own tag (vfs/aux-file.ts). */
+export interface RescueGuard {
+  /** Writes seal sequence ‖ MAC for a copy of slot `index` into `tag` (the rescue area's bytes between index and slot). */
+  tag(index: number, slot: Uint8Array, tag: Uint8Array): void;
+  /** True when `tag` vouches for `slot` as the copy of block `index` taken since the seal now in force. */
+  accepts(index: number, slot: Uint8Array, tag: Uint8Array): boolean;
 }
 
 export class EncryptedFile {
@@ -77,6 +89,7 @@ export class EncryptedFile {
   #cachedIndex = -1;
   readonly #cached: Uint8Array;
   readonly #rescueOffset: number | null;
+  readonly #rescueGuard: RescueGuard | null;
   readonly #recentCapacity: number;
   /** Plaintext of recently flushed blocks (LRU), see `recentBlocks`. Memory is not "at rest". */
   readonly #recent = new Map<number, Uint8Array>();
@@ -106,7 +119,8 @@ export class EncryptedFile {
     this.#slot = new Uint8Array(slotSize(o.blockSize));
     this.#block = new Uint8Array(o.blockSize);
     this.#cached = new Uint8Array(o.blockSize);
-    this.#rescueOffset = o.rescueOffset ?? null;
+    this.#rescueOffset = o.rescueGuard ? (o.rescueOffset ?? null) : null;
+    this.#rescueGuard = o.rescueGuard ?? null;
     this.#recentCapacity = o.recentBlocks ?? 0;
     this.#loadSize();
     this.#syncedBlocks = this.#physBlocks;
@@ -162,9 +176,11 @@ export class EncryptedFile {
     if (len >= 0 || this.#rescueOffset === null) return len;
     const rescue = new Uint8Array(rescueAreaSize(this.blockSize));
     if (this.file.read(rescue, { at: this.#rescueOffset }) !== rescue.length) return -1;
-    const rescuedIndex = Number(new DataView(rescue.buffer).getBigUint64(0));
-    if (rescuedIndex !== index) return -1;
-    return this.#codec.open(index, rescue.subarray(RESCUE_INDEX_SIZE), out);
+    const rescuedIndex = new DataView(rescue.buffer).getBigUint64(0);
+    if (rescuedIndex !== BigInt(index)) return -1;
+    const slot = rescue.subarray(RESCUE_SLOT_OFFSET);
+    if (!this.#rescueGuard!.accepts(index, slot, rescue.subarray(RESCUE_SEQUENCE_OFFSET, RESCUE_SLOT_OFFSET))) return -1;
+    return this.#codec.open(index, slot, out);
   }
 
   #corrupt(index: number): CipherliteError {
@@ -244,6 +260,22 @@ export class EncryptedFile {
       out.fill(0);
       return false;
     }
+  }
+
+  /**
+   * SQLite's file change counter (page 1, offset 24, big-endian) as stored, or null when page 1
+   * is missing or does not authenticate (a commit torn in page 1 — the hot journal repairs it).
+   */
+  changeCounter(): number | null {
+    if (this.#size < CHANGE_COUNTER_OFFSET + 4) return null;
+    const dirty = this.#dirty.get(0);
+    if (!dirty && this.#cachedIndex !== 0) {
+      this.#cachedIndex = -1; // the buffer is reused: never leave it labelled with another block
+      if (!this.#softReadBlock0(this.#cached)) return null;
+      this.#cachedIndex = 0;
+    }
+    const src = dirty ?? this.#cached;
+    return ((src[CHANGE_COUNTER_OFFSET]! << 24) | (src[CHANGE_COUNTER_OFFSET + 1]! << 16) | (src[CHANGE_COUNTER_OFFSET + 2]! << 8) | src[CHANGE_COUNTER_OFFSET + 3]!) >>> 0;
   }
 
   /** Reads `out.length` bytes at `offset`; returns how many were inside the file (the rest is zero-filled). */
@@ -388,7 +420,9 @@ export class EncryptedFile {
   #saveRescue(index: number, at: number): void {
     const rescue = new Uint8Array(rescueAreaSize(this.blockSize));
     new DataView(rescue.buffer).setBigUint64(0, BigInt(index));
-    if (this.file.read(rescue.subarray(RESCUE_INDEX_SIZE), { at }) !== rescue.length - RESCUE_INDEX_SIZE) return; // nothing durable there
+    const slot = rescue.subarray(RESCUE_SLOT_OFFSET);
+    if (this.file.read(slot, { at }) !== slot.length) return; // nothing durable there
+    this.#rescueGuard!.tag(index, slot, rescue.subarray(RESCUE_SEQUENCE_OFFSET, RESCUE_SLOT_OFFSET));
     const n = this.file.write(rescue, { at: this.#rescueOffset! });
     if (n !== rescue.length) throw new CipherliteError('IO', `short write (${n} of ${rescue.length} bytes)`);
   }
@@ -484,6 +518,14 @@ export class EncryptedFile {
     this.#syncedBlocks = this.#physBlocks;
   }
 
+  /**
+   * From now on, treats every stored block as durable: rewriting one saves it to the rescue area
+   * first (a journal's seal counts on the blocks it covers, synced or not).
+   */
+  markDurable(): void {
+    this.#syncedBlocks = this.#physBlocks;
+  }
+
   /** Flushes buffered blocks without forcing them to durable storage. */
   flushBuffers(): void {
     this.#flushDirty();
@@ -500,12 +542,24 @@ export class EncryptedFile {
   }
 
   /**
+   * Forgets the read-ahead slots, so the next read of any block goes to storage. Called when
+   * SQLite ends a transaction (storage may change between two) and before every pass that must
+   * see what is stored now (verify, exports): a slot read before the storage changed must never
+   * be taken for the stored one.
+   */
+  dropReadAhead(): void {
+    this.#aheadCount = 0;
+    this.#lastStored = -2;
+  }
+
+  /**
    * Runs `fn` (e.g. SQLite's integrity_check) and records which blocks its reads authenticated
    * from storage — exactly the check `verifyBlocks` makes, so verify() can skip them there
    * instead of decrypting every page twice. Reads served from a buffer (dirty, cached, recent)
    * are not recorded: those blocks are still read from storage by `verifyBlocks`.
    */
   withReadTracking<T>(fn: () => T): { result: T; authenticated: Uint8Array } {
+    this.dropReadAhead(); // filled before `fn`: storage may have changed since
     const authenticated = new Uint8Array(this.#physBlocks);
     this.#authenticated = authenticated;
     try {
@@ -522,6 +576,7 @@ export class EncryptedFile {
    * from storage in one call (`SLOTS_PER_READ` at a time).
    */
   verifyBlocks(from: number, to: number, failed: number[], skip?: Uint8Array): void {
+    this.dropReadAhead();
     const end = Math.min(to, this.#physBlocks);
     const S = slotSize(this.blockSize);
     const needs = (i: number): boolean => !this.#dirty.has(i) && !(skip !== undefined && i < skip.length && skip[i] === 1);
@@ -562,6 +617,7 @@ export class EncryptedFile {
     const S = slotSize(B);
     const end = from + count;
     const target = (index: number) => out.subarray((index - from) * B, (index - from + 1) * B);
+    this.dropReadAhead();
     let chunk: Uint8Array | null = null;
     try {
       for (let i = from; i < end;) {

@@ -18,7 +18,7 @@
  */
 import type { Sqlite3Static, WasmPointer } from '@sqlite.org/sqlite-wasm';
 import { CipherliteError } from '../errors.js';
-import { auxMinContentSize, FILE_KIND } from '../format/constants.js';
+import { AUX_PREFIX_SIZE, FILE_KIND } from '../format/constants.js';
 import { resultCodeFor } from '../sqlite/errors.js';
 import { MemoryFile } from '../storage/memory.js';
 import type { SyncStorage } from '../storage/sync-file.js';
@@ -78,6 +78,8 @@ export class CipherliteVfs implements VfsPolicy {
   readonly #openNames = new WeakMap<SyncStorage, Set<string>>();
   #nextId = 1;
   readonly #files = new Map<WasmPointer, OpenFile>();
+  /** Open journals and WALs per database: sealed before its database file is written. */
+  readonly #auxOf = new Map<DatabaseBinding, Set<AuxFile>>();
   readonly #locks = new Map<string, FileLock>();
   readonly #temp: TempKeys;
   /** Cause of a failure that could not be attributed to a database (temp files, xOpen). */
@@ -118,6 +120,7 @@ export class CipherliteVfs implements VfsPolicy {
   unregister(binding: DatabaseBinding): void {
     this.#bindings.delete(binding.sqlitePath);
     this.#locks.delete(binding.sqlitePath);
+    this.#auxOf.delete(binding);
     this.#openNames.get(binding.storage)?.delete(binding.name);
   }
 
@@ -181,7 +184,16 @@ export class CipherliteVfs implements VfsPolicy {
         const create = !!(flags & capi.SQLITE_OPEN_CREATE);
         if (!create && !binding.storage.exists(hit.file)) throw new CipherliteError('IO', `no such file: ${hit.file}`);
         const raw = binding.storage.open(hit.file, { create });
-        const aux = new AuxFile(raw, hit.kind, binding.container);
+        let aux: AuxFile;
+        try {
+          aux = new AuxFile(raw, hit.kind, binding.container, binding.main);
+        } catch (e) {
+          raw.close(); // our handle only: the file stays as it is
+          throw e;
+        }
+        let open = this.#auxOf.get(binding);
+        if (!open) this.#auxOf.set(binding, (open = new Set()));
+        open.add(aux);
         file = { binding, ef: aux.ef, aux, path: path!, storageName: hit.file, flags, lockType: capi.SQLITE_LOCK_NONE };
       }
       this.#files.set(pFile, file);
@@ -207,6 +219,7 @@ export class CipherliteVfs implements VfsPolicy {
         return capi.SQLITE_OK;
       }
       f.ef.flushBuffers();
+      if (f.aux && f.binding) this.#auxOf.get(f.binding)?.delete(f.aux);
       f.aux?.destroy();
       if (!f.binding) {
         // temp: memory only, gone now — and its keys with it
@@ -243,7 +256,11 @@ export class CipherliteVfs implements VfsPolicy {
     const f = this.#files.get(pFile);
     if (!f) return capi.SQLITE_IOERR_WRITE;
     try {
-      f.ef.write(src, offset);
+      if (f.aux) f.aux.write(src, offset);
+      else {
+        if (f.binding) this.#sealJournals(f.binding);
+        f.ef.write(src, offset);
+      }
       return capi.SQLITE_OK;
     } catch (e) {
       this.#record(f, e);
@@ -257,7 +274,10 @@ export class CipherliteVfs implements VfsPolicy {
     if (!f) return capi.SQLITE_IOERR_TRUNCATE;
     try {
       if (f.aux) f.aux.truncate(size);
-      else f.ef.truncate(size);
+      else {
+        if (f.binding) this.#sealJournals(f.binding);
+        f.ef.truncate(size);
+      }
       return capi.SQLITE_OK;
     } catch (e) {
       this.#record(f, e);
@@ -270,12 +290,24 @@ export class CipherliteVfs implements VfsPolicy {
     const f = this.#files.get(pFile);
     if (!f) return capi.SQLITE_IOERR_FSYNC;
     try {
-      f.ef.sync();
+      if (f.aux) f.aux.sync();
+      else f.ef.sync();
       return capi.SQLITE_OK;
     } catch (e) {
       this.#record(f, e);
       return resultCodeFor(e, capi, capi.SQLITE_IOERR_FSYNC);
     }
+  }
+
+  /**
+   * Seals every journal/WAL of `binding` written since its last seal, before its database file
+   * changes. SQLite syncs (and so seals) the journal first anyway; this covers
+   * `synchronous = OFF`, where it does not, and keeps the journal's own buffered blocks from
+   * reaching storage after the database pages they protect.
+   */
+  #sealJournals(binding: DatabaseBinding): void {
+    const open = this.#auxOf.get(binding);
+    if (open) for (const aux of open) if (aux.unsealed) aux.seal();
   }
 
   fileSize(pFile: WasmPointer): { rc: number; size: number } {
@@ -344,6 +376,8 @@ export class CipherliteVfs implements VfsPolicy {
   #unlock(f: OpenFile, lockType: number): void {
     const capi = this.#capi;
     if (f.lockType <= lockType) return;
+    // The transaction ends: what the read-ahead holds may no longer be what is stored.
+    if (lockType === capi.SQLITE_LOCK_NONE && f.binding && f.ef === f.binding.main) f.ef.dropReadAhead();
     const lk = this.#locks.get(f.path);
     if (lk) {
       if (f.lockType > capi.SQLITE_LOCK_SHARED) lk.lockType = capi.SQLITE_LOCK_SHARED;
@@ -366,12 +400,13 @@ export class CipherliteVfs implements VfsPolicy {
     try {
       if (!hit.binding.storage.exists(hit.file)) return false;
       if (hit.kind === FILE_KIND.main) return true;
-      // A journal holding no complete block has no content (a torn first block is dropped
-      // on open), so it can never be hot. Saying so here spares SQLite from opening it —
-      // and us from authenticating its header — at the start of every read transaction.
+      // A journal no longer than its header and seal records holds nothing, so it can never be
+      // hot. Saying so here spares SQLite from opening it — and us from authenticating its
+      // header — at the start of every read transaction. Anything longer is opened, so a
+      // journal cut inside its rescue area or first slot is checked against its seal.
       const f = hit.binding.storage.open(hit.file, { create: false });
       try {
-        return f.getSize() >= auxMinContentSize(hit.binding.container.blockSize);
+        return f.getSize() > AUX_PREFIX_SIZE;
       } finally {
         f.close(); // our handle only (sync-file.ts): SQLite's own stays open
       }

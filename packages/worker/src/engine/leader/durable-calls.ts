@@ -10,9 +10,9 @@
  * on OPFS.
  */
 import { CipherliteError, Database } from '@cipherlite/core';
-import { wipeKeyMaterial } from './secret.js';
-import type { Secret } from './secret.js';
-import type { LeaderStorage } from './platform.js';
+import { wipeKeyMaterial } from '../runtime/secret.js';
+import type { Secret } from '../runtime/secret.js';
+import type { LeaderStorage } from '../runtime/platform.js';
 
 export interface DurableCallsHost {
   /** The leader's current database. */

@@ -1,13 +1,13 @@
 /**
  * The `WorkerPlatform` of a dedicated worker in a browser: `navigator.locks`, `BroadcastChannel`,
- * OPFS or IndexedDB storage (`storage-backend.ts`), and the worker's console for diagnostics.
+ * OPFS or IndexedDB storage (`storage/backend.ts`), and the worker's console for diagnostics.
  */
 import { CipherliteError } from '@cipherlite/core';
-import { consoleSink } from './diagnostics.js';
-import type { BusChannel, WorkerPlatform } from './platform.js';
-import type { BusMessage } from './protocol.js';
-import { chooseBackend, openLeaderStorage } from './storage-backend.js';
-import { readOpfsFileStart } from './opfs-read.js';
+import { consoleSink } from '../shared/diagnostics.js';
+import type { BusChannel, WorkerPlatform } from './runtime/platform.js';
+import type { BusMessage } from '../shared/protocol.js';
+import { chooseBackend, openLeaderStorage } from './storage/backend.js';
+import { readOpfsFileStart } from '../shared/opfs-read.js';
 
 function broadcastChannel(name: string): BusChannel {
   const channel = new BroadcastChannel(name);

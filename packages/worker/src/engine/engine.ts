@@ -14,20 +14,20 @@
 import { CipherliteError, format, toWire } from '@cipherlite/core';
 import { importPlaintext, passkeyChallenges, type PasskeyChallenge } from '@cipherlite/core/keys';
 import type { Database, KeyMaterial } from '@cipherlite/core';
-import { Diagnostics, assertLogSetting } from './diagnostics.js';
-import { SteppedDown } from './follower-service.js';
-import { Leader } from './leader.js';
-import { holdLock } from './platform.js';
-import type { BusChannel, WorkerPlatform } from './platform.js';
-import { assertDatabaseLocation, busNames, KEY_MATERIAL_ARGS } from './protocol.js';
-import { ProgressThrottle, guardedProgress, type CallHooks } from './progress.js';
-import type { BusMessage, CallTag, LeaderRequest, LockState, OpArgs, OpName, OpResult, OpenInfo, Role, StorageBackend, WorkerApi, WorkerEvents, WorkerOpenOptions } from './protocol.js';
+import { Diagnostics, assertLogSetting } from '../shared/diagnostics.js';
+import { SteppedDown } from './leader/service.js';
+import { Leader } from './leader/leader.js';
+import { holdLock } from './runtime/platform.js';
+import type { BusChannel, WorkerPlatform } from './runtime/platform.js';
+import { assertDatabaseLocation, busNames, KEY_MATERIAL_ARGS } from '../shared/protocol.js';
+import { ProgressThrottle, guardedProgress, type CallHooks } from './runtime/progress.js';
+import type { BusMessage, CallTag, LeaderRequest, LockState, OpArgs, OpName, OpResult, OpenInfo, Role, StorageBackend, WorkerApi, WorkerEvents, WorkerOpenOptions } from '../shared/protocol.js';
 import { Router } from './router.js';
-import { passwordAsBytes, Secret, wipeKeyMaterial } from './secret.js';
-import { transferBytes } from './transfer.js';
+import { passwordAsBytes, Secret, wipeKeyMaterial } from './runtime/secret.js';
+import { transferBytes } from './runtime/transfer.js';
 
 const TAKEOVER_RETRY_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
-/** Calls whose result is a whole file, created for the call: moved to the page (transfer.ts). */
+/** Calls whose result is a whole file, created for the call: moved to the page (runtime/transfer.ts). */
 const TRANSFERRED_RESULTS: ReadonlySet<OpName> = new Set<OpName>(['backup', 'exportPlaintext', 'readBackup']);
 
 /** How long a finished call waits for the client to acknowledge its last progress event. */

@@ -7,8 +7,8 @@
 import { CipherliteError, format } from '@cipherlite/core';
 import { passkeyChallenges } from '@cipherlite/core/keys';
 import type { KeyslotInfo } from '@cipherlite/core/keys';
-import { readOpfsFileStart } from './opfs-read.js';
-import { DEFAULT_DIRECTORY } from './protocol.js';
+import { readOpfsFileStart } from '../shared/opfs-read.js';
+import { DEFAULT_DIRECTORY } from '../shared/protocol.js';
 
 /** The passkey slots of database `name` (label only); `[]` when it has none or does not exist. */
 export async function passkeySlots(o: { name: string; directory?: string }): Promise<Pick<KeyslotInfo, 'label'>[]> {

@@ -11,7 +11,7 @@
  * nothing more frequent, and core's steps (≤ ~100 ms each) keep the gaps small.
  */
 import type { Progress } from '@cipherlite/core/keys';
-import type { Diagnostics } from './diagnostics.js';
+import type { Diagnostics } from '../../shared/diagnostics.js';
 
 /** Minimum time between two passed-on events of the same phase (phase starts and ends excepted). */
 export const PROGRESS_INTERVAL_MS = 100;

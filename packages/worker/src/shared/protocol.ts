@@ -9,7 +9,7 @@
  *
  * Database operations are a table (`DbOps`): adding one that core offers (`changePassword`,
  * `backup`, `stats`, ...) is one line here, one line in the leader's dispatch table
- * (`leader-ops.ts`, `LEADER_OPS`) and one line in the client class.
+ * (`engine/leader/ops.ts`, `LEADER_OPS`) and one line in the client class.
  *
  * Errors never cross as `Error` objects (Comlink keeps only message/name/stack): the worker throws
  * core's `WireError` plain object and the client rebuilds a `CipherliteError` with `fromWire`.
@@ -246,7 +246,7 @@ export interface WorkerApi {
 
 /** Requests a follower sends to the leader. `tx*` and `auth` are internal operations. */
 export type LeaderRequest =
-  /** `record`: the write's request id, stored with its result in the same SQLite transaction (see request-log.ts). */
+  /** `record`: the write's request id, stored with its result in the same SQLite transaction (see engine/leader/request-log.ts). */
   | { op: OpName; args: unknown[]; txId?: number; record?: string; progress?: true }
   | { op: 'txBegin' }
   | { op: 'txEnd'; txId: number; commit: boolean; record?: string }
@@ -324,7 +324,7 @@ export function isReadOnlySql(sql: string): boolean {
 /**
  * Whether running `req` again after it may already have run is harmless: calls that cannot write
  * (`auth`, `tables`, reads outside a transaction) and writes carrying a request id the leader
- * records with them (`request-log.ts`: a second run answers from the record).
+ * records with them (`engine/leader/request-log.ts`: a second run answers from the record).
  */
 export function isRepeatable(req: LeaderRequest): boolean {
   if (req.op === 'auth' || req.op === 'tables') return true;

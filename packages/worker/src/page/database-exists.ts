@@ -5,7 +5,7 @@
  *
  * It looks where `openDatabase` with the same `storage` option would: `opfs`, `indexeddb`, or —
  * for `auto` — both, since `auto` picks the backend per browser and a database stays in the one it
- * was created in (see storage-backend.ts). Looking creates nothing in either.
+ * was created in (see engine/storage/backend.ts). Looking creates nothing in either.
  *
  * Existence follows each storage's own rule: a file exists when it has bytes; a zero-length file
  * is the leftover of an interrupted create and reads as absent. In OPFS, when another tab's worker
@@ -13,9 +13,9 @@
  * access handle is open) — a held file exists.
  */
 import { CipherliteError } from '@cipherlite/core';
-import { idbFileExists } from './indexeddb-storage.js';
-import { assertDatabaseLocation, assertStorageChoice, DEFAULT_DIRECTORY } from './protocol.js';
-import type { StorageChoice } from './protocol.js';
+import { idbFileExists } from '../shared/indexeddb-layout.js';
+import { assertDatabaseLocation, assertStorageChoice, DEFAULT_DIRECTORY } from '../shared/protocol.js';
+import type { StorageChoice } from '../shared/protocol.js';
 
 export interface DatabaseExistsOptions {
   /** Directory of the database, as given to `openDatabase` (default `cipherlite`). */

@@ -16,12 +16,12 @@
  *   arrive before its result; a `cancel` from its tab aborts that request only (tab and id).
  */
 import { CipherliteError, toWire } from '@cipherlite/core';
-import type { Diagnostics } from './diagnostics.js';
-import type { BusChannel, WorkerPlatform } from './platform.js';
+import type { Diagnostics } from '../../shared/diagnostics.js';
+import type { BusChannel, WorkerPlatform } from '../runtime/platform.js';
 import type { Progress } from '@cipherlite/core/keys';
-import type { CallHooks } from './progress.js';
-import type { BusMessage, LeaderRequest, busNames } from './protocol.js';
-import { isRepeatable } from './protocol.js';
+import type { CallHooks } from '../runtime/progress.js';
+import type { BusMessage, LeaderRequest, busNames } from '../../shared/protocol.js';
+import { isRepeatable } from '../../shared/protocol.js';
 
 /** Rejection reason for jobs a stepping-down leader never started (safe to resend). */
 export class SteppedDown extends Error {
@@ -54,7 +54,7 @@ export interface ServingLeader {
   forget(from: string): void;
 }
 
-export class FollowerService {
+export class LeaderService {
   readonly #leader: ServingLeader;
   readonly #names: ReturnType<typeof busNames>;
   readonly #platform: WorkerPlatform;

@@ -22,10 +22,10 @@ import type {
   RestoreResult,
   VerifyResult,
 } from '@cipherlite/core/keys';
-import { Diagnostics, consoleSink } from './diagnostics.js';
+import { Diagnostics, consoleSink } from '../shared/diagnostics.js';
 import { DEFAULT_UNRESPONSIVE_MS, WorkerLiveness } from './liveness.js';
 import { assertPasskey, registerPasskey, type PasskeyCeremonyOptions, type PasskeyRegistration } from './passkey-ceremony.js';
-import { DEFAULT_DIRECTORY, busNames } from './protocol.js';
+import { DEFAULT_DIRECTORY, busNames } from '../shared/protocol.js';
 import type {
   CallOptions,
   CallTag,
@@ -41,7 +41,7 @@ import type {
   OpName,
   OpResult,
   WireOptions,
-} from './protocol.js';
+} from '../shared/protocol.js';
 
 export interface OpenDatabaseBaseOptions extends Omit<WorkerOpenOptions, 'directory'> {
   /** OPFS directory for the files (default `cipherlite`). */
@@ -50,7 +50,7 @@ export interface OpenDatabaseBaseOptions extends Omit<WorkerOpenOptions, 'direct
   persist?: boolean;
   /**
    * The worker to run in. Default: this package's worker entry, spawned with
-   * `new Worker(new URL('./worker.js', import.meta.url), { type: 'module' })` (`./worker.ts` in
+   * `new Worker(new URL('./worker.js', import.meta.url), { type: 'module' })` (`../worker.ts` in
    * the workspace), which Vite and webpack 5 bundle.
    */
   worker?: Worker | (() => Worker);
@@ -100,7 +100,7 @@ export function assertBrowserSupport(): void {
   // Firefox then refuses to load the worker script at all (which would read as a bundler problem).
   if (globalThis.origin === 'null') throw new CipherliteError('UNSUPPORTED', 'this page has an opaque origin (a sandboxed frame without allow-same-origin): it has no storage');
   const storage = (globalThis.navigator as Navigator | undefined)?.storage;
-  // The worker decides between OPFS and IndexedDB (storage-backend.ts); here: is either there at all?
+  // The worker decides between OPFS and IndexedDB (engine/storage/backend.ts); here: is either there at all?
   if (typeof storage?.getDirectory !== 'function' && typeof indexedDB === 'undefined') {
     throw new CipherliteError('UNSUPPORTED', 'neither the Origin Private File System nor IndexedDB is available; use a current browser outside embedded modes');
   }
@@ -108,7 +108,7 @@ export function assertBrowserSupport(): void {
 
 function defaultWorker(name: string): Worker {
   // Vite (and webpack 5, Parcel, rsbuild) recognize this exact pattern and bundle the worker.
-  return new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: `cipherlite:${name}` });
+  return new Worker(new URL('../worker.ts', import.meta.url), { type: 'module', name: `cipherlite:${name}` });
 }
 
 /**

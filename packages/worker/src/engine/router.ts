@@ -9,7 +9,7 @@
  *   request ids they have already taken.
  * - started on a leader that vanished: calls that cannot write (`tables`, `auth`, `SELECT`/`VALUES`
  *   queries) are resent. Writes carry a request id the leader records in the same SQLite
- *   transaction (`request-log.ts`), so they are resent too and the next leader either answers
+ *   transaction (`leader/request-log.ts`), so they are resent too and the next leader either answers
  *   from the record (it committed) or runs them (it did not): exactly once. A statement of an
  *   interactive transaction rejects with `BUSY`: its transaction was rolled back with the leader
  *   (a known outcome). Only writes that cannot be recorded (`BEGIN`, `VACUUM`, `PRAGMA`, ...)
@@ -18,14 +18,14 @@
  *   `PROBE_AFTER_MS` (the leader repeats `started`, or the answer it sent).
  */
 import { CipherliteError, fromWire, isWireError } from '@cipherlite/core';
-import type { Diagnostics } from './diagnostics.js';
-import type { Leader } from './leader.js';
-import type { BusChannel, WorkerPlatform } from './platform.js';
-import type { BusMessage, LeaderRequest } from './protocol.js';
-import { busNames, isRepeatable } from './protocol.js';
-import { canRecord } from './request-log.js';
-import type { Secret } from './secret.js';
-import type { CallHooks } from './progress.js';
+import type { Diagnostics } from '../shared/diagnostics.js';
+import type { Leader } from './leader/leader.js';
+import type { BusChannel, WorkerPlatform } from './runtime/platform.js';
+import type { BusMessage, LeaderRequest } from '../shared/protocol.js';
+import { busNames, isRepeatable } from '../shared/protocol.js';
+import { canRecord } from './leader/request-log.js';
+import type { Secret } from './runtime/secret.js';
+import type { CallHooks } from './runtime/progress.js';
 
 interface Pending {
   readonly id: number;

@@ -1,10 +1,10 @@
 /**
  * Where the leader keeps the database, and what it must do around each call.
  *
- * - `opfs`: OPFS sync access handles (`opfs-storage.ts`). Writes are durable at SQLite's own
+ * - `opfs`: OPFS sync access handles (`opfs.ts`). Writes are durable at SQLite's own
  *   flushes, so `commit()` has nothing to do.
  * - `indexeddb`: the files in the worker's memory, every call's changes saved in one IndexedDB
- *   transaction by `commit()` before the call is answered (`indexeddb-storage.ts`).
+ *   transaction by `commit()` before the call is answered (`indexeddb.ts`).
  *
  * `auto` (the default) takes OPFS when this context can really create a sync access handle,
  * IndexedDB otherwise. Feature detection alone is not enough: WebKitGTK has
@@ -16,12 +16,12 @@
  * `storage: 'indexeddb'`, or move it with backup/restore).
  */
 import { CipherliteError } from '@cipherlite/core';
-import { IndexedDbStorage } from './indexeddb-storage.js';
-import { OpfsStorage, assertOpfsSupport, opfsDirectory } from './opfs-storage.js';
-import type { Diagnostics } from './diagnostics.js';
-import type { LeaderStorage } from './platform.js';
-import { assertStorageChoice } from './protocol.js';
-import type { StorageBackend, StorageChoice, WorkerOpenOptions } from './protocol.js';
+import { IndexedDbStorage } from './indexeddb.js';
+import { OpfsStorage, assertOpfsSupport, opfsDirectory } from './opfs.js';
+import type { Diagnostics } from '../../shared/diagnostics.js';
+import type { LeaderStorage } from '../runtime/platform.js';
+import { assertStorageChoice } from '../../shared/protocol.js';
+import type { StorageBackend, StorageChoice, WorkerOpenOptions } from '../../shared/protocol.js';
 
 /** Created and removed at the OPFS root to find out whether sync access handles work. */
 const PROBE_FILE = '.cipherlite-probe';

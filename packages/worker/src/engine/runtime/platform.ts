@@ -5,11 +5,11 @@
  * `WorkerEngine`, `Leader` and `Router` reach the browser only through a `WorkerPlatform`, so the
  * election, forwarding, resend and transaction rules run in Node tests against in-memory fakes
  * (`test/fake-platform.ts`) and a real core `Database`; the browser implementation is
- * `browser-platform.ts`, and the browser tests (e2e/) then only have to prove that glue.
+ * `engine/browser-platform.ts`, and the browser tests (e2e/) then only have to prove that glue.
  */
 import type { SyncStorage } from '@cipherlite/core';
-import type { Diagnostics, LogSink } from './diagnostics.js';
-import type { BusMessage, StorageBackend, StorageChoice, WorkerOpenOptions } from './protocol.js';
+import type { Diagnostics, LogSink } from '../../shared/diagnostics.js';
+import type { BusMessage, StorageBackend, StorageChoice, WorkerOpenOptions } from '../../shared/protocol.js';
 
 /** The subset of `navigator.locks` (`LockManager.request`) the worker uses. */
 export interface LockRequester {
@@ -32,7 +32,7 @@ export interface BusChannel {
 
 /**
  * The storage a leader opens the database on: core's `SyncStorage` (`files`) plus the leader's
- * needs, the same for every backend (storage-backend.ts).
+ * needs, the same for every backend (storage/backend.ts).
  */
 export interface LeaderStorage {
   readonly backend: StorageBackend;

@@ -9,8 +9,8 @@
 import { CipherliteError } from '@cipherlite/core';
 import type { Database, KeyMaterial } from '@cipherlite/core';
 import * as keys from '@cipherlite/core/keys';
-import type { Diagnostics } from './diagnostics.js';
-import type { PendingRestoreInfo } from './protocol.js';
+import type { Diagnostics } from '../../shared/diagnostics.js';
+import type { PendingRestoreInfo } from '../../shared/protocol.js';
 
 /** Ids start at a random point so an id handed out by an earlier leader is unlikely to name one of ours. */
 const ID_SPACE = 2 ** 30;

@@ -15,10 +15,8 @@
  *
  * Only what core's VFS writes reaches IndexedDB: ciphertext blocks and non-secret headers.
  *
- * Layout (one IndexedDB database per cipherlite directory, `cipherlite:<directory>`):
- * - store `files`: file name → `{ size }`;
- * - store `chunks`: `[file name, chunk index]` → bytes `[index·CHUNK_SIZE, …)` of that file
- *   (`CHUNK_SIZE` long, the last chunk shorter).
+ * Layout (stores, chunk size, record shapes): shared/indexeddb-layout.ts, which the page reads too
+ * (`databaseExists`).
  *
  * Limits: the whole directory is held in memory (about its size, up to twice while a file grows);
  * `flush()` is a no-op because durability is the leader's `commit()` (the storage contract's
@@ -26,21 +24,7 @@
  */
 import { CipherliteError, MemoryFile } from '@cipherlite/core';
 import type { AtOption, SyncFile, SyncStorage } from '@cipherlite/core';
-
-/** Bytes per IndexedDB record. A changed 4 KiB page rewrites one chunk (two when it straddles). */
-export const CHUNK_SIZE = 16 * 1024;
-export const IDB_VERSION = 1;
-export const FILES_STORE = 'files';
-export const CHUNKS_STORE = 'chunks';
-
-/** The IndexedDB database holding cipherlite directory `directory`. */
-export function idbDatabaseName(directory: string): string {
-  return `cipherlite:${directory}`;
-}
-
-interface FileRecord {
-  size: number;
-}
+import { CHUNKS_STORE, CHUNK_SIZE, FILES_STORE, openIdb, requestResult, storageError, type FileRecord } from '../../shared/indexeddb-layout.js';
 
 /** What changed in one file since the last commit. */
 interface PendingChanges {
@@ -53,13 +37,6 @@ const chunkOf = (offset: number) => Math.floor(offset / CHUNK_SIZE);
 const chunkCount = (size: number) => Math.ceil(size / CHUNK_SIZE);
 const allChunksOf = (name: string) => IDBKeyRange.bound([name, 0], [name, Infinity]);
 
-function requestResult<T>(req: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error ?? new DOMException('IndexedDB request failed', 'UnknownError'));
-  });
-}
-
 /** Settles when `tx` completes; rejects with the reason it aborted. */
 function transactionDone(tx: IDBTransaction): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -67,85 +44,6 @@ function transactionDone(tx: IDBTransaction): Promise<void> {
     tx.onabort = () => reject(tx.error ?? new DOMException('IndexedDB transaction aborted', 'AbortError'));
     tx.onerror = (ev) => ev.preventDefault(); // the abort above carries the reason
   });
-}
-
-/** `QuotaExceededError` → QUOTA_EXCEEDED; everything else → IO. */
-function storageError(e: unknown, what: string): CipherliteError {
-  if (e instanceof CipherliteError) return e;
-  const name = e instanceof DOMException ? e.name : 'Error';
-  if (name === 'QuotaExceededError') {
-    return new CipherliteError('QUOTA_EXCEEDED', `storage quota exceeded while ${what}; the call was not saved — free space and retry`, {}, { cause: e });
-  }
-  return new CipherliteError('IO', `IndexedDB failed while ${what} (${name})`, {}, { cause: e });
-}
-
-/** Firefox private windows before 115 and some embedded views refuse IndexedDB (InvalidStateError, SecurityError). */
-function idbUnavailable(e: unknown): CipherliteError {
-  return new CipherliteError('UNSUPPORTED', `IndexedDB cannot be opened here (${e instanceof DOMException ? e.name : 'Error'})`, {}, { cause: e });
-}
-
-/** Opens (creating when missing) the IndexedDB database of `directory`. */
-export async function openIdb(directory: string): Promise<IDBDatabase> {
-  if (typeof indexedDB === 'undefined') throw new CipherliteError('UNSUPPORTED', 'IndexedDB is not available in this worker');
-  const req = indexedDB.open(idbDatabaseName(directory), IDB_VERSION);
-  req.onupgradeneeded = () => {
-    const db = req.result;
-    if (!db.objectStoreNames.contains(FILES_STORE)) db.createObjectStore(FILES_STORE);
-    if (!db.objectStoreNames.contains(CHUNKS_STORE)) db.createObjectStore(CHUNKS_STORE);
-  };
-  try {
-    return await requestResult(req);
-  } catch (e) {
-    throw idbUnavailable(e);
-  }
-}
-
-/**
- * Opens `directory`'s IndexedDB database only if it already exists; null when it does not.
- * Never creates it: `indexedDB.databases()` answers without opening where it exists (Chromium,
- * Firefox 126+, Safari); elsewhere, and against a database deleted since that list, an open of a
- * missing database fires `upgradeneeded` and aborting that upgrade leaves nothing behind.
- */
-async function openExistingIdb(directory: string): Promise<IDBDatabase | null> {
-  const dbName = idbDatabaseName(directory);
-  if (typeof indexedDB.databases === 'function') {
-    const listed = await indexedDB.databases();
-    if (!listed.some((info) => info.name === dbName)) return null;
-  }
-  const req = indexedDB.open(dbName);
-  req.onupgradeneeded = () => req.transaction?.abort();
-  try {
-    return await requestResult(req);
-  } catch (e) {
-    if (e instanceof DOMException && e.name === 'AbortError') return null;
-    throw e;
-  }
-}
-
-/**
- * Whether `directory`'s IndexedDB database holds the file `name` with bytes in it (a zero-length
- * file, like in OPFS, is the leftover of an interrupted create). Creates nothing; usable from the
- * main thread while a worker holds the database open. UNSUPPORTED without usable IndexedDB.
- */
-export async function idbFileExists(directory: string, name: string): Promise<boolean> {
-  if (typeof indexedDB === 'undefined') throw new CipherliteError('UNSUPPORTED', 'IndexedDB is not available here');
-  let idb: IDBDatabase | null;
-  try {
-    idb = await openExistingIdb(directory);
-  } catch (e) {
-    throw idbUnavailable(e);
-  }
-  if (!idb) return false;
-  try {
-    if (!idb.objectStoreNames.contains(FILES_STORE)) return false;
-    const tx = idb.transaction(FILES_STORE, 'readonly');
-    const record = (await requestResult(tx.objectStore(FILES_STORE).get(name))) as FileRecord | undefined;
-    return (record?.size ?? 0) > 0;
-  } catch (e) {
-    throw storageError(e, 'looking up a file');
-  } finally {
-    idb.close();
-  }
 }
 
 /**

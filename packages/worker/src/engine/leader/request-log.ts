@@ -14,7 +14,7 @@
  * twice, or to the same leader, still runs once. The table keeps the newest `KEEP_RECORDS` ids: a
  * resend arrives within a takeover (seconds), long before 1,000 newer writes pushed it out.
  */
-import type { SqlTarget } from './leader-ops.js';
+import type { SqlTarget } from './ops.js';
 
 /** The bookkeeping table (visible in the schema; change events never name it). */
 export const REQUEST_LOG_TABLE = '_cipherlite_requests';

@@ -23,7 +23,7 @@
  */
 import { CipherliteError } from '@cipherlite/core';
 import type { AtOption, SyncFile, SyncStorage } from '@cipherlite/core';
-import { Diagnostics } from './diagnostics.js';
+import { Diagnostics } from '../../shared/diagnostics.js';
 
 export interface OpfsStorageOptions {
   /** Give up acquiring a handle another context holds after this long (ms). Default 10 000. */

@@ -7,27 +7,27 @@
  * serves that tab id until the tab says `bye` or leadership moves. This stops a locked tab from
  * reading through the leader; it does not stop other code of the same origin, which the threat
  * model trusts anyway (see docs/DESIGN.md, threat model). How other tabs are served — dedupe,
- * re-authentication, `started`, resend on step-down — is `FollowerService`.
+ * re-authentication, `started`, resend on step-down — is `LeaderService`.
  */
 import { CipherliteError, Database } from '@cipherlite/core';
 import type { KeyMaterial } from '@cipherlite/core';
 import * as keys from '@cipherlite/core/keys';
-import type { Diagnostics } from './diagnostics.js';
-import { FollowerService, SteppedDown } from './follower-service.js';
-import type { ServingLeader } from './follower-service.js';
+import type { Diagnostics } from '../../shared/diagnostics.js';
+import { LeaderService, SteppedDown } from './service.js';
+import type { ServingLeader } from './service.js';
 import { InteractiveTransactions } from './interactive-transactions.js';
-import { coreOpenOptions, isTableOp, runAll, runTableOp } from './leader-ops.js';
-import type { CoreCallOptions, SqlTarget } from './leader-ops.js';
-import { ProgressThrottle, guardedProgress, type CallHooks } from './progress.js';
+import { coreOpenOptions, isTableOp, runAll, runTableOp } from './ops.js';
+import type { CoreCallOptions, SqlTarget } from './ops.js';
+import { ProgressThrottle, guardedProgress, type CallHooks } from '../runtime/progress.js';
 import { PendingRestores } from './pending-restores.js';
 import { REQUEST_LOG_TABLE, addRecord, canRecord, findRecord, runOnce } from './request-log.js';
-import type { BusChannel, LeaderStorage, WorkerPlatform } from './platform.js';
+import type { BusChannel, LeaderStorage, WorkerPlatform } from '../runtime/platform.js';
 import { DurableCalls } from './durable-calls.js';
-import { KEY_CHANGING_OPS, PROGRESS_OPS, TX_OPS, busNames } from './protocol.js';
-import type { LeaderRequest, OpArgs, Statement, StorageBackend, WorkerOpenOptions } from './protocol.js';
+import { KEY_CHANGING_OPS, PROGRESS_OPS, TX_OPS, busNames } from '../../shared/protocol.js';
+import type { LeaderRequest, OpArgs, Statement, StorageBackend, WorkerOpenOptions } from '../../shared/protocol.js';
 import { Scheduler } from './scheduler.js';
-import { wipeKeyMaterial } from './secret.js';
-import type { Secret } from './secret.js';
+import { wipeKeyMaterial } from '../runtime/secret.js';
+import type { Secret } from '../runtime/secret.js';
 
 /** Operations core runs only on a rollback journal (it copies or reads the main file as a whole). */
 const ROLLBACK_JOURNAL_OPS: ReadonlySet<string> = new Set(['backup', 'inspectBackup', 'confirmRestore', 'exportPlaintext', 'stats']);
@@ -74,7 +74,7 @@ export class Leader implements ServingLeader {
   readonly #scheduler: Scheduler;
   readonly #txs: InteractiveTransactions;
   readonly #restores: PendingRestores;
-  readonly #followers: FollowerService;
+  readonly #followers: LeaderService;
   readonly #events: BusChannel;
   #offChange: () => void;
   #stepping: Promise<void> | null = null;
@@ -95,7 +95,7 @@ export class Leader implements ServingLeader {
     });
     this.#log = log;
     this.#names = busNames(options.directory, options.name);
-    this.#followers = new FollowerService(this, this.#names, platform, log);
+    this.#followers = new LeaderService(this, this.#names, platform, log);
     this.#followers.authorize(tabId);
     this.#scheduler = new Scheduler((txId) => new CipherliteError('BUSY', `transaction ${txId} is no longer open (rolled back: its tab closed or the owning tab changed)`));
     this.#txs = new InteractiveTransactions(

@@ -8,8 +8,8 @@
  */
 import { CipherliteError } from '@cipherlite/core';
 import type { Database } from '@cipherlite/core';
-import type { Diagnostics } from './diagnostics.js';
-import type { SqlTarget } from './leader-ops.js';
+import type { Diagnostics } from '../../shared/diagnostics.js';
+import type { SqlTarget } from './ops.js';
 import type { Scheduler } from './scheduler.js';
 
 const ROLLBACK = Symbol('rollback');

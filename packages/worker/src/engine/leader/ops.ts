@@ -8,8 +8,8 @@ import type { BindParams, Database, Row, RunResult, ValuesResult } from '@cipher
 import * as keys from '@cipherlite/core/keys';
 import { readBackup } from './backup-file.js';
 import type { PendingRestores } from './pending-restores.js';
-import type { OpArgs, OpName, OpResult, Statement } from './protocol.js';
-import { wipeKeyMaterial } from './secret.js';
+import type { OpArgs, OpName, OpResult, Statement } from '../../shared/protocol.js';
+import { wipeKeyMaterial } from '../runtime/secret.js';
 
 /** What statements run against: the database itself, or an open transaction of it. */
 export interface SqlTarget {

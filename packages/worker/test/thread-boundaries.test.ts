@@ -1,0 +1,129 @@
+/**
+ * The lint rules that keep each folder of src/ to its thread (scripts/eslint-threads.mjs) report
+ * what they exist for: a planted import or global of the wrong thread fails, the imports and
+ * globals the code really uses pass, and the repo's eslint.config.js applies these rules to
+ * each folder.
+ */
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ESLint, Linter } from 'eslint';
+import tseslint from 'typescript-eslint';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const { workerThreadRules } = (await import(pathToFileURL(`${ROOT}scripts/eslint-threads.mjs`).href)) as { workerThreadRules: Linter.Config[] };
+
+const linter = new Linter({ cwd: ROOT });
+const config: Linter.Config[] = [{ files: ['**/*.ts'], languageOptions: { parser: tseslint.parser }, plugins: { '@typescript-eslint': tseslint.plugin } }, ...workerThreadRules];
+
+/** The rule ids reported for `code` placed at `file` (relative to the repo root). */
+function reported(file: string, code: string): string[] {
+  const messages = linter.verify(code, config, { filename: `${ROOT}packages/worker/src/${file}` });
+  const fatal = messages.filter((m) => m.fatal);
+  if (fatal.length > 0) throw new Error(`could not parse the planted code: ${fatal[0]!.message}`);
+  return messages.map((m) => m.ruleId ?? '');
+}
+
+const IMPORTS = '@typescript-eslint/no-restricted-imports';
+const GLOBALS = 'no-restricted-globals';
+const SYNTAX = 'no-restricted-syntax';
+
+describe('page/ and the public entry keep to the main thread', () => {
+  it.each([
+    ['page/client.ts', "import { WorkerEngine } from '../engine/engine.js';"],
+    ['page/database-exists.ts', "import { IndexedDbStorage } from '../engine/storage/indexeddb.js';"],
+    ['page/passkey-slots.ts', "import { OpfsStorage } from '../engine/storage/opfs.js';"],
+    ['page/client.ts', "import '../worker.js';"],
+    ['index.ts', "export { OpfsStorage } from './engine/storage/opfs.js';"],
+    ['page/client.ts', "import { loadSqlite } from '@cipherlite/core/internal';"],
+    ['page/client.ts', "import { Database } from '@cipherlite/core';"],
+    ['page/client.ts', "import { rekey } from '@cipherlite/core/keys';"],
+  ])('%s: `%s` is refused', (file, code) => {
+    expect(reported(file, code)).toEqual([IMPORTS]);
+  });
+
+  it('sync access handles are refused on the page', () => {
+    expect(reported('page/database-exists.ts', 'export async function f(h: FileSystemFileHandle) { return h.createSyncAccessHandle(); }')).toEqual([SYNTAX]);
+    expect(reported('page/client.ts', 'export const ok = typeof FileSystemSyncAccessHandle;')).toEqual([GLOBALS]);
+  });
+
+  it('what the page really imports and touches passes', () => {
+    const code = [
+      "import { CipherliteError, format, fromWire, isWireError } from '@cipherlite/core';",
+      "import type { Database, KeyMaterial } from '@cipherlite/core';",
+      "import { passkeyChallenges } from '@cipherlite/core/keys';",
+      "import type { BackupResult } from '@cipherlite/core/keys';",
+      "import * as Comlink from 'comlink';",
+      "import { busNames } from '../shared/protocol.js';",
+      "import { idbFileExists } from '../shared/indexeddb-layout.js';",
+      "import { WorkerLiveness } from './liveness.js';",
+      "export const spawn = () => new Worker(new URL('../worker.ts', import.meta.url), { type: 'module' });",
+      'export const creds = () => navigator.credentials.get({});',
+      'export const doc = () => document.title;',
+    ].join('\n');
+    expect(reported('page/client.ts', code)).toEqual([]);
+  });
+});
+
+describe('engine/ and the worker entry keep to the worker', () => {
+  it.each([
+    ['engine/engine.ts', "import { CipherliteDatabase } from '../page/client.js';"],
+    ['engine/leader/leader.ts', "import { registerPasskey } from '../../page/passkey-ceremony.js';"],
+    ['worker.ts', "import { openDatabase } from './index.js';"],
+  ])('%s: `%s` is refused', (file, code) => {
+    expect(reported(file, code)).toEqual([IMPORTS]);
+  });
+
+  it.each([
+    ['engine/engine.ts', 'export const t = () => document.title;', GLOBALS],
+    ['engine/storage/opfs.ts', 'export const w = () => window.location.href;', GLOBALS],
+    ['engine/router.ts', 'export const s = () => localStorage.getItem("k");', GLOBALS],
+    ['engine/engine.ts', 'export const c = () => navigator.credentials.get({});', SYNTAX],
+    ['engine/leader/ops.ts', 'export const c = () => globalThis.navigator.credentials.get({});', SYNTAX],
+  ])('%s: `%s` is refused', (file, code, rule) => {
+    expect(reported(file, code)).toEqual([rule]);
+  });
+
+  it('what the engine really imports and touches passes', () => {
+    const code = [
+      "import { Database } from '@cipherlite/core';",
+      "import { loadSqlite } from '@cipherlite/core/internal';",
+      "import { busNames } from '../../shared/protocol.js';",
+      "import { Scheduler } from './scheduler.js';",
+      "import type { WorkerPlatform } from '../runtime/platform.js';",
+      'export const lock = () => navigator.locks.request("x", () => undefined);',
+      'export async function open(h: FileSystemFileHandle): Promise<FileSystemSyncAccessHandle> { return h.createSyncAccessHandle(); }',
+    ].join('\n');
+    expect(reported('engine/leader/leader.ts', code)).toEqual([]);
+  });
+});
+
+describe('shared/ runs on both threads', () => {
+  it.each([
+    ['shared/protocol.ts', "import type { Leader } from '../engine/leader/leader.js';", IMPORTS],
+    ['shared/diagnostics.ts', "import { WorkerLiveness } from '../page/liveness.js';", IMPORTS],
+    ['shared/opfs-read.ts', "import { Database } from '@cipherlite/core';", IMPORTS],
+    ['shared/opfs-read.ts', 'export const t = () => document.title;', GLOBALS],
+    ['shared/opfs-read.ts', 'export const o = (h: FileSystemFileHandle) => h.createSyncAccessHandle();', SYNTAX],
+  ])('%s: `%s` is refused', (file, code, rule) => {
+    expect(reported(file, code)).toEqual([rule]);
+  });
+});
+
+describe("the repo's ESLint config applies these rules", () => {
+  const eslint = new ESLint({ cwd: ROOT });
+  it.each([
+    ['page/client.ts', 0],
+    ['index.ts', 0],
+    ['engine/engine.ts', 1],
+    ['engine/storage/indexeddb.ts', 1],
+    ['worker.ts', 1],
+    ['shared/protocol.ts', 2],
+  ])('%s', async (file, block) => {
+    const applied = (await eslint.calculateConfigForFile(`${ROOT}packages/worker/src/${file}`)) as Linter.Config;
+    const expected = workerThreadRules[block]!.rules!;
+    for (const rule of [IMPORTS, GLOBALS, SYNTAX]) {
+      const [, ...options] = expected[rule] as unknown[];
+      expect(applied.rules?.[rule], rule).toEqual([2, ...options]);
+    }
+  });
+});

@@ -1,0 +1,110 @@
+// Which thread a file of packages/worker runs on is its folder (docs/DESIGN.md, "Module map"):
+// `src/page/` and the public entry `src/index.ts` run on the page, `src/engine/` and the worker
+// entry `src/worker.ts` in the dedicated worker, `src/shared/` on both. These ESLint blocks keep
+// each folder to its thread: what it may import, and which globals it may touch. eslint.config.js
+// applies them; packages/worker/test/thread-boundaries.test.ts plants a violation of each and
+// checks that it is reported. The order of layers inside the engine is the import checker's
+// (scripts/check-import-cycles.mjs), not ESLint's.
+
+const SRC = 'packages/worker/src';
+const PAGE_FILES = [`${SRC}/page/**/*.ts`, `${SRC}/index.ts`];
+const ENGINE_FILES = [`${SRC}/engine/**/*.ts`, `${SRC}/worker.ts`];
+const SHARED_FILES = [`${SRC}/shared/**/*.ts`];
+
+/** What core offers the page: its errors, the wire-error codec, the public header format, passkey challenges — and any type. */
+const CORE_FOR_THE_PAGE = [
+  {
+    name: '@cipherlite/core',
+    allowImportNames: ['CipherliteError', 'isCipherliteError', 'fromWire', 'isWireError', 'format'],
+    allowTypeImports: true,
+    message: 'the page takes only errors, the wire-error codec and the header format from core (and types); database work runs in the engine.',
+  },
+  {
+    name: '@cipherlite/core/keys',
+    allowImportNames: ['passkeyChallenges'],
+    allowTypeImports: true,
+    message: 'the page reads passkey challenges from a header and nothing else of core/keys (types aside); key management runs in the engine.',
+  },
+  { name: '@cipherlite/core/internal', message: "core's internals (SQLite loader, key-material encoding) run in the engine, not on the page." },
+  { name: '@cipherlite/core/node', message: 'Node-only storage has no place in a browser package.' },
+];
+
+const PAGE_IMPORTS = {
+  paths: CORE_FOR_THE_PAGE,
+  patterns: [
+    {
+      regex: String.raw`^(\.\.?/)+(engine(/|$)|worker(\.[jt]s)?$)`,
+      message: 'page code runs on the main thread: it imports shared/ and the protocol, never the engine (spawn the worker by URL).',
+    },
+  ],
+};
+
+const ENGINE_IMPORTS = {
+  patterns: [
+    {
+      regex: String.raw`^(\.\.?/)+(page(/|$)|index(\.[jt]s)?$)`,
+      message: 'engine code runs in the worker: it imports shared/ and engine/, never the page.',
+    },
+  ],
+};
+
+const SHARED_IMPORTS = {
+  patterns: [
+    {
+      regex: String.raw`^(\.\.?/)+(page|engine)(/|$)|^\.\./(index|worker)(\.[jt]s)?$`,
+      message: 'shared/ runs on both threads: it imports only shared/.',
+    },
+  ],
+};
+
+/** Globals and properties only the page has (a dedicated worker has no DOM and no WebAuthn). */
+const PAGE_ONLY_GLOBALS = ['window', 'document', 'localStorage', 'sessionStorage'].map((name) => ({
+  name,
+  message: `\`${name}\` exists only on the page; engine code runs in a dedicated worker.`,
+}));
+const PAGE_ONLY_SYNTAX = [
+  {
+    selector: "MemberExpression[property.name='credentials'][object.name='navigator'], MemberExpression[property.name='credentials'][object.property.name='navigator']",
+    message: 'WebAuthn (`navigator.credentials`) runs on the page (page/passkey-ceremony.ts); the worker gets only its output.',
+  },
+];
+
+/** Globals and calls only a worker has: OPFS sync access handles. */
+const WORKER_ONLY_GLOBALS = [{ name: 'FileSystemSyncAccessHandle', message: 'sync access handles exist only in workers; storage belongs to engine/storage/.' }];
+const WORKER_ONLY_SYNTAX = [
+  {
+    selector: "MemberExpression[property.name='createSyncAccessHandle']",
+    message: '`createSyncAccessHandle` works only in a worker; storage belongs to engine/storage/.',
+  },
+];
+
+/** The ESLint config blocks; `@typescript-eslint/no-restricted-imports` lets type-only imports of core through. */
+export const workerThreadRules = [
+  {
+    name: 'cipherlite/worker-threads/page',
+    files: PAGE_FILES,
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', PAGE_IMPORTS],
+      'no-restricted-globals': ['error', ...WORKER_ONLY_GLOBALS],
+      'no-restricted-syntax': ['error', ...WORKER_ONLY_SYNTAX],
+    },
+  },
+  {
+    name: 'cipherlite/worker-threads/engine',
+    files: ENGINE_FILES,
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', ENGINE_IMPORTS],
+      'no-restricted-globals': ['error', ...PAGE_ONLY_GLOBALS],
+      'no-restricted-syntax': ['error', ...PAGE_ONLY_SYNTAX],
+    },
+  },
+  {
+    name: 'cipherlite/worker-threads/shared',
+    files: SHARED_FILES,
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { ...SHARED_IMPORTS, paths: CORE_FOR_THE_PAGE }],
+      'no-restricted-globals': ['error', ...PAGE_ONLY_GLOBALS, ...WORKER_ONLY_GLOBALS],
+      'no-restricted-syntax': ['error', ...PAGE_ONLY_SYNTAX, ...WORKER_ONLY_SYNTAX],
+    },
+  },
+];
