@@ -32,7 +32,7 @@ echo "== format"
 pnpm run --silent format:check || { status=1; echo "format check: FAILED (pnpm format rewrites)"; }
 
 echo "== import cycles"
-node scripts/check-import-cycles.mjs packages/core/src packages/worker/src packages/react/src packages/cli/src || { status=1; echo "import cycles: FAILED"; }
+node scripts/check-import-cycles.mjs packages/core/src packages/worker/src packages/react/src packages/cli/src packages/drizzle/src packages/kysely/src || { status=1; echo "import cycles: FAILED"; }
 
 echo "== vitest (Node)"
 pnpm exec vitest run --reporter=default --reporter=json --outputFile.json="$reports/vitest.json" || status=$?

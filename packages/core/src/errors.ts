@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'WORKER_LOST' // the database worker died or stopped answering; the call's outcome is in the database
   | 'CANCELLED' // the user dismissed a browser prompt (a passkey ceremony) or it timed out, or an operation was cancelled through its AbortSignal
   | 'NO_PASSKEY' // the database has no passkey keyslot to unlock with
+  | 'MIGRATION_FAILED' // a migration step failed and was rolled back, or the recorded migrations do not match the steps given
   | 'SYNC_TABLE' // a table cannot take part in multi-device sync (no explicit PRIMARY KEY, or not enabled for sync)
   | 'SYNC_SCHEMA' // a sync schema entry cannot be applied on this device (newer than the app, or its DDL fails)
   | 'IO' // a storage error that is none of the above
@@ -51,6 +52,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'WORKER_LOST',
   'CANCELLED',
   'NO_PASSKEY',
+  'MIGRATION_FAILED',
   'SYNC_TABLE',
   'SYNC_SCHEMA',
   'IO',
