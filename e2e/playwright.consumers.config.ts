@@ -29,6 +29,7 @@ export default defineConfig({
     { name: 'vite', testMatch: '**/vite-app.consumer.ts', dependencies: ['packages'] },
     { name: 'webpack', testMatch: '**/webpack-app.consumer.ts', dependencies: ['packages'] },
     { name: 'node', testMatch: '**/node-esm.consumer.ts', dependencies: ['packages'] },
+    { name: 'orm-node', testMatch: '**/orm-node.consumer.ts', dependencies: ['packages'] },
     { name: 'cli', testMatch: '**/cli.consumer.ts', dependencies: ['packages'] },
   ],
 });

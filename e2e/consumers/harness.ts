@@ -16,7 +16,7 @@ export const TARBALL_DIR = join(WORK_DIR, 'tarballs');
 export const APPS_DIR = join(WORK_DIR, 'apps');
 
 /** The published packages, by directory under packages/. */
-export const PACKAGES = ['core', 'worker', 'react', 'cli'] as const;
+export const PACKAGES = ['core', 'worker', 'react', 'cli', 'drizzle', 'kysely'] as const;
 export type PackageDir = (typeof PACKAGES)[number];
 
 /** Ports of the built apps (distinct from the e2e suites' 4173/4180/4391). */

@@ -4,10 +4,10 @@
  * reload and after the lock button, Admin → remove it, and the button is gone; the password
  * always works. Served as localhost: a WebAuthn relying-party id must be a domain.
  */
-import { expect, test } from '@playwright/test';
+import { expect } from '@playwright/test';
 import type { Page } from '@playwright/test';
-import { createStore, go, launchPos, PASSWORD, POS_PORT, shot } from './pos-helpers.ts';
-import { forwardLogs } from './fixtures.ts';
+import { createStore, go, PASSWORD, POS_PORT, shot, test } from './pos-helpers.ts';
+import { engineOf, forwardLogs } from './fixtures.ts';
 
 const LOCALHOST_URL = `http://localhost:${POS_PORT}/`;
 const PASSKEY_BUTTON = { name: 'Unlock with fingerprint / passkey' };
@@ -28,8 +28,11 @@ async function addPlatformAuthenticator(page: Page): Promise<void> {
   await cdp.send('WebAuthn.addVirtualAuthenticator', { options } as never);
 }
 
-test('Admin adds a passkey → unlock with it after a reload and after Lock → Admin removes it → password only', async () => {
-  test.skip(test.info().project.name === 'firefox', 'a virtual WebAuthn authenticator with the PRF extension is CDP (WebAuthn.addVirtualAuthenticator), which Firefox does not offer to Playwright');
+test('Admin adds a passkey → unlock with it after a reload and after Lock → Admin removes it → password only', async ({ launchPos }) => {
+  test.skip(
+    engineOf(test.info().project.name) === 'firefox',
+    'a virtual WebAuthn authenticator with the PRF extension is CDP (WebAuthn.addVirtualAuthenticator), which Firefox does not offer to Playwright',
+  );
   const b = await launchPos();
   try {
     const page = await b.context.newPage();

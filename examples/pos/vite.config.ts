@@ -9,6 +9,8 @@ import { VitePWA } from 'vite-plugin-pwa';
 
 export default defineConfig({
   root: import.meta.dirname,
+  // Test-only hooks (src/test-hooks.ts) exist in a build made with POS_TEST_HOOKS=1 alone.
+  define: { __POS_TEST_HOOKS__: JSON.stringify(process.env.POS_TEST_HOOKS === '1') },
   plugins: [
     react(),
     VitePWA({

@@ -2,5 +2,14 @@
 import { libraryConfig } from '../../scripts/build/library-config.ts';
 
 export default libraryConfig({
-  entry: { index: 'src/index.ts', node: 'src/node.ts', keys: 'src/keys/index.ts', 'storage-conformance': 'src/storage/conformance.ts', internal: 'src/internal.ts' },
+  entry: {
+    index: 'src/index.ts',
+    node: 'src/node.ts',
+    keys: 'src/keys/index.ts',
+    migrate: 'src/migrate/index.ts',
+    'storage-conformance': 'src/storage/conformance.ts',
+    internal: 'src/internal.ts',
+    sync: 'src/sync/index.ts',
+    replica: 'src/replica/index.ts',
+  },
 });
