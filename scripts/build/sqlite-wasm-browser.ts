@@ -63,7 +63,11 @@ export function sqliteWasmBrowser(): Plugin {
       const dist = join(dirname(manifestPath), 'dist');
       this.emitFile({ type: 'asset', fileName: 'sqlite3-browser.js', source: patchedBrowserBuild(dist, version) });
       this.emitFile({ type: 'asset', fileName: 'sqlite3.wasm', source: readFileSync(join(dist, 'sqlite3.wasm')) });
-      this.emitFile({ type: 'asset', fileName: 'sqlite3-node.js', source: `/** Node: the official Node build of ${SPECIFIER} (see package.json "imports"). */\nexport { default } from '${SPECIFIER}';\n` });
+      this.emitFile({
+        type: 'asset',
+        fileName: 'sqlite3-node.js',
+        source: `/** Node: the official Node build of ${SPECIFIER} (see package.json "imports"). */\nexport { default } from '${SPECIFIER}';\n`,
+      });
     },
   };
 }
