@@ -95,7 +95,7 @@ const CLOSE_TIMEOUT_MS = 5000;
 
 /** Throws `UNSUPPORTED` when this page cannot run the database (checked before spawning anything). */
 export function assertBrowserSupport(): void {
-  if (typeof Worker !== 'function') throw new CipherliteError('UNSUPPORTED', 'Web Workers are not available in this context (on a server, e.g. Next.js pre-rendering or SSR, open the database in an effect or an event handler: it runs in the browser only)');
+  if (typeof Worker !== 'function') throw new CipherliteError('UNSUPPORTED', 'Web Workers are not available in this context (on a server: open the database in an effect or an event handler)');
   // A sandboxed frame without allow-same-origin has an opaque origin: no storage of its own, and
   // Firefox then refuses to load the worker script at all (which would read as a bundler problem).
   if (globalThis.origin === 'null') throw new CipherliteError('UNSUPPORTED', 'this page has an opaque origin (a sandboxed frame without allow-same-origin): it has no storage');
