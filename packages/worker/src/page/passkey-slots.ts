@@ -4,8 +4,8 @@
  * public by design; this reads it with `getFile()`, which works while another tab's worker holds
  * the file, and never needs a key.
  */
-import { CipherliteError, format } from '@cipherlite/core';
-import { passkeyChallenges } from '@cipherlite/core/keys';
+import { CipherliteError } from '@cipherlite/core/errors';
+import { format, passkeyChallenges } from '@cipherlite/core/header';
 import type { KeyslotInfo } from '@cipherlite/core/keys';
 import { readOpfsFileStart } from '../shared/opfs-read.js';
 import { DEFAULT_DIRECTORY } from '../shared/protocol.js';
