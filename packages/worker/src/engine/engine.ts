@@ -19,7 +19,7 @@ import { SteppedDown } from './leader/service.js';
 import { Leader } from './leader/leader.js';
 import { holdLock } from './runtime/platform.js';
 import type { BusChannel, WorkerPlatform } from './runtime/platform.js';
-import { assertDatabaseLocation, busNames, KEY_MATERIAL_ARGS } from '../shared/protocol.js';
+import { assertDatabaseLocation, busNames, operationRow } from '../shared/protocol.js';
 import { ProgressThrottle, guardedProgress, type CallHooks } from './runtime/progress.js';
 import type { BusMessage, CallTag, LeaderRequest, LockState, OpArgs, OpName, OpResult, OpenInfo, Role, StorageBackend, WorkerApi, WorkerEvents, WorkerOpenOptions } from '../shared/protocol.js';
 import { Router } from './router.js';
@@ -27,8 +27,6 @@ import { passwordAsBytes, Secret, wipeKeyMaterial } from './runtime/secret.js';
 import { transferBytes } from './runtime/transfer.js';
 
 const TAKEOVER_RETRY_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
-/** Calls whose result is a whole file, created for the call: moved to the page (runtime/transfer.ts). */
-const TRANSFERRED_RESULTS: ReadonlySet<OpName> = new Set<OpName>(['backup', 'exportPlaintext', 'readBackup']);
 
 /** How long a finished call waits for the client to acknowledge its last progress event. */
 const LAST_PROGRESS_WAIT_MS = 1000;
@@ -248,14 +246,15 @@ export class WorkerEngine implements WorkerApi {
   run<K extends OpName>(op: K, args: OpArgs<K>, txId?: number, tag?: CallTag): Promise<OpResult<K>> {
     // Built before any closure, so no closure keeps the arguments (they may hold passwords).
     // Passwords become bytes at once: what core gets, and what can be wiped once the call ends.
-    const keyArgs: readonly number[] = KEY_MATERIAL_ARGS[op] ?? [];
+    const row = operationRow(op);
+    const keyArgs: readonly number[] = row?.keyArgs ?? [];
     const callArgs: unknown[] = [];
     let req: LeaderRequest;
     let next: Secret | null;
     try {
       args.forEach((a: unknown, i) => callArgs.push(keyArgs.includes(i) ? passwordAsBytes(a) : a));
       req = { op, args: callArgs, ...(txId === undefined ? {} : { txId }) };
-      next = op === 'changePassword' ? Secret.from(callArgs[1] as KeyMaterial) : null;
+      next = row?.adoptsKeyArg === undefined ? null : Secret.from(callArgs[row.adoptsKeyArg] as KeyMaterial);
     } catch (e) {
       return Promise.reject(e instanceof CipherliteError ? e : new CipherliteError('INVALID_ARGUMENT', String(e)));
     }
@@ -264,7 +263,7 @@ export class WorkerEngine implements WorkerApi {
       try {
         const result = (await this.#request(req, call?.hooks)) as OpResult<K>;
         if (next) this.#adoptSecret(next);
-        return TRANSFERRED_RESULTS.has(op) ? transferBytes(result) : result;
+        return row?.transferResult ? transferBytes(result) : result;
       } finally {
         if (next && this.#secret !== next) next.wipe();
         for (const i of keyArgs) wipeKeyMaterial(callArgs[i] as KeyMaterial);
