@@ -9,40 +9,29 @@
  * bytes. Messages name files, block numbers and SQLite's own text only.
  */
 
-export type ErrorCode =
-  | 'WRONG_KEY' // password / raw key does not open any keyslot
-  | 'NOT_A_DATABASE' // not our container format (bad magic, plain SQLite, garbage)
-  | 'CORRUPT' // a block or header failed authentication, or SQLite found corruption
-  | 'QUOTA_EXCEEDED' // storage full
-  | 'LOCKED' // the vault is locked (keys wiped); unlock first
-  | 'CLOSED' // the database was closed
-  | 'BUSY' // SQLite busy / another owner holds the files
-  | 'SQL' // an SQL error reported by SQLite (syntax, constraint, ...)
-  | 'UNSUPPORTED' // the environment lacks something required (OPFS, workers)
-  | 'WORKER_LOAD_FAILED' // the database worker script did not load (usually the bundler setup)
-  | 'INVALID_ARGUMENT' // the caller passed a bad value
-  | 'WORKER_LOST' // the database worker died or stopped answering; the call's outcome is in the database
-  | 'CANCELLED' // the user dismissed a browser prompt (a passkey ceremony) or it timed out, or an operation was cancelled through its AbortSignal
-  | 'NO_PASSKEY' // the database has no passkey keyslot to unlock with
-  | 'IO'; // a storage error that is none of the above
+/**
+ * Every error code, once: the type `ErrorCode` is read off this list, and README's "Errors"
+ * section is checked against it (scripts/check-error-codes.mjs).
+ */
+export const ERROR_CODES = [
+  'WRONG_KEY', // password / raw key does not open any keyslot
+  'NOT_A_DATABASE', // not our container format (bad magic, plain SQLite, garbage)
+  'CORRUPT', // a block or header failed authentication, or SQLite found corruption
+  'QUOTA_EXCEEDED', // storage full
+  'LOCKED', // the vault is locked (keys wiped); unlock first
+  'CLOSED', // the database was closed
+  'BUSY', // SQLite busy / another owner holds the files
+  'SQL', // an SQL error reported by SQLite (syntax, constraint, ...)
+  'UNSUPPORTED', // the environment lacks something required (OPFS, workers)
+  'WORKER_LOAD_FAILED', // the database worker script did not load (usually the bundler setup)
+  'INVALID_ARGUMENT', // the caller passed a bad value
+  'WORKER_LOST', // the database worker died or stopped answering; the call's outcome is in the database
+  'CANCELLED', // the user dismissed a browser prompt (a passkey ceremony) or it timed out, or an operation was cancelled through its AbortSignal
+  'NO_PASSKEY', // the database has no passkey keyslot to unlock with
+  'IO', // a storage error that is none of the above
+] as const;
 
-export const ERROR_CODES: readonly ErrorCode[] = [
-  'WRONG_KEY',
-  'NOT_A_DATABASE',
-  'CORRUPT',
-  'QUOTA_EXCEEDED',
-  'LOCKED',
-  'CLOSED',
-  'BUSY',
-  'SQL',
-  'UNSUPPORTED',
-  'WORKER_LOAD_FAILED',
-  'INVALID_ARGUMENT',
-  'WORKER_LOST',
-  'CANCELLED',
-  'NO_PASSKEY',
-  'IO',
-];
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** Extra, non-secret facts attached to an error. */
 export interface ErrorDetails {

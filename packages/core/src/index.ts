@@ -14,6 +14,8 @@ export type {
   KdfParams,
   KeyMaterial,
   PasskeyAssertion,
+  PasskeyCeremonyOptions,
+  PasskeyUnlock,
   Row,
   RunResult,
   SqlValue,
@@ -21,6 +23,7 @@ export type {
   LockState,
   Transaction,
   TransactionBehavior,
+  UnlockSecret,
   ValuesResult,
 } from './types.js';
 export { DEFAULT_KDF, MAX_KDF, MAX_KDF_WORK_KIB, MIN_KDF } from './crypto/kdf.js';
