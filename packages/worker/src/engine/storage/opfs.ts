@@ -138,8 +138,8 @@ export class OpfsStorage implements SyncStorage {
       try {
         size = (await (entry as FileSystemFileHandle).getFile()).size;
       } catch (e) {
-        // Chrome refuses getFile() while another context holds a sync access handle; such a
-        // file is someone's live file, so it exists.
+        // Older Chromium refused getFile() while another context held a sync access handle
+        // (Chromium 156 answers it); a refused file is someone's live file, so it exists.
         if (!isContention(e)) throw e;
         size = 1;
       }
