@@ -59,7 +59,7 @@ export function titleFound(text, name) {
 }
 
 export function check(docs) {
-  const files = testFiles(root).filter((p) => !p.includes(`${join('/', 'node_modules')}`));
+  const files = TEST_DIRS.flatMap((dir) => testFiles(join(root, dir)));
   const problems = [];
   let count = 0;
   for (const doc of docs) {

@@ -21,9 +21,9 @@ const CORE_FOR_THE_PAGE = [
   },
   {
     name: '@cipherlite/core/keys',
-    allowImportNames: ['passkeyChallenges'],
+    allowImportNames: ['passkeyChallenges', 'PASSKEY_SALT_SIZE', 'PRF_OUTPUT_SIZE'],
     allowTypeImports: true,
-    message: 'the page reads passkey challenges from a header and nothing else of core/keys (types aside); key management runs in the engine.',
+    message: 'the page reads passkey challenges from a header, and the passkey slot sizes, and nothing else of core/keys (types aside); key management runs in the engine.',
   },
   { name: '@cipherlite/core/internal', message: "core's internals (SQLite loader, key-material encoding) run in the engine, not on the page." },
   { name: '@cipherlite/core/node', message: 'Node-only storage has no place in a browser package.' },

@@ -9,9 +9,9 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 interface RefChecker {
-  check(docs: string[]): { count: number; problems: string[] };
-  references(markdown: string): { line: number; file: string | null; name: string }[];
-  titleFound(text: string, name: string): boolean;
+  check: (docs: string[]) => { count: number; problems: string[] };
+  references: (markdown: string) => { line: number; file: string | null; name: string }[];
+  titleFound: (text: string, name: string) => boolean;
 }
 
 const ROOT = join(import.meta.dirname, '../../../');

@@ -197,7 +197,7 @@ export class Leader implements ServingLeader {
   }
 
   #keysChangedAfter(from: string, req: LeaderRequest, run: Promise<unknown>): Promise<unknown> {
-    if (!KEY_CHANGING_OPS.has(req.op as never)) return run;
+    if (!KEY_CHANGING_OPS.has(req.op)) return run;
     // Every other tab re-proves what it holds now, so a revoked secret does not live on in a tab.
     return run.then((value) => {
       this.#events.post({ kind: 'keysChanged', by: from });
@@ -239,7 +239,7 @@ export class Leader implements ServingLeader {
           );
         }
         if (record !== undefined && canRecord(op, argList, txId)) {
-          return this.#scheduler.enqueue(() => this.#durable.run(() => this.#db.transaction((tx) => runOnce(tx as SqlTarget, record, () => runOn(tx as SqlTarget)))), undefined, onStart);
+          return this.#scheduler.enqueue(() => this.#durable.run(() => this.#db.transaction((tx) => runOnce(tx as SqlTarget, record, () => runOn(tx)))), undefined, onStart);
         }
         const runOp = async () => runOn(txId === undefined ? this.#db : this.#txs.owned(txId, from).target);
         return this.#scheduler.enqueue(notIfCancelled(call, txId === undefined ? () => this.#durable.run(runOp) : runOp), txId, onStart);
