@@ -7,6 +7,7 @@ export type { DatabaseOpenOptions, OpenOptions } from './database/open-options.j
 export { CipherliteError, ERROR_CODES, fromWire, isCipherliteError, isWireError, toWire, type ErrorCode, type ErrorDetails, type WireError } from './errors.js';
 export type { AtOption, SyncFile, SyncStorage } from './storage/sync-file.js';
 export { MemoryFile, MemoryStorage } from './storage/memory.js';
+export { FileView, type SharedFile } from './storage/file-view.js';
 export type {
   BindParams,
   ChangeListener,
