@@ -24,7 +24,7 @@ const CORE_FOR_THE_PAGE = [
   {
     name: '@cipherlite/core/keys',
     allowTypeImports: true,
-    message: 'the page reads passkey challenges from @cipherlite/core/header and nothing else of core/keys (types aside); key management runs in the engine.',
+    message: 'the page reads passkey challenges and the passkey slot sizes from @cipherlite/core/header and nothing else of core/keys (types aside); key management runs in the engine.',
   },
   { name: '@cipherlite/core/internal', message: "core's internals (SQLite loader, key-material encoding) run in the engine, not on the page." },
   { name: '@cipherlite/core/node', message: 'Node-only storage has no place in a browser package.' },

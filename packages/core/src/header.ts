@@ -7,3 +7,6 @@
  */
 export { passkeyChallenges, type PasskeyChallenge } from './keys/passkey-challenges.js';
 export * as format from './format/constants.js';
+/** Passkey slot sizes the page needs for the ceremony: the PRF salt and the PRF output. */
+export { SALT_SIZE as PASSKEY_SALT_SIZE } from './crypto/kdf.js';
+export { PRF_OUTPUT_SIZE } from './container/key-material.js';

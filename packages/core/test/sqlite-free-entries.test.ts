@@ -11,6 +11,7 @@ import * as errors from '../src/errors-entry.js';
 import * as header from '../src/header.js';
 import * as root from '../src/index.js';
 import * as storage from '../src/storage-entry.js';
+import * as keys from '../src/keys/index.js';
 
 const SRC = join(import.meta.dirname, '..', 'src');
 /** Value imports and re-exports (`import type` / `export type` are erased). */
@@ -49,7 +50,9 @@ describe('SQLite-free entries', () => {
     expect(storage.MemoryFile).toBe(root.MemoryFile);
     expect(header.format).toEqual(root.format);
     expect(Object.keys(errors).sort()).toEqual(['CipherliteError', 'ERROR_CODES', 'fromWire', 'isCipherliteError', 'isWireError', 'toWire']);
-    expect(Object.keys(header).sort()).toEqual(['format', 'passkeyChallenges']);
+    expect(Object.keys(header).sort()).toEqual(['PASSKEY_SALT_SIZE', 'PRF_OUTPUT_SIZE', 'format', 'passkeyChallenges']);
+    expect(header.PASSKEY_SALT_SIZE).toBe(keys.PASSKEY_SALT_SIZE);
+    expect(header.PRF_OUTPUT_SIZE).toBe(keys.PRF_OUTPUT_SIZE);
     expect(Object.keys(storage).sort()).toEqual(['MemoryFile', 'MemoryStorage']);
   });
 });

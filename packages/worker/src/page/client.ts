@@ -5,7 +5,8 @@
  * rebuilt into a `CipherliteError` with its `code`.
  */
 import { CipherliteError, fromWire, isWireError } from '@cipherlite/core/errors';
-import type { BindParams, KeyMaterial, Row, RunResult, StatementTables, Transaction as CoreTransaction, ValuesResult } from '@cipherlite/core';
+import { PASSKEY_SALT_SIZE } from '@cipherlite/core/header';
+import type { BindParams, KeyMaterial, PasskeyUnlock, Row, RunResult, StatementTables, Transaction as CoreTransaction, UnlockSecret, ValuesResult } from '@cipherlite/core';
 import * as Comlink from 'comlink';
 import type {
   BackupFile,
@@ -24,7 +25,7 @@ import type {
 } from '@cipherlite/core/keys';
 import { Diagnostics, consoleSink } from '../shared/diagnostics.js';
 import { DEFAULT_UNRESPONSIVE_MS, WorkerLiveness } from './liveness.js';
-import { assertPasskey, registerPasskey, type PasskeyCeremonyOptions, type PasskeyRegistration } from './passkey-ceremony.js';
+import { assertPasskey, registerPasskey, type PasskeyRegistration } from './passkey-ceremony.js';
 import { DEFAULT_DIRECTORY, busNames } from '../shared/protocol.js';
 import type {
   CallOptions,
@@ -62,15 +63,6 @@ export interface OpenDatabaseBaseOptions extends Omit<WorkerOpenOptions, 'direct
   unresponsiveTimeoutMs?: number;
 }
 
-/**
- * Unlock with a passkey of the database: the WebAuthn prompt runs in this page, and only the
- * authenticator's PRF output for the slot goes to the worker (once, transferred, not kept here).
- */
-export type PasskeyUnlock = { passkey: true | PasskeyCeremonyOptions; password?: never; key?: never; recoveryKey?: never };
-
-/** What unlocks: a password (a bare string), key material, or `{ passkey: true }`. */
-export type UnlockSecret = string | KeyMaterial | PasskeyUnlock;
-
 /** Options of `openDatabase`: a name, exactly one of `password` / `key` / `recoveryKey` / `passkey`, and tuning. */
 export type OpenDatabaseOptions = OpenDatabaseBaseOptions & (KeyMaterial | PasskeyUnlock);
 
@@ -79,9 +71,6 @@ export interface AddPasskeyOptions extends PasskeyRegistration {
   /** Shown by `listKeyslots` (at most 42 UTF-8 bytes); default `userName`. */
   label?: string;
 }
-
-/** Bytes of the per-slot PRF salt (core's `PASSKEY_SALT_SIZE`). */
-const PASSKEY_SALT_SIZE = 16;
 
 /** Statements available inside `transaction(fn)`: core's `Transaction`, plus `batch`. */
 export interface Transaction extends CoreTransaction {

@@ -1,8 +1,8 @@
 /**
  * `passkeySlots()`: which passkeys can unlock a database, read on the main thread before it is
  * opened (an unlock screen shows "Unlock with passkey" only when there is one). The header is
- * public by design; this reads it with `getFile()`, which works while another tab's worker holds
- * the file, and never needs a key.
+ * public by design; this reads it with `getFile()` (shared/opfs-read.ts: in Chromium 156 also
+ * while another tab's worker holds the file), and never needs a key.
  */
 import { CipherliteError } from '@cipherlite/core/errors';
 import { format, passkeyChallenges } from '@cipherlite/core/header';

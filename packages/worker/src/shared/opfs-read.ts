@@ -1,7 +1,8 @@
 /**
  * Reads the start of an OPFS file with `getFile()`: usable on the main thread and in workers,
- * creates nothing, and takes no lock, so it works while another tab's worker holds the file's
- * sync access handle (what reading a database's public header before unlocking needs).
+ * creates nothing, and takes no lock. Chromium (156) answers it while another tab's worker holds
+ * the file's sync access handle (what reading a database's public header before unlocking needs);
+ * older Chromium refused it then with `NoModificationAllowedError`, which this passes on.
  */
 import { CipherliteError } from '@cipherlite/core/errors';
 
