@@ -18,7 +18,7 @@
  *
  * `QueryCache` shares one LiveValue per key and database: a query mounted twice runs once.
  */
-import { CipherliteError } from '@cipherlite/core';
+import { CipherliteError } from '@cipherlite/core/errors';
 import { asCipherliteError } from './_errors.js';
 import type { BindParams } from '@cipherlite/core';
 import { fetcherKey, queryKey } from './query-key.js';
