@@ -1,11 +1,11 @@
 /**
  * `passkeySlots()`: which passkeys can unlock a database, read on the main thread before it is
  * opened (an unlock screen shows "Unlock with passkey" only when there is one). The header is
- * public by design; this reads it with `getFile()`, which works while another tab's worker holds
- * the file, and never needs a key.
+ * public by design; this reads it with `getFile()` (shared/opfs-read.ts: in Chromium 156 also
+ * while another tab's worker holds the file), and never needs a key.
  */
-import { CipherliteError, format } from '@cipherlite/core';
-import { passkeyChallenges } from '@cipherlite/core/keys';
+import { CipherliteError } from '@cipherlite/core/errors';
+import { format, passkeyChallenges } from '@cipherlite/core/header';
 import type { KeyslotInfo } from '@cipherlite/core/keys';
 import { readOpfsFileStart } from '../shared/opfs-read.js';
 import { DEFAULT_DIRECTORY } from '../shared/protocol.js';
