@@ -103,7 +103,9 @@ export class MainContainer implements EpochSource {
    */
   static adopt(file: SyncFile, header: MainHeader, dek: Uint8Array, o: ContainerOptions): MainContainer {
     if (file.getSize() !== 0) throw new CipherliteError('NOT_A_DATABASE', 'refusing to create a database over a non-empty file');
-    const c = new MainContainer(file, { ...header, sequence: 1, keyslots: header.keyslots.slice() }, dek.slice(), 1, 0, o);
+    // The original's WAL binding (if any) stays behind: the new file has no WAL yet.
+    const fresh: MainHeader = { blockSize: header.blockSize, fileId: header.fileId, sequence: 1, nextEpoch: header.nextEpoch, createdAt: header.createdAt, keyslots: header.keyslots.slice() };
+    const c = new MainContainer(file, fresh, dek.slice(), 1, 0, o);
     c.#writeHeader();
     c.#writeHeader();
     return c;

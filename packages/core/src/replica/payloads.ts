@@ -7,6 +7,7 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { CipherliteError } from '../errors.js';
 import { MAIN_HEADER_COPY_SIZE } from '../format/constants.js';
+import { encodeMainHeader, type MainHeader } from '../format/main-header.js';
 import { ENVELOPE_SIZE, equal, HASH_SIZE, readEnvelope, type Position } from './format.js';
 
 /** The database as the replica sees it: page images by page number (1-based). */
@@ -112,4 +113,14 @@ export function checkKeysObjectMac(bytes: Uint8Array, macKey: Uint8Array, name: 
   if (!equal(hmac(sha256, macKey, bytes.subarray(0, at)), bytes.subarray(at))) {
     throw new CipherliteError('REPLICA_CORRUPT', `replica keys object ${name} fails authentication (replaced or damaged)`, { object: name });
   }
+}
+
+/** The header as the bucket gets it: without the local file's WAL binding (its WAL is not replicated). */
+export function bucketHeader(h: MainHeader): MainHeader {
+  return { blockSize: h.blockSize, fileId: h.fileId, sequence: h.sequence, nextEpoch: h.nextEpoch, createdAt: h.createdAt, keyslots: h.keyslots };
+}
+
+/** The keyslots of `header` as bytes (the rest of the header — sequence, epoch, WAL binding — changes on its own). */
+export function keyslotsOf(header: MainHeader): Uint8Array {
+  return encodeMainHeader({ ...bucketHeader(header), sequence: 0, nextEpoch: 0 }, new Uint8Array(32));
 }

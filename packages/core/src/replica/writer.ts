@@ -19,12 +19,12 @@ import { randomBytes } from '../crypto/random.js';
 import type { Database } from '../database/database.js';
 import { internals, onReplaced } from '../database/internals.js';
 import { CipherliteError, isCipherliteError, type ErrorCode } from '../errors.js';
-import { encodeMainHeader, type MainHeader } from '../format/main-header.js';
+import { encodeMainHeader } from '../format/main-header.js';
 import { entryName, equal, ID_SIZE, keysCopyName, keysName, replicaKey, writeEnvelope, ZERO_HASH } from './format.js';
 import { readLocalState, writeLocalState, type LocalReplicaState } from './local-state.js';
 import { ReplicaLog } from './log.js';
 import { resolveReplicaOptions, type ReplicaOptions, type ResolvedReplicaOptions } from './options.js';
-import { encodeKeysObject, encodePages } from './payloads.js';
+import { bucketHeader, encodeKeysObject, encodePages, keyslotsOf } from './payloads.js';
 import { decodeManifestTime, diffPages, diffSomePages, hashPages, readPages, wipeRead, type PageRead } from './pages.js';
 import { openReplicaWithKey, position, readState, type OpenedReplica } from './reader.js';
 import { applyRetention, writeSnapshot } from './snapshots.js';
@@ -261,7 +261,7 @@ export class Replica {
     const r: OpenedReplica = { store: this.#o.store, prefix: this.#o.prefix, generation: 0, generationId: randomBytes(ID_SIZE), replicaId, dek, logKey: new Uint8Array(0), snapKey: new Uint8Array(0) };
     r.logKey = replicaKey(dek, r.generationId, 'log');
     r.snapKey = replicaKey(dek, r.generationId, 'snapshot');
-    const header = encodeMainHeader(container.header, deriveHeaderMacKey(dek, fileId));
+    const header = encodeMainHeader(bucketHeader(container.header), deriveHeaderMacKey(dek, fileId));
     this.#keysSent = keyslotsOf(container.header);
     const keys = encodeKeysObject(writeEnvelope('keys', position(r, 0), new Uint8Array(12)), header, replicaKey(dek, r.generationId, 'keys-mac'));
     if ((await r.store.put(keysName(r.prefix, 0), keys, { ifNoneMatch: true })) === 'taken') {
@@ -369,7 +369,7 @@ export class Replica {
     const r: OpenedReplica = { ...prev.r, generation: prev.r.generation + 1, generationId: randomBytes(ID_SIZE), dek, logKey: new Uint8Array(0), snapKey: new Uint8Array(0) };
     r.logKey = replicaKey(dek, r.generationId, 'log');
     r.snapKey = replicaKey(dek, r.generationId, 'snapshot');
-    const header = encodeMainHeader(container.header, deriveHeaderMacKey(dek, container.fileId));
+    const header = encodeMainHeader(bucketHeader(container.header), deriveHeaderMacKey(dek, container.fileId));
     const keys = encodeKeysObject(writeEnvelope('keys', position(r, 0), new Uint8Array(12)), header, replicaKey(dek, r.generationId, 'keys-mac'));
     if ((await r.store.put(keysName(r.prefix, r.generation), keys, { ifNoneMatch: true })) === 'taken') {
       throw new CipherliteError('REPLICA_FORK', `another writer created generation ${r.generation} under "${r.prefix}"`);
@@ -399,7 +399,7 @@ export class Replica {
     if (!this.#keysInflight) {
       const slots = keyslotsOf(container.header);
       if (this.#keysSent && equal(slots, this.#keysSent)) return;
-      const header = encodeMainHeader(container.header, deriveHeaderMacKey(container.dek, container.fileId));
+      const header = encodeMainHeader(bucketHeader(container.header), deriveHeaderMacKey(container.dek, container.fileId));
       const seq = remote.tip.seq + 1;
       const bytes = remote.log.seal(seq, { prevHash: remote.tip.hash, deviceId: this.#local!.deviceId, time: this.#o.now(), kind: 'keys', payload: header });
       this.#keysInflight = { seq, bytes, header, slots };
@@ -440,9 +440,4 @@ export function startReplica(db: Database, options: ReplicaOptions): Replica {
   const replica = new Replica(db, o);
   replica.pushNow().catch(() => undefined); // the status carries the outcome; retries are scheduled
   return replica;
-}
-
-/** The keyslots of `header` as bytes (the rest of the header — sequence, epoch — changes on its own). */
-function keyslotsOf(header: MainHeader): Uint8Array {
-  return encodeMainHeader({ ...header, sequence: 0, nextEpoch: 0 }, new Uint8Array(32));
 }
