@@ -11,8 +11,8 @@
  *
  * Every method rejects with core's `WireError` (a plain object); the client rebuilds the error.
  */
-import { CipherliteError, format, toWire } from '@cipherlite/core';
-import { importPlaintext, passkeyChallenges, type PasskeyChallenge } from '@cipherlite/core/keys';
+import { CipherliteError, toWire } from '@cipherlite/core';
+import { importPlaintext, type PasskeyChallenge } from '@cipherlite/core/keys';
 import type { Database, KeyMaterial } from '@cipherlite/core';
 import { Diagnostics, assertLogSetting } from '../shared/diagnostics.js';
 import { SteppedDown } from './leader/service.js';
@@ -23,6 +23,7 @@ import { assertDatabaseLocation, busNames, KEY_MATERIAL_ARGS } from '../shared/p
 import { ProgressThrottle, guardedProgress, type CallHooks } from './runtime/progress.js';
 import type { BusMessage, CallTag, LeaderRequest, LockState, OpArgs, OpName, OpResult, OpenInfo, Role, StorageBackend, WorkerApi, WorkerEvents, WorkerOpenOptions } from '../shared/protocol.js';
 import { Router } from './router.js';
+import { readChallenges } from './passkey-challenges.js';
 import { passwordAsBytes, Secret, wipeKeyMaterial } from './runtime/secret.js';
 import { transferBytes } from './runtime/transfer.js';
 
@@ -215,13 +216,13 @@ export class WorkerEngine implements WorkerApi {
     );
   }
 
-  passkeyChallenges(options: Pick<WorkerOpenOptions, 'name' | 'directory'>): Promise<PasskeyChallenge[]> {
+  passkeyChallenges(options: Pick<WorkerOpenOptions, 'name' | 'directory' | 'storage'>): Promise<PasskeyChallenge[]> {
     return this.#wire(async () => {
       const where = this.#options ?? options;
       validateOptions({ ...where });
-      const head = await this.#platform.readFileStart(where, format.MAIN_HEADER_SIZE);
-      if (!head) throw new CipherliteError('NOT_A_DATABASE', `database "${where.name}" does not exist`);
-      return passkeyChallenges(head);
+      if (this.#leader) return this.#leader.passkeyChallenges();
+      const backend = this.#options ? this.#backend : await this.#platform.chooseBackend(where.storage);
+      return readChallenges(this.#platform, this.#tabId, where, backend);
     });
   }
 
