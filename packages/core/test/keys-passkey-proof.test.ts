@@ -39,7 +39,7 @@ async function opens(storage: MemoryStorage, material: KeyMaterial): Promise<str
   }
 }
 
-const kinds = async (db: Database) => (await listKeyslots(db)).map((s) => s.kind);
+const kinds = (db: Database) => listKeyslots(db).map((s) => s.kind);
 
 describe('a passkey as `current`', () => {
   it('changePassword: the passkey proves it; the new password opens', async () => {
@@ -54,10 +54,10 @@ describe('a passkey as `current`', () => {
     const { storage, db } = await withPasskey();
     await expect(addRecoveryKey(db, wrongPasskey())).rejects.toMatchObject({ code: 'WRONG_KEY' });
     const { recoveryKey } = await addRecoveryKey(db, passkey());
-    expect(await kinds(db)).toEqual(['password', 'passkey', 'recovery']);
+    expect(kinds(db)).toEqual(['password', 'passkey', 'recovery']);
     await expect(removeKeyslot(db, wrongPasskey(), 0)).rejects.toMatchObject({ code: 'WRONG_KEY' });
     await removeKeyslot(db, passkey(), 0);
-    expect(await kinds(db)).toEqual(['passkey', 'recovery']);
+    expect(kinds(db)).toEqual(['passkey', 'recovery']);
     await db.close();
     expect(await opens(storage, { password: PASSWORD })).toBe('WRONG_KEY');
     expect(await opens(storage, { recoveryKey })).toBe('OK');
@@ -69,7 +69,7 @@ describe('a passkey as `current`', () => {
     const other = { credentialId: new Uint8Array(32).fill(9), salt: new Uint8Array(16).fill(1), prfOutput: new Uint8Array(32).fill(2), label: 'bob' };
     await expect(addPasskey(db, wrongPasskey(), { ...other, prfOutput: other.prfOutput.slice() })).rejects.toMatchObject({ code: 'WRONG_KEY' });
     await addPasskey(db, passkey(), { ...other, prfOutput: other.prfOutput.slice() });
-    expect(await kinds(db)).toEqual(['password', 'passkey', 'passkey']);
+    expect(kinds(db)).toEqual(['password', 'passkey', 'passkey']);
   });
 
   it('rekey: the passkey slot is kept (same credential, salt and label) and still opens; others are dropped', async () => {
@@ -77,7 +77,7 @@ describe('a passkey as `current`', () => {
     await expect(rekey(db, wrongPasskey())).rejects.toMatchObject({ code: 'WRONG_KEY' });
     const { db: rekeyed, droppedKeyslots } = await rekey(db, passkey());
     expect(droppedKeyslots.map((s) => s.kind)).toEqual(['password']);
-    const slots = await listKeyslots(rekeyed);
+    const slots = listKeyslots(rekeyed);
     expect(slots.map((s) => [s.kind, s.label])).toEqual([['passkey', 'alice@till-1']]);
     expect(await rekeyed.query('SELECT v FROM t')).toEqual([{ v: 'sale 1' }]);
     await rekeyed.close();

@@ -30,7 +30,9 @@ export async function unlockDatabaseFile(o: ResolvedOptions, secret: SlotSecret)
     try {
       const isNew = file.getSize() === 0;
       if (isNew && !o.create) throw new CipherliteError('NOT_A_DATABASE', `database "${o.name}" is empty`);
-      container = isNew ? await MainContainer.create(file, secret, { ...containerOptions, blockSize: o.pageSize, kdf: o.kdf, ...(o.passkeySlot ? { passkey: o.passkeySlot } : {}) }) : await MainContainer.unlock(file, secret, containerOptions);
+      container = isNew
+        ? await MainContainer.create(file, secret, { ...containerOptions, blockSize: o.pageSize, kdf: o.kdf, ...(o.passkeySlot ? { passkey: o.passkeySlot } : {}) })
+        : await MainContainer.unlock(file, secret, containerOptions);
     } catch (e) {
       file.close();
       throw e;

@@ -27,7 +27,21 @@ import { FORMAT_VERSION, MAIN_HEADER_SIZE, SQLITE_MAGIC } from '../format/consta
 import { MemoryStorage } from '../storage/memory.js';
 import type { SyncStorage } from '../storage/sync-file.js';
 import type { KdfParams, KeyMaterial } from '../types.js';
-import { checkProgress, copyDatabase, COPY_DEST_CACHE_KIB, creationFor, kdfFor, proveKey, type Proof, scratchName, storedSize, summaryOf, tableCounts, verifyBlocks, withReadProgress } from './_shared.js';
+import {
+  checkProgress,
+  copyDatabase,
+  COPY_DEST_CACHE_KIB,
+  creationFor,
+  kdfFor,
+  proveKey,
+  type Proof,
+  scratchName,
+  storedSize,
+  summaryOf,
+  tableCounts,
+  verifyBlocks,
+  withReadProgress,
+} from './_shared.js';
 import { checkSignal, Pacer } from './cancel.js';
 import type { BackupResult, DatabaseSummary, NewSecret, ProgressCallback, RestoreComparison, RestoreResult, TableComparison, TableInfo } from './types.js';
 

@@ -151,7 +151,12 @@ async function passkeyKeyMaterial(remote: Remote, where: { name: string; directo
 /** Marks `value` so posting it moves the given PRF outputs' buffers (default: `value.passkey`'s). */
 function transferKey<T extends object>(value: T, ...prfOutputs: (Uint8Array | undefined)[]): T {
   const outs = (prfOutputs.length > 0 ? prfOutputs : [(value as KeyMaterial).passkey?.prfOutput]).filter((o): o is Uint8Array => o !== undefined);
-  return outs.length > 0 ? Comlink.transfer(value, outs.map((o) => o.buffer)) : value;
+  return outs.length > 0
+    ? Comlink.transfer(
+        value,
+        outs.map((o) => o.buffer),
+      )
+    : value;
 }
 
 /** Validates `CallOptions` (INVALID_ARGUMENT), so a bad one fails here and not in the worker. */
