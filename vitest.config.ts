@@ -2,10 +2,13 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'packages/*/test/**/*.test.tsx', 'packages/*/src/**/*.test.ts', 'packages/*/src/**/*.test.tsx'],
+    include: ['packages/*/test/**/*.test.ts', 'packages/*/test/**/*.test.tsx', 'packages/*/src/**/*.test.ts', 'packages/*/src/**/*.test.tsx', 'examples/*/src/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // The replica suites start Ceph RGW (scripts/s3.sh) when they first need it; this stops it
+    // at the end of the run when the run started it.
+    globalSetup: ['packages/core/test/replica/s3-global-setup.ts'],
     // Type tests (`*.test-d.ts(x)`, vitest's expectTypeOf) run through tsc with the package's config.
     typecheck: {
       enabled: true,

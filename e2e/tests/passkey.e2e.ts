@@ -4,7 +4,7 @@
  * real worker and OPFS. Only the authenticator is simulated.
  */
 import { FAST_KDF, expect, openPage, test } from './fixtures.ts';
-import type { Page, Profile } from './fixtures.ts';
+import type { Page, Session } from './fixtures.ts';
 import { PORT } from './env.ts';
 import type {} from '../test-app/main.ts';
 import { VIRTUAL_AUTHENTICATOR_ONLY_IN_CHROMIUM, addAuthenticator, copyCredential, credentials } from './webauthn.ts';
@@ -14,7 +14,7 @@ const OPTIONS = { name: 'passkeys', password: PASSWORD, kdf: FAST_KDF };
 
 /** A WebAuthn relying-party id must be a domain: the same server, addressed as localhost. */
 const LOCALHOST_URL = `http://localhost:${PORT}/`;
-const tab = (p: Profile) => openPage(p.context, 'tab', LOCALHOST_URL);
+const tab = (p: Session) => openPage(p.context, 'tab', LOCALHOST_URL);
 
 /** The password unlocked after the passkey attempts, and the data is intact. */
 function expectPasswordStillWorks(r: { withPassword: unknown; rows: unknown }): void {
@@ -36,9 +36,9 @@ async function seedWithPasskey(page: Page) {
   }, PASSWORD);
 }
 
-test('add a passkey, reload, unlock with it; remove it → refused; the password still works', async ({ profile, engine }) => {
+test('add a passkey, reload, unlock with it; remove it → refused; the password still works', async ({ session, engine }) => {
   test.skip(engine === 'firefox', VIRTUAL_AUTHENTICATOR_ONLY_IN_CHROMIUM);
-  const page = await tab(await profile());
+  const page = await tab(await session());
   const auth = await addAuthenticator(page);
   const added = await seedWithPasskey(page);
   expect(added).toMatchObject({ ok: true, value: { index: 1, kind: 'passkey', label: 'Alice (till 7)' } });
@@ -80,9 +80,9 @@ test('add a passkey, reload, unlock with it; remove it → refused; the password
   expectPasswordStillWorks(removed);
 });
 
-test("a second authenticator's credential → WRONG_KEY (its real PRF output); holding none of the database's passkeys → CANCELLED; the password still works", async ({ profile, engine }) => {
+test("a second authenticator's credential → WRONG_KEY (its real PRF output); holding none of the database's passkeys → CANCELLED; the password still works", async ({ session, engine }) => {
   test.skip(engine === 'firefox', VIRTUAL_AUTHENTICATOR_ONLY_IN_CHROMIUM);
-  const page = await tab(await profile());
+  const page = await tab(await session());
   const first = await addAuthenticator(page);
   expect(await seedWithPasskey(page)).toMatchObject({ ok: true });
   await page.evaluate(() => window.t.dbs.a!.lock());
@@ -122,9 +122,9 @@ test("a second authenticator's credential → WRONG_KEY (its real PRF output); h
   expectPasswordStillWorks(r);
 });
 
-test('an authenticator without PRF → UNSUPPORTED (add and unlock); password unlock unaffected; no passkey slot → NO_PASSKEY', async ({ profile, engine }) => {
+test('an authenticator without PRF → UNSUPPORTED (add and unlock); password unlock unaffected; no passkey slot → NO_PASSKEY', async ({ session, engine }) => {
   test.skip(engine === 'firefox', VIRTUAL_AUTHENTICATOR_ONLY_IN_CHROMIUM);
-  const page = await tab(await profile());
+  const page = await tab(await session());
   await addAuthenticator(page, false);
   expect(await openWithPassword(page)).toMatchObject({ ok: true });
   const r = await page.evaluate(async (password) => {
@@ -144,9 +144,9 @@ test('an authenticator without PRF → UNSUPPORTED (add and unlock); password un
   expectPasswordStillWorks(r);
 });
 
-test('unlocking a passkey slot on an authenticator without PRF → UNSUPPORTED; openDatabase({ passkey }) fails the same way and the password opens', async ({ profile, engine }) => {
+test('unlocking a passkey slot on an authenticator without PRF → UNSUPPORTED; openDatabase({ passkey }) fails the same way and the password opens', async ({ session, engine }) => {
   test.skip(engine === 'firefox', VIRTUAL_AUTHENTICATOR_ONLY_IN_CHROMIUM);
-  const page = await tab(await profile());
+  const page = await tab(await session());
   const withPrf = await addAuthenticator(page);
   expect(await seedWithPasskey(page)).toMatchObject({ ok: true });
   const [credential] = await credentials(withPrf);

@@ -4,16 +4,16 @@
  * reload and after the lock button, Admin → remove it, and the button is gone; the password
  * always works. Served as localhost: a WebAuthn relying-party id must be a domain.
  */
-import { expect, test } from '@playwright/test';
-import { createStore, go, launchPos, PASSWORD, POS_PORT, shot } from './pos-helpers.ts';
-import { forwardLogs } from './fixtures.ts';
+import { expect } from '@playwright/test';
+import { createStore, go, PASSWORD, POS_PORT, shot, test } from './pos-helpers.ts';
+import { engineOf, forwardLogs } from './fixtures.ts';
 import { VIRTUAL_AUTHENTICATOR_ONLY_IN_CHROMIUM, addAuthenticator } from './webauthn.ts';
 
 const LOCALHOST_URL = `http://localhost:${POS_PORT}/`;
 const PASSKEY_BUTTON = { name: 'Unlock with fingerprint / passkey' };
 
-test('Admin adds a passkey → unlock with it after a reload and after Lock → Admin removes it → password only', async () => {
-  test.skip(test.info().project.name === 'firefox', VIRTUAL_AUTHENTICATOR_ONLY_IN_CHROMIUM);
+test('Admin adds a passkey → unlock with it after a reload and after Lock → Admin removes it → password only', async ({ launchPos }) => {
+  test.skip(engineOf(test.info().project.name) === 'firefox', VIRTUAL_AUTHENTICATOR_ONLY_IN_CHROMIUM);
   const b = await launchPos();
   try {
     const page = await b.context.newPage();

@@ -21,6 +21,8 @@ import { parseArgs } from 'node:util';
 import { CipherliteError, Database, type KeyMaterial } from '@cipherlite/core';
 import { changePassword, describeContainer, exportPlaintext, importPlaintext, rekey, replaceMarkerName, verify, type NewSecret, type Progress } from '@cipherlite/core/keys';
 import { NodeFsStorage } from '@cipherlite/core/node';
+import { HELP } from './help.js';
+import { REPLICA_OPTIONS, replicaCommand } from './replica.js';
 
 export const EXIT = { OK: 0, OTHER: 1, USAGE: 2, WRONG_KEY: 3, CORRUPT: 4, NOT_A_DATABASE: 5 } as const;
 
@@ -34,87 +36,6 @@ export interface CliIo {
 }
 
 class UsageError extends Error {}
-
-const COMMON_HELP = `Secrets (never on the command line):
-  --password-file <path>       password = first line of the file
-  --key-file <path>            raw 256-bit key: 32 bytes, or 64 hex characters
-  --recovery-key-file <path>   recovery key (XXXX-XXXX-…)
-  CIPHERLITE_PASSWORD          password from the environment
-  otherwise a no-echo prompt when stdin is a terminal.`;
-
-const NEW_SECRET_HELP = `New secret:
-  --new-password-file <path>   new password = first line of the file
-  --new-key-file <path>        new raw 256-bit key
-  CIPHERLITE_NEW_PASSWORD      new password from the environment
-  otherwise a prompt (typed twice) when stdin is a terminal.
-Argon2id cost for a new password (defaults 65536 KiB, 3, 1; minimum 19456 KiB, 2):
-  --kdf-memory <KiB>  --kdf-iterations <n>  --kdf-parallelism <n>`;
-
-const EXIT_HELP = `Exit codes: 0 ok, 1 other error, 2 usage, 3 wrong password/key, 4 corrupt, 5 not a cipherlite database.`;
-
-const HELP: Record<string, string> = {
-  main: `cipherlite — encrypted SQLite files (AES-256-GCM pages, Argon2id keys)
-
-Usage: cipherlite <command> [options]
-
-Commands:
-  info <file>          show header facts (no key needed; no secrets shown)
-  verify <file>        authenticate every block and run integrity_check
-  decrypt <in> <out>   write a standard SQLite file — UNENCRYPTED
-  encrypt <in> <out>   encrypt a standard SQLite file into a new cipherlite database
-  passwd <file>        change the password/key of the slot you unlock with
-  rekey <file>         new data key; re-encrypts every page (drops other keyslots)
-
-Run "cipherlite <command> --help" for a command's options.
-${EXIT_HELP}`,
-  info: `Usage: cipherlite info <file> [--json]
-
-Reads the plaintext container header: format version, block size, file id, header copies A/B,
-keyslot kinds and Argon2id parameters. Needs no key; shows no secret. The header MAC cannot be
-checked without the key, so these are the file's claims ("verify" checks them).
-${EXIT_HELP}`,
-  verify: `Usage: cipherlite verify <file> [secret options] [--json]
-
-Authenticates every block of the database (and its journal) and runs PRAGMA integrity_check.
-Exit 0 when healthy, 4 when anything failed.
-
-${COMMON_HELP}
-${EXIT_HELP}`,
-  decrypt: `Usage: cipherlite decrypt <in> <out> [secret options] [--force]
-
-⚠ Writes <out> as a standard SQLite file WITHOUT ENCRYPTION: anyone who can read <out> reads
-everything. Created with mode 0600; refuses to overwrite unless --force.
-
-${COMMON_HELP}
-${EXIT_HELP}`,
-  encrypt: `Usage: cipherlite encrypt <in> <out> [new secret options]
-
-Encrypts the standard SQLite file <in> into the new cipherlite database <out> (which must not
-exist). The page size is <in>'s. <in> is left as it is: delete it securely yourself.
-CIPHERLITE_PASSWORD / --password-file are accepted too when no new-secret option is given.
-
-${NEW_SECRET_HELP}
-${EXIT_HELP}`,
-  passwd: `Usage: cipherlite passwd <file> [secret options] [new secret options]
-
-Replaces the keyslot your current secret opens with one for the new secret. O(1): no page is
-rewritten; crash-safe (the old or the new password opens, never neither).
-
-${COMMON_HELP}
-
-${NEW_SECRET_HELP}
-${EXIT_HELP}`,
-  rekey: `Usage: cipherlite rekey <file> [secret options] [new secret options]
-
-Generates a new data key and re-encrypts every page (crash-safe: a pending swap is finished on
-the next open). Your current secret keeps working (or the new one, if given); other keyslots
-(recovery keys) wrap the old data key and are dropped — add a new recovery key afterwards.
-
-${COMMON_HELP}
-
-${NEW_SECRET_HELP}
-${EXIT_HELP}`,
-};
 
 const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
@@ -132,6 +53,7 @@ const OPTIONS = {
   password: { type: 'string' },
   'new-password': { type: 'string' },
   key: { type: 'string' },
+  ...REPLICA_OPTIONS,
 } as const;
 
 type Values = ReturnType<typeof parse>['values'];
@@ -230,8 +152,24 @@ function readSecretFile(io: CliIo, file: string): Uint8Array {
   }
 }
 
+/** The file's bytes, or undefined if it does not exist. */
+function readIfPresent(path: string): Uint8Array | undefined {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
 function firstLine(bytes: Uint8Array): string {
-  const text = new TextDecoder().decode(bytes);
+  let text: string;
+  try {
+    // Fatal: invalid bytes must not turn into U+FFFD (every such password would be the same one).
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new UsageError('the secret file is not valid UTF-8');
+  }
   const line = text.split(/\r?\n/, 1)[0] ?? '';
   if (line.length === 0) throw new UsageError('the secret file is empty (the password is its first line)');
   return line;
@@ -329,15 +267,25 @@ async function openDb(t: Target, secret: KeyMaterial, io: CliIo): Promise<Databa
   return db;
 }
 
+/** ECMAScript's Date range: ±8.64e15 ms (100 million days) around the epoch. */
+const MAX_DATE_MS = 8.64e15;
+
+/**
+ * A header's u64 "created at" as a date. The field is unauthenticated here and may hold any of its
+ * 2^64 values; one that is no date is shown as the number it is, never thrown on.
+ */
 function fmtTime(ms: number): string {
-  return Number.isFinite(ms) && ms > 0 ? new Date(ms).toISOString() : 'unknown';
+  if (!Number.isFinite(ms) || ms <= 0) return 'unknown';
+  return ms <= MAX_DATE_MS ? new Date(ms).toISOString() : `unknown (${ms} ms is past any date)`;
 }
 
 // ---------------------------------------------------------------- commands
 
 type Command = (p: string[], v: Values, io: CliIo) => Promise<number>;
 
-const COMMANDS: Record<'info' | 'verify' | 'decrypt' | 'encrypt' | 'passwd' | 'rekey', Command> = {
+const COMMANDS: Record<'info' | 'verify' | 'decrypt' | 'encrypt' | 'passwd' | 'rekey' | 'replica', Command> = {
+  replica: (p, v, io) => replicaCommand(p, v, io, { secret: () => currentSecret(v, io), progress: (label) => progress(io, label), usage: (m) => new UsageError(m), kdf: kdfOptions(v) }),
+
   async info(p, v, io) {
     const [file] = positionals(p, ['file']);
     const t = target(io, file!);
@@ -430,9 +378,17 @@ const COMMANDS: Record<'info' | 'verify' | 'decrypt' | 'encrypt' | 'passwd' | 'r
       throw new UsageError(`cannot read ${input}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
     if (t.storage.exists(t.name)) throw new Error(`${t.path} exists; encrypt only creates new files`);
+    // The input's side files (a WAL with commits not yet checkpointed, a hot journal): SQLite
+    // recovers the last committed state from copies of them; the input files are only read.
+    const side = { wal: readIfPresent(`${inPath}-wal`), journal: readIfPresent(`${inPath}-journal`) };
     const secret = (await newSecret(v, io, true)) ?? (await promptNewPassword(io));
     const onProgress = progress(io, 'encrypt');
-    const { db, tables } = await importPlaintext(t.storage, t.name, bytes, secret, { ...kdfOptions(v), ...(onProgress ? { onProgress } : {}) });
+    const { db, tables } = await importPlaintext(t.storage, t.name, bytes, secret, {
+      ...kdfOptions(v),
+      ...(onProgress ? { onProgress } : {}),
+      ...(side.wal ? { wal: side.wal } : {}),
+      ...(side.journal ? { journal: side.journal } : {}),
+    });
     await db.close();
     io.stdout.write(`encrypted ${tables.length} table(s), ${tables.reduce((n, x) => n + x.rows, 0)} row(s) into ${t.path}\n`);
     return EXIT.OK;

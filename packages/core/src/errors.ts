@@ -24,9 +24,18 @@ export type ErrorCode =
   | 'WORKER_LOST' // the database worker died or stopped answering; the call's outcome is in the database
   | 'CANCELLED' // the user dismissed a browser prompt (a passkey ceremony) or it timed out, or an operation was cancelled through its AbortSignal
   | 'NO_PASSKEY' // the database has no passkey keyslot to unlock with
+  | 'MIGRATION_FAILED' // a migration step failed and was rolled back, or the recorded migrations do not match the steps given
   | 'SYNC_TABLE' // a table cannot take part in multi-device sync (no explicit PRIMARY KEY, or not enabled for sync)
   | 'SYNC_SCHEMA' // a sync schema entry cannot be applied on this device (newer than the app, or its DDL fails)
-  | 'IO'; // a storage error that is none of the above
+  | 'IO' // a storage error that is none of the above
+  | 'REPLICA_AUTH' // the object store refused the credentials (expired, denied, wrong signature)
+  | 'REPLICA_UNAVAILABLE' // the object store cannot be reached or keeps failing (offline, 5xx, timeouts)
+  | 'REPLICA_CORRUPT' // a replica object fails authentication or does not parse (replaced, truncated, damaged)
+  | 'REPLICA_MISSING' // a replica object the history needs is absent (deleted, a gap in the log, a missing chunk)
+  | 'REPLICA_REORDERED' // an authentic replica object sits at the wrong position (moved, replayed as newer)
+  | 'REPLICA_FOREIGN' // a replica object belongs to another database
+  | 'REPLICA_ROLLBACK' // the bucket is older than what this device already saw
+  | 'REPLICA_FORK'; // the bucket holds a history that does not continue the one this device wrote or saw
 
 export const ERROR_CODES: readonly ErrorCode[] = [
   'WRONG_KEY',
@@ -43,9 +52,18 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'WORKER_LOST',
   'CANCELLED',
   'NO_PASSKEY',
+  'MIGRATION_FAILED',
   'SYNC_TABLE',
   'SYNC_SCHEMA',
   'IO',
+  'REPLICA_AUTH',
+  'REPLICA_UNAVAILABLE',
+  'REPLICA_CORRUPT',
+  'REPLICA_MISSING',
+  'REPLICA_REORDERED',
+  'REPLICA_FOREIGN',
+  'REPLICA_ROLLBACK',
+  'REPLICA_FORK',
 ];
 
 /** Extra, non-secret facts attached to an error. */
@@ -62,6 +80,12 @@ export interface ErrorDetails {
   tables?: readonly string[];
   /** The log position concerned, for `SYNC_SCHEMA` and malformed sync entries. */
   seq?: number;
+  /** The files a failed check left untouched for inspection (a refused replacement, for example). */
+  files?: string[];
+  /** The replica object concerned (its name in the bucket: sequence numbers only, no secret). */
+  object?: string;
+  /** The HTTP status the object store answered, for REPLICA_AUTH / REPLICA_UNAVAILABLE. */
+  status?: number;
 }
 
 export class CipherliteError extends Error {

@@ -28,4 +28,6 @@ export { nobleAesGcm, type AeadKey, type AeadKeyFactory } from './crypto/aead.js
 export { createAesGcmKey } from './crypto/aes-gcm-wasm/index.js';
 export { aeadBackendName, fastestAead } from './crypto/default-aead.js';
 export { formatRecoveryKey, parseRecoveryKey } from './crypto/recovery-key.js';
+export { migrate, MIGRATIONS_TABLE, type MigrateResult, type MigrationStep } from './migrate/migrate.js';
+export type { LiveSqlClient, SqlClient, SqlTransaction } from './migrate/sql-client.js';
 export * as format from './format/constants.js';

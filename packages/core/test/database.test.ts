@@ -1,6 +1,7 @@
 /** The Database API end to end: real SQLite-WASM over the encrypted VFS, in memory. */
 import { describe, expect, it } from 'vitest';
 import { CipherliteError, Database, MemoryStorage } from '../src/index.js';
+import { addKeyslot, changePassword } from '../src/keys/index.js';
 import { expectCode, FAST_KDF, KEY, OTHER_KEY, openWithKey } from './helpers.js';
 
 describe('Database: values and queries', () => {
@@ -229,6 +230,43 @@ describe('Database: keys', () => {
     await expectCode(Database.open({ storage, name: 'b.db', password: new TextEncoder().encode(text.normalize('NFD')) }), 'WRONG_KEY');
     await expectCode(Database.open({ storage, name: 'b.db', password: new Uint8Array(0) }), 'INVALID_ARGUMENT');
     await expectCode(Database.open({ storage, name: 'b.db', password: new Uint8Array(65537) }), 'INVALID_ARGUMENT');
+  });
+
+  it('refuses passwords that are not well-formed Unicode everywhere a password enters; U+FFFD is a password of its own', async () => {
+    const storage = new MemoryStorage();
+    const db = await Database.open({ storage, name: 'u.db', password: 'x\ufffd', kdf: FAST_KDF });
+    await db.exec('CREATE TABLE t(x)');
+    const before = storage.snapshot();
+    const illFormed = ['x\ud800', 'x\udbff', 'x\udc00', '\udc00\ud800', 'a\ud83d'];
+    for (const password of illFormed) {
+      await expectCode(Database.open({ storage, name: 'u.db', password }), 'INVALID_ARGUMENT');
+      await expectCode(Database.open({ storage, name: `new-${password.length}.db`, password, kdf: FAST_KDF }), 'INVALID_ARGUMENT');
+      await expectCode(changePassword(db, { password: 'x\ufffd' }, { password }), 'INVALID_ARGUMENT');
+      await expectCode(addKeyslot(db, { password: 'x\ufffd' }, { password }), 'INVALID_ARGUMENT');
+      await expectCode(changePassword(db, { password }, { password: 'fine' }), 'INVALID_ARGUMENT');
+    }
+    // As bytes: UTF-8 that is not valid (a lone surrogate's CESU form, a stray continuation byte).
+    for (const bytes of [[0x78, 0xed, 0xa0, 0x80], [0x78, 0x80], [0xff]]) {
+      await expectCode(Database.open({ storage, name: 'u.db', password: Uint8Array.from(bytes) }), 'INVALID_ARGUMENT');
+    }
+    await db.close();
+    expect(storage.snapshot()).toEqual(before);
+    // A well-formed pair is fine, and U+FFFD opens only its own database.
+    await (await Database.open({ storage, name: 'u.db', password: 'x\ufffd' })).close();
+    await expectCode(Database.open({ storage, name: 'u.db', password: 'x\ud83d\ude00' }), 'WRONG_KEY');
+  });
+
+  it("a key or password given as a Node Buffer is copied, never wiped (Buffer#slice shares the caller's memory)", async () => {
+    const storage = new MemoryStorage();
+    const key = Buffer.from(KEY);
+    const password = Buffer.from('buffer password');
+    await (await Database.open({ storage, name: 'k.db', key })).close();
+    await (await Database.open({ storage, name: 'p.db', password, kdf: FAST_KDF })).close();
+    expect(Buffer.compare(key, Buffer.from(KEY))).toBe(0);
+    expect(password.toString()).toBe('buffer password');
+    // Still the right secrets afterwards.
+    await (await Database.open({ storage, name: 'k.db', key, create: false })).close();
+    await (await Database.open({ storage, name: 'p.db', password, create: false })).close();
   });
 
   it('handles a very long password deterministically and refuses one over 64 KiB', async () => {

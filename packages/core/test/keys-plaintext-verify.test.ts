@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
@@ -10,6 +10,7 @@ import { NodeFsStorage } from '../src/node.js';
 import { exportPlaintext, importPlaintext, stats, verify, type Progress } from '../src/keys/index.js';
 import { loadSqlite } from '../src/sqlite/loader.js';
 import { content, FAST_KDF, fileBytes, KEY, KEY2, seeded } from './keys-helpers.js';
+import { expectCode, expectSameFiles } from './helpers.js';
 
 /** Opens a plain SQLite image with an independent sqlite-wasm instance (no cipherlite VFS involved). */
 async function plainRows(bytes: Uint8Array): Promise<unknown[]> {
@@ -123,6 +124,38 @@ describe('exportPlaintext / importPlaintext', () => {
   });
 });
 
+describe('importPlaintext: side files and leftovers', () => {
+  it('a stray ~replace, ~new, -wal or -journal next to the target refuses before anything is created, touching nothing', async () => {
+    const src = await seeded(new MemoryStorage(), 50);
+    const plain = await exportPlaintext(src);
+    await src.close();
+    for (const stray of ['imp.db~replace', 'imp.db~new', 'imp.db-wal', 'imp.db-journal']) {
+      const storage = new MemoryStorage();
+      const f = storage.open(stray, { create: true });
+      f.write(new TextEncoder().encode('left over'), { at: 0 });
+      f.close();
+      const before = storage.snapshot();
+      const e = await expectCode(importPlaintext(storage, 'imp.db', plain, { key: KEY }), 'INVALID_ARGUMENT');
+      expect(e.message).toContain(stray);
+      expectSameFiles(storage.snapshot(), before, stray);
+    }
+  });
+
+  it("with the source's -wal: exactly the last committed state; the caller's bytes untouched", async () => {
+    const { main, wal } = await walSource();
+    expect(wal.length).toBeGreaterThan(0);
+    const copies = [main.slice(), wal.slice()];
+    const withoutWal = await importPlaintext(new MemoryStorage(), 'a.db', main, { key: KEY });
+    expect(await withoutWal.db.query('SELECT v FROM t')).toEqual([{ v: 'in main' }]);
+    await withoutWal.db.close();
+    const { db, tables } = await importPlaintext(new MemoryStorage(), 'b.db', main, { key: KEY }, { wal });
+    expect(tables).toEqual([{ name: 't', rows: 2 }]);
+    expect(await db.query('SELECT v FROM t ORDER BY rowid')).toEqual([{ v: 'in main' }, { v: 'only in the wal' }]);
+    await db.close();
+    expect([main, wal]).toEqual(copies);
+  });
+});
+
 describe('verify / stats', () => {
   it('verify: ok on a healthy database; names the page of a tampered block', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cl-verify-'));
@@ -185,3 +218,28 @@ describe('verify / stats', () => {
     void KEY2;
   });
 });
+
+/** A plain WAL-mode database whose last commit is only in its WAL: the sqlite3 shell, killed. */
+async function walSource(): Promise<{ main: Uint8Array; wal: Uint8Array }> {
+  const dir = mkdtempSync(join(tmpdir(), 'cl-walsrc-'));
+  const file = join(dir, 'src.db');
+  try {
+    await killedShell(file, "CREATE TABLE t(v); INSERT INTO t VALUES ('in main'); PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; INSERT INTO t VALUES ('only in the wal');");
+    return { main: new Uint8Array(readFileSync(file)), wal: new Uint8Array(readFileSync(`${file}-wal`)) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs `sql` in the sqlite3 shell on `file`, then SIGKILLs it once it has answered (a crash). */
+function killedShell(file: string, sql: string): Promise<void> {
+  const child = spawn('/usr/bin/sqlite3', [file], { stdio: ['pipe', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.stdout.on('data', (b: Buffer) => {
+      if (b.toString().includes('READY')) child.kill('SIGKILL');
+    });
+    child.on('exit', (_code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error('sqlite3 exited on its own'))));
+    child.stdin.write(`${sql}\nSELECT 'READY';\n`);
+  });
+}

@@ -29,5 +29,5 @@ export type {
   TableComparison,
   VerifyResult,
 } from '@cipherlite/core/keys';
-export { CipherliteError, isCipherliteError } from '@cipherlite/core';
-export type { ErrorCode, BindParams, Row, RunResult, SqlValue, StatementTables, KeyMaterial, KdfParams } from '@cipherlite/core';
+export { CipherliteError, isCipherliteError } from '@cipherlite/core/errors';
+export type { ErrorCode, BindParams, Row, RunResult, SqlValue, StatementTables, KeyMaterial, KdfParams } from '@cipherlite/core/errors';

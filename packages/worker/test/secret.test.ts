@@ -62,6 +62,14 @@ describe('Secret', () => {
     expect(() => passwordAsBytes({ password: '' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 
+  it('passwordAsBytes and Secret refuse a password with a lone surrogate (it would encode as U+FFFD)', () => {
+    for (const password of ['\ud800', 'a\udbff', '\udc00b']) {
+      expect(() => passwordAsBytes({ password })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+      expect(() => Secret.from({ password })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    }
+    expect(passwordAsBytes({ password: '\ufffd' })).toEqual({ password: new TextEncoder().encode('\ufffd') });
+  });
+
   it('after wipe() it refuses with LOCKED', () => {
     const s = Secret.from({ password: 'x' });
     s.wipe();

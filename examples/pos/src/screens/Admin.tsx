@@ -72,6 +72,9 @@ export function Admin({ db }: { db: CipherliteDatabase }) {
 
 function StorageCard({ db, stats, error }: { db: CipherliteDatabase; stats: DatabaseStats | null; error: unknown }) {
   const password = stats?.keyslots.find((k) => k.kind === 'password')?.kdf;
+  // openDatabase does not wait for the browser's answer (Firefox asks the user): it arrives later.
+  const [persisted, setPersisted] = useState(db.persisted);
+  useEffect(() => db.onPersisted(setPersisted), [db]);
   return (
     <Card title="Storage & encryption" id="storage">
       {error ? <Banner kind="error">{describeError(error)}</Banner> : null}
@@ -112,7 +115,7 @@ function StorageCard({ db, stats, error }: { db: CipherliteDatabase; stats: Data
             {stats.epoch.current} ({stats.epoch.writesInEpoch.toLocaleString()} of {stats.epoch.limit.toLocaleString()} writes)
           </dd>
           <dt>Persistent storage</dt>
-          <dd>{db.persisted === true ? 'Granted — the browser will not evict this data' : db.persisted === false ? 'Not granted — keep backups' : 'Unknown'}</dd>
+          <dd>{persisted === true ? 'Granted — the browser will not evict this data' : persisted === false ? 'Not granted — keep backups' : 'Not answered yet'}</dd>
         </dl>
       )}
     </Card>

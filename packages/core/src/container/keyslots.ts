@@ -18,7 +18,7 @@ import { CipherliteError } from '../errors.js';
 import { keyslotAadPrefix, type Keyslot, type KeyslotKind } from '../format/main-header.js';
 import { MAGIC } from '../format/constants.js';
 import type { KdfParams, KeyMaterial } from '../types.js';
-import { deriveKek, encodePassword, SALT_SIZE, validateKdfParams } from '../crypto/kdf.js';
+import { deriveKek, encodePassword, KdfBudget, SALT_SIZE, validateKdfParams } from '../crypto/kdf.js';
 import { parseRecoveryKey } from '../crypto/recovery-key.js';
 import { randomBytes } from '../crypto/random.js';
 import { derivePasskeyKek, deriveRawKek, deriveRecoveryKek, slotCommitment } from '../crypto/subkeys.js';
@@ -70,7 +70,8 @@ export function secretFromMaterial(m: KeyMaterial): SlotSecret {
     case 'password':
       return { kind: 'password', bytes: encodePassword(m.password!) };
     case 'key':
-      return { kind: 'raw', bytes: m.key!.slice() };
+      // A copy, even of a Node Buffer (whose slice() shares memory: wiping it would wipe the caller's key).
+      return { kind: 'raw', bytes: new Uint8Array(m.key!) };
     case 'recoveryKey':
       return { kind: 'recovery', bytes: parseRecoveryKey(m.recoveryKey!) };
     case 'passkey':
@@ -83,7 +84,7 @@ function passkeySecret(p: { credentialId: Uint8Array; prfOutput: Uint8Array }): 
     throw new CipherliteError('INVALID_ARGUMENT', 'expected passkey to be { credentialId: Uint8Array, prfOutput: Uint8Array }');
   }
   if (p.prfOutput.length !== PRF_OUTPUT_SIZE) throw new CipherliteError('INVALID_ARGUMENT', `expected a PRF output of ${PRF_OUTPUT_SIZE} bytes, got length=${p.prfOutput.length}`);
-  return { kind: 'passkey', bytes: p.prfOutput.slice(), credentialId: p.credentialId.slice() };
+  return { kind: 'passkey', bytes: new Uint8Array(p.prfOutput), credentialId: new Uint8Array(p.credentialId) };
 }
 
 async function kekFor(secret: SlotSecret, salt: Uint8Array, kdf: KdfParams | null): Promise<Uint8Array> {
@@ -147,8 +148,13 @@ export async function openKeyslots(
   fileId: Uint8Array,
   secret: SlotSecret,
   kekCache: Map<string, Uint8Array> = new Map(),
+  o: { budget?: KdfBudget; tryFirst?: number } = {},
 ): Promise<{ index: number; dek: Uint8Array } | null> {
-  for (let i = 0; i < slots.length; i++) {
+  const budget = o.budget ?? new KdfBudget();
+  const order = [...slots.keys()];
+  // A proof of the secret an open already used: its slot first, so the proof is one KDF run.
+  if (o.tryFirst !== undefined && o.tryFirst < slots.length) order.unshift(...order.splice(o.tryFirst, 1));
+  for (const i of order) {
     const slot = slots[i]!;
     if (slot.kind !== secret.kind) continue;
     // A passkey's PRF output belongs to one credential: other credentials' slots are not tried.
@@ -156,6 +162,8 @@ export async function openKeyslots(
     const cacheKey = `${slot.kind}:${Array.from(slot.salt).join(',')}:${slot.kdf ? `${slot.kdf.memoryKiB}/${slot.kdf.iterations}/${slot.kdf.parallelism}` : ''}`;
     let kek = kekCache.get(cacheKey);
     if (!kek) {
+      // Past the attempt's Argon2id budget this slot is not tried (docs/FORMAT.md "Keyslot").
+      if (slot.kdf && !budget.take(slot.kdf)) continue;
       kek = await kekFor(secret, slot.salt, slot.kdf);
       kekCache.set(cacheKey, kek);
     }

@@ -18,7 +18,7 @@
  * crashed session's epoch is never handed out again, because it was persisted first).
  */
 import type { AeadKeyFactory } from '../crypto/aead.js';
-import { DEFAULT_KDF } from '../crypto/kdf.js';
+import { DEFAULT_KDF, headerKdfWork, KdfBudget, MAX_OPEN_KDF_WORK_KIB } from '../crypto/kdf.js';
 import { createKeyslot, openKeyslots, type NewPasskeySlot, type SlotSecret, wipeKekCache } from './keyslots.js';
 import { randomBytes } from '../crypto/random.js';
 import { deriveAuxMacKey, deriveHeaderMacKey } from '../crypto/subkeys.js';
@@ -119,6 +119,8 @@ export class MainContainer implements EpochSource {
     const valid = scan.valid;
 
     const kekCache = new Map<string, Uint8Array>();
+    // One budget for the whole attempt, both copies (docs/FORMAT.md "Keyslot": MAX_OPEN_KDF_WORK_KIB).
+    const budget = new KdfBudget();
     let anySlotOpened = false;
     let slotCorruption: CipherliteError | null = null;
     const notOpened: typeof valid = [];
@@ -126,7 +128,7 @@ export class MainContainer implements EpochSource {
       for (const candidate of valid) {
         let opened: { index: number; dek: Uint8Array } | null;
         try {
-          opened = await openKeyslots(candidate.header.keyslots, candidate.header.fileId, secret, kekCache);
+          opened = await openKeyslots(candidate.header.keyslots, candidate.header.fileId, secret, kekCache, { budget });
         } catch (e) {
           // The secret matched a slot's commitment but the slot does not unwrap: this copy is damaged.
           if (!(e instanceof CipherliteError) || e.code !== 'CORRUPT') throw e;
@@ -157,6 +159,8 @@ export class MainContainer implements EpochSource {
     }
     if (anySlotOpened) throw new CipherliteError('CORRUPT', 'the database header failed authentication (tampered or damaged)', { fileKind: 'main' });
     if (slotCorruption) throw slotCorruption;
+    if (budget.exhausted)
+      throw new CipherliteError('WRONG_KEY', 'wrong password or key (the header copies ask for more key-derivation work than one open attempt may spend; not every slot was tried)');
     throw new CipherliteError('WRONG_KEY', 'wrong password or key');
   }
 
@@ -208,6 +212,13 @@ export class MainContainer implements EpochSource {
   /** Replaces the keyslots (password change, recovery key) — one crash-safe header update. */
   setKeyslots(slots: Keyslot[]): void {
     this.#assertOpen();
+    const work = headerKdfWork(slots);
+    if (work > MAX_OPEN_KDF_WORK_KIB) {
+      throw new CipherliteError(
+        'INVALID_ARGUMENT',
+        `the password slots would ask for ${work} KiB-passes of Argon2id work together; one open attempt may spend at most ${MAX_OPEN_KDF_WORK_KIB} (use cheaper parameters or fewer password slots)`,
+      );
+    }
     this.#header = { ...this.#header, keyslots: slots };
     this.#writeHeader();
     // Also refresh the older copy so a stale copy cannot later open with the old password.

@@ -25,7 +25,7 @@ import type { BindParams, ChangeListener, KeyMaterial, Row, RunResult, SqlValue,
 import { EncryptedFile } from '../vfs/encrypted-file.js';
 import { CipherliteVfs, VFS_NAME, type DatabaseBinding } from '../vfs/sqlite-vfs.js';
 import { checkBindParams, narrowInteger } from './bind-values.js';
-import { connectionPragmas, validateOpenOptions, type DatabaseOpenOptions, type InternalOpenOptions, type ResolvedOptions } from './open-options.js';
+import { connectionPragmas, isWalFormat, validateOpenOptions, type DatabaseOpenOptions, type InternalOpenOptions, type ResolvedOptions } from './open-options.js';
 import { registerInternals } from './internals.js';
 import { unlockDatabaseFile } from './unlock.js';
 
@@ -159,7 +159,7 @@ export class Database {
     const sqlite3 = this.#sqlite3;
     this.#db = this.#call(() => new sqlite3.oo1.DB({ filename: this.#binding.sqlitePath, flags: 'c', vfs: VFS_NAME }));
     this.#changes.install(sqlite3.capi, this.#pointer());
-    for (const p of connectionPragmas(o, this.#container.blockSize)) this.#call(() => this.#db!.exec(p));
+    for (const p of connectionPragmas(o, this.#container.blockSize, isWalFormat(this.#binding.main, this.#container.blockSize))) this.#call(() => this.#db!.exec(p));
     // By now SQLite has rolled back any hot journal, so the file must hold exactly the pages
     // SQLite's own (authenticated) header counts. Anything else is a file cut or extended
     // outside SQLite: refuse it rather than let SQLite ignore or zero-fill the difference.

@@ -114,18 +114,23 @@ function defaultAead(): AeadKeyFactory {
  * The pragmas every open runs, in order. `blockSize` is the container's (fixed at creation).
  * The last statement reads page 1, so a damaged database fails at open.
  */
-export function connectionPragmas(o: ResolvedOptions, blockSize: number): string[] {
+export function connectionPragmas(o: ResolvedOptions, blockSize: number, walFormat = false): string[] {
   const wal = o.journalMode === 'WAL';
+  // A file SQLite last left in WAL mode (the worker's default) opened for a rollback journal: it
+  // can only be opened in exclusive mode (below); the journal_mode pragma then checkpoints the
+  // WAL and switches the file over, and the connection goes back to normal locking.
+  const leaveWal = walFormat && !wal;
   return [
     // WAL without shared memory: SQLite keeps the WAL index in heap memory only when the
     // connection holds the file exclusively — which it may (one worker owns the database;
     // other tabs go through it). Must precede the first read.
-    ...(wal ? ['PRAGMA locking_mode = EXCLUSIVE'] : []),
+    ...(wal || leaveWal ? ['PRAGMA locking_mode = EXCLUSIVE'] : []),
     // Every open, not only a new file's: a database closed (or crashed) before its first page
     // was written has a container but no page, and SQLite would fall back to its compiled-in
     // default. On a file with pages it is a no-op; the VFS refuses any other value anyway.
     `PRAGMA page_size = ${blockSize}`,
     `PRAGMA journal_mode = ${o.journalMode}`,
+    ...(leaveWal ? ['PRAGMA locking_mode = NORMAL'] : []),
     // After a checkpoint resets the WAL, truncate it: the next instance gets a fresh file id
     // and WAL frames are only ever appended, never rewritten in place.
     ...(wal ? ['PRAGMA journal_size_limit = 0'] : []),
@@ -136,4 +141,26 @@ export function connectionPragmas(o: ResolvedOptions, blockSize: number): string
     // Forces page 1 to be read and authenticated now, so a damaged database fails at open.
     'SELECT count(*) FROM sqlite_schema',
   ];
+}
+
+/** SQLite file header: write and read format versions (1 rollback journal, 2 WAL; sqlite.org/fileformat.html §1.3.4). */
+const SQLITE_WRITE_VERSION = 18;
+const SQLITE_READ_VERSION = 19;
+
+/**
+ * True when page 1's SQLite header says WAL: SQLite opens such a file only in WAL mode. Read
+ * before SQLite's first read; a page 1 that does not authenticate yet (a commit cut short, which
+ * the hot journal repairs) counts as not WAL and is left to SQLite.
+ */
+export function isWalFormat(main: { physicalBlocks: number; readBlocks(from: number, count: number, out: Uint8Array): void }, blockSize: number): boolean {
+  if (main.physicalBlocks === 0) return false;
+  const page = new Uint8Array(blockSize);
+  try {
+    main.readBlocks(0, 1, page);
+    return page[SQLITE_WRITE_VERSION] === 2 && page[SQLITE_READ_VERSION] === 2;
+  } catch {
+    return false;
+  } finally {
+    page.fill(0);
+  }
 }

@@ -34,7 +34,7 @@
 import { CipherliteError } from '../errors.js';
 import { hmacSha256, sha256 } from '../crypto/subkeys.js';
 import { constantTimeEqual } from '../crypto/wipe.js';
-import { MAX_KDF, validateKdfParams } from '../crypto/kdf.js';
+import { headerKdfWork, MAX_KDF, MAX_OPEN_KDF_WORK_KIB, validateKdfParams } from '../crypto/kdf.js';
 import type { KdfParams } from '../types.js';
 import { bytesEqual, startsWith, view } from './bytes.js';
 import { decodePasskeyFields, encodePasskeyFields, PK_AAD_START, type PasskeySlotFields } from './passkey-slot.js';
@@ -228,6 +228,11 @@ export function decodeMainHeaderCopy(b: Uint8Array): HeaderCopyResult {
   if (count < 1 || count > MAX_KEYSLOTS) throw new CipherliteError('NOT_A_DATABASE', `invalid keyslot count ${count}`);
   const keyslots: Keyslot[] = [];
   for (let i = 0; i < count; i++) keyslots.push(decodeKeyslot(b.subarray(HDR_KEYSLOTS + i * KEYSLOT_SIZE, HDR_KEYSLOTS + (i + 1) * KEYSLOT_SIZE)));
+  // Bounded before any Argon2id run: trying every slot of this copy fits one open attempt's budget.
+  const work = headerKdfWork(keyslots);
+  if (work > MAX_OPEN_KDF_WORK_KIB) {
+    throw new CipherliteError('NOT_A_DATABASE', `keyslots ask for ${work} KiB-passes of Argon2id work together (at most ${MAX_OPEN_KDF_WORK_KIB} per open attempt)`);
+  }
   return {
     ok: true,
     header: {

@@ -45,7 +45,7 @@ export async function proveKey(db: Database, material: KeyMaterial): Promise<Pro
   const secret = secretFromMaterial(material);
   const cache = new Map<string, Uint8Array>();
   try {
-    const opened = await openKeyslots(slots, container.fileId, secret, cache);
+    const opened = await openKeyslots(slots, container.fileId, secret, cache, { tryFirst: container.openedSlot });
     if (!opened) throw new CipherliteError('WRONG_KEY', 'wrong password or key');
     const same = constantTimeEqual(opened.dek, internals(db).container.dek);
     wipe(opened.dek);

@@ -136,15 +136,22 @@ export async function removeKeyslot(db: Database, current: KeyMaterial, index: n
   if (options !== undefined && options.rekey !== true) invalidArgument('options.rekey must be true when options are given');
   const proof = await proveKey(db, current);
   if (proof.index === index) invalidArgument('the secret you gave opens the slot being removed; prove a secret of a slot that stays');
-  const kept = await internals(db).exclusive(() => {
+  if (options?.rekey) {
+    // The revocation is the rekey alone: the new container carries only `current`'s slot, so the
+    // removed slot goes with the swap's commit point. Removing it first would open a window (a
+    // crash before the commit) in which the slot is gone but the data key is still the old one.
+    const result = await rekey(db, current, options.reopen ? { reopen: options.reopen } : {});
+    // Reported as before: the removed slot is not "dropped", and later indices shift down by one.
+    const dropped = result.droppedKeyslots.filter((s) => s.index !== index).map((s) => (s.index > index ? { ...s, index: s.index - 1 } : s));
+    return { ...result, droppedKeyslots: dropped };
+  }
+  return internals(db).exclusive(() => {
     const slots = assertSlotUnchanged(db, proof);
     if (index >= slots.length) invalidArgument(`no keyslot ${index}`);
     const remaining = slots.filter((_, i) => i !== index);
     internals(db).container.setKeyslots(remaining);
     return remaining.map(keyslotInfo);
   });
-  if (!options?.rekey) return kept;
-  return rekey(db, current, options.reopen ? { reopen: options.reopen } : {});
 }
 
 /** Public facts of every keyslot, in header order. Never key material. */

@@ -23,6 +23,8 @@ import type { SyncStorage } from '../storage/sync-file.js';
 import type { KdfParams } from '../types.js';
 import { checkProgress, copyDatabase, COPY_DEST_CACHE_KIB, tableCounts } from './_shared.js';
 import { checkSignal, Pacer } from './cancel.js';
+import { hasSideFiles, recoverPlainCopy } from './plain-recovery.js';
+import { replaceMarkerName, replaceSourceName } from '../storage/file-replacement.js';
 import type { NewSecret, ProgressCallback, TableInfo } from './types.js';
 
 /** SQLite file header offsets (https://sqlite.org/fileformat.html §1.3). */
@@ -96,6 +98,15 @@ export interface ImportOptions {
   onProgress?: ProgressCallback<'copy'>;
   /** Cancels the import (CANCELLED) until it returns; the files it created are deleted. */
   signal?: AbortSignal;
+  /**
+   * The source's side files, when it has them: its `-wal` (a WAL-mode database whose last commits
+   * are not checkpointed yet) and its `-journal` (a hot journal: a crash mid-commit). The import
+   * then holds exactly the last committed state, recovered by SQLite in a private in-memory copy
+   * (keys/plain-recovery.ts); without them those commits are missing, or a half-written
+   * transaction is imported.
+   */
+  wal?: Uint8Array;
+  journal?: Uint8Array;
 }
 
 export interface ImportResult {
@@ -117,19 +128,30 @@ export async function importPlaintext(storage: SyncStorage, name: string, bytes:
   if (!storage || typeof storage.exists !== 'function') invalidArgument('storage must be a SyncStorage');
   if (typeof name !== 'string' || name.length === 0) invalidArgument('name must be a non-empty string');
   if ((secret as { recoveryKey?: unknown } | null)?.recoveryKey !== undefined) invalidArgument('a new database needs a password or a key, not a recovery key');
-  if (storage.exists(name) || storage.exists(`${name}-journal`)) {
-    throw new CipherliteError('INVALID_ARGUMENT', `"${name}" already exists; importPlaintext only creates new databases`);
+  // Any file of `name` — a side file too, e.g. a stray `~replace` — refuses before anything is
+  // created, so a refused import leaves nothing behind and touches nothing that was there.
+  const existing = [name, `${name}-journal`, `${name}-wal`, replaceMarkerName(name), replaceSourceName(name)].filter((n) => storage.exists(n));
+  if (existing.length > 0) {
+    throw new CipherliteError('INVALID_ARGUMENT', `"${name}" already exists (${existing.join(', ')}); importPlaintext only creates new databases`);
+  }
+  for (const [what, side] of [
+    ['wal', options.wal],
+    ['journal', options.journal],
+  ] as const) {
+    if (side !== undefined && !(side instanceof Uint8Array)) invalidArgument(`options.${what} must be a Uint8Array`);
   }
   if (bytes.length < SQLITE_HEADER_SIZE || !startsWith(bytes, SQLITE_MAGIC)) {
     throw new CipherliteError('NOT_A_DATABASE', 'not a SQLite database file (no "SQLite format 3" header)');
   }
+  pacer.check();
+  const sqlite3 = await loadSqlite();
+  if (hasSideFiles(options)) bytes = recoverPlainCopy(sqlite3, bytes, options);
   const raw = (bytes[SQLITE_HDR_PAGE_SIZE]! << 8) | bytes[SQLITE_HDR_PAGE_SIZE + 1]!;
   const pageSize = raw === 1 ? 65536 : raw;
   if (!isValidBlockSize(pageSize) || bytes.length % pageSize !== 0) {
     throw new CipherliteError('NOT_A_DATABASE', `not a valid SQLite database file (page size ${pageSize}, ${bytes.length} bytes)`);
   }
   pacer.check();
-  const sqlite3 = await loadSqlite();
   const plain = openPlainCopy(sqlite3, bytes);
   let target: Database | null = null;
   let created = false;
@@ -137,8 +159,9 @@ export async function importPlaintext(storage: SyncStorage, name: string, bytes:
     const check = plain.selectValues('PRAGMA integrity_check').map(String);
     if (check.length !== 1 || check[0] !== 'ok') throw new CipherliteError('CORRUPT', `the SQLite file failed integrity_check: ${check.slice(0, 3).join('; ')}`);
     pacer.check();
-    target = await Database.open({ storage, name, ...secret, ...(options.kdf ? { kdf: options.kdf } : {}), pageSize, create: true });
+    // Set first: an open that fails after creating the file must not leave it behind.
     created = true;
+    target = await Database.open({ storage, name, ...secret, ...(options.kdf ? { kdf: options.kdf } : {}), pageSize, create: true });
     pacer.check();
     // Counted in the plain source right after the last step: the new database's pages were
     // spilled from its small copy cache, and counting them would decrypt everything again.
@@ -155,7 +178,8 @@ export async function importPlaintext(storage: SyncStorage, name: string, bytes:
     return { db: target, pageSize, tables };
   } catch (e) {
     if (target) await target.close().catch(() => undefined);
-    if (created) for (const n of [name, `${name}-journal`]) if (storage.exists(n)) storage.delete(n);
+    // None of these existed before (checked above): whatever of them is there now is this import's.
+    if (created) for (const n of [name, `${name}-journal`, `${name}-wal`]) if (storage.exists(n)) storage.delete(n);
     throw toCipherliteError(e, null);
   } finally {
     plain.close();

@@ -3,21 +3,35 @@
  *
  * Protocol (a small write-ahead log of one record):
  *   1. the new content is complete and flushed in `<name>~new`;
- *   2. a marker `<name>~replace` is written and flushed: it names the source and records its
- *      size and SHA-256, followed by a checksum of the marker itself — **this is the commit point**;
+ *   2. a marker `<name>~replace` is written and flushed: it names the source, records its size and
+ *      SHA-256, and the SHA-256 of the first `BOUND_HEAD_BYTES` of `<name>` as it is at this moment
+ *      (for a database: both header copies — file id, sequence number, next key epoch, keyslots),
+ *      followed by a checksum of the marker itself — **this is the commit point**;
  *   3. `<name>~new` is copied over `<name>` (write, truncate to size, flush);
  *   4. the marker is deleted, then `<name>~new`.
  *
- * Recovery (`recoverPendingReplace`, run by `Database.open` once the caller's key is proven):
+ * Recovery (`recoverPendingReplace`, run by `Database.open` once the caller's key is proven).
+ * Rule: a check that fails never deletes or overwrites a file — everything is kept and the result
+ * is CORRUPT naming the files (`details.files`).
  *   - the marker must be authenticated: it carries an HMAC, under a key derived from the data key,
  *     for the file id of the database being replaced and of the one replacing it; recovery needs
  *     the key of whichever of the two the file holds now (the key the open just proved). A marker
- *     that does not authenticate (planted, or for another database) → CORRUPT, nothing touched;
- *   - an authentic marker → redo step 3 (idempotent: the same bytes land in the same places), then
- *     4; but only if `<name>~new` still matches the recorded size and hash — otherwise CORRUPT and
- *     every file is left as it is for a person to inspect;
- *   - a torn or unreadable marker → the commit point was never reached: discard marker and `~new`;
- *   - `<name>~new` without a marker → an interrupted preparation: discard it.
+ *     that does not authenticate (planted, or for another database) → CORRUPT;
+ *   - the marker is bound to the state it replaces: `<name>` must still begin with the recorded
+ *     bytes (the copy has not started) or with those of `<name>~new` (the copy has started). Any
+ *     other state means the marker is stale — saved during an earlier replacement and put back
+ *     after later writes (every write session moves the header's key epoch) → CORRUPT;
+ *   - an authentic marker bound to the current state → redo step 3 (idempotent), then 4; but only
+ *     if `<name>~new` still matches the recorded size and hash — otherwise CORRUPT;
+ *   - a marker cut short (a prefix of a marker: what a torn write of step 2 leaves), or no marker
+ *     at all next to `<name>~new`: if the copy has not started (`<name>` does not begin like
+ *     `<name>~new`) the old file is whole and `<name>~new` is discarded; if the copy is complete
+ *     (`<name>` equals `<name>~new`) the leftovers are discarded; if `<name>` is part-copied, the
+ *     marker was damaged after the commit point and `<name>~new` is the only complete copy →
+ *     CORRUPT;
+ *   - a marker that is complete but does not check (a flipped byte, padding, an unknown version)
+ *     is damage, never a crash outcome → CORRUPT;
+ *   - a marker without `<name>~new` never happens (the marker is deleted first) → CORRUPT.
  * Nothing happens before a key is proven, so an open with a wrong secret writes nothing.
  * So at every instant exactly one complete version of `<name>` is reachable: the old one until the
  * marker is durable, the new one from then on.
@@ -33,14 +47,18 @@ import { deriveReplaceMarkerMacKey } from '../crypto/subkeys.js';
 import { constantTimeEqual } from '../crypto/wipe.js';
 import { CipherliteError } from '../errors.js';
 import type { SyncFile, SyncStorage } from './sync-file.js';
-import { hex } from '../format/bytes.js';
+import { bytesEqual, hex } from '../format/bytes.js';
 
 export const REPLACE_SOURCE_SUFFIX = '~new';
 export const REPLACE_MARKER_SUFFIX = '~replace';
 const MARKER_FORMAT = 'cipherlite-replace';
-const MARKER_VERSION = 2;
+const MARKER_VERSION = 3;
+/** How much of `<name>` the marker binds: a database's two header copies. */
+export const BOUND_HEAD_BYTES = 8192;
 /** Copy and hash in chunks of this many bytes (bounded memory whatever the file size). */
 const CHUNK = 1 << 20;
+/** A marker is a few hundred bytes; anything longer is not one. */
+const MAX_MARKER_BYTES = 4096;
 
 export const replaceSourceName = (name: string): string => name + REPLACE_SOURCE_SUFFIX;
 export const replaceMarkerName = (name: string): string => name + REPLACE_MARKER_SUFFIX;
@@ -53,6 +71,8 @@ interface Marker {
   source: string;
   size: number;
   sha256: string;
+  /** SHA-256 of the first `BOUND_HEAD_BYTES` of `<name>` at the commit point. */
+  replaces: string;
   /** HMAC of the fields above, per database file id (hex → hex). */
   macs: Record<string, string>;
 }
@@ -74,7 +94,7 @@ export function hasPendingReplace(storage: SyncStorage, name: string): boolean {
 }
 
 function markerMac(m: Omit<Marker, 'macs'>, key: Uint8Array): string {
-  const signed = JSON.stringify({ format: m.format, version: m.version, source: m.source, size: m.size, sha256: m.sha256 });
+  const signed = JSON.stringify({ format: m.format, version: m.version, source: m.source, size: m.size, sha256: m.sha256, replaces: m.replaces });
   return hex(hmac(sha256, key, new TextEncoder().encode(signed)));
 }
 
@@ -106,7 +126,8 @@ export async function replaceFile(storage: SyncStorage, name: string, authoritie
   }
   // The old journal belongs to the old content; it must not be rolled back into the new one.
   if (storage.exists(`${name}-journal`)) storage.delete(`${name}-journal`);
-  const fields = { format: MARKER_FORMAT, version: MARKER_VERSION, source, size, sha256: digest } as const;
+  const replaces = headDigest(storage, name);
+  const fields = { format: MARKER_FORMAT, version: MARKER_VERSION, source, size, sha256: digest, replaces } as const;
   const macs: Record<string, string> = {};
   for (const a of authorities) macs[hex(a.fileId)] = markerMac(fields, a.macKey);
   writeMarker(storage, marker, { ...fields, macs });
@@ -121,9 +142,8 @@ export type RecoveryOutcome = 'none' | 'completed' | 'discarded';
 /**
  * Finishes or discards an interrupted `replaceFile` of `name`. Call it only with the authority of
  * the database `name` holds now, i.e. once its key is proven, and with nothing holding `name` open.
- * Cheap when there is nothing to do (two `exists` checks). Throws CORRUPT (touching nothing) if a
- * committed marker is not authentic for `authority`, or its source no longer matches the recorded
- * size and hash.
+ * Cheap when there is nothing to do (two `exists` checks). Throws CORRUPT, touching nothing, when
+ * any check fails (see the file comment).
  */
 export async function recoverPendingReplace(storage: SyncStorage, name: string, authority: ReplaceAuthority): Promise<RecoveryOutcome> {
   const source = replaceSourceName(name);
@@ -132,40 +152,84 @@ export async function recoverPendingReplace(storage: SyncStorage, name: string, 
   const hasSource = storage.exists(source);
   if (!hasMarker && !hasSource) return 'none';
   await storage.prepare?.([name, source, markerName, `${name}-journal`, `${source}-journal`]);
-  const marker = hasMarker ? readMarker(storage, markerName, source) : null;
-  if (!marker) {
-    // Never committed: the old file is intact; the half-prepared new content is garbage.
-    discard(storage, [source, `${source}-journal`, markerName]);
+  const files = [name, ...(hasMarker ? [markerName] : []), ...(hasSource ? [source] : [])];
+  const refuse = (why: string): CipherliteError => new CipherliteError('CORRUPT', `${why}; files left untouched: ${files.join(', ')}`, { fileKind: 'main', files });
+  if (!hasSource) throw refuse(`the replacement marker "${markerName}" has no source "${source}"`);
+  const marker = hasMarker ? readMarker(storage, markerName, source) : 'torn';
+  if (marker === 'damaged') throw refuse(`the replacement marker "${markerName}" is damaged (complete but not self-consistent, or of an unknown version)`);
+  if (marker === 'torn') {
+    // Not provably committed: safe to drop the source only while `name` is whole.
+    const copy = copyState(storage, name, source);
+    if (copy === 'partial') throw refuse(`"${name}" is part-copied from "${source}" but the commit record is ${hasMarker ? 'cut short' : 'missing'}`);
+    discard(storage, [markerName, source, `${source}-journal`]);
     return 'discarded';
   }
   const mac = marker.macs[hex(authority.fileId)];
   if (mac === undefined || !constantTimeEqual(new TextEncoder().encode(mac), new TextEncoder().encode(markerMac(marker, authority.macKey)))) {
-    throw new CipherliteError('CORRUPT', `the replacement marker "${markerName}" is not authenticated by this database's key (planted, or for another database); files left untouched`, {
-      fileKind: 'main',
-    });
-  }
-  if (!storage.exists(source)) {
-    throw new CipherliteError('CORRUPT', `a committed replacement of "${name}" lost its source "${source}"; files left untouched`);
+    throw refuse(`the replacement marker "${markerName}" is not authenticated by this database's key (planted, or for another database)`);
   }
   const hasher = await fileHasher();
   const src = storage.open(source, { create: false });
   try {
     const size = src.getSize();
-    if (size !== marker.size || hashFile(src, size, hasher) !== marker.sha256) {
-      throw new CipherliteError('CORRUPT', `the replacement content "${source}" does not match its commit record; files left untouched`);
-    }
+    if (size !== marker.size || hashFile(src, size, hasher) !== marker.sha256) throw refuse(`the replacement content "${source}" does not match its commit record`);
   } finally {
     src.close();
   }
+  const head = headDigest(storage, name);
+  if (head !== marker.replaces && head !== headDigest(storage, source)) {
+    throw refuse(`the replacement marker "${markerName}" belongs to another state of "${name}" (stale: saved before later writes)`);
+  }
   if (storage.exists(`${name}-journal`)) storage.delete(`${name}-journal`);
   copyOver(storage, source, name, marker.size);
-  storage.delete(markerName);
-  discard(storage, [source, `${source}-journal`]);
+  discard(storage, [markerName, source, `${source}-journal`]);
   return 'completed';
 }
 
 function discard(storage: SyncStorage, names: string[]): void {
   for (const n of names) if (storage.exists(n)) storage.delete(n);
+}
+
+function readHead(storage: SyncStorage, name: string, bytes = BOUND_HEAD_BYTES): Uint8Array {
+  const f = storage.open(name, { create: false });
+  try {
+    const buf = new Uint8Array(Math.min(bytes, f.getSize()));
+    const n = f.read(buf, { at: 0 });
+    return buf.subarray(0, n);
+  } finally {
+    f.close();
+  }
+}
+
+/** SHA-256 (hex) of the first `BOUND_HEAD_BYTES` of `name` (fewer if it is shorter). */
+function headDigest(storage: SyncStorage, name: string): string {
+  return hex(sha256(readHead(storage, name)));
+}
+
+/**
+ * How far the copy of `source` over `name` got, judged from the files alone: `none` when `name`
+ * does not begin like `source` (the copy writes from offset 0, and a fresh container's header has
+ * its own random file id), `complete` when the two are equal, else `partial`.
+ */
+function copyState(storage: SyncStorage, name: string, source: string): 'none' | 'partial' | 'complete' {
+  if (!bytesEqual(readHead(storage, name), readHead(storage, source))) return 'none';
+  const a = storage.open(name, { create: false });
+  const b = storage.open(source, { create: false });
+  try {
+    const size = a.getSize();
+    if (size !== b.getSize()) return 'partial';
+    const x = new Uint8Array(Math.min(CHUNK, Math.max(size, 1)));
+    const y = new Uint8Array(x.length);
+    for (let at = 0; at < size; at += x.length) {
+      const want = Math.min(x.length, size - at);
+      if (a.read(x.subarray(0, want), { at }) !== want || b.read(y.subarray(0, want), { at }) !== want) return 'partial';
+      if (!bytesEqual(x.subarray(0, want), y.subarray(0, want))) return 'partial';
+    }
+    return 'complete';
+  } finally {
+    a.close();
+    b.close();
+  }
 }
 
 /**
@@ -249,30 +313,37 @@ function writeMarker(storage: SyncStorage, name: string, m: Marker): void {
   }
 }
 
-/** The marker if it is complete and self-consistent, else null (a torn marker = not committed). */
-function readMarker(storage: SyncStorage, name: string, expectedSource: string): Marker | null {
+/**
+ * The marker; `torn` if it is a strict prefix of a marker's shape (what a torn write of the commit
+ * record leaves: no complete checksum line); `damaged` if it is complete but does not check.
+ */
+function readMarker(storage: SyncStorage, name: string, expectedSource: string): Marker | 'torn' | 'damaged' {
   const f = storage.open(name, { create: false });
   let text: string;
   try {
     const size = f.getSize();
-    if (size === 0 || size > 4096) return null;
+    if (size > MAX_MARKER_BYTES) return 'damaged';
     const buf = new Uint8Array(size);
-    if (f.read(buf, { at: 0 }) !== size) return null;
+    if (f.read(buf, { at: 0 }) !== size) return 'torn';
     text = new TextDecoder('utf-8', { fatal: false }).decode(buf);
   } finally {
     f.close();
   }
   const lines = text.split('\n');
-  if (lines.length !== 3 || lines[2] !== '') return null;
+  // A complete marker is exactly `body \n check \n`: fewer than two line ends = cut short.
+  if (lines.length < 3) return 'torn';
+  if (lines.length !== 3 || lines[2] !== '') return 'damaged';
   const [body, check] = lines as [string, string];
-  if (hex(sha256(new TextEncoder().encode(body))) !== check) return null;
+  if (hex(sha256(new TextEncoder().encode(body))) !== check) return 'damaged';
   let m: Marker;
   try {
     m = JSON.parse(body) as Marker;
   } catch {
-    return null;
+    return 'damaged';
   }
   const valid =
+    typeof m === 'object' &&
+    m !== null &&
     m.format === MARKER_FORMAT &&
     m.version === MARKER_VERSION &&
     m.source === expectedSource &&
@@ -280,10 +351,11 @@ function readMarker(storage: SyncStorage, name: string, expectedSource: string):
     m.size >= 0 &&
     typeof m.sha256 === 'string' &&
     /^[0-9a-f]{64}$/.test(m.sha256) &&
+    typeof m.replaces === 'string' &&
+    /^[0-9a-f]{64}$/.test(m.replaces) &&
     typeof m.macs === 'object' &&
     m.macs !== null &&
     Object.values(m.macs).every((v) => typeof v === 'string');
   // A well-formed marker for another protocol version or another file is not ours to act on.
-  if (!valid) throw new CipherliteError('CORRUPT', `replacement marker "${name}" is not one this version understands; files left untouched`);
-  return m;
+  return valid ? m : 'damaged';
 }

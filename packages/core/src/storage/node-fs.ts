@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CipherliteError } from '../errors.js';
-import { acquireDatabaseLock, LOCK_SUFFIX } from './node-lock.js';
+import { acquireDatabaseLock, LOCK_SUFFIX, removeStaleLock } from './node-lock.js';
 import type { AtOption, SyncFile, SyncStorage } from './sync-file.js';
 
 /** One open file descriptor, shared by every handle on the same name (reference-counted). */
@@ -109,10 +109,14 @@ export class NodeFsStorage implements SyncStorage {
     return fs.existsSync(this.#path(name));
   }
 
-  /** Removes the file. Handles still open keep working on the removed file (POSIX unlink). */
+  /**
+   * Removes the file, and its lock file if a crashed holder left one. Handles still open keep
+   * working on the removed file (POSIX unlink).
+   */
   delete(name: string): void {
     this.#open.delete(name);
     fs.rmSync(this.#path(name), { force: true });
+    removeStaleLock(this.#path(name));
   }
 
   list(): string[] {

@@ -9,8 +9,11 @@
  *
  * Stale-lock rule (a crashed process must not leave the database stuck): a lock file is stale
  * when it names this host and a pid that is no longer running (`process.kill(pid, 0)` → ESRCH),
- * or this very process without holding it, or when it is unreadable (a creation torn by a crash)
- * and older than STALE_UNREADABLE_MS. A stale lock is moved aside with an atomic rename and
+ * or this very process without holding it, or when it is complete JSON that no cipherlite wrote
+ * (a pid that is not a positive integer: 0 and −1 would make `kill` probe a process group and
+ * count as "alive" forever), or when it is unreadable (a creation torn by a crash) and older than
+ * STALE_UNREADABLE_MS. A lock path that is not a regular file (a directory, say) is never
+ * touched: IO naming it. A stale lock is moved aside with an atomic rename and
  * removed, then the lock is taken again. A lock naming another host is never broken automatically
  * (a network filesystem): remove the file by hand once that host no longer uses the database.
  * Known limit: if the crashed owner's pid has been reused by another live process, the lock is
@@ -43,13 +46,23 @@ function removeHeldLocksOnExit(): void {
   });
 }
 
-function readOwner(p: string): LockOwner | null {
+/** The owner; `null` when unreadable (torn at creation); `invalid` when complete but not ours. */
+function readOwner(p: string): LockOwner | null | 'invalid' {
+  let text: string;
   try {
-    const o = JSON.parse(fs.readFileSync(p, 'utf8')) as Partial<LockOwner>;
-    return typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.since === 'number' ? (o as LockOwner) : null;
+    text = fs.readFileSync(p, 'utf8');
   } catch {
     return null;
   }
+  let o: Partial<LockOwner>;
+  try {
+    o = JSON.parse(text) as Partial<LockOwner>;
+  } catch {
+    return null;
+  }
+  if (typeof o !== 'object' || o === null) return 'invalid';
+  const ok = Number.isSafeInteger(o.pid) && o.pid! > 0 && typeof o.host === 'string' && Number.isFinite(o.since);
+  return ok ? (o as LockOwner) : 'invalid';
 }
 
 function isRunning(pid: number): boolean {
@@ -61,7 +74,8 @@ function isRunning(pid: number): boolean {
   }
 }
 
-function isStale(p: string, owner: LockOwner | null): boolean {
+function isStale(p: string, owner: LockOwner | null | 'invalid'): boolean {
+  if (owner === 'invalid') return true;
   if (!owner) {
     try {
       return Date.now() - fs.statSync(p).mtimeMs > STALE_UNREADABLE_MS;
@@ -74,8 +88,23 @@ function isStale(p: string, owner: LockOwner | null): boolean {
   return !isRunning(owner.pid);
 }
 
-function describe(owner: LockOwner | null): string {
-  return owner ? `process ${owner.pid} on ${owner.host} (since ${new Date(owner.since).toISOString()})` : 'another process';
+function describe(owner: LockOwner | null | 'invalid'): string {
+  if (owner === null || owner === 'invalid') return 'another process';
+  const since = new Date(owner.since);
+  return `process ${owner.pid} on ${owner.host}${Number.isNaN(since.getTime()) ? '' : ` (since ${since.toISOString()})`}`;
+}
+
+/** A lock path that is not a regular file is not a lock we may break: IO, nothing touched. */
+function assertLockFile(p: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(p);
+  } catch {
+    return; // gone meanwhile
+  }
+  if (!st.isFile()) {
+    throw new CipherliteError('IO', `the lock path "${path.basename(p)}" is not a regular file (a directory or link?); remove it by hand once no process uses the database`);
+  }
 }
 
 /**
@@ -91,6 +120,7 @@ export function acquireDatabaseLock(file: string): () => void {
       fd = fs.openSync(p, 'wx', 0o600);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      assertLockFile(p);
       const owner = readOwner(p);
       if (attempt > 0 || !isStale(p, owner)) throw busy(file, `it is open in ${describe(owner)}`);
       breakStaleLock(p, owner);
@@ -115,7 +145,7 @@ export function acquireDatabaseLock(file: string): () => void {
 }
 
 /** Moves a stale lock aside atomically; puts it back if it turned out to be a new, live one. */
-function breakStaleLock(p: string, judged: LockOwner | null): void {
+function breakStaleLock(p: string, judged: LockOwner | null | 'invalid'): void {
   const aside = `${p}.stale-${process.pid}-${Date.now()}`;
   try {
     fs.renameSync(p, aside);
@@ -124,7 +154,10 @@ function breakStaleLock(p: string, judged: LockOwner | null): void {
     throw e;
   }
   const moved = readOwner(aside);
-  const same = judged === null ? moved === null : moved !== null && moved.pid === judged.pid && moved.since === judged.since && moved.host === judged.host;
+  const same =
+    typeof judged !== 'object' || judged === null
+      ? moved === judged
+      : moved !== null && typeof moved === 'object' && moved.pid === judged.pid && moved.since === judged.since && moved.host === judged.host;
   if (!same) {
     // Another opener replaced the stale lock between our read and our rename: restore theirs.
     try {
@@ -134,6 +167,23 @@ function breakStaleLock(p: string, judged: LockOwner | null): void {
     }
   }
   fs.rmSync(aside, { force: true });
+}
+
+/**
+ * Removes the lock file of `file` if it is stale (its holder crashed), so deleting a database's
+ * file does not leave its lock behind (a killed rekey's `<name>~new` lock, once recovery discards
+ * `<name>~new`). A live holder's lock, or a lock path that is not a regular file, stays.
+ */
+export function removeStaleLock(file: string): void {
+  const p = path.resolve(file + LOCK_SUFFIX);
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(p);
+  } catch {
+    return;
+  }
+  if (!st.isFile() || held.has(p)) return;
+  if (isStale(p, readOwner(p))) breakStaleLock(p, readOwner(p));
 }
 
 function busy(file: string, why: string): CipherliteError {

@@ -4,7 +4,7 @@
  * password is posted to the worker once, and errors come back as data (`WireError`) that is
  * rebuilt into a `CipherliteError` with its `code`.
  */
-import { CipherliteError, fromWire, isWireError } from '@cipherlite/core';
+import { CipherliteError, fromWire, isWireError } from '@cipherlite/core/errors';
 import type { BindParams, KeyMaterial, Row, RunResult, StatementTables, Transaction as CoreTransaction, ValuesResult } from '@cipherlite/core';
 import * as Comlink from 'comlink';
 import type {
@@ -96,7 +96,7 @@ const CLOSE_TIMEOUT_MS = 5000;
 
 /** Throws `UNSUPPORTED` when this page cannot run the database (checked before spawning anything). */
 export function assertBrowserSupport(): void {
-  if (typeof Worker !== 'function') throw new CipherliteError('UNSUPPORTED', 'Web Workers are not available in this context');
+  if (typeof Worker !== 'function') throw new CipherliteError('UNSUPPORTED', 'Web Workers are not available in this context (on a server: open the database in an effect or an event handler)');
   // A sandboxed frame without allow-same-origin has an opaque origin: no storage of its own, and
   // Firefox then refuses to load the worker script at all (which would read as a bundler problem).
   if (globalThis.origin === 'null') throw new CipherliteError('UNSUPPORTED', 'this page has an opaque origin (a sandboxed frame without allow-same-origin): it has no storage');
@@ -190,18 +190,10 @@ function rebuild(e: unknown): unknown {
 }
 
 /**
- * How long `openDatabase` waits for `navigator.storage.persist()`. Firefox asks the user (a
- * permission prompt) and keeps the promise pending until they answer — possibly forever.
+ * Requests persistent storage; `null` when the browser cannot tell or the app opted out. Never
+ * awaited by `openDatabase`: Firefox asks the user (a permission prompt) and keeps the promise
+ * pending until they answer, possibly forever; the answer reaches the handle when it comes.
  */
-const PERSIST_WAIT_MS = 3000;
-
-/** Requests persistent storage; `null` when the browser cannot tell (in time) or the app opted out. */
-function requestPersistence(wanted: boolean): Promise<boolean | null> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const undecided = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), PERSIST_WAIT_MS)));
-  return Promise.race([askPersistence(wanted), undecided]).finally(() => clearTimeout(timer));
-}
-
 async function askPersistence(wanted: boolean): Promise<boolean | null> {
   // Optional chaining: WebKit builds without the Storage API have no navigator.storage at all.
   const storage = navigator.storage as StorageManager | undefined;
@@ -260,7 +252,7 @@ async function launch(options: OpenDatabaseOptions, importing?: { bytes: Uint8Ar
   for (const k of ['password', 'key', 'recoveryKey', 'passkey'] as const) if (keyMaterial[k] === undefined) delete keyMaterial[k];
   const workerOptions: WorkerOpenOptions = { ...rest, directory };
 
-  const persisted = requestPersistence(persist);
+  const persisted = askPersistence(persist);
   // A worker the app handed over as an instance cannot be spawned again after it is lost.
   let given: Worker | null = typeof workerOption === 'object' ? workerOption : null;
   const spawn = (): Worker => {
@@ -277,7 +269,8 @@ async function launch(options: OpenDatabaseOptions, importing?: { bytes: Uint8Ar
   const db = new CipherliteDatabase(options.name, spawn, workerOptions, unresponsiveTimeoutMs, new Diagnostics(options.logLevel ?? 'off', consoleSink));
   try {
     await db.start(keyMaterial, importing);
-    db.opened(await persisted);
+    db.opened();
+    void persisted.then((answer) => db.persistenceDecided(answer));
     return db;
   } catch (e) {
     await db.dispose();
@@ -310,6 +303,7 @@ export class CipherliteDatabase implements AsyncDisposable {
   #storageBackend: StorageBackend | null = null;
   #closing: Promise<void> | null = null;
   readonly #lockListeners = new Set<(state: LockState) => void>();
+  readonly #persistedListeners = new Set<(persisted: boolean) => void>();
   readonly #changeListeners = new Set<(tables: readonly string[]) => void>();
   /** Ends each open `transaction()` with CLOSED (see `close()`). */
   readonly #openTransactions = new Set<(e: CipherliteError) => void>();
@@ -430,9 +424,16 @@ export class CipherliteDatabase implements AsyncDisposable {
   }
 
   /** @internal */
-  opened(persisted: boolean | null): void {
-    this.#persisted = persisted;
+  opened(): void {
     this.eventSink.lockState('unlocked');
+  }
+
+  /** @internal The browser answered `navigator.storage.persist()` (after `openDatabase` returned). */
+  persistenceDecided(persisted: boolean | null): void {
+    if (persisted === null) return;
+    this.#persisted = persisted;
+    for (const cb of [...this.#persistedListeners]) cb(persisted);
+    this.#persistedListeners.clear();
   }
 
   /** `'locked' | 'unlocking' | 'unlocked'` — what this tab can do right now. */
@@ -445,9 +446,29 @@ export class CipherliteDatabase implements AsyncDisposable {
     return this.#role;
   }
 
-  /** Result of `navigator.storage.persist()`: `true` = the browser will not evict this origin's data. */
+  /**
+   * Result of `navigator.storage.persist()`: `true` = the browser will not evict this origin's
+   * data. `null` until the browser answers (`openDatabase` does not wait: Firefox asks the user),
+   * or when the app passed `persist: false` or the browser has no Storage API; see `onPersisted`.
+   */
   get persisted(): boolean | null {
     return this.#persisted;
+  }
+
+  /**
+   * Calls `listener` once with the browser's answer to `navigator.storage.persist()` — at once
+   * (in a microtask) if it is already known. Never called while the answer is pending (a Firefox
+   * prompt nobody answered), nor with `persist: false`.
+   */
+  onPersisted(listener: (persisted: boolean) => void): () => void {
+    const known = this.#persisted;
+    if (known !== null) {
+      let cancelled = false;
+      queueMicrotask(() => cancelled || listener(known));
+      return () => void (cancelled = true);
+    }
+    this.#persistedListeners.add(listener);
+    return () => void this.#persistedListeners.delete(listener);
   }
 
   /**

@@ -12,7 +12,7 @@
  * holds the file open, the main thread cannot read its size (`getFile` is refused while a sync
  * access handle is open) — a held file exists.
  */
-import { CipherliteError } from '@cipherlite/core';
+import { CipherliteError } from '@cipherlite/core/errors';
 import { idbFileExists } from '../shared/indexeddb-layout.js';
 import { assertDatabaseLocation, assertStorageChoice, DEFAULT_DIRECTORY } from '../shared/protocol.js';
 import type { StorageChoice } from '../shared/protocol.js';

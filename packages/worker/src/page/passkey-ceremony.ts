@@ -12,7 +12,7 @@
  * User verification is required: the PRF output must not be obtainable by anyone holding the
  * device without its fingerprint/PIN.
  */
-import { CipherliteError } from '@cipherlite/core';
+import { CipherliteError } from '@cipherlite/core/errors';
 import type { PasskeyAssertion } from '@cipherlite/core';
 import type { PasskeyChallenge } from '@cipherlite/core/keys';
 

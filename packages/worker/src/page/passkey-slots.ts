@@ -4,8 +4,8 @@
  * public by design; this reads it (`shared/file-start.ts`: OPFS `getFile()` or the IndexedDB records)
  * and never needs a key. `storage` names the backend; without it OPFS is tried, then IndexedDB.
  */
-import { CipherliteError, format } from '@cipherlite/core';
-import { passkeyChallenges } from '@cipherlite/core/keys';
+import { CipherliteError } from '@cipherlite/core/errors';
+import { format, passkeyChallenges } from '@cipherlite/core/header';
 import type { KeyslotInfo } from '@cipherlite/core/keys';
 import { readFileStart } from '../shared/file-start.js';
 import { DEFAULT_DIRECTORY, type StorageBackend } from '../shared/protocol.js';

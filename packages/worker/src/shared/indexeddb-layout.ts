@@ -8,7 +8,7 @@
  * - store `chunks`: `[file name, chunk index]` → bytes `[index·CHUNK_SIZE, …)` of that file
  *   (`CHUNK_SIZE` long, the last chunk shorter).
  */
-import { CipherliteError } from '@cipherlite/core';
+import { CipherliteError } from '@cipherlite/core/errors';
 
 /** Bytes per IndexedDB record. A changed 4 KiB page rewrites one chunk (two when it straddles). */
 export const CHUNK_SIZE = 16 * 1024;

@@ -3,7 +3,7 @@
  * creates nothing, and takes no lock, so it works while another tab's worker holds the file's
  * sync access handle (what reading a database's public header before unlocking needs).
  */
-import { CipherliteError } from '@cipherlite/core';
+import { CipherliteError } from '@cipherlite/core/errors';
 
 /** The first `length` bytes of `directory/name` (fewer if shorter), or `null` if it does not exist. */
 export async function readOpfsFileStart(where: { directory: string; name: string }, length: number): Promise<Uint8Array | null> {

@@ -14,7 +14,7 @@
  * Errors never cross as `Error` objects (Comlink keeps only message/name/stack): the worker throws
  * core's `WireError` plain object and the client rebuilds a `CipherliteError` with `fromWire`.
  */
-import { CipherliteError } from '@cipherlite/core';
+import { CipherliteError } from '@cipherlite/core/errors';
 import type { BindParams, JournalMode, KdfParams, KeyMaterial, Row, RunResult, StatementTables, ValuesResult, WireError } from '@cipherlite/core';
 import type { LogSetting } from './diagnostics.js';
 import type {

@@ -1,0 +1,110 @@
+/**
+ * `cipherlite replica status|verify|restore`: the replica of a database on an S3-compatible
+ * bucket (docs/REPLICA.md), from the command line. Where: --endpoint, --bucket, --prefix,
+ * --region (or CIPHERLITE_REPLICA_ENDPOINT / _BUCKET / _PREFIX / _REGION); credentials from the
+ * environment only (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), never argv.
+ */
+import { dirname, basename, resolve } from 'node:path';
+import type { KeyMaterial } from '@cipherlite/core';
+import { NodeFsStorage } from '@cipherlite/core/node';
+import type { Progress } from '@cipherlite/core/keys';
+import { listAll, restoreFromReplica, S3ObjectStore, verifyReplica, type ReplicaTarget } from '@cipherlite/core/replica';
+
+export const REPLICA_HELP = `Usage: cipherlite replica status|verify|restore [options]
+
+  status                  objects, log entries, snapshots and the newest position (no key needed)
+  verify                  download and check every object: authentic, complete, chained
+  restore <out>           create the local database <out> from the replica (same secret)
+    --seq <n>             restore the state after log entry <n> (point in time)
+
+Where (or CIPHERLITE_REPLICA_ENDPOINT, _BUCKET, _PREFIX, _REGION):
+  --endpoint <url>  --bucket <name>  --prefix <prefix>  --region <region> (default us-east-1)
+Credentials from the environment only: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN.`;
+
+export const REPLICA_OPTIONS = {
+  endpoint: { type: 'string' },
+  bucket: { type: 'string' },
+  prefix: { type: 'string' },
+  region: { type: 'string' },
+  seq: { type: 'string' },
+} as const;
+
+export interface ReplicaCliIo {
+  stdout: { write(s: string): unknown };
+  env: Record<string, string | undefined>;
+  cwd: string;
+}
+
+export interface ReplicaCliHelpers {
+  secret(): Promise<KeyMaterial>;
+  progress(label: string): ((p: Progress) => void) | undefined;
+  usage(message: string): Error;
+  kdf: { kdf?: { memoryKiB?: number; iterations?: number; parallelism?: number } };
+}
+
+type Values = Partial<Record<keyof typeof REPLICA_OPTIONS, string>> & { json?: boolean };
+
+function where(v: Values, io: ReplicaCliIo, h: ReplicaCliHelpers): ReplicaTarget {
+  const get = (flag: 'endpoint' | 'bucket' | 'prefix' | 'region'): string | undefined => v[flag] ?? io.env[`CIPHERLITE_REPLICA_${flag.toUpperCase()}`];
+  const [endpoint, bucket, prefix] = [get('endpoint'), get('bucket'), get('prefix')];
+  if (!endpoint || !bucket || !prefix) throw h.usage('the replica needs --endpoint, --bucket and --prefix');
+  const accessKeyId = io.env['AWS_ACCESS_KEY_ID'];
+  const secretAccessKey = io.env['AWS_SECRET_ACCESS_KEY'];
+  if (!accessKeyId || !secretAccessKey) throw h.usage('set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment');
+  const sessionToken = io.env['AWS_SESSION_TOKEN'];
+  const region = get('region');
+  return { endpoint, bucket, prefix, ...(region ? { region } : {}), credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } };
+}
+
+export async function replicaCommand(p: string[], v: Values, io: ReplicaCliIo, h: ReplicaCliHelpers): Promise<number> {
+  const [sub, ...args] = p;
+  const target = where(v, io, h);
+  const print = (human: string, data: object): void => void io.stdout.write(v.json ? JSON.stringify(data, null, 2) + '\n' : human + '\n');
+  if (sub === 'status' && args.length === 0) {
+    const objects = await listAll(new S3ObjectStore(target as ConstructorParameters<typeof S3ObjectStore>[0]), `${target.prefix}/`);
+    const logs = objects.filter((o) => /\/log\/[0-9a-f]{16}$/.test(o.key));
+    const snaps = objects.filter((o) => o.key.endsWith('/manifest'));
+    const gens = new Set(objects.map((o) => /\/g\/([0-9a-f]{8})\//.exec(o.key)?.[1]).filter(Boolean));
+    const newest = logs.length ? parseInt(logs[logs.length - 1]!.key.slice(-16), 16) : null;
+    const bytes = objects.reduce((n, o) => n + o.size, 0);
+    print(
+      `${objects.length} object(s), ${bytes} bytes; ${gens.size} generation(s); ${logs.length} log entries (newest seq ${newest ?? 'none'}); ${snaps.length} snapshot(s). Names and sizes only: run "verify" to check them.`,
+      {
+        objects: objects.length,
+        bytes,
+        generations: gens.size,
+        entries: logs.length,
+        newestSeq: newest,
+        snapshots: snaps.length,
+      },
+    );
+    return 0;
+  }
+  if (sub === 'verify' && args.length === 0) {
+    const onProgress = h.progress('verify');
+    const r = await verifyReplica({ replica: target, ...(await h.secret()), ...(onProgress ? { onProgress } : {}) });
+    print(`ok: generation ${r.generation}, log entries ${r.oldestSeq}..${r.tipSeq} (${r.entries}), ${r.snapshots} snapshot(s), ${r.objects} object(s), ${r.bytes} bytes`, r);
+    return 0;
+  }
+  if (sub === 'restore' && args.length === 1) {
+    const path = resolve(io.cwd, args[0]!);
+    const seq = v.seq === undefined ? undefined : Number(v.seq);
+    if (seq !== undefined && !(Number.isInteger(seq) && seq >= 0)) throw h.usage('--seq must be a log entry number');
+    const storage = new NodeFsStorage(dirname(path));
+    if (storage.exists(basename(path))) throw h.usage(`${path} exists; restore creates a new database`);
+    const onProgress = h.progress('restore');
+    const db = await restoreFromReplica({
+      storage,
+      name: basename(path),
+      replica: target,
+      ...(await h.secret()),
+      ...h.kdf,
+      ...(seq !== undefined ? { pointInTime: { seq } } : {}),
+      ...(onProgress ? { onProgress } : {}),
+    });
+    await db.close();
+    print(`restored ${path}${seq !== undefined ? ` at seq ${seq}` : ''}`, { file: path, ...(seq !== undefined ? { seq } : {}) });
+    return 0;
+  }
+  throw h.usage('expected "replica status", "replica verify" or "replica restore <out>"');
+}

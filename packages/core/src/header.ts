@@ -1,0 +1,9 @@
+/**
+ * `@cipherlite/core/header` — a database file's public header, read without a key and without
+ * SQLite: the format constants and the passkey challenges an unlock screen needs. Like
+ * `@cipherlite/core/errors`, nothing reachable from here imports `@sqlite.org/sqlite-wasm`, so a
+ * page can use it without downloading SQLite (checked over the built packages, see
+ * docs/PACKAGING.md).
+ */
+export { passkeyChallenges, type PasskeyChallenge } from './keys/passkey-challenges.js';
+export * as format from './format/constants.js';

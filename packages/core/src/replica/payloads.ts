@@ -1,0 +1,115 @@
+/**
+ * What the encrypted bodies hold (docs/REPLICA.md "Bodies"): the page images of a `pages` or
+ * `genesis` entry, a snapshot manifest, and the keys object (the keyslot header, in the clear as
+ * in the local file, MAC'd under the data key). Big-endian integers.
+ */
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { CipherliteError } from '../errors.js';
+import { MAIN_HEADER_COPY_SIZE } from '../format/constants.js';
+import { ENVELOPE_SIZE, equal, HASH_SIZE, readEnvelope, type Position } from './format.js';
+
+/** The database as the replica sees it: page images by page number (1-based). */
+export interface PageState {
+  pageSize: number;
+  pageCount: number;
+  pages: Map<number, Uint8Array>;
+}
+
+/** Pages payload: pageSize(4) pageCount(4) n(4), then n × (pgno(4) page(pageSize)). */
+export function encodePages(pageSize: number, pageCount: number, changed: [number, Uint8Array][]): Uint8Array {
+  const out = new Uint8Array(12 + changed.length * (4 + pageSize));
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, pageSize);
+  dv.setUint32(4, pageCount);
+  dv.setUint32(8, changed.length);
+  let at = 12;
+  for (const [pgno, page] of changed) {
+    dv.setUint32(at, pgno);
+    out.set(page, at + 4);
+    at += 4 + pageSize;
+  }
+  return out;
+}
+
+/** Applies a pages payload to `state` (pages past the new count are dropped: a shrink). */
+export function applyPages(state: PageState, payload: Uint8Array, name: string): void {
+  const dv = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  const bad = (): never => {
+    throw new CipherliteError('REPLICA_CORRUPT', `replica log entry ${name} holds a malformed page list`, { object: name });
+  };
+  if (payload.length < 12) bad();
+  const pageSize = dv.getUint32(0);
+  const pageCount = dv.getUint32(4);
+  const n = dv.getUint32(8);
+  if (payload.length !== 12 + n * (4 + pageSize)) bad();
+  if (state.pageSize !== 0 && pageSize !== state.pageSize) bad();
+  state.pageSize = pageSize;
+  state.pageCount = pageCount;
+  for (let i = 0, at = 12; i < n; i++, at += 4 + pageSize) {
+    const pgno = dv.getUint32(at);
+    if (pgno < 1 || pgno > pageCount) bad();
+    state.pages.set(pgno, payload.slice(at + 4, at + 4 + pageSize));
+  }
+  for (const pgno of state.pages.keys()) if (pgno > pageCount) state.pages.delete(pgno);
+}
+
+/** Manifest: entryHash(32) time(8, float64) pageSize(4) pageCount(4) chunkCount(4) chunkHashes(32 each). */
+export interface Manifest {
+  entryHash: Uint8Array;
+  time: number;
+  pageSize: number;
+  pageCount: number;
+  chunkHashes: Uint8Array[];
+}
+
+export function encodeManifest(m: Manifest): Uint8Array {
+  const out = new Uint8Array(52 + m.chunkHashes.length * HASH_SIZE);
+  const dv = new DataView(out.buffer);
+  out.set(m.entryHash, 0);
+  dv.setFloat64(32, m.time);
+  dv.setUint32(40, m.pageSize);
+  dv.setUint32(44, m.pageCount);
+  dv.setUint32(48, m.chunkHashes.length);
+  m.chunkHashes.forEach((h, i) => out.set(h, 52 + i * HASH_SIZE));
+  return out;
+}
+
+export function decodeManifest(body: Uint8Array, name: string): Manifest {
+  const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const count = body.length >= 52 ? dv.getUint32(48) : -1;
+  if (count < 0 || 52 + count * HASH_SIZE > body.length) throw new CipherliteError('REPLICA_CORRUPT', `snapshot manifest ${name} does not parse`, { object: name });
+  return {
+    entryHash: body.slice(0, 32),
+    time: dv.getFloat64(32),
+    pageSize: dv.getUint32(40),
+    pageCount: dv.getUint32(44),
+    chunkHashes: Array.from({ length: count }, (_, i) => body.slice(52 + i * HASH_SIZE, 52 + (i + 1) * HASH_SIZE)),
+  };
+}
+
+/** Pages per snapshot chunk (256 × 4 KiB pages = 1 MiB chunks). */
+export const PAGES_PER_CHUNK = 256;
+
+// ---------------------------------------------------------------- keys object
+
+/** Keys object: envelope (nonce zero) ‖ main-file header copy (4096) ‖ HMAC-SHA256(keys-mac key, both). */
+export function encodeKeysObject(envelope: Uint8Array, header: Uint8Array, macKey: Uint8Array): Uint8Array {
+  const out = new Uint8Array(ENVELOPE_SIZE + MAIN_HEADER_COPY_SIZE + HASH_SIZE);
+  out.set(envelope);
+  out.set(header, ENVELOPE_SIZE);
+  out.set(hmac(sha256, macKey, out.subarray(0, ENVELOPE_SIZE + MAIN_HEADER_COPY_SIZE)), ENVELOPE_SIZE + MAIN_HEADER_COPY_SIZE);
+  return out;
+}
+
+export function splitKeysObject(bytes: Uint8Array, name: string): { position: Position; header: Uint8Array } {
+  if (bytes.length !== ENVELOPE_SIZE + MAIN_HEADER_COPY_SIZE + HASH_SIZE) throw new CipherliteError('REPLICA_CORRUPT', `replica keys object ${name} has the wrong size`, { object: name });
+  return { position: readEnvelope(bytes.subarray(0, ENVELOPE_SIZE + 16), 'keys', name), header: bytes.slice(ENVELOPE_SIZE, ENVELOPE_SIZE + MAIN_HEADER_COPY_SIZE) };
+}
+
+export function checkKeysObjectMac(bytes: Uint8Array, macKey: Uint8Array, name: string): void {
+  const at = ENVELOPE_SIZE + MAIN_HEADER_COPY_SIZE;
+  if (!equal(hmac(sha256, macKey, bytes.subarray(0, at)), bytes.subarray(at))) {
+    throw new CipherliteError('REPLICA_CORRUPT', `replica keys object ${name} fails authentication (replaced or damaged)`, { object: name });
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * Reading a replica: unlock its keys object with one of the database's secrets, list a
+ * generation, read entries and snapshots with every link checked, and rebuild the page state at a
+ * chosen position. Restore, verify and the writer's start-up all go through here, so a hostile
+ * bucket meets the same checks everywhere (docs/REPLICA.md "What is checked").
+ */
+import { openKeyslots, type SlotSecret, wipeKekCache } from '../container/keyslots.js';
+import { deriveHeaderMacKey } from '../crypto/subkeys.js';
+import { CipherliteError } from '../errors.js';
+import { decodeMainHeaderCopy, verifyMainHeaderMac, type MainHeader } from '../format/main-header.js';
+import type { Pacer } from '../keys/cancel.js';
+import { chunkName, decodeEntry, entryName, equal, generationDir, keysName, manifestName, objectHash, open, replicaKey, seqOf, ZERO_HASH, type Entry, type Position } from './format.js';
+import { listAll, type ObjectStore } from './object-store.js';
+import { applyPages, checkKeysObjectMac, decodeManifest, PAGES_PER_CHUNK, splitKeysObject, type Manifest, type PageState } from './payloads.js';
+
+export interface OpenedReplica {
+  store: ObjectStore;
+  prefix: string;
+  generation: number;
+  generationId: Uint8Array;
+  replicaId: Uint8Array;
+  dek: Uint8Array;
+  logKey: Uint8Array;
+  snapKey: Uint8Array;
+}
+
+/** The last position a device saw: what lets it recognise a bucket rolled back or forked under it. */
+export interface KnownTip {
+  generation: number;
+  seq: number;
+  hash: Uint8Array;
+}
+
+export interface Listing {
+  entries: number[];
+  /** Snapshot seqs with a manifest, ascending. */
+  snapshots: number[];
+  /** Every object name with its size. */
+  objects: { key: string; size: number }[];
+}
+
+export const position = (r: Pick<OpenedReplica, 'replicaId' | 'generationId' | 'generation'>, seq: number, index = 0, count = 0): Position => ({
+  replicaId: r.replicaId,
+  generationId: r.generationId,
+  generation: r.generation,
+  seq,
+  index,
+  count,
+});
+
+/** The highest generation that has a keys object, or null for an empty prefix. */
+export async function currentGeneration(store: ObjectStore, prefix: string, signal?: AbortSignal): Promise<number | null> {
+  let best: number | null = null;
+  for (const { key } of await listAll(store, `${prefix}/g/`, signal)) {
+    const m = /\/g\/([0-9a-f]{8})\/keys$/.exec(key);
+    if (m) best = Math.max(best ?? 0, parseInt(m[1]!, 16));
+  }
+  return best;
+}
+
+/** Unlocks the current generation's keys object with `secret` (WRONG_KEY when no keyslot opens). */
+export async function openReplica(store: ObjectStore, prefix: string, secret: SlotSecret, signal?: AbortSignal): Promise<OpenedReplica> {
+  const { generation, name, bytes, header } = await fetchKeys(store, prefix, signal);
+  const cache = new Map<string, Uint8Array>();
+  let opened;
+  try {
+    opened = await openKeyslots(header.keyslots, header.fileId, secret, cache);
+  } finally {
+    wipeKekCache(cache);
+  }
+  if (!opened) throw new CipherliteError('WRONG_KEY', 'wrong password or key for this replica');
+  return bindKeys(store, prefix, generation, name, bytes, opened.dek);
+}
+
+/** Opens the current generation with a data key already known (the writing database's). */
+export async function openReplicaWithKey(store: ObjectStore, prefix: string, dek: Uint8Array, signal?: AbortSignal): Promise<OpenedReplica | null> {
+  if ((await currentGeneration(store, prefix, signal)) === null) return null;
+  const { generation, name, bytes } = await fetchKeys(store, prefix, signal);
+  return bindKeys(store, prefix, generation, name, bytes, dek);
+}
+
+async function fetchKeys(store: ObjectStore, prefix: string, signal?: AbortSignal): Promise<{ generation: number; name: string; bytes: Uint8Array; header: MainHeader }> {
+  const generation = await currentGeneration(store, prefix, signal);
+  if (generation === null) throw new CipherliteError('REPLICA_MISSING', `no replica under prefix "${prefix}" (no keys object)`);
+  const name = keysName(prefix, generation);
+  const bytes = await store.get(name, signal ? { signal } : {});
+  if (!bytes) throw new CipherliteError('REPLICA_MISSING', `replica keys object ${name} is missing`, { object: name });
+  const decoded = decodeMainHeaderCopy(splitKeysObject(bytes, name).header);
+  if (!decoded.ok) throw new CipherliteError('REPLICA_CORRUPT', `replica keys object ${name}: ${decoded.reason}`, { object: name });
+  return { generation, name, bytes, header: decoded.header };
+}
+
+/** Checks the keys object under `dek` (header MAC, then the replica MAC) and derives the generation's keys. */
+function bindKeys(store: ObjectStore, prefix: string, generation: number, name: string, bytes: Uint8Array, dek: Uint8Array): OpenedReplica {
+  const { position: p, header } = splitKeysObject(bytes, name);
+  const decoded = decodeMainHeaderCopy(header);
+  if (!decoded.ok || !verifyMainHeaderMac(header, deriveHeaderMacKey(dek, decoded.header.fileId))) {
+    throw new CipherliteError('REPLICA_FOREIGN', `replica keys object ${name} does not belong to this database (or was replaced)`, { object: name });
+  }
+  checkKeysObjectMac(bytes, replicaKey(dek, p.generationId, 'keys-mac'), name);
+  if (p.generation !== generation) throw new CipherliteError('REPLICA_REORDERED', `replica keys object ${name} was written for generation ${p.generation}`, { object: name });
+  return {
+    store,
+    prefix,
+    generation,
+    generationId: p.generationId,
+    replicaId: p.replicaId,
+    dek,
+    logKey: replicaKey(dek, p.generationId, 'log'),
+    snapKey: replicaKey(dek, p.generationId, 'snapshot'),
+  };
+}
+
+export async function listGeneration(r: OpenedReplica, signal?: AbortSignal): Promise<Listing> {
+  const dir = generationDir(r.prefix, r.generation);
+  const objects = await listAll(r.store, `${dir}/`, signal);
+  const entries: number[] = [];
+  const snapshots: number[] = [];
+  for (const { key } of objects) {
+    const e = seqOf(key, `${dir}/log`);
+    if (e !== null && key === entryName(r.prefix, r.generation, e)) entries.push(e);
+    const s = seqOf(key, `${dir}/snap`);
+    if (s !== null && key === manifestName(r.prefix, r.generation, s)) snapshots.push(s);
+  }
+  return { entries: entries.sort((a, b) => a - b), snapshots: snapshots.sort((a, b) => a - b), objects };
+}
+
+export interface ReadEntry {
+  entry: Entry;
+  hash: Uint8Array;
+  bytes: Uint8Array;
+}
+
+export async function readEntry(r: OpenedReplica, seq: number, signal?: AbortSignal): Promise<ReadEntry> {
+  const name = entryName(r.prefix, r.generation, seq);
+  const bytes = await r.store.get(name, signal ? { signal } : {});
+  if (!bytes) throw new CipherliteError('REPLICA_MISSING', `replica log entry ${name} is missing`, { object: name });
+  return { entry: decodeEntry(open('entry', bytes, name, position(r, seq), r.logKey), name), hash: objectHash(bytes), bytes };
+}
+
+/** A snapshot's manifest and page state; every chunk's hash is checked against the manifest. */
+export async function readSnapshot(r: OpenedReplica, seq: number, pacer?: Pacer, signal?: AbortSignal): Promise<{ manifest: Manifest; state: PageState }> {
+  const mName = manifestName(r.prefix, r.generation, seq);
+  const mBytes = await r.store.get(mName, signal ? { signal } : {});
+  if (!mBytes) throw new CipherliteError('REPLICA_MISSING', `snapshot manifest ${mName} is missing`, { object: mName });
+  const manifest = decodeManifest(open('manifest', mBytes, mName, position(r, seq), r.snapKey), mName);
+  const state: PageState = { pageSize: manifest.pageSize, pageCount: manifest.pageCount, pages: new Map() };
+  const count = manifest.chunkHashes.length;
+  if (count !== Math.ceil(manifest.pageCount / PAGES_PER_CHUNK))
+    throw new CipherliteError('REPLICA_CORRUPT', `snapshot manifest ${mName} lists ${count} chunks for ${manifest.pageCount} pages`, { object: mName });
+  for (let i = 0; i < count; i++) {
+    const name = chunkName(r.prefix, r.generation, seq, i);
+    const bytes = await r.store.get(name, signal ? { signal } : {});
+    if (!bytes) throw new CipherliteError('REPLICA_MISSING', `snapshot chunk ${name} is missing`, { object: name });
+    const body = open('chunk', bytes, name, position(r, seq, i, count), r.snapKey);
+    if (!equal(objectHash(bytes), manifest.chunkHashes[i]!)) throw new CipherliteError('REPLICA_REORDERED', `snapshot chunk ${name} is not the one its manifest lists`, { object: name });
+    const first = i * PAGES_PER_CHUNK + 1;
+    const n = Math.min(PAGES_PER_CHUNK, manifest.pageCount - first + 1);
+    for (let k = 0; k < n; k++) state.pages.set(first + k, body.slice(k * manifest.pageSize, (k + 1) * manifest.pageSize));
+    await pacer?.tick();
+  }
+  return { manifest, state };
+}
+
+export interface ReadStateOptions {
+  /** Stop at this seq (default: the tip). */
+  seq?: number;
+  /** Stop at the last entry written at or before this time (ms since the epoch). */
+  time?: number;
+  known?: KnownTip | null;
+  onEntry?: (done: number, total: number) => void;
+  pacer?: Pacer;
+  signal?: AbortSignal;
+}
+
+export interface ReplicaState {
+  state: PageState;
+  tip: { seq: number; hash: Uint8Array; time: number };
+  listing: Listing;
+}
+
+/**
+ * The page state after entry `target`: the newest snapshot at or before it, then every entry up
+ * to it, each chained to the one before. REPLICA_MISSING for a gap, REPLICA_ROLLBACK /
+ * REPLICA_FORK when the bucket contradicts `known`.
+ */
+export async function readState(r: OpenedReplica, o: ReadStateOptions = {}): Promise<ReplicaState> {
+  const listing = await listGeneration(r, o.signal);
+  const { entries } = listing;
+  if (entries.length === 0) throw new CipherliteError('REPLICA_MISSING', `generation ${r.generation} has no log entries`);
+  const tip = entries[entries.length - 1]!;
+  entries.forEach((seq, i) => {
+    if (i > 0 && seq !== entries[i - 1]! + 1) {
+      throw new CipherliteError('REPLICA_MISSING', `replica log entry ${entryName(r.prefix, r.generation, entries[i - 1]! + 1)} is missing (a gap in the log)`);
+    }
+  });
+  if (o.known && o.known.generation === r.generation && o.known.seq > tip) {
+    throw new CipherliteError('REPLICA_ROLLBACK', `the bucket's log ends at seq ${tip}, but this device already saw seq ${o.known.seq}: rolled back or truncated`);
+  }
+  if (o.known && o.known.generation > r.generation) {
+    throw new CipherliteError('REPLICA_ROLLBACK', `the bucket's newest generation is ${r.generation}, but this device already saw generation ${o.known.generation}`);
+  }
+  const target = Math.min(o.seq ?? tip, tip);
+  if (target < entries[0]!) throw new CipherliteError('REPLICA_MISSING', `seq ${target} is older than the retained log (oldest: ${entries[0]})`);
+  const snap = listing.snapshots.filter((s) => s <= target && s >= entries[0]!).pop();
+  let state: PageState = { pageSize: 0, pageCount: 0, pages: new Map() };
+  let manifest: Manifest | null = null;
+  let from = entries[0]!;
+  if (snap !== undefined) {
+    ({ manifest, state } = await readSnapshot(r, snap, o.pacer, o.signal));
+    from = snap;
+    if (o.time !== undefined && manifest.time > o.time) throw new CipherliteError('REPLICA_MISSING', 'the requested time is older than the retained history');
+  } else if (from !== 0) {
+    throw new CipherliteError('REPLICA_MISSING', `the log starts at seq ${from} and no snapshot covers it (genesis and snapshots deleted)`);
+  }
+  let prev: Uint8Array | null = null;
+  let last: { seq: number; hash: Uint8Array; time: number } = { seq: from, hash: ZERO_HASH, time: 0 };
+  const checkKnown = (seq: number, hash: Uint8Array): void => {
+    if (o.known && o.known.generation === r.generation && o.known.seq === seq && !equal(o.known.hash, hash)) {
+      throw new CipherliteError('REPLICA_FORK', `replica log entry at seq ${seq} differs from the one this device saw: another history was written`);
+    }
+  };
+  for (let seq = from; seq <= target; seq++) {
+    const { entry, hash } = await readEntry(r, seq, o.signal);
+    const name = entryName(r.prefix, r.generation, seq);
+    if (seq === 0 && (entry.kind !== 'genesis' || !equal(entry.prevHash, ZERO_HASH)))
+      throw new CipherliteError('REPLICA_CORRUPT', `replica log entry ${name} is not a genesis entry`, { object: name });
+    if (prev && !equal(entry.prevHash, prev)) throw new CipherliteError('REPLICA_FORK', `replica log entry ${name} does not follow the entry before it (broken chain)`, { object: name });
+    if (seq === snap && !equal(hash, manifest!.entryHash)) throw new CipherliteError('REPLICA_REORDERED', `snapshot ${seq} was not taken at the log entry now at ${name}`, { object: name });
+    checkKnown(seq, hash);
+    if (o.time !== undefined && seq > from && entry.time > o.time) break;
+    if (seq !== snap && (entry.kind === 'pages' || entry.kind === 'genesis')) applyPages(state, entry.payload, name);
+    prev = hash;
+    last = { seq, hash, time: entry.time };
+    o.onEntry?.(seq - from + 1, target - from + 1);
+    await o.pacer?.tick();
+  }
+  // A known position outside the entries read (past the target, or before the snapshot) is
+  // checked directly while the bucket still holds it.
+  const k = o.known;
+  if (k && k.generation === r.generation && (k.seq > last.seq || k.seq < from) && entries.includes(k.seq)) checkKnown(k.seq, (await readEntry(r, k.seq, o.signal)).hash);
+  return { state, tip: last, listing };
+}

@@ -1,0 +1,147 @@
+/**
+ * Restoring a database from its replica on a new device, and verifying a replica end to end.
+ *
+ * Restore: the secret unlocks the replica's keys object, the page state at the target (the tip,
+ * or a point in time) is rebuilt from the newest snapshot at or before it plus the log entries
+ * after it, every link checked (reader.ts), and the pages become a new local encrypted database
+ * (through importPlaintext: SQLite's integrity_check runs on them first). The page images exist
+ * in memory only, never in storage.
+ */
+import { secretFromMaterial } from '../container/keyslots.js';
+import { wipe } from '../crypto/wipe.js';
+import type { Database } from '../database/database.js';
+import { CipherliteError, invalidArgument } from '../errors.js';
+import { checkSignal, Pacer } from '../keys/cancel.js';
+import { importPlaintext } from '../keys/plaintext.js';
+import type { ProgressCallback } from '../keys/types.js';
+import type { SyncStorage } from '../storage/sync-file.js';
+import type { KdfParams, KeyMaterial } from '../types.js';
+import { equal } from './format.js';
+import { resolveTarget, type ReplicaTarget } from './options.js';
+import { openReplica, readEntry, readSnapshot, readState, type KnownTip } from './reader.js';
+
+export interface RestoreOptions {
+  storage: SyncStorage;
+  name: string;
+  replica: ReplicaTarget;
+  /** The seq to restore (default: the newest), or a time (ms since the epoch, or a Date): the last entry written at or before it. */
+  pointInTime?: { seq: number } | { time: number | Date };
+  /** Argon2id parameters of the new local database's password keyslot. */
+  kdf?: Partial<KdfParams>;
+  /** `download`: log entries read; `copy`: pages written locally. */
+  onProgress?: ProgressCallback<'download' | 'copy'>;
+  signal?: AbortSignal;
+}
+
+/**
+ * Creates the local database `name` from the replica and opens it with the same secret. The
+ * replica opens with any secret of the database (password, recovery key, raw key); the new local
+ * database is protected by the password or raw key given (a recovery key restores, but the new
+ * file needs a password or key: pass `newSecret`).
+ */
+export async function restoreFromReplica(options: RestoreOptions & KeyMaterial & { newSecret?: { password: string } | { key: Uint8Array } }): Promise<Database> {
+  const pacer = new Pacer(checkSignal(options.signal), 'restoreFromReplica');
+  const { store, prefix } = resolveTarget(options.replica);
+  const secret = secretFromMaterial(options);
+  let r;
+  try {
+    r = await openReplica(store, prefix, secret, options.signal);
+  } finally {
+    wipe(secret.bytes);
+  }
+  const pit = options.pointInTime;
+  const at = pit && 'seq' in pit ? { seq: pit.seq } : pit && 'time' in pit ? { time: pit.time instanceof Date ? pit.time.getTime() : pit.time } : {};
+  const { state, tip } = await readState(r, {
+    ...at,
+    pacer,
+    onEntry: (done, total) => options.onProgress?.({ phase: 'download', done, total }),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  if (pit && 'seq' in pit && tip.seq !== pit.seq) throw new CipherliteError('REPLICA_MISSING', `seq ${pit.seq} is not in the replica (newest: ${tip.seq})`);
+  const image = new Uint8Array(state.pageCount * state.pageSize);
+  for (let pgno = 1; pgno <= state.pageCount; pgno++) {
+    const page = state.pages.get(pgno);
+    if (!page) throw new CipherliteError('REPLICA_MISSING', `page ${pgno} is in no snapshot or log entry`);
+    image.set(page, (pgno - 1) * state.pageSize);
+  }
+  const newSecret = options.newSecret ?? (options.password !== undefined ? { password: options.password } : options.key !== undefined ? { key: options.key } : null);
+  if (!newSecret) invalidArgument('restoring with a recovery key or passkey needs newSecret (a password or key for the new local database)');
+  try {
+    if (state.pageCount === 0) {
+      const { Database } = await import('../database/database.js');
+      return await Database.open({ storage: options.storage, name: options.name, ...newSecret, ...(options.kdf ? { kdf: options.kdf } : {}), pageSize: state.pageSize, create: true });
+    }
+    const res = await importPlaintext(options.storage, options.name, image, newSecret, {
+      ...(options.kdf ? { kdf: options.kdf } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      onProgress: (p) => options.onProgress?.({ phase: 'copy', done: p.done, total: p.total }),
+    });
+    return res.db;
+  } finally {
+    image.fill(0);
+  }
+}
+
+export type VerifyReplicaOptions = KeyMaterial & VerifyReplicaFields;
+
+export interface VerifyReplicaFields {
+  replica: ReplicaTarget;
+  /** The last position this device saw (from `Replica.status()` / its local state): detects a rollback or fork. */
+  known?: KnownTip;
+  /** `entries`: log entries checked; `snapshots`: snapshots checked. */
+  onProgress?: ProgressCallback<'entries' | 'snapshots'>;
+  signal?: AbortSignal;
+}
+
+export interface VerifyReplicaResult {
+  generation: number;
+  tipSeq: number;
+  oldestSeq: number;
+  entries: number;
+  snapshots: number;
+  objects: number;
+  bytes: number;
+}
+
+/** Downloads and checks every object of the current generation: authentic, complete, chained, consistent. */
+export async function verifyReplica(options: VerifyReplicaOptions): Promise<VerifyReplicaResult> {
+  const pacer = new Pacer(checkSignal(options.signal), 'verifyReplica');
+  const { store, prefix } = resolveTarget(options.replica);
+  const secret = secretFromMaterial(options);
+  let r;
+  try {
+    r = await openReplica(store, prefix, secret, options.signal);
+  } finally {
+    wipe(secret.bytes);
+  }
+  const sig = options.signal ? { signal: options.signal } : {};
+  // The state at the tip, from the newest snapshot: the restore path, with the known-tip checks.
+  const { tip, listing } = await readState(r, { pacer, known: options.known ?? null, ...sig });
+  // Then every entry still held, chained from the oldest, and every snapshot against its entry.
+  const hashes = new Map<number, Uint8Array>();
+  let prev: Uint8Array | null = null;
+  for (const [i, seq] of listing.entries.entries()) {
+    const { entry, hash } = await readEntry(r, seq, options.signal);
+    if (prev && !equal(entry.prevHash, prev)) throw new CipherliteError('REPLICA_FORK', `replica log entry at seq ${seq} does not follow the entry before it (broken chain)`);
+    hashes.set(seq, hash);
+    prev = hash;
+    options.onProgress?.({ phase: 'entries', done: i + 1, total: listing.entries.length });
+    await pacer.tick();
+  }
+  for (const [i, seq] of listing.snapshots.entries()) {
+    const { manifest } = await readSnapshot(r, seq, pacer, options.signal);
+    const h = hashes.get(seq);
+    if (!h) throw new CipherliteError('REPLICA_MISSING', `snapshot ${seq} has no log entry at its position`);
+    if (!equal(h, manifest.entryHash)) throw new CipherliteError('REPLICA_REORDERED', `snapshot ${seq} was not taken at the log entry now at its position`);
+    options.onProgress?.({ phase: 'snapshots', done: i + 1, total: listing.snapshots.length });
+  }
+  return {
+    generation: r.generation,
+    tipSeq: tip.seq,
+    oldestSeq: listing.entries[0]!,
+    entries: listing.entries.length,
+    snapshots: listing.snapshots.length,
+    objects: listing.objects.length,
+    bytes: listing.objects.reduce((n, o) => n + o.size, 0),
+  };
+}

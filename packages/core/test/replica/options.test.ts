@@ -1,0 +1,41 @@
+/** Replica options are validated before anything is sent; the writer refuses what it does not support. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Database, MemoryStorage } from '../../src/index.js';
+import { MemoryObjectStore, startReplica } from '../../src/replica/index.js';
+import { S3ObjectStore } from '../../src/replica/s3-store.js';
+import { FAST_KDF } from '../helpers.js';
+import { PASSWORD } from './replica-helpers.js';
+
+const open: Database[] = [];
+afterEach(async () => {
+  for (const db of open.splice(0)) await db.close();
+});
+
+describe('replica options', () => {
+  it.each([[''], ['a/../b'], ['trailing/'], ['/abs'], ['x'.repeat(201)], ['sp ace']])('prefix %j is INVALID_ARGUMENT', async (prefix) => {
+    const db = await Database.open({ storage: new MemoryStorage(), name: 'a.db', password: PASSWORD, kdf: FAST_KDF });
+    open.push(db);
+    expect(() => startReplica(db, { store: new MemoryObjectStore(), prefix })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }) as Error);
+  });
+
+  it('a database in WAL mode is refused (UNSUPPORTED) before anything is sent', async () => {
+    const db = await Database.open({ storage: new MemoryStorage(), name: 'w.db', password: PASSWORD, kdf: FAST_KDF, journalMode: 'WAL' });
+    open.push(db);
+    const store = new MemoryObjectStore();
+    expect(() => startReplica(db, { store, prefix: 'w' })).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }) as Error);
+    expect(store.objects.size).toBe(0);
+  });
+
+  it('the S3 store needs a URL, a valid bucket name and exactly one of credentials or signer', () => {
+    const credentials = { accessKeyId: 'a', secretAccessKey: 'b' };
+    const signer = () => Promise.resolve({ url: 'http://x' });
+    for (const bad of [
+      { endpoint: 'ftp://x', bucket: 'bkt', credentials },
+      { endpoint: 'http://127.0.0.1:1', bucket: 'Bad_Bucket', credentials },
+      { endpoint: 'http://127.0.0.1:1', bucket: 'bkt' },
+      { endpoint: 'http://127.0.0.1:1', bucket: 'bkt', credentials, signer },
+    ]) {
+      expect(() => new S3ObjectStore(bad)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }) as Error);
+    }
+  });
+});

@@ -1,0 +1,43 @@
+/** Shared pieces of the replica suites: a database with a replica on a fresh RGW bucket, every object of a bucket. */
+import { Database, MemoryStorage } from '../../src/index.js';
+import { listAll, type ObjectStore } from '../../src/replica/object-store.js';
+import { S3ObjectStore, type S3StoreOptions } from '../../src/replica/s3-store.js';
+import { FAST_KDF } from '../helpers.js';
+import { freshBucket } from './s3-env.js';
+
+export const PASSWORD = 'correct horse battery staple';
+
+export interface Bucket {
+  s3: S3StoreOptions;
+  store: S3ObjectStore;
+}
+
+export async function bucket(): Promise<Bucket> {
+  const s3 = await freshBucket();
+  return { s3, store: new S3ObjectStore(s3) };
+}
+
+export function openDb(storage = new MemoryStorage(), name = 'shop.db'): Promise<Database> {
+  return Database.open({ storage, name, password: PASSWORD, kdf: FAST_KDF });
+}
+
+/** Every object's name and bytes. */
+export async function dump(store: ObjectStore, prefix: string): Promise<Map<string, Uint8Array>> {
+  const out = new Map<string, Uint8Array>();
+  for (const { key } of await listAll(store, `${prefix}/`)) out.set(key, (await store.get(key))!);
+  return out;
+}
+
+/** Puts the bucket back to exactly `state` (objects added since are deleted). */
+export async function putBack(store: ObjectStore, prefix: string, state: Map<string, Uint8Array>): Promise<void> {
+  for (const { key } of await listAll(store, `${prefix}/`)) if (!state.has(key)) await store.delete(key);
+  for (const [key, bytes] of state) await store.put(key, bytes);
+}
+
+export async function rows(db: Database): Promise<unknown[]> {
+  return db.query('SELECT id, item, price FROM sales ORDER BY id');
+}
+
+export async function sell(db: Database, n: number, from = 1): Promise<void> {
+  for (let i = from; i < from + n; i++) await db.exec('INSERT INTO sales (id, item, price) VALUES (?, ?, ?)', [i, `espresso-marker-${i}`, 250 + i]);
+}
