@@ -15,7 +15,6 @@ import type { DbOps, OpName, OperationRow } from '../src/shared/protocol.js';
 const rows = Object.entries(OPERATIONS as Record<OpName, OperationRow>) as [OpName, OperationRow][];
 const names = rows.map(([op]) => op).sort();
 
-/** The operation names `page/client.ts` passes to its one call path (`this.#run('name', …)`). */
 /** The operations the handle calls: through `#run`, or `#runWithProof` (a secret or a passkey ceremony as proof first). */
 function clientCalls(): string[] {
   const source = readFileSync(new URL('../src/page/client.ts', import.meta.url), 'utf8');
