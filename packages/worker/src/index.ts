@@ -11,26 +11,5 @@ export type { ImportDatabaseOptions, OpenDatabaseOptions, OpenDatabaseBaseOption
 export type { AddPasskeyOptions, Transaction } from './page/client.js';
 export type { PasskeyRegistration } from './page/passkey-ceremony.js';
 export type { CallOptions, LockState, Role, StorageBackend, StorageChoice, Statement, DbOps, WireOptions, PendingRestoreInfo } from './shared/protocol.js';
-export type {
-  BackupFile,
-  BackupOptions,
-  BackupResult,
-  ChangePasswordOptions,
-  ConfirmOptions,
-  DatabaseStats,
-  KeyslotInfo,
-  NewPasskey,
-  NewSecret,
-  PasskeyChallenge,
-  Progress,
-  ProgressCallback,
-  RecoveryKeyResult,
-  RekeyPhase,
-  RestoreComparison,
-  RestoreResult,
-  TableComparison,
-  VerifyResult,
-} from '@cipherlite/core/keys';
+export type * from './shared/public-types.js';
 export { CipherliteError, isCipherliteError } from '@cipherlite/core/errors';
-export type { ErrorCode, BindParams, Row, RunResult, SqlValue, StatementTables, KeyMaterial, KdfParams } from '@cipherlite/core/errors';
-export type { PasskeyCeremonyOptions, PasskeyUnlock, UnlockSecret } from '@cipherlite/core';

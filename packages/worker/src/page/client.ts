@@ -27,7 +27,7 @@ import type {
   RekeyPhase,
   RestoreResult,
   VerifyResult,
-} from '@cipherlite/core/keys';
+} from '../shared/public-types.js';
 import type { CallOptions, LockState, OpArgs, OpName, OpResult, PendingRestoreInfo, Role, Statement, StorageBackend, WireOptions } from '../shared/protocol.js';
 import { splitCallOptions } from './call-options.js';
 import type { Connection } from './connection.js';
