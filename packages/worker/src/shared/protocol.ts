@@ -38,7 +38,7 @@ import type {
   RestoreComparison,
   RestoreResult,
   VerifyResult,
-} from '@cipherlite/core/keys';
+} from './public-types.js';
 
 /**
  * Options of a key-management call that can cross `postMessage`: progress callbacks and abort
