@@ -50,6 +50,11 @@ export interface DatabaseBinding {
    * (those missing from the page cache) is how a long check reports progress.
    */
   onMainRead?: ((offset: number) => void) | null;
+  /**
+   * While set, called after each write SQLite makes of the main file, with the plaintext it wrote
+   * (borrowed for the call: a view of SQLite's memory) — a backup counts rows from it (keys/row-census.ts).
+   */
+  onMainWrite?: ((data: Uint8Array, offset: number) => void) | null;
 }
 
 interface OpenFile {
@@ -260,6 +265,7 @@ export class CipherliteVfs implements VfsPolicy {
       else {
         if (f.binding) this.#sealJournals(f.binding);
         f.ef.write(src, offset);
+        if (f.binding?.onMainWrite && f.ef === f.binding.main) f.binding.onMainWrite(src, offset);
       }
       return capi.SQLITE_OK;
     } catch (e) {
