@@ -27,6 +27,7 @@ import { CipherliteError } from '../errors.js';
 import { DEFAULT_EPOCH_WRITE_LIMIT, FILE_ID_SIZE, FILE_KIND, FIRST_EPOCH, MAIN_HEADER_COPY_SIZE, MAIN_HEADER_SIZE } from '../format/constants.js';
 import { encodeMainHeader, type Keyslot, type MainHeader, scanMainHeader, verifyMainHeaderMac } from '../format/main-header.js';
 import type { SyncFile } from '../storage/sync-file.js';
+import { NO_WAL_BINDING, type WalBinding } from '../format/wal-binding.js';
 import type { KdfParams } from '../types.js';
 import { FileKeyRing, type EpochSource } from './key-ring.js';
 
@@ -222,6 +223,24 @@ export class MainContainer implements EpochSource {
     // Also refresh the older copy so a stale copy cannot later open with the old password.
     this.#writeHeader();
   }
+
+  /** The WAL generations this file may meet (format/wal-binding.ts). */
+  get walBinding(): WalBinding {
+    return this.#header.wal ?? NO_WAL_BINDING;
+  }
+
+  /** Records a new WAL binding: one crash-safe header write (vfs/wal-guard.ts decides when). */
+  setWalBinding(wal: WalBinding): void {
+    this.#assertOpen();
+    this.#header = { ...this.#header, wal };
+    this.#writeHeader();
+  }
+
+  /**
+   * Salts of the WAL as the VFS last saw it on storage (read when it was opened, or written by a
+   * restart), or null when it held no WAL header; undefined when unknown in this session.
+   */
+  walOnStorage: readonly [number, number] | null | undefined = undefined;
 
   nextWriteEpoch(): number {
     if (this.#epoch === 0 || this.#writesInEpoch >= this.#epochWriteLimit) {
