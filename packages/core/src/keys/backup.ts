@@ -19,14 +19,14 @@
  *      The pages are re-encrypted under the live database's keys with fresh nonces.
  */
 import { internals } from '../database/internals.js';
-import { Database } from '../database/database.js';
+import { Database, openWithInternalOptions } from '../database/database.js';
 import { CipherliteError, invalidArgument } from '../errors.js';
 import { startsWith } from '../format/bytes.js';
 import { FORMAT_VERSION, MAIN_HEADER_SIZE, SQLITE_MAGIC } from '../format/constants.js';
 import { MemoryStorage } from '../storage/memory.js';
 import type { SyncStorage } from '../storage/sync-file.js';
 import type { KdfParams, KeyMaterial } from '../types.js';
-import { checkProgress, copyDatabase, COPY_DEST_CACHE_KIB, kdfFor, proveKey, scratchName, storedSize, summaryOf, verifyBlocks } from './_shared.js';
+import { checkProgress, copyDatabase, COPY_DEST_CACHE_KIB, creationFor, kdfFor, proveKey, type Proof, scratchName, storedSize, summaryOf, verifyBlocks } from './_shared.js';
 import { censusCounts, RowCensus } from './row-census.js';
 import { checkSignal, Pacer } from './cancel.js';
 import type { BackupResult, DatabaseSummary, NewSecret, ProgressCallback, RestoreComparison, RestoreResult, TableComparison, TableInfo } from './types.js';
@@ -68,6 +68,7 @@ export async function backup(db: Database, current: KeyMaterial, options: Backup
     onCount: (done, total) => onProgress?.({ phase: 'count', done, total }),
     count: true,
     pacer,
+    proof,
   });
   const bytes = storage.files.get(name)!.bytes();
   storage.delete(name);
@@ -92,19 +93,22 @@ async function snapshotInto(
   name: string,
   material: KeyMaterial,
   kdf: KdfParams,
-  o: { journalMode: 'MEMORY' | 'DELETE'; onPages?: (done: number, total: number) => void; onCount?: (done: number, total: number) => void; count?: boolean; pacer: Pacer },
+  o: { journalMode: 'MEMORY' | 'DELETE'; onPages?: (done: number, total: number) => void; onCount?: (done: number, total: number) => void; count?: boolean; pacer: Pacer; proof: Proof },
 ): Promise<TableInfo[]> {
   o.pacer.check();
-  const out = await Database.open({
-    storage,
-    name,
-    ...material,
-    kdf,
-    pageSize: internals(db).container.blockSize,
-    create: true,
-    journalMode: o.journalMode,
-    synchronous: o.journalMode === 'MEMORY' ? 'OFF' : 'FULL',
-  });
+  const out = await openWithInternalOptions(
+    {
+      storage,
+      name,
+      ...material,
+      kdf,
+      pageSize: internals(db).container.blockSize,
+      create: true,
+      journalMode: o.journalMode,
+      synchronous: o.journalMode === 'MEMORY' ? 'OFF' : 'FULL',
+    },
+    creationFor(material, o.proof),
+  );
   let ok = false;
   // Row counts from the pages as the copy writes them (one pass; see row-census.ts).
   const census = o.count ? new RowCensus(internals(db).container.blockSize) : null;
@@ -200,6 +204,7 @@ export class PendingRestore {
         journalMode: 'DELETE',
         onPages: (done, total) => onProgress?.({ phase: 'safety-backup', done, total }),
         pacer,
+        proof,
       });
       if (pacer.cancelled) {
         // The last moment to cancel; nothing of this call may stay behind.

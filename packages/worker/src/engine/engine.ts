@@ -14,8 +14,8 @@
  *
  * Every method rejects with core's `WireError` (a plain object); the client rebuilds the error.
  */
-import { CipherliteError, format, toWire } from '@cipherlite/core';
-import { passkeyChallenges, type PasskeyChallenge } from '@cipherlite/core/keys';
+import { CipherliteError, toWire } from '@cipherlite/core';
+import type { PasskeyChallenge } from '@cipherlite/core/keys';
 import type { KeyMaterial } from '@cipherlite/core';
 import { Diagnostics } from '../shared/diagnostics.js';
 import { SteppedDown } from './leader/service.js';
@@ -25,6 +25,7 @@ import { busNames, operationRow } from '../shared/protocol.js';
 import type { CallHooks } from './runtime/progress.js';
 import type { BusMessage, CallTag, LeaderRequest, LockState, OpArgs, OpName, OpResult, OpenInfo, Role, StorageBackend, WorkerApi, WorkerEvents, WorkerOpenOptions } from '../shared/protocol.js';
 import { Router } from './router.js';
+import { readChallenges } from './passkey-challenges.js';
 import { passwordAsBytes, Secret, wipeKeyMaterial } from './runtime/secret.js';
 import { transferBytes } from './runtime/transfer.js';
 import { OpenCalls } from './calls.js';
@@ -160,13 +161,14 @@ export class WorkerEngine implements WorkerApi {
     );
   }
 
-  passkeyChallenges(options: Pick<WorkerOpenOptions, 'name' | 'directory'>): Promise<PasskeyChallenge[]> {
+  passkeyChallenges(options: Pick<WorkerOpenOptions, 'name' | 'directory' | 'storage'>): Promise<PasskeyChallenge[]> {
     return this.#wire(async () => {
       const where = this.#opened?.options ?? options;
       validateOptions({ ...where });
-      const head = await this.#platform.readFileStart(where, format.MAIN_HEADER_SIZE);
-      if (!head) throw new CipherliteError('NOT_A_DATABASE', `database "${where.name}" does not exist`);
-      return passkeyChallenges(head);
+      const leader = this.#election.leader;
+      if (leader) return leader.passkeyChallenges();
+      const backend = this.#opened ? this.#opened.backend : await this.#platform.chooseBackend(where.storage);
+      return readChallenges(this.#platform, this.#tabId, where, backend);
     });
   }
 

@@ -35,6 +35,7 @@ import type {
   Role,
   Statement,
   StorageBackend,
+  StorageChoice,
   WorkerApi,
   WorkerEvents,
   WorkerOpenOptions,
@@ -136,9 +137,15 @@ async function passkeyKeyMaterial(remote: Remote, where: { name: string; directo
   return transferKey({ passkey: assertion });
 }
 
-function transferKey<T extends object>(value: T, prfOutput?: Uint8Array): T {
-  const out = prfOutput ?? (value as KeyMaterial).passkey?.prfOutput;
-  return out ? Comlink.transfer(value, [out.buffer]) : value;
+/** Marks `value` so posting it moves the given PRF outputs' buffers (default: `value.passkey`'s). */
+function transferKey<T extends object>(value: T, ...prfOutputs: (Uint8Array | undefined)[]): T {
+  const outs = (prfOutputs.length > 0 ? prfOutputs : [(value as KeyMaterial).passkey?.prfOutput]).filter((o): o is Uint8Array => o !== undefined);
+  return outs.length > 0
+    ? Comlink.transfer(
+        value,
+        outs.map((o) => o.buffer),
+      )
+    : value;
 }
 
 /** Validates `CallOptions` (INVALID_ARGUMENT), so a bad one fails here and not in the worker. */
@@ -502,9 +509,9 @@ export class CipherliteDatabase implements AsyncDisposable {
    * keeps working; every other open tab re-proves the secret it holds at once and, since the old
    * password no longer opens, locks (`lockState` 'locked'): its user enters the new password.
    */
-  changePassword(current: string | KeyMaterial, next: string | NewSecret, options?: ChangePasswordOptions): Promise<KeyslotInfo> {
+  changePassword(current: UnlockSecret, next: string | NewSecret, options?: ChangePasswordOptions): Promise<KeyslotInfo> {
     const nextKey: NewSecret = typeof next === 'string' ? { password: next } : next;
-    return this.#run('changePassword', options === undefined ? [asKey(current), nextKey] : [asKey(current), nextKey, options]);
+    return this.#runWithProof('changePassword', current, (km) => (options === undefined ? [km, nextKey] : [km, nextKey, options]));
   }
 
   /** Public facts about each keyslot (kind, creation time, KDF cost); never key material. */
@@ -517,8 +524,8 @@ export class CipherliteDatabase implements AsyncDisposable {
    * (`K7QJ-2MXA-…`). Show it once and let the user write it down: it is not stored anywhere
    * readable, and it unlocks the database like the password (`unlock({ recoveryKey })`).
    */
-  addRecoveryKey(current: string | KeyMaterial): Promise<RecoveryKeyResult> {
-    return this.#run('addRecoveryKey', [asKey(current)]);
+  addRecoveryKey(current: UnlockSecret): Promise<RecoveryKeyResult> {
+    return this.#runWithProof('addRecoveryKey', current, (km) => [km]);
   }
 
   /**
@@ -528,8 +535,8 @@ export class CipherliteDatabase implements AsyncDisposable {
    * result); add a new one afterwards. Other tabs keep working. `options.signal` cancels it
    * until the copy is verified (phases `copy`, `check`); from the swap on it is ignored.
    */
-  rekey(current: string | KeyMaterial, options?: CallOptions<RekeyPhase>): Promise<{ droppedKeyslots: KeyslotInfo[] }> {
-    return this.#run('rekey', [asKey(current)], undefined, options as CallOptions | undefined);
+  rekey(current: UnlockSecret, options?: CallOptions<RekeyPhase>): Promise<{ droppedKeyslots: KeyslotInfo[] }> {
+    return this.#runWithProof('rekey', current, (km) => [km], options as CallOptions | undefined);
   }
 
   /**
@@ -540,16 +547,16 @@ export class CipherliteDatabase implements AsyncDisposable {
    * dismisses the prompt. Unlock with it: `unlock({ passkey: true })`.
    */
   async addPasskey(current: UnlockSecret, options: AddPasskeyOptions): Promise<KeyslotInfo> {
-    const proof = isPasskeyUnlock(current) ? await this.#call((r) => passkeyKeyMaterial(r, this.#where(), current.passkey)) : asKey(current);
+    const proof = await this.#proof(current);
     const salt = crypto.getRandomValues(new Uint8Array(PASSKEY_SALT_SIZE));
     const { credentialId, prfOutput } = await registerPasskey(salt, options);
-    const args = transferKey([proof, { credentialId, salt, prfOutput, label: options.label ?? options.userName }] as OpArgs<'addPasskey'>, prfOutput);
+    const args = transferKey([proof, { credentialId, salt, prfOutput, label: options.label ?? options.userName }] as OpArgs<'addPasskey'>, prfOutput, proof.passkey?.prfOutput);
     return this.#run('addPasskey', args);
   }
 
   /** Removes keyslot `index` (never the last one, nor the only one `current` opens). */
-  removeKeyslot(current: string | KeyMaterial, index: number): Promise<KeyslotInfo[]> {
-    return this.#run('removeKeyslot', [asKey(current), index]);
+  removeKeyslot(current: UnlockSecret, index: number): Promise<KeyslotInfo[]> {
+    return this.#runWithProof('removeKeyslot', current, (km) => [km, index]);
   }
 
   /**
@@ -571,9 +578,9 @@ export class CipherliteDatabase implements AsyncDisposable {
   }
 
   /** A consistent encrypted snapshot as bytes (a complete cipherlite database file); cancellable until it returns. */
-  backup(current: string | KeyMaterial, options?: WireOptions<BackupOptions> & CallOptions<'copy' | 'count'>): Promise<BackupResult> {
+  backup(current: UnlockSecret, options?: WireOptions<BackupOptions> & CallOptions<'copy' | 'count'>): Promise<BackupResult> {
     const [wire, call] = splitCallOptions(options);
-    return this.#run('backup', wire === undefined ? [asKey(current)] : [asKey(current), wire], undefined, call);
+    return this.#runWithProof('backup', current, (km) => (wire === undefined ? [km] : [km, wire]), call);
   }
 
   /**
@@ -593,9 +600,9 @@ export class CipherliteDatabase implements AsyncDisposable {
    * `options.signal` cancels it during the safety backup (nothing changes, the restore stays
    * pending); once the `restore` phase began it is ignored.
    */
-  confirmRestore(id: number, current: string | KeyMaterial, options?: WireOptions<ConfirmOptions> & CallOptions<'safety-backup' | 'restore'>): Promise<RestoreResult> {
+  confirmRestore(id: number, current: UnlockSecret, options?: WireOptions<ConfirmOptions> & CallOptions<'safety-backup' | 'restore'>): Promise<RestoreResult> {
     const [wire, call] = splitCallOptions(options);
-    return this.#run('confirmRestore', wire === undefined ? [id, asKey(current)] : [id, asKey(current), wire], undefined, call);
+    return this.#runWithProof('confirmRestore', current, (km) => (wire === undefined ? [id, km] : [id, km, wire]), call);
   }
 
   /** Drops pending restore `id` (its keys are wiped). */
@@ -739,8 +746,23 @@ export class CipherliteDatabase implements AsyncDisposable {
   }
 
   /** Where the files are, for the worker's keyless header read. */
-  #where(): { name: string; directory: string } {
-    return { name: this.name, directory: this.#workerOptions.directory };
+  #where(): { name: string; directory: string; storage?: StorageChoice } {
+    const { storage } = this.#workerOptions;
+    return { name: this.name, directory: this.#workerOptions.directory, ...(storage === undefined ? {} : { storage }) };
+  }
+
+  /**
+   * `current` as key material: a password, key material, or — for `{ passkey: true }` — the PRF
+   * output of a passkey ceremony run on this page for the database's passkey slots.
+   */
+  async #proof(current: UnlockSecret): Promise<KeyMaterial> {
+    return isPasskeyUnlock(current) ? this.#call((r) => passkeyKeyMaterial(r, this.#where(), current.passkey)) : asKey(current);
+  }
+
+  /** Runs a key operation proved by `current`; a passkey's PRF output is transferred, not copied. */
+  async #runWithProof<K extends OpName>(op: K, current: UnlockSecret, args: (km: KeyMaterial) => unknown[], options?: CallOptions): Promise<OpResult<K>> {
+    const km = await this.#proof(current);
+    return this.#run(op, transferKey(args(km) as OpArgs<K>, km.passkey?.prfOutput), undefined, options);
   }
 
   #run<K extends OpName>(op: K, args: OpArgs<K>, txId?: number, options?: CallOptions): Promise<OpResult<K>> {
