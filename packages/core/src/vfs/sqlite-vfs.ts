@@ -51,10 +51,7 @@ export interface DatabaseBinding {
    * (those missing from the page cache) is how a long check reports progress.
    */
   onMainRead?: ((offset: number) => void) | null;
-  /**
-   * While set, called after each write SQLite makes of the main file, with the plaintext it wrote
-   * (borrowed for the call: a view of SQLite's memory) — a backup counts rows from it (keys/row-census.ts).
-   */
+  /** While set, gets each main-file write's plaintext, borrowed for the call (keys/row-census.ts). */
   onMainWrite?: ((data: Uint8Array, offset: number) => void) | null;
 }
 
