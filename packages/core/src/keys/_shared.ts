@@ -196,11 +196,14 @@ export function ident(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/** Name and root page of the user tables (ordinary and virtual-table shadow tables alike, no `sqlite_*`), by name. */
+export const USER_TABLE_ROOTS = "SELECT name, rootpage FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name";
+
 /** User tables (ordinary and virtual-table shadow tables alike, no `sqlite_*`), sorted by name. */
 export function userTables(sqlite3: Sqlite3Static, db: SqliteDb): string[] {
   const names: string[] = [];
   db.exec({
-    sql: "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+    sql: USER_TABLE_ROOTS,
     rowMode: 'array',
     callback: (row: unknown[]) => void names.push(String(row[0])),
   });

@@ -51,6 +51,8 @@ export interface DatabaseBinding {
    * (those missing from the page cache) is how a long check reports progress.
    */
   onMainRead?: ((offset: number) => void) | null;
+  /** While set, gets each main-file write's plaintext, borrowed for the call (keys/row-census.ts). */
+  onMainWrite?: ((data: Uint8Array, offset: number) => void) | null;
 }
 
 interface OpenFile {
@@ -263,6 +265,7 @@ export class CipherliteVfs implements VfsPolicy {
       else {
         if (f.binding) this.#sealJournals(f.binding);
         f.ef.write(src, offset);
+        if (f.binding?.onMainWrite && f.ef === f.binding.main) f.binding.onMainWrite(src, offset);
       }
       return capi.SQLITE_OK;
     } catch (e) {
