@@ -12,6 +12,7 @@
 export type ErrorCode =
   | 'WRONG_KEY' // password / raw key does not open any keyslot
   | 'NOT_A_DATABASE' // not our container format (bad magic, plain SQLite, garbage)
+  | 'NOT_FOUND' // the database does not exist and the caller asked not to create it (`create: false`)
   | 'CORRUPT' // a block or header failed authentication, or SQLite found corruption
   | 'QUOTA_EXCEEDED' // storage full
   | 'LOCKED' // the vault is locked (keys wiped); unlock first
@@ -40,6 +41,7 @@ export type ErrorCode =
 export const ERROR_CODES: readonly ErrorCode[] = [
   'WRONG_KEY',
   'NOT_A_DATABASE',
+  'NOT_FOUND',
   'CORRUPT',
   'QUOTA_EXCEEDED',
   'LOCKED',

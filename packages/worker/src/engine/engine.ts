@@ -220,7 +220,7 @@ export class WorkerEngine implements WorkerApi {
       const where = this.#options ?? options;
       validateOptions({ ...where });
       const head = await this.#platform.readFileStart(where, format.MAIN_HEADER_SIZE);
-      if (!head) throw new CipherliteError('NOT_A_DATABASE', `database "${where.name}" does not exist`);
+      if (!head) throw new CipherliteError('NOT_FOUND', `database "${where.name}" does not exist`);
       return passkeyChallenges(head);
     });
   }
