@@ -174,17 +174,6 @@ describe('tampering with headers and foreign files', () => {
     }
   });
 
-  it('create: false on a missing database: NOT_FOUND (not NOT_A_DATABASE), and nothing is created', async () => {
-    const storage = new MemoryStorage();
-    const err = await Database.open({ storage, name: 'missing.db', key: KEY, create: false }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ name: 'CipherliteError', code: 'NOT_FOUND' });
-    expect((err as Error).message).toBe('database "missing.db" does not exist');
-    expect(storage.list()).toEqual([]);
-    // The same name with the default (create: true) becomes a database; create: false then opens it.
-    await (await openWithKey(storage, 'missing.db')).close();
-    await (await Database.open({ storage, name: 'missing.db', key: KEY, create: false })).close();
-  });
-
   it('a zero-length file becomes a new database only when creating', async () => {
     const storage = new MemoryStorage();
     storage.open('z.db', { create: true });
