@@ -16,7 +16,7 @@ export interface OpenOptions {
   storage: SyncStorage;
   /** Database file name within `storage`. */
   name: string;
-  /** Create the database when it does not exist (default `true`). */
+  /** Create the database when it does not exist (default `true`); with `false`, a missing database rejects with `NOT_FOUND`. */
   create?: boolean;
   /** Page size = encryption block size, fixed at creation (power of two, 512..65536; default 4096). */
   pageSize?: number;

@@ -25,7 +25,7 @@ export async function unlockDatabaseFile(o: ResolvedOptions, secret: SlotSecret)
   const containerOptions = { aead: o.aead, ...(o.epochWriteLimit ? { epochWriteLimit: o.epochWriteLimit } : {}) };
   for (let attempt = 0; ; attempt++) {
     const existed = o.storage.exists(o.name);
-    if (!existed && !o.create) throw new CipherliteError('NOT_A_DATABASE', `database "${o.name}" does not exist`);
+    if (!existed && !o.create) throw new CipherliteError('NOT_FOUND', `database "${o.name}" does not exist`);
     const file = o.storage.open(o.name, { create: o.create });
     let container: MainContainer;
     try {

@@ -23,7 +23,7 @@ export async function readChallenges(platform: WorkerPlatform, tabId: string, wh
   } catch (e) {
     return askLeader(platform, tabId, where, e);
   }
-  if (!head) throw new CipherliteError('NOT_A_DATABASE', `database "${where.name}" does not exist`);
+  if (!head) throw new CipherliteError('NOT_FOUND', `database "${where.name}" does not exist`);
   return parseChallenges(head);
 }
 

@@ -60,7 +60,7 @@ export function assertBrowserSupport(): void {
 
 /**
  * Opens (creating by default) the encrypted database `name` in OPFS and unlocks it.
- * Rejects with `WRONG_KEY`, `UNSUPPORTED`, `CORRUPT`, `NOT_A_DATABASE`, `BUSY`, ...
+ * Rejects with `WRONG_KEY`, `UNSUPPORTED`, `CORRUPT`, `NOT_A_DATABASE`, `NOT_FOUND` (`create: false`), `BUSY`, ...
  */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<CipherliteDatabase> {
   assertBrowserSupport();
