@@ -5,7 +5,9 @@
  *   `vite preview` on 127.0.0.1:4391 (E2E_PORT overrides);
  * - `pos-chromium`, `pos-firefox`: the point-of-sale example (examples/pos) built for production
  *   with its test-only hooks and served by `vite preview` on 127.0.0.1:4180 (POS_E2E_PORT), a real
- *   origin, so its service worker registers and the offline tests mean something.
+ *   origin, so its service worker registers and the offline tests mean something;
+ * - `notes-chromium`: the app of docs/GUIDE.md (examples/notes) built with its test-only hooks and
+ *   served on 127.0.0.1:4186 (NOTES_E2E_PORT).
  * Each Playwright worker starts one browser; a test gets a fresh context in it, or a persistent
  * profile of its own where the profile is under test (see tests/fixtures.ts).
  *
@@ -16,7 +18,7 @@
  */
 import { defineConfig } from '@playwright/test';
 import type { Project } from '@playwright/test';
-import { ENGINES, PORT, engineTimeout, engineUse } from './tests/env.ts';
+import { ENGINES, NOTES_PORT, PORT, engineTimeout, engineUse } from './tests/env.ts';
 import type { Engine } from './tests/env.ts';
 import { POS_PORT } from './tests/pos-helpers.ts';
 
@@ -40,13 +42,16 @@ const prebuilt = process.env.E2E_PREBUILT === '1';
 
 function workerSuite(engine: Engine): Project {
   const selected = PHASE === 'serial' ? { testMatch: TIMING_SPECS } : { testMatch: '**/*.e2e.ts' };
-  const ignored = ['**/pos-*.e2e.ts', ...(PHASE === 'parallel' ? TIMING_SPECS : [])];
+  const ignored = ['**/pos-*.e2e.ts', '**/notes.e2e.ts', ...(PHASE === 'parallel' ? TIMING_SPECS : [])];
   return { name: engine, ...selected, testIgnore: ignored, use: { ...engineUse(engine), baseURL: `http://127.0.0.1:${PORT}/` }, timeout: engineTimeout(engine, 90_000) };
 }
 
 function posSuite(engine: Engine): Project {
   return { name: `pos-${engine}`, testMatch: '**/pos-*.e2e.ts', use: { ...engineUse(engine), baseURL: `http://127.0.0.1:${POS_PORT}/` }, timeout: engineTimeout(engine, 120_000) };
 }
+
+/** The guide's example app, in Chromium: it walks the recipe end to end; the worker suite covers the engines. */
+const notesSuite: Project = { name: 'notes-chromium', testMatch: '**/notes.e2e.ts', use: { ...engineUse('chromium'), baseURL: `http://127.0.0.1:${NOTES_PORT}/` }, timeout: 90_000 };
 
 export default defineConfig({
   testDir: './tests',
@@ -62,7 +67,7 @@ export default defineConfig({
   outputDir: `test-results/artifacts-${PHASE ?? 'all'}`,
   reporter: [['list'], ['json', { outputFile: `test-results/results${PHASE ? `-${PHASE}` : ''}.json` }]],
   use: { trace: 'off' },
-  projects: [...ENGINES.map(workerSuite), ...(PHASE === 'serial' ? [] : POS_ENGINES.map(posSuite))],
+  projects: [...ENGINES.map(workerSuite), ...(PHASE === 'serial' ? [] : POS_ENGINES.map(posSuite)), ...(PHASE === 'serial' ? [] : [notesSuite])],
   webServer: [
     {
       command: `${prebuilt ? '' : 'pnpm exec vite build test-app --logLevel warn && '}pnpm exec vite preview test-app --port ${PORT} --strictPort --host 127.0.0.1`,
@@ -78,6 +83,14 @@ export default defineConfig({
       url: `http://127.0.0.1:${POS_PORT}/`,
       reuseExistingServer: process.env.E2E_REUSE_SERVER === '1',
       timeout: 180_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
+    },
+    {
+      command: `${prebuilt ? '' : 'VITE_NOTES_TEST_HOOKS=1 pnpm --dir ../examples/notes exec vite build --logLevel warn && '}pnpm --dir ../examples/notes exec vite preview --port ${NOTES_PORT} --strictPort --host 127.0.0.1`,
+      url: `http://127.0.0.1:${NOTES_PORT}/`,
+      reuseExistingServer: process.env.E2E_REUSE_SERVER === '1',
+      timeout: 120_000,
       stdout: 'pipe',
       stderr: 'pipe',
     },

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo: the point-of-sale example (examples/pos) built for production and served on
-# http://127.0.0.1:4173 — open it in Chromium/Chrome/Edge (or Firefox/Safari with OPFS support).
+# 127.0.0.1:4173 and shown as http://localhost:4173 — open it in Chromium/Chrome/Edge (or
+# Firefox/Safari with OPFS support). localhost, not the IP: passkeys (WebAuthn) need a domain name.
 # From a clean clone: installs pnpm when missing, the workspace's packages (frozen lockfile),
 # builds the example (it bundles @cipherlite/worker, /react and /core from source), serves it.
 # Ctrl-C stops the server. PORT=… to use another port.
@@ -8,6 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT="${PORT:-4173}"
 URL="http://127.0.0.1:${PORT}/"
+# The address to open: same server, but a name browsers accept as a WebAuthn relying party.
+OPEN_URL="http://localhost:${PORT}/"
 
 if ! command -v pnpm >/dev/null 2>&1; then
   echo "demo: installing pnpm"
@@ -31,7 +34,7 @@ done
 cat <<BANNER
 
   ┌──────────────────────────────────────────────────────────────┐
-     cipherlite POS demo is running:  ${URL}
+     cipherlite POS demo is running:  ${OPEN_URL}
   └──────────────────────────────────────────────────────────────┘
   Open it, create the shop (choose a password), add products, ring up sales.
   Admin: backups, restore, password. Works offline after the first load.

@@ -13,13 +13,15 @@ cd "$(dirname "$0")/.."
 
 bash scripts/install-browsers.sh
 
-if [ ! -d e2e/node_modules/@playwright/test ] || [ ! -d examples/pos/node_modules/vite ]; then
+if [ ! -d e2e/node_modules/@playwright/test ] || [ ! -d examples/pos/node_modules/vite ] || [ ! -d examples/notes/node_modules/vite ]; then
   pnpm install --frozen-lockfile
 fi
 
 e2e/node_modules/.bin/vite build e2e/test-app --logLevel warn
 # The POS example with its test-only hooks (examples/pos/src/test-hooks.ts); a production build has none.
 (cd examples/pos && POS_TEST_HOOKS=1 ./node_modules/.bin/vite build --logLevel warn)
+# The guide's example app (examples/notes), with its test-only hooks (src/test-hooks.ts).
+(cd examples/notes && VITE_NOTES_TEST_HOOKS=1 ./node_modules/.bin/vite build --logLevel warn)
 
 cd e2e
 rm -rf test-results/pos

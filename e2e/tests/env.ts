@@ -8,6 +8,8 @@ export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic',
 export const FIREFOX_PATH = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
 // Not Vite's default 4173: the POS example's own e2e suite serves there.
 export const PORT = Number(process.env.E2E_PORT ?? 4391);
+/** The guide's example app (examples/notes). */
+export const NOTES_PORT = Number(process.env.NOTES_E2E_PORT ?? 4186);
 
 /** The browser engines the Playwright suites run in; each is a Playwright project of that name. */
 export type Engine = 'chromium' | 'firefox';

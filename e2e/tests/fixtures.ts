@@ -56,7 +56,7 @@ export interface Profile extends Session {
 
 /** The engine of the running test's project (`chromium`, `pos-firefox`…, see playwright.config.ts). */
 export function engineOf(projectName: string): Engine {
-  const engine = ENGINES.find((e) => e === projectName.replace(/^pos-/, ''));
+  const engine = ENGINES.find((e) => e === projectName.replace(/^(pos|notes)-/, ''));
   if (!engine) throw new Error(`unknown Playwright project "${projectName}"; expected one of ${ENGINES.join(', ')}`);
   return engine;
 }
@@ -85,7 +85,7 @@ export async function newSession(browser: Browser, engine: Engine, url = BASE_UR
   };
 }
 
-export const test = base.extend<{ engine: Engine; session: () => Promise<Session>; profile: (options?: ProfileOptions) => Promise<Profile> }>({
+export const test = base.extend<{ engine: Engine; session: (url?: string) => Promise<Session>; profile: (options?: ProfileOptions) => Promise<Profile> }>({
   // eslint-disable-next-line no-empty-pattern
   engine: async ({}, use, testInfo) => {
     await use(engineOf(testInfo.project.name));
@@ -93,8 +93,8 @@ export const test = base.extend<{ engine: Engine; session: () => Promise<Session
   // A function fixture: a test may open several contexts, each with its own storage.
   session: async ({ browser, engine }, use) => {
     const sessions: Session[] = [];
-    await use(async () => {
-      const session = await newSession(browser, engine);
+    await use(async (url?: string) => {
+      const session = await newSession(browser, engine, url);
       sessions.push(session);
       return session;
     });

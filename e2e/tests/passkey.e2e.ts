@@ -3,14 +3,11 @@
  * user verification, PRF via hmac-secret): the real WebAuthn ceremony, the real PRF output, the
  * real worker and OPFS. Only the authenticator is simulated.
  */
-import type { CDPSession } from '@playwright/test';
 import { FAST_KDF, expect, openPage, test } from './fixtures.ts';
 import type { Page, Session } from './fixtures.ts';
 import { PORT } from './env.ts';
 import type {} from '../test-app/main.ts';
-
-/** Why the passkey tests run in Chromium only. */
-const VIRTUAL_AUTHENTICATOR_ONLY_IN_CHROMIUM = 'a virtual WebAuthn authenticator with the PRF extension is CDP (WebAuthn.addVirtualAuthenticator), which Firefox does not offer to Playwright';
+import { VIRTUAL_AUTHENTICATOR_ONLY_IN_CHROMIUM, addAuthenticator, copyCredential, credentials } from './webauthn.ts';
 
 const PASSWORD = 'till-7 password';
 const OPTIONS = { name: 'passkeys', password: PASSWORD, kdf: FAST_KDF };
@@ -18,34 +15,6 @@ const OPTIONS = { name: 'passkeys', password: PASSWORD, kdf: FAST_KDF };
 /** A WebAuthn relying-party id must be a domain: the same server, addressed as localhost. */
 const LOCALHOST_URL = `http://localhost:${PORT}/`;
 const tab = (p: Session) => openPage(p.context, 'tab', LOCALHOST_URL);
-
-interface Authenticator {
-  cdp: CDPSession;
-  id: string;
-}
-
-/** A platform authenticator as the brief's CTAP 2.1 profile; `prf: false` is one without hmac-secret. */
-async function addAuthenticator(page: Page, prf = true, cdp?: CDPSession): Promise<Authenticator> {
-  const session = cdp ?? (await page.context().newCDPSession(page));
-  await session.send('WebAuthn.enable');
-  const options = {
-    protocol: 'ctap2',
-    ctap2Version: 'ctap2_1',
-    transport: 'internal',
-    hasResidentKey: true,
-    hasUserVerification: true,
-    isUserVerified: true,
-    hasPrf: prf,
-    automaticPresenceSimulation: true,
-  };
-  const { authenticatorId } = await session.send<'WebAuthn.addVirtualAuthenticator'>('WebAuthn.addVirtualAuthenticator', { options } as never);
-  return { cdp: session, id: authenticatorId };
-}
-
-async function credentials(a: Authenticator): Promise<unknown[]> {
-  const { credentials } = await a.cdp.send('WebAuthn.getCredentials', { authenticatorId: a.id });
-  return credentials;
-}
 
 /** The password unlocked after the passkey attempts, and the data is intact. */
 function expectPasswordStillWorks(r: { withPassword: unknown; rows: unknown }): void {
@@ -184,7 +153,7 @@ test('unlocking a passkey slot on an authenticator without PRF → UNSUPPORTED; 
   await page.evaluate(() => window.t.dbs.a!.close());
   await withPrf.cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: withPrf.id });
   const noPrf = await addAuthenticator(page, false, withPrf.cdp);
-  await noPrf.cdp.send('WebAuthn.addCredential', { authenticatorId: noPrf.id, credential } as never);
+  await copyCredential(noPrf, credential);
 
   expect(await page.evaluate(() => window.t.open('a', { name: 'passkeys', passkey: true }))).toMatchObject({ ok: false, code: 'UNSUPPORTED' });
   expect(await openWithPassword(page)).toMatchObject({ ok: true });

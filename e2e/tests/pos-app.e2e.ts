@@ -136,7 +136,7 @@ test('backup → more sales → restore: later sales gone, pre-restore backup ke
     await go(page, 'Admin');
     await expect(page.getByTestId('db-size')).not.toBeEmpty();
     const tables = page.getByRole('table', { name: 'Tables' });
-    await expect(tables.getByRole('row', { name: /^sale \d/ })).toContainText('2');
+    await expect(tables.getByRole('row', { name: /^Sales \d/ })).toContainText('2');
     await expect(page.locator('#storage')).toContainText('AES-256-GCM');
     await expect(page.locator('#storage')).toContainText('Argon2id · 64 MiB · 3 passes');
     await typeInto(page.locator('input[name=backup-password]'), PASSWORD);
@@ -177,7 +177,7 @@ test('backup → more sales → restore: later sales gone, pre-restore backup ke
     await check({ name: 'backup.cipherlite', buffer: backup }, PASSWORD);
     const compare = page.getByLabel('Restore comparison');
     await expect(compare).toBeVisible();
-    await expect(compare.getByRole('row', { name: /^sale 4 2$/ })).toBeVisible();
+    await expect(compare.getByRole('row', { name: /^Sales 4 2$/ })).toBeVisible();
     await shot(page, '09-restore-compare');
     await typeInto(compare.locator('input[name=restore-current-password]'), PASSWORD);
     await compare.getByRole('button', { name: 'Replace all data with this backup' }).click();
@@ -217,7 +217,7 @@ test('two tabs: till in one, orders and admin in the other, both live', async ({
     await shot(office, '12-second-tab-orders');
 
     await go(office, 'Admin');
-    const saleRow = office.getByRole('table', { name: 'Tables' }).getByRole('row', { name: /^sale \d/ });
+    const saleRow = office.getByRole('table', { name: 'Tables' }).getByRole('row', { name: /^Sales \d/ });
     await expect(saleRow).toContainText('2');
     await ringUp(till, ['Espresso'], 'exact');
     await expect(saleRow.getByRole('cell').nth(1)).toHaveText('3');

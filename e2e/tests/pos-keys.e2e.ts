@@ -70,7 +70,7 @@ test('undo a restore: a history entry downloads, and restores through the checke
     await restore.getByRole('button', { name: 'Check backup' }).click();
     const compare = page.getByRole('region', { name: 'Restore comparison' });
     await expect(compare).toContainText('The backup saved on');
-    await expect(compare.getByRole('row', { name: /^sale 1 3$/ })).toBeVisible();
+    await expect(compare.getByRole('row', { name: /^Sales 1 3$/ })).toBeVisible();
     await shot(page, 'tablet-14-restore-from-history');
     await confirmRestore(page);
     await go(page, 'Orders');
@@ -82,7 +82,7 @@ test('undo a restore: a history entry downloads, and restores through the checke
     await restore.locator('input[name=backup-file]').setInputFiles({ name: 'saved.cipherlite', mimeType: 'application/octet-stream', buffer: savedBytes });
     await restore.locator('input[name=restore-backup-password]').pressSequentially(PASSWORD);
     await restore.getByRole('button', { name: 'Check backup' }).click();
-    await expect(compare.getByRole('row', { name: /^sale 3 3$/ })).toBeVisible();
+    await expect(compare.getByRole('row', { name: /^Sales 3 3$/ })).toBeVisible();
     await restore.getByRole('button', { name: 'Cancel' }).click();
   });
 });

@@ -2,7 +2,7 @@
 import type { Plugin } from 'rolldown';
 import { libraryConfig } from '../../scripts/build/library-config.ts';
 
-/** How src/page/client.ts names the worker entry, and what that file is called once built. */
+/** How src/page/connection.ts names the worker entry, and what that file is called once built. */
 const WORKER_SOURCE_URL = "new URL('../worker.ts', import.meta.url)";
 const WORKER_BUILT_URL = "new URL('./worker.js', import.meta.url)";
 
@@ -16,8 +16,8 @@ function pointClientAtBuiltWorker(): Plugin {
   return {
     name: 'cipherlite:point-client-at-built-worker',
     transform(code, id) {
-      if (!id.endsWith('/src/page/client.ts')) return null;
-      if (!code.includes(WORKER_SOURCE_URL)) this.error(`src/page/client.ts no longer contains ${WORKER_SOURCE_URL}`);
+      if (!id.endsWith('/src/page/connection.ts')) return null;
+      if (!code.includes(WORKER_SOURCE_URL)) this.error(`src/page/connection.ts no longer contains ${WORKER_SOURCE_URL}`);
       return { code: code.replaceAll(WORKER_SOURCE_URL, WORKER_BUILT_URL), map: null };
     },
   };

@@ -16,6 +16,7 @@
 export const ERROR_CODES = [
   'WRONG_KEY', // password / raw key does not open any keyslot
   'NOT_A_DATABASE', // not our container format (bad magic, plain SQLite, garbage)
+  'NOT_FOUND', // the database does not exist and the caller asked not to create it (`create: false`)
   'CORRUPT', // a block or header failed authentication, or SQLite found corruption
   'QUOTA_EXCEEDED', // storage full
   'LOCKED', // the vault is locked (keys wiped); unlock first

@@ -171,10 +171,15 @@ describe('Database: errors', () => {
     await again.close();
   });
 
-  it('does not create a database when create is false', async () => {
+  it('create: false on a missing database: NOT_FOUND (not NOT_A_DATABASE), and nothing is created', async () => {
     const storage = new MemoryStorage();
-    await expectCode(Database.open({ storage, name: 'missing.db', key: KEY, create: false }), 'NOT_A_DATABASE');
-    expect(storage.exists('missing.db')).toBe(false);
+    const err = await Database.open({ storage, name: 'missing.db', key: KEY, create: false }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'CipherliteError', code: 'NOT_FOUND' });
+    expect((err as Error).message).toBe('database "missing.db" does not exist');
+    expect(storage.list()).toEqual([]);
+    // The same name with the default (create: true) becomes a database; create: false then opens it.
+    await (await openWithKey(storage, 'missing.db')).close();
+    await (await Database.open({ storage, name: 'missing.db', key: KEY, create: false })).close();
   });
 
   it('refuses a page size change of an existing database', async () => {

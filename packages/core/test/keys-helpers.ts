@@ -57,8 +57,17 @@ export class RecordingStorage implements SyncStorage {
   torn = false;
   readonly snapshots: Snapshot[] = [];
 
-  constructor(inner = new MemoryStorage()) {
+  /** Only with `{ rename: true }`: the inner storage's atomic rename, one snapshot after it. */
+  rename?: (from: string, to: string) => Promise<void>;
+
+  constructor(inner = new MemoryStorage(), o: { rename?: boolean } = {}) {
     this.inner = inner;
+    if (o.rename) {
+      this.rename = async (from, to) => {
+        await this.inner.rename(from, to);
+        this.snap(`rename ${from} ${to}`);
+      };
+    }
   }
   start({ torn = false } = {}): void {
     this.snapshots.length = 0;

@@ -72,17 +72,24 @@ describe('rekey', () => {
     await db.close();
   });
 
-  it('a crash at every write, truncate and delete leaves one consistent database that opens with the key', async () => {
-    const storage = new RecordingStorage();
+  it.each([
+    ['copied over under a marker (no rename: OPFS, IndexedDB)', false],
+    ['swapped by an atomic rename (Node files, memory)', true],
+  ])('a crash at every write, truncate and delete leaves one consistent database that opens with the key — %s', async (_, rename) => {
+    const storage = new RecordingStorage(new MemoryStorage(), { rename });
     const db = await seeded(storage, 120);
     const expected = await content(db);
     const oldDek = internals(db).container.dek.slice();
     storage.start();
     const { db: fresh } = await rekey(db, { key: KEY });
     const snaps = storage.stop();
+    // The rename path writes no marker and never writes over the old file.
+    const overOld = snaps.filter((x) => /^(torn )?write a\.db(~replace)?@/.test(x.label));
+    if (rename) expect(overOld.map((x) => x.label)).toEqual([]);
+    else expect(overOld.length).toBeGreaterThan(0);
     const newDek = internals(fresh).container.dek.slice();
     await fresh.close();
-    expect(snaps.length).toBeGreaterThan(20);
+    expect(snaps.length).toBeGreaterThan(rename ? 10 : 20);
     const seen = { old: 0, new: 0 };
     for (const s of snaps) {
       const t = MemoryStorage.from(s.files);

@@ -26,16 +26,58 @@ const NEW = fill(2 * 1024 * 1024 + 5, 2); // shorter: the copy must truncate
 
 describe('replaceFile / recoverPendingReplace', () => {
   it('replaces the content and cleans up', async () => {
-    const s = new MemoryStorage();
+    // Without `rename` (as OPFS and IndexedDB): the marker protocol, hash then copy.
+    const s = new RecordingStorage();
     put(s, 'f', OLD);
     put(s, 'f-journal', new Uint8Array(10));
     put(s, replaceSourceName('f'), NEW);
     const phases = new Set<string>();
     await replaceFile(s, 'f', [AUTH], (phase) => phases.add(phase));
-    expect(Buffer.compare(s.files.get('f')!.bytes(), NEW)).toBe(0);
+    expect(Buffer.compare(s.inner.files.get('f')!.bytes(), NEW)).toBe(0);
     expect(s.list().sort()).toEqual(['f']);
     expect([...phases]).toEqual(['hash', 'copy']);
     expect(await recoverPendingReplace(s, 'f', AUTH)).toBe('none');
+  });
+
+  it('where the storage renames: one rename is the swap — no marker, no hash, nothing copied, the old journal gone', async () => {
+    const s = new MemoryStorage();
+    put(s, 'f', OLD);
+    put(s, 'f-journal', new Uint8Array(10));
+    put(s, replaceSourceName('f'), NEW);
+    const written: string[] = [];
+    s.onWrite = (file) => written.push(file.name);
+    const events: string[] = [];
+    await replaceFile(s, 'f', [AUTH], (phase, done, total) => events.push(`${phase} ${done}/${total}`));
+    expect(Buffer.compare(s.files.get('f')!.bytes(), NEW)).toBe(0);
+    expect(s.list().sort()).toEqual(['f']);
+    expect(written).toEqual([]);
+    expect(events).toEqual([`copy 0/${NEW.length}`, `copy ${NEW.length}/${NEW.length}`]);
+    expect(await recoverPendingReplace(s, 'f', AUTH)).toBe('none');
+  });
+
+  it('where the storage renames, a crash at any step leaves the old or the new file after recovery, never a mix', async () => {
+    const s = new RecordingStorage(new MemoryStorage(), { rename: true });
+    put(s, 'f', OLD);
+    put(s, 'f-journal', new Uint8Array(10));
+    put(s, replaceSourceName('f'), NEW);
+    s.start({ torn: true });
+    await replaceFile(s, 'f', [AUTH]);
+    const snaps = s.stop();
+    const outcomes = new Set<string>();
+    for (const snap of snaps) {
+      const t = MemoryStorage.from(snap.files);
+      const outcome = await recoverPendingReplace(t, 'f', AUTH);
+      const got = t.files.get('f')!.bytes();
+      const which = Buffer.compare(got, OLD) === 0 ? 'old' : Buffer.compare(got, NEW) === 0 ? 'new' : 'MIX';
+      expect(which, snap.label).not.toBe('MIX');
+      expect(
+        t.list().filter((n) => n !== 'f-journal'),
+        snap.label,
+      ).toEqual(['f']);
+      outcomes.add(`${outcome}:${which}`);
+    }
+    // Before the rename the source is a leftover without a marker (discarded, old kept); after it, nothing to do.
+    expect([...outcomes].sort()).toEqual(['discarded:old', 'none:new']);
   });
 
   it('flushes the target as the copy goes (≤ 16 MiB unflushed) and reports the copy complete only once it is flushed', async () => {

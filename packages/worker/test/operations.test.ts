@@ -15,10 +15,10 @@ import type { DbOps, OpName, OperationRow } from '../src/shared/protocol.js';
 const rows = Object.entries(OPERATIONS as Record<OpName, OperationRow>) as [OpName, OperationRow][];
 const names = rows.map(([op]) => op).sort();
 
-/** The operation names `page/client.ts` passes to its one call path (`this.#run('name', …)`). */
+/** The operations the handle calls: through `#run`, or `#runWithProof` (a secret or a passkey ceremony as proof first). */
 function clientCalls(): string[] {
   const source = readFileSync(new URL('../src/page/client.ts', import.meta.url), 'utf8');
-  return [...new Set([...source.matchAll(/this\.#run\(\s*'([A-Za-z]+)'/g)].map((m) => m[1]!))].sort();
+  return [...new Set([...source.matchAll(/this\.#run(?:WithProof)?\(\s*'([A-Za-z]+)'/g)].map((m) => m[1]!))].sort();
 }
 
 describe('operation table', () => {

@@ -8,21 +8,20 @@
  * Every action that reads or replaces everything asks for the password again: an unlocked till
  * left on the counter should not hand its whole database to whoever walks by.
  */
-import type { BackupFile, CipherliteDatabase, DatabaseStats, KeyslotInfo, RestoreComparison, VerifyResult } from '@cipherlite/worker';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import type { BackupFile, CipherliteDatabase, KeyslotInfo, RestoreComparison, VerifyResult } from '@cipherlite/worker';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { downloadBytes } from '../download.ts';
 import { formatBytes } from '../money.ts';
 import { MIN_PASSWORD_LENGTH } from '../password.ts';
-import { describeError, describePasskeyError, KEEP_BACKUPS } from '../store.ts';
-import { Banner, Card, Field, Spinner, StrengthMeter } from '../ui.tsx';
+import { DB_NAME, DIRECTORY, describeError, describePasskeyError, KEEP_BACKUPS } from '../store.ts';
+import { Banner, Card, Field, StrengthMeter } from '../ui.tsx';
+import { DATA_SIZE_LABEL, StorageCard, tableLabel, TablesCard } from './AdminFacts.tsx';
 import { RecoveryKeyCard } from './RecoveryKeyCard.tsx';
+import { useHasPasskey } from './Unlock.tsx';
 import { ShopSettingsCard } from './ShopSettingsCard.tsx';
 
 /** What the restore card restores from: a file the person chose, or an entry of the history. */
 type RestoreSource = { kind: 'file' } | { kind: 'history'; backup: BackupFile };
-
-/** "the SQLite data" is the same measure in the storage facts and the restore comparison. */
-const DATA_SIZE_LABEL = 'SQLite data';
 
 /** Loads `fn` now, after every committed change in any tab, and on `reload()`. */
 function useLive<T>(db: CipherliteDatabase, fn: () => Promise<T>): { data: T | null; error: unknown; reload: () => void } {
@@ -45,6 +44,11 @@ export function Admin({ db }: { db: CipherliteDatabase }) {
   const stats = useLive(db, () => db.stats());
   const backups = useLive(db, () => db.listBackups());
   const [source, setSource] = useState<RestoreSource>({ kind: 'file' });
+  // Admin opens at its top, wherever the page before it was scrolled to. (A block body: Chromium's
+  // scrollTo returns a promise, which React would take for a cleanup function.)
+  useLayoutEffect(() => {
+    window.scrollTo(0, 0);
+  }, []);
   const reloadAll = () => {
     stats.reload();
     backups.reload();
@@ -66,87 +70,6 @@ export function Admin({ db }: { db: CipherliteDatabase }) {
         <VerifyCard db={db} />
       </div>
     </div>
-  );
-}
-
-function StorageCard({ db, stats, error }: { db: CipherliteDatabase; stats: DatabaseStats | null; error: unknown }) {
-  const password = stats?.keyslots.find((k) => k.kind === 'password')?.kdf;
-  // openDatabase does not wait for the browser's answer (Firefox asks the user): it arrives later.
-  const [persisted, setPersisted] = useState(db.persisted);
-  useEffect(() => db.onPersisted(setPersisted), [db]);
-  return (
-    <Card title="Storage & encryption" id="storage">
-      {error ? <Banner kind="error">{describeError(error)}</Banner> : null}
-      {!stats ? (
-        <p className="muted">
-          <Spinner /> Reading…
-        </p>
-      ) : (
-        <dl className="facts">
-          <dt>Stored on this device</dt>
-          <dd data-testid="db-size">
-            {formatBytes(stats.totalBytes)}
-            <span className="fact-note">the encrypted file and its journal, with a nonce and an authentication tag per page</span>
-          </dd>
-          <dt>{DATA_SIZE_LABEL}</dt>
-          <dd data-testid="data-size">
-            {formatBytes(stats.pageCount * stats.pageSize)}
-            <span className="fact-note">
-              {stats.pageCount} pages × {formatBytes(stats.pageSize)}, as compared when restoring
-            </span>
-          </dd>
-          <dt>Encryption</dt>
-          <dd>
-            <span className="pill pill-ok">On</span> {stats.cipher}, every {formatBytes(stats.blockSize)} page
-          </dd>
-          <dt>Key derivation</dt>
-          <dd>{password ? `Argon2id · ${password.memoryKiB / 1024} MiB · ${password.iterations} passes · ${password.parallelism} lane${password.parallelism > 1 ? 's' : ''}` : 'raw key'}</dd>
-          <dt>Keyslots</dt>
-          <dd>
-            {stats.keyslots.map((k) => k.kind).join(', ')} ({stats.keyslotCount} of 4)
-          </dd>
-          <dt>Format</dt>
-          <dd>
-            cipherlite v{stats.formatVersion} · {stats.freePages} free pages
-          </dd>
-          <dt>Key epoch</dt>
-          <dd>
-            {stats.epoch.current} ({stats.epoch.writesInEpoch.toLocaleString()} of {stats.epoch.limit.toLocaleString()} writes)
-          </dd>
-          <dt>Persistent storage</dt>
-          <dd>{persisted === true ? 'Granted — the browser will not evict this data' : persisted === false ? 'Not granted — keep backups' : 'Not answered yet'}</dd>
-        </dl>
-      )}
-    </Card>
-  );
-}
-
-function TablesCard({ stats }: { stats: DatabaseStats | null }) {
-  return (
-    <Card title="Tables" id="tables">
-      {stats && (
-        <table className="table" aria-label="Tables">
-          <thead>
-            <tr>
-              <th>Table</th>
-              <th className="num">Rows</th>
-              <th className="num">Data</th>
-              <th className="num">Indexes</th>
-            </tr>
-          </thead>
-          <tbody>
-            {stats.tables.map((t) => (
-              <tr key={t.name}>
-                <td>{t.name}</td>
-                <td className="num">{t.rows.toLocaleString()}</td>
-                <td className="num">{formatBytes(t.bytes)}</td>
-                <td className="num">{formatBytes(t.indexBytes)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </Card>
   );
 }
 
@@ -209,27 +132,32 @@ function BackupCard({ db }: { db: CipherliteDatabase }) {
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null);
+  const hasPasskey = useHasPasskey(DB_NAME, DIRECTORY);
+  const download = async (secret: string | { passkey: true }) => {
+    setBusy(true);
+    setMessage(null);
+    try {
+      // With the passkey as proof, the backup opens with that passkey (its slot is copied into it).
+      const { bytes, meta } = await db.backup(secret);
+      downloadBytes(bytes, backupFileName(meta.createdAt));
+      const rows = meta.tables.reduce((s, t) => s + t.rows, 0);
+      setMessage({ kind: 'success', text: `Backup downloaded: ${formatBytes(meta.sizeBytes)}, ${rows.toLocaleString()} rows in ${meta.tables.length} tables.` });
+      setPassword('');
+    } catch (err) {
+      setMessage({ kind: 'error', text: typeof secret === 'string' ? describeError(err) : describePasskeyError(err) });
+    } finally {
+      setBusy(false);
+    }
+  };
   return (
     <Card title="Download a backup" id="backup">
       <p className="muted">A complete copy of the database, encrypted with your current password. Keep it somewhere other than this device.</p>
       {message && <Banner kind={message.kind}>{message.text}</Banner>}
       <form
         className="inline-form"
-        onSubmit={async (e) => {
+        onSubmit={(e) => {
           e.preventDefault();
-          setBusy(true);
-          setMessage(null);
-          try {
-            const { bytes, meta } = await db.backup({ password });
-            downloadBytes(bytes, backupFileName(meta.createdAt));
-            const rows = meta.tables.reduce((s, t) => s + t.rows, 0);
-            setMessage({ kind: 'success', text: `Backup downloaded: ${formatBytes(meta.sizeBytes)}, ${rows.toLocaleString()} rows in ${meta.tables.length} tables.` });
-            setPassword('');
-          } catch (err) {
-            setMessage({ kind: 'error', text: describeError(err) });
-          } finally {
-            setBusy(false);
-          }
+          void download(password);
         }}
       >
         <Field label="Your password">
@@ -238,6 +166,11 @@ function BackupCard({ db }: { db: CipherliteDatabase }) {
         <button className="btn btn-primary" disabled={busy || !password}>
           {busy ? 'Preparing…' : 'Download backup'}
         </button>
+        {hasPasskey && (
+          <button type="button" className="btn" disabled={busy} onClick={() => void download({ passkey: true })}>
+            Use passkey instead
+          </button>
+        )}
       </form>
     </Card>
   );
@@ -358,7 +291,7 @@ function RestoreCard({ db, source, onSourceDone, onRestored }: { db: CipherliteD
                 </tr>
                 {pending.comparison.tables.map((t) => (
                   <tr key={t.name} className={t.currentRows !== t.backupRows ? 'diff' : ''}>
-                    <td>{t.name}</td>
+                    <td>{tableLabel(t.name)}</td>
                     <td className="num">{t.currentRows ?? '—'}</td>
                     <td className="num">{t.backupRows ?? '—'}</td>
                   </tr>
@@ -408,6 +341,18 @@ function RestoreCard({ db, source, onSourceDone, onRestored }: { db: CipherliteD
   );
 }
 
+/**
+ * Why passkeys cannot work where the till is served, or null: WebAuthn needs a secure context
+ * (https, or http on localhost) and a domain name — browsers refuse an IP address such as 127.0.0.1.
+ */
+function passkeysUnavailable(): string | null {
+  const { hostname } = window.location;
+  const onIp = /^\d+(\.\d+){3}$/.test(hostname) || hostname.includes(':') || hostname.startsWith('[');
+  if (!window.isSecureContext || onIp || !('PublicKeyCredential' in window))
+    return `Passkeys are not available at this address (${window.location.host}): browsers offer them only on a secure page (https://, or http://localhost) with a domain name, never an IP address. Open the till at such an address to add one; the password works everywhere.`;
+  return null;
+}
+
 /** Passkeys: add one for this device (password needed), list them, remove one (password needed). */
 function PasskeyCard({ db }: { db: CipherliteDatabase }) {
   const slots = useLive(db, () => db.listKeyslots());
@@ -431,6 +376,15 @@ function PasskeyCard({ db }: { db: CipherliteDatabase }) {
       setBusy(false);
     }
   };
+  const unavailable = passkeysUnavailable();
+  if (unavailable)
+    return (
+      <Card title="Passkeys" id="passkeys">
+        <p className="muted" data-testid="passkeys-unavailable">
+          {unavailable}
+        </p>
+      </Card>
+    );
   return (
     <Card title="Passkeys" id="passkeys">
       <p className="muted">Unlock this till with the device's fingerprint, face or PIN instead of typing the password. The password keeps working.</p>
@@ -475,6 +429,7 @@ function PasswordCard({ db }: { db: CipherliteDatabase }) {
   const [confirm, setConfirm] = useState('');
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null);
+  const hasPasskey = useHasPasskey(DB_NAME, DIRECTORY);
   const problem =
     next.length < MIN_PASSWORD_LENGTH
       ? `Use at least ${MIN_PASSWORD_LENGTH} characters.`
@@ -485,23 +440,25 @@ function PasswordCard({ db }: { db: CipherliteDatabase }) {
           : null;
   return (
     <Card title="Change password" id="password">
-      <p className="muted">Instant: the data key is re-wrapped, nothing is re-encrypted. Other tabs ask for the new password when they next unlock.</p>
+      <p className="muted">Takes a moment, whatever the amount of data. Other tabs ask for the new password when they next unlock.</p>
       {message && <Banner kind={message.kind}>{message.text}</Banner>}
       <form
         className="stack-form"
         onSubmit={async (e) => {
           e.preventDefault();
           if (problem) return setMessage({ kind: 'error', text: problem });
+          // Submitted by "Use passkey instead": the passkey proves it (and its slot becomes the new password's).
+          const viaPasskey = e.nativeEvent.submitter?.getAttribute('name') === 'use-passkey';
           setBusy(true);
           setMessage(null);
           try {
-            await db.changePassword({ password: current }, { password: next });
+            await db.changePassword(viaPasskey ? { passkey: true } : { password: current }, { password: next });
             setCurrent('');
             setNext('');
             setConfirm('');
             setMessage({ kind: 'success', text: 'Password changed. Backups made earlier still open with the old password.' });
           } catch (err) {
-            setMessage({ kind: 'error', text: (err as { code?: string }).code === 'WRONG_KEY' ? 'The current password is wrong.' : describeError(err) });
+            setMessage({ kind: 'error', text: viaPasskey ? describePasskeyError(err) : (err as { code?: string }).code === 'WRONG_KEY' ? 'The current password is wrong.' : describeError(err) });
           } finally {
             setBusy(false);
           }
@@ -520,6 +477,11 @@ function PasswordCard({ db }: { db: CipherliteDatabase }) {
         <button className="btn btn-primary" disabled={busy || !current || !next}>
           {busy ? 'Changing…' : 'Change password'}
         </button>
+        {hasPasskey && (
+          <button className="btn" name="use-passkey" disabled={busy || !next}>
+            Use passkey instead of the current password
+          </button>
+        )}
       </form>
     </Card>
   );
@@ -531,7 +493,7 @@ function VerifyCard({ db }: { db: CipherliteDatabase }) {
   const [error, setError] = useState<string | null>(null);
   return (
     <Card title="Integrity check" id="verify">
-      <p className="muted">Authenticates every encrypted block and runs SQLite's integrity check.</p>
+      <p className="muted">Checks that nothing stored on this device was damaged or changed.</p>
       {error && <Banner kind="error">{error}</Banner>}
       {result && (
         <Banner kind={result.ok ? 'success' : 'error'}>

@@ -3,10 +3,12 @@
  * digits only, never a card number), and record the sale in one transaction.
  *
  * The total and the Charge button sit in their own bar: beside the cart on a tablet, pinned to the
- * bottom of the screen on a phone, so the cashier never scrolls to charge.
+ * bottom of the screen on a phone, so the cashier never scrolls to charge. While the cashier types
+ * the cash received, that field and the change (in large type) are kept in view above those
+ * pinned bars, also when the on-screen keyboard opens.
  */
 import { useQuery, useTransaction } from '@cipherlite/react';
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { localDay } from '../money.ts';
 import { useMoney } from '../settings.tsx';
 import { describeError } from '../store.ts';
@@ -27,6 +29,7 @@ export function Till() {
   const [last4, setLast4] = useState('');
   const [touched, setTouched] = useState(false);
   const [receipt, setReceipt] = useState<string | null>(null);
+  const cashEntry = useKeptInView();
 
   const total = cart.reduce((s, l) => s + l.price_cents * l.qty, 0);
   const items = cart.reduce((s, l) => s + l.qty, 0);
@@ -158,13 +161,23 @@ export function Till() {
             ))}
           </fieldset>
           {method === 'cash' ? (
-            <Field
-              label="Cash received"
-              hint={given && !paymentError ? `Change: ${money.format(money.parse(given) - total)}` : 'Leave empty for the exact amount.'}
-              error={touched || given ? paymentError : null}
-            >
-              <input name="cash" inputMode="decimal" autoComplete="off" placeholder={money.toInput(total)} value={given} onChange={(e) => setGiven(e.target.value)} />
-            </Field>
+            <div className="cash-entry" ref={cashEntry} onFocus={(e) => e.currentTarget.scrollIntoView({ block: 'nearest' })}>
+              <Field
+                label="Cash received"
+                hint={
+                  given && !paymentError ? (
+                    <strong className="change-due" data-testid="change-due">
+                      Change: {money.format(money.parse(given) - total)}
+                    </strong>
+                  ) : (
+                    'Leave empty for the exact amount.'
+                  )
+                }
+                error={touched || given ? paymentError : null}
+              >
+                <input name="cash" inputMode="decimal" autoComplete="off" placeholder={money.toInput(total)} value={given} onChange={(e) => setGiven(e.target.value)} />
+              </Field>
+            </div>
           ) : (
             <Field label="Card — last 4 digits" hint="Only the last four digits are stored." error={touched || last4.length > 4 ? paymentError : null}>
               <input name="last4" inputMode="numeric" autoComplete="off" placeholder="1234" value={last4} onChange={(e) => setLast4(e.target.value.replace(/[^\d\s]/g, '').slice(0, 23))} />
@@ -184,4 +197,23 @@ export function Till() {
       </div>
     </div>
   );
+}
+
+/**
+ * Keeps an element (the cash field and its change) in view while its input has focus, whenever
+ * the visual viewport changes (the on-screen keyboard opening); its `onFocus` does it on focus. Its CSS
+ * `scroll-margin` reserves room for the bars pinned to the bottom of a phone's screen.
+ */
+function useKeptInView() {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const viewport = window.visualViewport;
+    if (!viewport) return;
+    const onResize = () => {
+      if (ref.current?.contains(document.activeElement)) ref.current.scrollIntoView({ block: 'nearest' });
+    };
+    viewport.addEventListener('resize', onResize);
+    return () => viewport.removeEventListener('resize', onResize);
+  }, []);
+  return ref;
 }

@@ -19,7 +19,7 @@
  */
 import type { AeadKeyFactory } from '../crypto/aead.js';
 import { DEFAULT_KDF, headerKdfWork, KdfBudget, MAX_OPEN_KDF_WORK_KIB } from '../crypto/kdf.js';
-import { createKeyslot, openKeyslots, type SlotSecret, wipeKekCache } from './keyslots.js';
+import { createKeyslot, openKeyslots, type NewPasskeySlot, type SlotSecret, wipeKekCache } from './keyslots.js';
 import { randomBytes } from '../crypto/random.js';
 import { deriveAuxMacKey, deriveHeaderMacKey } from '../crypto/subkeys.js';
 import { wipe } from '../crypto/wipe.js';
@@ -52,6 +52,8 @@ export interface CreateOptions extends ContainerOptions {
   kdf?: KdfParams;
   /** Use this data key instead of a fresh random one (restore/import re-key paths). */
   dek?: Uint8Array;
+  /** Required when `secret` is a passkey: its slot's salt, credential id and label. */
+  passkey?: NewPasskeySlot;
 }
 
 export class MainContainer implements EpochSource {
@@ -87,7 +89,7 @@ export class MainContainer implements EpochSource {
     if (file.getSize() !== 0) throw new CipherliteError('NOT_A_DATABASE', 'refusing to create a database over a non-empty file');
     const fileId = randomBytes(FILE_ID_SIZE);
     const dek = o.dek ? o.dek.slice() : randomBytes(32);
-    const slot = await createKeyslot(dek, secret, fileId, o.kdf ?? DEFAULT_KDF);
+    const slot = await createKeyslot(dek, secret, fileId, o.kdf ?? DEFAULT_KDF, o.passkey);
     const header: MainHeader = { blockSize: o.blockSize, fileId, sequence: 1, nextEpoch: FIRST_EPOCH, createdAt: Date.now(), keyslots: [slot] };
     const c = new MainContainer(file, header, dek, 1, 0, o);
     // Write both copies so either alone can open the file (B gets sequence 1, A sequence 2).

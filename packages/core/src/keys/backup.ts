@@ -18,16 +18,16 @@
  *      rollback journal, so it is atomic: a crash leaves the old or the new content, never a mix.
  *      The pages are re-encrypted under the live database's keys with fresh nonces.
  */
-import type { Database as SqliteDb } from '@sqlite.org/sqlite-wasm';
 import { internals } from '../database/internals.js';
-import { Database } from '../database/database.js';
+import { Database, openWithInternalOptions } from '../database/database.js';
 import { CipherliteError, invalidArgument } from '../errors.js';
 import { startsWith } from '../format/bytes.js';
 import { FORMAT_VERSION, MAIN_HEADER_SIZE, SQLITE_MAGIC } from '../format/constants.js';
 import { MemoryStorage } from '../storage/memory.js';
 import type { SyncStorage } from '../storage/sync-file.js';
 import type { KdfParams, KeyMaterial } from '../types.js';
-import { checkProgress, copyDatabase, COPY_DEST_CACHE_KIB, kdfFor, proveKey, scratchName, storedSize, summaryOf, tableCounts, verifyBlocks, withReadProgress } from './_shared.js';
+import { checkProgress, copyDatabase, COPY_DEST_CACHE_KIB, creationFor, kdfFor, proveKey, type Proof, scratchName, storedSize, summaryOf, verifyBlocks } from './_shared.js';
+import { censusCounts, RowCensus } from './row-census.js';
 import { checkSignal, Pacer } from './cancel.js';
 import type { BackupResult, DatabaseSummary, NewSecret, ProgressCallback, RestoreComparison, RestoreResult, TableComparison, TableInfo } from './types.js';
 
@@ -40,8 +40,8 @@ export interface BackupOptions {
   /** Argon2id parameters for a password (default: those of the slot `current` opens). */
   kdf?: Partial<KdfParams>;
   /**
-   * `copy`: pages copied into the snapshot; `count`: pages read to count the rows for `meta`
-   * (pages still in the page cache are not read, so it may jump to its end).
+   * `copy`: pages copied into the snapshot; `count`: tables counted for `meta` (from the pages
+   * the copy wrote, see row-census.ts: no second read of the database).
    */
   onProgress?: ProgressCallback<'copy' | 'count'>;
   /** Cancels the backup (CANCELLED) at any point before it returns; no partial backup is kept. */
@@ -68,6 +68,7 @@ export async function backup(db: Database, current: KeyMaterial, options: Backup
     onCount: (done, total) => onProgress?.({ phase: 'count', done, total }),
     count: true,
     pacer,
+    proof,
   });
   const bytes = storage.files.get(name)!.bytes();
   storage.delete(name);
@@ -83,9 +84,8 @@ export async function backup(db: Database, current: KeyMaterial, options: Backup
 
 /**
  * Online backup of `db` into a new encrypted database `name` of `storage`; returns its table
- * counts when `count` is set. They are taken from `db` in the queue slot of the copy's last
- * step, so they describe exactly the copied content; counting the copy instead would decrypt all
- * of it again (its page cache is kept small during the copy, see COPY_DEST_CACHE_KIB).
+ * counts when `count` is set. They are taken from the pages the copy wrote (row-census.ts), so
+ * they describe exactly the copied content without reading either database again.
  */
 async function snapshotInto(
   db: Database,
@@ -93,23 +93,28 @@ async function snapshotInto(
   name: string,
   material: KeyMaterial,
   kdf: KdfParams,
-  o: { journalMode: 'MEMORY' | 'DELETE'; onPages?: (done: number, total: number) => void; onCount?: (done: number, total: number) => void; count?: boolean; pacer: Pacer },
+  o: { journalMode: 'MEMORY' | 'DELETE'; onPages?: (done: number, total: number) => void; onCount?: (done: number, total: number) => void; count?: boolean; pacer: Pacer; proof: Proof },
 ): Promise<TableInfo[]> {
   o.pacer.check();
-  const out = await Database.open({
-    storage,
-    name,
-    ...material,
-    kdf,
-    pageSize: internals(db).container.blockSize,
-    create: true,
-    journalMode: o.journalMode,
-    synchronous: o.journalMode === 'MEMORY' ? 'OFF' : 'FULL',
-  });
+  const out = await openWithInternalOptions(
+    {
+      storage,
+      name,
+      ...material,
+      kdf,
+      pageSize: internals(db).container.blockSize,
+      create: true,
+      journalMode: o.journalMode,
+      synchronous: o.journalMode === 'MEMORY' ? 'OFF' : 'FULL',
+    },
+    creationFor(material, o.proof),
+  );
   let ok = false;
+  // Row counts from the pages as the copy writes them (one pass; see row-census.ts).
+  const census = o.count ? new RowCensus(internals(db).container.blockSize) : null;
+  if (census) internals(out).binding.onMainWrite = (data, offset) => census.observe(data, offset);
   try {
     const { sqlite3, db: src } = internals(db).sqlite;
-    let tables: TableInfo[] = [];
     await copyDatabase(
       sqlite3,
       { pointer: src.pointer as number, binding: internals(db).binding },
@@ -120,14 +125,14 @@ async function snapshotInto(
         pacer: o.pacer,
         destCacheKiB: COPY_DEST_CACHE_KIB,
         ...(o.onPages ? { onPages: o.onPages } : {}),
-        // Counting a large table reads all of it (one long SQLite call): report the reads.
-        ...(o.count ? { atEnd: () => void (tables = withReadProgress(db, pageCountOf(src), o.onCount, () => tableCounts(sqlite3, src))) } : {}),
       },
     );
     o.pacer.check();
+    const tables = census ? await internals(out).exclusive(() => censusCounts(internals(out).sqlite.db, census, o.onCount)) : [];
     ok = true;
     return tables;
   } finally {
+    if (census) internals(out).binding.onMainWrite = null;
     await out.close();
     if (!ok) for (const n of [name, `${name}-journal`]) if (storage.exists(n)) storage.delete(n);
   }
@@ -199,6 +204,7 @@ export class PendingRestore {
         journalMode: 'DELETE',
         onPages: (done, total) => onProgress?.({ phase: 'safety-backup', done, total }),
         pacer,
+        proof,
       });
       if (pacer.cancelled) {
         // The last moment to cancel; nothing of this call may stay behind.
@@ -322,10 +328,6 @@ export async function restore(
   } finally {
     await pending.cancel();
   }
-}
-
-function pageCountOf(conn: SqliteDb): number {
-  return Number(conn.selectValue('PRAGMA page_count'));
 }
 
 function compareTables(current: DatabaseSummary, backup: DatabaseSummary): TableComparison[] {

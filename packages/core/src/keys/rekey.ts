@@ -3,8 +3,10 @@
  *
  * docs/DESIGN.md "Rotation": never in place. The live connection is copied with SQLite's backup API
  * into `<name>~new`, a fresh container with a new DEK and a new file id; then `replaceFile` swaps
- * it in crash-safely (marker = commit point; see storage/file-replacement.ts). Until the marker is durable
- * the old database is what opens; afterwards the new one (recovery redoes the copy).
+ * it in crash-safely (see storage/file-replacement.ts): where the storage renames atomically (Node
+ * files, memory) one rename is the swap and the commit point; otherwise a marker is the commit
+ * point and the new file is copied over the old one (recovery redoes the copy). Until the commit
+ * point the old database is what opens; afterwards the new one.
  *
  * Keyslots: only the secret given as `current` can be carried over — it is re-run through its KDF
  * (same Argon2id parameters, new salt) for the new DEK. Other slots (a recovery key, another
@@ -18,10 +20,10 @@
  * `current`. On success the result holds the reopened database.
  */
 import { announceReplaced, internals } from '../database/internals.js';
-import { Database } from '../database/database.js';
+import { Database, openWithInternalOptions } from '../database/database.js';
 import { CipherliteError, invalidArgument } from '../errors.js';
 import type { KeyMaterial } from '../types.js';
-import { checkProgress, copyDatabase, COPY_DEST_CACHE_KIB, kdfFor, keyslotInfo, proveKey, withReadProgress } from './_shared.js';
+import { checkProgress, copyDatabase, COPY_DEST_CACHE_KIB, creationFor, kdfFor, keyslotInfo, proveKey, withReadProgress } from './_shared.js';
 import { checkSignal, Pacer } from './cancel.js';
 import { wipe } from '../crypto/wipe.js';
 import { recoverPendingReplace, replaceAuthority, replaceFile, replaceMarkerName, replaceSourceName, type ReplaceAuthority } from '../storage/file-replacement.js';
@@ -33,7 +35,8 @@ export interface RekeyOptions {
   /**
    * Progress: `copy` counts pages re-encrypted into the new file; `check` pages of the new file
    * read back by its quick_check (ending once the new file is closed and durable); `hash` and
-   * `swap` count bytes of the new file checksummed and copied over the old one.
+   * `swap` count bytes of the new file checksummed and copied over the old one — where the
+   * storage renames, there is no `hash` phase and `swap` goes from 0 to the file's size at once.
    */
   onProgress?: ProgressCallback<RekeyPhase>;
   /** Options for reopening the database afterwards (cache size, journal mode, synchronous). */
@@ -71,7 +74,7 @@ export async function rekey(db: Database, current: KeyMaterial, options: RekeyOp
   for (const leftover of [tmp, `${tmp}-journal`]) if (storage.exists(leftover)) storage.delete(leftover);
 
   // A fresh container: new DEK, new file id, and a slot for `current` (its KDF runs again here).
-  const fresh = await Database.open({ storage, name: tmp, ...current, kdf, pageSize, create: true, journalMode: 'MEMORY', synchronous: 'OFF' });
+  const fresh = await openWithInternalOptions({ storage, name: tmp, ...current, kdf, pageSize, create: true, journalMode: 'MEMORY', synchronous: 'OFF' }, creationFor(current, proof));
   let freshOpen = true;
   let readOnly = false;
   // The two databases that may finish the swap after a crash (the marker carries a MAC for each).

@@ -241,6 +241,40 @@ export const storageConformanceCases: readonly ConformanceCase[] = [
       h.close();
     },
   },
+  {
+    // An optional capability (sync-file.ts "Rename"): a backend without it has nothing to check here.
+    name: 'rename, where offered: the target takes the source bytes, the source is gone, durably; a missing source changes nothing',
+    async run(s, { reopen, durableBy }) {
+      if (!s.rename) return;
+      await s.prepare?.(['old', 'new', 'moved']);
+      for (const [name, content] of [
+        ['old', bytes(1, 2, 3)],
+        ['new', bytes(9, 8)],
+      ] as const) {
+        const f = s.open(name, { create: true });
+        f.write(content, { at: 0 });
+        f.flush();
+        f.close();
+      }
+      await s.rename('new', 'old');
+      equal('exists(new) after rename', s.exists('new'), false);
+      equal('list after rename', s.list().sort(), ['old']);
+      const f = s.open('old', { create: false });
+      equal('content of the replaced file', readAll(f), [9, 8]);
+      f.close();
+      let error: unknown = null;
+      await s.rename('missing', 'old').catch((e: unknown) => (error = e));
+      if (!isIoErrorNaming('missing')(error)) fail('rename of a missing source (the error)', 'a CipherliteError IO naming it', String(error));
+      await s.rename('old', 'moved');
+      await durableBy?.commit(s);
+      const t = await reopen(s);
+      await t.prepare?.(['old', 'moved']);
+      equal('names after reopening', t.list().sort(), ['moved']);
+      const g = t.open('moved', { create: false });
+      equal('content after reopening', readAll(g), [9, 8]);
+      g.close();
+    },
+  },
 ];
 
 /**

@@ -1,5 +1,7 @@
 /**
- * Crash-safe replacement of a whole file on a `SyncStorage`, which has no rename.
+ * Crash-safe replacement of a whole file on a `SyncStorage`. Where the storage offers an atomic
+ * `rename` (sync-file.ts "Rename": Node files, memory) that is the whole swap — see `renameOver`;
+ * otherwise (OPFS, IndexedDB) the protocol below copies the new content over the old.
  *
  * Protocol (a small write-ahead log of one record):
  *   1. the new content is complete and flushed in `<name>~new`;
@@ -113,6 +115,10 @@ export async function replaceFile(storage: SyncStorage, name: string, authoritie
   }
   if (!storage.exists(source)) throw new CipherliteError('IO', `no replacement content "${source}"`);
   await storage.prepare?.([name, source, marker, `${name}-journal`]);
+  if (storage.rename) {
+    await renameOver(storage, source, name, onProgress);
+    return;
+  }
   const hasher = await fileHasher();
   const src = storage.open(source, { create: false });
   let size: number;
@@ -135,6 +141,28 @@ export async function replaceFile(storage: SyncStorage, name: string, authoritie
   copyOver(storage, source, name, size, (d, t) => onProgress?.('copy', d, t));
   storage.delete(marker);
   storage.delete(source);
+}
+
+/**
+ * The O(1) swap, where the storage can rename atomically (sync-file.ts "Rename"): the rename is
+ * the commit point, so no marker and no hash are needed. Before it, `<name>` is the old file and
+ * `<name>~new` a leftover without a marker, which recovery discards (`<name>` does not begin like
+ * it); after it, there is nothing to recover. Progress: one `copy` event of the whole size.
+ */
+async function renameOver(storage: SyncStorage, source: string, name: string, onProgress?: ReplaceProgress): Promise<void> {
+  const src = storage.open(source, { create: false });
+  let size: number;
+  try {
+    src.flush();
+    size = src.getSize();
+  } finally {
+    src.close();
+  }
+  onProgress?.('copy', 0, size);
+  // The old journal belongs to the old content; it must not be rolled back into the new one.
+  if (storage.exists(`${name}-journal`)) storage.delete(`${name}-journal`);
+  await storage.rename!(source, name);
+  onProgress?.('copy', size, size);
 }
 
 export type RecoveryOutcome = 'none' | 'completed' | 'discarded';

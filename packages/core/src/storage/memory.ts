@@ -66,6 +66,16 @@ export class MemoryFile implements SyncFile {
   flush(): void {}
   close(): void {}
 
+  /** This file's bytes under another name, without copying them; this file is left empty. */
+  renamed(name: string): MemoryFile {
+    const f = new MemoryFile(name);
+    f.#data = this.#data;
+    f.#size = this.#size;
+    this.#data = new Uint8Array(0);
+    this.#size = 0;
+    return f;
+  }
+
   /** A copy of the current contents. */
   bytes(): Uint8Array {
     return this.#data.slice(0, this.#size);
@@ -108,6 +118,15 @@ export class MemoryStorage implements SyncStorage {
 
   delete(name: string): void {
     if (this.files.delete(name)) this.onMutate?.();
+  }
+
+  /** Atomic by construction: one map update (one `onMutate`, so a crash test sees old or new). */
+  async rename(from: string, to: string): Promise<void> {
+    const f = this.files.get(from);
+    if (!f) throw new CipherliteError('IO', `no such file: ${from}`);
+    this.files.delete(from);
+    this.#add(f.renamed(to));
+    this.onMutate?.();
   }
 
   list(): string[] {

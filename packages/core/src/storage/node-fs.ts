@@ -119,6 +119,26 @@ export class NodeFsStorage implements SyncStorage {
     removeStaleLock(this.#path(name));
   }
 
+  /**
+   * rename(2) replaces `to` atomically (POSIX); the directory is then flushed so the new entry
+   * survives a power cut. A missing `from` changes nothing.
+   */
+  async rename(from: string, to: string): Promise<void> {
+    const src = this.#path(from);
+    const dst = this.#path(to);
+    if (!fs.existsSync(src)) throw new CipherliteError('IO', `no such file: ${from}`);
+    this.#open.delete(from);
+    this.#open.delete(to);
+    fs.renameSync(src, dst);
+    const dirFd = fs.openSync(this.dir, 'r');
+    try {
+      fs.fsyncSync(dirFd);
+    } finally {
+      fs.closeSync(dirFd);
+    }
+    removeStaleLock(src);
+  }
+
   list(): string[] {
     return fs.readdirSync(this.dir).filter((n) => !n.endsWith(LOCK_SUFFIX) && !n.includes(`${LOCK_SUFFIX}.stale-`));
   }

@@ -47,6 +47,15 @@
  * quota error keep its identity (`name === 'QuotaExceededError'` or `code === 'ENOSPC'`), which
  * the VFS maps to QUOTA_EXCEEDED.
  *
+ * Rename (optional capability): `rename(from, to)` makes `to` hold exactly the bytes `from` held
+ * and removes `from`, replacing any existing `to`, atomically and durably: once it resolves, a
+ * new storage over the same place sees `to` with the new bytes and no `from`; a crash at any
+ * moment leaves either the old `to` and `from` as they were, or the new `to` — never a mix, never
+ * a missing `to` that existed. Nothing holds either file open during the call (handles opened
+ * before it must not be used afterwards). `from` missing → CipherliteError `IO` naming it,
+ * nothing changed. A backend that cannot promise all of this leaves `rename` undefined, and
+ * callers copy instead (storage/file-replacement.ts).
+ *
  * Exclusivity: one database must have one opener. Backends whose handles are not exclusive
  * across processes/contexts implement `lock` (Node); OPFS sync access handles already are.
  */
@@ -95,4 +104,9 @@ export interface SyncStorage {
    * (OPFS sync access handles) need not implement it.
    */
   lock?(name: string): () => void;
+  /**
+   * Optional atomic, durable replacement of `to` by `from` (see "Rename" in the contract above):
+   * an O(1) swap where the storage can rename. Backends that cannot promise atomicity omit it.
+   */
+  rename?(from: string, to: string): Promise<void>;
 }

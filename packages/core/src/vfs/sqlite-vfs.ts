@@ -57,6 +57,8 @@ export interface DatabaseBinding {
    * (page-writes.ts): the replica's changed-page set. Called before the write reaches storage.
    */
   onPageWrite?: ((pgno: number) => void) | null;
+  /** While set, gets each main-file write's plaintext, borrowed for the call (keys/row-census.ts). */
+  onMainWrite?: ((data: Uint8Array, offset: number) => void) | null;
 }
 
 interface OpenFile {
@@ -273,6 +275,7 @@ export class CipherliteVfs implements VfsPolicy {
       else {
         if (f.binding) this.#sealJournals(f.binding);
         f.ef.write(src, offset);
+        if (f.binding?.onMainWrite && f.ef === f.binding.main) f.binding.onMainWrite(src, offset);
       }
       return capi.SQLITE_OK;
     } catch (e) {

@@ -9,13 +9,15 @@
  * A locked worker holds no key and is not in the queue. Locking one tab does not lock the others
  * (`lock(true)` asks all of them to).
  *
- * The state is records, not nullable fields read with `!`: `OpenedDatabase` (set once by `open`)
- * and `UnlockedSession` (one unlocked period) in session.ts; who leads is election.ts.
+ * The state is one tagged record, `EngineState` (session.ts): `unopened`, `locked` (with the
+ * `OpenedDatabase` that `open` fixed), `unlocking`/`unlocked` (with the `UnlockedSession`: router
+ * and key material), `closed`; no field exists outside the states that have it. Who leads is
+ * election.ts.
  *
  * Every method rejects with core's `WireError` (a plain object); the client rebuilds the error.
  */
-import { CipherliteError, format, toWire } from '@cipherlite/core';
-import { passkeyChallenges, type PasskeyChallenge } from '@cipherlite/core/keys';
+import { CipherliteError, toWire } from '@cipherlite/core';
+import type { PasskeyChallenge } from '@cipherlite/core/keys';
 import type { KeyMaterial } from '@cipherlite/core';
 import { Diagnostics } from '../shared/diagnostics.js';
 import { SteppedDown } from './leader/service.js';
@@ -23,30 +25,24 @@ import { holdLock } from './runtime/platform.js';
 import type { WorkerPlatform } from './runtime/platform.js';
 import { busNames, operationRow } from '../shared/protocol.js';
 import type { CallHooks } from './runtime/progress.js';
-import type { BusMessage, CallTag, LeaderRequest, LockState, OpArgs, OpName, OpResult, OpenInfo, Role, StorageBackend, WorkerApi, WorkerEvents, WorkerOpenOptions } from '../shared/protocol.js';
+import type { BusMessage, CallTag, LeaderRequest, OpArgs, OpName, OpResult, OpenInfo, Role, StorageBackend, WorkerApi, WorkerEvents, WorkerOpenOptions } from '../shared/protocol.js';
 import { Router } from './router.js';
+import { readChallenges } from './passkey-challenges.js';
 import { passwordAsBytes, Secret, wipeKeyMaterial } from './runtime/secret.js';
 import { transferBytes } from './runtime/transfer.js';
 import { OpenCalls } from './calls.js';
 import { Election } from './election.js';
-import { importFile, takeSecret, validateOptions, type OpenedDatabase, type UnlockedSession } from './session.js';
+import { importFile, openedOf, takeSecret, validateOptions, type EngineState, type OpenedDatabase, type UnlockedSession } from './session.js';
 
 export class WorkerEngine implements WorkerApi {
   readonly #tabId = crypto.randomUUID();
   readonly #platform: WorkerPlatform;
   /** Silent until `open` knows the options' `logLevel`. */
   #log = Diagnostics.silent;
-  /** Set by `open`; null before. */
-  #opened: OpenedDatabase | null = null;
-  /** The client's callbacks, from `open` until `close`. */
-  #events: WorkerEvents | null = null;
   /** `autoLockMs` of the open options, changed by `setAutoLock`. */
   #autoLockMs = 0;
-  #state: LockState | 'closed' = 'locked';
+  #state: EngineState = { kind: 'unopened' };
   #role: Role = 'none';
-  #secret: Secret | null = null;
-  /** The current unlocked period, null while locked or closed. */
-  #session: UnlockedSession | null = null;
   readonly #election: Election;
 
   #autoLock: ReturnType<typeof setTimeout> | undefined;
@@ -54,7 +50,7 @@ export class WorkerEngine implements WorkerApi {
   #transition: Promise<unknown> = Promise.resolve();
   /** Calls with `CallOptions` in flight. */
   readonly #calls = new OpenCalls(
-    () => this.#events,
+    () => openedOf(this.#state)?.events ?? null,
     () => this.#log,
   );
 
@@ -65,8 +61,8 @@ export class WorkerEngine implements WorkerApi {
       tabId: this.#tabId,
       platform: this.#platform,
       log: () => this.#log,
-      isCurrent: (session) => this.#session === session,
-      secret: () => this.#secret,
+      isCurrent: (session) => this.#session() === session,
+      secret: () => this.#session()?.secret ?? null,
       leading: () => this.#setRole('leader'),
       lock: (event) => this.#lockInBackground(event),
     });
@@ -103,7 +99,8 @@ export class WorkerEngine implements WorkerApi {
   async #open(options: WorkerOpenOptions, secret: Secret, events: WorkerEvents, prepare?: (opened: OpenedDatabase) => Promise<void>): Promise<OpenInfo> {
     let backend: StorageBackend;
     try {
-      if (this.#opened) throw new CipherliteError('INVALID_ARGUMENT', 'this worker already opened a database');
+      if (this.#state.kind === 'closed') throw this.#closedError();
+      if (this.#state.kind !== 'unopened') throw new CipherliteError('INVALID_ARGUMENT', 'this worker already opened a database');
       validateOptions(options);
       this.#platform.assertSupport();
       backend = await this.#platform.chooseBackend(options.storage);
@@ -112,15 +109,14 @@ export class WorkerEngine implements WorkerApi {
       throw e;
     }
     this.#log = new Diagnostics(options.logLevel ?? 'off', this.#platform.logSink);
-    this.#events = events;
     this.#autoLockMs = options.autoLockMs ?? 0;
     const names = busNames(options.directory, options.name);
     // Held for this worker's life: the leader watches it to roll back our transactions if we die.
     const tabLock = holdLock(this.#platform.locks, names.tabLock(this.#tabId), {});
     await tabLock.granted;
     const bus = this.#platform.openChannel(names.events);
-    const opened: OpenedDatabase = { options, names, backend, bus, releaseTabLock: tabLock.release };
-    this.#opened = opened;
+    const opened: OpenedDatabase = { options, names, backend, bus, releaseTabLock: tabLock.release, events };
+    this.#state = { kind: 'locked', opened };
     bus.listen((msg) => this.#onBus(msg));
     if (prepare) {
       try {
@@ -139,7 +135,7 @@ export class WorkerEngine implements WorkerApi {
     if (!(secret instanceof Secret)) return Promise.reject(secret.rejection);
     return this.#wire(() =>
       this.#serial(async () => {
-        const opened = this.#opened;
+        const opened = openedOf(this.#state);
         try {
           this.#assertNotClosed();
           if (!opened) throw new CipherliteError('INVALID_ARGUMENT', 'unlock() before open()');
@@ -147,33 +143,35 @@ export class WorkerEngine implements WorkerApi {
           secret.wipe();
           throw e;
         }
-        const session = this.#session;
-        if (this.#state !== 'unlocked' || !session) return this.#unlock(opened, secret);
+        const state = this.#state;
+        if (state.kind !== 'unlocked') return this.#unlock(opened, secret);
         // Already unlocked: still verify, so a wrong password never "succeeds".
         const km = secret.toKeyMaterial();
         secret.wipe();
         const leader = this.#election.leader;
         if (leader) await leader.checkKey(km);
-        else await session.router.request({ op: 'auth', key: km });
+        else await state.session.router.request({ op: 'auth', key: km });
         this.#touch();
       }),
     );
   }
 
-  passkeyChallenges(options: Pick<WorkerOpenOptions, 'name' | 'directory'>): Promise<PasskeyChallenge[]> {
+  passkeyChallenges(options: Pick<WorkerOpenOptions, 'name' | 'directory' | 'storage'>): Promise<PasskeyChallenge[]> {
     return this.#wire(async () => {
-      const where = this.#opened?.options ?? options;
+      const opened = openedOf(this.#state);
+      const where = opened?.options ?? options;
       validateOptions({ ...where });
-      const head = await this.#platform.readFileStart(where, format.MAIN_HEADER_SIZE);
-      if (!head) throw new CipherliteError('NOT_A_DATABASE', `database "${where.name}" does not exist`);
-      return passkeyChallenges(head);
+      const leader = this.#election.leader;
+      if (leader) return leader.passkeyChallenges();
+      const backend = opened ? opened.backend : await this.#platform.chooseBackend(where.storage);
+      return readChallenges(this.#platform, this.#tabId, where, backend);
     });
   }
 
   lock(allTabs: boolean): Promise<void> {
     return this.#wire(async () => {
       this.#assertNotClosed();
-      if (allTabs) this.#opened?.bus.post({ kind: 'lockAll' });
+      if (allTabs) openedOf(this.#state)?.bus.post({ kind: 'lockAll' });
       await this.#serial(() => this.#teardown('locked'));
     });
   }
@@ -212,7 +210,7 @@ export class WorkerEngine implements WorkerApi {
         if (next) this.#adoptSecret(next);
         return row?.transferResult ? transferBytes(result) : result;
       } finally {
-        if (next && this.#secret !== next) next.wipe();
+        if (next && this.#session()?.secret !== next) next.wipe();
         for (const i of keyArgs) wipeKeyMaterial(callArgs[i] as KeyMaterial);
         if (call) await this.#calls.end(call);
       }
@@ -230,10 +228,11 @@ export class WorkerEngine implements WorkerApi {
    * them has to take over, it gets WRONG_KEY and locks (the user enters the new password).
    */
   #adoptSecret(next: Secret): void {
-    if (this.#state !== 'unlocked' || !this.#secret) return;
-    const old = this.#secret;
-    this.#secret = next;
-    this.#session?.router.replaceSecret(next);
+    if (this.#state.kind !== 'unlocked') return;
+    const session = this.#state.session;
+    const old = session.secret;
+    session.secret = next;
+    session.router.replaceSecret(next);
     old.wipe();
   }
 
@@ -248,11 +247,13 @@ export class WorkerEngine implements WorkerApi {
   close(): Promise<void> {
     return this.#wire(() =>
       this.#serial(async () => {
-        if (this.#state === 'closed') return;
+        if (this.#state.kind === 'closed') return;
         await this.#teardown('closed');
-        this.#opened?.bus.close();
-        this.#opened?.releaseTabLock();
-        this.#events = null;
+        const opened = openedOf(this.#state);
+        opened?.bus.close();
+        opened?.releaseTabLock();
+        // The client's callbacks go with it.
+        this.#state = { kind: 'closed', opened: null };
       }),
     );
   }
@@ -263,12 +264,10 @@ export class WorkerEngine implements WorkerApi {
 
   #request(req: LeaderRequest, hooks?: CallHooks): Promise<unknown> {
     this.#assertNotClosed();
-    const session = this.#session;
-    if (this.#state !== 'unlocked' || !session) {
-      throw new CipherliteError('LOCKED', 'the database is locked; call unlock() first');
-    }
+    const state = this.#state;
+    if (state.kind !== 'unlocked') throw new CipherliteError('LOCKED', 'the database is locked; call unlock() first');
     this.#touch();
-    return session.router.request(req, hooks);
+    return state.session.router.request(req, hooks);
   }
 
   /** Rejects with a `WireError`; a call our own stepping-down leader refused becomes LOCKED/CLOSED. */
@@ -277,7 +276,7 @@ export class WorkerEngine implements WorkerApi {
       return await fn();
     } catch (e) {
       if (e instanceof SteppedDown) {
-        throw toWire(this.#state === 'closed' ? this.#closedError() : new CipherliteError('LOCKED', 'the database was locked while this call waited'));
+        throw toWire(this.#state.kind === 'closed' ? this.#closedError() : new CipherliteError('LOCKED', 'the database was locked while this call waited'));
       }
       throw toWire(e);
     }
@@ -298,13 +297,20 @@ export class WorkerEngine implements WorkerApi {
   }
 
   #assertNotClosed(): void {
-    if (this.#state === 'closed') throw this.#closedError();
+    if (this.#state.kind === 'closed') throw this.#closedError();
   }
 
-  #setState(state: LockState | 'closed'): void {
-    if (this.#state === state) return;
+  /** The current unlocked period (unlocking included), null in any other state. */
+  #session(): UnlockedSession | null {
+    const state = this.#state;
+    return state.kind === 'unlocking' || state.kind === 'unlocked' ? state.session : null;
+  }
+
+  /** Moves to an unlocking or unlocked state, telling the client when the lock state changed. */
+  #enter(state: EngineState & { kind: 'unlocking' | 'unlocked' }): void {
+    const changed = this.#state.kind !== state.kind;
     this.#state = state;
-    if (state !== 'closed') this.#notify((e) => e.lockState(state));
+    if (changed) this.#notify((e) => e.lockState(state.kind));
   }
 
   #setRole(role: Role): void {
@@ -315,7 +321,7 @@ export class WorkerEngine implements WorkerApi {
 
   /** Calls the client's callback; a client that went away must not break the worker. */
   #notify(fn: (events: WorkerEvents) => unknown): void {
-    const events = this.#events;
+    const events = openedOf(this.#state)?.events;
     if (!events) return;
     const failed = this.#log.ignored('engine.client-callback-failed', 'debug');
     try {
@@ -334,20 +340,20 @@ export class WorkerEngine implements WorkerApi {
   #onBus(msg: BusMessage): void {
     switch (msg.kind) {
       case 'change':
-        if (this.#state === 'unlocked') {
+        if (this.#state.kind === 'unlocked') {
           const tables = [...msg.tables];
           this.#notify((e) => e.change(tables));
         }
         return;
       case 'leader':
-        if (!this.#election.leader) this.#session?.router.leaderChanged(msg.epoch);
+        if (!this.#election.leader) this.#session()?.router.leaderChanged(msg.epoch);
         return;
       case 'lockAll':
         this.#lockInBackground('engine.lock-all-received');
         return;
       case 'keysChanged':
         // The tab that made the change already holds what opens the database now.
-        if (msg.by !== this.#tabId && this.#state === 'unlocked') void this.#reprove();
+        if (msg.by !== this.#tabId && this.#state.kind === 'unlocked') void this.#reprove();
         return;
       default:
         return;
@@ -359,13 +365,13 @@ export class WorkerEngine implements WorkerApi {
    * opens the database (password changed, slot removed), this tab locks and wipes it at once.
    */
   async #reprove(): Promise<void> {
-    const session = this.#session;
+    const session = this.#session();
     try {
       const leader = this.#election.leader;
-      if (leader && this.#secret) await leader.checkKey(this.#secret.toKeyMaterial());
+      if (leader && session) await leader.checkKey(session.secret.toKeyMaterial());
       else await session?.router.reauthenticate();
     } catch (e) {
-      if (this.#session !== session) return;
+      if (this.#session() !== session) return;
       if (e instanceof CipherliteError && e.code === 'WRONG_KEY') {
         // A follower's router already locked through onKeyRejected; the leader locks here.
         if (this.#election.leader) this.#lockInBackground('engine.key-revoked');
@@ -378,11 +384,9 @@ export class WorkerEngine implements WorkerApi {
   /** Unlocks with `secret`: leads if nobody does, else proves it to the leader and queues up. */
   async #unlock(opened: OpenedDatabase, secret: Secret): Promise<void> {
     const names = opened.names;
-    this.#setState('unlocking');
-    this.#secret = secret;
     const router = new Router(this.#tabId, names, secret, { onKeyRejected: () => this.#lockInBackground('engine.key-rejected-by-leader') }, this.#platform, this.#log);
-    const session: UnlockedSession = { opened, router };
-    this.#session = session;
+    const session: UnlockedSession = { opened, router, secret };
+    this.#enter({ kind: 'unlocking', session });
     try {
       if (!(await this.#election.tryLead(session))) {
         this.#setRole('follower');
@@ -390,7 +394,7 @@ export class WorkerEngine implements WorkerApi {
         await router.authenticate();
       }
       this.#election.resetBackoff();
-      this.#setState('unlocked');
+      this.#enter({ kind: 'unlocked', session });
       this.#touch();
     } catch (e) {
       await this.#teardown('locked');
@@ -400,16 +404,16 @@ export class WorkerEngine implements WorkerApi {
 
   /** Wipes keys, stops leading or following; ends in `next`. */
   async #teardown(next: 'locked' | 'closed'): Promise<void> {
-    if (this.#state === 'closed' || (this.#state === next && !this.#secret)) return;
+    const state = this.#state;
+    if (state.kind === 'closed' || state.kind === next || (state.kind === 'unopened' && next === 'locked')) return;
     clearTimeout(this.#autoLock);
     this.#autoLock = undefined;
     this.#election.stopCampaign();
-    const secret = this.#secret;
-    const session = this.#session;
-    this.#secret = null;
-    this.#session = null;
-    secret?.wipe();
-    this.#state = next; // refuse new calls at once; the event follows below
+    const session = this.#session();
+    const opened = openedOf(state);
+    // Refuse new calls at once; the event follows below.
+    this.#state = next === 'closed' || !opened ? { kind: 'closed', opened } : { kind: 'locked', opened };
+    session?.secret.wipe();
     const error = next === 'closed' ? this.#closedError() : new CipherliteError('LOCKED', 'the database was locked');
     const resigned = this.#election.resign();
     session?.router.dispose(error);
@@ -421,7 +425,7 @@ export class WorkerEngine implements WorkerApi {
   /** Restarts the idle timer (`autoLockMs`). */
   #touch(): void {
     const ms = this.#autoLockMs;
-    if (!ms || this.#state !== 'unlocked') return;
+    if (!ms || this.#state.kind !== 'unlocked') return;
     clearTimeout(this.#autoLock);
     this.#autoLock = setTimeout(() => this.#lockInBackground('engine.auto-lock'), ms);
   }

@@ -9,7 +9,7 @@ import { importPlaintext } from '@cipherlite/core/keys';
 import { assertLogSetting } from '../shared/diagnostics.js';
 import type { Diagnostics } from '../shared/diagnostics.js';
 import { assertDatabaseLocation } from '../shared/protocol.js';
-import type { busNames, StorageBackend, WorkerOpenOptions } from '../shared/protocol.js';
+import type { busNames, StorageBackend, WorkerEvents, WorkerOpenOptions } from '../shared/protocol.js';
 import { holdLock } from './runtime/platform.js';
 import type { BusChannel, WorkerPlatform } from './runtime/platform.js';
 import { ProgressThrottle, guardedProgress, type CallHooks } from './runtime/progress.js';
@@ -23,15 +23,43 @@ export interface OpenedDatabase {
   readonly backend: StorageBackend;
   readonly bus: BusChannel;
   readonly releaseTabLock: () => void;
+  /** The client's callbacks (until `close`). */
+  readonly events: WorkerEvents;
 }
 
 /**
  * One unlocked period (unlocking included): what it runs with, and its identity — async work
- * started in an older one stands down (`this.#session !== session`).
+ * started in an older one stands down (the engine's current session is no longer `session`).
  */
 export interface UnlockedSession {
   readonly opened: OpenedDatabase;
   readonly router: Router;
+  /** The key material this tab holds; replaced (the old one wiped) when this tab changed the password. */
+  secret: Secret;
+}
+
+/**
+ * The engine's state, one record: what exists is what the state has. Before `open` nothing; a
+ * locked tab has its opened database and no key; an unlocking or unlocked tab has its session
+ * (router and key material); a closed one keeps what `close` still releases.
+ */
+export type EngineState =
+  | { readonly kind: 'unopened' }
+  | { readonly kind: 'locked'; readonly opened: OpenedDatabase }
+  | { readonly kind: 'unlocking' | 'unlocked'; readonly session: UnlockedSession }
+  | { readonly kind: 'closed'; readonly opened: OpenedDatabase | null };
+
+/** The opened database of `state`, if `open` ran. */
+export function openedOf(state: EngineState): OpenedDatabase | null {
+  switch (state.kind) {
+    case 'unopened':
+      return null;
+    case 'unlocking':
+    case 'unlocked':
+      return state.session.opened;
+    default:
+      return state.opened;
+  }
 }
 
 export function validateOptions(o: WorkerOpenOptions): void {

@@ -38,7 +38,7 @@ import type {
   RestoreComparison,
   RestoreResult,
   VerifyResult,
-} from '@cipherlite/core/keys';
+} from './public-types.js';
 
 /**
  * Options of a key-management call that can cross `postMessage`: progress callbacks and abort
@@ -286,7 +286,7 @@ export interface WorkerApi {
    * The passkey slots' credential ids and salts, read from the database file without a key (what
    * the main thread asks the authenticator for). `NO_PASSKEY` when there is none.
    */
-  passkeyChallenges(options: Pick<WorkerOpenOptions, 'name' | 'directory'>): Promise<PasskeyChallenge[]>;
+  passkeyChallenges(options: Pick<WorkerOpenOptions, 'name' | 'directory' | 'storage'>): Promise<PasskeyChallenge[]>;
   /** Wipes this tab's key material; `allTabs` asks every tab of this database to lock too. */
   lock(allTabs: boolean): Promise<void>;
   /** Changes this tab's idle auto-lock (`autoLockMs`; 0 = never) from now on. */
@@ -350,7 +350,16 @@ export type BusMessage =
   /** any → all: lock every tab of this database. */
   | { kind: 'lockAll' }
   /** follower → leader: this tab locked or closed; forget its authentication. */
-  | { kind: 'bye'; from: string };
+  | { kind: 'bye'; from: string }
+  /**
+   * any tab → leader, on the `rpc` channel: the passkey challenges of the open file (its public
+   * header; no key needed), for a tab that cannot read the file itself while the leader holds it.
+   * `id` is random, so it never meets a `req` id on the asker's reply channel.
+   */
+  | { kind: 'challengesReq'; id: string; from: string }
+  /** leader → asker, on the asker's reply channel: the answer to `challengesReq` `id`. */
+  | { kind: 'challenges'; id: string; ok: true; challenges: PasskeyChallenge[] }
+  | { kind: 'challenges'; id: string; ok: false; error: WireError };
 
 /** Where databases live in OPFS unless `directory` says otherwise. */
 export const DEFAULT_DIRECTORY = 'cipherlite';

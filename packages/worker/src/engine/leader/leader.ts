@@ -9,7 +9,7 @@
  * model trusts anyway (see docs/DESIGN.md, threat model). How other tabs are served — dedupe,
  * re-authentication, `started`, resend on step-down — is `LeaderService`.
  */
-import { CipherliteError, Database } from '@cipherlite/core';
+import { CipherliteError, Database, format } from '@cipherlite/core';
 import type { KeyMaterial, OpenOptions } from '@cipherlite/core';
 import * as keys from '@cipherlite/core/keys';
 import type { Diagnostics } from '../../shared/diagnostics.js';
@@ -286,6 +286,21 @@ export class Leader implements ServingLeader {
   /** The tab `from` locked or closed: its open transactions roll back. */
   forget(from: string): void {
     this.#txs.abortOwnedBy(from);
+  }
+
+  /**
+   * The passkey challenges of the open file, read through this leader's own storage (the handle
+   * it holds is why other tabs cannot read the file themselves). Parsed by core, like any header.
+   */
+  passkeyChallenges(): keys.PasskeyChallenge[] {
+    const file = this.#storage.files.open(this.#names.name, { create: false });
+    try {
+      const head = new Uint8Array(format.MAIN_HEADER_SIZE);
+      const n = file.read(head, { at: 0 });
+      return keys.passkeyChallenges(head.subarray(0, n));
+    } finally {
+      file.close();
+    }
   }
 
   /** Throws `WRONG_KEY` unless `key` opens this database (this tab re-entering its password). */

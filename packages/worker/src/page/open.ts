@@ -1,0 +1,111 @@
+/**
+ * `openDatabase()` and `importDatabase()`: check the page can run the database, build the
+ * connection record (spawner, worker options, liveness timeout, diagnostics), start the worker,
+ * and hand back the handle. Nothing secret lives here after the call: the secret is posted to the
+ * worker once, and errors come back as data rebuilt into a `CipherliteError` with its `code`.
+ */
+import { CipherliteError } from '@cipherlite/core/errors';
+import type { KeyMaterial, PasskeyUnlock } from '@cipherlite/core';
+import type { ProgressCallback } from '@cipherlite/core/keys';
+import { Diagnostics, consoleSink } from '../shared/diagnostics.js';
+import { DEFAULT_DIRECTORY } from '../shared/protocol.js';
+import type { CallOptions, WorkerOpenOptions } from '../shared/protocol.js';
+import { checkCallOptions } from './call-options.js';
+import { CipherliteDatabase } from './client.js';
+import { Connection, rebuild, workerSpawner, type Importing } from './connection.js';
+import { DEFAULT_UNRESPONSIVE_MS } from './liveness.js';
+import { PersistenceAnswer } from './persistence.js';
+
+export interface OpenDatabaseBaseOptions extends Omit<WorkerOpenOptions, 'directory'> {
+  /** OPFS directory for the files (default `cipherlite`). */
+  directory?: string;
+  /** Ask the browser to keep this origin's storage (`navigator.storage.persist()`); default `true`. */
+  persist?: boolean;
+  /**
+   * The worker to run in. Default: this package's worker entry, spawned with
+   * `new Worker(new URL('./worker.js', import.meta.url), { type: 'module' })` (`../worker.ts` in
+   * the workspace), which Vite and webpack 5 bundle.
+   */
+  worker?: Worker | (() => Worker);
+  /**
+   * A worker that answers nothing (not even the heartbeat) for this long while calls wait is
+   * declared lost (`WORKER_LOST`). Default 60 000 ms; 0 turns the heartbeat off (a worker that
+   * dies is still noticed at once).
+   */
+  unresponsiveTimeoutMs?: number;
+}
+
+/** Options of `openDatabase`: a name, exactly one of `password` / `key` / `recoveryKey` / `passkey`, and tuning. */
+export type OpenDatabaseOptions = OpenDatabaseBaseOptions & (KeyMaterial | PasskeyUnlock);
+
+/** What `importDatabase` takes: a new name, the SQLite file, its new secret, and `openDatabase`'s tuning. */
+export type ImportDatabaseOptions = Omit<OpenDatabaseBaseOptions, 'create' | 'pageSize'> &
+  CallOptions<'copy'> & {
+    /** A standard (unencrypted) SQLite database file, e.g. from `exportPlaintext` or the `sqlite3` shell. Zeroed in the worker after the import; the caller's array is not touched. */
+    bytes: Uint8Array;
+  } & ({ password: string; key?: never } | { key: Uint8Array; password?: never });
+
+/** Throws `UNSUPPORTED` when this page cannot run the database (checked before spawning anything). */
+export function assertBrowserSupport(): void {
+  if (typeof Worker !== 'function') throw new CipherliteError('UNSUPPORTED', 'Web Workers are not available in this context (on a server: open the database in an effect or an event handler)');
+  // A sandboxed frame without allow-same-origin has an opaque origin: no storage of its own, and
+  // Firefox then refuses to load the worker script at all (which would read as a bundler problem).
+  if (globalThis.origin === 'null') throw new CipherliteError('UNSUPPORTED', 'this page has an opaque origin (a sandboxed frame without allow-same-origin): it has no storage');
+  const storage = (globalThis.navigator as Navigator | undefined)?.storage;
+  // The worker decides between OPFS and IndexedDB (engine/storage/backend.ts); here: is either there at all?
+  if (typeof storage?.getDirectory !== 'function' && typeof indexedDB === 'undefined') {
+    throw new CipherliteError('UNSUPPORTED', 'neither the Origin Private File System nor IndexedDB is available; use a current browser outside embedded modes');
+  }
+}
+
+/**
+ * Opens (creating by default) the encrypted database `name` in OPFS and unlocks it.
+ * Rejects with `WRONG_KEY`, `UNSUPPORTED`, `CORRUPT`, `NOT_A_DATABASE`, `NOT_FOUND` (`create: false`), `BUSY`, ...
+ */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<CipherliteDatabase> {
+  assertBrowserSupport();
+  if (typeof options !== 'object' || options === null) throw new CipherliteError('INVALID_ARGUMENT', 'expected an options object');
+  return launch(options);
+}
+
+/**
+ * Creates the encrypted database `name` from a standard SQLite file and opens it, like
+ * `openDatabase` (same handle, same options; the page size is the file's own). The bytes are
+ * copied into the worker, checked (`integrity_check`) and encrypted under `password` or `key`
+ * there; the database is created in one transaction. Rejects with INVALID_ARGUMENT if `name`
+ * exists (or is open in another tab), NOT_A_DATABASE if `bytes` is not a SQLite file, CORRUPT if
+ * SQLite finds it damaged, CANCELLED if `signal` aborts first (what was created is deleted).
+ * `onProgress` reports `copy` (pages encrypted).
+ */
+export async function importDatabase(options: ImportDatabaseOptions): Promise<CipherliteDatabase> {
+  assertBrowserSupport();
+  if (typeof options !== 'object' || options === null) throw new CipherliteError('INVALID_ARGUMENT', 'expected an options object');
+  const { bytes, onProgress, signal, ...open } = options as ImportDatabaseOptions & { recoveryKey?: unknown; passkey?: unknown; create?: unknown; pageSize?: unknown };
+  if (!(bytes instanceof Uint8Array)) throw new CipherliteError('INVALID_ARGUMENT', 'bytes must be a Uint8Array');
+  if (open.recoveryKey !== undefined || open.passkey !== undefined) throw new CipherliteError('INVALID_ARGUMENT', 'a new database needs a password or a key');
+  if ((open.password === undefined) === (open.key === undefined)) throw new CipherliteError('INVALID_ARGUMENT', 'expected exactly one of password or key');
+  if (open.create !== undefined || open.pageSize !== undefined)
+    throw new CipherliteError('INVALID_ARGUMENT', 'importDatabase always creates, with the page size of the file; drop create and pageSize');
+  const call = checkCallOptions({ ...(onProgress !== undefined ? { onProgress: onProgress as ProgressCallback } : {}), ...(signal !== undefined ? { signal } : {}) });
+  if (signal?.aborted) throw new CipherliteError('CANCELLED', 'the import was cancelled before it started');
+  return launch(open as OpenDatabaseOptions, { bytes, call });
+}
+
+/** Spawns the worker and opens (or, with `importing`, imports and opens) the database. */
+async function launch(options: OpenDatabaseOptions, importing?: Importing): Promise<CipherliteDatabase> {
+  const { worker, persist = true, password, key, recoveryKey, passkey, directory = DEFAULT_DIRECTORY, unresponsiveTimeoutMs = DEFAULT_UNRESPONSIVE_MS, ...rest } = options;
+  const keyMaterial = { password, key, recoveryKey, passkey } as KeyMaterial | PasskeyUnlock;
+  for (const k of ['password', 'key', 'recoveryKey', 'passkey'] as const) if (keyMaterial[k] === undefined) delete keyMaterial[k];
+
+  const persistence = new PersistenceAnswer(persist);
+  const log = new Diagnostics(options.logLevel ?? 'off', consoleSink);
+  const connection = new Connection(workerSpawner(options.name, worker), { ...rest, directory }, unresponsiveTimeoutMs, log);
+  try {
+    await connection.start(keyMaterial, importing);
+  } catch (e) {
+    connection.dispose();
+    throw rebuild(e);
+  }
+  connection.setLockState('unlocked');
+  return new CipherliteDatabase(connection, persistence);
+}

@@ -1,0 +1,44 @@
+/**
+ * Secrets on the page, for as short as possible: a bare string is a password, and a passkey
+ * unlock runs the browser's ceremony here and hands the PRF output to the worker by transfer,
+ * which leaves nothing of it on this thread.
+ */
+import type { KeyMaterial, PasskeyUnlock, UnlockSecret } from '@cipherlite/core';
+import * as Comlink from 'comlink';
+import { assertPasskey } from './passkey-ceremony.js';
+import type { StorageChoice, WorkerApi } from '../shared/protocol.js';
+
+/** A bare string means a password. */
+export function asKey(secret: string | KeyMaterial): KeyMaterial {
+  return typeof secret === 'string' ? { password: secret } : secret;
+}
+
+export function isPasskeyUnlock(secret: UnlockSecret): secret is PasskeyUnlock {
+  if (typeof secret !== 'object' || secret === null || secret.passkey === undefined) return false;
+  return secret.passkey === true || !(secret.passkey as { prfOutput?: unknown }).prfOutput;
+}
+
+/**
+ * Runs the passkey ceremony for the slots the worker reads from the file, and returns key
+ * material marked for transfer: posting it moves the PRF output's buffer to the worker.
+ */
+export async function passkeyKeyMaterial(
+  remote: Comlink.Remote<WorkerApi>,
+  where: { name: string; directory: string; storage?: StorageChoice },
+  request: PasskeyUnlock['passkey'],
+): Promise<KeyMaterial> {
+  const challenges = await remote.passkeyChallenges(where);
+  const assertion = await assertPasskey(challenges, request === true ? {} : request);
+  return transferKey({ passkey: assertion });
+}
+
+/** Marks `value` so posting it moves the given PRF outputs' buffers (default: `value.passkey`'s). */
+export function transferKey<T extends object>(value: T, ...prfOutputs: (Uint8Array | undefined)[]): T {
+  const outs = (prfOutputs.length > 0 ? prfOutputs : [(value as KeyMaterial).passkey?.prfOutput]).filter((o): o is Uint8Array => o !== undefined);
+  return outs.length > 0
+    ? Comlink.transfer(
+        value,
+        outs.map((o) => o.buffer),
+      )
+    : value;
+}
