@@ -143,8 +143,20 @@ describe('on Ceph RGW', () => {
     await replica.pushNow();
     creds = { ...CREDENTIALS, secretAccessKey: 'expired' };
     await sell(db, 2);
-    await expect.poll(() => replica.status().lastError?.code, { timeout: 10_000 }).toBe('REPLICA_AUTH');
-    expect(replica.status()).toMatchObject({ state: 'error', pendingCommits: 2 });
+    // One status snapshot must show all three at once: the writer retries every 20–50 ms, so a
+    // second read may already find it 'pushing' again.
+    let seen: ReturnType<typeof replica.status> | undefined;
+    await expect
+      .poll(
+        () => {
+          const s = replica.status();
+          if (s.state === 'error' && s.lastError?.code === 'REPLICA_AUTH') seen = s;
+          return seen?.lastError?.code;
+        },
+        { timeout: 10_000 },
+      )
+      .toBe('REPLICA_AUTH');
+    expect(seen).toMatchObject({ state: 'error', pendingCommits: 2 });
     creds = CREDENTIALS;
     await expect.poll(() => replica.status().state, { timeout: 10_000 }).toBe('idle');
     expect(await restoredRows({ ...b.s3, prefix: 'auth' })).toEqual(await rows(db));
