@@ -3,10 +3,12 @@
  * Worker, shared by every tab of the origin. Main-thread API only; the worker entry is
  * `@cipherlite/worker/worker`.
  */
-export { openDatabase, importDatabase, CipherliteDatabase, assertBrowserSupport } from './page/client.js';
+export { openDatabase, importDatabase, restoreFromReplica, CipherliteDatabase, assertBrowserSupport } from './page/client.js';
+export { ReplicaControl, type RestoreReplicaPageOptions } from './page/replica.js';
+export type { ReplicaCredentials, ReplicaStatus, ReplicaStateName, WorkerReplicaOptions as ReplicaOptions } from './shared/replica.js';
 export { passkeySlots } from './page/passkey-slots.js';
 export { databaseExists, type DatabaseExistsOptions } from './page/database-exists.js';
-export type { AddPasskeyOptions, ImportDatabaseOptions, OpenDatabaseOptions, OpenDatabaseBaseOptions, PasskeyUnlock, Transaction, UnlockSecret } from './page/client.js';
+export type { AddPasskeyOptions, ImportDatabaseOptions, RestoreFromReplicaOptions, OpenDatabaseOptions, OpenDatabaseBaseOptions, PasskeyUnlock, Transaction, UnlockSecret } from './page/client.js';
 export type { PasskeyCeremonyOptions, PasskeyRegistration } from './page/passkey-ceremony.js';
 export type { CallOptions, LockState, Role, StorageBackend, StorageChoice, Statement, DbOps, WireOptions, PendingRestoreInfo } from './shared/protocol.js';
 export type {

@@ -12,19 +12,21 @@
  * Every method rejects with core's `WireError` (a plain object); the client rebuilds the error.
  */
 import { CipherliteError, format, toWire } from '@cipherlite/core';
-import { importPlaintext, passkeyChallenges, type PasskeyChallenge } from '@cipherlite/core/keys';
+import { importPlaintext, passkeyChallenges, type PasskeyChallenge, type Progress } from '@cipherlite/core/keys';
 import type { Database, KeyMaterial } from '@cipherlite/core';
 import { Diagnostics, assertLogSetting } from '../shared/diagnostics.js';
 import { SteppedDown } from './leader/service.js';
 import { Leader } from './leader/leader.js';
 import { holdLock } from './runtime/platform.js';
-import type { BusChannel, WorkerPlatform } from './runtime/platform.js';
+import type { BusChannel, LeaderStorage, WorkerPlatform } from './runtime/platform.js';
 import { assertDatabaseLocation, busNames, KEY_MATERIAL_ARGS } from '../shared/protocol.js';
 import { ProgressThrottle, guardedProgress, type CallHooks } from './runtime/progress.js';
 import type { BusMessage, CallTag, LeaderRequest, LockState, OpArgs, OpName, OpResult, OpenInfo, Role, StorageBackend, WorkerApi, WorkerEvents, WorkerOpenOptions } from '../shared/protocol.js';
 import { Router } from './router.js';
 import { passwordAsBytes, Secret, wipeKeyMaterial } from './runtime/secret.js';
 import { transferBytes } from './runtime/transfer.js';
+import { assertReplicaOptions, type ReplicaCall, type ReplicaStatus } from '../shared/replica.js';
+import { restoreReplicaInto } from './leader/replica-restore.js';
 
 const TAKEOVER_RETRY_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
 /** Calls whose result is a whole file, created for the call: moved to the page (runtime/transfer.ts). */
@@ -47,6 +49,7 @@ function validateOptions(o: WorkerOpenOptions): void {
     throw new CipherliteError('INVALID_ARGUMENT', `expected autoLockMs to be a number >= 0, got ${String(o.autoLockMs)}`);
   }
   assertLogSetting(o.logLevel);
+  if (o.replica !== undefined) assertReplicaOptions(o.replica);
 }
 
 /**
@@ -113,7 +116,11 @@ export class WorkerEngine implements WorkerApi {
     return this.#wire(() =>
       this.#serial(async () => {
         try {
-          return await this.#open(options, secret, events, () => this.#importFile(bytes, secret, call.hooks));
+          return await this.#open(options, secret, events, () =>
+            this.#createFile(secret, call.hooks, (files, key, progress) =>
+              importPlaintext(files, options.name, bytes, key, { ...(options.kdf ? { kdf: options.kdf } : {}), ...progress }).then((r) => r.db),
+            ),
+          );
         } finally {
           // Plaintext: nothing of it stays in this worker.
           if (bytes instanceof Uint8Array) bytes.fill(0);
@@ -123,16 +130,44 @@ export class WorkerEngine implements WorkerApi {
     );
   }
 
+  restoreReplica(options: WorkerOpenOptions, key: KeyMaterial, pointInTime: { seq: number } | { time: number } | null, events: WorkerEvents, tag: CallTag): Promise<OpenInfo> {
+    const secret = takeSecret(key);
+    if (!(secret instanceof Secret)) return Promise.reject(secret.rejection);
+    const call = this.#beginCall(tag);
+    return this.#wire(() =>
+      this.#serial(async () => {
+        try {
+          const { replica: source, ...rest } = options ?? {};
+          if (!source) throw new CipherliteError('INVALID_ARGUMENT', 'restoreFromReplica needs replica options');
+          // The restored database has its own data key: it opens without a writer (docs/REPLICA.md).
+          return await this.#open(rest, secret, events, () =>
+            this.#createFile(secret, call.hooks, (files, km, progress) => restoreReplicaInto(files, { ...rest, replica: source }, km, pointInTime, progress)),
+          );
+        } finally {
+          await this.#endCall(tag.id, call);
+        }
+      }),
+    );
+  }
+
+  replica(call: ReplicaCall): Promise<ReplicaStatus> {
+    return this.#wire(() => this.#request({ op: 'replica', call }) as Promise<ReplicaStatus>);
+  }
+
   /**
-   * Creates the database from a standard SQLite file (core's `importPlaintext`) and closes it
-   * again; `#open` then opens it the usual way. The leader lock is held meanwhile, so no other
-   * tab opens or creates the name under the import; if another tab holds it, the database is in
-   * use there, i.e. it exists.
+   * Creates the database with `create` (from a standard SQLite file, or from a replica) and closes
+   * it again; `#open` then opens it the usual way. The leader lock is held meanwhile, so no other
+   * tab opens or creates the name meanwhile; if another tab holds it, the database is in use
+   * there, i.e. it exists.
    */
-  async #importFile(bytes: Uint8Array, secret: Secret, hooks: CallHooks): Promise<void> {
+  async #createFile(
+    secret: Secret,
+    hooks: CallHooks,
+    create: (files: LeaderStorage['files'], key: KeyMaterial, progress: { onProgress?: (p: Progress) => void; signal?: AbortSignal }) => Promise<Database>,
+  ): Promise<void> {
     const options = this.#options!;
     const lock = holdLock(this.#platform.locks, this.#names!.leaderLock, { ifAvailable: true });
-    if (!(await lock.granted)) throw new CipherliteError('INVALID_ARGUMENT', `"${options.name}" already exists (another tab has it open); importDatabase only creates new databases`);
+    if (!(await lock.granted)) throw new CipherliteError('INVALID_ARGUMENT', `"${options.name}" already exists (another tab has it open); only a new database can be created this way`);
     try {
       const storage = await this.#platform.openStorage(options, this.#backend, this.#log);
       try {
@@ -140,11 +175,10 @@ export class WorkerEngine implements WorkerApi {
         const key = secret.toKeyMaterial();
         let db: Database;
         try {
-          ({ db } = await importPlaintext(storage.files, options.name, bytes, key, {
-            ...(options.kdf ? { kdf: options.kdf } : {}),
-            ...(throttle ? { onProgress: (p) => throttle.push(p) } : {}),
+          db = await create(storage.files, key, {
+            ...(throttle ? { onProgress: (p: Progress) => throttle.push(p) } : {}),
             ...(hooks.signal ? { signal: hooks.signal } : {}),
-          }));
+          });
         } finally {
           wipeKeyMaterial(key);
           throttle?.flush();
@@ -437,6 +471,11 @@ export class WorkerEngine implements WorkerApi {
       case 'leader':
         if (!this.#leader) this.#router?.leaderChanged(msg.epoch);
         return;
+      case 'replica': {
+        const status = msg.status;
+        if (this.#state === 'unlocked' || this.#state === 'unlocking') this.#notify((e) => e.replica?.(status));
+        return;
+      }
       case 'lockAll':
         this.#lockInBackground('engine.lock-all-received');
         return;

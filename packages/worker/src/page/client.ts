@@ -26,6 +26,7 @@ import { Diagnostics, consoleSink } from '../shared/diagnostics.js';
 import { DEFAULT_UNRESPONSIVE_MS, WorkerLiveness } from './liveness.js';
 import { assertPasskey, registerPasskey, type PasskeyCeremonyOptions, type PasskeyRegistration } from './passkey-ceremony.js';
 import { DEFAULT_DIRECTORY, busNames } from '../shared/protocol.js';
+import { ReplicaControl, restoreArguments, type RestoreReplicaPageOptions } from './replica.js';
 import type {
   CallOptions,
   CallTag,
@@ -246,8 +247,30 @@ export async function importDatabase(options: ImportDatabaseOptions): Promise<Ci
   return launch(open as OpenDatabaseOptions, { bytes, call });
 }
 
-/** Spawns the worker and opens (or, with `importing`, imports and opens) the database. */
-async function launch(options: OpenDatabaseOptions, importing?: { bytes: Uint8Array; call: CallOptions }): Promise<CipherliteDatabase> {
+/** `restoreFromReplica`'s options: the replica to read, the new database's name and password (or key), `openDatabase`'s tuning. */
+export type RestoreFromReplicaOptions = Omit<OpenDatabaseBaseOptions, 'create' | 'pageSize' | 'replica'> &
+  RestoreReplicaPageOptions &
+  ({ password: string; key?: never } | { key: Uint8Array; password?: never });
+
+/**
+ * Creates the local database `name` (OPFS or IndexedDB) from its replica — every object checked:
+ * a damaged, reordered, rolled-back or foreign bucket is a typed REPLICA_* error, WRONG_KEY if the
+ * password does not open it — and opens it like `openDatabase`, protected by the same password
+ * (or key). The restored database has a new data key, so it opens without a replica writer:
+ * open it with `replica` at a new prefix to replicate it. INVALID_ARGUMENT if `name` exists.
+ * `onProgress`: `download` (log entries read), `copy` (pages written).
+ */
+export async function restoreFromReplica(options: RestoreFromReplicaOptions): Promise<CipherliteDatabase> {
+  assertBrowserSupport();
+  const { open, pointInTime, call } = restoreArguments(options);
+  return launch(open as unknown as OpenDatabaseOptions, { restore: pointInTime, call });
+}
+
+/** What `launch` creates before opening: a database from a SQLite file, or from a replica. */
+type Creating = { bytes: Uint8Array; call: CallOptions } | { restore: { seq: number } | { time: number } | null; call: CallOptions };
+
+/** Spawns the worker and opens (or, with `importing`, creates and opens) the database. */
+async function launch(options: OpenDatabaseOptions, importing?: Creating): Promise<CipherliteDatabase> {
   const { worker: workerOption, persist = true, password, key, recoveryKey, passkey, directory = DEFAULT_DIRECTORY, unresponsiveTimeoutMs = DEFAULT_UNRESPONSIVE_MS, ...rest } = options;
   const keyMaterial = { password, key, recoveryKey, passkey } as KeyMaterial | PasskeyUnlock;
   for (const k of ['password', 'key', 'recoveryKey', 'passkey'] as const) if (keyMaterial[k] === undefined) delete keyMaterial[k];
@@ -309,6 +332,11 @@ export class CipherliteDatabase implements AsyncDisposable {
   /** `onProgress` of the calls in flight that have one, by call id. */
   readonly #progressListeners = new Map<number, ProgressCallback>();
   #lastCallId = 0;
+  /**
+   * The replica writer (`openDatabase({ replica })`), run by the tab that leads: status, an
+   * event per change heard by every tab, pushNow, pause, resume, new credentials.
+   */
+  readonly replica = new ReplicaControl((call) => this.#call((r) => r.replica(call)));
 
   /** @internal Receives the worker's events (kept as one object so the proxy stays pinned). */
   readonly eventSink: WorkerEvents = {
@@ -323,6 +351,7 @@ export class CipherliteDatabase implements AsyncDisposable {
     role: (role) => {
       this.#role = role;
     },
+    replica: (status) => this.replica.emit(status),
     progress: (callId, progress) => {
       const listener = this.#progressListeners.get(callId);
       if (!listener) return;
@@ -348,7 +377,7 @@ export class CipherliteDatabase implements AsyncDisposable {
    * @internal Spawns a worker and opens the database in it with `key` (first open, or `unlock()`
    * after the worker was lost). Rejects (after terminating it) if the worker fails to start or open.
    */
-  async start(secret: KeyMaterial | PasskeyUnlock, importing?: { bytes: Uint8Array; call: CallOptions }): Promise<void> {
+  async start(secret: KeyMaterial | PasskeyUnlock, importing?: Creating): Promise<void> {
     let worker: Worker;
     try {
       worker = this.#spawn();
@@ -386,7 +415,12 @@ export class CipherliteDatabase implements AsyncDisposable {
       const key = isPasskeyUnlock(secret) ? await Promise.race([passkeyKeyMaterial(remote, this.#where(), secret.passkey), failedToStart]) : secret;
       const events = Comlink.proxy(this.eventSink);
       const opening = importing
-        ? this.#tracked(importing.call, (tag) => (r) => r.importDatabase(this.#workerOptions, key, importing.bytes, events, tag), remote)
+        ? this.#tracked(
+            importing.call,
+            (tag) => (r) =>
+              'bytes' in importing ? r.importDatabase(this.#workerOptions, key, importing.bytes, events, tag) : r.restoreReplica(this.#workerOptions, key, importing.restore, events, tag),
+            remote,
+          )
         : remote.open(this.#workerOptions, key, events);
       const info = await Promise.race([opening, failedToStart]);
       liveness.watchLifetimeLock(busNames(this.#workerOptions.directory, this.#workerOptions.name).tabLock(info.tabId));
@@ -726,6 +760,7 @@ export class CipherliteDatabase implements AsyncDisposable {
     this.#detach();
     this.#lockListeners.clear();
     this.#changeListeners.clear();
+    this.replica.clear();
   }
 
   /** Where the files are, for the worker's keyless header read. */

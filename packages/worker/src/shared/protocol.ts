@@ -17,6 +17,7 @@
 import { CipherliteError } from '@cipherlite/core';
 import type { BindParams, JournalMode, KdfParams, KeyMaterial, Row, RunResult, StatementTables, ValuesResult, WireError } from '@cipherlite/core';
 import type { LogSetting } from './diagnostics.js';
+import type { ReplicaCall, ReplicaStatus, WorkerReplicaOptions } from './replica.js';
 import type {
   BackupFile,
   BackupOptions,
@@ -184,6 +185,11 @@ export interface WorkerOpenOptions {
    * `debug`. Records name an event and an error's code and message, never arguments or keys.
    */
   logLevel?: LogSetting;
+  /**
+   * Keep a continuous encrypted replica on an S3-compatible bucket (shared/replica.ts); the
+   * leader's worker pushes. The database then runs on the rollback journal (TRUNCATE).
+   */
+  replica?: WorkerReplicaOptions;
 }
 
 export interface OpenInfo {
@@ -200,6 +206,8 @@ export interface WorkerEvents {
   role(role: Role): void;
   /** Progress of call `callId` (already throttled). */
   progress(callId: number, progress: Progress): void;
+  /** The leader's replica writer changed state (any tab's leader, heard by every tab). */
+  replica?(status: ReplicaStatus): void;
 }
 
 /** How a client names a call that has `CallOptions`. */
@@ -234,6 +242,13 @@ export interface WorkerApi {
    * `key`), then opens it like `open`. INVALID_ARGUMENT if it exists (or another tab has it open).
    */
   importDatabase(options: WorkerOpenOptions, key: KeyMaterial, bytes: Uint8Array, events: WorkerEvents, call: CallTag): Promise<OpenInfo>;
+  /**
+   * Creates database `options.name` from the replica `options.replica` (core's
+   * `restoreFromReplica`, at `pointInTime` or the newest commit), then opens it like `open`.
+   */
+  restoreReplica(options: WorkerOpenOptions, key: KeyMaterial, pointInTime: { seq: number } | { time: number } | null, events: WorkerEvents, call: CallTag): Promise<OpenInfo>;
+  /** A call on the leader's replica writer (`REPLICA_…`/`INVALID_ARGUMENT` when there is none). */
+  replica(call: ReplicaCall): Promise<ReplicaStatus>;
   /** Starts an interactive transaction; other calls (from every tab) wait until it ends. */
   txBegin(): Promise<number>;
   txEnd(txId: number, commit: boolean): Promise<void>;
@@ -251,7 +266,9 @@ export type LeaderRequest =
   | { op: 'txBegin' }
   | { op: 'txEnd'; txId: number; commit: boolean; record?: string }
   /** A follower proves its key material (leader runs `Database.checkKey`). */
-  | { op: 'auth'; key: KeyMaterial };
+  | { op: 'auth'; key: KeyMaterial }
+  /** A call on the leader's replica writer (shared/replica.ts). */
+  | { op: 'replica'; call: ReplicaCall };
 
 export type BusMessage =
   /** follower → leader, on the `rpc` channel. `id` is unique per sender. */
@@ -271,6 +288,8 @@ export type BusMessage =
   | { kind: 'res'; id: number; ok: false; error: WireError; retry?: 'resend' | 'reauth' }
   /** leader → all, on the `events` channel: a write committed. */
   | { kind: 'change'; tables: readonly string[] }
+  /** leader → all, on the `events` channel: its replica writer's status changed. */
+  | { kind: 'replica'; status: ReplicaStatus }
   /** new leader → all: it owns the files now (followers re-authenticate and resend). */
   | { kind: 'leader'; tabId: string; epoch: string }
   /**
@@ -327,7 +346,8 @@ export function isReadOnlySql(sql: string): boolean {
  * records with them (`engine/leader/request-log.ts`: a second run answers from the record).
  */
 export function isRepeatable(req: LeaderRequest): boolean {
-  if (req.op === 'auth' || req.op === 'tables') return true;
+  // Replica calls only steer the writer (a second pushNow pushes what is new, if anything).
+  if (req.op === 'auth' || req.op === 'tables' || req.op === 'replica') return true;
   if ('record' in req && req.record !== undefined) return true;
   if ((req.op === 'query' || req.op === 'get' || req.op === 'values') && req.txId === undefined) return isReadOnlySql(String(req.args[0]));
   return false;

@@ -1,0 +1,98 @@
+/**
+ * The leader's replica writer: core's `startReplica` on the leader's `Database`, its status
+ * posted to every tab on the `events` channel, and the calls tabs make on it (status, pushNow,
+ * pause, resume, setCredentials).
+ *
+ * Only the leader pushes. Leadership moving is a crash as far as the writer is concerned: the
+ * new leader starts a writer on the same files, which reads the device state (`<name>-replica`,
+ * sealed under the database's key) and the bucket back and pushes whatever was committed since
+ * the last confirmed entry — nothing is lost, and a retried entry is the same object, never a
+ * second history (docs/REPLICA.md, "Durability").
+ *
+ * The credentials are kept in this object only: the writer asks for them per request (core
+ * accepts a credentials function), so `setCredentials` swaps them without restarting it.
+ */
+import { CipherliteError } from '@cipherlite/core';
+import type { Database } from '@cipherlite/core';
+import { startReplica, type Replica } from '@cipherlite/core/replica';
+import type { Diagnostics } from '../../shared/diagnostics.js';
+import { assertReplicaCredentials, type ReplicaCall, type ReplicaCredentials, type ReplicaStatus, type WorkerReplicaOptions } from '../../shared/replica.js';
+import type { BusChannel, LeaderStorage } from '../runtime/platform.js';
+
+/** Where core's writer keeps this device's position (core's `localStateName`). */
+const deviceStateName = (name: string): string => `${name}-replica`;
+
+export class ReplicaHost {
+  #replica!: Replica;
+  #credentials: ReplicaCredentials;
+  readonly #options: WorkerReplicaOptions;
+  readonly #events: BusChannel;
+  readonly #log: Diagnostics;
+  #offStatus: () => void = () => undefined;
+
+  private constructor(options: WorkerReplicaOptions, events: BusChannel, log: Diagnostics) {
+    this.#options = options;
+    this.#credentials = options.credentials;
+    this.#events = events;
+    this.#log = log;
+  }
+
+  /** Starts the writer on `db` (a rollback-journal database: core refuses WAL with UNSUPPORTED). */
+  static async start(db: Database, storage: LeaderStorage, options: WorkerReplicaOptions, events: BusChannel, log: Diagnostics): Promise<ReplicaHost> {
+    // OPFS opens handles ahead of time: the device state file must be prepared before the writer reads it.
+    await storage.files.prepare?.([deviceStateName(db.name)]);
+    const host = new ReplicaHost(options, events, log);
+    host.#replica = host.#startOn(db);
+    host.#offStatus = host.#watch(host.#replica);
+    return host;
+  }
+
+  #startOn(db: Database): Replica {
+    const { credentials: _kept, ...rest } = this.#options;
+    return startReplica(db, { ...rest, credentials: () => Promise.resolve(this.#credentials) });
+  }
+
+  #watch(replica: Replica): () => void {
+    const off = replica.onStatus((status) => this.#events.post({ kind: 'replica', status }));
+    this.#events.post({ kind: 'replica', status: replica.status() });
+    return off;
+  }
+
+  /** The leader's database was reopened (IndexedDB save failed, rekey): the writer follows it. */
+  async moveTo(db: Database): Promise<void> {
+    this.#offStatus();
+    await this.#replica.stop();
+    this.#replica = this.#startOn(db);
+    this.#offStatus = this.#watch(this.#replica);
+  }
+
+  async call(call: ReplicaCall): Promise<ReplicaStatus> {
+    switch (call.action) {
+      case 'status':
+        return this.#replica.status();
+      case 'pushNow':
+        return this.#replica.pushNow();
+      case 'pause':
+        this.#replica.pause();
+        return this.#replica.status();
+      case 'resume':
+        this.#replica.resume();
+        return this.#replica.status();
+      case 'setCredentials':
+        assertReplicaCredentials(call.credentials);
+        this.#credentials = call.credentials;
+        this.#log.report('info', 'replica.credentials-replaced');
+        // A writer waiting on refused credentials tries again at once.
+        if (this.#replica.status().state === 'error') this.#replica.pushNow().catch(() => undefined);
+        return this.#replica.status();
+      default:
+        throw new CipherliteError('INVALID_ARGUMENT', 'unknown replica call');
+    }
+  }
+
+  /** Stops pushing (a push under way finishes first); the leader closes the database after. */
+  async stop(): Promise<void> {
+    this.#offStatus();
+    await this.#replica.stop();
+  }
+}
