@@ -24,7 +24,13 @@ function status(): string | null {
 export function startS3(): { endpoint: string; started: boolean } {
   const up = status();
   if (up) return { endpoint: up, started: false };
-  execFileSync('bash', [`${ROOT}scripts/s3.sh`, 'start'], { stdio: 'inherit', timeout: 240_000 });
+  try {
+    execFileSync('bash', [`${ROOT}scripts/s3.sh`, 'start'], { stdio: 'inherit', timeout: 240_000 });
+  } catch (e) {
+    // A start that failed half-way leaves daemons it recorded: they are this run's to stop.
+    stopS3();
+    throw e;
+  }
   const endpoint = status();
   if (!endpoint) throw new Error('scripts/s3.sh start finished but the gateway is not up');
   return { endpoint, started: true };

@@ -137,3 +137,27 @@ test('an object tampered with between push and restore: the restore fails with R
   expect(outcome).toMatchObject({ ok: false, code: 'REPLICA_CORRUPT' });
   expect(await tablet.evaluate(() => window.t.list())).toEqual([]);
 });
+
+test('a WAL database is switched to the rollback journal when opened with a replica; a second tab hears the status and pushes through the leader', async ({ profile }) => {
+  const b = await freshBucket(endpoint);
+  const p = await profile();
+  const page = await p.page('till');
+  // The worker's default is WAL: written without a replica first.
+  expect(await page.evaluate((o) => window.t.open('plain', o), { name: 'till', password: PASSWORD, kdf: FAST_KDF })).toMatchObject({ ok: true });
+  await sell(page, 'plain', 0, 3);
+  expect(await page.evaluate(async () => (await window.t.dbs.plain!.get('PRAGMA journal_mode'))?.journal_mode)).toBe('wal');
+  await page.evaluate(() => window.t.dbs.plain!.close());
+  expect(await page.evaluate((o) => window.t.open('wal', o), { name: 'till', password: PASSWORD, kdf: FAST_KDF, journalMode: 'WAL' as const, replica: replicaOptions(b) })).toMatchObject({
+    ok: false,
+    code: 'INVALID_ARGUMENT',
+  });
+
+  expect(await open(page, 'a', b)).toMatchObject({ ok: true, value: { role: 'leader' } });
+  expect(await page.evaluate(async () => (await window.t.dbs.a!.get('PRAGMA journal_mode'))?.journal_mode)).toBe('truncate');
+  const other = await p.page('second-tab');
+  expect(await open(other, 'f', b)).toMatchObject({ ok: true, value: { role: 'follower' } });
+  await sell(other, 'f', 3, 4);
+  expect(await pushNow(other, 'f')).toMatchObject({ ok: true, value: { pendingCommits: 0, lastError: null } });
+  await expect.poll(() => other.evaluate(() => window.t.events.filter((e) => e.db === 'f' && e.kind === 'replica').length)).toBeGreaterThan(0);
+  expect(await restoreElsewhere(profile, b)).toMatchObject({ ok: true, ids: range(7) });
+});
