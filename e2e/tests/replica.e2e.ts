@@ -161,3 +161,15 @@ test('a WAL database is switched to the rollback journal when opened with a repl
   await expect.poll(() => other.evaluate(() => window.t.events.filter((e) => e.db === 'f' && e.kind === 'replica').length)).toBeGreaterThan(0);
   expect(await restoreElsewhere(profile, b)).toMatchObject({ ok: true, ids: range(7) });
 });
+
+test('replica.start() on a database opened without one (an app that keeps its cloud settings in the database)', async ({ profile }) => {
+  const b = await freshBucket(endpoint);
+  const page = await (await profile()).page('till');
+  expect(await page.evaluate((o) => window.t.open('a', o), { name: 'till', password: PASSWORD, kdf: FAST_KDF })).toMatchObject({ ok: true });
+  await sell(page, 'a', 0, 6);
+  expect(await page.evaluate(() => window.t.capture(window.t.dbs.a!.replica.status()))).toMatchObject({ ok: false, code: 'INVALID_ARGUMENT' });
+  expect(await page.evaluate((o) => window.t.capture(window.t.dbs.a!.replica.start(o)), replicaOptions(b))).toMatchObject({ ok: true });
+  expect(await page.evaluate(async () => (await window.t.dbs.a!.get('PRAGMA journal_mode'))?.journal_mode)).toBe('truncate');
+  expect(await pushNow(page, 'a')).toMatchObject({ ok: true, value: { pendingCommits: 0, lastError: null } });
+  expect(await restoreElsewhere(profile, b)).toMatchObject({ ok: true, ids: range(6) });
+});

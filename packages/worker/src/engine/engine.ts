@@ -25,7 +25,7 @@ import type { BusMessage, CallTag, LeaderRequest, LockState, OpArgs, OpName, OpR
 import { Router } from './router.js';
 import { passwordAsBytes, Secret, wipeKeyMaterial } from './runtime/secret.js';
 import { transferBytes } from './runtime/transfer.js';
-import { assertReplicaOptions, type ReplicaCall, type ReplicaStatus } from '../shared/replica.js';
+import { assertReplicaOptions, type ReplicaCall, type ReplicaStatus, type WorkerReplicaOptions } from '../shared/replica.js';
 import { restoreReplicaInto } from './leader/replica-restore.js';
 
 const TAKEOVER_RETRY_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
@@ -146,6 +146,18 @@ export class WorkerEngine implements WorkerApi {
         } finally {
           await this.#endCall(tag.id, call);
         }
+      }),
+    );
+  }
+
+  startReplica(options: WorkerReplicaOptions): Promise<void> {
+    return this.#wire(() =>
+      this.#serial(async () => {
+        this.#assertNotClosed();
+        assertReplicaOptions(options);
+        if (this.#options?.journalMode === 'WAL') throw new CipherliteError('INVALID_ARGUMENT', "a replica needs the rollback journal; this tab opened with journalMode 'WAL'");
+        this.#options = { ...this.#options!, replica: options };
+        await this.#leader?.startReplica(options);
       }),
     );
   }

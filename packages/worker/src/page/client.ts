@@ -314,7 +314,7 @@ interface Attached {
 export class CipherliteDatabase implements AsyncDisposable {
   readonly name: string;
   readonly #spawn: () => Worker;
-  readonly #workerOptions: WorkerOpenOptions;
+  #workerOptions: WorkerOpenOptions;
   readonly #unresponsiveMs: number;
   #attached: Attached | null = null;
   /** Set when the worker was lost; cleared when `unlock()` started a new one. */
@@ -336,7 +336,14 @@ export class CipherliteDatabase implements AsyncDisposable {
    * The replica writer (`openDatabase({ replica })`), run by the tab that leads: status, an
    * event per change heard by every tab, pushNow, pause, resume, new credentials.
    */
-  readonly replica = new ReplicaControl((call) => this.#call((r) => r.replica(call)));
+  readonly replica = new ReplicaControl(
+    (call) => this.#call((r) => r.replica(call)),
+    async (options) => {
+      await this.#call((r) => r.startReplica(options));
+      // A worker started again after WORKER_LOST replicates too.
+      this.#workerOptions = { ...this.#workerOptions, replica: options };
+    },
+  );
 
   /** @internal Receives the worker's events (kept as one object so the proxy stays pinned). */
   readonly eventSink: WorkerEvents = {

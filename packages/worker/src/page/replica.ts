@@ -12,12 +12,30 @@ import { assertReplicaCredentials, assertReplicaOptions } from '../shared/replic
 /** `db.replica`: the replica writer of the tab that leads, reached from any tab. */
 export class ReplicaControl {
   readonly #call: (c: ReplicaCall) => Promise<ReplicaStatus>;
+  readonly #start: (o: WorkerReplicaOptions) => Promise<void>;
   readonly #listeners = new Set<(s: ReplicaStatus) => void>();
   #last: ReplicaStatus | null = null;
 
   /** @internal */
-  constructor(call: (c: ReplicaCall) => Promise<ReplicaStatus>) {
+  constructor(call: (c: ReplicaCall) => Promise<ReplicaStatus>, start: (o: WorkerReplicaOptions) => Promise<void>) {
     this.#call = call;
+    this.#start = start;
+  }
+
+  /**
+   * Starts replicating a database opened without `replica` (e.g. once the app read its cloud
+   * settings from the encrypted database). Call it in every tab, like the `replica` option: the
+   * tab that leads — now or after a takeover — runs the writer with its own options. A WAL
+   * database switches to the rollback journal. Called again for the same bucket and prefix, only
+   * the credentials change.
+   */
+  async start(options: WorkerReplicaOptions): Promise<void> {
+    assertReplicaOptions(options);
+    const { endpoint, bucket, prefix, region, credentials, debounceMs, snapshotEvery, retention, retryMinMs, retryMaxMs } = options;
+    const plain = Object.fromEntries(
+      Object.entries({ endpoint, bucket, prefix, region, credentials, debounceMs, snapshotEvery, retention, retryMinMs, retryMaxMs }).filter(([, v]) => v !== undefined),
+    );
+    await this.#start(plain as unknown as WorkerReplicaOptions);
   }
 
   /** The writer's status, asked of the leader now. */

@@ -247,6 +247,11 @@ export interface WorkerApi {
    * `restoreFromReplica`, at `pointInTime` or the newest commit), then opens it like `open`.
    */
   restoreReplica(options: WorkerOpenOptions, key: KeyMaterial, pointInTime: { seq: number } | { time: number } | null, events: WorkerEvents, call: CallTag): Promise<OpenInfo>;
+  /**
+   * Keeps `options` as this tab's replica options (used when it leads, now or after a takeover)
+   * and, if it leads, starts the writer (a WAL database switches to TRUNCATE).
+   */
+  startReplica(options: WorkerReplicaOptions): Promise<void>;
   /** A call on the leader's replica writer (`REPLICA_…`/`INVALID_ARGUMENT` when there is none). */
   replica(call: ReplicaCall): Promise<ReplicaStatus>;
   /** Starts an interactive transaction; other calls (from every tab) wait until it ends. */

@@ -27,7 +27,7 @@ import { KEY_CHANGING_OPS, PROGRESS_OPS, TX_OPS, busNames } from '../../shared/p
 import type { LeaderRequest, OpArgs, Statement, StorageBackend, WorkerOpenOptions } from '../../shared/protocol.js';
 import { Scheduler } from './scheduler.js';
 import { ReplicaHost } from './replica-host.js';
-import type { ReplicaCall, ReplicaStatus } from '../../shared/replica.js';
+import type { ReplicaCall, ReplicaStatus, WorkerReplicaOptions } from '../../shared/replica.js';
 import { wipeKeyMaterial } from '../runtime/secret.js';
 import type { Secret } from '../runtime/secret.js';
 
@@ -358,6 +358,25 @@ export class Leader implements ServingLeader {
     this.#db = db;
     this.#offChange = this.#broadcastChanges(db);
     this.#replica?.moveTo(db).catch(this.#log.ignored('leader.replica-move-failed', 'error'));
+  }
+
+  /**
+   * Starts the replica writer on the open database (`db.replica.start`), switching a WAL database
+   * to TRUNCATE first (in the queue: SQLite checkpoints the WAL into the main file). A writer
+   * already running for the same bucket and prefix only takes the new credentials.
+   */
+  async startReplica(options: WorkerReplicaOptions): Promise<void> {
+    const running = this.#replica;
+    if (running?.sameTarget(options)) {
+      await running.call({ action: 'setCredentials', credentials: options.credentials });
+      return;
+    }
+    this.#replica = null;
+    await running?.stop();
+    await this.#scheduler.enqueue(async () => {
+      if (this.#db.journalMode === 'WAL') await this.#db.exec('PRAGMA journal_mode = TRUNCATE');
+    });
+    this.#replica = await ReplicaHost.start(this.#db, this.#storage, options, this.#events, this.#log);
   }
 
   #replicaCall(call: ReplicaCall): Promise<ReplicaStatus> {

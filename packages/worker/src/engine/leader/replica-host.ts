@@ -58,6 +58,12 @@ export class ReplicaHost {
     return off;
   }
 
+  /** Whether `o` names the bucket and prefix this writer pushes to. */
+  sameTarget(o: WorkerReplicaOptions): boolean {
+    const t = this.#options;
+    return t.endpoint === o.endpoint && t.bucket === o.bucket && t.prefix === o.prefix && (t.region ?? '') === (o.region ?? '');
+  }
+
   /** The leader's database was reopened (IndexedDB save failed, rekey): the writer follows it. */
   async moveTo(db: Database): Promise<void> {
     this.#offStatus();
