@@ -22,7 +22,7 @@ export interface CloudSettings {
 export const EMPTY_CLOUD: CloudSettings = { endpoint: '', bucket: '', prefix: '', accessKeyId: '', secretAccessKey: '' };
 
 export function isComplete(c: CloudSettings): boolean {
-  return Object.values(c).every((v) => v.trim() !== '');
+  return (Object.keys(CLOUD) as (keyof CloudSettings)[]).every((k) => c[k].trim() !== '');
 }
 
 export function replicaOf(c: CloudSettings) {
@@ -47,29 +47,28 @@ export type CloudState = { kind: 'off' } | { kind: 'starting' } | { kind: 'statu
 /** Starts the replica in this tab's worker whenever complete settings change, and follows its status. */
 export function useCloudBackup(db: CipherliteDatabase): CloudState {
   const settings = useCloudSettings();
-  const [state, setState] = useState<CloudState>({ kind: 'off' });
+  const [status, setStatus] = useState<{ key: string; status: ReplicaStatus } | null>(null);
+  const [failure, setFailure] = useState<{ key: string; message: string } | null>(null);
   const key = isComplete(settings) ? JSON.stringify(settings) : '';
-  useEffect(() => db.replica.onStatus((status) => setState({ kind: 'status', status })), [db]);
+  useEffect(() => db.replica.onStatus((s) => setStatus({ key, status: s })), [db, key]);
   useEffect(() => {
-    if (!key) {
-      setState({ kind: 'off' });
-      return;
-    }
+    if (!key) return;
     let current = true;
-    setState({ kind: 'starting' });
     db.replica
       .start(replicaOf(JSON.parse(key) as CloudSettings))
       .then(() => db.replica.status())
       .then(
-        (status) => current && setState({ kind: 'status', status }),
+        (s) => current && setStatus({ key, status: s }),
         // A follower tab before the leader started its writer: its status events follow.
-        (e: unknown) => current && (e as { code?: string }).code !== 'INVALID_ARGUMENT' && setState({ kind: 'failed', message: e instanceof Error ? e.message : String(e) }),
+        (e: unknown) => current && (e as { code?: string }).code !== 'INVALID_ARGUMENT' && setFailure({ key, message: e instanceof Error ? e.message : String(e) }),
       );
     return () => {
       current = false;
     };
   }, [db, key]);
-  return state;
+  if (!key) return { kind: 'off' };
+  if (failure?.key === key) return { kind: 'failed', message: failure.message };
+  return status?.key === key ? { kind: 'status', status: status.status } : { kind: 'starting' };
 }
 
 /** The indicator shown on every screen: synced / pending N / offline / error. */

@@ -1,7 +1,7 @@
 /** Admin's "Cloud backup": where the encrypted replica goes, and its state. */
 import type { CipherliteDatabase } from '@cipherlite/worker';
-import { useEffect, useState } from 'react';
-import { EMPTY_CLOUD, isComplete, saveCloudSettings, useCloudSettings, type CloudSettings, type CloudState } from '../cloud.tsx';
+import { useState } from 'react';
+import { isComplete, saveCloudSettings, useCloudSettings, type CloudSettings, type CloudState } from '../cloud.tsx';
 import { describeError } from '../store.ts';
 import { Banner, Card, Field } from '../ui.tsx';
 
@@ -15,9 +15,10 @@ const FIELDS: { field: keyof CloudSettings; label: string; hint?: string; secret
 
 export function CloudBackupCard({ db, state }: { db: CipherliteDatabase; state: CloudState }) {
   const saved = useCloudSettings();
-  const [form, setForm] = useState<CloudSettings>(EMPTY_CLOUD);
+  // What the person typed over the saved settings.
+  const [edits, setEdits] = useState<Partial<CloudSettings>>({});
+  const form: CloudSettings = { ...saved, ...edits };
   const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null);
-  useEffect(() => setForm(saved), [saved]);
   const status = state.kind === 'status' ? state.status : null;
   return (
     <Card title="Cloud backup" id="cloud">
@@ -35,14 +36,17 @@ export function CloudBackupCard({ db, state }: { db: CipherliteDatabase; state: 
           e.preventDefault();
           if (!isComplete(form)) return setMessage({ kind: 'error', text: 'Fill in every field.' });
           saveCloudSettings(db, form).then(
-            () => setMessage({ kind: 'success', text: 'Saved. The backup starts now.' }),
+            () => {
+              setEdits({});
+              setMessage({ kind: 'success', text: 'Saved. The backup starts now.' });
+            },
             (err: unknown) => setMessage({ kind: 'error', text: describeError(err) }),
           );
         }}
       >
         {FIELDS.map(({ field, label, hint, secret }) => (
           <Field key={field} label={label} {...(hint ? { hint } : {})}>
-            <input name={`cloud-${field}`} type={secret ? 'password' : 'text'} autoComplete="off" value={form[field]} onChange={(e) => setForm({ ...form, [field]: e.target.value })} />
+            <input name={`cloud-${field}`} type={secret ? 'password' : 'text'} autoComplete="off" value={form[field]} onChange={(e) => setEdits({ ...edits, [field]: e.target.value })} />
           </Field>
         ))}
         <div className="row">
