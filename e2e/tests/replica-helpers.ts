@@ -24,12 +24,17 @@ function status(): string | null {
 export function startS3(): { endpoint: string; started: boolean } {
   const up = status();
   if (up) return { endpoint: up, started: false };
-  try {
-    execFileSync('bash', [`${ROOT}scripts/s3.sh`, 'start'], { stdio: 'inherit', timeout: 240_000 });
-  } catch (e) {
-    // A start that failed half-way leaves daemons it recorded: they are this run's to stop.
-    stopS3();
-    throw e;
+  // On a loaded machine the monitor can still be starting when the script asks it for the OSD
+  // (`EPERM: problem getting command descriptions from mon`): one more attempt from scratch.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      execFileSync('bash', [`${ROOT}scripts/s3.sh`, 'start'], { stdio: 'inherit', timeout: 240_000 });
+      break;
+    } catch (e) {
+      // A start that failed half-way leaves daemons it recorded: they are this run's to stop.
+      stopS3();
+      if (attempt === 2) throw e;
+    }
   }
   const endpoint = status();
   if (!endpoint) throw new Error('scripts/s3.sh start finished but the gateway is not up');
