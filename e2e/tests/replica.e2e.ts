@@ -173,3 +173,27 @@ test('replica.start() on a database opened without one (an app that keeps its cl
   expect(await pushNow(page, 'a')).toMatchObject({ ok: true, value: { pendingCommits: 0, lastError: null } });
   expect(await restoreElsewhere(profile, b)).toMatchObject({ ok: true, ids: range(6) });
 });
+
+test('refused credentials: commits kept, nothing pushed; setCredentials resumes the push', async ({ profile }) => {
+  const b = await freshBucket(endpoint);
+  const page = await (await profile()).page('till');
+  const wrong = { ...replicaOptions(b), credentials: { accessKeyId: b.credentials.accessKeyId, secretAccessKey: 'not-the-secret' } };
+  expect(await page.evaluate((o) => window.t.open('a', o), { name: 'till', password: PASSWORD, kdf: FAST_KDF, replica: wrong })).toMatchObject({ ok: true });
+  await sell(page, 'a', 0, 4);
+  // RGW answers the bad signature with a 403 that carries no CORS headers, so the browser reports
+  // a network failure: the writer sees REPLICA_UNAVAILABLE (offline) here, REPLICA_AUTH where the
+  // store sends CORS headers on errors. Either way the commits wait.
+  await expect
+    .poll(
+      async () => {
+        const s = await page.evaluate(() => window.t.dbs.a!.replica.status());
+        return (s.state === 'error' || s.state === 'offline') && ['REPLICA_AUTH', 'REPLICA_UNAVAILABLE'].includes(s.lastError?.code ?? '') && s.pendingCommits > 0 && s.lastPushedSeq === null;
+      },
+      { timeout: 30_000 },
+    )
+    .toBe(true);
+  expect((await scanBucket(b, [])).keys).toEqual([]);
+  expect(await page.evaluate((c) => window.t.capture(window.t.dbs.a!.replica.setCredentials(c)), b.credentials)).toMatchObject({ ok: true });
+  expect(await pushNow(page, 'a')).toMatchObject({ ok: true, value: { pendingCommits: 0, lastError: null } });
+  expect(await restoreElsewhere(profile, b)).toMatchObject({ ok: true, ids: range(4) });
+});

@@ -25,7 +25,7 @@ import type { BusMessage, CallTag, LeaderRequest, LockState, OpArgs, OpName, OpR
 import { Router } from './router.js';
 import { passwordAsBytes, Secret, wipeKeyMaterial } from './runtime/secret.js';
 import { transferBytes } from './runtime/transfer.js';
-import { assertReplicaOptions, type ReplicaCall, type ReplicaStatus, type WorkerReplicaOptions } from '../shared/replica.js';
+import { assertReplicaCredentials, assertReplicaOptions, type ReplicaCall, type ReplicaStatus, type WorkerReplicaOptions } from '../shared/replica.js';
 import { restoreReplicaInto } from './leader/replica-restore.js';
 
 const TAKEOVER_RETRY_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
@@ -163,7 +163,17 @@ export class WorkerEngine implements WorkerApi {
   }
 
   replica(call: ReplicaCall): Promise<ReplicaStatus> {
-    return this.#wire(() => this.#request({ op: 'replica', call }) as Promise<ReplicaStatus>);
+    if (call?.action !== 'setCredentials') return this.#wire(() => this.#request({ op: 'replica', call }) as Promise<ReplicaStatus>);
+    // Credentials never travel to another tab: this tab keeps them for when it leads, and its
+    // leader (if it is one) takes them now. Every tab is given the new ones, as with `start`.
+    return this.#wire(async () => {
+      assertReplicaCredentials(call.credentials);
+      const replica = this.#options?.replica;
+      if (!replica) throw new CipherliteError('INVALID_ARGUMENT', 'this tab has no replica options (openDatabase({ replica }) or db.replica.start)');
+      this.#options = { ...this.#options!, replica: { ...replica, credentials: call.credentials } };
+      if (this.#leader) return this.#leader.replicaCall(call);
+      return this.#request({ op: 'replica', call: { action: 'status' } }) as Promise<ReplicaStatus>;
+    });
   }
 
   /**

@@ -63,8 +63,9 @@ export class ReplicaControl {
   }
 
   /**
-   * New (short-lived) credentials for the writer, e.g. after REPLICA_AUTH; they replace the ones
-   * given to `openDatabase` in the leader's worker (a tab that takes over later uses its own).
+   * New (short-lived) credentials, e.g. after REPLICA_AUTH: this tab's worker keeps them for when
+   * it leads, and uses them at once if it leads now. Credentials never travel between tabs, so
+   * give them to every tab (like the `replica` option).
    */
   async setCredentials(credentials: ReplicaCredentials): Promise<ReplicaStatus> {
     assertReplicaCredentials(credentials);

@@ -227,7 +227,9 @@ export class Leader implements ServingLeader {
       // bucket must not hold up other calls.
       case 'replica':
         onStart?.();
-        return this.#replicaCall(req.call);
+        // Credentials are taken only from this tab (the engine), never from a forwarded request.
+        if (req.call.action === 'setCredentials' && from !== this.#tabId) return Promise.reject(new CipherliteError('INVALID_ARGUMENT', 'credentials are not accepted from another tab'));
+        return this.replicaCall(req.call);
       // Inside an interactive transaction nothing needs to be durable until it ends.
       case 'txBegin':
         return this.#scheduler.enqueue(() => this.#txs.begin(this.#db, from, from !== this.#tabId), undefined, onStart);
@@ -379,7 +381,7 @@ export class Leader implements ServingLeader {
     this.#replica = await ReplicaHost.start(this.#db, this.#storage, options, this.#events, this.#log);
   }
 
-  #replicaCall(call: ReplicaCall): Promise<ReplicaStatus> {
+  replicaCall(call: ReplicaCall): Promise<ReplicaStatus> {
     if (!this.#replica) return Promise.reject(new CipherliteError('INVALID_ARGUMENT', 'this database was opened without replica options (the tab that leads passes them)'));
     return this.#replica.call(call);
   }
