@@ -22,8 +22,11 @@ import { ENGINES, NOTES_PORT, PORT, engineTimeout, engineUse } from './tests/env
 import type { Engine } from './tests/env.ts';
 import { POS_PORT } from './tests/pos-helpers.ts';
 
-/** Specs whose assertions are about time (deadlines, takeovers, kills): run with nothing beside them. */
-export const TIMING_SPECS = ['crash', 'multitab', 'worker-liveness', 'keys', 'key-management', 'indexeddb', 'opfs', 'progress', 'cleared'].map((s) => `**/${s}.e2e.ts`);
+/**
+ * Specs whose assertions are about time (deadlines, takeovers, kills): run with nothing beside them.
+ * `replica` kills a worker while its writer pushes, and waits on backoff retries.
+ */
+export const TIMING_SPECS = ['crash', 'multitab', 'worker-liveness', 'keys', 'key-management', 'indexeddb', 'opfs', 'progress', 'cleared', 'replica'].map((s) => `**/${s}.e2e.ts`);
 
 const PHASE = process.env.E2E_PHASE;
 if (PHASE !== undefined && PHASE !== 'parallel' && PHASE !== 'serial') throw new Error(`E2E_PHASE: expected "parallel" or "serial", got "${PHASE}"`);

@@ -3,8 +3,8 @@
  * Raw OPFS access here is the "attacker's view" of storage: it runs on the main thread, reads
  * and edits the stored bytes directly, and never goes through the library.
  */
-import { CipherliteError, databaseExists, importDatabase, openDatabase, passkeySlots } from '@cipherlite/worker';
-import type { CallOptions, CipherliteDatabase, ImportDatabaseOptions, OpenDatabaseOptions, Progress } from '@cipherlite/worker';
+import { CipherliteError, databaseExists, importDatabase, openDatabase, passkeySlots, restoreFromReplica } from '@cipherlite/worker';
+import type { CallOptions, CipherliteDatabase, ImportDatabaseOptions, OpenDatabaseOptions, Progress, RestoreFromReplicaOptions } from '@cipherlite/worker';
 // The app-supplied worker pattern from the README (Vite's `?worker` import of the package entry).
 import DatabaseWorker from '@cipherlite/worker/worker?worker';
 import { idbFiles, idbFlip, idbHold } from './idb-view.ts';
@@ -77,9 +77,23 @@ const harness = {
         harness.dbs[id] = db;
         db.onChange((tables) => harness.events.push({ db: id, kind: 'change', value: [...tables] }));
         db.onLockState((state) => harness.events.push({ db: id, kind: 'lock', value: state }));
+        db.replica.onStatus((status) => harness.events.push({ db: id, kind: 'replica', value: status }));
         return { role: db.role, persisted: db.persisted, storageBackend: db.storageBackend };
       })(),
     );
+  },
+
+  /** `restoreFromReplica` into the new database `options.name`, kept as `dbs[id]`; records its progress phases. */
+  async restore(id: string, options: Omit<RestoreFromReplicaOptions, 'onProgress' | 'signal'>): Promise<{ outcome: Outcome<{ role: string; storageBackend: string | null }>; phases: string[] }> {
+    const phases: string[] = [];
+    const outcome = await harness.capture(
+      (async () => {
+        const db = await restoreFromReplica({ ...options, onProgress: (p) => void (phases.at(-1) !== p.phase && phases.push(p.phase)) } as RestoreFromReplicaOptions);
+        harness.dbs[id] = db;
+        return { role: db.role, storageBackend: db.storageBackend };
+      })(),
+    );
+    return { outcome, phases };
   },
 
   /**

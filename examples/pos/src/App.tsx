@@ -16,6 +16,7 @@ import { UnlockForm, useHasPasskey } from './screens/Unlock.tsx';
 import { DB_NAME, DIRECTORY, describeError, describePasskeyError, openStore, storeExists } from './store.ts';
 import { AUTO_LOCK_OVERRIDE_MS, SettingsProvider, useSettings } from './settings.tsx';
 import { Banner, PageTitle, Spinner, useOnline } from './ui.tsx';
+import { CloudStatusPill, useCloudBackup } from './cloud.tsx';
 
 type Boot = { kind: 'checking' } | { kind: 'setup' } | { kind: 'unlock' } | { kind: 'open'; db: CipherliteDatabase } | { kind: 'failed'; message: string };
 
@@ -169,6 +170,7 @@ function Pages({ db }: { db: CipherliteDatabase }) {
   const online = useOnline();
   const { storeName: name } = useSettings();
   useAutoLockSetting(db);
+  const cloud = useCloudBackup(db);
   const label = PAGES.find((p) => p.id === page)!.label;
   useEffect(() => {
     document.title = `${label} · ${name}`;
@@ -191,6 +193,7 @@ function Pages({ db }: { db: CipherliteDatabase }) {
           ))}
         </nav>
         <div className="topbar-right">
+          <CloudStatusPill state={cloud} />
           <span className={online ? 'pill pill-ok' : 'pill pill-warn'} title={online ? 'Online' : 'No network: everything still works on this device'}>
             {online ? 'Online' : 'Offline'}
           </span>
@@ -204,7 +207,7 @@ function Pages({ db }: { db: CipherliteDatabase }) {
         {page === 'till' && <Till />}
         {page === 'products' && <Products />}
         {page === 'orders' && <Orders />}
-        {page === 'admin' && <Admin db={db} />}
+        {page === 'admin' && <Admin db={db} cloud={cloud} />}
       </main>
     </div>
   );

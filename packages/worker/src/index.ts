@@ -3,11 +3,13 @@
  * Worker, shared by every tab of the origin. Main-thread API only; the worker entry is
  * `@cipherlite/worker/worker`.
  */
-export { openDatabase, importDatabase, assertBrowserSupport } from './page/open.js';
+export { openDatabase, importDatabase, restoreFromReplica, assertBrowserSupport } from './page/open.js';
 export { CipherliteDatabase } from './page/client.js';
+export { ReplicaControl, type RestoreReplicaPageOptions } from './page/replica.js';
+export type { ReplicaCredentials, ReplicaStatus, ReplicaStateName, WorkerReplicaOptions as ReplicaOptions } from './shared/replica.js';
 export { passkeySlots } from './page/passkey-slots.js';
 export { databaseExists, type DatabaseExistsOptions } from './page/database-exists.js';
-export type { ImportDatabaseOptions, OpenDatabaseOptions, OpenDatabaseBaseOptions } from './page/open.js';
+export type { ImportDatabaseOptions, OpenDatabaseOptions, OpenDatabaseBaseOptions, RestoreFromReplicaOptions } from './page/open.js';
 export type { AddPasskeyOptions, Transaction } from './page/client.js';
 export type { PasskeyRegistration } from './page/passkey-ceremony.js';
 export type { CallOptions, LockState, Role, StorageBackend, StorageChoice, Statement, DbOps, WireOptions, PendingRestoreInfo } from './shared/protocol.js';

@@ -19,6 +19,8 @@ import { DATA_SIZE_LABEL, StorageCard, tableLabel, TablesCard } from './AdminFac
 import { RecoveryKeyCard } from './RecoveryKeyCard.tsx';
 import { useHasPasskey } from './Unlock.tsx';
 import { ShopSettingsCard } from './ShopSettingsCard.tsx';
+import { CloudBackupCard } from './CloudBackupCard.tsx';
+import type { CloudState } from '../cloud.tsx';
 
 /** What the restore card restores from: a file the person chose, or an entry of the history. */
 type RestoreSource = { kind: 'file' } | { kind: 'history'; backup: BackupFile };
@@ -40,7 +42,7 @@ function useLive<T>(db: CipherliteDatabase, fn: () => Promise<T>): { data: T | n
   return { ...state, reload: load };
 }
 
-export function Admin({ db }: { db: CipherliteDatabase }) {
+export function Admin({ db, cloud }: { db: CipherliteDatabase; cloud: CloudState }) {
   const stats = useLive(db, () => db.stats());
   const backups = useLive(db, () => db.listBackups());
   const [source, setSource] = useState<RestoreSource>({ kind: 'file' });
@@ -60,6 +62,7 @@ export function Admin({ db }: { db: CipherliteDatabase }) {
         <TablesCard stats={stats.data} />
         <HistoryCard db={db} backups={backups.data} onRestore={(backup) => setSource({ kind: 'history', backup })} />
         <ShopSettingsCard />
+        <CloudBackupCard db={db} state={cloud} />
       </div>
       <div className="stack">
         <BackupCard db={db} />

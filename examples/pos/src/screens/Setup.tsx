@@ -5,6 +5,7 @@ import { MIN_PASSWORD_LENGTH } from '../password.ts';
 import { SETTING } from '../settings.tsx';
 import { describeError, openStore } from '../store.ts';
 import { Banner, Field, StrengthMeter, SubmitButton } from '../ui.tsx';
+import { RestoreFromCloud } from './RestoreFromCloud.tsx';
 
 export function Setup({ onCreated }: { onCreated: (db: CipherliteDatabase) => void }) {
   const [storeName, setStoreName] = useState('');
@@ -13,12 +14,14 @@ export function Setup({ onCreated }: { onCreated: (db: CipherliteDatabase) => vo
   const [touched, setTouched] = useState(false);
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [fromCloud, setFromCloud] = useState(false);
 
   const nameError = storeName.trim() ? null : 'Give the shop a name (shown on the till).';
   const passwordError = password.length >= MIN_PASSWORD_LENGTH ? null : `Use at least ${MIN_PASSWORD_LENGTH} characters.`;
   const confirmError = confirm === password ? null : 'The two passwords differ.';
   const valid = !nameError && !passwordError && !confirmError;
 
+  if (fromCloud) return <RestoreFromCloud onRestored={onCreated} onCancel={() => setFromCloud(false)} />;
   return (
     <main className="center">
       <form
@@ -59,6 +62,9 @@ export function Setup({ onCreated }: { onCreated: (db: CipherliteDatabase) => vo
         <SubmitButton pending={pending} pendingLabel="Creating encrypted database…">
           Create till
         </SubmitButton>
+        <button type="button" className="btn btn-ghost" onClick={() => setFromCloud(true)} disabled={pending}>
+          Set up this tablet from the cloud backup
+        </button>
       </form>
     </main>
   );

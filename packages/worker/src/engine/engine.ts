@@ -32,7 +32,9 @@ import { passwordAsBytes, Secret, wipeKeyMaterial } from './runtime/secret.js';
 import { transferBytes } from './runtime/transfer.js';
 import { OpenCalls } from './calls.js';
 import { Election } from './election.js';
-import { importFile, openedOf, takeSecret, validateOptions, type EngineState, type OpenedDatabase, type UnlockedSession } from './session.js';
+import { importFile, openedOf, restoreFile, takeSecret, validateOptions, type EngineState, type OpenedDatabase, type UnlockedSession } from './session.js';
+import { credentialsInTab, startInTab } from './leader/replica-host.js';
+import type { ReplicaCall, ReplicaStatus, WorkerReplicaOptions } from '../shared/replica.js';
 
 export class WorkerEngine implements WorkerApi {
   readonly #tabId = crypto.randomUUID();
@@ -94,6 +96,25 @@ export class WorkerEngine implements WorkerApi {
         }
       }),
     );
+  }
+
+  restoreReplica(options: WorkerOpenOptions, key: KeyMaterial, pointInTime: { seq: number } | { time: number } | null, events: WorkerEvents, tag: CallTag): Promise<OpenInfo> {
+    const secret = takeSecret(key);
+    if (!(secret instanceof Secret)) return Promise.reject(secret.rejection);
+    const call = this.#calls.begin(tag);
+    // The restored database has its own data key: it opens without a writer (docs/REPLICA.md).
+    const { replica: source, ...rest } = options ?? {};
+    const create = (opened: OpenedDatabase) => restoreFile(this.#platform, this.#log, opened, source, pointInTime, secret, call.hooks);
+    return this.#wire(() => this.#serial(() => this.#open(rest as WorkerOpenOptions, secret, events, create).finally(() => this.#calls.end(call))));
+  }
+
+  startReplica(options: WorkerReplicaOptions): Promise<void> {
+    return this.#wire(() => this.#serial(async () => startInTab(this.#openedOrClosed(), this.#election.leader, options)));
+  }
+
+  replica(call: ReplicaCall): Promise<ReplicaStatus> {
+    const ask = (c: ReplicaCall) => this.#request({ op: 'replica', call: c }) as Promise<ReplicaStatus>;
+    return this.#wire(async () => (call?.action === 'setCredentials' ? credentialsInTab(this.#openedOrClosed(), this.#election.leader, call, ask) : ask(call)));
   }
 
   async #open(options: WorkerOpenOptions, secret: Secret, events: WorkerEvents, prepare?: (opened: OpenedDatabase) => Promise<void>): Promise<OpenInfo> {
@@ -300,6 +321,14 @@ export class WorkerEngine implements WorkerApi {
     if (this.#state.kind === 'closed') throw this.#closedError();
   }
 
+  /** The opened database; CLOSED after close, INVALID_ARGUMENT before open. */
+  #openedOrClosed(): OpenedDatabase {
+    this.#assertNotClosed();
+    const opened = openedOf(this.#state);
+    if (!opened) throw new CipherliteError('INVALID_ARGUMENT', 'open() first');
+    return opened;
+  }
+
   /** The current unlocked period (unlocking included), null in any other state. */
   #session(): UnlockedSession | null {
     const state = this.#state;
@@ -347,6 +376,9 @@ export class WorkerEngine implements WorkerApi {
         return;
       case 'leader':
         if (!this.#election.leader) this.#session()?.router.leaderChanged(msg.epoch);
+        return;
+      case 'replica':
+        if (this.#session()) this.#notify((e) => e.replica?.(msg.status));
         return;
       case 'lockAll':
         this.#lockInBackground('engine.lock-all-received');

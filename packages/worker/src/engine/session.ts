@@ -4,21 +4,25 @@
  * options, take the key material, import a plaintext file (`importDatabase`).
  */
 import { CipherliteError, toWire } from '@cipherlite/core';
-import type { Database, KeyMaterial } from '@cipherlite/core';
-import { importPlaintext } from '@cipherlite/core/keys';
+import type { Database, KeyMaterial, SyncStorage } from '@cipherlite/core';
+import { importPlaintext, type Progress } from '@cipherlite/core/keys';
 import { assertLogSetting } from '../shared/diagnostics.js';
 import type { Diagnostics } from '../shared/diagnostics.js';
 import { assertDatabaseLocation } from '../shared/protocol.js';
+import { assertReplicaOptions } from '../shared/replica.js';
 import type { busNames, StorageBackend, WorkerEvents, WorkerOpenOptions } from '../shared/protocol.js';
 import { holdLock } from './runtime/platform.js';
 import type { BusChannel, WorkerPlatform } from './runtime/platform.js';
 import { ProgressThrottle, guardedProgress, type CallHooks } from './runtime/progress.js';
 import { Secret, wipeKeyMaterial } from './runtime/secret.js';
 import type { Router } from './router.js';
+import { restoreReplicaInto } from './leader/replica-restore.js';
+import type { WorkerReplicaOptions } from '../shared/replica.js';
 
 /** What `open` fixed for the life of this worker: set once, when the tab lock is held and the bus listens. */
 export interface OpenedDatabase {
-  readonly options: WorkerOpenOptions;
+  /** Replaced only to keep new replica options or credentials (`db.replica.start`/`setCredentials`, leader/replica-host.ts). */
+  options: WorkerOpenOptions;
   readonly names: ReturnType<typeof busNames>;
   readonly backend: StorageBackend;
   readonly bus: BusChannel;
@@ -69,6 +73,7 @@ export function validateOptions(o: WorkerOpenOptions): void {
     throw new CipherliteError('INVALID_ARGUMENT', `expected autoLockMs to be a number >= 0, got ${String(o.autoLockMs)}`);
   }
   assertLogSetting(o.logLevel);
+  if (o.replica !== undefined) assertReplicaOptions(o.replica);
 }
 
 /**
@@ -85,16 +90,39 @@ export function takeSecret(key: KeyMaterial): Secret | { rejection: unknown } {
   }
 }
 
+/** What creates a new database on the storage: core's `importPlaintext`, `restoreFromReplica`. */
+export type CreateDatabase = (files: SyncStorage, key: KeyMaterial, call: { onProgress?: (p: Progress) => void; signal?: AbortSignal }) => Promise<Database>;
+
+/** Creates the database from a standard SQLite file (core's `importPlaintext`); see `createFile`. */
+export function importFile(platform: WorkerPlatform, log: Diagnostics, opened: OpenedDatabase, bytes: Uint8Array, secret: Secret, hooks: CallHooks): Promise<void> {
+  const { kdf } = opened.options;
+  return createFile(platform, log, opened, secret, hooks, async (files, key, call) => (await importPlaintext(files, opened.options.name, bytes, key, { ...(kdf ? { kdf } : {}), ...call })).db);
+}
+
+/** Creates the database from the replica `source` (core's `restoreFromReplica`, at `pointInTime` or the newest commit); see `createFile`. */
+export function restoreFile(
+  platform: WorkerPlatform,
+  log: Diagnostics,
+  opened: OpenedDatabase,
+  source: WorkerReplicaOptions | undefined,
+  pointInTime: { seq: number } | { time: number } | null,
+  secret: Secret,
+  hooks: CallHooks,
+): Promise<void> {
+  const options = { ...opened.options, ...(source ? { replica: source } : {}) };
+  return createFile(platform, log, opened, secret, hooks, (files, key, call) => restoreReplicaInto(files, options, key, pointInTime, call));
+}
+
 /**
- * Creates the database from a standard SQLite file (core's `importPlaintext`) and closes it
- * again; the engine's `open` then opens it the usual way. The leader lock is held meanwhile, so no other
- * tab opens or creates the name under the import; if another tab holds it, the database is in
- * use there, i.e. it exists.
+ * Creates the database with `create` (from a SQLite file, or from a replica) and closes it again;
+ * the engine's `open` then opens it the usual way. The leader lock is held meanwhile, so no other
+ * tab opens or creates the name under it; if another tab holds it, the database is in use there,
+ * i.e. it exists.
  */
-export async function importFile(platform: WorkerPlatform, log: Diagnostics, opened: OpenedDatabase, bytes: Uint8Array, secret: Secret, hooks: CallHooks): Promise<void> {
+export async function createFile(platform: WorkerPlatform, log: Diagnostics, opened: OpenedDatabase, secret: Secret, hooks: CallHooks, create: CreateDatabase): Promise<void> {
   const { options, backend } = opened;
   const lock = holdLock(platform.locks, opened.names.leaderLock, { ifAvailable: true });
-  if (!(await lock.granted)) throw new CipherliteError('INVALID_ARGUMENT', `"${options.name}" already exists (another tab has it open); importDatabase only creates new databases`);
+  if (!(await lock.granted)) throw new CipherliteError('INVALID_ARGUMENT', `"${options.name}" already exists (another tab has it open); only a new database can be created this way`);
   try {
     const storage = await platform.openStorage(options, backend, log);
     try {
@@ -102,11 +130,10 @@ export async function importFile(platform: WorkerPlatform, log: Diagnostics, ope
       const key = secret.toKeyMaterial();
       let db: Database;
       try {
-        ({ db } = await importPlaintext(storage.files, options.name, bytes, key, {
-          ...(options.kdf ? { kdf: options.kdf } : {}),
-          ...(throttle ? { onProgress: (p) => throttle.push(p) } : {}),
+        db = await create(storage.files, key, {
+          ...(throttle ? { onProgress: (p: Progress) => throttle.push(p) } : {}),
           ...(hooks.signal ? { signal: hooks.signal } : {}),
-        }));
+        });
       } finally {
         wipeKeyMaterial(key);
         throttle?.flush();

@@ -33,6 +33,7 @@ import { splitCallOptions } from './call-options.js';
 import type { Connection } from './connection.js';
 import { registerPasskey, type PasskeyRegistration } from './passkey-ceremony.js';
 import type { PersistenceAnswer } from './persistence.js';
+import { ReplicaControl } from './replica.js';
 import { asKey, isPasskeyUnlock, transferKey } from './secrets.js';
 import { runTransaction, type Transaction } from './transaction.js';
 
@@ -48,12 +49,18 @@ export class CipherliteDatabase implements AsyncDisposable {
   readonly name: string;
   readonly #connection: Connection;
   readonly #persistence: PersistenceAnswer;
+  /**
+   * The replica writer (`openDatabase({ replica })`), run by the tab that leads: status, an
+   * event per change heard by every tab, start, pushNow, pause, resume, new credentials.
+   */
+  readonly replica: ReplicaControl;
 
   /** @internal Use `openDatabase()`. */
   constructor(connection: Connection, persistence: PersistenceAnswer) {
     this.name = connection.name;
     this.#connection = connection;
     this.#persistence = persistence;
+    this.replica = new ReplicaControl(connection);
   }
 
   /** `'locked' | 'unlocking' | 'unlocked'` — what this tab can do right now. */

@@ -14,6 +14,7 @@ import type { ProgressCallback } from '@cipherlite/core/keys';
 import type { Diagnostics } from '../shared/diagnostics.js';
 import { busNames } from '../shared/protocol.js';
 import type { CallOptions, CallTag, LockState, OpArgs, OpName, OpResult, Role, StorageBackend, StorageChoice, WorkerApi, WorkerEvents, WorkerOpenOptions } from '../shared/protocol.js';
+import type { ReplicaCall, ReplicaStatus, WorkerReplicaOptions } from '../shared/replica.js';
 import { checkCallOptions } from './call-options.js';
 import { WorkerLiveness } from './liveness.js';
 import { asKey, isPasskeyUnlock, passkeyKeyMaterial } from './secrets.js';
@@ -23,11 +24,11 @@ export type Remote = Comlink.Remote<WorkerApi>;
 /** `close()` waits this long for the worker to close cleanly before terminating it anyway. */
 const CLOSE_TIMEOUT_MS = 5000;
 
-/** What `importDatabase` adds to a start: the plaintext file and the call's progress and signal. */
-export interface Importing {
-  readonly bytes: Uint8Array;
-  readonly call: CallOptions;
-}
+/**
+ * What creates the database before a start opens it, with the call's progress and signal: the
+ * plaintext file of `importDatabase`, or the commit of `restoreFromReplica` (null: the newest).
+ */
+export type Importing = { readonly bytes: Uint8Array; readonly call: CallOptions } | { readonly restore: { seq: number } | { time: number } | null; readonly call: CallOptions };
 
 /** A worker this connection runs on, its Comlink proxy and what watches it. */
 interface Attached {
@@ -91,6 +92,10 @@ export function rebuild(e: unknown): unknown {
   return e;
 }
 
+function withoutReplica({ replica: _source, ...options }: WorkerOpenOptions): WorkerOpenOptions {
+  return options;
+}
+
 /** Stops watching and terminates a worker. */
 function terminate(attached: Attached): void {
   attached.liveness.stop();
@@ -101,7 +106,8 @@ function terminate(attached: Attached): void {
 export class Connection {
   readonly name: string;
   readonly #spawn: () => Worker;
-  readonly #workerOptions: WorkerOpenOptions;
+  /** Replaced only by `startReplica` (a worker started again after WORKER_LOST replicates too). */
+  #workerOptions: WorkerOpenOptions;
   readonly #unresponsiveMs: number;
   readonly #log: Diagnostics;
   #link: Link = { kind: 'idle' };
@@ -111,6 +117,9 @@ export class Connection {
   #storageBackend: StorageBackend | null = null;
   readonly #lockListeners = new Set<(state: LockState) => void>();
   readonly #changeListeners = new Set<(tables: readonly string[]) => void>();
+  readonly #replicaListeners = new Set<(status: ReplicaStatus) => void>();
+  /** The replica writer's last status this tab heard (an event or a call's answer). */
+  #replicaStatus: ReplicaStatus | null = null;
   /** Ends each open `transaction()` with CLOSED (see `close()`). */
   readonly #openTransactions = new Set<(e: CipherliteError) => void>();
   /** `onProgress` of the calls in flight that have one, by call id. */
@@ -125,6 +134,10 @@ export class Connection {
     },
     role: (role) => {
       this.#role = role;
+    },
+    replica: (status) => {
+      this.#replicaStatus = status;
+      for (const cb of [...this.#replicaListeners]) cb(status);
     },
     progress: (callId, progress) => {
       const listener = this.#progressListeners.get(callId);
@@ -182,6 +195,28 @@ export class Connection {
     return () => void this.#changeListeners.delete(listener);
   }
 
+  get replicaStatus(): ReplicaStatus | null {
+    return this.#replicaStatus;
+  }
+
+  onReplicaStatus(listener: (status: ReplicaStatus) => void): () => void {
+    this.#replicaListeners.add(listener);
+    return () => void this.#replicaListeners.delete(listener);
+  }
+
+  /** A call on the leader's replica writer; its answer is the status this tab last heard. */
+  async replicaCall(call: ReplicaCall): Promise<ReplicaStatus> {
+    const status = await this.call((r) => r.replica(call));
+    this.#replicaStatus = status;
+    return status;
+  }
+
+  /** `db.replica.start`: the worker keeps the options (and leads with them); so does a worker started after a loss. */
+  async startReplica(options: WorkerReplicaOptions): Promise<void> {
+    await this.call((r) => r.startReplica(options));
+    this.#workerOptions = { ...this.#workerOptions, replica: options };
+  }
+
   /**
    * Spawns a worker and opens the database in it with `secret` (first open, or `unlock()` after
    * the worker was lost). Rejects (after terminating it) if the worker fails to start or open.
@@ -225,12 +260,19 @@ export class Connection {
       const key = isPasskeyUnlock(secret) ? await Promise.race([passkeyKeyMaterial(remote, this.#where(), secret.passkey), failedToStart]) : secret;
       const events = Comlink.proxy(this.#events);
       const opening = importing
-        ? this.#tracked(importing.call, (tag) => remote.importDatabase(this.#workerOptions, key, importing.bytes, events, tag), remote)
+        ? this.#tracked(
+            importing.call,
+            (tag) =>
+              'bytes' in importing ? remote.importDatabase(this.#workerOptions, key, importing.bytes, events, tag) : remote.restoreReplica(this.#workerOptions, key, importing.restore, events, tag),
+            remote,
+          )
         : remote.open(this.#workerOptions, key, events);
       const info = await Promise.race([opening, failedToStart]);
       liveness.watchLifetimeLock(busNames(this.#workerOptions.directory, this.#workerOptions.name).tabLock(info.tabId));
       this.#role = info.role;
       this.#storageBackend = info.storageBackend;
+      // A restored database has its own data key: no writer for it, not even after a lost worker.
+      if (importing && 'restore' in importing) this.#workerOptions = withoutReplica(this.#workerOptions);
     } catch (e) {
       // Lost meanwhile: already terminated, and the link says so. Otherwise back to what it was.
       if (this.#link === link) {
@@ -329,6 +371,7 @@ export class Connection {
   #forget(): void {
     this.#lockListeners.clear();
     this.#changeListeners.clear();
+    this.#replicaListeners.clear();
   }
 
   /** Where the files are, for the worker's keyless header read. */

@@ -1,5 +1,5 @@
 /**
- * `openDatabase()` and `importDatabase()`: check the page can run the database, build the
+ * `openDatabase()`, `importDatabase()` and `restoreFromReplica()`: check the page can run the database, build the
  * connection record (spawner, worker options, liveness timeout, diagnostics), start the worker,
  * and hand back the handle. Nothing secret lives here after the call: the secret is posted to the
  * worker once, and errors come back as data rebuilt into a `CipherliteError` with its `code`.
@@ -15,6 +15,7 @@ import { CipherliteDatabase } from './client.js';
 import { Connection, rebuild, workerSpawner, type Importing } from './connection.js';
 import { DEFAULT_UNRESPONSIVE_MS } from './liveness.js';
 import { PersistenceAnswer } from './persistence.js';
+import { restoreArguments, type RestoreReplicaPageOptions } from './replica.js';
 
 export interface OpenDatabaseBaseOptions extends Omit<WorkerOpenOptions, 'directory'> {
   /** OPFS directory for the files (default `cipherlite`). */
@@ -44,6 +45,11 @@ export type ImportDatabaseOptions = Omit<OpenDatabaseBaseOptions, 'create' | 'pa
     /** A standard (unencrypted) SQLite database file, e.g. from `exportPlaintext` or the `sqlite3` shell. Zeroed in the worker after the import; the caller's array is not touched. */
     bytes: Uint8Array;
   } & ({ password: string; key?: never } | { key: Uint8Array; password?: never });
+
+/** `restoreFromReplica`'s options: the replica to read, the new database's name and password (or key), `openDatabase`'s tuning. */
+export type RestoreFromReplicaOptions = Omit<OpenDatabaseBaseOptions, 'create' | 'pageSize' | 'replica'> &
+  RestoreReplicaPageOptions &
+  ({ password: string; key?: never } | { key: Uint8Array; password?: never });
 
 /** Throws `UNSUPPORTED` when this page cannot run the database (checked before spawning anything). */
 export function assertBrowserSupport(): void {
@@ -91,7 +97,21 @@ export async function importDatabase(options: ImportDatabaseOptions): Promise<Ci
   return launch(open as OpenDatabaseOptions, { bytes, call });
 }
 
-/** Spawns the worker and opens (or, with `importing`, imports and opens) the database. */
+/**
+ * Creates the local database `name` (OPFS or IndexedDB) from its replica — every object checked:
+ * a damaged, reordered, rolled-back or foreign bucket is a typed REPLICA_* error, WRONG_KEY if the
+ * password does not open it — and opens it like `openDatabase`, protected by the same password
+ * (or key). The restored database has a new data key, so it opens without a replica writer:
+ * open it with `replica` at a new prefix to replicate it. INVALID_ARGUMENT if `name` exists.
+ * `onProgress`: `download` (log entries read), `copy` (pages written).
+ */
+export async function restoreFromReplica(options: RestoreFromReplicaOptions): Promise<CipherliteDatabase> {
+  assertBrowserSupport();
+  const { open, pointInTime, call } = restoreArguments(options);
+  return launch(open as unknown as OpenDatabaseOptions, { restore: pointInTime, call });
+}
+
+/** Spawns the worker and opens (or, with `importing`, creates and opens) the database. */
 async function launch(options: OpenDatabaseOptions, importing?: Importing): Promise<CipherliteDatabase> {
   const { worker, persist = true, password, key, recoveryKey, passkey, directory = DEFAULT_DIRECTORY, unresponsiveTimeoutMs = DEFAULT_UNRESPONSIVE_MS, ...rest } = options;
   const keyMaterial = { password, key, recoveryKey, passkey } as KeyMaterial | PasskeyUnlock;

@@ -21,6 +21,7 @@
 import { CipherliteError } from '@cipherlite/core/errors';
 import type { BindParams, KeyMaterial, OpenOptions, Row, RunResult, StatementTables, ValuesResult, WireError } from '@cipherlite/core';
 import type { LogSetting } from './diagnostics.js';
+import type { ReplicaCall, ReplicaStatus, WorkerReplicaOptions } from './replica.js';
 import type {
   BackupFile,
   BackupOptions,
@@ -253,6 +254,11 @@ export interface WorkerOpenOptions extends Omit<OpenOptions, 'storage'> {
    * `debug`. Records name an event and an error's code and message, never arguments or keys.
    */
   logLevel?: LogSetting;
+  /**
+   * Keep a continuous encrypted replica on an S3-compatible bucket (shared/replica.ts); the
+   * leader's worker pushes. The database then runs on the rollback journal (TRUNCATE).
+   */
+  replica?: WorkerReplicaOptions;
 }
 
 export interface OpenInfo {
@@ -269,6 +275,8 @@ export interface WorkerEvents {
   role(role: Role): void;
   /** Progress of call `callId` (already throttled). */
   progress(callId: number, progress: Progress): void;
+  /** The leader's replica writer changed state (any tab's leader, heard by every tab). */
+  replica?(status: ReplicaStatus): void;
 }
 
 /** How a client names a call that has `CallOptions`. */
@@ -303,6 +311,18 @@ export interface WorkerApi {
    * `key`), then opens it like `open`. INVALID_ARGUMENT if it exists (or another tab has it open).
    */
   importDatabase(options: WorkerOpenOptions, key: KeyMaterial, bytes: Uint8Array, events: WorkerEvents, call: CallTag): Promise<OpenInfo>;
+  /**
+   * Creates database `options.name` from the replica `options.replica` (core's
+   * `restoreFromReplica`, at `pointInTime` or the newest commit), then opens it like `open`.
+   */
+  restoreReplica(options: WorkerOpenOptions, key: KeyMaterial, pointInTime: { seq: number } | { time: number } | null, events: WorkerEvents, call: CallTag): Promise<OpenInfo>;
+  /**
+   * Keeps `options` as this tab's replica options (used when it leads, now or after a takeover)
+   * and, if it leads, starts the writer (a WAL database switches to TRUNCATE).
+   */
+  startReplica(options: WorkerReplicaOptions): Promise<void>;
+  /** A call on the leader's replica writer (`REPLICA_…`/`INVALID_ARGUMENT` when there is none). */
+  replica(call: ReplicaCall): Promise<ReplicaStatus>;
   /** Starts an interactive transaction; other calls (from every tab) wait until it ends. */
   txBegin(): Promise<number>;
   txEnd(txId: number, commit: boolean): Promise<void>;
@@ -320,7 +340,9 @@ export type LeaderRequest =
   | { op: 'txBegin' }
   | { op: 'txEnd'; txId: number; commit: boolean; record?: string }
   /** A follower proves its key material (leader runs `Database.checkKey`). */
-  | { op: 'auth'; key: KeyMaterial };
+  | { op: 'auth'; key: KeyMaterial }
+  /** A call on the leader's replica writer (shared/replica.ts). */
+  | { op: 'replica'; call: ReplicaCall };
 
 export type BusMessage =
   /** follower → leader, on the `rpc` channel. `id` is unique per sender. */
@@ -340,6 +362,8 @@ export type BusMessage =
   | { kind: 'res'; id: number; ok: false; error: WireError; retry?: 'resend' | 'reauth' }
   /** leader → all, on the `events` channel: a write committed. */
   | { kind: 'change'; tables: readonly string[] }
+  /** leader → all, on the `events` channel: its replica writer's status changed. */
+  | { kind: 'replica'; status: ReplicaStatus }
   /** new leader → all: it owns the files now (followers re-authenticate and resend). */
   | { kind: 'leader'; tabId: string; epoch: string }
   /**
@@ -405,7 +429,8 @@ export function isReadOnlySql(sql: string): boolean {
  * with them (`engine/leader/request-log.ts`: a second run answers from the record).
  */
 export function isRepeatable(req: LeaderRequest): boolean {
-  if (req.op === 'auth') return true;
+  // Replica calls only steer the writer (a second pushNow pushes what is new, if anything).
+  if (req.op === 'auth' || req.op === 'replica') return true;
   if ('record' in req && req.record !== undefined) return true;
   if (req.op === 'txBegin' || req.op === 'txEnd') return false;
   switch (operationRow(req.op)?.repeatable) {

@@ -26,6 +26,8 @@ import { DurableCalls } from './durable-calls.js';
 import { KEY_CHANGING_OPS, PROGRESS_OPS, busNames, operationRow } from '../../shared/protocol.js';
 import type { LeaderRequest, OpArgs, OpName, OpResult, StorageBackend, WorkerOpenOptions } from '../../shared/protocol.js';
 import { Scheduler } from './scheduler.js';
+import { ReplicaHost } from './replica-host.js';
+import type { ReplicaCall, ReplicaStatus, WorkerReplicaOptions } from '../../shared/replica.js';
 import { wipeKeyMaterial } from '../runtime/secret.js';
 import type { Secret } from '../runtime/secret.js';
 
@@ -86,6 +88,8 @@ export class Leader implements ServingLeader {
   /** Set when the files vanished (site data cleared): every later call fails with it. */
   #lost: CipherliteError | null = null;
   readonly #watch: ReturnType<typeof setInterval>;
+  /** The replica writer, when the database was opened with `replica` options. */
+  #replica: ReplicaHost | null = null;
 
   private constructor(tabId: string, db: Database, storage: LeaderStorage, options: WorkerOpenOptions, platform: WorkerPlatform, log: Diagnostics, currentSecret: () => Secret | null) {
     this.#tabId = tabId;
@@ -141,7 +145,12 @@ export class Leader implements ServingLeader {
     backend: StorageBackend,
     currentSecret: () => Secret | null,
   ): Promise<Leader> {
-    if (options.journalMode === undefined) options = { ...options, journalMode: DEFAULT_JOURNAL_MODE };
+    if (options.replica && options.journalMode === 'WAL') {
+      throw new CipherliteError('INVALID_ARGUMENT', "a replica needs the rollback journal: drop journalMode 'WAL' (a WAL database is switched to TRUNCATE when opened with replica options)");
+    }
+    // Core's replica writer reads committed pages from the main file: a replica database runs on
+    // TRUNCATE, and opening a WAL database with it checkpoints the WAL and switches (open-options.ts).
+    if (options.journalMode === undefined) options = { ...options, journalMode: options.replica ? 'TRUNCATE' : DEFAULT_JOURNAL_MODE };
     const storage = await platform.openStorage(options, backend, log);
     let db: Database;
     const key = secret.toKeyMaterial();
@@ -161,6 +170,14 @@ export class Leader implements ServingLeader {
       throw e;
     }
     const leader = new Leader(tabId, db, storage, options, platform, log, currentSecret);
+    if (options.replica) {
+      try {
+        leader.#replica = await ReplicaHost.start(db, storage, options.replica, leader.#events, log);
+      } catch (e) {
+        await leader.stepDown();
+        throw e;
+      }
+    }
     leader.#listen();
     return leader;
   }
@@ -211,6 +228,13 @@ export class Leader implements ServingLeader {
       case 'auth':
         onStart?.();
         return this.#auth(from, req.key);
+      // Outside the queue: a push reads the database through core's own queue, and waiting for the
+      // bucket must not hold up other calls.
+      case 'replica':
+        onStart?.();
+        // Credentials are taken only from this tab (the engine), never from a forwarded request.
+        if (req.call.action === 'setCredentials' && from !== this.#tabId) return Promise.reject(new CipherliteError('INVALID_ARGUMENT', 'credentials are not accepted from another tab'));
+        return this.replicaCall(req.call);
       // Inside an interactive transaction nothing needs to be durable until it ends.
       case 'txBegin':
         return this.#scheduler.enqueue(() => this.#txs.begin(this.#db, from, from !== this.#tabId), undefined, onStart);
@@ -346,6 +370,31 @@ export class Leader implements ServingLeader {
     this.#offChange();
     this.#db = db;
     this.#offChange = this.#broadcastChanges(db);
+    this.#replica?.moveTo(db).catch(this.#log.ignored('leader.replica-move-failed', 'error'));
+  }
+
+  /**
+   * Starts the replica writer on the open database (`db.replica.start`), switching a WAL database
+   * to TRUNCATE first (in the queue: SQLite checkpoints the WAL into the main file). A writer
+   * already running for the same bucket and prefix only takes the new credentials.
+   */
+  async startReplica(options: WorkerReplicaOptions): Promise<void> {
+    const running = this.#replica;
+    if (running?.sameTarget(options)) {
+      await running.call({ action: 'setCredentials', credentials: options.credentials });
+      return;
+    }
+    this.#replica = null;
+    await running?.stop();
+    await this.#scheduler.enqueue(async () => {
+      if (this.#db.journalMode === 'WAL') await this.#db.exec('PRAGMA journal_mode = TRUNCATE');
+    });
+    this.#replica = await ReplicaHost.start(this.#db, this.#storage, options, this.#events, this.#log);
+  }
+
+  replicaCall(call: ReplicaCall): Promise<ReplicaStatus> {
+    if (!this.#replica) return Promise.reject(new CipherliteError('INVALID_ARGUMENT', 'this database was opened without replica options (the tab that leads passes them)'));
+    return this.#replica.call(call);
   }
 
   /**
@@ -361,6 +410,7 @@ export class Leader implements ServingLeader {
       await shutdown;
       this.#offChange();
       try {
+        await this.#replica?.stop();
         await this.#restores.cancelAll();
         await this.#db.close();
         // IndexedDB: what closing wrote (a rolled-back transaction) is saved like any call's.

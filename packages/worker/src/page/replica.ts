@@ -1,0 +1,115 @@
+/**
+ * The page side of the replica: `db.replica` (status, events, start, pushNow, pause, resume, new
+ * credentials) and the checks of `restoreFromReplica`'s own options. The writer runs in the
+ * leader tab's worker (engine/leader/replica-host.ts); every tab hears its status, the way it
+ * hears change events. Each method is one line over the page's connection (`connection.ts`).
+ */
+import { CipherliteError } from '@cipherlite/core/errors';
+import type { ProgressCallback } from '@cipherlite/core/keys';
+import type { CallOptions } from '../shared/protocol.js';
+import type { ReplicaCredentials, ReplicaStatus, WorkerReplicaOptions } from '../shared/replica.js';
+import { assertReplicaCredentials, assertReplicaOptions } from '../shared/replica.js';
+import { checkCallOptions } from './call-options.js';
+import type { Connection } from './connection.js';
+
+/** `db.replica`: the replica writer of the tab that leads, reached from any tab. */
+export class ReplicaControl {
+  readonly #connection: Connection;
+
+  /** @internal */
+  constructor(connection: Connection) {
+    this.#connection = connection;
+  }
+
+  /**
+   * Starts replicating a database opened without `replica` (e.g. once the app read its cloud
+   * settings from the encrypted database). Call it in every tab, like the `replica` option: the
+   * tab that leads — now or after a takeover — runs the writer with its own options. A WAL
+   * database switches to the rollback journal. Called again for the same bucket and prefix, only
+   * the credentials change.
+   */
+  start(options: WorkerReplicaOptions): Promise<void> {
+    return this.#connection.startReplica(plainReplicaOptions(options));
+  }
+
+  /** The writer's status, asked of the leader now. */
+  status(): Promise<ReplicaStatus> {
+    return this.#connection.replicaCall({ action: 'status' });
+  }
+
+  /** The last status this tab heard (null before the first). */
+  get lastStatus(): ReplicaStatus | null {
+    return this.#connection.replicaStatus;
+  }
+
+  /** Resolves once the bucket holds every commit so far; rejects with the typed REPLICA_* error otherwise. */
+  pushNow(): Promise<ReplicaStatus> {
+    return this.#connection.replicaCall({ action: 'pushNow' });
+  }
+
+  /** Stops pushing until `resume()` (commits keep counting as pending). */
+  pause(): Promise<ReplicaStatus> {
+    return this.#connection.replicaCall({ action: 'pause' });
+  }
+
+  resume(): Promise<ReplicaStatus> {
+    return this.#connection.replicaCall({ action: 'resume' });
+  }
+
+  /**
+   * New (short-lived) credentials, e.g. after REPLICA_AUTH: this tab's worker keeps them for when
+   * it leads, and uses them at once if it leads now. Credentials never travel between tabs, so
+   * give them to every tab (like the `replica` option).
+   */
+  setCredentials(credentials: ReplicaCredentials): Promise<ReplicaStatus> {
+    return this.#connection.replicaCall({ action: 'setCredentials', credentials: plainCredentials(credentials) });
+  }
+
+  /** Calls `listener` with every status change of the writer (whichever tab leads); returns the unsubscribe function. */
+  onStatus(listener: (s: ReplicaStatus) => void): () => void {
+    return this.#connection.onReplicaStatus(listener);
+  }
+}
+
+/** Checked credentials with only their own fields (what crosses `postMessage`). */
+function plainCredentials(credentials: ReplicaCredentials): ReplicaCredentials {
+  assertReplicaCredentials(credentials);
+  const { accessKeyId, secretAccessKey, sessionToken } = credentials;
+  return { accessKeyId, secretAccessKey, ...(sessionToken !== undefined ? { sessionToken } : {}) };
+}
+
+/** Checked replica options with only their own, defined fields (what crosses `postMessage`). */
+function plainReplicaOptions(options: WorkerReplicaOptions): WorkerReplicaOptions {
+  assertReplicaOptions(options);
+  const { endpoint, bucket, prefix, region, credentials, debounceMs, snapshotEvery, retention, retryMinMs, retryMaxMs } = options;
+  const plain = Object.fromEntries(Object.entries({ endpoint, bucket, prefix, region, debounceMs, snapshotEvery, retention, retryMinMs, retryMaxMs }).filter(([, v]) => v !== undefined));
+  return { ...plain, credentials: plainCredentials(credentials) } as WorkerReplicaOptions;
+}
+
+/** Where to restore from and to: the replica, the new local database's name and its secret. */
+export interface RestoreReplicaPageOptions extends CallOptions<'download' | 'copy'> {
+  replica: WorkerReplicaOptions;
+  /** The commit to restore (default: the newest), or the last one written at or before a time. */
+  pointInTime?: { seq: number } | { time: number | Date };
+}
+
+/** Splits and checks `restoreFromReplica`'s own options; the rest are `openDatabase`'s. */
+export function restoreArguments<T extends RestoreReplicaPageOptions>(
+  options: T,
+): { open: Omit<T, 'pointInTime' | 'onProgress' | 'signal'>; pointInTime: { seq: number } | { time: number } | null; call: CallOptions } {
+  if (typeof options !== 'object' || options === null) throw new CipherliteError('INVALID_ARGUMENT', 'expected an options object');
+  const { pointInTime, onProgress, signal, ...open } = options;
+  assertReplicaOptions(open.replica);
+  const o = open as { password?: unknown; key?: unknown; create?: unknown };
+  if ((o.password === undefined) === (o.key === undefined)) throw new CipherliteError('INVALID_ARGUMENT', 'restoreFromReplica takes exactly one of password or key');
+  if (o.create !== undefined) throw new CipherliteError('INVALID_ARGUMENT', 'restoreFromReplica always creates; drop create');
+  let at: { seq: number } | { time: number } | null = null;
+  if (pointInTime !== undefined) {
+    if ('seq' in pointInTime && Number.isInteger(pointInTime.seq) && pointInTime.seq >= 0) at = { seq: pointInTime.seq };
+    else if ('time' in pointInTime) at = { time: pointInTime.time instanceof Date ? pointInTime.time.getTime() : Number(pointInTime.time) };
+    if (!at || ('time' in at && !Number.isFinite(at.time))) throw new CipherliteError('INVALID_ARGUMENT', 'pointInTime must be { seq: integer ≥ 0 } or { time: ms | Date }');
+  }
+  const call = checkCallOptions({ ...(onProgress !== undefined ? { onProgress: onProgress as ProgressCallback } : {}), ...(signal !== undefined ? { signal } : {}) });
+  if (signal?.aborted) throw new CipherliteError('CANCELLED', 'the restore was cancelled before it started');
+  return { open, pointInTime: at, call };
+}
