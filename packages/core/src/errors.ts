@@ -34,7 +34,9 @@ export type ErrorCode =
   | 'REPLICA_REORDERED' // an authentic replica object sits at the wrong position (moved, replayed as newer)
   | 'REPLICA_FOREIGN' // a replica object belongs to another database
   | 'REPLICA_ROLLBACK' // the bucket is older than what this device already saw
-  | 'REPLICA_FORK'; // the bucket holds a history that does not continue the one this device wrote or saw
+  | 'REPLICA_FORK' // the bucket holds a history that does not continue the one this device wrote or saw
+  | 'REPLICA_UNSUPPORTED' // the object store lacks conditional writes (If-None-Match: *), which multi-writer sync needs
+  | 'REPLICA_MODE'; // the replica generation is multi-writer (sync) where single-writer was expected, or the reverse
 
 export const ERROR_CODES: readonly ErrorCode[] = [
   'WRONG_KEY',
@@ -62,6 +64,8 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'REPLICA_FOREIGN',
   'REPLICA_ROLLBACK',
   'REPLICA_FORK',
+  'REPLICA_UNSUPPORTED',
+  'REPLICA_MODE',
 ];
 
 /** Extra, non-secret facts attached to an error. */

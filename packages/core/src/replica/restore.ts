@@ -18,7 +18,7 @@ import type { SyncStorage } from '../storage/sync-file.js';
 import type { KdfParams, KeyMaterial } from '../types.js';
 import { equal } from './format.js';
 import { resolveTarget, type ReplicaTarget } from './options.js';
-import { openReplica, readEntry, readSnapshot, readState, type KnownTip } from './reader.js';
+import { openReplica, readEntry, readSnapshot, readState, type KnownTip, type OpenedReplica } from './reader.js';
 
 export interface RestoreOptions {
   storage: SyncStorage;
@@ -40,6 +40,14 @@ export interface RestoreOptions {
  * file needs a password or key: pass `newSecret`).
  */
 export async function restoreFromReplica(options: RestoreOptions & KeyMaterial & { newSecret?: { password: string } | { key: Uint8Array } }): Promise<Database> {
+  return (await restoreGeneration(options, false)).db;
+}
+
+/** restoreFromReplica, also for a multi-writer generation's genesis (sync/join.ts): the database, the replica and the position restored. */
+export async function restoreGeneration(
+  options: RestoreOptions & KeyMaterial & { newSecret?: { password: string } | { key: Uint8Array } },
+  multiWriter: boolean,
+): Promise<{ db: Database; r: OpenedReplica; tip: { seq: number; hash: Uint8Array } }> {
   const pacer = new Pacer(checkSignal(options.signal), 'restoreFromReplica');
   const { store, prefix } = resolveTarget(options.replica);
   const secret = secretFromMaterial(options);
@@ -53,6 +61,7 @@ export async function restoreFromReplica(options: RestoreOptions & KeyMaterial &
   const at = pit && 'seq' in pit ? { seq: pit.seq } : pit && 'time' in pit ? { time: pit.time instanceof Date ? pit.time.getTime() : pit.time } : {};
   const { state, tip } = await readState(r, {
     ...at,
+    multiWriter,
     pacer,
     onEntry: (done, total) => options.onProgress?.({ phase: 'download', done, total }),
     ...(options.signal ? { signal: options.signal } : {}),
@@ -69,14 +78,15 @@ export async function restoreFromReplica(options: RestoreOptions & KeyMaterial &
   try {
     if (state.pageCount === 0) {
       const { Database } = await import('../database/database.js');
-      return await Database.open({ storage: options.storage, name: options.name, ...newSecret, ...(options.kdf ? { kdf: options.kdf } : {}), pageSize: state.pageSize, create: true });
+      const db = await Database.open({ storage: options.storage, name: options.name, ...newSecret, ...(options.kdf ? { kdf: options.kdf } : {}), pageSize: state.pageSize, create: true });
+      return { db, r, tip };
     }
     const res = await importPlaintext(options.storage, options.name, image, newSecret, {
       ...(options.kdf ? { kdf: options.kdf } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       onProgress: (p) => options.onProgress?.({ phase: 'copy', done: p.done, total: p.total }),
     });
-    return res.db;
+    return { db: res.db, r, tip };
   } finally {
     image.fill(0);
   }
@@ -116,7 +126,7 @@ export async function verifyReplica(options: VerifyReplicaOptions): Promise<Veri
   }
   const sig = options.signal ? { signal: options.signal } : {};
   // The state at the tip, from the newest snapshot: the restore path, with the known-tip checks.
-  const { tip, listing } = await readState(r, { pacer, known: options.known ?? null, ...sig });
+  const { tip, listing } = await readState(r, { pacer, known: options.known ?? null, multiWriter: true, ...sig });
   // Then every entry still held, chained from the oldest, and every snapshot against its entry.
   const hashes = new Map<number, Uint8Array>();
   let prev: Uint8Array | null = null;

@@ -14,20 +14,19 @@
  * At start-up (and after a crash) the bucket's state is read back and checked against the last
  * position this device remembers, so whatever was committed but not yet pushed is pushed then.
  */
-import { deriveHeaderMacKey } from '../crypto/subkeys.js';
 import { randomBytes } from '../crypto/random.js';
 import type { Database } from '../database/database.js';
 import { internals } from '../database/internals.js';
 import { CipherliteError, isCipherliteError, type ErrorCode } from '../errors.js';
-import { encodeMainHeader } from '../format/main-header.js';
 import { exportPlaintext } from '../keys/plaintext.js';
-import { entryName, equal, ID_SIZE, keysName, replicaKey, writeEnvelope, ZERO_HASH } from './format.js';
+import { entryName, equal, ID_SIZE } from './format.js';
+import { createGeneration } from './generation.js';
 import { readLocalState, writeLocalState, type LocalReplicaState } from './local-state.js';
 import { ReplicaLog } from './log.js';
 import { resolveReplicaOptions, type ReplicaOptions, type ResolvedReplicaOptions } from './options.js';
-import { encodeKeysObject, encodePages } from './payloads.js';
+import { encodePages } from './payloads.js';
 import { decodeManifestTime, diffPages, hashPages } from './pages.js';
-import { openReplicaWithKey, position, readState, type OpenedReplica } from './reader.js';
+import { openReplicaWithKey, readState, type OpenedReplica } from './reader.js';
 import { applyRetention, writeSnapshot } from './snapshots.js';
 
 export type ReplicaStateName = 'idle' | 'pushing' | 'offline' | 'error' | 'paused';
@@ -194,7 +193,7 @@ export class Replica {
     const opened = await openReplicaWithKey(store, prefix, dek);
     if (!opened) {
       if (this.#local) throw new CipherliteError('REPLICA_ROLLBACK', `the bucket holds no replica under "${prefix}", but this device already pushed seq ${this.#local.seq}: deleted or rolled back`);
-      await this.#create(dek, fileId);
+      await this.#create();
       return;
     }
     if (this.#local && !equal(this.#local.replicaId, opened.replicaId)) throw new CipherliteError('REPLICA_FOREIGN', `the replica under "${prefix}" is not the one this device writes`);
@@ -217,23 +216,11 @@ export class Replica {
   }
 
   /** A new replica: generation 0's keys object, then its genesis entry (seq 0, empty state). */
-  async #create(dek: Uint8Array, fileId: Uint8Array): Promise<void> {
+  async #create(): Promise<void> {
     const { container } = internals(this.#db);
-    const replicaId = randomBytes(ID_SIZE);
-    const r: OpenedReplica = { store: this.#o.store, prefix: this.#o.prefix, generation: 0, generationId: randomBytes(ID_SIZE), replicaId, dek, logKey: new Uint8Array(0), snapKey: new Uint8Array(0) };
-    r.logKey = replicaKey(dek, r.generationId, 'log');
-    r.snapKey = replicaKey(dek, r.generationId, 'snapshot');
-    const header = encodeMainHeader(container.header, deriveHeaderMacKey(dek, fileId));
-    const keys = encodeKeysObject(writeEnvelope('keys', position(r, 0), new Uint8Array(12)), header, replicaKey(dek, r.generationId, 'keys-mac'));
-    if ((await r.store.put(keysName(r.prefix, 0), keys, { ifNoneMatch: true })) === 'taken') {
-      throw new CipherliteError('REPLICA_FORK', `another writer created a replica under "${r.prefix}" at the same time`);
-    }
-    const log = new ReplicaLog(r);
-    const genesis = log.seal(0, { prevHash: ZERO_HASH, deviceId: randomBytes(ID_SIZE), time: this.#o.now(), kind: 'genesis', payload: encodePages(container.blockSize, 0, []) });
-    const res = await log.append(0, genesis);
-    if (!res.appended) throw new CipherliteError('REPLICA_FORK', `another writer wrote the genesis entry under "${r.prefix}"`);
-    this.#remote = { r, log, pageSize: container.blockSize, pageCount: 0, hashes: new Map(), tip: { seq: 0, hash: res.hash }, snapshots: [], oldestEntry: 0 };
-    this.#local = { replicaId, deviceId: randomBytes(ID_SIZE), generation: 0, seq: 0, hash: res.hash };
+    const { r, log, hash } = await createGeneration(this.#o.store, this.#o.prefix, 0, this.#db, encodePages(container.blockSize, 0, []), this.#o.now());
+    this.#remote = { r, log, pageSize: container.blockSize, pageCount: 0, hashes: new Map(), tip: { seq: 0, hash }, snapshots: [], oldestEntry: 0 };
+    this.#local = { replicaId: r.replicaId, deviceId: randomBytes(ID_SIZE), generation: 0, seq: 0, hash };
     this.#remember();
     this.#set({ generation: 0, lastPushedSeq: 0, lastPushedAt: this.#o.now() });
   }
