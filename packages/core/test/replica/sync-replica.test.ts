@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/index.js';
+import { entryName } from '../../src/replica/format.js';
 import { listAll, type ListPage, type ObjectStore, type PutOptions } from '../../src/replica/object-store.js';
 import { restoreFromReplica, startReplica, verifyReplica } from '../../src/replica/index.js';
 import { S3ObjectStore } from '../../src/replica/s3-store.js';
@@ -155,6 +156,39 @@ describe('sync over the replica log (Ceph RGW)', () => {
     aView.forked = true;
     await a.db.close();
     await expectCode(reopenDevice({ store: aView, prefix: t.prefix }, a.storage), 'REPLICA_FORK');
+  });
+
+  it("entries that are not this log's — another database's, replayed, altered — are typed errors, and nothing is applied", async () => {
+    const t = await target();
+    const a = keep(await createDevice(t, { seed: SEED }));
+    const b = keep(await joinDevice(t));
+    const start = await content(b.db);
+    await sale(a, 'a-1', 1);
+    await a.sync.push();
+    // Another database (same schema, its own key material) in the same bucket.
+    const other = keep(await createDevice({ store: t.store, prefix: `${t.prefix}-other` }, { seed: SEED }));
+    await sale(other, 'o-1', 1);
+    await other.sync.push();
+    const second = entryName(t.prefix, 0, 2);
+    const cases: [string, Uint8Array, string][] = [
+      ['foreign', (await t.store.get(entryName(`${t.prefix}-other`, 0, 1)))!, 'REPLICA_FOREIGN'],
+      ['replayed', (await t.store.get(entryName(t.prefix, 0, 1)))!, 'REPLICA_REORDERED'],
+    ];
+    await sale(a, 'a-2', 2);
+    await a.sync.push();
+    const altered = (await t.store.get(second))!;
+    altered[altered.length - 40]! ^= 1;
+    cases.push(['altered', altered, 'REPLICA_CORRUPT']);
+    const genuine = (await t.store.get(second))!;
+    for (const [what, bytes, code] of cases) {
+      await t.store.put(second, bytes);
+      const err = await expectCode(b.sync.pull(), code);
+      expect(err.message, what).toContain('0000000000000002');
+      expect(await content(b.db), what).toBe(start);
+    }
+    await t.store.put(second, genuine);
+    await b.sync.pull();
+    expect(await content(b.db)).toBe(await content(a.db));
   });
 
   it('a bucket rolled back under a device is REPLICA_ROLLBACK; a position taken by another device is "taken" (412)', async () => {
