@@ -88,6 +88,24 @@ export default tseslint.config(
     extends: [reactHooks.configs.flat['recommended-latest']],
   },
   {
+    // The hooks run on the page, which must not download SQLite: core only through its SQLite-free
+    // entries (types from anywhere; `./core`, the Node adapter, is the exception by design).
+    files: ['packages/react/src/**/*.{ts,tsx}'],
+    ignores: ['packages/react/src/core-adapter.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: ['@cipherlite/core', '@cipherlite/core/keys', '@cipherlite/core/node', '@cipherlite/core/internal'].map((name) => ({
+            name,
+            allowTypeImports: true,
+            message: 'the page side imports @cipherlite/core/errors, /header or /storage (no SQLite); see docs/PACKAGING.md',
+          })),
+        },
+      ],
+    },
+  },
+  {
     files: ['scripts/*.mjs', 'eslint.config.js'],
     extends: [js.configs.recommended],
     languageOptions: { globals: globals.node },

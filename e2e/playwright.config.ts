@@ -1,38 +1,85 @@
 /**
- * Playwright config: the worker e2e suite in every engine, one project per engine — Debian's
- * Chromium and Debian's Firefox ESR (no browser download) — against the built test app served by
- * `vite preview`. Tests that need a fresh profile or a browser restart launch their own persistent
- * context in the project's engine (see tests/fixtures.ts). `--project=firefox` runs one engine.
+ * Playwright config of both browser suites, one project per suite and engine — Debian's Chromium
+ * and Debian's Firefox ESR (no browser download):
+ * - `chromium`, `firefox`: the worker suite against the test app (e2e/test-app), served by
+ *   `vite preview` on 127.0.0.1:4391 (E2E_PORT overrides);
+ * - `pos-chromium`, `pos-firefox`: the point-of-sale example (examples/pos) built for production
+ *   with its test-only hooks and served by `vite preview` on 127.0.0.1:4180 (POS_E2E_PORT), a real
+ *   origin, so its service worker registers and the offline tests mean something.
+ * Each Playwright worker starts one browser; a test gets a fresh context in it, or a persistent
+ * profile of its own where the profile is under test (see tests/fixtures.ts).
+ *
+ * scripts/e2e.sh builds both apps once and runs two phases (E2E_PHASE): `parallel`, two workers,
+ * every spec except TIMING_SPECS; then `serial`, one worker, TIMING_SPECS alone — crash and kill
+ * timings, leader failover and liveness deadlines are measured with no other browser running.
+ * Without E2E_PHASE every spec runs (`--project=firefox tests/keys.e2e.ts` runs one file in one engine).
  */
 import { defineConfig } from '@playwright/test';
+import type { Project } from '@playwright/test';
 import { ENGINES, PORT, engineTimeout, engineUse } from './tests/env.ts';
+import type { Engine } from './tests/env.ts';
+import { POS_PORT } from './tests/pos-helpers.ts';
+
+/** Specs whose assertions are about time (deadlines, takeovers, kills): run with nothing beside them. */
+export const TIMING_SPECS = ['crash', 'multitab', 'worker-liveness', 'keys', 'key-management', 'indexeddb', 'opfs', 'progress', 'cleared'].map((s) => `**/${s}.e2e.ts`);
+
+const PHASE = process.env.E2E_PHASE;
+if (PHASE !== undefined && PHASE !== 'parallel' && PHASE !== 'serial') throw new Error(`E2E_PHASE: expected "parallel" or "serial", got "${PHASE}"`);
+
+/**
+ * Engines of the POS suite: every engine by default, like the worker suite; `POS_E2E_ENGINES`
+ * (comma-separated, e.g. `firefox`) narrows a run.
+ */
+const POS_ENGINES = (process.env.POS_E2E_ENGINES?.split(',') ?? [...ENGINES]).map((name) => {
+  const engine = ENGINES.find((e) => e === name.trim());
+  if (!engine) throw new Error(`POS_E2E_ENGINES: unknown engine "${name}" (known: ${ENGINES.join(', ')})`);
+  return engine;
+});
+
+const prebuilt = process.env.E2E_PREBUILT === '1';
+
+function workerSuite(engine: Engine): Project {
+  const selected = PHASE === 'serial' ? { testMatch: TIMING_SPECS } : { testMatch: '**/*.e2e.ts' };
+  const ignored = ['**/pos-*.e2e.ts', ...(PHASE === 'parallel' ? TIMING_SPECS : [])];
+  return { name: engine, ...selected, testIgnore: ignored, use: { ...engineUse(engine), baseURL: `http://127.0.0.1:${PORT}/` }, timeout: engineTimeout(engine, 90_000) };
+}
+
+function posSuite(engine: Engine): Project {
+  return { name: `pos-${engine}`, testMatch: '**/pos-*.e2e.ts', use: { ...engineUse(engine), baseURL: `http://127.0.0.1:${POS_PORT}/` }, timeout: engineTimeout(engine, 120_000) };
+}
 
 export default defineConfig({
   testDir: './tests',
   // Not *.test.ts / *.spec.ts, so the root Vitest run never picks these up.
   testMatch: '**/*.e2e.ts',
-  // The POS example's specs have their own config and server (playwright.pos.config.ts).
-  testIgnore: '**/pos-*.e2e.ts',
-  timeout: 90_000,
   expect: { timeout: 15_000 },
   fullyParallel: false,
-  // Two cores: one browser at a time keeps the timing-sensitive tests (crashes, multi-tab) honest.
-  workers: 1,
+  // Two cores: the timing specs run in a phase of their own with one worker (see above).
+  workers: PHASE === 'parallel' ? 2 : 1,
   forbidOnly: true,
   retries: 0,
-  reporter: [['list'], ['json', { outputFile: 'test-results/results.json' }]],
-  use: {
-    baseURL: `http://127.0.0.1:${PORT}/`,
-    trace: 'off',
-  },
-  projects: ENGINES.map((engine) => ({ name: engine, use: engineUse(engine), timeout: engineTimeout(engine, 90_000) })),
-  webServer: {
-    command: `${process.env.E2E_PREBUILT ? '' : 'pnpm exec vite build test-app --logLevel warn && '}pnpm exec vite preview test-app --port ${PORT} --strictPort --host 127.0.0.1`,
-    url: `http://127.0.0.1:${PORT}/`,
-    // Opt-in only: a stale server on the port would test a stale build.
-    reuseExistingServer: process.env.E2E_REUSE_SERVER === '1',
-    timeout: 120_000,
-    stdout: 'pipe',
-    stderr: 'pipe',
-  },
+  // One output directory per phase: Playwright empties it when a run starts.
+  outputDir: `test-results/artifacts-${PHASE ?? 'all'}`,
+  reporter: [['list'], ['json', { outputFile: `test-results/results${PHASE ? `-${PHASE}` : ''}.json` }]],
+  use: { trace: 'off' },
+  projects: [...ENGINES.map(workerSuite), ...(PHASE === 'serial' ? [] : POS_ENGINES.map(posSuite))],
+  webServer: [
+    {
+      command: `${prebuilt ? '' : 'pnpm exec vite build test-app --logLevel warn && '}pnpm exec vite preview test-app --port ${PORT} --strictPort --host 127.0.0.1`,
+      url: `http://127.0.0.1:${PORT}/`,
+      // Opt-in only: a stale server on the port would test a stale build.
+      reuseExistingServer: process.env.E2E_REUSE_SERVER === '1',
+      timeout: 120_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
+    },
+    {
+      command: `${prebuilt ? '' : 'POS_TEST_HOOKS=1 pnpm --dir ../examples/pos exec vite build --logLevel warn && '}pnpm --dir ../examples/pos exec vite preview --port ${POS_PORT} --strictPort --host 127.0.0.1`,
+      url: `http://127.0.0.1:${POS_PORT}/`,
+      reuseExistingServer: process.env.E2E_REUSE_SERVER === '1',
+      timeout: 180_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
+    },
+  ],
 });

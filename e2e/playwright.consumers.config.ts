@@ -1,8 +1,9 @@
 /**
  * Consumer checks: the packages as a user gets them from npm. Packs every package, lints the
  * tarballs, installs them into fresh apps in a temp dir (outside the workspace) and runs those
- * apps — a stock Vite React app and a webpack 5 build of the same code in Debian's Chromium,
- * plain Node ESM, and the CLI through npx. See docs/PACKAGING.md.
+ * apps — a stock Vite React app, a webpack 5 build of the same code and a Next.js 16 app
+ * (Turbopack and webpack builds, `next dev`) in Debian's Chromium, plain Node ESM, and the CLI
+ * through npx. See docs/PACKAGING.md.
  */
 import { defineConfig } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './tests/env.ts';
@@ -28,7 +29,9 @@ export default defineConfig({
     { name: 'packages', testMatch: '**/packages.setup.ts' },
     { name: 'vite', testMatch: '**/vite-app.consumer.ts', dependencies: ['packages'] },
     { name: 'webpack', testMatch: '**/webpack-app.consumer.ts', dependencies: ['packages'] },
+    { name: 'next', testMatch: '**/next-app.consumer.ts', dependencies: ['packages'] },
     { name: 'node', testMatch: '**/node-esm.consumer.ts', dependencies: ['packages'] },
+    { name: 'orm-node', testMatch: '**/orm-node.consumer.ts', dependencies: ['packages'] },
     { name: 'cli', testMatch: '**/cli.consumer.ts', dependencies: ['packages'] },
   ],
 });

@@ -19,7 +19,23 @@ import ts from 'typescript';
  * import each other.
  */
 export const LAYERS = {
-  'packages/core/src': [[['types.ts', 'errors.ts'], 'crypto', 'format', 'storage', 'container', 'sqlite', 'vfs', 'database', 'keys', 'replica', 'sync', ['index.ts', 'node.ts', 'internal.ts']]],
+  'packages/core/src': [
+    [
+      ['types.ts', 'errors.ts'],
+      'crypto',
+      'format',
+      'storage',
+      'container',
+      'sqlite',
+      'vfs',
+      'database',
+      'keys',
+      'replica',
+      'sync',
+      'migrate',
+      ['index.ts', 'node.ts', 'internal.ts', 'errors-entry.ts', 'header.ts', 'storage-entry.ts'],
+    ],
+  ],
   'packages/worker/src': [
     ['shared', 'engine/runtime', 'engine/storage', 'engine/leader', 'engine', 'worker.ts'],
     ['shared', 'page', 'index.ts'],

@@ -3,7 +3,8 @@
 # Packs core, worker, react and cli; lints the tarballs (publint, attw); `pnpm -r publish --dry-run`;
 # installs the tarballs into fresh apps in a temp dir (CONSUMERS_DIR, default $TMPDIR/cipherlite-consumers)
 # from the npm registry; then runs a stock Vite React app and a webpack 5 build of the same code in
-# Chromium (ports 4500, 4501), plain Node ESM, and the CLI through npx.
+# Chromium, a Next.js 16 app built by Turbopack and by webpack and run by `next dev` (all on free
+# ports of 127.0.0.1), plain Node ESM, and the CLI through npx.
 # Usage: scripts/consumers.sh [playwright test args...]   Exits non-zero when any check fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,17 +1,34 @@
 #!/usr/bin/env bash
-# Browser end-to-end suite: Debian Chromium + Playwright (no browser download) against the test
-# app in e2e/test-app, built with Vite and served by `vite preview` on 127.0.0.1:4391 (E2E_PORT overrides).
-# Usage: scripts/e2e.sh [playwright test args...]   Exits non-zero when any test fails.
+# Browser end-to-end suites (e2e/playwright.config.ts): the worker suite against the test app in
+# e2e/test-app and the point-of-sale example (examples/pos), in Debian Chromium and Firefox ESR
+# (Playwright, no browser download). Builds each app once, then runs two phases: every spec but the
+# timing-sensitive ones with two workers, then those alone with one (E2E_PHASE, see the config).
+# Reports: e2e/test-results/results-parallel.json and results-serial.json.
+# Usage: scripts/e2e.sh                        both phases, every project
+#        scripts/e2e.sh [playwright args...]   one run of what the arguments select, e.g.
+#                                              `--project=firefox tests/keys.e2e.ts`
+# Exits non-zero when any test fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-browsers.sh
 
-if [ ! -d e2e/node_modules/@playwright/test ]; then
+if [ ! -d e2e/node_modules/@playwright/test ] || [ ! -d examples/pos/node_modules/vite ]; then
   pnpm install --frozen-lockfile
 fi
 
+e2e/node_modules/.bin/vite build e2e/test-app --logLevel warn
+# The POS example with its test-only hooks (examples/pos/src/test-hooks.ts); a production build has none.
+(cd examples/pos && POS_TEST_HOOKS=1 ./node_modules/.bin/vite build --logLevel warn)
+
 cd e2e
-pnpm exec vite build test-app --logLevel warn
-# The config's webServer serves the build just made (E2E_PREBUILT skips building again).
-E2E_PREBUILT=1 pnpm exec playwright test "$@"
+rm -rf test-results/pos
+# The config's webServers serve the builds just made (E2E_PREBUILT skips building again).
+export E2E_PREBUILT=1
+if [ $# -gt 0 ]; then
+  exec pnpm exec playwright test "$@"
+fi
+status=0
+E2E_PHASE=parallel pnpm exec playwright test || status=$?
+E2E_PHASE=serial pnpm exec playwright test || status=$?
+exit "$status"

@@ -11,19 +11,20 @@ const PAGE_FILES = [`${SRC}/page/**/*.ts`, `${SRC}/index.ts`];
 const ENGINE_FILES = [`${SRC}/engine/**/*.ts`, `${SRC}/worker.ts`];
 const SHARED_FILES = [`${SRC}/shared/**/*.ts`];
 
-/** What core offers the page: its errors, the wire-error codec, the public header format, passkey challenges — and any type. */
+/**
+ * What core offers the page: values only from its SQLite-free entries (`@cipherlite/core/errors`,
+ * `/header`, `/storage`: nothing they reach imports sqlite-wasm, docs/PACKAGING.md) — and any type.
+ */
 const CORE_FOR_THE_PAGE = [
   {
     name: '@cipherlite/core',
-    allowImportNames: ['CipherliteError', 'isCipherliteError', 'fromWire', 'isWireError', 'format'],
     allowTypeImports: true,
-    message: 'the page takes only errors, the wire-error codec and the header format from core (and types); database work runs in the engine.',
+    message: 'the page takes values from @cipherlite/core/errors, /header or /storage (no SQLite), types from anywhere; database work runs in the engine.',
   },
   {
     name: '@cipherlite/core/keys',
-    allowImportNames: ['passkeyChallenges'],
     allowTypeImports: true,
-    message: 'the page reads passkey challenges from a header and nothing else of core/keys (types aside); key management runs in the engine.',
+    message: 'the page reads passkey challenges and the passkey slot sizes from @cipherlite/core/header and nothing else of core/keys (types aside); key management runs in the engine.',
   },
   { name: '@cipherlite/core/internal', message: "core's internals (SQLite loader, key-material encoding) run in the engine, not on the page." },
   { name: '@cipherlite/core/node', message: 'Node-only storage has no place in a browser package.' },

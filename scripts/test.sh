@@ -3,7 +3,8 @@
 #   1. bootstrap: pnpm, packages, Debian's chromium, firefox-esr, webkit2gtk-driver, xvfb and
 #      sqlite3 when missing;
 #   2. type-check every package (strict TypeScript); ESLint (typescript-eslint, type-aware) with
-#      no warnings; Prettier's format check; no import cycle between modules or layers;
+#      no warnings; Prettier's format check; no import cycle between modules or layers; the tests
+#      docs/SECURITY-TESTS.md cites exist, README's error codes are core's;
 #   3. Vitest in Node: format, crypto, VFS, SQL, crash/fault/tamper suites, keys, CLI, React hooks,
 #      the replica suites against Ceph RGW (started by the first suite that needs it when it is not
 #      up, stopped at the end when this run started it: scripts/s3.sh);
@@ -32,24 +33,27 @@ echo "== format"
 pnpm run --silent format:check || { status=1; echo "format check: FAILED (pnpm format rewrites)"; }
 
 echo "== import cycles"
-node scripts/check-import-cycles.mjs packages/core/src packages/worker/src packages/react/src packages/cli/src || { status=1; echo "import cycles: FAILED"; }
+node scripts/check-import-cycles.mjs packages/core/src packages/worker/src packages/react/src packages/cli/src packages/drizzle/src packages/kysely/src || { status=1; echo "import cycles: FAILED"; }
+
+echo "== docs"
+node scripts/check-test-refs.mjs docs/SECURITY-TESTS.md || { status=1; echo "docs: a test docs/SECURITY-TESTS.md cites is missing"; }
+node scripts/check-error-codes.mjs || { status=1; echo "docs: README's error codes differ from core's ERROR_CODES"; }
 
 echo "== vitest (Node)"
 pnpm exec vitest run --reporter=default --reporter=json --outputFile.json="$reports/vitest.json" || status=$?
 
 echo "== e2e (Chromium, Firefox)"
-rm -f e2e/test-results/results.json e2e/test-results/pos-results.json e2e/test-results/webkit-results.json e2e/test-results/consumers-results.json
+rm -f e2e/test-results/results-parallel.json e2e/test-results/results-serial.json e2e/test-results/webkit-results.json e2e/test-results/consumers-results.json
 bash scripts/e2e.sh || status=$?
-bash scripts/e2e-pos.sh || status=$?
 echo "== e2e (WebKit smoke)"
 bash scripts/e2e-webkit.sh || status=$?
 
 echo "== consumers (packed tarballs in fresh apps)"
 bash scripts/consumers.sh || status=$?
 
-# e2e/playwright.config.ts writes its JSON report to e2e/test-results/results.json,
-# e2e/playwright.pos.config.ts (the POS example) to e2e/test-results/pos-results.json,
+# e2e/playwright.config.ts (worker suite and POS example) writes one JSON report per phase,
+# e2e/test-results/results-parallel.json and results-serial.json,
 # e2e/webkit/smoke.ts to e2e/test-results/webkit-results.json,
 # e2e/playwright.consumers.config.ts to e2e/test-results/consumers-results.json.
-node scripts/summarize-tests.mjs "$reports/vitest.json" e2e/test-results/results.json e2e/test-results/pos-results.json e2e/test-results/webkit-results.json e2e/test-results/consumers-results.json || status=$?
+node scripts/summarize-tests.mjs "$reports/vitest.json" e2e/test-results/results-parallel.json e2e/test-results/results-serial.json e2e/test-results/webkit-results.json e2e/test-results/consumers-results.json || status=$?
 exit "$status"

@@ -16,11 +16,11 @@ export const TARBALL_DIR = join(WORK_DIR, 'tarballs');
 export const APPS_DIR = join(WORK_DIR, 'apps');
 
 /** The published packages, by directory under packages/. */
-export const PACKAGES = ['core', 'worker', 'react', 'cli'] as const;
+export const PACKAGES = ['core', 'worker', 'react', 'cli', 'drizzle', 'kysely'] as const;
 export type PackageDir = (typeof PACKAGES)[number];
 
-/** Ports of the built apps (distinct from the e2e suites' 4173/4180/4391). */
-export const PORTS = { vite: 4500, webpack: 4501 } as const;
+/** Ports of the built apps: 0 = a free port picked when the server starts (the machine may run other suites). */
+export const PORTS = { vite: 0, webpack: 0 } as const;
 
 export interface RunResult {
   status: number;

@@ -80,7 +80,7 @@ for (const pkg of PACKAGES) {
 }
 
 // The CLI is a binary only (no importable entry, no types): attw has nothing to resolve there.
-for (const pkg of ['core', 'worker', 'react'] as const) {
+for (const pkg of ['core', 'worker', 'react', 'drizzle', 'kysely'] as const) {
   test(`attw (ESM-only profile): @cipherlite/${pkg} types resolve for node16 and bundler`, () => {
     // JSON (with every resolution trace) is parsed here, not printed; the problems are.
     const r = run('pnpm', ['exec', 'attw', tarball(pkg), '--profile', 'esm-only', '--format', 'json'], { cwd: REPO, allowFailure: true, quietStdout: true });
@@ -95,7 +95,7 @@ for (const pkg of ['core', 'worker', 'react'] as const) {
   });
 }
 
-test('pnpm -r publish --dry-run: all four packages would publish', () => {
+test('pnpm -r publish --dry-run: every package would publish', () => {
   test.setTimeout(240_000);
   // --no-git-checks: the check runs on any branch and with untracked test output present;
   // --ignore-scripts: dist/ was just built by the pack above (prepack), no need to build twice.

@@ -6,9 +6,12 @@
  * earlier one left nothing to work on).
  */
 import { expect, test } from '@playwright/test';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { browserAppChecks } from './browser-app.ts';
 import { APPS_DIR, PORTS, installFixture, run } from './harness.ts';
+import { reachableImports } from './module-graph.ts';
 
 const appDir = join(APPS_DIR, 'vite-react');
 
@@ -20,6 +23,54 @@ test('vite: npm install the tarballs into the stock React + TypeScript template'
 test("vite: `tsc -b && vite build` (the template's build script) succeeds", () => {
   test.setTimeout(180_000);
   run('npm', ['run', 'build'], { cwd: appDir });
+});
+
+/** What the page imports must never lead to SQLite: these name it in the built packages. */
+const SQLITE = ['@sqlite.org/sqlite-wasm', '#sqlite3'];
+
+test('vite: the installed page-side entries (@cipherlite/worker, @cipherlite/react) import nothing that imports sqlite-wasm; the worker entry does', () => {
+  const nodeModules = join(appDir, 'node_modules');
+  for (const entry of ['@cipherlite/worker', '@cipherlite/react', '@cipherlite/core/errors', '@cipherlite/core/header', '@cipherlite/core/storage']) {
+    const { external, files } = reachableImports(nodeModules, entry);
+    process.stdout.write(`${entry}: ${files.length} files; imports ${[...external].join(', ') || 'nothing else'}\n`);
+    expect(
+      SQLITE.filter((s) => external.has(s)),
+      entry,
+    ).toEqual([]);
+  }
+  // The walk finds SQLite where it is: a walk that missed imports would pass the checks above.
+  expect(reachableImports(nodeModules, '@cipherlite/worker/worker').external).toContain('#sqlite3');
+});
+
+/** gzip -9 size in KB (1000 bytes), as the budgets and docs/PACKAGING.md count. */
+const gzipKB = (bytes: Buffer) => gzipSync(bytes, { level: 9 }).length / 1000;
+
+/** Budgets of the built stock app (docs/PACKAGING.md), JavaScript only, gzip. */
+const PAGE_CIPHERLITE_KB = 20;
+const WORKER_KB = 140;
+
+test('vite: size budgets — page-side cipherlite code ≤ 20 KB gzip, worker ≤ 140 KB gzip, no sqlite-wasm helper worker emitted', () => {
+  test.setTimeout(180_000);
+  const assets = join(appDir, 'dist', 'assets');
+  const files = readdirSync(assets);
+  const sizes = files.map((f) => ({ f, raw: readFileSync(join(assets, f)).length / 1000, gz: gzipKB(readFileSync(join(assets, f))) }));
+  for (const { f, raw, gz } of sizes) process.stdout.write(`dist/assets/${f}: ${raw.toFixed(1)} KB, ${gz.toFixed(1)} KB gzip\n`);
+  expect(files.filter((f) => /sqlite3-worker1|sqlite3-opfs-async-proxy/.test(f))).toEqual([]);
+  const workers = sizes.filter(({ f }) => /^worker-.*\.js$/.test(f));
+  expect(workers.length).toBe(1);
+  expect(workers[0]!.gz).toBeLessThanOrEqual(WORKER_KB);
+  for (const { f } of sizes.filter(({ f }) => f.endsWith('.js') && !/^worker-/.test(f))) {
+    expect(readFileSync(join(assets, f), 'utf8'), `${f} (page) holds SQLite`).not.toContain('sqlite3ApiBootstrap');
+  }
+
+  // The same app with our code (and the dependencies only it brings) in a chunk of its own.
+  run('npx', ['--no-install', 'vite', 'build', '--config', 'vite.sizes.config.ts', '--logLevel', 'warn'], { cwd: appDir });
+  const split = join(appDir, 'dist-sizes', 'assets');
+  const ours = readdirSync(split).filter((f) => /^cipherlite-.*\.js$/.test(f));
+  expect(ours.length).toBe(1);
+  const page = gzipKB(readFileSync(join(split, ours[0]!)));
+  process.stdout.write(`page-side cipherlite code: ${page.toFixed(1)} KB gzip (budget ${PAGE_CIPHERLITE_KB}); worker: ${workers[0]!.gz.toFixed(1)} KB gzip (budget ${WORKER_KB})\n`);
+  expect(page).toBeLessThanOrEqual(PAGE_CIPHERLITE_KB);
 });
 
 browserAppChecks('vite', join(appDir, 'dist'), PORTS.vite);

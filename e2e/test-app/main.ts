@@ -3,7 +3,7 @@
  * Raw OPFS access here is the "attacker's view" of storage: it runs on the main thread, reads
  * and edits the stored bytes directly, and never goes through the library.
  */
-import { CipherliteError, databaseExists, importDatabase, openDatabase } from '@cipherlite/worker';
+import { CipherliteError, databaseExists, importDatabase, openDatabase, passkeySlots } from '@cipherlite/worker';
 import type { CallOptions, CipherliteDatabase, ImportDatabaseOptions, OpenDatabaseOptions, Progress } from '@cipherlite/worker';
 // The app-supplied worker pattern from the README (Vite's `?worker` import of the package entry).
 import DatabaseWorker from '@cipherlite/worker/worker?worker';
@@ -63,6 +63,7 @@ const harness = {
   openDatabase,
   importDatabase,
   databaseExists,
+  passkeySlots,
   dbs: {} as Record<string, CipherliteDatabase>,
   /** Workers the harness spawned itself (`ownWorker`), so a test can terminate one. */
   workers: {} as Record<string, Worker>,

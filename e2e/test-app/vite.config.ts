@@ -10,7 +10,14 @@ export default defineConfig({
   // Pre-bundling would move these files away from the assets they locate with import.meta.url.
   optimizeDeps: { exclude: ['@sqlite.org/sqlite-wasm', '@cipherlite/worker', '@cipherlite/core'] },
   worker: { format: 'es' },
-  build: { target: 'es2022', outDir: 'dist', emptyOutDir: true, sourcemap: true },
+  build: {
+    target: 'es2022',
+    outDir: 'dist',
+    emptyOutDir: true,
+    sourcemap: true,
+    // The harness page, and the Drizzle/Kysely page (orm.html).
+    rollupOptions: { input: { main: `${import.meta.dirname}/index.html`, orm: `${import.meta.dirname}/orm.html` } },
+  },
   // CORS lets the page load into a sandboxed (opaque-origin) iframe for the UNSUPPORTED test.
   preview: { host: '127.0.0.1', port: 4391, strictPort: true, cors: true },
   server: { host: '127.0.0.1', port: 4392, strictPort: true },

@@ -12,16 +12,16 @@ import type {} from '../test-app/main.ts';
 
 const OPTIONS = { name: 'shop', password: 'exists?', kdf: FAST_KDF };
 
-test('databaseExists: false before creation, true while open and after close, per name and directory', async ({ profile }) => {
-  const browser = await profile();
-  const page = await browser.page('tab');
+test('databaseExists: false before creation, true while open and after close, per name and directory', async ({ session }) => {
+  const tabs = await session();
+  const page = await tabs.page('tab');
   const exists = (name: string, directory?: string) => page.evaluate(([n, d]) => window.t.databaseExists(n, d === undefined ? {} : { directory: d }), [name, directory] as const);
 
   expect(await exists('shop')).toBe(false);
   expect(await page.evaluate((o) => window.t.open('a', o), OPTIONS)).toMatchObject({ ok: true });
   // The worker holds the file (a sync access handle): the main thread cannot read it, yet it exists.
   expect(await exists('shop')).toBe(true);
-  const other = await browser.page('other tab');
+  const other = await tabs.page('other tab');
   expect(await other.evaluate(() => window.t.databaseExists('shop'))).toBe(true);
   expect(await exists('shop-2')).toBe(false);
   expect(await exists('shop', 'elsewhere')).toBe(false);
@@ -29,8 +29,8 @@ test('databaseExists: false before creation, true while open and after close, pe
   expect(await exists('shop')).toBe(true);
 });
 
-test('databaseExists: a zero-length leftover reads as absent; bad names are INVALID_ARGUMENT', async ({ profile }) => {
-  const page = await (await profile()).page('tab');
+test('databaseExists: a zero-length leftover reads as absent; bad names are INVALID_ARGUMENT', async ({ session }) => {
+  const page = await (await session()).page('tab');
   const leftover = await page.evaluate(async () => {
     const root = await navigator.storage.getDirectory();
     const dir = await root.getDirectoryHandle('cipherlite', { create: true });
@@ -59,8 +59,8 @@ const originContents = (page: Page) =>
     return { idb, opfs: opfs.sort() };
   });
 
-test('databaseExists: an IndexedDB database exists for auto and indexeddb, not for opfs', async ({ profile }) => {
-  const page = await (await profile()).page('tab');
+test('databaseExists: an IndexedDB database exists for auto and indexeddb, not for opfs', async ({ session }) => {
+  const page = await (await session()).page('tab');
   expect(await page.evaluate((o) => window.t.open('a', o), { ...OPTIONS, storage: 'indexeddb' as const })).toMatchObject({ ok: true, value: { storageBackend: 'indexeddb' } });
   expect(await existsIn(page, 'shop', 'auto')).toBe(true);
   expect(await existsIn(page, 'shop', 'indexeddb')).toBe(true);
@@ -90,8 +90,8 @@ test('databaseExists: an IndexedDB database exists for auto and indexeddb, not f
   expect(leftover).toBe(false);
 });
 
-test('databaseExists: a missing database is false in every mode and creates nothing', async ({ profile }) => {
-  const page = await (await profile()).page('tab');
+test('databaseExists: a missing database is false in every mode and creates nothing', async ({ session }) => {
+  const page = await (await session()).page('tab');
   const before = await originContents(page);
   expect(before.idb).toEqual([]);
   for (const storage of STORAGES) {
@@ -101,8 +101,8 @@ test('databaseExists: a missing database is false in every mode and creates noth
   expect(await originContents(page)).toEqual(before);
 });
 
-test('databaseExists: without indexedDB.databases() the aborted-upgrade open creates nothing and still finds a database', async ({ profile }) => {
-  const page = await (await profile()).page('tab');
+test('databaseExists: without indexedDB.databases() the aborted-upgrade open creates nothing and still finds a database', async ({ session }) => {
+  const page = await (await session()).page('tab');
   const before = await originContents(page);
   // Hides databases() (Firefox < 126 and older engines lack it) so the open-and-abort path runs.
   const withoutList = (name: string, storage: Storage) =>
@@ -126,8 +126,8 @@ test('databaseExists: without indexedDB.databases() the aborted-upgrade open cre
   expect(await withoutList('shop-2', 'indexeddb')).toBe(false);
 });
 
-test('databaseExists: an unknown storage is INVALID_ARGUMENT', async ({ profile }) => {
-  const page = await (await profile()).page('tab');
+test('databaseExists: an unknown storage is INVALID_ARGUMENT', async ({ session }) => {
+  const page = await (await session()).page('tab');
   const r = await page.evaluate(() => window.t.capture(window.t.databaseExists('shop', { storage: 'disk' as 'opfs' })));
   expect(r).toMatchObject({ ok: false, code: 'INVALID_ARGUMENT' });
 });

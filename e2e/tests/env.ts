@@ -47,7 +47,11 @@ export async function launchPersistent(engine: Engine, dir: string, launch: Laun
   const { firefoxUserPrefs, ...options } = launch;
   if (engine === 'chromium') return chromium.launchPersistentContext(dir, { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, ...options });
   const context = await firefox.launchPersistentContext(dir, { channel: 'moz-firefox', executablePath: FIREFOX_PATH, ...options, ...(firefoxUserPrefs ? { firefoxUserPrefs } : {}) });
-  // Firefox asks the user about persistent storage: without the grant `navigator.storage.persist()` never settles.
-  await context.grantPermissions(['persistent-storage'], { origin: new URL(options.baseURL).origin });
+  await grantStorage(context, 'firefox', options.baseURL);
   return context;
+}
+
+/** Readies a new context as a user would: Firefox asks about persistent storage, and without the grant `navigator.storage.persist()` never settles. */
+export async function grantStorage(context: BrowserContext, engine: Engine, baseURL: string): Promise<void> {
+  if (engine === 'firefox') await context.grantPermissions(['persistent-storage'], { origin: new URL(baseURL).origin });
 }

@@ -1,14 +1,17 @@
 /**
- * Shared test fixtures: fresh persistent Chromium profiles (real on-disk OPFS, restartable),
- * pages with their console/pageerror/crash events (and their workers') forwarded to the test
- * log, and small typed wrappers around the harness in `test-app/main.ts`.
+ * Shared test fixtures: fresh browser contexts in the one browser each Playwright worker starts
+ * (`session`: cheap, used by every test whose subject is not the profile), fresh persistent
+ * profiles (`profile`: real on-disk OPFS and IndexedDB, restartable, killable — for the tests of
+ * persistence, crashes, at-rest bytes, quota and large databases), pages with their console/pageerror/crash events
+ * (and their workers') forwarded to the test log, and small typed wrappers around the harness in
+ * `test-app/main.ts`.
  */
 import { test as base } from '@playwright/test';
-import type { BrowserContext, Page } from '@playwright/test';
+import type { Browser, BrowserContext, Page } from '@playwright/test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ENGINES, PORT, launchPersistent } from './env.ts';
+import { ENGINES, PORT, grantStorage, launchPersistent } from './env.ts';
 import type { Engine, LaunchOptions } from './env.ts';
 
 /** Per-profile launch options (engine preferences set before the browser starts). */
@@ -36,19 +39,24 @@ export function forwardLogs(page: Page, label: string): void {
   });
 }
 
-export interface Profile {
-  readonly dir: string;
+/** A fresh browser context: its own storage, tabs that share it. */
+export interface Session {
   context: BrowserContext;
   /** Opens the test page in a new tab and waits for the harness. */
   page(label: string): Promise<Page>;
-  /** Closes the browser gracefully and starts it again on the same profile. */
-  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** The engine of the running test's project (`chromium` / `firefox`, see playwright.config.ts). */
+/** A persistent profile on disk, in a browser of its own. */
+export interface Profile extends Session {
+  readonly dir: string;
+  /** Closes the browser gracefully and starts it again on the same profile. */
+  restart(): Promise<void>;
+}
+
+/** The engine of the running test's project (`chromium`, `pos-firefox`…, see playwright.config.ts). */
 export function engineOf(projectName: string): Engine {
-  const engine = ENGINES.find((e) => e === projectName);
+  const engine = ENGINES.find((e) => e === projectName.replace(/^pos-/, ''));
   if (!engine) throw new Error(`unknown Playwright project "${projectName}"; expected one of ${ENGINES.join(', ')}`);
   return engine;
 }
@@ -62,10 +70,35 @@ export async function openPage(context: BrowserContext, label: string, url = BAS
   return page;
 }
 
-export const test = base.extend<{ engine: Engine; profile: (options?: ProfileOptions) => Promise<Profile> }>({
+/**
+ * A new context in the worker's browser, as `launchPersistent` prepares a profile. In Chromium such
+ * a context is off the record (OPFS and IndexedDB in memory): what is kept on disk is tested on
+ * persistent profiles (`profile`).
+ */
+export async function newSession(browser: Browser, engine: Engine, url = BASE_URL): Promise<Session> {
+  const context = await browser.newContext({ baseURL: url });
+  await grantStorage(context, engine, url);
+  return {
+    context,
+    page: (label) => openPage(context, label, url),
+    close: () => context.close(),
+  };
+}
+
+export const test = base.extend<{ engine: Engine; session: () => Promise<Session>; profile: (options?: ProfileOptions) => Promise<Profile> }>({
   // eslint-disable-next-line no-empty-pattern
   engine: async ({}, use, testInfo) => {
     await use(engineOf(testInfo.project.name));
+  },
+  // A function fixture: a test may open several contexts, each with its own storage.
+  session: async ({ browser, engine }, use) => {
+    const sessions: Session[] = [];
+    await use(async () => {
+      const session = await newSession(browser, engine);
+      sessions.push(session);
+      return session;
+    });
+    for (const s of sessions) await s.close();
   },
   // A function fixture: a test may start several browsers, each on its own fresh profile.
   profile: async ({ engine }, use) => {

@@ -23,8 +23,8 @@ async function count(page: Page, id = 'a'): Promise<number> {
   return page.evaluate(async (i) => (await window.t.dbs[i]!.get<{ n: number }>('SELECT count(*) AS n FROM notes'))!.n, id);
 }
 
-test('auto picks OPFS where sync access handles work; forced IndexedDB reports itself', async ({ profile }) => {
-  const p = await profile();
+test('auto picks OPFS where sync access handles work; forced IndexedDB reports itself', async ({ session }) => {
+  const p = await session();
   const page = await p.page('tab');
   const auto = await page.evaluate(() => window.t.open('auto', { name: 'auto', password: 'x', kdf: { memoryKiB: 19 * 1024, iterations: 2, parallelism: 1 } }));
   expect(auto).toMatchObject({ ok: true, value: { storageBackend: 'opfs' } });
@@ -68,8 +68,8 @@ test('IndexedDB: rows survive reload and browser restart; only ciphertext is sto
   expect(await again.evaluate((m) => window.t.idbScan([m, 'after reload']), MARKER)).toEqual([]);
 });
 
-test('IndexedDB: wrong password → WRONG_KEY; lock → LOCKED, unlock; a flipped stored bit → CORRUPT', async ({ profile }) => {
-  const p = await profile();
+test('IndexedDB: wrong password → WRONG_KEY; lock → LOCKED, unlock; a flipped stored bit → CORRUPT', async ({ session }) => {
+  const p = await session();
   const page = await p.page('tab');
   await openOk(page);
   await page.evaluate(async () => {
@@ -137,8 +137,8 @@ test('IndexedDB: killed between the SQLite commit and the IndexedDB commit → t
   expect(await page.evaluate(() => window.t.dbs.d!.query('SELECT body FROM notes ORDER BY id'))).toEqual([{ body: 'acknowledged' }, { body: 'acked then killed' }]);
 });
 
-test('IndexedDB: two tabs share one leader; change events; the leader closes and the other takes over with every commit', async ({ profile }) => {
-  const p = await profile();
+test('IndexedDB: two tabs share one leader; change events; the leader closes and the other takes over with every commit', async ({ session }) => {
+  const p = await session();
   const one = await p.page('one');
   const two = await p.page('two');
   expect((await openOk(one)).role).toBe('leader');
@@ -159,8 +159,8 @@ test('IndexedDB: two tabs share one leader; change events; the leader closes and
   expect(await count(two)).toBe(41);
 });
 
-test('IndexedDB: change password, backup → restore work as on OPFS', async ({ profile }) => {
-  const p = await profile();
+test('IndexedDB: change password, backup → restore work as on OPFS', async ({ session }) => {
+  const p = await session();
   const page = await p.page('tab');
   await openOk(page);
   const r = await page.evaluate(async () => {

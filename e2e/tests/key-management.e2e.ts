@@ -11,8 +11,8 @@ const OLD = 'old password';
 const NEW = 'new password';
 const open = (page: Page, password: string) => page.evaluate((o) => window.t.open('a', o), { name: 'keys', password, kdf: FAST_KDF });
 
-test('changePassword from a follower: old password refused, new one opens; the changing tab takes over with it', async ({ profile }) => {
-  const p = await profile();
+test('changePassword from a follower: old password refused, new one opens; the changing tab takes over with it', async ({ session }) => {
+  const p = await session();
   const [a, b] = [await p.page('tab-a'), await p.page('tab-b')];
   expect(await open(a, OLD)).toMatchObject({ ok: true, value: { role: 'leader' } });
   await a.evaluate(() => window.t.dbs.a!.exec("CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('one')"));
@@ -35,8 +35,8 @@ test('changePassword from a follower: old password refused, new one opens; the c
   expect(await c.evaluate(() => window.t.dbs.a!.query('SELECT v FROM t ORDER BY v'))).toEqual([{ v: 'one' }, { v: 'two' }]);
 });
 
-test('a tab still holding the old password locks itself when it must take over; the new password unlocks it', async ({ profile }) => {
-  const p = await profile();
+test('a tab still holding the old password locks itself when it must take over; the new password unlocks it', async ({ session }) => {
+  const p = await session();
   const [a, b] = [await p.page('tab-a'), await p.page('tab-b')];
   expect(await open(a, OLD)).toMatchObject({ ok: true, value: { role: 'leader' } });
   await a.evaluate(() => window.t.dbs.a!.exec("CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('kept')"));
@@ -50,8 +50,8 @@ test('a tab still holding the old password locks itself when it must take over; 
   expect(await b.evaluate(() => window.t.dbs.a!.query('SELECT v FROM t'))).toEqual([{ v: 'kept' }]);
 });
 
-test('verify, stats and an encrypted backup through the client', async ({ profile }) => {
-  const page = await (await profile()).page('tab');
+test('verify, stats and an encrypted backup through the client', async ({ session }) => {
+  const page = await (await session()).page('tab');
   expect(await open(page, OLD)).toMatchObject({ ok: true });
   const marker = `BACKUPMARK${crypto.randomUUID().replaceAll('-', '')}`;
   const r = await page.evaluate(
@@ -78,8 +78,8 @@ test('verify, stats and an encrypted backup through the client', async ({ profil
   expect(r.backup.leaks).toBe(false);
 });
 
-test('recovery key: shown once, unlocks after lock; removing it; explicit plaintext export is a standard SQLite file', async ({ profile }) => {
-  const p = await profile();
+test('recovery key: shown once, unlocks after lock; removing it; explicit plaintext export is a standard SQLite file', async ({ session }) => {
+  const p = await session();
   const page = await p.page('tab');
   expect(await open(page, OLD)).toMatchObject({ ok: true });
   const r = await page.evaluate(async (password) => {
@@ -115,8 +115,8 @@ test('recovery key: shown once, unlocks after lock; removing it; explicit plaint
   expect(r.kept).toBe(true);
 });
 
-test('rekey through the worker: new data key, data intact, other tabs keep working, the password still opens after a reload', async ({ profile }) => {
-  const p = await profile();
+test('rekey through the worker: new data key, data intact, other tabs keep working, the password still opens after a reload', async ({ session }) => {
+  const p = await session();
   const [a, b] = [await p.page('tab-a'), await p.page('tab-b')];
   expect(await open(a, OLD)).toMatchObject({ ok: true, value: { role: 'leader' } });
   expect(await open(b, OLD)).toMatchObject({ ok: true, value: { role: 'follower' } });

@@ -10,8 +10,8 @@ async function open(page: Page, extra: Record<string, unknown> = {}) {
   return page.evaluate((o) => window.t.open('a', o), { ...OPTIONS, ...extra });
 }
 
-test('wrong password → WRONG_KEY and not one stored byte changes', async ({ profile }) => {
-  const page = await (await profile()).page('tab');
+test('wrong password → WRONG_KEY and not one stored byte changes', async ({ session }) => {
+  const page = await (await session()).page('tab');
   expect(await open(page)).toMatchObject({ ok: true });
   await page.evaluate(() => window.t.dbs.a!.exec("CREATE TABLE t (v); INSERT INTO t VALUES ('kept')"));
   await page.evaluate(() => window.t.dbs.a!.close());
@@ -27,8 +27,8 @@ test('wrong password → WRONG_KEY and not one stored byte changes', async ({ pr
   expect(await page.evaluate(() => window.t.dbs.a!.query('SELECT v FROM t'))).toEqual([{ v: 'kept' }]);
 });
 
-test('lock → calls reject with LOCKED, lock state is observable, unlock restores; close → CLOSED (idempotent)', async ({ profile }) => {
-  const page = await (await profile()).page('tab');
+test('lock → calls reject with LOCKED, lock state is observable, unlock restores; close → CLOSED (idempotent)', async ({ session }) => {
+  const page = await (await session()).page('tab');
   expect(await open(page)).toMatchObject({ ok: true });
   const r = await page.evaluate(async (password) => {
     const db = window.t.dbs.a!;
@@ -64,8 +64,8 @@ test('lock → calls reject with LOCKED, lock state is observable, unlock restor
   expect(r.states).toEqual(['locked', 'unlocking', 'locked', 'unlocking', 'unlocked']);
 });
 
-test('auto-lock fires after autoLockMs without calls, and activity postpones it', async ({ profile }) => {
-  const page = await (await profile()).page('tab');
+test('auto-lock fires after autoLockMs without calls, and activity postpones it', async ({ session }) => {
+  const page = await (await session()).page('tab');
   expect(await open(page, { autoLockMs: 600 })).toMatchObject({ ok: true });
   const r = await page.evaluate(async () => {
     const db = window.t.dbs.a!;
@@ -87,9 +87,9 @@ test('auto-lock fires after autoLockMs without calls, and activity postpones it'
   expect(r.call).toMatchObject({ ok: false, code: 'LOCKED' });
 });
 
-test('after lock(), heap snapshots of the leader and follower workers hold no copy of the password (best effort: JS strings)', async ({ profile, engine }) => {
+test('after lock(), heap snapshots of the leader and follower workers hold no copy of the password (best effort: JS strings)', async ({ session, engine }) => {
   test.skip(engine === 'firefox', 'worker heap snapshots need the Chrome DevTools Protocol (HeapProfiler); Firefox over WebDriver BiDi has no heap snapshot command');
-  const p = await profile();
+  const p = await session();
   const [a, b] = [await p.page('tab-a'), await p.page('tab-b')];
   // Strings no other code contains, so any hit is ours.
   const password = `pw-${crypto.randomUUID()}`;

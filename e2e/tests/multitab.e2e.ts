@@ -32,8 +32,8 @@ async function insertLoop(page: Page, tab: string, n: number) {
 
 const changeCount = (page: Page) => page.evaluate(() => window.t.events.filter((e) => e.kind === 'change' && (e.value as string[]).includes('orders')).length);
 
-test('two tabs insert concurrently (200 each) → 400 rows, and every commit reaches both tabs as a change event', async ({ profile }) => {
-  const p = await profile();
+test('two tabs insert concurrently (200 each) → 400 rows, and every commit reaches both tabs as a change event', async ({ session }) => {
+  const p = await session();
   const [a, b] = [await p.page('tab-a'), await p.page('tab-b')];
   expect(await open(a)).toMatchObject({ ok: true, value: { role: 'leader' } });
   await a.evaluate(() => window.t.dbs.a!.exec('CREATE TABLE orders (id INTEGER PRIMARY KEY, tab TEXT, seq INTEGER)'));
@@ -66,8 +66,8 @@ test('two tabs insert concurrently (200 each) → 400 rows, and every commit rea
   expect(filtered).toEqual([['orders']]);
 });
 
-test('a tab must prove the password itself: a wrong one is WRONG_KEY while another tab is unlocked', async ({ profile }) => {
-  const p = await profile();
+test('a tab must prove the password itself: a wrong one is WRONG_KEY while another tab is unlocked', async ({ session }) => {
+  const p = await session();
   const [a, b] = [await p.page('tab-a'), await p.page('tab-b')];
   expect(await open(a)).toMatchObject({ ok: true, value: { role: 'leader' } });
   await a.evaluate(() => window.t.dbs.a!.exec("CREATE TABLE secret (v TEXT); INSERT INTO secret VALUES ('s3cr3t')"));
@@ -84,8 +84,8 @@ test('a tab must prove the password itself: a wrong one is WRONG_KEY while anoth
   expect(await b.evaluate(() => window.t.dbs.a!.query('SELECT v FROM secret'))).toEqual([{ v: 's3cr3t' }]);
 });
 
-test('the leader tab closes mid-way: the other tab takes over without a password and keeps every commit', async ({ profile }) => {
-  const p = await profile();
+test('the leader tab closes mid-way: the other tab takes over without a password and keeps every commit', async ({ session }) => {
+  const p = await session();
   const [a, b] = [await p.page('tab-a'), await p.page('tab-b')];
   expect(await open(a)).toMatchObject({ ok: true, value: { role: 'leader' } });
   await a.evaluate(() => window.t.dbs.a!.exec('CREATE TABLE orders (id INTEGER PRIMARY KEY, tab TEXT, seq INTEGER)'));
@@ -118,8 +118,8 @@ test('the leader tab closes mid-way: the other tab takes over without a password
   expect(await c.evaluate(() => window.t.dbs.a!.get('SELECT seq FROM orders WHERE seq = 999'))).toEqual({ seq: 999 });
 });
 
-test('the leader tab locks: another unlocked tab takes over; lock({ allTabs }) locks every tab', async ({ profile }) => {
-  const p = await profile();
+test('the leader tab locks: another unlocked tab takes over; lock({ allTabs }) locks every tab', async ({ session }) => {
+  const p = await session();
   const [a, b] = [await p.page('tab-a'), await p.page('tab-b')];
   expect(await open(a)).toMatchObject({ ok: true, value: { role: 'leader' } });
   await a.evaluate(() => window.t.dbs.a!.exec('CREATE TABLE t (x); INSERT INTO t VALUES (1)'));

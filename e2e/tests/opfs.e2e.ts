@@ -8,8 +8,8 @@ import type {} from '../test-app/main.ts';
 
 const OPTIONS = { name: 'held', password: 'handles', kdf: FAST_KDF };
 
-test('files held by another worker: open waits and succeeds after release, or fails with BUSY after acquireTimeoutMs', async ({ profile }) => {
-  const page = await (await profile()).page('tab');
+test('files held by another worker: open waits and succeeds after release, or fails with BUSY after acquireTimeoutMs', async ({ session }) => {
+  const page = await (await session()).page('tab');
   expect(await page.evaluate((o) => window.t.open('a', o), OPTIONS)).toMatchObject({ ok: true });
   await page.evaluate(() => window.t.dbs.a!.exec("CREATE TABLE t (v); INSERT INTO t VALUES ('x')"));
   await page.evaluate(() => window.t.dbs.a!.close());
@@ -43,8 +43,8 @@ test('files held by another worker: open waits and succeeds after release, or fa
   expect(await page.evaluate(() => window.t.dbs.d!.query('SELECT v FROM t'))).toEqual([{ v: 'x' }]);
 });
 
-test('a worker that cannot load (bundler did not emit it) → WORKER_LOAD_FAILED naming the bundler setup, no hang', async ({ profile }) => {
-  const page = await (await profile()).page('tab');
+test('a worker that cannot load (bundler did not emit it) → WORKER_LOAD_FAILED naming the bundler setup, no hang', async ({ session }) => {
+  const page = await (await session()).page('tab');
   const r = await page.evaluate(async (o) => {
     const { openDatabase } = window.t;
     return window.t.capture(openDatabase({ ...o, worker: () => new Worker('/no-such-worker.js', { type: 'module' }) }));

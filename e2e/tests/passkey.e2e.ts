@@ -3,49 +3,18 @@
  * user verification, PRF via hmac-secret): the real WebAuthn ceremony, the real PRF output, the
  * real worker and OPFS. Only the authenticator is simulated.
  */
-import type { CDPSession } from '@playwright/test';
 import { FAST_KDF, expect, openPage, test } from './fixtures.ts';
-import type { Page, Profile } from './fixtures.ts';
+import type { Page, Session } from './fixtures.ts';
 import { PORT } from './env.ts';
 import type {} from '../test-app/main.ts';
-
-/** Why the passkey tests run in Chromium only. */
-const VIRTUAL_AUTHENTICATOR_ONLY_IN_CHROMIUM = 'a virtual WebAuthn authenticator with the PRF extension is CDP (WebAuthn.addVirtualAuthenticator), which Firefox does not offer to Playwright';
+import { VIRTUAL_AUTHENTICATOR_ONLY_IN_CHROMIUM, addAuthenticator, copyCredential, credentials } from './webauthn.ts';
 
 const PASSWORD = 'till-7 password';
 const OPTIONS = { name: 'passkeys', password: PASSWORD, kdf: FAST_KDF };
 
 /** A WebAuthn relying-party id must be a domain: the same server, addressed as localhost. */
 const LOCALHOST_URL = `http://localhost:${PORT}/`;
-const tab = (p: Profile) => openPage(p.context, 'tab', LOCALHOST_URL);
-
-interface Authenticator {
-  cdp: CDPSession;
-  id: string;
-}
-
-/** A platform authenticator as the brief's CTAP 2.1 profile; `prf: false` is one without hmac-secret. */
-async function addAuthenticator(page: Page, prf = true, cdp?: CDPSession): Promise<Authenticator> {
-  const session = cdp ?? (await page.context().newCDPSession(page));
-  await session.send('WebAuthn.enable');
-  const options = {
-    protocol: 'ctap2',
-    ctap2Version: 'ctap2_1',
-    transport: 'internal',
-    hasResidentKey: true,
-    hasUserVerification: true,
-    isUserVerified: true,
-    hasPrf: prf,
-    automaticPresenceSimulation: true,
-  };
-  const { authenticatorId } = await session.send<'WebAuthn.addVirtualAuthenticator'>('WebAuthn.addVirtualAuthenticator', { options } as never);
-  return { cdp: session, id: authenticatorId };
-}
-
-async function credentials(a: Authenticator): Promise<unknown[]> {
-  const { credentials } = await a.cdp.send('WebAuthn.getCredentials', { authenticatorId: a.id });
-  return credentials;
-}
+const tab = (p: Session) => openPage(p.context, 'tab', LOCALHOST_URL);
 
 /** The password unlocked after the passkey attempts, and the data is intact. */
 function expectPasswordStillWorks(r: { withPassword: unknown; rows: unknown }): void {
@@ -67,9 +36,9 @@ async function seedWithPasskey(page: Page) {
   }, PASSWORD);
 }
 
-test('add a passkey, reload, unlock with it; remove it → refused; the password still works', async ({ profile, engine }) => {
+test('add a passkey, reload, unlock with it; remove it → refused; the password still works', async ({ session, engine }) => {
   test.skip(engine === 'firefox', VIRTUAL_AUTHENTICATOR_ONLY_IN_CHROMIUM);
-  const page = await tab(await profile());
+  const page = await tab(await session());
   const auth = await addAuthenticator(page);
   const added = await seedWithPasskey(page);
   expect(added).toMatchObject({ ok: true, value: { index: 1, kind: 'passkey', label: 'Alice (till 7)' } });
@@ -111,9 +80,9 @@ test('add a passkey, reload, unlock with it; remove it → refused; the password
   expectPasswordStillWorks(removed);
 });
 
-test("a second authenticator's credential → WRONG_KEY (its real PRF output); holding none of the database's passkeys → CANCELLED; the password still works", async ({ profile, engine }) => {
+test("a second authenticator's credential → WRONG_KEY (its real PRF output); holding none of the database's passkeys → CANCELLED; the password still works", async ({ session, engine }) => {
   test.skip(engine === 'firefox', VIRTUAL_AUTHENTICATOR_ONLY_IN_CHROMIUM);
-  const page = await tab(await profile());
+  const page = await tab(await session());
   const first = await addAuthenticator(page);
   expect(await seedWithPasskey(page)).toMatchObject({ ok: true });
   await page.evaluate(() => window.t.dbs.a!.lock());
@@ -153,9 +122,9 @@ test("a second authenticator's credential → WRONG_KEY (its real PRF output); h
   expectPasswordStillWorks(r);
 });
 
-test('an authenticator without PRF → UNSUPPORTED (add and unlock); password unlock unaffected; no passkey slot → NO_PASSKEY', async ({ profile, engine }) => {
+test('an authenticator without PRF → UNSUPPORTED (add and unlock); password unlock unaffected; no passkey slot → NO_PASSKEY', async ({ session, engine }) => {
   test.skip(engine === 'firefox', VIRTUAL_AUTHENTICATOR_ONLY_IN_CHROMIUM);
-  const page = await tab(await profile());
+  const page = await tab(await session());
   await addAuthenticator(page, false);
   expect(await openWithPassword(page)).toMatchObject({ ok: true });
   const r = await page.evaluate(async (password) => {
@@ -175,16 +144,16 @@ test('an authenticator without PRF → UNSUPPORTED (add and unlock); password un
   expectPasswordStillWorks(r);
 });
 
-test('unlocking a passkey slot on an authenticator without PRF → UNSUPPORTED; openDatabase({ passkey }) fails the same way and the password opens', async ({ profile, engine }) => {
+test('unlocking a passkey slot on an authenticator without PRF → UNSUPPORTED; openDatabase({ passkey }) fails the same way and the password opens', async ({ session, engine }) => {
   test.skip(engine === 'firefox', VIRTUAL_AUTHENTICATOR_ONLY_IN_CHROMIUM);
-  const page = await tab(await profile());
+  const page = await tab(await session());
   const withPrf = await addAuthenticator(page);
   expect(await seedWithPasskey(page)).toMatchObject({ ok: true });
   const [credential] = await credentials(withPrf);
   await page.evaluate(() => window.t.dbs.a!.close());
   await withPrf.cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: withPrf.id });
   const noPrf = await addAuthenticator(page, false, withPrf.cdp);
-  await noPrf.cdp.send('WebAuthn.addCredential', { authenticatorId: noPrf.id, credential } as never);
+  await copyCredential(noPrf, credential);
 
   expect(await page.evaluate(() => window.t.open('a', { name: 'passkeys', passkey: true }))).toMatchObject({ ok: false, code: 'UNSUPPORTED' });
   expect(await openWithPassword(page)).toMatchObject({ ok: true });

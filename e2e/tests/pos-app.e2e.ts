@@ -3,8 +3,8 @@
  * reload + unlock, offline (service worker), backup / restore (with a tampered file refused),
  * and two tabs live at once. Screenshots of every main screen go to test-results/pos/.
  */
-import { expect, test } from '@playwright/test';
-import { addProduct, createStore, go, launchPos, PASSWORD, ringUp, shot, typeInto, unlock, waitForServiceWorker } from './pos-helpers.ts';
+import { expect } from '@playwright/test';
+import { addProduct, createStore, go, PASSWORD, ringUp, shot, typeInto, unlock, waitForServiceWorker, test } from './pos-helpers.ts';
 import type { Page } from '@playwright/test';
 
 const kpi = (page: Page, id: 'kpi-orders' | 'kpi-total') => page.getByTestId(id);
@@ -16,7 +16,7 @@ async function stock(page: Page) {
   await addProduct(page, 'Orange juice', '4');
 }
 
-test('first run → products → sales → reload → unlock → data intact; lock button; still works offline', async () => {
+test('first run → products → sales → reload → unlock → data intact; lock button; still works offline', async ({ launchPos }) => {
   const b = await launchPos();
   try {
     const page = await b.open('till');
@@ -107,7 +107,7 @@ test('first run → products → sales → reload → unlock → data intact; lo
   }
 });
 
-test('idle auto-lock: the till locks itself and asks for the password', async () => {
+test('idle auto-lock: the till locks itself and asks for the password', async ({ launchPos }) => {
   const b = await launchPos();
   try {
     const page = await b.open('till', '?autolock=1500');
@@ -122,8 +122,9 @@ test('idle auto-lock: the till locks itself and asks for the password', async ()
   }
 });
 
-test('backup → more sales → restore: later sales gone, pre-restore backup kept; a tampered or foreign file is refused and nothing changes', async () => {
-  const b = await launchPos();
+test('backup → more sales → restore: later sales gone, pre-restore backup kept; a tampered or foreign file is refused and nothing changes', async ({ launchPos }) => {
+  // The app's own KDF: the Admin screen below must show the library's default Argon2id.
+  const b = await launchPos('tablet', { kdf: 'default' });
   try {
     const page = await b.open('admin');
     await createStore(page);
@@ -194,7 +195,7 @@ test('backup → more sales → restore: later sales gone, pre-restore backup ke
   }
 });
 
-test('two tabs: till in one, orders and admin in the other, both live', async () => {
+test('two tabs: till in one, orders and admin in the other, both live', async ({ launchPos }) => {
   const b = await launchPos();
   try {
     const till = await b.open('till');

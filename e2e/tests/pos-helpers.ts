@@ -1,16 +1,19 @@
 /**
- * Helpers for the point-of-sale example's e2e specs: a fresh persistent profile per test, in the
- * engine of the running Playwright project (real OPFS, real service worker), at a tablet or phone
- * size, console/pageerror capture (the app must log no errors), screenshots under
- * test-results/pos/, an axe-core audit, and the few UI steps every spec repeats.
+ * Helpers for the point-of-sale example's e2e specs: a fresh browser context per test in the one
+ * browser each Playwright worker starts, in the engine of the running project (real OPFS, real
+ * service worker), at a tablet or phone size, console/pageerror capture (the app must log no
+ * errors), screenshots under test-results/pos/, an axe-core audit, and the few UI steps every
+ * spec repeats. Specs take `launchPos` / `withPos` from this file's `test`.
  */
-import { expect, test } from '@playwright/test';
-import type { BrowserContext, Locator, Page } from '@playwright/test';
+import { expect, test as base } from '@playwright/test';
+import type { Browser, BrowserContext, Locator, Page } from '@playwright/test';
+import { MIN_KDF } from '@cipherlite/core';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchPersistent } from './env.ts';
+import { grantStorage } from './env.ts';
+import type { Engine } from './env.ts';
 import { engineOf, forwardLogs } from './fixtures.ts';
 
 export const POS_PORT = Number(process.env.POS_E2E_PORT ?? 4180);
@@ -35,30 +38,41 @@ export interface PosBrowser {
   close(): Promise<void>;
 }
 
-export async function launchPos(viewport: ViewportName = 'tablet'): Promise<PosBrowser> {
-  const dir = await mkdtemp(join(tmpdir(), 'cipherlite-pos-'));
-  const downloads = join(dir, 'downloads');
-  await mkdir(downloads);
+export interface PosOptions {
+  /**
+   * `minimum` (the default): new tills get core's MIN_KDF through the example's test-build hook
+   * (`examples/pos/src/test-hooks.ts`), as the worker suite's tests pass `FAST_KDF` — the KDF's
+   * cost is not under test. `default`: the app's own choice, the library's default Argon2id.
+   */
+  kdf?: 'minimum' | 'default';
+}
+
+/** Firefox preferences the POS specs need; set once, when the worker's browser starts. */
+const FIREFOX_PREFS = {
+  // Firefox opens its downloads panel on every download, and the page loses focus to it
+  // (document.hasFocus() turns false): the focus the app moves afterwards would not count.
+  'browser.download.alwaysOpenPanel': false,
+  // navigator.clipboard.readText() (the test reading what "Copy" wrote) otherwise waits for
+  // the user to confirm a paste menu; Firefox has no clipboard-read permission to grant.
+  'dom.events.testing.asyncClipboard': true,
+};
+
+/** A fresh context in `browser` (its own OPFS, service worker and cache), as a new device. */
+async function launchIn(browser: Browser, engine: Engine, downloads: string, viewport: ViewportName, options: PosOptions): Promise<PosBrowser> {
   const phone = viewport !== 'tablet';
-  const engine = engineOf(test.info().project.name);
-  const context = await launchPersistent(engine, join(dir, 'profile'), {
+  const context = await browser.newContext({
     baseURL: POS_URL,
-    downloadsPath: downloads,
     viewport: VIEWPORTS[viewport],
     hasTouch: phone,
     // Playwright emulates mobile (meta viewport, touch-first layout) in Chromium only.
     ...(engine === 'chromium' ? { isMobile: phone } : {}),
     deviceScaleFactor: 1,
     acceptDownloads: true,
-    firefoxUserPrefs: {
-      // Firefox opens its downloads panel on every download, and the page loses focus to it
-      // (document.hasFocus() turns false): the focus the app moves afterwards would not count.
-      'browser.download.alwaysOpenPanel': false,
-      // navigator.clipboard.readText() (the test reading what "Copy" wrote) otherwise waits for
-      // the user to confirm a paste menu; Firefox has no clipboard-read permission to grant.
-      'dom.events.testing.asyncClipboard': true,
-    },
   });
+  await grantStorage(context, engine, POS_URL);
+  if ((options.kdf ?? 'minimum') === 'minimum') {
+    await context.addInitScript((kdf) => Object.assign(window, { __CIPHERLITE_POS_TEST_KDF__: kdf }), MIN_KDF);
+  }
   // A click that cannot happen fails in seconds with its reason, not at the test's timeout.
   context.setDefaultTimeout(20_000);
   const errors: string[] = [];
@@ -82,7 +96,8 @@ export async function launchPos(viewport: ViewportName = 'tablet'): Promise<PosB
       // Firefox ESR reports a download the page starts itself (an <a download> of a blob: URL)
       // with `navigation: null` and no download id, and Playwright 1.64 drops such a
       // browsingContext.downloadWillBegin event: no `download` event ever fires. The browser does
-      // save the file, under its suggested name, into the downloads directory given at launch.
+      // save the file, under its suggested name, into the downloads directory given at launch
+      // (one per Playwright worker, whose tests run one at a time).
       const before = new Set(await readdir(downloads));
       await start();
       let name: string | undefined;
@@ -101,28 +116,63 @@ export async function launchPos(viewport: ViewportName = 'tablet'): Promise<PosB
     },
     async close() {
       await context.close().catch(() => undefined);
-      await rm(dir, { recursive: true, force: true });
     },
   };
 }
 
-/**
- * Runs `fn` with a fresh browser at `viewport`, then requires that no tab logged an error, and
- * always closes the browser.
- */
-export async function withPos(fn: (b: PosBrowser) => Promise<void>, viewport: ViewportName = 'tablet'): Promise<void> {
-  const b = await launchPos(viewport);
-  try {
-    await fn(b);
-    expect(b.errors).toEqual([]);
-  } finally {
-    await b.close();
-  }
-}
+type LaunchPos = (viewport?: ViewportName, options?: PosOptions) => Promise<PosBrowser>;
+
+export const test = base.extend<
+  {
+    /** A fresh context at `viewport` (tablet by default); closed when the test ends. */
+    launchPos: LaunchPos;
+    /** Runs `fn` with a fresh context at `viewport`, then requires that no tab logged an error, and always closes it. */
+    withPos: (fn: (b: PosBrowser) => Promise<void>, viewport?: ViewportName, options?: PosOptions) => Promise<void>;
+  },
+  { downloads: string }
+>({
+  // Where this worker's browser saves downloads (Firefox: see `download` above).
+  downloads: [
+    // eslint-disable-next-line no-empty-pattern
+    async ({}, use) => {
+      const dir = await mkdtemp(join(tmpdir(), 'cipherlite-pos-downloads-'));
+      await use(dir);
+      await rm(dir, { recursive: true, force: true });
+    },
+    { scope: 'worker' },
+  ],
+  launchOptions: [
+    async ({ launchOptions, downloads }, use, workerInfo) => {
+      const firefox = engineOf(workerInfo.project.name) === 'firefox';
+      await use({ ...launchOptions, downloadsPath: downloads, ...(firefox ? { firefoxUserPrefs: { ...launchOptions.firefoxUserPrefs, ...FIREFOX_PREFS } } : {}) });
+    },
+    { scope: 'worker' },
+  ],
+  launchPos: async ({ browser, downloads }, use, testInfo) => {
+    const opened: PosBrowser[] = [];
+    await use(async (viewport = 'tablet', options = {}) => {
+      const b = await launchIn(browser, engineOf(testInfo.project.name), downloads, viewport, options);
+      opened.push(b);
+      return b;
+    });
+    for (const b of opened) await b.close();
+  },
+  withPos: async ({ launchPos }, use) => {
+    await use(async (fn, viewport, options) => {
+      const b = await launchPos(viewport, options);
+      try {
+        await fn(b);
+        expect(b.errors).toEqual([]);
+      } finally {
+        await b.close();
+      }
+    });
+  },
+});
 
 /** Chromium's screenshots in SHOTS, another engine's in a folder of its name (same file names). */
 function shotsDir(): string {
-  const engine = engineOf(test.info().project.name);
+  const engine = engineOf(base.info().project.name);
   return engine === 'chromium' ? SHOTS : join(SHOTS, engine);
 }
 

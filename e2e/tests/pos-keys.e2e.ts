@@ -4,10 +4,12 @@
  * and the recovery key (made in Admin, shown once; used to set a new password when the old one
  * is forgotten, after which neither the old password nor the used recovery key opens the till).
  */
-import { expect, test } from '@playwright/test';
-import { addProduct, createStore, go, withPos, PASSWORD, ringUp, shot, typeInto, unlock } from './pos-helpers.ts';
+import { expect } from '@playwright/test';
+import { MIN_KDF } from '@cipherlite/core';
+import { addProduct, createStore, go, PASSWORD, ringUp, shot, typeInto, unlock, test } from './pos-helpers.ts';
 import type { Page } from '@playwright/test';
 import type { PosBrowser } from './pos-helpers.ts';
+import { engineOf } from './fixtures.ts';
 
 const kpiOrders = (page: Page) => page.getByTestId('kpi-orders');
 
@@ -23,7 +25,7 @@ async function confirmRestore(page: Page, password = PASSWORD): Promise<void> {
   await expect(page.locator('#restore').getByRole('status')).toContainText('Backup restored');
 }
 
-test('undo a restore: a history entry downloads, and restores through the checked comparison', async () => {
+test('undo a restore: a history entry downloads, and restores through the checked comparison', async ({ withPos }) => {
   await withPos(async (b) => {
     const page = await b.open('admin');
     await createStore(page);
@@ -32,6 +34,8 @@ test('undo a restore: a history entry downloads, and restores through the checke
     await go(page, 'Till');
     await ringUp(page, ['Espresso'], 'exact');
     await go(page, 'Admin');
+    // The test build's hook gave this till the library's minimum KDF (launchPos; pos-app keeps the default).
+    await expect(page.locator('#storage')).toContainText(`Argon2id · ${MIN_KDF.memoryKiB / 1024} MiB · ${MIN_KDF.iterations} passes`);
     const backup = await downloadBackup(b, page); // 1 sale
 
     await go(page, 'Till');
@@ -83,7 +87,7 @@ test('undo a restore: a history entry downloads, and restores through the checke
   });
 });
 
-test('recovery key: made once in Admin, opens the till when the password is forgotten, then a new password and a new key', async () => {
+test('recovery key: made once in Admin, opens the till when the password is forgotten, then a new password and a new key', async ({ withPos }) => {
   await withPos(async (b) => {
     const page = await b.open('admin');
     await createStore(page);
@@ -101,7 +105,7 @@ test('recovery key: made once in Admin, opens the till when the password is forg
     expect(recoveryKey).toMatch(/^[A-Z2-7]{4}(-[A-Z2-7]{4}){7}$/);
     // Chromium's clipboard needs the permission; Firefox has no such permission names (its
     // clipboard reads are allowed by the launch's test preference, see launchPos).
-    if (test.info().project.name === 'chromium') await b.context.grantPermissions(['clipboard-read', 'clipboard-write']);
+    if (engineOf(test.info().project.name) === 'chromium') await b.context.grantPermissions(['clipboard-read', 'clipboard-write']);
     await card.getByRole('button', { name: 'Copy' }).click();
     await expect(card.getByRole('status')).toContainText('Copied');
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(recoveryKey);

@@ -4,38 +4,22 @@
  * reload and after the lock button, Admin → remove it, and the button is gone; the password
  * always works. Served as localhost: a WebAuthn relying-party id must be a domain.
  */
-import { expect, test } from '@playwright/test';
-import type { Page } from '@playwright/test';
-import { createStore, go, launchPos, PASSWORD, POS_PORT, shot } from './pos-helpers.ts';
-import { forwardLogs } from './fixtures.ts';
+import { expect } from '@playwright/test';
+import { createStore, go, PASSWORD, POS_PORT, shot, test } from './pos-helpers.ts';
+import { engineOf, forwardLogs } from './fixtures.ts';
+import { VIRTUAL_AUTHENTICATOR_ONLY_IN_CHROMIUM, addAuthenticator } from './webauthn.ts';
 
 const LOCALHOST_URL = `http://localhost:${POS_PORT}/`;
 const PASSKEY_BUTTON = { name: 'Unlock with fingerprint / passkey' };
 
-async function addPlatformAuthenticator(page: Page): Promise<void> {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  const options = {
-    protocol: 'ctap2',
-    ctap2Version: 'ctap2_1',
-    transport: 'internal',
-    hasResidentKey: true,
-    hasUserVerification: true,
-    isUserVerified: true,
-    hasPrf: true,
-    automaticPresenceSimulation: true,
-  };
-  await cdp.send('WebAuthn.addVirtualAuthenticator', { options } as never);
-}
-
-test('Admin adds a passkey → unlock with it after a reload and after Lock → Admin removes it → password only', async () => {
-  test.skip(test.info().project.name === 'firefox', 'a virtual WebAuthn authenticator with the PRF extension is CDP (WebAuthn.addVirtualAuthenticator), which Firefox does not offer to Playwright');
+test('Admin adds a passkey → unlock with it after a reload and after Lock → Admin removes it → password only', async ({ launchPos }) => {
+  test.skip(engineOf(test.info().project.name) === 'firefox', VIRTUAL_AUTHENTICATOR_ONLY_IN_CHROMIUM);
   const b = await launchPos();
   try {
     const page = await b.context.newPage();
     forwardLogs(page, 'till');
     await page.goto(LOCALHOST_URL);
-    await addPlatformAuthenticator(page);
+    await addAuthenticator(page);
     await createStore(page);
 
     await go(page, 'Admin');

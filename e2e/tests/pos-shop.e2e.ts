@@ -3,8 +3,8 @@
  * totals), keyboard use of the till and the orders page, the shop settings (currency, auto-lock)
  * and the small form fixes (a stale error banner, a field that moved when its error showed).
  */
-import { expect, test } from '@playwright/test';
-import { addProduct, createStore, go, withPos, ringUp, shot, typeInto, unlock } from './pos-helpers.ts';
+import { expect } from '@playwright/test';
+import { addProduct, createStore, go, ringUp, shot, typeInto, unlock, test } from './pos-helpers.ts';
 import type { Page } from '@playwright/test';
 
 async function stock(page: Page) {
@@ -13,7 +13,7 @@ async function stock(page: Page) {
   await addProduct(page, 'Croissant', '3.20');
 }
 
-test('refunds: a line or the rest of an order, never beyond what was paid, in the daily totals', async () => {
+test('refunds: a line or the rest of an order, never beyond what was paid, in the daily totals', async ({ withPos }) => {
   await withPos(async (b) => {
     const page = await b.open('till');
     await createStore(page);
@@ -75,7 +75,7 @@ test('refunds: a line or the rest of an order, never beyond what was paid, in th
   });
 });
 
-test('keyboard: Cash/Card shows focus, Enter in the card digits charges, days of the totals are reachable', async () => {
+test('keyboard: Cash/Card shows focus, Enter in the card digits charges, days of the totals are reachable', async ({ withPos }) => {
   await withPos(async (b) => {
     const page = await b.open('till');
     await createStore(page);
@@ -110,7 +110,7 @@ test('keyboard: Cash/Card shows focus, Enter in the card digits charges, days of
   });
 });
 
-test('shop settings: currency (Intl, integer minor units) and the auto-lock delay, stored encrypted', async () => {
+test('shop settings: currency (Intl, integer minor units) and the auto-lock delay, stored encrypted', async ({ withPos }) => {
   test.setTimeout(240_000);
   await withPos(async (b) => {
     const page = await b.open('admin');
@@ -150,7 +150,7 @@ test('shop settings: currency (Intl, integer minor units) and the auto-lock dela
   });
 });
 
-test('add-product form: a stale "already exists" goes once the name changes; an error does not move the fields', async () => {
+test('add-product form: a stale "already exists" goes once the name changes; an error does not move the fields', async ({ withPos }) => {
   await withPos(async (b) => {
     const page = await b.open('till');
     await createStore(page);

@@ -15,8 +15,8 @@ const BACKENDS = [
 ] as const;
 
 for (const [backend, id, commitNotFlush] of BACKENDS) {
-  test(`${backend} passes every SyncStorage conformance case`, async ({ profile, engine }) => {
-    const page = await (await profile()).page('tab');
+  test(`${backend} passes every SyncStorage conformance case`, async ({ session, engine }) => {
+    const page = await (await session()).page('tab');
     const out = await page.evaluate((b) => window.t.storageConformance(b), id);
     expect(out.error).toBeUndefined();
     const results = out.results!;

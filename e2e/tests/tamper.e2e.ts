@@ -15,8 +15,8 @@ const SLOT_CIPHERTEXT_OFFSET = 20;
 const PAGE_SIZE = 4096;
 const slotOffset = (page: number) => MAIN_HEADER_SIZE + (page - 1) * (PAGE_SIZE + SLOT_OVERHEAD);
 
-test('a flipped bit in one stored page → CORRUPT for that table only; no crash; other data readable', async ({ profile }) => {
-  const page = await (await profile()).page('tab');
+test('a flipped bit in one stored page → CORRUPT for that table only; no crash; other data readable', async ({ session }) => {
+  const page = await (await session()).page('tab');
   const options = { name: 'ledger', password: 'tamper test', kdf: FAST_KDF, pageSize: PAGE_SIZE };
   expect(await page.evaluate((o) => window.t.open('a', o), options)).toMatchObject({ ok: true });
   const layout = await page.evaluate(async () => {

@@ -52,8 +52,8 @@ async function expectRecoverable(page: Page) {
   expect(reopened).toEqual({ unlocked: { ok: true }, state: 'unlocked', rows: [{ x: 'before' }] });
 }
 
-test('worker.terminate() with a call pending → WORKER_LOST within 4.5 s; unlock() reopens', async ({ profile }) => {
-  const page = await (await profile()).page('terminate');
+test('worker.terminate() with a call pending → WORKER_LOST within 4.5 s; unlock() reopens', async ({ session }) => {
+  const page = await (await session()).page('terminate');
   await openWithRow(page);
   await startPending(page, LONG_SQL);
   await page.evaluate(() => window.t.workers.a!.terminate());
@@ -65,12 +65,12 @@ test('worker.terminate() with a call pending → WORKER_LOST within 4.5 s; unloc
   await expectRecoverable(page);
 });
 
-test('the worker closes itself (as a crash looks from the page) while idle → the next call fails fast; unlock() reopens', async ({ profile, engine }) => {
+test('the worker closes itself (as a crash looks from the page) while idle → the next call fails fast; unlock() reopens', async ({ session, engine }) => {
   test.skip(
     engine === 'firefox',
     "Playwright 1.64 over WebDriver BiDi cannot evaluate in the database worker (its handle reports the target closed); Firefox's worker-death path is covered by the terminate() test",
   );
-  const page = await (await profile()).page('self-close');
+  const page = await (await session()).page('self-close');
   await openWithRow(page);
   const [worker] = page.workers().filter((w) => !w.url().startsWith('blob:'));
   expect(worker).toBeDefined();
@@ -80,8 +80,8 @@ test('the worker closes itself (as a crash looks from the page) while idle → t
   await expectRecoverable(page);
 });
 
-test('a worker stuck in an endless statement → WORKER_LOST after unresponsiveTimeoutMs; unlock() reopens', async ({ profile }) => {
-  const page = await (await profile()).page('wedged');
+test('a worker stuck in an endless statement → WORKER_LOST after unresponsiveTimeoutMs; unlock() reopens', async ({ session }) => {
+  const page = await (await session()).page('wedged');
   await openWithRow(page, { unresponsiveTimeoutMs: 2000 });
   await startPending(page, ENDLESS_SQL);
   const outcome = await pendingOutcome(page);
@@ -92,8 +92,8 @@ test('a worker stuck in an endless statement → WORKER_LOST after unresponsiveT
   await expectRecoverable(page);
 });
 
-test('close() during a transaction whose callback never settles → the transaction rejects CLOSED, close() resolves, nothing committed', async ({ profile }) => {
-  const page = await (await profile()).page('close-in-tx');
+test('close() during a transaction whose callback never settles → the transaction rejects CLOSED, close() resolves, nothing committed', async ({ session }) => {
+  const page = await (await session()).page('close-in-tx');
   await openWithRow(page);
   const result = await page.evaluate(async () => {
     const db = window.t.dbs.a!;

@@ -9,6 +9,8 @@ import { VitePWA } from 'vite-plugin-pwa';
 
 export default defineConfig({
   root: import.meta.dirname,
+  // Test-only hooks (src/test-hooks.ts) exist in a build made with POS_TEST_HOOKS=1 alone.
+  define: { __POS_TEST_HOOKS__: JSON.stringify(process.env.POS_TEST_HOOKS === '1') },
   plugins: [
     react(),
     VitePWA({
@@ -35,6 +37,10 @@ export default defineConfig({
       workbox: {
         // The database worker and sqlite3.wasm (≈ 1 MB) must be cached too, or nothing works offline.
         globPatterns: ['**/*.{js,css,html,wasm,svg,png,webmanifest}'],
+        // sqlite-wasm's own helper workers, which cipherlite never starts: Vite emits them here
+        // because this example builds @cipherlite/core from source, which imports sqlite-wasm's
+        // browser build as is (the published package ships a copy without them; docs/PACKAGING.md).
+        globIgnores: ['**/sqlite3-worker1*', '**/sqlite3-opfs-async-proxy*'],
         maximumFileSizeToCacheInBytes: 8 * 1024 * 1024,
         navigateFallback: 'index.html',
         cleanupOutdatedCaches: true,

@@ -1,7 +1,7 @@
 /**
  * The shop's schema, as migrations in order (`PRAGMA user_version` is how many have run). Money is
  * integer minor units everywhere. Plain SQL with no imports, so the schema's own rules (the CHECKs
- * and the refund triggers) are tested directly against SQLite (e2e/tests/pos-schema.e2e.ts).
+ * and the refund triggers) are tested directly against SQLite (schema.test.ts, in Vitest).
  */
 
 /** The error the refund triggers raise: the UI recognizes it in the SQLite message. */

@@ -9,64 +9,42 @@
  * bytes. Messages name files, block numbers and SQLite's own text only.
  */
 
-export type ErrorCode =
-  | 'WRONG_KEY' // password / raw key does not open any keyslot
-  | 'NOT_A_DATABASE' // not our container format (bad magic, plain SQLite, garbage)
-  | 'CORRUPT' // a block or header failed authentication, or SQLite found corruption
-  | 'QUOTA_EXCEEDED' // storage full
-  | 'LOCKED' // the vault is locked (keys wiped); unlock first
-  | 'CLOSED' // the database was closed
-  | 'BUSY' // SQLite busy / another owner holds the files
-  | 'SQL' // an SQL error reported by SQLite (syntax, constraint, ...)
-  | 'UNSUPPORTED' // the environment lacks something required (OPFS, workers)
-  | 'WORKER_LOAD_FAILED' // the database worker script did not load (usually the bundler setup)
-  | 'INVALID_ARGUMENT' // the caller passed a bad value
-  | 'WORKER_LOST' // the database worker died or stopped answering; the call's outcome is in the database
-  | 'CANCELLED' // the user dismissed a browser prompt (a passkey ceremony) or it timed out, or an operation was cancelled through its AbortSignal
-  | 'NO_PASSKEY' // the database has no passkey keyslot to unlock with
-  | 'SYNC_TABLE' // a table cannot take part in multi-device sync (no explicit PRIMARY KEY, or not enabled for sync)
-  | 'SYNC_SCHEMA' // a sync schema entry cannot be applied on this device (newer than the app, or its DDL fails)
-  | 'IO' // a storage error that is none of the above
-  | 'REPLICA_AUTH' // the object store refused the credentials (expired, denied, wrong signature)
-  | 'REPLICA_UNAVAILABLE' // the object store cannot be reached or keeps failing (offline, 5xx, timeouts)
-  | 'REPLICA_CORRUPT' // a replica object fails authentication or does not parse (replaced, truncated, damaged)
-  | 'REPLICA_MISSING' // a replica object the history needs is absent (deleted, a gap in the log, a missing chunk)
-  | 'REPLICA_REORDERED' // an authentic replica object sits at the wrong position (moved, replayed as newer)
-  | 'REPLICA_FOREIGN' // a replica object belongs to another database
-  | 'REPLICA_ROLLBACK' // the bucket is older than what this device already saw
-  | 'REPLICA_FORK' // the bucket holds a history that does not continue the one this device wrote or saw
-  | 'REPLICA_UNSUPPORTED' // the object store lacks conditional writes (If-None-Match: *), which multi-writer sync needs
-  | 'REPLICA_MODE'; // the replica generation is multi-writer (sync) where single-writer was expected, or the reverse
+/**
+ * Every error code, once: the type `ErrorCode` is read off this list, and README's "Errors"
+ * section is checked against it (scripts/check-error-codes.mjs).
+ */
+export const ERROR_CODES = [
+  'WRONG_KEY', // password / raw key does not open any keyslot
+  'NOT_A_DATABASE', // not our container format (bad magic, plain SQLite, garbage)
+  'CORRUPT', // a block or header failed authentication, or SQLite found corruption
+  'QUOTA_EXCEEDED', // storage full
+  'LOCKED', // the vault is locked (keys wiped); unlock first
+  'CLOSED', // the database was closed
+  'BUSY', // SQLite busy / another owner holds the files
+  'SQL', // an SQL error reported by SQLite (syntax, constraint, ...)
+  'UNSUPPORTED', // the environment lacks something required (OPFS, workers)
+  'WORKER_LOAD_FAILED', // the database worker script did not load (usually the bundler setup)
+  'INVALID_ARGUMENT', // the caller passed a bad value
+  'WORKER_LOST', // the database worker died or stopped answering; the call's outcome is in the database
+  'CANCELLED', // the user dismissed a browser prompt (a passkey ceremony) or it timed out, or an operation was cancelled through its AbortSignal
+  'NO_PASSKEY', // the database has no passkey keyslot to unlock with
+  'MIGRATION_FAILED', // a migration step failed and was rolled back, or the recorded migrations do not match the steps given
+  'SYNC_TABLE', // a table cannot take part in multi-device sync (no explicit PRIMARY KEY, or not enabled for sync)
+  'SYNC_SCHEMA', // a sync schema entry cannot be applied on this device (newer than the app, or its DDL fails)
+  'IO', // a storage error that is none of the above
+  'REPLICA_AUTH', // the object store refused the credentials (expired, denied, wrong signature)
+  'REPLICA_UNAVAILABLE', // the object store cannot be reached or keeps failing (offline, 5xx, timeouts)
+  'REPLICA_CORRUPT', // a replica object fails authentication or does not parse (replaced, truncated, damaged)
+  'REPLICA_MISSING', // a replica object the history needs is absent (deleted, a gap in the log, a missing chunk)
+  'REPLICA_REORDERED', // an authentic replica object sits at the wrong position (moved, replayed as newer)
+  'REPLICA_FOREIGN', // a replica object belongs to another database
+  'REPLICA_ROLLBACK', // the bucket is older than what this device already saw
+  'REPLICA_FORK', // the bucket holds a history that does not continue the one this device wrote or saw
+  'REPLICA_UNSUPPORTED', // the object store lacks conditional writes (If-None-Match: *), which multi-writer sync needs
+  'REPLICA_MODE', // the replica generation is multi-writer (sync) where single-writer was expected, or the reverse
+] as const;
 
-export const ERROR_CODES: readonly ErrorCode[] = [
-  'WRONG_KEY',
-  'NOT_A_DATABASE',
-  'CORRUPT',
-  'QUOTA_EXCEEDED',
-  'LOCKED',
-  'CLOSED',
-  'BUSY',
-  'SQL',
-  'UNSUPPORTED',
-  'WORKER_LOAD_FAILED',
-  'INVALID_ARGUMENT',
-  'WORKER_LOST',
-  'CANCELLED',
-  'NO_PASSKEY',
-  'SYNC_TABLE',
-  'SYNC_SCHEMA',
-  'IO',
-  'REPLICA_AUTH',
-  'REPLICA_UNAVAILABLE',
-  'REPLICA_CORRUPT',
-  'REPLICA_MISSING',
-  'REPLICA_REORDERED',
-  'REPLICA_FOREIGN',
-  'REPLICA_ROLLBACK',
-  'REPLICA_FORK',
-  'REPLICA_UNSUPPORTED',
-  'REPLICA_MODE',
-];
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** Extra, non-secret facts attached to an error. */
 export interface ErrorDetails {

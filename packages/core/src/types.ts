@@ -40,6 +40,23 @@ export type KeyMaterial =
   | { recoveryKey: string; password?: never; key?: never; passkey?: never }
   | { passkey: PasskeyAssertion; password?: never; key?: never; recoveryKey?: never };
 
+/** Where and how long a passkey ceremony (the browser's WebAuthn prompt) runs. */
+export interface PasskeyCeremonyOptions {
+  /** The WebAuthn relying-party id (default: the page's host). Passkeys are bound to it. */
+  rpId?: string;
+  /** How long the browser prompt may stay open (ms); the browser's default when absent. */
+  timeoutMs?: number;
+}
+
+/**
+ * Unlock with a passkey of the database (browser): the WebAuthn prompt runs in the page, and only
+ * the authenticator's PRF output for the slot goes to the worker (once, transferred, not kept there).
+ */
+export type PasskeyUnlock = { passkey: true | PasskeyCeremonyOptions; password?: never; key?: never; recoveryKey?: never };
+
+/** What unlocks: a password (a bare string), key material, or `{ passkey: true }`. */
+export type UnlockSecret = string | KeyMaterial | PasskeyUnlock;
+
 /** Argon2id cost parameters. Bounds: 19 MiB ≤ memory ≤ 1 GiB, 2 ≤ iterations ≤ 10, 1 ≤ parallelism ≤ 16. */
 export interface KdfParams {
   memoryKiB: number;

@@ -8,13 +8,14 @@ import { fileURLToPath } from 'node:url';
 import { ecb, gcm } from '@noble/ciphers/aes.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createAesGcmKey, type AesGcmKey } from '../src/crypto/aes-gcm-wasm/index.js';
+import { createAesGcmKey } from '../src/crypto/aes-gcm-wasm/index.js';
+import type { AeadKey } from '../src/crypto/aead.js';
 import { aesGcmWasm } from '../src/crypto/aes-gcm-wasm/module.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const unhex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
 
-function sealToBytes(k: AesGcmKey, nonce: Uint8Array, aad: Uint8Array, pt: Uint8Array): { ct: Uint8Array; tag: Uint8Array } {
+function sealToBytes(k: AeadKey, nonce: Uint8Array, aad: Uint8Array, pt: Uint8Array): { ct: Uint8Array; tag: Uint8Array } {
   const ct = new Uint8Array(pt.length);
   const tag = new Uint8Array(16);
   k.seal(nonce, aad, pt, ct, tag);

@@ -39,6 +39,8 @@ interface History {
   /** Committed states by transaction number (0 = before the first scripted commit). */
   committed: string[];
   moments: Moment[];
+  /** The storage after the database was closed (a WAL: checkpointed into the database and deleted). */
+  closed: Files;
   open: (s: MemoryStorage) => Promise<Database>;
 }
 
@@ -52,6 +54,9 @@ async function record(mode: JournalMode, synchronous: 'FULL' | 'NORMAL' | 'OFF' 
   const db = await open(storage);
   await db.exec('CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
   await db.exec("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 260) INSERT INTO t SELECT x, printf('%0300d', x) FROM c");
+  // WAL: the setup checkpointed, so each transaction restarts or extends a WAL the database was
+  // already written from (generations: setup, tx 1-2, tx 3).
+  if (mode === 'WAL') await db.exec('PRAGMA wal_checkpoint(PASSIVE)');
   const committed = [await contentHash(db)];
   const moments: Moment[] = [];
   let tx = 0;
@@ -63,7 +68,7 @@ async function record(mode: JournalMode, synchronous: 'FULL' | 'NORMAL' | 'OFF' 
   }
   storage.onMutate = null;
   await db.close();
-  return { side: mode === 'WAL' ? `${NAME}-wal` : `${NAME}-journal`, committed, moments, open };
+  return { side: mode === 'WAL' ? `${NAME}-wal` : `${NAME}-journal`, committed, moments, closed: storage.snapshot(), open };
 }
 
 /** Opens `files`; returns the content hash, or the CORRUPT error after checking nothing was written. */
@@ -147,6 +152,14 @@ function withSide(files: Files, side: string, bytes: Uint8Array | undefined): Fi
   return out;
 }
 
+/** The transaction whose state the database file body (past the header copies) was last written to by a checkpoint, at moment `m`. */
+function checkpointedTx(h: History, m: Moment): number {
+  const body = (f: Files) => f.get(NAME)!.subarray(format.MAIN_HEADER_SIZE);
+  let tx = 0;
+  for (let i = 1; i <= h.moments.indexOf(m); i++) if (Buffer.compare(body(h.moments[i]!.files), body(h.moments[i - 1]!.files)) !== 0) tx = h.moments[i]!.tx;
+  return tx;
+}
+
 const isHot = (h: History, m: Moment): boolean => (m.files.get(h.side)?.length ?? 0) > format.auxSlotsOffset(B);
 
 /**
@@ -160,8 +173,9 @@ function hotMoments(h: History, wal: boolean): { m: Moment; label: string; allow
     const ms = h.moments.filter((m) => m.tx === tx);
     if (wal) {
       const last = ms[ms.length - 1]!;
-      // A WAL with its commits: the last state, or — the WAL cut in its unsealed tail — an earlier commit.
-      out.push({ m: last, label: `after commit ${tx}`, allowed: h.committed.slice(0, tx + 1) });
+      // A WAL with its commits: the last state, or — the WAL cut in its unsealed tail — an earlier
+      // commit, never one before the state the database file was last checkpointed to.
+      out.push({ m: last, label: `after commit ${tx}`, allowed: h.committed.slice(checkpointedTx(h, last), tx + 1) });
       continue;
     }
     const mainChanged = (i: number) => i > 0 && Buffer.compare(ms[i]!.files.get(NAME)!, ms[i - 1]!.files.get(NAME)!) !== 0;
@@ -230,9 +244,17 @@ describe('side-file classes: every cut, stale version and single-field damage', 
           // database file could reveal (docs/SECURITY-TESTS.md "Side files": an open gap). Only
           // the moment before a journal's commit point, when the database already holds the
           // whole commit, then opens to a committed state; those cuts are kept.
-          if (cut.length <= format.AUX_PREFIX_SIZE && (wal || !label.includes('before the commit point'))) continue;
+          // A WAL is bound to the database (format/wal-binding.ts): cut in its header it is refused
+          // once the database was checkpointed from it, and otherwise opens to the checkpointed state.
+          if (cut.length <= format.AUX_PREFIX_SIZE && !wal && !label.includes('before the commit point')) continue;
           cases++;
           await expectAllowed(h, withSide(m.files, h.side, side.slice(0, cut.length)), allowed, `${label}: cut ${cut.name} (${cut.length} of ${side.length} bytes)`, failures);
+        }
+      }
+      if (wal) {
+        for (const { m, label, allowed } of hotMoments(h, wal)) {
+          cases++;
+          await expectAllowed(h, withSide(m.files, h.side, undefined), allowed, `${label}: WAL deleted`, failures);
         }
       }
       expect(cases).toBeGreaterThan(20);
@@ -259,6 +281,32 @@ describe('side-file classes: every cut, stale version and single-field damage', 
       expect(cases).toBeGreaterThan(20);
       expect(failures).toEqual([]);
     });
+
+    if (wal) {
+      it('WAL: every earlier version of the WAL put back after later commits, checkpoints, restarts or the close is never applied over them', async () => {
+        const h = await get();
+        const failures: string[] = [];
+        let cases = 0;
+        const versions = new Map<string, { bytes: Uint8Array; tx: number }>();
+        for (const m of h.moments) {
+          const w = m.files.get(h.side);
+          if (w && isHot(h, m)) versions.set(createHash('sha256').update(w).digest('hex'), { bytes: w, tx: m.tx });
+        }
+        // Later moments: the end of each transaction (the database checkpointed up to some
+        // earlier commit), and the closed database (everything checkpointed, the WAL deleted).
+        const targets = hotMoments(h, true).map(({ m, label, allowed }) => ({ files: m.files, tx: m.tx, label, allowed }));
+        targets.push({ files: h.closed, tx: TRANSACTIONS + 1, label: 'after the close', allowed: [h.committed[TRANSACTIONS]!] });
+        for (const [i, { bytes, tx }] of [...versions.values()].entries()) {
+          for (const t of targets) {
+            if (t.tx <= tx) continue;
+            cases++;
+            await expectAllowed(h, withSide(t.files, h.side, bytes), t.allowed, `WAL version ${i} (tx ${tx}) put back ${t.label}`, failures);
+          }
+        }
+        expect(cases).toBeGreaterThan(5);
+        expect(failures).toEqual([]);
+      });
+    }
 
     if (!wal) {
       it(`${mode}: every earlier version of the journal put back after later commits is never applied`, async () => {

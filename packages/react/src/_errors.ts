@@ -1,5 +1,5 @@
 /** Error normalization shared by the query and mutation objects. */
-import { CipherliteError, ERROR_CODES } from '@cipherlite/core';
+import { CipherliteError, ERROR_CODES } from '@cipherlite/core/errors';
 import type { ErrorCode } from '@cipherlite/core';
 
 /**

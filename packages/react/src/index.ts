@@ -17,5 +17,5 @@ export { LiveQuery, LiveValue, QueryCache, IDLE_GRACE_MS, type FetcherOptions, t
 export { queryKey, fetcherKey, type QueryKey } from './query-key.js';
 export { Mutation } from './mutation.js';
 export type { LiveDatabase, LiveResult, LiveTransaction, LockState, MutationState, MutationStatus, PasskeyUnlock, QueryResult, QueryStatus, UnlockSecret } from './types.js';
-export { CipherliteError, isCipherliteError } from '@cipherlite/core';
-export type { ErrorCode, Row, BindParams, SqlValue } from '@cipherlite/core';
+export { CipherliteError, isCipherliteError } from '@cipherlite/core/errors';
+export type { ErrorCode, Row, BindParams, SqlValue } from '@cipherlite/core/errors';

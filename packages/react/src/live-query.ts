@@ -18,7 +18,7 @@
  *
  * `QueryCache` shares one LiveValue per key and database: a query mounted twice runs once.
  */
-import { CipherliteError } from '@cipherlite/core';
+import { CipherliteError } from '@cipherlite/core/errors';
 import { asCipherliteError } from './_errors.js';
 import type { BindParams } from '@cipherlite/core';
 import { fetcherKey, queryKey } from './query-key.js';
@@ -205,6 +205,12 @@ function sqlSource<T>(sql: string, params: BindParams | undefined): LiveSource<T
 export interface FetcherOptions {
   /** Tables the fetcher reads: it reloads only when one of them changes. Default: after every change. */
   tables?: readonly string[];
+  /**
+   * SQL statements the fetcher runs (e.g. a query builder's compiled SQL): the tables they read
+   * (`db.tables(sql)`) are added to `tables`. How `@cipherlite/drizzle` and `@cipherlite/kysely`
+   * make their queries live.
+   */
+  statements?: readonly string[];
 }
 
 /**
@@ -236,7 +242,8 @@ export class QueryCache {
     if (typeof fetcher !== 'function') throw new CipherliteError('INVALID_ARGUMENT', `expected fetcher to be a function, got ${typeof fetcher}`);
     const k = fetcherKey(key);
     this.#fetchers.set(k, fetcher);
-    const tables = options.tables === undefined ? null : [...options.tables];
+    const tables = options.tables === undefined && options.statements === undefined ? null : [...(options.tables ?? [])];
+    const statements = [...(options.statements ?? [])];
     return this.#shared(
       k,
       (hooks) =>
@@ -244,7 +251,12 @@ export class QueryCache {
           this.db,
           k,
           {
-            tables: async () => tables,
+            tables: async (db) => {
+              if (tables === null) return null;
+              const reads = [...tables];
+              for (const sql of statements) reads.push(...(await db.tables(sql)).reads);
+              return reads;
+            },
             load: (db) => (this.#fetchers.get(k) ?? fetcher)(db) as Promise<T>,
           },
           hooks,

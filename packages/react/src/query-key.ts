@@ -6,7 +6,7 @@
  * object that looks like one's encoding, no parameters and an empty parameter list. Object keys
  * are sorted, so `{ ':a': 1, ':b': 2 }` and `{ ':b': 2, ':a': 1 }` are one query.
  */
-import { CipherliteError } from '@cipherlite/core';
+import { CipherliteError } from '@cipherlite/core/errors';
 import type { BindParams } from '@cipherlite/core';
 
 /** A fetcher's identity: a string, or an array of plain values (`['stats']`, `['order', id]`). */

@@ -5,16 +5,10 @@
  * core's `Database` (`@cipherlite/react/core`, Node and tests) satisfy it structurally, so the
  * hooks depend on neither. Runtime-free.
  */
-import type { BindParams, CipherliteError, ErrorCode, KeyMaterial, Row, RunResult, StatementTables, Transaction } from '@cipherlite/core';
+import type { BindParams, CipherliteError, ErrorCode, Row, RunResult, StatementTables, Transaction } from '@cipherlite/core';
 
-import type { LockState } from '@cipherlite/core';
-export type { LockState };
-
-/** Asks for the passkey prompt instead of giving key material (see `@cipherlite/worker`'s `PasskeyUnlock`). */
-export type PasskeyUnlock = { passkey: true | { rpId?: string; timeoutMs?: number }; password?: never; key?: never; recoveryKey?: never };
-
-/** What `unlock` takes: a password (string), key material, or `{ passkey: true }`. */
-export type UnlockSecret = string | KeyMaterial | PasskeyUnlock;
+import type { LockState, PasskeyUnlock, UnlockSecret } from '@cipherlite/core';
+export type { LockState, PasskeyUnlock, UnlockSecret };
 
 /** Statements available inside `transaction(fn)`: core's `Transaction` (the worker's adds `batch`). */
 export type LiveTransaction = Transaction;

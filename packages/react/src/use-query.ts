@@ -21,7 +21,7 @@ export function useQuery(first: QueryKey, second?: BindParams | ((db: LiveDataba
   const { cache } = requireContext(useContext(DatabaseContext), 'useQuery()');
   const isFetcher = typeof second === 'function';
   const key = isFetcher ? fetcherKey(first) : queryKey(first as string, second);
-  const tablesKey = options?.tables?.join('\u0000');
+  const tablesKey = [...(options?.tables ?? []), '', ...(options?.statements ?? [])].join('\u0000');
   const value: LiveValue<unknown> = useMemo(
     () => (isFetcher ? cache.fetch(first, second, options) : cache.get(first as string, second)),
     // `key` stands for sql + params or the fetcher key by value; the latest fetcher is picked up below.

@@ -1,12 +1,10 @@
 /** LiveQuery and QueryCache without React, against a real encrypted database. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { LiveQuery, QueryCache } from '../src/live-query.js';
-import type { LiveValue } from '../src/live-query.js';
 import { fetcherKey, queryKey } from '../src/query-key.js';
 import { CipherliteError } from '@cipherlite/core';
 import type { LiveDatabase } from '../src/types.js';
-import type { LiveResult } from '../src/types.js';
-import { counting, openTestDatabase, PASSWORD, tick } from './helpers.js';
+import { counting, openTestDatabase, PASSWORD, tick, until } from './helpers.js';
 import type { CoreLiveDatabase } from '../src/core-adapter.js';
 
 let opened: CoreLiveDatabase[] = [];
@@ -18,26 +16,6 @@ async function open() {
   const db = await openTestDatabase();
   opened.push(db);
   return db;
-}
-
-/** Subscribes and resolves with the first snapshot that satisfies `pred`. */
-function until<D>(q: LiveValue<D>, pred: (s: LiveResult<D>) => boolean, timeoutMs = 5000): Promise<LiveResult<D>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`timed out; last snapshot ${JSON.stringify(q.getSnapshot())}`));
-    }, timeoutMs);
-    const check = () => {
-      const s = q.getSnapshot();
-      if (pred(s)) {
-        clearTimeout(timer);
-        off();
-        resolve(s);
-      }
-    };
-    const off = q.subscribe(check);
-    check();
-  });
 }
 
 describe('LiveQuery', () => {
@@ -229,6 +207,35 @@ describe('QueryCache.fetch (any async fetcher)', () => {
     expect(v.getSnapshot().data).toBe(first.data);
     await db.exec("INSERT INTO product (name, price_cents) VALUES ('Tea', 200)");
     expect((await until(v, (s) => s.data?.length === 3)).data).toEqual(['Croissant', 'Espresso', 'Tea']);
+    off();
+  });
+
+  it('with statements, depends on the tables those statements read (plus any tables given)', async () => {
+    const db = await open();
+    await db.exec('CREATE TABLE note (id INTEGER PRIMARY KEY, text TEXT)');
+    const cache = new QueryCache(db);
+    let loads = 0;
+    const sql = 'SELECT p.name FROM product p WHERE p.id IN (SELECT id FROM sale)';
+    const v = cache.fetch(
+      'sold',
+      async (d) => {
+        loads++;
+        return d.query(sql);
+      },
+      { statements: [sql], tables: ['note'] },
+    );
+    const off = v.subscribe(() => {});
+    await until(v, (s) => s.status === 'success');
+    await db.exec('CREATE TABLE other (x)');
+    await db.exec('INSERT INTO other VALUES (1)'); // read by neither
+    await tick(30);
+    expect(loads).toBe(1);
+    await db.exec('INSERT INTO sale (total_cents) VALUES (100)'); // read by the subquery
+    await until(v, () => loads === 2);
+    await db.exec("INSERT INTO note (text) VALUES ('x')"); // given in tables
+    await until(v, () => loads === 3);
+    await db.exec("UPDATE product SET name = 'Ristretto' WHERE id = 1"); // read by the outer query
+    expect((await until(v, (s) => loads === 4 && !s.fetching)).data).toEqual([{ name: 'Ristretto' }]);
     off();
   });
 

@@ -6,8 +6,8 @@
 export { openDatabase, importDatabase, CipherliteDatabase, assertBrowserSupport } from './page/client.js';
 export { passkeySlots } from './page/passkey-slots.js';
 export { databaseExists, type DatabaseExistsOptions } from './page/database-exists.js';
-export type { AddPasskeyOptions, ImportDatabaseOptions, OpenDatabaseOptions, OpenDatabaseBaseOptions, PasskeyUnlock, Transaction, UnlockSecret } from './page/client.js';
-export type { PasskeyCeremonyOptions, PasskeyRegistration } from './page/passkey-ceremony.js';
+export type { AddPasskeyOptions, ImportDatabaseOptions, OpenDatabaseOptions, OpenDatabaseBaseOptions, Transaction } from './page/client.js';
+export type { PasskeyRegistration } from './page/passkey-ceremony.js';
 export type { CallOptions, LockState, Role, StorageBackend, StorageChoice, Statement, DbOps, WireOptions, PendingRestoreInfo } from './shared/protocol.js';
 export type {
   BackupFile,
@@ -29,5 +29,6 @@ export type {
   TableComparison,
   VerifyResult,
 } from '@cipherlite/core/keys';
-export { CipherliteError, isCipherliteError } from '@cipherlite/core';
-export type { ErrorCode, BindParams, Row, RunResult, SqlValue, StatementTables, KeyMaterial, KdfParams } from '@cipherlite/core';
+export { CipherliteError, isCipherliteError } from '@cipherlite/core/errors';
+export type { ErrorCode, BindParams, Row, RunResult, SqlValue, StatementTables, KeyMaterial, KdfParams } from '@cipherlite/core/errors';
+export type { PasskeyCeremonyOptions, PasskeyUnlock, UnlockSecret } from '@cipherlite/core';

@@ -13,7 +13,7 @@ import { MemoryStorage } from '@cipherlite/core';
 import type { SyncFile, SyncStorage } from '@cipherlite/core';
 import type { LogRecord } from '../src/shared/diagnostics.js';
 import type { BusChannel, LeaderStorage, LockRequester, WorkerPlatform } from '../src/engine/runtime/platform.js';
-import type { BusMessage } from '../src/shared/protocol.js';
+import { busNames, type BusMessage } from '../src/shared/protocol.js';
 
 interface Waiter {
   readonly owner: string;
@@ -227,6 +227,11 @@ export class FakeOrigin {
   readonly #dead = new Set<string>();
   /** Called before each write a live tab makes to the shared files (a test may kill the tab here). */
   onWrite: ((tab: string, file: string) => void) | null = null;
+  /**
+   * When set, reading a file's start without its handle fails while a tab leads, as Chromium's
+   * OPFS `getFile()` does while another context holds a sync access handle.
+   */
+  refuseReadsWhileHeld = false;
   /** Every diagnostics record, with the tab that logged it. */
   readonly log: (LogRecord & { tab: string })[] = [];
 
@@ -236,7 +241,12 @@ export class FakeOrigin {
       openChannel: (channel) => this.bus.open(channel, name),
       chooseBackend: async () => 'opfs',
       openStorage: async () => sharedStorage(this.files, this, name),
-      readFileStart: async (o, length) => this.files.files.get(o.name)?.bytes().slice(0, length) ?? null,
+      readFileStart: async (o, length) => {
+        if (this.refuseReadsWhileHeld && this.locks.holder(busNames(o.directory, o.name).leaderLock) !== undefined) {
+          throw new DOMException('the file is locked by another context', 'NoModificationAllowedError');
+        }
+        return this.files.files.get(o.name)?.bytes().slice(0, length) ?? null;
+      },
       assertSupport: () => undefined,
       logSink: (record) => this.log.push({ ...record, tab: name }),
     };

@@ -13,9 +13,10 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { downloadBytes } from '../download.ts';
 import { formatBytes } from '../money.ts';
 import { MIN_PASSWORD_LENGTH } from '../password.ts';
-import { describeError, describePasskeyError, KEEP_BACKUPS } from '../store.ts';
+import { DB_NAME, DIRECTORY, describeError, describePasskeyError, KEEP_BACKUPS } from '../store.ts';
 import { Banner, Card, Field, Spinner, StrengthMeter } from '../ui.tsx';
 import { RecoveryKeyCard } from './RecoveryKeyCard.tsx';
+import { useHasPasskey } from './Unlock.tsx';
 import { ShopSettingsCard } from './ShopSettingsCard.tsx';
 
 /** What the restore card restores from: a file the person chose, or an entry of the history. */
@@ -71,6 +72,9 @@ export function Admin({ db }: { db: CipherliteDatabase }) {
 
 function StorageCard({ db, stats, error }: { db: CipherliteDatabase; stats: DatabaseStats | null; error: unknown }) {
   const password = stats?.keyslots.find((k) => k.kind === 'password')?.kdf;
+  // openDatabase does not wait for the browser's answer (Firefox asks the user): it arrives later.
+  const [persisted, setPersisted] = useState(db.persisted);
+  useEffect(() => db.onPersisted(setPersisted), [db]);
   return (
     <Card title="Storage & encryption" id="storage">
       {error ? <Banner kind="error">{describeError(error)}</Banner> : null}
@@ -111,7 +115,7 @@ function StorageCard({ db, stats, error }: { db: CipherliteDatabase; stats: Data
             {stats.epoch.current} ({stats.epoch.writesInEpoch.toLocaleString()} of {stats.epoch.limit.toLocaleString()} writes)
           </dd>
           <dt>Persistent storage</dt>
-          <dd>{db.persisted === true ? 'Granted — the browser will not evict this data' : db.persisted === false ? 'Not granted — keep backups' : 'Unknown'}</dd>
+          <dd>{persisted === true ? 'Granted — the browser will not evict this data' : persisted === false ? 'Not granted — keep backups' : 'Not answered yet'}</dd>
         </dl>
       )}
     </Card>
@@ -206,27 +210,32 @@ function BackupCard({ db }: { db: CipherliteDatabase }) {
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null);
+  const hasPasskey = useHasPasskey(DB_NAME, DIRECTORY);
+  const download = async (secret: string | { passkey: true }) => {
+    setBusy(true);
+    setMessage(null);
+    try {
+      // With the passkey as proof, the backup opens with that passkey (its slot is copied into it).
+      const { bytes, meta } = await db.backup(secret);
+      downloadBytes(bytes, backupFileName(meta.createdAt));
+      const rows = meta.tables.reduce((s, t) => s + t.rows, 0);
+      setMessage({ kind: 'success', text: `Backup downloaded: ${formatBytes(meta.sizeBytes)}, ${rows.toLocaleString()} rows in ${meta.tables.length} tables.` });
+      setPassword('');
+    } catch (err) {
+      setMessage({ kind: 'error', text: typeof secret === 'string' ? describeError(err) : describePasskeyError(err) });
+    } finally {
+      setBusy(false);
+    }
+  };
   return (
     <Card title="Download a backup" id="backup">
       <p className="muted">A complete copy of the database, encrypted with your current password. Keep it somewhere other than this device.</p>
       {message && <Banner kind={message.kind}>{message.text}</Banner>}
       <form
         className="inline-form"
-        onSubmit={async (e) => {
+        onSubmit={(e) => {
           e.preventDefault();
-          setBusy(true);
-          setMessage(null);
-          try {
-            const { bytes, meta } = await db.backup({ password });
-            downloadBytes(bytes, backupFileName(meta.createdAt));
-            const rows = meta.tables.reduce((s, t) => s + t.rows, 0);
-            setMessage({ kind: 'success', text: `Backup downloaded: ${formatBytes(meta.sizeBytes)}, ${rows.toLocaleString()} rows in ${meta.tables.length} tables.` });
-            setPassword('');
-          } catch (err) {
-            setMessage({ kind: 'error', text: describeError(err) });
-          } finally {
-            setBusy(false);
-          }
+          void download(password);
         }}
       >
         <Field label="Your password">
@@ -235,6 +244,11 @@ function BackupCard({ db }: { db: CipherliteDatabase }) {
         <button className="btn btn-primary" disabled={busy || !password}>
           {busy ? 'Preparing…' : 'Download backup'}
         </button>
+        {hasPasskey && (
+          <button type="button" className="btn" disabled={busy} onClick={() => void download({ passkey: true })}>
+            Use passkey instead
+          </button>
+        )}
       </form>
     </Card>
   );
@@ -472,6 +486,7 @@ function PasswordCard({ db }: { db: CipherliteDatabase }) {
   const [confirm, setConfirm] = useState('');
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null);
+  const hasPasskey = useHasPasskey(DB_NAME, DIRECTORY);
   const problem =
     next.length < MIN_PASSWORD_LENGTH
       ? `Use at least ${MIN_PASSWORD_LENGTH} characters.`
@@ -489,16 +504,18 @@ function PasswordCard({ db }: { db: CipherliteDatabase }) {
         onSubmit={async (e) => {
           e.preventDefault();
           if (problem) return setMessage({ kind: 'error', text: problem });
+          // Submitted by "Use passkey instead": the passkey proves it (and its slot becomes the new password's).
+          const viaPasskey = e.nativeEvent.submitter?.getAttribute('name') === 'use-passkey';
           setBusy(true);
           setMessage(null);
           try {
-            await db.changePassword({ password: current }, { password: next });
+            await db.changePassword(viaPasskey ? { passkey: true } : { password: current }, { password: next });
             setCurrent('');
             setNext('');
             setConfirm('');
             setMessage({ kind: 'success', text: 'Password changed. Backups made earlier still open with the old password.' });
           } catch (err) {
-            setMessage({ kind: 'error', text: (err as { code?: string }).code === 'WRONG_KEY' ? 'The current password is wrong.' : describeError(err) });
+            setMessage({ kind: 'error', text: viaPasskey ? describePasskeyError(err) : (err as { code?: string }).code === 'WRONG_KEY' ? 'The current password is wrong.' : describeError(err) });
           } finally {
             setBusy(false);
           }
@@ -517,6 +534,11 @@ function PasswordCard({ db }: { db: CipherliteDatabase }) {
         <button className="btn btn-primary" disabled={busy || !current || !next}>
           {busy ? 'Changing…' : 'Change password'}
         </button>
+        {hasPasskey && (
+          <button className="btn" name="use-passkey" disabled={busy || !next}>
+            Use passkey instead of the current password
+          </button>
+        )}
       </form>
     </Card>
   );

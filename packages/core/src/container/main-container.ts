@@ -19,7 +19,7 @@
  */
 import type { AeadKeyFactory } from '../crypto/aead.js';
 import { DEFAULT_KDF, headerKdfWork, KdfBudget, MAX_OPEN_KDF_WORK_KIB } from '../crypto/kdf.js';
-import { createKeyslot, openKeyslots, type SlotSecret, wipeKekCache } from './keyslots.js';
+import { createKeyslot, openKeyslots, type NewPasskeySlot, type SlotSecret, wipeKekCache } from './keyslots.js';
 import { randomBytes } from '../crypto/random.js';
 import { deriveAuxMacKey, deriveHeaderMacKey } from '../crypto/subkeys.js';
 import { wipe } from '../crypto/wipe.js';
@@ -27,6 +27,7 @@ import { CipherliteError } from '../errors.js';
 import { DEFAULT_EPOCH_WRITE_LIMIT, FILE_ID_SIZE, FILE_KIND, FIRST_EPOCH, MAIN_HEADER_COPY_SIZE, MAIN_HEADER_SIZE } from '../format/constants.js';
 import { encodeMainHeader, type Keyslot, type MainHeader, scanMainHeader, verifyMainHeaderMac } from '../format/main-header.js';
 import type { SyncFile } from '../storage/sync-file.js';
+import { NO_WAL_BINDING, type WalBinding } from '../format/wal-binding.js';
 import type { KdfParams } from '../types.js';
 import { FileKeyRing, type EpochSource } from './key-ring.js';
 
@@ -51,6 +52,8 @@ export interface CreateOptions extends ContainerOptions {
   kdf?: KdfParams;
   /** Use this data key instead of a fresh random one (restore/import re-key paths). */
   dek?: Uint8Array;
+  /** Required when `secret` is a passkey: its slot's salt, credential id and label. */
+  passkey?: NewPasskeySlot;
 }
 
 export class MainContainer implements EpochSource {
@@ -86,7 +89,7 @@ export class MainContainer implements EpochSource {
     if (file.getSize() !== 0) throw new CipherliteError('NOT_A_DATABASE', 'refusing to create a database over a non-empty file');
     const fileId = randomBytes(FILE_ID_SIZE);
     const dek = o.dek ? o.dek.slice() : randomBytes(32);
-    const slot = await createKeyslot(dek, secret, fileId, o.kdf ?? DEFAULT_KDF);
+    const slot = await createKeyslot(dek, secret, fileId, o.kdf ?? DEFAULT_KDF, o.passkey);
     const header: MainHeader = { blockSize: o.blockSize, fileId, sequence: 1, nextEpoch: FIRST_EPOCH, createdAt: Date.now(), keyslots: [slot] };
     const c = new MainContainer(file, header, dek, 1, 0, o);
     // Write both copies so either alone can open the file (B gets sequence 1, A sequence 2).
@@ -222,6 +225,24 @@ export class MainContainer implements EpochSource {
     // Also refresh the older copy so a stale copy cannot later open with the old password.
     this.#writeHeader();
   }
+
+  /** The WAL generations this file may meet (format/wal-binding.ts). */
+  get walBinding(): WalBinding {
+    return this.#header.wal ?? NO_WAL_BINDING;
+  }
+
+  /** Records a new WAL binding: one crash-safe header write (vfs/wal-guard.ts decides when). */
+  setWalBinding(wal: WalBinding): void {
+    this.#assertOpen();
+    this.#header = { ...this.#header, wal };
+    this.#writeHeader();
+  }
+
+  /**
+   * Salts of the WAL as the VFS last saw it on storage (read when it was opened, or written by a
+   * restart), or null when it held no WAL header; undefined when unknown in this session.
+   */
+  walOnStorage: readonly [number, number] | null | undefined = undefined;
 
   nextWriteEpoch(): number {
     if (this.#epoch === 0 || this.#writesInEpoch >= this.#epochWriteLimit) {

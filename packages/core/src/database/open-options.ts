@@ -3,6 +3,7 @@
  * INVALID_ARGUMENT before anything is read or written).
  */
 import type { AeadKeyFactory } from '../crypto/aead.js';
+import type { NewPasskeySlot } from '../container/keyslots.js';
 import { fastestAead } from '../crypto/default-aead.js';
 import { DEFAULT_KDF, validateKdfParams } from '../crypto/kdf.js';
 import { invalidArgument } from '../errors.js';
@@ -43,6 +44,11 @@ export interface InternalOpenOptions {
   aead?: AeadKeyFactory;
   /** Encryptions per key epoch (default 2^14); tests lower it to exercise rollover. */
   epochWriteLimit?: number;
+  /**
+   * Creating with a passkey: the slot's salt (the one its PRF output was made for), credential
+   * id and label. Rekey and backup copy the passkey slot that proved `current` this way.
+   */
+  passkeySlot?: NewPasskeySlot;
 }
 
 const DEFAULT_CACHE_KIB = 32 * 1024;
@@ -60,6 +66,7 @@ export interface ResolvedOptions {
   synchronous: string;
   aead: AeadKeyFactory;
   epochWriteLimit: number | undefined;
+  passkeySlot: NewPasskeySlot | undefined;
 }
 
 export function validateOpenOptions(o: DatabaseOpenOptions, internal: InternalOpenOptions = {}): ResolvedOptions {
@@ -90,6 +97,7 @@ export function validateOpenOptions(o: DatabaseOpenOptions, internal: InternalOp
     synchronous,
     aead: internal.aead ?? defaultAead(),
     epochWriteLimit: internal.epochWriteLimit,
+    passkeySlot: internal.passkeySlot,
   };
 }
 

@@ -33,7 +33,9 @@ export async function unlockDatabaseFile(o: ResolvedOptions, secret: SlotSecret)
       if (isNew && !o.create) throw new CipherliteError('NOT_A_DATABASE', `database "${o.name}" is empty`);
       // A replacement's files next to a database that is not there: not ours to create over.
       if (isNew && hasPendingReplace(o.storage, o.name)) throw strayReplacement(o.storage, o.name);
-      container = isNew ? await MainContainer.create(file, secret, { ...containerOptions, blockSize: o.pageSize, kdf: o.kdf }) : await MainContainer.unlock(file, secret, containerOptions);
+      container = isNew
+        ? await MainContainer.create(file, secret, { ...containerOptions, blockSize: o.pageSize, kdf: o.kdf, ...(o.passkeySlot ? { passkey: o.passkeySlot } : {}) })
+        : await MainContainer.unlock(file, secret, containerOptions);
     } catch (e) {
       file.close();
       // Only the empty file this call created goes; nothing that was there is touched.

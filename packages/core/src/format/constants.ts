@@ -128,3 +128,27 @@ export const auxMinContentSize = (blockSize: number): number => auxSlotsOffset(b
 
 /** First 16 bytes of a plain SQLite database file. */
 export const SQLITE_MAGIC: Uint8Array<ArrayBuffer> = new TextEncoder().encode('SQLite format 3\0');
+
+// ---- WAL binding in the main header (format/wal-binding.ts), in the reserved area after the keyslots ----
+// flags u32 ‖ current: salt-1 u32 ‖ salt-2 u32 ‖ end u64 ‖ previous: salt-1 u32 ‖ salt-2 u32 ‖ end u64
+export const HDR_WAL_BINDING = 64 + MAX_KEYSLOTS * KEYSLOT_SIZE;
+export const WAL_BINDING_FLAGS_OFFSET = 0;
+export const WAL_BINDING_CURRENT_OFFSET = 4;
+export const WAL_BINDING_PREVIOUS_OFFSET = 20;
+export const WAL_BINDING_SIZE = 36;
+/** Within one generation record: salt-1 u32 ‖ salt-2 u32 ‖ end u64. */
+export const WAL_GEN_SALT1_OFFSET = 0;
+export const WAL_GEN_SALT2_OFFSET = 4;
+export const WAL_GEN_END_OFFSET = 8;
+/** Flags: the current / previous generation record is set. Other bits: refused (NOT_A_DATABASE). */
+export const WAL_BINDING_FLAG_CURRENT = 1;
+export const WAL_BINDING_FLAG_PREVIOUS = 2;
+/** Flag: the WAL is bound — a live WAL must be of a recorded generation (set by every binding write; clear only in headers that predate it). */
+export const WAL_BINDING_FLAG_BOUND = 4;
+/** SQLite's WAL header (wal.c): magic ‖ version ‖ page size ‖ checkpoint sequence ‖ salt-1 ‖ salt-2 ‖ checksum ×2. */
+export const SQLITE_WAL_HEADER_SIZE = 32;
+export const SQLITE_WAL_PAGE_SIZE_OFFSET = 8;
+export const SQLITE_WAL_SALT_OFFSET = 16;
+/** SQLite's WAL frame header: page number ‖ commit size ‖ salt-1 ‖ salt-2 ‖ checksum ×2. */
+export const SQLITE_WAL_FRAME_HEADER_SIZE = 24;
+export const SQLITE_WAL_FRAME_SALT_OFFSET = 8;

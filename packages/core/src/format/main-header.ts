@@ -27,7 +27,8 @@
  *   56  keyslot count             u8
  *   57  reserved (0)              7
  *   64  keyslots                  4 × 256
- *   1088 reserved (0)             2960
+ *   1088 WAL binding              36   (format/wal-binding.ts; all zero = none recorded)
+ *   1124 reserved (0)             2924
  *   4048 checksum = SHA-256(0..4048)[0..16]
  *   4064 MAC = HMAC-SHA256(header-mac key, 0..4064)
  */
@@ -37,12 +38,14 @@ import { constantTimeEqual } from '../crypto/wipe.js';
 import { headerKdfWork, MAX_KDF, MAX_OPEN_KDF_WORK_KIB, validateKdfParams } from '../crypto/kdf.js';
 import type { KdfParams } from '../types.js';
 import { bytesEqual, startsWith, view } from './bytes.js';
+import { decodeWalBinding, encodeWalBinding, NO_WAL_BINDING, type WalBinding } from './wal-binding.js';
 import { decodePasskeyFields, encodePasskeyFields, PK_AAD_START, type PasskeySlotFields } from './passkey-slot.js';
 import {
   CIPHER_AES_256_GCM,
   FILE_ID_SIZE,
   FILE_KIND,
   FORMAT_VERSION,
+  HDR_WAL_BINDING,
   isValidBlockSize,
   KEYSLOT_SIZE,
   MAGIC,
@@ -50,6 +53,7 @@ import {
   MAIN_HEADER_SIZE,
   MAX_KEYSLOTS,
   SQLITE_MAGIC,
+  WAL_BINDING_SIZE,
 } from './constants.js';
 
 export const HDR_VERSION = 8;
@@ -63,7 +67,8 @@ export const HDR_FLAGS = 44;
 export const HDR_CREATED_AT = 48;
 export const HDR_KEYSLOT_COUNT = 56;
 export const HDR_KEYSLOTS = 64;
-export const HDR_RESERVED = HDR_KEYSLOTS + MAX_KEYSLOTS * KEYSLOT_SIZE;
+/** Start of the reserved (zero) bytes, after the keyslots and the WAL binding. */
+export const HDR_RESERVED = HDR_WAL_BINDING + WAL_BINDING_SIZE;
 export const HDR_CHECKSUM = 4048;
 export const HDR_MAC = 4064;
 const CHECKSUM_SIZE = 16;
@@ -113,6 +118,8 @@ export interface MainHeader {
   nextEpoch: number;
   createdAt: number;
   keyslots: Keyslot[];
+  /** WAL generations this file may meet (format/wal-binding.ts); absent = none recorded. */
+  wal?: WalBinding;
 }
 
 function encodeKeyslot(s: Keyslot, out: Uint8Array): void {
@@ -200,6 +207,7 @@ export function encodeMainHeader(h: MainHeader, macKey: Uint8Array): Uint8Array 
   dv.setBigUint64(HDR_CREATED_AT, BigInt(h.createdAt));
   out[HDR_KEYSLOT_COUNT] = h.keyslots.length;
   h.keyslots.forEach((s, i) => encodeKeyslot(s, out.subarray(HDR_KEYSLOTS + i * KEYSLOT_SIZE, HDR_KEYSLOTS + (i + 1) * KEYSLOT_SIZE)));
+  encodeWalBinding(h.wal ?? NO_WAL_BINDING, out);
   out.set(sha256(out.subarray(0, HDR_CHECKSUM)).subarray(0, CHECKSUM_SIZE), HDR_CHECKSUM);
   out.set(hmacSha256(macKey, out.subarray(0, HDR_MAC)), HDR_MAC);
   return out;
@@ -242,6 +250,7 @@ export function decodeMainHeaderCopy(b: Uint8Array): HeaderCopyResult {
       nextEpoch: dv.getUint32(HDR_NEXT_EPOCH),
       createdAt: Number(dv.getBigUint64(HDR_CREATED_AT)),
       keyslots,
+      wal: decodeWalBinding(b),
     },
   };
 }

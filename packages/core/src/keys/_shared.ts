@@ -9,6 +9,7 @@
  */
 import { internals } from '../database/internals.js';
 import type { Database } from '../database/database.js';
+import type { InternalOpenOptions } from '../database/open-options.js';
 import type { Database as SqliteDb, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { SQLITE_RESULT, toCipherliteError } from '../sqlite/errors.js';
 import { DEFAULT_KDF } from '../crypto/kdf.js';
@@ -54,6 +55,17 @@ export async function proveKey(db: Database, material: KeyMaterial): Promise<Pro
     wipeKekCache(cache);
     wipe(secret.bytes);
   }
+}
+
+/**
+ * The options that create a copy keyed by `material` (rekey's new file, a backup): none for a
+ * password, key or recovery key; for the passkey `proof` opened, that slot's salt, credential id
+ * and label — its PRF output was made for that salt, so only that slot can be made from it.
+ */
+export function creationFor(material: KeyMaterial, proof: Proof): InternalOpenOptions {
+  const passkey = proof.slot.passkey;
+  if (material.passkey === undefined || !passkey) return {};
+  return { passkeySlot: { salt: proof.slot.salt, credentialId: passkey.credentialId, label: passkey.label } };
 }
 
 /** Throws BUSY if the proven slot was replaced or removed meanwhile (two key changes raced). */

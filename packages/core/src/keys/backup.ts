@@ -20,14 +20,28 @@
  */
 import type { Database as SqliteDb } from '@sqlite.org/sqlite-wasm';
 import { internals } from '../database/internals.js';
-import { Database } from '../database/database.js';
+import { Database, openWithInternalOptions } from '../database/database.js';
 import { CipherliteError, invalidArgument } from '../errors.js';
 import { startsWith } from '../format/bytes.js';
 import { FORMAT_VERSION, MAIN_HEADER_SIZE, SQLITE_MAGIC } from '../format/constants.js';
 import { MemoryStorage } from '../storage/memory.js';
 import type { SyncStorage } from '../storage/sync-file.js';
 import type { KdfParams, KeyMaterial } from '../types.js';
-import { checkProgress, copyDatabase, COPY_DEST_CACHE_KIB, kdfFor, proveKey, scratchName, storedSize, summaryOf, tableCounts, verifyBlocks, withReadProgress } from './_shared.js';
+import {
+  checkProgress,
+  copyDatabase,
+  COPY_DEST_CACHE_KIB,
+  creationFor,
+  kdfFor,
+  proveKey,
+  type Proof,
+  scratchName,
+  storedSize,
+  summaryOf,
+  tableCounts,
+  verifyBlocks,
+  withReadProgress,
+} from './_shared.js';
 import { checkSignal, Pacer } from './cancel.js';
 import type { BackupResult, DatabaseSummary, NewSecret, ProgressCallback, RestoreComparison, RestoreResult, TableComparison, TableInfo } from './types.js';
 
@@ -68,6 +82,7 @@ export async function backup(db: Database, current: KeyMaterial, options: Backup
     onCount: (done, total) => onProgress?.({ phase: 'count', done, total }),
     count: true,
     pacer,
+    proof,
   });
   const bytes = storage.files.get(name)!.bytes();
   storage.delete(name);
@@ -93,19 +108,22 @@ async function snapshotInto(
   name: string,
   material: KeyMaterial,
   kdf: KdfParams,
-  o: { journalMode: 'MEMORY' | 'DELETE'; onPages?: (done: number, total: number) => void; onCount?: (done: number, total: number) => void; count?: boolean; pacer: Pacer },
+  o: { journalMode: 'MEMORY' | 'DELETE'; onPages?: (done: number, total: number) => void; onCount?: (done: number, total: number) => void; count?: boolean; pacer: Pacer; proof: Proof },
 ): Promise<TableInfo[]> {
   o.pacer.check();
-  const out = await Database.open({
-    storage,
-    name,
-    ...material,
-    kdf,
-    pageSize: internals(db).container.blockSize,
-    create: true,
-    journalMode: o.journalMode,
-    synchronous: o.journalMode === 'MEMORY' ? 'OFF' : 'FULL',
-  });
+  const out = await openWithInternalOptions(
+    {
+      storage,
+      name,
+      ...material,
+      kdf,
+      pageSize: internals(db).container.blockSize,
+      create: true,
+      journalMode: o.journalMode,
+      synchronous: o.journalMode === 'MEMORY' ? 'OFF' : 'FULL',
+    },
+    creationFor(material, o.proof),
+  );
   let ok = false;
   try {
     const { sqlite3, db: src } = internals(db).sqlite;
@@ -199,6 +217,7 @@ export class PendingRestore {
         journalMode: 'DELETE',
         onPages: (done, total) => onProgress?.({ phase: 'safety-backup', done, total }),
         pacer,
+        proof,
       });
       if (pacer.cancelled) {
         // The last moment to cancel; nothing of this call may stay behind.

@@ -17,9 +17,8 @@ import type { Database } from '../database/database.js';
 import { PRF_OUTPUT_SIZE, secretFromMaterial } from '../container/keyslots.js';
 import { SALT_SIZE } from '../crypto/kdf.js';
 import { wipe } from '../crypto/wipe.js';
-import { CipherliteError, invalidArgument } from '../errors.js';
+import { invalidArgument } from '../errors.js';
 import { bytesEqual } from '../format/bytes.js';
-import { scanMainHeader } from '../format/main-header.js';
 import { validatePasskeyFields } from '../format/passkey-slot.js';
 import type { KeyMaterial } from '../types.js';
 import { appendSlot } from './keyslots.js';
@@ -36,13 +35,6 @@ export interface NewPasskey {
   /** The authenticator's PRF output for `salt` (32 bytes); wiped by the caller. */
   prfOutput: Uint8Array;
   /** Shown by `listKeyslots` (at most 42 UTF-8 bytes), e.g. the user name. */
-  label: string;
-}
-
-/** What to ask an authenticator for, to unlock: one entry per passkey slot. Public data. */
-export interface PasskeyChallenge {
-  credentialId: Uint8Array;
-  salt: Uint8Array;
   label: string;
 }
 
@@ -66,29 +58,5 @@ export async function addPasskey(db: Database, current: KeyMaterial, passkey: Ne
   }
 }
 
-/**
- * The passkey slots of a database file, read from its first `MAIN_HEADER_SIZE` bytes without
- * any key (both intact header copies, so a passkey added by a crashed update is still offered).
- * NOT_A_DATABASE when the bytes are no cipherlite database; NO_PASSKEY when it has no passkey slot.
- */
-export function passkeyChallenges(head: Uint8Array): PasskeyChallenge[] {
-  const scan = scanMainHeader(head);
-  if (scan.kind !== 'container' || scan.problem !== null) {
-    throw new CipherliteError('NOT_A_DATABASE', scan.kind === 'container' ? scan.problem! : 'not a cipherlite database');
-  }
-  const seen = new Set<string>();
-  const out: PasskeyChallenge[] = [];
-  for (const copy of scan.valid) {
-    for (const slot of copy.header.keyslots) {
-      if (!slot.passkey) continue;
-      const id = `${Array.from(slot.passkey.credentialId).join(',')}/${Array.from(slot.salt).join(',')}`;
-      if (seen.has(id)) continue;
-      seen.add(id);
-      out.push({ credentialId: slot.passkey.credentialId.slice(), salt: slot.salt.slice(), label: slot.passkey.label });
-    }
-  }
-  if (out.length === 0) throw new CipherliteError('NO_PASSKEY', 'this database has no passkey keyslot; unlock with the password and add one');
-  return out;
-}
-
+export { passkeyChallenges, type PasskeyChallenge } from './passkey-challenges.js';
 export { PRF_OUTPUT_SIZE };

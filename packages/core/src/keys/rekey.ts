@@ -18,10 +18,10 @@
  * `current`. On success the result holds the reopened database.
  */
 import { internals } from '../database/internals.js';
-import { Database } from '../database/database.js';
+import { Database, openWithInternalOptions } from '../database/database.js';
 import { CipherliteError, invalidArgument } from '../errors.js';
 import type { KeyMaterial } from '../types.js';
-import { checkProgress, copyDatabase, COPY_DEST_CACHE_KIB, kdfFor, keyslotInfo, proveKey, withReadProgress } from './_shared.js';
+import { checkProgress, copyDatabase, COPY_DEST_CACHE_KIB, creationFor, kdfFor, keyslotInfo, proveKey, withReadProgress } from './_shared.js';
 import { checkSignal, Pacer } from './cancel.js';
 import { wipe } from '../crypto/wipe.js';
 import { recoverPendingReplace, replaceAuthority, replaceFile, replaceMarkerName, replaceSourceName, type ReplaceAuthority } from '../storage/file-replacement.js';
@@ -71,7 +71,7 @@ export async function rekey(db: Database, current: KeyMaterial, options: RekeyOp
   for (const leftover of [tmp, `${tmp}-journal`]) if (storage.exists(leftover)) storage.delete(leftover);
 
   // A fresh container: new DEK, new file id, and a slot for `current` (its KDF runs again here).
-  const fresh = await Database.open({ storage, name: tmp, ...current, kdf, pageSize, create: true, journalMode: 'MEMORY', synchronous: 'OFF' });
+  const fresh = await openWithInternalOptions({ storage, name: tmp, ...current, kdf, pageSize, create: true, journalMode: 'MEMORY', synchronous: 'OFF' }, creationFor(current, proof));
   let freshOpen = true;
   let readOnly = false;
   // The two databases that may finish the swap after a crash (the marker carries a MAC for each).

@@ -100,7 +100,7 @@ export interface RekeyResult {
 
 export interface VerifyFailure {
   file: 'main' | 'journal' | 'wal';
-  /** 0-based block index within the file; -1 for a journal's or WAL's header. */
+  /** 0-based block index within the file; -1 for a journal's or WAL's header, or one the next open would refuse (cut below its seal, stale, or a WAL the database was not checkpointed from). */
   block: number;
   /** 1-based database page, for the main file. */
   page?: number;

@@ -11,7 +11,8 @@ import { internals } from '../database/internals.js';
 import type { Database } from '../database/database.js';
 import { CipherliteError } from '../errors.js';
 import { AUX_PREFIX_SIZE, auxSlotsOffset, FILE_KIND, FORMAT_VERSION, slotSize } from '../format/constants.js';
-import { auxFileOptions, readAuxHeader, readAuxSeal, rescueGuard } from '../vfs/aux-file.js';
+import { AuxFile, auxFileOptions, readAuxHeader, readAuxSeal, rescueGuard } from '../vfs/aux-file.js';
+import type { SyncFile } from '../storage/sync-file.js';
 import { EncryptedFile } from '../vfs/encrypted-file.js';
 import { hex } from '../format/bytes.js';
 import { checkProgress, ident, keyslotInfo, storedSize, userTables, verifyBlocks, withReadProgress } from './_shared.js';
@@ -93,6 +94,8 @@ async function verifyAuxFile(db: Database, name: string, kind: number, onProgres
   const c = internals(db).container;
   const file = storage.open(name, { create: false });
   try {
+    // A side file the next open would refuse (seal, WAL binding) is a failure even when every block authenticates.
+    if (wouldBeRefused(file, kind, db)) return { checked: 0, failed: [HEADER_BLOCK] };
     if (file.getSize() <= AUX_PREFIX_SIZE) return { checked: 0, failed: [] };
     let header;
     try {
@@ -131,6 +134,21 @@ async function verifyAuxFile(db: Database, name: string, kind: number, onProgres
     }
   } finally {
     file.close();
+  }
+}
+
+/**
+ * Whether opening `file` the way the VFS does (vfs/aux-file.ts) fails CORRUPT: cut below its
+ * seal, stale, or a WAL the database file was not checkpointed from. Writes nothing.
+ */
+function wouldBeRefused(file: SyncFile, kind: number, db: Database): boolean {
+  const { container, main } = internals(db).binding;
+  try {
+    new AuxFile(file, kind, container, main).destroy();
+    return false;
+  } catch (e) {
+    if (!(e instanceof CipherliteError) || e.code !== 'CORRUPT') throw e;
+    return true;
   }
 }
 

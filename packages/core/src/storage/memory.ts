@@ -6,6 +6,7 @@
  * `onWrite` observes every write (crash tests hook it).
  */
 import { CipherliteError } from '../errors.js';
+import { FileView } from './file-view.js';
 import type { AtOption, SyncFile, SyncStorage } from './sync-file.js';
 
 export class MemoryFile implements SyncFile {
@@ -71,38 +72,6 @@ export class MemoryFile implements SyncFile {
   }
 }
 
-/** One handle on a MemoryFile: closing it ends this handle only (sync-file.ts contract). */
-class MemoryHandle implements SyncFile {
-  #file: MemoryFile | null;
-  readonly #name: string;
-  constructor(file: MemoryFile) {
-    this.#file = file;
-    this.#name = file.name;
-  }
-  get #f(): MemoryFile {
-    if (!this.#file) throw new CipherliteError('CLOSED', `file "${this.#name}" is closed`);
-    return this.#file;
-  }
-  read(buf: Uint8Array, opts: AtOption): number {
-    return this.#f.read(buf, opts);
-  }
-  write(buf: Uint8Array, opts: AtOption): number {
-    return this.#f.write(buf, opts);
-  }
-  truncate(size: number): void {
-    this.#f.truncate(size);
-  }
-  getSize(): number {
-    return this.#f.getSize();
-  }
-  flush(): void {
-    this.#f.flush();
-  }
-  close(): void {
-    this.#file = null;
-  }
-}
-
 export class MemoryStorage implements SyncStorage {
   readonly files = new Map<string, MemoryFile>();
   /** Called after every write to any file of this storage. */
@@ -130,7 +99,7 @@ export class MemoryStorage implements SyncStorage {
       if (!create) throw new CipherliteError('IO', `no such file: ${name}`);
       f = this.#add(new MemoryFile(name));
     }
-    return new MemoryHandle(f);
+    return new FileView(f, f.name);
   }
 
   exists(name: string): boolean {

@@ -53,6 +53,7 @@ import { hmacSha256 } from '../crypto/subkeys.js';
 import { constantTimeEqual } from '../crypto/wipe.js';
 import type { FileKeyRing } from '../container/key-ring.js';
 import type { MainContainer } from '../container/main-container.js';
+import { beforeCheckpointWrite, beforeWalGone, beforeWalHeaderWrite, checkWalBinding } from './wal-guard.js';
 
 /** WAL checkpoints read back what was just written; keep up to 8 MiB of it decrypted. */
 const WAL_RECENT_BYTES = 8 << 20;
@@ -272,6 +273,8 @@ export class AuxFile {
   #seal: AuxSeal | null;
   /** Written or truncated since `#seal`. */
   #unsealed = false;
+  /** WAL: frames were written since the database file was last written from it. */
+  #framesAdded = false;
 
   constructor(file: SyncFile, kind: number, container: MainContainer, main: EncryptedFile | null = null) {
     this.#container = container;
@@ -291,6 +294,7 @@ export class AuxFile {
       );
       this.ef = new EncryptedFile(auxFileOptions(this.#file, kind, container, this.#fileId, this.#ring, guard));
       if (header) checkSeal(this.ef, kind, this.#seal, this.#main?.changeCounter() ?? null);
+      if (kind === FILE_KIND.wal) checkWalBinding(this.ef, container);
     } catch (e) {
       this.#ring.destroy();
       throw e;
@@ -315,6 +319,10 @@ export class AuxFile {
     this.#seal = seal;
   }
 
+  get isWal(): boolean {
+    return this.#kind === FILE_KIND.wal;
+  }
+
   /** True when the journal was written since its last seal. */
   get unsealed(): boolean {
     return this.#unsealed;
@@ -334,8 +342,22 @@ export class AuxFile {
   }
 
   write(data: Uint8Array, offset: number): void {
+    if (this.#kind === FILE_KIND.wal) {
+      if (offset === 0) beforeWalHeaderWrite(this.ef, this.#container, data);
+      this.#framesAdded = true;
+    }
     this.#unsealed = true;
     this.ef.write(data, offset);
+  }
+
+  /**
+   * Called before the database file is written or cut (after `seal`): for a WAL that gained
+   * frames, records in the main header how far the generation being checkpointed reaches.
+   */
+  beforeDatabaseWrite(): void {
+    if (!this.#framesAdded) return;
+    beforeCheckpointWrite(this.ef, this.#container);
+    this.#framesAdded = false;
   }
 
   sync(): void {
@@ -346,6 +368,7 @@ export class AuxFile {
   truncate(size: number): void {
     this.#unsealed = true;
     if (size === 0) {
+      if (this.#kind === FILE_KIND.wal) beforeWalGone(this.#container);
       const fileId = randomBytes(FILE_ID_SIZE);
       // Cut the file to zero first, then write the new header and seal: a crash in between
       // leaves an empty file. The other order would leave old blocks under a new file id, which

@@ -25,6 +25,7 @@ import type { SyncStorage } from '../storage/sync-file.js';
 import type { AeadKeyFactory } from '../crypto/aead.js';
 import { randomBytes } from '../crypto/random.js';
 import { AuxFile } from './aux-file.js';
+import { beforeWalGone, beforeWriteWithoutWal, refuseMissingWal } from './wal-guard.js';
 import { EncryptedFile } from './encrypted-file.js';
 import type { MainContainer } from '../container/main-container.js';
 import { TempKeys } from '../container/temp-keys.js';
@@ -182,7 +183,9 @@ export class CipherliteVfs implements VfsPolicy {
       } else {
         const { binding } = hit;
         const create = !!(flags & capi.SQLITE_OPEN_CREATE);
-        if (!create && !binding.storage.exists(hit.file)) throw new CipherliteError('IO', `no such file: ${hit.file}`);
+        const exists = binding.storage.exists(hit.file);
+        if (!create && !exists) throw new CipherliteError('IO', `no such file: ${hit.file}`);
+        if (!exists && hit.kind === FILE_KIND.wal) refuseMissingWal(binding.container); // before creating it
         const raw = binding.storage.open(hit.file, { create });
         let aux: AuxFile;
         try {
@@ -307,7 +310,13 @@ export class CipherliteVfs implements VfsPolicy {
    */
   #sealJournals(binding: DatabaseBinding): void {
     const open = this.#auxOf.get(binding);
-    if (open) for (const aux of open) if (aux.unsealed) aux.seal();
+    let wal = false;
+    for (const aux of open ?? []) {
+      if (aux.unsealed) aux.seal();
+      aux.beforeDatabaseWrite();
+      wal ||= aux.isWal;
+    }
+    if (!wal) beforeWriteWithoutWal(binding.container);
   }
 
   fileSize(pFile: WasmPointer): { rc: number; size: number } {
@@ -418,7 +427,10 @@ export class CipherliteVfs implements VfsPolicy {
   delete(path: string): number {
     const hit = this.#bindingFor(path);
     try {
-      if (hit && hit.binding.storage.exists(hit.file)) hit.binding.storage.delete(hit.file);
+      if (hit && hit.binding.storage.exists(hit.file)) {
+        if (hit.kind === FILE_KIND.wal) beforeWalGone(hit.binding.container);
+        hit.binding.storage.delete(hit.file);
+      }
       return this.#capi.SQLITE_OK;
     } catch (e) {
       if (hit) hit.binding.lastError = e;

@@ -7,7 +7,7 @@ import { consoleSink } from '../shared/diagnostics.js';
 import type { BusChannel, WorkerPlatform } from './runtime/platform.js';
 import type { BusMessage } from '../shared/protocol.js';
 import { chooseBackend, openLeaderStorage } from './storage/backend.js';
-import { readOpfsFileStart } from '../shared/opfs-read.js';
+import { readFileStart } from '../shared/file-start.js';
 
 function broadcastChannel(name: string): BusChannel {
   const channel = new BroadcastChannel(name);
@@ -34,7 +34,7 @@ export function browserPlatform(): WorkerPlatform {
     openChannel: broadcastChannel,
     chooseBackend,
     openStorage: (options, backend, log) => openLeaderStorage(backend, options, log),
-    readFileStart: readOpfsFileStart,
+    readFileStart,
     assertSupport: assertWorkerSupport,
     logSink: consoleSink,
   };

@@ -9,90 +9,68 @@
  * A locked worker holds no key and is not in the queue. Locking one tab does not lock the others
  * (`lock(true)` asks all of them to).
  *
+ * The state is records, not nullable fields read with `!`: `OpenedDatabase` (set once by `open`)
+ * and `UnlockedSession` (one unlocked period) in session.ts; who leads is election.ts.
+ *
  * Every method rejects with core's `WireError` (a plain object); the client rebuilds the error.
  */
-import { CipherliteError, format, toWire } from '@cipherlite/core';
-import { importPlaintext, passkeyChallenges, type PasskeyChallenge } from '@cipherlite/core/keys';
-import type { Database, KeyMaterial } from '@cipherlite/core';
-import { Diagnostics, assertLogSetting } from '../shared/diagnostics.js';
+import { CipherliteError, toWire } from '@cipherlite/core';
+import type { PasskeyChallenge } from '@cipherlite/core/keys';
+import type { KeyMaterial } from '@cipherlite/core';
+import { Diagnostics } from '../shared/diagnostics.js';
 import { SteppedDown } from './leader/service.js';
-import { Leader } from './leader/leader.js';
 import { holdLock } from './runtime/platform.js';
-import type { BusChannel, WorkerPlatform } from './runtime/platform.js';
-import { assertDatabaseLocation, busNames, KEY_MATERIAL_ARGS } from '../shared/protocol.js';
-import { ProgressThrottle, guardedProgress, type CallHooks } from './runtime/progress.js';
+import type { WorkerPlatform } from './runtime/platform.js';
+import { busNames, operationRow } from '../shared/protocol.js';
+import type { CallHooks } from './runtime/progress.js';
 import type { BusMessage, CallTag, LeaderRequest, LockState, OpArgs, OpName, OpResult, OpenInfo, Role, StorageBackend, WorkerApi, WorkerEvents, WorkerOpenOptions } from '../shared/protocol.js';
 import { Router } from './router.js';
+import { readChallenges } from './passkey-challenges.js';
 import { passwordAsBytes, Secret, wipeKeyMaterial } from './runtime/secret.js';
 import { transferBytes } from './runtime/transfer.js';
-
-const TAKEOVER_RETRY_MS = [500, 1000, 2000, 5000, 10_000, 30_000];
-/** Calls whose result is a whole file, created for the call: moved to the page (runtime/transfer.ts). */
-const TRANSFERRED_RESULTS: ReadonlySet<OpName> = new Set<OpName>(['backup', 'exportPlaintext', 'readBackup']);
-
-/** How long a finished call waits for the client to acknowledge its last progress event. */
-const LAST_PROGRESS_WAIT_MS = 1000;
-
-interface OpenCall {
-  readonly abort: AbortController;
-  hooks: CallHooks;
-  /** Settles when the client ran the newest progress event sent so far. */
-  delivered: Promise<unknown>;
-}
-
-function validateOptions(o: WorkerOpenOptions): void {
-  if (typeof o !== 'object' || o === null) throw new CipherliteError('INVALID_ARGUMENT', 'expected an options object');
-  assertDatabaseLocation(o.name, o.directory);
-  if (o.autoLockMs !== undefined && !(Number.isFinite(o.autoLockMs) && o.autoLockMs >= 0)) {
-    throw new CipherliteError('INVALID_ARGUMENT', `expected autoLockMs to be a number >= 0, got ${String(o.autoLockMs)}`);
-  }
-  assertLogSetting(o.logLevel);
-}
-
-/**
- * The worker's copy of `key` as a `Secret`, the caller's key material wiped either way; key
- * material that is not valid comes back as the wire error to reject the call with.
- */
-function takeSecret(key: KeyMaterial): Secret | { rejection: unknown } {
-  try {
-    return Secret.from(key);
-  } catch (e) {
-    return { rejection: toWire(e) };
-  } finally {
-    wipeKeyMaterial(key);
-  }
-}
+import { OpenCalls } from './calls.js';
+import { Election } from './election.js';
+import { importFile, takeSecret, validateOptions, type OpenedDatabase, type UnlockedSession } from './session.js';
 
 export class WorkerEngine implements WorkerApi {
   readonly #tabId = crypto.randomUUID();
   readonly #platform: WorkerPlatform;
   /** Silent until `open` knows the options' `logLevel`. */
   #log = Diagnostics.silent;
-  #options: WorkerOpenOptions | null = null;
-  #names: ReturnType<typeof busNames> | null = null;
+  /** Set by `open`; null before. */
+  #opened: OpenedDatabase | null = null;
+  /** The client's callbacks, from `open` until `close`. */
   #events: WorkerEvents | null = null;
+  /** `autoLockMs` of the open options, changed by `setAutoLock`. */
+  #autoLockMs = 0;
   #state: LockState | 'closed' = 'locked';
   #role: Role = 'none';
-  #backend: StorageBackend = 'opfs';
   #secret: Secret | null = null;
-  /** Identity of the current unlocked period: async work started in an older one stands down. */
-  #session: object | null = null;
-  #router: Router | null = null;
-  #leader: Leader | null = null;
-  #releaseLeaderLock: (() => void) | null = null;
-  #campaign: AbortController | null = null;
-  #takeoverFailures = 0;
-  #bus: BusChannel | null = null;
-  #releaseTabLock: (() => void) | null = null;
+  /** The current unlocked period, null while locked or closed. */
+  #session: UnlockedSession | null = null;
+  readonly #election: Election;
+
   #autoLock: ReturnType<typeof setTimeout> | undefined;
   /** Serializes open/unlock/lock/close. */
   #transition: Promise<unknown> = Promise.resolve();
-  /** Calls with `CallOptions` in flight, by the client's call id. */
-  readonly #calls = new Map<number, OpenCall>();
+  /** Calls with `CallOptions` in flight. */
+  readonly #calls = new OpenCalls(
+    () => this.#events,
+    () => this.#log,
+  );
 
   /** `platform`: the browser's (`browserPlatform()`) in a worker; in-memory fakes in Node tests. */
   constructor(platform: WorkerPlatform) {
     this.#platform = platform;
+    this.#election = new Election({
+      tabId: this.#tabId,
+      platform: this.#platform,
+      log: () => this.#log,
+      isCurrent: (session) => this.#session === session,
+      secret: () => this.#secret,
+      leading: () => this.#setRole('leader'),
+      lock: (event) => this.#lockInBackground(event),
+    });
   }
 
   // ---- WorkerApi -------------------------------------------------------------------------
@@ -109,88 +87,52 @@ export class WorkerEngine implements WorkerApi {
   importDatabase(options: WorkerOpenOptions, key: KeyMaterial, bytes: Uint8Array, events: WorkerEvents, tag: CallTag): Promise<OpenInfo> {
     const secret = takeSecret(key);
     if (!(secret instanceof Secret)) return Promise.reject(secret.rejection);
-    const call = this.#beginCall(tag);
+    const call = this.#calls.begin(tag);
     return this.#wire(() =>
       this.#serial(async () => {
         try {
-          return await this.#open(options, secret, events, () => this.#importFile(bytes, secret, call.hooks));
+          return await this.#open(options, secret, events, (opened) => importFile(this.#platform, this.#log, opened, bytes, secret, call.hooks));
         } finally {
           // Plaintext: nothing of it stays in this worker.
           if (bytes instanceof Uint8Array) bytes.fill(0);
-          await this.#endCall(tag.id, call);
+          await this.#calls.end(call);
         }
       }),
     );
   }
 
-  /**
-   * Creates the database from a standard SQLite file (core's `importPlaintext`) and closes it
-   * again; `#open` then opens it the usual way. The leader lock is held meanwhile, so no other
-   * tab opens or creates the name under the import; if another tab holds it, the database is in
-   * use there, i.e. it exists.
-   */
-  async #importFile(bytes: Uint8Array, secret: Secret, hooks: CallHooks): Promise<void> {
-    const options = this.#options!;
-    const lock = holdLock(this.#platform.locks, this.#names!.leaderLock, { ifAvailable: true });
-    if (!(await lock.granted)) throw new CipherliteError('INVALID_ARGUMENT', `"${options.name}" already exists (another tab has it open); importDatabase only creates new databases`);
+  async #open(options: WorkerOpenOptions, secret: Secret, events: WorkerEvents, prepare?: (opened: OpenedDatabase) => Promise<void>): Promise<OpenInfo> {
+    let backend: StorageBackend;
     try {
-      const storage = await this.#platform.openStorage(options, this.#backend, this.#log);
-      try {
-        const throttle = hooks.onProgress ? new ProgressThrottle(guardedProgress(hooks.onProgress, this.#log)) : null;
-        const key = secret.toKeyMaterial();
-        let db: Database;
-        try {
-          ({ db } = await importPlaintext(storage.files, options.name, bytes, key, {
-            ...(options.kdf ? { kdf: options.kdf } : {}),
-            ...(throttle ? { onProgress: (p) => throttle.push(p) } : {}),
-            ...(hooks.signal ? { signal: hooks.signal } : {}),
-          }));
-        } finally {
-          wipeKeyMaterial(key);
-          throttle?.flush();
-        }
-        await db.close();
-        // IndexedDB: the new database becomes durable here, in one transaction (nothing before).
-        await storage.commit();
-      } finally {
-        await storage.close();
-      }
-    } finally {
-      lock.release();
-    }
-  }
-
-  async #open(options: WorkerOpenOptions, secret: Secret, events: WorkerEvents, prepare?: () => Promise<void>): Promise<OpenInfo> {
-    try {
-      if (this.#options) throw new CipherliteError('INVALID_ARGUMENT', 'this worker already opened a database');
+      if (this.#opened) throw new CipherliteError('INVALID_ARGUMENT', 'this worker already opened a database');
       validateOptions(options);
       this.#platform.assertSupport();
-      this.#backend = await this.#platform.chooseBackend(options.storage);
+      backend = await this.#platform.chooseBackend(options.storage);
     } catch (e) {
       secret.wipe();
       throw e;
     }
-    this.#options = options;
     this.#log = new Diagnostics(options.logLevel ?? 'off', this.#platform.logSink);
     this.#events = events;
+    this.#autoLockMs = options.autoLockMs ?? 0;
     const names = busNames(options.directory, options.name);
-    this.#names = names;
     // Held for this worker's life: the leader watches it to roll back our transactions if we die.
     const tabLock = holdLock(this.#platform.locks, names.tabLock(this.#tabId), {});
-    this.#releaseTabLock = tabLock.release;
     await tabLock.granted;
-    this.#bus = this.#platform.openChannel(names.events);
-    this.#bus.listen((msg) => this.#onBus(msg));
+    const bus = this.#platform.openChannel(names.events);
+    const opened: OpenedDatabase = { options, names, backend, bus, releaseTabLock: tabLock.release };
+    this.#opened = opened;
+    bus.listen((msg) => this.#onBus(msg));
     if (prepare) {
       try {
-        await prepare();
+        await prepare(opened);
       } catch (e) {
         secret.wipe();
         throw e;
       }
     }
-    await this.#unlock(secret);
-    return { tabId: this.#tabId, role: this.#role, storageBackend: this.#backend };
+    await this.#unlock(opened, secret);
+    return { tabId: this.#tabId, role: this.#role, storageBackend: backend };
   }
 
   unlock(key: KeyMaterial): Promise<void> {
@@ -198,37 +140,42 @@ export class WorkerEngine implements WorkerApi {
     if (!(secret instanceof Secret)) return Promise.reject(secret.rejection);
     return this.#wire(() =>
       this.#serial(async () => {
+        const opened = this.#opened;
         try {
           this.#assertNotClosed();
+          if (!opened) throw new CipherliteError('INVALID_ARGUMENT', 'unlock() before open()');
         } catch (e) {
           secret.wipe();
           throw e;
         }
-        if (this.#state !== 'unlocked') return this.#unlock(secret);
+        const session = this.#session;
+        if (this.#state !== 'unlocked' || !session) return this.#unlock(opened, secret);
         // Already unlocked: still verify, so a wrong password never "succeeds".
         const km = secret.toKeyMaterial();
         secret.wipe();
-        if (this.#leader) await this.#leader.checkKey(km);
-        else await this.#router!.request({ op: 'auth', key: km });
+        const leader = this.#election.leader;
+        if (leader) await leader.checkKey(km);
+        else await session.router.request({ op: 'auth', key: km });
         this.#touch();
       }),
     );
   }
 
-  passkeyChallenges(options: Pick<WorkerOpenOptions, 'name' | 'directory'>): Promise<PasskeyChallenge[]> {
+  passkeyChallenges(options: Pick<WorkerOpenOptions, 'name' | 'directory' | 'storage'>): Promise<PasskeyChallenge[]> {
     return this.#wire(async () => {
-      const where = this.#options ?? options;
+      const where = this.#opened?.options ?? options;
       validateOptions({ ...where });
-      const head = await this.#platform.readFileStart(where, format.MAIN_HEADER_SIZE);
-      if (!head) throw new CipherliteError('NOT_A_DATABASE', `database "${where.name}" does not exist`);
-      return passkeyChallenges(head);
+      const leader = this.#election.leader;
+      if (leader) return leader.passkeyChallenges();
+      const backend = this.#opened ? this.#opened.backend : await this.#platform.chooseBackend(where.storage);
+      return readChallenges(this.#platform, this.#tabId, where, backend);
     });
   }
 
   lock(allTabs: boolean): Promise<void> {
     return this.#wire(async () => {
       this.#assertNotClosed();
-      if (allTabs) this.#bus?.post({ kind: 'lockAll' });
+      if (allTabs) this.#opened?.bus.post({ kind: 'lockAll' });
       await this.#serial(() => this.#teardown('locked'));
     });
   }
@@ -237,7 +184,7 @@ export class WorkerEngine implements WorkerApi {
     return this.#wire(async () => {
       this.#assertNotClosed();
       if (!(Number.isFinite(ms) && ms >= 0)) throw new CipherliteError('INVALID_ARGUMENT', `expected autoLockMs to be a number >= 0, got ${String(ms)}`);
-      this.#options = { ...this.#options!, autoLockMs: ms };
+      this.#autoLockMs = ms;
       if (ms === 0) {
         clearTimeout(this.#autoLock);
         this.#autoLock = undefined;
@@ -248,75 +195,35 @@ export class WorkerEngine implements WorkerApi {
   run<K extends OpName>(op: K, args: OpArgs<K>, txId?: number, tag?: CallTag): Promise<OpResult<K>> {
     // Built before any closure, so no closure keeps the arguments (they may hold passwords).
     // Passwords become bytes at once: what core gets, and what can be wiped once the call ends.
-    const keyArgs: readonly number[] = KEY_MATERIAL_ARGS[op] ?? [];
+    const row = operationRow(op);
+    const keyArgs: readonly number[] = row?.keyArgs ?? [];
     const callArgs: unknown[] = [];
     let req: LeaderRequest;
     let next: Secret | null;
     try {
       args.forEach((a: unknown, i) => callArgs.push(keyArgs.includes(i) ? passwordAsBytes(a) : a));
       req = { op, args: callArgs, ...(txId === undefined ? {} : { txId }) };
-      next = op === 'changePassword' ? Secret.from(callArgs[1] as KeyMaterial) : null;
+      next = row?.adoptsKeyArg === undefined ? null : Secret.from(callArgs[row.adoptsKeyArg] as KeyMaterial);
     } catch (e) {
       return Promise.reject(e instanceof CipherliteError ? e : new CipherliteError('INVALID_ARGUMENT', String(e)));
     }
-    const call = tag === undefined ? null : this.#beginCall(tag);
+    const call = tag === undefined ? null : this.#calls.begin(tag);
     return this.#wire(async () => {
       try {
         const result = (await this.#request(req, call?.hooks)) as OpResult<K>;
         if (next) this.#adoptSecret(next);
-        return TRANSFERRED_RESULTS.has(op) ? transferBytes(result) : result;
+        return row?.transferResult ? transferBytes(result) : result;
       } finally {
         if (next && this.#secret !== next) next.wipe();
         for (const i of keyArgs) wipeKeyMaterial(callArgs[i] as KeyMaterial);
-        if (call) await this.#endCall(tag!.id, call);
+        if (call) await this.#calls.end(call);
       }
     });
   }
 
   cancel(callId: number): Promise<void> {
-    this.#calls.get(callId)?.abort.abort();
+    this.#calls.cancel(callId);
     return Promise.resolve();
-  }
-
-  /**
-   * Registers call `tag` for `cancel` and, if the client listens, sends it its progress. Progress
-   * goes through the client's one long-lived event proxy, tagged with the call id, rather than
-   * through a `Comlink.proxy` callback per call: that would open a MessageChannel per call and
-   * need releasing, and a follower's calls reach the leader's worker as bus messages anyway, so
-   * an id has to name the call on that path in any case.
-   */
-  #beginCall(tag: CallTag): OpenCall {
-    const abort = new AbortController();
-    const call: OpenCall = { abort, hooks: { signal: abort.signal }, delivered: Promise.resolve() };
-    if (tag.progress) {
-      const failed = this.#log.ignored('engine.progress-delivery-failed', 'debug');
-      call.hooks = {
-        signal: abort.signal,
-        onProgress: (progress) => {
-          const events = this.#events;
-          if (!events) return;
-          try {
-            call.delivered = Promise.resolve(events.progress(tag.id, progress)).catch(failed);
-          } catch (e) {
-            failed(e);
-          }
-        },
-      };
-    }
-    this.#calls.set(tag.id, call);
-    return call;
-  }
-
-  /**
-   * The result travels on another MessagePort than the events, and a browser may deliver it
-   * first: wait (briefly) until the client has the last progress event, so `onProgress` never
-   * runs after the call settled.
-   */
-  async #endCall(id: number, call: OpenCall): Promise<void> {
-    this.#calls.delete(id);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([call.delivered, new Promise((resolve) => (timer = setTimeout(resolve, LAST_PROGRESS_WAIT_MS)))]);
-    clearTimeout(timer);
   }
 
   /**
@@ -328,7 +235,7 @@ export class WorkerEngine implements WorkerApi {
     if (this.#state !== 'unlocked' || !this.#secret) return;
     const old = this.#secret;
     this.#secret = next;
-    this.#router?.replaceSecret(next);
+    this.#session?.router.replaceSecret(next);
     old.wipe();
   }
 
@@ -345,9 +252,8 @@ export class WorkerEngine implements WorkerApi {
       this.#serial(async () => {
         if (this.#state === 'closed') return;
         await this.#teardown('closed');
-        this.#bus?.close();
-        this.#bus = null;
-        this.#releaseTabLock?.();
+        this.#opened?.bus.close();
+        this.#opened?.releaseTabLock();
         this.#events = null;
       }),
     );
@@ -359,11 +265,12 @@ export class WorkerEngine implements WorkerApi {
 
   #request(req: LeaderRequest, hooks?: CallHooks): Promise<unknown> {
     this.#assertNotClosed();
-    if (this.#state !== 'unlocked' || !this.#router) {
+    const session = this.#session;
+    if (this.#state !== 'unlocked' || !session) {
       throw new CipherliteError('LOCKED', 'the database is locked; call unlock() first');
     }
     this.#touch();
-    return this.#router.request(req, hooks);
+    return session.router.request(req, hooks);
   }
 
   /** Rejects with a `WireError`; a call our own stepping-down leader refused becomes LOCKED/CLOSED. */
@@ -435,7 +342,7 @@ export class WorkerEngine implements WorkerApi {
         }
         return;
       case 'leader':
-        if (!this.#leader) this.#router?.leaderChanged(msg.epoch);
+        if (!this.#election.leader) this.#session?.router.leaderChanged(msg.epoch);
         return;
       case 'lockAll':
         this.#lockInBackground('engine.lock-all-received');
@@ -456,13 +363,14 @@ export class WorkerEngine implements WorkerApi {
   async #reprove(): Promise<void> {
     const session = this.#session;
     try {
-      if (this.#leader && this.#secret) await this.#leader.checkKey(this.#secret.toKeyMaterial());
-      else await this.#router?.reauthenticate();
+      const leader = this.#election.leader;
+      if (leader && this.#secret) await leader.checkKey(this.#secret.toKeyMaterial());
+      else await session?.router.reauthenticate();
     } catch (e) {
       if (this.#session !== session) return;
       if (e instanceof CipherliteError && e.code === 'WRONG_KEY') {
         // A follower's router already locked through onKeyRejected; the leader locks here.
-        if (this.#leader) this.#lockInBackground('engine.key-revoked');
+        if (this.#election.leader) this.#lockInBackground('engine.key-revoked');
         return;
       }
       this.#log.report('warn', 'engine.reprove-failed', e);
@@ -470,23 +378,20 @@ export class WorkerEngine implements WorkerApi {
   }
 
   /** Unlocks with `secret`: leads if nobody does, else proves it to the leader and queues up. */
-  async #unlock(secret: Secret): Promise<void> {
-    const names = this.#names!;
+  async #unlock(opened: OpenedDatabase, secret: Secret): Promise<void> {
+    const names = opened.names;
     this.#setState('unlocking');
     this.#secret = secret;
-    this.#router = new Router(this.#tabId, names, secret, { onKeyRejected: () => this.#lockInBackground('engine.key-rejected-by-leader') }, this.#platform, this.#log);
-    const session = {};
+    const router = new Router(this.#tabId, names, secret, { onKeyRejected: () => this.#lockInBackground('engine.key-rejected-by-leader') }, this.#platform, this.#log);
+    const session: UnlockedSession = { opened, router };
     this.#session = session;
     try {
-      const lock = holdLock(this.#platform.locks, names.leaderLock, { ifAvailable: true });
-      if (await lock.granted) {
-        await this.#lead(session, lock.release);
-      } else {
+      if (!(await this.#election.tryLead(session))) {
         this.#setRole('follower');
-        this.#campaignForLeadership(session);
-        await this.#router.authenticate();
+        this.#election.campaign(session);
+        await router.authenticate();
       }
-      this.#takeoverFailures = 0;
+      this.#election.resetBackoff();
       this.#setState('unlocked');
       this.#touch();
     } catch (e) {
@@ -495,93 +400,29 @@ export class WorkerEngine implements WorkerApi {
     }
   }
 
-  /** Opens the database as leader with this tab's key material; on failure lets the lock go. */
-  async #lead(session: object, release: () => void): Promise<void> {
-    let leader: Leader;
-    try {
-      if (this.#session !== session || !this.#secret) throw new CipherliteError('LOCKED', 'the database was locked');
-      // The leader may need the key again (reopening after a failed IndexedDB commit): it asks
-      // for this tab's current one, which changes with changePassword and is gone once locked.
-      leader = await Leader.start(this.#tabId, this.#options!, this.#secret, this.#platform, this.#log, this.#backend, () => this.#secret);
-    } catch (e) {
-      release();
-      throw e;
-    }
-    if (this.#session !== session) {
-      // Locked or closed while opening.
-      await leader.stepDown().finally(release);
-      return;
-    }
-    this.#leader = leader;
-    this.#releaseLeaderLock = release;
-    this.#setRole('leader');
-    this.#router!.becameLeader(leader);
-  }
-
-  /** Waits in the leader lock's queue; takes over (with the key it already holds) when granted. */
-  #campaignForLeadership(session: object): void {
-    const abort = new AbortController();
-    this.#campaign = abort;
-    const lock = holdLock(this.#platform.locks, this.#names!.leaderLock, { signal: abort.signal });
-    void lock.granted.then(async (granted) => {
-      if (!granted) return;
-      if (abort.signal.aborted || this.#session !== session) {
-        lock.release();
-        return;
-      }
-      try {
-        await this.#lead(session, lock.release);
-        this.#takeoverFailures = 0;
-      } catch (e) {
-        if (this.#session !== session) return;
-        if (e instanceof CipherliteError && e.code === 'WRONG_KEY') {
-          // The password changed since this tab unlocked: it must be entered again.
-          this.#lockInBackground('engine.takeover-wrong-key');
-          return;
-        }
-        this.#log.report('warn', 'engine.takeover-failed', e);
-        // Could not open (files still held, corruption...): fail what waits, try again later.
-        this.#router?.failPending(e instanceof CipherliteError ? e : new CipherliteError('IO', String(e)));
-        const delay = TAKEOVER_RETRY_MS[Math.min(this.#takeoverFailures++, TAKEOVER_RETRY_MS.length - 1)]!;
-        setTimeout(() => {
-          if (this.#session === session && !this.#leader && this.#campaign === abort) this.#campaignForLeadership(session);
-        }, delay);
-      }
-    });
-  }
-
   /** Wipes keys, stops leading or following; ends in `next`. */
   async #teardown(next: 'locked' | 'closed'): Promise<void> {
     if (this.#state === 'closed' || (this.#state === next && !this.#secret)) return;
     clearTimeout(this.#autoLock);
     this.#autoLock = undefined;
-    this.#campaign?.abort();
-    this.#campaign = null;
+    this.#election.stopCampaign();
     const secret = this.#secret;
+    const session = this.#session;
     this.#secret = null;
     this.#session = null;
     secret?.wipe();
     this.#state = next; // refuse new calls at once; the event follows below
     const error = next === 'closed' ? this.#closedError() : new CipherliteError('LOCKED', 'the database was locked');
-    const leader = this.#leader;
-    this.#leader = null;
-    this.#router?.dispose(error);
-    this.#router = null;
-    if (leader) {
-      try {
-        await leader.stepDown();
-      } finally {
-        this.#releaseLeaderLock?.();
-        this.#releaseLeaderLock = null;
-      }
-    }
+    const resigned = this.#election.resign();
+    session?.router.dispose(error);
+    if (resigned) await resigned();
     this.#setRole('none');
     if (next === 'locked') this.#notify((e) => e.lockState('locked'));
   }
 
   /** Restarts the idle timer (`autoLockMs`). */
   #touch(): void {
-    const ms = this.#options?.autoLockMs;
+    const ms = this.#autoLockMs;
     if (!ms || this.#state !== 'unlocked') return;
     clearTimeout(this.#autoLock);
     this.#autoLock = setTimeout(() => this.#lockInBackground('engine.auto-lock'), ms);

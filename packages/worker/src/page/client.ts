@@ -4,8 +4,9 @@
  * password is posted to the worker once, and errors come back as data (`WireError`) that is
  * rebuilt into a `CipherliteError` with its `code`.
  */
-import { CipherliteError, fromWire, isWireError } from '@cipherlite/core';
-import type { BindParams, KeyMaterial, Row, RunResult, StatementTables, Transaction as CoreTransaction, ValuesResult } from '@cipherlite/core';
+import { CipherliteError, fromWire, isWireError } from '@cipherlite/core/errors';
+import { PASSKEY_SALT_SIZE } from '@cipherlite/core/header';
+import type { BindParams, KeyMaterial, PasskeyUnlock, Row, RunResult, StatementTables, Transaction as CoreTransaction, UnlockSecret, ValuesResult } from '@cipherlite/core';
 import * as Comlink from 'comlink';
 import type {
   BackupFile,
@@ -24,7 +25,7 @@ import type {
 } from '@cipherlite/core/keys';
 import { Diagnostics, consoleSink } from '../shared/diagnostics.js';
 import { DEFAULT_UNRESPONSIVE_MS, WorkerLiveness } from './liveness.js';
-import { assertPasskey, registerPasskey, type PasskeyCeremonyOptions, type PasskeyRegistration } from './passkey-ceremony.js';
+import { assertPasskey, registerPasskey, type PasskeyRegistration } from './passkey-ceremony.js';
 import { DEFAULT_DIRECTORY, busNames } from '../shared/protocol.js';
 import type {
   CallOptions,
@@ -34,6 +35,7 @@ import type {
   Role,
   Statement,
   StorageBackend,
+  StorageChoice,
   WorkerApi,
   WorkerEvents,
   WorkerOpenOptions,
@@ -62,15 +64,6 @@ export interface OpenDatabaseBaseOptions extends Omit<WorkerOpenOptions, 'direct
   unresponsiveTimeoutMs?: number;
 }
 
-/**
- * Unlock with a passkey of the database: the WebAuthn prompt runs in this page, and only the
- * authenticator's PRF output for the slot goes to the worker (once, transferred, not kept here).
- */
-export type PasskeyUnlock = { passkey: true | PasskeyCeremonyOptions; password?: never; key?: never; recoveryKey?: never };
-
-/** What unlocks: a password (a bare string), key material, or `{ passkey: true }`. */
-export type UnlockSecret = string | KeyMaterial | PasskeyUnlock;
-
 /** Options of `openDatabase`: a name, exactly one of `password` / `key` / `recoveryKey` / `passkey`, and tuning. */
 export type OpenDatabaseOptions = OpenDatabaseBaseOptions & (KeyMaterial | PasskeyUnlock);
 
@@ -79,9 +72,6 @@ export interface AddPasskeyOptions extends PasskeyRegistration {
   /** Shown by `listKeyslots` (at most 42 UTF-8 bytes); default `userName`. */
   label?: string;
 }
-
-/** Bytes of the per-slot PRF salt (core's `PASSKEY_SALT_SIZE`). */
-const PASSKEY_SALT_SIZE = 16;
 
 /** Statements available inside `transaction(fn)`: core's `Transaction`, plus `batch`. */
 export interface Transaction extends CoreTransaction {
@@ -95,7 +85,7 @@ const CLOSE_TIMEOUT_MS = 5000;
 
 /** Throws `UNSUPPORTED` when this page cannot run the database (checked before spawning anything). */
 export function assertBrowserSupport(): void {
-  if (typeof Worker !== 'function') throw new CipherliteError('UNSUPPORTED', 'Web Workers are not available in this context');
+  if (typeof Worker !== 'function') throw new CipherliteError('UNSUPPORTED', 'Web Workers are not available in this context (on a server: open the database in an effect or an event handler)');
   // A sandboxed frame without allow-same-origin has an opaque origin: no storage of its own, and
   // Firefox then refuses to load the worker script at all (which would read as a bundler problem).
   if (globalThis.origin === 'null') throw new CipherliteError('UNSUPPORTED', 'this page has an opaque origin (a sandboxed frame without allow-same-origin): it has no storage');
@@ -147,9 +137,15 @@ async function passkeyKeyMaterial(remote: Remote, where: { name: string; directo
   return transferKey({ passkey: assertion });
 }
 
-function transferKey<T extends object>(value: T, prfOutput?: Uint8Array): T {
-  const out = prfOutput ?? (value as KeyMaterial).passkey?.prfOutput;
-  return out ? Comlink.transfer(value, [out.buffer]) : value;
+/** Marks `value` so posting it moves the given PRF outputs' buffers (default: `value.passkey`'s). */
+function transferKey<T extends object>(value: T, ...prfOutputs: (Uint8Array | undefined)[]): T {
+  const outs = (prfOutputs.length > 0 ? prfOutputs : [(value as KeyMaterial).passkey?.prfOutput]).filter((o): o is Uint8Array => o !== undefined);
+  return outs.length > 0
+    ? Comlink.transfer(
+        value,
+        outs.map((o) => o.buffer),
+      )
+    : value;
 }
 
 /** Validates `CallOptions` (INVALID_ARGUMENT), so a bad one fails here and not in the worker. */
@@ -183,18 +179,10 @@ function rebuild(e: unknown): unknown {
 }
 
 /**
- * How long `openDatabase` waits for `navigator.storage.persist()`. Firefox asks the user (a
- * permission prompt) and keeps the promise pending until they answer — possibly forever.
+ * Requests persistent storage; `null` when the browser cannot tell or the app opted out. Never
+ * awaited by `openDatabase`: Firefox asks the user (a permission prompt) and keeps the promise
+ * pending until they answer, possibly forever; the answer reaches the handle when it comes.
  */
-const PERSIST_WAIT_MS = 3000;
-
-/** Requests persistent storage; `null` when the browser cannot tell (in time) or the app opted out. */
-function requestPersistence(wanted: boolean): Promise<boolean | null> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const undecided = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), PERSIST_WAIT_MS)));
-  return Promise.race([askPersistence(wanted), undecided]).finally(() => clearTimeout(timer));
-}
-
 async function askPersistence(wanted: boolean): Promise<boolean | null> {
   // Optional chaining: WebKit builds without the Storage API have no navigator.storage at all.
   const storage = navigator.storage as StorageManager | undefined;
@@ -253,7 +241,7 @@ async function launch(options: OpenDatabaseOptions, importing?: { bytes: Uint8Ar
   for (const k of ['password', 'key', 'recoveryKey', 'passkey'] as const) if (keyMaterial[k] === undefined) delete keyMaterial[k];
   const workerOptions: WorkerOpenOptions = { ...rest, directory };
 
-  const persisted = requestPersistence(persist);
+  const persisted = askPersistence(persist);
   // A worker the app handed over as an instance cannot be spawned again after it is lost.
   let given: Worker | null = typeof workerOption === 'object' ? workerOption : null;
   const spawn = (): Worker => {
@@ -270,7 +258,8 @@ async function launch(options: OpenDatabaseOptions, importing?: { bytes: Uint8Ar
   const db = new CipherliteDatabase(options.name, spawn, workerOptions, unresponsiveTimeoutMs, new Diagnostics(options.logLevel ?? 'off', consoleSink));
   try {
     await db.start(keyMaterial, importing);
-    db.opened(await persisted);
+    db.opened();
+    void persisted.then((answer) => db.persistenceDecided(answer));
     return db;
   } catch (e) {
     await db.dispose();
@@ -303,6 +292,7 @@ export class CipherliteDatabase implements AsyncDisposable {
   #storageBackend: StorageBackend | null = null;
   #closing: Promise<void> | null = null;
   readonly #lockListeners = new Set<(state: LockState) => void>();
+  readonly #persistedListeners = new Set<(persisted: boolean) => void>();
   readonly #changeListeners = new Set<(tables: readonly string[]) => void>();
   /** Ends each open `transaction()` with CLOSED (see `close()`). */
   readonly #openTransactions = new Set<(e: CipherliteError) => void>();
@@ -423,9 +413,16 @@ export class CipherliteDatabase implements AsyncDisposable {
   }
 
   /** @internal */
-  opened(persisted: boolean | null): void {
-    this.#persisted = persisted;
+  opened(): void {
     this.eventSink.lockState('unlocked');
+  }
+
+  /** @internal The browser answered `navigator.storage.persist()` (after `openDatabase` returned). */
+  persistenceDecided(persisted: boolean | null): void {
+    if (persisted === null) return;
+    this.#persisted = persisted;
+    for (const cb of [...this.#persistedListeners]) cb(persisted);
+    this.#persistedListeners.clear();
   }
 
   /** `'locked' | 'unlocking' | 'unlocked'` — what this tab can do right now. */
@@ -438,9 +435,29 @@ export class CipherliteDatabase implements AsyncDisposable {
     return this.#role;
   }
 
-  /** Result of `navigator.storage.persist()`: `true` = the browser will not evict this origin's data. */
+  /**
+   * Result of `navigator.storage.persist()`: `true` = the browser will not evict this origin's
+   * data. `null` until the browser answers (`openDatabase` does not wait: Firefox asks the user),
+   * or when the app passed `persist: false` or the browser has no Storage API; see `onPersisted`.
+   */
   get persisted(): boolean | null {
     return this.#persisted;
+  }
+
+  /**
+   * Calls `listener` once with the browser's answer to `navigator.storage.persist()` — at once
+   * (in a microtask) if it is already known. Never called while the answer is pending (a Firefox
+   * prompt nobody answered), nor with `persist: false`.
+   */
+  onPersisted(listener: (persisted: boolean) => void): () => void {
+    const known = this.#persisted;
+    if (known !== null) {
+      let cancelled = false;
+      queueMicrotask(() => cancelled || listener(known));
+      return () => void (cancelled = true);
+    }
+    this.#persistedListeners.add(listener);
+    return () => void this.#persistedListeners.delete(listener);
   }
 
   /**
@@ -492,9 +509,9 @@ export class CipherliteDatabase implements AsyncDisposable {
    * keeps working; every other open tab re-proves the secret it holds at once and, since the old
    * password no longer opens, locks (`lockState` 'locked'): its user enters the new password.
    */
-  changePassword(current: string | KeyMaterial, next: string | NewSecret, options?: ChangePasswordOptions): Promise<KeyslotInfo> {
+  changePassword(current: UnlockSecret, next: string | NewSecret, options?: ChangePasswordOptions): Promise<KeyslotInfo> {
     const nextKey: NewSecret = typeof next === 'string' ? { password: next } : next;
-    return this.#run('changePassword', options === undefined ? [asKey(current), nextKey] : [asKey(current), nextKey, options]);
+    return this.#runWithProof('changePassword', current, (km) => (options === undefined ? [km, nextKey] : [km, nextKey, options]));
   }
 
   /** Public facts about each keyslot (kind, creation time, KDF cost); never key material. */
@@ -507,8 +524,8 @@ export class CipherliteDatabase implements AsyncDisposable {
    * (`K7QJ-2MXA-…`). Show it once and let the user write it down: it is not stored anywhere
    * readable, and it unlocks the database like the password (`unlock({ recoveryKey })`).
    */
-  addRecoveryKey(current: string | KeyMaterial): Promise<RecoveryKeyResult> {
-    return this.#run('addRecoveryKey', [asKey(current)]);
+  addRecoveryKey(current: UnlockSecret): Promise<RecoveryKeyResult> {
+    return this.#runWithProof('addRecoveryKey', current, (km) => [km]);
   }
 
   /**
@@ -518,8 +535,8 @@ export class CipherliteDatabase implements AsyncDisposable {
    * result); add a new one afterwards. Other tabs keep working. `options.signal` cancels it
    * until the copy is verified (phases `copy`, `check`); from the swap on it is ignored.
    */
-  rekey(current: string | KeyMaterial, options?: CallOptions<RekeyPhase>): Promise<{ droppedKeyslots: KeyslotInfo[] }> {
-    return this.#run('rekey', [asKey(current)], undefined, options as CallOptions | undefined);
+  rekey(current: UnlockSecret, options?: CallOptions<RekeyPhase>): Promise<{ droppedKeyslots: KeyslotInfo[] }> {
+    return this.#runWithProof('rekey', current, (km) => [km], options as CallOptions | undefined);
   }
 
   /**
@@ -530,16 +547,16 @@ export class CipherliteDatabase implements AsyncDisposable {
    * dismisses the prompt. Unlock with it: `unlock({ passkey: true })`.
    */
   async addPasskey(current: UnlockSecret, options: AddPasskeyOptions): Promise<KeyslotInfo> {
-    const proof = isPasskeyUnlock(current) ? await this.#call((r) => passkeyKeyMaterial(r, this.#where(), current.passkey)) : asKey(current);
+    const proof = await this.#proof(current);
     const salt = crypto.getRandomValues(new Uint8Array(PASSKEY_SALT_SIZE));
     const { credentialId, prfOutput } = await registerPasskey(salt, options);
-    const args = transferKey([proof, { credentialId, salt, prfOutput, label: options.label ?? options.userName }] as OpArgs<'addPasskey'>, prfOutput);
+    const args = transferKey([proof, { credentialId, salt, prfOutput, label: options.label ?? options.userName }] as OpArgs<'addPasskey'>, prfOutput, proof.passkey?.prfOutput);
     return this.#run('addPasskey', args);
   }
 
   /** Removes keyslot `index` (never the last one, nor the only one `current` opens). */
-  removeKeyslot(current: string | KeyMaterial, index: number): Promise<KeyslotInfo[]> {
-    return this.#run('removeKeyslot', [asKey(current), index]);
+  removeKeyslot(current: UnlockSecret, index: number): Promise<KeyslotInfo[]> {
+    return this.#runWithProof('removeKeyslot', current, (km) => [km, index]);
   }
 
   /**
@@ -561,9 +578,9 @@ export class CipherliteDatabase implements AsyncDisposable {
   }
 
   /** A consistent encrypted snapshot as bytes (a complete cipherlite database file); cancellable until it returns. */
-  backup(current: string | KeyMaterial, options?: WireOptions<BackupOptions> & CallOptions<'copy' | 'count'>): Promise<BackupResult> {
+  backup(current: UnlockSecret, options?: WireOptions<BackupOptions> & CallOptions<'copy' | 'count'>): Promise<BackupResult> {
     const [wire, call] = splitCallOptions(options);
-    return this.#run('backup', wire === undefined ? [asKey(current)] : [asKey(current), wire], undefined, call);
+    return this.#runWithProof('backup', current, (km) => (wire === undefined ? [km] : [km, wire]), call);
   }
 
   /**
@@ -583,9 +600,9 @@ export class CipherliteDatabase implements AsyncDisposable {
    * `options.signal` cancels it during the safety backup (nothing changes, the restore stays
    * pending); once the `restore` phase began it is ignored.
    */
-  confirmRestore(id: number, current: string | KeyMaterial, options?: WireOptions<ConfirmOptions> & CallOptions<'safety-backup' | 'restore'>): Promise<RestoreResult> {
+  confirmRestore(id: number, current: UnlockSecret, options?: WireOptions<ConfirmOptions> & CallOptions<'safety-backup' | 'restore'>): Promise<RestoreResult> {
     const [wire, call] = splitCallOptions(options);
-    return this.#run('confirmRestore', wire === undefined ? [id, asKey(current)] : [id, asKey(current), wire], undefined, call);
+    return this.#runWithProof('confirmRestore', current, (km) => (wire === undefined ? [id, km] : [id, km, wire]), call);
   }
 
   /** Drops pending restore `id` (its keys are wiped). */
@@ -729,8 +746,23 @@ export class CipherliteDatabase implements AsyncDisposable {
   }
 
   /** Where the files are, for the worker's keyless header read. */
-  #where(): { name: string; directory: string } {
-    return { name: this.name, directory: this.#workerOptions.directory };
+  #where(): { name: string; directory: string; storage?: StorageChoice } {
+    const { storage } = this.#workerOptions;
+    return { name: this.name, directory: this.#workerOptions.directory, ...(storage === undefined ? {} : { storage }) };
+  }
+
+  /**
+   * `current` as key material: a password, key material, or — for `{ passkey: true }` — the PRF
+   * output of a passkey ceremony run on this page for the database's passkey slots.
+   */
+  async #proof(current: UnlockSecret): Promise<KeyMaterial> {
+    return isPasskeyUnlock(current) ? this.#call((r) => passkeyKeyMaterial(r, this.#where(), current.passkey)) : asKey(current);
+  }
+
+  /** Runs a key operation proved by `current`; a passkey's PRF output is transferred, not copied. */
+  async #runWithProof<K extends OpName>(op: K, current: UnlockSecret, args: (km: KeyMaterial) => unknown[], options?: CallOptions): Promise<OpResult<K>> {
+    const km = await this.#proof(current);
+    return this.#run(op, transferKey(args(km) as OpArgs<K>, km.passkey?.prfOutput), undefined, options);
   }
 
   #run<K extends OpName>(op: K, args: OpArgs<K>, txId?: number, options?: CallOptions): Promise<OpResult<K>> {

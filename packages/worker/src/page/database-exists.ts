@@ -8,11 +8,12 @@
  * was created in (see engine/storage/backend.ts). Looking creates nothing in either.
  *
  * Existence follows each storage's own rule: a file exists when it has bytes; a zero-length file
- * is the leftover of an interrupted create and reads as absent. In OPFS, when another tab's worker
- * holds the file open, the main thread cannot read its size (`getFile` is refused while a sync
- * access handle is open) — a held file exists.
+ * is the leftover of an interrupted create and reads as absent. In OPFS the size comes from
+ * `getFile()`, which Chromium (156) answers while another tab's worker holds the file's sync access
+ * handle; older Chromium refused it then (`NoModificationAllowedError`), and a refused file counts
+ * as held, so it exists.
  */
-import { CipherliteError } from '@cipherlite/core';
+import { CipherliteError } from '@cipherlite/core/errors';
 import { idbFileExists } from '../shared/indexeddb-layout.js';
 import { assertDatabaseLocation, assertStorageChoice, DEFAULT_DIRECTORY } from '../shared/protocol.js';
 import type { StorageChoice } from '../shared/protocol.js';

@@ -11,7 +11,7 @@
  *   longest legitimate call (a rekey or `integrity_check` of a large database).
  * - an `error` event on the worker (an uncaught failure inside it) starts the same ping check.
  */
-import { CipherliteError } from '@cipherlite/core';
+import { CipherliteError } from '@cipherlite/core/errors';
 
 /** Interval of the heartbeat while calls are pending. */
 const HEARTBEAT_MS = 1000;

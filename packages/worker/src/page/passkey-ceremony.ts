@@ -12,17 +12,10 @@
  * User verification is required: the PRF output must not be obtainable by anyone holding the
  * device without its fingerprint/PIN.
  */
-import { CipherliteError } from '@cipherlite/core';
-import type { PasskeyAssertion } from '@cipherlite/core';
+import { CipherliteError } from '@cipherlite/core/errors';
+import { PRF_OUTPUT_SIZE } from '@cipherlite/core/header';
+import type { PasskeyAssertion, PasskeyCeremonyOptions } from '@cipherlite/core';
 import type { PasskeyChallenge } from '@cipherlite/core/keys';
-
-/** Where and how long to run a ceremony. */
-export interface PasskeyCeremonyOptions {
-  /** The WebAuthn relying-party id (default: the page's host). Passkeys are bound to it. */
-  rpId?: string;
-  /** How long the browser prompt may stay open (ms); the browser's default when absent. */
-  timeoutMs?: number;
-}
 
 export interface PasskeyRegistration extends PasskeyCeremonyOptions {
   /** The account name the authenticator shows (e.g. the cashier's login). */
@@ -30,8 +23,6 @@ export interface PasskeyRegistration extends PasskeyCeremonyOptions {
   /** The relying party's display name (default: the rpId or host). */
   rpName?: string;
 }
-
-const PRF_OUTPUT_SIZE = 32;
 
 function randomBytes(n: number): Uint8Array<ArrayBuffer> {
   return crypto.getRandomValues(new Uint8Array(n));

@@ -1,18 +1,18 @@
 /**
  * `passkeySlots()`: which passkeys can unlock a database, read on the main thread before it is
  * opened (an unlock screen shows "Unlock with passkey" only when there is one). The header is
- * public by design; this reads it with `getFile()`, which works while another tab's worker holds
- * the file, and never needs a key.
+ * public by design; this reads it (`shared/file-start.ts`: OPFS `getFile()` or the IndexedDB records)
+ * and never needs a key. `storage` names the backend; without it OPFS is tried, then IndexedDB.
  */
-import { CipherliteError, format } from '@cipherlite/core';
-import { passkeyChallenges } from '@cipherlite/core/keys';
+import { CipherliteError } from '@cipherlite/core/errors';
+import { format, passkeyChallenges } from '@cipherlite/core/header';
 import type { KeyslotInfo } from '@cipherlite/core/keys';
-import { readOpfsFileStart } from '../shared/opfs-read.js';
-import { DEFAULT_DIRECTORY } from '../shared/protocol.js';
+import { readFileStart } from '../shared/file-start.js';
+import { DEFAULT_DIRECTORY, type StorageBackend } from '../shared/protocol.js';
 
 /** The passkey slots of database `name` (label only); `[]` when it has none or does not exist. */
-export async function passkeySlots(o: { name: string; directory?: string }): Promise<Pick<KeyslotInfo, 'label'>[]> {
-  const head = await readOpfsFileStart({ name: o.name, directory: o.directory ?? DEFAULT_DIRECTORY }, format.MAIN_HEADER_SIZE);
+export async function passkeySlots(o: { name: string; directory?: string; storage?: StorageBackend }): Promise<Pick<KeyslotInfo, 'label'>[]> {
+  const head = await readFileStart({ name: o.name, directory: o.directory ?? DEFAULT_DIRECTORY }, format.MAIN_HEADER_SIZE, o.storage);
   if (!head) return [];
   try {
     return passkeyChallenges(head).map((c) => ({ label: c.label }));

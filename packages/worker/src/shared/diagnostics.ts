@@ -8,7 +8,7 @@
  * and message — never arguments, rows or key material; core's error messages never contain
  * secrets, and nothing else is printed.
  */
-import { CipherliteError } from '@cipherlite/core';
+import { CipherliteError } from '@cipherlite/core/errors';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 

@@ -8,7 +8,7 @@
  * - store `chunks`: `[file name, chunk index]` → bytes `[index·CHUNK_SIZE, …)` of that file
  *   (`CHUNK_SIZE` long, the last chunk shorter).
  */
-import { CipherliteError } from '@cipherlite/core';
+import { CipherliteError } from '@cipherlite/core/errors';
 
 /** Bytes per IndexedDB record. A changed 4 KiB page rewrites one chunk (two when it straddles). */
 export const CHUNK_SIZE = 16 * 1024;
@@ -108,6 +108,40 @@ export async function idbFileExists(directory: string, name: string): Promise<bo
     return (record?.size ?? 0) > 0;
   } catch (e) {
     throw storageError(e, 'looking up a file');
+  } finally {
+    idb.close();
+  }
+}
+
+/**
+ * The first `length` bytes of file `name` in `directory`'s IndexedDB database (fewer if it is
+ * shorter), or `null` when it does not exist. Like `idbFileExists`: creates nothing, and works
+ * while a worker holds the database open (IndexedDB connections do not exclude each other).
+ */
+export async function idbReadFileStart(where: { directory: string; name: string }, length: number): Promise<Uint8Array | null> {
+  if (typeof indexedDB === 'undefined') throw new CipherliteError('UNSUPPORTED', 'IndexedDB is not available here');
+  let idb: IDBDatabase | null;
+  try {
+    idb = await openExistingIdb(where.directory);
+  } catch (e) {
+    throw idbUnavailable(e);
+  }
+  if (!idb) return null;
+  try {
+    if (!idb.objectStoreNames.contains(FILES_STORE)) return null;
+    const tx = idb.transaction([FILES_STORE, CHUNKS_STORE], 'readonly');
+    const record = (await requestResult(tx.objectStore(FILES_STORE).get(where.name))) as FileRecord | undefined;
+    if (!record) return null;
+    const size = Math.min(record.size, length);
+    const out = new Uint8Array(size);
+    const last = Math.ceil(size / CHUNK_SIZE) - 1;
+    if (last < 0) return out;
+    const parts = (await requestResult(tx.objectStore(CHUNKS_STORE).getAll(IDBKeyRange.bound([where.name, 0], [where.name, last])))) as Uint8Array[];
+    // Chunks are stored from 0 without gaps (engine/storage/indexeddb.ts commits them that way).
+    parts.forEach((part, index) => out.set(part.subarray(0, Math.max(0, Math.min(part.length, size - index * CHUNK_SIZE))), index * CHUNK_SIZE));
+    return out;
+  } catch (e) {
+    throw storageError(e, 'reading a file header');
   } finally {
     idb.close();
   }

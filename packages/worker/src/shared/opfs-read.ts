@@ -1,9 +1,10 @@
 /**
  * Reads the start of an OPFS file with `getFile()`: usable on the main thread and in workers,
- * creates nothing, and takes no lock, so it works while another tab's worker holds the file's
- * sync access handle (what reading a database's public header before unlocking needs).
+ * creates nothing, and takes no lock. Chromium (156) answers it while another tab's worker holds
+ * the file's sync access handle (what reading a database's public header before unlocking needs);
+ * older Chromium refused it then with `NoModificationAllowedError`, which this passes on.
  */
-import { CipherliteError } from '@cipherlite/core';
+import { CipherliteError } from '@cipherlite/core/errors';
 
 /** The first `length` bytes of `directory/name` (fewer if shorter), or `null` if it does not exist. */
 export async function readOpfsFileStart(where: { directory: string; name: string }, length: number): Promise<Uint8Array | null> {

@@ -7,15 +7,19 @@
  * - worker ↔ leader worker of another tab: BroadcastChannels (`BusMessage`), because workers of
  *   different tabs cannot share a MessagePort without a SharedWorker.
  *
- * Database operations are a table (`DbOps`): adding one that core offers (`changePassword`,
- * `backup`, `stats`, ...) is one line here, one line in the leader's dispatch table
- * (`engine/leader/ops.ts`, `LEADER_OPS`) and one line in the client class.
+ * Database operations are one table. Adding one that core offers (`changePassword`, `backup`,
+ * `stats`, ...) is: its signature in `DbOps` and its row in `OPERATIONS` (here, side by side), its
+ * core call in the leader's `LEADER_OPS` (`engine/leader/ops.ts`), and its client method
+ * (`page/client.ts`). Every set and check the other files use (progress, key material, key
+ * changes, transactions, rollback journal, transfer, repeatability) is derived from the row; the
+ * compiler refuses a signature without a row or a core call, and test/operations.test.ts a row
+ * without a client method.
  *
  * Errors never cross as `Error` objects (Comlink keeps only message/name/stack): the worker throws
  * core's `WireError` plain object and the client rebuilds a `CipherliteError` with `fromWire`.
  */
-import { CipherliteError } from '@cipherlite/core';
-import type { BindParams, JournalMode, KdfParams, KeyMaterial, Row, RunResult, StatementTables, ValuesResult, WireError } from '@cipherlite/core';
+import { CipherliteError } from '@cipherlite/core/errors';
+import type { BindParams, KeyMaterial, OpenOptions, Row, RunResult, StatementTables, ValuesResult, WireError } from '@cipherlite/core';
 import type { LogSetting } from './diagnostics.js';
 import type {
   BackupFile,
@@ -59,9 +63,6 @@ export interface CallOptions<P extends string = string> {
    */
   signal?: AbortSignal;
 }
-
-/** Operations that report progress and can be cancelled through `CallOptions`. */
-export const PROGRESS_OPS: ReadonlySet<string> = new Set(['rekey', 'backup', 'confirmRestore', 'verify', 'exportPlaintext']);
 
 import type { LockState } from '@cipherlite/core';
 export type { LockState };
@@ -144,35 +145,103 @@ export type OpName = keyof DbOps;
 export type OpArgs<K extends OpName> = Parameters<DbOps[K]>;
 export type OpResult<K extends OpName> = ReturnType<DbOps[K]>;
 
-/** Operations after which a key some tab holds may no longer open the database. */
-export const KEY_CHANGING_OPS: ReadonlySet<OpName> = new Set<OpName>(['changePassword', 'rekey', 'removeKeyslot', 'confirmRestore']);
+/**
+ * What the engine needs to know about an operation besides its signature: one row per `DbOps`
+ * method in `OPERATIONS`.
+ */
+export interface OperationRow {
+  /** Argument positions holding key material (passwords become bytes there, wiped once the call ends). */
+  readonly keyArgs: readonly number[];
+  /** The argument position of a new secret this tab holds from now on once the call succeeded. */
+  readonly adoptsKeyArg?: number;
+  /** Reports progress and can be cancelled through `CallOptions`. */
+  readonly progress: boolean;
+  /** After it, a key some tab holds may no longer open the database (every other tab re-proves its key). */
+  readonly changesKeys: boolean;
+  /** May run inside an interactive transaction. */
+  readonly inTransaction: boolean;
+  /** Core runs it only on a rollback journal (it copies or reads the main file as a whole): a WAL database switches for the call. */
+  readonly rollbackJournal: boolean;
+  /** The result is a whole file created for the call: moved to the page, not copied (engine/runtime/transfer.ts). */
+  readonly transferResult: boolean;
+  /** It replaces the leader's `Database` handle, so the leader runs it itself (not through `LEADER_OPS`). */
+  readonly replacesDatabase: boolean;
+  /**
+   * Whether running it again after it may already have run is harmless (a follower resends it
+   * after losing its leader): `always` (cannot write), `ifReadOnlySql` (its SQL reads, outside a
+   * transaction), `ifRecorded` (a write the leader records with its request id,
+   * engine/leader/request-log.ts), `never`.
+   */
+  readonly repeatable: 'always' | 'ifReadOnlySql' | 'ifRecorded' | 'never';
+}
 
-/** Where each operation takes key material in its arguments (passwords become bytes there, and are wiped after). */
-export const KEY_MATERIAL_ARGS: Partial<Record<OpName, readonly number[]>> = {
-  changePassword: [0, 1],
-  addRecoveryKey: [0],
-  removeKeyslot: [0],
-  addPasskey: [0],
-  rekey: [0],
-  backup: [0],
-  inspectBackup: [1],
-  confirmRestore: [1],
+const SQL: OperationRow = {
+  keyArgs: [],
+  progress: false,
+  changesKeys: false,
+  inTransaction: true,
+  rollbackJournal: false,
+  transferResult: false,
+  replacesDatabase: false,
+  repeatable: 'ifReadOnlySql',
 };
+const PLAIN: OperationRow = { ...SQL, inTransaction: false, repeatable: 'never' };
 
+/** One row per operation (the defaults are `PLAIN`: no key material, no progress, outside transactions only). */
+export const OPERATIONS = {
+  exec: { ...SQL, repeatable: 'ifRecorded' },
+  query: SQL,
+  get: SQL,
+  values: SQL,
+  batch: { ...SQL, repeatable: 'ifRecorded' },
+  tables: { ...PLAIN, repeatable: 'always' },
+  changePassword: { ...PLAIN, keyArgs: [0, 1], adoptsKeyArg: 1, changesKeys: true },
+  listKeyslots: PLAIN,
+  addRecoveryKey: { ...PLAIN, keyArgs: [0] },
+  removeKeyslot: { ...PLAIN, keyArgs: [0], changesKeys: true },
+  addPasskey: { ...PLAIN, keyArgs: [0] },
+  rekey: { ...PLAIN, keyArgs: [0], progress: true, changesKeys: true, rollbackJournal: true, replacesDatabase: true },
+  exportPlaintext: { ...PLAIN, progress: true, rollbackJournal: true, transferResult: true },
+  verify: { ...PLAIN, progress: true },
+  stats: { ...PLAIN, rollbackJournal: true },
+  backup: { ...PLAIN, keyArgs: [0], progress: true, rollbackJournal: true, transferResult: true },
+  inspectBackup: { ...PLAIN, keyArgs: [1], rollbackJournal: true },
+  confirmRestore: { ...PLAIN, keyArgs: [1], progress: true, changesKeys: true, rollbackJournal: true },
+  cancelRestore: PLAIN,
+  listBackups: PLAIN,
+  pruneBackups: PLAIN,
+  readBackup: { ...PLAIN, transferResult: true },
+} as const satisfies { readonly [K in OpName]: OperationRow };
+
+/** The row of `op`, or undefined for a name that is no operation (a call from the wire is not trusted). */
+export function operationRow(op: string): OperationRow | undefined {
+  return Object.hasOwn(OPERATIONS, op) ? OPERATIONS[op as OpName] : undefined;
+}
+
+/** The operations whose row has `column` set. */
+function opsWhere(column: 'progress' | 'changesKeys' | 'inTransaction' | 'rollbackJournal' | 'transferResult'): ReadonlySet<string> {
+  return new Set(Object.entries(OPERATIONS as Record<OpName, OperationRow>).flatMap(([op, row]) => (row[column] ? [op] : [])));
+}
+
+/** Operations that report progress and can be cancelled through `CallOptions`. */
+export const PROGRESS_OPS = opsWhere('progress');
+/** Operations after which a key some tab holds may no longer open the database. */
+export const KEY_CHANGING_OPS = opsWhere('changesKeys');
 /** Operations that may run inside an interactive transaction. */
-export const TX_OPS: ReadonlySet<OpName> = new Set<OpName>(['exec', 'query', 'get', 'values', 'batch']);
+export const TX_OPS = opsWhere('inTransaction');
+/** Operations core runs only on a rollback journal. */
+export const ROLLBACK_JOURNAL_OPS = opsWhere('rollbackJournal');
+/** Operations whose result is moved to the page. */
+export const TRANSFERRED_RESULTS = opsWhere('transferResult');
 
-/** Options the worker passes on to core's `Database.open`, plus the worker's own. */
-export interface WorkerOpenOptions {
-  name: string;
+/**
+ * Core's `Database.open` options the worker passes on (its own declarations and defaults), plus
+ * the worker's own. Core's `storage` is the `SyncStorage` object the leader builds; the worker's
+ * `storage` names the backend to build it from (`StorageChoice`) — same word, one level up.
+ */
+export interface WorkerOpenOptions extends Omit<OpenOptions, 'storage'> {
   /** OPFS directory holding the files (default `cipherlite`). */
   directory: string;
-  create?: boolean;
-  pageSize?: number;
-  kdf?: Partial<KdfParams>;
-  cacheSizeKiB?: number;
-  journalMode?: JournalMode;
-  synchronous?: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
   /** Lock this tab after this many ms without a call from it (0 or absent: never). */
   autoLockMs?: number;
   /** Storage backend (default `auto`); `db.storageBackend` says which one is in use. */
@@ -217,7 +286,7 @@ export interface WorkerApi {
    * The passkey slots' credential ids and salts, read from the database file without a key (what
    * the main thread asks the authenticator for). `NO_PASSKEY` when there is none.
    */
-  passkeyChallenges(options: Pick<WorkerOpenOptions, 'name' | 'directory'>): Promise<PasskeyChallenge[]>;
+  passkeyChallenges(options: Pick<WorkerOpenOptions, 'name' | 'directory' | 'storage'>): Promise<PasskeyChallenge[]>;
   /** Wipes this tab's key material; `allTabs` asks every tab of this database to lock too. */
   lock(allTabs: boolean): Promise<void>;
   /** Changes this tab's idle auto-lock (`autoLockMs`; 0 = never) from now on. */
@@ -281,7 +350,16 @@ export type BusMessage =
   /** any → all: lock every tab of this database. */
   | { kind: 'lockAll' }
   /** follower → leader: this tab locked or closed; forget its authentication. */
-  | { kind: 'bye'; from: string };
+  | { kind: 'bye'; from: string }
+  /**
+   * any tab → leader, on the `rpc` channel: the passkey challenges of the open file (its public
+   * header; no key needed), for a tab that cannot read the file itself while the leader holds it.
+   * `id` is random, so it never meets a `req` id on the asker's reply channel.
+   */
+  | { kind: 'challengesReq'; id: string; from: string }
+  /** leader → asker, on the asker's reply channel: the answer to `challengesReq` `id`. */
+  | { kind: 'challenges'; id: string; ok: true; challenges: PasskeyChallenge[] }
+  | { kind: 'challenges'; id: string; ok: false; error: WireError };
 
 /** Where databases live in OPFS unless `directory` says otherwise. */
 export const DEFAULT_DIRECTORY = 'cipherlite';
@@ -322,13 +400,20 @@ export function isReadOnlySql(sql: string): boolean {
 }
 
 /**
- * Whether running `req` again after it may already have run is harmless: calls that cannot write
- * (`auth`, `tables`, reads outside a transaction) and writes carrying a request id the leader
- * records with them (`engine/leader/request-log.ts`: a second run answers from the record).
+ * Whether running `req` again after it may already have run is harmless: `auth`, operations whose
+ * row says so (`OperationRow.repeatable`), and writes carrying a request id the leader records
+ * with them (`engine/leader/request-log.ts`: a second run answers from the record).
  */
 export function isRepeatable(req: LeaderRequest): boolean {
-  if (req.op === 'auth' || req.op === 'tables') return true;
+  if (req.op === 'auth') return true;
   if ('record' in req && req.record !== undefined) return true;
-  if ((req.op === 'query' || req.op === 'get' || req.op === 'values') && req.txId === undefined) return isReadOnlySql(String(req.args[0]));
-  return false;
+  if (req.op === 'txBegin' || req.op === 'txEnd') return false;
+  switch (operationRow(req.op)?.repeatable) {
+    case 'always':
+      return true;
+    case 'ifReadOnlySql':
+      return req.txId === undefined && isReadOnlySql(String(req.args[0]));
+    default:
+      return false;
+  }
 }

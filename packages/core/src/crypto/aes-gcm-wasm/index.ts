@@ -14,6 +14,7 @@
  * area keeps the last ciphertext after `seal`; after `open` the plaintext is zeroed there.
  */
 import { CipherliteError } from '../../errors.js';
+import type { AeadKey } from '../aead.js';
 import { aesGcmWasm, type AesGcmWasm } from './module.js';
 
 export const KEY_SIZE = 32;
@@ -25,15 +26,6 @@ export const MAX_DATA_SIZE = 65536;
 export const MAX_AAD_SIZE = 256;
 /** Upper bound on keys alive at once (each holds ≈3.6 KiB of WebAssembly memory). */
 export const MAX_LIVE_KEYS = 1024;
-
-export interface AesGcmKey {
-  /** Encrypts plaintext into out[0..len) and writes the 16-byte tag into tagOut. No allocation per call. */
-  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array, tagOut: Uint8Array): void;
-  /** Verifies the tag (constant-time compare) THEN decrypts into out; on failure zero-fills out[0..len) and returns false. */
-  open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array, out: Uint8Array): boolean;
-  /** Zeroes the expanded key and GHASH key material inside WebAssembly memory and frees the slot. Idempotent. */
-  destroy(): void;
-}
 
 const PAGE = 65536;
 
@@ -103,9 +95,11 @@ function memoryView(w: AesGcmWasm): Uint8Array {
 /**
  * Expands a 32-byte AES-256 key into a WebAssembly key slot. The caller's key buffer is only
  * read (never retained or modified); the copy inside WebAssembly memory is wiped right after
- * expansion.
+ * expansion. The `AeadKey` it returns allocates nothing per call, compares tags in constant
+ * time before decrypting, and on `destroy()` (idempotent) zeroes the expanded key and GHASH key
+ * material inside WebAssembly memory and frees the slot.
  */
-export function createAesGcmKey(key: Uint8Array): AesGcmKey {
+export function createAesGcmKey(key: Uint8Array): AeadKey {
   checkExact('key', key, KEY_SIZE);
   const w = aesGcmWasm();
   const { exports: ex, layout: L } = w;
@@ -115,9 +109,9 @@ export function createAesGcmKey(key: Uint8Array): AesGcmKey {
   let live = true;
   const token = {};
 
-  const handle: AesGcmKey = {
+  const handle: AeadKey = {
     seal(nonce, aad, plaintext, out, tagOut) {
-      if (!live) throw new Error('AesGcmKey: used after destroy()');
+      if (!live) throw new Error('AES-GCM key used after destroy()');
       checkExact('nonce', nonce, NONCE_SIZE);
       checkMax('aad', aad, MAX_AAD_SIZE);
       checkMax('plaintext', plaintext, MAX_DATA_SIZE);
@@ -133,7 +127,7 @@ export function createAesGcmKey(key: Uint8Array): AesGcmKey {
       tagOut.set(m.subarray(L.TAG_PTR, L.TAG_PTR + TAG_SIZE));
     },
     open(nonce, aad, ciphertext, tag, out) {
-      if (!live) throw new Error('AesGcmKey: used after destroy()');
+      if (!live) throw new Error('AES-GCM key used after destroy()');
       checkExact('nonce', nonce, NONCE_SIZE);
       checkMax('aad', aad, MAX_AAD_SIZE);
       checkMax('ciphertext', ciphertext, MAX_DATA_SIZE);

@@ -9,28 +9,25 @@
  * model trusts anyway (see docs/DESIGN.md, threat model). How other tabs are served — dedupe,
  * re-authentication, `started`, resend on step-down — is `LeaderService`.
  */
-import { CipherliteError, Database } from '@cipherlite/core';
-import type { KeyMaterial } from '@cipherlite/core';
+import { CipherliteError, Database, format } from '@cipherlite/core';
+import type { KeyMaterial, OpenOptions } from '@cipherlite/core';
 import * as keys from '@cipherlite/core/keys';
 import type { Diagnostics } from '../../shared/diagnostics.js';
 import { LeaderService, SteppedDown } from './service.js';
 import type { ServingLeader } from './service.js';
 import { InteractiveTransactions } from './interactive-transactions.js';
-import { coreOpenOptions, isTableOp, runAll, runTableOp } from './ops.js';
-import type { CoreCallOptions, SqlTarget } from './ops.js';
+import { coreOpenOptions, isTableOp, runTableOp } from './ops.js';
+import type { CoreCallOptions, SqlTarget, TableOp } from './ops.js';
 import { ProgressThrottle, guardedProgress, type CallHooks } from '../runtime/progress.js';
 import { PendingRestores } from './pending-restores.js';
 import { REQUEST_LOG_TABLE, addRecord, canRecord, findRecord, runOnce } from './request-log.js';
 import type { BusChannel, LeaderStorage, WorkerPlatform } from '../runtime/platform.js';
 import { DurableCalls } from './durable-calls.js';
-import { KEY_CHANGING_OPS, PROGRESS_OPS, TX_OPS, busNames } from '../../shared/protocol.js';
-import type { LeaderRequest, OpArgs, Statement, StorageBackend, WorkerOpenOptions } from '../../shared/protocol.js';
+import { KEY_CHANGING_OPS, PROGRESS_OPS, busNames, operationRow } from '../../shared/protocol.js';
+import type { LeaderRequest, OpArgs, OpName, OpResult, StorageBackend, WorkerOpenOptions } from '../../shared/protocol.js';
 import { Scheduler } from './scheduler.js';
 import { wipeKeyMaterial } from '../runtime/secret.js';
 import type { Secret } from '../runtime/secret.js';
-
-/** Operations core runs only on a rollback journal (it copies or reads the main file as a whole). */
-const ROLLBACK_JOURNAL_OPS: ReadonlySet<string> = new Set(['backup', 'inspectBackup', 'confirmRestore', 'exportPlaintext', 'stats']);
 
 /**
  * The worker's default journal mode (core's is TRUNCATE). Measured (docs/PERFORMANCE.md): a
@@ -44,12 +41,20 @@ const DEFAULT_JOURNAL_MODE = 'WAL';
 /** How often the leader checks that its files still exist (site data can be cleared while open). */
 const STORAGE_CHECK_MS = 2000;
 
-const CORE_OPEN_OPTIONS = ['name', 'create', 'pageSize', 'kdf', 'cacheSizeKiB', 'journalMode', 'synchronous'] as const;
+/** Every option of core's `Database.open` but the storage object the leader builds (the compiler checks the list is whole). */
+const CORE_OPEN_OPTIONS = ['name', 'create', 'pageSize', 'kdf', 'cacheSizeKiB', 'journalMode', 'synchronous'] as const satisfies readonly CoreOptionName[];
+type CoreOptionName = Exclude<keyof OpenOptions, 'storage'>;
+/** Fails to compile when core gains an option this list misses. */
+const CORE_OPEN_OPTIONS_WHOLE: [Exclude<CoreOptionName, (typeof CORE_OPEN_OPTIONS)[number]>] extends [never] ? true : never = true;
+void CORE_OPEN_OPTIONS_WHOLE;
 const REOPEN_OPTIONS = ['cacheSizeKiB', 'journalMode', 'synchronous'] as const;
 
 type CoreOpenOptions = { name: string } & Partial<Pick<WorkerOpenOptions, (typeof CORE_OPEN_OPTIONS)[number]>>;
 
 type OpenArgs = Parameters<typeof Database.open>[0];
+
+/** Operations the leader runs itself (they replace its `Database` handle). */
+type LeaderOwnOp = Exclude<OpName, TableOp>;
 
 /**
  * A job that checks its call's signal when the queue reaches it: a call cancelled while it waited
@@ -192,7 +197,7 @@ export class Leader implements ServingLeader {
   }
 
   #keysChangedAfter(from: string, req: LeaderRequest, run: Promise<unknown>): Promise<unknown> {
-    if (!KEY_CHANGING_OPS.has(req.op as never)) return run;
+    if (!KEY_CHANGING_OPS.has(req.op)) return run;
     // Every other tab re-proves what it holds now, so a revoked secret does not live on in a tab.
     return run.then((value) => {
       this.#events.post({ kind: 'keysChanged', by: from });
@@ -218,36 +223,34 @@ export class Leader implements ServingLeader {
         return this.#scheduler.enqueue(end, txId, onStart);
       }
       default: {
-        const { op, args, txId } = req;
-        if (op !== 'rekey' && !isTableOp(op)) return Promise.reject(new CipherliteError('INVALID_ARGUMENT', `unknown operation "${String(op)}"`));
-        if (txId !== undefined && !TX_OPS.has(op)) {
+        const { op, args, txId, record } = req;
+        const row = operationRow(op);
+        if (!row) return Promise.reject(new CipherliteError('INVALID_ARGUMENT', `unknown operation "${String(op)}"`));
+        if (txId !== undefined && !row.inTransaction) {
           return Promise.reject(new CipherliteError('INVALID_ARGUMENT', `${op}() cannot run inside a transaction`));
         }
-        if (op === 'rekey') {
-          const [current] = args as OpArgs<'rekey'>;
+        const argList = Array.isArray(args) ? args : [];
+        const runOn = (target: SqlTarget) => (isTableOp(op) ? runTableOp(op, { db: this.#db, target, restores: this.#restores, call }, argList) : this.#ownOps[op as LeaderOwnOp](argList, call));
+        if (row.rollbackJournal) {
           return this.#scheduler.enqueue(
-            notIfCancelled(call, () => this.#durable.run(() => this.#withRollbackJournal(() => this.#rekey(current, call)))),
+            notIfCancelled(call, () => this.#durable.run(() => this.#withRollbackJournal(() => runOn(this.#db)))),
             undefined,
             onStart,
           );
         }
-        if (ROLLBACK_JOURNAL_OPS.has(op)) {
-          const run = () =>
-            this.#durable.run(() => this.#withRollbackJournal(async () => runTableOp(op, { db: this.#db, target: this.#db, restores: this.#restores, call }, Array.isArray(args) ? args : [])));
-          return this.#scheduler.enqueue(notIfCancelled(call, run), undefined, onStart);
+        if (record !== undefined && canRecord(op, argList, txId)) {
+          return this.#scheduler.enqueue(() => this.#durable.run(() => this.#db.transaction((tx) => runOnce(tx as SqlTarget, record, () => runOn(tx)))), undefined, onStart);
         }
-        const { record } = req;
-        if (record !== undefined && canRecord(op, args, txId)) {
-          return this.#scheduler.enqueue(() => this.#durable.run(() => this.#db.transaction((tx) => runOnce(tx as SqlTarget, record, () => this.#recordableWrite(tx, op, args)))), undefined, onStart);
-        }
-        const runOp = async () => {
-          const target = txId === undefined ? this.#db : this.#txs.owned(txId, from).target;
-          return runTableOp(op, { db: this.#db, target, restores: this.#restores, call }, Array.isArray(args) ? args : []);
-        };
+        const runOp = async () => runOn(txId === undefined ? this.#db : this.#txs.owned(txId, from).target);
         return this.#scheduler.enqueue(notIfCancelled(call, txId === undefined ? () => this.#durable.run(runOp) : runOp), txId, onStart);
       }
     }
   }
+
+  /** The operations that replace `#db` (`OperationRow.replacesDatabase`): run here, not through `LEADER_OPS`. */
+  readonly #ownOps: { readonly [K in LeaderOwnOp]: (args: unknown[], call: CoreCallOptions) => Promise<OpResult<K>> } = {
+    rekey: (args, call) => this.#rekey((args as OpArgs<'rekey'>)[0], call),
+  };
 
   /**
    * Runs `fn` on a rollback-journal database: core's copy-based key management (rekey, backup,
@@ -267,13 +270,6 @@ export class Leader implements ServingLeader {
     }
   }
 
-  /** A forwarded `exec` or `batch`, run on `target` (already inside the transaction that records it). */
-  #recordableWrite(target: SqlTarget, op: string, args: unknown[]): Promise<unknown> {
-    if (op === 'batch') return runAll(target, args[0] as readonly Statement[]);
-    const [sql, params] = args as OpArgs<'exec'>;
-    return target.exec(sql, params);
-  }
-
   /** A resent `txEnd` whose transaction is not open here: it committed iff its record is there. */
   async #committedBefore(record: string): Promise<void> {
     const found = await this.#db.transaction((tx) => findRecord(tx as SqlTarget, record));
@@ -290,6 +286,21 @@ export class Leader implements ServingLeader {
   /** The tab `from` locked or closed: its open transactions roll back. */
   forget(from: string): void {
     this.#txs.abortOwnedBy(from);
+  }
+
+  /**
+   * The passkey challenges of the open file, read through this leader's own storage (the handle
+   * it holds is why other tabs cannot read the file themselves). Parsed by core, like any header.
+   */
+  passkeyChallenges(): keys.PasskeyChallenge[] {
+    const file = this.#storage.files.open(this.#names.name, { create: false });
+    try {
+      const head = new Uint8Array(format.MAIN_HEADER_SIZE);
+      const n = file.read(head, { at: 0 });
+      return keys.passkeyChallenges(head.subarray(0, n));
+    } finally {
+      file.close();
+    }
   }
 
   /** Throws `WRONG_KEY` unless `key` opens this database (this tab re-entering its password). */

@@ -1,14 +1,15 @@
 /**
- * The leader's dispatch table: one line per database operation of the protocol (`DbOps`),
- * mapping it onto core's `Database` and `@cipherlite/core/keys`. Key material a call brings is
- * wiped once core is done with it.
+ * The leader's dispatch table: one line per database operation of the protocol (`DbOps`,
+ * `OPERATIONS`), mapping it onto core's `Database` and `@cipherlite/core/keys`. Key material a
+ * call brings is wiped once core is done with it. Operations whose row says `replacesDatabase`
+ * are the leader's own (`Leader`); the compiler refuses a table without every other one.
  */
 import { CipherliteError } from '@cipherlite/core';
 import type { BindParams, Database, Row, RunResult, ValuesResult } from '@cipherlite/core';
 import * as keys from '@cipherlite/core/keys';
 import { readBackup } from './backup-file.js';
 import type { PendingRestores } from './pending-restores.js';
-import type { OpArgs, OpName, OpResult, Statement } from '../../shared/protocol.js';
+import type { OPERATIONS, OpArgs, OpName, OpResult, Statement } from '../../shared/protocol.js';
 import { wipeKeyMaterial } from '../runtime/secret.js';
 
 /** What statements run against: the database itself, or an open transaction of it. */
@@ -47,8 +48,8 @@ export async function runAll(target: SqlTarget, statements: readonly Statement[]
 
 type Await<T> = T | Promise<T>;
 
-/** `rekey` replaces the leader's Database handle, so the Leader runs it itself. */
-export type TableOp = Exclude<OpName, 'rekey'>;
+/** The operations this table runs: every one but those that replace the leader's `Database` handle (`rekey`). */
+export type TableOp = { [K in OpName]: (typeof OPERATIONS)[K]['replacesDatabase'] extends true ? never : K }[OpName];
 
 export const LEADER_OPS: { [K in TableOp]: (c: OpContext, ...args: OpArgs<K>) => Await<OpResult<K>> } = {
   exec: (c, sql, params) => c.target.exec(sql, params),
@@ -83,13 +84,13 @@ export const LEADER_OPS: { [K in TableOp]: (c: OpContext, ...args: OpArgs<K>) =>
 };
 
 /** Runs table operation `op` (`isTableOp` checked) with `args` from the wire. */
-export function runTableOp(op: TableOp, context: OpContext, args: unknown[]): unknown {
+export async function runTableOp(op: TableOp, context: OpContext, args: unknown[]): Promise<unknown> {
   const fn = LEADER_OPS[op] as (c: OpContext, ...a: unknown[]) => unknown;
   return fn(context, ...args);
 }
 
 export function isTableOp(op: string): op is TableOp {
-  return op !== 'rekey' && Object.hasOwn(LEADER_OPS, op);
+  return Object.hasOwn(LEADER_OPS, op);
 }
 
 /** Only the options core's `Database.open` knows (no `undefined` values, for exactOptionalPropertyTypes). */

@@ -14,6 +14,7 @@
  * twice, or to the same leader, still runs once. The table keeps the newest `KEEP_RECORDS` ids: a
  * resend arrives within a takeover (seconds), long before 1,000 newer writes pushed it out.
  */
+import { operationRow } from '../../shared/protocol.js';
 import type { SqlTarget } from './ops.js';
 
 /** The bookkeeping table (visible in the schema; change events never name it). */
@@ -86,9 +87,12 @@ export async function runOnce(target: SqlTarget, id: string, write: () => Promis
 /** Transaction-control and connection statements cannot run inside the write's transaction: they go unrecorded. */
 const UNRECORDABLE_SQL = /^\s*(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE|VACUUM|PRAGMA|ATTACH|DETACH)\b/i;
 
-/** Whether a forwarded `exec`/`batch` can be recorded (`batch` already runs in one transaction). */
+/**
+ * Whether a forwarded write (`OperationRow.repeatable` is `ifRecorded`: `exec`, `batch`) can be
+ * recorded: outside an interactive transaction, and unless its one statement (a string first
+ * argument, `exec`'s SQL) is transaction control; `batch`'s statements already run in one transaction.
+ */
 export function canRecord(op: string, args: readonly unknown[], txId: number | undefined): boolean {
-  if (txId !== undefined) return false;
-  if (op === 'batch') return true;
-  return op === 'exec' && !UNRECORDABLE_SQL.test(String(args[0]));
+  if (txId !== undefined || operationRow(op)?.repeatable !== 'ifRecorded') return false;
+  return typeof args[0] !== 'string' || !UNRECORDABLE_SQL.test(args[0]);
 }

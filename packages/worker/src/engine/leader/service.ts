@@ -18,7 +18,7 @@
 import { CipherliteError, toWire } from '@cipherlite/core';
 import type { Diagnostics } from '../../shared/diagnostics.js';
 import type { BusChannel, WorkerPlatform } from '../runtime/platform.js';
-import type { Progress } from '@cipherlite/core/keys';
+import type { PasskeyChallenge, Progress } from '@cipherlite/core/keys';
 import type { CallHooks } from '../runtime/progress.js';
 import type { BusMessage, LeaderRequest, busNames } from '../../shared/protocol.js';
 import { isRepeatable } from '../../shared/protocol.js';
@@ -52,6 +52,8 @@ export interface ServingLeader {
   execute(from: string, req: LeaderRequest, onStart: () => void, hooks: CallHooks): Promise<unknown>;
   /** The tab `from` locked or closed: roll back what it left open. */
   forget(from: string): void;
+  /** The passkey challenges of the open file (public header). */
+  passkeyChallenges(): PasskeyChallenge[];
 }
 
 export class LeaderService {
@@ -96,6 +98,17 @@ export class LeaderService {
     if (msg.kind === 'bye') {
       this.#authorized.delete(msg.from);
       this.#leader.forget(msg.from);
+      return;
+    }
+    if (msg.kind === 'challengesReq') {
+      // The header is public: any tab may ask, authenticated or not (it has no key yet).
+      let answer: BusMessage;
+      try {
+        answer = { kind: 'challenges', id: msg.id, ok: true, challenges: this.#leader.passkeyChallenges() };
+      } catch (e) {
+        answer = { kind: 'challenges', id: msg.id, ok: false, error: toWire(e) };
+      }
+      this.#replyChannel(msg.from).post(answer);
       return;
     }
     if (msg.kind === 'cancel') {

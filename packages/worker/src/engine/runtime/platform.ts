@@ -57,9 +57,10 @@ export interface WorkerPlatform {
   openStorage(options: WorkerOpenOptions, backend: StorageBackend, log: Diagnostics): Promise<LeaderStorage>;
   /**
    * The first `length` bytes of database file `name` (fewer if it is shorter), read without
-   * taking its handle — another tab may be leading — or `null` when it does not exist.
+   * taking its handle, on `backend` — or `null` when it does not exist. It may fail while another
+   * tab leads (Chromium refuses OPFS `getFile()` while a sync access handle is open).
    */
-  readFileStart(options: Pick<WorkerOpenOptions, 'directory' | 'name'>, length: number): Promise<Uint8Array | null>;
+  readFileStart(options: Pick<WorkerOpenOptions, 'directory' | 'name'>, length: number, backend: StorageBackend): Promise<Uint8Array | null>;
   /** Throws `UNSUPPORTED` when this context lacks something the worker needs. */
   assertSupport(): void;
   /** Where diagnostics go when `logLevel` lets them through (the worker's console in the browser). */

@@ -22,7 +22,7 @@
  * `flush()` is a no-op because durability is the leader's `commit()` (the storage contract's
  * `flush` clause is the one this backend declares inapplicable; see sync-file.ts).
  */
-import { CipherliteError, MemoryFile } from '@cipherlite/core';
+import { CipherliteError, FileView, MemoryFile } from '@cipherlite/core';
 import type { AtOption, SyncFile, SyncStorage } from '@cipherlite/core';
 import { CHUNKS_STORE, CHUNK_SIZE, FILES_STORE, openIdb, requestResult, storageError, type FileRecord } from '../../shared/indexeddb-layout.js';
 
@@ -88,51 +88,9 @@ class TrackedFile {
   getSize(): number {
     return this.bytes.getSize();
   }
-}
 
-/**
- * One `open()` of a file: every handle on a file sees the same `TrackedFile`, and `close()` ends
- * this handle only (the storage contract: the VFS may open, inspect and close a file SQLite
- * holds open). A call on a closed handle is the caller's mistake: CLOSED.
- */
-class IdbHandle implements SyncFile {
-  #file: TrackedFile | null;
-  readonly #name: string;
-
-  constructor(file: TrackedFile, name: string) {
-    this.#file = file;
-    this.#name = name;
-  }
-
-  #f(): TrackedFile {
-    if (!this.#file) throw new CipherliteError('CLOSED', `file "${this.#name}" is closed`);
-    return this.#file;
-  }
-
-  read(buf: Uint8Array, opts: AtOption): number {
-    return this.#f().read(buf, opts);
-  }
-
-  write(buf: Uint8Array, opts: AtOption): number {
-    return this.#f().write(buf, opts);
-  }
-
-  truncate(size: number): void {
-    this.#f().truncate(size);
-  }
-
-  getSize(): number {
-    return this.#f().getSize();
-  }
-
-  flush(): void {
-    this.#f();
-    // Durability is the leader's commit() after the call (see the header comment).
-  }
-
-  close(): void {
-    this.#file = null;
-  }
+  /** Nothing to do: durability is the leader's commit() after the call (see the header comment). */
+  flush(): void {}
 }
 
 export class IndexedDbStorage implements SyncStorage {
@@ -196,7 +154,7 @@ export class IndexedDbStorage implements SyncStorage {
       file = new TrackedFile(new MemoryFile(name), { dirty: new Set([-1]), storedSize: 0 });
       this.#files.set(name, file);
     }
-    return new IdbHandle(file, name);
+    return new FileView(file, name);
   }
 
   exists(name: string): boolean {

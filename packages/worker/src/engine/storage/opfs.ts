@@ -21,8 +21,8 @@
  *
  * Errors from OPFS (notably `QuotaExceededError`) propagate unchanged: core maps them by `name`.
  */
-import { CipherliteError } from '@cipherlite/core';
-import type { AtOption, SyncFile, SyncStorage } from '@cipherlite/core';
+import { CipherliteError, FileView } from '@cipherlite/core';
+import type { SyncFile, SyncStorage } from '@cipherlite/core';
 import { Diagnostics } from '../../shared/diagnostics.js';
 
 export interface OpfsStorageOptions {
@@ -71,46 +71,6 @@ export async function opfsDirectory(path: string): Promise<FileSystemDirectoryHa
   return dir;
 }
 
-/** A view of a pooled handle; `close()` only ends the view, the handle stays with the pool. */
-class PooledFile implements SyncFile {
-  #handle: FileSystemSyncAccessHandle | null;
-  readonly #name: string;
-
-  constructor(handle: FileSystemSyncAccessHandle, name: string) {
-    this.#handle = handle;
-    this.#name = name;
-  }
-
-  #h(): FileSystemSyncAccessHandle {
-    if (!this.#handle) throw new CipherliteError('CLOSED', `file "${this.#name}" is closed`);
-    return this.#handle;
-  }
-
-  read(buf: Uint8Array, opts: AtOption): number {
-    return this.#h().read(buf, opts);
-  }
-
-  write(buf: Uint8Array, opts: AtOption): number {
-    return this.#h().write(buf, opts);
-  }
-
-  truncate(size: number): void {
-    this.#h().truncate(size);
-  }
-
-  getSize(): number {
-    return this.#h().getSize();
-  }
-
-  flush(): void {
-    this.#h().flush();
-  }
-
-  close(): void {
-    this.#handle = null;
-  }
-}
-
 export class OpfsStorage implements SyncStorage {
   readonly #dir: FileSystemDirectoryHandle;
   readonly #acquireTimeoutMs: number;
@@ -138,8 +98,8 @@ export class OpfsStorage implements SyncStorage {
       try {
         size = (await (entry as FileSystemFileHandle).getFile()).size;
       } catch (e) {
-        // Chrome refuses getFile() while another context holds a sync access handle; such a
-        // file is someone's live file, so it exists.
+        // Older Chromium refused getFile() while another context held a sync access handle
+        // (Chromium 156 answers it); a refused file is someone's live file, so it exists.
         if (!isContention(e)) throw e;
         size = 1;
       }
@@ -205,7 +165,8 @@ export class OpfsStorage implements SyncStorage {
       handle.truncate(0);
       this.#existing.add(name);
     }
-    return new PooledFile(handle, name);
+    // A view of the pooled handle: `close()` ends the view, the handle stays with the pool.
+    return new FileView(handle, name);
   }
 
   exists(name: string): boolean {

@@ -5,9 +5,9 @@
  * than was sold or paid, whichever code writes it. The UI caps its quantities too; these are the
  * writes a stale tab or a buggy screen could still attempt.
  */
-import { expect, test } from '@playwright/test';
+import { expect, test } from 'vitest';
 import { Database, MemoryStorage } from '@cipherlite/core';
-import { migrate, MIGRATIONS, REFUND_EXCEEDS_SALE } from '../../examples/pos/src/schema.ts';
+import { migrate, MIGRATIONS, REFUND_EXCEEDS_SALE } from './schema.ts';
 
 const KEY = new Uint8Array(32).fill(7);
 

@@ -1,0 +1,172 @@
+/**
+ * Passkeys wherever a password works: in a second tab while the first holds the database, on the
+ * IndexedDB backend, and as `current` of every key operation. Chromium runs the real ceremony
+ * with CDP virtual authenticators (`webauthn.ts`). Firefox has no virtual authenticator for
+ * Playwright, so there a stand-in `navigator.credentials` returns a fixed 32-byte PRF output:
+ * what is tested is everything after the ceremony (challenges read from the stored header, the
+ * PRF output → KEK derivation in the worker, slot handling), not the browser's WebAuthn.
+ */
+import { FAST_KDF, expect, openPage, test } from './fixtures.ts';
+import type { Page, Profile } from './fixtures.ts';
+import { PORT } from './env.ts';
+import type {} from '../test-app/main.ts';
+import { VIRTUAL_AUTHENTICATOR_ONLY_IN_CHROMIUM, addAuthenticator, copyCredential, credentials } from './webauthn.ts';
+
+const PASSWORD = 'till-7 password';
+const OPTIONS = { name: 'passkeys', password: PASSWORD, kdf: FAST_KDF };
+/** A WebAuthn relying-party id must be a domain: the same server, addressed as localhost. */
+const LOCALHOST_URL = `http://localhost:${PORT}/`;
+const tab = (p: Profile, label = 'tab') => openPage(p.context, label, LOCALHOST_URL);
+
+/** Opens `id` with the password (and `extra` options), seeds a row, adds a passkey. */
+async function seedWithPasskey(page: Page, extra: Record<string, unknown> = {}) {
+  expect(await page.evaluate(([o, extra]) => window.t.open('a', { ...o, ...extra }), [OPTIONS, extra] as const)).toMatchObject({ ok: true });
+  return page.evaluate(async (password) => {
+    const db = window.t.dbs.a!;
+    await db.exec("CREATE TABLE sales (v); INSERT INTO sales VALUES ('sale 1')");
+    return window.t.capture(db.addPasskey(password, { userName: 'alice', label: 'Alice (till 7)' }));
+  }, PASSWORD);
+}
+
+test('a second tab unlocks with the passkey while the first holds the database (challenges from the leader)', async ({ profile, engine }) => {
+  test.skip(engine === 'firefox', VIRTUAL_AUTHENTICATOR_ONLY_IN_CHROMIUM);
+  const first = await tab(await profile(), 'first');
+  await addAuthenticator(first);
+  expect(await seedWithPasskey(first)).toMatchObject({ ok: true });
+  // The second tab is a same-origin frame of the first: its own document, client and worker (so
+  // another tab to the database), under the same page's virtual authenticator. A credential
+  // copied to another page's authenticator loses its PRF secret (CDP exports no hmac-secret key).
+  await first.evaluate((url) => {
+    const frame = document.createElement('iframe');
+    frame.name = 'second';
+    frame.src = url;
+    document.body.append(frame);
+  }, LOCALHOST_URL);
+  await expect.poll(() => first.frame({ name: 'second' })?.evaluate(() => document.getElementById('status')?.textContent)).toBe('ready');
+  const second = first.frame({ name: 'second' })!;
+
+  const r = await second.evaluate(async () => {
+    const opened = await window.t.open('b', { name: 'passkeys', passkey: true });
+    const db = window.t.dbs.b;
+    if (!db) return { opened };
+    await db.exec("INSERT INTO sales VALUES ('sale 2')");
+    await db.lock();
+    const again = await window.t.capture(db.unlock({ passkey: true }));
+    return { opened, again, rows: await db.query('SELECT v FROM sales ORDER BY v') };
+  });
+  expect(r.opened).toMatchObject({ ok: true, value: { role: 'follower' } });
+  expect(r.again).toMatchObject({ ok: true });
+  expect(r.rows).toEqual([{ v: 'sale 1' }, { v: 'sale 2' }]);
+  expect(await first.evaluate(() => window.t.dbs.a!.query('SELECT count(*) AS n FROM sales'))).toEqual([{ n: 2 }]);
+});
+
+test('IndexedDB backend: passkeySlots and the unlock read the stored header like OPFS', async ({ profile, engine }) => {
+  test.skip(engine === 'firefox', VIRTUAL_AUTHENTICATOR_ONLY_IN_CHROMIUM);
+  const page = await tab(await profile());
+  await addAuthenticator(page);
+  expect(await seedWithPasskey(page, { storage: 'indexeddb' })).toMatchObject({ ok: true });
+  const r = await page.evaluate(async () => {
+    const held = await window.t.passkeySlots({ name: 'passkeys', storage: 'indexeddb' });
+    await window.t.dbs.a!.close();
+    const unheld = await window.t.passkeySlots({ name: 'passkeys' });
+    const opened = await window.t.open('a', { name: 'passkeys', passkey: true, storage: 'indexeddb' });
+    return { held, unheld, opened, rows: await window.t.dbs.a!.query('SELECT v FROM sales') };
+  });
+  expect(r.held).toEqual([{ label: 'Alice (till 7)' }]);
+  expect(r.unheld).toEqual([{ label: 'Alice (till 7)' }]);
+  expect(r.opened).toMatchObject({ ok: true, value: { storageBackend: 'indexeddb' } });
+  expect(r.rows).toEqual([{ v: 'sale 1' }]);
+});
+
+test('{ passkey: true } proves `current` for every key operation; NO_PASSKEY, CANCELLED and UNSUPPORTED, never INVALID_ARGUMENT', async ({ profile, engine }) => {
+  test.skip(engine === 'firefox', VIRTUAL_AUTHENTICATOR_ONLY_IN_CHROMIUM);
+  const page = await tab(await profile());
+  const auth = await addAuthenticator(page);
+  expect(await page.evaluate((o) => window.t.open('a', o), OPTIONS)).toMatchObject({ ok: true });
+  const none = await page.evaluate(async () => window.t.capture(window.t.dbs.a!.addRecoveryKey({ passkey: true })));
+  expect(none).toMatchObject({ ok: false, code: 'NO_PASSKEY' });
+  expect(await page.evaluate(() => window.t.dbs.a!.close())).toBeUndefined();
+  expect(await seedWithPasskey(page)).toMatchObject({ ok: true });
+
+  const r = await page.evaluate(async () => {
+    const db = window.t.dbs.a!;
+    const pk = { passkey: true } as const;
+    const recovery = await window.t.capture(db.addRecoveryKey(pk));
+    const second = await window.t.capture(db.addPasskey(pk, { userName: 'bob', label: 'Bob' }));
+    const removed = await window.t.capture(db.removeKeyslot(pk, 2));
+    const backup = await db.backup(pk, { secret: { password: 'till-7 password' } });
+    await db.exec("INSERT INTO sales VALUES ('sale 2')");
+    const pending = await db.inspectBackup(backup.bytes, 'till-7 password');
+    const restored = await window.t.capture(db.confirmRestore(pending.id, pk));
+    const changed = await window.t.capture(db.changePassword(pk, 'new password'));
+    const rekeyed = await window.t.capture(db.rekey(pk));
+    const slots = (await db.listKeyslots()).map((s) => [s.kind, s.label ?? null]);
+    return { recovery, second, removed, restored, changed, rekeyed, slots, rows: await db.query('SELECT v FROM sales') };
+  });
+  expect(r.recovery).toMatchObject({ ok: true });
+  expect(r.second).toMatchObject({ ok: true, value: { kind: 'passkey', label: 'Bob' } });
+  expect(r.removed).toMatchObject({ ok: true });
+  expect(r.restored).toMatchObject({ ok: true });
+  expect(r.changed).toMatchObject({ ok: true });
+  expect(r.rekeyed).toMatchObject({ ok: true });
+  expect(r.rows).toEqual([{ v: 'sale 1' }]);
+  expect(r.slots.map((s) => s[0])).toEqual(['passkey']);
+
+  // The authenticator gone: CANCELLED. One without PRF holding the credentials: UNSUPPORTED.
+  const held = await credentials(auth);
+  await auth.cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: auth.id });
+  const cancelled = await page.evaluate(() => window.t.capture(window.t.dbs.a!.backup({ passkey: { timeoutMs: 3000 } })));
+  expect(cancelled).toMatchObject({ ok: false, code: 'CANCELLED' });
+  const noPrf = await addAuthenticator(page, false, auth.cdp);
+  for (const credential of held) await copyCredential(noPrf, credential);
+  const unsupported = await page.evaluate(() => window.t.capture(window.t.dbs.a!.backup({ passkey: true })));
+  expect(unsupported).toMatchObject({ ok: false, code: 'UNSUPPORTED' });
+});
+
+/** A stand-in for the browser's WebAuthn (Firefox has no virtual authenticator for Playwright): a fixed PRF output per credential. */
+function fixedPrfAuthenticator(): void {
+  const credentialId = new Uint8Array(16).fill(7);
+  const result = (prf: { enabled?: boolean; results: { first: ArrayBuffer } }) =>
+    ({ rawId: credentialId.slice().buffer, getClientExtensionResults: () => ({ prf }) }) as unknown as PublicKeyCredential;
+  const prfOf = (salt: BufferSource): ArrayBuffer => {
+    const s = new Uint8Array(salt instanceof ArrayBuffer ? salt : salt.buffer);
+    return Uint8Array.from({ length: 32 }, (_, i) => (s[i % s.length]! * 31 + i) & 255).buffer;
+  };
+  navigator.credentials.create = async (o) => result({ enabled: true, results: { first: prfOf(o!.publicKey!.extensions!.prf!.eval!.first) } });
+  navigator.credentials.get = async (o) => {
+    const [entry] = Object.values(o!.publicKey!.extensions!.prf!.evalByCredential!);
+    return result({ results: { first: prfOf(entry!.first) } });
+  };
+}
+
+test('Firefox and Chromium without a ceremony: IndexedDB challenges, PRF → KEK in the worker, passkey slots as `current`', async ({ profile }) => {
+  const p = await profile();
+  await p.context.addInitScript(fixedPrfAuthenticator);
+  const page = await tab(p);
+  expect(await seedWithPasskey(page, { storage: 'indexeddb' })).toMatchObject({ ok: true, value: { kind: 'passkey' } });
+  const r = await page.evaluate(async () => {
+    const slots = await window.t.passkeySlots({ name: 'passkeys', storage: 'indexeddb' });
+    const db = window.t.dbs.a!;
+    const recovery = await window.t.capture(db.addRecoveryKey({ passkey: true }));
+    await db.lock();
+    const unlocked = await window.t.capture(db.unlock({ passkey: true }));
+    const wrong = await window.t.capture(db.unlock({ passkey: { credentialId: new Uint8Array(16).fill(7), prfOutput: new Uint8Array(32) } }));
+    return { slots, recovery, unlocked, wrong, kinds: (await db.listKeyslots()).map((s) => s.kind), rows: await db.query('SELECT v FROM sales') };
+  });
+  expect(r.slots).toEqual([{ label: 'Alice (till 7)' }]);
+  expect(r.recovery).toMatchObject({ ok: true });
+  expect(r.unlocked).toMatchObject({ ok: true });
+  expect(r.kinds).toEqual(['password', 'passkey', 'recovery']);
+  expect(r.rows).toEqual([{ v: 'sale 1' }]);
+  // Unlocking an unlocked tab re-proves the secret: a wrong PRF output is refused.
+  expect(r.wrong).toMatchObject({ ok: false, code: 'WRONG_KEY' });
+});
+
+test("Playwright's own virtual authenticator (every engine) gives no PRF output: adding a passkey is UNSUPPORTED, the password unaffected", async ({ profile }) => {
+  const p = await profile();
+  await p.context.credentials.install();
+  const page = await tab(p);
+  const added = await seedWithPasskey(page);
+  expect(added).toMatchObject({ ok: false, code: 'UNSUPPORTED' });
+  expect(await page.evaluate(() => window.t.dbs.a!.listKeyslots().then((s) => s.map((k) => k.kind)))).toEqual(['password']);
+});
