@@ -41,6 +41,8 @@ export const ERROR_CODES = [
   'REPLICA_FOREIGN', // a replica object belongs to another database
   'REPLICA_ROLLBACK', // the bucket is older than what this device already saw
   'REPLICA_FORK', // the bucket holds a history that does not continue the one this device wrote or saw
+  'REPLICA_UNSUPPORTED', // the object store lacks conditional writes (If-None-Match: *), which multi-writer sync needs
+  'REPLICA_MODE', // the replica generation is multi-writer (sync) where single-writer was expected, or the reverse
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

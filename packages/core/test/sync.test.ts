@@ -123,6 +123,18 @@ describe('push, pull and conflicts', () => {
     expect(await a.db.query('SELECT id FROM items ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }]);
   });
 
+  it('one push appends a queue longer than the lost-position limit (1,000): only positions lost in a row count', { timeout: 240_000 }, async () => {
+    const log = new MemorySyncLog();
+    const a = await openDevice(log);
+    await a.sync.transaction(async (tx) => {
+      for (let id = 1; id <= 3; id++) await tx.exec('INSERT INTO items (id, name, price, stock) VALUES (?, ?, 100, 5000)', [id, `item ${id}`]);
+    });
+    for (let i = 0; i < 1001; i++) await a.sync.transaction((tx) => tx.exec('UPDATE items SET stock = stock - 1 WHERE id = ?', [(i % 3) + 1]));
+    expect(await a.sync.push()).toBe(1002);
+    expect(log.entries()).toHaveLength(1002);
+    expect((await a.sync.status()).pending).toBe(0);
+  });
+
   it('per column, the later entry in log order wins; other columns of the row keep both edits', async () => {
     const { a, b } = await sharedItem({ price: 100 });
     await a.sync.transaction((tx) => tx.exec(`UPDATE items SET price = 150, name = 'from A' WHERE id = 1`));

@@ -55,6 +55,23 @@ export function applyPages(state: PageState, payload: Uint8Array, name: string):
   for (const pgno of state.pages.keys()) if (pgno > pageCount) state.pages.delete(pgno);
 }
 
+// ---------------------------------------------------------------- genesis
+
+/** The 4 bytes a multi-writer generation's genesis payload ends with, after its pages payload. */
+export const SYNC_GENESIS_MARK = new TextEncoder().encode('CLSY');
+
+/** Splits a genesis payload into its pages payload and whether it starts a multi-writer generation. */
+export function splitGenesis(payload: Uint8Array): { pages: Uint8Array; multiWriter: boolean } {
+  const n = SYNC_GENESIS_MARK.length;
+  const tail = payload.subarray(payload.length - n);
+  const marked = payload.length >= 12 + n && tail.every((b, i) => b === SYNC_GENESIS_MARK[i]);
+  // A pages payload is 12 + k × (4 + pageSize) bytes with pageSize ≥ 512: 4 more bytes never fit one.
+  if (marked && (payload.length - n - 12) % (4 + new DataView(payload.buffer, payload.byteOffset).getUint32(0)) === 0) {
+    return { pages: payload.subarray(0, payload.length - n), multiWriter: true };
+  }
+  return { pages: payload, multiWriter: false };
+}
+
 /** Manifest: entryHash(32) time(8, float64) pageSize(4) pageCount(4) chunkCount(4) chunkHashes(32 each). */
 export interface Manifest {
   entryHash: Uint8Array;

@@ -11,7 +11,7 @@ import { decodeMainHeaderCopy, verifyMainHeaderMac, type MainHeader } from '../f
 import type { Pacer } from '../keys/cancel.js';
 import { chunkName, decodeEntry, entryName, keysCopyName, equal, generationDir, keysName, manifestName, objectHash, open, replicaKey, seqOf, ZERO_HASH, type Entry, type Position } from './format.js';
 import { listAll, type ObjectStore } from './object-store.js';
-import { applyPages, checkKeysObjectMac, decodeManifest, PAGES_PER_CHUNK, splitKeysObject, type Manifest, type PageState } from './payloads.js';
+import { applyPages, checkKeysObjectMac, decodeManifest, PAGES_PER_CHUNK, splitGenesis, splitKeysObject, type Manifest, type PageState } from './payloads.js';
 
 export interface OpenedReplica {
   store: ObjectStore;
@@ -202,12 +202,16 @@ export interface ReadStateOptions {
   onEntry?: (done: number, total: number) => void;
   pacer?: Pacer;
   signal?: AbortSignal;
+  /** Accept a multi-writer (sync) generation: its genesis state is returned, its logical entries are checked but not applied. */
+  multiWriter?: boolean;
 }
 
 export interface ReplicaState {
   state: PageState;
   tip: { seq: number; hash: Uint8Array; time: number };
   listing: Listing;
+  /** The generation is multi-writer (docs/REPLICA.md "Generations"). */
+  multiWriter: boolean;
 }
 
 /**
@@ -245,6 +249,7 @@ export async function readState(r: OpenedReplica, o: ReadStateOptions = {}): Pro
     throw new CipherliteError('REPLICA_MISSING', `the log starts at seq ${from} and no snapshot covers it (genesis and snapshots deleted)`);
   }
   let prev: Uint8Array | null = null;
+  let multiWriter = false;
   let last: { seq: number; hash: Uint8Array; time: number } = { seq: from, hash: ZERO_HASH, time: 0 };
   const checkKnown = (seq: number, hash: Uint8Array): void => {
     if (o.known && o.known.generation === r.generation && o.known.seq === seq && !equal(o.known.hash, hash)) {
@@ -261,7 +266,9 @@ export async function readState(r: OpenedReplica, o: ReadStateOptions = {}): Pro
     if (seq === snap && !equal(hash, manifest!.entryHash)) throw new CipherliteError('REPLICA_REORDERED', `snapshot ${seq} was not taken at the log entry now at ${name}`, { object: name });
     checkKnown(seq, hash);
     if (o.time !== undefined && seq > from && entry.time > o.time) break;
-    if (seq !== snap && (entry.kind === 'pages' || entry.kind === 'genesis')) applyPages(state, entry.payload, name);
+    multiWriter = checkMode(entry, name, multiWriter, o.multiWriter === true);
+    if (seq !== snap && entry.kind === 'genesis') applyPages(state, splitGenesis(entry.payload).pages, name);
+    if (seq !== snap && entry.kind === 'pages') applyPages(state, entry.payload, name);
     prev = hash;
     last = { seq, hash, time: entry.time };
     o.onEntry?.(seq - from + 1, target - from + 1);
@@ -271,5 +278,19 @@ export async function readState(r: OpenedReplica, o: ReadStateOptions = {}): Pro
   // checked directly while the bucket still holds it.
   const k = o.known;
   if (k && k.generation === r.generation && (k.seq > last.seq || k.seq < from) && entries.includes(k.seq)) checkKnown(k.seq, (await readEntry(r, k.seq, o.signal)).hash);
-  return { state, tip: last, listing };
+  return { state, tip: last, listing, multiWriter };
+}
+
+/**
+ * A generation is single-writer (`pages` entries) or multi-writer (a marked genesis, then
+ * `changeset`/`schema`/`device` entries), never both; REPLICA_MODE when it is not the kind the
+ * caller reads, REPLICA_CORRUPT when it mixes them. Returns whether it is multi-writer.
+ */
+function checkMode(entry: Entry, name: string, multiWriter: boolean, acceptMultiWriter: boolean): boolean {
+  const logical = entry.kind === 'changeset' || entry.kind === 'schema' || entry.kind === 'device' || (entry.kind === 'genesis' && splitGenesis(entry.payload).multiWriter);
+  if (logical && !acceptMultiWriter) {
+    throw new CipherliteError('REPLICA_MODE', `replica log entry ${name} belongs to a multi-writer (sync) generation: join it with joinSyncReplica`, { object: name });
+  }
+  if (entry.kind === 'pages' && multiWriter) throw new CipherliteError('REPLICA_CORRUPT', `replica log entry ${name} holds pages in a multi-writer generation`, { object: name });
+  return multiWriter || logical;
 }

@@ -21,7 +21,7 @@ import type { SyncStorage } from '../storage/sync-file.js';
 import type { KdfParams, KeyMaterial } from '../types.js';
 import { equal } from './format.js';
 import { resolveTarget, type ReplicaTarget } from './options.js';
-import { openReplica, openReplicaWithHeader, readEntry, readSnapshot, readState, type KnownTip } from './reader.js';
+import { openReplica, openReplicaWithHeader, readEntry, readSnapshot, readState, type KnownTip, type OpenedReplica } from './reader.js';
 
 export interface RestoreOptions {
   storage: SyncStorage;
@@ -44,6 +44,14 @@ export interface RestoreOptions {
  * (with `kdf` for a password).
  */
 export async function restoreFromReplica(options: RestoreOptions & KeyMaterial & { newSecret?: NewSecret }): Promise<Database> {
+  return (await restoreGeneration(options, false)).db;
+}
+
+/** restoreFromReplica, also for a multi-writer generation's genesis (sync/join.ts): the database, the replica and the position restored. */
+export async function restoreGeneration(
+  options: RestoreOptions & KeyMaterial & { newSecret?: NewSecret },
+  multiWriter: boolean,
+): Promise<{ db: Database; r: OpenedReplica; tip: { seq: number; hash: Uint8Array } }> {
   const pacer = new Pacer(checkSignal(options.signal), 'restoreFromReplica');
   const { store, prefix } = resolveTarget(options.replica);
   const { storage, name } = options;
@@ -60,6 +68,7 @@ export async function restoreFromReplica(options: RestoreOptions & KeyMaterial &
   const at = pit && 'seq' in pit ? { seq: pit.seq } : pit && 'time' in pit ? { time: pit.time instanceof Date ? pit.time.getTime() : pit.time } : {};
   const { state, tip } = await readState(r, {
     ...at,
+    multiWriter,
     pacer,
     onEntry: (done, total) => options.onProgress?.({ phase: 'download', done, total }),
     ...(options.signal ? { signal: options.signal } : {}),
@@ -100,7 +109,7 @@ export async function restoreFromReplica(options: RestoreOptions & KeyMaterial &
     image.fill(0);
   }
   if (options.newSecret) await addKeyslot(db, material, options.newSecret, options.kdf ? { kdf: options.kdf } : {});
-  return db;
+  return { db, r, tip };
 }
 
 /** The secret fields of `o` alone (Database.open takes exactly one of them). */
@@ -146,7 +155,7 @@ export async function verifyReplica(options: VerifyReplicaOptions): Promise<Veri
   }
   const sig = options.signal ? { signal: options.signal } : {};
   // The state at the tip, from the newest snapshot: the restore path, with the known-tip checks.
-  const { tip, listing } = await readState(r, { pacer, known: options.known ?? null, ...sig });
+  const { tip, listing } = await readState(r, { pacer, known: options.known ?? null, multiWriter: true, ...sig });
   // Then every entry still held, chained from the oldest, and every snapshot against its entry.
   const hashes = new Map<number, Uint8Array>();
   let prev: Uint8Array | null = null;

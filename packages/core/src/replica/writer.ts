@@ -20,13 +20,14 @@ import type { Database } from '../database/database.js';
 import { internals, onReplaced } from '../database/internals.js';
 import { CipherliteError, isCipherliteError, type ErrorCode } from '../errors.js';
 import { encodeMainHeader } from '../format/main-header.js';
-import { entryName, equal, ID_SIZE, keysCopyName, keysName, replicaKey, writeEnvelope, ZERO_HASH } from './format.js';
+import { entryName, equal, ID_SIZE, keysCopyName, keysName, replicaKey, writeEnvelope } from './format.js';
 import { readLocalState, writeLocalState, type LocalReplicaState } from './local-state.js';
 import { ReplicaLog } from './log.js';
 import { resolveReplicaOptions, type ReplicaOptions, type ResolvedReplicaOptions } from './options.js';
 import { bucketHeader, encodeKeysObject, encodePages, keyslotsOf } from './payloads.js';
 import { decodeManifestTime, diffPages, diffSomePages, hashPages, readPages, wipeRead, type PageRead } from './pages.js';
 import { openReplicaWithKey, position, readState, type OpenedReplica } from './reader.js';
+import { createGeneration } from './generation.js';
 import { applyRetention, writeSnapshot } from './snapshots.js';
 
 export type ReplicaStateName = 'idle' | 'pushing' | 'offline' | 'error' | 'paused';
@@ -230,7 +231,7 @@ export class Replica {
     const found = await openReplicaWithKey(store, prefix, dek);
     if (!found) {
       if (this.#local) throw new CipherliteError('REPLICA_ROLLBACK', `the bucket holds no replica under "${prefix}", but this device already pushed seq ${this.#local.seq}: deleted or rolled back`);
-      await this.#create(dek, fileId);
+      await this.#create();
       return;
     }
     const opened = found.replica;
@@ -255,24 +256,12 @@ export class Replica {
   }
 
   /** A new replica: generation 0's keys object, then its genesis entry (seq 0, empty state). */
-  async #create(dek: Uint8Array, fileId: Uint8Array): Promise<void> {
+  async #create(): Promise<void> {
     const { container } = internals(this.#db);
-    const replicaId = randomBytes(ID_SIZE);
-    const r: OpenedReplica = { store: this.#o.store, prefix: this.#o.prefix, generation: 0, generationId: randomBytes(ID_SIZE), replicaId, dek, logKey: new Uint8Array(0), snapKey: new Uint8Array(0) };
-    r.logKey = replicaKey(dek, r.generationId, 'log');
-    r.snapKey = replicaKey(dek, r.generationId, 'snapshot');
-    const header = encodeMainHeader(bucketHeader(container.header), deriveHeaderMacKey(dek, fileId));
+    const { r, log, hash } = await createGeneration(this.#o.store, this.#o.prefix, 0, this.#db, encodePages(container.blockSize, 0, []), this.#o.now());
     this.#keysSent = keyslotsOf(container.header);
-    const keys = encodeKeysObject(writeEnvelope('keys', position(r, 0), new Uint8Array(12)), header, replicaKey(dek, r.generationId, 'keys-mac'));
-    if ((await r.store.put(keysName(r.prefix, 0), keys, { ifNoneMatch: true })) === 'taken') {
-      throw new CipherliteError('REPLICA_FORK', `another writer created a replica under "${r.prefix}" at the same time`);
-    }
-    const log = new ReplicaLog(r);
-    const genesis = log.seal(0, { prevHash: ZERO_HASH, deviceId: randomBytes(ID_SIZE), time: this.#o.now(), kind: 'genesis', payload: encodePages(container.blockSize, 0, []) });
-    const res = await log.append(0, genesis);
-    if (!res.appended) throw new CipherliteError('REPLICA_FORK', `another writer wrote the genesis entry under "${r.prefix}"`);
-    this.#remote = { r, log, pageSize: container.blockSize, pageCount: 0, hashes: new Map(), tip: { seq: 0, hash: res.hash }, snapshots: [], oldestEntry: 0 };
-    this.#local = { replicaId, deviceId: randomBytes(ID_SIZE), generation: 0, seq: 0, hash: res.hash };
+    this.#remote = { r, log, pageSize: container.blockSize, pageCount: 0, hashes: new Map(), tip: { seq: 0, hash }, snapshots: [], oldestEntry: 0 };
+    this.#local = { replicaId: r.replicaId, deviceId: randomBytes(ID_SIZE), generation: 0, seq: 0, hash };
     this.#remember();
     this.#set({ generation: 0, lastPushedSeq: 0, lastPushedAt: this.#o.now() });
   }

@@ -205,13 +205,18 @@ export class Sync {
 
   async #push(): Promise<number> {
     let pushed = 0;
-    for (let round = 0; round < MAX_PUSH_ROUNDS; round++) {
+    // Only positions lost in a row count towards BUSY: a long queue pushes any number of entries.
+    for (let lost = 0; lost < MAX_PUSH_ROUNDS;) {
       await this.#pull();
       const next = await this.#internals.exclusive(() => ({ state: readState(this.#sql), first: readPending(this.#sql)[0] }));
       if (!next.first) return pushed;
       const { state, first } = next;
       const record = { device: state.device, payload: encodeEntry({ kind: 'changeset', tx: first.tx, changeset: first.changeset }) };
-      if ((await this.#log.tryAppend(state.seq + 1, record)) !== 'ok') continue;
+      if ((await this.#log.tryAppend(state.seq + 1, record)) !== 'ok') {
+        lost++;
+        continue;
+      }
+      lost = 0;
       // The first pending transaction sits directly on the agreed state: appending it makes the
       // current state the agreed one at seq + 1, with nothing to re-apply.
       await this.#internals.exclusive(() =>
