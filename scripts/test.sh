@@ -39,6 +39,15 @@ echo "== docs"
 node scripts/check-test-refs.mjs docs/SECURITY-TESTS.md || { status=1; echo "docs: a test docs/SECURITY-TESTS.md cites is missing"; }
 node scripts/check-error-codes.mjs || { status=1; echo "docs: README's error codes differ from core's ERROR_CODES"; }
 
+# The replica suites (Node and browser) use Ceph RGW: start it once here, before any suite asks for
+# it, and stop it at the end only if this run started it (scripts/s3.sh).
+echo "== object store (Ceph RGW)"
+s3_was_up=0
+bash scripts/s3.sh status >/dev/null 2>&1 && s3_was_up=1
+bash scripts/s3.sh start || { status=1; echo "object store: FAILED to start (the replica suites will try again)"; }
+stop_s3() { [ "$s3_was_up" = 1 ] || bash scripts/s3.sh stop >/dev/null 2>&1 || true; }
+trap stop_s3 EXIT
+
 echo "== vitest (Node)"
 pnpm exec vitest run --reporter=default --reporter=json --outputFile.json="$reports/vitest.json" || status=$?
 
