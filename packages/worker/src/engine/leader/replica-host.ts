@@ -14,7 +14,7 @@
  */
 import { CipherliteError } from '@cipherlite/core';
 import type { Database } from '@cipherlite/core';
-import { startReplica, type Replica } from '@cipherlite/core/replica';
+import type { Replica } from '@cipherlite/core/replica';
 import type { Diagnostics } from '../../shared/diagnostics.js';
 import { assertReplicaCredentials, assertReplicaOptions, type ReplicaCall, type ReplicaCredentials, type ReplicaStatus, type WorkerReplicaOptions } from '../../shared/replica.js';
 import type { BusChannel, LeaderStorage } from '../runtime/platform.js';
@@ -43,12 +43,14 @@ export class ReplicaHost {
     // OPFS opens handles ahead of time: the device state file must be prepared before the writer reads it.
     await storage.files.prepare?.([deviceStateName(db.name)]);
     const host = new ReplicaHost(options, events, log);
-    host.#replica = host.#startOn(db);
+    // Loaded on first use: a database without a replica never downloads the S3 client and format.
+    const { startReplica } = await import('@cipherlite/core/replica');
+    host.#replica = host.#startOn(db, startReplica);
     host.#offStatus = host.#watch(host.#replica);
     return host;
   }
 
-  #startOn(db: Database): Replica {
+  #startOn(db: Database, startReplica: typeof import('@cipherlite/core/replica').startReplica): Replica {
     const { credentials: _kept, ...rest } = this.#options;
     return startReplica(db, { ...rest, credentials: () => Promise.resolve(this.#credentials) });
   }
@@ -69,7 +71,7 @@ export class ReplicaHost {
   async moveTo(db: Database): Promise<void> {
     this.#offStatus();
     await this.#replica.stop();
-    this.#replica = this.#startOn(db);
+    this.#replica = this.#startOn(db, (await import('@cipherlite/core/replica')).startReplica);
     this.#offStatus = this.#watch(this.#replica);
   }
 

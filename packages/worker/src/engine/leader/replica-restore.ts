@@ -7,7 +7,6 @@
 import { CipherliteError } from '@cipherlite/core';
 import type { Database, KeyMaterial, SyncStorage } from '@cipherlite/core';
 import type { Progress } from '@cipherlite/core/keys';
-import { restoreFromReplica } from '@cipherlite/core/replica';
 import type { WorkerOpenOptions } from '../../shared/protocol.js';
 
 export async function restoreReplicaInto(
@@ -23,6 +22,7 @@ export async function restoreReplicaInto(
     throw new CipherliteError('INVALID_ARGUMENT', 'restoreFromReplica in the browser takes the password or the raw key (the new local database is protected by it)');
   }
   const { endpoint, bucket, prefix, region, credentials } = source;
+  const { restoreFromReplica } = await import('@cipherlite/core/replica'); // loaded on first use, like the writer
   return restoreFromReplica({
     storage: files,
     name: options.name,
