@@ -9,7 +9,6 @@
  * database with `db.replica.setCredentials()`, which reaches the leader's worker.
  */
 import { CipherliteError } from '@cipherlite/core/errors';
-import type { ErrorCode } from '@cipherlite/core';
 
 export interface ReplicaCredentials {
   accessKeyId: string;
@@ -37,20 +36,8 @@ export interface WorkerReplicaOptions {
   retryMaxMs?: number;
 }
 
-export type ReplicaStateName = 'idle' | 'pushing' | 'offline' | 'error' | 'paused';
-
-/** What `db.replica.status()` and `onStatus` report (core's `ReplicaStatus`). */
-export interface ReplicaStatus {
-  state: ReplicaStateName;
-  /** Commits made locally and not yet confirmed by the bucket. */
-  pendingCommits: number;
-  /** Bytes of the entry being pushed (0 when none). */
-  pendingBytes: number;
-  generation: number | null;
-  lastPushedSeq: number | null;
-  lastPushedAt: number | null;
-  lastError: { code: ErrorCode; message: string } | null;
-}
+/** What `db.replica.status()` and `onStatus` report: core's `ReplicaStatus`, declared once there. */
+export type { ReplicaStateName, ReplicaStatus } from '@cipherlite/core/replica';
 
 /** A call on the leader's replica writer. */
 export type ReplicaCall = { action: 'status' } | { action: 'pushNow' } | { action: 'pause' } | { action: 'resume' } | { action: 'setCredentials'; credentials: ReplicaCredentials };
