@@ -158,6 +158,30 @@ describe('cancellation', () => {
     await fresh.close();
   });
 
+  it('rekey: an abort posted as a message during the check (one synchronous quick_check) still cancels before the swap', async () => {
+    const storage = new MemoryStorage();
+    const db = await big(storage);
+    const rows = await rowsOf(db);
+    // As in a worker: the cancel is a message sent while quick_check runs; it can only land once
+    // the operation lets the event loop turn, which it must do before its point of no return.
+    const ctrl = new AbortController();
+    const { port1, port2 } = new MessageChannel();
+    port1.on('message', () => ctrl.abort());
+    let sent = false;
+    const onProgress = (p: Progress): void => {
+      if (p.phase === 'check' && !sent) {
+        sent = true;
+        port2.postMessage('abort');
+      }
+    };
+    expect(await codeOf(rekey(db, { key: KEY }, { signal: ctrl.signal, onProgress }))).toBe('CANCELLED');
+    port1.close();
+    expect(storedNames(storage)).toEqual(['a.db']);
+    expect(await rowsOf(db)).toBe(rows);
+    await db.close();
+    expect(await reopenRows(storage)).toBe(rows);
+  });
+
   it('an abort that arrives as a message while the operation runs is received (the loops yield the event loop)', async () => {
     const storage = new MemoryStorage();
     // ~40 MB: each operation runs well past its first yields (one per YIELD_EVERY_MS of work).

@@ -83,6 +83,17 @@ export class Pacer {
     return this.#signal?.aborted === true;
   }
 
+  /**
+   * The last check before a point of no return: yields one macrotask first, so an abort that
+   * arrived as a message during a long synchronous step (quick_check) is let in; throws CANCELLED.
+   */
+  async lastCheck(): Promise<void> {
+    this.check();
+    await macrotask();
+    this.#lastYield = performance.now();
+    this.check();
+  }
+
   /** Throws CANCELLED if aborted. */
   check(): void {
     throwIfCancelled(this.#signal, this.#what);

@@ -113,8 +113,9 @@ export async function rekey(db: Database, current: KeyMaterial, options: RekeyOp
     await fresh.close();
     freshOpen = false;
     onProgress?.({ phase: 'check', done: pages, total: pages });
-    // The last moment to cancel: closing `db` starts the swap.
-    pacer.check();
+    // The last moment to cancel: closing `db` starts the swap. A cancel sent during the check
+    // arrives as a message, so it gets one macrotask to land first.
+    await pacer.lastCheck();
     await db.close();
     for (const leftover of [`${tmp}-journal`]) if (storage.exists(leftover)) storage.delete(leftover);
     await replaceFile(storage, name, authorities, (phase, done, total) => onProgress?.({ phase: phase === 'hash' ? 'hash' : 'swap', done, total }));
