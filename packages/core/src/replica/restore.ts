@@ -85,6 +85,8 @@ export async function restoreGeneration(
   // The new file gets the database's own header (file id, keyslots), so the DEK the keyslots
   // wrap is the one the pages are encrypted under; then it opens like any existing database.
   const create = async (): Promise<Database> => {
+    // A backend whose handles open asynchronously (OPFS) needs the name prepared first.
+    await storage.prepare?.([name]);
     const file = storage.open(name, { create: true });
     try {
       MainContainer.adopt(file, header, r.dek, { aead: fastestAead() }).close();
