@@ -8,6 +8,14 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 const parts = [];
+/** One line per failed test, printed last, so a log's tail names what failed. */
+const failures = [];
+const firstLine = (text) =>
+  String(text ?? '')
+    .replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '') // terminal colours
+    .trim()
+    .split('\n')[0]
+    .slice(0, 240);
 
 const vitestFile = process.argv[2];
 if (vitestFile && existsSync(vitestFile)) {
@@ -16,6 +24,11 @@ if (vitestFile && existsSync(vitestFile)) {
   failed += v.numFailedTests;
   skipped += v.numPendingTests + (v.numTodoTests ?? 0);
   parts.push(`vitest ${v.numPassedTests}/${v.numTotalTests}`);
+  for (const file of v.testResults ?? []) {
+    for (const t of file.assertionResults ?? []) {
+      if (t.status === 'failed') failures.push(`vitest › ${file.name.replace(`${process.cwd()}/`, '')} › ${t.fullName} — ${firstLine(t.failureMessages?.[0])}`);
+    }
+  }
 }
 
 const playwrightFiles = process.argv.slice(3);
@@ -38,6 +51,10 @@ function perEngine(report) {
         const c = byProject.get(t.projectName) ?? { passed: 0, total: 0 };
         c.total++;
         if (t.status === 'expected' || t.status === 'flaky') c.passed++;
+        if (t.status === 'unexpected') {
+          const error = t.results?.at(-1)?.error?.message;
+          failures.push(`playwright [${t.projectName}] › ${spec.file} › ${spec.title} — ${firstLine(error)}`);
+        }
         byProject.set(t.projectName, c);
       }
     }
@@ -48,6 +65,7 @@ function perEngine(report) {
   return ` [${[...byProject].map(([name, c]) => `${name} ${c.passed}/${c.total}`).join(', ')}]`;
 }
 
+if (failures.length > 0) console.log(`\nfailed:\n${failures.map((f) => `  ${f}`).join('\n')}`);
 console.log(`\ntest totals: ${parts.join(', ')}`);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed > 0 || passed === 0 ? 1 : 0);
