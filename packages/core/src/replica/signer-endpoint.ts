@@ -145,7 +145,7 @@ export class EndpointSigner {
   async #signWith(c: S3Credentials, req: UnsignedRequest): Promise<Signed> {
     const client = new AwsClient({ ...c, service: 's3', region: this.#deps.region, retries: 0 });
     const signed = await client.sign(req.url, { method: req.method, headers: req.headers, ...(req.body ? { body: new Uint8Array(req.body) } : {}) });
-    return { url: signed.url, headers: Object.fromEntries(signed.headers) };
+    return { url: signed.url, headers: record(signed.headers) };
   }
 
   async #ask(req: UnsignedRequest, signal?: AbortSignal): Promise<SigningAnswer> {
@@ -192,7 +192,14 @@ function describe(req: UnsignedRequest, base: string, bucket: string): Omit<Sign
   const url = new URL(req.url);
   const path = `${url.origin}${url.pathname}`;
   const key = path.startsWith(`${base}/`) ? path.slice(base.length + 1).split('/').map(decodeURIComponent).join('/') : '';
-  return { method: req.method, bucket, key, query: Object.fromEntries(url.searchParams), headers: { ...req.headers } };
+  return { method: req.method, bucket, key, query: record(url.searchParams), headers: { ...req.headers } };
+}
+
+/** A plain object of `Headers` or `URLSearchParams` (forEach: not every lib types them as iterable). */
+function record(from: Headers | URLSearchParams): Record<string, string> {
+  const out: Record<string, string> = {};
+  from.forEach((value, name) => (out[name] = value));
+  return out;
 }
 
 function cacheKey(req: UnsignedRequest): string {
