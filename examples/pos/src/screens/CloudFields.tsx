@@ -27,14 +27,7 @@ export function CloudFields({ form, onChange, target, disabled = false }: { form
       </Field>
       {fields.map(({ field, label, hint, secret }) => (
         <Field key={field} label={label} {...(hint ? { hint } : {})}>
-          <input
-            name={`cloud-${field}`}
-            type={secret ? 'password' : 'text'}
-            autoComplete="off"
-            value={form[field]}
-            onChange={(e) => onChange({ [field]: e.target.value })}
-            disabled={disabled}
-          />
+          <input name={`cloud-${field}`} type={secret ? 'password' : 'text'} autoComplete="off" value={form[field]} onChange={(e) => onChange({ [field]: e.target.value })} disabled={disabled} />
         </Field>
       ))}
     </>

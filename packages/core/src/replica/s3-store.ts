@@ -13,21 +13,9 @@ import { AwsClient } from 'aws4fetch';
 import { CipherliteError } from '../errors.js';
 import type { ListPage, ObjectStore, PutOptions, PutResult } from './object-store.js';
 import { DEFAULT_RETRY, realTimers, Retryable, withRetry, type RetryPolicy, type Timers } from './retry.js';
-import { EndpointSigner, type SignerEndpoint } from './signer-endpoint.js';
+import { EndpointSigner, type S3Credentials, type SignerEndpoint, type UnsignedRequest } from './signer-endpoint.js';
 
-export interface S3Credentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
-
-export interface UnsignedRequest {
-  method: 'GET' | 'PUT' | 'HEAD' | 'DELETE';
-  url: string;
-  headers: Record<string, string>;
-  /** The body of a PUT (its SHA-256 is part of a SigV4 signature). */
-  body?: Uint8Array;
-}
+export type { S3Credentials, UnsignedRequest };
 
 /** Returns the request to send: the same URL with signature headers, or a presigned URL. */
 export type S3Signer = (request: UnsignedRequest) => Promise<{ url: string; headers?: Record<string, string> }>;

@@ -13,7 +13,21 @@
 import { AwsClient } from 'aws4fetch';
 import { CipherliteError } from '../errors.js';
 import { Retryable, type Timers } from './retry.js';
-import type { S3Credentials, UnsignedRequest } from './s3-store.js';
+
+export interface S3Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+/** An S3 request before signing (`S3ObjectStore` builds it; a signer signs or presigns it). */
+export interface UnsignedRequest {
+  method: 'GET' | 'PUT' | 'HEAD' | 'DELETE';
+  url: string;
+  headers: Record<string, string>;
+  /** The body of a PUT (its SHA-256 is part of a SigV4 signature). */
+  body?: Uint8Array;
+}
 
 /** Where the app's backend signs the replica's requests. */
 export interface SignerEndpoint {
@@ -166,7 +180,9 @@ export class EndpointSigner {
         });
       } catch (e) {
         if (signal?.aborted) throw new CipherliteError('CANCELLED', 'the replica operation was cancelled');
-        throw new Retryable(new CipherliteError('REPLICA_UNAVAILABLE', `${what}: ${ctl.signal.aborted ? `no answer within ${this.#deps.timeoutMs} ms` : 'cannot be reached'}`, { object: body.key }, { cause: e }));
+        throw new Retryable(
+          new CipherliteError('REPLICA_UNAVAILABLE', `${what}: ${ctl.signal.aborted ? `no answer within ${this.#deps.timeoutMs} ms` : 'cannot be reached'}`, { object: body.key }, { cause: e }),
+        );
       }
       if (res.status === 401 || res.status === 403) throw new CipherliteError('REPLICA_AUTH', `${what}: HTTP ${res.status} (the app refused to sign)`, { object: body.key, status: res.status });
       if (!res.ok) {
@@ -191,7 +207,13 @@ export class EndpointSigner {
 function describe(req: UnsignedRequest, base: string, bucket: string): Omit<SigningRequest, 'expiresIn'> {
   const url = new URL(req.url);
   const path = `${url.origin}${url.pathname}`;
-  const key = path.startsWith(`${base}/`) ? path.slice(base.length + 1).split('/').map(decodeURIComponent).join('/') : '';
+  const key = path.startsWith(`${base}/`)
+    ? path
+        .slice(base.length + 1)
+        .split('/')
+        .map(decodeURIComponent)
+        .join('/')
+    : '';
   return { method: req.method, bucket, key, query: record(url.searchParams), headers: { ...req.headers } };
 }
 

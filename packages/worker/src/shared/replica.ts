@@ -78,7 +78,10 @@ export function assertReplicaSigner(s: unknown, absolute = true): asserts s is R
   const o = s as Partial<ReplicaSigner> | null;
   const headersOk = o?.headers === undefined || (typeof o.headers === 'object' && o.headers !== null && Object.values(o.headers).every((v) => typeof v === 'string'));
   if (typeof o === 'function') {
-    throw new CipherliteError('INVALID_ARGUMENT', 'replica.signer cannot be a function in the browser (functions do not cross postMessage): give the spec { url, headers? } of the endpoint that signs');
+    throw new CipherliteError(
+      'INVALID_ARGUMENT',
+      'replica.signer cannot be a function in the browser (functions do not cross postMessage): give the spec { url, headers? } of the endpoint that signs',
+    );
   }
   if (typeof o !== 'object' || o === null || !text(o.url) || (absolute && !/^https?:\/\/[^/]+/.test(o.url)) || !headersOk) {
     throw new CipherliteError('INVALID_ARGUMENT', 'replica.signer must be { url: the signer endpoint, headers?: { [name]: string } }');
