@@ -229,8 +229,10 @@ export class Leader implements ServingLeader {
       // bucket must not hold up other calls.
       case 'replica':
         onStart?.();
-        // Credentials are taken only from this tab (the engine), never from a forwarded request.
-        if (req.call.action === 'setCredentials' && from !== this.#tabId) return Promise.reject(new CipherliteError('INVALID_ARGUMENT', 'credentials are not accepted from another tab'));
+        // Credentials and signer specs are taken only from this tab (the engine), never from a forwarded request.
+        if ((req.call.action === 'setCredentials' || req.call.action === 'setSigner') && from !== this.#tabId) {
+          return Promise.reject(new CipherliteError('INVALID_ARGUMENT', 'credentials and signers are not accepted from another tab'));
+        }
         return this.replicaCall(req.call);
       // Inside an interactive transaction nothing needs to be durable until it ends.
       case 'txBegin':
