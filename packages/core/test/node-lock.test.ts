@@ -4,7 +4,7 @@
  * (SIGKILL) does not leave the database stuck. Real processes, real files.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,5 +84,21 @@ describe('NodeFsStorage: one opener per database', () => {
     const b = await Database.open({ storage: new NodeFsStorage(dir), name: 'x.db', key, create: false });
     expect(await b.get('SELECT count(*) AS n FROM t')).toEqual({ n: 2 });
     await b.close();
+  });
+
+  it('a database reached through a symbolic link is refused (IO) before anything is read or created: its lock and journal would live next to the link', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'real'));
+    mkdirSync(join(dir, 'links'));
+    const a = await Database.open({ storage: new NodeFsStorage(join(dir, 'real')), name: 'x.db', key });
+    await a.exec('CREATE TABLE t(v); INSERT INTO t VALUES (1)');
+    symlinkSync(join(dir, 'real', 'x.db'), join(dir, 'links', 'x.db'));
+    // While the file is open by its own path, the link must not make a second writer.
+    const e = await expectCode(Database.open({ storage: new NodeFsStorage(join(dir, 'links')), name: 'x.db', key, create: false }), 'IO');
+    expect(e.message).toMatch(/symbolic link/);
+    await a.close();
+    // Closed too: refused, and nothing (no lock, no journal) created next to the link.
+    await expectCode(Database.open({ storage: new NodeFsStorage(join(dir, 'links')), name: 'x.db', key }), 'IO');
+    expect(readdirSync(join(dir, 'links'))).toEqual(['x.db']);
   });
 });

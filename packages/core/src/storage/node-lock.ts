@@ -16,6 +16,7 @@
  * touched: IO naming it. A stale lock is moved aside with an atomic rename and
  * removed, then the lock is taken again. A lock naming another host is never broken automatically
  * (a network filesystem): remove the file by hand once that host no longer uses the database.
+ * A database path that is a symbolic link is refused (IO; see `assertNotLink`).
  * Known limit: if the crashed owner's pid has been reused by another live process, the lock is
  * kept until that process exits.
  */
@@ -108,10 +109,30 @@ function assertLockFile(p: string): void {
 }
 
 /**
+ * A database reached through a symbolic link is refused (IO): its lock, journal, WAL and
+ * replacement files would be looked for next to the link, not next to the file it names — a
+ * second opener by the file's own path would get a lock of its own (two writers), and a hot
+ * journal left next to the file would not be seen (a half-written transaction opened as if
+ * committed). Open the file by its own path (the CLI resolves links itself).
+ */
+function assertNotLink(file: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(file);
+  } catch {
+    return; // not there yet: created by this open
+  }
+  if (st.isSymbolicLink()) {
+    throw new CipherliteError('IO', `"${path.basename(file)}" is a symbolic link; open the file it names by its own path (its journal, WAL and lock live next to that file, not next to the link)`);
+  }
+}
+
+/**
  * Takes the lock of database `file` (absolute path). Returns its release function. Throws BUSY,
  * naming the holder, when another opener holds it.
  */
 export function acquireDatabaseLock(file: string): () => void {
+  assertNotLink(file);
   const p = path.resolve(file + LOCK_SUFFIX);
   if (held.has(p)) throw busy(file, `this process already has "${path.basename(file)}" open through another storage`);
   for (let attempt = 0; attempt < 2; attempt++) {
