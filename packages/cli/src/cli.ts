@@ -15,7 +15,7 @@
  * `run(argv, io)` is the whole program with injectable streams and environment, so tests drive it
  * in-process; `main.ts` binds it to the real process.
  */
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CipherliteError, Database, type KeyMaterial } from '@cipherlite/core';
@@ -140,8 +140,22 @@ interface Target {
 }
 
 function target(io: CliIo, file: string): Target {
-  const path = resolve(io.cwd, file);
+  const path = realPath(resolve(io.cwd, file));
   return { storage: new NodeFsStorage(dirname(path)), name: basename(path), path };
+}
+
+/**
+ * The file's own path, symbolic links resolved (as SQLite does): its side files — a journal, a
+ * WAL, cipherlite's lock and replacement files — live next to the file, not next to a link to
+ * it. A path that does not exist yet is taken as given.
+ */
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return path;
+    throw e;
+  }
 }
 
 function readSecretFile(io: CliIo, file: string): Uint8Array {
@@ -175,6 +189,18 @@ function firstLine(bytes: Uint8Array): string {
   return line;
 }
 
+/**
+ * A password that reached us as text Node decoded — the environment, the terminal — holds U+FFFD
+ * where its bytes were not valid UTF-8, so "\xff" and "\xfe" arrive as the same password. Such text
+ * is refused (a password file's bytes are checked exactly: `firstLine`).
+ */
+function decodedText(text: string, from: string): string {
+  if (text.includes('\uFFFD')) {
+    throw new UsageError(`the password from ${from} is not valid UTF-8 (or holds U+FFFD, which invalid bytes decode to); give it in a file with --password-file or --new-password-file`);
+  }
+  return text;
+}
+
 function rawKey(bytes: Uint8Array, file: string): Uint8Array {
   if (bytes.length === 32) return bytes;
   const text = new TextDecoder().decode(bytes).trim();
@@ -189,11 +215,11 @@ async function currentSecret(v: Values, io: CliIo): Promise<KeyMaterial> {
   if (v['recovery-key-file'] !== undefined) return { recoveryKey: firstLine(readSecretFile(io, v['recovery-key-file'])) };
   if (v['password-file'] !== undefined) return { password: firstLine(readSecretFile(io, v['password-file'])) };
   const env = io.env['CIPHERLITE_PASSWORD'];
-  if (env !== undefined && env !== '') return { password: env };
+  if (env !== undefined && env !== '') return { password: decodedText(env, 'CIPHERLITE_PASSWORD') };
   const typed = await io.prompt('Password: ');
   if (typed === null) throw new UsageError('no password: stdin is not a terminal; use --password-file, --key-file or CIPHERLITE_PASSWORD');
   if (typed === '') throw new UsageError('empty password');
-  return { password: typed };
+  return { password: decodedText(typed, 'the prompt') };
 }
 
 async function newSecret(v: Values, io: CliIo, fallbackToCurrent = false): Promise<NewSecret | null> {
@@ -201,7 +227,7 @@ async function newSecret(v: Values, io: CliIo, fallbackToCurrent = false): Promi
   if (v['new-key-file'] !== undefined) return { key: rawKey(readSecretFile(io, v['new-key-file']), v['new-key-file']) };
   if (v['new-password-file'] !== undefined) return { password: firstLine(readSecretFile(io, v['new-password-file'])) };
   const env = io.env['CIPHERLITE_NEW_PASSWORD'];
-  if (env !== undefined && env !== '') return { password: env };
+  if (env !== undefined && env !== '') return { password: decodedText(env, 'CIPHERLITE_NEW_PASSWORD') };
   if (fallbackToCurrent && (v['password-file'] !== undefined || v['key-file'] !== undefined || io.env['CIPHERLITE_PASSWORD'])) {
     const s = await currentSecret(v, io);
     if (s.recoveryKey !== undefined) throw new UsageError('a new database needs a password or a key');
@@ -216,7 +242,7 @@ async function promptNewPassword(io: CliIo): Promise<NewSecret> {
   if (first === '') throw new UsageError('empty password');
   const again = await io.prompt('Repeat new password: ');
   if (again !== first) throw new UsageError('the passwords do not match');
-  return { password: first };
+  return { password: decodedText(first, 'the prompt') };
 }
 
 function kdfOptions(v: Values): { kdf?: { memoryKiB?: number; iterations?: number; parallelism?: number } } {
@@ -368,7 +394,7 @@ const COMMANDS: Record<'info' | 'verify' | 'decrypt' | 'encrypt' | 'passwd' | 'r
 
   async encrypt(p, v, io) {
     const [input, output] = positionals(p, ['in', 'out']);
-    const inPath = resolve(io.cwd, input!);
+    const inPath = realPath(resolve(io.cwd, input!));
     const t = target(io, output!);
     if (inPath === t.path) throw new UsageError('<out> must differ from <in>');
     let bytes: Uint8Array;
