@@ -137,12 +137,7 @@ export async function importPlaintextWith(storage: SyncStorage, name: string, by
   if (!(bytes instanceof Uint8Array)) invalidArgument('bytes must be a Uint8Array');
   if (!storage || typeof storage.exists !== 'function') invalidArgument('storage must be a SyncStorage');
   if (typeof name !== 'string' || name.length === 0) invalidArgument('name must be a non-empty string');
-  // Any file of `name` — a side file too, e.g. a stray `~replace` — refuses before anything is
-  // created, so a refused import leaves nothing behind and touches nothing that was there.
-  const existing = [name, `${name}-journal`, `${name}-wal`, replaceMarkerName(name), replaceSourceName(name)].filter((n) => storage.exists(n));
-  if (existing.length > 0) {
-    throw new CipherliteError('INVALID_ARGUMENT', `"${name}" already exists (${existing.join(', ')}); importPlaintext only creates new databases`);
-  }
+  assertNoFilesOf(storage, name, 'importPlaintext');
   for (const [what, side] of [
     ['wal', options.wal],
     ['journal', options.journal],
@@ -188,11 +183,28 @@ export async function importPlaintextWith(storage: SyncStorage, name: string, by
   } catch (e) {
     if (target) await target.close().catch(() => undefined);
     // None of these existed before (checked above): whatever of them is there now is this import's.
-    if (created) for (const n of [name, `${name}-journal`, `${name}-wal`]) if (storage.exists(n)) storage.delete(n);
+    if (created) deleteCreatedFilesOf(storage, name);
     throw toCipherliteError(e, null);
   } finally {
     plain.close();
   }
+}
+
+/**
+ * Refuses (INVALID_ARGUMENT) when any file of database `name` exists — a side file too, e.g. a
+ * stray `~replace` or `~new` — so an operation that creates `name` refuses before anything is
+ * created: a refused one leaves nothing behind and touches nothing that was there.
+ */
+export function assertNoFilesOf(storage: SyncStorage, name: string, operation: string): void {
+  const existing = [name, `${name}-journal`, `${name}-wal`, replaceMarkerName(name), replaceSourceName(name)].filter((n) => storage.exists(n));
+  if (existing.length > 0) {
+    throw new CipherliteError('INVALID_ARGUMENT', `"${name}" already exists (${existing.join(', ')}); ${operation} only creates new databases`);
+  }
+}
+
+/** Deletes what an operation that failed created of `name` (assertNoFilesOf held before it). */
+export function deleteCreatedFilesOf(storage: SyncStorage, name: string): void {
+  for (const n of [name, `${name}-journal`, `${name}-wal`]) if (storage.exists(n)) storage.delete(n);
 }
 
 /** A plain in-memory connection holding a copy of `bytes` (never touches cipherlite's VFS). */
