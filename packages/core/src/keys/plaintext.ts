@@ -138,6 +138,23 @@ export async function importPlaintextWith(storage: SyncStorage, name: string, by
   if (!storage || typeof storage.exists !== 'function') invalidArgument('storage must be a SyncStorage');
   if (typeof name !== 'string' || name.length === 0) invalidArgument('name must be a non-empty string');
   assertNoFilesOf(storage, name, 'importPlaintext');
+  const release = claimNewName(storage, name);
+  try {
+    return await importChecked(storage, name, bytes, create, options, onProgress, pacer);
+  } finally {
+    release();
+  }
+}
+
+async function importChecked(
+  storage: SyncStorage,
+  name: string,
+  bytes: Uint8Array,
+  create: (pageSize: number) => Promise<Database>,
+  options: ImportOptions,
+  onProgress: ImportOptions['onProgress'],
+  pacer: Pacer,
+): Promise<ImportResult> {
   for (const [what, side] of [
     ['wal', options.wal],
     ['journal', options.journal],
@@ -163,9 +180,13 @@ export async function importPlaintextWith(storage: SyncStorage, name: string, by
     const check = plain.selectValues('PRAGMA integrity_check').map(String);
     if (check.length !== 1 || check[0] !== 'ok') throw new CipherliteError('CORRUPT', `the SQLite file failed integrity_check: ${check.slice(0, 3).join('; ')}`);
     pacer.check();
-    // Set first: an open that fails after creating the file must not leave it behind.
+    // Set first: an open that fails after creating the file must not leave it behind. A BUSY
+    // open created nothing: the file is another opener's (another process's import of the name).
     created = true;
-    target = await create(pageSize);
+    target = await create(pageSize).catch((e: unknown) => {
+      if (e instanceof CipherliteError && e.code === 'BUSY') created = false;
+      throw e;
+    });
     pacer.check();
     // Counted in the plain source right after the last step: the new database's pages were
     // spilled from its small copy cache, and counting them would decrypt everything again.
@@ -188,6 +209,22 @@ export async function importPlaintextWith(storage: SyncStorage, name: string, by
   } finally {
     plain.close();
   }
+}
+
+/** Names an import or restore is creating, per storage (this realm): a second one of a name is BUSY. */
+const creating = new WeakMap<SyncStorage, Set<string>>();
+
+/**
+ * Claims `name` of `storage` for an operation that creates it, until the returned function is
+ * called: a concurrent second one (two imports of one name) is refused with BUSY instead of
+ * racing it — the loser's clean-up used to delete the winner's new database.
+ */
+export function claimNewName(storage: SyncStorage, name: string): () => void {
+  let names = creating.get(storage);
+  if (!names) creating.set(storage, (names = new Set()));
+  if (names.has(name)) throw new CipherliteError('BUSY', `"${name}" is being created by another import or restore`);
+  names.add(name);
+  return () => void names.delete(name);
 }
 
 /**

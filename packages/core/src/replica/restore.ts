@@ -15,7 +15,7 @@ import { Database } from '../database/database.js';
 import { CipherliteError, invalidArgument } from '../errors.js';
 import { checkSignal, Pacer } from '../keys/cancel.js';
 import { addKeyslot } from '../keys/keyslots.js';
-import { assertNoFilesOf, deleteCreatedFilesOf, importPlaintextWith } from '../keys/plaintext.js';
+import { assertNoFilesOf, claimNewName, deleteCreatedFilesOf, importPlaintextWith } from '../keys/plaintext.js';
 import type { NewSecret, ProgressCallback } from '../keys/types.js';
 import type { SyncStorage } from '../storage/sync-file.js';
 import type { KdfParams, KeyMaterial } from '../types.js';
@@ -103,11 +103,14 @@ export async function restoreGeneration(
     if (state.pageCount === 0) {
       // As importPlaintextWith: a stray side file (`~new`, a journal) refuses before anything is created.
       assertNoFilesOf(storage, name, 'restoreFromReplica');
+      const release = claimNewName(storage, name);
       try {
         db = await create();
       } catch (e) {
         deleteCreatedFilesOf(storage, name);
         throw e;
+      } finally {
+        release();
       }
     } else {
       const res = await importPlaintextWith(storage, name, image, create, {
