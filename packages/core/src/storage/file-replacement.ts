@@ -26,8 +26,8 @@
  *   - an authentic marker bound to the current state → redo step 3 (idempotent), then 4; but only
  *     if `<name>~new` still matches the recorded size and hash — otherwise CORRUPT;
  *   - a marker cut short (a prefix of a marker: what a torn write of step 2 leaves), or no marker
- *     at all next to `<name>~new`: if the copy has not started (`<name>` does not begin like
- *     `<name>~new`) the old file is whole and `<name>~new` is discarded; if the copy is complete
+ *     at all next to `<name>~new`: if the copy has not started (`<name>` holds nothing of
+ *     `<name>~new`'s head: see `copyState`) the old file is whole and `<name>~new` is discarded; if the copy is complete
  *     (`<name>` equals `<name>~new`) the leftovers are discarded; if `<name>` is part-copied, the
  *     marker was damaged after the commit point and `<name>~new` is the only complete copy →
  *     CORRUPT;
