@@ -371,8 +371,11 @@ const COMMANDS: Record<'info' | 'verify' | 'decrypt' | 'encrypt' | 'passwd' | 'r
   async decrypt(p, v, io) {
     const [input, output] = positionals(p, ['in', 'out']);
     const t = target(io, input!);
-    const out = resolve(io.cwd, output!);
-    if (out === t.path) throw new UsageError('<out> must differ from <in>');
+    // Links resolved: <out> must be neither <in> nor one of its side files, whatever path names it.
+    const out = realPath(resolve(io.cwd, output!));
+    if (out === t.path || ['-journal', '-wal', '~new', '~replace', '.cipherlite-lock'].some((s) => out === t.path + s)) {
+      throw new UsageError('<out> must differ from <in> and its side files');
+    }
     const db = await openDb(t, await currentSecret(v, io), io);
     let bytes: Uint8Array;
     try {

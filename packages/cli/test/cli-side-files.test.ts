@@ -115,6 +115,19 @@ describe('inputs given by a symbolic link: the side files are those of the file 
     expect(snapshot([...before.keys()])).toEqual(before);
   });
 
+  it('decrypt --force to a link to the input, or to one of its side files: exit 2, the input untouched', async () => {
+    await (await Database.open({ storage: new NodeFsStorage(dir), name: 'self.db', key })).close();
+    writeKey('k.bin');
+    const before = snapshot([p('self.db')]);
+    symlinkSync(p('self.db'), p('self-link.plain'));
+    for (const out of ['self-link.plain', 'self.db-wal', 'self.db~new']) {
+      const d = await cli(['decrypt', 'self.db', out, '--key-file', 'k.bin', '--force']);
+      expect(d.code, `${out}: ${d.err}`).toBe(EXIT.USAGE);
+      expect(snapshot([p('self.db')])).toEqual(before);
+      if (out !== 'self-link.plain') expect(existsSync(p(out)), out).toBe(false);
+    }
+  });
+
   it('verify and decrypt: a cipherlite database linked from another directory is opened with its own WAL', async () => {
     mkdirSync(p('linked-enc'));
     const db = await Database.open({ storage: new NodeFsStorage(p('linked-enc')), name: 'x.db', key, journalMode: 'WAL' });
