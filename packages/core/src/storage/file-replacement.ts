@@ -27,10 +27,10 @@
  *     if `<name>~new` still matches the recorded size and hash — otherwise CORRUPT;
  *   - a marker cut short (a prefix of a marker: what a torn write of step 2 leaves), or no marker
  *     at all next to `<name>~new`: if the copy has not started (`<name>` holds nothing of
- *     `<name>~new`'s head: see `copyState`) the old file is whole and `<name>~new` is discarded; if the copy is complete
- *     (`<name>` equals `<name>~new`) the leftovers are discarded; if `<name>` is part-copied, the
- *     marker was damaged after the commit point and `<name>~new` is the only complete copy →
- *     CORRUPT;
+ *     `<name>~new`'s head: see `copyState`) the old file is whole and `<name>~new` is discarded;
+ *     if the copy is complete (`<name>` equals `<name>~new`) the leftovers are discarded; if
+ *     `<name>` is part-copied, the marker was damaged after the commit point and `<name>~new` is
+ *     the only complete copy → CORRUPT;
  *   - a marker that is complete but does not check (a flipped byte, padding, an unknown version)
  *     is damage, never a crash outcome → CORRUPT;
  *   - a marker without `<name>~new` never happens (the marker is deleted first) → CORRUPT.

@@ -15,8 +15,9 @@
  * it is older than STALE_UNREADABLE_MS. A lock file this user cannot read at all (another user's,
  * mode 0600) names a holder that cannot be judged: BUSY, never broken. A lock path that is not a
  * regular file (a directory, say) is never touched: IO naming it. A stale lock is moved aside with
- * an atomic rename and removed, then the lock is taken again. A lock naming another host is never broken automatically
- * (a network filesystem): remove the file by hand once that host no longer uses the database.
+ * an atomic rename and removed, then the lock is taken again. A lock naming another host is never
+ * broken automatically (a network filesystem): remove the file by hand once that host no longer
+ * uses the database.
  * A database path that is a symbolic link is refused (IO; see `assertNotLink`).
  * Known limit: if the crashed owner's pid has been reused by another live process, the lock is
  * kept until that process exits.
