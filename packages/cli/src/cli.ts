@@ -19,23 +19,18 @@ import { readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CipherliteError, Database, type KeyMaterial } from '@cipherlite/core';
-import { changePassword, describeContainer, exportPlaintext, importPlaintext, rekey, replaceMarkerName, verify, type NewSecret, type Progress } from '@cipherlite/core/keys';
+import { changePassword, describeContainer, exportPlaintext, importPlaintext, rekey, replaceMarkerName, verify, type Progress } from '@cipherlite/core/keys';
 import { NodeFsStorage } from '@cipherlite/core/node';
 import { HELP } from './help.js';
 import { REPLICA_OPTIONS, replicaCommand } from './replica.js';
+import { currentSecret, kdfOptions, newSecret, promptNewPassword, UsageError, type SecretIo } from './secrets.js';
 
 export const EXIT = { OK: 0, OTHER: 1, USAGE: 2, WRONG_KEY: 3, CORRUPT: 4, NOT_A_DATABASE: 5 } as const;
 
-export interface CliIo {
+export interface CliIo extends SecretIo {
   stdout: { write(s: string): unknown; isTTY?: boolean };
   stderr: { write(s: string): unknown; isTTY?: boolean };
-  env: Record<string, string | undefined>;
-  /** Reads a line without echo from the terminal, or returns null when there is no TTY. */
-  prompt(question: string): Promise<string | null>;
-  cwd: string;
 }
-
-class UsageError extends Error {}
 
 const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
@@ -158,14 +153,6 @@ function realPath(path: string): string {
   }
 }
 
-function readSecretFile(io: CliIo, file: string): Uint8Array {
-  try {
-    return readFileSync(resolve(io.cwd, file));
-  } catch (e) {
-    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-}
-
 /** The file's bytes, or undefined if it does not exist. */
 function readIfPresent(path: string): Uint8Array | undefined {
   try {
@@ -174,93 +161,6 @@ function readIfPresent(path: string): Uint8Array | undefined {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
-}
-
-function firstLine(bytes: Uint8Array): string {
-  let text: string;
-  try {
-    // Fatal: invalid bytes must not turn into U+FFFD (every such password would be the same one).
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw new UsageError('the secret file is not valid UTF-8');
-  }
-  const line = text.split(/\r?\n/, 1)[0] ?? '';
-  if (line.length === 0) throw new UsageError('the secret file is empty (the password is its first line)');
-  return line;
-}
-
-/**
- * A password that reached us as text Node decoded — the environment, the terminal — holds U+FFFD
- * where its bytes were not valid UTF-8, so "\xff" and "\xfe" arrive as the same password. Such text
- * is refused (a password file's bytes are checked exactly: `firstLine`).
- */
-function decodedText(text: string, from: string): string {
-  if (text.includes('\uFFFD')) {
-    throw new UsageError(`the password from ${from} is not valid UTF-8 (or holds U+FFFD, which invalid bytes decode to); give it in a file with --password-file or --new-password-file`);
-  }
-  return text;
-}
-
-function rawKey(bytes: Uint8Array, file: string): Uint8Array {
-  if (bytes.length === 32) return bytes;
-  const text = new TextDecoder().decode(bytes).trim();
-  if (/^[0-9a-fA-F]{64}$/.test(text)) return Uint8Array.from(text.match(/../g)!, (h) => parseInt(h, 16));
-  throw new UsageError(`${file} must hold a 256-bit key: 32 raw bytes or 64 hex characters`);
-}
-
-async function currentSecret(v: Values, io: CliIo): Promise<KeyMaterial> {
-  const given = [v['password-file'], v['key-file'], v['recovery-key-file']].filter((x) => x !== undefined).length;
-  if (given > 1) throw new UsageError('give only one of --password-file, --key-file, --recovery-key-file');
-  if (v['key-file'] !== undefined) return { key: rawKey(readSecretFile(io, v['key-file']), v['key-file']) };
-  if (v['recovery-key-file'] !== undefined) return { recoveryKey: firstLine(readSecretFile(io, v['recovery-key-file'])) };
-  if (v['password-file'] !== undefined) return { password: firstLine(readSecretFile(io, v['password-file'])) };
-  const env = io.env['CIPHERLITE_PASSWORD'];
-  if (env !== undefined && env !== '') return { password: decodedText(env, 'CIPHERLITE_PASSWORD') };
-  const typed = await io.prompt('Password: ');
-  if (typed === null) throw new UsageError('no password: stdin is not a terminal; use --password-file, --key-file or CIPHERLITE_PASSWORD');
-  if (typed === '') throw new UsageError('empty password');
-  return { password: decodedText(typed, 'the prompt') };
-}
-
-async function newSecret(v: Values, io: CliIo, fallbackToCurrent = false): Promise<NewSecret | null> {
-  if (v['new-password-file'] !== undefined && v['new-key-file'] !== undefined) throw new UsageError('give only one of --new-password-file, --new-key-file');
-  if (v['new-key-file'] !== undefined) return { key: rawKey(readSecretFile(io, v['new-key-file']), v['new-key-file']) };
-  if (v['new-password-file'] !== undefined) return { password: firstLine(readSecretFile(io, v['new-password-file'])) };
-  const env = io.env['CIPHERLITE_NEW_PASSWORD'];
-  if (env !== undefined && env !== '') return { password: decodedText(env, 'CIPHERLITE_NEW_PASSWORD') };
-  if (fallbackToCurrent && (v['password-file'] !== undefined || v['key-file'] !== undefined || io.env['CIPHERLITE_PASSWORD'])) {
-    const s = await currentSecret(v, io);
-    if (s.recoveryKey !== undefined) throw new UsageError('a new database needs a password or a key');
-    return s;
-  }
-  return null;
-}
-
-async function promptNewPassword(io: CliIo): Promise<NewSecret> {
-  const first = await io.prompt('New password: ');
-  if (first === null) throw new UsageError('no new password: stdin is not a terminal; use --new-password-file, --new-key-file or CIPHERLITE_NEW_PASSWORD');
-  if (first === '') throw new UsageError('empty password');
-  const again = await io.prompt('Repeat new password: ');
-  if (again !== first) throw new UsageError('the passwords do not match');
-  return { password: decodedText(first, 'the prompt') };
-}
-
-function kdfOptions(v: Values): { kdf?: { memoryKiB?: number; iterations?: number; parallelism?: number } } {
-  const kdf: { memoryKiB?: number; iterations?: number; parallelism?: number } = {};
-  const num = (flag: 'kdf-memory' | 'kdf-iterations' | 'kdf-parallelism'): number | undefined => {
-    const raw = v[flag];
-    if (raw === undefined) return undefined;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${flag} must be a positive integer`);
-    return n;
-  };
-  const m = num('kdf-memory');
-  const t = num('kdf-iterations');
-  const p = num('kdf-parallelism');
-  if (m !== undefined) kdf.memoryKiB = m;
-  if (t !== undefined) kdf.iterations = t;
-  if (p !== undefined) kdf.parallelism = p;
-  return Object.keys(kdf).length ? { kdf } : {};
 }
 
 function progress(io: CliIo, label: string): ((p: Progress) => void) | undefined {
