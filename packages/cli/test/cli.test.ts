@@ -299,6 +299,22 @@ describe('cipherlite CLI', () => {
     expect(go(['decrypt', 'bin.db', 'bin-out.db']).status).toBe(0);
     expect(readPlainDb(p('bin-out.db')).integrity).toBe('ok');
   });
+
+  it('a password from the environment or the prompt that is not valid UTF-8 is refused (exit 2): "\\xff" and "\\xfe" are not one password', async () => {
+    makePlainDb(p('utf8-plain.db'), 3);
+    // Node decodes the environment and the terminal as UTF-8, every invalid byte to U+FFFD.
+    const withEnv = (name: string, bytes: string, args: string[]) =>
+      spawnSync('/bin/sh', ['-c', `export ${name}="$(printf '${bytes}')"; exec "$0" "$@"`, BIN, ...args], { cwd: dir, env: { PATH: process.env['PATH'] ?? '' }, encoding: 'utf8' });
+    const enc = withEnv('CIPHERLITE_NEW_PASSWORD', '\\377', ['encrypt', 'utf8-plain.db', 'utf8.db', ...KDF]);
+    expect(enc.status, enc.stderr).toBe(EXIT.USAGE);
+    expect(enc.stderr).toMatch(/CIPHERLITE_NEW_PASSWORD is not valid UTF-8/);
+    expect(existsSync(p('utf8.db'))).toBe(false);
+    expect((await cli(['encrypt', 'utf8-plain.db', 'utf8.db', ...KDF], { CIPHERLITE_NEW_PASSWORD: 'valid' })).code).toBe(EXIT.OK);
+    const bad = withEnv('CIPHERLITE_PASSWORD', '\\376', ['verify', 'utf8.db']);
+    expect(bad.status, bad.stderr).toBe(EXIT.USAGE);
+    const typed = await cli(['verify', 'utf8.db'], {}, ['caf\uFFFD']);
+    expect(typed.code, typed.err).toBe(EXIT.USAGE);
+  });
 });
 
 function readdirNames(): string[] {

@@ -15,7 +15,7 @@ import { Database } from '../database/database.js';
 import { CipherliteError, invalidArgument } from '../errors.js';
 import { checkSignal, Pacer } from '../keys/cancel.js';
 import { addKeyslot } from '../keys/keyslots.js';
-import { importPlaintextWith } from '../keys/plaintext.js';
+import { assertNoFilesOf, claimNewName, deleteCreatedFilesOf, importPlaintextWith } from '../keys/plaintext.js';
 import type { NewSecret, ProgressCallback } from '../keys/types.js';
 import type { SyncStorage } from '../storage/sync-file.js';
 import type { KdfParams, KeyMaterial } from '../types.js';
@@ -56,6 +56,9 @@ export async function restoreGeneration(
   const { store, prefix } = resolveTarget(options.replica);
   const { storage, name } = options;
   const material = keyMaterialOf(options);
+  // A new secret that would be refused is refused now: before the download, and not after the
+  // restored database exists (it used to stay behind, open, so a second try found it there).
+  if (options.newSecret !== undefined) wipe(secretFromMaterial(options.newSecret).bytes);
   const secret = secretFromMaterial(options);
   let opened;
   try {
@@ -98,8 +101,17 @@ export async function restoreGeneration(
   let db: Database;
   try {
     if (state.pageCount === 0) {
-      if (storage.exists(name)) invalidArgument(`"${name}" already exists; restoreFromReplica only creates new databases`);
-      db = await create();
+      // As importPlaintextWith: a stray side file (`~new`, a journal) refuses before anything is created.
+      assertNoFilesOf(storage, name, 'restoreFromReplica');
+      const release = claimNewName(storage, name);
+      try {
+        db = await create();
+      } catch (e) {
+        deleteCreatedFilesOf(storage, name);
+        throw e;
+      } finally {
+        release();
+      }
     } else {
       const res = await importPlaintextWith(storage, name, image, create, {
         ...(options.signal ? { signal: options.signal } : {}),
@@ -110,7 +122,16 @@ export async function restoreGeneration(
   } finally {
     image.fill(0);
   }
-  if (options.newSecret) await addKeyslot(db, material, options.newSecret, options.kdf ? { kdf: options.kdf } : {});
+  if (options.newSecret) {
+    try {
+      await addKeyslot(db, material, options.newSecret, options.kdf ? { kdf: options.kdf } : {});
+    } catch (e) {
+      // The restore is not done: nothing of it stays (the database is closed, its files deleted).
+      await db.close().catch(() => undefined);
+      deleteCreatedFilesOf(storage, name);
+      throw e;
+    }
+  }
   return { db, r, tip };
 }
 
