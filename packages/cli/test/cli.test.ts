@@ -4,7 +4,7 @@
  * prove the packaging, the shebang and the process exit codes.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,13 @@ import { EXIT, run, type CliIo } from '../src/cli.js';
 const initSqlite: (overrides: { print(): void; printErr(): void }) => Promise<Sqlite3Static> = sqlite3InitModule;
 
 const PKG = join(dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = join(PKG, 'dist', 'cipherlite.mjs');
+/**
+ * The binary, built by the package's own build script into a folder of this run (under the
+ * package, so Node finds its dependencies): not dist/, which `pnpm pack` (the consumer checks,
+ * which may run meanwhile) rebuilds and archives.
+ */
+let binDir: string;
+let BIN: string;
 const KDF = ['--kdf-memory', '19456', '--kdf-iterations', '2'];
 const SQLITE_SHELL = '/usr/bin/sqlite3';
 
@@ -28,9 +34,15 @@ let sqlite3: Sqlite3Static;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cipherlite-cli-'));
   sqlite3 = await initSqlite({ print() {}, printErr() {} });
-  execFileSync(process.execPath, [join(PKG, 'scripts', 'build.mjs')], { stdio: 'pipe' });
+  mkdirSync(join(PKG, '.tmp'), { recursive: true });
+  binDir = mkdtempSync(join(PKG, '.tmp', 'bin-'));
+  BIN = join(binDir, 'cipherlite.mjs');
+  execFileSync(process.execPath, [join(PKG, 'scripts', 'build.mjs'), BIN], { stdio: 'pipe' });
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(binDir, { recursive: true, force: true });
+});
 
 const p = (name: string): string => join(dir, name);
 
