@@ -11,13 +11,14 @@
  */
 import { CipherliteError, Database, format } from '@cipherlite/core';
 import type { KeyMaterial, OpenOptions } from '@cipherlite/core';
-import * as keys from '@cipherlite/core/keys';
+import { passkeyChallenges, type PasskeyChallenge } from '@cipherlite/core/header';
+import type { KeyslotInfo } from '@cipherlite/core/keys';
 import type { Diagnostics } from '../../shared/diagnostics.js';
 import { LeaderService, SteppedDown } from './service.js';
 import type { ServingLeader } from './service.js';
 import { InteractiveTransactions } from './interactive-transactions.js';
-import { coreOpenOptions, isTableOp, runTableOp } from './ops.js';
-import type { CoreCallOptions, SqlTarget, TableOp } from './ops.js';
+import { coreOpenOptions, isTableOp, loadKeyManagement, runTableOp } from './ops.js';
+import type { CoreCallOptions, SqlTarget, TableOp } from './op-context.js';
 import { ProgressThrottle, guardedProgress, type CallHooks } from '../runtime/progress.js';
 import { PendingRestores } from './pending-restores.js';
 import { REQUEST_LOG_TABLE, addRecord, canRecord, findRecord, runOnce } from './request-log.js';
@@ -315,12 +316,12 @@ export class Leader implements ServingLeader {
    * The passkey challenges of the open file, read through this leader's own storage (the handle
    * it holds is why other tabs cannot read the file themselves). Parsed by core, like any header.
    */
-  passkeyChallenges(): keys.PasskeyChallenge[] {
+  passkeyChallenges(): PasskeyChallenge[] {
     const file = this.#storage.files.open(this.#names.name, { create: false });
     try {
       const head = new Uint8Array(format.MAIN_HEADER_SIZE);
       const n = file.read(head, { at: 0 });
-      return keys.passkeyChallenges(head.subarray(0, n));
+      return passkeyChallenges(head.subarray(0, n));
     } finally {
       file.close();
     }
@@ -347,11 +348,12 @@ export class Leader implements ServingLeader {
    * point, or during the swap), the database is reopened with `current` — which opens whichever
    * consistent version is on storage.
    */
-  async #rekey(current: KeyMaterial, call: CoreCallOptions): Promise<{ droppedKeyslots: keys.KeyslotInfo[] }> {
+  async #rekey(current: KeyMaterial, call: CoreCallOptions): Promise<{ droppedKeyslots: KeyslotInfo[] }> {
     const old = this.#db;
     try {
+      const { rekey } = await loadKeyManagement();
       await this.#restores.cancelAll();
-      const result = await keys.rekey(old, current, { ...call, reopen: coreOpenOptions(this.#openOptions, REOPEN_OPTIONS) });
+      const result = await rekey(old, current, { ...call, reopen: coreOpenOptions(this.#openOptions, REOPEN_OPTIONS) });
       this.#swap(result.db);
       return { droppedKeyslots: result.droppedKeyslots };
     } catch (e) {
