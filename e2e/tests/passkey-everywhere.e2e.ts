@@ -60,6 +60,67 @@ test('a second tab unlocks with the passkey while the first holds the database (
   expect(await first.evaluate(() => window.t.dbs.a!.query('SELECT count(*) AS n FROM sales'))).toEqual([{ n: 2 }]);
 });
 
+/**
+ * In the frame named `frameName` — its page and every worker it starts — OPFS `getFile()` rejects
+ * with the DOMException older Chromium threw for a file another worker holds a sync access handle
+ * on (this Chromium reads such a file, so without this the test would pass without the bus path).
+ * The worker asks the leader after any failed read, so it is that refusal, not its exact name,
+ * that stands in for the engine. Workers are wrapped in a module that imports the real worker
+ * script and then patches its `getFile` (static import: the patch lands before any message).
+ */
+function unreadableOpfsIn(frameName: string): void {
+  if (window.name !== frameName) return;
+  const refuse = () => {
+    FileSystemFileHandle.prototype.getFile = () => Promise.reject(new DOMException('The requested file could not be read (held by another worker)', 'NotReadableError'));
+  };
+  refuse();
+  const NativeWorker = window.Worker;
+  window.Worker = class extends NativeWorker {
+    constructor(url: string | URL, options?: WorkerOptions) {
+      const source = `import ${JSON.stringify(new URL(url, location.href).href)};\n(${refuse.toString()})();`;
+      super(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })), { ...options, type: 'module' });
+    }
+  };
+}
+
+test('a tab that cannot read the held file unlocks with the passkey through the leader (bus path)', async ({ profile, engine }) => {
+  const p = await profile();
+  // Chromium: the real ceremony (the frame shares the page's virtual authenticator). Firefox: the
+  // stand-in `navigator.credentials` (see below): the bus path under test is the same.
+  if (engine === 'firefox') await p.context.addInitScript(fixedPrfAuthenticator);
+  await p.context.addInitScript(unreadableOpfsIn, 'second');
+  const first = await tab(p, 'first');
+  if (engine === 'chromium') await addAuthenticator(first);
+  expect(await seedWithPasskey(first)).toMatchObject({ ok: true });
+  await first.evaluate((url) => {
+    const frame = document.createElement('iframe');
+    frame.name = 'second';
+    frame.src = url;
+    document.body.append(frame);
+  }, LOCALHOST_URL);
+  await expect.poll(() => first.frame({ name: 'second' })?.evaluate(() => document.getElementById('status')?.textContent)).toBe('ready');
+  const second = first.frame({ name: 'second' })!;
+
+  const r = await second.evaluate(async () => {
+    // The stand-in is in force here: the page cannot read the database's header itself.
+    const read = await window.t.passkeySlots({ name: 'passkeys', storage: 'opfs' }).then(
+      () => 'read',
+      (e: unknown) => (e as Error).name,
+    );
+    const opened = await window.t.open('b', { name: 'passkeys', passkey: true });
+    const db = window.t.dbs.b;
+    if (!db) return { read, opened };
+    await db.exec("INSERT INTO sales VALUES ('sale 2')");
+    await db.lock();
+    const again = await window.t.capture(db.unlock({ passkey: true }));
+    return { read, opened, again, rows: await db.query('SELECT v FROM sales ORDER BY v') };
+  });
+  expect(r.read).toBe('NotReadableError');
+  expect(r.opened).toMatchObject({ ok: true, value: { role: 'follower' } });
+  expect(r.again).toMatchObject({ ok: true });
+  expect(r.rows).toEqual([{ v: 'sale 1' }, { v: 'sale 2' }]);
+});
+
 test('IndexedDB backend: passkeySlots and the unlock read the stored header like OPFS', async ({ profile, engine }) => {
   test.skip(engine === 'firefox', VIRTUAL_AUTHENTICATOR_ONLY_IN_CHROMIUM);
   const page = await tab(await profile());
@@ -95,15 +156,22 @@ test('{ passkey: true } proves `current` for every key operation; NO_PASSKEY, CA
     const second = await window.t.capture(db.addPasskey(pk, { userName: 'bob', label: 'Bob' }));
     const removed = await window.t.capture(db.removeKeyslot(pk, 2));
     const backup = await db.backup(pk, { secret: { password: 'till-7 password' } });
+    // A backup made under the passkey carries its slot: inspectBackup takes the passkey too.
+    const own = await db.backup(pk);
+    const inspected = await window.t.capture(db.inspectBackup(own.bytes, pk));
+    if (inspected.value) await db.cancelRestore(inspected.value.id);
+    const noSlot = await window.t.capture(db.inspectBackup(backup.bytes, pk));
     await db.exec("INSERT INTO sales VALUES ('sale 2')");
     const pending = await db.inspectBackup(backup.bytes, 'till-7 password');
     const restored = await window.t.capture(db.confirmRestore(pending.id, pk));
     const changed = await window.t.capture(db.changePassword(pk, 'new password'));
     const rekeyed = await window.t.capture(db.rekey(pk));
     const slots = (await db.listKeyslots()).map((s) => [s.kind, s.label ?? null]);
-    return { recovery, second, removed, restored, changed, rekeyed, slots, rows: await db.query('SELECT v FROM sales') };
+    return { recovery, second, removed, inspected, noSlot, restored, changed, rekeyed, slots, rows: await db.query('SELECT v FROM sales') };
   });
   expect(r.recovery).toMatchObject({ ok: true });
+  expect(r.inspected).toMatchObject({ ok: true, value: { comparison: { backup: { tables: [{ name: 'sales', rows: 1 }] } } } });
+  expect(r.noSlot).toMatchObject({ ok: false, code: 'NO_PASSKEY' });
   expect(r.second).toMatchObject({ ok: true, value: { kind: 'passkey', label: 'Bob' } });
   expect(r.removed).toMatchObject({ ok: true });
   expect(r.restored).toMatchObject({ ok: true });
@@ -148,13 +216,17 @@ test('Firefox and Chromium without a ceremony: IndexedDB challenges, PRF → KEK
     const slots = await window.t.passkeySlots({ name: 'passkeys', storage: 'indexeddb' });
     const db = window.t.dbs.a!;
     const recovery = await window.t.capture(db.addRecoveryKey({ passkey: true }));
+    const own = await db.backup({ passkey: true });
+    const inspected = await window.t.capture(db.inspectBackup(own.bytes, { passkey: true }));
+    if (inspected.value) await db.cancelRestore(inspected.value.id);
     await db.lock();
     const unlocked = await window.t.capture(db.unlock({ passkey: true }));
     const wrong = await window.t.capture(db.unlock({ passkey: { credentialId: new Uint8Array(16).fill(7), prfOutput: new Uint8Array(32) } }));
-    return { slots, recovery, unlocked, wrong, kinds: (await db.listKeyslots()).map((s) => s.kind), rows: await db.query('SELECT v FROM sales') };
+    return { slots, recovery, inspected, unlocked, wrong, kinds: (await db.listKeyslots()).map((s) => s.kind), rows: await db.query('SELECT v FROM sales') };
   });
   expect(r.slots).toEqual([{ label: 'Alice (till 7)' }]);
   expect(r.recovery).toMatchObject({ ok: true });
+  expect(r.inspected).toMatchObject({ ok: true, value: { comparison: { backup: { tables: [{ name: 'sales', rows: 1 }] } } } });
   expect(r.unlocked).toMatchObject({ ok: true });
   expect(r.kinds).toEqual(['password', 'passkey', 'recovery']);
   expect(r.rows).toEqual([{ v: 'sale 1' }]);

@@ -34,7 +34,7 @@ import type { Connection } from './connection.js';
 import { registerPasskey, type PasskeyRegistration } from './passkey-ceremony.js';
 import type { PersistenceAnswer } from './persistence.js';
 import { ReplicaControl } from './replica.js';
-import { asKey, isPasskeyUnlock, transferKey } from './secrets.js';
+import { asKey, backupPasskeyKeyMaterial, isPasskeyUnlock, transferKey } from './secrets.js';
 import { runTransaction, type Transaction } from './transaction.js';
 
 export type { Transaction } from './transaction.js';
@@ -219,9 +219,13 @@ export class CipherliteDatabase implements AsyncDisposable {
    * size, `integrity_check`) without changing anything, and compares it with the current content.
    * Rejects with NOT_A_DATABASE, WRONG_KEY or CORRUPT. The validated backup waits in the worker
    * that owns the files under `id`: follow with `confirmRestore(id, …)` or `cancelRestore(id)`.
+   * `{ passkey: true }` runs the ceremony for the backup's own passkey slots (read from its header
+   * here, where the bytes are): NO_PASSKEY when the backup has none.
    */
-  inspectBackup(bytes: Uint8Array, secret: string | KeyMaterial): Promise<PendingRestoreInfo> {
-    return this.#run('inspectBackup', [bytes, asKey(secret)]);
+  async inspectBackup(bytes: Uint8Array, secret: UnlockSecret): Promise<PendingRestoreInfo> {
+    if (!isPasskeyUnlock(secret)) return this.#run('inspectBackup', [bytes, asKey(secret)]);
+    const km = await backupPasskeyKeyMaterial(bytes, secret.passkey);
+    return this.#run('inspectBackup', transferKey([bytes, km] as OpArgs<'inspectBackup'>, km.passkey?.prfOutput));
   }
 
   /**
