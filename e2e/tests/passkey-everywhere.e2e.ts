@@ -155,6 +155,9 @@ test('{ passkey: true } proves `current` for every key operation; NO_PASSKEY, CA
     const recovery = await window.t.capture(db.addRecoveryKey(pk));
     const second = await window.t.capture(db.addPasskey(pk, { userName: 'bob', label: 'Bob' }));
     const removed = await window.t.capture(db.removeKeyslot(pk, 2));
+    // A passkey's removal is proved by another one (the prompt leaves it out), never by itself.
+    const removedBob = await window.t.capture(db.removeKeyslot(pk, 2));
+    const lastPasskey = await window.t.capture(db.removeKeyslot(pk, 1));
     const backup = await db.backup(pk, { secret: { password: 'till-7 password' } });
     // A backup made under the passkey carries its slot: inspectBackup takes the passkey too.
     const own = await db.backup(pk);
@@ -164,18 +167,21 @@ test('{ passkey: true } proves `current` for every key operation; NO_PASSKEY, CA
     await db.exec("INSERT INTO sales VALUES ('sale 2')");
     const pending = await db.inspectBackup(backup.bytes, 'till-7 password');
     const restored = await window.t.capture(db.confirmRestore(pending.id, pk));
-    const changed = await window.t.capture(db.changePassword(pk, 'new password'));
+    // The passkey proves it and stays: the password slot (0) is the one replaced.
+    const changed = await window.t.capture(db.changePassword(pk, 'new password', { slot: 0 }));
     const rekeyed = await window.t.capture(db.rekey(pk));
     const slots = (await db.listKeyslots()).map((s) => [s.kind, s.label ?? null]);
-    return { recovery, second, removed, inspected, noSlot, restored, changed, rekeyed, slots, rows: await db.query('SELECT v FROM sales') };
+    return { recovery, second, removed, removedBob, lastPasskey, inspected, noSlot, restored, changed, rekeyed, slots, rows: await db.query('SELECT v FROM sales') };
   });
   expect(r.recovery).toMatchObject({ ok: true });
   expect(r.inspected).toMatchObject({ ok: true, value: { comparison: { backup: { tables: [{ name: 'sales', rows: 1 }] } } } });
   expect(r.noSlot).toMatchObject({ ok: false, code: 'NO_PASSKEY' });
   expect(r.second).toMatchObject({ ok: true, value: { kind: 'passkey', label: 'Bob' } });
   expect(r.removed).toMatchObject({ ok: true });
+  expect(r.removedBob).toMatchObject({ ok: true, value: [{ kind: 'password' }, { kind: 'passkey', label: 'Alice (till 7)' }] });
+  expect(r.lastPasskey).toMatchObject({ ok: false, code: 'NO_PASSKEY' });
   expect(r.restored).toMatchObject({ ok: true });
-  expect(r.changed).toMatchObject({ ok: true });
+  expect(r.changed).toMatchObject({ ok: true, value: { index: 0, kind: 'password' } });
   expect(r.rekeyed).toMatchObject({ ok: true });
   expect(r.rows).toEqual([{ v: 'sale 1' }]);
   expect(r.slots.map((s) => s[0])).toEqual(['passkey']);

@@ -185,9 +185,16 @@ export class CipherliteDatabase implements AsyncDisposable {
     return this.#run('addPasskey', args);
   }
 
-  /** Removes keyslot `index` (never the last one, nor the only one `current` opens). */
-  removeKeyslot(current: UnlockSecret, index: number): Promise<KeyslotInfo[]> {
-    return this.#runWithProof('removeKeyslot', current, (km) => [km, index]);
+  /**
+   * Removes keyslot `index` (never the last one, nor the only one `current` opens). With
+   * `{ passkey: true }` the prompt leaves out the passkey being removed (NO_PASSKEY when no other
+   * passkey remains to prove it).
+   */
+  async removeKeyslot(current: UnlockSecret, index: number): Promise<KeyslotInfo[]> {
+    if (!isPasskeyUnlock(current)) return this.#runWithProof('removeKeyslot', current, (km) => [km, index]);
+    const removed = (await this.listKeyslots()).find((k) => k.index === index);
+    const km = await this.#connection.passkeyKeyMaterial(current.passkey, removed?.credentialId);
+    return this.#run('removeKeyslot', transferKey([km, index] as OpArgs<'removeKeyslot'>, km.passkey?.prfOutput));
   }
 
   /**
