@@ -10,7 +10,7 @@ import { FAST_KDF, expect, openPage, test } from './fixtures.ts';
 import type { Page, Profile } from './fixtures.ts';
 import { PORT } from './env.ts';
 import type {} from '../test-app/main.ts';
-import { VIRTUAL_AUTHENTICATOR_ONLY_IN_CHROMIUM, addAuthenticator, copyCredential, credentials } from './webauthn.ts';
+import { VIRTUAL_AUTHENTICATOR_ONLY_IN_CHROMIUM, addAuthenticator, copyCredential, credentials, fixedPrfAuthenticator } from './webauthn.ts';
 
 const PASSWORD = 'till-7 password';
 const OPTIONS = { name: 'passkeys', password: PASSWORD, kdf: FAST_KDF };
@@ -98,8 +98,9 @@ test('a tab that cannot read the held file unlocks with the passkey through the 
     frame.src = url;
     document.body.append(frame);
   }, LOCALHOST_URL);
-  await expect.poll(() => first.frame({ name: 'second' })?.evaluate(() => document.getElementById('status')?.textContent)).toBe('ready');
-  const second = first.frame({ name: 'second' })!;
+  // Waits for the frame's app as `openPage` waits for a page's.
+  const second = (await (await first.waitForSelector('iframe[name=second]')).contentFrame())!;
+  await second.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
 
   const r = await second.evaluate(async () => {
     // The stand-in is in force here: the page cannot read the database's header itself.
@@ -196,22 +197,6 @@ test('{ passkey: true } proves `current` for every key operation; NO_PASSKEY, CA
   const unsupported = await page.evaluate(() => window.t.capture(window.t.dbs.a!.backup({ passkey: true })));
   expect(unsupported).toMatchObject({ ok: false, code: 'UNSUPPORTED' });
 });
-
-/** A stand-in for the browser's WebAuthn (Firefox has no virtual authenticator for Playwright): a fixed PRF output per credential. */
-function fixedPrfAuthenticator(): void {
-  const credentialId = new Uint8Array(16).fill(7);
-  const result = (prf: { enabled?: boolean; results: { first: ArrayBuffer } }) =>
-    ({ rawId: credentialId.slice().buffer, getClientExtensionResults: () => ({ prf }) }) as unknown as PublicKeyCredential;
-  const prfOf = (salt: BufferSource): ArrayBuffer => {
-    const s = new Uint8Array(salt instanceof ArrayBuffer ? salt : salt.buffer);
-    return Uint8Array.from({ length: 32 }, (_, i) => (s[i % s.length]! * 31 + i) & 255).buffer;
-  };
-  navigator.credentials.create = async (o) => result({ enabled: true, results: { first: prfOf(o!.publicKey!.extensions!.prf!.eval!.first) } });
-  navigator.credentials.get = async (o) => {
-    const [entry] = Object.values(o!.publicKey!.extensions!.prf!.evalByCredential!);
-    return result({ results: { first: prfOf(entry!.first) } });
-  };
-}
 
 test('Firefox and Chromium without a ceremony: IndexedDB challenges, PRF → KEK in the worker, passkey slots as `current`', async ({ profile }) => {
   const p = await profile();
