@@ -27,8 +27,13 @@ export interface RestoreOptions {
   storage: SyncStorage;
   name: string;
   replica: ReplicaTarget;
-  /** The seq to restore (default: the newest), or a time (ms since the epoch, or a Date): the last entry written at or before it. */
-  pointInTime?: { seq: number } | { time: number | Date };
+  /**
+   * The seq to restore (default: the newest), or a time (ms since the epoch, or a Date): the last
+   * entry written at or before it. `generation` reads an older generation (the history before a
+   * rekey, opened with the secrets of that time) instead of the current one: REPLICA_MISSING when
+   * retention deleted it.
+   */
+  pointInTime?: { seq: number; generation?: number } | { time: number | Date; generation?: number } | { generation: number };
   /** Argon2id parameters of the `newSecret` password keyslot. */
   kdf?: Partial<KdfParams>;
   /** `download`: log entries read; `copy`: pages written locally. */
@@ -59,7 +64,7 @@ export async function restoreGeneration(
   const secret = secretFromMaterial(options);
   let opened;
   try {
-    opened = await openReplicaWithHeader(store, prefix, secret, options.signal);
+    opened = await openReplicaWithHeader(store, prefix, secret, options.signal, options.pointInTime?.generation);
   } finally {
     wipe(secret.bytes);
   }
