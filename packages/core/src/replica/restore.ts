@@ -21,7 +21,7 @@ import type { SyncStorage } from '../storage/sync-file.js';
 import type { KdfParams, KeyMaterial } from '../types.js';
 import { equal } from './format.js';
 import { resolveTarget, type ReplicaTarget } from './options.js';
-import { openReplica, openReplicaWithHeader, readEntry, readSnapshot, readState, type KnownTip, type OpenedReplica } from './reader.js';
+import { openReplica, openReplicaWithHeader, readEntry, readImage, readSnapshot, readState, type KnownTip, type OpenedReplica } from './reader.js';
 
 export interface RestoreOptions {
   storage: SyncStorage;
@@ -171,6 +171,8 @@ export async function verifyReplica(options: VerifyReplicaOptions): Promise<Veri
     if (prev && !equal(entry.prevHash, prev)) throw new CipherliteError('REPLICA_FORK', `replica log entry at seq ${seq} does not follow the entry before it (broken chain)`);
     hashes.set(seq, hash);
     prev = hash;
+    // An image entry without its manifest (a writer cut off between the two): its chunks, through the entry.
+    if (entry.kind === 'image' && !listing.snapshots.includes(seq)) await readImage(r, seq, entry.payload, pacer, options.signal);
     options.onProgress?.({ phase: 'entries', done: i + 1, total: listing.entries.length });
     await pacer.tick();
   }

@@ -178,6 +178,26 @@ describe('rekey while no writer runs', () => {
     expect(genesis.value.entry.prevHash).toEqual(objectHash(lastOfGen0));
   });
 
+  it('a rekey cancelled after it carried the device state over leaves the old database writing generation 0', async () => {
+    const b = await bucket();
+    const target = { ...b.s3, prefix: 'cancelled' };
+    const { db, replica } = await pushedShop(target);
+    await replica.stop();
+    const ctl = new AbortController();
+    const cancelled = rekey(db, { password: PASSWORD }, { signal: ctl.signal, onProgress: (p) => p.phase === 'check' && ctl.abort() });
+    await expect(cancelled).rejects.toMatchObject({ code: 'CANCELLED' });
+    // Two records: the state under the key of the copy that was thrown away, and under the old key.
+    const f = db.storage.open('shop.db-replica', { create: false });
+    expect(f.getSize()).toBe(2 * 104);
+    f.close();
+    await sell(db, 1, 3);
+    const again = startReplica(db, { ...target, debounceMs: 60_000 });
+    open.push(again);
+    await again.pushNow();
+    expect(again.status()).toMatchObject({ state: 'idle', generation: 0, lastError: null });
+    expect(await generationKeys(b, 'cancelled', 1)).toEqual([]);
+  });
+
   it('another database on that prefix is still refused: one without a device state, and a rekeyed one whose state names another replica', async () => {
     const b = await bucket();
     const target = { ...b.s3, prefix: 'theirs' };
