@@ -208,12 +208,13 @@ export async function* readEntries(r: OpenedReplica, from: number, to: number, s
 /**
  * The pages held by the chunks of the snapshot directory at `seq`, each chunk checked against
  * `list` (REPLICA_REORDERED for another object): fetched and opened TRANSFER_CONCURRENCY at a time.
- * `listed` names what lists the chunks (a manifest or an `image` entry) in messages.
+ * `by` is the object that lists the chunks (a manifest or an `image` entry), named in messages.
  */
-async function readChunks(r: OpenedReplica, seq: number, list: ChunkList, listed: string, pacer?: Pacer, signal?: AbortSignal): Promise<PageState> {
+async function readChunks(r: OpenedReplica, seq: number, list: ChunkList, by: { kind: string; name: string }, pacer?: Pacer, signal?: AbortSignal): Promise<PageState> {
+  const listed = `${by.kind} ${by.name}`;
   const state: PageState = { pageSize: list.pageSize, pageCount: list.pageCount, pages: new Map() };
   const count = list.chunkHashes.length;
-  if (count !== Math.ceil(list.pageCount / PAGES_PER_CHUNK)) throw new CipherliteError('REPLICA_CORRUPT', `${listed} lists ${count} chunks for ${list.pageCount} pages`, { object: listed });
+  if (count !== Math.ceil(list.pageCount / PAGES_PER_CHUNK)) throw new CipherliteError('REPLICA_CORRUPT', `${listed} lists ${count} chunks for ${list.pageCount} pages`, { object: by.name });
   await inParallel(
     Array.from({ length: count }, (_, i) => i),
     TRANSFER_CONCURRENCY,
@@ -235,7 +236,7 @@ async function readChunks(r: OpenedReplica, seq: number, list: ChunkList, listed
 /** The whole database an `image` entry at `seq` stands for (its pages are the chunks under its seq). */
 export function readImage(r: OpenedReplica, seq: number, payload: Uint8Array, pacer?: Pacer, signal?: AbortSignal): Promise<PageState> {
   const name = entryName(r.prefix, r.generation, seq);
-  return readChunks(r, seq, decodeImage(payload, name), `replica log entry ${name}`, pacer, signal);
+  return readChunks(r, seq, decodeImage(payload, name), { kind: 'replica log entry', name }, pacer, signal);
 }
 
 /** A snapshot's manifest and page state; every chunk's hash is checked against the manifest. */
@@ -244,7 +245,7 @@ export async function readSnapshot(r: OpenedReplica, seq: number, pacer?: Pacer,
   const mBytes = await r.store.get(mName, signal ? { signal } : {});
   if (!mBytes) throw new CipherliteError('REPLICA_MISSING', `snapshot manifest ${mName} is missing`, { object: mName });
   const manifest = decodeManifest(open('manifest', mBytes, mName, position(r, seq), r.snapKey), mName);
-  const state = await readChunks(r, seq, manifest, `snapshot manifest ${mName}`, pacer, signal);
+  const state = await readChunks(r, seq, manifest, { kind: 'snapshot manifest', name: mName }, pacer, signal);
   return { manifest, state };
 }
 
