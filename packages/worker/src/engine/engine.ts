@@ -33,7 +33,7 @@ import { transferBytes } from './runtime/transfer.js';
 import { OpenCalls } from './calls.js';
 import { Election } from './election.js';
 import { importFile, openedOf, restoreFile, takeSecret, validateOptions, type EngineState, type OpenedDatabase, type UnlockedSession } from './session.js';
-import { credentialsInTab, startInTab } from './leader/replica-host.js';
+import { accessInTab, startInTab } from './leader/replica-host.js';
 import type { ReplicaCall, ReplicaStatus, WorkerReplicaOptions } from '../shared/replica.js';
 
 export class WorkerEngine implements WorkerApi {
@@ -114,7 +114,8 @@ export class WorkerEngine implements WorkerApi {
 
   replica(call: ReplicaCall): Promise<ReplicaStatus> {
     const ask = (c: ReplicaCall) => this.#request({ op: 'replica', call: c }) as Promise<ReplicaStatus>;
-    return this.#wire(async () => (call?.action === 'setCredentials' ? credentialsInTab(this.#openedOrClosed(), this.#election.leader, call, ask) : ask(call)));
+    const access = call?.action === 'setCredentials' || call?.action === 'setSigner';
+    return this.#wire(async () => (access ? accessInTab(this.#openedOrClosed(), this.#election.leader, call, ask) : ask(call)));
   }
 
   async #open(options: WorkerOpenOptions, secret: Secret, events: WorkerEvents, prepare?: (opened: OpenedDatabase) => Promise<void>): Promise<OpenInfo> {

@@ -145,12 +145,9 @@ export class Leader implements ServingLeader {
     backend: StorageBackend,
     currentSecret: () => Secret | null,
   ): Promise<Leader> {
-    if (options.replica && options.journalMode === 'WAL') {
-      throw new CipherliteError('INVALID_ARGUMENT', "a replica needs the rollback journal: drop journalMode 'WAL' (a WAL database is switched to TRUNCATE when opened with replica options)");
-    }
-    // Core's replica writer reads committed pages from the main file: a replica database runs on
-    // TRUNCATE, and opening a WAL database with it checkpoints the WAL and switches (open-options.ts).
-    if (options.journalMode === undefined) options = { ...options, journalMode: options.replica ? 'TRUNCATE' : DEFAULT_JOURNAL_MODE };
+    // A replica changes nothing here: core's writer reads committed pages through SQLite, from the
+    // WAL or the main file alike (core's replica/pages.ts).
+    if (options.journalMode === undefined) options = { ...options, journalMode: DEFAULT_JOURNAL_MODE };
     const storage = await platform.openStorage(options, backend, log);
     let db: Database;
     const key = secret.toKeyMaterial();
@@ -232,8 +229,10 @@ export class Leader implements ServingLeader {
       // bucket must not hold up other calls.
       case 'replica':
         onStart?.();
-        // Credentials are taken only from this tab (the engine), never from a forwarded request.
-        if (req.call.action === 'setCredentials' && from !== this.#tabId) return Promise.reject(new CipherliteError('INVALID_ARGUMENT', 'credentials are not accepted from another tab'));
+        // Credentials and signer specs are taken only from this tab (the engine), never from a forwarded request.
+        if ((req.call.action === 'setCredentials' || req.call.action === 'setSigner') && from !== this.#tabId) {
+          return Promise.reject(new CipherliteError('INVALID_ARGUMENT', 'credentials and signers are not accepted from another tab'));
+        }
         return this.replicaCall(req.call);
       // Inside an interactive transaction nothing needs to be durable until it ends.
       case 'txBegin':
@@ -374,21 +373,17 @@ export class Leader implements ServingLeader {
   }
 
   /**
-   * Starts the replica writer on the open database (`db.replica.start`), switching a WAL database
-   * to TRUNCATE first (in the queue: SQLite checkpoints the WAL into the main file). A writer
-   * already running for the same bucket and prefix only takes the new credentials.
+   * Starts the replica writer on the open database (`db.replica.start`), in its journal mode. A
+   * writer already running for the same bucket and prefix only takes the new credentials or signer.
    */
   async startReplica(options: WorkerReplicaOptions): Promise<void> {
     const running = this.#replica;
     if (running?.sameTarget(options)) {
-      await running.call({ action: 'setCredentials', credentials: options.credentials });
+      await running.call(options.signer ? { action: 'setSigner', signer: options.signer } : { action: 'setCredentials', credentials: options.credentials! });
       return;
     }
     this.#replica = null;
     await running?.stop();
-    await this.#scheduler.enqueue(async () => {
-      if (this.#db.journalMode === 'WAL') await this.#db.exec('PRAGMA journal_mode = TRUNCATE');
-    });
     this.#replica = await ReplicaHost.start(this.#db, this.#storage, options, this.#events, this.#log);
   }
 
