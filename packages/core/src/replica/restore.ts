@@ -21,14 +21,19 @@ import type { SyncStorage } from '../storage/sync-file.js';
 import type { KdfParams, KeyMaterial } from '../types.js';
 import { equal } from './format.js';
 import { resolveTarget, type ReplicaTarget } from './options.js';
-import { openReplica, openReplicaWithHeader, readEntry, readSnapshot, readState, type KnownTip, type OpenedReplica } from './reader.js';
+import { openReplica, openReplicaWithHeader, readEntry, readImage, readSnapshot, readState, type KnownTip, type OpenedReplica } from './reader.js';
 
 export interface RestoreOptions {
   storage: SyncStorage;
   name: string;
   replica: ReplicaTarget;
-  /** The seq to restore (default: the newest), or a time (ms since the epoch, or a Date): the last entry written at or before it. */
-  pointInTime?: { seq: number } | { time: number | Date };
+  /**
+   * The seq to restore (default: the newest), or a time (ms since the epoch, or a Date): the last
+   * entry written at or before it. `generation` reads an older generation (the history before a
+   * rekey, opened with the secrets of that time) instead of the current one: REPLICA_MISSING when
+   * retention deleted it.
+   */
+  pointInTime?: { seq: number; generation?: number } | { time: number | Date; generation?: number } | { generation: number };
   /** Argon2id parameters of the `newSecret` password keyslot. */
   kdf?: Partial<KdfParams>;
   /** `download`: log entries read; `copy`: pages written locally. */
@@ -62,7 +67,7 @@ export async function restoreGeneration(
   const secret = secretFromMaterial(options);
   let opened;
   try {
-    opened = await openReplicaWithHeader(store, prefix, secret, options.signal);
+    opened = await openReplicaWithHeader(store, prefix, secret, options.signal, options.pointInTime?.generation);
   } finally {
     wipe(secret.bytes);
   }
@@ -187,6 +192,8 @@ export async function verifyReplica(options: VerifyReplicaOptions): Promise<Veri
     if (prev && !equal(entry.prevHash, prev)) throw new CipherliteError('REPLICA_FORK', `replica log entry at seq ${seq} does not follow the entry before it (broken chain)`);
     hashes.set(seq, hash);
     prev = hash;
+    // An image entry without its manifest (a writer cut off between the two): its chunks, through the entry.
+    if (entry.kind === 'image' && !listing.snapshots.includes(seq)) await readImage(r, seq, entry.payload, pacer, options.signal);
     options.onProgress?.({ phase: 'entries', done: i + 1, total: listing.entries.length });
     await pacer.tick();
   }

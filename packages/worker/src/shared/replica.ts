@@ -42,7 +42,7 @@ export interface WorkerReplicaOptions {
   debounceMs?: number;
   /** A snapshot after this many log entries (default 100). */
   snapshotEvery?: number;
-  retention?: { keepSnapshots?: number; keepDays?: number };
+  retention?: { keepSnapshots?: number; keepDays?: number; oldGenerations?: 'after-keepDays' | 'at-once' | 'keep' };
   /** Backoff between automatic retries while offline or refused, ms (default 1000 … 60000). */
   retryMinMs?: number;
   retryMaxMs?: number;
