@@ -180,6 +180,28 @@ describe('device entries', () => {
   });
 });
 
+describe('a device id registered under another key', () => {
+  it('the device whose id someone registered first gets SYNC_DEVICE_REMOVED at its push and appends nothing; its queue stays', async () => {
+    const log = new MemorySyncLog();
+    const a = await tablet(log);
+    await sale(a, 'a1');
+    await a.sync.push();
+    const victim = await tablet(log);
+    const squatter = await tablet(new MemorySyncLog());
+    const publicKey = (await squatter.db.get<{ value: Uint8Array }>(`SELECT value FROM _cipherlite_sync_state WHERE key = 'public_key'`))!.value;
+    await forge(log, victim.id, { kind: 'device', tx: 0, publicKey, name: 'squatter' }, await signingKey(squatter));
+    await sale(victim, 'v1');
+    const tip = log.entries().length;
+    const err = await expectCode(victim.sync.push(), 'SYNC_DEVICE_REMOVED');
+    expect(err.message).toContain('another key');
+    expect(log.entries()).toHaveLength(tip);
+    expect(await victim.sync.status()).toMatchObject({ pending: 1, seq: tip });
+    // The squatter's writes under that id are accepted (it holds the registered key): the app sees it in devices() and can remove it.
+    await a.sync.pull();
+    expect((await a.sync.devices()).map((d) => d.name)).toEqual(['', 'squatter']);
+  });
+});
+
 describe('logs written before device entries', () => {
   it('unsigned entries are accepted before the first device entry; from it on, every device registers and signs, and unsigned entries are refused', async () => {
     const log = new MemorySyncLog();
