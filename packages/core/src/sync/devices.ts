@@ -16,7 +16,9 @@
  * - any other signed entry needs a registered, not removed device (`unknown-device`, `removed`)
  *   and a signature that verifies under that device's key (`bad-signature`);
  * - a device-removed entry marks its target removed from its position on (a target never
- *   registered can no longer register).
+ *   registered can no longer register);
+ * - an entry that does not decode is CORRUPT (the pull stops) before the first device entry, and
+ *   refused (`malformed`) after it.
  */
 import { CipherliteError } from '../errors.js';
 import { ENTRY_HEADER_SIZE, readEntry, type ReadEntry, type SyncEntry } from './codec.js';
@@ -25,14 +27,15 @@ const SIGNING_DOMAIN = new TextEncoder().encode('cipherlite/v1/sync-entry\0');
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGN = { name: 'ECDSA', hash: 'SHA-256' } as const;
 
-export type RefusalReason = 'unsigned' | 'bad-signature' | 'unknown-device' | 'removed' | 'duplicate-device';
+export type RefusalReason = 'unsigned' | 'bad-signature' | 'unknown-device' | 'removed' | 'duplicate-device' | 'malformed';
 
 /** A log entry every device skips, reported once when it is reached. */
 export interface SyncRefusal {
   readonly seq: number;
   /** The device id the entry names as its writer (not authenticated: that is why it was refused). */
   readonly device: string;
-  readonly kind: SyncEntry['kind'];
+  /** 'unknown' for an entry that does not decode. */
+  readonly kind: SyncEntry['kind'] | 'unknown';
   readonly reason: RefusalReason;
 }
 
@@ -132,12 +135,9 @@ async function verifies(publicKey: Uint8Array, seq: number, device: string, sign
   return crypto.subtle.verify(SIGN, key, signature.value, signingInput(seq, device, signature.covered));
 }
 
-export interface JudgedEntry {
-  readonly seq: number;
-  readonly device: string;
-  readonly entry: SyncEntry;
-  readonly refused: RefusalReason | null;
-}
+export type JudgedEntry = { readonly seq: number; readonly device: string } & (
+  { readonly entry: SyncEntry; readonly refused: null } | { readonly entry: SyncEntry | null; readonly refused: RefusalReason }
+);
 
 /**
  * Decides, in log order, which entries are accepted, starting from the registry as of the
@@ -146,8 +146,18 @@ export interface JudgedEntry {
 export async function judge(entries: readonly { seq: number; device: string; payload: Uint8Array }[], registry: Registry): Promise<JudgedEntry[]> {
   const out: JudgedEntry[] = [];
   for (const { seq, device, payload } of entries) {
-    const { entry, signature } = readEntry(payload, seq);
-    out.push({ seq, device, entry, refused: await verdict(seq, device, entry, signature, registry) });
+    let read: ReadEntry;
+    try {
+      read = readEntry(payload, seq);
+    } catch (e) {
+      // Before device entries a malformed entry stops the pull (CORRUPT); after, any key holder —
+      // a removed device included — could stop everyone's sync with one, so it is skipped instead.
+      if (registry.signedFrom === null || !(e instanceof CipherliteError && e.code === 'CORRUPT')) throw e;
+      out.push({ seq, device, entry: null, refused: 'malformed' });
+      continue;
+    }
+    const refused = await verdict(seq, device, read.entry, read.signature, registry);
+    out.push(refused === null ? { seq, device, entry: read.entry, refused } : { seq, device, entry: read.entry, refused });
   }
   return out;
 }

@@ -51,13 +51,15 @@ export function rebase(ctx: RebaseContext, entries: readonly JudgedEntry[]): Reb
     let refused: CipherliteError | null = null;
     let schemaVersion = state.schemaVersion;
     let signedFrom = state.signedFrom;
-    for (const { seq, device, entry, refused: why } of fresh) {
-      if (why) {
+    for (const judged of fresh) {
+      const { seq, device } = judged;
+      if (judged.refused) {
         // Skipped by every device alike; this device's own refused entry stays in its queue.
-        refusals.push({ seq, device, kind: entry.kind, reason: why });
+        refusals.push({ seq, device, kind: judged.entry?.kind ?? 'unknown', reason: judged.refused });
         writeState(sql, 'seq', seq);
         continue;
       }
+      const { entry } = judged;
       deferForeignKeys(sql);
       const source: MergeSource = { origin: 'log', seq, device };
       if (entry.kind === 'schema') {

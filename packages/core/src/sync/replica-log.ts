@@ -262,16 +262,20 @@ function entryKind(syncKind: number | undefined): Entry['kind'] | null {
   return syncKind === KIND_DEVICE || syncKind === KIND_DEVICE_REMOVED ? 'device' : null;
 }
 
+/**
+ * The sync record in an authenticated entry. An entry that authenticates but is not a well-formed
+ * sync record (only a holder of the data key can write one) is handed to sync as an empty
+ * payload: sync stops on it (CORRUPT) on a log without device entries and skips it (`malformed`)
+ * on one with them, so a removed device cannot stop everyone's sync with it.
+ */
 function fromEntry(entry: Entry, seq: number): LogEntry {
-  const bad = (why: string): never => {
-    throw new CipherliteError('REPLICA_CORRUPT', `replica log entry at seq ${seq} is not a sync entry: ${why}`, { seq });
-  };
-  if (entry.kind !== 'changeset' && entry.kind !== 'schema' && entry.kind !== 'device') return bad(`kind ${entry.kind}`);
-  const n = entry.payload[0] ?? bad('empty');
-  if (entry.payload.length < 1 + n + 2) return bad('too short');
+  const malformed: LogEntry = { seq, device: '', payload: new Uint8Array(0) };
+  if (entry.kind !== 'changeset' && entry.kind !== 'schema' && entry.kind !== 'device') return malformed;
+  const n = entry.payload[0] ?? 0;
+  if (entry.payload.length < 1 + n + 2) return malformed;
   const device = entry.payload.subarray(1, 1 + n);
-  if (!equal(sha256(device).slice(0, ID_SIZE), entry.deviceId)) return bad('device id does not match');
+  if (!equal(sha256(device).slice(0, ID_SIZE), entry.deviceId)) return malformed;
   const payload = entry.payload.slice(1 + n);
-  if (entryKind(payload[1]) !== entry.kind) return bad('kind does not match its body');
+  if (entryKind(payload[1]) !== entry.kind) return malformed;
   return { seq, device: new TextDecoder().decode(device), payload };
 }

@@ -6,7 +6,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/index.js';
-import { entryName } from '../../src/replica/format.js';
+import { entryName, objectHash } from '../../src/replica/format.js';
+import { ReplicaLog } from '../../src/replica/log.js';
+import { openReplicaWithKey } from '../../src/replica/reader.js';
+import { internals } from '../../src/internal.js';
 import { listAll, type ListPage, type ObjectStore, type PutOptions } from '../../src/replica/object-store.js';
 import { restoreFromReplica, startReplica, verifyReplica } from '../../src/replica/index.js';
 import { S3ObjectStore } from '../../src/replica/s3-store.js';
@@ -181,19 +184,34 @@ describe('sync over the replica log (Ceph RGW)', () => {
     const changeset = (await r.db.get<{ changeset: Uint8Array }>('SELECT changeset FROM _cipherlite_sync_pending'))!.changeset;
     const seq = (await r.sync.status()).seq + 1;
     expect(await removedLog!.tryAppend(seq, { device: removed, payload: await signEntry(key, seq, removed, encodeEntry({ kind: 'changeset', tx: 40, changeset }, true)) })).toBe('ok');
+    // With the data key it can also write an authenticated entry that is no well-formed sync record, and a sync record that does not decode: skipped, not a stuck log.
+    const replica = (await openReplicaWithKey(t.store, t.prefix, internals(a.db).container.dek))!.replica;
+    const raw = new ReplicaLog(replica);
+    const prevHash = objectHash((await t.store.get(entryName(t.prefix, 0, seq)))!);
+    const notSync = raw.seal(seq + 1, { prevHash, deviceId: new Uint8Array(16), time: 0, kind: 'changeset', payload: Uint8Array.of(0, 1, 1, 0) }); // its device-id field does not match
+    expect((await raw.append(seq + 1, notSync)).appended).toBe(true);
+    expect(await removedLog!.tryAppend(seq + 2, { device: removed, payload: Uint8Array.of(9, 1, 0, 0, 0, 0) })).toBe('ok');
+    await sale(b, 'after-garbage', 1);
+    await b.sync.push();
     for (const d of [a, b]) await d.sync.pull();
     const late = keep(await joinDevice(t));
     await late.sync.pull();
     const hashes = await Promise.all([a, b, late].map((d) => contentHash(d.db)));
     expect(new Set(hashes).size).toBe(1);
     expect(await late.db.query(`SELECT id FROM orders WHERE id = 'after-removal'`)).toEqual([]);
-    for (const list of refusals) expect(list).toEqual([{ seq, device: removed, kind: 'changeset', reason: 'removed' }]);
+    expect(await late.db.query(`SELECT id FROM orders WHERE id = 'after-garbage'`)).toEqual([{ id: 'after-garbage' }]);
+    const expected = [
+      { seq, device: removed, kind: 'changeset', reason: 'removed' },
+      { seq: seq + 1, device: '', kind: 'unknown', reason: 'malformed' },
+      { seq: seq + 2, device: removed, kind: 'unknown', reason: 'malformed' },
+    ];
+    for (const list of refusals) expect(list).toEqual(expected);
     expect((await late.sync.devices()).map((d) => [d.device, d.removedSeq !== null])).toEqual([
       [(await a.sync.status()).device, false],
       [(await b.sync.status()).device, false],
       [removed, true],
     ]);
-    expect((await verifyReplica({ replica: t, key: KEY })).tipSeq).toBe(seq);
+    expect((await verifyReplica({ replica: t, key: KEY })).tipSeq).toBe(seq + 3);
   });
 
   it("entries that are not this log's — another database's, replayed, altered — are typed errors, and nothing is applied", async () => {
