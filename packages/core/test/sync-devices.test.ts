@@ -192,11 +192,12 @@ describe('a device id registered under another key', () => {
     const victim = await tablet(log);
     const squatter = await tablet(new MemorySyncLog());
     const publicKey = (await squatter.db.get<{ value: Uint8Array }>(`SELECT value FROM _cipherlite_sync_state WHERE key = 'public_key'`))!.value;
-    await forge(log, victim.id, { kind: 'device', tx: 0, publicKey, name: 'squatter' }, await signingKey(squatter));
+    const squat = await forge(log, victim.id, { kind: 'device', tx: 0, publicKey, name: 'squatter' }, await signingKey(squatter));
     await sale(victim, 'v1');
     const tip = log.entries().length;
     const err = await expectCode(victim.sync.push(), 'SYNC_DEVICE_REMOVED');
     expect(err.message).toContain('another key');
+    expect(err.details.seq).toBe(squat);
     expect(log.entries()).toHaveLength(tip);
     expect(await victim.sync.status()).toMatchObject({ pending: 1, seq: tip });
     // The squatter's writes under that id are accepted (it holds the registered key): the app sees it in devices() and can remove it.

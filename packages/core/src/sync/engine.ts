@@ -277,7 +277,7 @@ export class Sync {
     if (!force && !this.#deviceEntries && state.signedFrom === null) return this.#log.tryAppend(seq, { device: state.device, payload: encodeEntry(entry) });
     const own = await this.#internals.exclusive(() => ({
       keys: this.#sql.rows(`SELECT key, value FROM ${STATE_TABLE} WHERE key IN ('signing_key', 'public_key')`),
-      registered: this.#sql.value(`SELECT public_key FROM ${DEVICES_TABLE} WHERE device = ?`, [state.device]),
+      registered: this.#sql.rows(`SELECT public_key, coalesce(added_seq, removed_seq) FROM ${DEVICES_TABLE} WHERE device = ?`, [state.device])[0],
     }));
     const keys = new Map(own.keys.map(([k, v]) => [k as string, v as Uint8Array]));
     const publicKey = keys.get('public_key')!;
@@ -287,8 +287,11 @@ export class Sync {
         const payload = await signEntry(privateKey, seq, state.device, encodeEntry({ kind: 'device', tx: 0, publicKey, name: this.#deviceName }, true));
         return (await this.#log.tryAppend(seq, { device: state.device, payload })) === 'ok' ? 'registered' : 'taken';
       }
-      if (!(own.registered instanceof Uint8Array) || !equalBytes(own.registered, publicKey)) {
-        throw new CipherliteError('SYNC_DEVICE_REMOVED', 'the log registers another key under this device id: this device cannot write under it', { seq: state.signedFrom ?? 0 });
+      const [registeredKey, at] = own.registered;
+      if (!(registeredKey instanceof Uint8Array) || !equalBytes(registeredKey, publicKey)) {
+        throw new CipherliteError('SYNC_DEVICE_REMOVED', `the log registered another key under this device id at position ${Number(at)}: this device cannot write under it`, {
+          seq: Number(at),
+        });
       }
       const payload = await signEntry(privateKey, seq, state.device, encodeEntry(entry, true));
       return this.#log.tryAppend(seq, { device: state.device, payload });
