@@ -32,6 +32,7 @@ export const ERROR_CODES = [
   'MIGRATION_FAILED', // a migration step failed and was rolled back, or the recorded migrations do not match the steps given
   'SYNC_TABLE', // a table cannot take part in multi-device sync (no explicit PRIMARY KEY, or not enabled for sync)
   'SYNC_SCHEMA', // a sync schema entry cannot be applied on this device (newer than the app, or its DDL fails)
+  'SYNC_DEVICE_REMOVED', // this device was removed from multi-device sync (or another key holds its id): its writes are refused
   'IO', // a storage error that is none of the above
   'REPLICA_AUTH', // the object store refused the credentials (expired, denied, wrong signature)
   'REPLICA_UNAVAILABLE', // the object store cannot be reached or keeps failing (offline, 5xx, timeouts)
@@ -59,7 +60,7 @@ export interface ErrorDetails {
   page?: number;
   /** The tables concerned, for `SYNC_TABLE`. */
   tables?: readonly string[];
-  /** The log position concerned, for `SYNC_SCHEMA` and malformed sync entries. */
+  /** The log position concerned, for `SYNC_SCHEMA`, `SYNC_DEVICE_REMOVED` and malformed sync entries. */
   seq?: number;
   /** The files a failed check left untouched for inspection (a refused replacement, for example). */
   files?: string[];

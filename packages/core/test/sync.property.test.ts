@@ -19,9 +19,9 @@ describe('sync convergence (property)', () => {
     const seen = await convergence(SCHEDULES, () => {
       const log = new MemorySyncLog();
       return Promise.resolve({
-        device: (foreignKeys) => openDevice(log, { foreignKeys }),
-        reopen: (storage, foreignKeys) => openDevice(log, { storage, foreignKeys }),
-        fresh: (foreignKeys) => openDevice(log, { foreignKeys }),
+        device: (foreignKeys) => openDevice(log, { foreignKeys, deviceEntries: true }),
+        reopen: (storage, foreignKeys) => openDevice(log, { storage, foreignKeys, deviceEntries: true }),
+        fresh: (foreignKeys) => openDevice(log, { foreignKeys, deviceEntries: true }),
         entries: () => Promise.resolve(log.entries()),
         injectFault: (op, fault) => log.injectFault(op, fault),
         transient: [],

@@ -8,12 +8,13 @@ import type { Database } from '../database/database.js';
 import { internals, type DatabaseInternals } from '../database/internals.js';
 import { CipherliteError } from '../errors.js';
 import type { Transaction } from '../types.js';
-import { decodeEntry, encodeEntry, type SyncEntry } from './codec.js';
-import type { SyncLog } from './log.js';
+import { encodeEntry, type SyncEntry } from './codec.js';
+import { generateDeviceKeys, judge, listDevices, readRegistry, signEntry, type SyncDevice, type SyncRefusal } from './devices.js';
+import type { AppendResult, SyncLog } from './log.js';
 import { Merger, type SyncConflict, type TablePolicy } from './merge.js';
-import { rebase, type DecodedEntry } from './rebase.js';
+import { rebase } from './rebase.js';
 import { Session } from './session.js';
-import { createTables, isInternalTable, PENDING_TABLE, readPending, readState, recordTables, Sql, userTables, writeState, type SyncState } from './store.js';
+import { createTables, DEVICES_TABLE, isInternalTable, PENDING_TABLE, STATE_TABLE, readPending, readState, recordTables, Sql, userTables, writeState, type SyncState } from './store.js';
 
 export interface SyncOptions {
   /** The ordered log shared by every device of this database. */
@@ -24,6 +25,14 @@ export interface SyncOptions {
   readonly deviceId?: string;
   /** The highest schema version this app understands; a newer schema entry is refused with SYNC_SCHEMA. */
   readonly maxSchemaVersion?: number;
+  /**
+   * Register this device in the log (a signed `device` entry before its first write) and sign its
+   * entries (default true). With false, a device writes unsigned entries for as long as the log
+   * holds no device entry; once one does, every device registers and signs (docs/SYNC.md).
+   */
+  readonly deviceEntries?: boolean;
+  /** A label for this device in its device entry (for the app's list of devices; not secret, not checked). */
+  readonly deviceName?: string;
 }
 
 export interface SyncStatus {
@@ -47,6 +56,7 @@ const MAX_PUSH_ROUNDS = 1000;
 export async function enableSync(db: Database, options: SyncOptions): Promise<Sync> {
   const i = internals(db);
   const sql = new Sql(i);
+  const keys = await generateDeviceKeys(); // used only when this database has no key pair yet
   await i.exclusive(() => {
     const { withoutPk } = userTables(sql);
     if (withoutPk.length) {
@@ -60,7 +70,12 @@ export async function enableSync(db: Database, options: SyncOptions): Promise<Sy
         writeState(sql, 'device', options.deviceId ?? randomDeviceId());
         recordTables(sql);
       }
+      if (Number(sql.value(`SELECT count(*) FROM _cipherlite_sync_state WHERE key = 'signing_key'`)) === 0) {
+        writeState(sql, 'signing_key', keys.privateKey);
+        writeState(sql, 'public_key', keys.publicKey);
+      }
     });
+    keys.privateKey.fill(0);
   });
   return new Sync(db, i, sql, options);
 }
@@ -72,7 +87,10 @@ export class Sync {
   readonly #log: SyncLog;
   readonly #merger: Merger;
   readonly #maxSchemaVersion: number;
+  readonly #deviceEntries: boolean;
+  readonly #deviceName: string;
   readonly #listeners = new Set<(c: SyncConflict) => void>();
+  readonly #refusalListeners = new Set<(r: SyncRefusal) => void>();
   /** pull/push/migrate run one at a time. */
   #network: Promise<unknown> = Promise.resolve();
 
@@ -84,6 +102,8 @@ export class Sync {
     this.#log = options.log;
     this.#merger = new Merger(sql, options.tables ?? {});
     this.#maxSchemaVersion = options.maxSchemaVersion ?? Infinity;
+    this.#deviceEntries = options.deviceEntries ?? true;
+    this.#deviceName = options.deviceName ?? '';
   }
 
   /**
@@ -144,14 +164,48 @@ export class Sync {
         const state = await this.#read();
         if (state.schemaVersion >= version) return;
         await this.#internals.exclusive(() => this.#checkDdl(ddl));
-        const record = { device: state.device, payload: encodeEntry({ kind: 'schema', tx: 0, version, sql: ddl }) };
-        if ((await this.#log.tryAppend(state.seq + 1, record)) === 'ok') {
+        if ((await this.#append(state, { kind: 'schema', tx: 0, version, sql: ddl })) === 'ok') {
           await this.#pull();
           return;
         }
       }
       throw new CipherliteError('BUSY', `migrate: lost the next log position ${MAX_PUSH_ROUNDS} times in a row`);
     });
+  }
+
+  /**
+   * Removes a device (docs/SYNC.md "Device identity and removal"): appends a `device-removed`
+   * entry; every entry that device writes at a later position is refused by every device. Its
+   * own next pull fails with SYNC_DEVICE_REMOVED. It keeps the data key, so it can still read the
+   * replica until the database is rekeyed.
+   */
+  removeDevice(deviceId: string): Promise<void> {
+    if (typeof deviceId !== 'string' || deviceId.length === 0) return Promise.reject(new CipherliteError('INVALID_ARGUMENT', 'removeDevice: expected a device id'));
+    return this.#serial(async () => {
+      for (let round = 0; round < MAX_PUSH_ROUNDS; round++) {
+        await this.#pull();
+        const state = await this.#read();
+        const result = await this.#append(state, { kind: 'device-removed', tx: 0, target: deviceId }, true);
+        if (result === 'ok') {
+          await this.#pull().catch((e: unknown) => {
+            if (!(e instanceof CipherliteError && e.code === 'SYNC_DEVICE_REMOVED' && deviceId === state.device)) throw e;
+          });
+          return;
+        }
+      }
+      throw new CipherliteError('BUSY', `removeDevice: lost the next log position ${MAX_PUSH_ROUNDS} times in a row`);
+    });
+  }
+
+  /** The devices the log registered or removed, in log order. */
+  devices(): Promise<SyncDevice[]> {
+    return this.#internals.exclusive(() => listDevices(this.#sql));
+  }
+
+  /** Registers a listener for log entries every device skips (unsigned, forged, from a removed device); returns its removal. */
+  onRefused(listener: (r: SyncRefusal) => void): () => void {
+    this.#refusalListeners.add(listener);
+    return () => this.#refusalListeners.delete(listener);
   }
 
   /** Registers a listener for dropped changes (docs/SYNC.md, "Conflicts"); returns its removal. */
@@ -177,30 +231,73 @@ export class Sync {
   }
 
   async #pull(): Promise<number> {
-    const state = await this.#read();
-    const read = await this.#log.read(state.seq + 1);
-    const entries: DecodedEntry[] = read.map((e, k) => {
-      if (e.seq !== state.seq + 1 + k) throw new CipherliteError('CORRUPT', `the sync log answered position ${e.seq} where ${state.seq + 1 + k} was expected`, { seq: e.seq });
-      return { seq: e.seq, device: e.device, entry: decodeEntry(e.payload, e.seq) satisfies SyncEntry };
+    const { state, registry } = await this.#internals.exclusive(() => {
+      const state = readState(this.#sql);
+      return { state, registry: readRegistry(this.#sql, state.signedFrom) };
     });
-    if (entries.length === 0) return 0;
+    const read = await this.#log.read(state.seq + 1);
+    read.forEach((e, k) => {
+      if (e.seq !== state.seq + 1 + k) throw new CipherliteError('CORRUPT', `the sync log answered position ${e.seq} where ${state.seq + 1 + k} was expected`, { seq: e.seq });
+    });
+    const entries = await judge(read, registry);
+    if (entries.length === 0) return this.#checkNotRemoved(state.device);
     const result = await this.#internals.exclusive(() => {
       const { sqlite3, db } = this.#internals.sqlite;
       return rebase({ sql: this.#sql, sqlite3, db: db.pointer!, merger: this.#merger, maxSchemaVersion: this.#maxSchemaVersion }, entries);
     });
     const touched = this.#merger.takeTouched();
     if (touched.length) this.#internals.notifyChanged(touched);
-    for (const c of result.conflicts) {
-      for (const l of this.#listeners) {
-        try {
-          l(c);
-        } catch {
-          // a listener's failure must not undo or stop sync
-        }
-      }
-    }
+    emit(this.#listeners, result.conflicts);
+    emit(this.#refusalListeners, result.refusals);
     if (result.refused) throw result.refused;
+    await this.#checkNotRemoved(state.device);
     return result.applied;
+  }
+
+  /** SYNC_DEVICE_REMOVED once the log removed this device (its queue stays, nothing more is pushed). */
+  async #checkNotRemoved(device: string): Promise<0> {
+    const at = await this.#internals.exclusive(() => this.#sql.value(`SELECT removed_seq FROM ${DEVICES_TABLE} WHERE device = ?`, [device]));
+    if (at !== undefined && at !== null) {
+      const removed = Number(at);
+      throw new CipherliteError('SYNC_DEVICE_REMOVED', `this device was removed from sync at log position ${removed}: its writes are refused; its unsent transactions stay queued`, {
+        seq: removed,
+      });
+    }
+    return 0;
+  }
+
+  /**
+   * Offers `entry` at the next position, signed when the log has device entries or this device
+   * registers itself; a device that is not registered yet first appends its device entry
+   * (answering 'registered': the caller pulls and comes back). `force` signs even with device
+   * entries off (device-removed entries exist only signed).
+   */
+  async #append(state: SyncState, entry: SyncEntry, force = false): Promise<AppendResult | 'registered'> {
+    const seq = state.seq + 1;
+    if (!force && !this.#deviceEntries && state.signedFrom === null) return this.#log.tryAppend(seq, { device: state.device, payload: encodeEntry(entry) });
+    const own = await this.#internals.exclusive(() => ({
+      keys: this.#sql.rows(`SELECT key, value FROM ${STATE_TABLE} WHERE key IN ('signing_key', 'public_key')`),
+      registered: this.#sql.rows(`SELECT public_key, coalesce(added_seq, removed_seq) FROM ${DEVICES_TABLE} WHERE device = ?`, [state.device])[0],
+    }));
+    const keys = new Map(own.keys.map(([k, v]) => [k as string, v as Uint8Array]));
+    const publicKey = keys.get('public_key')!;
+    const privateKey = keys.get('signing_key')!;
+    try {
+      if (own.registered === undefined) {
+        const payload = await signEntry(privateKey, seq, state.device, encodeEntry({ kind: 'device', tx: 0, publicKey, name: this.#deviceName }, true));
+        return (await this.#log.tryAppend(seq, { device: state.device, payload })) === 'ok' ? 'registered' : 'taken';
+      }
+      const [registeredKey, at] = own.registered;
+      if (!(registeredKey instanceof Uint8Array) || !equalBytes(registeredKey, publicKey)) {
+        throw new CipherliteError('SYNC_DEVICE_REMOVED', `the log registered another key under this device id at position ${Number(at)}: this device cannot write under it`, {
+          seq: Number(at),
+        });
+      }
+      const payload = await signEntry(privateKey, seq, state.device, encodeEntry(entry, true));
+      return this.#log.tryAppend(seq, { device: state.device, payload });
+    } finally {
+      privateKey.fill(0);
+    }
   }
 
   async #push(): Promise<number> {
@@ -211,8 +308,9 @@ export class Sync {
       const next = await this.#internals.exclusive(() => ({ state: readState(this.#sql), first: readPending(this.#sql)[0] }));
       if (!next.first) return pushed;
       const { state, first } = next;
-      const record = { device: state.device, payload: encodeEntry({ kind: 'changeset', tx: first.tx, changeset: first.changeset }) };
-      if ((await this.#log.tryAppend(state.seq + 1, record)) !== 'ok') {
+      const result = await this.#append(state, { kind: 'changeset', tx: first.tx, changeset: first.changeset });
+      if (result === 'registered') continue; // pull it, then push
+      if (result !== 'ok') {
         lost++;
         continue;
       }
@@ -242,6 +340,22 @@ export class Sync {
       this.#sql.run('ROLLBACK');
     }
   }
+}
+
+function emit<T>(listeners: ReadonlySet<(event: T) => void>, events: readonly T[]): void {
+  for (const event of events) {
+    for (const l of listeners) {
+      try {
+        l(event);
+      } catch {
+        // a listener's failure must not undo or stop sync
+      }
+    }
+  }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, k) => x === b[k]);
 }
 
 function randomDeviceId(): string {

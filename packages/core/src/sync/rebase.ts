@@ -7,16 +7,10 @@
  */
 import type { Sqlite3Static, WasmPointer } from '@sqlite.org/sqlite-wasm';
 import { CipherliteError } from '../errors.js';
-import type { SyncEntry } from './codec.js';
+import { recordDeviceEntry, type JudgedEntry, type SyncRefusal } from './devices.js';
 import type { Merger, MergeSource, SyncConflict } from './merge.js';
 import { applyExactly, invertChangeset, readChangeset, Session } from './session.js';
 import { isInternalTable, PENDING_TABLE, readPending, readState, recordTables, userTables, writeState, type Sql } from './store.js';
-
-export interface DecodedEntry {
-  readonly seq: number;
-  readonly device: string;
-  readonly entry: SyncEntry;
-}
 
 export interface RebaseContext {
   readonly sql: Sql;
@@ -30,12 +24,14 @@ export interface RebaseContext {
 export interface RebaseResult {
   readonly applied: number;
   readonly conflicts: SyncConflict[];
+  /** Entries skipped because their writer is not allowed to write them (sync/devices.ts). */
+  readonly refusals: SyncRefusal[];
   /** Set when an entry could not be applied: everything before it was, the pull stopped there. */
   readonly refused: CipherliteError | null;
 }
 
 /** Runs inside the database's exclusive queue. `entries` start right after the agreed position. */
-export function rebase(ctx: RebaseContext, entries: readonly DecodedEntry[]): RebaseResult {
+export function rebase(ctx: RebaseContext, entries: readonly JudgedEntry[]): RebaseResult {
   const { sql, sqlite3, db, merger } = ctx;
   // A failed earlier pull may have left table layouts of a schema it rolled back.
   merger.schemaChanged();
@@ -44,16 +40,26 @@ export function rebase(ctx: RebaseContext, entries: readonly DecodedEntry[]): Re
     const state = readState(sql);
     // Another pull may have advanced the agreed position since these entries were read.
     const fresh = entries.filter((e) => e.seq > state.seq);
-    if (fresh.length === 0) return { applied: 0, conflicts: [], refused: null };
+    if (fresh.length === 0) return { applied: 0, conflicts: [], refusals: [], refused: null };
     if (fresh[0]!.seq !== state.seq + 1) throw new CipherliteError('CORRUPT', `the sync log skipped from position ${state.seq} to ${fresh[0]!.seq}`, { seq: fresh[0]!.seq });
     const pending = readPending(sql);
     for (const p of [...pending].reverse()) applyExactly(sqlite3, db, invertChangeset(sqlite3, p.applied));
     const mine = new Set(pending.map((p) => p.tx));
     const conflicts: SyncConflict[] = [];
+    const refusals: SyncRefusal[] = [];
     let applied = 0;
     let refused: CipherliteError | null = null;
     let schemaVersion = state.schemaVersion;
-    for (const { seq, device, entry } of fresh) {
+    let signedFrom = state.signedFrom;
+    for (const judged of fresh) {
+      const { seq, device } = judged;
+      if (judged.refused) {
+        // Skipped by every device alike; this device's own refused entry stays in its queue.
+        refusals.push({ seq, device, kind: judged.entry?.kind ?? 'unknown', reason: judged.refused });
+        writeState(sql, 'seq', seq);
+        continue;
+      }
+      const { entry } = judged;
       deferForeignKeys(sql);
       const source: MergeSource = { origin: 'log', seq, device };
       if (entry.kind === 'schema') {
@@ -63,8 +69,11 @@ export function rebase(ctx: RebaseContext, entries: readonly DecodedEntry[]): Re
           schemaVersion = entry.version;
           writeState(sql, 'schema_version', schemaVersion);
         }
-      } else {
+      } else if (entry.kind === 'changeset') {
         conflicts.push(...merger.apply(readChangeset(sqlite3, entry.changeset), source), ...merger.dropForeignKeyViolations(source));
+      } else {
+        recordDeviceEntry(sql, seq, device, entry);
+        if (signedFrom === null) writeState(sql, 'signed_from', (signedFrom = seq));
       }
       if (device === state.device && mine.delete(entry.tx)) sql.run(`DELETE FROM ${PENDING_TABLE} WHERE tx = ?`, [entry.tx]);
       writeState(sql, 'seq', seq);
@@ -82,7 +91,7 @@ export function rebase(ctx: RebaseContext, entries: readonly DecodedEntry[]): Re
         session.close();
       }
     }
-    return { applied, conflicts, refused };
+    return { applied, conflicts, refusals, refused };
   });
 }
 

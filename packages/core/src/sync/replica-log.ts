@@ -1,7 +1,7 @@
 /**
  * Sync's ordered log on the replica (docs/SYNC.md "On a replica", docs/REPLICA.md "Generations"):
  * a multi-writer generation whose genesis holds the agreed starting state and whose entries
- * 1, 2, 3 … are sync's `changeset` and `schema` entries, each sealed like every replica object
+ * 1, 2, 3 … are sync's `changeset`, `schema` and `device` entries, each sealed like every replica object
  * (AES-256-GCM, bound to the database, generation and position), hash-chained to the entry
  * before it and created with a conditional PUT (`If-None-Match: *`; 412 = another device got the
  * position = 'taken').
@@ -28,7 +28,7 @@ import { resolveTarget, type ReplicaTarget } from '../replica/options.js';
 import { diffPages } from '../replica/pages.js';
 import { encodePages, SYNC_GENESIS_MARK } from '../replica/payloads.js';
 import { currentGeneration, openReplicaWithKey, readEntry, type OpenedReplica } from '../replica/reader.js';
-import { KIND_CHANGESET, KIND_SCHEMA } from './codec.js';
+import { KIND_CHANGESET, KIND_DEVICE, KIND_DEVICE_REMOVED, KIND_SCHEMA } from './codec.js';
 import type { AppendResult, LogEntry, LogRecord, SyncLog } from './log.js';
 
 /** Device ids travel inside the encrypted payload: u8 length ‖ UTF-8 id ‖ sync entry. */
@@ -246,7 +246,8 @@ function endsWithMark(payload: Uint8Array): boolean {
 function toEntry(record: LogRecord, prevHash: Uint8Array, time: number): Entry {
   const device = new TextEncoder().encode(record.device);
   if (device.length > MAX_DEVICE_ID) throw new CipherliteError('INVALID_ARGUMENT', `sync device ids are at most ${MAX_DEVICE_ID} bytes`);
-  const kind = record.payload[1] === KIND_SCHEMA ? 'schema' : 'changeset';
+  const kind = entryKind(record.payload[1]);
+  if (!kind) throw new CipherliteError('INVALID_ARGUMENT', `not a sync entry kind: ${record.payload[1]}`);
   const payload = new Uint8Array(1 + device.length + record.payload.length);
   payload[0] = device.length;
   payload.set(device, 1);
@@ -254,16 +255,27 @@ function toEntry(record: LogRecord, prevHash: Uint8Array, time: number): Entry {
   return { prevHash, deviceId: sha256(device).slice(0, ID_SIZE), time, kind, payload };
 }
 
+/** The replica entry kind of a sync entry kind: `device` holds both device and device-removed entries. */
+function entryKind(syncKind: number | undefined): Entry['kind'] | null {
+  if (syncKind === KIND_CHANGESET) return 'changeset';
+  if (syncKind === KIND_SCHEMA) return 'schema';
+  return syncKind === KIND_DEVICE || syncKind === KIND_DEVICE_REMOVED ? 'device' : null;
+}
+
+/**
+ * The sync record in an authenticated entry. An entry that authenticates but is not a well-formed
+ * sync record (only a holder of the data key can write one) is handed to sync as an empty
+ * payload: sync stops on it (CORRUPT) on a log without device entries and skips it (`malformed`)
+ * on one with them, so a removed device cannot stop everyone's sync with it.
+ */
 function fromEntry(entry: Entry, seq: number): LogEntry {
-  const bad = (why: string): never => {
-    throw new CipherliteError('REPLICA_CORRUPT', `replica log entry at seq ${seq} is not a sync entry: ${why}`, { seq });
-  };
-  if (entry.kind !== 'changeset' && entry.kind !== 'schema') return bad(`kind ${entry.kind}`);
-  const n = entry.payload[0] ?? bad('empty');
-  if (entry.payload.length < 1 + n + 2) return bad('too short');
+  const malformed: LogEntry = { seq, device: '', payload: new Uint8Array(0) };
+  if (entry.kind !== 'changeset' && entry.kind !== 'schema' && entry.kind !== 'device') return malformed;
+  const n = entry.payload[0] ?? 0;
+  if (entry.payload.length < 1 + n + 2) return malformed;
   const device = entry.payload.subarray(1, 1 + n);
-  if (!equal(sha256(device).slice(0, ID_SIZE), entry.deviceId)) return bad('device id does not match');
+  if (!equal(sha256(device).slice(0, ID_SIZE), entry.deviceId)) return malformed;
   const payload = entry.payload.slice(1 + n);
-  if ((entry.kind === 'schema') !== (payload[1] === KIND_SCHEMA) || (entry.kind === 'changeset' && payload[1] !== KIND_CHANGESET)) return bad('kind does not match its body');
+  if (entryKind(payload[1]) !== entry.kind) return malformed;
   return { seq, device: new TextDecoder().decode(device), payload };
 }

@@ -1,8 +1,9 @@
 /**
  * Sync's own bookkeeping, kept in the database it syncs so it commits and rolls back with the
  * data: `_cipherlite_sync_state` (device id, agreed log position, next transaction number,
- * schema version) and `_cipherlite_sync_pending` (local transactions not yet in the log, each
- * with the changeset as recorded and the changes its last application actually made). Both are
+ * schema version, this device's signing key pair), `_cipherlite_sync_devices` (the devices the
+ * log registered and removed) and `_cipherlite_sync_pending` (local transactions not yet in the log, each
+ * with the changeset as recorded and the changes its last application actually made). All are
  * excluded from capture and from the synced tables.
  */
 import type { Database as SqliteDb } from '@sqlite.org/sqlite-wasm';
@@ -13,6 +14,8 @@ import type { SqlValue } from '../types.js';
 export const INTERNAL_PREFIX = '_cipherlite_sync_';
 export const STATE_TABLE = `${INTERNAL_PREFIX}state`;
 export const PENDING_TABLE = `${INTERNAL_PREFIX}pending`;
+/** The devices the log registered or removed (sync/devices.ts). */
+export const DEVICES_TABLE = `${INTERNAL_PREFIX}devices`;
 
 /** True for tables sync never captures nor syncs: SQLite's own and sync's bookkeeping. */
 export function isInternalTable(name: string): boolean {
@@ -88,6 +91,8 @@ export interface SyncState {
   readonly seq: number;
   readonly nextTx: number;
   readonly schemaVersion: number;
+  /** The position of the first accepted device entry (null: none yet; docs/SYNC.md "Device identity and removal"). */
+  readonly signedFrom: number | null;
   /** The synced tables: the user tables when sync was enabled, plus those schema entries created. */
   readonly tables: readonly string[];
 }
@@ -95,6 +100,7 @@ export interface SyncState {
 export function createTables(sql: Sql): void {
   sql.run(`CREATE TABLE IF NOT EXISTS ${STATE_TABLE} (key TEXT PRIMARY KEY, value) WITHOUT ROWID`);
   sql.run(`CREATE TABLE IF NOT EXISTS ${PENDING_TABLE} (tx INTEGER PRIMARY KEY, changeset BLOB NOT NULL, applied BLOB NOT NULL)`);
+  sql.run(`CREATE TABLE IF NOT EXISTS ${DEVICES_TABLE} (device TEXT PRIMARY KEY, public_key BLOB, name TEXT NOT NULL DEFAULT '', added_seq INTEGER, removed_seq INTEGER) WITHOUT ROWID`);
 }
 
 export function readState(sql: Sql): SyncState {
@@ -106,11 +112,14 @@ export function readState(sql: Sql): SyncState {
     seq: Number(map.get('seq') ?? 0),
     nextTx: Number(map.get('next_tx') ?? 1),
     schemaVersion: Number(map.get('schema_version') ?? 0),
+    signedFrom: map.has('signed_from') ? Number(map.get('signed_from')) : null,
     tables: JSON.parse(String(map.get('tables') ?? '[]')) as string[],
   };
 }
 
-export function writeState(sql: Sql, key: 'device' | 'seq' | 'next_tx' | 'schema_version' | 'tables', value: SqlValue): void {
+export type StateKey = 'device' | 'seq' | 'next_tx' | 'schema_version' | 'tables' | 'signed_from' | 'signing_key' | 'public_key';
+
+export function writeState(sql: Sql, key: StateKey, value: SqlValue): void {
   sql.run(`INSERT INTO ${STATE_TABLE} (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [key, value]);
 }
 

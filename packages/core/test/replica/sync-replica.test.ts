@@ -6,11 +6,16 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/index.js';
-import { entryName } from '../../src/replica/format.js';
+import { entryName, objectHash } from '../../src/replica/format.js';
+import { ReplicaLog } from '../../src/replica/log.js';
+import { openReplicaWithKey } from '../../src/replica/reader.js';
+import { internals } from '../../src/internal.js';
 import { listAll, type ListPage, type ObjectStore, type PutOptions } from '../../src/replica/object-store.js';
 import { restoreFromReplica, startReplica, verifyReplica } from '../../src/replica/index.js';
 import { S3ObjectStore } from '../../src/replica/s3-store.js';
-import { createSyncReplica, openSyncReplica } from '../../src/sync/index.js';
+import { encodeEntry } from '../../src/sync/codec.js';
+import { signEntry } from '../../src/sync/devices.js';
+import { createSyncReplica, openSyncReplica, type SyncLog, type SyncRefusal } from '../../src/sync/index.js';
 import { expectCode, findPlaintext, KEY, openWithKey } from '../helpers.js';
 import { content, contentHash, settle, type Device } from '../sync-helpers.js';
 import { bucket, dump, type Bucket } from './replica-helpers.js';
@@ -100,7 +105,7 @@ describe('sync over the replica log (Ceph RGW)', () => {
     ]);
     expect((await a.db.query('SELECT id FROM orders ORDER BY id')).map((r) => r['id'])).toEqual(['a-1', 'a-2', 'b-1', 'c-1']);
     const tip = (await a.sync.status()).seq;
-    expect(tip).toBe(6);
+    expect(tip).toBe(9); // each device's device entry, then its 2 + 1 + 1 + 1 + 1 changesets (sales and prices)
     // A fourth device joins afterwards: genesis + the whole log.
     const d = keep(await joinDevice(t));
     await d.sync.pull();
@@ -133,6 +138,7 @@ describe('sync over the replica log (Ceph RGW)', () => {
     const a = keep(await createDevice(t, { seed: SEED }));
     const b = keep(await joinDevice({ store: hostile, prefix: t.prefix }));
     await sale(a, 'a-0', 1);
+    await sale(b, 'b-0', 2); // both register (device entries) before the fork
     await settle([a, b]);
     // The store copies the history and shows B the copy from now on.
     for (const [key, bytes] of await dump(t.store, t.prefix)) await t.store.put(`${t.prefix}-fork${key.slice(t.prefix.length)}`, bytes);
@@ -156,6 +162,56 @@ describe('sync over the replica log (Ceph RGW)', () => {
     aView.forked = true;
     await a.db.close();
     await expectCode(reopenDevice({ store: aView, prefix: t.prefix }, a.storage), 'REPLICA_FORK');
+  });
+
+  it('a removed device: SYNC_DEVICE_REMOVED at its next push, and its later signed write refused alike by every device, joiners included', async () => {
+    const t = await target();
+    const a = keep(await createDevice(t, { seed: SEED }));
+    const b = keep(await joinDevice(t));
+    let removedLog: SyncLog | undefined;
+    const r = keep(await joinDevice(t, { wrap: (log) => (removedLog = log) }));
+    const refusals: SyncRefusal[][] = [[], []];
+    [a, b].forEach((d, k) => d.sync.onRefused((x) => refusals[k]!.push(x)));
+    for (const [k, d] of [a, b, r].entries()) await sale(d, `first-${k}`, 1);
+    await settle([a, b, r]);
+    const removed = (await r.sync.status()).device;
+    await a.sync.removeDevice(removed);
+    await sale(r, 'after-removal', 2);
+    await expectCode(r.sync.push(), 'SYNC_DEVICE_REMOVED');
+    expect((await r.sync.status()).pending).toBe(1);
+    // The removed device still holds the data key and its signing key: it writes past its engine.
+    const key = (await r.db.get<{ value: Uint8Array }>(`SELECT value FROM _cipherlite_sync_state WHERE key = 'signing_key'`))!.value;
+    const changeset = (await r.db.get<{ changeset: Uint8Array }>('SELECT changeset FROM _cipherlite_sync_pending'))!.changeset;
+    const seq = (await r.sync.status()).seq + 1;
+    expect(await removedLog!.tryAppend(seq, { device: removed, payload: await signEntry(key, seq, removed, encodeEntry({ kind: 'changeset', tx: 40, changeset }, true)) })).toBe('ok');
+    // With the data key it can also write an authenticated entry that is no well-formed sync record, and a sync record that does not decode: skipped, not a stuck log.
+    const replica = (await openReplicaWithKey(t.store, t.prefix, internals(a.db).container.dek))!.replica;
+    const raw = new ReplicaLog(replica);
+    const prevHash = objectHash((await t.store.get(entryName(t.prefix, 0, seq)))!);
+    const notSync = raw.seal(seq + 1, { prevHash, deviceId: new Uint8Array(16), time: 0, kind: 'changeset', payload: Uint8Array.of(0, 1, 1, 0) }); // its device-id field does not match
+    expect((await raw.append(seq + 1, notSync)).appended).toBe(true);
+    expect(await removedLog!.tryAppend(seq + 2, { device: removed, payload: Uint8Array.of(9, 1, 0, 0, 0, 0) })).toBe('ok');
+    await sale(b, 'after-garbage', 1);
+    await b.sync.push();
+    for (const d of [a, b]) await d.sync.pull();
+    const late = keep(await joinDevice(t));
+    await late.sync.pull();
+    const hashes = await Promise.all([a, b, late].map((d) => contentHash(d.db)));
+    expect(new Set(hashes).size).toBe(1);
+    expect(await late.db.query(`SELECT id FROM orders WHERE id = 'after-removal'`)).toEqual([]);
+    expect(await late.db.query(`SELECT id FROM orders WHERE id = 'after-garbage'`)).toEqual([{ id: 'after-garbage' }]);
+    const expected = [
+      { seq, device: removed, kind: 'changeset', reason: 'removed' },
+      { seq: seq + 1, device: '', kind: 'unknown', reason: 'malformed' },
+      { seq: seq + 2, device: removed, kind: 'unknown', reason: 'malformed' },
+    ];
+    for (const list of refusals) expect(list).toEqual(expected);
+    expect((await late.sync.devices()).map((d) => [d.device, d.removedSeq !== null])).toEqual([
+      [(await a.sync.status()).device, false],
+      [(await b.sync.status()).device, false],
+      [removed, true],
+    ]);
+    expect((await verifyReplica({ replica: t, key: KEY })).tipSeq).toBe(seq + 3);
   });
 
   it("entries that are not this log's — another database's, replayed, altered — are typed errors, and nothing is applied", async () => {
@@ -201,9 +257,10 @@ describe('sync over the replica log (Ceph RGW)', () => {
     const aLog = await openSyncReplica(a.db, t);
     const bLog = await openSyncReplica(b.db, t);
     const record = { device: 'x', payload: Uint8Array.of(1, 1, 0, 0, 0, 9) };
+    const next = (await a.sync.status()).seq + 1; // after a's device entry and its sale
     expect(await bLog.tryAppend(1, record)).toBe('taken');
-    expect(await aLog.tryAppend(2, record)).toBe('ok');
-    expect(await bLog.tryAppend(2, record)).toBe('taken');
+    expect(await aLog.tryAppend(next, record)).toBe('ok');
+    expect(await bLog.tryAppend(next, record)).toBe('taken');
     for (const { key } of await listAll(t.store, `${t.prefix}/`)) if (!snapshot.has(key)) await t.store.delete(key);
     await expectCode(a.sync.pull(), 'REPLICA_ROLLBACK');
     await a.db.close();
