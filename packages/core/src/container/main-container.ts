@@ -28,6 +28,7 @@ import { DEFAULT_EPOCH_WRITE_LIMIT, FILE_ID_SIZE, FILE_KIND, FIRST_EPOCH, MAIN_H
 import { encodeMainHeader, type Keyslot, type MainHeader, scanMainHeader, verifyMainHeaderMac } from '../format/main-header.js';
 import type { SyncFile } from '../storage/sync-file.js';
 import { NO_WAL_BINDING, type WalBinding } from '../format/wal-binding.js';
+import { NO_JOURNAL, UNBOUND_JOURNAL, type JournalBinding } from '../format/journal-binding.js';
 import type { KdfParams } from '../types.js';
 import { FileKeyRing, type EpochSource } from './key-ring.js';
 
@@ -90,7 +91,7 @@ export class MainContainer implements EpochSource {
     const fileId = randomBytes(FILE_ID_SIZE);
     const dek = o.dek ? o.dek.slice() : randomBytes(32);
     const slot = await createKeyslot(dek, secret, fileId, o.kdf ?? DEFAULT_KDF, o.passkey);
-    const header: MainHeader = { blockSize: o.blockSize, fileId, sequence: 1, nextEpoch: FIRST_EPOCH, createdAt: Date.now(), keyslots: [slot] };
+    const header: MainHeader = { blockSize: o.blockSize, fileId, sequence: 1, nextEpoch: FIRST_EPOCH, createdAt: Date.now(), keyslots: [slot], journal: NO_JOURNAL };
     const c = new MainContainer(file, header, dek, 1, 0, o);
     // Write both copies so either alone can open the file (B gets sequence 1, A sequence 2).
     c.#writeHeader();
@@ -106,7 +107,15 @@ export class MainContainer implements EpochSource {
   static adopt(file: SyncFile, header: MainHeader, dek: Uint8Array, o: ContainerOptions): MainContainer {
     if (file.getSize() !== 0) throw new CipherliteError('NOT_A_DATABASE', 'refusing to create a database over a non-empty file');
     // The original's WAL binding (if any) stays behind: the new file has no WAL yet.
-    const fresh: MainHeader = { blockSize: header.blockSize, fileId: header.fileId, sequence: 1, nextEpoch: header.nextEpoch, createdAt: header.createdAt, keyslots: header.keyslots.slice() };
+    const fresh: MainHeader = {
+      blockSize: header.blockSize,
+      fileId: header.fileId,
+      sequence: 1,
+      nextEpoch: header.nextEpoch,
+      createdAt: header.createdAt,
+      keyslots: header.keyslots.slice(),
+      journal: NO_JOURNAL,
+    };
     const c = new MainContainer(file, fresh, dek.slice(), 1, 0, o);
     c.#writeHeader();
     c.#writeHeader();
@@ -250,6 +259,18 @@ export class MainContainer implements EpochSource {
   setWalBinding(wal: WalBinding): void {
     this.#assertOpen();
     this.#header = { ...this.#header, wal };
+    this.#writeHeader();
+  }
+
+  /** Whether a transaction may be in flight, and under which rollback journal (format/journal-binding.ts). */
+  get journalBinding(): JournalBinding {
+    return this.#header.journal ?? UNBOUND_JOURNAL;
+  }
+
+  /** Records a new journal binding: one crash-safe header write (vfs/journal-guard.ts decides when). */
+  setJournalBinding(journal: JournalBinding): void {
+    this.#assertOpen();
+    this.#header = { ...this.#header, journal };
     this.#writeHeader();
   }
 

@@ -26,6 +26,7 @@ import type { AeadKeyFactory } from '../crypto/aead.js';
 import { randomBytes } from '../crypto/random.js';
 import { AuxFile } from './aux-file.js';
 import { beforeWalGone, beforeWriteWithoutWal, refuseMissingWal } from './wal-guard.js';
+import { beforeJournalClosed, beforeJournaledWrite } from './journal-guard.js';
 import { EncryptedFile } from './encrypted-file.js';
 import type { MainContainer } from '../container/main-container.js';
 import { TempKeys } from '../container/temp-keys.js';
@@ -328,6 +329,8 @@ export class CipherliteVfs implements VfsPolicy {
       if (aux.unsealed) aux.seal();
       aux.beforeDatabaseWrite();
       wal ||= aux.isWal;
+      // The header says which journal the database file's changes are journaled in (journal-guard.ts).
+      if (aux.hot) beforeJournaledWrite(binding.container, aux.fileId);
     }
     if (!wal) beforeWriteWithoutWal(binding.container);
   }
@@ -442,6 +445,7 @@ export class CipherliteVfs implements VfsPolicy {
     try {
       if (hit && hit.binding.storage.exists(hit.file)) {
         if (hit.kind === FILE_KIND.wal) beforeWalGone(hit.binding.container);
+        if (hit.kind === FILE_KIND.journal) beforeJournalClosed(hit.binding.container);
         hit.binding.storage.delete(hit.file);
       }
       return this.#capi.SQLITE_OK;
