@@ -124,11 +124,21 @@ async function sweep(h: History, moments: Files[], cuts: number[]): Promise<{ ca
   const failures: string[] = [];
   let cases = 0;
   let refused = 0;
+  // Moments that differ only in journal bytes a cut drops give the same storage: opened once.
+  const seen = new Set<string>();
+  const key = (files: Files) =>
+    createHash('sha256')
+      .update(files.get(NAME)!)
+      .update(files.get(JOURNAL) ?? 'none')
+      .digest('hex');
   for (const [i, f] of moments.entries()) {
     // Half-written: only the state before the UPDATE (or a refusal) is right. Otherwise the
     // database file holds one of the two states and SQLite's own outcome may be either.
     const allowed = halfWritten(h, f) ? [h.before] : [h.before, h.after];
     for (const v of variants(f, cuts)) {
+      const k = key(v.files);
+      if (seen.has(k)) continue;
+      seen.add(k);
       cases++;
       const label = `moment ${i}/${moments.length}, ${v.label}`;
       let r: Outcome;
@@ -157,7 +167,7 @@ describe('journal binding: a transaction in flight is known to the database file
       expect(half.length, 'moments with a half-written database file').toBeGreaterThan(5);
       const { cases, refused, failures } = await sweep(h, h.during, prefixCuts(false));
       expect(failures).toEqual([]);
-      expect(cases).toBeGreaterThan(h.during.length * 10);
+      expect(cases).toBeGreaterThan(h.during.length * 3);
       expect(refused).toBeGreaterThan(0);
     });
 

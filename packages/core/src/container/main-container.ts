@@ -177,6 +177,7 @@ export class MainContainer implements EpochSource {
         const c = new MainContainer(file, candidate.header, opened.dek, candidate.index, opened.index, o);
         const other = valid.find((v) => v.index !== candidate.index);
         c.#needsRepair = !other || other.header.sequence !== candidate.header.sequence - 1 || !isAuthentic(other.bytes, opened.dek, other.header.fileId);
+        c.#newestCopyCertain = !c.#needsRepair;
         return c;
       }
     } finally {
@@ -190,6 +191,26 @@ export class MainContainer implements EpochSource {
   }
 
   #needsRepair = false;
+  #newestCopyCertain = true;
+
+  /**
+   * False when the copy in use was chosen because the other one is damaged, stale-looking or not
+   * authentic: that one may have been a write newer (vfs/journal-guard.ts relies on it).
+   */
+  get newestCopyCertain(): boolean {
+    return this.#newestCopyCertain;
+  }
+
+  /**
+   * Takes the journal binding's `open` as `closed` (same journal) — in memory; the repair after a
+   * successful open writes it. Only when the newest copy is not certain (vfs/journal-guard.ts).
+   */
+  assumeJournalClosed(): void {
+    const b = this.journalBinding;
+    if (b.state !== 'open' || this.#newestCopyCertain) return;
+    this.#header = { ...this.#header, journal: { state: 'closed', id: b.id } };
+    this.#needsRepair = true;
+  }
 
   /** Rewrites the stale or damaged header copy from the current one (after the key is proven). */
   repairIfNeeded(): boolean {
@@ -222,10 +243,14 @@ export class MainContainer implements EpochSource {
     if (this.#closed) throw new CipherliteError('LOCKED', 'the database is locked');
   }
 
-  /** A-then-B alternation: write the copy that is not current, flush, then it becomes current. */
-  #writeHeader(): void {
+  /**
+   * A-then-B alternation: write the copy that is not current, flush, then it becomes current.
+   * `header` (default: the current one) is in force only once written: a failed write leaves the
+   * header as it was on storage.
+   */
+  #writeHeader(header: MainHeader = this.#header): void {
     const target = (1 - this.#current) as 0 | 1;
-    const next: MainHeader = { ...this.#header, sequence: this.#header.sequence + 1 };
+    const next: MainHeader = { ...header, sequence: header.sequence + 1 };
     const bytes = encodeMainHeader(next, this.#macKey);
     const n = this.file.write(bytes, { at: target * MAIN_HEADER_COPY_SIZE });
     if (n !== bytes.length) throw new CipherliteError('IO', 'short header write');
@@ -258,8 +283,7 @@ export class MainContainer implements EpochSource {
   /** Records a new WAL binding: one crash-safe header write (vfs/wal-guard.ts decides when). */
   setWalBinding(wal: WalBinding): void {
     this.#assertOpen();
-    this.#header = { ...this.#header, wal };
-    this.#writeHeader();
+    this.#writeHeader({ ...this.#header, wal });
   }
 
   /** Whether a transaction may be in flight, and under which rollback journal (format/journal-binding.ts). */
@@ -270,8 +294,7 @@ export class MainContainer implements EpochSource {
   /** Records a new journal binding: one crash-safe header write (vfs/journal-guard.ts decides when). */
   setJournalBinding(journal: JournalBinding): void {
     this.#assertOpen();
-    this.#header = { ...this.#header, journal };
-    this.#writeHeader();
+    this.#writeHeader({ ...this.#header, journal });
   }
 
   /**

@@ -417,15 +417,23 @@ export class AuxFile {
 export function refuseUnfinishedJournal(storage: SyncStorage, name: string, container: MainContainer, main: EncryptedFile): void {
   const binding = container.journalBinding;
   if (binding.state !== 'open') return;
-  const inFlight = 'but the database file was being written under it (a transaction in flight)';
-  if (!storage.exists(name)) throw corruptJournal(`missing (deleted), ${inFlight}`);
+  const problem = unfinishedJournalProblem(storage, name, container, main);
+  if (problem === null) return;
+  // The other header copy is damaged and may have been one write newer: `closed` (journal-guard.ts).
+  if (!container.newestCopyCertain) return container.assumeJournalClosed();
+  throw corruptJournal(`${problem}, but the database file was being written under it (a transaction in flight)`);
+}
+
+/** Why journal `name` cannot be the hot journal the header's `open` names, or null when it is. Writes nothing. */
+function unfinishedJournalProblem(storage: SyncStorage, name: string, container: MainContainer, main: EncryptedFile): string | null {
+  if (!storage.exists(name)) return 'missing (deleted)';
   const file = storage.open(name, { create: false });
   try {
-    if (file.getSize() <= AUX_PREFIX_SIZE) throw corruptJournal(`cut to ${file.getSize()} bytes, within its header and seal records, ${inFlight}`);
+    if (file.getSize() <= AUX_PREFIX_SIZE) return `cut to ${file.getSize()} bytes, within its header and seal records`;
     const aux = new AuxFile(file, FILE_KIND.journal, container, main);
     const hot = aux.hot;
     aux.destroy();
-    if (!hot) throw corruptJournal(`not hot (its header is zeroed or gone), ${inFlight}`);
+    return hot ? null : 'not hot (its header is zeroed or gone)';
   } finally {
     file.close();
   }

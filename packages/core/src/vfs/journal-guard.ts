@@ -21,8 +21,12 @@
  *   the header write and the journal's deletion and a copy of J put back later are the same case;
  * - header `closed` and a hot journal of another id: it never reached the database file (the
  *   header would say `open` with its id). Sealed for the database's current change counter, it is
- *   a crash before the transaction's first database write: nothing to undo, never played back.
- *   Sealed for another counter, it is a journal of an earlier moment put back → CORRUPT ("stale").
+ *   a crash before the transaction's first database write: played back, it rewrites the pages the
+ *   file holds. Sealed for another counter, it is a journal of an earlier moment put back →
+ *   CORRUPT ("stale").
+ * - the header copy in use is not known to be the newest (the other copy is damaged: it may have
+ *   been one write newer, i.e. `closed`): `open J` with no usable journal J is taken as `closed J`
+ *   and the repair of the other copy records that (`refuseUnfinishedJournal`).
  * - header never bound (written before this field): played back as before.
  */
 import { CipherliteError } from '../errors.js';
@@ -66,7 +70,8 @@ export function journalApplies(container: MainContainer, id: Uint8Array, stale: 
     throw corruptJournal('another journal than the one the database file was being written under (a journal of another moment put back)');
   }
   if (b.id !== null && bytesEqual(b.id, id)) return false;
-  if (stale())
-    throw corruptJournal('stale — sealed for another database change counter than the database holds, and not the journal of its last transaction (a journal from an earlier moment put back)');
-  return false;
+  if (stale()) throw corruptJournal('stale — sealed for another change counter than the database holds, and not its last transaction (a journal of an earlier moment put back)');
+  // It never reached the database file, which still holds the state the journal was taken from:
+  // playing it back rewrites the same pages (and covers a header write lost with power).
+  return true;
 }
