@@ -246,18 +246,28 @@ export class MainContainer implements EpochSource {
   /**
    * A-then-B alternation: write the copy that is not current, flush, then it becomes current.
    * `header` (default: the current one) is in force only once written: a failed write leaves the
-   * header as it was on storage.
+   * header as it was on storage. `flush: false` leaves the flush to the caller's next one (the
+   * database file's own sync); the current copy is flushed before the other one is ever written,
+   * so a torn write can never reach both copies.
    */
-  #writeHeader(header: MainHeader = this.#header): void {
+  #writeHeader(header: MainHeader = this.#header, flush = true): void {
+    if (this.#unflushed) {
+      this.file.flush();
+      this.#unflushed = false;
+    }
     const target = (1 - this.#current) as 0 | 1;
     const next: MainHeader = { ...header, sequence: header.sequence + 1 };
     const bytes = encodeMainHeader(next, this.#macKey);
     const n = this.file.write(bytes, { at: target * MAIN_HEADER_COPY_SIZE });
     if (n !== bytes.length) throw new CipherliteError('IO', 'short header write');
-    this.file.flush();
+    if (flush) this.file.flush();
+    this.#unflushed = !flush;
     this.#header = next;
     this.#current = target;
   }
+
+  /** The current copy was written without a flush (`#writeHeader`). */
+  #unflushed = false;
 
   /** Replaces the keyslots (password change, recovery key) — one crash-safe header update. */
   setKeyslots(slots: Keyslot[]): void {
@@ -291,10 +301,13 @@ export class MainContainer implements EpochSource {
     return this.#header.journal ?? UNBOUND_JOURNAL;
   }
 
-  /** Records a new journal binding: one crash-safe header write (vfs/journal-guard.ts decides when). */
-  setJournalBinding(journal: JournalBinding): void {
+  /**
+   * Records a new journal binding: one crash-safe header write (vfs/journal-guard.ts decides when
+   * and whether it is flushed now or by the database file's next sync).
+   */
+  setJournalBinding(journal: JournalBinding, o: { flush: boolean }): void {
     this.#assertOpen();
-    this.#writeHeader({ ...this.#header, journal });
+    this.#writeHeader({ ...this.#header, journal }, o.flush);
   }
 
   /**

@@ -39,11 +39,18 @@ export function corruptJournal(what: string): CipherliteError {
   return new CipherliteError('CORRUPT', `${name} file: ${what}; the ${name} and the database were left as they are`, { fileKind: name });
 }
 
-/** Before the database file is written or cut while journal `id` is hot: the header says `open id`. */
+/**
+ * Before the database file is written or cut while journal `id` is hot: the header says `open id`.
+ * Not flushed here: the header copy is in the database file, which SQLite syncs before the journal
+ * is finalized, and the next header write flushes it first anyway (MainContainer). If power fails
+ * before that sync and this write is lost while some pages were kept, the journal (synced before
+ * them) is played back as one that never reached the database file — or, when page 1 with the new
+ * change counter was kept, refused as stale: never a half-written state.
+ */
 export function beforeJournaledWrite(container: MainContainer, id: Uint8Array): void {
   const b = container.journalBinding;
   if (b.state === 'open' && bytesEqual(b.id, id)) return;
-  container.setJournalBinding({ state: 'open', id: id.slice() });
+  container.setJournalBinding({ state: 'open', id: id.slice() }, { flush: false });
 }
 
 /**
@@ -53,7 +60,8 @@ export function beforeJournaledWrite(container: MainContainer, id: Uint8Array): 
 export function beforeJournalClosed(container: MainContainer, id?: Uint8Array): void {
   const b = container.journalBinding;
   if (b.state !== 'open' || (id !== undefined && !bytesEqual(b.id, id))) return;
-  container.setJournalBinding({ state: 'closed', id: b.id });
+  // Flushed: the journal's deletion must never reach storage before it.
+  container.setJournalBinding({ state: 'closed', id: b.id }, { flush: true });
 }
 
 /**
