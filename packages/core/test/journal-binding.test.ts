@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { Database, MemoryStorage, format, type JournalMode } from '../src/index.js';
+import { Database, MemoryStorage, format, type JournalMode, type SyncFile, type SyncStorage } from '../src/index.js';
 import { decodeMainHeaderCopy, encodeMainHeader, HDR_CHECKSUM } from '../src/format/main-header.js';
 import { KEY } from './helpers.js';
 
@@ -207,6 +207,52 @@ describe('journal binding: a transaction in flight is known to the database file
       expect(refused).toBeGreaterThan(0);
     });
   }
+
+  it('a header copy is never written while the other copy is unflushed, whatever the synchronous level (a torn write reaches one copy at most)', async () => {
+    for (const synchronous of ['FULL', 'OFF'] as const) {
+      for (const journalMode of MODES) {
+        const inner = new MemoryStorage();
+        // Which header copy (0, 1) holds a write not yet flushed; a flush of the database file clears it.
+        let pending: number | null = null;
+        const violations: string[] = [];
+        let headerWrites = 0;
+        const storage: SyncStorage = {
+          open: (name, o) => {
+            const f = inner.open(name, o);
+            const file: SyncFile = {
+              read: (b, at) => f.read(b, at),
+              write: (b, at) => {
+                if (name === NAME && at.at < format.MAIN_HEADER_SIZE) {
+                  const copy = Math.floor(at.at / format.MAIN_HEADER_COPY_SIZE);
+                  if (pending !== null && pending !== copy) violations.push(`copy ${copy} written while copy ${pending} was unflushed`);
+                  pending = copy;
+                  headerWrites++;
+                }
+                return f.write(b, at);
+              },
+              truncate: (n) => f.truncate(n),
+              getSize: () => f.getSize(),
+              flush: () => {
+                if (name === NAME) pending = null;
+                f.flush();
+              },
+              close: () => f.close(),
+            };
+            return file;
+          },
+          exists: (name) => inner.exists(name),
+          delete: (name) => inner.delete(name),
+          list: () => inner.list(),
+        };
+        const db = await Database.open({ storage, name: NAME, key: KEY, journalMode, synchronous, cacheSizeKiB: 64 });
+        await db.exec('CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)');
+        for (let i = 0; i < 5; i++) await db.exec("INSERT INTO t(v) SELECT printf('%0300d', x) FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 40) SELECT x FROM c)");
+        await db.close();
+        expect(headerWrites, `${journalMode} ${synchronous}: header writes`).toBeGreaterThanOrEqual(10); // open and closed per transaction
+        expect(violations, `${journalMode} ${synchronous}`).toEqual([]);
+      }
+    }
+  });
 
   it('the binding is a header field: an unknown state, or "open" without a journal id, is refused like any invalid field', () => {
     const copy = new Uint8Array(format.MAIN_HEADER_COPY_SIZE);
