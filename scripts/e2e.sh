@@ -4,9 +4,12 @@
 # (Playwright, no browser download). Builds each app once, then runs two phases: every spec but the
 # timing-sensitive ones with two workers, then those alone with one (E2E_PHASE, see the config).
 # Reports: e2e/test-results/results-parallel.json and results-serial.json.
-# Usage: scripts/e2e.sh                        both phases, every project
-#        scripts/e2e.sh [playwright args...]   one run of what the arguments select, e.g.
-#                                              `--project=firefox tests/keys.e2e.ts`
+# Usage: scripts/e2e.sh                        builds, then both phases, every project
+#        scripts/e2e.sh [playwright args...]   builds, then one run of what the arguments select,
+#                                              e.g. `--project=firefox tests/keys.e2e.ts`
+#        scripts/e2e.sh build                  the three builds alone (scripts/test.sh makes them
+#                                              while Vitest runs, then sets E2E_BUILT=1)
+# E2E_BUILT=1: the builds are there already, do not make them again.
 # Exits non-zero when any test fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,11 +20,14 @@ if [ ! -d e2e/node_modules/@playwright/test ] || [ ! -d examples/pos/node_module
   pnpm install --frozen-lockfile
 fi
 
-e2e/node_modules/.bin/vite build e2e/test-app --logLevel warn
-# The POS example with its test-only hooks (examples/pos/src/test-hooks.ts); a production build has none.
-(cd examples/pos && POS_TEST_HOOKS=1 ./node_modules/.bin/vite build --logLevel warn)
-# The guide's example app (examples/notes), with its test-only hooks (src/test-hooks.ts).
-(cd examples/notes && VITE_NOTES_TEST_HOOKS=1 ./node_modules/.bin/vite build --logLevel warn)
+if [ "${E2E_BUILT:-0}" != 1 ]; then
+  e2e/node_modules/.bin/vite build e2e/test-app --logLevel warn
+  # The POS example with its test-only hooks (examples/pos/src/test-hooks.ts); a production build has none.
+  (cd examples/pos && POS_TEST_HOOKS=1 ./node_modules/.bin/vite build --logLevel warn)
+  # The guide's example app (examples/notes), with its test-only hooks (src/test-hooks.ts).
+  (cd examples/notes && VITE_NOTES_TEST_HOOKS=1 ./node_modules/.bin/vite build --logLevel warn)
+fi
+[ "${1:-}" = build ] && exit 0
 
 cd e2e
 rm -rf test-results/pos

@@ -40,14 +40,35 @@ const PAGE_IMPORTS = {
   ],
 };
 
+const ENGINE_THREAD = {
+  regex: String.raw`^(\.\.?/)+(page(/|$)|index(\.[jt]s)?$)`,
+  message: 'engine code runs in the worker: it imports shared/ and engine/, never the page.',
+};
+
+/**
+ * What the worker loads on first use, each a chunk of its own (docs/DESIGN.md, "Chunks"): key
+ * management (`engine/leader/key-management.ts` and backup-file.ts, the engine files that import core/keys) and
+ * the replica (core/replica). A static import elsewhere in the engine would put it back into the
+ * worker's main chunk: types are free, values come through `await import(…)`.
+ */
+const LOADED_ON_FIRST_USE =
+  'is loaded on first use, as a chunk of its own: import its types here, and its values with `await import()` (engine/leader/ops.ts `loadKeyManagement`, leader/replica-host.ts).';
 const ENGINE_IMPORTS = {
+  paths: [
+    { name: '@cipherlite/core/keys', allowTypeImports: true, message: `core/keys (through engine/leader/key-management.ts) ${LOADED_ON_FIRST_USE}` },
+    { name: '@cipherlite/core/replica', allowTypeImports: true, message: `core/replica ${LOADED_ON_FIRST_USE}` },
+  ],
   patterns: [
+    ENGINE_THREAD,
     {
-      regex: String.raw`^(\.\.?/)+(page(/|$)|index(\.[jt]s)?$)`,
-      message: 'engine code runs in the worker: it imports shared/ and engine/, never the page.',
+      regex: String.raw`(^|/)(key-management|backup-file)(\.[jt]s)?$`,
+      allowTypeImports: true,
+      message: `the key-management chunk (engine/leader/key-management.ts, backup-file.ts) ${LOADED_ON_FIRST_USE}`,
     },
   ],
 };
+/** The files of the key-management chunk: the engine's thread rule alone. */
+const KEY_MANAGEMENT_FILES = [`${SRC}/engine/leader/key-management.ts`, `${SRC}/engine/leader/backup-file.ts`];
 
 const SHARED_IMPORTS = {
   patterns: [
@@ -107,5 +128,10 @@ export const workerThreadRules = [
       'no-restricted-globals': ['error', ...PAGE_ONLY_GLOBALS, ...WORKER_ONLY_GLOBALS],
       'no-restricted-syntax': ['error', ...PAGE_ONLY_SYNTAX, ...WORKER_ONLY_SYNTAX],
     },
+  },
+  {
+    name: 'cipherlite/worker-threads/engine-key-management',
+    files: KEY_MANAGEMENT_FILES,
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [ENGINE_THREAD] }] },
   },
 ];

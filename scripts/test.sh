@@ -13,52 +13,107 @@
 #   5. the WebKit smoke suite (WebKitGTK via WebKitWebDriver under Xvfb: the IndexedDB fallback);
 #   6. consumer checks: pack and lint the packages, install the tarballs into fresh apps outside
 #      the workspace (Vite, webpack 5, Node ESM, CLI via npx) and run them (scripts/consumers.sh).
+# Stages that leave a core idle share the machine (docs/PERFORMANCE.md, "The test gate"): the
+# lint/format/cycle/docs checks and the object store's start run beside the type-check; the e2e
+# builds, the WebKit smoke suite and the consumer checks beside Vitest (one test process: Vitest
+# uses one fork on two cores); the browser suites' two phases run alone — nothing runs beside the
+# serial phase, whose tests measure time. A background stage's output is printed, whole, once the
+# foreground stage it ran beside has ended; every stage header carries the time since the start.
 # Ends with one line "N passed, N failed". Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+started=$(date +%s)
 bash scripts/bootstrap.sh
 
 reports="$(pwd)/.tmp/test-reports"
-rm -rf "$reports" && mkdir -p "$reports"
+logs="$(pwd)/.tmp/test-logs"
+rm -rf "$reports" "$logs" && mkdir -p "$reports" "$logs"
+rm -f e2e/test-results/results-parallel.json e2e/test-results/results-serial.json e2e/test-results/webkit-results.json e2e/test-results/consumers-results.json
 
-echo "== typecheck"
-pnpm -r --if-present --reporter-hide-prefix run typecheck
+since() { echo "+$(($(date +%s) - started)) s"; }
+stage() { echo "== $1 [$(since)]"; }
+
+# in_background NAME COMMAND...: runs COMMAND (a function or a program) with its output in
+# $logs/NAME.log; `finish NAME` waits for it, prints that output and returns its exit status.
+declare -A background=()
+in_background() {
+  local name=$1
+  shift
+  (
+    set +e
+    t0=$(date +%s)
+    "$@" >"$logs/$name.log" 2>&1
+    rc=$?
+    echo "($name: $(($(date +%s) - t0)) s, exit $rc, ended at $(since))" >>"$logs/$name.log"
+    exit "$rc"
+  ) &
+  background[$name]=$!
+}
+finish() {
+  local rc=0
+  wait "${background[$1]}" || rc=$?
+  cat "$logs/$1.log"
+  return "$rc"
+}
 
 # Lint, format and cycle findings fail the run but do not stop it: the tests still report.
-status=0
-echo "== lint"
-pnpm run --silent lint || { status=1; echo "lint: FAILED"; }
-
-echo "== format"
-pnpm run --silent format:check || { status=1; echo "format check: FAILED (pnpm format rewrites)"; }
-
-echo "== import cycles"
-node scripts/check-import-cycles.mjs packages/core/src packages/worker/src packages/react/src packages/cli/src packages/drizzle/src packages/kysely/src || { status=1; echo "import cycles: FAILED"; }
-
-echo "== docs"
-node scripts/check-test-refs.mjs docs/SECURITY-TESTS.md || { status=1; echo "docs: a test docs/SECURITY-TESTS.md cites is missing"; }
-node scripts/check-error-codes.mjs || { status=1; echo "docs: README's error codes differ from core's ERROR_CODES"; }
+static_checks() {
+  local rc=0
+  echo "== lint"
+  pnpm run --silent lint || { rc=1; echo "lint: FAILED"; }
+  echo "== format"
+  pnpm run --silent format:check || { rc=1; echo "format check: FAILED (pnpm format rewrites)"; }
+  echo "== import cycles"
+  node scripts/check-import-cycles.mjs packages/core/src packages/worker/src packages/react/src packages/cli/src packages/drizzle/src packages/kysely/src || { rc=1; echo "import cycles: FAILED"; }
+  echo "== docs"
+  node scripts/check-test-refs.mjs docs/SECURITY-TESTS.md || { rc=1; echo "docs: a test docs/SECURITY-TESTS.md cites is missing"; }
+  node scripts/check-error-codes.mjs || { rc=1; echo "docs: README's error codes differ from core's ERROR_CODES"; }
+  return "$rc"
+}
 
 # The replica suites (Node and browser) use Ceph RGW: start it once here, before any suite asks for
 # it, and stop it at the end only if this run started it (scripts/s3.sh).
-echo "== object store (Ceph RGW)"
 s3_was_up=0
 bash scripts/s3.sh status >/dev/null 2>&1 && s3_was_up=1
-bash scripts/s3.sh start || bash scripts/s3.sh start || { status=1; echo "object store: FAILED to start"; }
 stop_s3() { [ "$s3_was_up" = 1 ] || bash scripts/s3.sh stop >/dev/null 2>&1 || true; }
 trap stop_s3 EXIT
+start_s3() { bash scripts/s3.sh start || bash scripts/s3.sh start; }
 
-echo "== vitest (Node)"
+status=0
+stage "typecheck (beside it: lint, format, import cycles, docs; the object store's start)"
+in_background static-checks static_checks
+in_background object-store start_s3
+typecheck=0
+pnpm -r --if-present --reporter-hide-prefix run typecheck || typecheck=$?
+finish static-checks || status=1
+stage "object store (Ceph RGW)"
+finish object-store || { status=1; echo "object store: FAILED to start"; }
+# A type error stops the run, as before the checks ran side by side.
+[ "$typecheck" = 0 ] || exit "$typecheck"
+
+# Beside Vitest: the three e2e builds, then the suites that do not measure time.
+beside_vitest() {
+  local rc=0
+  echo "== e2e builds (test app, POS example, notes example)"
+  if bash scripts/e2e.sh build; then touch "$logs/e2e-built"; else rc=1; fi
+  echo "== e2e (WebKit smoke) [$(since)]"
+  bash scripts/e2e-webkit.sh || rc=1
+  echo "== consumers (packed tarballs in fresh apps) [$(since)]"
+  bash scripts/consumers.sh || rc=1
+  return "$rc"
+}
+stage "vitest (Node) (beside it: the e2e builds, the WebKit smoke suite, the consumer checks)"
+in_background beside-vitest beside_vitest
 pnpm exec vitest run --reporter=default --reporter=json --outputFile.json="$reports/vitest.json" || status=$?
+stage "e2e builds, WebKit smoke, consumers (ran beside Vitest; their output)"
+finish beside-vitest || status=1
 
-echo "== e2e (Chromium, Firefox)"
-rm -f e2e/test-results/results-parallel.json e2e/test-results/results-serial.json e2e/test-results/webkit-results.json e2e/test-results/consumers-results.json
-bash scripts/e2e.sh || status=$?
-echo "== e2e (WebKit smoke)"
-bash scripts/e2e-webkit.sh || status=$?
-
-echo "== consumers (packed tarballs in fresh apps)"
-bash scripts/consumers.sh || status=$?
+stage "e2e (Chromium, Firefox)"
+# Built beside Vitest; when that build failed, scripts/e2e.sh builds again (and reports why).
+e2e_built=0
+[ -f "$logs/e2e-built" ] && e2e_built=1
+E2E_BUILT=$e2e_built bash scripts/e2e.sh || status=$?
+stage "done"
 
 # e2e/playwright.config.ts (worker suite and POS example) writes one JSON report per phase,
 # e2e/test-results/results-parallel.json and results-serial.json,

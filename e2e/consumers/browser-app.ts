@@ -1,6 +1,7 @@
 /**
  * The browser checks every bundled consumer app must pass, in Chromium: create with a password,
- * insert, reload → unlock → rows back; a wrong password → WRONG_KEY; two tabs see each other's
+ * insert, reload → unlock → rows back, a key-management call (the worker's chunk loaded on first
+ * use); a wrong password → WRONG_KEY; two tabs see each other's
  * writes. Each test gets a fresh browser context (empty OPFS).
  */
 import { expect, test, type Page } from '@playwright/test';
@@ -46,7 +47,7 @@ export function browserAppChecks(label: string, distDir: string, port: number): 
  * reload, read) where the other two would add time and nothing new (e.g. a dev server).
  */
 export function appChecks(label: string, baseUrl: () => string, only?: 'reload'): void {
-  test(`${label}: create with a password, insert, reload → rows back after unlock`, async ({ page }) => {
+  test(`${label}: create with a password, insert, reload → rows back after unlock; key slots listed`, async ({ page }) => {
     forwardLogs(page, label);
     await page.goto(baseUrl());
     await unlock(page, 'first password', 'setup');
@@ -57,6 +58,9 @@ export function appChecks(label: string, baseUrl: () => string, only?: 'reload')
     await page.reload();
     await unlock(page, 'first password', 'unlock');
     await expect(notes(page)).toHaveText(['buy oat milk', 'call the bank']);
+    // Key management runs in a chunk of the worker loaded on first use: the build must have emitted it.
+    await page.getByRole('button', { name: 'Key slots', exact: true }).click();
+    await expect(page.getByTestId('keyslots')).toHaveText('password');
   });
 
   if (only === 'reload') return;

@@ -10,7 +10,7 @@ import { FAST_KDF, expect, openPage, test } from './fixtures.ts';
 import type { Page, Profile } from './fixtures.ts';
 import { PORT } from './env.ts';
 import type {} from '../test-app/main.ts';
-import { VIRTUAL_AUTHENTICATOR_ONLY_IN_CHROMIUM, addAuthenticator, copyCredential, credentials } from './webauthn.ts';
+import { VIRTUAL_AUTHENTICATOR_ONLY_IN_CHROMIUM, addAuthenticator, copyCredential, credentials, fixedPrfAuthenticator } from './webauthn.ts';
 
 const PASSWORD = 'till-7 password';
 const OPTIONS = { name: 'passkeys', password: PASSWORD, kdf: FAST_KDF };
@@ -60,6 +60,68 @@ test('a second tab unlocks with the passkey while the first holds the database (
   expect(await first.evaluate(() => window.t.dbs.a!.query('SELECT count(*) AS n FROM sales'))).toEqual([{ n: 2 }]);
 });
 
+/**
+ * In the frame named `frameName` — its page and every worker it starts — OPFS `getFile()` rejects
+ * with the DOMException older Chromium threw for a file another worker holds a sync access handle
+ * on (this Chromium reads such a file, so without this the test would pass without the bus path).
+ * The worker asks the leader after any failed read, so it is that refusal, not its exact name,
+ * that stands in for the engine. Workers are wrapped in a module that imports the real worker
+ * script and then patches its `getFile` (static import: the patch lands before any message).
+ */
+function unreadableOpfsIn(frameName: string): void {
+  if (window.name !== frameName) return;
+  const refuse = () => {
+    FileSystemFileHandle.prototype.getFile = () => Promise.reject(new DOMException('The requested file could not be read (held by another worker)', 'NotReadableError'));
+  };
+  refuse();
+  const NativeWorker = window.Worker;
+  window.Worker = class extends NativeWorker {
+    constructor(url: string | URL, options?: WorkerOptions) {
+      const source = `import ${JSON.stringify(new URL(url, location.href).href)};\n(${refuse.toString()})();`;
+      super(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })), { ...options, type: 'module' });
+    }
+  };
+}
+
+test('a tab that cannot read the held file unlocks with the passkey through the leader (bus path)', async ({ profile, engine }) => {
+  const p = await profile();
+  // Chromium: the real ceremony (the frame shares the page's virtual authenticator). Firefox: the
+  // stand-in `navigator.credentials` (see below): the bus path under test is the same.
+  if (engine === 'firefox') await p.context.addInitScript(fixedPrfAuthenticator);
+  await p.context.addInitScript(unreadableOpfsIn, 'second');
+  const first = await tab(p, 'first');
+  if (engine === 'chromium') await addAuthenticator(first);
+  expect(await seedWithPasskey(first)).toMatchObject({ ok: true });
+  await first.evaluate((url) => {
+    const frame = document.createElement('iframe');
+    frame.name = 'second';
+    frame.src = url;
+    document.body.append(frame);
+  }, LOCALHOST_URL);
+  // Waits for the frame's app as `openPage` waits for a page's.
+  const second = (await (await first.waitForSelector('iframe[name=second]')).contentFrame())!;
+  await second.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+
+  const r = await second.evaluate(async () => {
+    // The stand-in is in force here: the page cannot read the database's header itself.
+    const read = await window.t.passkeySlots({ name: 'passkeys', storage: 'opfs' }).then(
+      () => 'read',
+      (e: unknown) => (e as Error).name,
+    );
+    const opened = await window.t.open('b', { name: 'passkeys', passkey: true });
+    const db = window.t.dbs.b;
+    if (!db) return { read, opened };
+    await db.exec("INSERT INTO sales VALUES ('sale 2')");
+    await db.lock();
+    const again = await window.t.capture(db.unlock({ passkey: true }));
+    return { read, opened, again, rows: await db.query('SELECT v FROM sales ORDER BY v') };
+  });
+  expect(r.read).toBe('NotReadableError');
+  expect(r.opened).toMatchObject({ ok: true, value: { role: 'follower' } });
+  expect(r.again).toMatchObject({ ok: true });
+  expect(r.rows).toEqual([{ v: 'sale 1' }, { v: 'sale 2' }]);
+});
+
 test('IndexedDB backend: passkeySlots and the unlock read the stored header like OPFS', async ({ profile, engine }) => {
   test.skip(engine === 'firefox', VIRTUAL_AUTHENTICATOR_ONLY_IN_CHROMIUM);
   const page = await tab(await profile());
@@ -94,20 +156,33 @@ test('{ passkey: true } proves `current` for every key operation; NO_PASSKEY, CA
     const recovery = await window.t.capture(db.addRecoveryKey(pk));
     const second = await window.t.capture(db.addPasskey(pk, { userName: 'bob', label: 'Bob' }));
     const removed = await window.t.capture(db.removeKeyslot(pk, 2));
+    // A passkey's removal is proved by another one (the prompt leaves it out), never by itself.
+    const removedBob = await window.t.capture(db.removeKeyslot(pk, 2));
+    const lastPasskey = await window.t.capture(db.removeKeyslot(pk, 1));
     const backup = await db.backup(pk, { secret: { password: 'till-7 password' } });
+    // A backup made under the passkey carries its slot: inspectBackup takes the passkey too.
+    const own = await db.backup(pk);
+    const inspected = await window.t.capture(db.inspectBackup(own.bytes, pk));
+    if (inspected.value) await db.cancelRestore(inspected.value.id);
+    const noSlot = await window.t.capture(db.inspectBackup(backup.bytes, pk));
     await db.exec("INSERT INTO sales VALUES ('sale 2')");
     const pending = await db.inspectBackup(backup.bytes, 'till-7 password');
     const restored = await window.t.capture(db.confirmRestore(pending.id, pk));
-    const changed = await window.t.capture(db.changePassword(pk, 'new password'));
+    // The passkey proves it and stays: the password slot (0) is the one replaced.
+    const changed = await window.t.capture(db.changePassword(pk, 'new password', { slot: 0 }));
     const rekeyed = await window.t.capture(db.rekey(pk));
     const slots = (await db.listKeyslots()).map((s) => [s.kind, s.label ?? null]);
-    return { recovery, second, removed, restored, changed, rekeyed, slots, rows: await db.query('SELECT v FROM sales') };
+    return { recovery, second, removed, removedBob, lastPasskey, inspected, noSlot, restored, changed, rekeyed, slots, rows: await db.query('SELECT v FROM sales') };
   });
   expect(r.recovery).toMatchObject({ ok: true });
+  expect(r.inspected).toMatchObject({ ok: true, value: { comparison: { backup: { tables: [{ name: 'sales', rows: 1 }] } } } });
+  expect(r.noSlot).toMatchObject({ ok: false, code: 'NO_PASSKEY' });
   expect(r.second).toMatchObject({ ok: true, value: { kind: 'passkey', label: 'Bob' } });
   expect(r.removed).toMatchObject({ ok: true });
+  expect(r.removedBob).toMatchObject({ ok: true, value: [{ kind: 'password' }, { kind: 'passkey', label: 'Alice (till 7)' }] });
+  expect(r.lastPasskey).toMatchObject({ ok: false, code: 'NO_PASSKEY' });
   expect(r.restored).toMatchObject({ ok: true });
-  expect(r.changed).toMatchObject({ ok: true });
+  expect(r.changed).toMatchObject({ ok: true, value: { index: 0, kind: 'password' } });
   expect(r.rekeyed).toMatchObject({ ok: true });
   expect(r.rows).toEqual([{ v: 'sale 1' }]);
   expect(r.slots.map((s) => s[0])).toEqual(['passkey']);
@@ -123,22 +198,6 @@ test('{ passkey: true } proves `current` for every key operation; NO_PASSKEY, CA
   expect(unsupported).toMatchObject({ ok: false, code: 'UNSUPPORTED' });
 });
 
-/** A stand-in for the browser's WebAuthn (Firefox has no virtual authenticator for Playwright): a fixed PRF output per credential. */
-function fixedPrfAuthenticator(): void {
-  const credentialId = new Uint8Array(16).fill(7);
-  const result = (prf: { enabled?: boolean; results: { first: ArrayBuffer } }) =>
-    ({ rawId: credentialId.slice().buffer, getClientExtensionResults: () => ({ prf }) }) as unknown as PublicKeyCredential;
-  const prfOf = (salt: BufferSource): ArrayBuffer => {
-    const s = new Uint8Array(salt instanceof ArrayBuffer ? salt : salt.buffer);
-    return Uint8Array.from({ length: 32 }, (_, i) => (s[i % s.length]! * 31 + i) & 255).buffer;
-  };
-  navigator.credentials.create = async (o) => result({ enabled: true, results: { first: prfOf(o!.publicKey!.extensions!.prf!.eval!.first) } });
-  navigator.credentials.get = async (o) => {
-    const [entry] = Object.values(o!.publicKey!.extensions!.prf!.evalByCredential!);
-    return result({ results: { first: prfOf(entry!.first) } });
-  };
-}
-
 test('Firefox and Chromium without a ceremony: IndexedDB challenges, PRF → KEK in the worker, passkey slots as `current`', async ({ profile }) => {
   const p = await profile();
   await p.context.addInitScript(fixedPrfAuthenticator);
@@ -148,13 +207,17 @@ test('Firefox and Chromium without a ceremony: IndexedDB challenges, PRF → KEK
     const slots = await window.t.passkeySlots({ name: 'passkeys', storage: 'indexeddb' });
     const db = window.t.dbs.a!;
     const recovery = await window.t.capture(db.addRecoveryKey({ passkey: true }));
+    const own = await db.backup({ passkey: true });
+    const inspected = await window.t.capture(db.inspectBackup(own.bytes, { passkey: true }));
+    if (inspected.value) await db.cancelRestore(inspected.value.id);
     await db.lock();
     const unlocked = await window.t.capture(db.unlock({ passkey: true }));
     const wrong = await window.t.capture(db.unlock({ passkey: { credentialId: new Uint8Array(16).fill(7), prfOutput: new Uint8Array(32) } }));
-    return { slots, recovery, unlocked, wrong, kinds: (await db.listKeyslots()).map((s) => s.kind), rows: await db.query('SELECT v FROM sales') };
+    return { slots, recovery, inspected, unlocked, wrong, kinds: (await db.listKeyslots()).map((s) => s.kind), rows: await db.query('SELECT v FROM sales') };
   });
   expect(r.slots).toEqual([{ label: 'Alice (till 7)' }]);
   expect(r.recovery).toMatchObject({ ok: true });
+  expect(r.inspected).toMatchObject({ ok: true, value: { comparison: { backup: { tables: [{ name: 'sales', rows: 1 }] } } } });
   expect(r.unlocked).toMatchObject({ ok: true });
   expect(r.kinds).toEqual(['password', 'passkey', 'recovery']);
   expect(r.rows).toEqual([{ v: 'sale 1' }]);

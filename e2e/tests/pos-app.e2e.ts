@@ -16,7 +16,7 @@ async function stock(page: Page) {
   await addProduct(page, 'Orange juice', '4');
 }
 
-test('first run → products → sales → reload → unlock → data intact; lock button; still works offline', async ({ launchPos }) => {
+test('first run → products → sales → reload → unlock → data intact; lock button; still works offline, key management included', async ({ launchPos }) => {
   const b = await launchPos();
   try {
     const page = await b.open('till');
@@ -100,6 +100,12 @@ test('first run → products → sales → reload → unlock → data intact; lo
     await go(page, 'Orders');
     await expect(kpi(page, 'kpi-orders')).toHaveText('3');
     await shot(page, '07-offline-orders');
+    // Key management offline: the worker loads that code on first use, from the precache here.
+    await go(page, 'Admin');
+    await typeInto(page.locator('input[name=backup-password]'), PASSWORD);
+    const offlineBackup = await b.download(page, () => page.getByRole('button', { name: 'Download backup' }).click());
+    expect(offlineBackup.name).toMatch(/^till-backup-.*\.cipherlite$/);
+    await expect(page.getByRole('status').filter({ hasText: 'Backup downloaded' })).toBeVisible();
     await b.context.setOffline(false);
     expect(b.errors).toEqual([]);
   } finally {

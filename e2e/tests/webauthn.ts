@@ -42,3 +42,26 @@ export async function credentials(a: Authenticator): Promise<unknown[]> {
 export async function copyCredential(a: Authenticator, credential: unknown): Promise<void> {
   await a.cdp.send('WebAuthn.addCredential', { authenticatorId: a.id, credential } as never);
 }
+
+/**
+ * A stand-in for the browser's WebAuthn where no virtual authenticator reaches the page (Firefox
+ * under Playwright; WebKitGTK, which has no WebAuthn at all): a fixed PRF output per credential.
+ * Self-contained (an init script, or a WebDriver script as its source): it defines
+ * `navigator.credentials` and `PublicKeyCredential` where the engine has none.
+ */
+export function fixedPrfAuthenticator(): void {
+  const credentialId = new Uint8Array(16).fill(7);
+  const result = (prf: { enabled?: boolean; results: { first: ArrayBuffer } }) =>
+    ({ rawId: credentialId.slice().buffer, getClientExtensionResults: () => ({ prf }) }) as unknown as PublicKeyCredential;
+  const prfOf = (salt: BufferSource): ArrayBuffer => {
+    const s = new Uint8Array(salt instanceof ArrayBuffer ? salt : salt.buffer);
+    return Uint8Array.from({ length: 32 }, (_, i) => (s[i % s.length]! * 31 + i) & 255).buffer;
+  };
+  if (typeof PublicKeyCredential !== 'function') Object.defineProperty(window, 'PublicKeyCredential', { value: function PublicKeyCredential() {}, configurable: true });
+  if (!navigator.credentials) Object.defineProperty(navigator, 'credentials', { value: {}, configurable: true });
+  navigator.credentials.create = async (o) => result({ enabled: true, results: { first: prfOf(o!.publicKey!.extensions!.prf!.eval!.first) } });
+  navigator.credentials.get = async (o) => {
+    const [entry] = Object.values(o!.publicKey!.extensions!.prf!.evalByCredential!);
+    return result({ results: { first: prfOf(entry!.first) } });
+  };
+}

@@ -3,7 +3,8 @@
  * (W3C WebDriver) under Xvfb — see scripts/e2e-webkit.sh. WebKitGTK has no OPFS sync access
  * handles and WebDriver sessions are private, so cipherlite must pick the IndexedDB fallback on
  * its own (`storage: 'auto'`). Create, write, read, reload, lock/unlock, wrong password, only
- * ciphertext stored, a flipped stored bit → CORRUPT, and two tabs.
+ * ciphertext stored, a flipped stored bit → CORRUPT, two tabs, and passkeys after the ceremony
+ * (WebKitGTK has no WebAuthn: a stand-in `navigator.credentials` gives the PRF output).
  *
  * Env: WEBDRIVER_URL (the driver), APP_URL (the served test app), REPORT (JSON report path, in
  * the shape scripts/summarize-tests.mjs reads: `stats.expected/unexpected/skipped`).
@@ -11,6 +12,7 @@
 import { strict as assert } from 'node:assert';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { fixedPrfAuthenticator } from '../tests/webauthn.ts';
 import { WebDriverSession } from './webdriver.ts';
 
 const WEBDRIVER_URL = process.env.WEBDRIVER_URL ?? 'http://127.0.0.1:4444';
@@ -114,6 +116,44 @@ const tests: [string, () => Promise<void>][] = [
       await session.switchTo(second);
       await t('window.t.dbs.a.close()');
       await session.switchTo(first);
+    },
+  ],
+  [
+    'passkeys: no WebAuthn in WebKitGTK (UNSUPPORTED); with a stand-in PRF, a passkey slot on IndexedDB unlocks and proves key operations',
+    async () => {
+      await t('window.t.dbs.a.close()');
+      // What this WebKitGTK offers: no WebAuthn at all (README, "Passkeys per engine").
+      assert.deepEqual(await t('[typeof PublicKeyCredential, typeof navigator.credentials]'), ['undefined', 'undefined']);
+      assert.equal((await open('p', PASSWORD, 'passkeys')).ok, true);
+      const none = await t<Outcome>("window.t.capture(window.t.dbs.p.addPasskey(args[0], { userName: 'alice' }))", PASSWORD);
+      assert.equal(none.code, 'UNSUPPORTED', JSON.stringify(none));
+      // The stand-in (e2e/tests/webauthn.ts), run as a script: esbuild's keepNames wraps its
+      // functions in `__name`, which the page lacks.
+      await session.run(`const __name = (f) => f; (${fixedPrfAuthenticator.toString()})();`);
+      const r = await t<Record<string, Outcome | unknown>>(
+        `(async () => {
+      const db = window.t.dbs.p;
+      await db.exec("CREATE TABLE sales (v); INSERT INTO sales VALUES ('sale 1')");
+      const added = await window.t.capture(db.addPasskey(args[0], { userName: 'alice', label: 'Alice' }));
+      const slots = await window.t.passkeySlots({ name: 'passkeys' });
+      const recovery = await window.t.capture(db.addRecoveryKey({ passkey: true }));
+      await db.lock();
+      const unlocked = await window.t.capture(db.unlock({ passkey: true }));
+      await db.close();
+      const opened = await window.t.open('p', { name: 'passkeys', passkey: true });
+      const rows = await window.t.dbs.p.query('SELECT v FROM sales');
+      await window.t.dbs.p.close();
+      return { added, slots, recovery, unlocked, opened, rows };
+    })()`,
+        PASSWORD,
+      );
+      assert.equal((r.added as Outcome).ok, true, JSON.stringify(r.added));
+      assert.deepEqual(r.slots, [{ label: 'Alice' }]);
+      assert.equal((r.recovery as Outcome).ok, true, JSON.stringify(r.recovery));
+      assert.equal((r.unlocked as Outcome).ok, true, JSON.stringify(r.unlocked));
+      assert.deepEqual(r.opened, { ok: true, value: { role: 'leader', persisted: (r.opened as { value: { persisted: unknown } }).value.persisted, storageBackend: 'indexeddb' } });
+      assert.deepEqual(r.rows, [{ v: 'sale 1' }]);
+      assert.equal((await open('a')).ok, true);
     },
   ],
   [

@@ -15,6 +15,7 @@ import { Till } from './screens/Till.tsx';
 import { UnlockForm, useHasPasskey } from './screens/Unlock.tsx';
 import { DB_NAME, DIRECTORY, describeError, describePasskeyError, openStore, storeExists } from './store.ts';
 import { AUTO_LOCK_OVERRIDE_MS, SettingsProvider, useSettings } from './settings.tsx';
+import { workerAutoLockMs } from './test-hooks.ts';
 import { Banner, PageTitle, Spinner, useOnline } from './ui.tsx';
 import { CloudStatusPill, useCloudBackup } from './cloud.tsx';
 
@@ -161,7 +162,7 @@ function useAutoLockSetting(db: CipherliteDatabase): void {
   const { autoLockMs } = useSettings();
   useEffect(() => {
     if (AUTO_LOCK_OVERRIDE_MS !== null) return;
-    db.setAutoLock(autoLockMs).catch((e: unknown) => console.warn(`auto-lock not changed: ${describeError(e)}`));
+    db.setAutoLock(workerAutoLockMs(autoLockMs)).catch((e: unknown) => console.warn(`auto-lock not changed: ${describeError(e)}`));
   }, [db, autoLockMs]);
 }
 

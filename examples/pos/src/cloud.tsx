@@ -1,32 +1,60 @@
 /**
  * Cloud backup: a continuous encrypted replica of the shop's database on an S3-compatible bucket
- * (AWS S3, Cloudflare R2, MinIO, Ceph RGW). The settings — endpoint, bucket, prefix and the access
- * key pair — live in the encrypted database (`setting` table), never in plaintext storage; every
- * tab hands them to its database worker (`db.replica.start`), and the tab that leads pushes.
- * The bucket only ever holds ciphertext.
+ * (AWS S3, Cloudflare R2, MinIO, Ceph RGW). The settings — endpoint, bucket, prefix, and either
+ * the access key pair or the URL (and token) of the shop's presign endpoint, which signs each
+ * upload so no S3 key is on the tablet — live in the encrypted database (`setting` table), never
+ * in plaintext storage; every tab hands them to its database worker (`db.replica.start`), and the
+ * tab that leads pushes. The bucket only ever holds ciphertext.
  */
 import { useQuery } from '@cipherlite/react';
 import type { CipherliteDatabase, ReplicaStatus } from '@cipherlite/worker';
 import { useEffect, useMemo, useState } from 'react';
 
-export const CLOUD = { endpoint: 'cloud_endpoint', bucket: 'cloud_bucket', prefix: 'cloud_prefix', accessKeyId: 'cloud_access_key', secretAccessKey: 'cloud_secret' } as const;
+export const CLOUD = {
+  endpoint: 'cloud_endpoint',
+  bucket: 'cloud_bucket',
+  prefix: 'cloud_prefix',
+  access: 'cloud_access',
+  accessKeyId: 'cloud_access_key',
+  secretAccessKey: 'cloud_secret',
+  signerUrl: 'cloud_signer_url',
+  signerToken: 'cloud_signer_token',
+} as const;
+
+/** How the tablet reaches the bucket: its own access keys, or the shop's presign endpoint. */
+export type CloudAccess = 'keys' | 'presign';
 
 export interface CloudSettings {
   endpoint: string;
   bucket: string;
   prefix: string;
+  access: CloudAccess;
   accessKeyId: string;
   secretAccessKey: string;
+  /** The presign endpoint (absolute, or relative to this site). */
+  signerUrl: string;
+  /** Sent to it as `authorization: Bearer <token>` (optional: a same-site endpoint may use cookies). */
+  signerToken: string;
 }
 
-export const EMPTY_CLOUD: CloudSettings = { endpoint: '', bucket: '', prefix: '', accessKeyId: '', secretAccessKey: '' };
+export const EMPTY_CLOUD: CloudSettings = { endpoint: '', bucket: '', prefix: '', access: 'keys', accessKeyId: '', secretAccessKey: '', signerUrl: '', signerToken: '' };
+
+/** The fields a complete setting needs for its kind of access. */
+function required(c: CloudSettings): (keyof CloudSettings)[] {
+  return ['endpoint', 'bucket', 'prefix', ...(c.access === 'presign' ? (['signerUrl'] as const) : (['accessKeyId', 'secretAccessKey'] as const))];
+}
 
 export function isComplete(c: CloudSettings): boolean {
-  return (Object.keys(CLOUD) as (keyof CloudSettings)[]).every((k) => c[k].trim() !== '');
+  return required(c).every((k) => c[k].trim() !== '');
 }
 
 export function replicaOf(c: CloudSettings) {
-  return { endpoint: c.endpoint.trim(), bucket: c.bucket.trim(), prefix: c.prefix.trim(), credentials: { accessKeyId: c.accessKeyId.trim(), secretAccessKey: c.secretAccessKey } };
+  const target = { endpoint: c.endpoint.trim(), bucket: c.bucket.trim(), prefix: c.prefix.trim() };
+  if (c.access === 'presign') {
+    const token = c.signerToken.trim();
+    return { ...target, signer: { url: c.signerUrl.trim(), ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}) } };
+  }
+  return { ...target, credentials: { accessKeyId: c.accessKeyId.trim(), secretAccessKey: c.secretAccessKey } };
 }
 
 /** The cloud settings as stored (live: a change in any tab reaches every tab). */
@@ -34,7 +62,8 @@ export function useCloudSettings(): CloudSettings {
   const rows = useQuery<{ key: string; value: string }>('SELECT key, value FROM setting WHERE key LIKE ?', ['cloud_%']);
   return useMemo(() => {
     const get = (key: string) => rows.data?.find((r) => r.key === key)?.value ?? '';
-    return { endpoint: get(CLOUD.endpoint), bucket: get(CLOUD.bucket), prefix: get(CLOUD.prefix), accessKeyId: get(CLOUD.accessKeyId), secretAccessKey: get(CLOUD.secretAccessKey) };
+    const stored = Object.fromEntries(Object.entries(CLOUD).map(([field, key]) => [field, get(key)])) as Record<keyof CloudSettings, string>;
+    return { ...stored, access: stored.access === 'presign' ? 'presign' : 'keys' };
   }, [rows.data]);
 }
 

@@ -8,3 +8,8 @@ export function downloadBytes(bytes: Uint8Array, fileName: string): void {
   // Revoked later, not at once: the download starts asynchronously.
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
+
+/** The file name of a backup made at `createdAt` (ms). */
+export function backupFileName(createdAt: number): string {
+  return `till-backup-${new Date(createdAt).toISOString().slice(0, 19).replace(/[T:]/g, '-')}.cipherlite`;
+}

@@ -10,7 +10,7 @@
 import { databaseExists, openDatabase, type CipherliteDatabase, type KeyMaterial } from '@cipherlite/worker';
 import { migrate } from './schema.ts';
 import { AUTO_LOCK_OVERRIDE_MS, DEFAULT_AUTO_LOCK_MS } from './settings.tsx';
-import { creationKdf } from './test-hooks.ts';
+import { creationKdf, workerAutoLockMs } from './test-hooks.ts';
 
 export const DB_NAME = 'pos';
 export const DIRECTORY = 'cipherlite';
@@ -26,7 +26,7 @@ export function storeExists(): Promise<boolean> {
 export async function openStore(secret: string | KeyMaterial | { passkey: true }, create: boolean): Promise<CipherliteDatabase> {
   const key = typeof secret === 'string' ? { password: secret } : secret;
   // The shop's own auto-lock setting is applied once the database is readable (App.tsx).
-  const db = await openDatabase({ name: DB_NAME, directory: DIRECTORY, ...key, create, ...(create ? creationKdf() : {}), autoLockMs: AUTO_LOCK_OVERRIDE_MS ?? DEFAULT_AUTO_LOCK_MS });
+  const db = await openDatabase({ name: DB_NAME, directory: DIRECTORY, ...key, create, ...(create ? creationKdf() : {}), autoLockMs: workerAutoLockMs(AUTO_LOCK_OVERRIDE_MS ?? DEFAULT_AUTO_LOCK_MS) });
   try {
     await migrate(db);
   } catch (e) {

@@ -18,3 +18,16 @@ export function creationKdf(): { kdf?: KdfParams } {
   const kdf = (window as { __CIPHERLITE_POS_TEST_KDF__?: KdfParams }).__CIPHERLITE_POS_TEST_KDF__;
   return kdf ? { kdf } : {};
 }
+
+/**
+ * The idle delay this tab's worker is given for the auto-lock setting `ms`: `ms` itself, unless
+ * this is a test build and the test put `__CIPHERLITE_POS_TEST_AUTOLOCK_SPEEDUP__` (a factor
+ * above 1) on the window before the app started: the worker then locks that many times sooner. A
+ * test of the "1 minute" choice waits 6 s with 10, not a minute; it still measures that the chosen
+ * delay, and no other, reaches the worker.
+ */
+export function workerAutoLockMs(ms: number): number {
+  if (!__POS_TEST_HOOKS__) return ms;
+  const speedup = (window as { __CIPHERLITE_POS_TEST_AUTOLOCK_SPEEDUP__?: number }).__CIPHERLITE_POS_TEST_AUTOLOCK_SPEEDUP__;
+  return speedup !== undefined && speedup > 1 ? Math.round(ms / speedup) : ms;
+}

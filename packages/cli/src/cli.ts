@@ -15,27 +15,22 @@
  * `run(argv, io)` is the whole program with injectable streams and environment, so tests drive it
  * in-process; `main.ts` binds it to the real process.
  */
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CipherliteError, Database, type KeyMaterial } from '@cipherlite/core';
-import { changePassword, describeContainer, exportPlaintext, importPlaintext, rekey, replaceMarkerName, verify, type NewSecret, type Progress } from '@cipherlite/core/keys';
+import { changePassword, describeContainer, exportPlaintext, importPlaintext, rekey, replaceMarkerName, verify, type Progress } from '@cipherlite/core/keys';
 import { NodeFsStorage } from '@cipherlite/core/node';
 import { HELP } from './help.js';
 import { REPLICA_OPTIONS, replicaCommand } from './replica.js';
+import { currentSecret, kdfOptions, newSecret, promptNewPassword, UsageError, type SecretIo } from './secrets.js';
 
 export const EXIT = { OK: 0, OTHER: 1, USAGE: 2, WRONG_KEY: 3, CORRUPT: 4, NOT_A_DATABASE: 5 } as const;
 
-export interface CliIo {
+export interface CliIo extends SecretIo {
   stdout: { write(s: string): unknown; isTTY?: boolean };
   stderr: { write(s: string): unknown; isTTY?: boolean };
-  env: Record<string, string | undefined>;
-  /** Reads a line without echo from the terminal, or returns null when there is no TTY. */
-  prompt(question: string): Promise<string | null>;
-  cwd: string;
 }
-
-class UsageError extends Error {}
 
 const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
@@ -140,15 +135,21 @@ interface Target {
 }
 
 function target(io: CliIo, file: string): Target {
-  const path = resolve(io.cwd, file);
+  const path = realPath(resolve(io.cwd, file));
   return { storage: new NodeFsStorage(dirname(path)), name: basename(path), path };
 }
 
-function readSecretFile(io: CliIo, file: string): Uint8Array {
+/**
+ * The file's own path, symbolic links resolved (as SQLite does): its side files — a journal, a
+ * WAL, cipherlite's lock and replacement files — live next to the file, not next to a link to
+ * it. A path that does not exist yet is taken as given.
+ */
+function realPath(path: string): string {
   try {
-    return readFileSync(resolve(io.cwd, file));
+    return realpathSync(path);
   } catch (e) {
-    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return path;
+    throw e;
   }
 }
 
@@ -160,81 +161,6 @@ function readIfPresent(path: string): Uint8Array | undefined {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
-}
-
-function firstLine(bytes: Uint8Array): string {
-  let text: string;
-  try {
-    // Fatal: invalid bytes must not turn into U+FFFD (every such password would be the same one).
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw new UsageError('the secret file is not valid UTF-8');
-  }
-  const line = text.split(/\r?\n/, 1)[0] ?? '';
-  if (line.length === 0) throw new UsageError('the secret file is empty (the password is its first line)');
-  return line;
-}
-
-function rawKey(bytes: Uint8Array, file: string): Uint8Array {
-  if (bytes.length === 32) return bytes;
-  const text = new TextDecoder().decode(bytes).trim();
-  if (/^[0-9a-fA-F]{64}$/.test(text)) return Uint8Array.from(text.match(/../g)!, (h) => parseInt(h, 16));
-  throw new UsageError(`${file} must hold a 256-bit key: 32 raw bytes or 64 hex characters`);
-}
-
-async function currentSecret(v: Values, io: CliIo): Promise<KeyMaterial> {
-  const given = [v['password-file'], v['key-file'], v['recovery-key-file']].filter((x) => x !== undefined).length;
-  if (given > 1) throw new UsageError('give only one of --password-file, --key-file, --recovery-key-file');
-  if (v['key-file'] !== undefined) return { key: rawKey(readSecretFile(io, v['key-file']), v['key-file']) };
-  if (v['recovery-key-file'] !== undefined) return { recoveryKey: firstLine(readSecretFile(io, v['recovery-key-file'])) };
-  if (v['password-file'] !== undefined) return { password: firstLine(readSecretFile(io, v['password-file'])) };
-  const env = io.env['CIPHERLITE_PASSWORD'];
-  if (env !== undefined && env !== '') return { password: env };
-  const typed = await io.prompt('Password: ');
-  if (typed === null) throw new UsageError('no password: stdin is not a terminal; use --password-file, --key-file or CIPHERLITE_PASSWORD');
-  if (typed === '') throw new UsageError('empty password');
-  return { password: typed };
-}
-
-async function newSecret(v: Values, io: CliIo, fallbackToCurrent = false): Promise<NewSecret | null> {
-  if (v['new-password-file'] !== undefined && v['new-key-file'] !== undefined) throw new UsageError('give only one of --new-password-file, --new-key-file');
-  if (v['new-key-file'] !== undefined) return { key: rawKey(readSecretFile(io, v['new-key-file']), v['new-key-file']) };
-  if (v['new-password-file'] !== undefined) return { password: firstLine(readSecretFile(io, v['new-password-file'])) };
-  const env = io.env['CIPHERLITE_NEW_PASSWORD'];
-  if (env !== undefined && env !== '') return { password: env };
-  if (fallbackToCurrent && (v['password-file'] !== undefined || v['key-file'] !== undefined || io.env['CIPHERLITE_PASSWORD'])) {
-    const s = await currentSecret(v, io);
-    if (s.recoveryKey !== undefined) throw new UsageError('a new database needs a password or a key');
-    return s;
-  }
-  return null;
-}
-
-async function promptNewPassword(io: CliIo): Promise<NewSecret> {
-  const first = await io.prompt('New password: ');
-  if (first === null) throw new UsageError('no new password: stdin is not a terminal; use --new-password-file, --new-key-file or CIPHERLITE_NEW_PASSWORD');
-  if (first === '') throw new UsageError('empty password');
-  const again = await io.prompt('Repeat new password: ');
-  if (again !== first) throw new UsageError('the passwords do not match');
-  return { password: first };
-}
-
-function kdfOptions(v: Values): { kdf?: { memoryKiB?: number; iterations?: number; parallelism?: number } } {
-  const kdf: { memoryKiB?: number; iterations?: number; parallelism?: number } = {};
-  const num = (flag: 'kdf-memory' | 'kdf-iterations' | 'kdf-parallelism'): number | undefined => {
-    const raw = v[flag];
-    if (raw === undefined) return undefined;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${flag} must be a positive integer`);
-    return n;
-  };
-  const m = num('kdf-memory');
-  const t = num('kdf-iterations');
-  const p = num('kdf-parallelism');
-  if (m !== undefined) kdf.memoryKiB = m;
-  if (t !== undefined) kdf.iterations = t;
-  if (p !== undefined) kdf.parallelism = p;
-  return Object.keys(kdf).length ? { kdf } : {};
 }
 
 function progress(io: CliIo, label: string): ((p: Progress) => void) | undefined {
@@ -345,8 +271,11 @@ const COMMANDS: Record<'info' | 'verify' | 'decrypt' | 'encrypt' | 'passwd' | 'r
   async decrypt(p, v, io) {
     const [input, output] = positionals(p, ['in', 'out']);
     const t = target(io, input!);
-    const out = resolve(io.cwd, output!);
-    if (out === t.path) throw new UsageError('<out> must differ from <in>');
+    // Links resolved: <out> must be neither <in> nor one of its side files, whatever path names it.
+    const out = realPath(resolve(io.cwd, output!));
+    if (out === t.path || ['-journal', '-wal', '~new', '~replace', '.cipherlite-lock'].some((s) => out === t.path + s)) {
+      throw new UsageError('<out> must differ from <in> and its side files');
+    }
     const db = await openDb(t, await currentSecret(v, io), io);
     let bytes: Uint8Array;
     try {
@@ -368,7 +297,7 @@ const COMMANDS: Record<'info' | 'verify' | 'decrypt' | 'encrypt' | 'passwd' | 'r
 
   async encrypt(p, v, io) {
     const [input, output] = positionals(p, ['in', 'out']);
-    const inPath = resolve(io.cwd, input!);
+    const inPath = realPath(resolve(io.cwd, input!));
     const t = target(io, output!);
     if (inPath === t.path) throw new UsageError('<out> must differ from <in>');
     let bytes: Uint8Array;

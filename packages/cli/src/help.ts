@@ -6,7 +6,9 @@ const COMMON_HELP = `Secrets (never on the command line):
   --key-file <path>            raw 256-bit key: 32 bytes, or 64 hex characters
   --recovery-key-file <path>   recovery key (XXXX-XXXX-…)
   CIPHERLITE_PASSWORD          password from the environment
-  otherwise a no-echo prompt when stdin is a terminal.`;
+  otherwise a no-echo prompt when stdin is a terminal.
+A password from the environment or the prompt must be valid UTF-8 (Node turns invalid bytes
+into U+FFFD, which would make different passwords one): otherwise use a file.`;
 
 const NEW_SECRET_HELP = `New secret:
   --new-password-file <path>   new password = first line of the file
@@ -37,7 +39,8 @@ Run "cipherlite <command> --help" for a command's options.
 WAL-mode databases (the browser worker's default) open too: commits still in the WAL are
 checkpointed into the file, which is left in rollback-journal mode (the worker turns WAL back on
 when it next opens it). "encrypt" reads the input's -wal or hot -journal as well, and encrypts
-exactly its last committed state; the input files are never modified.
+exactly its last committed state; the input files are never modified. A file given by a
+symbolic link is the file it names, with that file's side files.
 ${EXIT_HELP}`,
   info: `Usage: cipherlite info <file> [--json]
 

@@ -16,6 +16,7 @@ export const REPLICA_HELP = `Usage: cipherlite replica status|verify|restore [op
   verify                  download and check every object: authentic, complete, chained
   restore <out>           create the local database <out> from the replica (same secret)
     --seq <n>             restore the state after log entry <n> (point in time)
+    --generation <n>      restore from generation <n> (the history before a rekey, with the secret of that time)
 
 Where (or CIPHERLITE_REPLICA_ENDPOINT, _BUCKET, _PREFIX, _REGION):
   --endpoint <url>  --bucket <name>  --prefix <prefix>  --region <region> (default us-east-1)
@@ -27,6 +28,7 @@ export const REPLICA_OPTIONS = {
   prefix: { type: 'string' },
   region: { type: 'string' },
   seq: { type: 'string' },
+  generation: { type: 'string' },
 } as const;
 
 export interface ReplicaCliIo {
@@ -90,6 +92,9 @@ export async function replicaCommand(p: string[], v: Values, io: ReplicaCliIo, h
     const path = resolve(io.cwd, args[0]!);
     const seq = v.seq === undefined ? undefined : Number(v.seq);
     if (seq !== undefined && !(Number.isInteger(seq) && seq >= 0)) throw h.usage('--seq must be a log entry number');
+    const generation = v.generation === undefined ? undefined : Number(v.generation);
+    if (generation !== undefined && !(Number.isInteger(generation) && generation >= 0)) throw h.usage('--generation must be a generation number');
+    const at = { ...(seq !== undefined ? { seq } : {}), ...(generation !== undefined ? { generation } : {}) };
     const storage = new NodeFsStorage(dirname(path));
     if (storage.exists(basename(path))) throw h.usage(`${path} exists; restore creates a new database`);
     const onProgress = h.progress('restore');
@@ -99,11 +104,12 @@ export async function replicaCommand(p: string[], v: Values, io: ReplicaCliIo, h
       replica: target,
       ...(await h.secret()),
       ...h.kdf,
-      ...(seq !== undefined ? { pointInTime: { seq } } : {}),
+      ...(seq !== undefined || generation !== undefined ? { pointInTime: at as { seq: number; generation?: number } } : {}),
       ...(onProgress ? { onProgress } : {}),
     });
     await db.close();
-    print(`restored ${path}${seq !== undefined ? ` at seq ${seq}` : ''}`, { file: path, ...(seq !== undefined ? { seq } : {}) });
+    const where = `${generation !== undefined ? ` from generation ${generation}` : ''}${seq !== undefined ? ` at seq ${seq}` : ''}`;
+    print(`restored ${path}${where}`, { file: path, ...at });
     return 0;
   }
   throw h.usage('expected "replica status", "replica verify" or "replica restore <out>"');

@@ -4,7 +4,7 @@
  * WAL mode (the worker's default) — cleanly closed, and with committed frames still in the WAL.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,6 +93,57 @@ describe('cipherlite encrypt: plaintext inputs with side files → exactly the l
     expect(r.out).toMatch(/encrypted 1 table\(s\), 2000 row\(s\)/);
     expect(await rowsOf('hot-enc.db')).toEqual({ n: 2000, changed: 0, sum: 2001000 });
     expect(snapshot([...before.keys()])).toEqual(before);
+  });
+});
+
+describe('inputs given by a symbolic link: the side files are those of the file it names (as SQLite finds them)', () => {
+  it('encrypt: a WAL-mode plaintext database linked from another directory keeps the commits of its -wal', async () => {
+    mkdirSync(p('linked-plain'));
+    const input = p('linked-plain/w.db');
+    await shellKilledAfter(
+      input,
+      `CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);
+       PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;
+       WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500) INSERT INTO t SELECT i, 'row ' || i FROM n;`,
+    );
+    symlinkSync(input, p('link-plain.db'));
+    const before = snapshot([input, `${input}-wal`, `${input}-shm`, p('link-plain.db')]);
+    const r = await cli(['encrypt', 'link-plain.db', 'link-enc.db', ...KDF]);
+    expect(r.code, r.err).toBe(EXIT.OK);
+    expect(r.out).toMatch(/encrypted 1 table\(s\), 500 row\(s\)/);
+    expect(await rowsOf('link-enc.db')).toEqual({ n: 500, changed: 0, sum: 125250 });
+    expect(snapshot([...before.keys()])).toEqual(before);
+  });
+
+  it('decrypt --force to a link to the input, or to one of its side files: exit 2, the input untouched', async () => {
+    await (await Database.open({ storage: new NodeFsStorage(dir), name: 'self.db', key })).close();
+    writeKey('k.bin');
+    const before = snapshot([p('self.db')]);
+    symlinkSync(p('self.db'), p('self-link.plain'));
+    for (const out of ['self-link.plain', 'self.db-wal', 'self.db~new']) {
+      const d = await cli(['decrypt', 'self.db', out, '--key-file', 'k.bin', '--force']);
+      expect(d.code, `${out}: ${d.err}`).toBe(EXIT.USAGE);
+      expect(snapshot([p('self.db')])).toEqual(before);
+      if (out !== 'self-link.plain') expect(existsSync(p(out)), out).toBe(false);
+    }
+  });
+
+  it('verify and decrypt: a cipherlite database linked from another directory is opened with its own WAL', async () => {
+    mkdirSync(p('linked-enc'));
+    const db = await Database.open({ storage: new NodeFsStorage(p('linked-enc')), name: 'x.db', key, journalMode: 'WAL' });
+    await db.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t(v) VALUES ('in the wal')");
+    for (const f of ['x.db', 'x.db-wal']) copyFileSync(p(`linked-enc/${f}`), p(`linked-enc/${f.replace('x.db', 'y.db')}`));
+    await db.close();
+    expect(readFileSync(p('linked-enc/y.db-wal')).length).toBeGreaterThan(0);
+    symlinkSync(p('linked-enc/y.db'), p('link-enc-y.db'));
+    writeKey('k.bin');
+    const v = await cli(['verify', 'link-enc-y.db', '--key-file', 'k.bin']);
+    expect(v.code, v.err + v.out).toBe(EXIT.OK);
+    const d = await cli(['decrypt', 'link-enc-y.db', 'link-enc-y.plain', '--key-file', 'k.bin']);
+    expect(d.code, d.err).toBe(EXIT.OK);
+    const back = await Database.open({ storage: new NodeFsStorage(p('linked-enc')), name: 'y.db', key, create: false });
+    expect(await back.get('SELECT v FROM t')).toEqual({ v: 'in the wal' });
+    await back.close();
   });
 });
 

@@ -4,7 +4,7 @@
  * prove the packaging, the shebang and the process exit codes.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,13 @@ import { EXIT, run, type CliIo } from '../src/cli.js';
 const initSqlite: (overrides: { print(): void; printErr(): void }) => Promise<Sqlite3Static> = sqlite3InitModule;
 
 const PKG = join(dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = join(PKG, 'dist', 'cipherlite.mjs');
+/**
+ * The binary, built by the package's own build script into a folder of this run (under the
+ * package, so Node finds its dependencies): not dist/, which `pnpm pack` (the consumer checks,
+ * which may run meanwhile) rebuilds and archives.
+ */
+let binDir: string;
+let BIN: string;
 const KDF = ['--kdf-memory', '19456', '--kdf-iterations', '2'];
 const SQLITE_SHELL = '/usr/bin/sqlite3';
 
@@ -28,9 +34,15 @@ let sqlite3: Sqlite3Static;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cipherlite-cli-'));
   sqlite3 = await initSqlite({ print() {}, printErr() {} });
-  execFileSync(process.execPath, [join(PKG, 'scripts', 'build.mjs')], { stdio: 'pipe' });
+  mkdirSync(join(PKG, '.tmp'), { recursive: true });
+  binDir = mkdtempSync(join(PKG, '.tmp', 'bin-'));
+  BIN = join(binDir, 'cipherlite.mjs');
+  execFileSync(process.execPath, [join(PKG, 'scripts', 'build.mjs'), BIN], { stdio: 'pipe' });
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(binDir, { recursive: true, force: true });
+});
 
 const p = (name: string): string => join(dir, name);
 
@@ -298,6 +310,22 @@ describe('cipherlite CLI', () => {
     expect(noSecret.status).toBe(2);
     expect(go(['decrypt', 'bin.db', 'bin-out.db']).status).toBe(0);
     expect(readPlainDb(p('bin-out.db')).integrity).toBe('ok');
+  });
+
+  it('a password from the environment or the prompt that is not valid UTF-8 is refused (exit 2): "\\xff" and "\\xfe" are not one password', async () => {
+    makePlainDb(p('utf8-plain.db'), 3);
+    // Node decodes the environment and the terminal as UTF-8, every invalid byte to U+FFFD.
+    const withEnv = (name: string, bytes: string, args: string[]) =>
+      spawnSync('/bin/sh', ['-c', `export ${name}="$(printf '${bytes}')"; exec "$0" "$@"`, BIN, ...args], { cwd: dir, env: { PATH: process.env['PATH'] ?? '' }, encoding: 'utf8' });
+    const enc = withEnv('CIPHERLITE_NEW_PASSWORD', '\\377', ['encrypt', 'utf8-plain.db', 'utf8.db', ...KDF]);
+    expect(enc.status, enc.stderr).toBe(EXIT.USAGE);
+    expect(enc.stderr).toMatch(/CIPHERLITE_NEW_PASSWORD is not valid UTF-8/);
+    expect(existsSync(p('utf8.db'))).toBe(false);
+    expect((await cli(['encrypt', 'utf8-plain.db', 'utf8.db', ...KDF], { CIPHERLITE_NEW_PASSWORD: 'valid' })).code).toBe(EXIT.OK);
+    const bad = withEnv('CIPHERLITE_PASSWORD', '\\376', ['verify', 'utf8.db']);
+    expect(bad.status, bad.stderr).toBe(EXIT.USAGE);
+    const typed = await cli(['verify', 'utf8.db'], {}, ['caf\uFFFD']);
+    expect(typed.code, typed.err).toBe(EXIT.USAGE);
   });
 });
 

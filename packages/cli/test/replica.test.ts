@@ -71,6 +71,18 @@ describe('cipherlite replica', () => {
     }
   });
 
+  it('restore --generation reads that generation: 0 is the one there, a later one is not in the replica', async () => {
+    const kdf = ['--kdf-memory', '19456', '--kdf-iterations', '2'];
+    expect((await cli(['replica', 'restore', 'gen0.db', '--prefix', 'till', '--generation', '0', ...kdf])).code).toBe(0);
+    const db = await Database.open({ storage: new NodeFsStorage(dir), name: 'gen0.db', password: PASSWORD, create: false });
+    expect(await db.query('SELECT count(*) AS n FROM sales')).toEqual([{ n: 3 }]);
+    await db.close();
+    const later = await cli(['replica', 'restore', 'gen1.db', '--prefix', 'till', '--generation', '1', ...kdf]);
+    expect(later.code).not.toBe(0);
+    expect(later.err).toMatch(/generation 1 is not in the replica/);
+    expect((await cli(['replica', 'restore', 'bad.db', '--prefix', 'till', '--generation', 'x'])).code).toBe(2);
+  });
+
   it('missing location or credentials is a usage error (exit 2)', async () => {
     expect((await cli(['replica', 'status'])).code).toBe(2);
     expect((await cli(['replica', 'status', '--prefix', 'till'], { AWS_SECRET_ACCESS_KEY: '' })).code).toBe(2);

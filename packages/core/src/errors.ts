@@ -63,6 +63,8 @@ export interface ErrorDetails {
   seq?: number;
   /** The files a failed check left untouched for inspection (a refused replacement, for example). */
   files?: string[];
+  /** The replica generation concerned (a REPLICA_MISSING for a generation retention deleted). */
+  generation?: number;
   /** The replica object concerned (its name in the bucket: sequence numbers only, no secret). */
   object?: string;
   /** The HTTP status the object store answered, for REPLICA_AUTH / REPLICA_UNAVAILABLE. */

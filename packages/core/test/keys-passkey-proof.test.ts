@@ -50,6 +50,20 @@ describe('a passkey as `current`', () => {
     expect(await opens(storage, { password: 'new' })).toBe('OK');
   });
 
+  it('changePassword with options.slot: the passkey proves it, the password slot is replaced, the passkey stays', async () => {
+    const { storage, db } = await withPasskey();
+    await expect(changePassword(db, passkey(), { password: 'new' }, { slot: 2 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(changePassword(db, passkey(), { password: 'new' }, { slot: -1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(changePassword(db, wrongPasskey(), { password: 'new' }, { slot: 0 })).rejects.toMatchObject({ code: 'WRONG_KEY' });
+    const info = await changePassword(db, passkey(), { password: 'new' }, { slot: 0 });
+    expect(info).toMatchObject({ index: 0, kind: 'password', kdf: { memoryKiB: FAST_KDF.memoryKiB, iterations: FAST_KDF.iterations } });
+    expect(kinds(db)).toEqual(['password', 'passkey']);
+    await db.close();
+    expect(await opens(storage, { password: 'new' })).toBe('OK');
+    expect(await opens(storage, { password: PASSWORD })).toBe('WRONG_KEY');
+    expect(await opens(storage, passkey())).toBe('OK');
+  });
+
   it('addRecoveryKey and removeKeyslot', async () => {
     const { storage, db } = await withPasskey();
     await expect(addRecoveryKey(db, wrongPasskey())).rejects.toMatchObject({ code: 'WRONG_KEY' });

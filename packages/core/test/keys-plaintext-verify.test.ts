@@ -141,6 +141,21 @@ describe('importPlaintext: side files and leftovers', () => {
     }
   });
 
+  it('two imports of one name at once: one creates it, the other is BUSY and deletes nothing of it', async () => {
+    const src = await seeded(new MemoryStorage(), 20);
+    const plain = await exportPlaintext(src);
+    await src.close();
+    const storage = new MemoryStorage();
+    const [a, b] = await Promise.allSettled([importPlaintext(storage, 'two.db', plain, { key: KEY }), importPlaintext(storage, 'two.db', plain, { key: KEY })]);
+    expect(a.status).toBe('fulfilled');
+    expect(b.status === 'rejected' && (b.reason as { code?: string }).code).toBe('BUSY');
+    if (a.status === 'fulfilled') await a.value.db.close();
+    // The loser's clean-up used to delete the winner's database: "does not exist" after its close.
+    const db = await Database.open({ storage, name: 'two.db', key: KEY, create: false });
+    expect(await db.get('SELECT count(*) AS n FROM t')).toEqual({ n: 20 });
+    await db.close();
+  });
+
   it("with the source's -wal: exactly the last committed state; the caller's bytes untouched", async () => {
     const { main, wal } = await walSource();
     expect(wal.length).toBeGreaterThan(0);

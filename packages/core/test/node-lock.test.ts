@@ -4,7 +4,8 @@
  * (SIGKILL) does not leave the database stuck. Real processes, real files.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,8 +31,8 @@ function tempDir(): string {
 }
 
 /** Starts a child that opens the database and holds it; resolves once it reports "open". */
-function holder(dir: string, name: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'fixtures', 'hold-database.ts'), dir, name], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+function holder(dir: string, name: string, as: { uid?: number; gid?: number } = {}): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'fixtures', 'hold-database.ts'), dir, name], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'], ...as });
   children.push(child);
   return new Promise((resolve, reject) => {
     let out = '';
@@ -84,5 +85,46 @@ describe('NodeFsStorage: one opener per database', () => {
     const b = await Database.open({ storage: new NodeFsStorage(dir), name: 'x.db', key, create: false });
     expect(await b.get('SELECT count(*) AS n FROM t')).toEqual({ n: 2 });
     await b.close();
+  });
+
+  it("a lock file this user cannot read (another user's live holder, mode 0600) is BUSY and kept, however old", async () => {
+    const dir = tempDir();
+    const seed = await Database.open({ storage: new NodeFsStorage(dir), name: 'u.db', key });
+    await seed.exec('CREATE TABLE t(who TEXT)');
+    await seed.close();
+    const lock = join(dir, 'u.db.cipherlite-lock');
+    // A live holder on this host (this process, which holds it in another user's name below).
+    const content = JSON.stringify({ pid: process.pid, host: hostname(), since: Date.now() });
+    writeFileSync(lock, content, { mode: 0o600 });
+    utimesSync(lock, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    if (process.getuid?.() === 0) {
+      // Root reads every file: the other user is a child process run as nobody.
+      chmodSync(dir, 0o777);
+      for (const f of readdirSync(dir)) if (f !== 'u.db.cipherlite-lock') chmodSync(join(dir, f), 0o666);
+      await expect(holder(dir, 'u.db', { uid: 65534, gid: 65534 })).rejects.toThrow(/error BUSY .*cannot read/);
+    } else {
+      chmodSync(lock, 0o000);
+      const e = await expectCode(Database.open({ storage: new NodeFsStorage(dir), name: 'u.db', key, create: false }), 'BUSY');
+      expect(e.message).toMatch(/cannot read/);
+      chmodSync(lock, 0o600);
+    }
+    expect(readFileSync(lock, 'utf8')).toBe(content);
+    expect(readdirSync(dir).filter((n) => n.includes('stale'))).toEqual([]);
+  });
+
+  it('a database reached through a symbolic link is refused (IO) before anything is read or created: its lock and journal would live next to the link', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'real'));
+    mkdirSync(join(dir, 'links'));
+    const a = await Database.open({ storage: new NodeFsStorage(join(dir, 'real')), name: 'x.db', key });
+    await a.exec('CREATE TABLE t(v); INSERT INTO t VALUES (1)');
+    symlinkSync(join(dir, 'real', 'x.db'), join(dir, 'links', 'x.db'));
+    // While the file is open by its own path, the link must not make a second writer.
+    const e = await expectCode(Database.open({ storage: new NodeFsStorage(join(dir, 'links')), name: 'x.db', key, create: false }), 'IO');
+    expect(e.message).toMatch(/symbolic link/);
+    await a.close();
+    // Closed too: refused, and nothing (no lock, no journal) created next to the link.
+    await expectCode(Database.open({ storage: new NodeFsStorage(join(dir, 'links')), name: 'x.db', key }), 'IO');
+    expect(readdirSync(join(dir, 'links'))).toEqual(['x.db']);
   });
 });

@@ -6,7 +6,7 @@
 export { openDatabase, importDatabase, restoreFromReplica, assertBrowserSupport } from './page/open.js';
 export { CipherliteDatabase } from './page/client.js';
 export { ReplicaControl, type RestoreReplicaPageOptions } from './page/replica.js';
-export type { ReplicaCredentials, ReplicaStatus, ReplicaStateName, WorkerReplicaOptions as ReplicaOptions } from './shared/replica.js';
+export type { ReplicaCredentials, ReplicaSigner, ReplicaStatus, ReplicaStateName, WorkerReplicaOptions as ReplicaOptions } from './shared/replica.js';
 export { passkeySlots } from './page/passkey-slots.js';
 export { databaseExists, type DatabaseExistsOptions } from './page/database-exists.js';
 export type { ImportDatabaseOptions, OpenDatabaseOptions, OpenDatabaseBaseOptions, RestoreFromReplicaOptions } from './page/open.js';

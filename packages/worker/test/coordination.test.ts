@@ -110,6 +110,21 @@ describe('resend and deduplication', () => {
     expect(await names(a)).toEqual(['once']);
   });
 
+  it('credentials or a signer spec forged into a forwarded replica call are refused by the leader (each tab gives its own)', async () => {
+    const { origin, b } = await twoTabs();
+    const forged = [
+      { action: 'setSigner', signer: { url: 'https://attacker.example/sign' } },
+      { action: 'setCredentials', credentials: { accessKeyId: 'AKIAFORGED', secretAccessKey: 'forged' } },
+    ];
+    for (const call of forged) {
+      origin.bus.onPost = (m) => {
+        if (isReq(m, 'replica')) (m.req as { call: unknown }).call = call;
+        return 'deliver';
+      };
+      await expect(b.engine.replica({ action: 'status' })).rejects.toThrow(/not accepted from another tab/);
+    }
+  });
+
   it('a request lost on the way is resent until a leader takes it, and runs once', async () => {
     const { origin, a, b } = await twoTabs();
     let sent = 0;

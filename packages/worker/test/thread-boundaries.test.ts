@@ -87,6 +87,31 @@ describe('engine/ and the worker entry keep to the worker', () => {
     expect(reported(file, code)).toEqual([rule]);
   });
 
+  // Key management and the replica are chunks loaded on first use: a static import would put them back in the main chunk.
+  it.each([
+    ['engine/leader/ops.ts', "import * as keys from '@cipherlite/core/keys';"],
+    ['engine/session.ts', "import { importPlaintext } from '@cipherlite/core/keys';"],
+    ['engine/leader/leader.ts', "import { KEY_OPS } from './key-management.js';"],
+    ['engine/leader/leader.ts', "import { readBackup } from './backup-file.js';"],
+    ['engine/leader/replica-host.ts', "import { startReplica } from '@cipherlite/core/replica';"],
+  ])('%s: `%s` is refused (loaded on first use)', (file, code) => {
+    expect(reported(file, code)).toEqual([IMPORTS]);
+  });
+
+  it('the chunks loaded on first use: their types and `await import()` pass, and so does core/keys inside the key-management chunk', () => {
+    const code = [
+      "import type { KeyslotInfo } from '@cipherlite/core/keys';",
+      "import type { Replica } from '@cipherlite/core/replica';",
+      "import type { KeyOp } from './key-management.js';",
+      "export const load = () => import('./key-management.js');",
+      "export const replica = () => import('@cipherlite/core/replica');",
+    ].join('\n');
+    expect(reported('engine/leader/leader.ts', code)).toEqual([]);
+    expect(reported('engine/leader/key-management.ts', "import * as keys from '@cipherlite/core/keys';\nimport { readBackup } from './backup-file.js';")).toEqual([]);
+    expect(reported('engine/leader/backup-file.ts', "import * as keys from '@cipherlite/core/keys';")).toEqual([]);
+    expect(reported('engine/leader/key-management.ts', "import { CipherliteDatabase } from '../../page/client.js';")).toEqual([IMPORTS]);
+  });
+
   it('what the engine really imports and touches passes', () => {
     const code = [
       "import { Database } from '@cipherlite/core';",
@@ -115,6 +140,12 @@ describe('shared/ runs on both threads', () => {
 
 describe("the repo's ESLint config applies these rules", () => {
   const eslint = new ESLint({ cwd: ROOT });
+  it('the key-management chunk: the engine rules, with core/keys allowed', async () => {
+    const applied = (await eslint.calculateConfigForFile(`${ROOT}packages/worker/src/engine/leader/key-management.ts`)) as Linter.Config;
+    const [, ...options] = workerThreadRules[3]!.rules![IMPORTS] as unknown[];
+    expect(applied.rules?.[IMPORTS]).toEqual([2, ...options]);
+    for (const rule of [GLOBALS, SYNTAX]) expect(applied.rules?.[rule], rule).toEqual([2, ...(workerThreadRules[1]!.rules![rule] as unknown[]).slice(1)]);
+  });
   it.each([
     ['page/client.ts', 0],
     ['index.ts', 0],

@@ -3,14 +3,13 @@ import type { CipherliteDatabase } from '@cipherlite/worker';
 import { useState } from 'react';
 import { isComplete, saveCloudSettings, useCloudSettings, type CloudSettings, type CloudState } from '../cloud.tsx';
 import { describeError } from '../store.ts';
-import { Banner, Card, Field } from '../ui.tsx';
+import { Banner, Card } from '../ui.tsx';
+import { CloudFields } from './CloudFields.tsx';
 
-const FIELDS: { field: keyof CloudSettings; label: string; hint?: string; secret?: boolean }[] = [
+const TARGET: { field: keyof CloudSettings; label: string; hint?: string }[] = [
   { field: 'endpoint', label: 'Endpoint', hint: 'e.g. https://s3.eu-west-1.amazonaws.com or https://<account>.r2.cloudflarestorage.com' },
   { field: 'bucket', label: 'Bucket', hint: 'The bucket needs CORS for this site (PUT, GET, HEAD, DELETE).' },
   { field: 'prefix', label: 'Prefix', hint: 'One per till, e.g. shop/till-1' },
-  { field: 'accessKeyId', label: 'Access key' },
-  { field: 'secretAccessKey', label: 'Secret key', hint: 'Kept inside the encrypted database only.', secret: true },
 ];
 
 export function CloudBackupCard({ db, state }: { db: CipherliteDatabase; state: CloudState }) {
@@ -44,11 +43,7 @@ export function CloudBackupCard({ db, state }: { db: CipherliteDatabase; state: 
           );
         }}
       >
-        {FIELDS.map(({ field, label, hint, secret }) => (
-          <Field key={field} label={label} {...(hint ? { hint } : {})}>
-            <input name={`cloud-${field}`} type={secret ? 'password' : 'text'} autoComplete="off" value={form[field]} onChange={(e) => setEdits({ ...edits, [field]: e.target.value })} />
-          </Field>
-        ))}
+        <CloudFields form={form} target={TARGET} onChange={(edit) => setEdits({ ...edits, ...edit })} />
         <div className="row">
           <button type="submit" className="btn btn-primary">
             Save

@@ -10,20 +10,19 @@ import { EMPTY_CLOUD, isComplete, replicaOf, saveCloudSettings, type CloudSettin
 import { migrate } from '../schema.ts';
 import { DB_NAME, DIRECTORY, describeError } from '../store.ts';
 import { Banner, Field, SubmitButton } from '../ui.tsx';
+import { CloudFields } from './CloudFields.tsx';
 
-const FIELDS: { field: keyof CloudSettings; label: string; secret?: boolean }[] = [
+const TARGET: { field: keyof CloudSettings; label: string }[] = [
   { field: 'endpoint', label: 'Endpoint' },
   { field: 'bucket', label: 'Bucket' },
   { field: 'prefix', label: 'Prefix of the backup' },
-  { field: 'accessKeyId', label: 'Access key' },
-  { field: 'secretAccessKey', label: 'Secret key', secret: true },
 ];
 
 function describeRestoreError(e: unknown): string {
   const code = (e as { code?: string } | null)?.code ?? '';
   if (code === 'WRONG_KEY') return 'This password does not open the backup.';
   if (code === 'REPLICA_MISSING') return 'There is no backup under this prefix (or parts of it are missing).';
-  if (code === 'REPLICA_AUTH') return 'The bucket refused the access key.';
+  if (code === 'REPLICA_AUTH') return 'The bucket (or the presign endpoint) refused access.';
   if (code === 'REPLICA_UNAVAILABLE') return 'The bucket cannot be reached (offline, wrong endpoint, or CORS not set up).';
   if (code.startsWith('REPLICA_')) return `The backup failed its integrity check (${code}): nothing was restored.`;
   return describeError(e);
@@ -69,18 +68,7 @@ export function RestoreFromCloud({ onRestored, onCancel }: { onRestored: (db: Ci
         <p className="muted">The backup is decrypted on this tablet only. Enter the bucket it is in and the shop password.</p>
         {error && <Banner kind="error">{error}</Banner>}
         {progress && <p className="muted">{progress}</p>}
-        {FIELDS.map(({ field, label, secret }) => (
-          <Field key={field} label={label}>
-            <input
-              name={`cloud-${field}`}
-              type={secret ? 'password' : 'text'}
-              autoComplete="off"
-              value={form[field]}
-              onChange={(e) => setForm({ ...form, [field]: e.target.value })}
-              disabled={pending}
-            />
-          </Field>
-        ))}
+        <CloudFields form={form} target={TARGET} onChange={(edit) => setForm({ ...form, ...edit })} disabled={pending} />
         <Field label="Shop password">
           <input type="password" name="restore-password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} disabled={pending} />
         </Field>

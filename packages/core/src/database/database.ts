@@ -9,25 +9,26 @@
  * the VFS recorded (a block that failed authentication, a full disk) wins over SQLite's generic
  * code, so callers see CORRUPT or QUOTA_EXCEEDED rather than "disk I/O error".
  */
-import type { Database as SqliteDb, PreparedStatement, Sqlite3Static, WasmPointer } from '@sqlite.org/sqlite-wasm';
+import type { Database as SqliteDb, Sqlite3Static, WasmPointer } from '@sqlite.org/sqlite-wasm';
 import { openKeyslots, secretFromMaterial, wipeKekCache } from '../container/keyslots.js';
 import type { FileKeyRing } from '../container/key-ring.js';
 import type { MainContainer } from '../container/main-container.js';
 import { wipe } from '../crypto/wipe.js';
-import { CipherliteError, invalidArgument } from '../errors.js';
+import { CipherliteError } from '../errors.js';
 import { AUX_PREFIX_SIZE, FILE_KIND, MAIN_HEADER_SIZE } from '../format/constants.js';
 import { ChangeTracker } from '../sqlite/change-tracking.js';
 import { toCipherliteError } from '../sqlite/errors.js';
 import { loadedSqlite, loadSqlite } from '../sqlite/loader.js';
-import { resetQuietly, StatementCache, type CachedStatement } from '../sqlite/statement-cache.js';
+import { StatementCache } from '../sqlite/statement-cache.js';
 import type { SyncFile, SyncStorage } from '../storage/sync-file.js';
-import type { BindParams, ChangeListener, KeyMaterial, Row, RunResult, SqlValue, StatementTables, Transaction, TransactionBehavior, ValuesResult } from '../types.js';
+import type { BindParams, ChangeListener, KeyMaterial, Row, RunResult, StatementTables, Transaction, TransactionBehavior, ValuesResult } from '../types.js';
 import { EncryptedFile } from '../vfs/encrypted-file.js';
 import { CipherliteVfs, VFS_NAME, type DatabaseBinding } from '../vfs/sqlite-vfs.js';
 import { refuseUnfinishedJournal } from '../vfs/aux-file.js';
-import { checkBindParams, narrowInteger } from './bind-values.js';
 import { connectionPragmas, isWalFormat, validateOpenOptions, type DatabaseOpenOptions, type InternalOpenOptions, type ResolvedOptions } from './open-options.js';
 import { registerInternals } from './internals.js';
+import { execNow, prepare, queryNow, valuesNow } from './statements.js';
+import { runTransaction, type TransactionHost } from './transaction.js';
 import { unlockDatabaseFile } from './unlock.js';
 
 /** `Database.open` with the options that are not public (set by the class itself, below). */
@@ -64,6 +65,8 @@ export class Database {
   #closing: Promise<void> | null = null;
   /** Releases the storage's cross-process lock on this database (SyncStorage.lock). */
   #releaseLock: (() => void) | null = null;
+  /** What statements and transactions (statements.ts, transaction.ts) run on. */
+  readonly #host: TransactionHost;
 
   private constructor(name: string, storage: SyncStorage, sqlite3: Sqlite3Static, vfs: CipherliteVfs, container: MainContainer, mainFile: SyncFile) {
     this.name = name;
@@ -84,6 +87,7 @@ export class Database {
     });
     this.#binding = { name, sqlitePath: vfs.newPath(name), storage, container, main, lastError: null };
     this.#db = null;
+    this.#host = this.#statementHost();
     this.#registerInternals();
   }
 
@@ -195,12 +199,12 @@ export class Database {
 
   /** Runs SQL. With `params`, exactly one statement; without, any number of statements. */
   exec(sql: string, params?: BindParams): Promise<RunResult> {
-    return this.#enqueue(() => this.#execNow(sql, params));
+    return this.#enqueue(() => execNow(this.#host, sql, params));
   }
 
   /** Runs one statement and returns every row as an object keyed by column name. */
   query<T extends Row = Row>(sql: string, params?: BindParams): Promise<T[]> {
-    return this.#enqueue(() => this.#queryNow<T>(sql, params));
+    return this.#enqueue(() => queryNow<T>(this.#host, sql, params));
   }
 
   /**
@@ -208,12 +212,12 @@ export class Database {
    * column names: nothing is lost when names repeat (`SELECT a.id, b.id …`), unlike `query`.
    */
   values(sql: string, params?: BindParams): Promise<ValuesResult> {
-    return this.#enqueue(() => this.#valuesNow(sql, params));
+    return this.#enqueue(() => valuesNow(this.#host, sql, params));
   }
 
   /** Runs one statement and returns its first row, or undefined. */
   get<T extends Row = Row>(sql: string, params?: BindParams): Promise<T | undefined> {
-    return this.#enqueue((): T | undefined => this.#queryNow<T>(sql, params, 1)[0]);
+    return this.#enqueue((): T | undefined => queryNow<T>(this.#host, sql, params, 1)[0]);
   }
 
   /**
@@ -222,53 +226,13 @@ export class Database {
    * the Database itself wait until the transaction has finished.
    */
   transaction<T>(fn: (tx: Transaction) => Promise<T> | T, behavior: TransactionBehavior = 'IMMEDIATE'): Promise<T> {
-    return this.#enqueue(async () => {
-      this.#execNow(`BEGIN ${behavior}`);
-      let active = true;
-      const guard = <R>(f: () => R): Promise<R> => {
-        if (!active) return Promise.reject(new CipherliteError('INVALID_ARGUMENT', 'this transaction has already finished'));
-        try {
-          return Promise.resolve(f());
-        } catch (e) {
-          return Promise.reject(e);
-        }
-      };
-      const tx: Transaction = {
-        exec: (sql, params) => guard(() => this.#execNow(sql, params)),
-        query: <R extends Row = Row>(sql: string, params?: BindParams) => guard(() => this.#queryNow<R>(sql, params)),
-        values: (sql, params) => guard(() => this.#valuesNow(sql, params)),
-        get: <R extends Row = Row>(sql: string, params?: BindParams) => guard((): R | undefined => this.#queryNow<R>(sql, params, 1)[0]),
-      };
-      // close() while `fn` never settles would wait forever: it ends the transaction instead.
-      let closedUnder!: (e: CipherliteError) => void;
-      const closing = new Promise<never>((_, reject) => (closedUnder = reject));
-      this.#abortTransaction = () => closedUnder(new CipherliteError('CLOSED', 'the database was closed during this transaction; it was rolled back'));
-      try {
-        const result = await Promise.race([fn(tx), closing]);
-        active = false;
-        this.#execNow('COMMIT');
-        return result;
-      } catch (e) {
-        active = false;
-        if (this.#db && !this.#autocommit()) {
-          try {
-            this.#execNow('ROLLBACK');
-          } catch {
-            // SQLite may already have rolled back (e.g. after an I/O error); the original error matters.
-          }
-        }
-        this.#changes.discard();
-        throw e;
-      } finally {
-        this.#abortTransaction = null;
-      }
-    });
+    return this.#enqueue(() => runTransaction(this.#host, fn, behavior));
   }
 
   /** The tables `sql` reads and writes (via SQLite's authorizer); nothing is executed. */
   tables(sql: string): StatementTables {
     this.#assertOpen();
-    const cached = this.#prepare(sql);
+    const cached = prepare(this.#host, sql);
     return { reads: [...cached.tables.reads], writes: [...cached.tables.writes] };
   }
 
@@ -399,82 +363,6 @@ export class Database {
     if (this.#db) this.#changes.publishIfCommitted(this.#autocommit());
   }
 
-  #prepare(sql: string): CachedStatement {
-    return this.#statements.get(sql, () => {
-      const { result: stmt, tables } = this.#changes.capture(() => this.#call(() => this.#db!.prepare(sql)));
-      return { stmt, tables };
-    });
-  }
-
-  #bind(stmt: PreparedStatement, params: BindParams | undefined): void {
-    resetQuietly(stmt);
-    stmt.clearBindings();
-    if (params === undefined) return;
-    checkBindParams(params);
-    this.#call(() => stmt.bind(params));
-  }
-
-  #execNow(sql: string, params?: BindParams): RunResult {
-    this.#assertOpen();
-    if (typeof sql !== 'string') invalidArgument('sql must be a string');
-    const capi = this.#sqlite3.capi;
-    if (params === undefined) {
-      const { tables } = this.#changes.capture(() => this.#call(() => this.#db!.exec(sql)));
-      this.#changes.wrote(tables.writes);
-    } else {
-      const { stmt, tables } = this.#prepare(sql);
-      this.#bind(stmt, params);
-      try {
-        this.#call(() => {
-          while (stmt.step()) {
-            /* drain rows of e.g. INSERT … RETURNING */
-          }
-        });
-      } finally {
-        resetQuietly(stmt);
-      }
-      this.#changes.wrote(tables.writes);
-    }
-    const rowid = capi.sqlite3_last_insert_rowid(this.#pointer());
-    return { changes: capi.sqlite3_changes(this.#pointer()), lastInsertRowid: narrowInteger(rowid) };
-  }
-
-  #valuesNow(sql: string, params?: BindParams): ValuesResult {
-    this.#assertOpen();
-    if (typeof sql !== 'string') invalidArgument('sql must be a string');
-    const { stmt, tables } = this.#prepare(sql);
-    this.#bind(stmt, params);
-    const rows: SqlValue[][] = [];
-    let columns: string[] = [];
-    try {
-      this.#call(() => {
-        columns = stmt.getColumnNames();
-        while (stmt.step()) rows.push(stmt.get([]) as SqlValue[]);
-      });
-    } finally {
-      resetQuietly(stmt);
-    }
-    this.#changes.wrote(tables.writes);
-    return { columns, rows };
-  }
-
-  #queryNow<T extends Row>(sql: string, params?: BindParams, limit = Infinity): T[] {
-    this.#assertOpen();
-    if (typeof sql !== 'string') invalidArgument('sql must be a string');
-    const { stmt, tables } = this.#prepare(sql);
-    this.#bind(stmt, params);
-    const rows: T[] = [];
-    try {
-      this.#call(() => {
-        while (rows.length < limit && stmt.step()) rows.push(stmt.get({}) as T);
-      });
-    } finally {
-      resetQuietly(stmt);
-    }
-    this.#changes.wrote(tables.writes);
-    return rows;
-  }
-
   // ---------------------------------------------------------------- for key management & tools
 
   /** The journal mode SQLite is using (`'truncate'`, `'wal'`, …). */
@@ -488,6 +376,28 @@ export class Database {
     if (this.journalMode === 'WAL') {
       throw new CipherliteError('UNSUPPORTED', `${operation} is not supported in WAL journal mode yet; open the database with journalMode 'TRUNCATE' (the default) for it`);
     }
+  }
+
+  #statementHost(): TransactionHost {
+    const isOpen = (): boolean => this.#db !== null;
+    return {
+      sqlite3: this.#sqlite3,
+      statements: this.#statements,
+      changes: this.#changes,
+      connection: () => {
+        this.#assertOpen();
+        return this.#db!;
+      },
+      pointer: () => this.#pointer(),
+      call: (fn) => this.#call(fn),
+      get isOpen() {
+        return isOpen();
+      },
+      autocommit: () => this.#autocommit(),
+      setAbort: (abort) => {
+        this.#abortTransaction = abort;
+      },
+    };
   }
 
   /** Key management, tests and benchmarks reach these through database/internals.ts, not through this class. */

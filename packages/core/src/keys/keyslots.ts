@@ -28,23 +28,35 @@ import type { KeyslotInfo, NewSecret, RekeyResult, ReopenOptions } from './types
 export interface ChangePasswordOptions {
   /** Argon2id parameters for a new password slot (default: those of the slot being replaced). */
   kdf?: Partial<KdfParams>;
+  /**
+   * `changePassword` only: the index of the slot to replace (default: the one `current` opens) —
+   * e.g. the password slot, when a passkey proves the change and is to stay.
+   */
+  slot?: number;
 }
 
 /**
- * Replaces the keyslot that `current` opens with one for `next` (a password or a raw key).
- * Afterwards `current` no longer opens the database; other slots (e.g. a recovery key) keep
- * working. No data block is rewritten. Returns the new slot's public facts.
+ * Replaces the keyslot that `current` opens (or `options.slot`) with one for `next` (a password
+ * or a raw key). Afterwards the replaced slot's secret no longer opens the database; other slots
+ * (e.g. a recovery key) keep working. No data block is rewritten. Returns the new slot's public facts.
  */
 export async function changePassword(db: Database, current: KeyMaterial, next: NewSecret, options: ChangePasswordOptions = {}): Promise<KeyslotInfo> {
+  const { slot: target } = options;
+  if (target !== undefined && (!Number.isInteger(target) || target < 0)) invalidArgument(`options.slot must be a non-negative integer, got ${String(target)}`);
   const nextSecret = newSecretFrom(next, 'next');
   try {
     const proof = await proveKey(db, current);
-    const kdf = kdfFor(options.kdf, proof.slot);
+    const index = target ?? proof.index;
+    const count = internals(db).container.header.keyslots.length;
+    if (index >= count) invalidArgument(`no keyslot ${index} (the database has ${count})`);
+    const replaced = internals(db).container.header.keyslots[index]!;
+    const kdf = kdfFor(options.kdf, replaced);
     const slot = await createKeyslot(internals(db).container.dek, nextSecret, internals(db).container.fileId, kdf);
     return await internals(db).exclusive(() => {
       const slots = assertSlotUnchanged(db, proof);
-      internals(db).container.setKeyslots(slots.map((s, i) => (i === proof.index ? slot : s)));
-      return keyslotInfo(slot, proof.index);
+      if (slots[index] !== replaced) throw new CipherliteError('BUSY', 'the keyslots changed while this operation was running; retry it');
+      internals(db).container.setKeyslots(slots.map((s, i) => (i === index ? slot : s)));
+      return keyslotInfo(slot, index);
     });
   } finally {
     wipe(nextSecret.bytes);

@@ -137,12 +137,24 @@ export async function importPlaintextWith(storage: SyncStorage, name: string, by
   if (!(bytes instanceof Uint8Array)) invalidArgument('bytes must be a Uint8Array');
   if (!storage || typeof storage.exists !== 'function') invalidArgument('storage must be a SyncStorage');
   if (typeof name !== 'string' || name.length === 0) invalidArgument('name must be a non-empty string');
-  // Any file of `name` — a side file too, e.g. a stray `~replace` — refuses before anything is
-  // created, so a refused import leaves nothing behind and touches nothing that was there.
-  const existing = [name, `${name}-journal`, `${name}-wal`, replaceMarkerName(name), replaceSourceName(name)].filter((n) => storage.exists(n));
-  if (existing.length > 0) {
-    throw new CipherliteError('INVALID_ARGUMENT', `"${name}" already exists (${existing.join(', ')}); importPlaintext only creates new databases`);
+  assertNoFilesOf(storage, name, 'importPlaintext');
+  const release = claimNewName(storage, name);
+  try {
+    return await importChecked(storage, name, bytes, create, options, onProgress, pacer);
+  } finally {
+    release();
   }
+}
+
+async function importChecked(
+  storage: SyncStorage,
+  name: string,
+  bytes: Uint8Array,
+  create: (pageSize: number) => Promise<Database>,
+  options: ImportOptions,
+  onProgress: ImportOptions['onProgress'],
+  pacer: Pacer,
+): Promise<ImportResult> {
   for (const [what, side] of [
     ['wal', options.wal],
     ['journal', options.journal],
@@ -168,9 +180,13 @@ export async function importPlaintextWith(storage: SyncStorage, name: string, by
     const check = plain.selectValues('PRAGMA integrity_check').map(String);
     if (check.length !== 1 || check[0] !== 'ok') throw new CipherliteError('CORRUPT', `the SQLite file failed integrity_check: ${check.slice(0, 3).join('; ')}`);
     pacer.check();
-    // Set first: an open that fails after creating the file must not leave it behind.
+    // Set first: an open that fails after creating the file must not leave it behind. A BUSY
+    // open created nothing: the file is another opener's (another process's import of the name).
     created = true;
-    target = await create(pageSize);
+    target = await create(pageSize).catch((e: unknown) => {
+      if (e instanceof CipherliteError && e.code === 'BUSY') created = false;
+      throw e;
+    });
     pacer.check();
     // Counted in the plain source right after the last step: the new database's pages were
     // spilled from its small copy cache, and counting them would decrypt everything again.
@@ -188,11 +204,44 @@ export async function importPlaintextWith(storage: SyncStorage, name: string, by
   } catch (e) {
     if (target) await target.close().catch(() => undefined);
     // None of these existed before (checked above): whatever of them is there now is this import's.
-    if (created) for (const n of [name, `${name}-journal`, `${name}-wal`]) if (storage.exists(n)) storage.delete(n);
+    if (created) deleteCreatedFilesOf(storage, name);
     throw toCipherliteError(e, null);
   } finally {
     plain.close();
   }
+}
+
+/** Names an import or restore is creating, per storage (this realm): a second one of a name is BUSY. */
+const creating = new WeakMap<SyncStorage, Set<string>>();
+
+/**
+ * Claims `name` of `storage` for an operation that creates it, until the returned function is
+ * called: a concurrent second one (two imports of one name) is refused with BUSY instead of
+ * racing it — the loser's clean-up used to delete the winner's new database.
+ */
+export function claimNewName(storage: SyncStorage, name: string): () => void {
+  let names = creating.get(storage);
+  if (!names) creating.set(storage, (names = new Set()));
+  if (names.has(name)) throw new CipherliteError('BUSY', `"${name}" is being created by another import or restore`);
+  names.add(name);
+  return () => void names.delete(name);
+}
+
+/**
+ * Refuses (INVALID_ARGUMENT) when any file of database `name` exists — a side file too, e.g. a
+ * stray `~replace` or `~new` — so an operation that creates `name` refuses before anything is
+ * created: a refused one leaves nothing behind and touches nothing that was there.
+ */
+export function assertNoFilesOf(storage: SyncStorage, name: string, operation: string): void {
+  const existing = [name, `${name}-journal`, `${name}-wal`, replaceMarkerName(name), replaceSourceName(name)].filter((n) => storage.exists(n));
+  if (existing.length > 0) {
+    throw new CipherliteError('INVALID_ARGUMENT', `"${name}" already exists (${existing.join(', ')}); ${operation} only creates new databases`);
+  }
+}
+
+/** Deletes what an operation that failed created of `name` (assertNoFilesOf held before it). */
+export function deleteCreatedFilesOf(storage: SyncStorage, name: string): void {
+  for (const n of [name, `${name}-journal`, `${name}-wal`]) if (storage.exists(n)) storage.delete(n);
 }
 
 /** A plain in-memory connection holding a copy of `bytes` (never touches cipherlite's VFS). */

@@ -27,6 +27,7 @@ import { checkProgress, copyDatabase, COPY_DEST_CACHE_KIB, creationFor, kdfFor, 
 import { checkSignal, Pacer } from './cancel.js';
 import { wipe } from '../crypto/wipe.js';
 import { recoverPendingReplace, replaceAuthority, replaceFile, replaceMarkerName, replaceSourceName, type ReplaceAuthority } from '../storage/file-replacement.js';
+import { carryReplicaState } from './replica-state.js';
 import type { KeyslotInfo, ProgressCallback, RekeyResult, ReopenOptions } from './types.js';
 
 export type RekeyPhase = 'copy' | 'check' | 'hash' | 'swap';
@@ -110,6 +111,9 @@ export async function rekey(db: Database, current: KeyMaterial, options: RekeyOp
       const check = withReadProgress(fresh, pages, report, () => conn.selectValue('PRAGMA quick_check'));
       if (check !== 'ok') throw new CipherliteError('CORRUPT', `the re-encrypted copy failed quick_check: ${typeof check === 'string' ? check : typeof check}`);
     });
+    // The replica's device state gets a record under the new key, so a writer started on the
+    // rekeyed database still knows its replica (keys/replica-state.ts).
+    carryReplicaState(storage, name, container, internals(fresh).container);
     await fresh.close();
     freshOpen = false;
     onProgress?.({ phase: 'check', done: pages, total: pages });

@@ -38,8 +38,11 @@ export const ENV_COUNT = ENV_INDEX + 4;
 export const ENV_NONCE = ENV_COUNT + 4;
 export const ENVELOPE_SIZE = ENV_NONCE + NONCE_SIZE;
 
-/** Log entry kinds (body byte ENTRY_KIND). `changeset`, `schema`, `device` are reserved for multi-device sync. */
-export const ENTRY_KINDS = ['genesis', 'pages', 'changeset', 'schema', 'keys', 'device'] as const;
+/**
+ * Log entry kinds (body byte ENTRY_KIND). `changeset`, `schema`, `device` are multi-device sync's;
+ * `image` is the whole database, its pages in the snapshot chunks at the entry's own seq.
+ */
+export const ENTRY_KINDS = ['genesis', 'pages', 'changeset', 'schema', 'keys', 'device', 'image'] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];
 
 /** Entry body: prevHash(32) deviceId(16) time ms(8, float64) kind(1) payloadLength(4) payload, then zero padding. */
@@ -152,11 +155,10 @@ export function seal(kind: ObjectKind, p: Position, key: Uint8Array, body: Uint8
 }
 
 /**
- * Checks that the object at `name` claims exactly position `expected` (else REPLICA_FOREIGN for
- * another database, REPLICA_REORDERED for another position), then authenticates and decrypts it
- * (else REPLICA_CORRUPT). Returns the padded body.
+ * Checks that the object at `name` claims exactly position `expected`: REPLICA_FOREIGN for
+ * another database, REPLICA_REORDERED for another position. Nothing is decrypted yet.
  */
-export function open(kind: ObjectKind, bytes: Uint8Array, name: string, expected: Position, key: Uint8Array): Uint8Array {
+export function checkPosition(kind: ObjectKind, bytes: Uint8Array, name: string, expected: Position): void {
   const p = readEnvelope(bytes, kind, name);
   if (!equal(p.replicaId, expected.replicaId)) throw new CipherliteError('REPLICA_FOREIGN', `replica object ${name} belongs to another database`, { object: name });
   if (!equal(p.generationId, expected.generationId) || p.generation !== expected.generation) {
@@ -165,10 +167,17 @@ export function open(kind: ObjectKind, bytes: Uint8Array, name: string, expected
   if (p.seq !== expected.seq || p.index !== expected.index || p.count !== expected.count) {
     throw new CipherliteError('REPLICA_REORDERED', `replica object ${name} was written as ${describe(kind, p)}, not ${describe(kind, expected)} (moved or replayed)`, { object: name });
   }
+}
+
+export const authFailed = (name: string): CipherliteError => new CipherliteError('REPLICA_CORRUPT', `replica object ${name} fails authentication (replaced or damaged)`, { object: name });
+
+/** checkPosition, then authenticates and decrypts (else REPLICA_CORRUPT). Returns the padded body. */
+export function open(kind: ObjectKind, bytes: Uint8Array, name: string, expected: Position, key: Uint8Array): Uint8Array {
+  checkPosition(kind, bytes, name, expected);
   try {
     return gcm(key, bytes.subarray(ENV_NONCE, ENVELOPE_SIZE), bytes.subarray(0, ENVELOPE_SIZE)).decrypt(bytes.subarray(ENVELOPE_SIZE));
   } catch {
-    throw new CipherliteError('REPLICA_CORRUPT', `replica object ${name} fails authentication (replaced or damaged)`, { object: name });
+    throw authFailed(name);
   }
 }
 

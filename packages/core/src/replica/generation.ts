@@ -15,11 +15,14 @@ import type { Database } from '../database/database.js';
 import { internals } from '../database/internals.js';
 import { CipherliteError } from '../errors.js';
 import { encodeMainHeader } from '../format/main-header.js';
-import { ID_SIZE, keysName, replicaKey, writeEnvelope, ZERO_HASH } from './format.js';
+import { entryName, equal, generationDir, ID_SIZE, keysName, objectHash, readEnvelope, replicaKey, seqOf, writeEnvelope, ZERO_HASH } from './format.js';
+import type { LocalReplicaState } from '../keys/replica-state.js';
+import { decodeMainHeaderCopy } from '../format/main-header.js';
+import { listAll } from './object-store.js';
 import { ReplicaLog } from './log.js';
 import type { ObjectStore } from './object-store.js';
-import { bucketHeader, encodeKeysObject } from './payloads.js';
-import { position, type OpenedReplica } from './reader.js';
+import { bucketHeader, encodeKeysObject, splitKeysObject } from './payloads.js';
+import { currentGeneration, position, type OpenedReplica } from './reader.js';
 
 export interface CreatedGeneration {
   r: OpenedReplica;
@@ -28,7 +31,11 @@ export interface CreatedGeneration {
   hash: Uint8Array;
 }
 
-/** Writes generation `generation` of `db`'s replica under `prefix` with `genesisPayload` at seq 0. */
+/**
+ * Writes generation `generation` of `db`'s replica under `prefix` with `genesisPayload` at seq 0.
+ * `chain`: the genesis's predecessor (a later generation: the previous generation's last entry)
+ * and the writing device (default: none, a random device id).
+ */
 export async function createGeneration(
   store: ObjectStore,
   prefix: string,
@@ -37,6 +44,7 @@ export async function createGeneration(
   genesisPayload: Uint8Array,
   now: number,
   replicaId: Uint8Array = randomBytes(ID_SIZE),
+  chain: { prevHash: Uint8Array; deviceId: Uint8Array } = { prevHash: ZERO_HASH, deviceId: randomBytes(ID_SIZE) },
 ): Promise<CreatedGeneration> {
   const { container } = internals(db);
   const dek = container.dek;
@@ -58,8 +66,45 @@ export async function createGeneration(
     throw new CipherliteError('REPLICA_FORK', `another writer created generation ${generation} of the replica under "${prefix}" at the same time`);
   }
   const log = new ReplicaLog(r);
-  const genesis = log.seal(0, { prevHash: ZERO_HASH, deviceId: randomBytes(ID_SIZE), time: now, kind: 'genesis', payload: genesisPayload });
+  const genesis = log.seal(0, { ...chain, time: now, kind: 'genesis', payload: genesisPayload });
   const res = await log.append(0, genesis);
   if (!res.appended) throw new CipherliteError('REPLICA_FORK', `another writer wrote the genesis entry of generation ${generation} under "${prefix}"`);
   return { r, log, hash: res.hash };
+}
+
+/**
+ * A database rekeyed while no writer was connected cannot open the bucket's current generation
+ * (its keys derive from the old data key, which is gone). What it can check without that key:
+ * the generation is the one this device last wrote (`known`, its device state, carried over by
+ * the rekey), its keys object carries another file id (the rekey gave the database a new one)
+ * and this device's replica id, and its log ends at the entry this device pushed last, holding
+ * exactly those bytes (SHA-256). Anything else is REPLICA_FOREIGN (another database, or a keys
+ * object replaced under a database that was not rekeyed), REPLICA_ROLLBACK or REPLICA_FORK.
+ */
+export async function proveLastEntry(store: ObjectStore, prefix: string, known: LocalReplicaState, fileId: Uint8Array): Promise<void> {
+  const foreign = (why: string): never => {
+    throw new CipherliteError('REPLICA_FOREIGN', `the replica under "${prefix}" is not the one this device writes (${why})`);
+  };
+  const generation = await currentGeneration(store, prefix);
+  if (generation === null || generation < known.generation)
+    throw new CipherliteError('REPLICA_ROLLBACK', `the bucket's newest generation under "${prefix}" is older than generation ${known.generation}, which this device wrote`);
+  if (generation > known.generation) foreign(`generation ${generation} was written by another database`);
+  const name = keysName(prefix, generation);
+  const keys = await store.get(name);
+  if (!keys) throw new CipherliteError('REPLICA_MISSING', `replica keys object ${name} is missing`, { object: name });
+  const { position: p, header } = splitKeysObject(keys, name);
+  const decoded = decodeMainHeaderCopy(header);
+  if (!decoded.ok || !equal(p.replicaId, known.replicaId)) foreign('another replica id');
+  if (decoded.ok && equal(decoded.header.fileId, fileId)) foreign('its keys object does not open under this database, which was not rekeyed');
+  const dir = `${generationDir(prefix, generation)}/log`;
+  const seqs = (await listAll(store, `${dir}/`)).map(({ key }) => seqOf(key, dir)).filter((s): s is number => s !== null);
+  const tip = Math.max(-1, ...seqs);
+  if (tip < known.seq) throw new CipherliteError('REPLICA_ROLLBACK', `the bucket's log ends at seq ${tip}, but this device already pushed seq ${known.seq}: rolled back or truncated`);
+  if (tip > known.seq) throw new CipherliteError('REPLICA_FORK', `generation ${generation} holds entries after seq ${known.seq}, the last this device pushed before its rekey`);
+  const last = entryName(prefix, generation, known.seq);
+  const bytes = await store.get(last);
+  if (!bytes) throw new CipherliteError('REPLICA_ROLLBACK', `replica log entry ${last}, pushed by this device, is gone from the bucket`, { object: last });
+  if (!equal(objectHash(bytes), known.hash) || !equal(readEnvelope(bytes, 'entry', last).replicaId, known.replicaId)) {
+    throw new CipherliteError('REPLICA_FORK', `replica log entry ${last} is not the one this device pushed`, { object: last });
+  }
 }

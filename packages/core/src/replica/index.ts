@@ -10,6 +10,7 @@ export { ReplicaLog, type AppendResult } from './log.js';
 export type { KnownTip, OpenedReplica } from './reader.js';
 export type { Entry, EntryKind } from './format.js';
 export { S3ObjectStore, createBucket, type S3Credentials, type S3Signer, type S3StoreOptions, type UnsignedRequest } from './s3-store.js';
+export type { SignerEndpoint, SigningAnswer, SigningRequest } from './signer-endpoint.js';
 export { MemoryObjectStore } from './memory-store.js';
 export { listAll, type ListPage, type ObjectStore, type PutOptions, type PutResult } from './object-store.js';
 export type { RetentionPolicy } from './snapshots.js';

@@ -57,6 +57,9 @@ export function resolveReplicaOptions(o: ReplicaOptions): ResolvedReplicaOptions
   const retention = { ...DEFAULT_RETENTION, ...(o.retention ?? {}) };
   int(retention.keepSnapshots, 2, 1, 'retention.keepSnapshots');
   if (!(retention.keepDays >= 0)) throw new CipherliteError('INVALID_ARGUMENT', 'replica.retention.keepDays must be ≥ 0');
+  if (!['after-keepDays', 'at-once', 'keep'].includes(retention.oldGenerations)) {
+    throw new CipherliteError('INVALID_ARGUMENT', "replica.retention.oldGenerations must be 'after-keepDays', 'at-once' or 'keep'");
+  }
   return {
     ...t,
     debounceMs: int(o.debounceMs, 200, 0, 'debounceMs'),

@@ -73,12 +73,9 @@ export function splitGenesis(payload: Uint8Array): { pages: Uint8Array; multiWri
 }
 
 /** Manifest: entryHash(32) time(8, float64) pageSize(4) pageCount(4) chunkCount(4) chunkHashes(32 each). */
-export interface Manifest {
+export interface Manifest extends ChunkList {
   entryHash: Uint8Array;
   time: number;
-  pageSize: number;
-  pageCount: number;
-  chunkHashes: Uint8Array[];
 }
 
 export function encodeManifest(m: Manifest): Uint8Array {
@@ -108,6 +105,35 @@ export function decodeManifest(body: Uint8Array, name: string): Manifest {
 
 /** Pages per snapshot chunk (256 × 4 KiB pages = 1 MiB chunks). */
 export const PAGES_PER_CHUNK = 256;
+
+/** A snapshot's page layout: pages 1..pageCount in chunks of PAGES_PER_CHUNK, each bound by the SHA-256 of its object. */
+export interface ChunkList {
+  pageSize: number;
+  pageCount: number;
+  chunkHashes: Uint8Array[];
+}
+
+/** `image` payload: pageSize(4) pageCount(4) chunkCount(4) chunkHashes(32 each) — the pages are the chunks at the entry's seq. */
+export function encodeImage(c: ChunkList): Uint8Array {
+  const out = new Uint8Array(12 + c.chunkHashes.length * HASH_SIZE);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, c.pageSize);
+  dv.setUint32(4, c.pageCount);
+  dv.setUint32(8, c.chunkHashes.length);
+  c.chunkHashes.forEach((h, i) => out.set(h, 12 + i * HASH_SIZE));
+  return out;
+}
+
+export function decodeImage(payload: Uint8Array, name: string): ChunkList {
+  const dv = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  const count = payload.length >= 12 ? dv.getUint32(8) : -1;
+  const pageSize = count >= 0 ? dv.getUint32(0) : 0;
+  const pageCount = count >= 0 ? dv.getUint32(4) : 0;
+  if (count < 0 || payload.length !== 12 + count * HASH_SIZE || pageSize < 512 || count !== Math.ceil(pageCount / PAGES_PER_CHUNK)) {
+    throw new CipherliteError('REPLICA_CORRUPT', `replica log entry ${name} holds a malformed image`, { object: name });
+  }
+  return { pageSize, pageCount, chunkHashes: Array.from({ length: count }, (_, i) => payload.slice(12 + i * HASH_SIZE, 12 + (i + 1) * HASH_SIZE)) };
+}
 
 // ---------------------------------------------------------------- keys object
 

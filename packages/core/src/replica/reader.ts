@@ -9,9 +9,10 @@ import { deriveHeaderMacKey } from '../crypto/subkeys.js';
 import { CipherliteError } from '../errors.js';
 import { decodeMainHeaderCopy, verifyMainHeaderMac, type MainHeader } from '../format/main-header.js';
 import type { Pacer } from '../keys/cancel.js';
-import { chunkName, decodeEntry, entryName, keysCopyName, equal, generationDir, keysName, manifestName, objectHash, open, replicaKey, seqOf, ZERO_HASH, type Entry, type Position } from './format.js';
+import { chunkName, decodeEntry, entryName, keysCopyName, equal, generationDir, keysName, manifestName, open, replicaKey, seqOf, ZERO_HASH, type Entry, type Position } from './format.js';
 import { listAll, type ObjectStore } from './object-store.js';
-import { applyPages, checkKeysObjectMac, decodeManifest, PAGES_PER_CHUNK, splitGenesis, splitKeysObject, type Manifest, type PageState } from './payloads.js';
+import { applyPages, checkKeysObjectMac, decodeImage, decodeManifest, PAGES_PER_CHUNK, splitGenesis, splitKeysObject, type ChunkList, type Manifest, type PageState } from './payloads.js';
+import { hashBulk, inParallel, openBulk, TRANSFER_CONCURRENCY } from './transfer.js';
 
 export interface OpenedReplica {
   store: ObjectStore;
@@ -63,9 +64,19 @@ export async function openReplica(store: ObjectStore, prefix: string, secret: Sl
   return (await openReplicaWithHeader(store, prefix, secret, signal)).replica;
 }
 
-/** openReplica, with the database header the keys object holds (its keyslots: what a restore keeps). */
-export async function openReplicaWithHeader(store: ObjectStore, prefix: string, secret: SlotSecret, signal?: AbortSignal): Promise<{ replica: OpenedReplica; header: MainHeader }> {
-  const { generation, seq, name, bytes, header } = await fetchKeys(store, prefix, signal);
+/**
+ * openReplica, with the database header the keys object holds (its keyslots: what a restore
+ * keeps). `generation`: an older generation instead of the current one (REPLICA_MISSING when
+ * retention deleted it, or it never existed).
+ */
+export async function openReplicaWithHeader(
+  store: ObjectStore,
+  prefix: string,
+  secret: SlotSecret,
+  signal?: AbortSignal,
+  generation?: number,
+): Promise<{ replica: OpenedReplica; header: MainHeader }> {
+  const { seq, name, bytes, header } = await fetchKeys(store, prefix, signal, generation);
   const cache = new Map<string, Uint8Array>();
   let opened;
   try {
@@ -74,7 +85,7 @@ export async function openReplicaWithHeader(store: ObjectStore, prefix: string, 
     wipeKekCache(cache);
   }
   if (!opened) throw new CipherliteError('WRONG_KEY', 'wrong password or key for this replica');
-  const replica = bindKeys(store, prefix, generation, seq, name, bytes, opened.dek);
+  const replica = bindKeys(store, prefix, splitKeysObject(bytes, name).position.generation, seq, name, bytes, opened.dek);
   await checkKeysEntry(replica, seq, bytes, signal);
   return { replica, header };
 }
@@ -103,9 +114,17 @@ async function checkKeysEntry(r: OpenedReplica, seq: number, bytes: Uint8Array, 
 }
 
 /** The generation's newest keys object: the last one a keyslot change uploaded, else the first (seq 0). */
-async function fetchKeys(store: ObjectStore, prefix: string, signal?: AbortSignal): Promise<{ generation: number; seq: number; name: string; bytes: Uint8Array; header: MainHeader }> {
-  const generation = await currentGeneration(store, prefix, signal);
-  if (generation === null) throw new CipherliteError('REPLICA_MISSING', `no replica under prefix "${prefix}" (no keys object)`);
+async function fetchKeys(store: ObjectStore, prefix: string, signal?: AbortSignal, wanted?: number): Promise<{ generation: number; seq: number; name: string; bytes: Uint8Array; header: MainHeader }> {
+  const current = await currentGeneration(store, prefix, signal);
+  if (current === null) throw new CipherliteError('REPLICA_MISSING', `no replica under prefix "${prefix}" (no keys object)`);
+  const generation = wanted ?? current;
+  if (!Number.isInteger(generation) || generation < 0 || generation > current)
+    throw new CipherliteError('REPLICA_MISSING', `generation ${generation} is not in the replica under "${prefix}" (newest: ${current})`);
+  if (generation < current && !(await store.head(keysName(prefix, generation), signal ? { signal } : {}))) {
+    throw new CipherliteError('REPLICA_MISSING', `generation ${generation} of the replica under "${prefix}" is gone: deleted by the retention policy once generation ${current} superseded it`, {
+      generation,
+    });
+  }
   const dir = `${generationDir(prefix, generation)}/keyslots`;
   let seq = 0;
   for (const { key } of await listAll(store, `${dir}/`, signal)) {
@@ -166,7 +185,58 @@ export async function readEntry(r: OpenedReplica, seq: number, signal?: AbortSig
   const name = entryName(r.prefix, r.generation, seq);
   const bytes = await r.store.get(name, signal ? { signal } : {});
   if (!bytes) throw new CipherliteError('REPLICA_MISSING', `replica log entry ${name} is missing`, { object: name });
-  return { entry: decodeEntry(open('entry', bytes, name, position(r, seq), r.logKey), name), hash: objectHash(bytes), bytes };
+  return { entry: decodeEntry(await openBulk('entry', bytes, name, position(r, seq), r.logKey), name), hash: await hashBulk(bytes), bytes };
+}
+
+/**
+ * Entries `from`..`to` in order, with up to TRANSFER_CONCURRENCY GETs in flight ahead of the one
+ * the caller is at (memory: that many entries). A failed GET surfaces when its turn comes.
+ */
+export async function* readEntries(r: OpenedReplica, from: number, to: number, signal?: AbortSignal): AsyncGenerator<ReadEntry & { seq: number }> {
+  const ahead: Promise<ReadEntry>[] = [];
+  let next = from;
+  for (let seq = from; seq <= to; seq++) {
+    while (next <= to && ahead.length < TRANSFER_CONCURRENCY) {
+      const p = readEntry(r, next++, signal);
+      p.catch(() => undefined); // awaited in its turn; a caller that stops early leaves it unobserved
+      ahead.push(p);
+    }
+    yield { ...(await ahead.shift()!), seq };
+  }
+}
+
+/**
+ * The pages held by the chunks of the snapshot directory at `seq`, each chunk checked against
+ * `list` (REPLICA_REORDERED for another object): fetched and opened TRANSFER_CONCURRENCY at a time.
+ * `by` is the object that lists the chunks (a manifest or an `image` entry), named in messages.
+ */
+async function readChunks(r: OpenedReplica, seq: number, list: ChunkList, by: { kind: string; name: string }, pacer?: Pacer, signal?: AbortSignal): Promise<PageState> {
+  const listed = `${by.kind} ${by.name}`;
+  const state: PageState = { pageSize: list.pageSize, pageCount: list.pageCount, pages: new Map() };
+  const count = list.chunkHashes.length;
+  if (count !== Math.ceil(list.pageCount / PAGES_PER_CHUNK)) throw new CipherliteError('REPLICA_CORRUPT', `${listed} lists ${count} chunks for ${list.pageCount} pages`, { object: by.name });
+  await inParallel(
+    Array.from({ length: count }, (_, i) => i),
+    TRANSFER_CONCURRENCY,
+    async (i) => {
+      const name = chunkName(r.prefix, r.generation, seq, i);
+      const bytes = await r.store.get(name, signal ? { signal } : {});
+      if (!bytes) throw new CipherliteError('REPLICA_MISSING', `snapshot chunk ${name} is missing`, { object: name });
+      const body = await openBulk('chunk', bytes, name, position(r, seq, i, count), r.snapKey);
+      if (!equal(await hashBulk(bytes), list.chunkHashes[i]!)) throw new CipherliteError('REPLICA_REORDERED', `snapshot chunk ${name} is not the one ${listed} lists`, { object: name });
+      const first = i * PAGES_PER_CHUNK + 1;
+      const n = Math.min(PAGES_PER_CHUNK, list.pageCount - first + 1);
+      for (let k = 0; k < n; k++) state.pages.set(first + k, body.subarray(k * list.pageSize, (k + 1) * list.pageSize));
+      await pacer?.tick();
+    },
+  );
+  return state;
+}
+
+/** The whole database an `image` entry at `seq` stands for (its pages are the chunks under its seq). */
+export function readImage(r: OpenedReplica, seq: number, payload: Uint8Array, pacer?: Pacer, signal?: AbortSignal): Promise<PageState> {
+  const name = entryName(r.prefix, r.generation, seq);
+  return readChunks(r, seq, decodeImage(payload, name), { kind: 'replica log entry', name }, pacer, signal);
 }
 
 /** A snapshot's manifest and page state; every chunk's hash is checked against the manifest. */
@@ -175,21 +245,7 @@ export async function readSnapshot(r: OpenedReplica, seq: number, pacer?: Pacer,
   const mBytes = await r.store.get(mName, signal ? { signal } : {});
   if (!mBytes) throw new CipherliteError('REPLICA_MISSING', `snapshot manifest ${mName} is missing`, { object: mName });
   const manifest = decodeManifest(open('manifest', mBytes, mName, position(r, seq), r.snapKey), mName);
-  const state: PageState = { pageSize: manifest.pageSize, pageCount: manifest.pageCount, pages: new Map() };
-  const count = manifest.chunkHashes.length;
-  if (count !== Math.ceil(manifest.pageCount / PAGES_PER_CHUNK))
-    throw new CipherliteError('REPLICA_CORRUPT', `snapshot manifest ${mName} lists ${count} chunks for ${manifest.pageCount} pages`, { object: mName });
-  for (let i = 0; i < count; i++) {
-    const name = chunkName(r.prefix, r.generation, seq, i);
-    const bytes = await r.store.get(name, signal ? { signal } : {});
-    if (!bytes) throw new CipherliteError('REPLICA_MISSING', `snapshot chunk ${name} is missing`, { object: name });
-    const body = open('chunk', bytes, name, position(r, seq, i, count), r.snapKey);
-    if (!equal(objectHash(bytes), manifest.chunkHashes[i]!)) throw new CipherliteError('REPLICA_REORDERED', `snapshot chunk ${name} is not the one its manifest lists`, { object: name });
-    const first = i * PAGES_PER_CHUNK + 1;
-    const n = Math.min(PAGES_PER_CHUNK, manifest.pageCount - first + 1);
-    for (let k = 0; k < n; k++) state.pages.set(first + k, body.slice(k * manifest.pageSize, (k + 1) * manifest.pageSize));
-    await pacer?.tick();
-  }
+  const state = await readChunks(r, seq, manifest, { kind: 'snapshot manifest', name: mName }, pacer, signal);
   return { manifest, state };
 }
 
@@ -256,8 +312,7 @@ export async function readState(r: OpenedReplica, o: ReadStateOptions = {}): Pro
       throw new CipherliteError('REPLICA_FORK', `replica log entry at seq ${seq} differs from the one this device saw: another history was written`);
     }
   };
-  for (let seq = from; seq <= target; seq++) {
-    const { entry, hash } = await readEntry(r, seq, o.signal);
+  for await (const { seq, entry, hash } of readEntries(r, from, target, o.signal)) {
     const name = entryName(r.prefix, r.generation, seq);
     // Genesis of generation 0 starts the chain; a later generation's is chained to the previous one's last entry.
     if (seq === 0 && (entry.kind !== 'genesis' || (r.generation === 0 && !equal(entry.prevHash, ZERO_HASH))))
@@ -269,6 +324,8 @@ export async function readState(r: OpenedReplica, o: ReadStateOptions = {}): Pro
     multiWriter = checkMode(entry, name, multiWriter, o.multiWriter === true);
     if (seq !== snap && entry.kind === 'genesis') applyPages(state, splitGenesis(entry.payload).pages, name);
     if (seq !== snap && entry.kind === 'pages') applyPages(state, entry.payload, name);
+    // An image whose manifest is not there (cut off before it): its chunks, checked against the entry.
+    if (seq !== snap && entry.kind === 'image') state = await readImage(r, seq, entry.payload, o.pacer, o.signal);
     prev = hash;
     last = { seq, hash, time: entry.time };
     o.onEntry?.(seq - from + 1, target - from + 1);
@@ -291,6 +348,7 @@ function checkMode(entry: Entry, name: string, multiWriter: boolean, acceptMulti
   if (logical && !acceptMultiWriter) {
     throw new CipherliteError('REPLICA_MODE', `replica log entry ${name} belongs to a multi-writer (sync) generation: join it with joinSyncReplica`, { object: name });
   }
-  if (entry.kind === 'pages' && multiWriter) throw new CipherliteError('REPLICA_CORRUPT', `replica log entry ${name} holds pages in a multi-writer generation`, { object: name });
+  if ((entry.kind === 'pages' || entry.kind === 'image') && multiWriter)
+    throw new CipherliteError('REPLICA_CORRUPT', `replica log entry ${name} holds pages in a multi-writer generation`, { object: name });
   return multiWriter || logical;
 }

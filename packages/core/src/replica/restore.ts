@@ -15,20 +15,25 @@ import { Database } from '../database/database.js';
 import { CipherliteError, invalidArgument } from '../errors.js';
 import { checkSignal, Pacer } from '../keys/cancel.js';
 import { addKeyslot } from '../keys/keyslots.js';
-import { importPlaintextWith } from '../keys/plaintext.js';
+import { assertNoFilesOf, claimNewName, deleteCreatedFilesOf, importPlaintextWith } from '../keys/plaintext.js';
 import type { NewSecret, ProgressCallback } from '../keys/types.js';
 import type { SyncStorage } from '../storage/sync-file.js';
 import type { KdfParams, KeyMaterial } from '../types.js';
 import { equal } from './format.js';
 import { resolveTarget, type ReplicaTarget } from './options.js';
-import { openReplica, openReplicaWithHeader, readEntry, readSnapshot, readState, type KnownTip, type OpenedReplica } from './reader.js';
+import { openReplica, openReplicaWithHeader, readEntry, readImage, readSnapshot, readState, type KnownTip, type OpenedReplica } from './reader.js';
 
 export interface RestoreOptions {
   storage: SyncStorage;
   name: string;
   replica: ReplicaTarget;
-  /** The seq to restore (default: the newest), or a time (ms since the epoch, or a Date): the last entry written at or before it. */
-  pointInTime?: { seq: number } | { time: number | Date };
+  /**
+   * The seq to restore (default: the newest), or a time (ms since the epoch, or a Date): the last
+   * entry written at or before it. `generation` reads an older generation (the history before a
+   * rekey, opened with the secrets of that time) instead of the current one: REPLICA_MISSING when
+   * retention deleted it.
+   */
+  pointInTime?: { seq: number; generation?: number } | { time: number | Date; generation?: number } | { generation: number };
   /** Argon2id parameters of the `newSecret` password keyslot. */
   kdf?: Partial<KdfParams>;
   /** `download`: log entries read; `copy`: pages written locally. */
@@ -56,10 +61,13 @@ export async function restoreGeneration(
   const { store, prefix } = resolveTarget(options.replica);
   const { storage, name } = options;
   const material = keyMaterialOf(options);
+  // A new secret that would be refused is refused now: before the download, and not after the
+  // restored database exists (it used to stay behind, open, so a second try found it there).
+  if (options.newSecret !== undefined) wipe(secretFromMaterial(options.newSecret).bytes);
   const secret = secretFromMaterial(options);
   let opened;
   try {
-    opened = await openReplicaWithHeader(store, prefix, secret, options.signal);
+    opened = await openReplicaWithHeader(store, prefix, secret, options.signal, options.pointInTime?.generation);
   } finally {
     wipe(secret.bytes);
   }
@@ -98,8 +106,17 @@ export async function restoreGeneration(
   let db: Database;
   try {
     if (state.pageCount === 0) {
-      if (storage.exists(name)) invalidArgument(`"${name}" already exists; restoreFromReplica only creates new databases`);
-      db = await create();
+      // As importPlaintextWith: a stray side file (`~new`, a journal) refuses before anything is created.
+      assertNoFilesOf(storage, name, 'restoreFromReplica');
+      const release = claimNewName(storage, name);
+      try {
+        db = await create();
+      } catch (e) {
+        deleteCreatedFilesOf(storage, name);
+        throw e;
+      } finally {
+        release();
+      }
     } else {
       const res = await importPlaintextWith(storage, name, image, create, {
         ...(options.signal ? { signal: options.signal } : {}),
@@ -110,7 +127,16 @@ export async function restoreGeneration(
   } finally {
     image.fill(0);
   }
-  if (options.newSecret) await addKeyslot(db, material, options.newSecret, options.kdf ? { kdf: options.kdf } : {});
+  if (options.newSecret) {
+    try {
+      await addKeyslot(db, material, options.newSecret, options.kdf ? { kdf: options.kdf } : {});
+    } catch (e) {
+      // The restore is not done: nothing of it stays (the database is closed, its files deleted).
+      await db.close().catch(() => undefined);
+      deleteCreatedFilesOf(storage, name);
+      throw e;
+    }
+  }
   return { db, r, tip };
 }
 
@@ -166,6 +192,8 @@ export async function verifyReplica(options: VerifyReplicaOptions): Promise<Veri
     if (prev && !equal(entry.prevHash, prev)) throw new CipherliteError('REPLICA_FORK', `replica log entry at seq ${seq} does not follow the entry before it (broken chain)`);
     hashes.set(seq, hash);
     prev = hash;
+    // An image entry without its manifest (a writer cut off between the two): its chunks, through the entry.
+    if (entry.kind === 'image' && !listing.snapshots.includes(seq)) await readImage(r, seq, entry.payload, pacer, options.signal);
     options.onProgress?.({ phase: 'entries', done: i + 1, total: listing.entries.length });
     await pacer.tick();
   }

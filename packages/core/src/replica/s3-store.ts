@@ -4,28 +4,18 @@
  * path-style URLs (`<endpoint>/<bucket>/<key>`), which every S3-compatible service accepts.
  *
  * Credentials: long-lived keys, a function returning short-lived ones (called per request, so an
- * app that refreshes them needs no call into the replica), or a `signer` that turns an unsigned
- * request into a signed one or a presigned URL (an app whose backend signs for it). Errors are
- * typed (see object-store.ts); secrets never appear in a message.
+ * app that refreshes them needs no call into the replica), or a `signer`: a function that turns an
+ * unsigned request into a signed one or a presigned URL, or the spec of the app's signer endpoint
+ * (signer-endpoint.ts: plain data, so a browser worker can use it). Errors are typed (see
+ * object-store.ts); secrets never appear in a message.
  */
 import { AwsClient } from 'aws4fetch';
 import { CipherliteError } from '../errors.js';
 import type { ListPage, ObjectStore, PutOptions, PutResult } from './object-store.js';
 import { DEFAULT_RETRY, realTimers, Retryable, withRetry, type RetryPolicy, type Timers } from './retry.js';
+import { EndpointSigner, type S3Credentials, type SignerEndpoint, type UnsignedRequest } from './signer-endpoint.js';
 
-export interface S3Credentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
-
-export interface UnsignedRequest {
-  method: 'GET' | 'PUT' | 'HEAD' | 'DELETE';
-  url: string;
-  headers: Record<string, string>;
-  /** The body of a PUT (its SHA-256 is part of a SigV4 signature). */
-  body?: Uint8Array;
-}
+export type { S3Credentials, UnsignedRequest };
 
 /** Returns the request to send: the same URL with signature headers, or a presigned URL. */
 export type S3Signer = (request: UnsignedRequest) => Promise<{ url: string; headers?: Record<string, string> }>;
@@ -37,7 +27,8 @@ export interface S3StoreOptions {
   /** SigV4 region (default `us-east-1`; R2: `auto`). */
   region?: string;
   credentials?: S3Credentials | (() => Promise<S3Credentials>);
-  signer?: S3Signer;
+  /** A signing function, or the app's signer endpoint `{ url, headers? }` (docs/REPLICA.md, "Signer endpoint"). */
+  signer?: S3Signer | SignerEndpoint;
   /** Per-attempt timeout in ms (default 15000). */
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
@@ -54,7 +45,7 @@ export class S3ObjectStore implements ObjectStore {
   readonly #base: string;
   readonly #region: string;
   readonly #credentials: S3StoreOptions['credentials'];
-  readonly #signer: S3Signer | undefined;
+  readonly #signer: S3Signer | EndpointSigner | undefined;
   readonly #timeoutMs: number;
   readonly #retry: RetryPolicy;
   readonly #listPageSize: number;
@@ -69,13 +60,14 @@ export class S3ObjectStore implements ObjectStore {
     this.#base = `${o.endpoint.replace(/\/+$/, '')}/${o.bucket}`;
     this.#region = o.region ?? 'us-east-1';
     this.#credentials = o.credentials;
-    this.#signer = o.signer;
     this.#timeoutMs = o.timeoutMs ?? 15_000;
     this.#retry = { ...DEFAULT_RETRY, ...(o.retry ?? {}) };
     this.#listPageSize = o.listPageSize ?? 1000;
     this.#fetch = o.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.#timers = o.timers ?? realTimers;
     this.#random = o.random ?? Math.random;
+    const deps = { base: this.#base, bucket: o.bucket, region: this.#region, fetch: this.#fetch, timers: this.#timers, timeoutMs: this.#timeoutMs };
+    this.#signer = o.signer === undefined || typeof o.signer === 'function' ? o.signer : new EndpointSigner(o.signer, deps);
   }
 
   async put(key: string, bytes: Uint8Array, options: PutOptions = {}): Promise<PutResult> {
@@ -110,10 +102,10 @@ export class S3ObjectStore implements ObjectStore {
     return `${this.#base}/${key.split('/').map(encodeURIComponent).join('/')}`;
   }
 
-  async #sign(req: UnsignedRequest): Promise<Request> {
+  async #sign(req: UnsignedRequest, signal: AbortSignal | undefined): Promise<Request> {
     const body = req.body ? new Uint8Array(req.body) : null;
     if (this.#signer) {
-      const signed = await this.#signer(req);
+      const signed = this.#signer instanceof EndpointSigner ? await this.#signer.sign(req, signal) : await this.#signer(req);
       return new Request(signed.url, { method: req.method, headers: { ...req.headers, ...(signed.headers ?? {}) }, body });
     }
     const c = typeof this.#credentials === 'function' ? await this.#credentials() : this.#credentials!;
@@ -127,7 +119,7 @@ export class S3ObjectStore implements ObjectStore {
     return withRetry(
       async () => {
         if (signal?.aborted) throw new CipherliteError('CANCELLED', 'the replica operation was cancelled');
-        const request = await this.#sign(req);
+        const request = await this.#sign(req, signal);
         const ctl = new AbortController();
         const onAbort = (): void => ctl.abort();
         signal?.addEventListener('abort', onAbort, { once: true });
@@ -145,8 +137,12 @@ export class S3ObjectStore implements ObjectStore {
           }
           const body = readBody || !res.ok ? new Uint8Array(await res.arrayBuffer()) : undefined;
           if (res.ok || accept.includes(res.status)) return { status: res.status, headers: res.headers, ...(body ? { body } : {}) };
-          throw classify(res.status, body, what, key);
+          const failure = classify(res.status, body, what, key);
+          // A refused answer from the signer endpoint's cache may have expired early: ask again.
+          if (this.#signer instanceof EndpointSigner && this.#signer.failed(req) && failure instanceof CipherliteError && failure.code === 'REPLICA_AUTH') throw new Retryable(failure);
+          throw failure;
         } catch (e) {
+          if (this.#signer instanceof EndpointSigner) this.#signer.failed(req);
           if (e instanceof Retryable || e instanceof CipherliteError) throw e;
           // The body stream broke or timed out mid-transfer.
           throw new Retryable(new CipherliteError('REPLICA_UNAVAILABLE', `${what}: the transfer was interrupted`, { object: key }, { cause: e }));

@@ -13,6 +13,10 @@
  *
  * At start-up (and after a crash) the bucket's state is read back and checked against the last
  * position this device remembers, so whatever was committed but not yet pushed is pushed then.
+ * An entry that gets a snapshot is an `image` entry (sealing.ts): its chunks go up in parallel
+ * before it, its manifest after it. After a rekey — followed live, or found at start-up through
+ * the device state the rekey carried over — the next generation continues the replica, and the
+ * retention policy deletes the generations it superseded.
  */
 import { deriveHeaderMacKey } from '../crypto/subkeys.js';
 import { randomBytes } from '../crypto/random.js';
@@ -20,15 +24,16 @@ import type { Database } from '../database/database.js';
 import { internals, onReplaced } from '../database/internals.js';
 import { CipherliteError, isCipherliteError, type ErrorCode } from '../errors.js';
 import { encodeMainHeader } from '../format/main-header.js';
-import { entryName, equal, ID_SIZE, keysCopyName, keysName, replicaKey, writeEnvelope } from './format.js';
-import { readLocalState, writeLocalState, type LocalReplicaState } from './local-state.js';
+import { entryName, equal, ID_SIZE, keysCopyName, manifestName, replicaKey, writeEnvelope, ZERO_HASH } from './format.js';
+import { readLocalState, writeLocalState, type LocalReplicaState } from '../keys/replica-state.js';
 import { ReplicaLog } from './log.js';
 import { resolveReplicaOptions, type ReplicaOptions, type ResolvedReplicaOptions } from './options.js';
 import { bucketHeader, encodeKeysObject, encodePages, keyslotsOf } from './payloads.js';
-import { decodeManifestTime, diffPages, diffSomePages, hashPages, readPages, wipeRead, type PageRead } from './pages.js';
+import { decodeManifestTime, hashPages, readPages, wipeRead, type PageRead } from './pages.js';
 import { openReplicaWithKey, position, readState, type OpenedReplica } from './reader.js';
-import { createGeneration } from './generation.js';
-import { applyRetention, writeSnapshot } from './snapshots.js';
+import { createGeneration, proveLastEntry } from './generation.js';
+import { applyRetention, putChunks, retireOldGenerations } from './snapshots.js';
+import { sealEntry, type SealedEntry } from './sealing.js';
 
 export type ReplicaStateName = 'idle' | 'pushing' | 'offline' | 'error' | 'paused';
 
@@ -68,8 +73,10 @@ export class Replica {
   #local: LocalReplicaState | null = null;
   /** The device state on storage is older than `#local` (its last write failed). */
   #localDirty = false;
-  /** A sealed entry not yet confirmed: retried byte for byte. */
-  #inflight: { seq: number; bytes: Uint8Array; image: Uint8Array | null; hashes: Map<number, string>; full: boolean; pageCount: number; commits: number } | null = null;
+  /** A sealed entry not yet confirmed (or an image entry whose manifest is not written yet). */
+  #inflight: SealedEntry | null = null;
+  /** The generations before the current one are gone from the bucket (retention). */
+  #retired = false;
   /** The keyslots of the header the bucket's newest keys object holds (null: not connected yet). */
   #keysSent: Uint8Array | null = null;
   /** A sealed `keys` entry not yet confirmed, with the header it uploads. */
@@ -228,7 +235,17 @@ export class Replica {
     const fileId = container.fileId;
     this.#local ??= readLocalState(this.#db.storage, this.#db.name, dek, fileId);
     const { store, prefix } = this.#o;
-    const found = await openReplicaWithKey(store, prefix, dek);
+    let found;
+    try {
+      found = await openReplicaWithKey(store, prefix, dek);
+    } catch (e) {
+      // Rekeyed while no writer was connected: the bucket's generation is under the old data key.
+      // This device's state (carried over by the rekey) proves the replica is its own.
+      if (!isCipherliteError(e) || e.code !== 'REPLICA_FOREIGN' || !this.#local) throw e;
+      await proveLastEntry(store, prefix, this.#local, container.fileId);
+      await this.#startGeneration(this.#local.generation + 1, this.#local.replicaId, this.#local.hash);
+      return;
+    }
     if (!found) {
       if (this.#local) throw new CipherliteError('REPLICA_ROLLBACK', `the bucket holds no replica under "${prefix}", but this device already pushed seq ${this.#local.seq}: deleted or rolled back`);
       await this.#create();
@@ -257,124 +274,126 @@ export class Replica {
 
   /** A new replica: generation 0's keys object, then its genesis entry (seq 0, empty state). */
   async #create(): Promise<void> {
+    await this.#startGeneration(0, randomBytes(ID_SIZE), ZERO_HASH);
+  }
+
+  /**
+   * Starts `generation` of replica `replicaId` under keys from the database's data key: its keys
+   * object (the keyslots it has now), then its genesis entry chained to `prevHash` (a later
+   * generation: the SHA-256 of the previous generation's last entry). Entries sealed for an
+   * earlier generation and not yet confirmed are dropped: the first push of this one sends every page.
+   */
+  async #startGeneration(generation: number, replicaId: Uint8Array, prevHash: Uint8Array): Promise<void> {
     const { container } = internals(this.#db);
-    const { r, log, hash } = await createGeneration(this.#o.store, this.#o.prefix, 0, this.#db, encodePages(container.blockSize, 0, []), this.#o.now());
-    this.#keysSent = keyslotsOf(container.header);
+    const deviceId = this.#local?.deviceId ?? randomBytes(ID_SIZE);
+    const now = this.#o.now();
+    const { r, log, hash } = await createGeneration(this.#o.store, this.#o.prefix, generation, this.#db, encodePages(container.blockSize, 0, []), now, replicaId, { prevHash, deviceId });
     this.#remote = { r, log, pageSize: container.blockSize, pageCount: 0, hashes: new Map(), tip: { seq: 0, hash }, snapshots: [], oldestEntry: 0 };
-    this.#local = { replicaId: r.replicaId, deviceId: randomBytes(ID_SIZE), generation: 0, seq: 0, hash };
-    this.#remember();
-    this.#set({ generation: 0, lastPushedSeq: 0, lastPushedAt: this.#o.now() });
-  }
-
-  /**
-   * Pushes one entry with the pages that changed; false when the bucket already holds everything.
-   * Reads only the pages written since the last read (the VFS reports them) when that set is
-   * known; every page after a start-up, and when this entry gets a snapshot.
-   */
-  async #pushOnce(): Promise<boolean> {
-    const remote = this.#remote!;
-    if (!this.#inflight) {
-      const commits = this.#status.pendingCommits;
-      const last = remote.snapshots.length ? remote.snapshots[remote.snapshots.length - 1]!.seq : 0;
-      // A new generation's first entry holds every page: it gets a snapshot at once.
-      const snapshotDue = remote.tip.seq + 1 - last >= this.#o.snapshotEvery || (remote.r.generation > 0 && remote.snapshots.length === 0);
-      const took: { ran: boolean; dirty: Set<number> | null } = { ran: false, dirty: null };
-      let read: PageRead;
-      try {
-        read = await readPages(this.#db, (pageCount) => {
-          // Swapped inside the read transaction: a page written after it lands in the new set.
-          Object.assign(took, { ran: true, dirty: this.#dirty });
-          this.#dirty = new Set();
-          if (took.dirty === null || snapshotDue) return null;
-          const wanted = new Set(took.dirty);
-          for (let pgno = remote.pageCount + 1; pgno <= pageCount; pgno++) wanted.add(pgno);
-          return wanted;
-        });
-      } catch (e) {
-        // Nothing was read: the pages taken are still to be read next time.
-        if (took.ran) this.#dirty = took.dirty && this.#dirty ? new Set([...took.dirty, ...this.#dirty]) : null;
-        throw e;
-      }
-      const { pageSize, pageCount } = read;
-      if (pageSize !== remote.pageSize) throw new CipherliteError('UNSUPPORTED', `the database's page size (${pageSize}) is not the replica's (${remote.pageSize})`);
-      const diff = read.full ? diffPages(read.image, pageSize, remote.hashes) : diffSomePages(read.pages, remote.hashes);
-      if (diff.changed.length === 0 && pageCount === remote.pageCount) {
-        wipeRead(read);
-        this.#set({ pendingCommits: Math.max(0, this.#status.pendingCommits - commits) });
-        return false;
-      }
-      const seq = remote.tip.seq + 1;
-      const bytes = remote.log.seal(seq, { prevHash: remote.tip.hash, deviceId: this.#local!.deviceId, time: this.#o.now(), kind: 'pages', payload: encodePages(pageSize, pageCount, diff.changed) });
-      if (!read.full) wipeRead(read);
-      this.#inflight = { seq, bytes, image: read.full ? read.image : null, hashes: diff.hashes, full: read.full, pageCount, commits };
-      this.#set({ pendingBytes: bytes.length });
-    }
-    const f = this.#inflight;
-    // The entry this device pushed last must still be there: a bucket rolled back since would
-    // otherwise accept the next position again as if nothing had happened.
-    if (!(await remote.r.store.head(entryName(remote.r.prefix, remote.r.generation, remote.tip.seq)))) {
-      throw new CipherliteError('REPLICA_ROLLBACK', `replica log entry ${remote.tip.seq}, pushed by this device, is gone from the bucket: rolled back or deleted`);
-    }
-    const res = await remote.log.append(f.seq, f.bytes);
-    if (!res.appended) throw new CipherliteError('REPLICA_FORK', `another writer took log position ${f.seq}: two devices write this replica`);
-    this.#inflight = null;
-    remote.tip = { seq: f.seq, hash: res.hash };
-    if (f.full) remote.hashes = f.hashes;
-    else for (const [pgno, h] of f.hashes) remote.hashes.set(pgno, h);
-    for (let pgno = f.pageCount + 1; pgno <= remote.pageCount; pgno++) remote.hashes.delete(pgno);
-    remote.pageCount = f.pageCount;
-    this.#local = { ...this.#local!, seq: f.seq, hash: res.hash };
-    this.#remember();
-    this.#set({ lastPushedSeq: f.seq, lastPushedAt: this.#o.now(), pendingBytes: 0, pendingCommits: Math.max(0, this.#status.pendingCommits - f.commits) });
-    if (f.image) {
-      await this.#maybeSnapshot(f.image, res.hash);
-      f.image.fill(0);
-    }
-    return this.#status.pendingCommits > 0;
-  }
-
-  async #maybeSnapshot(image: Uint8Array, entryHash: Uint8Array): Promise<void> {
-    const remote = this.#remote!;
-    const last = remote.snapshots.length ? remote.snapshots[remote.snapshots.length - 1]!.seq : 0;
-    if (remote.tip.seq - last < this.#o.snapshotEvery && !(remote.r.generation > 0 && remote.snapshots.length === 0)) return;
-    const time = this.#o.now();
-    await writeSnapshot(remote.r, remote.tip.seq, entryHash, time, image, remote.pageSize);
-    remote.snapshots.push({ seq: remote.tip.seq, time });
-    const kept = await applyRetention(remote.r, remote.snapshots, remote.oldestEntry, this.#o.retention, time);
-    remote.snapshots = kept.kept;
-    remote.oldestEntry = kept.oldestEntry;
-  }
-
-  /**
-   * After a rekey: generation + 1 under keys from the new data key — its keys object, then its
-   * genesis entry chained to the last entry of the previous generation (the SHA-256 of that
-   * object's bytes). The first push after it sends every page, with a snapshot. Entries sealed
-   * for the previous generation and not yet confirmed are dropped: their pages are in that one.
-   */
-  async #newGeneration(): Promise<void> {
-    const prev = this.#remote!;
-    const { container } = internals(this.#db);
-    const dek = container.dek;
-    const r: OpenedReplica = { ...prev.r, generation: prev.r.generation + 1, generationId: randomBytes(ID_SIZE), dek, logKey: new Uint8Array(0), snapKey: new Uint8Array(0) };
-    r.logKey = replicaKey(dek, r.generationId, 'log');
-    r.snapKey = replicaKey(dek, r.generationId, 'snapshot');
-    const header = encodeMainHeader(bucketHeader(container.header), deriveHeaderMacKey(dek, container.fileId));
-    const keys = encodeKeysObject(writeEnvelope('keys', position(r, 0), new Uint8Array(12)), header, replicaKey(dek, r.generationId, 'keys-mac'));
-    if ((await r.store.put(keysName(r.prefix, r.generation), keys, { ifNoneMatch: true })) === 'taken') {
-      throw new CipherliteError('REPLICA_FORK', `another writer created generation ${r.generation} under "${r.prefix}"`);
-    }
-    const log = new ReplicaLog(r);
-    const genesis = log.seal(0, { prevHash: prev.tip.hash, deviceId: this.#local!.deviceId, time: this.#o.now(), kind: 'genesis', payload: encodePages(container.blockSize, 0, []) });
-    const res = await log.append(0, genesis);
-    if (!res.appended) throw new CipherliteError('REPLICA_FORK', `another writer wrote the genesis entry of generation ${r.generation} under "${r.prefix}"`);
-    this.#remote = { r, log, pageSize: container.blockSize, pageCount: 0, hashes: new Map(), tip: { seq: 0, hash: res.hash }, snapshots: [], oldestEntry: 0 };
     this.#inflight = null;
     this.#keysInflight = null;
     this.#keysSent = keyslotsOf(container.header);
     this.#rekeyed = false;
-    this.#local = { ...this.#local!, generation: r.generation, seq: 0, hash: res.hash };
+    this.#retired = false;
+    this.#local = { replicaId, deviceId, generation, seq: 0, hash };
     this.#remember();
-    this.#set({ generation: r.generation, lastPushedSeq: 0, lastPushedAt: this.#o.now() });
+    this.#set({ generation, lastPushedSeq: 0, lastPushedAt: now });
+  }
+
+  /**
+   * Pushes one entry with the pages that changed; false when the bucket already holds everything.
+   * An entry that gets a snapshot is an `image` entry: its chunks (uploaded in parallel) are the
+   * snapshot, the manifest follows the entry — every page goes up once.
+   */
+  async #pushOnce(): Promise<boolean> {
+    const remote = this.#remote!;
+    if (!this.#inflight) {
+      const sealed = await this.#sealNext(remote);
+      if (!sealed) return false;
+      this.#inflight = sealed;
+      this.#set({ pendingBytes: sealed.bytes.length + (sealed.snapshot?.sealed.chunks.reduce((n, c) => n + c.length, 0) ?? 0) });
+    }
+    const f = this.#inflight;
+    if (!f.appended) {
+      // Everything the entry references is durable before the entry: no entry without its chunks.
+      if (f.snapshot) await putChunks(remote.r, f.snapshot.sealed);
+      await this.#checkTip(remote);
+      const res = await remote.log.append(f.seq, f.bytes);
+      if (!res.appended) throw new CipherliteError('REPLICA_FORK', `another writer took log position ${f.seq}: two devices write this replica`);
+      f.appended = true;
+      remote.tip = { seq: f.seq, hash: res.hash };
+      if (f.full) remote.hashes = f.hashes;
+      else for (const [pgno, h] of f.hashes) remote.hashes.set(pgno, h);
+      for (let pgno = f.pageCount + 1; pgno <= remote.pageCount; pgno++) remote.hashes.delete(pgno);
+      remote.pageCount = f.pageCount;
+      this.#local = { ...this.#local!, seq: f.seq, hash: res.hash };
+      this.#remember();
+      this.#set({ lastPushedSeq: f.seq, lastPushedAt: this.#o.now(), pendingCommits: Math.max(0, this.#status.pendingCommits - f.commits) });
+    }
+    if (f.snapshot) {
+      // A manifest that fails is retried by the next push (the entry alone already restores).
+      await remote.r.store.put(manifestName(remote.r.prefix, remote.r.generation, f.seq), f.snapshot.manifest);
+      remote.snapshots.push({ seq: f.seq, time: f.time });
+      this.#inflight = null;
+      await this.#retain(f.time);
+    }
+    this.#inflight = null;
+    this.#set({ pendingBytes: 0 });
+    return this.#status.pendingCommits > 0;
+  }
+
+  /** Reads the committed pages and seals the next entry; null when the bucket holds them already. */
+  async #sealNext(remote: Remote): Promise<SealedEntry | null> {
+    const commits = this.#status.pendingCommits;
+    const last = remote.snapshots.length ? remote.snapshots[remote.snapshots.length - 1]!.seq : 0;
+    // A new generation's first entry holds every page: it gets a snapshot at once.
+    const snapshotDue = remote.tip.seq + 1 - last >= this.#o.snapshotEvery || (remote.r.generation > 0 && remote.snapshots.length === 0);
+    const took: { ran: boolean; dirty: Set<number> | null } = { ran: false, dirty: null };
+    let read: PageRead;
+    try {
+      read = await readPages(this.#db, (pageCount) => {
+        // Swapped inside the read transaction: a page written after it lands in the new set.
+        Object.assign(took, { ran: true, dirty: this.#dirty });
+        this.#dirty = new Set();
+        if (took.dirty === null || snapshotDue) return null;
+        const wanted = new Set(took.dirty);
+        for (let pgno = remote.pageCount + 1; pgno <= pageCount; pgno++) wanted.add(pgno);
+        return wanted;
+      });
+    } catch (e) {
+      // Nothing was read: the pages taken are still to be read next time.
+      if (took.ran) this.#dirty = took.dirty && this.#dirty ? new Set([...took.dirty, ...this.#dirty]) : null;
+      throw e;
+    }
+    try {
+      if (read.pageSize !== remote.pageSize) throw new CipherliteError('UNSUPPORTED', `the database's page size (${read.pageSize}) is not the replica's (${remote.pageSize})`);
+      const sealed = await sealEntry(remote.r, { ...remote, read, snapshotDue, commits, deviceId: this.#local!.deviceId, time: this.#o.now() });
+      if (!sealed) this.#set({ pendingCommits: Math.max(0, this.#status.pendingCommits - commits) });
+      return sealed;
+    } finally {
+      wipeRead(read);
+    }
+  }
+
+  /** The entry this device pushed last must still be there: a bucket rolled back since would otherwise accept the next position again. */
+  async #checkTip(remote: Remote): Promise<void> {
+    if (!(await remote.r.store.head(entryName(remote.r.prefix, remote.r.generation, remote.tip.seq)))) {
+      throw new CipherliteError('REPLICA_ROLLBACK', `replica log entry ${remote.tip.seq}, pushed by this device, is gone from the bucket: rolled back or deleted`);
+    }
+  }
+
+  /** The retention policy after a snapshot: older snapshots and entries, then superseded generations. */
+  async #retain(now: number): Promise<void> {
+    const remote = this.#remote!;
+    const kept = await applyRetention(remote.r, remote.snapshots, remote.oldestEntry, this.#o.retention, now);
+    remote.snapshots = kept.kept;
+    remote.oldestEntry = kept.oldestEntry;
+    if (!this.#retired) this.#retired = await retireOldGenerations(remote.r, remote.snapshots[0]?.time ?? null, this.#o.retention, now);
+  }
+
+  /** After a rekey: generation + 1 under keys from the new data key, chained to the last entry of the previous one. */
+  async #newGeneration(): Promise<void> {
+    const prev = this.#remote!;
+    await this.#startGeneration(prev.r.generation + 1, prev.r.replicaId, prev.tip.hash);
   }
 
   /**
@@ -394,9 +413,7 @@ export class Replica {
       this.#keysInflight = { seq, bytes, header, slots };
     }
     const k = this.#keysInflight;
-    if (!(await remote.r.store.head(entryName(remote.r.prefix, remote.r.generation, remote.tip.seq)))) {
-      throw new CipherliteError('REPLICA_ROLLBACK', `replica log entry ${remote.tip.seq}, pushed by this device, is gone from the bucket: rolled back or deleted`);
-    }
+    await this.#checkTip(remote);
     const res = await remote.log.append(k.seq, k.bytes);
     if (!res.appended) throw new CipherliteError('REPLICA_FORK', `another writer took log position ${k.seq}: two devices write this replica`);
     remote.tip = { seq: k.seq, hash: res.hash };

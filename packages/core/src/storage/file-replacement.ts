@@ -26,11 +26,11 @@
  *   - an authentic marker bound to the current state → redo step 3 (idempotent), then 4; but only
  *     if `<name>~new` still matches the recorded size and hash — otherwise CORRUPT;
  *   - a marker cut short (a prefix of a marker: what a torn write of step 2 leaves), or no marker
- *     at all next to `<name>~new`: if the copy has not started (`<name>` does not begin like
- *     `<name>~new`) the old file is whole and `<name>~new` is discarded; if the copy is complete
- *     (`<name>` equals `<name>~new`) the leftovers are discarded; if `<name>` is part-copied, the
- *     marker was damaged after the commit point and `<name>~new` is the only complete copy →
- *     CORRUPT;
+ *     at all next to `<name>~new`: if the copy has not started (`<name>` holds nothing of
+ *     `<name>~new`'s head: see `copyState`) the old file is whole and `<name>~new` is discarded;
+ *     if the copy is complete (`<name>` equals `<name>~new`) the leftovers are discarded; if
+ *     `<name>` is part-copied, the marker was damaged after the commit point and `<name>~new` is
+ *     the only complete copy → CORRUPT;
  *   - a marker that is complete but does not check (a flipped byte, padding, an unknown version)
  *     is damage, never a crash outcome → CORRUPT;
  *   - a marker without `<name>~new` never happens (the marker is deleted first) → CORRUPT.
@@ -235,12 +235,30 @@ function headDigest(storage: SyncStorage, name: string): string {
 }
 
 /**
- * How far the copy of `source` over `name` got, judged from the files alone: `none` when `name`
- * does not begin like `source` (the copy writes from offset 0, and a fresh container's header has
- * its own random file id), `complete` when the two are equal, else `partial`.
+ * Where each header copy of a database holds its random file id (docs/FORMAT.md "Main database
+ * header": offset 16 of copy A at 0 and of copy B at 4096, 16 bytes).
+ */
+const HEAD_FILE_ID_FIELDS: readonly (readonly [number, number])[] = [
+  [16, 32],
+  [4096 + 16, 4096 + 32],
+];
+
+/**
+ * How far the copy of `source` over `name` got, judged from the files alone: `complete` when the
+ * two are equal; `none` when `name` holds nothing of `source`'s head; else `partial`. The copy
+ * writes from offset 0 and a fresh container's header has its own random file id, so a write of
+ * the copy cut anywhere inside the head (a torn first write, e.g. through the whole of copy A and
+ * part of copy B) shows up as `source`'s file id in a header copy of `name` — equal by chance
+ * with probability 2^-128. Judging only whole heads called such a `name` untouched and let `~new`
+ * (then the only complete copy) be deleted.
  */
 function copyState(storage: SyncStorage, name: string, source: string): 'none' | 'partial' | 'complete' {
-  if (!bytesEqual(readHead(storage, name), readHead(storage, source))) return 'none';
+  const head = readHead(storage, name);
+  const sourceHead = readHead(storage, source);
+  if (!bytesEqual(head, sourceHead)) {
+    const started = HEAD_FILE_ID_FIELDS.some(([from, to]) => to <= head.length && to <= sourceHead.length && bytesEqual(head.subarray(from, to), sourceHead.subarray(from, to)));
+    return started ? 'partial' : 'none';
+  }
   const a = storage.open(name, { create: false });
   const b = storage.open(source, { create: false });
   try {

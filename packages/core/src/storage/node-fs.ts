@@ -9,6 +9,14 @@ import { CipherliteError } from '../errors.js';
 import { acquireDatabaseLock, LOCK_SUFFIX, removeStaleLock } from './node-lock.js';
 import type { AtOption, SyncFile, SyncStorage } from './sync-file.js';
 
+/**
+ * Read-write, never through a symbolic link. A side file (`-journal`, `-wal`, `~new`, …) that is a
+ * link planted in the database's directory would otherwise have the database write its journal
+ * into whatever the link names — overwriting that file, or creating it where the link points —
+ * and a database path that is a link would have its side files next to the link (node-lock.ts).
+ */
+const OPEN_FLAGS = fs.constants.O_RDWR | (fs.constants.O_NOFOLLOW ?? 0);
+
 /** One open file descriptor, shared by every handle on the same name (reference-counted). */
 interface SharedFd {
   fd: number;
@@ -88,9 +96,11 @@ export class NodeFsStorage implements SyncStorage {
       const p = this.#path(name);
       let fd: number;
       try {
-        fd = fs.openSync(p, create ? (fs.existsSync(p) ? 'r+' : 'w+') : 'r+');
+        fd = fs.openSync(p, OPEN_FLAGS | (create ? fs.constants.O_CREAT : 0), 0o666);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new CipherliteError('IO', `no such file: ${name}`, {}, { cause: e });
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') throw new CipherliteError('IO', `no such file: ${name}`, {}, { cause: e });
+        if (code === 'ELOOP') throw new CipherliteError('IO', `"${name}" is a symbolic link; cipherlite does not write through links (remove it)`, {}, { cause: e });
         throw e;
       }
       shared = { fd, refs: 0 };

@@ -11,11 +11,14 @@
  * when it names this host and a pid that is no longer running (`process.kill(pid, 0)` → ESRCH),
  * or this very process without holding it, or when it is complete JSON that no cipherlite wrote
  * (a pid that is not a positive integer: 0 and −1 would make `kill` probe a process group and
- * count as "alive" forever), or when it is unreadable (a creation torn by a crash) and older than
- * STALE_UNREADABLE_MS. A lock path that is not a regular file (a directory, say) is never
- * touched: IO naming it. A stale lock is moved aside with an atomic rename and
- * removed, then the lock is taken again. A lock naming another host is never broken automatically
- * (a network filesystem): remove the file by hand once that host no longer uses the database.
+ * count as "alive" forever), or when its content cannot be parsed (a creation torn by a crash) and
+ * it is older than STALE_UNREADABLE_MS. A lock file this user cannot read at all (another user's,
+ * mode 0600) names a holder that cannot be judged: BUSY, never broken. A lock path that is not a
+ * regular file (a directory, say) is never touched: IO naming it. A stale lock is moved aside with
+ * an atomic rename and removed, then the lock is taken again. A lock naming another host is never
+ * broken automatically (a network filesystem): remove the file by hand once that host no longer
+ * uses the database.
+ * A database path that is a symbolic link is refused (IO; see `assertNotLink`).
  * Known limit: if the crashed owner's pid has been reused by another live process, the lock is
  * kept until that process exits.
  */
@@ -25,7 +28,7 @@ import * as path from 'node:path';
 import { CipherliteError } from '../errors.js';
 
 export const LOCK_SUFFIX = '.cipherlite-lock';
-/** An unreadable lock file (torn at creation) younger than this may still be being written. */
+/** A lock file whose content does not parse (torn at creation) younger than this may still be being written. */
 const STALE_UNREADABLE_MS = 10_000;
 
 interface LockOwner {
@@ -33,6 +36,8 @@ interface LockOwner {
   host: string;
   since: number;
 }
+
+type Owner = LockOwner | null | 'invalid' | 'unreadable';
 
 /** Lock files this process holds, by absolute path (two storages over one directory share it). */
 const held = new Set<string>();
@@ -46,13 +51,17 @@ function removeHeldLocksOnExit(): void {
   });
 }
 
-/** The owner; `null` when unreadable (torn at creation); `invalid` when complete but not ours. */
-function readOwner(p: string): LockOwner | null | 'invalid' {
+/**
+ * The owner; `null` when its content cannot be parsed (torn at creation); `invalid` when complete
+ * but not ours; `unreadable` when the file cannot be read at all — another user's lock (created
+ * 0600): a holder this process cannot judge, never broken.
+ */
+function readOwner(p: string): Owner {
   let text: string;
   try {
     text = fs.readFileSync(p, 'utf8');
-  } catch {
-    return null;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? null : 'unreadable';
   }
   let o: Partial<LockOwner>;
   try {
@@ -74,7 +83,8 @@ function isRunning(pid: number): boolean {
   }
 }
 
-function isStale(p: string, owner: LockOwner | null | 'invalid'): boolean {
+function isStale(p: string, owner: Owner): boolean {
+  if (owner === 'unreadable') return false;
   if (owner === 'invalid') return true;
   if (!owner) {
     try {
@@ -88,7 +98,8 @@ function isStale(p: string, owner: LockOwner | null | 'invalid'): boolean {
   return !isRunning(owner.pid);
 }
 
-function describe(owner: LockOwner | null | 'invalid'): string {
+function describe(owner: Owner): string {
+  if (owner === 'unreadable') return 'a process whose lock file this user cannot read (another user?)';
   if (owner === null || owner === 'invalid') return 'another process';
   const since = new Date(owner.since);
   return `process ${owner.pid} on ${owner.host}${Number.isNaN(since.getTime()) ? '' : ` (since ${since.toISOString()})`}`;
@@ -108,10 +119,30 @@ function assertLockFile(p: string): void {
 }
 
 /**
+ * A database reached through a symbolic link is refused (IO): its lock, journal, WAL and
+ * replacement files would be looked for next to the link, not next to the file it names — a
+ * second opener by the file's own path would get a lock of its own (two writers), and a hot
+ * journal left next to the file would not be seen (a half-written transaction opened as if
+ * committed). Open the file by its own path (the CLI resolves links itself).
+ */
+function assertNotLink(file: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(file);
+  } catch {
+    return; // not there yet: created by this open
+  }
+  if (st.isSymbolicLink()) {
+    throw new CipherliteError('IO', `"${path.basename(file)}" is a symbolic link; open the file it names by its own path (its journal, WAL and lock live next to that file, not next to the link)`);
+  }
+}
+
+/**
  * Takes the lock of database `file` (absolute path). Returns its release function. Throws BUSY,
  * naming the holder, when another opener holds it.
  */
 export function acquireDatabaseLock(file: string): () => void {
+  assertNotLink(file);
   const p = path.resolve(file + LOCK_SUFFIX);
   if (held.has(p)) throw busy(file, `this process already has "${path.basename(file)}" open through another storage`);
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -145,7 +176,7 @@ export function acquireDatabaseLock(file: string): () => void {
 }
 
 /** Moves a stale lock aside atomically; puts it back if it turned out to be a new, live one. */
-function breakStaleLock(p: string, judged: LockOwner | null | 'invalid'): void {
+function breakStaleLock(p: string, judged: Owner): void {
   const aside = `${p}.stale-${process.pid}-${Date.now()}`;
   try {
     fs.renameSync(p, aside);

@@ -21,7 +21,7 @@ import { CipherliteError } from '../errors.js';
 import { exportPlaintext } from '../keys/plaintext.js';
 import { equal, ID_SIZE, type Entry } from '../replica/format.js';
 import { createGeneration } from '../replica/generation.js';
-import { readLocalState, writeLocalState, type LocalReplicaState } from '../replica/local-state.js';
+import { readLocalState, writeLocalState, type LocalReplicaState } from '../keys/replica-state.js';
 import { ReplicaLog } from '../replica/log.js';
 import type { ObjectStore } from '../replica/object-store.js';
 import { resolveTarget, type ReplicaTarget } from '../replica/options.js';

@@ -30,4 +30,13 @@ describe('replica options', () => {
       expect(() => new S3ObjectStore(bad)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }) as Error);
     }
   });
+
+  it('retention.oldGenerations takes one of its three rules', async () => {
+    const db = await Database.open({ storage: new MemoryStorage(), name: 'a.db', password: PASSWORD, kdf: FAST_KDF });
+    open.push(db);
+    const start = (oldGenerations: unknown) => () => startReplica(db, { store: new MemoryObjectStore(), prefix: 'p', retention: { oldGenerations } as never });
+    expect(start('sometimes')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }) as Error);
+    const replica = start('keep')();
+    await replica.stop();
+  });
 });

@@ -23,17 +23,20 @@ import { Diagnostics } from '../shared/diagnostics.js';
 import { SteppedDown } from './leader/service.js';
 import { holdLock } from './runtime/platform.js';
 import type { WorkerPlatform } from './runtime/platform.js';
-import { busNames, operationRow } from '../shared/protocol.js';
+import { busNames } from '../shared/protocol.js';
 import type { CallHooks } from './runtime/progress.js';
 import type { BusMessage, CallTag, LeaderRequest, OpArgs, OpName, OpResult, OpenInfo, Role, StorageBackend, WorkerApi, WorkerEvents, WorkerOpenOptions } from '../shared/protocol.js';
 import { Router } from './router.js';
 import { readChallenges } from './passkey-challenges.js';
-import { passwordAsBytes, Secret, wipeKeyMaterial } from './runtime/secret.js';
+import { Secret, wipeKeyMaterial } from './runtime/secret.js';
+import { Serial } from './runtime/serial.js';
+import { AutoLock } from './runtime/auto-lock.js';
+import { prepareCall, type PreparedCall } from './call-args.js';
 import { transferBytes } from './runtime/transfer.js';
 import { OpenCalls } from './calls.js';
 import { Election } from './election.js';
 import { importFile, openedOf, restoreFile, takeSecret, validateOptions, type EngineState, type OpenedDatabase, type UnlockedSession } from './session.js';
-import { credentialsInTab, startInTab } from './leader/replica-host.js';
+import { accessInTab, startInTab } from './leader/replica-host.js';
 import type { ReplicaCall, ReplicaStatus, WorkerReplicaOptions } from '../shared/replica.js';
 
 export class WorkerEngine implements WorkerApi {
@@ -41,15 +44,13 @@ export class WorkerEngine implements WorkerApi {
   readonly #platform: WorkerPlatform;
   /** Silent until `open` knows the options' `logLevel`. */
   #log = Diagnostics.silent;
-  /** `autoLockMs` of the open options, changed by `setAutoLock`. */
-  #autoLockMs = 0;
+  /** The idle timer: `autoLockMs` of the open options, changed by `setAutoLock`. */
+  readonly #autoLock = new AutoLock(() => this.#lockInBackground('engine.auto-lock'));
   #state: EngineState = { kind: 'unopened' };
   #role: Role = 'none';
   readonly #election: Election;
-
-  #autoLock: ReturnType<typeof setTimeout> | undefined;
   /** Serializes open/unlock/lock/close. */
-  #transition: Promise<unknown> = Promise.resolve();
+  readonly #transitions = new Serial();
   /** Calls with `CallOptions` in flight. */
   readonly #calls = new OpenCalls(
     () => openedOf(this.#state)?.events ?? null,
@@ -114,7 +115,8 @@ export class WorkerEngine implements WorkerApi {
 
   replica(call: ReplicaCall): Promise<ReplicaStatus> {
     const ask = (c: ReplicaCall) => this.#request({ op: 'replica', call: c }) as Promise<ReplicaStatus>;
-    return this.#wire(async () => (call?.action === 'setCredentials' ? credentialsInTab(this.#openedOrClosed(), this.#election.leader, call, ask) : ask(call)));
+    const access = call?.action === 'setCredentials' || call?.action === 'setSigner';
+    return this.#wire(async () => (access ? accessInTab(this.#openedOrClosed(), this.#election.leader, call, ask) : ask(call)));
   }
 
   async #open(options: WorkerOpenOptions, secret: Secret, events: WorkerEvents, prepare?: (opened: OpenedDatabase) => Promise<void>): Promise<OpenInfo> {
@@ -130,7 +132,7 @@ export class WorkerEngine implements WorkerApi {
       throw e;
     }
     this.#log = new Diagnostics(options.logLevel ?? 'off', this.#platform.logSink);
-    this.#autoLockMs = options.autoLockMs ?? 0;
+    this.#autoLock.ms = options.autoLockMs ?? 0;
     const names = busNames(options.directory, options.name);
     // Held for this worker's life: the leader watches it to roll back our transactions if we die.
     const tabLock = holdLock(this.#platform.locks, names.tabLock(this.#tabId), {});
@@ -200,36 +202,24 @@ export class WorkerEngine implements WorkerApi {
   setAutoLock(ms: number): Promise<void> {
     return this.#wire(async () => {
       this.#assertNotClosed();
-      if (!(Number.isFinite(ms) && ms >= 0)) throw new CipherliteError('INVALID_ARGUMENT', `expected autoLockMs to be a number >= 0, got ${String(ms)}`);
-      this.#autoLockMs = ms;
-      if (ms === 0) {
-        clearTimeout(this.#autoLock);
-        this.#autoLock = undefined;
-      } else this.#touch();
+      this.#autoLock.change(ms, this.#state.kind === 'unlocked');
     });
   }
 
   run<K extends OpName>(op: K, args: OpArgs<K>, txId?: number, tag?: CallTag): Promise<OpResult<K>> {
-    // Built before any closure, so no closure keeps the arguments (they may hold passwords).
-    // Passwords become bytes at once: what core gets, and what can be wiped once the call ends.
-    const row = operationRow(op);
-    const keyArgs: readonly number[] = row?.keyArgs ?? [];
-    const callArgs: unknown[] = [];
-    let req: LeaderRequest;
-    let next: Secret | null;
+    let prepared: PreparedCall;
     try {
-      args.forEach((a: unknown, i) => callArgs.push(keyArgs.includes(i) ? passwordAsBytes(a) : a));
-      req = { op, args: callArgs, ...(txId === undefined ? {} : { txId }) };
-      next = row?.adoptsKeyArg === undefined ? null : Secret.from(callArgs[row.adoptsKeyArg] as KeyMaterial);
+      prepared = prepareCall(op, args, txId);
     } catch (e) {
-      return Promise.reject(e instanceof CipherliteError ? e : new CipherliteError('INVALID_ARGUMENT', String(e)));
+      return Promise.reject(e);
     }
+    const { req, keyArgs, args: callArgs, next, transferResult } = prepared;
     const call = tag === undefined ? null : this.#calls.begin(tag);
     return this.#wire(async () => {
       try {
         const result = (await this.#request(req, call?.hooks)) as OpResult<K>;
         if (next) this.#adoptSecret(next);
-        return row?.transferResult ? transferBytes(result) : result;
+        return transferResult ? transferBytes(result) : result;
       } finally {
         if (next && this.#session()?.secret !== next) next.wipe();
         for (const i of keyArgs) wipeKeyMaterial(callArgs[i] as KeyMaterial);
@@ -304,13 +294,7 @@ export class WorkerEngine implements WorkerApi {
   }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#transition.then(fn, fn);
-    // The chain only orders transitions: `run`'s caller gets its error, the next one starts anyway.
-    this.#transition = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
+    return this.#transitions.run(fn);
   }
 
   #closedError(): CipherliteError {
@@ -438,8 +422,7 @@ export class WorkerEngine implements WorkerApi {
   async #teardown(next: 'locked' | 'closed'): Promise<void> {
     const state = this.#state;
     if (state.kind === 'closed' || state.kind === next || (state.kind === 'unopened' && next === 'locked')) return;
-    clearTimeout(this.#autoLock);
-    this.#autoLock = undefined;
+    this.#autoLock.stop();
     this.#election.stopCampaign();
     const session = this.#session();
     const opened = openedOf(state);
@@ -456,9 +439,6 @@ export class WorkerEngine implements WorkerApi {
 
   /** Restarts the idle timer (`autoLockMs`). */
   #touch(): void {
-    const ms = this.#autoLockMs;
-    if (!ms || this.#state.kind !== 'unlocked') return;
-    clearTimeout(this.#autoLock);
-    this.#autoLock = setTimeout(() => this.#lockInBackground('engine.auto-lock'), ms);
+    this.#autoLock.touch(this.#state.kind === 'unlocked');
   }
 }

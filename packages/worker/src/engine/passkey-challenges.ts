@@ -9,7 +9,7 @@
  * The answer is public; no key material travels either way.
  */
 import { CipherliteError, format, fromWire } from '@cipherlite/core';
-import { passkeyChallenges as parseChallenges, type PasskeyChallenge } from '@cipherlite/core/keys';
+import { passkeyChallenges as parseChallenges, type PasskeyChallenge } from '@cipherlite/core/header';
 import type { WorkerPlatform } from './runtime/platform.js';
 import { busNames, type StorageBackend } from '../shared/protocol.js';
 

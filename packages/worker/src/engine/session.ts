@@ -5,7 +5,7 @@
  */
 import { CipherliteError, toWire } from '@cipherlite/core';
 import type { Database, KeyMaterial, SyncStorage } from '@cipherlite/core';
-import { importPlaintext, type Progress } from '@cipherlite/core/keys';
+import type { Progress } from '@cipherlite/core/keys';
 import { assertLogSetting } from '../shared/diagnostics.js';
 import type { Diagnostics } from '../shared/diagnostics.js';
 import { assertDatabaseLocation } from '../shared/protocol.js';
@@ -17,6 +17,7 @@ import { ProgressThrottle, guardedProgress, type CallHooks } from './runtime/pro
 import { Secret, wipeKeyMaterial } from './runtime/secret.js';
 import type { Router } from './router.js';
 import { restoreReplicaInto } from './leader/replica-restore.js';
+import { loadKeyManagement } from './leader/ops.js';
 import type { WorkerReplicaOptions } from '../shared/replica.js';
 
 /** What `open` fixed for the life of this worker: set once, when the tab lock is held and the bus listens. */
@@ -96,7 +97,10 @@ export type CreateDatabase = (files: SyncStorage, key: KeyMaterial, call: { onPr
 /** Creates the database from a standard SQLite file (core's `importPlaintext`); see `createFile`. */
 export function importFile(platform: WorkerPlatform, log: Diagnostics, opened: OpenedDatabase, bytes: Uint8Array, secret: Secret, hooks: CallHooks): Promise<void> {
   const { kdf } = opened.options;
-  return createFile(platform, log, opened, secret, hooks, async (files, key, call) => (await importPlaintext(files, opened.options.name, bytes, key, { ...(kdf ? { kdf } : {}), ...call })).db);
+  return createFile(platform, log, opened, secret, hooks, async (files, key, call) => {
+    const { importPlaintext } = await loadKeyManagement();
+    return (await importPlaintext(files, opened.options.name, bytes, key, { ...(kdf ? { kdf } : {}), ...call })).db;
+  });
 }
 
 /** Creates the database from the replica `source` (core's `restoreFromReplica`, at `pointInTime` or the newest commit); see `createFile`. */

@@ -34,7 +34,7 @@ import type { Connection } from './connection.js';
 import { registerPasskey, type PasskeyRegistration } from './passkey-ceremony.js';
 import type { PersistenceAnswer } from './persistence.js';
 import { ReplicaControl } from './replica.js';
-import { asKey, isPasskeyUnlock, transferKey } from './secrets.js';
+import { asKey, backupPasskeyKeyMaterial, isPasskeyUnlock, transferKey } from './secrets.js';
 import { runTransaction, type Transaction } from './transaction.js';
 
 export type { Transaction } from './transaction.js';
@@ -185,9 +185,16 @@ export class CipherliteDatabase implements AsyncDisposable {
     return this.#run('addPasskey', args);
   }
 
-  /** Removes keyslot `index` (never the last one, nor the only one `current` opens). */
-  removeKeyslot(current: UnlockSecret, index: number): Promise<KeyslotInfo[]> {
-    return this.#runWithProof('removeKeyslot', current, (km) => [km, index]);
+  /**
+   * Removes keyslot `index` (never the last one, nor the only one `current` opens). With
+   * `{ passkey: true }` the prompt leaves out the passkey being removed (NO_PASSKEY when no other
+   * passkey remains to prove it).
+   */
+  async removeKeyslot(current: UnlockSecret, index: number): Promise<KeyslotInfo[]> {
+    if (!isPasskeyUnlock(current)) return this.#runWithProof('removeKeyslot', current, (km) => [km, index]);
+    const removed = (await this.listKeyslots()).find((k) => k.index === index);
+    const km = await this.#connection.passkeyKeyMaterial(current.passkey, removed?.credentialId);
+    return this.#run('removeKeyslot', transferKey([km, index] as OpArgs<'removeKeyslot'>, km.passkey?.prfOutput));
   }
 
   /**
@@ -219,9 +226,13 @@ export class CipherliteDatabase implements AsyncDisposable {
    * size, `integrity_check`) without changing anything, and compares it with the current content.
    * Rejects with NOT_A_DATABASE, WRONG_KEY or CORRUPT. The validated backup waits in the worker
    * that owns the files under `id`: follow with `confirmRestore(id, …)` or `cancelRestore(id)`.
+   * `{ passkey: true }` runs the ceremony for the backup's own passkey slots (read from its header
+   * here, where the bytes are): NO_PASSKEY when the backup has none.
    */
-  inspectBackup(bytes: Uint8Array, secret: string | KeyMaterial): Promise<PendingRestoreInfo> {
-    return this.#run('inspectBackup', [bytes, asKey(secret)]);
+  async inspectBackup(bytes: Uint8Array, secret: UnlockSecret): Promise<PendingRestoreInfo> {
+    if (!isPasskeyUnlock(secret)) return this.#run('inspectBackup', [bytes, asKey(secret)]);
+    const km = await backupPasskeyKeyMaterial(bytes, secret.passkey);
+    return this.#run('inspectBackup', transferKey([bytes, km] as OpArgs<'inspectBackup'>, km.passkey?.prfOutput));
   }
 
   /**

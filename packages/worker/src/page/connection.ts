@@ -320,9 +320,12 @@ export class Connection {
     this.setLockState('unlocked');
   }
 
-  /** A passkey's key material for this database (the browser's prompt, then transfer to the worker). */
-  passkeyKeyMaterial(request: PasskeyUnlock['passkey']): Promise<KeyMaterial> {
-    return this.call((r) => passkeyKeyMaterial(r, this.#where(), request));
+  /**
+   * A passkey's key material for this database (the browser's prompt, then transfer to the
+   * worker); `exceptCredential` (base64url) leaves that passkey out of the prompt.
+   */
+  passkeyKeyMaterial(request: PasskeyUnlock['passkey'], exceptCredential?: string): Promise<KeyMaterial> {
+    return this.call((r) => passkeyKeyMaterial(r, this.#where(), request, exceptCredential));
   }
 
   /** Settles like `work()`, or rejects with CLOSED when the database is closed first (an open transaction). */

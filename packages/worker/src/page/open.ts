@@ -15,7 +15,7 @@ import { CipherliteDatabase } from './client.js';
 import { Connection, rebuild, workerSpawner, type Importing } from './connection.js';
 import { DEFAULT_UNRESPONSIVE_MS } from './liveness.js';
 import { PersistenceAnswer } from './persistence.js';
-import { restoreArguments, type RestoreReplicaPageOptions } from './replica.js';
+import { plainReplicaOptions, restoreArguments, type RestoreReplicaPageOptions } from './replica.js';
 
 export interface OpenDatabaseBaseOptions extends Omit<WorkerOpenOptions, 'directory'> {
   /** OPFS directory for the files (default `cipherlite`). */
@@ -119,6 +119,7 @@ async function launch(options: OpenDatabaseOptions, importing?: Importing): Prom
 
   const persistence = new PersistenceAnswer(persist);
   const log = new Diagnostics(options.logLevel ?? 'off', consoleSink);
+  if (rest.replica !== undefined) rest.replica = plainReplicaOptions(rest.replica);
   const connection = new Connection(workerSpawner(options.name, worker), { ...rest, directory }, unresponsiveTimeoutMs, log);
   try {
     await connection.start(keyMaterial, importing);

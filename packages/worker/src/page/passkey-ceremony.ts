@@ -28,7 +28,8 @@ function randomBytes(n: number): Uint8Array<ArrayBuffer> {
   return crypto.getRandomValues(new Uint8Array(n));
 }
 
-function base64url(b: Uint8Array): string {
+/** The credential id form of `KeyslotInfo.credentialId` and of `evalByCredential`'s keys. */
+export function base64url(b: Uint8Array): string {
   let bin = '';
   for (const x of b) bin += String.fromCharCode(x);
   return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');

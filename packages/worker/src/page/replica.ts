@@ -1,14 +1,15 @@
 /**
  * The page side of the replica: `db.replica` (status, events, start, pushNow, pause, resume, new
- * credentials) and the checks of `restoreFromReplica`'s own options. The writer runs in the
+ * credentials or signer headers), the replica options as they cross to the worker (a relative
+ * signer URL resolved against the page), and the checks of `restoreFromReplica`'s own options. The writer runs in the
  * leader tab's worker (engine/leader/replica-host.ts); every tab hears its status, the way it
  * hears change events. Each method is one line over the page's connection (`connection.ts`).
  */
 import { CipherliteError } from '@cipherlite/core/errors';
 import type { ProgressCallback } from '@cipherlite/core/keys';
 import type { CallOptions } from '../shared/protocol.js';
-import type { ReplicaCredentials, ReplicaStatus, WorkerReplicaOptions } from '../shared/replica.js';
-import { assertReplicaCredentials, assertReplicaOptions } from '../shared/replica.js';
+import type { ReplicaCredentials, ReplicaSigner, ReplicaStatus, WorkerReplicaOptions } from '../shared/replica.js';
+import { assertReplicaCredentials, assertReplicaOptions, assertReplicaSigner } from '../shared/replica.js';
 import { checkCallOptions } from './call-options.js';
 import type { Connection } from './connection.js';
 
@@ -24,9 +25,8 @@ export class ReplicaControl {
   /**
    * Starts replicating a database opened without `replica` (e.g. once the app read its cloud
    * settings from the encrypted database). Call it in every tab, like the `replica` option: the
-   * tab that leads — now or after a takeover — runs the writer with its own options. A WAL
-   * database switches to the rollback journal. Called again for the same bucket and prefix, only
-   * the credentials change.
+   * tab that leads — now or after a takeover — runs the writer with its own options. Called
+   * again for the same bucket and prefix, only the credentials (or signer) change.
    */
   start(options: WorkerReplicaOptions): Promise<void> {
     return this.#connection.startReplica(plainReplicaOptions(options));
@@ -65,6 +65,14 @@ export class ReplicaControl {
     return this.#connection.replicaCall({ action: 'setCredentials', credentials: plainCredentials(credentials) });
   }
 
+  /**
+   * A new signer endpoint spec (e.g. a refreshed session token in its headers), the way
+   * `setCredentials` gives new credentials: kept by this tab's worker, used at once if it leads.
+   */
+  setSigner(signer: ReplicaSigner): Promise<ReplicaStatus> {
+    return this.#connection.replicaCall({ action: 'setSigner', signer: plainSigner(signer) });
+  }
+
   /** Calls `listener` with every status change of the writer (whichever tab leads); returns the unsubscribe function. */
   onStatus(listener: (s: ReplicaStatus) => void): () => void {
     return this.#connection.onReplicaStatus(listener);
@@ -78,12 +86,19 @@ function plainCredentials(credentials: ReplicaCredentials): ReplicaCredentials {
   return { accessKeyId, secretAccessKey, ...(sessionToken !== undefined ? { sessionToken } : {}) };
 }
 
+/** A checked signer spec with only its own fields, its URL made absolute against the page (the worker's base may differ). */
+function plainSigner(signer: ReplicaSigner): ReplicaSigner {
+  assertReplicaSigner(signer, false);
+  const url = new URL(signer.url, globalThis.location?.href).href;
+  return { url, ...(signer.headers ? { headers: { ...signer.headers } } : {}) };
+}
+
 /** Checked replica options with only their own, defined fields (what crosses `postMessage`). */
-function plainReplicaOptions(options: WorkerReplicaOptions): WorkerReplicaOptions {
-  assertReplicaOptions(options);
-  const { endpoint, bucket, prefix, region, credentials, debounceMs, snapshotEvery, retention, retryMinMs, retryMaxMs } = options;
+export function plainReplicaOptions(options: WorkerReplicaOptions): WorkerReplicaOptions {
+  assertReplicaOptions(options, false);
+  const { endpoint, bucket, prefix, region, credentials, signer, debounceMs, snapshotEvery, retention, retryMinMs, retryMaxMs } = options;
   const plain = Object.fromEntries(Object.entries({ endpoint, bucket, prefix, region, debounceMs, snapshotEvery, retention, retryMinMs, retryMaxMs }).filter(([, v]) => v !== undefined));
-  return { ...plain, credentials: plainCredentials(credentials) } as WorkerReplicaOptions;
+  return { ...plain, ...(signer ? { signer: plainSigner(signer) } : { credentials: plainCredentials(credentials!) }) } as WorkerReplicaOptions;
 }
 
 /** Where to restore from and to: the replica, the new local database's name and its secret. */
@@ -99,7 +114,7 @@ export function restoreArguments<T extends RestoreReplicaPageOptions>(
 ): { open: Omit<T, 'pointInTime' | 'onProgress' | 'signal'>; pointInTime: { seq: number } | { time: number } | null; call: CallOptions } {
   if (typeof options !== 'object' || options === null) throw new CipherliteError('INVALID_ARGUMENT', 'expected an options object');
   const { pointInTime, onProgress, signal, ...open } = options;
-  assertReplicaOptions(open.replica);
+  assertReplicaOptions(open.replica, false);
   const o = open as { password?: unknown; key?: unknown; create?: unknown };
   if ((o.password === undefined) === (o.key === undefined)) throw new CipherliteError('INVALID_ARGUMENT', 'restoreFromReplica takes exactly one of password or key');
   if (o.create !== undefined) throw new CipherliteError('INVALID_ARGUMENT', 'restoreFromReplica always creates; drop create');

@@ -256,7 +256,7 @@ export interface WorkerOpenOptions extends Omit<OpenOptions, 'storage'> {
   logLevel?: LogSetting;
   /**
    * Keep a continuous encrypted replica on an S3-compatible bucket (shared/replica.ts); the
-   * leader's worker pushes. The database then runs on the rollback journal (TRUNCATE).
+   * leader's worker pushes, in the database's journal mode (WAL by default).
    */
   replica?: WorkerReplicaOptions;
 }
@@ -318,7 +318,7 @@ export interface WorkerApi {
   restoreReplica(options: WorkerOpenOptions, key: KeyMaterial, pointInTime: { seq: number } | { time: number } | null, events: WorkerEvents, call: CallTag): Promise<OpenInfo>;
   /**
    * Keeps `options` as this tab's replica options (used when it leads, now or after a takeover)
-   * and, if it leads, starts the writer (a WAL database switches to TRUNCATE).
+   * and, if it leads, starts the writer.
    */
   startReplica(options: WorkerReplicaOptions): Promise<void>;
   /** A call on the leader's replica writer (`REPLICA_…`/`INVALID_ARGUMENT` when there is none). */

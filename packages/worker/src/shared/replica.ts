@@ -3,10 +3,13 @@
  * status every tab hears, and the calls a tab makes on the leader's replica writer
  * (`@cipherlite/core/replica`, hosted by the leader's worker: engine/leader/replica-host.ts).
  *
- * Credentials cross `postMessage` once, page → own worker, inside the open options; they stay in
- * that worker's memory, never in storage, never in a message to another tab or back to the page.
- * A signer function cannot cross `postMessage`: short-lived credentials are handed to a running
- * database with `db.replica.setCredentials()`, which reaches the leader's worker.
+ * Access is either credentials or a signer endpoint (`{ url, headers? }`: the app's backend
+ * presigns each request or hands out short-lived credentials, so the device holds no long-lived
+ * key; docs/REPLICA.md, "Signer endpoint"). Either crosses `postMessage` once, page → own worker,
+ * inside the open options, and stays in that worker's memory, never in storage, never in a message
+ * to another tab or back to the page. A signer function cannot cross `postMessage`; new
+ * credentials or endpoint headers reach a running database with `db.replica.setCredentials()` /
+ * `setSigner()`, which reach the leader's worker.
  */
 import { CipherliteError } from '@cipherlite/core/errors';
 
@@ -14,6 +17,13 @@ export interface ReplicaCredentials {
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken?: string;
+}
+
+/** The app's signer endpoint (core's `SignerEndpoint`): an absolute URL, or one relative to the page. */
+export interface ReplicaSigner {
+  url: string;
+  /** Sent with every signing request (e.g. the app's session token); kept in memory only. */
+  headers?: Record<string, string>;
 }
 
 /** Where the replica lives and how the writer behaves (see docs/REPLICA.md). */
@@ -25,12 +35,14 @@ export interface WorkerReplicaOptions {
   prefix: string;
   /** SigV4 region (default `us-east-1`; R2: `auto`). */
   region?: string;
-  credentials: ReplicaCredentials;
+  /** Exactly one of `credentials` and `signer`. */
+  credentials?: ReplicaCredentials;
+  signer?: ReplicaSigner;
   /** Wait after a commit before pushing, so a burst of commits becomes one entry (default 200 ms). */
   debounceMs?: number;
   /** A snapshot after this many log entries (default 100). */
   snapshotEvery?: number;
-  retention?: { keepSnapshots?: number; keepDays?: number };
+  retention?: { keepSnapshots?: number; keepDays?: number; oldGenerations?: 'after-keepDays' | 'at-once' | 'keep' };
   /** Backoff between automatic retries while offline or refused, ms (default 1000 … 60000). */
   retryMinMs?: number;
   retryMaxMs?: number;
@@ -40,7 +52,16 @@ export interface WorkerReplicaOptions {
 export type { ReplicaStateName, ReplicaStatus } from '@cipherlite/core/replica';
 
 /** A call on the leader's replica writer. */
-export type ReplicaCall = { action: 'status' } | { action: 'pushNow' } | { action: 'pause' } | { action: 'resume' } | { action: 'setCredentials'; credentials: ReplicaCredentials };
+export type ReplicaCall =
+  | { action: 'status' }
+  | { action: 'pushNow' }
+  | { action: 'pause' }
+  | { action: 'resume' }
+  | { action: 'setCredentials'; credentials: ReplicaCredentials }
+  | { action: 'setSigner'; signer: ReplicaSigner };
+
+/** The calls that change how the writer reaches the store (kept by every tab, never forwarded to another). */
+export type ReplicaAccessCall = Extract<ReplicaCall, { action: 'setCredentials' | 'setSigner' }>;
 
 const text = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 
@@ -52,14 +73,35 @@ export function assertReplicaCredentials(c: unknown): asserts c is ReplicaCreden
   }
 }
 
+/** Throws `INVALID_ARGUMENT` unless `s` is a signer endpoint spec (the worker's copy needs an absolute URL; header values are never printed). */
+export function assertReplicaSigner(s: unknown, absolute = true): asserts s is ReplicaSigner {
+  const o = s as Partial<ReplicaSigner> | null;
+  const headersOk = o?.headers === undefined || (typeof o.headers === 'object' && o.headers !== null && Object.values(o.headers).every((v) => typeof v === 'string'));
+  if (typeof o === 'function') {
+    throw new CipherliteError(
+      'INVALID_ARGUMENT',
+      'replica.signer cannot be a function in the browser (functions do not cross postMessage): give the spec { url, headers? } of the endpoint that signs',
+    );
+  }
+  if (typeof o !== 'object' || o === null || !text(o.url) || (absolute && !/^https?:\/\/[^/]+/.test(o.url)) || !headersOk) {
+    throw new CipherliteError('INVALID_ARGUMENT', 'replica.signer must be { url: the signer endpoint, headers?: { [name]: string } }');
+  }
+}
+
 /** Throws `INVALID_ARGUMENT` for options that cannot be a replica (core checks the rest when the writer starts). */
-export function assertReplicaOptions(o: unknown): asserts o is WorkerReplicaOptions {
+export function assertReplicaOptions(o: unknown, absoluteSigner = true): asserts o is WorkerReplicaOptions {
   const r = o as Partial<WorkerReplicaOptions> | null;
-  if (typeof r !== 'object' || r === null) throw new CipherliteError('INVALID_ARGUMENT', 'replica must be an object { endpoint, bucket, prefix, credentials }');
+  if (typeof r !== 'object' || r === null) throw new CipherliteError('INVALID_ARGUMENT', 'replica must be an object { endpoint, bucket, prefix, credentials | signer }');
   if (!text(r.endpoint) || !/^https?:\/\//.test(r.endpoint)) throw new CipherliteError('INVALID_ARGUMENT', 'replica.endpoint must be an http(s) URL');
   if (!text(r.bucket)) throw new CipherliteError('INVALID_ARGUMENT', 'replica.bucket must be a non-empty string');
   if (!text(r.prefix)) throw new CipherliteError('INVALID_ARGUMENT', 'replica.prefix must be a non-empty string');
-  if ((r as { signer?: unknown }).signer !== undefined)
-    throw new CipherliteError('INVALID_ARGUMENT', 'replica.signer cannot reach the worker (functions do not cross postMessage); pass credentials and refresh them with db.replica.setCredentials()');
-  assertReplicaCredentials(r.credentials);
+  if ((r.credentials === undefined) === (r.signer === undefined)) throw new CipherliteError('INVALID_ARGUMENT', 'replica needs exactly one of credentials and signer');
+  if (r.signer !== undefined) assertReplicaSigner(r.signer, absoluteSigner);
+  else assertReplicaCredentials(r.credentials);
+}
+
+/** The options' access (credentials or signer) replaced by the one `call` gives. */
+export function withAccess(o: WorkerReplicaOptions, call: ReplicaAccessCall): WorkerReplicaOptions {
+  const { credentials: _c, signer: _s, ...rest } = o;
+  return call.action === 'setCredentials' ? { ...rest, credentials: call.credentials } : { ...rest, signer: call.signer };
 }

@@ -9,7 +9,7 @@
 import { CipherliteError } from '@cipherlite/core';
 import type { Database } from '@cipherlite/core';
 import type { Diagnostics } from '../../shared/diagnostics.js';
-import type { SqlTarget } from './ops.js';
+import type { SqlTarget } from './op-context.js';
 import type { Scheduler } from './scheduler.js';
 
 const ROLLBACK = Symbol('rollback');

@@ -11,13 +11,14 @@
  */
 import { CipherliteError, Database, format } from '@cipherlite/core';
 import type { KeyMaterial, OpenOptions } from '@cipherlite/core';
-import * as keys from '@cipherlite/core/keys';
+import { passkeyChallenges, type PasskeyChallenge } from '@cipherlite/core/header';
+import type { KeyslotInfo } from '@cipherlite/core/keys';
 import type { Diagnostics } from '../../shared/diagnostics.js';
 import { LeaderService, SteppedDown } from './service.js';
 import type { ServingLeader } from './service.js';
 import { InteractiveTransactions } from './interactive-transactions.js';
-import { coreOpenOptions, isTableOp, runTableOp } from './ops.js';
-import type { CoreCallOptions, SqlTarget, TableOp } from './ops.js';
+import { coreOpenOptions, isTableOp, loadKeyManagement, runTableOp } from './ops.js';
+import type { CoreCallOptions, SqlTarget, TableOp } from './op-context.js';
 import { ProgressThrottle, guardedProgress, type CallHooks } from '../runtime/progress.js';
 import { PendingRestores } from './pending-restores.js';
 import { REQUEST_LOG_TABLE, addRecord, canRecord, findRecord, runOnce } from './request-log.js';
@@ -145,12 +146,9 @@ export class Leader implements ServingLeader {
     backend: StorageBackend,
     currentSecret: () => Secret | null,
   ): Promise<Leader> {
-    if (options.replica && options.journalMode === 'WAL') {
-      throw new CipherliteError('INVALID_ARGUMENT', "a replica needs the rollback journal: drop journalMode 'WAL' (a WAL database is switched to TRUNCATE when opened with replica options)");
-    }
-    // Core's replica writer reads committed pages from the main file: a replica database runs on
-    // TRUNCATE, and opening a WAL database with it checkpoints the WAL and switches (open-options.ts).
-    if (options.journalMode === undefined) options = { ...options, journalMode: options.replica ? 'TRUNCATE' : DEFAULT_JOURNAL_MODE };
+    // A replica changes nothing here: core's writer reads committed pages through SQLite, from the
+    // WAL or the main file alike (core's replica/pages.ts).
+    if (options.journalMode === undefined) options = { ...options, journalMode: DEFAULT_JOURNAL_MODE };
     const storage = await platform.openStorage(options, backend, log);
     let db: Database;
     const key = secret.toKeyMaterial();
@@ -232,8 +230,10 @@ export class Leader implements ServingLeader {
       // bucket must not hold up other calls.
       case 'replica':
         onStart?.();
-        // Credentials are taken only from this tab (the engine), never from a forwarded request.
-        if (req.call.action === 'setCredentials' && from !== this.#tabId) return Promise.reject(new CipherliteError('INVALID_ARGUMENT', 'credentials are not accepted from another tab'));
+        // Credentials and signer specs are taken only from this tab (the engine), never from a forwarded request.
+        if ((req.call.action === 'setCredentials' || req.call.action === 'setSigner') && from !== this.#tabId) {
+          return Promise.reject(new CipherliteError('INVALID_ARGUMENT', 'credentials and signers are not accepted from another tab'));
+        }
         return this.replicaCall(req.call);
       // Inside an interactive transaction nothing needs to be durable until it ends.
       case 'txBegin':
@@ -316,12 +316,12 @@ export class Leader implements ServingLeader {
    * The passkey challenges of the open file, read through this leader's own storage (the handle
    * it holds is why other tabs cannot read the file themselves). Parsed by core, like any header.
    */
-  passkeyChallenges(): keys.PasskeyChallenge[] {
+  passkeyChallenges(): PasskeyChallenge[] {
     const file = this.#storage.files.open(this.#names.name, { create: false });
     try {
       const head = new Uint8Array(format.MAIN_HEADER_SIZE);
       const n = file.read(head, { at: 0 });
-      return keys.passkeyChallenges(head.subarray(0, n));
+      return passkeyChallenges(head.subarray(0, n));
     } finally {
       file.close();
     }
@@ -348,11 +348,12 @@ export class Leader implements ServingLeader {
    * point, or during the swap), the database is reopened with `current` — which opens whichever
    * consistent version is on storage.
    */
-  async #rekey(current: KeyMaterial, call: CoreCallOptions): Promise<{ droppedKeyslots: keys.KeyslotInfo[] }> {
+  async #rekey(current: KeyMaterial, call: CoreCallOptions): Promise<{ droppedKeyslots: KeyslotInfo[] }> {
     const old = this.#db;
     try {
+      const { rekey } = await loadKeyManagement();
       await this.#restores.cancelAll();
-      const result = await keys.rekey(old, current, { ...call, reopen: coreOpenOptions(this.#openOptions, REOPEN_OPTIONS) });
+      const result = await rekey(old, current, { ...call, reopen: coreOpenOptions(this.#openOptions, REOPEN_OPTIONS) });
       this.#swap(result.db);
       return { droppedKeyslots: result.droppedKeyslots };
     } catch (e) {
@@ -374,21 +375,17 @@ export class Leader implements ServingLeader {
   }
 
   /**
-   * Starts the replica writer on the open database (`db.replica.start`), switching a WAL database
-   * to TRUNCATE first (in the queue: SQLite checkpoints the WAL into the main file). A writer
-   * already running for the same bucket and prefix only takes the new credentials.
+   * Starts the replica writer on the open database (`db.replica.start`), in its journal mode. A
+   * writer already running for the same bucket and prefix only takes the new credentials or signer.
    */
   async startReplica(options: WorkerReplicaOptions): Promise<void> {
     const running = this.#replica;
     if (running?.sameTarget(options)) {
-      await running.call({ action: 'setCredentials', credentials: options.credentials });
+      await running.call(options.signer ? { action: 'setSigner', signer: options.signer } : { action: 'setCredentials', credentials: options.credentials! });
       return;
     }
     this.#replica = null;
     await running?.stop();
-    await this.#scheduler.enqueue(async () => {
-      if (this.#db.journalMode === 'WAL') await this.#db.exec('PRAGMA journal_mode = TRUNCATE');
-    });
     this.#replica = await ReplicaHost.start(this.#db, this.#storage, options, this.#events, this.#log);
   }
 

@@ -7,8 +7,8 @@
  * INVALID_ARGUMENT ("check the backup again").
  */
 import { CipherliteError } from '@cipherlite/core';
-import type { Database, KeyMaterial } from '@cipherlite/core';
-import * as keys from '@cipherlite/core/keys';
+import type { KeyMaterial } from '@cipherlite/core';
+import type * as keys from '@cipherlite/core/keys';
 import type { Diagnostics } from '../../shared/diagnostics.js';
 import type { PendingRestoreInfo } from '../../shared/protocol.js';
 
@@ -24,8 +24,8 @@ export class PendingRestores {
     this.#log = log;
   }
 
-  async inspect(db: Database, bytes: Uint8Array, secret: KeyMaterial): Promise<PendingRestoreInfo> {
-    const pending = await keys.inspectBackup(db, bytes, secret);
+  /** Keeps a backup core's `inspectBackup` validated (key-management.ts) until it is confirmed or cancelled. */
+  add(pending: keys.PendingRestore): PendingRestoreInfo {
     const id = ++this.#seq;
     this.#pending.set(id, pending);
     return { id, comparison: pending.comparison };

@@ -9,14 +9,26 @@
  * the last confirmed entry — nothing is lost, and a retried entry is the same object, never a
  * second history (docs/REPLICA.md, "Durability").
  *
- * The credentials are kept in this object only: the writer asks for them per request (core
- * accepts a credentials function), so `setCredentials` swaps them without restarting it.
+ * The access (credentials or signer endpoint spec) is kept in this object only. Credentials: the
+ * writer asks for them per request (core accepts a credentials function), so `setCredentials`
+ * swaps them without restarting it. A signer endpoint: core's store POSTs each request to it and
+ * caches the answers (core's signer-endpoint.ts); `setSigner` starts the writer again with the new
+ * spec (a push under way finishes first), since the cache belongs to the old one.
  */
 import { CipherliteError } from '@cipherlite/core';
 import type { Database } from '@cipherlite/core';
 import type { Replica } from '@cipherlite/core/replica';
 import type { Diagnostics } from '../../shared/diagnostics.js';
-import { assertReplicaCredentials, assertReplicaOptions, type ReplicaCall, type ReplicaCredentials, type ReplicaStatus, type WorkerReplicaOptions } from '../../shared/replica.js';
+import {
+  assertReplicaCredentials,
+  assertReplicaOptions,
+  assertReplicaSigner,
+  withAccess,
+  type ReplicaAccessCall,
+  type ReplicaCall,
+  type ReplicaStatus,
+  type WorkerReplicaOptions,
+} from '../../shared/replica.js';
 import type { BusChannel, LeaderStorage } from '../runtime/platform.js';
 import type { WorkerOpenOptions } from '../../shared/protocol.js';
 
@@ -25,34 +37,41 @@ const deviceStateName = (name: string): string => `${name}-replica`;
 
 export class ReplicaHost {
   #replica!: Replica;
-  #credentials: ReplicaCredentials;
-  readonly #options: WorkerReplicaOptions;
+  #db: Database;
+  #options: WorkerReplicaOptions;
   readonly #events: BusChannel;
   readonly #log: Diagnostics;
   #offStatus: () => void = () => undefined;
 
-  private constructor(options: WorkerReplicaOptions, events: BusChannel, log: Diagnostics) {
+  private constructor(db: Database, options: WorkerReplicaOptions, events: BusChannel, log: Diagnostics) {
+    this.#db = db;
     this.#options = options;
-    this.#credentials = options.credentials;
     this.#events = events;
     this.#log = log;
   }
 
-  /** Starts the writer on `db` (a rollback-journal database: core refuses WAL with UNSUPPORTED). */
+  /** Starts the writer on `db` (WAL or rollback journal: core's writer reads committed pages through SQLite). */
   static async start(db: Database, storage: LeaderStorage, options: WorkerReplicaOptions, events: BusChannel, log: Diagnostics): Promise<ReplicaHost> {
     // OPFS opens handles ahead of time: the device state file must be prepared before the writer reads it.
     await storage.files.prepare?.([deviceStateName(db.name)]);
-    const host = new ReplicaHost(options, events, log);
-    // Loaded on first use: a database without a replica never downloads the S3 client and format.
-    const { startReplica } = await import('@cipherlite/core/replica');
-    host.#replica = host.#startOn(db, startReplica);
-    host.#offStatus = host.#watch(host.#replica);
+    const host = new ReplicaHost(db, options, events, log);
+    await host.#start();
     return host;
   }
 
-  #startOn(db: Database, startReplica: typeof import('@cipherlite/core/replica').startReplica): Replica {
+  async #start(): Promise<void> {
+    // Loaded on first use: a database without a replica never downloads the S3 client and format.
+    const { startReplica } = await import('@cipherlite/core/replica');
     const { credentials: _kept, ...rest } = this.#options;
-    return startReplica(db, { ...rest, credentials: () => Promise.resolve(this.#credentials) });
+    // Credentials are read per request from this object, so new ones apply without a restart.
+    this.#replica = startReplica(this.#db, rest.signer ? rest : { ...rest, credentials: () => Promise.resolve(this.#options.credentials!) });
+    this.#offStatus = this.#watch(this.#replica);
+  }
+
+  async #restart(): Promise<void> {
+    this.#offStatus();
+    await this.#replica.stop();
+    await this.#start();
   }
 
   #watch(replica: Replica): () => void {
@@ -69,10 +88,8 @@ export class ReplicaHost {
 
   /** The leader's database was reopened (IndexedDB save failed, rekey): the writer follows it. */
   async moveTo(db: Database): Promise<void> {
-    this.#offStatus();
-    await this.#replica.stop();
-    this.#replica = this.#startOn(db, (await import('@cipherlite/core/replica')).startReplica);
-    this.#offStatus = this.#watch(this.#replica);
+    this.#db = db;
+    await this.#restart();
   }
 
   async call(call: ReplicaCall): Promise<ReplicaStatus> {
@@ -88,12 +105,16 @@ export class ReplicaHost {
         this.#replica.resume();
         return this.#replica.status();
       case 'setCredentials':
-        assertReplicaCredentials(call.credentials);
-        this.#credentials = call.credentials;
+      case 'setSigner': {
+        assertAccess(call);
+        const restart = call.action === 'setSigner' || this.#options.signer !== undefined;
+        this.#options = withAccess(this.#options, call);
         this.#log.report('info', 'replica.credentials-replaced');
+        if (restart) await this.#restart();
         // A writer waiting on refused credentials tries again at once.
-        if (this.#replica.status().state === 'error') this.#replica.pushNow().catch(this.#log.ignored('replica.retry-after-credentials-failed'));
+        else if (this.#replica.status().state === 'error') this.#replica.pushNow().catch(this.#log.ignored('replica.retry-after-credentials-failed'));
         return this.#replica.status();
+      }
       default:
         throw new CipherliteError('INVALID_ARGUMENT', 'unknown replica call');
     }
@@ -123,25 +144,25 @@ interface ReplicaLeader {
  */
 export async function startInTab(opened: HoldsOptions, leader: ReplicaLeader | null, options: WorkerReplicaOptions): Promise<void> {
   assertReplicaOptions(options);
-  if (opened.options.journalMode === 'WAL') throw new CipherliteError('INVALID_ARGUMENT', "a replica needs the rollback journal; this tab opened with journalMode 'WAL'");
   opened.options = { ...opened.options, replica: options };
   await leader?.startReplica(options);
 }
 
+function assertAccess(call: ReplicaAccessCall): void {
+  if (call.action === 'setCredentials') assertReplicaCredentials(call.credentials);
+  else assertReplicaSigner(call.signer);
+}
+
 /**
- * `db.replica.setCredentials` in a tab. Credentials never travel to another tab: this tab keeps
- * them for when it leads, and its leader (if it is one) takes them now; a follower answers with
- * the leader's status (`ask`). Every tab is given the new ones, as with `start`.
+ * `db.replica.setCredentials` / `setSigner` in a tab. Credentials and signer headers never travel
+ * to another tab: this tab keeps them for when it leads, and its leader (if it is one) takes them
+ * now; a follower answers with the leader's status (`ask`). Every tab is given the new ones, as
+ * with `start`.
  */
-export async function credentialsInTab(
-  opened: HoldsOptions,
-  leader: ReplicaLeader | null,
-  call: ReplicaCall & { action: 'setCredentials' },
-  ask: (c: ReplicaCall) => Promise<ReplicaStatus>,
-): Promise<ReplicaStatus> {
-  assertReplicaCredentials(call.credentials);
+export async function accessInTab(opened: HoldsOptions, leader: ReplicaLeader | null, call: ReplicaAccessCall, ask: (c: ReplicaCall) => Promise<ReplicaStatus>): Promise<ReplicaStatus> {
+  assertAccess(call);
   const replica = opened.options.replica;
   if (!replica) throw new CipherliteError('INVALID_ARGUMENT', 'this tab has no replica options (openDatabase({ replica }) or db.replica.start)');
-  opened.options = { ...opened.options, replica: { ...replica, credentials: call.credentials } };
+  opened.options = { ...opened.options, replica: withAccess(replica, call) };
   return leader ? leader.replicaCall(call) : ask({ action: 'status' });
 }

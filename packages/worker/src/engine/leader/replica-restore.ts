@@ -21,12 +21,12 @@ export async function restoreReplicaInto(
   if (key.password === undefined && key.key === undefined) {
     throw new CipherliteError('INVALID_ARGUMENT', 'restoreFromReplica in the browser takes the password or the raw key (the new local database is protected by it)');
   }
-  const { endpoint, bucket, prefix, region, credentials } = source;
+  const { endpoint, bucket, prefix, region, credentials, signer } = source;
   const { restoreFromReplica } = await import('@cipherlite/core/replica'); // loaded on first use, like the writer
   return restoreFromReplica({
     storage: files,
     name: options.name,
-    replica: { endpoint, bucket, prefix, credentials, ...(region !== undefined ? { region } : {}) },
+    replica: { endpoint, bucket, prefix, ...(signer ? { signer } : { credentials: credentials! }), ...(region !== undefined ? { region } : {}) },
     ...(key.password !== undefined ? { password: key.password } : { key: key.key }),
     ...(pointInTime ? { pointInTime } : {}),
     ...(options.kdf ? { kdf: options.kdf } : {}),

@@ -15,7 +15,7 @@
  * resend arrives within a takeover (seconds), long before 1,000 newer writes pushed it out.
  */
 import { operationRow } from '../../shared/protocol.js';
-import type { SqlTarget } from './ops.js';
+import type { SqlTarget } from './op-context.js';
 
 /** The bookkeeping table (visible in the schema; change events never name it). */
 export const REQUEST_LOG_TABLE = '_cipherlite_requests';
