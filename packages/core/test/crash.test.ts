@@ -209,17 +209,24 @@ describe('crash at every write through WAL checkpoints, restarts and cuts (the W
 });
 
 /** A crash point during a large rollback-journal commit, with a big hot journal on storage. */
-async function hotJournalSnapshot(): Promise<{ snap: Snapshot; oldState: string; open: (s: MemoryStorage) => Promise<Database> }> {
+async function hotJournalSnapshot(): Promise<{ snap: Snapshot; before: Snapshot; oldState: string; open: (s: MemoryStorage) => Promise<Database> }> {
   const open = (s: MemoryStorage) => Database.open({ storage: s, name: 'j.db', key: KEY, journalMode: 'DELETE', cacheSizeKiB: 64 });
   const storage = new MemoryStorage();
   const db = await open(storage);
   await db.exec(scenarios[1]!.setup);
   const oldState = await state(db);
   await db.close();
+  const before = storage.snapshot();
   const { snapshots } = await recordCrashPoints(storage, open, scenarios[1]!.work);
-  const hot = snapshots.filter((s) => (s.get('j.db-journal')?.length ?? 0) > 64 * 1024);
-  expect(hot.length).toBeGreaterThan(0);
-  return { snap: hot[hot.length - 1]!, oldState, open };
+  // The last write of a page (past the header copies) while the journal is hot: after it, the
+  // header's journal binding is closed and the journal is spent (docs/FORMAT.md "Journal binding").
+  const body = (s: Snapshot) => s.get('j.db')!.subarray(format.MAIN_HEADER_SIZE);
+  let last = -1;
+  for (let i = 1; i < snapshots.length; i++) {
+    if ((snapshots[i]!.get('j.db-journal')?.length ?? 0) > 64 * 1024 && Buffer.compare(body(snapshots[i]!), body(snapshots[i - 1]!)) !== 0) last = i;
+  }
+  expect(last).toBeGreaterThan(0);
+  return { snap: snapshots[last]!, before, oldState, open };
 }
 
 describe('damaged journals', () => {
@@ -259,20 +266,22 @@ describe('damaged journals', () => {
     });
   }
 
-  it('a journal that is only a torn header (no body) holds nothing: the database opens', async () => {
-    const { snap, open } = await (hot ??= hotJournalSnapshot());
+  it('a journal that is only a torn header (no body) holds nothing when no transaction is in flight; next to a half-written database it is CORRUPT, nothing written', async () => {
+    const { snap, before, oldState, open } = await (hot ??= hotJournalSnapshot());
     for (const length of [0, 10, 63, 64]) {
       const torn = snap.get('j.db-journal')!.slice(0, length);
       if (length === 64) torn[60]! ^= 0xff;
-      const storage = MemoryStorage.from(new Map(snap).set('j.db-journal', torn));
-      // The database file itself is mid-commit here, so it may fail its own checks: what matters
-      // is that the journal is not blamed (no CORRUPT naming the journal).
-      try {
-        const db = await open(storage);
-        await db.close();
-      } catch (e) {
-        expect((e as { details?: { fileKind?: string } }).details?.fileKind, `length ${length}`).not.toBe('journal');
-      }
+      // A creation torn before the transaction's first database write: the header's journal
+      // binding is closed, so the journal holds nothing and the database opens as it was.
+      const quiet = await open(MemoryStorage.from(new Map(before).set('j.db-journal', torn)));
+      expect(await state(quiet), `length ${length}`).toBe(oldState);
+      await quiet.close();
+      // The same next to the half-written database (binding open): the journal SQLite needs is gone.
+      const files = new Map(snap).set('j.db-journal', torn);
+      const storage = MemoryStorage.from(files);
+      const e = await expectCode(open(storage), 'CORRUPT');
+      expect(e.details.fileKind, `length ${length}`).toBe('journal');
+      expectSameFiles(storage.snapshot(), files);
     }
   });
 

@@ -3,10 +3,10 @@
  * journal in DELETE, TRUNCATE and PERSIST mode and for the WAL, a scripted history of commits is
  * recorded mutation by mutation, and from the layout constants (format/constants.ts, never
  * hard-coded here) it derives
- *   - every cut: each slot boundary, mid-slot, inside each header field, each seal field and the
- *     rescue area;
+ *   - every cut: to zero, each slot boundary, mid-slot, the first, middle and last byte of each
+ *     header and seal field, the rescue area; and the side file deleted;
  *   - every stale version: the side file as it was at each earlier moment, put back after later
- *     commits;
+ *     commits (a journal also right after its own commit, and next to a half-written database);
  *   - every single-field damage: one byte flipped in each field of the header, each seal copy,
  *     the rescue area and the slots.
  * Each case is opened for real (sqlite-wasm, the cipherlite VFS, memory storage) and must end in
@@ -134,7 +134,17 @@ function slotFields(label: string, at: number): { name: string; start: number; e
 
 /** Every cut length of a side file of `size` bytes: inside each prefix field, inside the rescue slot, each slot boundary and mid-slot. */
 function cutPoints(size: number): { name: string; length: number }[] {
-  const cuts = prefixFields().map((f) => ({ name: `inside ${f.name}`, length: f.start + ((f.end - f.start) >> 1) }));
+  // Every prefix field: its first byte, its middle and its last byte (a journal cut there looks like none at all).
+  const cuts = [{ name: 'to zero bytes', length: 0 }];
+  for (const f of prefixFields()) {
+    for (const [where, length] of [
+      ['at the start of', f.start],
+      ['inside', f.start + ((f.end - f.start) >> 1)],
+      ['at the last byte of', f.end - 1],
+    ] as const) {
+      if (!cuts.some((c) => c.length === length)) cuts.push({ name: `${where} ${f.name}`, length });
+    }
+  }
   cuts.push({ name: 'after the seal records', length: format.AUX_PREFIX_SIZE + 1 });
   cuts.push({ name: 'mid rescue slot', length: format.RESCUE_OFFSET + format.RESCUE_INDEX_SIZE + (S >> 1) });
   const first = format.auxSlotsOffset(B);
@@ -178,7 +188,9 @@ function hotMoments(h: History, wal: boolean): { m: Moment; label: string; allow
       out.push({ m: last, label: `after commit ${tx}`, allowed: h.committed.slice(checkpointedTx(h, last), tx + 1) });
       continue;
     }
-    const mainChanged = (i: number) => i > 0 && Buffer.compare(ms[i]!.files.get(NAME)!, ms[i - 1]!.files.get(NAME)!) !== 0;
+    // Pages of the database file, past its header copies (whose journal binding changes too).
+    const body = (f: Files) => f.get(NAME)!.subarray(format.MAIN_HEADER_SIZE);
+    const mainChanged = (i: number) => i > 0 && Buffer.compare(body(ms[i]!.files), body(ms[i - 1]!.files)) !== 0;
     let firstMain = -1;
     let lastMain = -1;
     for (let i = 1; i < ms.length; i++) {
@@ -189,6 +201,8 @@ function hotMoments(h: History, wal: boolean): { m: Moment; label: string; allow
     }
     expect(firstMain, `transaction ${tx} wrote the database`).toBeGreaterThan(0);
     if (isHot(h, ms[firstMain]!)) out.push({ m: ms[firstMain]!, label: `tx ${tx}, first database write`, allowed: [h.committed[tx - 1]!] });
+    // The whole commit in the database file, the header still saying the journal is open.
+    if (isHot(h, ms[lastMain]!) && lastMain !== firstMain) out.push({ m: ms[lastMain]!, label: `tx ${tx}, last database write`, allowed: [h.committed[tx - 1]!, h.committed[tx]!] });
     // The commit point is the first change of the journal after the database's last write.
     for (let i = lastMain + 1; i < ms.length; i++) {
       const j = ms[i]!.files.get(h.side);
@@ -239,23 +253,14 @@ describe('side-file classes: every cut, stale version and single-field damage', 
       for (const { m, label, allowed } of hotMoments(h, wal)) {
         const side = m.files.get(h.side)!;
         for (const cut of cutPoints(side.length)) {
-          // Cut to within the header and seal records, a side file is indistinguishable from one
-          // whose creation was torn, or from none at all — the same as deleting it, which only the
-          // database file could reveal (docs/SECURITY-TESTS.md "Side files": an open gap). Only
-          // the moment before a journal's commit point, when the database already holds the
-          // whole commit, then opens to a committed state; those cuts are kept.
-          // A WAL is bound to the database (format/wal-binding.ts): cut in its header it is refused
-          // once the database was checkpointed from it, and otherwise opens to the checkpointed state.
-          if (cut.length <= format.AUX_PREFIX_SIZE && !wal && !label.includes('before the commit point')) continue;
+          // Cut to within the header and seal records, a side file looks like one whose creation
+          // was torn, or like none at all; the database file tells: a journal is bound to it by the
+          // header's journal binding (format/journal-binding.ts), a WAL by the WAL binding.
           cases++;
           await expectAllowed(h, withSide(m.files, h.side, side.slice(0, cut.length)), allowed, `${label}: cut ${cut.name} (${cut.length} of ${side.length} bytes)`, failures);
         }
-      }
-      if (wal) {
-        for (const { m, label, allowed } of hotMoments(h, wal)) {
-          cases++;
-          await expectAllowed(h, withSide(m.files, h.side, undefined), allowed, `${label}: WAL deleted`, failures);
-        }
+        cases++;
+        await expectAllowed(h, withSide(m.files, h.side, undefined), allowed, `${label}: ${wal ? 'WAL' : 'journal'} deleted`, failures);
       }
       expect(cases).toBeGreaterThan(20);
       expect(failures).toEqual([]);
@@ -309,7 +314,7 @@ describe('side-file classes: every cut, stale version and single-field damage', 
     }
 
     if (!wal) {
-      it(`${mode}: every earlier version of the journal put back after later commits is never applied`, async () => {
+      it(`${mode}: every earlier version of the journal put back after later commits, or after its own, is never applied`, async () => {
         const h = await get();
         const failures: string[] = [];
         let cases = 0;
@@ -319,21 +324,22 @@ describe('side-file classes: every cut, stale version and single-field damage', 
           const j = m.files.get(h.side);
           if (j && isHot(h, m)) versions.set(createHash('sha256').update(j).digest('hex'), { bytes: j, tx: m.tx });
         }
-        // Later moments: the end of the history, and the moment before each later commit point
-        // (the database holds that whole commit). Putting a journal SQLite would not play back in
-        // place of the hot journal of a half-written database is deleting that hot journal (the
-        // open gap named in cutPoints' test), so half-written moments are not targets here.
+        // Later moments: the end of the history, the moment before each later commit point (the
+        // database holds that whole commit), and each later transaction's first database write
+        // (a half-written database: only its own journal may be played back).
         const last = h.moments[h.moments.length - 1]!;
-        const targets = [{ m: last, label: 'after the last commit', allowedFor: (_tx: number) => [h.committed[TRANSACTIONS]!] }];
-        for (const { m, label, allowed } of hotMoments(h, false)) if (label.includes('before the commit point')) targets.push({ m, label, allowedFor: () => allowed });
+        const targets = [{ m: last, label: 'after the last commit', allowed: [h.committed[TRANSACTIONS]!] }];
+        for (const { m, label, allowed } of hotMoments(h, false)) targets.push({ m, label, allowed });
         for (const [i, { bytes, tx }] of [...versions.values()].entries()) {
           for (const t of targets) {
-            // Only after a later commit: the end of a later transaction, or of the history when
-            // the version's own transaction was not the last (put back right after its own commit,
-            // a journal cannot be told from a crash before its deletion: FORMAT.md).
-            if (t.m === last ? tx >= TRANSACTIONS : t.m.tx <= tx) continue;
+            // After a later commit, or (the end of the history) right after its own commit: the
+            // header then says the journal was closed, so it is spent and never played back.
+            if (t.m === last ? tx > TRANSACTIONS : t.m.tx <= tx) continue;
             cases++;
-            await expectAllowed(h, withSide(t.m.files, h.side, bytes), t.allowedFor(tx), `journal version ${i} (tx ${tx}) put back ${t.label}`, failures);
+            const own = t.m === last && tx === TRANSACTIONS;
+            const label = `journal version ${i} (tx ${tx}) put back ${t.label}`;
+            const r = await expectAllowed(h, withSide(t.m.files, h.side, bytes), t.allowed, label, failures);
+            if (own && r === 'corrupt') failures.push(`${label}: refused; the journal of the last commit put back after it is spent and must open to that commit`);
           }
         }
         expect(cases).toBeGreaterThan(5);

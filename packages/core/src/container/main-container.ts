@@ -28,6 +28,7 @@ import { DEFAULT_EPOCH_WRITE_LIMIT, FILE_ID_SIZE, FILE_KIND, FIRST_EPOCH, MAIN_H
 import { encodeMainHeader, type Keyslot, type MainHeader, scanMainHeader, verifyMainHeaderMac } from '../format/main-header.js';
 import type { SyncFile } from '../storage/sync-file.js';
 import { NO_WAL_BINDING, type WalBinding } from '../format/wal-binding.js';
+import { NO_JOURNAL, UNBOUND_JOURNAL, type JournalBinding } from '../format/journal-binding.js';
 import type { KdfParams } from '../types.js';
 import { FileKeyRing, type EpochSource } from './key-ring.js';
 
@@ -90,7 +91,7 @@ export class MainContainer implements EpochSource {
     const fileId = randomBytes(FILE_ID_SIZE);
     const dek = o.dek ? o.dek.slice() : randomBytes(32);
     const slot = await createKeyslot(dek, secret, fileId, o.kdf ?? DEFAULT_KDF, o.passkey);
-    const header: MainHeader = { blockSize: o.blockSize, fileId, sequence: 1, nextEpoch: FIRST_EPOCH, createdAt: Date.now(), keyslots: [slot] };
+    const header: MainHeader = { blockSize: o.blockSize, fileId, sequence: 1, nextEpoch: FIRST_EPOCH, createdAt: Date.now(), keyslots: [slot], journal: NO_JOURNAL };
     const c = new MainContainer(file, header, dek, 1, 0, o);
     // Write both copies so either alone can open the file (B gets sequence 1, A sequence 2).
     c.#writeHeader();
@@ -106,7 +107,15 @@ export class MainContainer implements EpochSource {
   static adopt(file: SyncFile, header: MainHeader, dek: Uint8Array, o: ContainerOptions): MainContainer {
     if (file.getSize() !== 0) throw new CipherliteError('NOT_A_DATABASE', 'refusing to create a database over a non-empty file');
     // The original's WAL binding (if any) stays behind: the new file has no WAL yet.
-    const fresh: MainHeader = { blockSize: header.blockSize, fileId: header.fileId, sequence: 1, nextEpoch: header.nextEpoch, createdAt: header.createdAt, keyslots: header.keyslots.slice() };
+    const fresh: MainHeader = {
+      blockSize: header.blockSize,
+      fileId: header.fileId,
+      sequence: 1,
+      nextEpoch: header.nextEpoch,
+      createdAt: header.createdAt,
+      keyslots: header.keyslots.slice(),
+      journal: NO_JOURNAL,
+    };
     const c = new MainContainer(file, fresh, dek.slice(), 1, 0, o);
     c.#writeHeader();
     c.#writeHeader();
@@ -168,6 +177,7 @@ export class MainContainer implements EpochSource {
         const c = new MainContainer(file, candidate.header, opened.dek, candidate.index, opened.index, o);
         const other = valid.find((v) => v.index !== candidate.index);
         c.#needsRepair = !other || other.header.sequence !== candidate.header.sequence - 1 || !isAuthentic(other.bytes, opened.dek, other.header.fileId);
+        c.#newestCopyCertain = !c.#needsRepair;
         return c;
       }
     } finally {
@@ -181,6 +191,26 @@ export class MainContainer implements EpochSource {
   }
 
   #needsRepair = false;
+  #newestCopyCertain = true;
+
+  /**
+   * False when the copy in use was chosen because the other one is damaged, stale-looking or not
+   * authentic: that one may have been a write newer (vfs/journal-guard.ts relies on it).
+   */
+  get newestCopyCertain(): boolean {
+    return this.#newestCopyCertain;
+  }
+
+  /**
+   * Takes the journal binding's `open` as `closed` (same journal) — in memory; the repair after a
+   * successful open writes it. Only when the newest copy is not certain (vfs/journal-guard.ts).
+   */
+  assumeJournalClosed(): void {
+    const b = this.journalBinding;
+    if (b.state !== 'open' || this.#newestCopyCertain) return;
+    this.#header = { ...this.#header, journal: { state: 'closed', id: b.id } };
+    this.#needsRepair = true;
+  }
 
   /** Rewrites the stale or damaged header copy from the current one (after the key is proven). */
   repairIfNeeded(): boolean {
@@ -213,17 +243,31 @@ export class MainContainer implements EpochSource {
     if (this.#closed) throw new CipherliteError('LOCKED', 'the database is locked');
   }
 
-  /** A-then-B alternation: write the copy that is not current, flush, then it becomes current. */
-  #writeHeader(): void {
+  /**
+   * A-then-B alternation: write the copy that is not current, flush, then it becomes current.
+   * `header` (default: the current one) is in force only once written: a failed write leaves the
+   * header as it was on storage. `flush: false` leaves the flush to the caller's next one (the
+   * database file's own sync); the current copy is flushed before the other one is ever written,
+   * so a torn write can never reach both copies.
+   */
+  #writeHeader(header: MainHeader = this.#header, flush = true): void {
+    if (this.#unflushed) {
+      this.file.flush();
+      this.#unflushed = false;
+    }
     const target = (1 - this.#current) as 0 | 1;
-    const next: MainHeader = { ...this.#header, sequence: this.#header.sequence + 1 };
+    const next: MainHeader = { ...header, sequence: header.sequence + 1 };
     const bytes = encodeMainHeader(next, this.#macKey);
     const n = this.file.write(bytes, { at: target * MAIN_HEADER_COPY_SIZE });
     if (n !== bytes.length) throw new CipherliteError('IO', 'short header write');
-    this.file.flush();
+    if (flush) this.file.flush();
+    this.#unflushed = !flush;
     this.#header = next;
     this.#current = target;
   }
+
+  /** The current copy was written without a flush (`#writeHeader`). */
+  #unflushed = false;
 
   /** Replaces the keyslots (password change, recovery key) — one crash-safe header update. */
   setKeyslots(slots: Keyslot[]): void {
@@ -249,8 +293,21 @@ export class MainContainer implements EpochSource {
   /** Records a new WAL binding: one crash-safe header write (vfs/wal-guard.ts decides when). */
   setWalBinding(wal: WalBinding): void {
     this.#assertOpen();
-    this.#header = { ...this.#header, wal };
-    this.#writeHeader();
+    this.#writeHeader({ ...this.#header, wal });
+  }
+
+  /** Whether a transaction may be in flight, and under which rollback journal (format/journal-binding.ts). */
+  get journalBinding(): JournalBinding {
+    return this.#header.journal ?? UNBOUND_JOURNAL;
+  }
+
+  /**
+   * Records a new journal binding: one crash-safe header write (vfs/journal-guard.ts decides when
+   * and whether it is flushed now or by the database file's next sync).
+   */
+  setJournalBinding(journal: JournalBinding, o: { flush: boolean }): void {
+    this.#assertOpen();
+    this.#writeHeader({ ...this.#header, journal }, o.flush);
   }
 
   /**

@@ -24,6 +24,7 @@ import type { SyncFile, SyncStorage } from '../storage/sync-file.js';
 import type { BindParams, ChangeListener, KeyMaterial, Row, RunResult, StatementTables, Transaction, TransactionBehavior, ValuesResult } from '../types.js';
 import { EncryptedFile } from '../vfs/encrypted-file.js';
 import { CipherliteVfs, VFS_NAME, type DatabaseBinding } from '../vfs/sqlite-vfs.js';
+import { refuseUnfinishedJournal } from '../vfs/aux-file.js';
 import { connectionPragmas, isWalFormat, validateOpenOptions, type DatabaseOpenOptions, type InternalOpenOptions, type ResolvedOptions } from './open-options.js';
 import { registerInternals } from './internals.js';
 import { execNow, prepare, queryNow, valuesNow } from './statements.js';
@@ -161,6 +162,8 @@ export class Database {
 
   #openSqlite(o: ResolvedOptions): void {
     const sqlite3 = this.#sqlite3;
+    // Before SQLite looks for a hot journal: one the header says is in flight must be there, whole.
+    refuseUnfinishedJournal(this.storage, `${this.name}-journal`, this.#container, this.#binding.main);
     this.#db = this.#call(() => new sqlite3.oo1.DB({ filename: this.#binding.sqlitePath, flags: 'c', vfs: VFS_NAME }));
     this.#changes.install(sqlite3.capi, this.#pointer());
     for (const p of connectionPragmas(o, this.#container.blockSize, isWalFormat(this.#binding.main, this.#container.blockSize))) this.#call(() => this.#db!.exec(p));

@@ -152,3 +152,16 @@ export const SQLITE_WAL_SALT_OFFSET = 16;
 /** SQLite's WAL frame header: page number ‖ commit size ‖ salt-1 ‖ salt-2 ‖ checksum ×2. */
 export const SQLITE_WAL_FRAME_HEADER_SIZE = 24;
 export const SQLITE_WAL_FRAME_SALT_OFFSET = 8;
+
+// ---- journal binding in the main header (format/journal-binding.ts), right after the WAL binding ----
+// state u32 ‖ journal file id 16
+export const HDR_JOURNAL_BINDING = HDR_WAL_BINDING + WAL_BINDING_SIZE;
+export const JOURNAL_BINDING_STATE_OFFSET = 0;
+export const JOURNAL_BINDING_ID_OFFSET = 4;
+export const JOURNAL_BINDING_SIZE = JOURNAL_BINDING_ID_OFFSET + FILE_ID_SIZE;
+/** State: never bound (a header written before this field): any hot journal is played back as before. */
+export const JOURNAL_STATE_UNBOUND = 0;
+/** State: the database file may hold changes of the transaction whose rollback journal has the recorded file id. */
+export const JOURNAL_STATE_OPEN = 1;
+/** State: no transaction is in flight; the id is the journal last closed (all zero: none yet). */
+export const JOURNAL_STATE_CLOSED = 2;

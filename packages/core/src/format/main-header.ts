@@ -28,7 +28,8 @@
  *   57  reserved (0)              7
  *   64  keyslots                  4 × 256
  *   1088 WAL binding              36   (format/wal-binding.ts; all zero = none recorded)
- *   1124 reserved (0)             2924
+ *   1124 journal binding          20   (format/journal-binding.ts; all zero = never bound)
+ *   1144 reserved (0)             2904
  *   4048 checksum = SHA-256(0..4048)[0..16]
  *   4064 MAC = HMAC-SHA256(header-mac key, 0..4064)
  */
@@ -39,13 +40,15 @@ import { headerKdfWork, MAX_KDF, MAX_OPEN_KDF_WORK_KIB, validateKdfParams } from
 import type { KdfParams } from '../types.js';
 import { bytesEqual, startsWith, view } from './bytes.js';
 import { decodeWalBinding, encodeWalBinding, NO_WAL_BINDING, type WalBinding } from './wal-binding.js';
+import { decodeJournalBinding, encodeJournalBinding, UNBOUND_JOURNAL, type JournalBinding } from './journal-binding.js';
 import { decodePasskeyFields, encodePasskeyFields, PK_AAD_START, type PasskeySlotFields } from './passkey-slot.js';
 import {
   CIPHER_AES_256_GCM,
   FILE_ID_SIZE,
   FILE_KIND,
   FORMAT_VERSION,
-  HDR_WAL_BINDING,
+  HDR_JOURNAL_BINDING,
+  JOURNAL_BINDING_SIZE,
   isValidBlockSize,
   KEYSLOT_SIZE,
   MAGIC,
@@ -53,7 +56,6 @@ import {
   MAIN_HEADER_SIZE,
   MAX_KEYSLOTS,
   SQLITE_MAGIC,
-  WAL_BINDING_SIZE,
 } from './constants.js';
 
 export const HDR_VERSION = 8;
@@ -67,8 +69,8 @@ export const HDR_FLAGS = 44;
 export const HDR_CREATED_AT = 48;
 export const HDR_KEYSLOT_COUNT = 56;
 export const HDR_KEYSLOTS = 64;
-/** Start of the reserved (zero) bytes, after the keyslots and the WAL binding. */
-export const HDR_RESERVED = HDR_WAL_BINDING + WAL_BINDING_SIZE;
+/** Start of the reserved (zero) bytes, after the keyslots, the WAL binding and the journal binding. */
+export const HDR_RESERVED = HDR_JOURNAL_BINDING + JOURNAL_BINDING_SIZE;
 export const HDR_CHECKSUM = 4048;
 export const HDR_MAC = 4064;
 const CHECKSUM_SIZE = 16;
@@ -120,6 +122,8 @@ export interface MainHeader {
   keyslots: Keyslot[];
   /** WAL generations this file may meet (format/wal-binding.ts); absent = none recorded. */
   wal?: WalBinding;
+  /** Whether a transaction may be in flight, under which rollback journal (format/journal-binding.ts); absent = never bound. */
+  journal?: JournalBinding;
 }
 
 function encodeKeyslot(s: Keyslot, out: Uint8Array): void {
@@ -208,6 +212,7 @@ export function encodeMainHeader(h: MainHeader, macKey: Uint8Array): Uint8Array 
   out[HDR_KEYSLOT_COUNT] = h.keyslots.length;
   h.keyslots.forEach((s, i) => encodeKeyslot(s, out.subarray(HDR_KEYSLOTS + i * KEYSLOT_SIZE, HDR_KEYSLOTS + (i + 1) * KEYSLOT_SIZE)));
   encodeWalBinding(h.wal ?? NO_WAL_BINDING, out);
+  encodeJournalBinding(h.journal ?? UNBOUND_JOURNAL, out);
   out.set(sha256(out.subarray(0, HDR_CHECKSUM)).subarray(0, CHECKSUM_SIZE), HDR_CHECKSUM);
   out.set(hmacSha256(macKey, out.subarray(0, HDR_MAC)), HDR_MAC);
   return out;
@@ -251,6 +256,7 @@ export function decodeMainHeaderCopy(b: Uint8Array): HeaderCopyResult {
       createdAt: Number(dv.getBigUint64(HDR_CREATED_AT)),
       keyslots,
       wal: decodeWalBinding(b),
+      journal: decodeJournalBinding(b),
     },
   };
 }

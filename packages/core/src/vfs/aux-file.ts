@@ -47,13 +47,15 @@ import {
 } from '../format/constants.js';
 import { decodeAuxHeader, encodeAuxHeader, type AuxHeader } from '../format/aux-header.js';
 import { encodeSeal, latestSeal, type AuxSeal } from '../format/aux-seal.js';
-import type { AtOption, SyncFile } from '../storage/sync-file.js';
+import type { SyncFile, SyncStorage } from '../storage/sync-file.js';
+import { HeaderOnFirstWrite } from './header-on-first-write.js';
 import { EncryptedFile, type EncryptedFileOptions, type RescueGuard } from './encrypted-file.js';
 import { hmacSha256 } from '../crypto/subkeys.js';
 import { constantTimeEqual } from '../crypto/wipe.js';
 import type { FileKeyRing } from '../container/key-ring.js';
 import type { MainContainer } from '../container/main-container.js';
 import { beforeCheckpointWrite, beforeWalGone, beforeWalHeaderWrite, checkWalBinding } from './wal-guard.js';
+import { beforeJournalClosed, corruptJournal, journalApplies } from './journal-guard.js';
 
 /** WAL checkpoints read back what was just written; keep up to 8 MiB of it decrypted. */
 const WAL_RECENT_BYTES = 8 << 20;
@@ -93,8 +95,12 @@ export function readAuxHeader(file: SyncFile, kind: number, container: MainConta
  * holds nothing and is rewritten in the current layout at its first write (never at open).
  */
 function previousLayoutIsLive(file: SyncFile, kind: number, container: MainContainer, header: AuxHeader): boolean {
+  return storedIsLive(file, kind, container, header, unsealedAuxSlotsOffset(container.blockSize));
+}
+
+/** Whether the stored file (slots from `headerSize` on) starts the way a file SQLite applies does; a first block that fails counts as live (cannot be told apart). Writes nothing. */
+function storedIsLive(file: SyncFile, kind: number, container: MainContainer, header: AuxHeader, headerSize: number): boolean {
   const B = container.blockSize;
-  const headerSize = unsealedAuxSlotsOffset(B);
   if (file.getSize() < headerSize + slotSize(B)) return false;
   const ring = container.ringFor(header.fileId, kind);
   try {
@@ -122,6 +128,11 @@ export function readAuxSeal(file: SyncFile, kind: number, container: MainContain
 /** SQLite's first bytes of a journal that it would play back (pager.c aJournalMagic) and of a WAL (wal.c WAL_MAGIC, either byte order). */
 const JOURNAL_MAGIC = [0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7];
 const WAL_MAGIC = [0x377f0682, 0x377f0683];
+
+/** True when SQLite's bytes `data` (written at offset 0 of a rollback journal) start a hot journal. */
+function startsHot(data: Uint8Array): boolean {
+  return data.length >= JOURNAL_MAGIC.length && JOURNAL_MAGIC.every((b, i) => data[i] === b);
+}
 
 /** True when `ef` starts the way a file SQLite would apply does (a PERSIST journal that was committed has its header zeroed: never applied). */
 function isLive(ef: EncryptedFile, kind: number): boolean {
@@ -216,50 +227,6 @@ export function auxFileOptions(file: SyncFile, kind: number, container: MainCont
   };
 }
 
-/** A SyncFile that writes a pending header just before its first write or truncate. */
-class HeaderOnFirstWrite implements SyncFile {
-  readonly #inner: SyncFile;
-  #pending: Uint8Array | null;
-  constructor(inner: SyncFile, pending: Uint8Array | null) {
-    this.#inner = inner;
-    this.#pending = pending;
-  }
-  #materialize(): void {
-    if (!this.#pending) return;
-    // Whatever is there holds nothing (a torn creation, or a spent journal of the previous layout).
-    if (this.#inner.getSize() > 0) this.#inner.truncate(0);
-    const n = this.#inner.write(this.#pending, { at: 0 });
-    if (n !== this.#pending.length) throw new CipherliteError('IO', `short write of a journal header (${n} of ${this.#pending.length} bytes)`);
-    this.#pending = null;
-  }
-  /** Writes `header` now, after cutting the file to zero (so a torn header never fronts a body). */
-  writeHeaderNow(header: Uint8Array): void {
-    this.#pending = header;
-    this.#materialize();
-  }
-  read(buf: Uint8Array, opts: AtOption): number {
-    if (this.#pending) return 0; // holds nothing until the new header is written
-    return this.#inner.read(buf, opts);
-  }
-  write(buf: Uint8Array, opts: AtOption): number {
-    this.#materialize();
-    return this.#inner.write(buf, opts);
-  }
-  truncate(size: number): void {
-    this.#materialize();
-    this.#inner.truncate(size);
-  }
-  getSize(): number {
-    return this.#pending ? 0 : this.#inner.getSize();
-  }
-  flush(): void {
-    this.#inner.flush();
-  }
-  close(): void {
-    this.#inner.close();
-  }
-}
-
 export class AuxFile {
   readonly ef: EncryptedFile;
   #ring: FileKeyRing;
@@ -275,13 +242,19 @@ export class AuxFile {
   #unsealed = false;
   /** WAL: frames were written since the database file was last written from it. */
   #framesAdded = false;
+  /** Rollback journal: hot (starts with SQLite's journal magic). */
+  #hot = false;
 
   constructor(file: SyncFile, kind: number, container: MainContainer, main: EncryptedFile | null = null) {
     this.#container = container;
     this.#kind = kind;
     this.#main = kind === FILE_KIND.journal ? main : null;
-    const header = readAuxHeader(file, kind, container);
+    let header = readAuxHeader(file, kind, container);
     this.#seal = header ? readAuxSeal(file, kind, container, header) : null;
+    if (header && kind === FILE_KIND.journal && !this.#mayApply(file, header)) {
+      header = null; // spent, or it never reached the database file: it holds nothing (journal-guard.ts)
+      this.#seal = null;
+    }
     this.#fileId = header ? header.fileId : randomBytes(FILE_ID_SIZE);
     this.#file = new HeaderOnFirstWrite(file, header ? null : this.#encodeFresh(this.#fileId));
     this.#ring = container.ringFor(this.#fileId, kind);
@@ -295,10 +268,31 @@ export class AuxFile {
       this.ef = new EncryptedFile(auxFileOptions(this.#file, kind, container, this.#fileId, this.#ring, guard));
       if (header) checkSeal(this.ef, kind, this.#seal, this.#main?.changeCounter() ?? null);
       if (kind === FILE_KIND.wal) checkWalBinding(this.ef, container);
+      this.#hot = header !== null && kind === FILE_KIND.journal && this.ef.size >= JOURNAL_MAGIC.length && isLive(this.ef, kind);
     } catch (e) {
       this.#ring.destroy();
       throw e;
     }
+  }
+
+  /** Whether the journal with `header` may be played back over this database file (journal-guard.ts). */
+  #mayApply(file: SyncFile, header: AuxHeader): boolean {
+    return journalApplies(this.#container, header.fileId, () => {
+      const sealed = this.#seal?.counter ?? null;
+      const counter = this.#main?.changeCounter() ?? null;
+      if (sealed === null || counter === null || sealed === counter) return false;
+      return storedIsLive(file, this.#kind, this.#container, header, auxSlotsOffset(this.#container.blockSize));
+    });
+  }
+
+  /** The journal's file id (new for each instance). */
+  get fileId(): Uint8Array {
+    return this.#fileId;
+  }
+
+  /** A rollback journal SQLite would play back now (its header holds the journal magic). */
+  get hot(): boolean {
+    return this.#hot;
   }
 
   /** Header and first seal (size 0) of a new instance, written with one call. */
@@ -346,6 +340,7 @@ export class AuxFile {
       if (offset === 0) beforeWalHeaderWrite(this.ef, this.#container, data);
       this.#framesAdded = true;
     }
+    if (this.#kind === FILE_KIND.journal && offset === 0) this.#beforeJournalHeaderWrite(data);
     this.#unsealed = true;
     this.ef.write(data, offset);
   }
@@ -365,20 +360,26 @@ export class AuxFile {
     this.ef.sync();
   }
 
+  /**
+   * SQLite writes a journal header at offset 0: the magic starts a transaction's journal, zeros
+   * end it (PERSIST, exclusive locking mode). Ending it is a commit point: the main header says
+   * `closed` first. A journal reused for a new transaction gets a new instance (file id) first,
+   * so the header's `open` names that transaction's journal and no other.
+   */
+  #beforeJournalHeaderWrite(data: Uint8Array): void {
+    const hot = startsHot(data);
+    if (hot && !this.#hot && this.ef.size > 0) this.#restart();
+    if (!hot && this.#hot) beforeJournalClosed(this.#container, this.#fileId);
+    this.#hot = hot;
+  }
+
   truncate(size: number): void {
     this.#unsealed = true;
     if (size === 0) {
       if (this.#kind === FILE_KIND.wal) beforeWalGone(this.#container);
-      const fileId = randomBytes(FILE_ID_SIZE);
-      // Cut the file to zero first, then write the new header and seal: a crash in between
-      // leaves an empty file. The other order would leave old blocks under a new file id, which
-      // would read as damage.
-      this.#file.writeHeaderNow(this.#encodeFresh(fileId));
-      this.#fileId = fileId;
-      this.#ring.destroy();
-      this.#ring = this.#container.ringFor(fileId, this.#kind);
-      this.ef.resetEmpty(fileId, this.#ring);
-      this.#unsealed = false;
+      if (this.#kind === FILE_KIND.journal) beforeJournalClosed(this.#container, this.#fileId);
+      this.#hot = false;
+      this.#restart();
       return;
     }
     // Lower the seal before the cut: a crash in between leaves a longer journal than sealed (fine).
@@ -386,8 +387,54 @@ export class AuxFile {
     this.ef.truncate(size);
   }
 
+  /** Empties the file and starts a new instance: new file id, header and seal. */
+  #restart(): void {
+    const fileId = randomBytes(FILE_ID_SIZE);
+    // Cut the file to zero first, then write the new header and seal: a crash in between
+    // leaves an empty file. The other order would leave old blocks under a new file id, which
+    // would read as damage.
+    this.#file.writeHeaderNow(this.#encodeFresh(fileId));
+    this.#fileId = fileId;
+    this.#ring.destroy();
+    this.#ring = this.#container.ringFor(fileId, this.#kind);
+    this.ef.resetEmpty(fileId, this.#ring);
+    this.#unsealed = false;
+  }
+
   destroy(): void {
     this.ef.discard();
     this.#ring.destroy();
+  }
+}
+
+/**
+ * Before SQLite opens a database whose header says a transaction is in flight (`open J`): its
+ * journal must be there, hot, of id J and accepted by its seal — SQLite plays it back then. Else
+ * CORRUPT naming the journal, with nothing written or deleted: deleted, cut to within its header
+ * and seal records, zeroed or replaced, it looks like no journal, and SQLite would open the
+ * half-written database file.
+ */
+export function refuseUnfinishedJournal(storage: SyncStorage, name: string, container: MainContainer, main: EncryptedFile): void {
+  const binding = container.journalBinding;
+  if (binding.state !== 'open') return;
+  const problem = unfinishedJournalProblem(storage, name, container, main);
+  if (problem === null) return;
+  // The other header copy is damaged and may have been one write newer: `closed` (journal-guard.ts).
+  if (!container.newestCopyCertain) return container.assumeJournalClosed();
+  throw corruptJournal(`${problem}, but the database file was being written under it (a transaction in flight)`);
+}
+
+/** Why journal `name` cannot be the hot journal the header's `open` names, or null when it is. Writes nothing. */
+function unfinishedJournalProblem(storage: SyncStorage, name: string, container: MainContainer, main: EncryptedFile): string | null {
+  if (!storage.exists(name)) return 'missing (deleted)';
+  const file = storage.open(name, { create: false });
+  try {
+    if (file.getSize() <= AUX_PREFIX_SIZE) return `cut to ${file.getSize()} bytes, within its header and seal records`;
+    const aux = new AuxFile(file, FILE_KIND.journal, container, main);
+    const hot = aux.hot;
+    aux.destroy();
+    return hot ? null : 'not hot (its header is zeroed or gone)';
+  } finally {
+    file.close();
   }
 }

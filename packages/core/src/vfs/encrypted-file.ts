@@ -19,66 +19,29 @@
  *   before it); any other block → CORRUPT, unless the rescue slot (below) holds it.
  * Underlying I/O errors are never turned into success.
  *
- * Rescue slot (journals only): SQLite rewrites a few journal sectors in place *after* they were
- * synced — the segment header's record count, and PERSIST mode's header zeroing — and is built
- * to survive such a write being torn (a garbled header just ends the journal). A torn slot,
- * though, fails authentication, which we must not confuse with tampering. So before a block
- * that was durable at the last sync is overwritten, its current slot is copied into a rescue
- * area (index ‖ slot, right after the journal header). A block that fails authentication is
- * replaced by the rescue copy when that copy is for this index and authenticates — exactly the
- * "old or new sector" outcome SQLite expects. The copy is authenticated like any block, so it
- * can only ever supply an earlier genuine version of the same block.
+ * Stored slots — their layout, the rescue area of journals, the main file's read-ahead and long
+ * passes over many slots — are slot-store.ts.
  */
-import { CipherliteError } from '../errors.js';
 import type { SyncFile } from '../storage/sync-file.js';
-import { fileKindName, FILE_KIND, RESCUE_SEQUENCE_OFFSET, RESCUE_SLOT_OFFSET, rescueAreaSize, SLOT_OVERHEAD, slotSize } from '../format/constants.js';
-import type { BlockKeySource } from '../container/key-ring.js';
-import { BlockCodec } from './block-codec.js';
-import type { EpochSource } from '../container/key-ring.js';
+import type { BlockKeySource, EpochSource } from '../container/key-ring.js';
+import { FILE_KIND } from '../format/constants.js';
+import { SlotStore, type EncryptedFileOptions } from './slot-store.js';
+import { RecentBlocks } from './recent-blocks.js';
+
+export type { EncryptedFileOptions, RescueGuard } from './slot-store.js';
 
 /** SQLite's file change counter: offset 24 of the database header (fileformat2.html §1.3.5). */
 const CHANGE_COUNTER_OFFSET = 24;
 /** Dirty blocks held before they are flushed early (bounds memory for huge journals). */
 const MAX_DIRTY_BLOCKS = 256;
-/** Slots a long sequential pass (verifyBlocks, readBlocks) reads from storage per call (fewer, larger reads; ~260 KB at 4 KiB). */
-const SLOTS_PER_READ = 64;
-
-export interface EncryptedFileOptions {
-  file: SyncFile;
-  kind: number;
-  headerSize: number;
-  blockSize: number;
-  fileId: Uint8Array;
-  keys: BlockKeySource;
-  epochs: EpochSource;
-  /** Byte offset of the rescue area (journals); slots then start after it. Omit for no rescue. */
-  rescueOffset?: number;
-  /** Vouches for rescue copies (required with `rescueOffset`): only a copy taken since the journal's last seal is ever used. */
-  rescueGuard?: RescueGuard;
-  /**
-   * Keep this many recently *written* blocks decrypted in memory (default 0). For the WAL: a
-   * checkpoint reads back every frame it copies into the database, and without this each of
-   * those reads would decrypt a block we encrypted moments before.
-   */
-  recentBlocks?: number;
-}
-
-/** Authenticates the rescue area's copy beyond its slot's own tag (vfs/aux-file.ts). */
-export interface RescueGuard {
-  /** Writes seal sequence ‖ MAC for a copy of slot `index` into `tag` (the rescue area's bytes between index and slot). */
-  tag(index: number, slot: Uint8Array, tag: Uint8Array): void;
-  /** True when `tag` vouches for `slot` as the copy of block `index` taken since the seal now in force. */
-  accepts(index: number, slot: Uint8Array, tag: Uint8Array): boolean;
-}
 
 export class EncryptedFile {
   readonly kind: number;
   readonly blockSize: number;
   readonly headerSize: number;
   readonly file: SyncFile;
-  readonly #codec: BlockCodec;
+  readonly #slots: SlotStore;
   readonly #epochs: EpochSource;
-  readonly #slot: Uint8Array;
   readonly #block: Uint8Array;
   /** Logical size in bytes, as SQLite sees it. */
   #size = 0;
@@ -88,26 +51,12 @@ export class EncryptedFile {
   /** One decrypted block kept for small reads (SQLite reads 16 bytes at offset 24 every transaction). */
   #cachedIndex = -1;
   readonly #cached: Uint8Array;
-  readonly #rescueOffset: number | null;
-  readonly #rescueGuard: RescueGuard | null;
-  readonly #recentCapacity: number;
-  /** Plaintext of recently flushed blocks (LRU), see `recentBlocks`. Memory is not "at rest". */
-  readonly #recent = new Map<number, Uint8Array>();
+  /** Plaintext of recently flushed blocks, see `recentBlocks`. */
+  readonly #recent: RecentBlocks;
   /** Blocks below this index were durable at the last sync (rewrites of them are rescued first). */
   #syncedBlocks = 0;
   /** While `withReadTracking` runs: one byte per block, set when a read authenticated it from storage. */
   #authenticated: Uint8Array | null = null;
-  /**
-   * Read-ahead (main file): stored slots `#aheadFirst` ≤ i < `#aheadFirst + #aheadCount`, still
-   * encrypted, read in one storage call when SQLite reads pages in order (a scan, integrity_check).
-   * Each block is decrypted and authenticated only when it is read, so nothing is decrypted in
-   * vain and no extra plaintext is held; any write or truncate drops the buffer.
-   */
-  #ahead: Uint8Array | null = null;
-  #aheadFirst = 0;
-  #aheadCount = 0;
-  /** The block last read from storage (to spot sequential reads). */
-  #lastStored = -2;
 
   constructor(o: EncryptedFileOptions) {
     this.kind = o.kind;
@@ -115,13 +64,10 @@ export class EncryptedFile {
     this.headerSize = o.headerSize;
     this.file = o.file;
     this.#epochs = o.epochs;
-    this.#codec = new BlockCodec(o.kind, o.fileId, o.blockSize, o.keys);
-    this.#slot = new Uint8Array(slotSize(o.blockSize));
+    this.#slots = new SlotStore(o);
     this.#block = new Uint8Array(o.blockSize);
     this.#cached = new Uint8Array(o.blockSize);
-    this.#rescueOffset = o.rescueGuard ? (o.rescueOffset ?? null) : null;
-    this.#rescueGuard = o.rescueGuard ?? null;
-    this.#recentCapacity = o.recentBlocks ?? 0;
+    this.#recent = new RecentBlocks(o.recentBlocks ?? 0);
     this.#loadSize();
     this.#syncedBlocks = this.#physBlocks;
   }
@@ -134,113 +80,24 @@ export class EncryptedFile {
     return this.kind === FILE_KIND.main;
   }
 
-  #slotAt(index: number): number {
-    return this.headerSize + index * (this.blockSize + SLOT_OVERHEAD);
-  }
-
   #loadSize(): void {
-    const B = this.blockSize;
-    const S = slotSize(B);
-    const data = Math.max(0, this.file.getSize() - this.headerSize);
-    const full = Math.floor(data / S);
-    if (this.#isMain) {
-      // A partial trailing slot still counts: reading it fails authentication (CORRUPT), and a
-      // hot-journal rollback truncates it away. Never silently shorten the database.
-      this.#physBlocks = full + (data % S > 0 ? 1 : 0);
-      this.#size = this.#physBlocks * B;
-      return;
-    }
-    // Journals: the last complete slot says how much of its block is file content.
-    let blocks = full;
-    while (blocks > 0) {
-      const len = this.#readSlotOrRescue(blocks - 1, this.#block);
-      if (len >= 0) {
-        this.#physBlocks = blocks;
-        this.#size = (blocks - 1) * B + len;
-        return;
-      }
-      // Torn tail: the file ends before this slot. Only the last slot may be dropped.
-      if (blocks === full) {
-        blocks--;
-        continue;
-      }
-      throw this.#corrupt(blocks - 1);
-    }
-    this.#physBlocks = 0;
-    this.#size = 0;
-  }
-
-  /** Opens slot `index`, falling back to the rescue copy of it (journals). */
-  #readSlotOrRescue(index: number, out: Uint8Array): number {
-    const len = this.#readSlot(index, out);
-    if (len >= 0 || this.#rescueOffset === null) return len;
-    const rescue = new Uint8Array(rescueAreaSize(this.blockSize));
-    if (this.file.read(rescue, { at: this.#rescueOffset }) !== rescue.length) return -1;
-    const rescuedIndex = new DataView(rescue.buffer).getBigUint64(0);
-    if (rescuedIndex !== BigInt(index)) return -1;
-    const slot = rescue.subarray(RESCUE_SLOT_OFFSET);
-    if (!this.#rescueGuard!.accepts(index, slot, rescue.subarray(RESCUE_SEQUENCE_OFFSET, RESCUE_SLOT_OFFSET))) return -1;
-    return this.#codec.open(index, slot, out);
-  }
-
-  #corrupt(index: number): CipherliteError {
-    const kind = fileKindName(this.kind);
-    const where = this.#isMain ? `page ${index + 1}` : `block ${index}`;
-    return new CipherliteError('CORRUPT', `${kind} file: ${where} failed authentication (tampered, damaged, or from another database)`, {
-      fileKind: kind,
-      block: index,
-      ...(this.#isMain ? { page: index + 1 } : {}),
-    });
-  }
-
-  /** Reads and opens slot `index` into `out`; returns its length or -1 if it does not authenticate. */
-  #readSlot(index: number, out: Uint8Array): number {
-    if (this.#isMain) {
-      const sequential = index === this.#lastStored + 1;
-      this.#lastStored = index;
-      const S = this.#slot.length;
-      let k = index - this.#aheadFirst;
-      if ((k < 0 || k >= this.#aheadCount) && sequential && index + 1 < this.#physBlocks) {
-        // The second page in a row: read this one and the next ones together.
-        this.#ahead ??= new Uint8Array(S * SLOTS_PER_READ);
-        const want = Math.min(SLOTS_PER_READ, this.#physBlocks - index);
-        this.#aheadFirst = index;
-        this.#aheadCount = Math.floor(this.file.read(this.#ahead.subarray(0, want * S), { at: this.#slotAt(index) }) / S);
-        k = 0;
-      }
-      if (k >= 0 && k < this.#aheadCount) return this.#codec.open(index, this.#ahead!.subarray(k * S, (k + 1) * S), out);
-    }
-    const slot = this.#slot;
-    const n = this.file.read(slot, { at: this.#slotAt(index) });
-    if (n < slot.length) {
-      slot.fill(0, n);
-      out.fill(0);
-      return -1;
-    }
-    return this.#codec.open(index, slot, out);
+    const { blocks, size } = this.#slots.storedSize();
+    this.#physBlocks = blocks;
+    this.#size = size;
   }
 
   /** Decrypts block `index` into `out`, applying the failure policy. */
   #loadBlock(index: number, out: Uint8Array): void {
-    const dirty = this.#dirty.get(index);
-    if (dirty) {
-      out.set(dirty);
-      return;
-    }
-    if (index === this.#cachedIndex) {
-      out.set(this.#cached);
-      return;
-    }
-    const recent = this.#recent.get(index);
-    if (recent) {
-      out.set(recent);
+    const buffered = this.#dirty.get(index) ?? (index === this.#cachedIndex ? this.#cached : this.#recent.get(index));
+    if (buffered) {
+      out.set(buffered);
       return;
     }
     if (index >= this.#physBlocks) {
       out.fill(0); // inside the logical size but not yet materialized (a gap before a dirty block)
       return;
     }
-    if (this.#readSlotOrRescue(index, out) < 0) throw this.#corrupt(index);
+    if (this.#slots.readSlotOrRescue(index, out, this.#physBlocks) < 0) throw this.#slots.corrupt(index);
     if (this.#authenticated !== null && index < this.#authenticated.length) this.#authenticated[index] = 1;
   }
 
@@ -327,7 +184,7 @@ export class EncryptedFile {
       if (n === B) {
         // Keep the small-read cache current instead of dropping it: page 1 is rewritten by every
         // commit and its change counter is read again at the start of the next transaction.
-        this.#forget(index);
+        this.#recent.forget(index);
         this.#writeBlock(index, src, B);
         // Only after the write succeeded: if it throws, bytes SQLite wrote earlier stay readable.
         this.#dirty.delete(index);
@@ -385,46 +242,8 @@ export class EncryptedFile {
   }
 
   #sealAndWrite(index: number, plaintext: Uint8Array, length: number): void {
-    this.#aheadCount = 0;
-    const at = this.#slotAt(index);
-    if (this.#rescueOffset !== null && index < this.#syncedBlocks) this.#saveRescue(index, at);
-    this.#codec.seal(index, length, this.#epochs.nextWriteEpoch(), plaintext, this.#slot);
-    const n = this.file.write(this.#slot, { at });
-    if (n !== this.#slot.length) throw new CipherliteError('IO', `short write (${n} of ${this.#slot.length} bytes)`);
+    this.#slots.writeSlot(index, plaintext, length, this.#epochs.nextWriteEpoch(), index < this.#syncedBlocks);
     if (index >= this.#physBlocks) this.#physBlocks = index + 1;
-  }
-
-  #remember(index: number, plaintext: Uint8Array): void {
-    if (this.#recentCapacity === 0) {
-      plaintext.fill(0);
-      return;
-    }
-    this.#recent.delete(index);
-    this.#recent.set(index, plaintext);
-    if (this.#recent.size > this.#recentCapacity) {
-      const [oldest, buf] = this.#recent.entries().next().value as [number, Uint8Array];
-      this.#recent.delete(oldest);
-      buf.fill(0);
-    }
-  }
-
-  #forget(index: number): void {
-    const buf = this.#recent.get(index);
-    if (buf) {
-      buf.fill(0);
-      this.#recent.delete(index);
-    }
-  }
-
-  /** Copies the current slot of a durable block into the rescue area before it is overwritten. */
-  #saveRescue(index: number, at: number): void {
-    const rescue = new Uint8Array(rescueAreaSize(this.blockSize));
-    new DataView(rescue.buffer).setBigUint64(0, BigInt(index));
-    const slot = rescue.subarray(RESCUE_SLOT_OFFSET);
-    if (this.file.read(slot, { at }) !== slot.length) return; // nothing durable there
-    this.#rescueGuard!.tag(index, slot, rescue.subarray(RESCUE_SEQUENCE_OFFSET, RESCUE_SLOT_OFFSET));
-    const n = this.file.write(rescue, { at: this.#rescueOffset! });
-    if (n !== rescue.length) throw new CipherliteError('IO', `short write (${n} of ${rescue.length} bytes)`);
   }
 
   #flushDirty(): void {
@@ -437,7 +256,7 @@ export class EncryptedFile {
       // Dropped only once written: a failed flush (full disk) must not lose bytes that SQLite
       // already wrote successfully — its rollback reads the journal back from here.
       this.#dirty.delete(index);
-      if (index <= lastBlock) this.#remember(index, buf);
+      if (index <= lastBlock) this.#recent.remember(index, buf);
       else buf.fill(0);
     }
     // The last block's slot must carry the exact length even when only an earlier block changed.
@@ -448,7 +267,7 @@ export class EncryptedFile {
   }
 
   truncate(size: number): void {
-    this.#aheadCount = 0;
+    this.#slots.dropReadAhead();
     const B = this.blockSize;
     if (size >= this.#size) {
       if (size > this.#size) {
@@ -468,7 +287,7 @@ export class EncryptedFile {
     }
     const blocks = Math.ceil(size / B);
     for (const index of [...this.#dirty.keys()]) if (index >= blocks) this.#dirty.delete(index);
-    for (const index of [...this.#recent.keys()]) if (index >= blocks - 1) this.#forget(index);
+    this.#recent.forgetFrom(blocks - 1);
     if (this.#cachedIndex >= blocks) this.#cachedIndex = -1;
     if (size % B !== 0) {
       // The new last block keeps only `size % B` bytes: rewrite it with its new length.
@@ -481,14 +300,14 @@ export class EncryptedFile {
       this.#size = size;
       this.#physBlocks = Math.min(this.#physBlocks, blocks);
       this.#syncedBlocks = Math.min(this.#syncedBlocks, this.#physBlocks);
-      this.file.truncate(this.#slotAt(this.#physBlocks));
+      this.file.truncate(this.#slots.slotAt(this.#physBlocks));
       this.#writeBlock(index, buf, size - index * B);
       return;
     }
     this.#size = size;
     this.#physBlocks = Math.min(this.#physBlocks, blocks);
     this.#syncedBlocks = Math.min(this.#syncedBlocks, this.#physBlocks);
-    this.file.truncate(this.#slotAt(this.#physBlocks));
+    this.file.truncate(this.#slots.slotAt(this.#physBlocks));
     if (!this.#isMain && blocks > 0) {
       // Re-seal the new last block so its slot records a full length (it may have said less).
       const index = blocks - 1;
@@ -502,14 +321,13 @@ export class EncryptedFile {
 
   /** Empties the file and restarts it under a new file id and keys (journals truncated to 0). */
   resetEmpty(fileId: Uint8Array, keys: BlockKeySource): void {
-    this.#aheadCount = 0;
     this.#dirty.clear();
-    for (const index of [...this.#recent.keys()]) this.#forget(index);
+    this.#recent.forgetFrom(0);
     this.#cachedIndex = -1;
     this.#size = 0;
     this.#physBlocks = 0;
     this.#syncedBlocks = 0;
-    this.#codec.reset(fileId, keys);
+    this.#slots.reset(fileId, keys);
   }
 
   sync(): void {
@@ -535,7 +353,7 @@ export class EncryptedFile {
   discard(): void {
     for (const b of this.#dirty.values()) b.fill(0);
     this.#dirty.clear();
-    for (const index of [...this.#recent.keys()]) this.#forget(index);
+    this.#recent.forgetFrom(0);
     this.#cached.fill(0);
     this.#cachedIndex = -1;
     this.#block.fill(0);
@@ -548,8 +366,7 @@ export class EncryptedFile {
    * be taken for the stored one.
    */
   dropReadAhead(): void {
-    this.#aheadCount = 0;
-    this.#lastStored = -2;
+    this.#slots.dropReadAhead();
   }
 
   /**
@@ -572,75 +389,34 @@ export class EncryptedFile {
   /**
    * For verify(): authenticates physical slots `from` ≤ i < `to` not marked in `skip` (blocks
    * already authenticated by a tracked read), appending the failing indexes to `failed`. A range,
-   * so a large file is verified in slices with pauses between them; consecutive slots are read
-   * from storage in one call (`SLOTS_PER_READ` at a time).
+   * so a large file is verified in slices with pauses between them (SlotStore.pass).
    */
   verifyBlocks(from: number, to: number, failed: number[], skip?: Uint8Array): void {
-    this.dropReadAhead();
-    const end = Math.min(to, this.#physBlocks);
-    const S = slotSize(this.blockSize);
     const needs = (i: number): boolean => !this.#dirty.has(i) && !(skip !== undefined && i < skip.length && skip[i] === 1);
-    let chunk: Uint8Array | null = null;
-    for (let i = Math.max(0, from); i < end;) {
-      if (!needs(i)) {
-        i++;
-        continue;
-      }
-      let run = 1;
-      while (run < SLOTS_PER_READ && i + run < end && needs(i + run)) run++;
-      chunk ??= new Uint8Array(S * Math.min(SLOTS_PER_READ, end - i));
-      const got = this.file.read(chunk.subarray(0, run * S), { at: this.#slotAt(i) });
-      for (let k = 0; k < run; k++) {
-        const index = i + k;
-        // A slot that fails, or is cut short by the end of the file (a torn tail), goes the
-        // single-slot way, which also tries a journal's rescue copy.
-        const whole = (k + 1) * S <= got;
-        const ok = (whole && this.#codec.open(index, chunk.subarray(k * S, (k + 1) * S), this.#block) >= 0) || this.#readSlotOrRescue(index, this.#block) >= 0;
-        if (!ok) failed.push(index);
-      }
-      i += run;
+    const visit = (i: number, opened: boolean): void => void (opened || failed.push(i));
+    try {
+      this.#slots.pass(from, Math.min(to, this.#physBlocks), this.#physBlocks, needs, () => this.#block, visit);
+    } finally {
+      this.#block.fill(0);
     }
-    chunk?.fill(0);
-    this.#block.fill(0);
   }
 
   /**
    * Decrypts the whole blocks `from` ≤ i < `from + count` into `out` (`count` × blockSize bytes)
    * for a long sequential pass (exportPlaintext): consecutive stored slots are read in one call,
-   * `SLOTS_PER_READ` at a time, from the first block on and without `read`'s per-call overhead.
-   * What it returns is what `read` returns: a buffered (dirty) block wins over storage, a slot that does
-   * not authenticate goes the single-slot way (a journal's rescue copy), and a block that still
-   * fails throws CORRUPT naming it.
+   * from the first block on and without `read`'s per-call overhead. What it returns is what
+   * `read` returns: a buffered (dirty) block wins over storage, a slot that does not authenticate
+   * goes the single-slot way (a journal's rescue copy), and a block that still fails throws
+   * CORRUPT naming it.
    */
   readBlocks(from: number, count: number, out: Uint8Array): void {
     const B = this.blockSize;
-    const S = slotSize(B);
-    const end = from + count;
     const target = (index: number) => out.subarray((index - from) * B, (index - from + 1) * B);
-    this.dropReadAhead();
-    let chunk: Uint8Array | null = null;
-    try {
-      for (let i = from; i < end;) {
-        let run = 0;
-        while (run < SLOTS_PER_READ && i + run < end && i + run < this.#physBlocks && !this.#dirty.has(i + run)) run++;
-        if (run === 0) {
-          this.#loadBlock(i, target(i)); // buffered, or not stored yet
-          i++;
-          continue;
-        }
-        chunk ??= new Uint8Array(S * Math.min(SLOTS_PER_READ, count));
-        const got = this.file.read(chunk.subarray(0, run * S), { at: this.#slotAt(i) });
-        for (let k = 0; k < run; k++) {
-          const index = i + k;
-          const whole = (k + 1) * S <= got;
-          const ok = (whole && this.#codec.open(index, chunk.subarray(k * S, (k + 1) * S), target(index)) >= 0) || this.#readSlotOrRescue(index, target(index)) >= 0;
-          if (!ok) throw this.#corrupt(index);
-        }
-        i += run;
-      }
-    } finally {
-      chunk?.fill(0);
-    }
+    const stored = (i: number) => i < this.#physBlocks && !this.#dirty.has(i);
+    for (let i = from; i < from + count; i++) if (!stored(i)) this.#loadBlock(i, target(i)); // buffered, or not stored yet
+    this.#slots.pass(from, from + count, this.#physBlocks, stored, target, (i, opened) => {
+      if (!opened) throw this.#slots.corrupt(i);
+    });
   }
 
   get physicalBlocks(): number {
@@ -649,6 +425,6 @@ export class EncryptedFile {
 
   /** True when the stored file ends inside a slot (a torn append, or a truncated/extended file). */
   get hasPartialTail(): boolean {
-    return Math.max(0, this.file.getSize() - this.headerSize) % slotSize(this.blockSize) !== 0;
+    return this.#slots.storedSlots().partial;
   }
 }

@@ -26,11 +26,13 @@ import type { AeadKeyFactory } from '../crypto/aead.js';
 import { randomBytes } from '../crypto/random.js';
 import { AuxFile } from './aux-file.js';
 import { beforeWalGone, beforeWriteWithoutWal, refuseMissingWal } from './wal-guard.js';
+import { beforeJournalClosed, beforeJournaledWrite } from './journal-guard.js';
 import { EncryptedFile } from './encrypted-file.js';
 import type { MainContainer } from '../container/main-container.js';
 import { TempKeys } from '../container/temp-keys.js';
 import { installVfs, type VfsPolicy } from './vfs-bridge.js';
 import { reportPageWrites } from './page-writes.js';
+import { LockTable } from './lock-table.js';
 
 export const VFS_NAME = 'cipherlite';
 const TEMP_BLOCK_SIZE = 4096;
@@ -77,11 +79,6 @@ interface OpenFile {
   wal?: boolean;
 }
 
-interface FileLock {
-  nShared: number;
-  lockType: number;
-}
-
 export class CipherliteVfs implements VfsPolicy {
   readonly sqlite3: Sqlite3Static;
   readonly #capi: Sqlite3Static['capi'];
@@ -91,7 +88,7 @@ export class CipherliteVfs implements VfsPolicy {
   readonly #files = new Map<WasmPointer, OpenFile>();
   /** Open journals and WALs per database: sealed before its database file is written. */
   readonly #auxOf = new Map<DatabaseBinding, Set<AuxFile>>();
-  readonly #locks = new Map<string, FileLock>();
+  readonly #locks: LockTable;
   readonly #temp: TempKeys;
   /** Cause of a failure that could not be attributed to a database (temp files, xOpen). */
   lastUnboundError: unknown = null;
@@ -112,6 +109,7 @@ export class CipherliteVfs implements VfsPolicy {
     this.sqlite3 = sqlite3;
     this.#capi = sqlite3.capi;
     this.#temp = new TempKeys(aead);
+    this.#locks = new LockTable(sqlite3.capi);
     installVfs(sqlite3, VFS_NAME, this, TEMP_BLOCK_SIZE);
   }
 
@@ -130,7 +128,7 @@ export class CipherliteVfs implements VfsPolicy {
 
   unregister(binding: DatabaseBinding): void {
     this.#bindings.delete(binding.sqlitePath);
-    this.#locks.delete(binding.sqlitePath);
+    this.#locks.forget(binding.sqlitePath);
     this.#auxOf.delete(binding);
     this.#openNames.get(binding.storage)?.delete(binding.name);
   }
@@ -328,6 +326,8 @@ export class CipherliteVfs implements VfsPolicy {
       if (aux.unsealed) aux.seal();
       aux.beforeDatabaseWrite();
       wal ||= aux.isWal;
+      // The header says which journal the database file's changes are journaled in (journal-guard.ts).
+      if (aux.hot) beforeJournaledWrite(binding.container, aux.fileId);
     }
     if (!wal) beforeWriteWithoutWal(binding.container);
   }
@@ -364,29 +364,8 @@ export class CipherliteVfs implements VfsPolicy {
   // ------------------------------------------------------------------ VfsPolicy: locks
 
   lock(pFile: WasmPointer, lockType: number): number {
-    const capi = this.#capi;
     const f = this.#files.get(pFile);
-    if (!f) return capi.SQLITE_IOERR_LOCK;
-    if (f.lockType >= lockType) return capi.SQLITE_OK;
-    let lk = this.#locks.get(f.path);
-    if (!lk) {
-      lk = { nShared: 0, lockType: capi.SQLITE_LOCK_NONE };
-      this.#locks.set(f.path, lk);
-    }
-    // Same in-process lock semantics as sqlite-wasm's opfs-sahpool: only connections of
-    // this worker can contend (another tab's worker cannot even open the files).
-    if (f.lockType !== lk.lockType && (lk.lockType >= capi.SQLITE_LOCK_PENDING || lockType > capi.SQLITE_LOCK_SHARED)) return capi.SQLITE_BUSY;
-    if (lockType === capi.SQLITE_LOCK_SHARED) {
-      ++lk.nShared;
-      if (lk.lockType === capi.SQLITE_LOCK_NONE) lk.lockType = lockType;
-    } else if (lockType === capi.SQLITE_LOCK_EXCLUSIVE && lk.nShared > 1) {
-      if (f.lockType === capi.SQLITE_LOCK_RESERVED) f.lockType = lk.lockType = capi.SQLITE_LOCK_PENDING;
-      return capi.SQLITE_BUSY;
-    } else {
-      lk.lockType = lockType;
-    }
-    f.lockType = lockType;
-    return capi.SQLITE_OK;
+    return f ? this.#locks.lock(f, lockType) : this.#capi.SQLITE_IOERR_LOCK;
   }
 
   unlock(pFile: WasmPointer, lockType: number): number {
@@ -396,22 +375,14 @@ export class CipherliteVfs implements VfsPolicy {
   }
 
   #unlock(f: OpenFile, lockType: number): void {
-    const capi = this.#capi;
-    if (f.lockType <= lockType) return;
     // The transaction ends: what the read-ahead holds may no longer be what is stored.
-    if (lockType === capi.SQLITE_LOCK_NONE && f.binding && f.ef === f.binding.main) f.ef.dropReadAhead();
-    const lk = this.#locks.get(f.path);
-    if (lk) {
-      if (f.lockType > capi.SQLITE_LOCK_SHARED) lk.lockType = capi.SQLITE_LOCK_SHARED;
-      if (lockType === capi.SQLITE_LOCK_NONE && --lk.nShared <= 0) this.#locks.delete(f.path);
-    }
-    f.lockType = lockType;
+    if (f.lockType > lockType && lockType === this.#capi.SQLITE_LOCK_NONE && f.binding && f.ef === f.binding.main) f.ef.dropReadAhead();
+    this.#locks.unlock(f, lockType);
   }
 
   hasReservedLock(pFile: WasmPointer): boolean {
     const f = this.#files.get(pFile);
-    const lk = f ? this.#locks.get(f.path) : undefined;
-    return !!lk && lk.lockType >= this.#capi.SQLITE_LOCK_RESERVED;
+    return f ? this.#locks.hasReserved(f.path) : false;
   }
 
   // ------------------------------------------------------------------ VfsPolicy: names
@@ -442,6 +413,7 @@ export class CipherliteVfs implements VfsPolicy {
     try {
       if (hit && hit.binding.storage.exists(hit.file)) {
         if (hit.kind === FILE_KIND.wal) beforeWalGone(hit.binding.container);
+        if (hit.kind === FILE_KIND.journal) beforeJournalClosed(hit.binding.container);
         hit.binding.storage.delete(hit.file);
       }
       return this.#capi.SQLITE_OK;
