@@ -265,5 +265,5 @@ function fromEntry(entry: Entry, seq: number): LogEntry {
   if (!equal(sha256(device).slice(0, ID_SIZE), entry.deviceId)) return bad('device id does not match');
   const payload = entry.payload.slice(1 + n);
   if ((entry.kind === 'schema') !== (payload[1] === KIND_SCHEMA) || (entry.kind === 'changeset' && payload[1] !== KIND_CHANGESET)) return bad('kind does not match its body');
-  return { seq, device: new TextDecoder().decode(device), payload };
+  return { seq, device: new TextDecoder().decode(device), payload, time: entry.time };
 }

@@ -14,9 +14,12 @@ export const INTERNAL_PREFIX = '_cipherlite_sync_';
 export const STATE_TABLE = `${INTERNAL_PREFIX}state`;
 export const PENDING_TABLE = `${INTERNAL_PREFIX}pending`;
 
-/** True for tables sync never captures nor syncs: SQLite's own and sync's bookkeeping. */
+/** The library's own tables: sync's bookkeeping, and others' such as the worker's request log (`_cipherlite_requests`). */
+const LIBRARY_PREFIX = '_cipherlite_';
+
+/** True for tables sync never captures nor syncs: SQLite's own and the library's bookkeeping (per device). */
 export function isInternalTable(name: string): boolean {
-  return name.startsWith('sqlite_') || name.startsWith(INTERNAL_PREFIX);
+  return name.startsWith('sqlite_') || name.startsWith(LIBRARY_PREFIX);
 }
 
 export function quoteId(name: string): string {

@@ -158,7 +158,7 @@ export class Router {
     return new Promise((resolve, reject) => {
       const id = ++lastRequestId;
       let req = this.#withRecord(request, `${this.#tabId}:${id}`);
-      if (hooks.onProgress && req.op !== 'auth' && req.op !== 'txBegin' && req.op !== 'txEnd' && req.op !== 'replica') req = { ...req, progress: true };
+      if (hooks.onProgress && req.op !== 'auth' && req.op !== 'txBegin' && req.op !== 'txEnd' && req.op !== 'replica' && req.op !== 'sync') req = { ...req, progress: true };
       const signal = hooks.signal;
       const onAbort = () => {
         if (!this.#pending.has(id)) return;
@@ -185,7 +185,7 @@ export class Router {
   /** Writes get a request id the leader records with them (exactly once across a leader change). */
   #withRecord(req: LeaderRequest, record: string): LeaderRequest {
     if (req.op === 'txEnd') return req.commit ? { ...req, record } : req;
-    if (req.op === 'auth' || req.op === 'txBegin' || req.op === 'replica') return req;
+    if (req.op === 'auth' || req.op === 'txBegin' || req.op === 'replica' || req.op === 'sync') return req;
     return canRecord(req.op, req.args, req.txId) ? { ...req, record } : req;
   }
 

@@ -22,6 +22,7 @@ import { CipherliteError } from '@cipherlite/core/errors';
 import type { BindParams, KeyMaterial, OpenOptions, Row, RunResult, StatementTables, ValuesResult, WireError } from '@cipherlite/core';
 import type { LogSetting } from './diagnostics.js';
 import type { ReplicaCall, ReplicaStatus, WorkerReplicaOptions } from './replica.js';
+import type { SyncCall, SyncConflict, SyncStatus, WorkerSyncOptions } from './sync.js';
 import type {
   BackupFile,
   BackupOptions,
@@ -259,6 +260,11 @@ export interface WorkerOpenOptions extends Omit<OpenOptions, 'storage'> {
    * leader's worker pushes, in the database's journal mode (WAL by default).
    */
   replica?: WorkerReplicaOptions;
+  /**
+   * Sync this database with its other devices through a multi-writer replica (shared/sync.ts,
+   * docs/SYNC.md "In the browser"); the leader's worker pulls and pushes.
+   */
+  sync?: WorkerSyncOptions;
 }
 
 export interface OpenInfo {
@@ -277,6 +283,10 @@ export interface WorkerEvents {
   progress(callId: number, progress: Progress): void;
   /** The leader's replica writer changed state (any tab's leader, heard by every tab). */
   replica?(status: ReplicaStatus): void;
+  /** The leader's sync scheduler changed state (heard by every tab). */
+  sync?(status: SyncStatus): void;
+  /** A change was dropped by sync's merge rules (docs/SYNC.md "Conflict rules"), heard by every tab. */
+  syncConflict?(conflict: SyncConflict): void;
 }
 
 /** How a client names a call that has `CallOptions`. */
@@ -323,8 +333,24 @@ export interface WorkerApi {
   startReplica(options: WorkerReplicaOptions): Promise<void>;
   /** A call on the leader's replica writer (`REPLICA_…`/`INVALID_ARGUMENT` when there is none). */
   replica(call: ReplicaCall): Promise<ReplicaStatus>;
-  /** Starts an interactive transaction; other calls (from every tab) wait until it ends. */
-  txBegin(): Promise<number>;
+  /**
+   * Keeps `options` as this tab's sync options (used when it leads) and, if it leads, starts the
+   * sync scheduler; `create`: the database becomes the first device of a new sync replica (only
+   * in the tab that leads).
+   */
+  startSync(options: WorkerSyncOptions, create: boolean): Promise<void>;
+  /** A call on the leader's sync scheduler (`INVALID_ARGUMENT` when there is none). */
+  sync(call: SyncCall): Promise<SyncStatus>;
+  /**
+   * Creates database `options.name` by joining the sync replica `options.sync` (core's
+   * `joinSyncReplica`: the agreed starting state, restored with `key`), then opens it like `open`.
+   */
+  joinSync(options: WorkerOpenOptions, key: KeyMaterial, events: WorkerEvents, call: CallTag): Promise<OpenInfo>;
+  /**
+   * Starts an interactive transaction; other calls (from every tab) wait until it ends. `sync`:
+   * its changes are recorded for sync (core's `sync.transaction`) and pushed after it commits.
+   */
+  txBegin(sync?: boolean): Promise<number>;
   txEnd(txId: number, commit: boolean): Promise<void>;
   close(): Promise<void>;
   /** Answers at once: the client's heartbeat while calls are pending (an answer = the worker's event loop runs). */
@@ -337,12 +363,14 @@ export interface WorkerApi {
 export type LeaderRequest =
   /** `record`: the write's request id, stored with its result in the same SQLite transaction (see engine/leader/request-log.ts). */
   | { op: OpName; args: unknown[]; txId?: number; record?: string; progress?: true }
-  | { op: 'txBegin' }
+  | { op: 'txBegin'; sync?: true }
   | { op: 'txEnd'; txId: number; commit: boolean; record?: string }
   /** A follower proves its key material (leader runs `Database.checkKey`). */
   | { op: 'auth'; key: KeyMaterial }
   /** A call on the leader's replica writer (shared/replica.ts). */
-  | { op: 'replica'; call: ReplicaCall };
+  | { op: 'replica'; call: ReplicaCall }
+  /** A call on the leader's sync scheduler (shared/sync.ts). */
+  | { op: 'sync'; call: SyncCall };
 
 export type BusMessage =
   /** follower → leader, on the `rpc` channel. `id` is unique per sender. */
@@ -364,6 +392,10 @@ export type BusMessage =
   | { kind: 'change'; tables: readonly string[] }
   /** leader → all, on the `events` channel: its replica writer's status changed. */
   | { kind: 'replica'; status: ReplicaStatus }
+  /** leader → all, on the `events` channel: its sync scheduler's status changed. */
+  | { kind: 'sync'; status: SyncStatus }
+  /** leader → all, on the `events` channel: sync dropped a change (its merge rules). */
+  | { kind: 'syncConflict'; conflict: SyncConflict }
   /** new leader → all: it owns the files now (followers re-authenticate and resend). */
   | { kind: 'leader'; tabId: string; epoch: string }
   /**
@@ -429,8 +461,8 @@ export function isReadOnlySql(sql: string): boolean {
  * with them (`engine/leader/request-log.ts`: a second run answers from the record).
  */
 export function isRepeatable(req: LeaderRequest): boolean {
-  // Replica calls only steer the writer (a second pushNow pushes what is new, if anything).
-  if (req.op === 'auth' || req.op === 'replica') return true;
+  // Replica and sync calls only steer the writer (a second pushNow pushes what is new, if anything).
+  if (req.op === 'auth' || req.op === 'replica' || req.op === 'sync') return true;
   if ('record' in req && req.record !== undefined) return true;
   if (req.op === 'txBegin' || req.op === 'txEnd') return false;
   switch (operationRow(req.op)?.repeatable) {

@@ -28,6 +28,8 @@ import type { LeaderRequest, OpArgs, OpName, OpResult, StorageBackend, WorkerOpe
 import { Scheduler } from './scheduler.js';
 import { ReplicaHost } from './replica-host.js';
 import type { ReplicaCall, ReplicaStatus, WorkerReplicaOptions } from '../../shared/replica.js';
+import { SyncHost, type SyncHostContext } from './sync-host.js';
+import type { SyncCall, SyncStatus, WorkerSyncOptions } from '../../shared/sync.js';
 import { wipeKeyMaterial } from '../runtime/secret.js';
 import type { Secret } from '../runtime/secret.js';
 
@@ -90,6 +92,8 @@ export class Leader implements ServingLeader {
   readonly #watch: ReturnType<typeof setInterval>;
   /** The replica writer, when the database was opened with `replica` options. */
   #replica: ReplicaHost | null = null;
+  /** The sync scheduler, when the database was opened with `sync` options (or `db.sync.start/create`). */
+  #sync: SyncHost | null = null;
 
   private constructor(tabId: string, db: Database, storage: LeaderStorage, options: WorkerOpenOptions, platform: WorkerPlatform, log: Diagnostics, currentSecret: () => Secret | null) {
     this.#tabId = tabId;
@@ -145,6 +149,7 @@ export class Leader implements ServingLeader {
     backend: StorageBackend,
     currentSecret: () => Secret | null,
   ): Promise<Leader> {
+    if (options.replica && options.sync) throw new CipherliteError('INVALID_ARGUMENT', 'replica and sync are exclusive: a synced database is backed up by its sync replica');
     // A replica changes nothing here: core's writer reads committed pages through SQLite, from the
     // WAL or the main file alike (core's replica/pages.ts).
     if (options.journalMode === undefined) options = { ...options, journalMode: DEFAULT_JOURNAL_MODE };
@@ -167,9 +172,10 @@ export class Leader implements ServingLeader {
       throw e;
     }
     const leader = new Leader(tabId, db, storage, options, platform, log, currentSecret);
-    if (options.replica) {
+    if (options.replica || options.sync) {
       try {
-        leader.#replica = await ReplicaHost.start(db, storage, options.replica, leader.#events, log);
+        if (options.replica) leader.#replica = await ReplicaHost.start(db, storage, options.replica, leader.#events, log);
+        if (options.sync) leader.#sync = await SyncHost.start(db, options.sync, leader.#syncContext(), false);
       } catch (e) {
         await leader.stepDown();
         throw e;
@@ -186,7 +192,8 @@ export class Leader implements ServingLeader {
   #broadcastChanges(db: Database): () => void {
     return db.onChange((tables) => {
       // The request log is bookkeeping, not the app's data.
-      const changed = tables.filter((t) => !t.startsWith(REQUEST_LOG_TABLE));
+      // The request log and sync's tables are bookkeeping, not the app's data.
+      const changed = tables.filter((t) => !t.startsWith(REQUEST_LOG_TABLE) && !t.startsWith('_cipherlite_sync_'));
       if (changed.length > 0) this.#events.post({ kind: 'change', tables: changed });
     });
   }
@@ -234,9 +241,17 @@ export class Leader implements ServingLeader {
           return Promise.reject(new CipherliteError('INVALID_ARGUMENT', 'credentials and signers are not accepted from another tab'));
         }
         return this.replicaCall(req.call);
+      case 'sync':
+        onStart?.();
+        if (req.call.action === 'setCredentials' && from !== this.#tabId) return Promise.reject(new CipherliteError('INVALID_ARGUMENT', 'credentials are not accepted from another tab'));
+        return this.syncCall(req.call);
       // Inside an interactive transaction nothing needs to be durable until it ends.
-      case 'txBegin':
-        return this.#scheduler.enqueue(() => this.#txs.begin(this.#db, from, from !== this.#tabId), undefined, onStart);
+      case 'txBegin': {
+        const sync = req.sync ? this.#sync : null;
+        if (req.sync && !sync)
+          return Promise.reject(new CipherliteError('INVALID_ARGUMENT', 'sync.transaction: sync is not running (the tab that leads opens with sync options, or calls db.sync.start)'));
+        return this.#scheduler.enqueue(() => this.#txs.begin(this.#db, from, from !== this.#tabId, sync ? (body) => sync.transaction(body) : undefined), undefined, onStart);
+      }
       case 'txEnd': {
         const { txId, commit, record } = req;
         const end = () => this.#durable.run(() => this.#txs.end(txId, commit, from, record === undefined ? undefined : (target) => addRecord(target, record, undefined)));
@@ -370,6 +385,33 @@ export class Leader implements ServingLeader {
     this.#db = db;
     this.#offChange = this.#broadcastChanges(db);
     this.#replica?.moveTo(db).catch(this.#log.ignored('leader.replica-move-failed', 'error'));
+    this.#sync?.moveTo(db).catch(this.#log.ignored('leader.sync-move-failed', 'error'));
+  }
+
+  /** What the sync scheduler uses: the bus, the storage, and a durable save run as a queued job. */
+  #syncContext(): SyncHostContext {
+    return { storage: this.#storage, events: this.#events, log: this.#log, persist: () => this.#scheduler.enqueue(() => this.#durable.run(() => Promise.resolve())) };
+  }
+
+  /**
+   * Starts the sync scheduler (`db.sync.start`/`create`). `create` makes the database as it is now
+   * the genesis of a new sync replica: in the queue (nothing writes meanwhile), on the rollback
+   * journal (core copies the main file). Running already: only the credentials change.
+   */
+  async startSync(options: WorkerSyncOptions, create: boolean): Promise<void> {
+    if (this.#replica) throw new CipherliteError('INVALID_ARGUMENT', 'a database syncs through its sync replica; it cannot also run a single-writer replica');
+    if (this.#sync && !create) {
+      await this.#sync.call({ action: 'setCredentials', credentials: options.replica.credentials });
+      return;
+    }
+    if (this.#sync) throw new CipherliteError('INVALID_ARGUMENT', 'sync is already running on this database; a sync replica is created once, by the first device');
+    const start = () => SyncHost.start(this.#db, options, this.#syncContext(), create);
+    this.#sync = await (create ? this.#scheduler.enqueue(() => this.#durable.run(() => this.#withRollbackJournal(start))) : start());
+  }
+
+  syncCall(call: SyncCall): Promise<SyncStatus> {
+    if (!this.#sync) return Promise.reject(new CipherliteError('INVALID_ARGUMENT', 'this database was opened without sync options (the tab that leads passes them)'));
+    return this.#sync.call(call);
   }
 
   /**
@@ -406,6 +448,7 @@ export class Leader implements ServingLeader {
       this.#offChange();
       try {
         await this.#replica?.stop();
+        await this.#sync?.stop();
         await this.#restores.cancelAll();
         await this.#db.close();
         // IndexedDB: what closing wrote (a rolled-back transaction) is saved like any call's.

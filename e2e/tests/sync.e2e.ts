@@ -1,0 +1,201 @@
+/**
+ * Multi-device sync in the browser, against a real S3 service (Ceph RGW, scripts/s3.sh) through
+ * CORS: browser contexts are tablets (each its own storage). Tablet A creates the sync replica,
+ * B joins with the password; both go offline and ring up sales (an order + a stock counter
+ * decrement each) and edit one product's price; back online they hold the same orders, the same
+ * totals, the price of the later entry in log order, and the stock lowered by both. A third
+ * tablet joins afterwards and converges; on tablet A a second tab (a follower) writes through the
+ * leader, whose scheduler alone syncs. Short intervals come from the options, not from sleeps.
+ */
+import { test, expect, FAST_KDF, log, type Page } from './fixtures.ts';
+import { freshBucket, scanBucket, startS3, type Bucket } from './replica-helpers.ts';
+
+const PASSWORD = 'shop sync pw';
+const MARKER = 'SYNC-MARKER-41c9';
+let endpoint = '';
+
+test.beforeAll(() => {
+  test.setTimeout(300_000);
+  // Started when down, never stopped here: other specs and engineers share the gateway.
+  ({ endpoint } = startS3());
+  log(`RGW at ${endpoint}`);
+});
+
+/** Fast rounds for the test: pull every 150 ms, push 20 ms after a sale, retry every 200–400 ms. */
+const syncOptions = (b: Bucket) => ({
+  replica: { endpoint: b.endpoint, bucket: b.bucket, prefix: b.prefix, credentials: b.credentials },
+  tables: { product: { counters: ['stock'] } },
+  pullIntervalMs: 150,
+  pushDebounceMs: 20,
+  retryMinMs: 200,
+  retryMaxMs: 400,
+});
+
+const SCHEMA = `
+  CREATE TABLE product (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price INTEGER NOT NULL, stock INTEGER NOT NULL);
+  CREATE TABLE orders (id TEXT PRIMARY KEY, tablet TEXT NOT NULL, product INTEGER NOT NULL REFERENCES product(id), qty INTEGER NOT NULL, total INTEGER NOT NULL, note TEXT);
+  INSERT INTO product VALUES (1, 'coffee', 300, 100), (2, 'bagel', 450, 50);`;
+
+/** Tablet A: the database with its baseline schema and stock, made the first device of a new sync replica. */
+async function createShop(page: Page, b: Bucket): Promise<void> {
+  expect(await page.evaluate((o) => window.t.open('shop', o), { name: 'shop', password: PASSWORD, kdf: FAST_KDF })).toMatchObject({ ok: true, value: { role: 'leader' } });
+  const created = await page.evaluate(
+    async ([schema, options]) => {
+      const db = window.t.dbs.shop!;
+      for (const sql of schema.split(';').filter((s) => s.trim())) await db.exec(sql);
+      return window.t.capture(db.sync.create(options));
+    },
+    [SCHEMA, syncOptions(b)] as const,
+  );
+  expect(created).toEqual({ ok: true, value: undefined });
+}
+
+async function joinShop(page: Page, b: Bucket): Promise<void> {
+  const joined = await page.evaluate((o) => window.t.join('shop', o), { name: 'shop', password: PASSWORD, kdf: FAST_KDF, sync: syncOptions(b) });
+  expect(joined).toMatchObject({ ok: true, value: { role: 'leader' } });
+}
+
+/** Rings up `count` sales of `qty` coffees on tablet `tablet`: one sync transaction each (order + stock counter). */
+async function sell(page: Page, tablet: string, count: number, qty: number, id = 'shop'): Promise<void> {
+  await page.evaluate(
+    async ([id, tablet, count, qty, marker]) => {
+      const db = window.t.dbs[id]!;
+      for (let i = 0; i < count; i++) {
+        await db.sync.transaction(async (tx) => {
+          const price = Number((await tx.get('SELECT price FROM product WHERE id = 1'))!.price);
+          await tx.exec('INSERT INTO orders VALUES (?, ?, 1, ?, ?, ?)', [`${tablet}-${i}-${crypto.randomUUID()}`, tablet, qty, qty * price, `${marker} ${tablet}`]);
+          await tx.exec('UPDATE product SET stock = stock - ? WHERE id = 1', [qty]);
+        });
+      }
+    },
+    [id, tablet, count, qty, MARKER] as const,
+  );
+}
+
+const setPrice = (page: Page, price: number) => page.evaluate((price) => window.t.dbs.shop!.sync.transaction((tx) => tx.exec('UPDATE product SET price = ? WHERE id = 1', [price])), price);
+
+/** What every tablet must agree on. */
+const shopState = (page: Page, id = 'shop') =>
+  page.evaluate(async (id) => {
+    const db = window.t.dbs[id]!;
+    const orders = (await db.query('SELECT id, tablet, qty, total FROM orders ORDER BY id')).map((r) => `${String(r.id)}:${String(r.tablet)}:${Number(r.qty)}:${Number(r.total)}`);
+    const totals = await db.query('SELECT tablet, count(*) AS n, sum(total) AS total FROM orders GROUP BY tablet ORDER BY tablet');
+    const product = await db.query('SELECT id, price, stock FROM product ORDER BY id');
+    return { orders, totals, product };
+  }, id);
+
+const syncStatus = (page: Page, id = 'shop') => page.evaluate((id) => window.t.dbs[id]!.sync.status(), id);
+
+test('two tablets sell offline, converge online (same orders and totals, later price in log order, stock lowered by both); a third joins later; a second tab writes through the leader', async ({
+  session,
+}) => {
+  const b = await freshBucket(endpoint);
+  const a = await session();
+  const tb = await session();
+  const pageA = await a.page('tablet-a');
+  const pageB = await tb.page('tablet-b');
+  await createShop(pageA, b);
+  await joinShop(pageB, b);
+  // B's first round replays the log (nothing yet) and both sit at the genesis, idle.
+  for (const p of [pageA, pageB]) await expect.poll(() => syncStatus(p), { timeout: 15_000 }).toMatchObject({ state: 'idle', pending: 0, lastError: null });
+  const devA = (await syncStatus(pageA)).device;
+  const devB = (await syncStatus(pageB)).device;
+  expect(devA).not.toBe(devB);
+
+  await a.context.setOffline(true);
+  await tb.context.setOffline(true);
+  await sell(pageA, 'A', 3, 2);
+  await sell(pageB, 'B', 4, 1);
+  await setPrice(pageA, 320);
+  await setPrice(pageB, 350);
+  for (const [p, pending] of [
+    [pageA, 4],
+    [pageB, 5],
+  ] as const) {
+    await expect.poll(() => syncStatus(p), { timeout: 15_000 }).toMatchObject({ state: 'offline', pending, lastError: { code: 'REPLICA_UNAVAILABLE' } });
+  }
+  const changesBefore = await pageA.evaluate(() => window.t.events.length);
+
+  // A comes back first, then B: B's entries follow A's in the log, so B's price (350) is the later write.
+  await a.context.setOffline(false);
+  await expect.poll(() => syncStatus(pageA), { timeout: 15_000 }).toMatchObject({ state: 'idle', pending: 0, seq: 4 });
+  await tb.context.setOffline(false);
+  await expect.poll(() => syncStatus(pageB), { timeout: 15_000 }).toMatchObject({ state: 'idle', pending: 0, seq: 9 });
+  await expect.poll(() => syncStatus(pageA), { timeout: 15_000 }).toMatchObject({ seq: 9, pending: 0 });
+
+  const stateA = await shopState(pageA);
+  expect(await shopState(pageB)).toEqual(stateA);
+  expect(stateA.orders).toHaveLength(7);
+  // Sales ran on each tablet's own price at the time: A's 3 × 2 coffees at 300, B's 4 × 1 at 300.
+  expect(stateA.totals).toEqual([
+    { tablet: 'A', n: 3, total: 1800 },
+    { tablet: 'B', n: 4, total: 1200 },
+  ]);
+  expect(stateA.product).toEqual([
+    { id: 1, price: 350, stock: 100 - 6 - 4 },
+    { id: 2, price: 450, stock: 50 },
+  ]);
+  // A's live queries heard B's orders arrive (change events for the tables the pull touched).
+  const heard = await pageA.evaluate(
+    (from) =>
+      window.t.events
+        .slice(from)
+        .filter((e) => e.db === 'shop' && e.kind === 'change')
+        .flatMap((e) => e.value as string[]),
+    changesBefore,
+  );
+  expect(heard).toEqual(expect.arrayContaining(['orders', 'product']));
+  // Each tablet saw the other in the log, with the time it wrote.
+  const seen = (await syncStatus(pageA)).devices;
+  expect(seen.map((d) => d.device)).toEqual([devB]);
+  expect(seen[0]!.lastSeq).toBe(9);
+  expect(seen[0]!.lastSeenAt).toBeGreaterThan(Date.now() - 120_000);
+
+  // A third tablet joins later: it replays the log and holds the same state.
+  const tc = await session();
+  const pageC = await tc.page('tablet-c');
+  await joinShop(pageC, b);
+  await expect.poll(() => syncStatus(pageC), { timeout: 15_000 }).toMatchObject({ state: 'idle', seq: 9, pending: 0 });
+  expect(await shopState(pageC)).toEqual(stateA);
+
+  // A second tab on tablet A: a follower, its sync transaction runs in the leader's worker, which pushes it.
+  const pageA2 = await a.page('tablet-a-tab-2');
+  expect(await pageA2.evaluate((o) => window.t.open('shop', o), { name: 'shop', password: PASSWORD, kdf: FAST_KDF, sync: syncOptions(b) })).toMatchObject({ ok: true, value: { role: 'follower' } });
+  await sell(pageA2, 'A', 1, 5);
+  // The follower asks the leader: one device (A's), one scheduler.
+  expect(await syncStatus(pageA2)).toMatchObject({ device: devA });
+  await expect.poll(() => syncStatus(pageC), { timeout: 15_000 }).toMatchObject({ seq: 10 });
+  expect((await shopState(pageC)).product[0]).toEqual({ id: 1, price: 350, stock: 85 });
+  await expect.poll(() => shopState(pageB), { timeout: 15_000 }).toEqual(await shopState(pageA2));
+  // Every tab hears the leader's status; the follower's came from A's leader.
+  const followerHeard = await pageA2.evaluate(() => window.t.events.filter((e) => e.kind === 'sync').map((e) => (e.value as { device: string }).device));
+  expect(new Set(followerHeard)).toEqual(new Set([devA]));
+  // C saw entries of A and B only: the follower tab wrote as device A, through A's leader.
+  expect(new Set((await syncStatus(pageC)).devices.map((d) => d.device))).toEqual(new Set([devA, devB]));
+
+  const scan = await scanBucket(b, [MARKER, 'coffee', 'CREATE TABLE', PASSWORD]);
+  expect(scan.keys.length).toBeGreaterThan(5);
+  expect(scan.hits).toEqual([]);
+});
+
+test('a write outside the synced tables is refused (SYNC_TABLE) and rolls back; a sync transaction without sync running is INVALID_ARGUMENT', async ({ session }) => {
+  const b = await freshBucket(endpoint);
+  const page = await (await session()).page('tablet');
+  await createShop(page, b);
+  const refused = await page.evaluate(async () => {
+    const db = window.t.dbs.shop!;
+    await db.exec('CREATE TABLE scratch (id INTEGER PRIMARY KEY)');
+    const outcome = await window.t.capture(
+      db.sync.transaction(async (tx) => {
+        await tx.exec('UPDATE product SET stock = 0 WHERE id = 2');
+        await tx.exec('INSERT INTO scratch VALUES (1)');
+      }),
+    );
+    return { outcome, stock: Number((await db.get('SELECT stock FROM product WHERE id = 2'))!.stock), pending: (await db.sync.status()).pending };
+  });
+  expect(refused).toMatchObject({ outcome: { ok: false, code: 'SYNC_TABLE' }, stock: 50, pending: 0 });
+
+  expect(await page.evaluate((o) => window.t.open('plain', o), { name: 'plain', password: PASSWORD, kdf: FAST_KDF })).toMatchObject({ ok: true });
+  const noSync = await page.evaluate(() => window.t.capture(window.t.dbs.plain!.sync.transaction((tx) => tx.exec('SELECT 1'))));
+  expect(noSync).toMatchObject({ ok: false, code: 'INVALID_ARGUMENT' });
+});
