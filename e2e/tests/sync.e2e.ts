@@ -5,7 +5,7 @@
  * decrement each) and edit one product's price; back online they hold the same orders, the same
  * totals, the price of the later entry in log order, and the stock lowered by both. A third
  * tablet joins afterwards and converges; on tablet A a second tab (a follower) writes through the
- * leader, whose scheduler alone syncs. Short intervals come from the options, not from sleeps.
+ * leader, whose scheduler alone syncs, and takes over when the leader tab closes. Short intervals come from the options, not from sleeps.
  */
 import { test, expect, FAST_KDF, log, type Page } from './fixtures.ts';
 import { freshBucket, scanBucket, startS3, type Bucket } from './replica-helpers.ts';
@@ -86,7 +86,7 @@ const shopState = (page: Page, id = 'shop') =>
 
 const syncStatus = (page: Page, id = 'shop') => page.evaluate((id) => window.t.dbs[id]!.sync.status(), id);
 
-test('two tablets sell offline, converge online (same orders and totals, later price in log order, stock lowered by both); a third joins later; a second tab writes through the leader', async ({
+test('two tablets sell offline, converge online (same orders and totals, later price in log order, stock lowered by both); a third joins later; a second tab writes through the leader and takes over', async ({
   session,
 }) => {
   const b = await freshBucket(endpoint);
@@ -173,12 +173,22 @@ test('two tablets sell offline, converge online (same orders and totals, later p
   // C saw entries of A and B only: the follower tab wrote as device A, through A's leader.
   expect(new Set((await syncStatus(pageC)).devices.map((d) => d.device))).toEqual(new Set([devA, devB]));
 
+  // The leader tab closes: the follower takes over and its own scheduler continues from the same queue and position.
+  await pageA.close();
+  await expect.poll(() => pageA2.evaluate(() => window.t.dbs.shop!.role), { timeout: 15_000 }).toBe('leader');
+  await sell(pageA2, 'A', 1, 1);
+  await expect.poll(() => syncStatus(pageC), { timeout: 15_000 }).toMatchObject({ seq: 11 });
+  expect(await syncStatus(pageA2)).toMatchObject({ device: devA, seq: 11, pending: 0 });
+  expect((await shopState(pageC)).product[0]).toEqual({ id: 1, price: 350, stock: 84 });
+
   const scan = await scanBucket(b, [MARKER, 'coffee', 'CREATE TABLE', PASSWORD]);
   expect(scan.keys.length).toBeGreaterThan(5);
   expect(scan.hits).toEqual([]);
 });
 
-test('a write outside the synced tables is refused (SYNC_TABLE) and rolls back; a sync transaction without sync running is INVALID_ARGUMENT', async ({ session }) => {
+test('a write outside the synced tables is refused (SYNC_TABLE) and rolls back; a schema change travels through the log; a sync transaction without sync running is INVALID_ARGUMENT', async ({
+  session,
+}) => {
   const b = await freshBucket(endpoint);
   const page = await (await session()).page('tablet');
   await createShop(page, b);
@@ -194,6 +204,19 @@ test('a write outside the synced tables is refused (SYNC_TABLE) and rolls back; 
     return { outcome, stock: Number((await db.get('SELECT stock FROM product WHERE id = 2'))!.stock), pending: (await db.sync.status()).pending };
   });
   expect(refused).toMatchObject({ outcome: { ok: false, code: 'SYNC_TABLE' }, stock: 50, pending: 0 });
+
+  // A schema change goes through the log; the same version again is a no-op.
+  const migrated = await page.evaluate(async () => {
+    const db = window.t.dbs.shop!;
+    const first = await db.sync.migrate(1, 'ALTER TABLE product ADD COLUMN note TEXT');
+    await db.sync.transaction((tx) => tx.exec(`UPDATE product SET note = 'seasonal' WHERE id = 2`));
+    const again = await db.sync.migrate(1, 'ALTER TABLE product ADD COLUMN note TEXT');
+    return { first, again, pushed: await db.sync.pushNow(), note: (await db.get('SELECT note FROM product WHERE id = 2'))!.note };
+  });
+  expect(migrated.first).toMatchObject({ schemaVersion: 1, seq: 1 });
+  expect(migrated.again).toMatchObject({ schemaVersion: 1 });
+  expect(migrated.pushed).toMatchObject({ state: 'idle', seq: 2, pending: 0 });
+  expect(migrated.note).toBe('seasonal');
 
   expect(await page.evaluate((o) => window.t.open('plain', o), { name: 'plain', password: PASSWORD, kdf: FAST_KDF })).toMatchObject({ ok: true });
   const noSync = await page.evaluate(() => window.t.capture(window.t.dbs.plain!.sync.transaction((tx) => tx.exec('SELECT 1'))));

@@ -74,6 +74,16 @@ export class SyncControl {
     return this.#connection.syncCall({ action: 'resume' });
   }
 
+  /**
+   * A schema change for every device (core's `sync.migrate`, docs/SYNC.md "Schema changes"):
+   * pushes what is pending, checks the DDL (it must work and leave every table an explicit
+   * PRIMARY KEY), appends it to the log and applies it; a `version` at or below the current
+   * schema version does nothing (the same app upgrade on two tablets). Needs the bucket.
+   */
+  migrate(version: number, ddl: string): Promise<SyncStatus> {
+    return this.#connection.syncCall({ action: 'migrate', version, ddl });
+  }
+
   /** New (short-lived) credentials for the bucket: give them to every tab, like `start`. */
   setCredentials(credentials: ReplicaCredentials): Promise<SyncStatus> {
     assertReplicaCredentials(credentials);

@@ -72,7 +72,14 @@ export interface SyncStatus {
 }
 
 /** A call on the leader's sync scheduler. */
-export type SyncCall = { action: 'status' } | { action: 'pushNow' } | { action: 'pause' } | { action: 'resume' } | { action: 'setCredentials'; credentials: ReplicaCredentials };
+export type SyncCall =
+  | { action: 'status' }
+  | { action: 'pushNow' }
+  | { action: 'pause' }
+  | { action: 'resume' }
+  | { action: 'setCredentials'; credentials: ReplicaCredentials }
+  /** A schema change for every device (core's `sync.migrate`). */
+  | { action: 'migrate'; version: number; ddl: string };
 
 const positive = (v: unknown): boolean => v === undefined || (typeof v === 'number' && Number.isFinite(v) && v >= 0);
 

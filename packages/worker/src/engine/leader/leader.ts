@@ -28,7 +28,7 @@ import type { LeaderRequest, OpArgs, OpName, OpResult, StorageBackend, WorkerOpe
 import { Scheduler } from './scheduler.js';
 import { ReplicaHost } from './replica-host.js';
 import type { ReplicaCall, ReplicaStatus, WorkerReplicaOptions } from '../../shared/replica.js';
-import { SyncHost, type SyncHostContext } from './sync-host.js';
+import type { SyncHost, SyncHostContext } from './sync-host.js';
 import type { SyncCall, SyncStatus, WorkerSyncOptions } from '../../shared/sync.js';
 import { wipeKeyMaterial } from '../runtime/secret.js';
 import type { Secret } from '../runtime/secret.js';
@@ -59,6 +59,12 @@ type OpenArgs = Parameters<typeof Database.open>[0];
 
 /** Operations the leader runs itself (they replace its `Database` handle). */
 type LeaderOwnOp = Exclude<OpName, TableOp>;
+
+/** The sync scheduler, loaded on first use (with core's sync): a database without sync never downloads either. */
+async function startSyncHost(...args: Parameters<typeof SyncHost.start>): Promise<SyncHost> {
+  const { SyncHost } = await import('./sync-host.js');
+  return SyncHost.start(...args);
+}
 
 /**
  * A job that checks its call's signal when the queue reaches it: a call cancelled while it waited
@@ -175,7 +181,7 @@ export class Leader implements ServingLeader {
     if (options.replica || options.sync) {
       try {
         if (options.replica) leader.#replica = await ReplicaHost.start(db, storage, options.replica, leader.#events, log);
-        if (options.sync) leader.#sync = await SyncHost.start(db, options.sync, leader.#syncContext(), false);
+        if (options.sync) leader.#sync = await startSyncHost(db, options.sync, leader.#syncContext(), false);
       } catch (e) {
         await leader.stepDown();
         throw e;
@@ -405,7 +411,7 @@ export class Leader implements ServingLeader {
       return;
     }
     if (this.#sync) throw new CipherliteError('INVALID_ARGUMENT', 'sync is already running on this database; a sync replica is created once, by the first device');
-    const start = () => SyncHost.start(this.#db, options, this.#syncContext(), create);
+    const start = () => startSyncHost(this.#db, options, this.#syncContext(), create);
     this.#sync = await (create ? this.#scheduler.enqueue(() => this.#durable.run(() => this.#withRollbackJournal(start))) : start());
   }
 

@@ -155,6 +155,11 @@ export class SyncHost {
         this.#set('idle');
         this.#schedule(0);
         return this.status();
+      case 'migrate':
+        // Core checks both (an integer ≥ 1; DDL that works and leaves every table a PRIMARY KEY) and runs it after the pending pushes.
+        await this.#sync.migrate(call.version, call.ddl);
+        await this.#refresh();
+        return this.status();
       case 'setCredentials':
         assertReplicaCredentials(call.credentials);
         this.#credentials = call.credentials;
