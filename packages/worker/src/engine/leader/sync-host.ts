@@ -22,6 +22,7 @@ import type { Diagnostics } from '../../shared/diagnostics.js';
 import { assertReplicaCredentials } from '../../shared/replica.js';
 import type { ReplicaCredentials } from '../../shared/replica.js';
 import { SYNC_DEFAULTS, type SyncCall, type SyncDeviceContact, type SyncStateName, type SyncStatus, type WorkerSyncOptions } from '../../shared/sync.js';
+import type { ObjectStore } from '@cipherlite/core/replica';
 import type { BusChannel, LeaderStorage } from '../runtime/platform.js';
 
 /** Where core keeps this device's last checked log position (core's `localStateName`). */
@@ -34,11 +35,13 @@ type SyncModule = typeof import('@cipherlite/core/sync');
 
 /** What the host needs from the leader. */
 export interface SyncHostContext {
-  readonly storage: LeaderStorage;
+  readonly storage: Pick<LeaderStorage, 'files'>;
   readonly events: BusChannel;
   readonly log: Diagnostics;
   /** Makes what a round wrote durable (IndexedDB), as a job of the leader's queue. */
   persist(): Promise<void>;
+  /** Another object store than the S3 one the options name (Node tests: core's in-process `MemoryObjectStore`). */
+  readonly store?: ObjectStore;
 }
 
 /** What status fields come from the database (refreshed after every round and local commit). */
@@ -102,6 +105,7 @@ export class SyncHost {
   /** The replica target, asking for the credentials per request (so `setCredentials` needs no restart). */
   #target() {
     const { endpoint, bucket, prefix, region } = this.#options.replica;
+    if (this.#context.store) return { prefix, store: this.#context.store };
     return { endpoint, bucket, prefix, ...(region !== undefined ? { region } : {}), credentials: () => Promise.resolve(this.#credentials) };
   }
 
