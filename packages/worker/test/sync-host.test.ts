@@ -10,7 +10,7 @@ import { CipherliteError, Database, MemoryStorage } from '@cipherlite/core';
 import { MemoryObjectStore } from '@cipherlite/core/replica';
 import { joinSyncReplica } from '@cipherlite/core/sync';
 import { Diagnostics } from '../src/shared/diagnostics.js';
-import type { BusMessage } from '../src/shared/protocol.js';
+import type { BusMessage } from '../src/shared/bus.js';
 import type { SyncStatus, WorkerSyncOptions } from '../src/shared/sync.js';
 import { SyncHost } from '../src/engine/leader/sync-host.js';
 

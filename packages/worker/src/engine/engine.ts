@@ -25,7 +25,8 @@ import { holdLock } from './runtime/platform.js';
 import type { WorkerPlatform } from './runtime/platform.js';
 import { busNames, operationRow } from '../shared/protocol.js';
 import type { CallHooks } from './runtime/progress.js';
-import type { BusMessage, CallTag, LeaderRequest, OpArgs, OpName, OpResult, OpenInfo, Role, StorageBackend, WorkerApi, WorkerEvents, WorkerOpenOptions } from '../shared/protocol.js';
+import type { BusMessage, LeaderRequest } from '../shared/bus.js';
+import type { CallTag, OpArgs, OpName, OpResult, OpenInfo, Role, StorageBackend, WorkerApi, WorkerEvents, WorkerOpenOptions } from '../shared/protocol.js';
 import { Router } from './router.js';
 import { readChallenges } from './passkey-challenges.js';
 import { passwordAsBytes, Secret, wipeKeyMaterial } from './runtime/secret.js';
@@ -129,12 +130,12 @@ export class WorkerEngine implements WorkerApi {
   }
 
   startSync(options: WorkerSyncOptions, create: boolean): Promise<void> {
-    return this.#wire(() => this.#serial(async () => startSyncInTab(this.#openedOrClosed(), this.#election.leader, options, create === true)));
+    return this.#wire(() => this.#serial(async () => startSyncInTab(this.#openedOrClosed(), this.#election.leader?.sync ?? null, options, create === true)));
   }
 
   sync(call: SyncCall): Promise<SyncStatus> {
     const ask = (c: SyncCall) => this.#request({ op: 'sync', call: c }) as Promise<SyncStatus>;
-    return this.#wire(async () => (call?.action === 'setCredentials' ? syncCredentialsInTab(this.#openedOrClosed(), this.#election.leader, call, ask) : ask(call)));
+    return this.#wire(async () => (call?.action === 'setCredentials' ? syncCredentialsInTab(this.#openedOrClosed(), this.#election.leader?.sync ?? null, call, ask) : ask(call)));
   }
 
   async #open(options: WorkerOpenOptions, secret: Secret, events: WorkerEvents, prepare?: (opened: OpenedDatabase) => Promise<void>): Promise<OpenInfo> {

@@ -24,12 +24,12 @@ import { REQUEST_LOG_TABLE, addRecord, canRecord, findRecord, runOnce } from './
 import type { BusChannel, LeaderStorage, WorkerPlatform } from '../runtime/platform.js';
 import { DurableCalls } from './durable-calls.js';
 import { KEY_CHANGING_OPS, PROGRESS_OPS, busNames, operationRow } from '../../shared/protocol.js';
-import type { LeaderRequest, OpArgs, OpName, OpResult, StorageBackend, WorkerOpenOptions } from '../../shared/protocol.js';
+import type { LeaderRequest } from '../../shared/bus.js';
+import type { OpArgs, OpName, OpResult, StorageBackend, WorkerOpenOptions } from '../../shared/protocol.js';
 import { Scheduler } from './scheduler.js';
 import { ReplicaHost } from './replica-host.js';
 import type { ReplicaCall, ReplicaStatus, WorkerReplicaOptions } from '../../shared/replica.js';
-import type { SyncHost, SyncHostContext } from './sync-host.js';
-import type { SyncCall, SyncStatus, WorkerSyncOptions } from '../../shared/sync.js';
+import { SyncSlot } from './sync-slot.js';
 import { wipeKeyMaterial } from '../runtime/secret.js';
 import type { Secret } from '../runtime/secret.js';
 
@@ -59,12 +59,6 @@ type OpenArgs = Parameters<typeof Database.open>[0];
 
 /** Operations the leader runs itself (they replace its `Database` handle). */
 type LeaderOwnOp = Exclude<OpName, TableOp>;
-
-/** The sync scheduler, loaded on first use (with core's sync): a database without sync never downloads either. */
-async function startSyncHost(...args: Parameters<typeof SyncHost.start>): Promise<SyncHost> {
-  const { SyncHost } = await import('./sync-host.js');
-  return SyncHost.start(...args);
-}
 
 /**
  * A job that checks its call's signal when the queue reaches it: a call cancelled while it waited
@@ -99,7 +93,7 @@ export class Leader implements ServingLeader {
   /** The replica writer, when the database was opened with `replica` options. */
   #replica: ReplicaHost | null = null;
   /** The sync scheduler, when the database was opened with `sync` options (or `db.sync.start/create`). */
-  #sync: SyncHost | null = null;
+  readonly #sync: SyncSlot;
 
   private constructor(tabId: string, db: Database, storage: LeaderStorage, options: WorkerOpenOptions, platform: WorkerPlatform, log: Diagnostics, currentSecret: () => Secret | null) {
     this.#tabId = tabId;
@@ -129,6 +123,15 @@ export class Leader implements ServingLeader {
     this.#restores = new PendingRestores(log);
     this.#events = platform.openChannel(this.#names.events);
     this.#offChange = this.#broadcastChanges(db);
+    this.#sync = new SyncSlot({
+      storage,
+      events: this.#events,
+      log,
+      database: () => this.#db,
+      replicaRunning: () => this.#replica !== null,
+      persist: () => this.#scheduler.enqueue(() => this.#durable.run(() => Promise.resolve())),
+      exclusively: (fn) => this.#scheduler.enqueue(() => this.#durable.run(() => this.#withRollbackJournal(fn))),
+    });
     // Writes to a cleared file "succeed" into an orphan and are lost at close: refuse them.
     this.#watch = setInterval(() => {
       void storage.stillThere(this.#names.name).then((there) => {
@@ -181,7 +184,7 @@ export class Leader implements ServingLeader {
     if (options.replica || options.sync) {
       try {
         if (options.replica) leader.#replica = await ReplicaHost.start(db, storage, options.replica, leader.#events, log);
-        if (options.sync) leader.#sync = await startSyncHost(db, options.sync, leader.#syncContext(), false);
+        if (options.sync) await leader.#sync.start(options.sync, false);
       } catch (e) {
         await leader.stepDown();
         throw e;
@@ -250,14 +253,10 @@ export class Leader implements ServingLeader {
       case 'sync':
         onStart?.();
         if (req.call.action === 'setCredentials' && from !== this.#tabId) return Promise.reject(new CipherliteError('INVALID_ARGUMENT', 'credentials are not accepted from another tab'));
-        return this.syncCall(req.call);
+        return this.#sync.call(req.call);
       // Inside an interactive transaction nothing needs to be durable until it ends.
-      case 'txBegin': {
-        const sync = req.sync ? this.#sync : null;
-        if (req.sync && !sync)
-          return Promise.reject(new CipherliteError('INVALID_ARGUMENT', 'sync.transaction: sync is not running (the tab that leads opens with sync options, or calls db.sync.start)'));
-        return this.#scheduler.enqueue(() => this.#txs.begin(this.#db, from, from !== this.#tabId, sync ? (body) => sync.transaction(body) : undefined), undefined, onStart);
-      }
+      case 'txBegin':
+        return this.#scheduler.enqueue(async () => this.#txs.begin(this.#db, from, from !== this.#tabId, this.#sync.runner(req.sync === true)), undefined, onStart);
       case 'txEnd': {
         const { txId, commit, record } = req;
         const end = () => this.#durable.run(() => this.#txs.end(txId, commit, from, record === undefined ? undefined : (target) => addRecord(target, record, undefined)));
@@ -391,33 +390,12 @@ export class Leader implements ServingLeader {
     this.#db = db;
     this.#offChange = this.#broadcastChanges(db);
     this.#replica?.moveTo(db).catch(this.#log.ignored('leader.replica-move-failed', 'error'));
-    this.#sync?.moveTo(db).catch(this.#log.ignored('leader.sync-move-failed', 'error'));
+    this.#sync.moveTo(db).catch(this.#log.ignored('leader.sync-move-failed', 'error'));
   }
 
-  /** What the sync scheduler uses: the bus, the storage, and a durable save run as a queued job. */
-  #syncContext(): SyncHostContext {
-    return { storage: this.#storage, events: this.#events, log: this.#log, persist: () => this.#scheduler.enqueue(() => this.#durable.run(() => Promise.resolve())) };
-  }
-
-  /**
-   * Starts the sync scheduler (`db.sync.start`/`create`). `create` makes the database as it is now
-   * the genesis of a new sync replica: in the queue (nothing writes meanwhile), on the rollback
-   * journal (core copies the main file). Running already: only the credentials change.
-   */
-  async startSync(options: WorkerSyncOptions, create: boolean): Promise<void> {
-    if (this.#replica) throw new CipherliteError('INVALID_ARGUMENT', 'a database syncs through its sync replica; it cannot also run a single-writer replica');
-    if (this.#sync && !create) {
-      await this.#sync.call({ action: 'setCredentials', credentials: options.replica.credentials });
-      return;
-    }
-    if (this.#sync) throw new CipherliteError('INVALID_ARGUMENT', 'sync is already running on this database; a sync replica is created once, by the first device');
-    const start = () => startSyncHost(this.#db, options, this.#syncContext(), create);
-    this.#sync = await (create ? this.#scheduler.enqueue(() => this.#durable.run(() => this.#withRollbackJournal(start))) : start());
-  }
-
-  syncCall(call: SyncCall): Promise<SyncStatus> {
-    if (!this.#sync) return Promise.reject(new CipherliteError('INVALID_ARGUMENT', 'this database was opened without sync options (the tab that leads passes them)'));
-    return this.#sync.call(call);
+  /** The sync scheduler's place (`db.sync`, engine/leader/sync-slot.ts). */
+  get sync(): SyncSlot {
+    return this.#sync;
   }
 
   /**
@@ -425,6 +403,7 @@ export class Leader implements ServingLeader {
    * writer already running for the same bucket and prefix only takes the new credentials or signer.
    */
   async startReplica(options: WorkerReplicaOptions): Promise<void> {
+    if (this.#sync.host) throw new CipherliteError('INVALID_ARGUMENT', 'a synced database is backed up by its sync replica; it cannot also run a single-writer replica');
     const running = this.#replica;
     if (running?.sameTarget(options)) {
       await running.call(options.signer ? { action: 'setSigner', signer: options.signer } : { action: 'setCredentials', credentials: options.credentials! });
@@ -454,7 +433,7 @@ export class Leader implements ServingLeader {
       this.#offChange();
       try {
         await this.#replica?.stop();
-        await this.#sync?.stop();
+        await this.#sync.stop();
         await this.#restores.cancelAll();
         await this.#db.close();
         // IndexedDB: what closing wrote (a rolled-back transaction) is saved like any call's.

@@ -15,10 +15,10 @@ interface HoldsOptions {
   options: WorkerOpenOptions;
 }
 
-/** The part of the leader a tab's sync calls reach when it leads. */
+/** The part of the leader a tab's sync calls reach when it leads (its `SyncSlot`). */
 interface SyncLeader {
-  startSync(options: WorkerSyncOptions, create: boolean): Promise<void>;
-  syncCall(call: SyncCall): Promise<SyncStatus>;
+  start(options: WorkerSyncOptions, create: boolean): Promise<void>;
+  call(call: SyncCall): Promise<SyncStatus>;
 }
 
 /**
@@ -31,7 +31,7 @@ export async function startSyncInTab(opened: HoldsOptions, leader: SyncLeader | 
   if (opened.options.replica) throw new CipherliteError('INVALID_ARGUMENT', 'this tab opened with a single-writer replica; a synced database is backed up by its sync replica');
   if (create && !leader) throw new CipherliteError('INVALID_ARGUMENT', "db.sync.create runs in the tab that leads (db.role === 'leader'); start the other tabs with db.sync.start");
   opened.options = { ...opened.options, sync: options };
-  await leader?.startSync(options, create);
+  await leader?.start(options, create);
 }
 
 /** `db.sync.setCredentials` in a tab: kept here for when it leads, used by its leader now (a follower answers with the leader's status). */
@@ -45,7 +45,7 @@ export async function syncCredentialsInTab(
   const sync = opened.options.sync;
   if (!sync) throw new CipherliteError('INVALID_ARGUMENT', 'this tab has no sync options (openDatabase({ sync }) or db.sync.start)');
   opened.options = { ...opened.options, sync: { ...sync, replica: { ...sync.replica, credentials: call.credentials } } };
-  return leader ? leader.syncCall(call) : ask({ action: 'status' });
+  return leader ? leader.call(call) : ask({ action: 'status' });
 }
 
 /**
