@@ -192,6 +192,14 @@ describe('sync scheduler', () => {
     );
   });
 
+  it('a database that neither created nor joined a sync replica is refused (INVALID_ARGUMENT) and left without sync', async () => {
+    const db = await Database.open({ storage: new MemoryStorage(), name: 'plain', password: PASSWORD, kdf: KDF });
+    await db.exec('CREATE TABLE items (id INTEGER PRIMARY KEY)');
+    await expect(host(db, new MemoryObjectStore(), false)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(await db.query(`SELECT name FROM sqlite_schema WHERE name LIKE '_cipherlite_sync%'`)).toEqual([]);
+    await db.close();
+  });
+
   it('counters from both devices add up, whatever the order of their pushes', async () => {
     const { a, b } = await shop();
     await Promise.all([sell(a, 1), sell(b, 2), sell(a, 4), sell(b, 8)]);

@@ -47,6 +47,21 @@ export interface SyncHostContext {
 /** What status fields come from the database (refreshed after every round and local commit). */
 type Snapshot = Pick<SyncStatus, 'device' | 'seq' | 'pending' | 'schemaVersion'>;
 
+/**
+ * Refuses a database that neither created a sync replica (sync's state table) nor joined one (the
+ * replica key kept at join): enabling sync on it would give it a device id and bookkeeping that
+ * `db.sync.create` then refuses, and its log could never open.
+ */
+async function assertSyncing(db: Database): Promise<void> {
+  const found = await db.query(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name IN ('_cipherlite_sync_state', '_cipherlite_sync_replica')`);
+  if (found.length === 0) {
+    throw new CipherliteError(
+      'INVALID_ARGUMENT',
+      `"${db.name}" is not part of a sync replica yet: create one from it with db.sync.create (the first device), or join one with joinSyncReplica (a new device)`,
+    );
+  }
+}
+
 export class SyncHost {
   readonly #options: WorkerSyncOptions;
   readonly #context: SyncHostContext;
@@ -89,6 +104,7 @@ export class SyncHost {
     const host = new SyncHost(options, context);
     host.#core = await import('@cipherlite/core/sync');
     if (create) host.#remote = await host.#core.createSyncReplica(db, host.#target());
+    else await assertSyncing(db);
     await host.#enable(db);
     host.#schedule(0);
     return host;
