@@ -32,7 +32,7 @@ const syncOptions = (b: Bucket) => ({
 });
 
 const SCHEMA = `
-  CREATE TABLE product (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price INTEGER NOT NULL, stock INTEGER NOT NULL);
+  CREATE TABLE product (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price INTEGER NOT NULL, stock INTEGER NOT NULL CHECK (stock >= 0));
   CREATE TABLE orders (id TEXT PRIMARY KEY, tablet TEXT NOT NULL, product INTEGER NOT NULL REFERENCES product(id), qty INTEGER NOT NULL, total INTEGER NOT NULL, note TEXT);
   INSERT INTO product VALUES (1, 'coffee', 300, 100), (2, 'bagel', 450, 50);`;
 
@@ -55,20 +55,20 @@ async function joinShop(page: Page, b: Bucket): Promise<void> {
   expect(joined).toMatchObject({ ok: true, value: { role: 'leader' } });
 }
 
-/** Rings up `count` sales of `qty` coffees on tablet `tablet`: one sync transaction each (order + stock counter). */
-async function sell(page: Page, tablet: string, count: number, qty: number, id = 'shop'): Promise<void> {
+/** Rings up `count` sales of `qty` items of `product` (1: coffee) on tablet `tablet`: one sync transaction each (order + stock counter). */
+async function sell(page: Page, tablet: string, count: number, qty: number, product = 1): Promise<void> {
   await page.evaluate(
-    async ([id, tablet, count, qty, marker]) => {
-      const db = window.t.dbs[id]!;
+    async ([tablet, count, qty, product, marker]) => {
+      const db = window.t.dbs.shop!;
       for (let i = 0; i < count; i++) {
         await db.sync.transaction(async (tx) => {
-          const price = Number((await tx.get('SELECT price FROM product WHERE id = 1'))!.price);
-          await tx.exec('INSERT INTO orders VALUES (?, ?, 1, ?, ?, ?)', [`${tablet}-${i}-${crypto.randomUUID()}`, tablet, qty, qty * price, `${marker} ${tablet}`]);
-          await tx.exec('UPDATE product SET stock = stock - ? WHERE id = 1', [qty]);
+          const price = Number((await tx.get('SELECT price FROM product WHERE id = ?', [product]))!.price);
+          await tx.exec('INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?)', [`${tablet}-${i}-${crypto.randomUUID()}`, tablet, product, qty, qty * price, `${marker} ${tablet}`]);
+          await tx.exec('UPDATE product SET stock = stock - ? WHERE id = ?', [qty, product]);
         });
       }
     },
-    [id, tablet, count, qty, MARKER] as const,
+    [tablet, count, qty, product, MARKER] as const,
   );
 }
 
@@ -86,7 +86,7 @@ const shopState = (page: Page, id = 'shop') =>
 
 const syncStatus = (page: Page, id = 'shop') => page.evaluate((id) => window.t.dbs[id]!.sync.status(), id);
 
-test('two tablets sell offline, converge online (same orders and totals, later price in log order, stock lowered by both); a third joins later; a second tab writes through the leader and takes over', async ({
+test('two tablets sell offline, converge online (same orders and totals, later price in log order, stock lowered by both, a sale below zero stock dropped and reported); a third joins later; a second tab writes through the leader and takes over', async ({
   session,
 }) => {
   const b = await freshBucket(endpoint);
@@ -108,9 +108,12 @@ test('two tablets sell offline, converge online (same orders and totals, later p
   await sell(pageB, 'B', 4, 1);
   await setPrice(pageA, 320);
   await setPrice(pageB, 350);
+  // Each sells 30 of the 50 bagels: merged, the later sale would break CHECK (stock >= 0).
+  await sell(pageA, 'A', 1, 30, 2);
+  await sell(pageB, 'B', 1, 30, 2);
   for (const [p, pending] of [
-    [pageA, 4],
-    [pageB, 5],
+    [pageA, 5],
+    [pageB, 6],
   ] as const) {
     await expect.poll(() => syncStatus(p), { timeout: 15_000 }).toMatchObject({ state: 'offline', pending, lastError: { code: 'REPLICA_UNAVAILABLE' } });
   }
@@ -118,23 +121,27 @@ test('two tablets sell offline, converge online (same orders and totals, later p
 
   // A comes back first, then B: B's entries follow A's in the log, so B's price (350) is the later write.
   await a.context.setOffline(false);
-  await expect.poll(() => syncStatus(pageA), { timeout: 15_000 }).toMatchObject({ state: 'idle', pending: 0, seq: 4 });
+  await expect.poll(() => syncStatus(pageA), { timeout: 15_000 }).toMatchObject({ state: 'idle', pending: 0, seq: 5 });
   await tb.context.setOffline(false);
-  await expect.poll(() => syncStatus(pageB), { timeout: 15_000 }).toMatchObject({ state: 'idle', pending: 0, seq: 9 });
-  await expect.poll(() => syncStatus(pageA), { timeout: 15_000 }).toMatchObject({ seq: 9, pending: 0 });
+  await expect.poll(() => syncStatus(pageB), { timeout: 15_000 }).toMatchObject({ state: 'idle', pending: 0, seq: 11 });
+  await expect.poll(() => syncStatus(pageA), { timeout: 15_000 }).toMatchObject({ seq: 11, pending: 0 });
 
   const stateA = await shopState(pageA);
   expect(await shopState(pageB)).toEqual(stateA);
-  expect(stateA.orders).toHaveLength(7);
-  // Sales ran on each tablet's own price at the time: A's 3 × 2 coffees at 300, B's 4 × 1 at 300.
+  expect(stateA.orders).toHaveLength(9);
+  // Sales ran on each tablet's own price at the time: A's 3 × 2 coffees at 300 and 30 bagels at 450, B's 4 × 1 coffees and 30 bagels.
   expect(stateA.totals).toEqual([
-    { tablet: 'A', n: 3, total: 1800 },
-    { tablet: 'B', n: 4, total: 1200 },
+    { tablet: 'A', n: 4, total: 1800 + 13_500 },
+    { tablet: 'B', n: 5, total: 1200 + 13_500 },
   ]);
+  // Coffee: both decrements. Bagels: B's decrement (the later entry) would go below 0 and is dropped on every device; its order stays.
   expect(stateA.product).toEqual([
     { id: 1, price: 350, stock: 100 - 6 - 4 },
-    { id: 2, price: 450, stock: 50 },
+    { id: 2, price: 450, stock: 20 },
   ]);
+  // Every tab hears the dropped change: on A it came from the log, written by B.
+  const dropped = await pageA.evaluate(() => window.t.events.filter((e) => e.kind === 'syncConflict').map((e) => e.value));
+  expect(dropped).toEqual([expect.objectContaining({ table: 'product', op: 'UPDATE', reason: 'constraint', origin: 'log', seq: 11, device: devB })]);
   // A's live queries heard B's orders arrive (change events for the tables the pull touched).
   const heard = await pageA.evaluate(
     (from) =>
@@ -148,14 +155,14 @@ test('two tablets sell offline, converge online (same orders and totals, later p
   // Each tablet saw the other in the log, with the time it wrote.
   const seen = (await syncStatus(pageA)).devices;
   expect(seen.map((d) => d.device)).toEqual([devB]);
-  expect(seen[0]!.lastSeq).toBe(9);
+  expect(seen[0]!.lastSeq).toBe(11);
   expect(seen[0]!.lastSeenAt).toBeGreaterThan(Date.now() - 120_000);
 
   // A third tablet joins later: it replays the log and holds the same state.
   const tc = await session();
   const pageC = await tc.page('tablet-c');
   await joinShop(pageC, b);
-  await expect.poll(() => syncStatus(pageC), { timeout: 15_000 }).toMatchObject({ state: 'idle', seq: 9, pending: 0 });
+  await expect.poll(() => syncStatus(pageC), { timeout: 15_000 }).toMatchObject({ state: 'idle', seq: 11, pending: 0 });
   expect(await shopState(pageC)).toEqual(stateA);
 
   // A second tab on tablet A: a follower, its sync transaction runs in the leader's worker, which pushes it.
@@ -164,7 +171,7 @@ test('two tablets sell offline, converge online (same orders and totals, later p
   await sell(pageA2, 'A', 1, 5);
   // The follower asks the leader: one device (A's), one scheduler.
   expect(await syncStatus(pageA2)).toMatchObject({ device: devA });
-  await expect.poll(() => syncStatus(pageC), { timeout: 15_000 }).toMatchObject({ seq: 10 });
+  await expect.poll(() => syncStatus(pageC), { timeout: 15_000 }).toMatchObject({ seq: 12 });
   expect((await shopState(pageC)).product[0]).toEqual({ id: 1, price: 350, stock: 85 });
   await expect.poll(() => shopState(pageB), { timeout: 15_000 }).toEqual(await shopState(pageA2));
   // Every tab hears the leader's status; the follower's came from A's leader.
@@ -177,8 +184,8 @@ test('two tablets sell offline, converge online (same orders and totals, later p
   await pageA.close();
   await expect.poll(() => pageA2.evaluate(() => window.t.dbs.shop!.role), { timeout: 15_000 }).toBe('leader');
   await sell(pageA2, 'A', 1, 1);
-  await expect.poll(() => syncStatus(pageC), { timeout: 15_000 }).toMatchObject({ seq: 11 });
-  expect(await syncStatus(pageA2)).toMatchObject({ device: devA, seq: 11, pending: 0 });
+  await expect.poll(() => syncStatus(pageC), { timeout: 15_000 }).toMatchObject({ seq: 13 });
+  expect(await syncStatus(pageA2)).toMatchObject({ device: devA, seq: 13, pending: 0 });
   expect((await shopState(pageC)).product[0]).toEqual({ id: 1, price: 350, stock: 84 });
 
   const scan = await scanBucket(b, [MARKER, 'coffee', 'CREATE TABLE', PASSWORD]);
