@@ -17,8 +17,6 @@ import { ProgressThrottle, guardedProgress, type CallHooks } from './runtime/pro
 import { Secret, wipeKeyMaterial } from './runtime/secret.js';
 import type { Router } from './router.js';
 import { restoreReplicaInto } from './leader/replica-restore.js';
-import { joinSyncInto } from './leader/sync-tab.js';
-import { assertSyncOptions } from '../shared/sync.js';
 import type { WorkerReplicaOptions } from '../shared/replica.js';
 
 /** What `open` fixed for the life of this worker: set once, when the tab lock is held and the bus listens. */
@@ -76,7 +74,6 @@ export function validateOptions(o: WorkerOpenOptions): void {
   }
   assertLogSetting(o.logLevel);
   if (o.replica !== undefined) assertReplicaOptions(o.replica);
-  if (o.sync !== undefined) assertSyncOptions(o.sync);
 }
 
 /**
@@ -118,7 +115,7 @@ export function restoreFile(
 
 /** Creates the database by joining its sync replica (core's `joinSyncReplica`); see `createFile`. */
 export function joinFile(platform: WorkerPlatform, log: Diagnostics, opened: OpenedDatabase, secret: Secret, hooks: CallHooks): Promise<void> {
-  return createFile(platform, log, opened, secret, hooks, (files, key, call) => joinSyncInto(files, opened.options, key, call));
+  return createFile(platform, log, opened, secret, hooks, async (files, key, call) => (await import('./leader/sync-join.js')).joinSyncInto(files, opened.options, key, call));
 }
 
 /**

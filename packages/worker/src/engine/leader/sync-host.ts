@@ -21,7 +21,7 @@ import type { LogEntry, ReplicaSyncLog, Sync, SyncLog } from '@cipherlite/core/s
 import type { Diagnostics } from '../../shared/diagnostics.js';
 import { assertReplicaCredentials } from '../../shared/replica.js';
 import type { ReplicaCredentials } from '../../shared/replica.js';
-import { SYNC_DEFAULTS, type SyncCall, type SyncDeviceContact, type SyncStateName, type SyncStatus, type WorkerSyncOptions } from '../../shared/sync.js';
+import { assertSyncOptions, SYNC_DEFAULTS, type SyncCall, type SyncDeviceContact, type SyncStateName, type SyncStatus, type WorkerSyncOptions } from '../../shared/sync.js';
 import type { ObjectStore } from '@cipherlite/core/replica';
 import type { BusChannel, LeaderStorage } from '../runtime/platform.js';
 
@@ -100,6 +100,7 @@ export class SyncHost {
    * is opened by the first round, so a device that starts offline still writes locally.
    */
   static async start(db: Database, options: WorkerSyncOptions, context: SyncHostContext, create: boolean): Promise<SyncHost> {
+    assertSyncOptions(options);
     await context.storage.files.prepare?.([deviceStateName(db.name)]);
     const host = new SyncHost(options, context);
     host.#core = await import('@cipherlite/core/sync');

@@ -1,13 +1,12 @@
 /**
  * Sync's calls in a tab's worker (like the replica's, leader/replica-host.ts): each tab keeps its
  * own sync options — credentials never travel to another tab — and uses them when it leads, now
- * or after a takeover; and joining, which creates the database from the sync replica.
+ * or after a takeover. The options are checked on the page and again by the scheduler that runs
+ * with them (sync-host.ts, loaded on first use: the checks stay out of the worker's first chunk).
  */
 import { CipherliteError } from '@cipherlite/core';
-import type { Database, KeyMaterial, SyncStorage } from '@cipherlite/core';
-import type { Progress } from '@cipherlite/core/keys';
 import { assertReplicaCredentials } from '../../shared/replica.js';
-import { assertSyncOptions, type SyncCall, type SyncStatus, type WorkerSyncOptions } from '../../shared/sync.js';
+import type { SyncCall, SyncStatus, WorkerSyncOptions } from '../../shared/sync.js';
 import type { WorkerOpenOptions } from '../../shared/protocol.js';
 
 /** What keeps a tab's open options (the engine's `OpenedDatabase`). */
@@ -27,7 +26,6 @@ interface SyncLeader {
  * before anything else writes, and a follower's options stay in its own worker).
  */
 export async function startSyncInTab(opened: HoldsOptions, leader: SyncLeader | null, options: WorkerSyncOptions, create: boolean): Promise<void> {
-  assertSyncOptions(options);
   if (opened.options.replica) throw new CipherliteError('INVALID_ARGUMENT', 'this tab opened with a single-writer replica; a synced database is backed up by its sync replica');
   if (create && !leader) throw new CipherliteError('INVALID_ARGUMENT', "db.sync.create runs in the tab that leads (db.role === 'leader'); start the other tabs with db.sync.start");
   opened.options = { ...opened.options, sync: options };
@@ -46,30 +44,4 @@ export async function syncCredentialsInTab(
   if (!sync) throw new CipherliteError('INVALID_ARGUMENT', 'this tab has no sync options (openDatabase({ sync }) or db.sync.start)');
   opened.options = { ...opened.options, sync: { ...sync, replica: { ...sync.replica, credentials: call.credentials } } };
   return leader ? leader.call(call) : ask({ action: 'status' });
-}
-
-/**
- * Creates the local database from the sync replica (core's `joinSyncReplica`): the agreed
- * starting state restored with the password or key (which protects the new local database),
- * every object checked, the replica's data key kept inside it. The engine then opens it with its
- * `sync` options; the first round replays the log.
- */
-export async function joinSyncInto(files: SyncStorage, options: WorkerOpenOptions, key: KeyMaterial, call: { onProgress?: (p: Progress) => void; signal?: AbortSignal }): Promise<Database> {
-  const source = options.sync?.replica;
-  if (!source) throw new CipherliteError('INVALID_ARGUMENT', 'joinSyncReplica needs sync options');
-  if (key.password === undefined && key.key === undefined)
-    throw new CipherliteError('INVALID_ARGUMENT', 'joinSyncReplica in the browser takes the password or the raw key (the new local database is protected by it)');
-  // The log's device state lives beside the database; OPFS opens handles ahead of time.
-  await files.prepare?.([`${options.name}-replica`]);
-  const { endpoint, bucket, prefix, region, credentials } = source;
-  const { joinSyncReplica } = await import('@cipherlite/core/sync'); // loaded on first use
-  const { db } = await joinSyncReplica({
-    storage: files,
-    name: options.name,
-    replica: { endpoint, bucket, prefix, credentials, ...(region !== undefined ? { region } : {}) },
-    ...(key.password !== undefined ? { password: key.password } : { key: key.key }),
-    ...(options.kdf ? { kdf: options.kdf } : {}),
-    ...call,
-  });
-  return db;
 }
