@@ -36,7 +36,6 @@ import { Election } from './election.js';
 import { importFile, joinFile, openedOf, restoreFile, takeSecret, validateOptions, type EngineState, type OpenedDatabase, type UnlockedSession } from './session.js';
 import { accessInTab, startInTab } from './leader/replica-host.js';
 import type { ReplicaCall, ReplicaStatus, WorkerReplicaOptions } from '../shared/replica.js';
-import { startSyncInTab, syncCredentialsInTab } from './leader/sync-tab.js';
 import type { SyncCall, SyncStatus, WorkerSyncOptions } from '../shared/sync.js';
 
 export class WorkerEngine implements WorkerApi {
@@ -130,12 +129,15 @@ export class WorkerEngine implements WorkerApi {
   }
 
   startSync(options: WorkerSyncOptions, create: boolean): Promise<void> {
-    return this.#wire(() => this.#serial(async () => startSyncInTab(this.#openedOrClosed(), this.#election.leader?.sync ?? null, options, create === true)));
+    return this.#wire(() =>
+      this.#serial(async () => (await import('./leader/sync-tab.js')).startSyncInTab(this.#openedOrClosed(), (await this.#election.leader?.syncSlot()) ?? null, options, create === true)),
+    );
   }
 
   sync(call: SyncCall): Promise<SyncStatus> {
     const ask = (c: SyncCall) => this.#request({ op: 'sync', call: c }) as Promise<SyncStatus>;
-    return this.#wire(async () => (call?.action === 'setCredentials' ? syncCredentialsInTab(this.#openedOrClosed(), this.#election.leader?.sync ?? null, call, ask) : ask(call)));
+    if (call?.action !== 'setCredentials') return this.#wire(() => ask(call));
+    return this.#wire(async () => (await import('./leader/sync-tab.js')).syncCredentialsInTab(this.#openedOrClosed(), (await this.#election.leader?.syncSlot()) ?? null, call, ask));
   }
 
   async #open(options: WorkerOpenOptions, secret: Secret, events: WorkerEvents, prepare?: (opened: OpenedDatabase) => Promise<void>): Promise<OpenInfo> {

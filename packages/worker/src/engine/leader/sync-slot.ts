@@ -9,6 +9,10 @@ import type { SyncCall, SyncStatus, WorkerSyncOptions } from '../../shared/sync.
 import type { SyncHost, SyncHostContext } from './sync-host.js';
 import type { TransactionRunner } from './interactive-transactions.js';
 
+/** Refused when both would run on one database (a synced database's replica is its sync log). */
+export const EXCLUSIVE = 'sync and a single-writer replica are exclusive on one database';
+const NOT_RUNNING = 'sync is not running here (the tab that leads opens with sync options, or calls db.sync.start)';
+
 export interface SyncSlotContext extends SyncHostContext {
   /** The leader's database of the moment. */
   database(): Database;
@@ -37,12 +41,12 @@ export class SyncSlot {
    * only the credentials change (`start` again), or INVALID_ARGUMENT (`create` again).
    */
   async start(options: WorkerSyncOptions, create: boolean): Promise<void> {
-    if (this.#context.replicaRunning()) throw new CipherliteError('INVALID_ARGUMENT', 'a database syncs through its sync replica; it cannot also run a single-writer replica');
+    if (this.#context.replicaRunning()) throw new CipherliteError('INVALID_ARGUMENT', EXCLUSIVE);
     if (this.#host && !create) {
       await this.#host.call({ action: 'setCredentials', credentials: options.replica.credentials });
       return;
     }
-    if (this.#host) throw new CipherliteError('INVALID_ARGUMENT', 'sync is already running on this database; a sync replica is created once, by the first device');
+    if (this.#host) throw new CipherliteError('INVALID_ARGUMENT', 'sync already runs on this database (a sync replica is created once)');
     const { SyncHost } = await import('./sync-host.js');
     const start = () => SyncHost.start(this.#context.database(), options, this.#context, create);
     this.#host = await (create ? this.#context.exclusively(start) : start());
@@ -52,12 +56,12 @@ export class SyncSlot {
   runner(sync: boolean): TransactionRunner | undefined {
     if (!sync) return undefined;
     const host = this.#host;
-    if (!host) throw new CipherliteError('INVALID_ARGUMENT', 'sync.transaction: sync is not running (the tab that leads opens with sync options, or calls db.sync.start)');
+    if (!host) throw new CipherliteError('INVALID_ARGUMENT', NOT_RUNNING);
     return (body) => host.transaction(body);
   }
 
   call(call: SyncCall): Promise<SyncStatus> {
-    if (!this.#host) return Promise.reject(new CipherliteError('INVALID_ARGUMENT', 'this database was opened without sync options (the tab that leads passes them)'));
+    if (!this.#host) return Promise.reject(new CipherliteError('INVALID_ARGUMENT', NOT_RUNNING));
     return this.#host.call(call);
   }
 

@@ -7,6 +7,7 @@
 import { CipherliteError } from '@cipherlite/core';
 import { assertReplicaCredentials } from '../../shared/replica.js';
 import type { SyncCall, SyncStatus, WorkerSyncOptions } from '../../shared/sync.js';
+import { EXCLUSIVE } from './sync-slot.js';
 import type { WorkerOpenOptions } from '../../shared/protocol.js';
 
 /** What keeps a tab's open options (the engine's `OpenedDatabase`). */
@@ -26,8 +27,8 @@ interface SyncLeader {
  * before anything else writes, and a follower's options stay in its own worker).
  */
 export async function startSyncInTab(opened: HoldsOptions, leader: SyncLeader | null, options: WorkerSyncOptions, create: boolean): Promise<void> {
-  if (opened.options.replica) throw new CipherliteError('INVALID_ARGUMENT', 'this tab opened with a single-writer replica; a synced database is backed up by its sync replica');
-  if (create && !leader) throw new CipherliteError('INVALID_ARGUMENT', "db.sync.create runs in the tab that leads (db.role === 'leader'); start the other tabs with db.sync.start");
+  if (opened.options.replica) throw new CipherliteError('INVALID_ARGUMENT', EXCLUSIVE);
+  if (create && !leader) throw new CipherliteError('INVALID_ARGUMENT', 'db.sync.create runs in the tab that leads');
   opened.options = { ...opened.options, sync: options };
   await leader?.start(options, create);
 }
@@ -41,7 +42,7 @@ export async function syncCredentialsInTab(
 ): Promise<SyncStatus> {
   assertReplicaCredentials(call.credentials);
   const sync = opened.options.sync;
-  if (!sync) throw new CipherliteError('INVALID_ARGUMENT', 'this tab has no sync options (openDatabase({ sync }) or db.sync.start)');
+  if (!sync) throw new CipherliteError('INVALID_ARGUMENT', 'this tab has no sync options');
   opened.options = { ...opened.options, sync: { ...sync, replica: { ...sync.replica, credentials: call.credentials } } };
   return leader ? leader.call(call) : ask({ action: 'status' });
 }
