@@ -16,7 +16,6 @@ import type { BusChannel, WorkerPlatform } from './runtime/platform.js';
 import { ProgressThrottle, guardedProgress, type CallHooks } from './runtime/progress.js';
 import { Secret, wipeKeyMaterial } from './runtime/secret.js';
 import type { Router } from './router.js';
-import { restoreReplicaInto } from './leader/replica-restore.js';
 import type { WorkerReplicaOptions } from '../shared/replica.js';
 
 /** What `open` fixed for the life of this worker: set once, when the tab lock is held and the bus listens. */
@@ -110,7 +109,10 @@ export function restoreFile(
   hooks: CallHooks,
 ): Promise<void> {
   const options = { ...opened.options, ...(source ? { replica: source } : {}) };
-  return createFile(platform, log, opened, secret, hooks, (files, key, call) => restoreReplicaInto(files, options, key, pointInTime, call));
+  return createFile(platform, log, opened, secret, hooks, async (files, key, call) =>
+    // Loaded on first use, like core's restore it calls: most workers never restore.
+    (await import('./leader/replica-restore.js')).restoreReplicaInto(files, options, key, pointInTime, call),
+  );
 }
 
 /** Creates the database by joining its sync replica (core's `joinSyncReplica`); see `createFile`. */
