@@ -20,7 +20,7 @@ import { coreOpenOptions, isTableOp, runTableOp } from './ops.js';
 import type { CoreCallOptions, SqlTarget, TableOp } from './ops.js';
 import { ProgressThrottle, guardedProgress, type CallHooks } from '../runtime/progress.js';
 import { PendingRestores } from './pending-restores.js';
-import { REQUEST_LOG_TABLE, addRecord, canRecord, findRecord, runOnce } from './request-log.js';
+import { addRecord, canRecord, findRecord, runOnce } from './request-log.js';
 import type { BusChannel, LeaderStorage, WorkerPlatform } from '../runtime/platform.js';
 import { DurableCalls } from './durable-calls.js';
 import { KEY_CHANGING_OPS, PROGRESS_OPS, busNames, operationRow } from '../../shared/protocol.js';
@@ -43,7 +43,9 @@ import type { Secret } from '../runtime/secret.js';
 const DEFAULT_JOURNAL_MODE = 'WAL';
 
 /** Refused when both would run on one database (a synced database's replica is its sync log). */
-const SYNC_EXCLUSIVE = 'sync and a single-writer replica are exclusive on one database';
+const SYNC_EXCLUSIVE = 'sync and replica are exclusive';
+/** The library's own tables (`_cipherlite_requests`, sync's `_cipherlite_sync_*`): never reported as the app's changes. */
+const LIBRARY_TABLES = '_cipherlite_';
 
 /** How often the leader checks that its files still exist (site data can be cleared while open). */
 const STORAGE_CHECK_MS = 2000;
@@ -207,8 +209,8 @@ export class Leader implements ServingLeader {
   #broadcastChanges(db: Database): () => void {
     return db.onChange((tables) => {
       // The request log is bookkeeping, not the app's data.
-      // The request log and sync's tables are bookkeeping, not the app's data.
-      const changed = tables.filter((t) => !t.startsWith(REQUEST_LOG_TABLE) && !t.startsWith('_cipherlite_sync_'));
+      // The library's tables (the request log, sync's) are bookkeeping, not the app's data.
+      const changed = tables.filter((t) => !t.startsWith(LIBRARY_TABLES));
       if (changed.length > 0) this.#events.post({ kind: 'change', tables: changed });
     });
   }

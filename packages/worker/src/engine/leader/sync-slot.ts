@@ -10,7 +10,7 @@ import type { SyncHost, SyncHostContext } from './sync-host.js';
 import type { TransactionRunner } from './interactive-transactions.js';
 
 /** Refused when both would run on one database (a synced database's replica is its sync log). */
-export const EXCLUSIVE = 'sync and a single-writer replica are exclusive on one database';
+export const EXCLUSIVE = 'sync and replica are exclusive';
 const NOT_RUNNING = 'sync is not running here (the tab that leads opens with sync options, or calls db.sync.start)';
 
 export interface SyncSlotContext extends SyncHostContext {
