@@ -3,8 +3,8 @@
  * Raw OPFS access here is the "attacker's view" of storage: it runs on the main thread, reads
  * and edits the stored bytes directly, and never goes through the library.
  */
-import { CipherliteError, databaseExists, importDatabase, openDatabase, passkeySlots, restoreFromReplica } from '@cipherlite/worker';
-import type { CallOptions, CipherliteDatabase, ImportDatabaseOptions, OpenDatabaseOptions, Progress, RestoreFromReplicaOptions } from '@cipherlite/worker';
+import { CipherliteError, databaseExists, importDatabase, joinSyncReplica, openDatabase, passkeySlots, restoreFromReplica } from '@cipherlite/worker';
+import type { CallOptions, CipherliteDatabase, ImportDatabaseOptions, JoinSyncReplicaOptions, OpenDatabaseOptions, Progress, RestoreFromReplicaOptions } from '@cipherlite/worker';
 // The app-supplied worker pattern from the README (Vite's `?worker` import of the package entry).
 import DatabaseWorker from '@cipherlite/worker/worker?worker';
 import { idbFiles, idbFlip, idbHold } from './idb-view.ts';
@@ -77,8 +77,28 @@ const harness = {
         harness.dbs[id] = db;
         db.onChange((tables) => harness.events.push({ db: id, kind: 'change', value: [...tables] }));
         db.onLockState((state) => harness.events.push({ db: id, kind: 'lock', value: state }));
-        db.replica.onStatus((status) => harness.events.push({ db: id, kind: 'replica', value: status }));
+        harness.listen(id, db);
         return { role: db.role, persisted: db.persisted, storageBackend: db.storageBackend };
+      })(),
+    );
+  },
+
+  /** Records the replica's and sync's events of `id` in `events`. */
+  listen(id: string, db: CipherliteDatabase): void {
+    db.replica.onStatus((status) => harness.events.push({ db: id, kind: 'replica', value: status }));
+    db.sync.onStatus((status) => harness.events.push({ db: id, kind: 'sync', value: status }));
+    db.sync.onConflict((conflict) => harness.events.push({ db: id, kind: 'syncConflict', value: conflict }));
+  },
+
+  /** `joinSyncReplica` into the new database `options.name`, kept as `dbs[id]` (change and sync events recorded). */
+  async join(id: string, options: JoinSyncReplicaOptions): Promise<Outcome<{ role: string; storageBackend: string | null }>> {
+    return harness.capture(
+      (async () => {
+        const db = await joinSyncReplica(options);
+        harness.dbs[id] = db;
+        db.onChange((tables) => harness.events.push({ db: id, kind: 'change', value: [...tables] }));
+        harness.listen(id, db);
+        return { role: db.role, storageBackend: db.storageBackend };
       })(),
     );
   },

@@ -59,6 +59,24 @@ describe('enable', () => {
   });
 });
 
+describe('library tables', () => {
+  it('tables named _cipherlite_* (the worker’s request log) are neither synced nor refused: written inside a sync transaction, they stay out of its changeset', async () => {
+    const log = new MemorySyncLog();
+    const a = await openDevice(log);
+    await a.db.exec('CREATE TABLE _cipherlite_requests (id TEXT PRIMARY KEY, result TEXT)');
+    await a.sync.transaction(async (tx) => {
+      await tx.exec(`INSERT INTO items (id, name, price) VALUES (1, 'a', 1)`);
+      await tx.exec(`INSERT INTO _cipherlite_requests VALUES ('tab:1', 'ok')`);
+    });
+    expect(await a.sync.push()).toBe(1);
+    const b = await openDevice(log);
+    await b.db.exec('CREATE TABLE _cipherlite_requests (id TEXT PRIMARY KEY, result TEXT)');
+    await b.sync.pull();
+    expect(await b.db.query('SELECT id FROM items')).toEqual([{ id: 1 }]);
+    expect(await b.db.query('SELECT id FROM _cipherlite_requests')).toEqual([]);
+  });
+});
+
 describe('capture', () => {
   it('records each transaction with changes as one pending changeset without its own bookkeeping tables', async () => {
     const log = new MemorySyncLog();

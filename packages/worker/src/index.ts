@@ -3,13 +3,15 @@
  * Worker, shared by every tab of the origin. Main-thread API only; the worker entry is
  * `@cipherlite/worker/worker`.
  */
-export { openDatabase, importDatabase, restoreFromReplica, assertBrowserSupport } from './page/open.js';
+export { openDatabase, importDatabase, restoreFromReplica, joinSyncReplica, assertBrowserSupport } from './page/open.js';
 export { CipherliteDatabase } from './page/client.js';
 export { ReplicaControl, type RestoreReplicaPageOptions } from './page/replica.js';
 export type { ReplicaCredentials, ReplicaSigner, ReplicaStatus, ReplicaStateName, WorkerReplicaOptions as ReplicaOptions } from './shared/replica.js';
+export { SyncControl } from './page/sync.js';
+export type { SyncConflict, SyncDeviceContact, SyncReplicaTarget, SyncStateName, SyncStatus, TablePolicy, WorkerSyncOptions as SyncOptions } from './shared/sync.js';
 export { passkeySlots } from './page/passkey-slots.js';
 export { databaseExists, type DatabaseExistsOptions } from './page/database-exists.js';
-export type { ImportDatabaseOptions, OpenDatabaseOptions, OpenDatabaseBaseOptions, RestoreFromReplicaOptions } from './page/open.js';
+export type { ImportDatabaseOptions, JoinSyncReplicaOptions, OpenDatabaseOptions, OpenDatabaseBaseOptions, RestoreFromReplicaOptions } from './page/open.js';
 export type { AddPasskeyOptions, Transaction } from './page/client.js';
 export type { PasskeyRegistration } from './page/passkey-ceremony.js';
 export type { CallOptions, LockState, Role, StorageBackend, StorageChoice, Statement, DbOps, WireOptions, PendingRestoreInfo } from './shared/protocol.js';

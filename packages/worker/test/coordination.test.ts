@@ -10,7 +10,8 @@ import { MIN_KDF } from '@cipherlite/core';
 import type { KeyMaterial } from '@cipherlite/core';
 import { WorkerEngine } from '../src/engine/engine.js';
 import type { LogSetting } from '../src/shared/diagnostics.js';
-import type { BusMessage, LockState, Role, WorkerEvents } from '../src/shared/protocol.js';
+import type { BusMessage } from '../src/shared/bus.js';
+import type { LockState, Role, WorkerEvents } from '../src/shared/protocol.js';
 import { FakeOrigin } from './fake-platform.js';
 
 const PASSWORD = 'correct horse battery staple';

@@ -9,7 +9,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Database, MemoryStorage, MIN_KDF } from '@cipherlite/core';
 import { WorkerEngine } from '../src/engine/engine.js';
-import type { BusMessage, LeaderRequest } from '../src/shared/protocol.js';
+import type { BusMessage, LeaderRequest } from '../src/shared/bus.js';
 import { REQUEST_LOG_TABLE, runOnce } from '../src/engine/leader/request-log.js';
 import { FakeOrigin } from './fake-platform.js';
 

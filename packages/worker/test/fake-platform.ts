@@ -13,7 +13,8 @@ import { MemoryStorage } from '@cipherlite/core';
 import type { SyncFile, SyncStorage } from '@cipherlite/core';
 import type { LogRecord } from '../src/shared/diagnostics.js';
 import type { BusChannel, LeaderStorage, LockRequester, WorkerPlatform } from '../src/engine/runtime/platform.js';
-import { busNames, type BusMessage } from '../src/shared/protocol.js';
+import type { BusMessage } from '../src/shared/bus.js';
+import { busNames } from '../src/shared/protocol.js';
 
 interface Waiter {
   readonly owner: string;

@@ -10,7 +10,8 @@ import { CipherliteDatabase } from '../src/page/client.js';
 import { SQL_OPS } from '../src/engine/leader/ops.js';
 import { KEY_OPS } from '../src/engine/leader/key-management.js';
 import { canRecord } from '../src/engine/leader/request-log.js';
-import { KEY_CHANGING_OPS, OPERATIONS, PROGRESS_OPS, ROLLBACK_JOURNAL_OPS, TRANSFERRED_RESULTS, TX_OPS, isRepeatable, operationRow } from '../src/shared/protocol.js';
+import { isRepeatable } from '../src/shared/bus.js';
+import { KEY_CHANGING_OPS, OPERATIONS, PROGRESS_OPS, ROLLBACK_JOURNAL_OPS, TRANSFERRED_RESULTS, TX_OPS, operationRow } from '../src/shared/protocol.js';
 import type { DbOps, OpName, OperationRow } from '../src/shared/protocol.js';
 
 const rows = Object.entries(OPERATIONS as Record<OpName, OperationRow>) as [OpName, OperationRow][];

@@ -8,7 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MIN_KDF } from '@cipherlite/core';
 import type { KeyMaterial } from '@cipherlite/core';
 import { WorkerEngine } from '../src/engine/engine.js';
-import type { BusMessage, Role, WorkerEvents } from '../src/shared/protocol.js';
+import type { BusMessage } from '../src/shared/bus.js';
+import type { Role, WorkerEvents } from '../src/shared/protocol.js';
 import { FakeOrigin } from './fake-platform.js';
 
 const PASSWORD = 'till password';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CipherliteError } from '@cipherlite/core';
 import type { KeyMaterial } from '@cipherlite/core';
 import { passwordAsBytes, Secret, wipeKeyMaterial } from '../src/engine/runtime/secret.js';
-import { isReadOnlySql } from '../src/shared/protocol.js';
+import { isReadOnlySql } from '../src/shared/bus.js';
 
 describe('Secret', () => {
   it('round-trips each kind of key material', () => {

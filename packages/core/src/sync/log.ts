@@ -23,6 +23,8 @@ export interface LogRecord {
 
 export interface LogEntry extends LogRecord {
   readonly seq: number;
+  /** When the writer says it wrote the entry (its clock, ms since the epoch), where the log keeps one (the replica does). */
+  readonly time?: number;
 }
 
 export type AppendResult = 'ok' | 'taken';

@@ -277,5 +277,5 @@ function fromEntry(entry: Entry, seq: number): LogEntry {
   if (!equal(sha256(device).slice(0, ID_SIZE), entry.deviceId)) return malformed;
   const payload = entry.payload.slice(1 + n);
   if (entryKind(payload[1]) !== entry.kind) return malformed;
-  return { seq, device: new TextDecoder().decode(device), payload };
+  return { seq, device: new TextDecoder().decode(device), payload, time: entry.time };
 }

@@ -17,9 +17,12 @@ export const PENDING_TABLE = `${INTERNAL_PREFIX}pending`;
 /** The devices the log registered or removed (sync/devices.ts). */
 export const DEVICES_TABLE = `${INTERNAL_PREFIX}devices`;
 
-/** True for tables sync never captures nor syncs: SQLite's own and sync's bookkeeping. */
+/** The library's own tables: sync's bookkeeping, and others' such as the worker's request log (`_cipherlite_requests`). */
+const LIBRARY_PREFIX = '_cipherlite_';
+
+/** True for tables sync never captures nor syncs: SQLite's own and the library's bookkeeping (per device). */
 export function isInternalTable(name: string): boolean {
-  return name.startsWith('sqlite_') || name.startsWith(INTERNAL_PREFIX);
+  return name.startsWith('sqlite_') || name.startsWith(LIBRARY_PREFIX);
 }
 
 export function quoteId(name: string): string {

@@ -5,7 +5,7 @@
 import { CipherliteError } from '@cipherlite/core';
 import { consoleSink } from '../shared/diagnostics.js';
 import type { BusChannel, WorkerPlatform } from './runtime/platform.js';
-import type { BusMessage } from '../shared/protocol.js';
+import type { BusMessage } from '../shared/bus.js';
 import { chooseBackend, openLeaderStorage } from './storage/backend.js';
 import { readFileStart } from '../shared/file-start.js';
 

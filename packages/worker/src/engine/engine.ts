@@ -25,7 +25,8 @@ import { holdLock } from './runtime/platform.js';
 import type { WorkerPlatform } from './runtime/platform.js';
 import { busNames } from '../shared/protocol.js';
 import type { CallHooks } from './runtime/progress.js';
-import type { BusMessage, CallTag, LeaderRequest, OpArgs, OpName, OpResult, OpenInfo, Role, StorageBackend, WorkerApi, WorkerEvents, WorkerOpenOptions } from '../shared/protocol.js';
+import type { BusMessage, LeaderRequest } from '../shared/bus.js';
+import type { CallTag, OpArgs, OpName, OpResult, OpenInfo, Role, StorageBackend, WorkerApi, WorkerEvents, WorkerOpenOptions } from '../shared/protocol.js';
 import { Router } from './router.js';
 import { readChallenges } from './passkey-challenges.js';
 import { Secret, wipeKeyMaterial } from './runtime/secret.js';
@@ -35,9 +36,10 @@ import { prepareCall, type PreparedCall } from './call-args.js';
 import { transferBytes } from './runtime/transfer.js';
 import { OpenCalls } from './calls.js';
 import { Election } from './election.js';
-import { importFile, openedOf, restoreFile, takeSecret, validateOptions, type EngineState, type OpenedDatabase, type UnlockedSession } from './session.js';
+import { importFile, joinFile, openedOf, restoreFile, takeSecret, validateOptions, type EngineState, type OpenedDatabase, type UnlockedSession } from './session.js';
 import { accessInTab, startInTab } from './leader/replica-host.js';
 import type { ReplicaCall, ReplicaStatus, WorkerReplicaOptions } from '../shared/replica.js';
+import type { SyncCall, SyncStatus, WorkerSyncOptions } from '../shared/sync.js';
 
 export class WorkerEngine implements WorkerApi {
   readonly #tabId = crypto.randomUUID();
@@ -117,6 +119,26 @@ export class WorkerEngine implements WorkerApi {
     const ask = (c: ReplicaCall) => this.#request({ op: 'replica', call: c }) as Promise<ReplicaStatus>;
     const access = call?.action === 'setCredentials' || call?.action === 'setSigner';
     return this.#wire(async () => (access ? accessInTab(this.#openedOrClosed(), this.#election.leader, call, ask) : ask(call)));
+  }
+
+  joinSync(options: WorkerOpenOptions, key: KeyMaterial, events: WorkerEvents, tag: CallTag): Promise<OpenInfo> {
+    const secret = takeSecret(key);
+    if (!(secret instanceof Secret)) return Promise.reject(secret.rejection);
+    const call = this.#calls.begin(tag);
+    const create = (opened: OpenedDatabase) => joinFile(this.#platform, this.#log, opened, secret, call.hooks);
+    return this.#wire(() => this.#serial(() => this.#open(options, secret, events, create).finally(() => this.#calls.end(call))));
+  }
+
+  startSync(options: WorkerSyncOptions, create: boolean): Promise<void> {
+    return this.#wire(() =>
+      this.#serial(async () => (await import('./leader/sync-tab.js')).startSyncInTab(this.#openedOrClosed(), (await this.#election.leader?.syncSlot()) ?? null, options, create === true)),
+    );
+  }
+
+  sync(call: SyncCall): Promise<SyncStatus> {
+    const ask = (c: SyncCall) => this.#request({ op: 'sync', call: c }) as Promise<SyncStatus>;
+    if (call?.action !== 'setCredentials') return this.#wire(() => ask(call));
+    return this.#wire(async () => (await import('./leader/sync-tab.js')).syncCredentialsInTab(this.#openedOrClosed(), (await this.#election.leader?.syncSlot()) ?? null, call, ask));
   }
 
   async #open(options: WorkerOpenOptions, secret: Secret, events: WorkerEvents, prepare?: (opened: OpenedDatabase) => Promise<void>): Promise<OpenInfo> {
@@ -247,8 +269,8 @@ export class WorkerEngine implements WorkerApi {
     old.wipe();
   }
 
-  txBegin(): Promise<number> {
-    return this.#wire(() => this.#request({ op: 'txBegin' }) as Promise<number>);
+  txBegin(sync?: boolean): Promise<number> {
+    return this.#wire(() => this.#request(sync === true ? { op: 'txBegin', sync: true } : { op: 'txBegin' }) as Promise<number>);
   }
 
   txEnd(txId: number, commit: boolean): Promise<void> {
@@ -363,6 +385,12 @@ export class WorkerEngine implements WorkerApi {
         return;
       case 'replica':
         if (this.#session()) this.#notify((e) => e.replica?.(msg.status));
+        return;
+      case 'sync':
+        if (this.#session()) this.#notify((e) => e.sync?.(msg.status));
+        return;
+      case 'syncConflict':
+        if (this.#session()) this.#notify((e) => e.syncConflict?.(msg.conflict));
         return;
       case 'lockAll':
         this.#lockInBackground('engine.lock-all-received');

@@ -21,8 +21,8 @@ import { CipherliteError, fromWire, isWireError } from '@cipherlite/core';
 import type { Diagnostics } from '../shared/diagnostics.js';
 import type { Leader } from './leader/leader.js';
 import type { BusChannel, WorkerPlatform } from './runtime/platform.js';
-import type { BusMessage, LeaderRequest } from '../shared/protocol.js';
-import { busNames, isRepeatable } from '../shared/protocol.js';
+import { isRepeatable, type BusMessage, type LeaderRequest } from '../shared/bus.js';
+import { busNames } from '../shared/protocol.js';
 import { canRecord } from './leader/request-log.js';
 import type { Secret } from './runtime/secret.js';
 import type { CallHooks } from './runtime/progress.js';
@@ -158,7 +158,7 @@ export class Router {
     return new Promise((resolve, reject) => {
       const id = ++lastRequestId;
       let req = this.#withRecord(request, `${this.#tabId}:${id}`);
-      if (hooks.onProgress && req.op !== 'auth' && req.op !== 'txBegin' && req.op !== 'txEnd' && req.op !== 'replica') req = { ...req, progress: true };
+      if (hooks.onProgress && req.op !== 'auth' && req.op !== 'txBegin' && req.op !== 'txEnd' && req.op !== 'replica' && req.op !== 'sync') req = { ...req, progress: true };
       const signal = hooks.signal;
       const onAbort = () => {
         if (!this.#pending.has(id)) return;
@@ -185,7 +185,7 @@ export class Router {
   /** Writes get a request id the leader records with them (exactly once across a leader change). */
   #withRecord(req: LeaderRequest, record: string): LeaderRequest {
     if (req.op === 'txEnd') return req.commit ? { ...req, record } : req;
-    if (req.op === 'auth' || req.op === 'txBegin' || req.op === 'replica') return req;
+    if (req.op === 'auth' || req.op === 'txBegin' || req.op === 'replica' || req.op === 'sync') return req;
     return canRecord(req.op, req.args, req.txId) ? { ...req, record } : req;
   }
 

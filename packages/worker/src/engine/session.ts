@@ -16,7 +16,6 @@ import type { BusChannel, WorkerPlatform } from './runtime/platform.js';
 import { ProgressThrottle, guardedProgress, type CallHooks } from './runtime/progress.js';
 import { Secret, wipeKeyMaterial } from './runtime/secret.js';
 import type { Router } from './router.js';
-import { restoreReplicaInto } from './leader/replica-restore.js';
 import { loadKeyManagement } from './leader/ops.js';
 import type { WorkerReplicaOptions } from '../shared/replica.js';
 
@@ -114,7 +113,15 @@ export function restoreFile(
   hooks: CallHooks,
 ): Promise<void> {
   const options = { ...opened.options, ...(source ? { replica: source } : {}) };
-  return createFile(platform, log, opened, secret, hooks, (files, key, call) => restoreReplicaInto(files, options, key, pointInTime, call));
+  return createFile(platform, log, opened, secret, hooks, async (files, key, call) =>
+    // Loaded on first use, like core's restore it calls: most workers never restore.
+    (await import('./leader/replica-restore.js')).restoreReplicaInto(files, options, key, pointInTime, call),
+  );
+}
+
+/** Creates the database by joining its sync replica (core's `joinSyncReplica`); see `createFile`. */
+export function joinFile(platform: WorkerPlatform, log: Diagnostics, opened: OpenedDatabase, secret: Secret, hooks: CallHooks): Promise<void> {
+  return createFile(platform, log, opened, secret, hooks, async (files, key, call) => (await import('./leader/sync-join.js')).joinSyncInto(files, opened.options, key, call));
 }
 
 /**

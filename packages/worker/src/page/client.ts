@@ -34,6 +34,7 @@ import type { Connection } from './connection.js';
 import { registerPasskey, type PasskeyRegistration } from './passkey-ceremony.js';
 import type { PersistenceAnswer } from './persistence.js';
 import { ReplicaControl } from './replica.js';
+import { SyncControl } from './sync.js';
 import { asKey, backupPasskeyKeyMaterial, isPasskeyUnlock, transferKey } from './secrets.js';
 import { runTransaction, type Transaction } from './transaction.js';
 
@@ -54,6 +55,12 @@ export class CipherliteDatabase implements AsyncDisposable {
    * event per change heard by every tab, start, pushNow, pause, resume, new credentials.
    */
   readonly replica: ReplicaControl;
+  /**
+   * Multi-device sync (`openDatabase({ sync })`, `joinSyncReplica`, `db.sync.create`), run by
+   * the tab that leads: sync transactions, status and events heard by every tab, pushNow, pause,
+   * resume, new credentials.
+   */
+  readonly sync: SyncControl;
 
   /** @internal Use `openDatabase()`. */
   constructor(connection: Connection, persistence: PersistenceAnswer) {
@@ -61,6 +68,7 @@ export class CipherliteDatabase implements AsyncDisposable {
     this.#connection = connection;
     this.#persistence = persistence;
     this.replica = new ReplicaControl(connection);
+    this.sync = new SyncControl(connection);
   }
 
   /** `'locked' | 'unlocking' | 'unlocked'` — what this tab can do right now. */

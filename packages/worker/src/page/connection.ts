@@ -15,6 +15,8 @@ import type { Diagnostics } from '../shared/diagnostics.js';
 import { busNames } from '../shared/protocol.js';
 import type { CallOptions, CallTag, LockState, OpArgs, OpName, OpResult, Role, StorageBackend, StorageChoice, WorkerApi, WorkerEvents, WorkerOpenOptions } from '../shared/protocol.js';
 import type { ReplicaCall, ReplicaStatus, WorkerReplicaOptions } from '../shared/replica.js';
+import type { SyncCall, SyncStatus, WorkerSyncOptions } from '../shared/sync.js';
+import { SyncEvents } from './sync-events.js';
 import { checkCallOptions } from './call-options.js';
 import { WorkerLiveness } from './liveness.js';
 import { asKey, isPasskeyUnlock, passkeyKeyMaterial } from './secrets.js';
@@ -26,9 +28,13 @@ const CLOSE_TIMEOUT_MS = 5000;
 
 /**
  * What creates the database before a start opens it, with the call's progress and signal: the
- * plaintext file of `importDatabase`, or the commit of `restoreFromReplica` (null: the newest).
+ * plaintext file of `importDatabase`, the commit of `restoreFromReplica` (null: the newest), or
+ * joining the sync replica of the `sync` option (`joinSyncReplica`).
  */
-export type Importing = { readonly bytes: Uint8Array; readonly call: CallOptions } | { readonly restore: { seq: number } | { time: number } | null; readonly call: CallOptions };
+export type Importing =
+  | { readonly bytes: Uint8Array; readonly call: CallOptions }
+  | { readonly restore: { seq: number } | { time: number } | null; readonly call: CallOptions }
+  | { readonly join: true; readonly call: CallOptions };
 
 /** A worker this connection runs on, its Comlink proxy and what watches it. */
 interface Attached {
@@ -125,6 +131,8 @@ export class Connection {
   /** `onProgress` of the calls in flight that have one, by call id. */
   readonly #progressListeners = new Map<number, ProgressCallback>();
   #lastCallId = 0;
+  /** The sync scheduler's status and dropped changes, as this tab hears them. */
+  readonly syncEvents: SyncEvents;
 
   /** Receives the worker's events (kept as one object so the proxy stays pinned). */
   readonly #events: WorkerEvents = {
@@ -139,6 +147,8 @@ export class Connection {
       this.#replicaStatus = status;
       for (const cb of [...this.#replicaListeners]) cb(status);
     },
+    sync: (status) => this.syncEvents.status(status),
+    syncConflict: (conflict) => this.syncEvents.conflict(conflict),
     progress: (callId, progress) => {
       const listener = this.#progressListeners.get(callId);
       if (!listener) return;
@@ -157,6 +167,7 @@ export class Connection {
     this.#workerOptions = workerOptions;
     this.#unresponsiveMs = unresponsiveMs;
     this.#log = log;
+    this.syncEvents = new SyncEvents(log);
   }
 
   get lockState(): LockState {
@@ -217,6 +228,19 @@ export class Connection {
     this.#workerOptions = { ...this.#workerOptions, replica: options };
   }
 
+  /** A call on the leader's sync scheduler; its answer is the status this tab last heard. */
+  async syncCall(call: SyncCall): Promise<SyncStatus> {
+    const status = await this.call((r) => r.sync(call));
+    this.syncEvents.last = status;
+    return status;
+  }
+
+  /** `db.sync.start`/`create`: the worker keeps the options (and leads with them); so does a worker started after a loss. */
+  async startSync(options: WorkerSyncOptions, create: boolean): Promise<void> {
+    await this.call((r) => r.startSync(options, create));
+    this.#workerOptions = { ...this.#workerOptions, sync: options };
+  }
+
   /**
    * Spawns a worker and opens the database in it with `secret` (first open, or `unlock()` after
    * the worker was lost). Rejects (after terminating it) if the worker fails to start or open.
@@ -263,7 +287,11 @@ export class Connection {
         ? this.#tracked(
             importing.call,
             (tag) =>
-              'bytes' in importing ? remote.importDatabase(this.#workerOptions, key, importing.bytes, events, tag) : remote.restoreReplica(this.#workerOptions, key, importing.restore, events, tag),
+              'bytes' in importing
+                ? remote.importDatabase(this.#workerOptions, key, importing.bytes, events, tag)
+                : 'join' in importing
+                  ? remote.joinSync(this.#workerOptions, key, events, tag)
+                  : remote.restoreReplica(this.#workerOptions, key, importing.restore, events, tag),
             remote,
           )
         : remote.open(this.#workerOptions, key, events);
@@ -375,6 +403,7 @@ export class Connection {
     this.#lockListeners.clear();
     this.#changeListeners.clear();
     this.#replicaListeners.clear();
+    this.syncEvents.clear();
   }
 
   /** Where the files are, for the worker's keyless header read. */

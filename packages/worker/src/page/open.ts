@@ -1,5 +1,5 @@
 /**
- * `openDatabase()`, `importDatabase()` and `restoreFromReplica()`: check the page can run the database, build the
+ * `openDatabase()`, `importDatabase()`, `restoreFromReplica()` and `joinSyncReplica()`: check the page can run the database, build the
  * connection record (spawner, worker options, liveness timeout, diagnostics), start the worker,
  * and hand back the handle. Nothing secret lives here after the call: the secret is posted to the
  * worker once, and errors come back as data rebuilt into a `CipherliteError` with its `code`.
@@ -16,6 +16,7 @@ import { Connection, rebuild, workerSpawner, type Importing } from './connection
 import { DEFAULT_UNRESPONSIVE_MS } from './liveness.js';
 import { PersistenceAnswer } from './persistence.js';
 import { plainReplicaOptions, restoreArguments, type RestoreReplicaPageOptions } from './replica.js';
+import { plainSyncOptions, type WorkerSyncOptions } from '../shared/sync.js';
 
 export interface OpenDatabaseBaseOptions extends Omit<WorkerOpenOptions, 'directory'> {
   /** OPFS directory for the files (default `cipherlite`). */
@@ -51,6 +52,10 @@ export type RestoreFromReplicaOptions = Omit<OpenDatabaseBaseOptions, 'create' |
   RestoreReplicaPageOptions &
   ({ password: string; key?: never } | { key: Uint8Array; password?: never });
 
+/** `joinSyncReplica`'s options: the sync replica to join, the new local database's name and password (or key), `openDatabase`'s tuning. */
+export type JoinSyncReplicaOptions = Omit<OpenDatabaseBaseOptions, 'create' | 'pageSize' | 'replica' | 'sync'> &
+  CallOptions<'download' | 'copy'> & { sync: WorkerSyncOptions } & ({ password: string; key?: never } | { key: Uint8Array; password?: never });
+
 /** Throws `UNSUPPORTED` when this page cannot run the database (checked before spawning anything). */
 export function assertBrowserSupport(): void {
   if (typeof Worker !== 'function') throw new CipherliteError('UNSUPPORTED', 'Web Workers are not available in this context (on a server: open the database in an effect or an event handler)');
@@ -71,7 +76,25 @@ export function assertBrowserSupport(): void {
 export async function openDatabase(options: OpenDatabaseOptions): Promise<CipherliteDatabase> {
   assertBrowserSupport();
   if (typeof options !== 'object' || options === null) throw new CipherliteError('INVALID_ARGUMENT', 'expected an options object');
-  return launch(options);
+  return launch(options.sync === undefined ? options : { ...options, sync: plainSyncOptions(options.sync) });
+}
+
+/**
+ * A new device of a synced database: creates the local database `name` from the sync replica
+ * (`sync.replica`) — the agreed starting state, restored with one of the database's secrets
+ * (`password` or `key`, which then protects the new local database), every object checked — and
+ * opens it with `sync`, like `openDatabase({ sync })`; the first round replays the log.
+ * INVALID_ARGUMENT if `name` exists; REPLICA_* for a damaged, foreign or forked bucket.
+ */
+export async function joinSyncReplica(options: JoinSyncReplicaOptions): Promise<CipherliteDatabase> {
+  assertBrowserSupport();
+  if (typeof options !== 'object' || options === null) throw new CipherliteError('INVALID_ARGUMENT', 'expected an options object');
+  const { onProgress, signal, sync, ...open } = options as JoinSyncReplicaOptions & { create?: unknown; replica?: unknown };
+  if ((open.password === undefined) === (open.key === undefined)) throw new CipherliteError('INVALID_ARGUMENT', 'joinSyncReplica takes exactly one of password or key');
+  if (open.create !== undefined || open.replica !== undefined) throw new CipherliteError('INVALID_ARGUMENT', 'joinSyncReplica always creates, and syncs through sync.replica; drop create and replica');
+  const call = checkCallOptions({ ...(onProgress !== undefined ? { onProgress: onProgress as ProgressCallback } : {}), ...(signal !== undefined ? { signal } : {}) });
+  if (signal?.aborted) throw new CipherliteError('CANCELLED', 'joining was cancelled before it started');
+  return launch({ ...open, sync: plainSyncOptions(sync) } as OpenDatabaseOptions, { join: true, call });
 }
 
 /**

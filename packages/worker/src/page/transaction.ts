@@ -12,8 +12,9 @@ export interface Transaction extends CoreTransaction {
   batch(statements: readonly Statement[]): Promise<RunResult[]>;
 }
 
-export async function runTransaction<T>(connection: Connection, fn: (tx: Transaction) => Promise<T> | T): Promise<T> {
-  const txId = await connection.call((r) => r.txBegin());
+/** `sync`: the transaction's changes are recorded for sync (`db.sync.transaction`, page/sync.ts). */
+export async function runTransaction<T>(connection: Connection, fn: (tx: Transaction) => Promise<T> | T, sync = false): Promise<T> {
+  const txId = await connection.call((r) => r.txBegin(sync));
   const run = connection.run.bind(connection);
   const tx: Transaction = {
     exec: (sql, params) => run('exec', params === undefined ? [sql] : [sql, params], txId),

@@ -4,8 +4,8 @@
  *
  * Two boundaries:
  * - client ↔ own worker: Comlink over the Worker's port (`WorkerApi`, `WorkerEvents`);
- * - worker ↔ leader worker of another tab: BroadcastChannels (`BusMessage`), because workers of
- *   different tabs cannot share a MessagePort without a SharedWorker.
+ * - worker ↔ leader worker of another tab: BroadcastChannels (`BusMessage`, shared/bus.ts), because
+ *   workers of different tabs cannot share a MessagePort without a SharedWorker.
  *
  * Database operations are one table. Adding one that core offers (`changePassword`, `backup`,
  * `stats`, ...) is: its signature in `DbOps` and its row in `OPERATIONS` (here, side by side), its
@@ -19,9 +19,10 @@
  * core's `WireError` plain object and the client rebuilds a `CipherliteError` with `fromWire`.
  */
 import { CipherliteError } from '@cipherlite/core/errors';
-import type { BindParams, KeyMaterial, OpenOptions, Row, RunResult, StatementTables, ValuesResult, WireError } from '@cipherlite/core';
+import type { BindParams, KeyMaterial, OpenOptions, Row, RunResult, StatementTables, ValuesResult } from '@cipherlite/core';
 import type { LogSetting } from './diagnostics.js';
 import type { ReplicaCall, ReplicaStatus, WorkerReplicaOptions } from './replica.js';
+import type { SyncCall, SyncConflict, SyncStatus, WorkerSyncOptions } from './sync.js';
 import type {
   BackupFile,
   BackupOptions,
@@ -259,6 +260,11 @@ export interface WorkerOpenOptions extends Omit<OpenOptions, 'storage'> {
    * leader's worker pushes, in the database's journal mode (WAL by default).
    */
   replica?: WorkerReplicaOptions;
+  /**
+   * Sync this database with its other devices through a multi-writer replica (shared/sync.ts,
+   * docs/SYNC.md "In the browser"); the leader's worker pulls and pushes.
+   */
+  sync?: WorkerSyncOptions;
 }
 
 export interface OpenInfo {
@@ -277,6 +283,10 @@ export interface WorkerEvents {
   progress(callId: number, progress: Progress): void;
   /** The leader's replica writer changed state (any tab's leader, heard by every tab). */
   replica?(status: ReplicaStatus): void;
+  /** The leader's sync scheduler changed state (heard by every tab). */
+  sync?(status: SyncStatus): void;
+  /** A change was dropped by sync's merge rules (docs/SYNC.md "Conflict rules"), heard by every tab. */
+  syncConflict?(conflict: SyncConflict): void;
 }
 
 /** How a client names a call that has `CallOptions`. */
@@ -323,67 +333,29 @@ export interface WorkerApi {
   startReplica(options: WorkerReplicaOptions): Promise<void>;
   /** A call on the leader's replica writer (`REPLICA_…`/`INVALID_ARGUMENT` when there is none). */
   replica(call: ReplicaCall): Promise<ReplicaStatus>;
-  /** Starts an interactive transaction; other calls (from every tab) wait until it ends. */
-  txBegin(): Promise<number>;
+  /**
+   * Keeps `options` as this tab's sync options (used when it leads) and, if it leads, starts the
+   * sync scheduler; `create`: the database becomes the first device of a new sync replica (only
+   * in the tab that leads).
+   */
+  startSync(options: WorkerSyncOptions, create: boolean): Promise<void>;
+  /** A call on the leader's sync scheduler (`INVALID_ARGUMENT` when there is none). */
+  sync(call: SyncCall): Promise<SyncStatus>;
+  /**
+   * Creates database `options.name` by joining the sync replica `options.sync` (core's
+   * `joinSyncReplica`: the agreed starting state, restored with `key`), then opens it like `open`.
+   */
+  joinSync(options: WorkerOpenOptions, key: KeyMaterial, events: WorkerEvents, call: CallTag): Promise<OpenInfo>;
+  /**
+   * Starts an interactive transaction; other calls (from every tab) wait until it ends. `sync`:
+   * its changes are recorded for sync (core's `sync.transaction`) and pushed after it commits.
+   */
+  txBegin(sync?: boolean): Promise<number>;
   txEnd(txId: number, commit: boolean): Promise<void>;
   close(): Promise<void>;
   /** Answers at once: the client's heartbeat while calls are pending (an answer = the worker's event loop runs). */
   ping(): Promise<void>;
 }
-
-// ---- cross-tab bus -------------------------------------------------------------------------
-
-/** Requests a follower sends to the leader. `tx*` and `auth` are internal operations. */
-export type LeaderRequest =
-  /** `record`: the write's request id, stored with its result in the same SQLite transaction (see engine/leader/request-log.ts). */
-  | { op: OpName; args: unknown[]; txId?: number; record?: string; progress?: true }
-  | { op: 'txBegin' }
-  | { op: 'txEnd'; txId: number; commit: boolean; record?: string }
-  /** A follower proves its key material (leader runs `Database.checkKey`). */
-  | { op: 'auth'; key: KeyMaterial }
-  /** A call on the leader's replica writer (shared/replica.ts). */
-  | { op: 'replica'; call: ReplicaCall };
-
-export type BusMessage =
-  /** follower → leader, on the `rpc` channel. `id` is unique per sender. */
-  | { kind: 'req'; id: number; from: string; req: LeaderRequest }
-  /** leader → follower, on the follower's own channel: the request began executing. */
-  | { kind: 'started'; id: number; epoch: string }
-  /** leader → follower: throttled progress of request `id` (sent only when the request asked for it). */
-  | { kind: 'progress'; id: number; progress: Progress }
-  /** follower → leader, on the `rpc` channel: abort request `id` of tab `from`. */
-  | { kind: 'cancel'; id: number; from: string }
-  /** leader → follower: the result. */
-  | { kind: 'res'; id: number; ok: true; value: unknown }
-  /**
-   * leader → follower: failure. `retry: 'resend'` = not executed, send again (leader stepping
-   * down); `retry: 'reauth'` = this leader does not know the follower, prove the key first.
-   */
-  | { kind: 'res'; id: number; ok: false; error: WireError; retry?: 'resend' | 'reauth' }
-  /** leader → all, on the `events` channel: a write committed. */
-  | { kind: 'change'; tables: readonly string[] }
-  /** leader → all, on the `events` channel: its replica writer's status changed. */
-  | { kind: 'replica'; status: ReplicaStatus }
-  /** new leader → all: it owns the files now (followers re-authenticate and resend). */
-  | { kind: 'leader'; tabId: string; epoch: string }
-  /**
-   * leader → all: tab `by` changed the keyslots (password changed, rekey, slot removed, restore);
-   * every other tab re-proves the key material it holds and locks if that no longer opens.
-   */
-  | { kind: 'keysChanged'; by: string }
-  /** any → all: lock every tab of this database. */
-  | { kind: 'lockAll' }
-  /** follower → leader: this tab locked or closed; forget its authentication. */
-  | { kind: 'bye'; from: string }
-  /**
-   * any tab → leader, on the `rpc` channel: the passkey challenges of the open file (its public
-   * header; no key needed), for a tab that cannot read the file itself while the leader holds it.
-   * `id` is random, so it never meets a `req` id on the asker's reply channel.
-   */
-  | { kind: 'challengesReq'; id: string; from: string }
-  /** leader → asker, on the asker's reply channel: the answer to `challengesReq` `id`. */
-  | { kind: 'challenges'; id: string; ok: true; challenges: PasskeyChallenge[] }
-  | { kind: 'challenges'; id: string; ok: false; error: WireError };
 
 /** Where databases live in OPFS unless `directory` says otherwise. */
 export const DEFAULT_DIRECTORY = 'cipherlite';
@@ -416,29 +388,4 @@ export function busNames(directory: string, name: string) {
     events: `${base}:events`,
     reply: (tabId: string) => `${base}:reply:${tabId}`,
   };
-}
-
-/** `SELECT`/`VALUES` statements cannot write, so they are safe to resend after a lost leader. */
-export function isReadOnlySql(sql: string): boolean {
-  return /^\s*(SELECT|VALUES)\b/i.test(sql);
-}
-
-/**
- * Whether running `req` again after it may already have run is harmless: `auth`, operations whose
- * row says so (`OperationRow.repeatable`), and writes carrying a request id the leader records
- * with them (`engine/leader/request-log.ts`: a second run answers from the record).
- */
-export function isRepeatable(req: LeaderRequest): boolean {
-  // Replica calls only steer the writer (a second pushNow pushes what is new, if anything).
-  if (req.op === 'auth' || req.op === 'replica') return true;
-  if ('record' in req && req.record !== undefined) return true;
-  if (req.op === 'txBegin' || req.op === 'txEnd') return false;
-  switch (operationRow(req.op)?.repeatable) {
-    case 'always':
-      return true;
-    case 'ifReadOnlySql':
-      return req.txId === undefined && isReadOnlySql(String(req.args[0]));
-    default:
-      return false;
-  }
 }

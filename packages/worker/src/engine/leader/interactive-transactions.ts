@@ -7,7 +7,7 @@
  * down. While one is open the scheduler runs only its jobs.
  */
 import { CipherliteError } from '@cipherlite/core';
-import type { Database } from '@cipherlite/core';
+import type { Database, Transaction } from '@cipherlite/core';
 import type { Diagnostics } from '../../shared/diagnostics.js';
 import type { SqlTarget } from './op-context.js';
 import type { Scheduler } from './scheduler.js';
@@ -25,6 +25,9 @@ interface OpenTx {
   /** Cancels the watch on the owner tab's lifetime lock. */
   readonly unwatch: AbortController;
 }
+
+/** Runs a transaction body: `Database.transaction`, or sync's (which records the changes for other devices). */
+export type TransactionRunner = (body: (tx: Transaction) => Promise<void>) => Promise<void>;
 
 export interface TransactionHooks {
   /** Calls `onDeath` when the tab `owner` dies; stops watching when `signal` aborts. */
@@ -60,26 +63,27 @@ export class InteractiveTransactions {
     return this.#open.get(txId)?.owner === from;
   }
 
-  /** Runs as a scheduler job: opens a transaction on `db` for `owner`; later jobs run inside it only. */
-  async begin(db: Database, owner: string, watchOwner: boolean): Promise<number> {
+  /**
+   * Runs as a scheduler job: opens a transaction on `db` for `owner` (through `run`, default
+   * `db.transaction`); later jobs run inside it only.
+   */
+  async begin(db: Database, owner: string, watchOwner: boolean, run: TransactionRunner = (body) => db.transaction(body)): Promise<number> {
     const id = ++this.#seq;
     let finish!: (commit: boolean) => void;
     const decided = new Promise<boolean>((resolve) => (finish = resolve));
     let began!: (target: SqlTarget) => void;
     const opened = new Promise<SqlTarget>((resolve) => (began = resolve));
-    const done = db
-      .transaction(async (tx) => {
-        began(tx);
-        // A private sentinel, never seen outside this module: it only unwinds db.transaction() into its rollback.
-        // eslint-disable-next-line @typescript-eslint/only-throw-error
-        if (!(await decided)) throw ROLLBACK;
-      })
-      .then(
-        () => undefined,
-        (e: unknown) => {
-          if (e !== ROLLBACK) throw e;
-        },
-      );
+    const done = run(async (tx) => {
+      began(tx);
+      // A private sentinel, never seen outside this module: it only unwinds db.transaction() into its rollback.
+      // eslint-disable-next-line @typescript-eslint/only-throw-error
+      if (!(await decided)) throw ROLLBACK;
+    }).then(
+      () => undefined,
+      (e: unknown) => {
+        if (e !== ROLLBACK) throw e;
+      },
+    );
     // If BEGIN fails, `done` settles before the body ever ran; its error is the one reported.
     const beginFailed = done.then(() => {
       throw new CipherliteError('IO', 'the transaction ended before it began');

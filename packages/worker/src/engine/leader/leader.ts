@@ -21,14 +21,16 @@ import { coreOpenOptions, isTableOp, loadKeyManagement, runTableOp } from './ops
 import type { CoreCallOptions, SqlTarget, TableOp } from './op-context.js';
 import { ProgressThrottle, guardedProgress, type CallHooks } from '../runtime/progress.js';
 import { PendingRestores } from './pending-restores.js';
-import { REQUEST_LOG_TABLE, addRecord, canRecord, findRecord, runOnce } from './request-log.js';
+import { addRecord, canRecord, findRecord, runOnce } from './request-log.js';
 import type { BusChannel, LeaderStorage, WorkerPlatform } from '../runtime/platform.js';
 import { DurableCalls } from './durable-calls.js';
 import { KEY_CHANGING_OPS, PROGRESS_OPS, busNames, operationRow } from '../../shared/protocol.js';
-import type { LeaderRequest, OpArgs, OpName, OpResult, StorageBackend, WorkerOpenOptions } from '../../shared/protocol.js';
+import type { LeaderRequest } from '../../shared/bus.js';
+import type { OpArgs, OpName, OpResult, StorageBackend, WorkerOpenOptions } from '../../shared/protocol.js';
 import { Scheduler } from './scheduler.js';
 import { ReplicaHost } from './replica-host.js';
 import type { ReplicaCall, ReplicaStatus, WorkerReplicaOptions } from '../../shared/replica.js';
+import type { SyncSlot, SyncSlotContext } from './sync-slot.js';
 import { wipeKeyMaterial } from '../runtime/secret.js';
 import type { Secret } from '../runtime/secret.js';
 
@@ -40,6 +42,11 @@ import type { Secret } from '../runtime/secret.js';
  * plaintext-tested, and key management checkpoints it first.
  */
 const DEFAULT_JOURNAL_MODE = 'WAL';
+
+/** Refused when both would run on one database (a synced database's replica is its sync log). */
+const SYNC_EXCLUSIVE = 'sync and replica are exclusive';
+/** The library's own tables (`_cipherlite_requests`, sync's `_cipherlite_sync_*`): never reported as the app's changes. */
+const LIBRARY_TABLES = '_cipherlite_';
 
 /** How often the leader checks that its files still exist (site data can be cleared while open). */
 const STORAGE_CHECK_MS = 2000;
@@ -91,6 +98,11 @@ export class Leader implements ServingLeader {
   readonly #watch: ReturnType<typeof setInterval>;
   /** The replica writer, when the database was opened with `replica` options. */
   #replica: ReplicaHost | null = null;
+  /** The sync scheduler, when the database was opened with `sync` options (or `db.sync.start/create`). */
+  #sync: Promise<SyncSlot> | null = null;
+  /** `#sync` once loaded (the transaction runner needs it synchronously). */
+  #syncLoaded: SyncSlot | null = null;
+  readonly #syncContext: SyncSlotContext;
 
   private constructor(tabId: string, db: Database, storage: LeaderStorage, options: WorkerOpenOptions, platform: WorkerPlatform, log: Diagnostics, currentSecret: () => Secret | null) {
     this.#tabId = tabId;
@@ -120,6 +132,15 @@ export class Leader implements ServingLeader {
     this.#restores = new PendingRestores(log);
     this.#events = platform.openChannel(this.#names.events);
     this.#offChange = this.#broadcastChanges(db);
+    this.#syncContext = {
+      storage,
+      events: this.#events,
+      log,
+      database: () => this.#db,
+      replicaRunning: () => this.#replica !== null,
+      persist: () => this.#scheduler.enqueue(() => this.#durable.run(() => Promise.resolve())),
+      exclusively: (fn) => this.#scheduler.enqueue(() => this.#durable.run(() => this.#withRollbackJournal(fn))),
+    };
     // Writes to a cleared file "succeed" into an orphan and are lost at close: refuse them.
     this.#watch = setInterval(() => {
       void storage.stillThere(this.#names.name).then((there) => {
@@ -146,6 +167,7 @@ export class Leader implements ServingLeader {
     backend: StorageBackend,
     currentSecret: () => Secret | null,
   ): Promise<Leader> {
+    if (options.replica && options.sync) throw new CipherliteError('INVALID_ARGUMENT', SYNC_EXCLUSIVE);
     // A replica changes nothing here: core's writer reads committed pages through SQLite, from the
     // WAL or the main file alike (core's replica/pages.ts).
     if (options.journalMode === undefined) options = { ...options, journalMode: DEFAULT_JOURNAL_MODE };
@@ -168,9 +190,10 @@ export class Leader implements ServingLeader {
       throw e;
     }
     const leader = new Leader(tabId, db, storage, options, platform, log, currentSecret);
-    if (options.replica) {
+    if (options.replica || options.sync) {
       try {
-        leader.#replica = await ReplicaHost.start(db, storage, options.replica, leader.#events, log);
+        if (options.replica) leader.#replica = await ReplicaHost.start(db, storage, options.replica, leader.#events, log);
+        if (options.sync) await (await leader.syncSlot()).start(options.sync, false);
       } catch (e) {
         await leader.stepDown();
         throw e;
@@ -187,7 +210,8 @@ export class Leader implements ServingLeader {
   #broadcastChanges(db: Database): () => void {
     return db.onChange((tables) => {
       // The request log is bookkeeping, not the app's data.
-      const changed = tables.filter((t) => !t.startsWith(REQUEST_LOG_TABLE));
+      // The library's tables (the request log, sync's) are bookkeeping, not the app's data.
+      const changed = tables.filter((t) => !t.startsWith(LIBRARY_TABLES));
       if (changed.length > 0) this.#events.post({ kind: 'change', tables: changed });
     });
   }
@@ -229,15 +253,16 @@ export class Leader implements ServingLeader {
       // Outside the queue: a push reads the database through core's own queue, and waiting for the
       // bucket must not hold up other calls.
       case 'replica':
+      case 'sync':
         onStart?.();
         // Credentials and signer specs are taken only from this tab (the engine), never from a forwarded request.
         if ((req.call.action === 'setCredentials' || req.call.action === 'setSigner') && from !== this.#tabId) {
           return Promise.reject(new CipherliteError('INVALID_ARGUMENT', 'credentials and signers are not accepted from another tab'));
         }
-        return this.replicaCall(req.call);
+        return req.op === 'sync' ? this.syncSlot().then((s) => s.call(req.call)) : this.replicaCall(req.call);
       // Inside an interactive transaction nothing needs to be durable until it ends.
       case 'txBegin':
-        return this.#scheduler.enqueue(() => this.#txs.begin(this.#db, from, from !== this.#tabId), undefined, onStart);
+        return this.#scheduler.enqueue(async () => this.#txs.begin(this.#db, from, from !== this.#tabId, this.#syncRunner(req.sync === true)), undefined, onStart);
       case 'txEnd': {
         const { txId, commit, record } = req;
         const end = () => this.#durable.run(() => this.#txs.end(txId, commit, from, record === undefined ? undefined : (target) => addRecord(target, record, undefined)));
@@ -372,6 +397,19 @@ export class Leader implements ServingLeader {
     this.#db = db;
     this.#offChange = this.#broadcastChanges(db);
     this.#replica?.moveTo(db).catch(this.#log.ignored('leader.replica-move-failed', 'error'));
+    this.#syncLoaded?.moveTo(db).catch(this.#log.ignored('leader.sync-move-failed', 'error'));
+  }
+
+  /** The sync scheduler's place (`db.sync`, engine/leader/sync-slot.ts). */
+  syncSlot(): Promise<SyncSlot> {
+    // Loaded on first use, with the scheduler: a database without sync never downloads either.
+    return (this.#sync ??= import('./sync-slot.js').then(({ SyncSlot }) => (this.#syncLoaded = new SyncSlot(this.#syncContext))));
+  }
+
+  /** How a sync transaction runs (`txBegin` with `sync`): through the running scheduler, else INVALID_ARGUMENT. */
+  #syncRunner(sync: boolean) {
+    if (sync && !this.#syncLoaded) throw new CipherliteError('INVALID_ARGUMENT', 'sync is not running');
+    return this.#syncLoaded?.runner(sync);
   }
 
   /**
@@ -379,6 +417,7 @@ export class Leader implements ServingLeader {
    * writer already running for the same bucket and prefix only takes the new credentials or signer.
    */
   async startReplica(options: WorkerReplicaOptions): Promise<void> {
+    if (this.#syncLoaded?.host) throw new CipherliteError('INVALID_ARGUMENT', SYNC_EXCLUSIVE);
     const running = this.#replica;
     if (running?.sameTarget(options)) {
       await running.call(options.signer ? { action: 'setSigner', signer: options.signer } : { action: 'setCredentials', credentials: options.credentials! });
@@ -408,6 +447,7 @@ export class Leader implements ServingLeader {
       this.#offChange();
       try {
         await this.#replica?.stop();
+        await this.#syncLoaded?.stop();
         await this.#restores.cancelAll();
         await this.#db.close();
         // IndexedDB: what closing wrote (a rolled-back transaction) is saved like any call's.

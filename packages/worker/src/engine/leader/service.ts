@@ -20,8 +20,8 @@ import type { Diagnostics } from '../../shared/diagnostics.js';
 import type { BusChannel, WorkerPlatform } from '../runtime/platform.js';
 import type { PasskeyChallenge, Progress } from '@cipherlite/core/keys';
 import type { CallHooks } from '../runtime/progress.js';
-import type { BusMessage, LeaderRequest, busNames } from '../../shared/protocol.js';
-import { isRepeatable } from '../../shared/protocol.js';
+import type { busNames } from '../../shared/protocol.js';
+import { isRepeatable, type BusMessage, type LeaderRequest } from '../../shared/bus.js';
 
 /** Rejection reason for jobs a stepping-down leader never started (safe to resend). */
 export class SteppedDown extends Error {

@@ -9,7 +9,8 @@
  */
 import type { SyncStorage } from '@cipherlite/core';
 import type { Diagnostics, LogSink } from '../../shared/diagnostics.js';
-import type { BusMessage, StorageBackend, StorageChoice, WorkerOpenOptions } from '../../shared/protocol.js';
+import type { BusMessage } from '../../shared/bus.js';
+import type { StorageBackend, StorageChoice, WorkerOpenOptions } from '../../shared/protocol.js';
 
 /** The subset of `navigator.locks` (`LockManager.request`) the worker uses. */
 export interface LockRequester {
