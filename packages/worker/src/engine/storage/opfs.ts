@@ -20,9 +20,11 @@
  * until `acquireTimeoutMs`, then fail with `BUSY`.
  *
  * Rename (sync-file.ts "Rename"): where the engine has `FileSystemFileHandle.prototype.move()`
- * (Chromium; Firefox ESR 153 too), `rename` moves the file over its target — one entry of the
- * engine's OPFS metadata changes, so the target is the old file or the new one, never neither —
- * which makes core's rekey swap O(1) instead of a copy. A file cannot be moved, nor moved over,
+ * (Chromium 156 and Firefox ESR 153 have it, and both let it replace an existing file), `rename`
+ * moves the file over its target in one call the browser carries out, so a worker terminated
+ * around it finds the old target or the new one (e2e/tests/rekey-swap.e2e.ts); what a power loss
+ * leaves is up to the engine's OPFS metadata store, as for every OPFS write. This makes core's
+ * rekey swap O(1) instead of a copy. A file cannot be moved, nor moved over,
  * while a sync access handle is open on it (both engines refuse with `NoModificationAllowedError`),
  * so the pooled handles of both names are closed first and the target's is opened again after.
  * Elsewhere `rename` is undefined and core copies instead.
