@@ -4,7 +4,7 @@
  * dedicated worker (OPFS sync access handles exist only there, and the IndexedDB backend runs
  * in the database worker). Each case gets a fresh OPFS directory or IndexedDB database; every
  * storage is closed afterwards so its handles and connections are released. Posts the results
- * back, with how long the whole list took.
+ * back, with how long the whole list took and whether the backend offers the optional `rename`.
  */
 import type { SyncStorage } from '@cipherlite/core';
 import { runStorageConformance, type ConformanceOptions } from '@cipherlite/core/storage-conformance';
@@ -43,7 +43,9 @@ onmessage = async (e: MessageEvent<{ backend: ConformanceBackend; directory: str
   const started = performance.now();
   try {
     const results = await runStorageConformance(() => open(`${directory}/case-${n++}`), options);
-    postMessage({ results, ms: Math.round(performance.now() - started), durableBy: options.durableBy?.reason });
+    // The rename case checks nothing on a backend without the capability: say whether it ran.
+    const offersRename = typeof opened[0]?.rename === 'function';
+    postMessage({ results, ms: Math.round(performance.now() - started), durableBy: options.durableBy?.reason, offersRename });
   } catch (err) {
     postMessage({ error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
   } finally {

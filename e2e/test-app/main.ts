@@ -146,6 +146,24 @@ const harness = {
     return { outcome, events, settledAt: performance.now(), abortedAt };
   },
 
+  /**
+   * Starts a rekey of database `id` (opened with `ownWorker`) and terminates its worker when the
+   * first progress event of `phase` reaches the page — with `atEnd`, the event that ends the phase.
+   * Resolves with the event it killed at (null if the rekey settled first), not with the rekey.
+   */
+  async rekeyKilledAt(id: string, password: string, phase: string, atEnd = false): Promise<Progress | null> {
+    const worker = harness.workers[id]!;
+    return new Promise((resolve) => {
+      const onProgress = (p: Progress): void => {
+        if (p.phase !== phase || (atEnd && p.done !== p.total)) return;
+        worker.terminate();
+        resolve({ phase: p.phase, done: p.done, total: p.total });
+      };
+      // Once its worker is gone the call settles late or never; whichever comes first wins.
+      void harness.capture(harness.dbs[id]!.rekey(password, { onProgress })).then(() => resolve(null));
+    });
+  },
+
   /** `importDatabase` of `exportPlaintext`'s bytes of database `from`; keeps the new handle as `dbs[id]`, records its progress. */
   async importFrom(
     from: string,
@@ -244,7 +262,9 @@ const harness = {
   },
 
   /** Runs the SyncStorage conformance cases against `backend` in a dedicated worker (conformance-worker.ts). */
-  async storageConformance(backend: 'opfs' | 'indexeddb'): Promise<{ results?: { name: string; ok: boolean; error?: string }[]; ms?: number; durableBy?: string; error?: string }> {
+  async storageConformance(
+    backend: 'opfs' | 'indexeddb',
+  ): Promise<{ results?: { name: string; ok: boolean; error?: string }[]; ms?: number; durableBy?: string; offersRename?: boolean; error?: string }> {
     const w = new Worker(new URL('./conformance-worker.ts', import.meta.url), { type: 'module' });
     try {
       return await new Promise((resolve, reject) => {

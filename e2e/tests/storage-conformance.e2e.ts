@@ -3,7 +3,9 @@
  * list Vitest runs against the memory and Node backends (@cipherlite/core/storage-conformance),
  * here in a dedicated worker against real OPFS sync access handles and against the IndexedDB
  * fallback (real IndexedDB of the engine). The IndexedDB backend declares the one exemption the
- * contract allows: its durable point is the asynchronous commit(), not flush().
+ * contract allows: its durable point is the asynchronous commit(), not flush(). Both offer the
+ * optional atomic `rename` in both engines (OPFS through `FileSystemFileHandle.move()`), so its
+ * case runs here rather than passing by having nothing to check.
  */
 import { expect, log, test } from './fixtures.ts';
 import type {} from '../test-app/main.ts';
@@ -24,6 +26,7 @@ for (const [backend, id, commitNotFlush] of BACKENDS) {
     log(`${backend} in ${engine}: ${results.filter((r) => r.ok).length}/${results.length} cases passed in ${out.ms} ms`);
     if (out.durableBy) log(`${backend}: flush() is not its durable point — ${out.durableBy}`);
     expect(out.durableBy !== undefined).toBe(commitNotFlush);
+    expect(out.offersRename, `${backend} offers rename in ${engine}`).toBe(true);
     expect(results.map((r) => r.name)).toEqual(storageConformanceCases.map((c) => c.name));
     expect(results.filter((r) => !r.ok)).toEqual([]);
   });

@@ -4,9 +4,9 @@
  * docs/DESIGN.md "Rotation": never in place. The live connection is copied with SQLite's backup API
  * into `<name>~new`, a fresh container with a new DEK and a new file id; then `replaceFile` swaps
  * it in crash-safely (see storage/file-replacement.ts): where the storage renames atomically (Node
- * files, memory) one rename is the swap and the commit point; otherwise a marker is the commit
- * point and the new file is copied over the old one (recovery redoes the copy). Until the commit
- * point the old database is what opens; afterwards the new one.
+ * files, memory, OPFS with `move()`, IndexedDB) one rename is the swap and the commit point;
+ * otherwise a marker is the commit point and the new file is copied over the old one (recovery
+ * redoes the copy). Until the commit point the old database is what opens; afterwards the new one.
  *
  * Keyslots: only the secret given as `current` can be carried over — it is re-run through its KDF
  * (same Argon2id parameters, new salt) for the new DEK. Other slots (a recovery key, another

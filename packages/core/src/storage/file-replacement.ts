@@ -1,7 +1,8 @@
 /**
  * Crash-safe replacement of a whole file on a `SyncStorage`. Where the storage offers an atomic
- * `rename` (sync-file.ts "Rename": Node files, memory) that is the whole swap — see `renameOver`;
- * otherwise (OPFS, IndexedDB) the protocol below copies the new content over the old.
+ * `rename` (sync-file.ts "Rename": Node files, memory, OPFS with `move()`, IndexedDB) that is the
+ * whole swap — see `renameOver`; otherwise (OPFS in an engine without `move()`) the protocol below
+ * copies the new content over the old.
  *
  * Protocol (a small write-ahead log of one record):
  *   1. the new content is complete and flushed in `<name>~new`;

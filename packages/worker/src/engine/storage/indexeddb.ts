@@ -13,6 +13,13 @@
  * state is one SQLite itself could have left at that point (a prefix of its writes), so a hot
  * journal caught in it is rolled back at the next open as usual.
  *
+ * Rename (sync-file.ts "Rename"): the file's bytes change name in memory, without a copy, and the
+ * next commit deletes the source's records and rewrites the target's (every chunk, and none past
+ * its new size), in its one transaction — so what is stored is the state before the rename or
+ * after it, never neither. The chunks are keyed by file name, so the target's records are written
+ * anyway (as they were by the copy); what rekey saves is the hash pass, the copy in memory and the
+ * marker.
+ *
  * Only what core's VFS writes reaches IndexedDB: ciphertext blocks and non-secret headers.
  *
  * Layout (stores, chunk size, record shapes): shared/indexeddb-layout.ts, which the page reads too
@@ -163,6 +170,24 @@ export class IndexedDbStorage implements SyncStorage {
 
   delete(name: string): void {
     if (this.#files.delete(name)) this.#deleted.add(name);
+  }
+
+  /**
+   * Replaces `to` by `from` (see the header comment): durable, like every change, once the next
+   * `commit()` completed; atomic because that commit is one transaction.
+   */
+  async rename(from: string, to: string): Promise<void> {
+    this.#assertOpen();
+    const file = this.#files.get(from);
+    if (!file) throw new CipherliteError('IO', `file "${from}" does not exist`);
+    const size = file.getSize();
+    // Every chunk of `to` is rewritten; its stored chunks past the new size are deleted by the
+    // commit (as after a shrink), so none of its old records survives.
+    const dirty = new Set([-1, ...Array.from({ length: chunkCount(size) }, (_, c) => c)]);
+    const storedSize = this.#files.get(to)?.changes.storedSize ?? 0;
+    this.#files.delete(from);
+    this.#deleted.add(from);
+    this.#files.set(to, new TrackedFile(file.bytes.renamed(to), { dirty, storedSize }));
   }
 
   list(): string[] {

@@ -19,6 +19,16 @@
  * holds one, `createSyncAccessHandle` throws `NoModificationAllowedError`; we retry with backoff
  * until `acquireTimeoutMs`, then fail with `BUSY`.
  *
+ * Rename (sync-file.ts "Rename"): where the engine has `FileSystemFileHandle.prototype.move()`
+ * (Chromium 156 and Firefox ESR 153 have it, and both let it replace an existing file), `rename`
+ * moves the file over its target in one call the browser carries out, so a worker terminated
+ * around it finds the old target or the new one (e2e/tests/rekey-swap.e2e.ts); what a power loss
+ * leaves is up to the engine's OPFS metadata store, as for every OPFS write. This makes core's
+ * rekey swap O(1) instead of a copy. A file cannot be moved, nor moved over,
+ * while a sync access handle is open on it (both engines refuse with `NoModificationAllowedError`),
+ * so the pooled handles of both names are closed first and the target's is opened again after.
+ * Elsewhere `rename` is undefined and core copies instead.
+ *
  * Errors from OPFS (notably `QuotaExceededError`) propagate unchanged: core maps them by `name`.
  */
 import { CipherliteError, FileView } from '@cipherlite/core';
@@ -38,6 +48,15 @@ const MAX_RETRY_MS = 500;
 /** The OPFS errors that mean "someone else still holds this file". */
 function isContention(e: unknown): boolean {
   return e instanceof DOMException && (e.name === 'NoModificationAllowedError' || e.name === 'InvalidStateError');
+}
+
+/** `FileSystemHandle.move()` (WHATWG File System, not yet in TypeScript's DOM library). */
+type MovableFileHandle = FileSystemFileHandle & { move(newName: string): Promise<void> };
+
+/** True where OPFS file handles can be moved (renamed) in place. */
+export function opfsCanMove(): boolean {
+  const fileHandle = (globalThis as { FileSystemFileHandle?: { prototype: object } }).FileSystemFileHandle;
+  return typeof (fileHandle?.prototype as Partial<MovableFileHandle> | undefined)?.move === 'function';
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -81,12 +100,15 @@ export class OpfsStorage implements SyncStorage {
   readonly #existing: Set<string>;
   readonly #log: Diagnostics;
   #closed = false;
+  /** Atomic replacement of `to` by `from` (see the header comment); only where the engine can move files. */
+  readonly rename?: (from: string, to: string) => Promise<void>;
 
   private constructor(dir: FileSystemDirectoryHandle, existing: Set<string>, options: OpfsStorageOptions) {
     this.#dir = dir;
     this.#existing = existing;
     this.#acquireTimeoutMs = options.acquireTimeoutMs ?? 10_000;
     this.#log = options.log ?? Diagnostics.silent;
+    if (opfsCanMove()) this.rename = (from, to) => this.#rename(from, to);
   }
 
   /** Lists `dir`, dropping zero-length leftovers (see the header comment). */
@@ -139,11 +161,40 @@ export class OpfsStorage implements SyncStorage {
     if (handle.getSize() > 0) this.#existing.add(name);
   }
 
-  async #acquire(fileHandle: FileSystemFileHandle, name: string): Promise<FileSystemSyncAccessHandle> {
+  /**
+   * Moves `from` over `to`. The caller holds no view on either (sync-file.ts "Rename"); the pool's
+   * handles on them are closed here, since the engine refuses to move a file with one open, and
+   * `to`'s is acquired again so `open(to)` works at once. A failed move changes nothing: both
+   * handles are acquired again and the error propagates (BUSY while another context holds `to`).
+   */
+  async #rename(from: string, to: string): Promise<void> {
+    this.#assertOpen();
+    await Promise.all([this.#preparing.get(from), this.#preparing.get(to)]);
+    if (!this.#existing.has(from)) throw new CipherliteError('IO', `no such file: ${from}`);
+    const source = (await this.#dir.getFileHandle(from)) as MovableFileHandle;
+    const held = [from, to].filter((name) => this.#handles.has(name));
+    for (const name of held) {
+      this.#handles.get(name)?.close();
+      this.#handles.delete(name);
+    }
+    try {
+      await this.#retryWhileHeld(to, () => source.move(to));
+    } catch (e) {
+      // Reported, not thrown: the move's error is the one the caller must see.
+      await this.prepare(held).catch(this.#log.ignored('storage.reacquire-failed', 'error'));
+      throw e;
+    }
+    this.#existing.delete(from);
+    this.#existing.add(to);
+    await this.prepare([to]);
+  }
+
+  /** Runs `op`, retrying with backoff while another context holds `name`, then BUSY. */
+  async #retryWhileHeld<T>(name: string, op: () => Promise<T>): Promise<T> {
     const deadline = Date.now() + this.#acquireTimeoutMs;
     for (let delay = FIRST_RETRY_MS; ; delay = Math.min(delay * 2, MAX_RETRY_MS)) {
       try {
-        return await fileHandle.createSyncAccessHandle();
+        return await op();
       } catch (e) {
         if (!isContention(e)) throw e;
         if (Date.now() + delay > deadline) {
@@ -152,6 +203,10 @@ export class OpfsStorage implements SyncStorage {
         await sleep(delay);
       }
     }
+  }
+
+  #acquire(fileHandle: FileSystemFileHandle, name: string): Promise<FileSystemSyncAccessHandle> {
+    return this.#retryWhileHeld(name, () => fileHandle.createSyncAccessHandle());
   }
 
   open(name: string, options: { create: boolean }): SyncFile {
