@@ -102,7 +102,7 @@ export async function generateDeviceKeys(): Promise<DeviceKeys> {
   };
 }
 
-function signingInput(seq: number, device: string, covered: Uint8Array): Uint8Array {
+function signingInput(seq: number, device: string, covered: Uint8Array): Uint8Array<ArrayBuffer> {
   const id = new TextEncoder().encode(device);
   if (id.length > 255) throw new CipherliteError('INVALID_ARGUMENT', 'sync device ids are at most 255 bytes');
   const out = new Uint8Array(SIGNING_DOMAIN.length + 8 + 1 + id.length + covered.length);
@@ -117,7 +117,7 @@ function signingInput(seq: number, device: string, covered: Uint8Array): Uint8Ar
 /** Appends the signature for position `seq` to `unsigned` (an entry encoded with `signed = true`). */
 export async function signEntry(privateKey: Uint8Array, seq: number, device: string, unsigned: Uint8Array): Promise<Uint8Array> {
   if (unsigned.length < ENTRY_HEADER_SIZE) throw new CipherliteError('INVALID_ARGUMENT', 'signEntry: not an encoded entry');
-  const key = await crypto.subtle.importKey('pkcs8', privateKey, ALGORITHM, false, ['sign']);
+  const key = await crypto.subtle.importKey('pkcs8', new Uint8Array(privateKey), ALGORITHM, false, ['sign']);
   const signature = new Uint8Array(await crypto.subtle.sign(SIGN, key, signingInput(seq, device, unsigned)));
   const out = new Uint8Array(unsigned.length + signature.length);
   out.set(unsigned);
@@ -128,11 +128,11 @@ export async function signEntry(privateKey: Uint8Array, seq: number, device: str
 async function verifies(publicKey: Uint8Array, seq: number, device: string, signature: NonNullable<ReadEntry['signature']>): Promise<boolean> {
   let key: Awaited<ReturnType<typeof crypto.subtle.importKey>>;
   try {
-    key = await crypto.subtle.importKey('raw', publicKey, ALGORITHM, false, ['verify']);
+    key = await crypto.subtle.importKey('raw', new Uint8Array(publicKey), ALGORITHM, false, ['verify']);
   } catch {
     return false; // not a point on the curve: nothing can verify under it
   }
-  return crypto.subtle.verify(SIGN, key, signature.value, signingInput(seq, device, signature.covered));
+  return crypto.subtle.verify(SIGN, key, new Uint8Array(signature.value), signingInput(seq, device, signature.covered));
 }
 
 export type JudgedEntry = { readonly seq: number; readonly device: string } & (

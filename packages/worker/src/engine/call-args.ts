@@ -7,7 +7,8 @@
 import { CipherliteError } from '@cipherlite/core';
 import type { KeyMaterial } from '@cipherlite/core';
 import { operationRow } from '../shared/protocol.js';
-import type { LeaderRequest, OpArgs, OpName } from '../shared/protocol.js';
+import type { LeaderRequest } from '../shared/bus.js';
+import type { OpArgs, OpName } from '../shared/protocol.js';
 import { passwordAsBytes, Secret } from './runtime/secret.js';
 
 export interface PreparedCall {
