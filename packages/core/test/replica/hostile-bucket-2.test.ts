@@ -1,0 +1,153 @@
+/**
+ * A hostile bucket (Ceph RGW) against the newer paths of the replica: `image` entries and their
+ * chunks, point in time across snapshots, retention running under a reader, generations retired
+ * and served again, and the device state a rekey carries over. Each case ends in a typed
+ * REPLICA_* error with nothing created, or in the correct state — never an older or mixed one.
+ */
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { secretFromMaterial } from '../../src/container/keyslots.js';
+import { Database, MemoryStorage } from '../../src/index.js';
+import { rekey } from '../../src/keys/index.js';
+import { chunkName, entryName, keysName, manifestName } from '../../src/replica/format.js';
+import { listAll, restoreFromReplica, startReplica, verifyReplica, type ObjectStore, type PutOptions, type Replica } from '../../src/replica/index.js';
+import { openReplica, readEntry } from '../../src/replica/reader.js';
+import { FAST_KDF } from '../helpers.js';
+import { bucket, dump, openDb, PASSWORD, putBack, rows, sell, type Bucket } from './replica-helpers.js';
+
+const open: (Database | Replica)[] = [];
+afterEach(async () => {
+  for (const x of open.splice(0).reverse()) await (x instanceof Database ? (x.closed ? undefined : x.close()) : x.stop());
+});
+
+/** The RGW store with an async hook run before each GET and PUT (the call fails when the hook throws). */
+class HookedStore implements ObjectStore {
+  hook: ((op: 'put' | 'get', key: string) => Promise<void> | void) | null = null;
+  constructor(readonly inner: ObjectStore) {}
+  async put(key: string, bytes: Uint8Array, options?: PutOptions) {
+    await this.hook?.('put', key);
+    return this.inner.put(key, bytes, options);
+  }
+  async get(key: string, options?: { signal?: AbortSignal }) {
+    await this.hook?.('get', key);
+    return this.inner.get(key, options);
+  }
+  head(key: string, options?: { signal?: AbortSignal }) {
+    return this.inner.head(key, options);
+  }
+  list(prefix: string, startAfter?: string, options?: { signal?: AbortSignal }) {
+    return this.inner.list(prefix, startAfter, options);
+  }
+  delete(key: string, options?: { signal?: AbortSignal }) {
+    return this.inner.delete(key, options);
+  }
+}
+
+const SALES = 'CREATE TABLE sales (id INTEGER PRIMARY KEY, item TEXT NOT NULL, price INTEGER NOT NULL)';
+
+/** The outcome of a call: 'ok', or the error's code. */
+async function code(p: Promise<unknown>): Promise<string> {
+  try {
+    const r = await p;
+    if (r instanceof Database) open.push(r);
+    return 'ok';
+  } catch (err) {
+    return (err as { code?: string }).code ?? String(err);
+  }
+}
+
+async function kindOf(b: Bucket, prefix: string, seq: number): Promise<string> {
+  const r = await openReplica(b.store, prefix, secretFromMaterial({ password: PASSWORD }));
+  return (await readEntry(r, seq)).entry.kind;
+}
+
+describe('image entries on a hostile bucket', () => {
+  const PREFIX = 'img';
+  let b: Bucket;
+  let good: Map<string, Uint8Array>;
+  let goodRows: unknown[];
+  /** Entry times (the writer's clock): entry seq was pushed at TIME[seq]. */
+  const TIME = (seq: number): number => 1_000_000 + seq * 1000;
+  const storage = new MemoryStorage();
+  const restore = (extra: object = {}) =>
+    restoreFromReplica({ storage, name: `r${Math.random()}.db`, replica: { ...b.s3, prefix: PREFIX }, password: PASSWORD, kdf: FAST_KDF, ...extra });
+
+  /**
+   * Entries 0 genesis, 1 image (two chunks: the database is over 256 pages), 2..3 pages (a sale
+   * each), 4 image, 5 pages; snapshots (manifests) at 1 and 4.
+   */
+  beforeAll(async () => {
+    b = await bucket();
+    const db = await openDb();
+    await db.exec(SALES);
+    await db.exec('CREATE TABLE items (id INTEGER PRIMARY KEY, note TEXT NOT NULL)');
+    await db.exec('WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 9000) INSERT INTO items SELECT x, hex(randomblob(60)) FROM c');
+    let seq = 0;
+    const replica = startReplica(db, { ...b.s3, prefix: PREFIX, debounceMs: 60_000, snapshotEvery: 3, retention: { keepSnapshots: 10 }, now: () => TIME(seq) });
+    await replica.pushNow();
+    for (let i = 1; i <= 4; i++) {
+      seq = i + 1;
+      await sell(db, 1, i);
+      await replica.pushNow();
+    }
+    expect(replica.status().lastPushedSeq).toBe(5);
+    goodRows = await rows(db);
+    await replica.stop();
+    await db.close();
+    good = await dump(b.store, PREFIX);
+    expect([await kindOf(b, PREFIX, 1), await kindOf(b, PREFIX, 2), await kindOf(b, PREFIX, 4)]).toEqual(['image', 'pages', 'image']);
+    expect(good.has(chunkName(PREFIX, 0, 1, 1)) && good.has(chunkName(PREFIX, 0, 4, 1)) && good.has(manifestName(PREFIX, 0, 4))).toBe(true);
+  }, 200_000);
+
+  /** Restore and verify after `mutate`: codes; an accepted restore is the whole, newest state; a refused one created nothing. */
+  async function outcome(mutate: (o: Map<string, Uint8Array>) => void): Promise<{ restore: string; verify: string }> {
+    const objects = new Map([...good].map(([k, v]) => [k, new Uint8Array(v)]));
+    mutate(objects);
+    await putBack(b.store, PREFIX, objects);
+    const before = storage.list().length;
+    const restored = restore();
+    const r = await code(restored.then(async (db) => expect(await rows(db)).toEqual(goodRows)).then(() => restored));
+    if (r !== 'ok') expect(storage.list().length).toBe(before);
+    return { restore: r, verify: await code(verifyReplica({ replica: { ...b.s3, prefix: PREFIX }, password: PASSWORD })) };
+  }
+
+  const c = (seq: number, i: number): string => chunkName(PREFIX, 0, seq, i);
+  const e = (seq: number): string => entryName(PREFIX, 0, seq);
+  const m = (seq: number): string => manifestName(PREFIX, 0, seq);
+
+  it('a chunk of one image entry put in place of the same chunk of another is REPLICA_REORDERED, with or without the manifest', async () => {
+    expect(await outcome((o) => o.set(c(4, 0), o.get(c(1, 0))!))).toEqual({ restore: 'REPLICA_REORDERED', verify: 'REPLICA_REORDERED' });
+    expect(await outcome((o) => (o.set(c(4, 1), o.get(c(1, 1))!), o.delete(m(4))))).toEqual({ restore: 'REPLICA_REORDERED', verify: 'REPLICA_REORDERED' });
+  });
+
+  it("a manifest that is not its image entry's (another snapshot's, moved) is REPLICA_REORDERED", async () => {
+    expect(await outcome((o) => o.set(m(4), o.get(m(1))!))).toEqual({ restore: 'REPLICA_REORDERED', verify: 'REPLICA_REORDERED' });
+  });
+
+  it('the last chunk cut (to a page boundary, or to nothing) is REPLICA_CORRUPT; deleted, REPLICA_MISSING', async () => {
+    expect(await outcome((o) => o.set(c(4, 1), o.get(c(4, 1))!.subarray(0, 4096 + 64)))).toEqual({ restore: 'REPLICA_CORRUPT', verify: 'REPLICA_CORRUPT' });
+    expect(await outcome((o) => (o.set(c(4, 1), new Uint8Array(0)), o.delete(m(4))))).toEqual({ restore: 'REPLICA_CORRUPT', verify: 'REPLICA_CORRUPT' });
+    expect(await outcome((o) => (o.delete(c(4, 1)), o.delete(m(4))))).toEqual({ restore: 'REPLICA_MISSING', verify: 'REPLICA_MISSING' });
+  });
+
+  it('an image entry where a pages entry was expected, and the reverse, is REPLICA_REORDERED', async () => {
+    expect(await outcome((o) => o.set(e(5), o.get(e(4))!))).toEqual({ restore: 'REPLICA_REORDERED', verify: 'REPLICA_REORDERED' });
+    expect(await outcome((o) => (o.set(e(4), o.get(e(3))!), o.delete(m(4))))).toEqual({ restore: 'REPLICA_REORDERED', verify: 'REPLICA_REORDERED' });
+  });
+
+  it('a point in time before a newer image entry restores from the older snapshot: exactly that state, not REPLICA_MISSING', async () => {
+    await putBack(b.store, PREFIX, good);
+    const at = async (pit: object): Promise<number> => {
+      const db = await restore({ pointInTime: pit });
+      open.push(db);
+      return (await rows(db)).length;
+    };
+    // Entry seq holds seq - 1 sales (entry 1: none); the image at 4 is a snapshot after seq 3.
+    expect(await at({ seq: 3 })).toBe(2);
+    expect(await at({ seq: 4 })).toBe(3);
+    expect(await at({ time: TIME(3) })).toBe(2);
+    expect(await at({ time: TIME(3) + 500 })).toBe(2);
+    expect(await at({ time: TIME(1) })).toBe(0);
+    expect(await at({ time: TIME(4) })).toBe(3);
+    expect(await at({ time: TIME(5) + 1 })).toBe(4);
+  });
+});
