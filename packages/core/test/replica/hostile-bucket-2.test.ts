@@ -6,6 +6,7 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { secretFromMaterial } from '../../src/container/keyslots.js';
+import { CipherliteError } from '../../src/errors.js';
 import { Database, MemoryStorage } from '../../src/index.js';
 import { rekey } from '../../src/keys/index.js';
 import { chunkName, entryName, keysName, manifestName } from '../../src/replica/format.js';
@@ -19,9 +20,13 @@ afterEach(async () => {
   for (const x of open.splice(0).reverse()) await (x instanceof Database ? (x.closed ? undefined : x.close()) : x.stop());
 });
 
-/** The RGW store with an async hook run before each GET and PUT (the call fails when the hook throws). */
+/**
+ * The RGW store with an async hook run before each GET and PUT (the call fails when the hook
+ * throws), and objects served in place of what the bucket holds (`served`: an older version).
+ */
 class HookedStore implements ObjectStore {
   hook: ((op: 'put' | 'get', key: string) => Promise<void> | void) | null = null;
+  readonly served = new Map<string, Uint8Array>();
   constructor(readonly inner: ObjectStore) {}
   async put(key: string, bytes: Uint8Array, options?: PutOptions) {
     await this.hook?.('put', key);
@@ -29,7 +34,8 @@ class HookedStore implements ObjectStore {
   }
   async get(key: string, options?: { signal?: AbortSignal }) {
     await this.hook?.('get', key);
-    return this.inner.get(key, options);
+    const served = this.served.get(key);
+    return served ? new Uint8Array(served) : this.inner.get(key, options);
   }
   head(key: string, options?: { signal?: AbortSignal }) {
     return this.inner.head(key, options);
@@ -150,4 +156,96 @@ describe('image entries on a hostile bucket', () => {
     expect(await at({ time: TIME(4) })).toBe(3);
     expect(await at({ time: TIME(5) + 1 })).toBe(4);
   });
+});
+
+describe('objects served from an older version, or deleted under a reader', () => {
+  it("an image chunk served from an older version of the same name (a writer cut off before its entry, then restarted) is REPLICA_REORDERED", async () => {
+    const b = await bucket();
+    const store = new HookedStore(b.store);
+    const db = await openDb();
+    open.push(db);
+    await db.exec(SALES);
+    await sell(db, 3);
+    // The first writer puts entry 1's chunks, then its entry PUT fails and the writer stops.
+    store.hook = (op, key) => {
+      if (op === 'put' && key.endsWith('/log/0000000000000001')) throw new CipherliteError('REPLICA_UNAVAILABLE', `PUT ${key}: injected failure`);
+    };
+    const first = startReplica(db, { store, prefix: 'v', debounceMs: 60_000, retryMinMs: 60_000, snapshotEvery: 1 });
+    await expect(first.pushNow()).rejects.toMatchObject({ code: 'REPLICA_UNAVAILABLE' });
+    await first.stop();
+    const older = (await b.store.get(chunkName('v', 0, 1, 0)))!;
+    expect(older).toBeTruthy();
+    // The next writer seals entry 1 again from the changed database: the same chunk name, other bytes.
+    store.hook = null;
+    await sell(db, 1, 10);
+    const second = startReplica(db, { store, prefix: 'v', debounceMs: 60_000, snapshotEvery: 1 });
+    open.push(second);
+    await second.pushNow();
+    expect(await kindOf(b, 'v', 1)).toBe('image');
+    const newer = (await b.store.get(chunkName('v', 0, 1, 0)))!;
+    expect(newer).not.toEqual(older);
+
+    // The bucket serves the older version to the parallel chunk GETs: authentic at that position, not the one listed.
+    store.served.set(chunkName('v', 0, 1, 0), older);
+    const storage = new MemoryStorage();
+    const target = { store, prefix: 'v' };
+    expect(await code(restoreFromReplica({ storage, name: 'r.db', replica: target, password: PASSWORD, kdf: FAST_KDF }))).toBe('REPLICA_REORDERED');
+    expect(storage.list()).toEqual([]);
+    expect(await code(verifyReplica({ replica: target, password: PASSWORD }))).toBe('REPLICA_REORDERED');
+    // Without the manifest (the entry's own chunk list) too.
+    await b.store.delete(manifestName('v', 0, 1));
+    expect(await code(restoreFromReplica({ storage, name: 'r.db', replica: target, password: PASSWORD, kdf: FAST_KDF }))).toBe('REPLICA_REORDERED');
+    expect(storage.list()).toEqual([]);
+  });
+
+  for (const at of ['a chunk of the snapshot', 'a log entry after the snapshot'] as const) {
+    it(`retention deleting the snapshot a reader is restoring from (at ${at}): REPLICA_MISSING with nothing created, or the state it listed`, async () => {
+      const b = await bucket();
+      const db = await openDb();
+      open.push(db);
+      await db.exec(SALES);
+      const writer = startReplica(db, { ...b.s3, prefix: 'ret', debounceMs: 60_000, snapshotEvery: 2, retention: { keepSnapshots: 1 } });
+      open.push(writer);
+      await writer.pushNow();
+      // Sales until the log holds one snapshot and an entry after it.
+      const manifests = async (): Promise<number[]> =>
+        (await listAll(b.store, 'ret/')).flatMap((o) => /\/snap\/([0-9a-f]{16})\/manifest$/.exec(o.key)?.slice(1) ?? []).map((m) => parseInt(m, 16));
+      for (let i = 1; (await manifests()).length === 0 || (await manifests())[0] === writer.status().lastPushedSeq; i++) {
+        await sell(db, 1, i);
+        await writer.pushNow();
+      }
+      const listed = await rows(db);
+      const snapSeq = (await manifests())[0]!;
+      expect(await manifests()).toEqual([snapSeq]);
+      expect(await b.store.head(entryName('ret', 0, snapSeq + 1))).not.toBeNull();
+
+      const store = new HookedStore(b.store);
+      let ran = false;
+      store.hook = async (op, key) => {
+        const hit = at === 'a chunk of the snapshot' ? key === chunkName('ret', 0, snapSeq, 0) : key === entryName('ret', 0, snapSeq + 1);
+        if (op !== 'get' || !hit || ran) return;
+        ran = true;
+        // Meanwhile the writer pushes two more commits: a new snapshot, and the old one (with the entries before it) deleted.
+        for (let i = 10; i < 12; i++) {
+          await sell(db, 1, i);
+          await writer.pushNow();
+        }
+        expect(await b.store.head(manifestName('ret', 0, snapSeq))).toBeNull();
+      };
+      const storage = new MemoryStorage();
+      const result = await code(
+        restoreFromReplica({ storage, name: 'r.db', replica: { store, prefix: 'ret' }, password: PASSWORD, kdf: FAST_KDF }).then(async (r) => {
+          expect(await rows(r)).toEqual(listed);
+          return r;
+        }),
+      );
+      expect(ran).toBe(true);
+      expect(['REPLICA_MISSING', 'ok']).toContain(result);
+      if (result !== 'ok') expect(storage.list()).toEqual([]);
+      // The bucket is whole: the next restore has every commit.
+      const again = await restoreFromReplica({ storage: new MemoryStorage(), name: 'r.db', replica: { ...b.s3, prefix: 'ret' }, password: PASSWORD, kdf: FAST_KDF });
+      open.push(again);
+      expect(await rows(again)).toEqual(await rows(db));
+    });
+  }
 });
