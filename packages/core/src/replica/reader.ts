@@ -140,7 +140,7 @@ async function fetchKeys(store: ObjectStore, prefix: string, signal?: AbortSigna
 }
 
 /** Checks the keys object under `dek` (header MAC, then the replica MAC) and derives the generation's keys. */
-function bindKeys(store: ObjectStore, prefix: string, generation: number, seq: number, name: string, bytes: Uint8Array, dek: Uint8Array): OpenedReplica {
+export function bindKeys(store: ObjectStore, prefix: string, generation: number, seq: number, name: string, bytes: Uint8Array, dek: Uint8Array): OpenedReplica {
   const { position: p, header } = splitKeysObject(bytes, name);
   const decoded = decodeMainHeaderCopy(header);
   if (!decoded.ok || !verifyMainHeaderMac(header, deriveHeaderMacKey(dek, decoded.header.fileId))) {

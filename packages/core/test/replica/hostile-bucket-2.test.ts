@@ -249,3 +249,134 @@ describe('objects served from an older version, or deleted under a reader', () =
     });
   }
 });
+
+describe('generations on a hostile bucket', () => {
+  /** A shop with two sales pushed under `prefix` (generation 0), the writer still running. */
+  async function shop(b: Bucket, prefix: string, options: object = {}): Promise<{ db: Database; replica: Replica }> {
+    const db = await openDb();
+    open.push(db);
+    await db.exec(SALES);
+    await sell(db, 2);
+    const replica = startReplica(db, { ...b.s3, prefix, debounceMs: 60_000, ...options });
+    open.push(replica);
+    await replica.pushNow();
+    return { db, replica };
+  }
+
+  it('rekeyed with no writer running: a forged chain to the next generation is refused and nothing is written', async () => {
+    const b = await bucket();
+    const { db, replica } = await shop(b, 'carry');
+    await sell(db, 1, 3);
+    const last = (await replica.pushNow()).lastPushedSeq!;
+    await replica.stop();
+    await shop(b, 'other');
+    const { db: next } = await rekey(db, { password: PASSWORD });
+    open.push(next);
+    await sell(next, 1, 4);
+    const good = await dump(b.store, 'carry');
+    const other = await dump(b.store, 'other');
+    const e = (seq: number): string => entryName('carry', 0, seq);
+
+    const cases: [string, (o: Map<string, Uint8Array>) => void, string][] = [
+      ['a generation 1 keys object planted (generation 0 keys, renamed)', (o) => o.set(keysName('carry', 1), o.get(keysName('carry', 0))!), 'REPLICA_FOREIGN'],
+      ["generation 0's keys object swapped for another replica's", (o) => o.set(keysName('carry', 0), other.get(keysName('other', 0))!), 'REPLICA_FOREIGN'],
+      ['the last entry this device pushed replaced by an earlier one', (o) => o.set(e(last), o.get(e(last - 1))!), 'REPLICA_FORK'],
+      ['an entry after the last one this device pushed', (o) => o.set(e(last + 1), o.get(e(last))!), 'REPLICA_FORK'],
+      ['the last entry this device pushed deleted', (o) => o.delete(e(last)), 'REPLICA_ROLLBACK'],
+      ['the whole replica deleted', (o) => o.clear(), 'REPLICA_ROLLBACK'],
+    ];
+    for (const [what, mutate, expected] of cases) {
+      const objects = new Map(good);
+      mutate(objects);
+      await putBack(b.store, 'carry', objects);
+      const writer = startReplica(next, { ...b.s3, prefix: 'carry', debounceMs: 60_000 });
+      const got = await code(writer.pushNow());
+      await writer.stop();
+      expect(`${what}: ${got}`).toBe(`${what}: ${expected}`);
+      expect(await dump(b.store, 'carry')).toEqual(objects);
+    }
+    // The honest bucket: the same device continues in generation 1.
+    await putBack(b.store, 'carry', good);
+    const writer = startReplica(next, { ...b.s3, prefix: 'carry', debounceMs: 60_000 });
+    open.push(writer);
+    await writer.pushNow();
+    expect(writer.status()).toMatchObject({ state: 'idle', generation: 1, lastError: null });
+  });
+
+  it("a retired generation served again: the current one still restores; with the current one withheld, a device that saw it gets REPLICA_ROLLBACK", async () => {
+    const b = await bucket();
+    const target = { ...b.s3, prefix: 'replay' };
+    const { db, replica } = await shop(b, 'replay', { retention: { oldGenerations: 'at-once' } });
+    const gen0 = await dump(b.store, 'replay');
+    const { db: next } = await rekey(db, { password: PASSWORD });
+    open.push(next);
+    await sell(next, 1, 3);
+    const known = await replica.pushNow();
+    expect(known.generation).toBe(1);
+    expect([...(await dump(b.store, 'replay')).keys()].filter((k) => k.includes('/g/00000000/'))).toEqual([]);
+
+    // Generation 0's objects, deleted by retention, served again beside generation 1.
+    for (const [k, v] of gen0) await b.store.put(k, v);
+    const restored = await restoreFromReplica({ storage: new MemoryStorage(), name: 'r.db', replica: target, password: PASSWORD, kdf: FAST_KDF });
+    open.push(restored);
+    expect(await rows(restored)).toEqual(await rows(next));
+    expect(await verifyReplica({ replica: target, password: PASSWORD })).toMatchObject({ generation: 1, tipSeq: known.lastPushedSeq });
+    await sell(next, 1, 4);
+    expect(await replica.pushNow()).toMatchObject({ state: 'idle', generation: 1 });
+
+    // Then generation 1 withheld: only the replayed generation 0 is left.
+    const tip = { generation: 1, seq: replica.status().lastPushedSeq!, hash: new Uint8Array(32) };
+    await putBack(b.store, 'replay', gen0);
+    await sell(next, 1, 5);
+    expect(await code(replica.pushNow())).toBe('REPLICA_ROLLBACK');
+    await replica.stop();
+    const restarted = startReplica(next, { ...target, debounceMs: 60_000 });
+    open.push(restarted);
+    expect(await code(restarted.pushNow())).toBe('REPLICA_ROLLBACK');
+    expect(await code(verifyReplica({ replica: target, password: PASSWORD, known: tip }))).toBe('REPLICA_ROLLBACK');
+    expect(await dump(b.store, 'replay')).toEqual(gen0);
+  });
+
+  for (const when of ['creating the replica', 'a rekey, the writer running', 'a rekey, no writer running'] as const) {
+    it(`a genesis entry PUT that fails once (${when}): the retry and a restarted writer finish that generation, and it restores`, async () => {
+      const b = await bucket();
+      const store = new HookedStore(b.store);
+      let failing = when === 'creating the replica' ? 0 : 1;
+      store.hook = (op, key) => {
+        if (op === 'put' && key === entryName('gen', failing, 0)) {
+          failing = -1;
+          throw new CipherliteError('REPLICA_UNAVAILABLE', `PUT ${key}: injected failure`);
+        }
+      };
+      const db = await openDb();
+      open.push(db);
+      await db.exec(SALES);
+      const options = { store, prefix: 'gen', debounceMs: 60_000, retryMinMs: 60_000 };
+      let writer = startReplica(db, options);
+      open.push(writer);
+      let current = db;
+      if (when !== 'creating the replica') {
+        await writer.pushNow();
+        if (when === 'a rekey, no writer running') await writer.stop();
+        ({ db: current } = await rekey(db, { password: PASSWORD }));
+        open.push(current);
+        if (when === 'a rekey, no writer running') {
+          writer = startReplica(current, options);
+          open.push(writer);
+        }
+      }
+      await sell(current, 2);
+      // The first push (by startReplica, or after the rekey) fails on the genesis entry; pushNow retries.
+      await expect.poll(() => failing).toBe(-1);
+      expect(await code(writer.pushNow())).toBe('ok');
+      await writer.stop();
+      await sell(current, 1, 3);
+      const restarted = startReplica(current, options);
+      open.push(restarted);
+      expect(await restarted.pushNow()).toMatchObject({ state: 'idle', generation: when === 'creating the replica' ? 0 : 1, lastError: null });
+      const restored = await restoreFromReplica({ storage: new MemoryStorage(), name: 'r.db', replica: { ...b.s3, prefix: 'gen' }, password: PASSWORD, kdf: FAST_KDF });
+      open.push(restored);
+      expect(await rows(restored)).toEqual(await rows(current));
+    });
+  }
+});
