@@ -71,11 +71,10 @@ describe('image entries on a hostile bucket', () => {
   let b: Bucket;
   let good: Map<string, Uint8Array>;
   let goodRows: unknown[];
-  /** Entry times (the writer's clock): entry seq was pushed at TIME[seq]. */
+  /** The writer's clock: entries 0 and 1 are pushed at TIME(0), entry seq ≥ 2 at TIME(seq). */
   const TIME = (seq: number): number => 1_000_000 + seq * 1000;
   const storage = new MemoryStorage();
-  const restore = (extra: object = {}) =>
-    restoreFromReplica({ storage, name: `r${Math.random()}.db`, replica: { ...b.s3, prefix: PREFIX }, password: PASSWORD, kdf: FAST_KDF, ...extra });
+  const restore = (extra: object = {}) => restoreFromReplica({ storage, name: `r${Math.random()}.db`, replica: { ...b.s3, prefix: PREFIX }, password: PASSWORD, kdf: FAST_KDF, ...extra });
 
   /**
    * Entries 0 genesis, 1 image (two chunks: the database is over 256 pages), 2..3 pages (a sale
@@ -159,7 +158,7 @@ describe('image entries on a hostile bucket', () => {
 });
 
 describe('objects served from an older version, or deleted under a reader', () => {
-  it("an image chunk served from an older version of the same name (a writer cut off before its entry, then restarted) is REPLICA_REORDERED", async () => {
+  it('an image chunk served from an older version of the same name (a writer cut off before its entry, then restarted) is REPLICA_REORDERED', async () => {
     const b = await bucket();
     const store = new HookedStore(b.store);
     const db = await openDb();
@@ -208,8 +207,7 @@ describe('objects served from an older version, or deleted under a reader', () =
       open.push(writer);
       await writer.pushNow();
       // Sales until the log holds one snapshot and an entry after it.
-      const manifests = async (): Promise<number[]> =>
-        (await listAll(b.store, 'ret/')).flatMap((o) => /\/snap\/([0-9a-f]{16})\/manifest$/.exec(o.key)?.slice(1) ?? []).map((m) => parseInt(m, 16));
+      const manifests = async (): Promise<number[]> => (await listAll(b.store, 'ret/')).flatMap((o) => /\/snap\/([0-9a-f]{16})\/manifest$/.exec(o.key)?.slice(1) ?? []).map((m) => parseInt(m, 16));
       for (let i = 1; (await manifests()).length === 0 || (await manifests())[0] === writer.status().lastPushedSeq; i++) {
         await sell(db, 1, i);
         await writer.pushNow();
@@ -303,10 +301,10 @@ describe('generations on a hostile bucket', () => {
     expect(writer.status()).toMatchObject({ state: 'idle', generation: 1, lastError: null });
   });
 
-  it("a retired generation served again: the current one still restores; with the current one withheld, a device that saw it gets REPLICA_ROLLBACK", async () => {
+  it('a retired generation served again: the current one restores, and its image chunk and manifest are not taken for the current ones; with the current one withheld, a device that saw it gets REPLICA_ROLLBACK', async () => {
     const b = await bucket();
     const target = { ...b.s3, prefix: 'replay' };
-    const { db, replica } = await shop(b, 'replay', { retention: { oldGenerations: 'at-once' } });
+    const { db, replica } = await shop(b, 'replay', { snapshotEvery: 1, retention: { oldGenerations: 'at-once' } });
     const gen0 = await dump(b.store, 'replay');
     const { db: next } = await rekey(db, { password: PASSWORD });
     open.push(next);
@@ -321,6 +319,16 @@ describe('generations on a hostile bucket', () => {
     open.push(restored);
     expect(await rows(restored)).toEqual(await rows(next));
     expect(await verifyReplica({ replica: target, password: PASSWORD })).toMatchObject({ generation: 1, tipSeq: known.lastPushedSeq });
+    // Generation 0's image chunk and manifest at the same seq served as generation 1's.
+    const [chunk1, manifest1] = [chunkName('replay', 1, 1, 0), manifestName('replay', 1, 1)];
+    const saved = [(await b.store.get(chunk1))!, (await b.store.get(manifest1))!] as const;
+    await b.store.put(chunk1, gen0.get(chunkName('replay', 0, 1, 0))!);
+    expect(await code(restoreFromReplica({ storage: new MemoryStorage(), name: 'x.db', replica: target, password: PASSWORD, kdf: FAST_KDF, pointInTime: { seq: 1 } }))).toBe('REPLICA_REORDERED');
+    await b.store.put(chunk1, saved[0]);
+    await b.store.put(manifest1, gen0.get(manifestName('replay', 0, 1))!);
+    expect(await code(restoreFromReplica({ storage: new MemoryStorage(), name: 'x.db', replica: target, password: PASSWORD, kdf: FAST_KDF, pointInTime: { seq: 1 } }))).toBe('REPLICA_REORDERED');
+    await b.store.put(manifest1, saved[1]);
+
     await sell(next, 1, 4);
     expect(await replica.pushNow()).toMatchObject({ state: 'idle', generation: 1 });
 
@@ -334,7 +342,9 @@ describe('generations on a hostile bucket', () => {
     open.push(restarted);
     expect(await code(restarted.pushNow())).toBe('REPLICA_ROLLBACK');
     expect(await code(verifyReplica({ replica: target, password: PASSWORD, known: tip }))).toBe('REPLICA_ROLLBACK');
-    expect(await dump(b.store, 'replay')).toEqual(gen0);
+    // No entry, manifest or keys object was added (an image's chunks go up before the tip is checked: unreferenced).
+    const added = [...(await dump(b.store, 'replay')).keys()].filter((k) => !gen0.has(k));
+    expect(added.filter((k) => !/\/g\/00000001\/snap\/[0-9a-f]{16}\/[0-9a-f]{8}$/.test(k))).toEqual([]);
   });
 
   for (const when of ['creating the replica', 'a rekey, the writer running', 'a rekey, no writer running'] as const) {
