@@ -13,7 +13,7 @@ import { deriveHeaderMacKey } from '../crypto/subkeys.js';
 import { randomBytes } from '../crypto/random.js';
 import type { Database } from '../database/database.js';
 import { internals } from '../database/internals.js';
-import { CipherliteError } from '../errors.js';
+import { CipherliteError, isCipherliteError } from '../errors.js';
 import { encodeMainHeader } from '../format/main-header.js';
 import { entryName, equal, generationDir, ID_SIZE, keysName, objectHash, readEnvelope, replicaKey, seqOf, writeEnvelope, ZERO_HASH } from './format.js';
 import type { LocalReplicaState } from '../keys/replica-state.js';
@@ -22,7 +22,7 @@ import { listAll } from './object-store.js';
 import { ReplicaLog } from './log.js';
 import type { ObjectStore } from './object-store.js';
 import { bucketHeader, encodeKeysObject, splitKeysObject } from './payloads.js';
-import { currentGeneration, position, type OpenedReplica } from './reader.js';
+import { bindKeys, currentGeneration, position, type OpenedReplica } from './reader.js';
 
 export interface CreatedGeneration {
   r: OpenedReplica;
@@ -34,7 +34,10 @@ export interface CreatedGeneration {
 /**
  * Writes generation `generation` of `db`'s replica under `prefix` with `genesisPayload` at seq 0.
  * `chain`: the genesis's predecessor (a later generation: the previous generation's last entry)
- * and the writing device (default: none, a random device id).
+ * and the writing device (default: none, a random device id). With `resume`, a keys object
+ * already there that opens under the database's data key and names `replicaId` is taken as this
+ * device's own, left by an attempt cut off before its genesis entry: the genesis goes under it
+ * (still conditional, so a second writer is refused there).
  */
 export async function createGeneration(
   store: ObjectStore,
@@ -44,12 +47,12 @@ export async function createGeneration(
   genesisPayload: Uint8Array,
   now: number,
   replicaId: Uint8Array = randomBytes(ID_SIZE),
-  chain: { prevHash: Uint8Array; deviceId: Uint8Array } = { prevHash: ZERO_HASH, deviceId: randomBytes(ID_SIZE) },
+  chain: { prevHash: Uint8Array; deviceId: Uint8Array; resume?: boolean } = { prevHash: ZERO_HASH, deviceId: randomBytes(ID_SIZE) },
 ): Promise<CreatedGeneration> {
   const { container } = internals(db);
   const dek = container.dek;
   const generationId = randomBytes(ID_SIZE);
-  const r: OpenedReplica = {
+  let r: OpenedReplica = {
     store,
     prefix,
     generation,
@@ -63,13 +66,42 @@ export async function createGeneration(
   const header = encodeMainHeader(bucketHeader(container.header), deriveHeaderMacKey(dek, container.fileId));
   const keys = encodeKeysObject(writeEnvelope('keys', position(r, 0), new Uint8Array(12)), header, replicaKey(dek, generationId, 'keys-mac'));
   if ((await store.put(keysName(prefix, generation), keys, { ifNoneMatch: true })) === 'taken') {
-    throw new CipherliteError('REPLICA_FORK', `another writer created generation ${generation} of the replica under "${prefix}" at the same time`);
+    const there = chain.resume ? await ownKeysObject(store, prefix, generation, dek, replicaId) : null;
+    if (!there) throw new CipherliteError('REPLICA_FORK', `another writer created generation ${generation} of the replica under "${prefix}" at the same time`);
+    r = there;
   }
   const log = new ReplicaLog(r);
-  const genesis = log.seal(0, { ...chain, time: now, kind: 'genesis', payload: genesisPayload });
+  const genesis = log.seal(0, { prevHash: chain.prevHash, deviceId: chain.deviceId, time: now, kind: 'genesis', payload: genesisPayload });
   const res = await log.append(0, genesis);
   if (!res.appended) throw new CipherliteError('REPLICA_FORK', `another writer wrote the genesis entry of generation ${generation} under "${prefix}"`);
   return { r, log, hash: res.hash };
+}
+
+/** The generation's keys object when it opens under `dek` and names `replicaId`, else null. */
+async function ownKeysObject(store: ObjectStore, prefix: string, generation: number, dek: Uint8Array, replicaId: Uint8Array): Promise<OpenedReplica | null> {
+  const name = keysName(prefix, generation);
+  const bytes = await store.get(name);
+  if (!bytes) return null;
+  try {
+    const r = bindKeys(store, prefix, generation, 0, name, bytes, dek);
+    return equal(r.replicaId, replicaId) ? r : null;
+  } catch (e) {
+    if (isCipherliteError(e)) return null;
+    throw e;
+  }
+}
+
+/**
+ * The predecessor of the genesis entry this device still owes generation `r` (its keys object is
+ * there, under this device's data key, and its log is empty: an attempt cut off between the two),
+ * or null when there is none. Generation 0 of a device that never recorded a position chains to
+ * nothing; a later one to the last entry this device pushed in the generation before.
+ */
+export async function unfinishedGeneration(r: OpenedReplica, local: LocalReplicaState | null): Promise<Uint8Array | null> {
+  if ((await new ReplicaLog(r).tip()) !== null) return null;
+  if (r.generation === 0 && !local) return ZERO_HASH;
+  if (local && local.generation === r.generation - 1 && equal(local.replicaId, r.replicaId)) return local.hash;
+  return null;
 }
 
 /**

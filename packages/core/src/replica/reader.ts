@@ -140,7 +140,7 @@ async function fetchKeys(store: ObjectStore, prefix: string, signal?: AbortSigna
 }
 
 /** Checks the keys object under `dek` (header MAC, then the replica MAC) and derives the generation's keys. */
-function bindKeys(store: ObjectStore, prefix: string, generation: number, seq: number, name: string, bytes: Uint8Array, dek: Uint8Array): OpenedReplica {
+export function bindKeys(store: ObjectStore, prefix: string, generation: number, seq: number, name: string, bytes: Uint8Array, dek: Uint8Array): OpenedReplica {
   const { position: p, header } = splitKeysObject(bytes, name);
   const decoded = decodeMainHeaderCopy(header);
   if (!decoded.ok || !verifyMainHeaderMac(header, deriveHeaderMacKey(dek, decoded.header.fileId))) {
@@ -241,12 +241,17 @@ export function readImage(r: OpenedReplica, seq: number, payload: Uint8Array, pa
 
 /** A snapshot's manifest and page state; every chunk's hash is checked against the manifest. */
 export async function readSnapshot(r: OpenedReplica, seq: number, pacer?: Pacer, signal?: AbortSignal): Promise<{ manifest: Manifest; state: PageState }> {
+  const manifest = await readManifest(r, seq, signal);
+  const state = await readChunks(r, seq, manifest, { kind: 'snapshot manifest', name: manifestName(r.prefix, r.generation, seq) }, pacer, signal);
+  return { manifest, state };
+}
+
+/** The snapshot manifest at `seq`, opened and bound to its position. */
+async function readManifest(r: OpenedReplica, seq: number, signal?: AbortSignal): Promise<Manifest> {
   const mName = manifestName(r.prefix, r.generation, seq);
   const mBytes = await r.store.get(mName, signal ? { signal } : {});
   if (!mBytes) throw new CipherliteError('REPLICA_MISSING', `snapshot manifest ${mName} is missing`, { object: mName });
-  const manifest = decodeManifest(open('manifest', mBytes, mName, position(r, seq), r.snapKey), mName);
-  const state = await readChunks(r, seq, manifest, { kind: 'snapshot manifest', name: mName }, pacer, signal);
-  return { manifest, state };
+  return decodeManifest(open('manifest', mBytes, mName, position(r, seq), r.snapKey), mName);
 }
 
 export interface ReadStateOptions {
@@ -293,7 +298,10 @@ export async function readState(r: OpenedReplica, o: ReadStateOptions = {}): Pro
   }
   const target = Math.min(o.seq ?? tip, tip);
   if (target < entries[0]!) throw new CipherliteError('REPLICA_MISSING', `seq ${target} is older than the retained log (oldest: ${entries[0]})`);
-  const snap = listing.snapshots.filter((s) => s <= target && s >= entries[0]!).pop();
+  const candidates = listing.snapshots.filter((s) => s <= target && s >= entries[0]!);
+  let snap = candidates.pop();
+  // A point in time: the newest snapshot taken at or before it (a newer one already holds later commits).
+  while (o.time !== undefined && snap !== undefined && (await readManifest(r, snap, o.signal)).time > o.time) snap = candidates.pop();
   let state: PageState = { pageSize: 0, pageCount: 0, pages: new Map() };
   let manifest: Manifest | null = null;
   let from = entries[0]!;
@@ -302,6 +310,7 @@ export async function readState(r: OpenedReplica, o: ReadStateOptions = {}): Pro
     from = snap;
     if (o.time !== undefined && manifest.time > o.time) throw new CipherliteError('REPLICA_MISSING', 'the requested time is older than the retained history');
   } else if (from !== 0) {
+    if (o.time !== undefined) throw new CipherliteError('REPLICA_MISSING', 'the requested time is older than the retained history');
     throw new CipherliteError('REPLICA_MISSING', `the log starts at seq ${from} and no snapshot covers it (genesis and snapshots deleted)`);
   }
   let prev: Uint8Array | null = null;

@@ -31,7 +31,7 @@ import { resolveReplicaOptions, type ReplicaOptions, type ResolvedReplicaOptions
 import { bucketHeader, encodeKeysObject, encodePages, keyslotsOf } from './payloads.js';
 import { decodeManifestTime, hashPages, readPages, wipeRead, type PageRead } from './pages.js';
 import { openReplicaWithKey, position, readState, type OpenedReplica } from './reader.js';
-import { createGeneration, proveLastEntry } from './generation.js';
+import { createGeneration, proveLastEntry, unfinishedGeneration } from './generation.js';
 import { applyRetention, putChunks, retireOldGenerations } from './snapshots.js';
 import { sealEntry, type SealedEntry } from './sealing.js';
 
@@ -252,6 +252,9 @@ export class Replica {
       return;
     }
     const opened = found.replica;
+    // A generation this device started and was cut off before its genesis entry: finish it.
+    const owed = await unfinishedGeneration(opened, this.#local);
+    if (owed) return this.#startGeneration(opened.generation, opened.replicaId, owed);
     this.#keysSent = keyslotsOf(found.header);
     if (this.#local && !equal(this.#local.replicaId, opened.replicaId)) throw new CipherliteError('REPLICA_FOREIGN', `the replica under "${prefix}" is not the one this device writes`);
     const read = await readState(opened, { known: this.#local });
@@ -287,7 +290,7 @@ export class Replica {
     const { container } = internals(this.#db);
     const deviceId = this.#local?.deviceId ?? randomBytes(ID_SIZE);
     const now = this.#o.now();
-    const { r, log, hash } = await createGeneration(this.#o.store, this.#o.prefix, generation, this.#db, encodePages(container.blockSize, 0, []), now, replicaId, { prevHash, deviceId });
+    const { r, log, hash } = await createGeneration(this.#o.store, this.#o.prefix, generation, this.#db, encodePages(container.blockSize, 0, []), now, replicaId, { prevHash, deviceId, resume: true });
     this.#remote = { r, log, pageSize: container.blockSize, pageCount: 0, hashes: new Map(), tip: { seq: 0, hash }, snapshots: [], oldestEntry: 0 };
     this.#inflight = null;
     this.#keysInflight = null;
