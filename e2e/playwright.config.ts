@@ -18,15 +18,24 @@
  */
 import { defineConfig } from '@playwright/test';
 import type { Project } from '@playwright/test';
-import { ENGINES, NOTES_PORT, PORT, engineTimeout, engineUse } from './tests/env.ts';
+import { ANY_PHASE_TAG, ENGINES, NOTES_PORT, PORT, engineTimeout, engineUse } from './tests/env.ts';
 import type { Engine } from './tests/env.ts';
 import { POS_PORT } from './tests/pos-helpers.ts';
 
 /**
- * Specs whose assertions are about time (deadlines, takeovers, kills): run with nothing beside them.
- * `replica` kills a worker while its writer pushes, and waits on backoff retries.
+ * Specs with tests whose assertions are about time (deadlines, takeovers, kills): those tests run
+ * with nothing beside them. `replica` kills a worker while its writer pushes, and waits on backoff
+ * retries. A test of these files that measures no time carries ANY_PHASE_TAG (tests/env.ts) and
+ * runs in the parallel phase; an untagged one, a new test included, runs in the serial phase.
  */
-export const TIMING_SPECS = ['crash', 'multitab', 'worker-liveness', 'keys', 'key-management', 'indexeddb', 'opfs', 'progress', 'cleared', 'replica'].map((s) => `**/${s}.e2e.ts`);
+const TIMING_FILES = ['crash', 'multitab', 'worker-liveness', 'keys', 'key-management', 'indexeddb', 'opfs', 'progress', 'cleared', 'replica'];
+export const TIMING_SPECS = TIMING_FILES.map((s) => `**/${s}.e2e.ts`);
+/**
+ * Matches an untagged test of a timing spec. Playwright matches `grep` against the project name,
+ * the spec's path, the titles and the tags, joined by spaces.
+ */
+const UNTAGGED_TIMING_TEST = new RegExp(`^(?!.* ${ANY_PHASE_TAG}( |$)).*[ /](${TIMING_FILES.join('|')})\\.e2e\\.ts `);
+const ANY_PHASE_TEST = new RegExp(` ${ANY_PHASE_TAG}( |$)`);
 
 const PHASE = process.env.E2E_PHASE;
 if (PHASE !== undefined && PHASE !== 'parallel' && PHASE !== 'serial') throw new Error(`E2E_PHASE: expected "parallel" or "serial", got "${PHASE}"`);
@@ -44,9 +53,8 @@ const POS_ENGINES = (process.env.POS_E2E_ENGINES?.split(',') ?? [...ENGINES]).ma
 const prebuilt = process.env.E2E_PREBUILT === '1';
 
 function workerSuite(engine: Engine): Project {
-  const selected = PHASE === 'serial' ? { testMatch: TIMING_SPECS } : { testMatch: '**/*.e2e.ts' };
-  const ignored = ['**/pos-*.e2e.ts', '**/notes.e2e.ts', ...(PHASE === 'parallel' ? TIMING_SPECS : [])];
-  return { name: engine, ...selected, testIgnore: ignored, use: { ...engineUse(engine), baseURL: `http://127.0.0.1:${PORT}/` }, timeout: engineTimeout(engine, 90_000) };
+  const selected = { serial: { testMatch: TIMING_SPECS, grepInvert: ANY_PHASE_TEST }, parallel: { testMatch: '**/*.e2e.ts', grepInvert: UNTAGGED_TIMING_TEST } };
+  return { name: engine, testMatch: '**/*.e2e.ts', ...(PHASE ? selected[PHASE] : {}), testIgnore: ['**/pos-*.e2e.ts', '**/notes.e2e.ts'], use: { ...engineUse(engine), baseURL: `http://127.0.0.1:${PORT}/` }, timeout: engineTimeout(engine, 90_000) };
 }
 
 function posSuite(engine: Engine): Project {
