@@ -11,25 +11,42 @@
  * Each Playwright worker starts one browser; a test gets a fresh context in it, or a persistent
  * profile of its own where the profile is under test (see tests/fixtures.ts).
  *
- * scripts/e2e.sh builds both apps once and runs two phases (E2E_PHASE): `parallel`, two workers,
- * every spec except TIMING_SPECS; then `serial`, one worker, TIMING_SPECS alone — crash and kill
- * timings, leader failover and liveness deadlines are measured with no other browser running.
- * Without E2E_PHASE every spec runs (`--project=firefox tests/keys.e2e.ts` runs one file in one engine).
+ * scripts/e2e.sh builds the apps once and runs two phases (E2E_PHASE): `parallel`, two workers,
+ * every test except those of TIMING_SPECS that measure time; then `serial`, one worker, those alone
+ * — crash and kill timings, leader failover, liveness deadlines, auto-lock, BUSY after a timeout,
+ * progress and abort, backoff retries are measured with no other browser running. A test of a
+ * timing spec that measures none is tagged `@any-phase` (ANY_PHASE in tests/fixtures.ts) and runs
+ * in the parallel phase; an untagged one runs in the serial phase, so a new test lands there unless
+ * its author tags it. Every test runs in exactly one phase (`--list` of both phases).
+ * Without E2E_PHASE every test runs (`--project=firefox tests/keys.e2e.ts` runs one file in one engine).
  */
 import { defineConfig } from '@playwright/test';
 import type { Project } from '@playwright/test';
-import { ENGINES, NOTES_PORT, PORT, engineTimeout, engineUse } from './tests/env.ts';
+import { ANY_PHASE_TAG, ENGINES, NOTES_PORT, PORT, engineTimeout, engineUse } from './tests/env.ts';
 import type { Engine } from './tests/env.ts';
 import { POS_PORT } from './tests/pos-helpers.ts';
 
 /**
- * Specs whose assertions are about time (deadlines, takeovers, kills): run with nothing beside them.
- * `replica` kills a worker while its writer pushes, and waits on backoff retries.
+ * Specs with tests whose assertions are about time (deadlines, takeovers, kills): those tests run
+ * with nothing beside them. `replica` kills a worker while its writer pushes, and waits on backoff
+ * retries. A test of these files that measures no time carries ANY_PHASE_TAG (tests/env.ts) and
+ * runs in the parallel phase; an untagged one, a new test included, runs in the serial phase.
  */
-export const TIMING_SPECS = ['crash', 'multitab', 'worker-liveness', 'keys', 'key-management', 'indexeddb', 'opfs', 'progress', 'cleared', 'replica'].map((s) => `**/${s}.e2e.ts`);
+const TIMING_FILES = ['crash', 'multitab', 'worker-liveness', 'keys', 'key-management', 'indexeddb', 'opfs', 'progress', 'cleared', 'replica'];
+export const TIMING_SPECS = TIMING_FILES.map((s) => `**/${s}.e2e.ts`);
+/**
+ * Matches an untagged test of a timing spec. Playwright matches `grep` against the project name,
+ * the spec's path, the titles and the tags, joined by spaces.
+ */
+const UNTAGGED_TIMING_TEST = new RegExp(`^(?!.* ${ANY_PHASE_TAG}( |$)).*[ /](${TIMING_FILES.join('|')})\\.e2e\\.ts `);
+const ANY_PHASE_TEST = new RegExp(` ${ANY_PHASE_TAG}( |$)`);
 
-const PHASE = process.env.E2E_PHASE;
-if (PHASE !== undefined && PHASE !== 'parallel' && PHASE !== 'serial') throw new Error(`E2E_PHASE: expected "parallel" or "serial", got "${PHASE}"`);
+/** The phase scripts/e2e.sh runs (E2E_PHASE), or none: every test. */
+function phase(value: string | undefined): 'parallel' | 'serial' | undefined {
+  if (value === undefined || value === 'parallel' || value === 'serial') return value;
+  throw new Error(`E2E_PHASE: expected "parallel" or "serial", got "${value}"`);
+}
+const PHASE = phase(process.env.E2E_PHASE);
 
 /**
  * Engines of the POS suite: every engine by default, like the worker suite; `POS_E2E_ENGINES`
@@ -44,9 +61,15 @@ const POS_ENGINES = (process.env.POS_E2E_ENGINES?.split(',') ?? [...ENGINES]).ma
 const prebuilt = process.env.E2E_PREBUILT === '1';
 
 function workerSuite(engine: Engine): Project {
-  const selected = PHASE === 'serial' ? { testMatch: TIMING_SPECS } : { testMatch: '**/*.e2e.ts' };
-  const ignored = ['**/pos-*.e2e.ts', '**/notes.e2e.ts', ...(PHASE === 'parallel' ? TIMING_SPECS : [])];
-  return { name: engine, ...selected, testIgnore: ignored, use: { ...engineUse(engine), baseURL: `http://127.0.0.1:${PORT}/` }, timeout: engineTimeout(engine, 90_000) };
+  // Serial: the timing specs' untagged tests. Parallel: every test but those. Neither: every test.
+  const selected = PHASE === 'serial' ? { testMatch: TIMING_SPECS, grepInvert: ANY_PHASE_TEST } : { testMatch: '**/*.e2e.ts', ...(PHASE === 'parallel' ? { grepInvert: UNTAGGED_TIMING_TEST } : {}) };
+  return {
+    name: engine,
+    ...selected,
+    testIgnore: ['**/pos-*.e2e.ts', '**/notes.e2e.ts'],
+    use: { ...engineUse(engine), baseURL: `http://127.0.0.1:${PORT}/` },
+    timeout: engineTimeout(engine, 90_000),
+  };
 }
 
 function posSuite(engine: Engine): Project {

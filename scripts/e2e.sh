@@ -36,6 +36,13 @@ export E2E_PREBUILT=1
 if [ $# -gt 0 ]; then
   exec pnpm exec playwright test "$@"
 fi
+# The replica spec's tests run in both phases, its two projects side by side in the parallel one:
+# the object store is started here, once, not by whichever of them runs first (which would stop it
+# when done, under the other's feet). Stopped at the end only when this run started it (scripts/s3.sh).
+s3_was_up=0
+bash ../scripts/s3.sh status >/dev/null 2>&1 && s3_was_up=1
+[ "$s3_was_up" = 1 ] || trap 'bash ../scripts/s3.sh stop >/dev/null 2>&1 || true' EXIT
+[ "$s3_was_up" = 1 ] || bash ../scripts/s3.sh start || bash ../scripts/s3.sh start || echo "e2e: the object store did not start; the replica spec's tests will fail"
 status=0
 E2E_PHASE=parallel pnpm exec playwright test || status=$?
 E2E_PHASE=serial pnpm exec playwright test || status=$?

@@ -11,6 +11,12 @@ export const PORT = Number(process.env.E2E_PORT ?? 4391);
 /** The guide's example app (examples/notes). */
 export const NOTES_PORT = Number(process.env.NOTES_E2E_PORT ?? 4186);
 
+/**
+ * Tag of a test, in a timing spec (playwright.config.ts TIMING_SPECS), that measures no time: it
+ * runs in the parallel phase. An untagged test of a timing spec runs in the serial phase.
+ */
+export const ANY_PHASE_TAG = '@any-phase';
+
 /** The browser engines the Playwright suites run in; each is a Playwright project of that name. */
 export type Engine = 'chromium' | 'firefox';
 export const ENGINES: readonly Engine[] = ['chromium', 'firefox'];

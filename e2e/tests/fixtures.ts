@@ -11,13 +11,19 @@ import type { Browser, BrowserContext, Page } from '@playwright/test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ENGINES, PORT, grantStorage, launchPersistent } from './env.ts';
+import { ANY_PHASE_TAG, ENGINES, PORT, grantStorage, launchPersistent } from './env.ts';
 import type { Engine, LaunchOptions } from './env.ts';
 
 /** Per-profile launch options (engine preferences set before the browser starts). */
 export type ProfileOptions = Pick<LaunchOptions, 'firefoxUserPrefs'>;
 
 export const BASE_URL = `http://127.0.0.1:${PORT}/`;
+
+/**
+ * `test(title, ANY_PHASE, body)`: a test of a timing spec that measures no time (no deadline, kill,
+ * takeover or race), so it may run beside another browser in the parallel phase (playwright.config.ts).
+ */
+export const ANY_PHASE = { tag: ANY_PHASE_TAG };
 
 /** Cheapest Argon2id the library accepts: keeps the suite fast; the KDF cost is not under test here. */
 export const FAST_KDF = { memoryKiB: 19 * 1024, iterations: 2, parallelism: 1 };

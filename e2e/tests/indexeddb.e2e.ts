@@ -5,7 +5,7 @@
  * between SQLite's commit and IndexedDB's → the last acknowledged state, quota → QUOTA_EXCEEDED,
  * and multi-tab, lock and key management the same as on OPFS.
  */
-import { FAST_KDF, expect, log, test } from './fixtures.ts';
+import { FAST_KDF, expect, log, test, ANY_PHASE } from './fixtures.ts';
 import type { Page } from './fixtures.ts';
 import { writeUntilFull } from './quota-helpers.ts';
 import type {} from '../test-app/main.ts';
@@ -23,7 +23,7 @@ async function count(page: Page, id = 'a'): Promise<number> {
   return page.evaluate(async (i) => (await window.t.dbs[i]!.get<{ n: number }>('SELECT count(*) AS n FROM notes'))!.n, id);
 }
 
-test('auto picks OPFS where sync access handles work; forced IndexedDB reports itself', async ({ session }) => {
+test('auto picks OPFS where sync access handles work; forced IndexedDB reports itself', ANY_PHASE, async ({ session }) => {
   const p = await session();
   const page = await p.page('tab');
   const auto = await page.evaluate(() => window.t.open('auto', { name: 'auto', password: 'x', kdf: { memoryKiB: 19 * 1024, iterations: 2, parallelism: 1 } }));
@@ -33,7 +33,7 @@ test('auto picks OPFS where sync access handles work; forced IndexedDB reports i
   expect(bad).toMatchObject({ ok: false, code: 'INVALID_ARGUMENT' });
 });
 
-test('IndexedDB: rows survive reload and browser restart; only ciphertext is stored; nothing in OPFS', async ({ profile }) => {
+test('IndexedDB: rows survive reload and browser restart; only ciphertext is stored; nothing in OPFS', ANY_PHASE, async ({ profile }) => {
   const p = await profile();
   const page = await p.page('tab');
   const info = await openOk(page);
@@ -68,7 +68,7 @@ test('IndexedDB: rows survive reload and browser restart; only ciphertext is sto
   expect(await again.evaluate((m) => window.t.idbScan([m, 'after reload']), MARKER)).toEqual([]);
 });
 
-test('IndexedDB: wrong password → WRONG_KEY; lock → LOCKED, unlock; a flipped stored bit → CORRUPT', async ({ session }) => {
+test('IndexedDB: wrong password → WRONG_KEY; lock → LOCKED, unlock; a flipped stored bit → CORRUPT', ANY_PHASE, async ({ session }) => {
   const p = await session();
   const page = await p.page('tab');
   await openOk(page);
@@ -99,8 +99,11 @@ test('IndexedDB: wrong password → WRONG_KEY; lock → LOCKED, unlock; a flippe
   expect(tampered).toMatchObject({ ok: false, code: 'CORRUPT' });
 });
 
-test('IndexedDB: killed between the SQLite commit and the IndexedDB commit → the last acknowledged state', async ({ profile }) => {
-  const p = await profile();
+// A fresh context is enough: the worker is killed, not the browser, so what IndexedDB holds is
+// read back from the same browser whether its storage is on disk or (Chromium's off-the-record
+// context) in memory.
+test('IndexedDB: killed between the SQLite commit and the IndexedDB commit → the last acknowledged state', async ({ session }) => {
+  const p = await session();
   const page = await p.page('tab');
   await openOk(page, 'a', true);
   await page.evaluate(async () => {
@@ -159,7 +162,7 @@ test('IndexedDB: two tabs share one leader; change events; the leader closes and
   expect(await count(two)).toBe(41);
 });
 
-test('IndexedDB: change password, backup → restore work as on OPFS', async ({ session }) => {
+test('IndexedDB: change password, backup → restore work as on OPFS', ANY_PHASE, async ({ session }) => {
   const p = await session();
   const page = await p.page('tab');
   await openOk(page);

@@ -3,7 +3,7 @@
  * follower tab (every other tab locks at once), takeover with the new key, a tab holding the old key locks itself when it has to
  * take over; verify, stats and an encrypted backup.
  */
-import { FAST_KDF, expect, test } from './fixtures.ts';
+import { FAST_KDF, expect, test, ANY_PHASE } from './fixtures.ts';
 import type { Page } from './fixtures.ts';
 import type {} from '../test-app/main.ts';
 
@@ -50,7 +50,7 @@ test('a tab still holding the old password locks itself when it must take over; 
   expect(await b.evaluate(() => window.t.dbs.a!.query('SELECT v FROM t'))).toEqual([{ v: 'kept' }]);
 });
 
-test('verify, stats and an encrypted backup through the client', async ({ session }) => {
+test('verify, stats and an encrypted backup through the client', ANY_PHASE, async ({ session }) => {
   const page = await (await session()).page('tab');
   expect(await open(page, OLD)).toMatchObject({ ok: true });
   const marker = `BACKUPMARK${crypto.randomUUID().replaceAll('-', '')}`;
@@ -78,7 +78,7 @@ test('verify, stats and an encrypted backup through the client', async ({ sessio
   expect(r.backup.leaks).toBe(false);
 });
 
-test('recovery key: shown once, unlocks after lock; removing it; explicit plaintext export is a standard SQLite file', async ({ session }) => {
+test('recovery key: shown once, unlocks after lock; removing it; explicit plaintext export is a standard SQLite file', ANY_PHASE, async ({ session }) => {
   const p = await session();
   const page = await p.page('tab');
   expect(await open(page, OLD)).toMatchObject({ ok: true });

@@ -1,5 +1,5 @@
 /** Keys and lock state: wrong password, lock/unlock, auto-lock, close, and what a locked worker keeps in memory. */
-import { FAST_KDF, expect, log, test } from './fixtures.ts';
+import { FAST_KDF, expect, log, test, ANY_PHASE } from './fixtures.ts';
 import type { Page } from './fixtures.ts';
 import type {} from '../test-app/main.ts';
 
@@ -10,7 +10,7 @@ async function open(page: Page, extra: Record<string, unknown> = {}) {
   return page.evaluate((o) => window.t.open('a', o), { ...OPTIONS, ...extra });
 }
 
-test('wrong password → WRONG_KEY and not one stored byte changes', async ({ session }) => {
+test('wrong password → WRONG_KEY and not one stored byte changes', ANY_PHASE, async ({ session }) => {
   const page = await (await session()).page('tab');
   expect(await open(page)).toMatchObject({ ok: true });
   await page.evaluate(() => window.t.dbs.a!.exec("CREATE TABLE t (v); INSERT INTO t VALUES ('kept')"));
@@ -27,7 +27,7 @@ test('wrong password → WRONG_KEY and not one stored byte changes', async ({ se
   expect(await page.evaluate(() => window.t.dbs.a!.query('SELECT v FROM t'))).toEqual([{ v: 'kept' }]);
 });
 
-test('lock → calls reject with LOCKED, lock state is observable, unlock restores; close → CLOSED (idempotent)', async ({ session }) => {
+test('lock → calls reject with LOCKED, lock state is observable, unlock restores; close → CLOSED (idempotent)', ANY_PHASE, async ({ session }) => {
   const page = await (await session()).page('tab');
   expect(await open(page)).toMatchObject({ ok: true });
   const r = await page.evaluate(async (password) => {
@@ -87,7 +87,7 @@ test('auto-lock fires after autoLockMs without calls, and activity postpones it'
   expect(r.call).toMatchObject({ ok: false, code: 'LOCKED' });
 });
 
-test('after lock(), heap snapshots of the leader and follower workers hold no copy of the password (best effort: JS strings)', async ({ session, engine }) => {
+test('after lock(), heap snapshots of the leader and follower workers hold no copy of the password (best effort: JS strings)', ANY_PHASE, async ({ session, engine }) => {
   test.skip(engine === 'firefox', 'worker heap snapshots need the Chrome DevTools Protocol (HeapProfiler); Firefox over WebDriver BiDi has no heap snapshot command');
   const p = await session();
   const [a, b] = [await p.page('tab-a'), await p.page('tab-b')];

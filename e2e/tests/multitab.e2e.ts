@@ -2,7 +2,7 @@
  * Several tabs on one database: one leader owns the OPFS files, the others forward to it; every
  * tab proves the password itself; change events reach every tab; the leader can go away.
  */
-import { FAST_KDF, expect, log, test } from './fixtures.ts';
+import { FAST_KDF, expect, log, test, ANY_PHASE } from './fixtures.ts';
 import type { Page } from './fixtures.ts';
 import type {} from '../test-app/main.ts';
 
@@ -32,7 +32,7 @@ async function insertLoop(page: Page, tab: string, n: number) {
 
 const changeCount = (page: Page) => page.evaluate(() => window.t.events.filter((e) => e.kind === 'change' && (e.value as string[]).includes('orders')).length);
 
-test('two tabs insert concurrently (200 each) → 400 rows, and every commit reaches both tabs as a change event', async ({ session }) => {
+test('two tabs insert concurrently (200 each) → 400 rows, and every commit reaches both tabs as a change event', ANY_PHASE, async ({ session }) => {
   const p = await session();
   const [a, b] = [await p.page('tab-a'), await p.page('tab-b')];
   expect(await open(a)).toMatchObject({ ok: true, value: { role: 'leader' } });
@@ -66,7 +66,7 @@ test('two tabs insert concurrently (200 each) → 400 rows, and every commit rea
   expect(filtered).toEqual([['orders']]);
 });
 
-test('a tab must prove the password itself: a wrong one is WRONG_KEY while another tab is unlocked', async ({ session }) => {
+test('a tab must prove the password itself: a wrong one is WRONG_KEY while another tab is unlocked', ANY_PHASE, async ({ session }) => {
   const p = await session();
   const [a, b] = [await p.page('tab-a'), await p.page('tab-b')];
   expect(await open(a)).toMatchObject({ ok: true, value: { role: 'leader' } });

@@ -3,7 +3,7 @@
  * holds the files, opening retries with backoff and succeeds once they are released, or fails
  * with BUSY after `acquireTimeoutMs`. A worker that cannot load fails the open cleanly.
  */
-import { FAST_KDF, expect, log, test } from './fixtures.ts';
+import { FAST_KDF, expect, log, test, ANY_PHASE } from './fixtures.ts';
 import type {} from '../test-app/main.ts';
 
 const OPTIONS = { name: 'held', password: 'handles', kdf: FAST_KDF };
@@ -43,7 +43,7 @@ test('files held by another worker: open waits and succeeds after release, or fa
   expect(await page.evaluate(() => window.t.dbs.d!.query('SELECT v FROM t'))).toEqual([{ v: 'x' }]);
 });
 
-test('a worker that cannot load (bundler did not emit it) → WORKER_LOAD_FAILED naming the bundler setup, no hang', async ({ session }) => {
+test('a worker that cannot load (bundler did not emit it) → WORKER_LOAD_FAILED naming the bundler setup, no hang', ANY_PHASE, async ({ session }) => {
   const page = await (await session()).page('tab');
   const r = await page.evaluate(async (o) => {
     const { openDatabase } = window.t;

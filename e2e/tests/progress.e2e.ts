@@ -6,7 +6,7 @@
  * intact data; importDatabase round-trips an export under a new name, on OPFS and on IndexedDB,
  * and nothing of the plaintext is stored.
  */
-import { FAST_KDF, expect, log, test } from './fixtures.ts';
+import { FAST_KDF, expect, log, test, ANY_PHASE } from './fixtures.ts';
 import type { Page } from './fixtures.ts';
 import type { ProgressOp, TimedProgress } from '../test-app/main.ts';
 
@@ -126,7 +126,7 @@ test('abort mid-rekey (leader tab, then follower tab): CANCELLED, the old passwo
   expect(await c.evaluate(() => window.t.dbs.a!.verify())).toMatchObject({ ok: true });
 });
 
-test('importDatabase: export → import under a new name (OPFS and IndexedDB) → same rows; no plaintext stored; an existing name is refused', async ({ session }) => {
+test('importDatabase: export → import under a new name (OPFS and IndexedDB) → same rows; no plaintext stored; an existing name is refused', ANY_PHASE, async ({ session }) => {
   test.slow();
   const p = await session();
   const page = await p.page('tab');

@@ -8,7 +8,7 @@
  * follower tab, failover and restore, the worker never given a key.
  */
 import { startPresignEndpoint, type PresignEndpoint } from '../../packages/core/test/replica/presign-endpoint.ts';
-import { test, expect, FAST_KDF, log, type Page } from './fixtures.ts';
+import { test, expect, FAST_KDF, log, type Page, ANY_PHASE } from './fixtures.ts';
 import { CREDENTIALS, freshBucket, replicaOptions, scanBucket, startS3, stopS3, tamper, verify, type Bucket } from './replica-helpers.ts';
 
 const PASSWORD = 'cloud backup pw';
@@ -79,7 +79,7 @@ async function restoreElsewhere(
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
-test('sales pushed through CORS are restored with the password in a second context; the bucket holds no plaintext', async ({ session }) => {
+test('sales pushed through CORS are restored with the password in a second context; the bucket holds no plaintext', ANY_PHASE, async ({ session }) => {
   const b = await freshBucket(endpoint);
   const page = await (await session()).page('till');
   expect(await open(page, 'a', b)).toMatchObject({ ok: true, value: { role: 'leader' } });
@@ -160,7 +160,7 @@ function killMidPush(page: Page, id: string, from: number, to: number): Promise<
   );
 }
 
-test('an object tampered with between push and restore: the restore fails with REPLICA_CORRUPT and creates nothing', async ({ session }) => {
+test('an object tampered with between push and restore: the restore fails with REPLICA_CORRUPT and creates nothing', ANY_PHASE, async ({ session }) => {
   const b = await freshBucket(endpoint);
   const page = await (await session()).page('till');
   expect(await open(page, 'a', b)).toMatchObject({ ok: true });
@@ -180,7 +180,7 @@ test('an object tampered with between push and restore: the restore fails with R
 
 const journalMode = (page: Page, id: string) => page.evaluate(async (id) => (await window.t.dbs[id]!.get('PRAGMA journal_mode'))?.journal_mode, id);
 
-test("a WAL database keeps WAL with a replica (journalMode 'WAL' allowed); pushes across checkpoints restore exactly; a second tab pushes through the leader", async ({ session }) => {
+test("a WAL database keeps WAL with a replica (journalMode 'WAL' allowed); pushes across checkpoints restore exactly; a second tab pushes through the leader", ANY_PHASE, async ({ session }) => {
   const b = await freshBucket(endpoint);
   const p = await session();
   const page = await p.page('till');
@@ -213,7 +213,7 @@ test("a WAL database keeps WAL with a replica (journalMode 'WAL' allowed); pushe
   expect(restored.rows).toEqual(await page.evaluate(async () => window.t.dbs.a!.query('SELECT id, note FROM sale ORDER BY id')));
 });
 
-test('replica.start() on a database opened without one (an app that keeps its cloud settings in the database)', async ({ session }) => {
+test('replica.start() on a database opened without one (an app that keeps its cloud settings in the database)', ANY_PHASE, async ({ session }) => {
   const b = await freshBucket(endpoint);
   const page = await (await session()).page('till');
   expect(await page.evaluate((o) => window.t.open('a', o), { name: 'till', password: PASSWORD, kdf: FAST_KDF })).toMatchObject({ ok: true });
