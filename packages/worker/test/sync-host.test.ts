@@ -81,6 +81,11 @@ async function until<T>(read: () => Promise<T> | T, ok: (v: T) => boolean, ms = 
 const rounds = (d: Device) => d.posted.filter((m) => m.kind === 'sync' && m.status.state === 'syncing').length;
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const status = (d: Device): Promise<SyncStatus> => d.host.call({ action: 'status' });
+/**
+ * Log position after `sales` sale entries from devices that registered: each device appends its
+ * signed `device` entry before its first push (docs/SYNC.md "Device identity and removal").
+ */
+const positionAfter = (sales: number, devices = 1) => devices + sales;
 
 describe('sync scheduler', () => {
   it('pushes soon after a sync transaction; the other device pulls it on its interval and hears the change', async () => {
@@ -93,7 +98,7 @@ describe('sync scheduler', () => {
     await sell(a, 3);
     await until(
       () => status(a),
-      (s) => s.pending === 0 && s.seq === 1,
+      (s) => s.pending === 0 && s.seq === positionAfter(1),
     );
     expect((await status(a)).lastPushAt).not.toBeNull();
     await until(
@@ -102,7 +107,7 @@ describe('sync scheduler', () => {
     );
     expect(b.changes).toContain('items');
     const seen = (await status(b)).devices;
-    expect(seen).toEqual([{ device: (await status(a)).device, lastSeq: 1, lastSeenAt: expect.any(Number) as number }]);
+    expect(seen).toEqual([{ device: (await status(a)).device, lastSeq: positionAfter(1), lastSeenAt: expect.any(Number) as number }]);
     // Every status went out on the bus, `syncing` included.
     expect(a.posted.filter((m) => m.kind === 'sync').map((m) => (m.kind === 'sync' ? m.status.state : ''))).toContain('syncing');
   });
@@ -134,7 +139,7 @@ describe('sync scheduler', () => {
     store.fault = null;
     await until(
       () => status(a),
-      (s) => s.state === 'idle' && s.pending === 0 && s.seq === 2,
+      (s) => s.state === 'idle' && s.pending === 0 && s.seq === positionAfter(2),
     );
     await until(
       () => stock(b),
@@ -165,7 +170,7 @@ describe('sync scheduler', () => {
     await a.host.call({ action: 'resume' });
     await until(
       () => status(a),
-      (s) => s.state === 'idle' && s.pending === 0 && s.seq === 2,
+      (s) => s.state === 'idle' && s.pending === 0 && s.seq === positionAfter(2),
     );
   });
 
@@ -207,6 +212,6 @@ describe('sync scheduler', () => {
       async () => [await stock(a), await stock(b), (await status(a)).pending + (await status(b)).pending],
       ([x, y, p]) => x === 85 && y === 85 && p === 0,
     );
-    expect((await status(a)).seq).toBe(4);
+    expect((await status(a)).seq).toBe(positionAfter(4, 2));
   });
 });
