@@ -120,11 +120,13 @@ test('two tablets sell offline, converge online (same orders and totals, later p
   const changesBefore = await pageA.evaluate(() => window.t.events.length);
 
   // A comes back first, then B: B's entries follow A's in the log, so B's price (350) is the later write.
+  // Each device's first push begins with its signed registration entry (docs/SYNC.md "Device identity
+  // and removal"): A's is at 1 and its 5 transactions at 2..6; B's at 7 and its 6 at 8..13.
   await a.context.setOffline(false);
-  await expect.poll(() => syncStatus(pageA), { timeout: 15_000 }).toMatchObject({ state: 'idle', pending: 0, seq: 5 });
+  await expect.poll(() => syncStatus(pageA), { timeout: 15_000 }).toMatchObject({ state: 'idle', pending: 0, seq: 6 });
   await tb.context.setOffline(false);
-  await expect.poll(() => syncStatus(pageB), { timeout: 15_000 }).toMatchObject({ state: 'idle', pending: 0, seq: 11 });
-  await expect.poll(() => syncStatus(pageA), { timeout: 15_000 }).toMatchObject({ seq: 11, pending: 0 });
+  await expect.poll(() => syncStatus(pageB), { timeout: 15_000 }).toMatchObject({ state: 'idle', pending: 0, seq: 13 });
+  await expect.poll(() => syncStatus(pageA), { timeout: 15_000 }).toMatchObject({ seq: 13, pending: 0 });
 
   const stateA = await shopState(pageA);
   expect(await shopState(pageB)).toEqual(stateA);
@@ -141,7 +143,7 @@ test('two tablets sell offline, converge online (same orders and totals, later p
   ]);
   // Every tab hears the dropped change: on A it came from the log, written by B.
   const dropped = await pageA.evaluate(() => window.t.events.filter((e) => e.kind === 'syncConflict').map((e) => e.value));
-  expect(dropped).toEqual([expect.objectContaining({ table: 'product', op: 'UPDATE', reason: 'constraint', origin: 'log', seq: 11, device: devB })]);
+  expect(dropped).toEqual([expect.objectContaining({ table: 'product', op: 'UPDATE', reason: 'constraint', origin: 'log', seq: 13, device: devB })]);
   // A's live queries heard B's orders arrive (change events for the tables the pull touched).
   const heard = await pageA.evaluate(
     (from) =>
@@ -155,14 +157,14 @@ test('two tablets sell offline, converge online (same orders and totals, later p
   // Each tablet saw the other in the log, with the time it wrote.
   const seen = (await syncStatus(pageA)).devices;
   expect(seen.map((d) => d.device)).toEqual([devB]);
-  expect(seen[0]!.lastSeq).toBe(11);
+  expect(seen[0]!.lastSeq).toBe(13);
   expect(seen[0]!.lastSeenAt).toBeGreaterThan(Date.now() - 120_000);
 
   // A third tablet joins later: it replays the log and holds the same state.
   const tc = await session();
   const pageC = await tc.page('tablet-c');
   await joinShop(pageC, b);
-  await expect.poll(() => syncStatus(pageC), { timeout: 15_000 }).toMatchObject({ state: 'idle', seq: 11, pending: 0 });
+  await expect.poll(() => syncStatus(pageC), { timeout: 15_000 }).toMatchObject({ state: 'idle', seq: 13, pending: 0 });
   expect(await shopState(pageC)).toEqual(stateA);
 
   // A second tab on tablet A: a follower, its sync transaction runs in the leader's worker, which pushes it.
@@ -171,7 +173,7 @@ test('two tablets sell offline, converge online (same orders and totals, later p
   await sell(pageA2, 'A', 1, 5);
   // The follower asks the leader: one device (A's), one scheduler.
   expect(await syncStatus(pageA2)).toMatchObject({ device: devA });
-  await expect.poll(() => syncStatus(pageC), { timeout: 15_000 }).toMatchObject({ seq: 12 });
+  await expect.poll(() => syncStatus(pageC), { timeout: 15_000 }).toMatchObject({ seq: 14 });
   expect((await shopState(pageC)).product[0]).toEqual({ id: 1, price: 350, stock: 85 });
   await expect.poll(() => shopState(pageB), { timeout: 15_000 }).toEqual(await shopState(pageA2));
   // Every tab hears the leader's status; the follower's came from A's leader.
@@ -184,8 +186,8 @@ test('two tablets sell offline, converge online (same orders and totals, later p
   await pageA.close();
   await expect.poll(() => pageA2.evaluate(() => window.t.dbs.shop!.role), { timeout: 15_000 }).toBe('leader');
   await sell(pageA2, 'A', 1, 1);
-  await expect.poll(() => syncStatus(pageC), { timeout: 15_000 }).toMatchObject({ seq: 13 });
-  expect(await syncStatus(pageA2)).toMatchObject({ device: devA, seq: 13, pending: 0 });
+  await expect.poll(() => syncStatus(pageC), { timeout: 15_000 }).toMatchObject({ seq: 15 });
+  expect(await syncStatus(pageA2)).toMatchObject({ device: devA, seq: 15, pending: 0 });
   expect((await shopState(pageC)).product[0]).toEqual({ id: 1, price: 350, stock: 84 });
 
   const scan = await scanBucket(b, [MARKER, 'coffee', 'CREATE TABLE', PASSWORD]);
@@ -220,9 +222,10 @@ test('a write outside the synced tables is refused (SYNC_TABLE) and rolls back; 
     const again = await db.sync.migrate(1, 'ALTER TABLE product ADD COLUMN note TEXT');
     return { first, again, pushed: await db.sync.pushNow(), note: (await db.get('SELECT note FROM product WHERE id = 2'))!.note };
   });
-  expect(migrated.first).toMatchObject({ schemaVersion: 1, seq: 1 });
+  // The device's registration entry (1) precedes its first write, the schema entry (2).
+  expect(migrated.first).toMatchObject({ schemaVersion: 1, seq: 2 });
   expect(migrated.again).toMatchObject({ schemaVersion: 1 });
-  expect(migrated.pushed).toMatchObject({ state: 'idle', seq: 2, pending: 0 });
+  expect(migrated.pushed).toMatchObject({ state: 'idle', seq: 3, pending: 0 });
   expect(migrated.note).toBe('seasonal');
 
   expect(await page.evaluate((o) => window.t.open('plain', o), { name: 'plain', password: PASSWORD, kdf: FAST_KDF })).toMatchObject({ ok: true });
