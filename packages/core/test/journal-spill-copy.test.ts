@@ -8,11 +8,15 @@
  * existed. The header's `open J, n` records the sealed length n the database file was last written
  * under, so such a copy is refused with CORRUPT naming the journal, nothing written or deleted.
  *
- * And the cost: a transaction that does not spill writes the header twice (open, closed), as before.
+ * And the cost: a transaction that does not spill writes the header twice (open, closed), as before;
+ * and a header of the 20-byte layout (`open J`, no sealed length) still recovers a genuine crash.
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Database, MemoryStorage, format, type JournalMode } from '../src/index.js';
+import { openKeyslots } from '../src/container/keyslots.js';
+import { deriveHeaderMacKey } from '../src/crypto/subkeys.js';
+import { decodeMainHeaderCopy, encodeMainHeader } from '../src/format/main-header.js';
 import { KEY } from './helpers.js';
 
 type Files = Map<string, Uint8Array>;
@@ -168,5 +172,40 @@ describe('an earlier copy of the same hot journal', () => {
       expect(h.headerWrites, `${mode} spilling UPDATE`).toBeGreaterThan(2);
       expect(h.headerWrites, `${mode} spilling UPDATE`).toBeLessThanOrEqual(2 + h.seals);
     }
+  });
+
+  it('a header of the 20-byte layout (open J, no sealed length) next to a genuine hot journal of a spilled transaction is played back (the old state), with no sealed-length check', async () => {
+    const h = await spill('DELETE');
+    // The last crash moment whose header says `open` with a recorded sealed length, the journal still hot.
+    const copyAt = (f: Files, i: number) => f.get(NAME)!.slice(i * format.MAIN_HEADER_COPY_SIZE, (i + 1) * format.MAIN_HEADER_COPY_SIZE);
+    const inForce = (f: Files) => {
+      const copies = [0, 1].map((i) => ({ i, r: decodeMainHeaderCopy(copyAt(f, i)) }));
+      const ok = copies.flatMap(({ i, r }) => (r.ok ? [{ i, header: r.header }] : []));
+      return ok.reduce((a, b) => (b.header.sequence > a.header.sequence ? b : a));
+    };
+    let at = -1;
+    for (const [k, f] of h.moments.entries()) {
+      const j = inForce(f).header.journal;
+      if (j?.state === 'open' && j.sealed > 0 && (f.get(JOURNAL)?.length ?? 0) > format.auxSlotsOffset(format.DEFAULT_BLOCK_SIZE)) at = k;
+    }
+    expect(at).toBeGreaterThan(0);
+    const files = new Map(h.moments[at]);
+    const { i, header } = inForce(files);
+    expect(await outcome(files, 'DELETE')).toBe(h.before);
+    // Rewrite the copy in force as a build of the 20-byte layout wrote it: bytes 20..28 of the field zero.
+    const unwrapped = await openKeyslots(header.keyslots, header.fileId, { kind: 'raw', bytes: KEY.slice() });
+    const journal = header.journal!;
+    if (journal.state !== 'open') throw new Error('expected open');
+    const old = encodeMainHeader({ ...header, journal: { ...journal, sealed: 0 } }, deriveHeaderMacKey(unwrapped!.dek, header.fileId));
+    expect(Buffer.compare(old.subarray(format.HDR_JOURNAL_BINDING + format.JOURNAL_BINDING_SEALED_OFFSET, format.HDR_JOURNAL_BINDING + format.JOURNAL_BINDING_SIZE), Buffer.alloc(8))).toBe(0);
+    const main = files.get(NAME)!.slice();
+    main.set(old, i * format.MAIN_HEADER_COPY_SIZE);
+    files.set(NAME, main);
+    expect(await outcome(files, 'DELETE')).toBe(h.before);
+    // The rewritten copy is the one used, and it records no length: the journal's first sealed
+    // copy (refused under the recorded length) is no longer refused by it — as before the field grew.
+    const first = h.moments.find((f) => (f.get(JOURNAL)?.length ?? 0) > format.auxSlotsOffset(format.DEFAULT_BLOCK_SIZE))!.get(JOURNAL)!;
+    expect(await outcome(new Map(h.moments[at]).set(JOURNAL, first), 'DELETE')).toBe('CORRUPT journal');
+    expect(await outcome(new Map(files).set(JOURNAL, first), 'DELETE')).not.toMatch(/^CORRUPT/);
   });
 });
