@@ -254,7 +254,7 @@ describe('journal binding: a transaction in flight is known to the database file
     }
   });
 
-  it('the binding is a header field: an unknown state, or "open" without a journal id, is refused like any invalid field', () => {
+  it('the binding is a header field: an unknown state, "open" without a journal id, or a sealed length no writer produces, is refused like any invalid field', () => {
     const copy = new Uint8Array(format.MAIN_HEADER_COPY_SIZE);
     const macKey = new Uint8Array(32);
     const header = {
@@ -277,7 +277,14 @@ describe('journal binding: a transaction in flight is known to the database file
       ],
     };
     const id = new Uint8Array(16).fill(9);
-    for (const journal of [{ state: 'open' as const, id }, { state: 'closed' as const, id }, { state: 'closed' as const, id: null }, { state: 'unbound' as const }]) {
+    for (const journal of [
+      { state: 'open' as const, id, sealed: 4240 },
+      // A header of the 20-byte layout: no sealed length recorded (bytes 20..28 of the field zero).
+      { state: 'open' as const, id, sealed: 0 },
+      { state: 'closed' as const, id },
+      { state: 'closed' as const, id: null },
+      { state: 'unbound' as const },
+    ]) {
       copy.set(encodeMainHeader({ ...header, journal }, macKey));
       const r = decodeMainHeaderCopy(copy);
       expect(r.ok && r.header.journal).toEqual(journal);
@@ -295,6 +302,19 @@ describe('journal binding: a transaction in flight is known to the database file
       if (withId) copy.set(id, format.HDR_JOURNAL_BINDING + format.JOURNAL_BINDING_ID_OFFSET);
       reseal();
       expect(() => decodeMainHeaderCopy(copy), `state ${state}`).toThrow(/journal binding/);
+    }
+    // A sealed length outside state open, or beyond 2^53 - 1, is no writer's.
+    for (const [journal, sealed] of [
+      [{ state: 'closed' as const, id }, 4240n],
+      [{ state: 'closed' as const, id: null }, 1n],
+      [{ state: 'unbound' as const }, 4240n],
+      [{ state: 'open' as const, id, sealed: 0 }, 2n ** 53n],
+      [{ state: 'open' as const, id, sealed: 0 }, 2n ** 64n - 1n],
+    ] as const) {
+      copy.set(encodeMainHeader({ ...header, journal }, macKey));
+      dv.setBigUint64(format.HDR_JOURNAL_BINDING + format.JOURNAL_BINDING_SEALED_OFFSET, sealed);
+      reseal();
+      expect(() => decodeMainHeaderCopy(copy), `${journal.state} with sealed length ${sealed}`).toThrow(/journal binding/);
     }
   });
 });

@@ -6,7 +6,9 @@
  *   - every cut: to zero, each slot boundary, mid-slot, the first, middle and last byte of each
  *     header and seal field, the rescue area; and the side file deleted;
  *   - every stale version: the side file as it was at each earlier moment, put back after later
- *     commits (a journal also right after its own commit, and next to a half-written database);
+ *     commits (a journal also right after its own commit, and next to a half-written database),
+ *     and an earlier copy of the same hot journal put back after a crash of its own transaction
+ *     (taken before a later seal, when a spill then wrote more pages);
  *   - every single-field damage: one byte flipped in each field of the header, each seal copy,
  *     the rescue area and the slots.
  * Each case is opened for real (sqlite-wasm, the cipherlite VFS, memory storage) and must end in
@@ -46,7 +48,8 @@ interface History {
 
 const TRANSACTIONS = 3;
 
-async function record(mode: JournalMode, synchronous: 'FULL' | 'NORMAL' | 'OFF' = 'FULL'): Promise<History> {
+/** `spillEveryPage`: a two-page cache, so each transaction spills round after round (seal, pages, records, seal, pages). */
+async function record(mode: JournalMode, synchronous: 'FULL' | 'NORMAL' | 'OFF' = 'FULL', spillEveryPage = false): Promise<History> {
   // A small page cache makes SQLite spill mid-transaction: multi-segment journals, and database
   // pages written before the commit (the state a cut journal would leave half rolled back).
   const open = (s: MemoryStorage) => Database.open({ storage: s, name: NAME, key: KEY, journalMode: mode, synchronous, cacheSizeKiB: 64 });
@@ -57,6 +60,7 @@ async function record(mode: JournalMode, synchronous: 'FULL' | 'NORMAL' | 'OFF' 
   // WAL: the setup checkpointed, so each transaction restarts or extends a WAL the database was
   // already written from (generations: setup, tx 1-2, tx 3).
   if (mode === 'WAL') await db.exec('PRAGMA wal_checkpoint(PASSIVE)');
+  if (spillEveryPage) await db.exec('PRAGMA cache_size = 2');
   const committed = [await contentHash(db)];
   const moments: Moment[] = [];
   let tx = 0;
@@ -344,6 +348,36 @@ describe('side-file classes: every cut, stale version and single-field damage', 
         }
         expect(cases).toBeGreaterThan(5);
         expect(failures).toEqual([]);
+      });
+    }
+
+    if (!wal) {
+      let spilling: Promise<History> | null = null;
+      it(`${mode}: every earlier copy of the same hot journal, put back after a crash later in its own transaction, is never applied over pages written after it`, async () => {
+        // A two-page cache: every transaction seals its journal again and again between page writes.
+        const h = await (spilling ??= record(mode, 'FULL', true));
+        const failures: string[] = [];
+        let cases = 0;
+        let refused = 0;
+        for (const { m, label, allowed } of hotMoments(h, false)) {
+          const at = h.moments.indexOf(m);
+          const current = m.files.get(h.side)!;
+          const seen = new Set<string>();
+          for (let i = 0; i < at; i++) {
+            const earlier = h.moments[i]!;
+            if (earlier.tx !== m.tx || !isHot(h, earlier)) continue;
+            const copy = earlier.files.get(h.side)!;
+            const key = createHash('sha256').update(copy).digest('hex');
+            if (seen.has(key) || Buffer.compare(copy, current) === 0) continue;
+            seen.add(key);
+            cases++;
+            const r = await expectAllowed(h, withSide(m.files, h.side, copy), allowed, `${label}: the journal as it was at moment ${i} of the same transaction put back`, failures);
+            if (r === 'corrupt') refused++;
+          }
+        }
+        expect(cases).toBeGreaterThan(5);
+        expect(failures).toEqual([]);
+        expect(refused).toBeGreaterThan(0);
       });
     }
   }

@@ -154,11 +154,13 @@ export const SQLITE_WAL_FRAME_HEADER_SIZE = 24;
 export const SQLITE_WAL_FRAME_SALT_OFFSET = 8;
 
 // ---- journal binding in the main header (format/journal-binding.ts), right after the WAL binding ----
-// state u32 ‖ journal file id 16
+// state u32 ‖ journal file id 16 ‖ sealed length u64
 export const HDR_JOURNAL_BINDING = HDR_WAL_BINDING + WAL_BINDING_SIZE;
 export const JOURNAL_BINDING_STATE_OFFSET = 0;
 export const JOURNAL_BINDING_ID_OFFSET = 4;
-export const JOURNAL_BINDING_SIZE = JOURNAL_BINDING_ID_OFFSET + FILE_ID_SIZE;
+/** State open: how much of the journal was sealed when the database file was last first-written after a seal (0: not recorded — a header of the 20-byte layout). */
+export const JOURNAL_BINDING_SEALED_OFFSET = JOURNAL_BINDING_ID_OFFSET + FILE_ID_SIZE;
+export const JOURNAL_BINDING_SIZE = JOURNAL_BINDING_SEALED_OFFSET + 8;
 /** State: never bound (a header written before this field): any hot journal is played back as before. */
 export const JOURNAL_STATE_UNBOUND = 0;
 /** State: the database file may hold changes of the transaction whose rollback journal has the recorded file id. */

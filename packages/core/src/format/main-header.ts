@@ -28,8 +28,8 @@
  *   57  reserved (0)              7
  *   64  keyslots                  4 × 256
  *   1088 WAL binding              36   (format/wal-binding.ts; all zero = none recorded)
- *   1124 journal binding          20   (format/journal-binding.ts; all zero = never bound)
- *   1144 reserved (0)             2904
+ *   1124 journal binding          28   (format/journal-binding.ts; all zero = never bound)
+ *   1152 reserved (0)             2896
  *   4048 checksum = SHA-256(0..4048)[0..16]
  *   4064 MAC = HMAC-SHA256(header-mac key, 0..4064)
  */

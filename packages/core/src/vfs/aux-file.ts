@@ -55,7 +55,7 @@ import { constantTimeEqual } from '../crypto/wipe.js';
 import type { FileKeyRing } from '../container/key-ring.js';
 import type { MainContainer } from '../container/main-container.js';
 import { beforeCheckpointWrite, beforeWalGone, beforeWalHeaderWrite, checkWalBinding } from './wal-guard.js';
-import { beforeJournalClosed, corruptJournal, journalApplies } from './journal-guard.js';
+import { beforeJournalClosed, checkJournalCoverage, corruptJournal, journalApplies } from './journal-guard.js';
 
 /** WAL checkpoints read back what was just written; keep up to 8 MiB of it decrypted. */
 const WAL_RECENT_BYTES = 8 << 20;
@@ -269,6 +269,7 @@ export class AuxFile {
       if (header) checkSeal(this.ef, kind, this.#seal, this.#main?.changeCounter() ?? null);
       if (kind === FILE_KIND.wal) checkWalBinding(this.ef, container);
       this.#hot = header !== null && kind === FILE_KIND.journal && this.ef.size >= JOURNAL_MAGIC.length && isLive(this.ef, kind);
+      if (this.#hot && header) checkJournalCoverage(container, header.fileId, this.sealedSize);
     } catch (e) {
       this.#ring.destroy();
       throw e;
@@ -288,6 +289,11 @@ export class AuxFile {
   /** The journal's file id (new for each instance). */
   get fileId(): Uint8Array {
     return this.#fileId;
+  }
+
+  /** Logical bytes covered by the seal in force (0 before the first). */
+  get sealedSize(): number {
+    return this.#seal?.size ?? 0;
   }
 
   /** A rollback journal SQLite would play back now (its header holds the journal magic). */

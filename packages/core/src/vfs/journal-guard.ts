@@ -4,8 +4,10 @@
  * open whether a journal found on storage may be played back.
  *
  * When the header is written (one crash-safe header write each, only in rollback-journal mode):
- * - `open` with the journal's file id: before the first write or truncate of the database file
- *   while that journal is hot (SQLite has written and synced its records by then);
+ * - `open` with the journal's file id and sealed length: before the first write or truncate of the
+ *   database file while that journal is hot (SQLite has written and synced its records by then),
+ *   and again before the first database write after a newer seal of the same journal (a cache
+ *   spill round: one more header write per round, none in a transaction that does not spill);
  * - `closed` with the same id: before the journal stops being hot — deleted, cut to zero, or its
  *   header zeroed (PERSIST, exclusive locking mode). SQLite does that only once every database
  *   write of the transaction (or of its rollback) is done and synced.
@@ -13,8 +15,10 @@
  * At open, nothing written or deleted:
  * - header `open J` and the journal missing, cut to within its header and seal records, not hot,
  *   of another id, or refused by its own seal → CORRUPT naming the journal
- *   (`refuseUnfinishedJournal` in aux-file.ts). A hot journal J is played back by SQLite, and its
- *   finalize writes `closed J`;
+ *   (`refuseUnfinishedJournal` in aux-file.ts). A hot journal J sealed for less than the header's
+ *   sealed length is an earlier copy of it (taken before a spill wrote pages it has no pre-image
+ *   of) → CORRUPT. A hot journal J sealed for that length or more is played back by SQLite, and
+ *   its finalize writes `closed J`;
  * - header `closed J` and a hot journal J: spent — every database write of J's transaction was
  *   done and synced when `closed` was written, so the database file holds a committed state (the
  *   new one after a commit, the old one after a rollback). It is never played back: a crash between
@@ -47,10 +51,26 @@ export function corruptJournal(what: string): CipherliteError {
  * them) is played back as one that never reached the database file — or, when page 1 with the new
  * change counter was kept, refused as stale: never a half-written state.
  */
-export function beforeJournaledWrite(container: MainContainer, id: Uint8Array): void {
+export function beforeJournaledWrite(container: MainContainer, id: Uint8Array, sealed: number): void {
   const b = container.journalBinding;
-  if (b.state === 'open' && bytesEqual(b.id, id)) return;
-  container.setJournalBinding({ state: 'open', id: id.slice() }, { flush: false });
+  // Already open under this journal with this much sealed: every pre-image of what is written now
+  // lies in those bytes. A newer seal (a spill round) is recorded before its first page is written.
+  if (b.state === 'open' && bytesEqual(b.id, id) && b.sealed >= sealed) return;
+  container.setJournalBinding({ state: 'open', id: id.slice(), sealed }, { flush: false });
+}
+
+/**
+ * A hot journal `id` sealed for `sealed` bytes, next to a header that says `open` with it: throws
+ * CORRUPT when the header recorded more sealed bytes — the journal is an earlier copy of itself,
+ * taken before a later seal, and lacks pre-images of pages the database file may hold. Writes
+ * nothing. A header that recorded no length (the 20-byte layout) accepts it as before.
+ */
+export function checkJournalCoverage(container: MainContainer, id: Uint8Array, sealed: number): void {
+  const b = container.journalBinding;
+  if (b.state !== 'open' || !bytesEqual(b.id, id) || sealed >= b.sealed) return;
+  throw corruptJournal(
+    `an earlier copy of the journal the database file is being written under — sealed for ${sealed} bytes, but pages were written after a seal of ${b.sealed} bytes (a copy from earlier in the same transaction put back)`,
+  );
 }
 
 /**

@@ -327,7 +327,7 @@ export class CipherliteVfs implements VfsPolicy {
       aux.beforeDatabaseWrite();
       wal ||= aux.isWal;
       // The header says which journal the database file's changes are journaled in (journal-guard.ts).
-      if (aux.hot) beforeJournaledWrite(binding.container, aux.fileId);
+      if (aux.hot) beforeJournaledWrite(binding.container, aux.fileId, aux.sealedSize);
     }
     if (!wal) beforeWriteWithoutWal(binding.container);
   }
