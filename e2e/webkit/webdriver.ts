@@ -42,12 +42,13 @@ export class WebDriverSession {
 
   /**
    * Execute Async Script (§13.2.2): `body` is the source of an async function taking `args`;
-   * its result (structured as JSON) is returned, its rejection thrown.
+   * its result (structured as JSON) is returned, its rejection thrown — with the error's name,
+   * code and message, since WebKit's `stack` holds only the frames.
    */
   async run<T>(body: string, ...args: unknown[]): Promise<T> {
     const script = `const done = arguments[arguments.length - 1];
       (async (...args) => { ${body} })(...Array.prototype.slice.call(arguments, 0, -1))
-        .then((value) => done({ ok: true, value }), (e) => done({ ok: false, error: String(e && e.stack || e) }));`;
+        .then((value) => done({ ok: true, value }), (e) => done({ ok: false, error: [e && e.name, e && e.code, e && e.message].filter(Boolean).join(' ') + ' — ' + String(e && e.stack || e) }));`;
     const r = (await call(this.#base, 'POST', '/execute/async', { script, args })) as { ok: boolean; value?: T; error?: string };
     if (!r.ok) throw new Error(`script failed in the browser: ${r.error}`);
     return r.value as T;

@@ -26,7 +26,19 @@ export interface DatabaseInternals {
   notifyChanged(tables: readonly string[]): void;
 }
 
-const registry = new WeakMap<object, DatabaseInternals>();
+/**
+ * One registry per JavaScript realm, not per copy of this module: a bundler may leave two copies
+ * of core in one worker (WebKit evaluates a worker's entry module a second time when a chunk loaded
+ * on first use imports from it), and a Database made by one copy must be known to the other. The
+ * realm is the worker's own: only cipherlite's code runs there.
+ */
+function shared<T extends object>(name: string, make: () => T): T {
+  const realm = globalThis as unknown as Record<symbol, T | undefined>;
+  const key = Symbol.for(`@cipherlite/core ${name}`);
+  return (realm[key] ??= make());
+}
+
+const registry = shared('database internals', () => new WeakMap<object, DatabaseInternals>());
 
 /** Called once by each Database's constructor. */
 export function registerInternals(db: object, internals: DatabaseInternals): void {
@@ -40,7 +52,7 @@ export function internals(db: object): DatabaseInternals {
   return found;
 }
 
-const replacedListeners = new WeakMap<object, Set<(next: object) => void>>();
+const replacedListeners = shared('replaced listeners', () => new WeakMap<object, Set<(next: object) => void>>());
 
 /** Calls `listener` with the database that replaces `db` (rekey closes `db` and reopens the file); returns the unsubscribe function. */
 export function onReplaced(db: object, listener: (next: object) => void): () => void {
