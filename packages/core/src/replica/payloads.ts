@@ -78,15 +78,13 @@ export interface Manifest extends ChunkList {
   time: number;
 }
 
+/** The manifest is entryHash ‖ time ‖ the same chunk list an `image` payload holds (encodeImage). */
 export function encodeManifest(m: Manifest): Uint8Array {
-  const out = new Uint8Array(52 + m.chunkHashes.length * HASH_SIZE);
-  const dv = new DataView(out.buffer);
+  const list = encodeImage(m);
+  const out = new Uint8Array(40 + list.length);
   out.set(m.entryHash, 0);
-  dv.setFloat64(32, m.time);
-  dv.setUint32(40, m.pageSize);
-  dv.setUint32(44, m.pageCount);
-  dv.setUint32(48, m.chunkHashes.length);
-  m.chunkHashes.forEach((h, i) => out.set(h, 52 + i * HASH_SIZE));
+  new DataView(out.buffer).setFloat64(32, m.time);
+  out.set(list, 40);
   return out;
 }
 
