@@ -3,8 +3,18 @@
  * Raw OPFS access here is the "attacker's view" of storage: it runs on the main thread, reads
  * and edits the stored bytes directly, and never goes through the library.
  */
-import { CipherliteError, databaseExists, importDatabase, joinSyncReplica, openDatabase, passkeySlots, restoreFromReplica } from '@cipherlite/worker';
-import type { CallOptions, CipherliteDatabase, ImportDatabaseOptions, JoinSyncReplicaOptions, OpenDatabaseOptions, Progress, RestoreFromReplicaOptions } from '@cipherlite/worker';
+import { CipherliteError, databaseExists, importDatabase, joinSyncReplica, openDatabase, passkeySlots, restoreFromReplica, verifyReplica } from '@cipherlite/worker';
+import type {
+  CallOptions,
+  CipherliteDatabase,
+  ImportDatabaseOptions,
+  JoinSyncReplicaOptions,
+  OpenDatabaseOptions,
+  Progress,
+  RestoreFromReplicaOptions,
+  VerifyReplicaOptions,
+  VerifyReplicaResult,
+} from '@cipherlite/worker';
 // The app-supplied worker pattern from the README (Vite's `?worker` import of the package entry).
 import DatabaseWorker from '@cipherlite/worker/worker?worker';
 import { idbFiles, idbFlip, idbHold } from './idb-view.ts';
@@ -114,6 +124,18 @@ const harness = {
       })(),
     );
     return { outcome, phases };
+  },
+
+  /** `verifyReplica` with progress recorded; with `abortAfter`, its signal aborts once that many progress events arrived. */
+  async verifyReplica(options: Omit<VerifyReplicaOptions, 'onProgress' | 'signal'>, abortAfter?: number): Promise<{ outcome: Outcome<VerifyReplicaResult>; events: Progress[] }> {
+    const events: Progress[] = [];
+    const abort = new AbortController();
+    const onProgress = (p: Progress): void => {
+      events.push({ phase: p.phase, done: p.done, total: p.total });
+      if (abortAfter !== undefined && events.length >= abortAfter) abort.abort();
+    };
+    const outcome = await harness.capture(verifyReplica({ ...options, onProgress, signal: abort.signal } as VerifyReplicaOptions));
+    return { outcome, events };
   },
 
   /**

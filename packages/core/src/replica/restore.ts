@@ -21,7 +21,7 @@ import type { SyncStorage } from '../storage/sync-file.js';
 import type { KdfParams, KeyMaterial } from '../types.js';
 import { equal } from './format.js';
 import { resolveTarget, type ReplicaTarget } from './options.js';
-import { openReplica, openReplicaWithHeader, readEntry, readImage, readSnapshot, readState, type KnownTip, type OpenedReplica } from './reader.js';
+import { openReplicaWithHeader, readEntry, readImage, readSnapshot, readState, type KnownTip, type OpenedReplica } from './reader.js';
 
 export interface RestoreOptions {
   storage: SyncStorage;
@@ -155,6 +155,8 @@ export interface VerifyReplicaFields {
   replica: ReplicaTarget;
   /** The last position this device saw (from `Replica.status()` / its local state): detects a rollback or fork. */
   known?: KnownTip;
+  /** An older generation (opened with the secrets of its time) instead of the current one: REPLICA_MISSING when retention deleted it. */
+  generation?: number;
   /** `entries`: log entries checked; `snapshots`: snapshots checked. */
   onProgress?: ProgressCallback<'entries' | 'snapshots'>;
   signal?: AbortSignal;
@@ -170,14 +172,14 @@ export interface VerifyReplicaResult {
   bytes: number;
 }
 
-/** Downloads and checks every object of the current generation: authentic, complete, chained, consistent. */
+/** Downloads and checks every object of the current generation (or `generation`): authentic, complete, chained, consistent. */
 export async function verifyReplica(options: VerifyReplicaOptions): Promise<VerifyReplicaResult> {
   const pacer = new Pacer(checkSignal(options.signal), 'verifyReplica');
   const { store, prefix } = resolveTarget(options.replica);
   const secret = secretFromMaterial(options);
   let r;
   try {
-    r = await openReplica(store, prefix, secret, options.signal);
+    r = (await openReplicaWithHeader(store, prefix, secret, options.signal, options.generation)).replica;
   } finally {
     wipe(secret.bytes);
   }

@@ -67,6 +67,9 @@ describe('rekey', () => {
     expect(await rows(restored)).toEqual(expected);
     expect((await verifyReplica({ replica: target, password: PASSWORD })).generation).toBe(1);
     await expect(restoreFromReplica({ storage: new MemoryStorage(), name: 'r.db', replica: target, recoveryKey })).rejects.toMatchObject({ code: 'WRONG_KEY' });
+    // Generation 0 is still there: verified on its own, with the secret of its time.
+    expect(await verifyReplica({ replica: target, recoveryKey, generation: 0 })).toMatchObject({ generation: 0, tipSeq: expect.any(Number) as number });
+    await expect(verifyReplica({ replica: target, password: PASSWORD, generation: 2 })).rejects.toMatchObject({ code: 'REPLICA_MISSING' });
 
     // Generation 1's genesis is chained to generation 0's last entry, and generation 1 has a snapshot.
     const gen0 = (await listAll(b.store, 'rekeyed/g/00000000/log/')).map((o) => o.key);

@@ -33,8 +33,11 @@ export class OpenCalls {
     this.#log = log;
   }
 
-  /** Registers call `tag` for `cancel` and, if the client listens, sends it its progress. */
-  begin(tag: CallTag): OpenCall {
+  /**
+   * Registers call `tag` for `cancel` and, if the client listens, sends it its progress (to
+   * `events`: a call of a worker that opens no database, e.g. `verifyReplica`).
+   */
+  begin(tag: CallTag, events?: Pick<WorkerEvents, 'progress'>): OpenCall {
     const abort = new AbortController();
     const call: OpenCall = { id: tag.id, abort, hooks: { signal: abort.signal }, delivered: Promise.resolve() };
     if (tag.progress) {
@@ -42,10 +45,10 @@ export class OpenCalls {
       call.hooks = {
         signal: abort.signal,
         onProgress: (progress) => {
-          const events = this.#events();
-          if (!events) return;
+          const to = events ?? this.#events();
+          if (!to) return;
           try {
-            call.delivered = Promise.resolve(events.progress(tag.id, progress)).catch(failed);
+            call.delivered = Promise.resolve(to.progress(tag.id, progress)).catch(failed);
           } catch (e) {
             failed(e);
           }

@@ -36,9 +36,10 @@ import { prepareCall, type PreparedCall } from './call-args.js';
 import { transferBytes } from './runtime/transfer.js';
 import { OpenCalls } from './calls.js';
 import { Election } from './election.js';
-import { importFile, joinFile, openedOf, restoreFile, takeSecret, validateOptions, type EngineState, type OpenedDatabase, type UnlockedSession } from './session.js';
+import { importFile, joinFile, openedOf, restoreFile, takeSecret, verifyFile, validateOptions, type EngineState, type OpenedDatabase, type UnlockedSession } from './session.js';
 import { accessInTab, startInTab } from './leader/replica-host.js';
-import type { ReplicaCall, ReplicaStatus, WorkerReplicaOptions } from '../shared/replica.js';
+import type { ReplicaCall, ReplicaPointInTime, ReplicaStatus, ReplicaVerifyScope, WorkerReplicaOptions } from '../shared/replica.js';
+import type { VerifyReplicaResult } from '@cipherlite/core/replica';
 import type { SyncCall, SyncStatus, WorkerSyncOptions } from '../shared/sync.js';
 
 export class WorkerEngine implements WorkerApi {
@@ -101,7 +102,7 @@ export class WorkerEngine implements WorkerApi {
     );
   }
 
-  restoreReplica(options: WorkerOpenOptions, key: KeyMaterial, pointInTime: { seq: number } | { time: number } | null, events: WorkerEvents, tag: CallTag): Promise<OpenInfo> {
+  restoreReplica(options: WorkerOpenOptions, key: KeyMaterial, pointInTime: ReplicaPointInTime | null, events: WorkerEvents, tag: CallTag): Promise<OpenInfo> {
     const secret = takeSecret(key);
     if (!(secret instanceof Secret)) return Promise.reject(secret.rejection);
     const call = this.#calls.begin(tag);
@@ -109,6 +110,13 @@ export class WorkerEngine implements WorkerApi {
     const { replica: source, ...rest } = options ?? {};
     const create = (opened: OpenedDatabase) => restoreFile(this.#platform, this.#log, opened, source, pointInTime, secret, call.hooks);
     return this.#wire(() => this.#serial(() => this.#open(rest as WorkerOpenOptions, secret, events, create).finally(() => this.#calls.end(call))));
+  }
+
+  verifyReplica(source: WorkerReplicaOptions, key: KeyMaterial, scope: ReplicaVerifyScope, events: Pick<WorkerEvents, 'progress'>, tag: CallTag): Promise<VerifyReplicaResult> {
+    const secret = takeSecret(key);
+    if (!(secret instanceof Secret)) return Promise.reject(secret.rejection);
+    const call = this.#calls.begin(tag, events);
+    return this.#wire(() => verifyFile(this.#log, source, scope, secret, call.hooks).finally(() => this.#calls.end(call)));
   }
 
   startReplica(options: WorkerReplicaOptions): Promise<void> {

@@ -17,7 +17,8 @@ import { ProgressThrottle, guardedProgress, type CallHooks } from './runtime/pro
 import { Secret, wipeKeyMaterial } from './runtime/secret.js';
 import type { Router } from './router.js';
 import { loadKeyManagement } from './leader/ops.js';
-import type { WorkerReplicaOptions } from '../shared/replica.js';
+import type { ReplicaPointInTime, ReplicaVerifyScope, WorkerReplicaOptions } from '../shared/replica.js';
+import type { VerifyReplicaResult } from '@cipherlite/core/replica';
 
 /** What `open` fixed for the life of this worker: set once, when the tab lock is held and the bus listens. */
 export interface OpenedDatabase {
@@ -108,7 +109,7 @@ export function restoreFile(
   log: Diagnostics,
   opened: OpenedDatabase,
   source: WorkerReplicaOptions | undefined,
-  pointInTime: { seq: number } | { time: number } | null,
+  pointInTime: ReplicaPointInTime | null,
   secret: Secret,
   hooks: CallHooks,
 ): Promise<void> {
@@ -117,6 +118,35 @@ export function restoreFile(
     // Loaded on first use, like core's restore it calls: most workers never restore.
     (await import('./leader/replica-restore.js')).restoreReplicaInto(files, options, key, pointInTime, call),
   );
+}
+
+/** Checks every object of the replica `source` (core's `verifyReplica`) with `secret`; no database is opened. */
+export async function verifyFile(log: Diagnostics, source: WorkerReplicaOptions, scope: ReplicaVerifyScope, secret: Secret, hooks: CallHooks): Promise<VerifyReplicaResult> {
+  try {
+    assertReplicaOptions(source);
+    const { verifyReplicaWith } = await import('./leader/replica-restore.js');
+    return await withKey(log, secret, hooks, (key, call) => verifyReplicaWith(source, key, scope ?? {}, call));
+  } finally {
+    secret.wipe(); // nothing is opened after: the worker keeps no key
+  }
+}
+
+/**
+ * Runs `fn` with the key material of `secret` (wiped after) and the call's throttled progress and
+ * signal: what a long call of a worker does with its secret and its client's hooks.
+ */
+async function withKey<T>(log: Diagnostics, secret: Secret, hooks: CallHooks, fn: (key: KeyMaterial, call: { onProgress?: (p: Progress) => void; signal?: AbortSignal }) => Promise<T>): Promise<T> {
+  const throttle = hooks.onProgress ? new ProgressThrottle(guardedProgress(hooks.onProgress, log)) : null;
+  const key = secret.toKeyMaterial();
+  try {
+    return await fn(key, {
+      ...(throttle ? { onProgress: (p: Progress) => throttle.push(p) } : {}),
+      ...(hooks.signal ? { signal: hooks.signal } : {}),
+    });
+  } finally {
+    wipeKeyMaterial(key);
+    throttle?.flush();
+  }
 }
 
 /** Creates the database by joining its sync replica (core's `joinSyncReplica`); see `createFile`. */
@@ -137,18 +167,7 @@ export async function createFile(platform: WorkerPlatform, log: Diagnostics, ope
   try {
     const storage = await platform.openStorage(options, backend, log);
     try {
-      const throttle = hooks.onProgress ? new ProgressThrottle(guardedProgress(hooks.onProgress, log)) : null;
-      const key = secret.toKeyMaterial();
-      let db: Database;
-      try {
-        db = await create(storage.files, key, {
-          ...(throttle ? { onProgress: (p: Progress) => throttle.push(p) } : {}),
-          ...(hooks.signal ? { signal: hooks.signal } : {}),
-        });
-      } finally {
-        wipeKeyMaterial(key);
-        throttle?.flush();
-      }
+      const db = await withKey(log, secret, hooks, (key, call) => create(storage.files, key, call));
       await db.close();
       // IndexedDB: the new database becomes durable here, in one transaction (nothing before).
       await storage.commit();

@@ -14,7 +14,7 @@ import type { ProgressCallback } from '@cipherlite/core/keys';
 import type { Diagnostics } from '../shared/diagnostics.js';
 import { busNames } from '../shared/protocol.js';
 import type { CallOptions, CallTag, LockState, OpArgs, OpName, OpResult, Role, StorageBackend, StorageChoice, WorkerApi, WorkerEvents, WorkerOpenOptions } from '../shared/protocol.js';
-import type { ReplicaCall, ReplicaStatus, WorkerReplicaOptions } from '../shared/replica.js';
+import type { ReplicaCall, ReplicaPointInTime, ReplicaStatus, WorkerReplicaOptions } from '../shared/replica.js';
 import type { SyncCall, SyncStatus, WorkerSyncOptions } from '../shared/sync.js';
 import { SyncEvents } from './sync-events.js';
 import { checkCallOptions } from './call-options.js';
@@ -32,9 +32,7 @@ const CLOSE_TIMEOUT_MS = 5000;
  * joining the sync replica of the `sync` option (`joinSyncReplica`).
  */
 export type Importing =
-  | { readonly bytes: Uint8Array; readonly call: CallOptions }
-  | { readonly restore: { seq: number } | { time: number } | null; readonly call: CallOptions }
-  | { readonly join: true; readonly call: CallOptions };
+  { readonly bytes: Uint8Array; readonly call: CallOptions } | { readonly restore: ReplicaPointInTime | null; readonly call: CallOptions } | { readonly join: true; readonly call: CallOptions };
 
 /** A worker this connection runs on, its Comlink proxy and what watches it. */
 interface Attached {

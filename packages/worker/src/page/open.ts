@@ -15,7 +15,7 @@ import { CipherliteDatabase } from './client.js';
 import { Connection, rebuild, workerSpawner, type Importing } from './connection.js';
 import { DEFAULT_UNRESPONSIVE_MS } from './liveness.js';
 import { PersistenceAnswer } from './persistence.js';
-import { plainReplicaOptions, restoreArguments, type RestoreReplicaPageOptions } from './replica.js';
+import { plainReplicaOptions, restoreArguments, type ReplicaSecret, type RestoreReplicaPageOptions } from './replica.js';
 import { plainSyncOptions, type WorkerSyncOptions } from '../shared/sync.js';
 
 export interface OpenDatabaseBaseOptions extends Omit<WorkerOpenOptions, 'directory'> {
@@ -47,10 +47,8 @@ export type ImportDatabaseOptions = Omit<OpenDatabaseBaseOptions, 'create' | 'pa
     bytes: Uint8Array;
   } & ({ password: string; key?: never } | { key: Uint8Array; password?: never });
 
-/** `restoreFromReplica`'s options: the replica to read, the new database's name and password (or key), `openDatabase`'s tuning. */
-export type RestoreFromReplicaOptions = Omit<OpenDatabaseBaseOptions, 'create' | 'pageSize' | 'replica'> &
-  RestoreReplicaPageOptions &
-  ({ password: string; key?: never } | { key: Uint8Array; password?: never });
+/** `restoreFromReplica`'s options: the replica to read, the new database's name and secret (password, recovery key or raw key), `openDatabase`'s tuning. */
+export type RestoreFromReplicaOptions = Omit<OpenDatabaseBaseOptions, 'create' | 'pageSize' | 'replica'> & RestoreReplicaPageOptions & ReplicaSecret;
 
 /** `joinSyncReplica`'s options: the sync replica to join, the new local database's name and password (or key), `openDatabase`'s tuning. */
 export type JoinSyncReplicaOptions = Omit<OpenDatabaseBaseOptions, 'create' | 'pageSize' | 'replica' | 'sync'> &
@@ -123,9 +121,10 @@ export async function importDatabase(options: ImportDatabaseOptions): Promise<Ci
 /**
  * Creates the local database `name` (OPFS or IndexedDB) from its replica — every object checked:
  * a damaged, reordered, rolled-back or foreign bucket is a typed REPLICA_* error, WRONG_KEY if the
- * password does not open it — and opens it like `openDatabase`, protected by the same password
- * (or key). The restored database has a new data key, so it opens without a replica writer:
- * open it with `replica` at a new prefix to replicate it. INVALID_ARGUMENT if `name` exists.
+ * secret does not open it — and opens it like `openDatabase` with the same secret: the password,
+ * the recovery key or the raw key (the new file keeps every keyslot of the database). It opens
+ * without a replica writer: open it with `replica` to replicate it. `pointInTime` picks an older
+ * commit or generation. INVALID_ARGUMENT if `name` exists.
  * `onProgress`: `download` (log entries read), `copy` (pages written).
  */
 export async function restoreFromReplica(options: RestoreFromReplicaOptions): Promise<CipherliteDatabase> {

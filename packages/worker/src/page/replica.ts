@@ -8,7 +8,8 @@
 import { CipherliteError } from '@cipherlite/core/errors';
 import type { ProgressCallback } from '@cipherlite/core/keys';
 import type { CallOptions } from '../shared/protocol.js';
-import type { ReplicaCredentials, ReplicaSigner, ReplicaStatus, WorkerReplicaOptions } from '../shared/replica.js';
+import type { VerifyReplicaResult } from '@cipherlite/core/replica';
+import type { ReplicaCredentials, ReplicaPointInTime, ReplicaSigner, ReplicaStatus, WorkerReplicaOptions } from '../shared/replica.js';
 import { assertReplicaCredentials, assertReplicaOptions, assertReplicaSigner } from '../shared/replica.js';
 import { checkCallOptions } from './call-options.js';
 import type { Connection } from './connection.js';
@@ -104,27 +105,80 @@ export function plainReplicaOptions(options: WorkerReplicaOptions): WorkerReplic
 /** Where to restore from and to: the replica, the new local database's name and its secret. */
 export interface RestoreReplicaPageOptions extends CallOptions<'download' | 'copy'> {
   replica: WorkerReplicaOptions;
-  /** The commit to restore (default: the newest), or the last one written at or before a time. */
-  pointInTime?: { seq: number } | { time: number | Date };
+  /**
+   * The commit to restore (default: the newest), or the last one written at or before a time;
+   * `generation`: an older generation (the history before a rekey, opened with the secrets of that
+   * time) instead of the current one — REPLICA_MISSING once retention deleted it.
+   */
+  pointInTime?: { seq: number; generation?: number } | { time: number | Date; generation?: number } | { generation: number };
+}
+
+/** The secret a replica opens with on the page: exactly one of them. */
+export type ReplicaSecret =
+  { password: string; key?: never; recoveryKey?: never } | { key: Uint8Array; password?: never; recoveryKey?: never } | { recoveryKey: string; password?: never; key?: never };
+
+/** The secrets a replica opens with on the page (a passkey's ceremony needs the local file's slots). */
+const SECRETS = ['password', 'key', 'recoveryKey'] as const;
+
+/** Throws INVALID_ARGUMENT unless `o` carries exactly one of password, key and recoveryKey. */
+export function assertOneSecret(o: object, call: string): void {
+  const given = SECRETS.filter((k) => (o as Record<string, unknown>)[k] !== undefined);
+  if ((o as { passkey?: unknown }).passkey !== undefined) throw new CipherliteError('INVALID_ARGUMENT', `${call} in the browser takes the password, the recovery key or the raw key, not a passkey`);
+  if (given.length !== 1) throw new CipherliteError('INVALID_ARGUMENT', `${call} takes exactly one of password, recoveryKey or key`);
+}
+
+/** Checks a generation number (INVALID_ARGUMENT); undefined stays undefined. */
+export function checkGeneration(g: unknown): number | undefined {
+  if (g !== undefined && !(Number.isInteger(g) && (g as number) >= 0)) throw new CipherliteError('INVALID_ARGUMENT', 'generation must be an integer ≥ 0');
+  return g as number | undefined;
 }
 
 /** Splits and checks `restoreFromReplica`'s own options; the rest are `openDatabase`'s. */
 export function restoreArguments<T extends RestoreReplicaPageOptions>(
   options: T,
-): { open: Omit<T, 'pointInTime' | 'onProgress' | 'signal'>; pointInTime: { seq: number } | { time: number } | null; call: CallOptions } {
+): { open: Omit<T, 'pointInTime' | 'onProgress' | 'signal'>; pointInTime: ReplicaPointInTime | null; call: CallOptions } {
   if (typeof options !== 'object' || options === null) throw new CipherliteError('INVALID_ARGUMENT', 'expected an options object');
   const { pointInTime, onProgress, signal, ...open } = options;
   assertReplicaOptions(open.replica, false);
-  const o = open as { password?: unknown; key?: unknown; create?: unknown };
-  if ((o.password === undefined) === (o.key === undefined)) throw new CipherliteError('INVALID_ARGUMENT', 'restoreFromReplica takes exactly one of password or key');
-  if (o.create !== undefined) throw new CipherliteError('INVALID_ARGUMENT', 'restoreFromReplica always creates; drop create');
-  let at: { seq: number } | { time: number } | null = null;
-  if (pointInTime !== undefined) {
-    if ('seq' in pointInTime && Number.isInteger(pointInTime.seq) && pointInTime.seq >= 0) at = { seq: pointInTime.seq };
-    else if ('time' in pointInTime) at = { time: pointInTime.time instanceof Date ? pointInTime.time.getTime() : Number(pointInTime.time) };
-    if (!at || ('time' in at && !Number.isFinite(at.time))) throw new CipherliteError('INVALID_ARGUMENT', 'pointInTime must be { seq: integer ≥ 0 } or { time: ms | Date }');
-  }
+  assertOneSecret(open, 'restoreFromReplica');
+  if ((open as { create?: unknown }).create !== undefined) throw new CipherliteError('INVALID_ARGUMENT', 'restoreFromReplica always creates; drop create');
   const call = checkCallOptions({ ...(onProgress !== undefined ? { onProgress: onProgress as ProgressCallback } : {}), ...(signal !== undefined ? { signal } : {}) });
   if (signal?.aborted) throw new CipherliteError('CANCELLED', 'the restore was cancelled before it started');
-  return { open, pointInTime: at, call };
+  return { open, pointInTime: pointInTime === undefined ? null : checkPointInTime(pointInTime), call };
+}
+
+function checkPointInTime(pointInTime: NonNullable<RestoreReplicaPageOptions['pointInTime']>): ReplicaPointInTime {
+  const bad = (): never => {
+    throw new CipherliteError('INVALID_ARGUMENT', 'pointInTime must be { seq: integer ≥ 0 } or { time: ms | Date }, each with an optional generation, or { generation }');
+  };
+  if (typeof pointInTime !== 'object' || pointInTime === null) return bad();
+  const g = checkGeneration((pointInTime as { generation?: unknown }).generation);
+  const generation = g !== undefined ? { generation: g } : {};
+  if ('seq' in pointInTime) return Number.isInteger(pointInTime.seq) && pointInTime.seq >= 0 ? { seq: pointInTime.seq, ...generation } : bad();
+  if ('time' in pointInTime) {
+    const time = pointInTime.time instanceof Date ? pointInTime.time.getTime() : Number(pointInTime.time);
+    return Number.isFinite(time) ? { time, ...generation } : bad();
+  }
+  return g !== undefined ? { generation: g } : bad();
+}
+
+/** What `verifyReplica` takes: the replica, one of the database's secrets, and what to check besides. */
+export type VerifyReplicaPageOptions = CallOptions<'entries' | 'snapshots'> &
+  ReplicaSecret & {
+    replica: WorkerReplicaOptions;
+    /** An older generation (the history before a rekey, with the secrets of its time) instead of the current one. */
+    generation?: number;
+    /** The worker to run in (default: this package's worker entry), as for `openDatabase`. */
+    worker?: Worker | (() => Worker);
+  };
+
+/**
+ * Downloads and checks every object of the replica in a worker of its own, with one of the
+ * database's secrets (password, recovery key or raw key): authentic, complete, chained to the
+ * log, consistent. Resolves with what was checked (generation, log entries oldest…tip, snapshots,
+ * objects, bytes); rejects with the typed REPLICA_* error naming what is wrong, WRONG_KEY, or
+ * CANCELLED when `signal` aborts. `onProgress`: `entries`, then `snapshots`. Nothing is stored.
+ */
+export async function verifyReplica(options: VerifyReplicaPageOptions): Promise<VerifyReplicaResult> {
+  return (await import('./replica-verify.js')).verifyInWorker(options); // loaded on first use: few pages verify
 }

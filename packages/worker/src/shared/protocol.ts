@@ -21,7 +21,8 @@
 import { CipherliteError } from '@cipherlite/core/errors';
 import type { BindParams, KeyMaterial, OpenOptions, Row, RunResult, StatementTables, ValuesResult } from '@cipherlite/core';
 import type { LogSetting } from './diagnostics.js';
-import type { ReplicaCall, ReplicaStatus, WorkerReplicaOptions } from './replica.js';
+import type { ReplicaCall, ReplicaPointInTime, ReplicaStatus, ReplicaVerifyScope, WorkerReplicaOptions } from './replica.js';
+import type { VerifyReplicaResult } from '@cipherlite/core/replica';
 import type { SyncCall, SyncConflict, SyncStatus, WorkerSyncOptions } from './sync.js';
 import type {
   BackupFile,
@@ -325,7 +326,12 @@ export interface WorkerApi {
    * Creates database `options.name` from the replica `options.replica` (core's
    * `restoreFromReplica`, at `pointInTime` or the newest commit), then opens it like `open`.
    */
-  restoreReplica(options: WorkerOpenOptions, key: KeyMaterial, pointInTime: { seq: number } | { time: number } | null, events: WorkerEvents, call: CallTag): Promise<OpenInfo>;
+  restoreReplica(options: WorkerOpenOptions, key: KeyMaterial, pointInTime: ReplicaPointInTime | null, events: WorkerEvents, call: CallTag): Promise<OpenInfo>;
+  /**
+   * Downloads and checks every object of the replica `source` with `key` (core's `verifyReplica`)
+   * in a worker that opens no database; progress goes to `events.progress`.
+   */
+  verifyReplica(source: WorkerReplicaOptions, key: KeyMaterial, scope: ReplicaVerifyScope, events: Pick<WorkerEvents, 'progress'>, call: CallTag): Promise<VerifyReplicaResult>;
   /**
    * Keeps `options` as this tab's replica options (used when it leads, now or after a takeover)
    * and, if it leads, starts the writer.

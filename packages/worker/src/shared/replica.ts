@@ -60,6 +60,18 @@ export type ReplicaCall =
   | { action: 'setCredentials'; credentials: ReplicaCredentials }
   | { action: 'setSigner'; signer: ReplicaSigner };
 
+/**
+ * Which state `restoreFromReplica` rebuilds: a log entry (`seq`), the last entry written at or
+ * before a `time` (ms since the epoch), or the newest; `generation` reads an older generation (the
+ * history before a rekey, opened with the secrets of that time) instead of the current one.
+ */
+export type ReplicaPointInTime = { seq: number; generation?: number } | { time: number; generation?: number } | { generation: number };
+
+/** Which generation `verifyReplica` checks (default: the current one). */
+export interface ReplicaVerifyScope {
+  generation?: number;
+}
+
 /** The calls that change how the writer reaches the store (kept by every tab, never forwarded to another). */
 export type ReplicaAccessCall = Extract<ReplicaCall, { action: 'setCredentials' | 'setSigner' }>;
 

@@ -1,35 +1,49 @@
 /**
- * Creating a local database from its replica (core's `restoreFromReplica`) in the worker: the
- * pages are rebuilt in memory from the bucket, every link checked, and written as a new encrypted
- * database on this tab's storage (OPFS or IndexedDB). The engine holds the leader lock meanwhile
- * and commits the storage after.
+ * The replica read from a worker: creating a local database from it (core's `restoreFromReplica`),
+ * and checking every object of it (core's `verifyReplica`). A restore rebuilds the pages in memory
+ * from the bucket, every link checked, and writes them as a new encrypted database on this tab's
+ * storage (OPFS or IndexedDB); the engine holds the leader lock meanwhile and commits the storage
+ * after. A verify opens no database: the worker reads the bucket and reports.
  */
 import { CipherliteError } from '@cipherlite/core';
 import type { Database, KeyMaterial, SyncStorage } from '@cipherlite/core';
 import type { Progress } from '@cipherlite/core/keys';
+import type { ReplicaTarget, VerifyReplicaResult } from '@cipherlite/core/replica';
 import type { WorkerOpenOptions } from '../../shared/protocol.js';
+import type { ReplicaPointInTime, ReplicaVerifyScope, WorkerReplicaOptions } from '../../shared/replica.js';
 
-export async function restoreReplicaInto(
-  files: SyncStorage,
-  options: WorkerOpenOptions,
-  key: KeyMaterial,
-  pointInTime: { seq: number } | { time: number } | null,
-  call: { onProgress?: (p: Progress) => void; signal?: AbortSignal },
-): Promise<Database> {
-  const source = options.replica;
-  if (!source) throw new CipherliteError('INVALID_ARGUMENT', 'restoreFromReplica needs replica options');
-  if (key.password === undefined && key.key === undefined) {
-    throw new CipherliteError('INVALID_ARGUMENT', 'restoreFromReplica in the browser takes the password or the raw key (the new local database is protected by it)');
-  }
-  const { endpoint, bucket, prefix, region, credentials, signer } = source;
+type Call = { onProgress?: (p: Progress) => void; signal?: AbortSignal };
+
+export async function restoreReplicaInto(files: SyncStorage, options: WorkerOpenOptions, key: KeyMaterial, pointInTime: ReplicaPointInTime | null, call: Call): Promise<Database> {
+  if (!options.replica) throw new CipherliteError('INVALID_ARGUMENT', 'restoreFromReplica needs replica options');
   const { restoreFromReplica } = await import('@cipherlite/core/replica'); // loaded on first use, like the writer
+  // The local file keeps every keyslot of the database: it opens with the secret that opened the replica.
   return restoreFromReplica({
     storage: files,
     name: options.name,
-    replica: { endpoint, bucket, prefix, ...(signer ? { signer } : { credentials: credentials! }), ...(region !== undefined ? { region } : {}) },
-    ...(key.password !== undefined ? { password: key.password } : { key: key.key }),
+    replica: target(options.replica),
+    ...key,
     ...(pointInTime ? { pointInTime } : {}),
     ...(options.kdf ? { kdf: options.kdf } : {}),
     ...call,
   });
+}
+
+export async function verifyReplicaWith(source: WorkerReplicaOptions, key: KeyMaterial, scope: ReplicaVerifyScope, call: Call): Promise<VerifyReplicaResult> {
+  const { verifyReplica } = await import('@cipherlite/core/replica');
+  const { generation } = scope;
+  const onProgress = call.onProgress;
+  return verifyReplica({
+    replica: target(source),
+    ...key,
+    ...(generation !== undefined ? { generation } : {}),
+    ...(onProgress ? { onProgress } : {}),
+    ...(call.signal ? { signal: call.signal } : {}),
+  });
+}
+
+/** Core's target: where the replica is and how to reach it (the writer's tuning left out). */
+function target(source: WorkerReplicaOptions): ReplicaTarget {
+  const { endpoint, bucket, prefix, region, credentials, signer } = source;
+  return { endpoint, bucket, prefix, ...(signer ? { signer } : { credentials: credentials! }), ...(region !== undefined ? { region } : {}) };
 }
