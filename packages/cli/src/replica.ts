@@ -1,14 +1,17 @@
 /**
  * `cipherlite replica status|verify|restore`: the replica of a database on an S3-compatible
  * bucket (docs/REPLICA.md), from the command line. Where: --endpoint, --bucket, --prefix,
- * --region (or CIPHERLITE_REPLICA_ENDPOINT / _BUCKET / _PREFIX / _REGION); credentials from the
- * environment only (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), never argv.
+ * --region (or CIPHERLITE_REPLICA_ENDPOINT / _BUCKET / _PREFIX / _REGION). Access: credentials
+ * from the environment only (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), never
+ * argv; or the app's signer endpoint (--signer-url, core's signer-endpoint.ts), its headers from
+ * --signer-header or, kept out of argv, CIPHERLITE_REPLICA_SIGNER_HEADER. A header's value is
+ * never printed.
  */
 import { dirname, basename, resolve } from 'node:path';
 import type { KeyMaterial } from '@cipherlite/core';
 import { NodeFsStorage } from '@cipherlite/core/node';
 import type { Progress } from '@cipherlite/core/keys';
-import { listAll, restoreFromReplica, S3ObjectStore, verifyReplica, type ReplicaTarget } from '@cipherlite/core/replica';
+import { listAll, restoreFromReplica, S3ObjectStore, verifyReplica, type ReplicaTarget, type SignerEndpoint } from '@cipherlite/core/replica';
 
 export const REPLICA_HELP = `Usage: cipherlite replica status|verify|restore [options]
 
@@ -20,7 +23,12 @@ export const REPLICA_HELP = `Usage: cipherlite replica status|verify|restore [op
 
 Where (or CIPHERLITE_REPLICA_ENDPOINT, _BUCKET, _PREFIX, _REGION):
   --endpoint <url>  --bucket <name>  --prefix <prefix>  --region <region> (default us-east-1)
-Credentials from the environment only: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN.`;
+Access: credentials from the environment only: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN;
+or the app's signer endpoint, which signs each request (or CIPHERLITE_REPLICA_SIGNER_URL):
+  --signer-url <url>           the endpoint (docs/REPLICA.md, "Signer endpoint")
+  --signer-header "Name: value" sent with every signing request (repeatable); argv is visible to
+                               other users of this machine: CIPHERLITE_REPLICA_SIGNER_HEADER (one
+                               "Name: value" per line) keeps a token out of it`;
 
 export const REPLICA_OPTIONS = {
   endpoint: { type: 'string' },
@@ -29,6 +37,8 @@ export const REPLICA_OPTIONS = {
   region: { type: 'string' },
   seq: { type: 'string' },
   generation: { type: 'string' },
+  'signer-url': { type: 'string' },
+  'signer-header': { type: 'string', multiple: true },
 } as const;
 
 export interface ReplicaCliIo {
@@ -44,18 +54,37 @@ export interface ReplicaCliHelpers {
   kdf: { kdf?: { memoryKiB?: number; iterations?: number; parallelism?: number } };
 }
 
-type Values = Partial<Record<keyof typeof REPLICA_OPTIONS, string>> & { json?: boolean };
+type Values = Partial<Record<Exclude<keyof typeof REPLICA_OPTIONS, 'signer-header'>, string>> & { 'signer-header'?: string[]; json?: boolean };
 
 function where(v: Values, io: ReplicaCliIo, h: ReplicaCliHelpers): ReplicaTarget {
-  const get = (flag: 'endpoint' | 'bucket' | 'prefix' | 'region'): string | undefined => v[flag] ?? io.env[`CIPHERLITE_REPLICA_${flag.toUpperCase()}`];
+  const get = (flag: 'endpoint' | 'bucket' | 'prefix' | 'region' | 'signer-url'): string | undefined => v[flag] ?? io.env[`CIPHERLITE_REPLICA_${flag.toUpperCase().replace('-', '_')}`];
   const [endpoint, bucket, prefix] = [get('endpoint'), get('bucket'), get('prefix')];
   if (!endpoint || !bucket || !prefix) throw h.usage('the replica needs --endpoint, --bucket and --prefix');
+  const region = get('region');
+  const at = { endpoint, bucket, prefix, ...(region ? { region } : {}) };
+  const signerUrl = get('signer-url');
+  if (signerUrl !== undefined) return { ...at, signer: signer(signerUrl, v, io, h) };
+  if (v['signer-header'] !== undefined) throw h.usage('--signer-header goes with --signer-url');
   const accessKeyId = io.env['AWS_ACCESS_KEY_ID'];
   const secretAccessKey = io.env['AWS_SECRET_ACCESS_KEY'];
-  if (!accessKeyId || !secretAccessKey) throw h.usage('set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment');
+  if (!accessKeyId || !secretAccessKey) throw h.usage('set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment, or give --signer-url');
   const sessionToken = io.env['AWS_SESSION_TOKEN'];
-  const region = get('region');
-  return { endpoint, bucket, prefix, ...(region ? { region } : {}), credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } };
+  return { ...at, credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } };
+}
+
+/** The signer endpoint spec: its URL, and its headers from the flags and the environment (a value is never printed). */
+function signer(url: string, v: Values, io: ReplicaCliIo, h: ReplicaCliHelpers): SignerEndpoint {
+  if (!/^https?:\/\/[^/]+/.test(url)) throw h.usage('--signer-url must be an http(s) URL');
+  const lines = [...(io.env['CIPHERLITE_REPLICA_SIGNER_HEADER']?.split(/\r?\n/).filter((l) => l.trim() !== '') ?? []), ...(v['signer-header'] ?? [])];
+  const headers: Record<string, string> = {};
+  for (const [i, line] of lines.entries()) {
+    const colon = line.indexOf(':');
+    const name = line.slice(0, Math.max(colon, 0)).trim();
+    // Only the header's position is named: its value may be a token.
+    if (colon <= 0 || !/^[!#$%&'*+.^`|~\w-]+$/.test(name)) throw h.usage(`signer header ${i + 1} is not "Name: value"`);
+    headers[name.toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  return { url, ...(lines.length > 0 ? { headers } : {}) };
 }
 
 export async function replicaCommand(p: string[], v: Values, io: ReplicaCliIo, h: ReplicaCliHelpers): Promise<number> {

@@ -1,4 +1,4 @@
-/** `cipherlite replica status|verify|restore` in-process against Ceph RGW (scripts/s3.sh), with real files. */
+/** `cipherlite replica status|verify|restore` in-process against Ceph RGW (scripts/s3.sh), with real files; with credentials, and through a local signer endpoint that presigns. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { NodeFsStorage } from '@cipherlite/core/node';
 import { startReplica } from '@cipherlite/core/replica';
 import { run, type CliIo } from '../src/cli.js';
 import { CREDENTIALS, freshBucket } from '../../core/test/replica/s3-env.js';
+import { startPresignEndpoint, type PresignEndpoint } from '../../core/test/replica/presign-endpoint.js';
 
 const PASSWORD = 'till password';
 const KDF = { memoryKiB: 19 * 1024, iterations: 2, parallelism: 1 };
@@ -86,5 +87,56 @@ describe('cipherlite replica', () => {
   it('missing location or credentials is a usage error (exit 2)', async () => {
     expect((await cli(['replica', 'status'])).code).toBe(2);
     expect((await cli(['replica', 'status', '--prefix', 'till'], { AWS_SECRET_ACCESS_KEY: '' })).code).toBe(2);
+  });
+});
+
+describe('cipherlite replica through a signer endpoint (no credentials on this machine)', () => {
+  const TOKEN = 'cli-session-8c2f';
+  let signer: PresignEndpoint;
+  beforeAll(async () => {
+    signer = await startPresignEndpoint({ s3: { endpoint: env.CIPHERLITE_REPLICA_ENDPOINT!, credentials: CREDENTIALS }, prefix: 'till', token: TOKEN });
+  });
+  afterAll(() => signer.close());
+  const NO_KEYS = { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' };
+  const signed = (): number => signer.requests.filter((r) => r.bucket === env.CIPHERLITE_REPLICA_BUCKET).length;
+
+  it('status, verify and restore with --signer-url and --signer-header; every request signed by the endpoint', async () => {
+    const flags = ['--prefix', 'till', '--signer-url', signer.url, '--signer-header', `Authorization: Bearer ${TOKEN}`];
+    const status = await cli(['replica', 'status', ...flags, '--json'], { ...NO_KEYS, CIPHERLITE_PASSWORD: '' });
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.out)).toMatchObject({ generations: 1, newestSeq: 4 });
+    const before = signed();
+    expect(before).toBeGreaterThan(0);
+    const verified = await cli(['replica', 'verify', ...flags], NO_KEYS);
+    expect(verified).toMatchObject({ code: 0 });
+    expect(verified.out).toMatch(/^ok: generation 0, log entries \d+\.\.4/);
+    expect(signed()).toBeGreaterThan(before);
+    expect((await cli(['replica', 'restore', 'signed.db', ...flags, '--kdf-memory', '19456', '--kdf-iterations', '2'], NO_KEYS)).code).toBe(0);
+    const db = await Database.open({ storage: new NodeFsStorage(dir), name: 'signed.db', password: PASSWORD, create: false });
+    expect(await db.query('SELECT count(*) AS n FROM sales')).toEqual([{ n: 3 }]);
+    await db.close();
+    expect(signer.requests.every((r) => r.key.startsWith('till/') || r.query.prefix?.startsWith('till/'))).toBe(true);
+  });
+
+  it('the header from CIPHERLITE_REPLICA_SIGNER_HEADER keeps the token out of argv; the URL from CIPHERLITE_REPLICA_SIGNER_URL', async () => {
+    const r = await cli(['replica', 'verify', '--prefix', 'till'], {
+      ...NO_KEYS,
+      CIPHERLITE_REPLICA_SIGNER_URL: signer.url,
+      CIPHERLITE_REPLICA_SIGNER_HEADER: `x-app: pos\nAuthorization: Bearer ${TOKEN}\n`,
+    });
+    expect(r).toMatchObject({ code: 0 });
+  });
+
+  it('a refused token fails (no credentials fallback) and no header value is ever printed', async () => {
+    const stale = 'stale-session-0b7e';
+    const refused = await cli(['replica', 'verify', '--prefix', 'till', '--signer-url', signer.url, '--signer-header', `Authorization: Bearer ${stale}`]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.err).not.toContain(stale);
+    const malformed = await cli(['replica', 'status', '--prefix', 'till', '--signer-url', signer.url, '--signer-header', `Bearer ${stale}`]);
+    expect(malformed.code).toBe(2);
+    expect(malformed.err).toMatch(/signer header 1 is not "Name: value"/);
+    expect(malformed.err).not.toContain(stale);
+    expect((await cli(['replica', 'status', '--prefix', 'till', '--signer-header', `Authorization: Bearer ${TOKEN}`])).code).toBe(2);
+    expect((await cli(['replica', 'status', '--prefix', 'till', '--signer-url', 'ftp://signer'])).code).toBe(2);
   });
 });
