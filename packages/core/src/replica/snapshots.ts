@@ -5,6 +5,7 @@
  * half-believed. The chunks are sealed once and kept until the store confirms each of them, so a
  * retried upload sends the same bytes and skips the chunks already there.
  */
+import { CipherliteError } from '../errors.js';
 import { chunkName, entryName, generationDir, keysName, manifestName, seal, snapshotDir } from './format.js';
 import { listAll } from './object-store.js';
 import { encodeManifest, PAGES_PER_CHUNK, type ChunkList } from './payloads.js';
@@ -58,6 +59,23 @@ export async function putChunks(r: OpenedReplica, s: SealedSnapshot): Promise<vo
     await r.store.put(chunkName(r.prefix, r.generation, s.seq, i), s.chunks[i]!);
     s.sent.add(i);
   });
+}
+
+/**
+ * Deletes the chunks of `s` this writer uploaded, for a push `refused` before its entry
+ * (REPLICA_ROLLBACK): they belong to no entry. Left alone when an entry or a manifest at that
+ * seq exists — another writer's, which may name those chunks. `s` then counts none as sent. A
+ * deletion that fails is `refused` again, saying so, with the store's error as its cause.
+ */
+export async function deleteUploadedChunks(r: OpenedReplica, s: SealedSnapshot, refused: CipherliteError): Promise<void> {
+  try {
+    if ((await r.store.head(entryName(r.prefix, r.generation, s.seq))) || (await r.store.head(manifestName(r.prefix, r.generation, s.seq)))) return;
+    const sent = [...s.sent];
+    s.sent.clear();
+    await inParallel(sent, TRANSFER_CONCURRENCY, (i) => r.store.delete(chunkName(r.prefix, r.generation, s.seq, i)));
+  } catch (e) {
+    throw new CipherliteError(refused.code, `${refused.message} (the snapshot chunks uploaded for seq ${s.seq} could not be deleted)`, refused.details, { cause: e });
+  }
 }
 
 /** The sealed manifest of `s`, bound to the entry at its seq (`entryHash`). */

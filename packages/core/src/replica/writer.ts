@@ -32,7 +32,7 @@ import { bucketHeader, encodeKeysObject, encodePages, keyslotsOf } from './paylo
 import { decodeManifestTime, hashPages, readPages, wipeRead, type PageRead } from './pages.js';
 import { openReplicaWithKey, position, readState, type OpenedReplica } from './reader.js';
 import { createGeneration, proveLastEntry, unfinishedGeneration } from './generation.js';
-import { applyRetention, putChunks, retireOldGenerations } from './snapshots.js';
+import { applyRetention, deleteUploadedChunks, putChunks, retireOldGenerations, type SealedSnapshot } from './snapshots.js';
 import { sealEntry, type SealedEntry } from './sealing.js';
 
 export type ReplicaStateName = 'idle' | 'pushing' | 'offline' | 'error' | 'paused';
@@ -319,7 +319,7 @@ export class Replica {
     if (!f.appended) {
       // Everything the entry references is durable before the entry: no entry without its chunks.
       if (f.snapshot) await putChunks(remote.r, f.snapshot.sealed);
-      await this.#checkTip(remote);
+      await this.#checkTip(remote, f.snapshot?.sealed);
       const res = await remote.log.append(f.seq, f.bytes);
       if (!res.appended) throw new CipherliteError('REPLICA_FORK', `another writer took log position ${f.seq}: two devices write this replica`);
       f.appended = true;
@@ -378,10 +378,12 @@ export class Replica {
   }
 
   /** The entry this device pushed last must still be there: a bucket rolled back since would otherwise accept the next position again. */
-  async #checkTip(remote: Remote): Promise<void> {
-    if (!(await remote.r.store.head(entryName(remote.r.prefix, remote.r.generation, remote.tip.seq)))) {
-      throw new CipherliteError('REPLICA_ROLLBACK', `replica log entry ${remote.tip.seq}, pushed by this device, is gone from the bucket: rolled back or deleted`);
-    }
+  async #checkTip(remote: Remote, uploaded?: SealedSnapshot): Promise<void> {
+    if (await remote.r.store.head(entryName(remote.r.prefix, remote.r.generation, remote.tip.seq))) return;
+    const refused = new CipherliteError('REPLICA_ROLLBACK', `replica log entry ${remote.tip.seq}, pushed by this device, is gone from the bucket: rolled back or deleted`);
+    // The chunks just uploaded for the next entry: no entry will name them.
+    if (uploaded) await deleteUploadedChunks(remote.r, uploaded, refused);
+    throw refused;
   }
 
   /** The retention policy after a snapshot: older snapshots and entries, then superseded generations. */

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Database, MemoryStorage } from '../../src/index.js';
-import { entryName, chunkName, keysName } from '../../src/replica/format.js';
+import { entryName, chunkName, keysName, snapshotDir } from '../../src/replica/format.js';
 import { restoreFromReplica, startReplica, verifyReplica, type Replica } from '../../src/replica/index.js';
 import type { S3ObjectStore, S3StoreOptions } from '../../src/replica/s3-store.js';
 import { FAST_KDF } from '../helpers.js';
@@ -149,6 +149,54 @@ describe('a bucket rolled back or forked under a writer', () => {
     const again = startReplica(db, { ...b.s3, prefix: 'rb', debounceMs: 10_000 });
     open.push(again);
     await expect(again.pushNow()).rejects.toMatchObject({ code: 'REPLICA_ROLLBACK' });
+  });
+
+  it('rolled back while the next push is a snapshot: its chunks, uploaded before the refusal, are deleted; every object of the rolled-back state is kept, and it restores', async () => {
+    const b = await bucket();
+    const db = await openDb();
+    open.push(db);
+    await db.exec('CREATE TABLE sales (id INTEGER PRIMARY KEY, item TEXT NOT NULL, price INTEGER NOT NULL)');
+    // Entries 0 (genesis), 1, 2 (a snapshot: its chunk and manifest), then 3; rolled back to 2.
+    const replica = startReplica(db, { ...b.s3, prefix: 'rbs', debounceMs: 10_000, snapshotEvery: 2 });
+    open.push(replica);
+    await replica.pushNow();
+    await sell(db, 1);
+    expect(await replica.pushNow()).toMatchObject({ lastPushedSeq: 2 });
+    const before = await dump(b.store, 'rbs');
+    expect([...before.keys()].some((k) => k.startsWith(snapshotDir('rbs', 0, 2)))).toBe(true);
+    await sell(db, 1, 2);
+    expect(await replica.pushNow()).toMatchObject({ lastPushedSeq: 3 });
+    await putBack(b.store, 'rbs', before);
+    // The next entry (4) is an image entry: its chunks go up, then the writer finds entry 3 gone.
+    await sell(db, 40, 3);
+    await expect(replica.pushNow()).rejects.toMatchObject({ code: 'REPLICA_ROLLBACK' });
+    const after = await dump(b.store, 'rbs');
+    expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
+    for (const [key, bytes] of before) expect(after.get(key), key).toEqual(bytes);
+    const restored = await restoreFromReplica({ storage: new MemoryStorage(), name: 'r.db', replica: { ...b.s3, prefix: 'rbs' }, password: PASSWORD, kdf: FAST_KDF });
+    open.push(restored);
+    expect(await restored.query('SELECT count(*) AS n FROM sales')).toEqual([{ n: 1 }]);
+    await expect(verifyReplica({ replica: { ...b.s3, prefix: 'rbs' }, password: PASSWORD })).resolves.toMatchObject({ tipSeq: 2, snapshots: 1 });
+  });
+
+  it("rolled back, with an entry planted at the position of the snapshot the writer uploads: the refusal deletes none of the chunks there (they may be that entry's)", async () => {
+    const b = await bucket();
+    const db = await openDb();
+    open.push(db);
+    await db.exec('CREATE TABLE sales (id INTEGER PRIMARY KEY, item TEXT NOT NULL, price INTEGER NOT NULL)');
+    const replica = startReplica(db, { ...b.s3, prefix: 'rbp', debounceMs: 10_000, snapshotEvery: 2 });
+    open.push(replica);
+    await replica.pushNow();
+    await sell(db, 1);
+    await replica.pushNow();
+    const before = await dump(b.store, 'rbp');
+    await sell(db, 1, 2);
+    await replica.pushNow();
+    await putBack(b.store, 'rbp', before);
+    await b.store.put(entryName('rbp', 0, 4), before.get(entryName('rbp', 0, 2))!);
+    await sell(db, 40, 3);
+    await expect(replica.pushNow()).rejects.toMatchObject({ code: 'REPLICA_ROLLBACK' });
+    expect((await dump(b.store, 'rbp')).has(chunkName('rbp', 0, 4, 0))).toBe(true);
   });
 
   it('two writers of one database (a copied device): the second to push gets REPLICA_FORK, the bucket keeps one history', async () => {
