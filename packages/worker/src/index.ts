@@ -5,7 +5,8 @@
  */
 export { openDatabase, importDatabase, restoreFromReplica, joinSyncReplica, assertBrowserSupport } from './page/open.js';
 export { CipherliteDatabase } from './page/client.js';
-export { ReplicaControl, verifyReplica, type ReplicaSecret, type RestoreReplicaPageOptions, type VerifyReplicaPageOptions as VerifyReplicaOptions } from './page/replica.js';
+export { ReplicaControl, type ReplicaSecret, type RestoreReplicaPageOptions } from './page/replica.js';
+export { verifyReplica, type VerifyReplicaPageOptions as VerifyReplicaOptions } from './page/replica-verify.js';
 export type { VerifyReplicaResult } from '@cipherlite/core/replica';
 export type { ReplicaCredentials, ReplicaSigner, ReplicaStatus, ReplicaStateName, WorkerReplicaOptions as ReplicaOptions } from './shared/replica.js';
 export { SyncControl } from './page/sync.js';

@@ -8,7 +8,6 @@
 import { CipherliteError } from '@cipherlite/core/errors';
 import type { ProgressCallback } from '@cipherlite/core/keys';
 import type { CallOptions } from '../shared/protocol.js';
-import type { VerifyReplicaResult } from '@cipherlite/core/replica';
 import type { ReplicaCredentials, ReplicaPointInTime, ReplicaSigner, ReplicaStatus, WorkerReplicaOptions } from '../shared/replica.js';
 import { assertReplicaCredentials, assertReplicaOptions, assertReplicaSigner } from '../shared/replica.js';
 import { checkCallOptions } from './call-options.js';
@@ -160,25 +159,4 @@ function checkPointInTime(pointInTime: NonNullable<RestoreReplicaPageOptions['po
     return Number.isFinite(time) ? { time, ...generation } : bad();
   }
   return g !== undefined ? { generation: g } : bad();
-}
-
-/** What `verifyReplica` takes: the replica, one of the database's secrets, and what to check besides. */
-export type VerifyReplicaPageOptions = CallOptions<'entries' | 'snapshots'> &
-  ReplicaSecret & {
-    replica: WorkerReplicaOptions;
-    /** An older generation (the history before a rekey, with the secrets of its time) instead of the current one. */
-    generation?: number;
-    /** The worker to run in (default: this package's worker entry), as for `openDatabase`. */
-    worker?: Worker | (() => Worker);
-  };
-
-/**
- * Downloads and checks every object of the replica in a worker of its own, with one of the
- * database's secrets (password, recovery key or raw key): authentic, complete, chained to the
- * log, consistent. Resolves with what was checked (generation, log entries oldest…tip, snapshots,
- * objects, bytes); rejects with the typed REPLICA_* error naming what is wrong, WRONG_KEY, or
- * CANCELLED when `signal` aborts. `onProgress`: `entries`, then `snapshots`. Nothing is stored.
- */
-export async function verifyReplica(options: VerifyReplicaPageOptions): Promise<VerifyReplicaResult> {
-  return (await import('./replica-verify.js')).verifyInWorker(options); // loaded on first use: few pages verify
 }
