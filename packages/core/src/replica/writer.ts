@@ -290,11 +290,13 @@ export class Replica {
     const { container } = internals(this.#db);
     const deviceId = this.#local?.deviceId ?? randomBytes(ID_SIZE);
     const now = this.#o.now();
+    // The keyslots the keys object gets: read now, as createGeneration does (one changed during the upload goes with the next push).
+    const keysSent = keyslotsOf(container.header);
     const { r, log, hash } = await createGeneration(this.#o.store, this.#o.prefix, generation, this.#db, encodePages(container.blockSize, 0, []), now, replicaId, { prevHash, deviceId, resume: true });
     this.#remote = { r, log, pageSize: container.blockSize, pageCount: 0, hashes: new Map(), tip: { seq: 0, hash }, snapshots: [], oldestEntry: 0 };
     this.#inflight = null;
     this.#keysInflight = null;
-    this.#keysSent = keyslotsOf(container.header);
+    this.#keysSent = keysSent;
     this.#rekeyed = false;
     this.#retired = false;
     this.#local = { replicaId, deviceId, generation, seq: 0, hash };

@@ -10,43 +10,15 @@ import { CipherliteError } from '../../src/errors.js';
 import { Database, MemoryStorage } from '../../src/index.js';
 import { rekey } from '../../src/keys/index.js';
 import { chunkName, entryName, keysName, manifestName } from '../../src/replica/format.js';
-import { listAll, restoreFromReplica, startReplica, verifyReplica, type ObjectStore, type PutOptions, type Replica } from '../../src/replica/index.js';
+import { listAll, restoreFromReplica, startReplica, verifyReplica, type Replica } from '../../src/replica/index.js';
 import { openReplica, readEntry } from '../../src/replica/reader.js';
 import { FAST_KDF } from '../helpers.js';
-import { bucket, dump, openDb, PASSWORD, putBack, rows, sell, type Bucket } from './replica-helpers.js';
+import { bucket, dump, HookedStore, openDb, PASSWORD, putBack, rows, sell, type Bucket } from './replica-helpers.js';
 
 const open: (Database | Replica)[] = [];
 afterEach(async () => {
   for (const x of open.splice(0).reverse()) await (x instanceof Database ? (x.closed ? undefined : x.close()) : x.stop());
 });
-
-/**
- * The RGW store with an async hook run before each GET and PUT (the call fails when the hook
- * throws), and objects served in place of what the bucket holds (`served`: an older version).
- */
-class HookedStore implements ObjectStore {
-  hook: ((op: 'put' | 'get', key: string) => Promise<void> | void) | null = null;
-  readonly served = new Map<string, Uint8Array>();
-  constructor(readonly inner: ObjectStore) {}
-  async put(key: string, bytes: Uint8Array, options?: PutOptions) {
-    await this.hook?.('put', key);
-    return this.inner.put(key, bytes, options);
-  }
-  async get(key: string, options?: { signal?: AbortSignal }) {
-    await this.hook?.('get', key);
-    const served = this.served.get(key);
-    return served ? new Uint8Array(served) : this.inner.get(key, options);
-  }
-  head(key: string, options?: { signal?: AbortSignal }) {
-    return this.inner.head(key, options);
-  }
-  list(prefix: string, startAfter?: string, options?: { signal?: AbortSignal }) {
-    return this.inner.list(prefix, startAfter, options);
-  }
-  delete(key: string, options?: { signal?: AbortSignal }) {
-    return this.inner.delete(key, options);
-  }
-}
 
 const SALES = 'CREATE TABLE sales (id INTEGER PRIMARY KEY, item TEXT NOT NULL, price INTEGER NOT NULL)';
 

@@ -1,6 +1,6 @@
 /** Shared pieces of the replica suites: a database with a replica on a fresh RGW bucket, every object of a bucket. */
 import { Database, MemoryStorage } from '../../src/index.js';
-import { listAll, type ObjectStore } from '../../src/replica/object-store.js';
+import { listAll, type ObjectStore, type PutOptions } from '../../src/replica/object-store.js';
 import { S3ObjectStore, type S3StoreOptions } from '../../src/replica/s3-store.js';
 import { FAST_KDF } from '../helpers.js';
 import { freshBucket } from './s3-env.js';
@@ -40,4 +40,32 @@ export async function rows(db: Database): Promise<unknown[]> {
 
 export async function sell(db: Database, n: number, from = 1): Promise<void> {
   for (let i = from; i < from + n; i++) await db.exec('INSERT INTO sales (id, item, price) VALUES (?, ?, ?)', [i, `espresso-marker-${i}`, 250 + i]);
+}
+
+/**
+ * The RGW store with an async hook run before each GET and PUT (the call fails when the hook
+ * throws), and objects served in place of what the bucket holds (`served`: an older version).
+ */
+export class HookedStore implements ObjectStore {
+  hook: ((op: 'put' | 'get', key: string) => Promise<void> | void) | null = null;
+  readonly served = new Map<string, Uint8Array>();
+  constructor(readonly inner: ObjectStore) {}
+  async put(key: string, bytes: Uint8Array, options?: PutOptions) {
+    await this.hook?.('put', key);
+    return this.inner.put(key, bytes, options);
+  }
+  async get(key: string, options?: { signal?: AbortSignal }) {
+    await this.hook?.('get', key);
+    const served = this.served.get(key);
+    return served ? new Uint8Array(served) : this.inner.get(key, options);
+  }
+  head(key: string, options?: { signal?: AbortSignal }) {
+    return this.inner.head(key, options);
+  }
+  list(prefix: string, startAfter?: string, options?: { signal?: AbortSignal }) {
+    return this.inner.list(prefix, startAfter, options);
+  }
+  delete(key: string, options?: { signal?: AbortSignal }) {
+    return this.inner.delete(key, options);
+  }
 }

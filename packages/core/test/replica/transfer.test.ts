@@ -8,39 +8,27 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CipherliteError } from '../../src/errors.js';
 import { Database, MemoryStorage } from '../../src/index.js';
-import { listAll, restoreFromReplica, startReplica, verifyReplica, type ObjectStore, type PutOptions, type Replica } from '../../src/replica/index.js';
+import { listAll, restoreFromReplica, startReplica, verifyReplica, type ObjectStore, type Replica } from '../../src/replica/index.js';
 import { readEntry, openReplica } from '../../src/replica/reader.js';
 import { secretFromMaterial } from '../../src/container/keyslots.js';
 import { FAST_KDF } from '../helpers.js';
-import { bucket, openDb, PASSWORD } from './replica-helpers.js';
+import { bucket, HookedStore, openDb, PASSWORD } from './replica-helpers.js';
 
 const open: (Database | Replica)[] = [];
 afterEach(async () => {
   for (const x of open.splice(0).reverse()) await (x instanceof Database ? (x.closed ? undefined : x.close()) : x.stop());
 });
 
-/** The RGW store with a fault hook run before each call (the call fails when the hook throws). */
-class FaultyStore implements ObjectStore {
+/** The RGW store with a fault hook run before each GET and PUT (the call fails when the hook throws), recording every PUT's key. */
+class FaultyStore extends HookedStore {
   fault: ((op: 'put' | 'get', key: string) => void) | null = null;
   readonly puts: string[] = [];
-  constructor(readonly inner: ObjectStore) {}
-  async put(key: string, bytes: Uint8Array, options?: PutOptions) {
-    this.fault?.('put', key);
-    this.puts.push(key);
-    return this.inner.put(key, bytes, options);
-  }
-  async get(key: string, options?: { signal?: AbortSignal }) {
-    this.fault?.('get', key);
-    return this.inner.get(key, options);
-  }
-  head(key: string, options?: { signal?: AbortSignal }) {
-    return this.inner.head(key, options);
-  }
-  list(prefix: string, startAfter?: string, options?: { signal?: AbortSignal }) {
-    return this.inner.list(prefix, startAfter, options);
-  }
-  delete(key: string, options?: { signal?: AbortSignal }) {
-    return this.inner.delete(key, options);
+  constructor(inner: ObjectStore) {
+    super(inner);
+    this.hook = (op, key) => {
+      this.fault?.(op, key);
+      if (op === 'put') this.puts.push(key);
+    };
   }
 }
 
