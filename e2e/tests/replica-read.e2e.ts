@@ -6,9 +6,13 @@
  * typed error for an object tampered with that a restore at the tip never reads.
  */
 import { test, expect, FAST_KDF, log, type Page } from './fixtures.ts';
+import { PORT } from './env.ts';
+import { fixedPrfAuthenticator } from './webauthn.ts';
 import { freshBucket, replicaOptions, scanBucket, startS3, stopS3, tamper, verify, type Bucket } from './replica-helpers.ts';
 
 const PASSWORD = 'cloud backup pw';
+/** A WebAuthn relying-party id must be a domain: the same server, addressed as localhost. */
+const LOCALHOST_URL = `http://localhost:${PORT}/`;
 let endpoint = '';
 let started = false;
 
@@ -74,9 +78,12 @@ test('restoreFromReplica with the recovery key: the new device gets every sale a
   expect(await saleIds(tablet, 'old')).toEqual([0, 1, 2, 3]);
   const missing = await tablet.evaluate((o) => window.t.restore('g1', o), { name: 'g1', password: PASSWORD, replica, pointInTime: { generation: 1 } });
   expect(missing.outcome).toMatchObject({ ok: false, code: 'REPLICA_MISSING' });
-  const passkey = await tablet.evaluate((o) => window.t.restore('pk', o), { name: 'pk', passkey: true, replica } as never);
-  expect(passkey.outcome).toMatchObject({ ok: false, code: 'INVALID_ARGUMENT' });
-  expect((await tablet.evaluate(() => window.t.list())).map((f) => f.name)).not.toContain('g1');
+  const two = await tablet.evaluate((o) => window.t.restore('two', o), { name: 'two', password: PASSWORD, recoveryKey, replica } as never);
+  expect(two.outcome).toMatchObject({ ok: false, code: 'INVALID_ARGUMENT' });
+  // A database without a passkey slot: the ceremony has nothing to ask for.
+  const passkey = await tablet.evaluate((o) => window.t.restore('pk', o), { name: 'pk', passkey: true as const, replica });
+  expect(passkey.outcome).toMatchObject({ ok: false, code: 'NO_PASSKEY' });
+  expect((await tablet.evaluate(() => window.t.list())).map((f) => f.name).filter((n) => /^(g1|two|pk)/.test(n))).toEqual([]);
 });
 
 test('verifyReplica in a worker of its own: what core reports, with progress; cancelled by its signal; a tampered entry a restore at the tip skips is REPLICA_CORRUPT', async ({ session }) => {
@@ -113,4 +120,38 @@ test('verifyReplica in a worker of its own: what core reports, with progress; ca
   const tampered = await tablet.evaluate((o) => window.t.verifyReplica(o), { replica, password: PASSWORD });
   expect(tampered.outcome).toMatchObject({ ok: false, code: 'REPLICA_CORRUPT' });
   expect(tampered.outcome.message).not.toContain(PASSWORD);
+});
+
+// The stand-in authenticator (webauthn.ts): the same PRF output for the same salt in every context,
+// as a synced passkey gives on a new device. The ceremony itself is tested in passkey*.e2e.ts.
+test('a passkey on a new device verifies the replica and restores it, its challenges read from the bucket; the restored database unlocks with it', async ({ session }) => {
+  const b = await freshBucket(endpoint);
+  const device = async (label: string): Promise<Page> => {
+    const s = await session(LOCALHOST_URL);
+    await s.context.addInitScript(fixedPrfAuthenticator);
+    return s.page(label);
+  };
+  const till = await device('till');
+  expect(await till.evaluate((o) => window.t.open('a', o), { name: 'till', password: PASSWORD, kdf: FAST_KDF, replica: replicaOptions(b) })).toMatchObject({ ok: true });
+  const added = await till.evaluate(async (password) => {
+    const db = window.t.dbs.a!;
+    await db.exec('CREATE TABLE sale (id INTEGER PRIMARY KEY, note TEXT)');
+    const slot = await window.t.capture(db.addPasskey(password, { userName: 'till', label: 'till 1' }));
+    // The keyslot goes up with the next push.
+    await db.exec("INSERT INTO sale VALUES (1, 'sale 1'), (2, 'sale 2')");
+    await db.replica.pushNow();
+    return slot;
+  }, PASSWORD);
+  expect(added).toMatchObject({ ok: true, value: { kind: 'passkey' } });
+
+  const tablet = await device('new-tablet');
+  const replica = { ...b };
+  const verified = await tablet.evaluate((o) => window.t.verifyReplica(o), { replica, passkey: true as const });
+  expect(verified.outcome).toEqual({ ok: true, value: await verify(b, PASSWORD) });
+  const restored = await tablet.evaluate((o) => window.t.restore('r', o), { name: 'till', passkey: true as const, replica });
+  expect(restored.outcome).toMatchObject({ ok: true });
+  expect(await saleIds(tablet, 'r')).toEqual([1, 2]);
+  await tablet.evaluate(() => window.t.dbs.r!.close());
+  expect(await tablet.evaluate(() => window.t.open('again', { name: 'till', create: false, passkey: true }))).toMatchObject({ ok: true });
+  expect(await saleIds(tablet, 'again')).toEqual([1, 2]);
 });

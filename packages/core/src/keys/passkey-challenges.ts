@@ -5,7 +5,7 @@
  * everything it imports are free of `@sqlite.org/sqlite-wasm` (`@cipherlite/core/header`).
  */
 import { CipherliteError } from '../errors.js';
-import { scanMainHeader } from '../format/main-header.js';
+import { scanMainHeader, type MainHeader } from '../format/main-header.js';
 
 /** What to ask an authenticator for, to unlock: one entry per passkey slot. Public data. */
 export interface PasskeyChallenge {
@@ -24,10 +24,15 @@ export function passkeyChallenges(head: Uint8Array): PasskeyChallenge[] {
   if (scan.kind !== 'container' || scan.problem !== null) {
     throw new CipherliteError('NOT_A_DATABASE', scan.kind === 'container' ? scan.problem! : 'not a cipherlite database');
   }
+  return headerChallenges(scan.valid.map((copy) => copy.header));
+}
+
+/** The passkey slots of header copies (each credential and salt once); NO_PASSKEY when there is none. */
+export function headerChallenges(headers: readonly Pick<MainHeader, 'keyslots'>[]): PasskeyChallenge[] {
   const seen = new Set<string>();
   const out: PasskeyChallenge[] = [];
-  for (const copy of scan.valid) {
-    for (const slot of copy.header.keyslots) {
+  for (const header of headers) {
+    for (const slot of header.keyslots) {
       if (!slot.passkey) continue;
       const id = `${Array.from(slot.passkey.credentialId).join(',')}/${Array.from(slot.salt).join(',')}`;
       if (seen.has(id)) continue;

@@ -4,7 +4,7 @@
  * Platform-neutral: fetch, no Node imports; timers and clock are injectable.
  */
 export { startReplica, Replica, type ReplicaStateName, type ReplicaStatus } from './writer.js';
-export { restoreFromReplica, verifyReplica, type RestoreOptions, type VerifyReplicaOptions, type VerifyReplicaResult } from './restore.js';
+export { replicaPasskeyChallenges, restoreFromReplica, verifyReplica, type RestoreOptions, type VerifyReplicaOptions, type VerifyReplicaResult } from './restore.js';
 export type { ReplicaOptions, ReplicaTarget } from './options.js';
 export { ReplicaLog, type AppendResult } from './log.js';
 export type { KnownTip, OpenedReplica } from './reader.js';

@@ -9,6 +9,7 @@ import { deriveHeaderMacKey } from '../crypto/subkeys.js';
 import { CipherliteError } from '../errors.js';
 import { decodeMainHeaderCopy, verifyMainHeaderMac, type MainHeader } from '../format/main-header.js';
 import type { Pacer } from '../keys/cancel.js';
+import { headerChallenges, type PasskeyChallenge } from '../keys/passkey-challenges.js';
 import { chunkName, decodeEntry, entryName, keysCopyName, equal, generationDir, keysName, manifestName, open, replicaKey, seqOf, ZERO_HASH, type Entry, type Position } from './format.js';
 import { listAll, type ObjectStore } from './object-store.js';
 import { applyPages, checkKeysObjectMac, decodeImage, decodeManifest, PAGES_PER_CHUNK, splitGenesis, splitKeysObject, type ChunkList, type Manifest, type PageState } from './payloads.js';
@@ -88,6 +89,16 @@ export async function openReplicaWithHeader(
   const replica = bindKeys(store, prefix, splitKeysObject(bytes, name).position.generation, seq, name, bytes, opened.dek);
   await checkKeysEntry(replica, seq, bytes, signal);
   return { replica, header };
+}
+
+/**
+ * The passkey slots (credential ids and salts) of the keys object of the current generation, or
+ * of `generation`, read without a key: what a browser asks the authenticator for before it opens
+ * the replica with a passkey. Public data, and not yet authenticated: challenges a bucket forged
+ * give a PRF output that opens nothing (WRONG_KEY). NO_PASSKEY when there is none.
+ */
+export async function keysPasskeyChallenges(store: ObjectStore, prefix: string, generation?: number, signal?: AbortSignal): Promise<PasskeyChallenge[]> {
+  return headerChallenges([(await fetchKeys(store, prefix, signal, generation)).header]);
 }
 
 /** Opens the current generation with a data key already known (the writing database's), with the newest header the bucket holds. */

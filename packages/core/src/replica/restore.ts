@@ -16,12 +16,13 @@ import { CipherliteError, invalidArgument } from '../errors.js';
 import { checkSignal, Pacer } from '../keys/cancel.js';
 import { addKeyslot } from '../keys/keyslots.js';
 import { assertNoFilesOf, claimNewName, deleteCreatedFilesOf, importPlaintextWith } from '../keys/plaintext.js';
+import type { PasskeyChallenge } from '../keys/passkey-challenges.js';
 import type { NewSecret, ProgressCallback } from '../keys/types.js';
 import type { SyncStorage } from '../storage/sync-file.js';
 import type { KdfParams, KeyMaterial } from '../types.js';
 import { equal } from './format.js';
 import { resolveTarget, type ReplicaTarget } from './options.js';
-import { openReplicaWithHeader, readEntry, readImage, readSnapshot, readState, type KnownTip, type OpenedReplica } from './reader.js';
+import { keysPasskeyChallenges, openReplicaWithHeader, readEntry, readImage, readSnapshot, readState, type KnownTip, type OpenedReplica } from './reader.js';
 
 export interface RestoreOptions {
   storage: SyncStorage;
@@ -138,6 +139,12 @@ export async function restoreGeneration(
     }
   }
   return { db, r, tip };
+}
+
+/** The passkey slots of the replica's keys object (see `keysPasskeyChallenges`): what to ask the authenticator for, before a restore or verify with a passkey. */
+export async function replicaPasskeyChallenges(target: ReplicaTarget, generation?: number, signal?: AbortSignal): Promise<PasskeyChallenge[]> {
+  const { store, prefix } = resolveTarget(target);
+  return keysPasskeyChallenges(store, prefix, generation, signal);
 }
 
 /** The secret fields of `o` alone (Database.open takes exactly one of them). */

@@ -6,10 +6,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Database, MemoryStorage } from '../../src/index.js';
 import { addKeyslot, addPasskey, addRecoveryKey, changePassword, listKeyslots } from '../../src/keys/index.js';
-import { listAll, restoreFromReplica, startReplica, verifyReplica, type Replica } from '../../src/replica/index.js';
+import { listAll, replicaPasskeyChallenges, restoreFromReplica, startReplica, verifyReplica, type Replica } from '../../src/replica/index.js';
 import type { KeyMaterial } from '../../src/types.js';
 import { FAST_KDF } from '../helpers.js';
-import { bucket, openDb, PASSWORD, rows, sell } from './replica-helpers.js';
+import { bucket, HookedStore, openDb, PASSWORD, rows, sell } from './replica-helpers.js';
 
 const open: (Database | Replica)[] = [];
 afterEach(async () => {
@@ -22,6 +22,36 @@ const CREDENTIAL = Uint8Array.from({ length: 32 }, (_, i) => (i * 11 + 5) & 255)
 const SALT = Uint8Array.from({ length: 16 }, (_, i) => 0xa0 + i);
 
 describe('restore keeps every keyslot', () => {
+  it('a passkey added while the writer creates the replica (its genesis entry under way) goes up with the next push', async () => {
+    const b = await bucket();
+    const db = await openDb();
+    open.push(db);
+    await db.exec('CREATE TABLE sales (id INTEGER PRIMARY KEY, item TEXT NOT NULL, price INTEGER NOT NULL)');
+    // The genesis entry's PUT waits until the passkey is added.
+    const store = new HookedStore(b.store);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const reached = new Promise<void>((resolve) => {
+      store.hook = (op, key) => (op === 'put' && key.endsWith('/log/0000000000000000') ? (resolve(), held) : undefined);
+    });
+    const replica = startReplica(db, { store, prefix: 'racing', debounceMs: 60_000 });
+    open.push(replica);
+    await reached;
+    await addPasskey(db, { password: PASSWORD }, { credentialId: CREDENTIAL, salt: SALT, prfOutput: PRF.slice(), label: 'till-1' });
+    release();
+    await sell(db, 1);
+    await replica.pushNow();
+    expect(await replicaPasskeyChallenges({ store: b.store, prefix: 'racing' })).toEqual([{ credentialId: CREDENTIAL, salt: SALT, label: 'till-1' }]);
+    const restored = await restoreFromReplica({
+      storage: new MemoryStorage(),
+      name: 'r.db',
+      replica: { store: b.store, prefix: 'racing' },
+      passkey: { credentialId: CREDENTIAL, prfOutput: PRF.slice() },
+    });
+    open.push(restored);
+    expect(await rows(restored)).toEqual(await rows(db));
+  });
+
   it('a database with a password, a recovery key, a raw key and a passkey restores with each, and the restored file opens with the others', async () => {
     const b = await bucket();
     const db = await openDb();
@@ -36,6 +66,8 @@ describe('restore keeps every keyslot', () => {
     await replica.pushNow();
     const expected = await rows(db);
     const kinds = listKeyslots(db).map((s) => s.kind);
+    // What a browser asks the authenticator for, read from the bucket without a key.
+    expect(await replicaPasskeyChallenges({ ...b.s3, prefix: 'slots' })).toEqual([{ credentialId: CREDENTIAL, salt: SALT, label: 'till-1' }]);
 
     const secrets: [string, () => KeyMaterial][] = [
       ['password', () => ({ password: PASSWORD })],
@@ -69,6 +101,7 @@ describe('restore keeps every keyslot', () => {
     const replica = startReplica(db, { ...b.s3, prefix: 'extra', debounceMs: 60_000 });
     open.push(replica);
     await replica.pushNow();
+    await expect(replicaPasskeyChallenges({ ...b.s3, prefix: 'extra' })).rejects.toMatchObject({ code: 'NO_PASSKEY' });
     const storage = new MemoryStorage();
     const restored = await restoreFromReplica({ storage, name: 'r.db', replica: { ...b.s3, prefix: 'extra' }, recoveryKey, newSecret: { password: 'tablet 2' }, kdf: FAST_KDF });
     expect(listKeyslots(restored).map((s) => s.kind)).toEqual(['password', 'recovery', 'password']);

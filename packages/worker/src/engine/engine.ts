@@ -26,7 +26,7 @@ import type { WorkerPlatform } from './runtime/platform.js';
 import { busNames } from '../shared/protocol.js';
 import type { CallHooks } from './runtime/progress.js';
 import type { BusMessage, LeaderRequest } from '../shared/bus.js';
-import type { CallTag, OpArgs, OpName, OpResult, OpenInfo, Role, StorageBackend, WorkerApi, WorkerEvents, WorkerOpenOptions } from '../shared/protocol.js';
+import type { CallTag, OpArgs, OpName, OpResult, OpenInfo, PasskeyChallengeSource, Role, StorageBackend, WorkerApi, WorkerEvents, WorkerOpenOptions } from '../shared/protocol.js';
 import { Router } from './router.js';
 import { readChallenges } from './passkey-challenges.js';
 import { Secret, wipeKeyMaterial } from './runtime/secret.js';
@@ -209,8 +209,9 @@ export class WorkerEngine implements WorkerApi {
     );
   }
 
-  passkeyChallenges(options: Pick<WorkerOpenOptions, 'name' | 'directory' | 'storage'>): Promise<PasskeyChallenge[]> {
+  passkeyChallenges(options: PasskeyChallengeSource): Promise<PasskeyChallenge[]> {
     return this.#wire(async () => {
+      if (options?.replica !== undefined) return (await import('./leader/replica-restore.js')).replicaChallenges(options.replica, options.generation);
       const opened = openedOf(this.#state);
       const where = opened?.options ?? options;
       validateOptions({ ...where });

@@ -96,6 +96,9 @@ export function rebuild(e: unknown): unknown {
   return e;
 }
 
+/** `{ generation }` when a point in time names one. */
+const generationOf = (at: ReplicaPointInTime | null): { generation?: number } => (at && 'generation' in at && at.generation !== undefined ? { generation: at.generation } : {});
+
 function withoutReplica({ replica: _source, ...options }: WorkerOpenOptions): WorkerOpenOptions {
   return options;
 }
@@ -279,7 +282,9 @@ export class Connection {
     });
     try {
       // A passkey: the prompt runs here, for the slots the new worker reads from the file.
-      const key = isPasskeyUnlock(secret) ? await Promise.race([passkeyKeyMaterial(remote, this.#where(), secret.passkey), failedToStart]) : secret;
+      // A restore's passkey: the challenges come from the replica's keys object (there is no file yet).
+      const restoring = importing && 'restore' in importing ? { replica: this.#workerOptions.replica!, ...generationOf(importing.restore) } : {};
+      const key = isPasskeyUnlock(secret) ? await Promise.race([passkeyKeyMaterial(remote, { ...this.#where(), ...restoring }, secret.passkey), failedToStart]) : secret;
       const events = Comlink.proxy(this.#events);
       const opening = importing
         ? this.#tracked(

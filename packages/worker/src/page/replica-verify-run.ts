@@ -12,7 +12,9 @@ import type { VerifyReplicaResult } from '@cipherlite/core/replica';
 import { checkCallOptions } from './call-options.js';
 import { rebuild, workerSpawner } from './connection.js';
 import { assertBrowserSupport } from './open.js';
-import type { CallOptions, WorkerApi } from '../shared/protocol.js';
+import { passkeyKeyMaterial } from './secrets.js';
+import type { KeyMaterial } from '@cipherlite/core';
+import { DEFAULT_DIRECTORY, type CallOptions, type WorkerApi } from '../shared/protocol.js';
 import type { WorkerReplicaOptions } from '../shared/replica.js';
 import { assertOneSecret, checkGeneration, plainReplicaOptions, type ReplicaSecret } from './replica.js';
 
@@ -32,13 +34,13 @@ const CALL_ID = 1;
 export async function verifyInWorker(options: VerifyReplicaPageOptions): Promise<VerifyReplicaResult> {
   assertBrowserSupport();
   if (typeof options !== 'object' || options === null) throw new CipherliteError('INVALID_ARGUMENT', 'expected an options object');
-  const { replica, generation, worker, onProgress, signal, password, key, recoveryKey } = options;
+  const { replica, generation, worker, onProgress, signal, password, key, recoveryKey, passkey } = options;
   assertOneSecret(options, 'verifyReplica');
   const source = plainReplicaOptions(replica);
   const g = checkGeneration(generation);
   checkCallOptions({ ...(onProgress !== undefined ? { onProgress: onProgress as ProgressCallback } : {}), ...(signal !== undefined ? { signal } : {}) });
   if (signal?.aborted) throw new CipherliteError('CANCELLED', 'verifyReplica was cancelled before it started');
-  const secret = password !== undefined ? { password } : key !== undefined ? { key } : { recoveryKey };
+  const given: KeyMaterial | null = password !== undefined ? { password } : key !== undefined ? { key } : recoveryKey !== undefined ? { recoveryKey } : null;
 
   let w: Worker;
   try {
@@ -61,6 +63,9 @@ export async function verifyInWorker(options: VerifyReplicaPageOptions): Promise
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const scope = g !== undefined ? { generation: g } : {};
+    // A passkey: the ceremony runs here, for the slots of the replica's keys object.
+    const where = { name: 'replica-verify', directory: DEFAULT_DIRECTORY, replica: source, ...scope };
+    const secret = given ?? (await Promise.race([passkeyKeyMaterial(remote, where, passkey!), failed]));
     return await Promise.race([remote.verifyReplica(source, secret, scope, events, { id: CALL_ID, progress: onProgress !== undefined }), failed]);
   } catch (e) {
     throw rebuild(e);

@@ -6,6 +6,7 @@
  * hears change events. Each method is one line over the page's connection (`connection.ts`).
  */
 import { CipherliteError } from '@cipherlite/core/errors';
+import type { PasskeyUnlock } from '@cipherlite/core';
 import type { ProgressCallback } from '@cipherlite/core/keys';
 import type { CallOptions } from '../shared/protocol.js';
 import type { ReplicaCredentials, ReplicaPointInTime, ReplicaSigner, ReplicaStatus, WorkerReplicaOptions } from '../shared/replica.js';
@@ -112,18 +113,19 @@ export interface RestoreReplicaPageOptions extends CallOptions<'download' | 'cop
   pointInTime?: { seq: number; generation?: number } | { time: number | Date; generation?: number } | { generation: number };
 }
 
-/** The secret a replica opens with on the page: exactly one of them. */
+/** The secret a replica opens with on the page: exactly one of them (a passkey: the ceremony runs on this page, for the slots of the replica's keys object). */
 export type ReplicaSecret =
-  { password: string; key?: never; recoveryKey?: never } | { key: Uint8Array; password?: never; recoveryKey?: never } | { recoveryKey: string; password?: never; key?: never };
+  | { password: string; key?: never; recoveryKey?: never; passkey?: never }
+  | { key: Uint8Array; password?: never; recoveryKey?: never; passkey?: never }
+  | { recoveryKey: string; password?: never; key?: never; passkey?: never }
+  | PasskeyUnlock;
 
-/** The secrets a replica opens with on the page (a passkey's ceremony needs the local file's slots). */
-const SECRETS = ['password', 'key', 'recoveryKey'] as const;
+const SECRETS = ['password', 'key', 'recoveryKey', 'passkey'] as const;
 
-/** Throws INVALID_ARGUMENT unless `o` carries exactly one of password, key and recoveryKey. */
+/** Throws INVALID_ARGUMENT unless `o` carries exactly one of password, key, recoveryKey and passkey. */
 export function assertOneSecret(o: object, call: string): void {
   const given = SECRETS.filter((k) => (o as Record<string, unknown>)[k] !== undefined);
-  if ((o as { passkey?: unknown }).passkey !== undefined) throw new CipherliteError('INVALID_ARGUMENT', `${call} in the browser takes the password, the recovery key or the raw key, not a passkey`);
-  if (given.length !== 1) throw new CipherliteError('INVALID_ARGUMENT', `${call} takes exactly one of password, recoveryKey or key`);
+  if (given.length !== 1) throw new CipherliteError('INVALID_ARGUMENT', `${call} takes exactly one of password, recoveryKey, key or passkey`);
 }
 
 /** Checks a generation number (INVALID_ARGUMENT); undefined stays undefined. */

@@ -8,7 +8,7 @@ import { CipherliteError } from '@cipherlite/core/errors';
 import { format, passkeyChallenges } from '@cipherlite/core/header';
 import * as Comlink from 'comlink';
 import { assertPasskey, base64url } from './passkey-ceremony.js';
-import type { StorageChoice, WorkerApi } from '../shared/protocol.js';
+import type { PasskeyChallengeSource, WorkerApi } from '../shared/protocol.js';
 
 /** A bare string means a password. */
 export function asKey(secret: string | KeyMaterial): KeyMaterial {
@@ -25,12 +25,7 @@ export function isPasskeyUnlock(secret: UnlockSecret): secret is PasskeyUnlock {
  * material marked for transfer: posting it moves the PRF output's buffer to the worker.
  * `exceptCredential` (base64url) is left out: the passkey whose slot is being removed.
  */
-export async function passkeyKeyMaterial(
-  remote: Comlink.Remote<WorkerApi>,
-  where: { name: string; directory: string; storage?: StorageChoice },
-  request: PasskeyUnlock['passkey'],
-  exceptCredential?: string,
-): Promise<KeyMaterial> {
+export async function passkeyKeyMaterial(remote: Comlink.Remote<WorkerApi>, where: PasskeyChallengeSource, request: PasskeyUnlock['passkey'], exceptCredential?: string): Promise<KeyMaterial> {
   let challenges = await remote.passkeyChallenges(where);
   if (exceptCredential !== undefined) {
     challenges = challenges.filter((c) => base64url(c.credentialId) !== exceptCredential);

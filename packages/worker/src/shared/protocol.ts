@@ -290,6 +290,9 @@ export interface WorkerEvents {
   syncConflict?(conflict: SyncConflict): void;
 }
 
+/** Where passkey challenges are read: the database file, or (`replica`: a restore or verify with a passkey) the replica's keys object, of `generation` or the current one. */
+export type PasskeyChallengeSource = Pick<WorkerOpenOptions, 'name' | 'directory' | 'storage'> & { replica?: WorkerReplicaOptions; generation?: number };
+
 /** How a client names a call that has `CallOptions`. */
 export interface CallTag {
   id: number;
@@ -305,7 +308,7 @@ export interface WorkerApi {
    * The passkey slots' credential ids and salts, read from the database file without a key (what
    * the main thread asks the authenticator for). `NO_PASSKEY` when there is none.
    */
-  passkeyChallenges(options: Pick<WorkerOpenOptions, 'name' | 'directory' | 'storage'>): Promise<PasskeyChallenge[]>;
+  passkeyChallenges(options: PasskeyChallengeSource): Promise<PasskeyChallenge[]>;
   /** Wipes this tab's key material; `allTabs` asks every tab of this database to lock too. */
   lock(allTabs: boolean): Promise<void>;
   /** Changes this tab's idle auto-lock (`autoLockMs`; 0 = never) from now on. */

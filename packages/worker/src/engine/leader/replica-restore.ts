@@ -7,10 +7,10 @@
  */
 import { CipherliteError } from '@cipherlite/core';
 import type { Database, KeyMaterial, SyncStorage } from '@cipherlite/core';
-import type { Progress } from '@cipherlite/core/keys';
+import type { PasskeyChallenge, Progress } from '@cipherlite/core/keys';
 import type { ReplicaTarget, VerifyReplicaResult } from '@cipherlite/core/replica';
 import type { WorkerOpenOptions } from '../../shared/protocol.js';
-import type { ReplicaPointInTime, ReplicaVerifyScope, WorkerReplicaOptions } from '../../shared/replica.js';
+import { assertReplicaOptions, type ReplicaPointInTime, type ReplicaVerifyScope, type WorkerReplicaOptions } from '../../shared/replica.js';
 
 type Call = { onProgress?: (p: Progress) => void; signal?: AbortSignal };
 
@@ -40,6 +40,13 @@ export async function verifyReplicaWith(source: WorkerReplicaOptions, key: KeyMa
     ...(onProgress ? { onProgress } : {}),
     ...(call.signal ? { signal: call.signal } : {}),
   });
+}
+
+/** The passkey slots of the replica's keys object (core's `replicaPasskeyChallenges`): what the page asks the authenticator for. */
+export async function replicaChallenges(source: WorkerReplicaOptions, generation: number | undefined): Promise<PasskeyChallenge[]> {
+  assertReplicaOptions(source);
+  const { replicaPasskeyChallenges } = await import('@cipherlite/core/replica');
+  return replicaPasskeyChallenges(target(source), generation);
 }
 
 /** Core's target: where the replica is and how to reach it (the writer's tuning left out). */
