@@ -1,9 +1,9 @@
 /**
  * Passkeys on the page: the WebAuthn ceremonies (`passkey-ceremony.ts`) and the reading of a
  * database's public header (`@cipherlite/core/header`, with its SHA-256), kept in a chunk of
- * their own that a page loads on the first passkey call (`loadPasskeys` in `secrets.ts`). Opening
- * with a password or a key and every SQL call never load it; with it the page's eager code is a
- * third smaller (docs/PACKAGING.md, "Sizes of a built app"). The lint rules of
+ * their own that a page loads on the first passkey call (`loadPasskeys` in `passkey-loader.ts`).
+ * Opening with a password or a key and every SQL call never load it, which keeps about a third
+ * off what a page loads when it opens (docs/PACKAGING.md, "Sizes of a built app"). The lint rules of
  * scripts/eslint-threads.mjs refuse a static import of this file, of the ceremony and of core's
  * header elsewhere on the page, which would pull the chunk back into the page's eager code.
  */
