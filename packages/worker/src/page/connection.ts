@@ -19,7 +19,8 @@ import type { SyncCall, SyncStatus, WorkerSyncOptions } from '../shared/sync.js'
 import { SyncEvents } from './sync-events.js';
 import { checkCallOptions } from './call-options.js';
 import { WorkerLiveness } from './liveness.js';
-import { asKey, isPasskeyUnlock, passkeyKeyMaterial } from './secrets.js';
+import { loadPasskeys } from './passkey-loader.js';
+import { asKey, isPasskeyUnlock } from './secrets.js';
 
 export type Remote = Comlink.Remote<WorkerApi>;
 
@@ -281,7 +282,7 @@ export class Connection {
     });
     try {
       // A passkey: the prompt runs here, for the slots the new worker reads from the file.
-      const key = isPasskeyUnlock(secret) ? await Promise.race([passkeyKeyMaterial(remote, this.#where(), secret.passkey), failedToStart]) : secret;
+      const key = isPasskeyUnlock(secret) ? await Promise.race([loadPasskeys().then((p) => p.passkeyKeyMaterial(remote, this.#where(), secret.passkey)), failedToStart]) : secret;
       const events = Comlink.proxy(this.#events);
       const opening = importing
         ? this.#tracked(
@@ -353,7 +354,7 @@ export class Connection {
    * worker); `exceptCredential` (base64url) leaves that passkey out of the prompt.
    */
   passkeyKeyMaterial(request: PasskeyUnlock['passkey'], exceptCredential?: string): Promise<KeyMaterial> {
-    return this.call((r) => passkeyKeyMaterial(r, this.#where(), request, exceptCredential));
+    return this.call(async (r) => (await loadPasskeys()).passkeyKeyMaterial(r, this.#where(), request, exceptCredential));
   }
 
   /** Settles like `work()`, or rejects with CLOSED when the database is closed first (an open transaction). */
