@@ -150,7 +150,6 @@ function ProductRow({ product }: { product: Product }) {
     <tr className="editing">
       <td className="product-cell-name">
         <input aria-label={`Name of ${product.name}`} value={name} onChange={(e) => setName(e.target.value)} aria-describedby={error ? `edit-error-${product.id}` : undefined} />
-        <input aria-label={`Stock of ${product.name}`} inputMode="numeric" className="num-input" placeholder="Stock (optional)" value={stock} onChange={(e) => setStock(e.target.value)} />
         {error && (
           <div className="field-error" id={`edit-error-${product.id}`}>
             {error}
@@ -161,8 +160,8 @@ function ProductRow({ product }: { product: Product }) {
         <input aria-label={`Price of ${product.name}`} inputMode="decimal" className="num-input" value={price} onChange={(e) => setPrice(e.target.value)} />
       </td>
       <td className="num">
-        {product.sold}
-        <span className="sr-only"> sold</span>
+        {/* While editing, the sold count's place holds the stock (empty: not counted). */}
+        <input aria-label={`Stock of ${product.name}`} inputMode="numeric" className="stock-input" placeholder="Stock" value={stock} onChange={(e) => setStock(e.target.value)} />
       </td>
       <td className="actions">
         <button
