@@ -173,6 +173,11 @@ test('two tablets sell offline, converge online (same orders and totals, later p
   await sell(pageA2, 'A', 1, 5);
   // The follower asks the leader: one device (A's), one scheduler.
   expect(await syncStatus(pageA2)).toMatchObject({ device: devA });
+  // The device list too: the follower's call runs in A's leader (A is this device; B's last contact is its entry 13).
+  expect(await pageA2.evaluate(() => window.t.dbs.shop!.sync.devices())).toEqual([
+    expect.objectContaining({ device: devA, self: true, removedSeq: null }),
+    expect.objectContaining({ device: devB, self: false, removedSeq: null, lastSeq: 13 }),
+  ]);
   await expect.poll(() => syncStatus(pageC), { timeout: 15_000 }).toMatchObject({ seq: 14 });
   expect((await shopState(pageC)).product[0]).toEqual({ id: 1, price: 350, stock: 85 });
   await expect.poll(() => shopState(pageB), { timeout: 15_000 }).toEqual(await shopState(pageA2));
