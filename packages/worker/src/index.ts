@@ -8,7 +8,18 @@ export { CipherliteDatabase } from './page/client.js';
 export { ReplicaControl, type RestoreReplicaPageOptions } from './page/replica.js';
 export type { ReplicaCredentials, ReplicaSigner, ReplicaStatus, ReplicaStateName, WorkerReplicaOptions as ReplicaOptions } from './shared/replica.js';
 export { SyncControl } from './page/sync.js';
-export type { SyncConflict, SyncDeviceContact, SyncReplicaTarget, SyncStateName, SyncStatus, TablePolicy, WorkerSyncOptions as SyncOptions } from './shared/sync.js';
+export type {
+  RefusalReason,
+  SyncConflict,
+  SyncDeviceContact,
+  SyncDeviceInfo,
+  SyncRefusal,
+  SyncReplicaTarget,
+  SyncStateName,
+  SyncStatus,
+  TablePolicy,
+  WorkerSyncOptions as SyncOptions,
+} from './shared/sync.js';
 export { passkeySlots } from './page/passkey-loader.js';
 export { databaseExists, type DatabaseExistsOptions } from './page/database-exists.js';
 export type { ImportDatabaseOptions, JoinSyncReplicaOptions, OpenDatabaseOptions, OpenDatabaseBaseOptions, RestoreFromReplicaOptions } from './page/open.js';

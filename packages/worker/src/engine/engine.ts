@@ -39,7 +39,7 @@ import { Election } from './election.js';
 import { importFile, joinFile, openedOf, restoreFile, takeSecret, validateOptions, type EngineState, type OpenedDatabase, type UnlockedSession } from './session.js';
 import { accessInTab, startInTab } from './leader/replica-host.js';
 import type { ReplicaCall, ReplicaStatus, WorkerReplicaOptions } from '../shared/replica.js';
-import type { SyncCall, SyncStatus, WorkerSyncOptions } from '../shared/sync.js';
+import type { SyncAnswer, SyncCall, SyncStatus, WorkerSyncOptions } from '../shared/sync.js';
 
 export class WorkerEngine implements WorkerApi {
   readonly #tabId = crypto.randomUUID();
@@ -135,10 +135,11 @@ export class WorkerEngine implements WorkerApi {
     );
   }
 
-  sync(call: SyncCall): Promise<SyncStatus> {
-    const ask = (c: SyncCall) => this.#request({ op: 'sync', call: c }) as Promise<SyncStatus>;
+  sync(call: SyncCall): Promise<SyncAnswer> {
+    const ask = (c: SyncCall) => this.#request({ op: 'sync', call: c }) as Promise<SyncAnswer>;
     if (call?.action !== 'setCredentials') return this.#wire(() => ask(call));
-    return this.#wire(async () => (await import('./leader/sync-tab.js')).syncCredentialsInTab(this.#openedOrClosed(), (await this.#election.leader?.syncSlot()) ?? null, call, ask));
+    const status = () => ask({ action: 'status' }) as Promise<SyncStatus>;
+    return this.#wire(async () => (await import('./leader/sync-tab.js')).syncCredentialsInTab(this.#openedOrClosed(), (await this.#election.leader?.syncSlot()) ?? null, call, status));
   }
 
   async #open(options: WorkerOpenOptions, secret: Secret, events: WorkerEvents, prepare?: (opened: OpenedDatabase) => Promise<void>): Promise<OpenInfo> {
@@ -391,6 +392,9 @@ export class WorkerEngine implements WorkerApi {
         return;
       case 'syncConflict':
         if (this.#session()) this.#notify((e) => e.syncConflict?.(msg.conflict));
+        return;
+      case 'syncRefused':
+        if (this.#session()) this.#notify((e) => e.syncRefused?.(msg.refusal));
         return;
       case 'lockAll':
         this.#lockInBackground('engine.lock-all-received');

@@ -15,7 +15,7 @@ import type { Diagnostics } from '../shared/diagnostics.js';
 import { busNames } from '../shared/protocol.js';
 import type { CallOptions, CallTag, LockState, OpArgs, OpName, OpResult, Role, StorageBackend, StorageChoice, WorkerApi, WorkerEvents, WorkerOpenOptions } from '../shared/protocol.js';
 import type { ReplicaCall, ReplicaStatus, WorkerReplicaOptions } from '../shared/replica.js';
-import type { SyncCall, SyncStatus, WorkerSyncOptions } from '../shared/sync.js';
+import type { SyncAnswer, SyncCall, SyncDeviceInfo, SyncStatus, WorkerSyncOptions } from '../shared/sync.js';
 import { SyncEvents } from './sync-events.js';
 import { checkCallOptions } from './call-options.js';
 import { WorkerLiveness } from './liveness.js';
@@ -150,6 +150,7 @@ export class Connection {
     },
     sync: (status) => this.syncEvents.status(status),
     syncConflict: (conflict) => this.syncEvents.conflict(conflict),
+    syncRefused: (refusal) => this.syncEvents.refused(refusal),
     progress: (callId, progress) => {
       const listener = this.#progressListeners.get(callId);
       if (!listener) return;
@@ -229,11 +230,11 @@ export class Connection {
     this.#workerOptions = { ...this.#workerOptions, replica: options };
   }
 
-  /** A call on the leader's sync scheduler; its answer is the status this tab last heard. */
-  async syncCall(call: SyncCall): Promise<SyncStatus> {
-    const status = await this.call((r) => r.sync(call));
-    this.syncEvents.last = status;
-    return status;
+  /** A call on the leader's sync scheduler; a status it answers is the status this tab last heard. */
+  async syncCall<C extends SyncCall>(call: C): Promise<SyncAnswer<C>> {
+    const answer = await this.call<SyncStatus | SyncDeviceInfo[]>((r) => r.sync(call));
+    if (!Array.isArray(answer)) this.syncEvents.last = answer;
+    return answer as SyncAnswer<C>;
   }
 
   /** `db.sync.start`/`create`: the worker keeps the options (and leads with them); so does a worker started after a loss. */

@@ -22,7 +22,7 @@ import { CipherliteError } from '@cipherlite/core/errors';
 import type { BindParams, KeyMaterial, OpenOptions, Row, RunResult, StatementTables, ValuesResult } from '@cipherlite/core';
 import type { LogSetting } from './diagnostics.js';
 import type { ReplicaCall, ReplicaStatus, WorkerReplicaOptions } from './replica.js';
-import type { SyncCall, SyncConflict, SyncStatus, WorkerSyncOptions } from './sync.js';
+import type { SyncAnswer, SyncCall, SyncConflict, SyncRefusal, SyncStatus, WorkerSyncOptions } from './sync.js';
 import type {
   BackupFile,
   BackupOptions,
@@ -287,6 +287,8 @@ export interface WorkerEvents {
   sync?(status: SyncStatus): void;
   /** A change was dropped by sync's merge rules (docs/SYNC.md "Conflict rules"), heard by every tab. */
   syncConflict?(conflict: SyncConflict): void;
+  /** Sync skipped a log entry every device refuses (an unregistered or removed writer, a bad signature), heard by every tab. */
+  syncRefused?(refusal: SyncRefusal): void;
 }
 
 /** How a client names a call that has `CallOptions`. */
@@ -340,7 +342,7 @@ export interface WorkerApi {
    */
   startSync(options: WorkerSyncOptions, create: boolean): Promise<void>;
   /** A call on the leader's sync scheduler (`INVALID_ARGUMENT` when there is none). */
-  sync(call: SyncCall): Promise<SyncStatus>;
+  sync(call: SyncCall): Promise<SyncAnswer>;
   /**
    * Creates database `options.name` by joining the sync replica `options.sync` (core's
    * `joinSyncReplica`: the agreed starting state, restored with `key`), then opens it like `open`.
