@@ -30,15 +30,26 @@ const CORE_FOR_THE_PAGE = [
   { name: '@cipherlite/core/node', message: 'Node-only storage has no place in a browser package.' },
 ];
 
+const PAGE_THREAD = {
+  regex: String.raw`^(\.\.?/)+(engine(/|$)|worker(\.[jt]s)?$)`,
+  message: 'page code runs on the main thread: it imports shared/ and the protocol, never the engine (spawn the worker by URL).',
+};
+
+/**
+ * The page's passkey code — the WebAuthn ceremonies and core's header reader with its SHA-256 —
+ * is a chunk of its own, loaded on the first passkey call (`page/passkey-loader.ts`): a static
+ * import elsewhere on the page would put it back into what every page loads when it opens.
+ */
+const PASSKEY_CHUNK = "is in the page's passkey chunk, loaded on first use: import its types here, and its values through `loadPasskeys()` (page/passkey-loader.ts).";
 const PAGE_IMPORTS = {
-  paths: CORE_FOR_THE_PAGE,
+  paths: [...CORE_FOR_THE_PAGE, { name: '@cipherlite/core/header', allowTypeImports: true, message: `core's header reader ${PASSKEY_CHUNK}` }],
   patterns: [
-    {
-      regex: String.raw`^(\.\.?/)+(engine(/|$)|worker(\.[jt]s)?$)`,
-      message: 'page code runs on the main thread: it imports shared/ and the protocol, never the engine (spawn the worker by URL).',
-    },
+    PAGE_THREAD,
+    { regex: String.raw`(^|/)(passkeys|passkey-ceremony)(\.[jt]s)?$`, allowTypeImports: true, message: `page/passkeys.ts and page/passkey-ceremony.ts: this code ${PASSKEY_CHUNK}` },
   ],
 };
+/** The files of the page's passkey chunk: the page's thread rule and core's SQLite-free entries. */
+const PASSKEY_FILES = [`${SRC}/page/passkeys.ts`, `${SRC}/page/passkey-ceremony.ts`];
 
 const ENGINE_THREAD = {
   regex: String.raw`^(\.\.?/)+(page(/|$)|index(\.[jt]s)?$)`,
@@ -133,5 +144,10 @@ export const workerThreadRules = [
     name: 'cipherlite/worker-threads/engine-key-management',
     files: KEY_MANAGEMENT_FILES,
     rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [ENGINE_THREAD] }] },
+  },
+  {
+    name: 'cipherlite/worker-threads/page-passkeys',
+    files: PASSKEY_FILES,
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', { paths: CORE_FOR_THE_PAGE, patterns: [PAGE_THREAD] }] },
   },
 ];

@@ -98,6 +98,7 @@ const harness = {
     db.replica.onStatus((status) => harness.events.push({ db: id, kind: 'replica', value: status }));
     db.sync.onStatus((status) => harness.events.push({ db: id, kind: 'sync', value: status }));
     db.sync.onConflict((conflict) => harness.events.push({ db: id, kind: 'syncConflict', value: conflict }));
+    db.sync.onRefused((refusal) => harness.events.push({ db: id, kind: 'syncRefused', value: refusal }));
   },
 
   /** `joinSyncReplica` into the new database `options.name`, kept as `dbs[id]` (change and sync events recorded). */

@@ -203,6 +203,17 @@ test('IndexedDB: quota exceeded → QUOTA_EXCEEDED, readable; reopening gives ex
   expect(r.failure).toMatchObject({ ok: false, code: 'QUOTA_EXCEEDED' });
   expect(r.committed).toBeGreaterThan(0);
   expect(r.rows).toEqual({ ok: true, value: { n: 1 + 4 * r.committed } });
+  // Locking steps the leader down while the worker lives on: closing SQLite checkpoints the WAL
+  // into the main file and deletes the WAL, and saving that fails for want of space. None of that
+  // save may be stored (a WAL deleted without its pages checkpointed would lose the last write):
+  // unlocking reloads from IndexedDB and finds every acknowledged write.
+  const relocked = await page.evaluate(async () => {
+    const db = window.t.dbs.a!;
+    await db.lock();
+    await db.unlock('idb fallback pw');
+    return db.get<{ n: number }>('SELECT count(*) AS n FROM blobs');
+  });
+  expect(relocked).toEqual({ n: 1 + 4 * r.committed });
   // What is stored (reopened from IndexedDB alone) is every acknowledged write, nothing else.
   await page.evaluate(() => window.t.dbs.a!.close());
   await openOk(page, 'b');

@@ -159,3 +159,36 @@ test('unlocking a passkey slot on an authenticator without PRF → UNSUPPORTED; 
   expect(await openWithPassword(page)).toMatchObject({ ok: true });
   expect(await page.evaluate(() => window.t.dbs.a!.query('SELECT v FROM sales'))).toEqual([{ v: 'sale 1' }]);
 });
+
+test('the passkey code is a chunk loaded on first use: opening with the password never fetches it; a chunk that cannot load makes passkey calls UNSUPPORTED and the password still opens', async ({
+  session,
+}) => {
+  const page = await tab(await session());
+  const fetched: string[] = [];
+  page.on('request', (r) => {
+    if (/\/passkeys-[^/]*\.js$/.test(new URL(r.url()).pathname)) fetched.push(r.url());
+  });
+  expect(await openWithPassword(page)).toMatchObject({ ok: true });
+  await page.evaluate(async () => {
+    const db = window.t.dbs.a!;
+    await db.exec("CREATE TABLE sales (v); INSERT INTO sales VALUES ('sale 1')");
+    await db.close();
+  });
+  expect(fetched).toEqual([]);
+
+  // The chunk cannot be fetched (offline without it in a service worker's precache).
+  await page.route(/\/passkeys-[^/]*\.js$/, (route) => route.abort('internetdisconnected'));
+  const r = await page.evaluate(async (o) => {
+    const slots = await window.t.capture(window.t.passkeySlots({ name: o.name }));
+    const unlock = await window.t.open('a', { name: o.name, passkey: true });
+    const withPassword = await window.t.open('a', o);
+    const rows = withPassword.ok ? await window.t.dbs.a!.query('SELECT v FROM sales') : null;
+    return { slots, unlock, withPassword, rows };
+  }, OPTIONS);
+  expect(fetched.length).toBeGreaterThan(0);
+  for (const refused of [r.slots, r.unlock]) {
+    expect(refused).toMatchObject({ ok: false, code: 'UNSUPPORTED' });
+    expect((refused as { message: string }).message).toContain('the passkey code did not load');
+  }
+  expectPasswordStillWorks(r);
+});

@@ -1,20 +1,20 @@
 /**
  * The point-of-sale example with a passkey: Admin → add a passkey (a CDP virtual platform
  * authenticator with PRF), the unlock screen offers "Unlock with fingerprint / passkey" after a
- * reload and after the lock button, Admin → remove it, and the button is gone; the password
- * always works. Every Admin card that asks for the current password takes the passkey instead.
+ * reload, after the lock button and offline (from the service worker's precache), Admin → remove
+ * it, and the button is gone; the password always works. Every Admin card that asks for the current password takes the passkey instead.
  * Served as localhost: a WebAuthn relying-party id must be a domain.
  */
 import { expect } from '@playwright/test';
 import type { Locator } from '@playwright/test';
-import { addProduct, createStore, go, PASSWORD, POS_PORT, ringUp, shot, test, unlock } from './pos-helpers.ts';
+import { addProduct, createStore, go, PASSWORD, POS_PORT, ringUp, shot, test, unlock, waitForServiceWorker } from './pos-helpers.ts';
 import { engineOf, forwardLogs } from './fixtures.ts';
 import { VIRTUAL_AUTHENTICATOR_ONLY_IN_CHROMIUM, addAuthenticator } from './webauthn.ts';
 
 const LOCALHOST_URL = `http://localhost:${POS_PORT}/`;
 const PASSKEY_BUTTON = { name: 'Unlock with fingerprint / passkey' };
 
-test('Admin adds a passkey → unlock with it after a reload and after Lock → Admin removes it → password only', async ({ launchPos }) => {
+test('Admin adds a passkey → unlock with it after a reload, after Lock and offline → Admin removes it → password only', async ({ launchPos }) => {
   test.skip(engineOf(test.info().project.name) === 'firefox', VIRTUAL_AUTHENTICATOR_ONLY_IN_CHROMIUM);
   const b = await launchPos();
   try {
@@ -43,6 +43,16 @@ test('Admin adds a passkey → unlock with it after a reload and after Lock → 
     await expect(page.getByRole('heading', { name: 'Till locked' })).toBeVisible();
     await page.getByRole('button', PASSKEY_BUTTON).click();
     await expect(page.getByRole('link', { name: 'Admin' })).toBeVisible({ timeout: 30_000 });
+
+    // Offline: the page's passkey code is a chunk loaded on first use (passkeySlots on the unlock
+    // screen, then the ceremony); the service worker's precache serves it like the rest.
+    await waitForServiceWorker(page);
+    await b.context.setOffline(true);
+    await page.reload();
+    await expect(page.getByRole('heading', { name: 'Unlock the till' })).toBeVisible();
+    await page.getByRole('button', PASSKEY_BUTTON).click();
+    await expect(page.getByRole('link', { name: 'Admin' })).toBeVisible({ timeout: 30_000 });
+    await b.context.setOffline(false);
 
     await go(page, 'Admin');
     await card.locator('input[name=passkey-password]').fill(PASSWORD);

@@ -4,7 +4,7 @@
  * B joins with the password; both go offline and ring up sales (an order + a stock counter
  * decrement each) and edit one product's price; back online they hold the same orders, the same
  * totals, the price of the later entry in log order, and the stock lowered by both. A third
- * tablet joins afterwards and converges; on tablet A a second tab (a follower) writes through the
+ * tablet joins afterwards and converges; A removes B, whose next push is SYNC_DEVICE_REMOVED; on tablet A a second tab (a follower) writes through the
  * leader, whose scheduler alone syncs, and takes over when the leader tab closes. Short intervals come from the options, not from sleeps.
  */
 import { test, expect, FAST_KDF, log, type Page } from './fixtures.ts';
@@ -173,6 +173,11 @@ test('two tablets sell offline, converge online (same orders and totals, later p
   await sell(pageA2, 'A', 1, 5);
   // The follower asks the leader: one device (A's), one scheduler.
   expect(await syncStatus(pageA2)).toMatchObject({ device: devA });
+  // The device list too: the follower's call runs in A's leader (A is this device; B's last contact is its entry 13).
+  expect(await pageA2.evaluate(() => window.t.dbs.shop!.sync.devices())).toEqual([
+    expect.objectContaining({ device: devA, self: true, removedSeq: null }),
+    expect.objectContaining({ device: devB, self: false, removedSeq: null, lastSeq: 13 }),
+  ]);
   await expect.poll(() => syncStatus(pageC), { timeout: 15_000 }).toMatchObject({ seq: 14 });
   expect((await shopState(pageC)).product[0]).toEqual({ id: 1, price: 350, stock: 85 });
   await expect.poll(() => shopState(pageB), { timeout: 15_000 }).toEqual(await shopState(pageA2));
@@ -189,6 +194,27 @@ test('two tablets sell offline, converge online (same orders and totals, later p
   await expect.poll(() => syncStatus(pageC), { timeout: 15_000 }).toMatchObject({ seq: 15 });
   expect(await syncStatus(pageA2)).toMatchObject({ device: devA, seq: 15, pending: 0 });
   expect((await shopState(pageC)).product[0]).toEqual({ id: 1, price: 350, stock: 84 });
+
+  // A lost tablet: A removes B. B's next push is refused (SYNC_DEVICE_REMOVED) with its sale kept in its queue, never in the log;
+  // B's tabs hear it in the status; C lists B as removed, with its last contact (its newest entry, 13) and nothing of the sale.
+  expect(await pageA2.evaluate((id) => window.t.dbs.shop!.sync.removeDevice(id), devB)).toMatchObject({ seq: 16 });
+  await sell(pageB, 'B', 1, 1);
+  await expect.poll(() => syncStatus(pageB), { timeout: 15_000 }).toMatchObject({ state: 'error', pending: 1, lastError: { code: 'SYNC_DEVICE_REMOVED' } });
+  expect(await pageB.evaluate(() => window.t.capture(window.t.dbs.shop!.sync.pushNow()))).toMatchObject({ ok: false, code: 'SYNC_DEVICE_REMOVED' });
+  const removedHeard = await pageB.evaluate(
+    () => window.t.events.filter((e) => e.kind === 'sync' && (e.value as { lastError: { code: string } | null }).lastError?.code === 'SYNC_DEVICE_REMOVED').length,
+  );
+  expect(removedHeard).toBeGreaterThan(0);
+  await expect.poll(() => syncStatus(pageC), { timeout: 15_000 }).toMatchObject({ seq: 16 });
+  const listedOnC = await pageC.evaluate(() => window.t.dbs.shop!.sync.devices());
+  expect(listedOnC).toEqual([
+    expect.objectContaining({ device: devA, addedSeq: 1, removedSeq: null, self: false, lastSeq: 16 }),
+    expect.objectContaining({ device: devB, addedSeq: 7, removedSeq: 16, self: false, lastSeq: 13 }),
+  ]);
+  expect(listedOnC[1]!.lastSeenAt).toBeGreaterThan(Date.now() - 120_000);
+  expect((await shopState(pageC)).product[0]).toEqual({ id: 1, price: 350, stock: 84 });
+  // Nothing of B's reached the log after its removal, so no device skipped an entry.
+  for (const p of [pageA2, pageB, pageC]) expect(await p.evaluate(() => window.t.events.filter((e) => e.kind === 'syncRefused'))).toEqual([]);
 
   const scan = await scanBucket(b, [MARKER, 'coffee', 'CREATE TABLE', PASSWORD]);
   expect(scan.keys.length).toBeGreaterThan(5);

@@ -18,6 +18,7 @@ import { AUTO_LOCK_OVERRIDE_MS, SettingsProvider, useSettings } from './settings
 import { workerAutoLockMs } from './test-hooks.ts';
 import { Banner, PageTitle, Spinner, useOnline } from './ui.tsx';
 import { CloudStatusPill, useCloudBackup } from './cloud.tsx';
+import { ShopSyncProvider, SyncStatusPill, useShopSync } from './shop-sync.tsx';
 
 type Boot = { kind: 'checking' } | { kind: 'setup' } | { kind: 'unlock' } | { kind: 'open'; db: CipherliteDatabase } | { kind: 'failed'; message: string };
 
@@ -172,45 +173,49 @@ function Pages({ db }: { db: CipherliteDatabase }) {
   const { storeName: name } = useSettings();
   useAutoLockSetting(db);
   const cloud = useCloudBackup(db);
+  const sync = useShopSync(db);
   const label = PAGES.find((p) => p.id === page)!.label;
   useEffect(() => {
     document.title = `${label} · ${name}`;
   }, [label, name]);
   return (
-    <div className="shell">
-      <header className="topbar">
-        <div className="brand">
-          <img src="/favicon.svg" alt="" width={28} height={28} />
-          <span className="brand-name">{name}</span>
-        </div>
-        <nav className="tabs" aria-label="Pages">
-          {PAGES.map((p) => (
-            <a key={p.id} href={`#/${p.id}`} className={page === p.id ? 'tab active' : 'tab'} aria-current={page === p.id ? 'page' : undefined}>
-              <svg className="tab-icon" width="22" height="22" viewBox="0 0 24 24" aria-hidden="true">
-                <path d={p.icon} fill="none" stroke="currentColor" strokeWidth="1.9" strokeLinecap="round" strokeLinejoin="round" />
-              </svg>
-              <span>{p.label}</span>
-            </a>
-          ))}
-        </nav>
-        <div className="topbar-right">
-          <CloudStatusPill state={cloud} />
-          <span className={online ? 'pill pill-ok' : 'pill pill-warn'} title={online ? 'Online' : 'No network: everything still works on this device'}>
-            {online ? 'Online' : 'Offline'}
-          </span>
-          <button type="button" className="btn btn-ghost" onClick={() => void db.lock({ allTabs: true })} title="Lock the till (all tabs)">
-            <LockIcon /> Lock
-          </button>
-        </div>
-      </header>
-      <main className="page">
-        <PageTitle visible={page !== 'till'}>{page === 'till' ? `Till · ${name}` : label}</PageTitle>
-        {page === 'till' && <Till />}
-        {page === 'products' && <Products />}
-        {page === 'orders' && <Orders />}
-        {page === 'admin' && <Admin db={db} cloud={cloud} />}
-      </main>
-    </div>
+    <ShopSyncProvider db={db} sync={sync}>
+      <div className="shell">
+        <header className="topbar">
+          <div className="brand">
+            <img src="/favicon.svg" alt="" width={28} height={28} />
+            <span className="brand-name">{name}</span>
+          </div>
+          <nav className="tabs" aria-label="Pages">
+            {PAGES.map((p) => (
+              <a key={p.id} href={`#/${p.id}`} className={page === p.id ? 'tab active' : 'tab'} aria-current={page === p.id ? 'page' : undefined}>
+                <svg className="tab-icon" width="22" height="22" viewBox="0 0 24 24" aria-hidden="true">
+                  <path d={p.icon} fill="none" stroke="currentColor" strokeWidth="1.9" strokeLinecap="round" strokeLinejoin="round" />
+                </svg>
+                <span>{p.label}</span>
+              </a>
+            ))}
+          </nav>
+          <div className="topbar-right">
+            <CloudStatusPill state={cloud} />
+            <SyncStatusPill state={sync} />
+            <span className={online ? 'pill pill-ok' : 'pill pill-warn'} title={online ? 'Online' : 'No network: everything still works on this device'}>
+              {online ? 'Online' : 'Offline'}
+            </span>
+            <button type="button" className="btn btn-ghost" onClick={() => void db.lock({ allTabs: true })} title="Lock the till (all tabs)">
+              <LockIcon /> Lock
+            </button>
+          </div>
+        </header>
+        <main className="page">
+          <PageTitle visible={page !== 'till'}>{page === 'till' ? `Till · ${name}` : label}</PageTitle>
+          {page === 'till' && <Till />}
+          {page === 'products' && <Products />}
+          {page === 'orders' && <Orders />}
+          {page === 'admin' && <Admin db={db} cloud={cloud} sync={sync} />}
+        </main>
+      </div>
+    </ShopSyncProvider>
   );
 }
 

@@ -3,11 +3,14 @@
  * memory storage — the same engine and SQL the app runs in the browser): the migration from the
  * first schema keeps every sale line, and the refund triggers refuse whatever would give back more
  * than was sold or paid, whichever code writes it. The UI caps its quantities too; these are the
- * writes a stale tab or a buggy screen could still attempt.
+ * writes a stale tab or a buggy screen could still attempt. And the current schema syncs: every
+ * table has the explicit PRIMARY KEY sync needs, and two tablets' sales and stock merge (core's
+ * sync on an in-memory log; the browser end to end is e2e/tests/pos-sync.e2e.ts).
  */
 import { expect, test } from 'vitest';
 import { Database, MemoryStorage } from '@cipherlite/core';
-import { migrate, MIGRATIONS, REFUND_EXCEEDS_SALE } from './schema.ts';
+import { enableSync, MemorySyncLog } from '@cipherlite/core/sync';
+import { migrate, MIGRATIONS, REFUND_EXCEEDS_SALE, SHOP_TABLES } from './schema.ts';
 
 const KEY = new Uint8Array(32).fill(7);
 
@@ -75,5 +78,54 @@ test('refund triggers: no more than was paid, no more of a line than was sold, n
     await expect(refund(db, 4, 1)).rejects.toThrow(REFUND_EXCEEDS_SALE);
   } finally {
     await db.close();
+  }
+});
+
+test('migrating a till of the second version gives each refund line an id and keeps it; sales get a tablet, products a stock, both empty', async () => {
+  const db = await shop(2);
+  try {
+    await sell(db);
+    await refund(db, 1, 250);
+    await refundLine(db, 1, 1, 1);
+    await migrate(db);
+    expect(await db.query('SELECT id, refund_id, sale_line_id, qty FROM refund_line')).toEqual([{ id: 1, refund_id: 1, sale_line_id: 1, qty: 1 }]);
+    expect(await db.query('SELECT tablet FROM sale')).toEqual([{ tablet: null }]);
+    expect(await db.query('SELECT stock FROM product ORDER BY id')).toEqual([{ stock: null }, { stock: null }]);
+    // The rebuilt table keeps its trigger.
+    await expect(refundLine(db, 1, 1, 2)).rejects.toThrow(REFUND_EXCEEDS_SALE);
+  } finally {
+    await db.close();
+  }
+});
+
+test('two tablets of one shop sync the current schema: every sale reaches both, stock drops by both tablets, a price takes the later write', async () => {
+  const log = new MemorySyncLog();
+  const tablets = await Promise.all(
+    ['Counter A', 'Counter B'].map(async (name) => {
+      const db = await shop();
+      await db.exec("INSERT INTO product (id, name, price_cents, stock) VALUES (1, 'Espresso', 250, 20)");
+      return { name, db, sync: await enableSync(db, { log, tables: SHOP_TABLES, maxSchemaVersion: MIGRATIONS.length, deviceName: name }) };
+    }),
+  );
+  try {
+    for (const [i, t] of tablets.entries()) {
+      await t.sync.transaction(async (tx) => {
+        await tx.exec("INSERT INTO sale (id, tablet, created_at, day, total_cents, method) VALUES (?, ?, 't', 'd', 250, 'cash')", [100 + i, t.name]);
+        await tx.exec("INSERT INTO sale_line (id, sale_id, product_id, name, unit_cents, qty) VALUES (?, ?, 1, 'Espresso', 250, 1)", [200 + i, 100 + i]);
+        await tx.exec('UPDATE product SET stock = stock - 1, price_cents = ? WHERE id = 1', [260 + i * 10]);
+      });
+    }
+    for (const t of tablets) await t.sync.push();
+    for (const t of tablets) await t.sync.pull();
+    for (const { db } of tablets) {
+      expect(await db.query('SELECT tablet, count(*) AS n, sum(total_cents) AS total FROM sale GROUP BY tablet ORDER BY tablet')).toEqual([
+        { tablet: 'Counter A', n: 1, total: 250 },
+        { tablet: 'Counter B', n: 1, total: 250 },
+      ]);
+      expect(await db.get('SELECT stock, price_cents FROM product WHERE id = 1')).toEqual({ stock: 18, price_cents: 270 });
+    }
+    expect((await tablets[0]!.sync.devices()).map((d) => d.name)).toEqual(['Counter A', 'Counter B']);
+  } finally {
+    for (const { db } of tablets) await db.close();
   }
 });

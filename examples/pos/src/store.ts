@@ -9,6 +9,7 @@
  */
 import { databaseExists, openDatabase, type CipherliteDatabase, type KeyMaterial } from '@cipherlite/worker';
 import { migrate } from './schema.ts';
+import { storedSyncOptions } from './shop-sync.tsx';
 import { AUTO_LOCK_OVERRIDE_MS, DEFAULT_AUTO_LOCK_MS } from './settings.tsx';
 import { creationKdf, workerAutoLockMs } from './test-hooks.ts';
 
@@ -28,12 +29,23 @@ export async function openStore(secret: string | KeyMaterial | { passkey: true }
   // The shop's own auto-lock setting is applied once the database is readable (App.tsx).
   const db = await openDatabase({ name: DB_NAME, directory: DIRECTORY, ...key, create, ...(create ? creationKdf() : {}), autoLockMs: workerAutoLockMs(AUTO_LOCK_OVERRIDE_MS ?? DEFAULT_AUTO_LOCK_MS) });
   try {
-    await migrate(db);
+    await startAndMigrate(db);
   } catch (e) {
     await db.close();
     throw e;
   }
   return db;
+}
+
+/**
+ * Brings the schema up to date. A tablet of a shop that syncs starts sync first (this tab's
+ * worker keeps the options; the tab that leads runs the rounds), so a schema change goes to every
+ * tablet through the log (schema.ts `migrate`).
+ */
+export async function startAndMigrate(db: CipherliteDatabase): Promise<void> {
+  const sync = await storedSyncOptions(db);
+  if (sync) await db.sync.start(sync);
+  await migrate(db, sync ? db.sync : undefined);
 }
 
 /** Human text for a failed passkey action (UNSUPPORTED there is about passkeys, not the till). */
@@ -64,6 +76,8 @@ export function describeError(e: unknown): string {
       return 'The data failed its integrity check (damaged or modified). Nothing was changed.';
     case 'NOT_A_DATABASE':
       return 'There is no till on this device yet.';
+    case 'SYNC_DEVICE_REMOVED':
+      return 'This tablet was removed from the shop: its sales no longer reach the other tablets.';
     case 'BUSY':
       return 'The database is busy in another tab. Try again in a moment.';
     default:

@@ -10,8 +10,19 @@ export { verifyReplica, type VerifyReplicaPageOptions as VerifyReplicaOptions } 
 export type { VerifyReplicaResult } from '@cipherlite/core/replica';
 export type { ReplicaCredentials, ReplicaSigner, ReplicaStatus, ReplicaStateName, WorkerReplicaOptions as ReplicaOptions } from './shared/replica.js';
 export { SyncControl } from './page/sync.js';
-export type { SyncConflict, SyncDeviceContact, SyncReplicaTarget, SyncStateName, SyncStatus, TablePolicy, WorkerSyncOptions as SyncOptions } from './shared/sync.js';
-export { passkeySlots } from './page/passkey-slots.js';
+export type {
+  RefusalReason,
+  SyncConflict,
+  SyncDeviceContact,
+  SyncDeviceInfo,
+  SyncRefusal,
+  SyncReplicaTarget,
+  SyncStateName,
+  SyncStatus,
+  TablePolicy,
+  WorkerSyncOptions as SyncOptions,
+} from './shared/sync.js';
+export { passkeySlots } from './page/passkey-loader.js';
 export { databaseExists, type DatabaseExistsOptions } from './page/database-exists.js';
 export type { ImportDatabaseOptions, JoinSyncReplicaOptions, OpenDatabaseOptions, OpenDatabaseBaseOptions, RestoreFromReplicaOptions } from './page/open.js';
 export type { AddPasskeyOptions, Transaction } from './page/client.js';

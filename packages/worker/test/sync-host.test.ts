@@ -8,10 +8,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CipherliteError, Database, MemoryStorage } from '@cipherlite/core';
 import { MemoryObjectStore } from '@cipherlite/core/replica';
-import { joinSyncReplica } from '@cipherlite/core/sync';
+import { joinSyncReplica, openSyncReplica } from '@cipherlite/core/sync';
 import { Diagnostics } from '../src/shared/diagnostics.js';
 import type { BusMessage } from '../src/shared/bus.js';
-import type { SyncStatus, WorkerSyncOptions } from '../src/shared/sync.js';
+import type { SyncRefusal, SyncStatus, WorkerSyncOptions } from '../src/shared/sync.js';
 import { SyncHost } from '../src/engine/leader/sync-host.js';
 
 const KDF = { memoryKiB: 19 * 1024, iterations: 2, parallelism: 1 };
@@ -53,14 +53,14 @@ async function host(db: Database, store: MemoryObjectStore, create: boolean, ext
 }
 
 /** Device A creates the replica from its schema; device B joins it with the password. */
-async function shop(extra: Partial<WorkerSyncOptions> = {}): Promise<{ store: MemoryObjectStore; a: Device; b: Device }> {
+async function shop(extra: Partial<WorkerSyncOptions> = {}, extraB: Partial<WorkerSyncOptions> = extra): Promise<{ store: MemoryObjectStore; a: Device; b: Device }> {
   const store = new MemoryObjectStore();
   const dbA = await Database.open({ storage: new MemoryStorage(), name: 'shop', password: PASSWORD, kdf: KDF });
   await dbA.exec('CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, stock INTEGER NOT NULL)');
   await dbA.exec(`INSERT INTO items VALUES (1, 'coffee', 100)`);
   const a = await host(dbA, store, true, extra);
   const { db: dbB } = await joinSyncReplica({ storage: new MemoryStorage(), name: 'shop', replica: { prefix: 'shop', store }, password: PASSWORD, kdf: KDF });
-  const b = await host(dbB, store, false, extra);
+  const b = await host(dbB, store, false, extraB);
   return { store, a, b };
 }
 
@@ -213,5 +213,62 @@ describe('sync scheduler', () => {
       ([x, y, p]) => x === 85 && y === 85 && p === 0,
     );
     expect((await status(a)).seq).toBe(positionAfter(4, 2));
+  });
+
+  it('devices(): who the log registered, with names and last contact kept across a restart; removeDevice refuses the removed tablet (SYNC_DEVICE_REMOVED, queue kept) and every device hears its later entries refused', async () => {
+    const { store, a, b } = await shop({ deviceName: 'till 1' }, { deviceName: 'till 2' });
+    await sell(a, 1);
+    await sell(b, 2);
+    const idA = (await status(a)).device;
+    const idB = (await status(b)).device;
+    await until(
+      async () => [await stock(a), await stock(b), (await status(a)).pending + (await status(b)).pending],
+      ([x, y, p]) => x === 97 && y === 97 && p === 0,
+    );
+    const listed = await until(
+      () => a.host.call({ action: 'devices' }),
+      (ds) => ds.find((d) => d.device === idB)?.lastSeq !== null && ds.length === 2,
+    );
+    const sawB = (await status(a)).devices.find((d) => d.device === idB)!;
+    expect(listed).toEqual([
+      expect.objectContaining({ device: idA, name: 'till 1', removedSeq: null, self: true, lastSeq: null, lastSeenAt: null }),
+      expect.objectContaining({ device: idB, name: 'till 2', removedSeq: null, self: false, lastSeq: sawB.lastSeq, lastSeenAt: sawB.lastSeenAt }),
+    ]);
+    expect(sawB.lastSeenAt).toEqual(expect.any(Number));
+    expect(listed.map((d) => d.addedSeq)).toEqual([1, expect.any(Number)]);
+
+    // A restarted leader (a reload, a takeover) still knows B's last contact: it is kept in the database.
+    await a.host.stop();
+    const again = await host(a.db, store, false, { deviceName: 'till 1' });
+    expect((await again.host.call({ action: 'devices' })).find((d) => d.device === idB)).toMatchObject({ lastSeq: sawB.lastSeq, lastSeenAt: sawB.lastSeenAt });
+    expect((await status(again)).devices).toEqual([sawB]);
+
+    const removed = await again.host.call({ action: 'removeDevice', device: idB });
+    expect(removed.seq).toBeGreaterThan(sawB.lastSeq);
+    const afterRemoval = await again.host.call({ action: 'devices' });
+    expect(afterRemoval.find((d) => d.device === idB)).toMatchObject({ removedSeq: removed.seq });
+    // The removed tablet learns it at its next round: its sale stays queued, the push is refused, the rounds stop.
+    await sell(b, 5);
+    await until(
+      () => status(b),
+      (s) => s.state === 'error',
+    );
+    expect(await status(b)).toMatchObject({ pending: 1, lastError: { code: 'SYNC_DEVICE_REMOVED' } });
+    await expect(b.host.pushNow()).rejects.toMatchObject({ code: 'SYNC_DEVICE_REMOVED' });
+    expect(await stock(again)).toBe(97);
+
+    // The removed tablet still holds the data key: an entry it writes past its engine is refused by every device, and each one hears it.
+    const rogue = await openSyncReplica(b.db, { prefix: 'shop', store });
+    const at = (await rogue.tip()) + 1;
+    const signedChangeset = Uint8Array.from([2, 1, 0, 0, 0, 9, 1, ...new Array<number>(64).fill(7)]);
+    expect(await rogue.tryAppend(at, { device: idB, payload: signedChangeset })).toBe('ok');
+    const refusals = (d: Device): SyncRefusal[] => d.posted.flatMap((m) => (m.kind === 'syncRefused' ? [m.refusal] : []));
+    await until(
+      () => refusals(again),
+      (r) => r.length > 0,
+    );
+    expect(refusals(again)).toEqual([{ seq: at, device: idB, kind: 'changeset', reason: 'removed' }]);
+    expect((await status(again)).seq).toBe(at);
+    expect(await stock(again)).toBe(97);
   });
 });

@@ -31,7 +31,7 @@ describe('page/ and the public entry keep to the main thread', () => {
   it.each([
     ['page/client.ts', "import { WorkerEngine } from '../engine/engine.js';"],
     ['page/database-exists.ts', "import { IndexedDbStorage } from '../engine/storage/indexeddb.js';"],
-    ['page/passkey-slots.ts', "import { OpfsStorage } from '../engine/storage/opfs.js';"],
+    ['page/passkey-loader.ts', "import { OpfsStorage } from '../engine/storage/opfs.js';"],
     ['page/client.ts', "import '../worker.js';"],
     ['index.ts', "export { OpfsStorage } from './engine/storage/opfs.js';"],
     ['page/client.ts', "import { loadSqlite } from '@cipherlite/core/internal';"],
@@ -39,9 +39,33 @@ describe('page/ and the public entry keep to the main thread', () => {
     ['page/client.ts', "import { rekey } from '@cipherlite/core/keys';"],
     // The root entry and core/keys hold Database, whose chunk imports SQLite: not even an error class from there.
     ['page/client.ts', "import { CipherliteError } from '@cipherlite/core';"],
-    ['page/passkey-slots.ts', "import { passkeyChallenges } from '@cipherlite/core/keys';"],
+    ['page/passkeys.ts', "import { passkeyChallenges } from '@cipherlite/core/keys';"],
   ])('%s: `%s` is refused', (file, code) => {
     expect(reported(file, code)).toEqual([IMPORTS]);
+  });
+
+  // The passkey code (WebAuthn, core's header reader) is a chunk loaded on first use: a static import would put it back in the page's eager code.
+  it.each([
+    ['page/client.ts', "import { format, passkeyChallenges } from '@cipherlite/core/header';"],
+    ['page/passkey-loader.ts', "import { PASSKEY_SALT_SIZE } from '@cipherlite/core/header';"],
+    ['page/client.ts', "import { registerPasskey } from './passkey-ceremony.js';"],
+    ['page/connection.ts', "import { passkeyKeyMaterial } from './passkeys.js';"],
+    ['index.ts', "export { passkeySlots } from './page/passkeys.js';"],
+  ])('%s: `%s` is refused (loaded on first use)', (file, code) => {
+    expect(reported(file, code)).toEqual([IMPORTS]);
+  });
+
+  it('the passkey chunk: its types and `import()` pass on the page, and core/header and the ceremony inside the chunk', () => {
+    const code = [
+      "import type { PasskeyChallenge } from '@cipherlite/core/header';",
+      "import type { PasskeyRegistration } from './passkey-ceremony.js';",
+      "export const load = () => import('./passkeys.js');",
+    ].join('\n');
+    expect(reported('page/passkey-loader.ts', code)).toEqual([]);
+    expect(reported('page/passkeys.ts', "import { format, passkeyChallenges } from '@cipherlite/core/header';\nimport { assertPasskey } from './passkey-ceremony.js';")).toEqual([]);
+    expect(reported('page/passkey-ceremony.ts', "import { PRF_OUTPUT_SIZE } from '@cipherlite/core/header';")).toEqual([]);
+    expect(reported('page/passkeys.ts', "import { Database } from '@cipherlite/core';")).toEqual([IMPORTS]);
+    expect(reported('page/passkeys.ts', "import { OpfsStorage } from '../engine/storage/opfs.js';")).toEqual([IMPORTS]);
   });
 
   it('sync access handles are refused on the page', () => {
@@ -52,7 +76,6 @@ describe('page/ and the public entry keep to the main thread', () => {
   it('what the page really imports and touches passes', () => {
     const code = [
       "import { CipherliteError, fromWire, isWireError } from '@cipherlite/core/errors';",
-      "import { format, passkeyChallenges } from '@cipherlite/core/header';",
       "import { MemoryFile } from '@cipherlite/core/storage';",
       "import type { Database, KeyMaterial } from '@cipherlite/core';",
       "import type { BackupResult } from '@cipherlite/core/keys';",
@@ -145,6 +168,14 @@ describe("the repo's ESLint config applies these rules", () => {
     const [, ...options] = workerThreadRules[3]!.rules![IMPORTS] as unknown[];
     expect(applied.rules?.[IMPORTS]).toEqual([2, ...options]);
     for (const rule of [GLOBALS, SYNTAX]) expect(applied.rules?.[rule], rule).toEqual([2, ...(workerThreadRules[1]!.rules![rule] as unknown[]).slice(1)]);
+  });
+  it('the passkey chunk: the page rules, with core/header and the ceremony allowed', async () => {
+    for (const file of ['page/passkeys.ts', 'page/passkey-ceremony.ts']) {
+      const applied = (await eslint.calculateConfigForFile(`${ROOT}packages/worker/src/${file}`)) as Linter.Config;
+      const [, ...options] = workerThreadRules[4]!.rules![IMPORTS] as unknown[];
+      expect(applied.rules?.[IMPORTS], file).toEqual([2, ...options]);
+      for (const rule of [GLOBALS, SYNTAX]) expect(applied.rules?.[rule], rule).toEqual([2, ...(workerThreadRules[0]!.rules![rule] as unknown[]).slice(1)]);
+    }
   });
   it.each([
     ['page/client.ts', 0],

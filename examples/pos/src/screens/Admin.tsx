@@ -25,8 +25,10 @@ import { ShopSettingsCard } from './ShopSettingsCard.tsx';
 import { CloudBackupCard } from './CloudBackupCard.tsx';
 import { useLive } from './useLive.ts';
 import type { CloudState } from '../cloud.tsx';
+import type { ShopSync } from '../shop-sync.tsx';
+import { SyncCard } from './SyncCard.tsx';
 
-export function Admin({ db, cloud }: { db: CipherliteDatabase; cloud: CloudState }) {
+export function Admin({ db, cloud, sync }: { db: CipherliteDatabase; cloud: CloudState; sync: ShopSync }) {
   const stats = useLive(db, () => db.stats());
   const backups = useLive(db, () => db.listBackups());
   const [source, setSource] = useState<RestoreSource>({ kind: 'file' });
@@ -49,6 +51,7 @@ export function Admin({ db, cloud }: { db: CipherliteDatabase; cloud: CloudState
         <HistoryCard db={db} backups={backups.data} onRestore={(backup) => setSource({ kind: 'history', backup })} />
         <ShopSettingsCard />
         <CloudBackupCard db={db} state={cloud} />
+        <SyncCard db={db} state={sync} cloudOn={cloud.kind !== 'off'} />
       </div>
       <div className="stack">
         <BackupCard db={db} keyslots={keyslots} />

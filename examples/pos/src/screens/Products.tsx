@@ -1,11 +1,16 @@
-/** Products: add, rename, reprice, archive (sales keep their own copy of name and price). */
-import { useMutation, useQuery } from '@cipherlite/react';
+/**
+ * Products: add, rename, reprice, count stock, archive (sales keep their own copy of name and
+ * price). On a shop with several tablets every change goes through sync (shop-sync.tsx); stock
+ * is a counter there, so a change to it adds its difference to what the other tablets did.
+ */
+import { useQuery } from '@cipherlite/react';
 import { useState } from 'react';
 import { useMoney } from '../settings.tsx';
 import { describeError } from '../store.ts';
+import { newRowId, useShopTransaction } from '../shop-sync.tsx';
 import { Banner, Card, Field } from '../ui.tsx';
 
-type Product = { id: number; name: string; price_cents: number; sold: number };
+type Product = { id: number; name: string; price_cents: number; stock: number | null; sold: number };
 
 function friendly(e: unknown): string {
   const msg = (e as Error).message ?? '';
@@ -16,12 +21,12 @@ function friendly(e: unknown): string {
 export function Products() {
   const money = useMoney();
   const products = useQuery<Product>(
-    'SELECT p.id, p.name, p.price_cents, coalesce(sum(l.qty), 0) AS sold FROM product p LEFT JOIN sale_line l ON l.product_id = p.id WHERE p.archived = 0 GROUP BY p.id ORDER BY p.name COLLATE NOCASE',
+    'SELECT p.id, p.name, p.price_cents, p.stock, coalesce(sum(l.qty), 0) AS sold FROM product p LEFT JOIN sale_line l ON l.product_id = p.id WHERE p.archived = 0 GROUP BY p.id ORDER BY p.name COLLATE NOCASE',
   );
   const [name, setName] = useState('');
   const [price, setPrice] = useState('');
   const [touched, setTouched] = useState(false);
-  const add = useMutation((db, n: string, cents: number) => db.exec('INSERT INTO product (name, price_cents) VALUES (?, ?)', [n, cents]));
+  const add = useShopTransaction((tx, tablet, n: string, cents: number) => tx.exec('INSERT INTO product (id, name, price_cents) VALUES (?, ?, ?)', [newRowId(tablet), n, cents]));
 
   let priceError: string | null = null;
   let cents = 0;
@@ -102,14 +107,22 @@ function ProductRow({ product }: { product: Product }) {
   const [editing, setEditing] = useState(false);
   const [name, setName] = useState(product.name);
   const [price, setPrice] = useState(money.toInput(product.price_cents));
+  const [stock, setStock] = useState(stockInput(product.stock));
   const [error, setError] = useState<string | null>(null);
-  const save = useMutation((db, n: string, cents: number) => db.exec('UPDATE product SET name = ?, price_cents = ? WHERE id = ?', [n, cents, product.id]));
-  const archive = useMutation((db) => db.exec('UPDATE product SET archived = 1 WHERE id = ?', [product.id]));
+  // Stock is written only when it was edited: the form's copy may be older than a sale made since.
+  const save = useShopTransaction(async (tx, _tablet, n: string, cents: number, newStock: { value: number | null } | null) => {
+    await tx.exec('UPDATE product SET name = ?, price_cents = ? WHERE id = ?', [n, cents, product.id]);
+    if (newStock) await tx.exec('UPDATE product SET stock = ? WHERE id = ?', [newStock.value, product.id]);
+  });
+  const archive = useShopTransaction((tx) => tx.exec('UPDATE product SET archived = 1 WHERE id = ?', [product.id]));
 
   if (!editing) {
     return (
       <tr>
-        <td className="product-cell-name">{product.name}</td>
+        <td className="product-cell-name">
+          {product.name}
+          {product.stock !== null && <span className="product-stock"> · {product.stock} in stock</span>}
+        </td>
         <td className="num">{money.format(product.price_cents)}</td>
         <td className="num">
           {product.sold}
@@ -122,6 +135,7 @@ function ProductRow({ product }: { product: Product }) {
             onClick={() => {
               setName(product.name);
               setPrice(money.toInput(product.price_cents));
+              setStock(stockInput(product.stock));
               setEditing(true);
             }}
             aria-label={`Edit ${product.name}`}
@@ -146,8 +160,8 @@ function ProductRow({ product }: { product: Product }) {
         <input aria-label={`Price of ${product.name}`} inputMode="decimal" className="num-input" value={price} onChange={(e) => setPrice(e.target.value)} />
       </td>
       <td className="num">
-        {product.sold}
-        <span className="sr-only"> sold</span>
+        {/* While editing, the sold count's place holds the stock (empty: not counted). */}
+        <input aria-label={`Stock of ${product.name}`} inputMode="numeric" className="stock-input" placeholder="Stock" value={stock} onChange={(e) => setStock(e.target.value)} />
       </td>
       <td className="actions">
         <button
@@ -161,8 +175,10 @@ function ProductRow({ product }: { product: Product }) {
               return setError((e as Error).message);
             }
             if (!name.trim()) return setError('Enter a name.');
+            if (stock.trim() !== '' && !/^-?\d+$/.test(stock.trim())) return setError('Stock is a whole number (or empty: not counted).');
+            const edited = stock !== stockInput(product.stock) ? { value: stock.trim() === '' ? null : Number(stock.trim()) } : null;
             try {
-              await save.mutateAsync(name.trim(), cents);
+              await save.mutateAsync(name.trim(), cents, edited);
               setError(null);
               setEditing(false);
             } catch (e) {
@@ -182,3 +198,5 @@ function ProductRow({ product }: { product: Product }) {
     </tr>
   );
 }
+
+const stockInput = (stock: number | null): string => (stock === null ? '' : String(stock));

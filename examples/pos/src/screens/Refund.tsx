@@ -4,12 +4,13 @@
  * The quantities offered stop at what is left unrefunded; the database's triggers refuse anything
  * beyond that too (a second tab refunding the same order at the same time, for instance).
  */
-import { useQuery, useTransaction } from '@cipherlite/react';
+import { useQuery } from '@cipherlite/react';
 import { useState } from 'react';
 import { localDay } from '../money.ts';
 import { REFUND_EXCEEDS_SALE } from '../schema.ts';
 import { useMoney } from '../settings.tsx';
 import { describeError } from '../store.ts';
+import { newRowId, useShopTransaction } from '../shop-sync.tsx';
 import { Banner, Card } from '../ui.tsx';
 
 type SaleLine = { id: number; name: string; unit_cents: number; qty: number; refunded: number };
@@ -32,12 +33,26 @@ export function RefundPanel({ saleId, onClose }: { saleId: number; onClose: () =
   const [qty, setQty] = useState<Record<number, number>>({});
   const [done, setDone] = useState<string | null>(null);
 
-  const refund = useTransaction(async (tx, s: Sale, picked: { line: SaleLine; qty: number }[]) => {
+  const refund = useShopTransaction(async (tx, tablet, s: Sale, picked: { line: SaleLine; qty: number }[]) => {
     const total = picked.reduce((n, p) => n + p.line.unit_cents * p.qty, 0);
     const now = new Date();
-    const r = await tx.exec('INSERT INTO refund (sale_id, created_at, day, total_cents, method) VALUES (?, ?, ?, ?, ?)', [s.id, now.toISOString(), localDay(now), total, s.method]);
+    const r = await tx.exec('INSERT INTO refund (id, tablet, sale_id, created_at, day, total_cents, method) VALUES (?, ?, ?, ?, ?, ?, ?)', [
+      newRowId(tablet),
+      tablet,
+      s.id,
+      now.toISOString(),
+      localDay(now),
+      total,
+      s.method,
+    ]);
     for (const p of picked) {
-      await tx.exec('INSERT INTO refund_line (refund_id, sale_line_id, qty, amount_cents) VALUES (?, ?, ?, ?)', [r.lastInsertRowid, p.line.id, p.qty, p.line.unit_cents * p.qty]);
+      await tx.exec('INSERT INTO refund_line (id, refund_id, sale_line_id, qty, amount_cents) VALUES (?, ?, ?, ?, ?)', [
+        newRowId(tablet),
+        r.lastInsertRowid,
+        p.line.id,
+        p.qty,
+        p.line.unit_cents * p.qty,
+      ]);
     }
     return total;
   });

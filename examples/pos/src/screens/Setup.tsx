@@ -6,6 +6,7 @@ import { SETTING } from '../settings.tsx';
 import { describeError, openStore } from '../store.ts';
 import { Banner, Field, StrengthMeter, SubmitButton } from '../ui.tsx';
 import { RestoreFromCloud } from './RestoreFromCloud.tsx';
+import { JoinShop } from './JoinShop.tsx';
 
 export function Setup({ onCreated }: { onCreated: (db: CipherliteDatabase) => void }) {
   const [storeName, setStoreName] = useState('');
@@ -14,14 +15,15 @@ export function Setup({ onCreated }: { onCreated: (db: CipherliteDatabase) => vo
   const [touched, setTouched] = useState(false);
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [fromCloud, setFromCloud] = useState(false);
+  const [fromCloud, setFromCloud] = useState<'backup' | 'shop' | null>(null);
 
   const nameError = storeName.trim() ? null : 'Give the shop a name (shown on the till).';
   const passwordError = password.length >= MIN_PASSWORD_LENGTH ? null : `Use at least ${MIN_PASSWORD_LENGTH} characters.`;
   const confirmError = confirm === password ? null : 'The two passwords differ.';
   const valid = !nameError && !passwordError && !confirmError;
 
-  if (fromCloud) return <RestoreFromCloud onRestored={onCreated} onCancel={() => setFromCloud(false)} />;
+  if (fromCloud === 'backup') return <RestoreFromCloud onRestored={onCreated} onCancel={() => setFromCloud(null)} />;
+  if (fromCloud === 'shop') return <JoinShop onJoined={onCreated} onCancel={() => setFromCloud(null)} />;
   return (
     <main className="center">
       <form
@@ -62,8 +64,11 @@ export function Setup({ onCreated }: { onCreated: (db: CipherliteDatabase) => vo
         <SubmitButton pending={pending} pendingLabel="Creating encrypted database…">
           Create till
         </SubmitButton>
-        <button type="button" className="btn btn-ghost" onClick={() => setFromCloud(true)} disabled={pending}>
+        <button type="button" className="btn btn-ghost" onClick={() => setFromCloud('backup')} disabled={pending}>
           Set up this tablet from the cloud backup
+        </button>
+        <button type="button" className="btn btn-ghost" onClick={() => setFromCloud('shop')} disabled={pending}>
+          Set up this tablet from the shop’s cloud
         </button>
       </form>
     </main>

@@ -7,14 +7,15 @@
  * the cash received, that field and the change (in large type) are kept in view above those
  * pinned bars, also when the on-screen keyboard opens.
  */
-import { useQuery, useTransaction } from '@cipherlite/react';
+import { useQuery } from '@cipherlite/react';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { localDay } from '../money.ts';
 import { useMoney } from '../settings.tsx';
 import { describeError } from '../store.ts';
+import { newRowId, useShopTransaction } from '../shop-sync.tsx';
 import { Banner, Card, Field } from '../ui.tsx';
 
-type Product = { id: number; name: string; price_cents: number };
+type Product = { id: number; name: string; price_cents: number; stock: number | null };
 type Line = Product & { qty: number };
 type Payment = { method: 'cash'; givenCents: number } | { method: 'card'; last4: string };
 
@@ -22,7 +23,7 @@ const PAYMENT_FORM_ID = 'payment';
 
 export function Till() {
   const money = useMoney();
-  const products = useQuery<Product>('SELECT id, name, price_cents FROM product WHERE archived = 0 ORDER BY name COLLATE NOCASE');
+  const products = useQuery<Product>('SELECT id, name, price_cents, stock FROM product WHERE archived = 0 ORDER BY name COLLATE NOCASE');
   const [cart, setCart] = useState<Line[]>([]);
   const [method, setMethod] = useState<'cash' | 'card'>('cash');
   const [given, setGiven] = useState('');
@@ -47,10 +48,14 @@ export function Till() {
     }
   }, [method, last4, given, total, money]);
 
-  const checkout = useTransaction(async (tx, lines: Line[], payment: Payment) => {
+  // Through sync when the shop has several tablets: the sale records which tablet rang it up, and
+  // stock (a counter column) drops by what was sold, so two tablets selling one each drop it by two.
+  const checkout = useShopTransaction(async (tx, tablet, lines: Line[], payment: Payment) => {
     const sum = lines.reduce((s, l) => s + l.price_cents * l.qty, 0);
     const now = new Date();
-    const r = await tx.exec('INSERT INTO sale (created_at, day, total_cents, method, card_last4, cash_given_cents) VALUES (?, ?, ?, ?, ?, ?)', [
+    const r = await tx.exec('INSERT INTO sale (id, tablet, created_at, day, total_cents, method, card_last4, cash_given_cents) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+      newRowId(tablet),
+      tablet,
       now.toISOString(),
       localDay(now),
       sum,
@@ -59,7 +64,8 @@ export function Till() {
       payment.method === 'cash' ? payment.givenCents : null,
     ]);
     for (const l of lines) {
-      await tx.exec('INSERT INTO sale_line (sale_id, product_id, name, unit_cents, qty) VALUES (?, ?, ?, ?, ?)', [r.lastInsertRowid, l.id, l.name, l.price_cents, l.qty]);
+      await tx.exec('INSERT INTO sale_line (id, sale_id, product_id, name, unit_cents, qty) VALUES (?, ?, ?, ?, ?, ?)', [newRowId(tablet), r.lastInsertRowid, l.id, l.name, l.price_cents, l.qty]);
+      await tx.exec('UPDATE product SET stock = stock - ? WHERE id = ? AND stock IS NOT NULL', [l.qty, l.id]);
     }
     return Number(r.lastInsertRowid);
   });
@@ -100,6 +106,7 @@ export function Till() {
             <button key={p.id} type="button" className="product-tile" onClick={() => add(p)}>
               <span className="product-name">{p.name}</span>
               <span className="product-price">{money.format(p.price_cents)}</span>
+              {p.stock !== null && <span className="product-stock">{p.stock} left</span>}
             </button>
           ))}
         </div>

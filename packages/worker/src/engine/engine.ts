@@ -40,7 +40,7 @@ import { importFile, joinFile, openedOf, restoreFile, takeSecret, verifyFile, va
 import { accessInTab, startInTab } from './leader/replica-host.js';
 import type { ReplicaCall, ReplicaPointInTime, ReplicaStatus, ReplicaVerifyScope, WorkerReplicaOptions } from '../shared/replica.js';
 import type { VerifyReplicaResult } from '@cipherlite/core/replica';
-import type { SyncCall, SyncStatus, WorkerSyncOptions } from '../shared/sync.js';
+import type { SyncAnswer, SyncCall, SyncStatus, WorkerSyncOptions } from '../shared/sync.js';
 
 export class WorkerEngine implements WorkerApi {
   readonly #tabId = crypto.randomUUID();
@@ -143,10 +143,11 @@ export class WorkerEngine implements WorkerApi {
     );
   }
 
-  sync(call: SyncCall): Promise<SyncStatus> {
-    const ask = (c: SyncCall) => this.#request({ op: 'sync', call: c }) as Promise<SyncStatus>;
+  sync(call: SyncCall): Promise<SyncAnswer> {
+    const ask = (c: SyncCall) => this.#request({ op: 'sync', call: c }) as Promise<SyncAnswer>;
     if (call?.action !== 'setCredentials') return this.#wire(() => ask(call));
-    return this.#wire(async () => (await import('./leader/sync-tab.js')).syncCredentialsInTab(this.#openedOrClosed(), (await this.#election.leader?.syncSlot()) ?? null, call, ask));
+    const status = () => ask({ action: 'status' }) as Promise<SyncStatus>;
+    return this.#wire(async () => (await import('./leader/sync-tab.js')).syncCredentialsInTab(this.#openedOrClosed(), (await this.#election.leader?.syncSlot()) ?? null, call, status));
   }
 
   async #open(options: WorkerOpenOptions, secret: Secret, events: WorkerEvents, prepare?: (opened: OpenedDatabase) => Promise<void>): Promise<OpenInfo> {
@@ -400,6 +401,9 @@ export class WorkerEngine implements WorkerApi {
         return;
       case 'syncConflict':
         if (this.#session()) this.#notify((e) => e.syncConflict?.(msg.conflict));
+        return;
+      case 'syncRefused':
+        if (this.#session()) this.#notify((e) => e.syncRefused?.(msg.refusal));
         return;
       case 'lockAll':
         this.#lockInBackground('engine.lock-all-received');

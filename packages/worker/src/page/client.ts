@@ -12,7 +12,6 @@
  * `onProgress`/`signal` through `splitCallOptions`. Calls that are no operation (lock, unlock,
  * transactions) are one line over the connection.
  */
-import { PASSKEY_SALT_SIZE } from '@cipherlite/core/header';
 import type { BindParams, KeyMaterial, Row, RunResult, StatementTables, UnlockSecret, ValuesResult } from '@cipherlite/core';
 import type {
   BackupFile,
@@ -31,11 +30,12 @@ import type {
 import type { CallOptions, LockState, OpArgs, OpName, OpResult, PendingRestoreInfo, Role, Statement, StorageBackend, WireOptions } from '../shared/protocol.js';
 import { splitCallOptions } from './call-options.js';
 import type { Connection } from './connection.js';
-import { registerPasskey, type PasskeyRegistration } from './passkey-ceremony.js';
+import type { PasskeyRegistration } from './passkey-ceremony.js';
+import { loadPasskeys } from './passkey-loader.js';
 import type { PersistenceAnswer } from './persistence.js';
 import { ReplicaControl } from './replica.js';
 import { SyncControl } from './sync.js';
-import { asKey, backupPasskeyKeyMaterial, isPasskeyUnlock, transferKey } from './secrets.js';
+import { asKey, isPasskeyUnlock, transferKey } from './secrets.js';
 import { runTransaction, type Transaction } from './transaction.js';
 
 export type { Transaction } from './transaction.js';
@@ -187,8 +187,7 @@ export class CipherliteDatabase implements AsyncDisposable {
    */
   async addPasskey(current: UnlockSecret, options: AddPasskeyOptions): Promise<KeyslotInfo> {
     const proof = await this.#proof(current);
-    const salt = crypto.getRandomValues(new Uint8Array(PASSKEY_SALT_SIZE));
-    const { credentialId, prfOutput } = await registerPasskey(salt, options);
+    const { credentialId, salt, prfOutput } = await (await loadPasskeys()).createPasskey(options);
     const args = transferKey([proof, { credentialId, salt, prfOutput, label: options.label ?? options.userName }] as OpArgs<'addPasskey'>, prfOutput, proof.passkey?.prfOutput);
     return this.#run('addPasskey', args);
   }
@@ -239,7 +238,7 @@ export class CipherliteDatabase implements AsyncDisposable {
    */
   async inspectBackup(bytes: Uint8Array, secret: UnlockSecret): Promise<PendingRestoreInfo> {
     if (!isPasskeyUnlock(secret)) return this.#run('inspectBackup', [bytes, asKey(secret)]);
-    const km = await backupPasskeyKeyMaterial(bytes, secret.passkey);
+    const km = await (await loadPasskeys()).backupPasskeyKeyMaterial(bytes, secret.passkey);
     return this.#run('inspectBackup', transferKey([bytes, km] as OpArgs<'inspectBackup'>, km.passkey?.prfOutput));
   }
 

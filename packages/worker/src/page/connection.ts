@@ -15,11 +15,12 @@ import type { Diagnostics } from '../shared/diagnostics.js';
 import { busNames } from '../shared/protocol.js';
 import type { CallOptions, CallTag, LockState, OpArgs, OpName, OpResult, Role, StorageBackend, StorageChoice, WorkerApi, WorkerEvents, WorkerOpenOptions } from '../shared/protocol.js';
 import type { ReplicaCall, ReplicaPointInTime, ReplicaStatus, WorkerReplicaOptions } from '../shared/replica.js';
-import type { SyncCall, SyncStatus, WorkerSyncOptions } from '../shared/sync.js';
+import type { SyncAnswer, SyncCall, SyncDeviceInfo, SyncStatus, WorkerSyncOptions } from '../shared/sync.js';
 import { SyncEvents } from './sync-events.js';
 import { checkCallOptions } from './call-options.js';
 import { WorkerLiveness } from './liveness.js';
-import { asKey, isPasskeyUnlock, passkeyKeyMaterial } from './secrets.js';
+import { loadPasskeys } from './passkey-loader.js';
+import { asKey, isPasskeyUnlock } from './secrets.js';
 
 export type Remote = Comlink.Remote<WorkerApi>;
 
@@ -150,6 +151,7 @@ export class Connection {
     },
     sync: (status) => this.syncEvents.status(status),
     syncConflict: (conflict) => this.syncEvents.conflict(conflict),
+    syncRefused: (refusal) => this.syncEvents.refused(refusal),
     progress: (callId, progress) => {
       const listener = this.#progressListeners.get(callId);
       if (!listener) return;
@@ -229,11 +231,11 @@ export class Connection {
     this.#workerOptions = { ...this.#workerOptions, replica: options };
   }
 
-  /** A call on the leader's sync scheduler; its answer is the status this tab last heard. */
-  async syncCall(call: SyncCall): Promise<SyncStatus> {
-    const status = await this.call((r) => r.sync(call));
-    this.syncEvents.last = status;
-    return status;
+  /** A call on the leader's sync scheduler; a status it answers is the status this tab last heard. */
+  async syncCall<C extends SyncCall>(call: C): Promise<SyncAnswer<C>> {
+    const answer = await this.call<SyncStatus | SyncDeviceInfo[]>((r) => r.sync(call));
+    if (!Array.isArray(answer)) this.syncEvents.last = answer;
+    return answer as SyncAnswer<C>;
   }
 
   /** `db.sync.start`/`create`: the worker keeps the options (and leads with them); so does a worker started after a loss. */
@@ -284,7 +286,7 @@ export class Connection {
       // A passkey: the prompt runs here, for the slots the new worker reads from the file.
       // A restore's passkey: the challenges come from the replica's keys object (there is no file yet).
       const restoring = importing && 'restore' in importing ? { replica: this.#workerOptions.replica!, ...generationOf(importing.restore) } : {};
-      const key = isPasskeyUnlock(secret) ? await Promise.race([passkeyKeyMaterial(remote, { ...this.#where(), ...restoring }, secret.passkey), failedToStart]) : secret;
+      const key = isPasskeyUnlock(secret) ? await Promise.race([loadPasskeys().then((p) => p.passkeyKeyMaterial(remote, { ...this.#where(), ...restoring }, secret.passkey)), failedToStart]) : secret;
       const events = Comlink.proxy(this.#events);
       const opening = importing
         ? this.#tracked(
@@ -356,7 +358,7 @@ export class Connection {
    * worker); `exceptCredential` (base64url) leaves that passkey out of the prompt.
    */
   passkeyKeyMaterial(request: PasskeyUnlock['passkey'], exceptCredential?: string): Promise<KeyMaterial> {
-    return this.call((r) => passkeyKeyMaterial(r, this.#where(), request, exceptCredential));
+    return this.call(async (r) => (await loadPasskeys()).passkeyKeyMaterial(r, this.#where(), request, exceptCredential));
   }
 
   /** Settles like `work()`, or rejects with CLOSED when the database is closed first (an open transaction). */

@@ -12,7 +12,7 @@ import type { VerifyReplicaResult } from '@cipherlite/core/replica';
 import { checkCallOptions } from './call-options.js';
 import { rebuild, workerSpawner } from './connection.js';
 import { assertBrowserSupport } from './open.js';
-import { passkeyKeyMaterial } from './secrets.js';
+import { loadPasskeys } from './passkey-loader.js';
 import type { KeyMaterial } from '@cipherlite/core';
 import { DEFAULT_DIRECTORY, type CallOptions, type WorkerApi } from '../shared/protocol.js';
 import type { WorkerReplicaOptions } from '../shared/replica.js';
@@ -65,7 +65,7 @@ export async function verifyInWorker(options: VerifyReplicaPageOptions): Promise
     const scope = g !== undefined ? { generation: g } : {};
     // A passkey: the ceremony runs here, for the slots of the replica's keys object.
     const where = { name: 'replica-verify', directory: DEFAULT_DIRECTORY, replica: source, ...scope };
-    const secret = given ?? (await Promise.race([passkeyKeyMaterial(remote, where, passkey!), failed]));
+    const secret = given ?? (await Promise.race([loadPasskeys().then((p) => p.passkeyKeyMaterial(remote, where, passkey!)), failed]));
     return await Promise.race([remote.verifyReplica(source, secret, scope, events, { id: CALL_ID, progress: onProgress !== undefined }), failed]);
   } catch (e) {
     throw rebuild(e);

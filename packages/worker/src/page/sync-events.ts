@@ -4,12 +4,13 @@
  * stop the others.
  */
 import type { Diagnostics } from '../shared/diagnostics.js';
-import type { SyncConflict, SyncStatus } from '../shared/sync.js';
+import type { SyncConflict, SyncRefusal, SyncStatus } from '../shared/sync.js';
 
 export class SyncEvents {
   readonly #log: Diagnostics;
   readonly #status = new Set<(s: SyncStatus) => void>();
   readonly #conflicts = new Set<(c: SyncConflict) => void>();
+  readonly #refusals = new Set<(r: SyncRefusal) => void>();
   /** The last status this tab heard (an event or a call's answer). */
   last: SyncStatus | null = null;
 
@@ -26,6 +27,15 @@ export class SyncEvents {
     this.#each(this.#conflicts, c);
   }
 
+  refused(r: SyncRefusal): void {
+    this.#each(this.#refusals, r);
+  }
+
+  onRefused(listener: (r: SyncRefusal) => void): () => void {
+    this.#refusals.add(listener);
+    return () => void this.#refusals.delete(listener);
+  }
+
   onStatus(listener: (s: SyncStatus) => void): () => void {
     this.#status.add(listener);
     return () => void this.#status.delete(listener);
@@ -39,6 +49,7 @@ export class SyncEvents {
   clear(): void {
     this.#status.clear();
     this.#conflicts.clear();
+    this.#refusals.clear();
   }
 
   #each<T>(listeners: Set<(v: T) => void>, value: T): void {

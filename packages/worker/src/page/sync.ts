@@ -4,9 +4,10 @@
  * the changes its merge rules dropped, the way it hears change events. Each method is one line
  * over the page's connection (`connection.ts`).
  */
+import { CipherliteError } from '@cipherlite/core/errors';
 import type { ReplicaCredentials } from '../shared/replica.js';
 import { assertReplicaCredentials } from '../shared/replica.js';
-import { plainSyncOptions, type SyncConflict, type SyncStatus, type WorkerSyncOptions } from '../shared/sync.js';
+import { plainSyncOptions, type SyncConflict, type SyncDeviceInfo, type SyncRefusal, type SyncStatus, type WorkerSyncOptions } from '../shared/sync.js';
 import type { Connection } from './connection.js';
 import { runTransaction, type Transaction } from './transaction.js';
 
@@ -84,6 +85,26 @@ export class SyncControl {
     return this.#connection.syncCall({ action: 'migrate', version, ddl });
   }
 
+  /**
+   * The devices the log registered or removed, in log order (core's `sync.devices()`), each with
+   * its last contact: the newest of its log entries this device read and the time its writer put
+   * on it. Read from the leader's database; works offline.
+   */
+  devices(): Promise<SyncDeviceInfo[]> {
+    return this.#connection.syncCall({ action: 'devices' });
+  }
+
+  /**
+   * Removes a device (a lost or stolen tablet): appends a `device-removed` entry, after which
+   * every device refuses that device's entries (`onRefused`) and its own next pull or push fails
+   * with SYNC_DEVICE_REMOVED. It keeps the data key and can still read the bucket until the
+   * database is rekeyed (docs/SYNC.md "What removal cannot do"). Needs the bucket.
+   */
+  removeDevice(device: string): Promise<SyncStatus> {
+    if (typeof device !== 'string' || device.length === 0) return Promise.reject(new CipherliteError('INVALID_ARGUMENT', 'removeDevice: expected a device id'));
+    return this.#connection.syncCall({ action: 'removeDevice', device });
+  }
+
   /** New (short-lived) credentials for the bucket: give them to every tab, like `start`. */
   setCredentials(credentials: ReplicaCredentials): Promise<SyncStatus> {
     assertReplicaCredentials(credentials);
@@ -102,5 +123,14 @@ export class SyncControl {
    */
   onConflict(listener: (c: SyncConflict) => void): () => void {
     return this.#connection.syncEvents.onConflict(listener);
+  }
+
+  /**
+   * Calls `listener` for every log entry sync skipped (`{ seq, device, kind, reason }`: an entry
+   * of a removed or unregistered device, a bad signature, an unsigned or malformed entry), in
+   * every tab, once when this device reaches it; returns the unsubscribe function.
+   */
+  onRefused(listener: (r: SyncRefusal) => void): () => void {
+    return this.#connection.syncEvents.onRefused(listener);
   }
 }

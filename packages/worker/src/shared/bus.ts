@@ -7,7 +7,7 @@ import type { KeyMaterial, WireError } from '@cipherlite/core';
 import { operationRow, type OpName } from './protocol.js';
 import type { PasskeyChallenge, Progress } from './public-types.js';
 import type { ReplicaCall, ReplicaStatus } from './replica.js';
-import type { SyncCall, SyncConflict, SyncStatus } from './sync.js';
+import type { SyncCall, SyncConflict, SyncRefusal, SyncStatus } from './sync.js';
 
 /** Requests a follower sends to the leader. `tx*` and `auth` are internal operations. */
 export type LeaderRequest =
@@ -46,6 +46,8 @@ export type BusMessage =
   | { kind: 'sync'; status: SyncStatus }
   /** leader → all, on the `events` channel: sync dropped a change (its merge rules). */
   | { kind: 'syncConflict'; conflict: SyncConflict }
+  /** leader → all, on the `events` channel: sync skipped a log entry (docs/SYNC.md "Device identity and removal"). */
+  | { kind: 'syncRefused'; refusal: SyncRefusal }
   /** new leader → all: it owns the files now (followers re-authenticate and resend). */
   | { kind: 'leader'; tabId: string; epoch: string }
   /**

@@ -23,7 +23,7 @@ import type { BindParams, KeyMaterial, OpenOptions, Row, RunResult, StatementTab
 import type { LogSetting } from './diagnostics.js';
 import type { ReplicaCall, ReplicaPointInTime, ReplicaStatus, ReplicaVerifyScope, WorkerReplicaOptions } from './replica.js';
 import type { VerifyReplicaResult } from '@cipherlite/core/replica';
-import type { SyncCall, SyncConflict, SyncStatus, WorkerSyncOptions } from './sync.js';
+import type { SyncAnswer, SyncCall, SyncConflict, SyncRefusal, SyncStatus, WorkerSyncOptions } from './sync.js';
 import type {
   BackupFile,
   BackupOptions,
@@ -288,6 +288,8 @@ export interface WorkerEvents {
   sync?(status: SyncStatus): void;
   /** A change was dropped by sync's merge rules (docs/SYNC.md "Conflict rules"), heard by every tab. */
   syncConflict?(conflict: SyncConflict): void;
+  /** Sync skipped a log entry every device refuses (an unregistered or removed writer, a bad signature), heard by every tab. */
+  syncRefused?(refusal: SyncRefusal): void;
 }
 
 /** Where passkey challenges are read: the database file, or (`replica`: a restore or verify with a passkey) the replica's keys object, of `generation` or the current one. */
@@ -349,7 +351,7 @@ export interface WorkerApi {
    */
   startSync(options: WorkerSyncOptions, create: boolean): Promise<void>;
   /** A call on the leader's sync scheduler (`INVALID_ARGUMENT` when there is none). */
-  sync(call: SyncCall): Promise<SyncStatus>;
+  sync(call: SyncCall): Promise<SyncAnswer>;
   /**
    * Creates database `options.name` by joining the sync replica `options.sync` (core's
    * `joinSyncReplica`: the agreed starting state, restored with `key`), then opens it like `open`.

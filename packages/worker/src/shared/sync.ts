@@ -9,10 +9,10 @@
  */
 import { CipherliteError } from '@cipherlite/core/errors';
 import type { ErrorCode } from '@cipherlite/core/errors';
-import type { SyncConflict, TablePolicy } from '@cipherlite/core/sync';
+import type { RefusalReason, SyncConflict, SyncRefusal, TablePolicy } from '@cipherlite/core/sync';
 import { assertReplicaCredentials, assertReplicaOptions, type ReplicaCredentials, type WorkerReplicaOptions } from './replica.js';
 
-export type { SyncConflict, TablePolicy };
+export type { RefusalReason, SyncConflict, SyncRefusal, TablePolicy };
 
 /** Where the log lives: the replica's bucket options with an access key pair (its writer's tuning fields do not apply). */
 export type SyncReplicaTarget = Pick<WorkerReplicaOptions, 'endpoint' | 'bucket' | 'prefix' | 'region'> & { credentials: ReplicaCredentials };
@@ -25,6 +25,8 @@ export interface WorkerSyncOptions {
   tables?: Record<string, TablePolicy>;
   /** The newest schema version this app understands (a newer schema entry stops sync with SYNC_SCHEMA). */
   maxSchemaVersion?: number;
+  /** A label for this device in its device entry (`db.sync.devices()` shows it; not secret, not checked). Used when it first writes. */
+  deviceName?: string;
   /** Pull every this many ms while online and not paused (default 1000). */
   pullIntervalMs?: number;
   /** Push this long after a local sync transaction, so a burst becomes one round (default 50 ms). */
@@ -53,6 +55,23 @@ export interface SyncDeviceContact {
   lastSeenAt: number | null;
 }
 
+/** A device of this database's sync log (`db.sync.devices()`): what the log registered, with its last contact. */
+export interface SyncDeviceInfo {
+  device: string;
+  /** The `deviceName` in its device entry (null: none, or removed before it registered). */
+  name: string | null;
+  /** The log position of its device entry (null: removed before it ever registered). */
+  addedSeq: number | null;
+  /** Where it was removed (null: active); its entries at later positions are refused by every device. */
+  removedSeq: number | null;
+  /** This device. */
+  self: boolean;
+  /** Its newest log entry this device read (null: none read here — this device's own entries are not counted). */
+  lastSeq: number | null;
+  /** The time its writer put on that entry (its clock, ms since the epoch). */
+  lastSeenAt: number | null;
+}
+
 export interface SyncStatus {
   state: SyncStateName;
   /** This device's id (random, chosen when sync was first enabled on this database). */
@@ -67,7 +86,7 @@ export interface SyncStatus {
   /** When the last push that appended something succeeded. */
   lastPushAt: number | null;
   lastError: { code: ErrorCode; message: string } | null;
-  /** Other devices whose entries this leader read (since it started leading), newest contact first. */
+  /** Other devices whose entries this device read (kept in the database across restarts), newest contact first. */
   devices: SyncDeviceContact[];
 }
 
@@ -79,7 +98,14 @@ export type SyncCall =
   | { action: 'resume' }
   | { action: 'setCredentials'; credentials: ReplicaCredentials }
   /** A schema change for every device (core's `sync.migrate`). */
-  | { action: 'migrate'; version: number; ddl: string };
+  | { action: 'migrate'; version: number; ddl: string }
+  /** The devices the log registered or removed (core's `sync.devices()`) with their last contact. */
+  | { action: 'devices' }
+  /** Core's `sync.removeDevice`: that device's later entries are refused by every device. */
+  | { action: 'removeDevice'; device: string };
+
+/** What a sync call answers: the device list for `devices`, the scheduler's status for every other. */
+export type SyncAnswer<C extends SyncCall = SyncCall> = C extends { action: 'devices' } ? SyncDeviceInfo[] : SyncStatus;
 
 const positive = (v: unknown): boolean => v === undefined || (typeof v === 'number' && Number.isFinite(v) && v >= 0);
 
@@ -91,6 +117,7 @@ export function assertSyncOptions(o: unknown): asserts o is WorkerSyncOptions {
   // A signer endpoint is the replica writer's; sync asks for credentials per request (setCredentials refreshes them).
   if ((s.replica as { signer?: unknown }).signer !== undefined) throw new CipherliteError('INVALID_ARGUMENT', 'sync.replica takes credentials; a signer endpoint is not supported for sync');
   assertReplicaCredentials(s.replica.credentials);
+  if (s.deviceName !== undefined && typeof s.deviceName !== 'string') throw new CipherliteError('INVALID_ARGUMENT', 'sync.deviceName must be a string');
   if (s.tables !== undefined && (typeof s.tables !== 'object' || s.tables === null)) throw new CipherliteError('INVALID_ARGUMENT', 'sync.tables must be an object of table policies');
   for (const k of ['pullIntervalMs', 'pushDebounceMs', 'retryMinMs', 'retryMaxMs', 'maxSchemaVersion'] as const) {
     if (!positive(s[k])) throw new CipherliteError('INVALID_ARGUMENT', `sync.${k} must be a number ≥ 0`);
@@ -100,11 +127,11 @@ export function assertSyncOptions(o: unknown): asserts o is WorkerSyncOptions {
 /** Checked sync options with only their own, defined fields (what crosses `postMessage`). */
 export function plainSyncOptions(options: WorkerSyncOptions): WorkerSyncOptions {
   assertSyncOptions(options);
-  const { replica, tables, maxSchemaVersion, pullIntervalMs, pushDebounceMs, retryMinMs, retryMaxMs } = options;
+  const { replica, tables, maxSchemaVersion, deviceName, pullIntervalMs, pushDebounceMs, retryMinMs, retryMaxMs } = options;
   const { endpoint, bucket, prefix, region, credentials } = replica;
   assertReplicaCredentials(credentials);
   const { accessKeyId, secretAccessKey, sessionToken } = credentials;
   const defined = (x: object) => Object.fromEntries(Object.entries(x).filter(([, v]) => v !== undefined));
   const target = { ...defined({ endpoint, bucket, prefix, region }), credentials: { accessKeyId, secretAccessKey, ...(sessionToken !== undefined ? { sessionToken } : {}) } };
-  return { ...defined({ tables, maxSchemaVersion, pullIntervalMs, pushDebounceMs, retryMinMs, retryMaxMs }), replica: target } as WorkerSyncOptions;
+  return { ...defined({ tables, maxSchemaVersion, deviceName, pullIntervalMs, pushDebounceMs, retryMinMs, retryMaxMs }), replica: target } as WorkerSyncOptions;
 }

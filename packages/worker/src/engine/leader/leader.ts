@@ -450,8 +450,11 @@ export class Leader implements ServingLeader {
         await this.#syncLoaded?.stop();
         await this.#restores.cancelAll();
         await this.#db.close();
-        // IndexedDB: what closing wrote (a rolled-back transaction) is saved like any call's.
-        await this.#storage.commit();
+        // IndexedDB: what closing wrote (a checkpoint, a rolled-back transaction) is saved like any
+        // call's. It holds nothing acknowledged that is not stored already, so a save that fails
+        // (no space left) loses nothing — storage keeps the last acknowledged state — and must not
+        // keep a lock or close from wiping the keys.
+        await this.#storage.commit().catch(this.#log.ignored('leader.closing-save-failed'));
       } finally {
         await this.#storage.close();
         this.#followers.close();

@@ -17,11 +17,12 @@
  */
 import { CipherliteError } from '@cipherlite/core';
 import type { Database, Transaction } from '@cipherlite/core';
-import type { LogEntry, ReplicaSyncLog, Sync, SyncLog } from '@cipherlite/core/sync';
+import type { ReplicaSyncLog, Sync, SyncLog } from '@cipherlite/core/sync';
 import type { Diagnostics } from '../../shared/diagnostics.js';
 import { assertReplicaCredentials } from '../../shared/replica.js';
 import type { ReplicaCredentials } from '../../shared/replica.js';
-import { assertSyncOptions, SYNC_DEFAULTS, type SyncCall, type SyncDeviceContact, type SyncStateName, type SyncStatus, type WorkerSyncOptions } from '../../shared/sync.js';
+import { assertSyncOptions, SYNC_DEFAULTS, type SyncAnswer, type SyncCall, type SyncStateName, type SyncStatus, type WorkerSyncOptions } from '../../shared/sync.js';
+import { DeviceContacts } from './sync-contacts.js';
 import type { ObjectStore } from '@cipherlite/core/replica';
 import type { BusChannel, LeaderStorage } from '../runtime/platform.js';
 
@@ -76,7 +77,8 @@ export class SyncHost {
   #lastPullAt: number | null = null;
   #lastPushAt: number | null = null;
   #lastError: CipherliteError | null = null;
-  readonly #devices = new Map<string, SyncDeviceContact>();
+  /** Other devices' last contact (loaded when sync is first enabled here; the same data after `moveTo`). */
+  #contacts: DeviceContacts | null = null;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #round: Promise<void> | null = null;
   /** A round was asked for while one ran: run another right after. */
@@ -113,10 +115,17 @@ export class SyncHost {
 
   async #enable(db: Database): Promise<void> {
     this.#db = db;
-    const { tables, maxSchemaVersion } = this.#options;
-    this.#sync = await this.#core.enableSync(db, { log: this.#logView(), ...(tables ? { tables } : {}), ...(maxSchemaVersion !== undefined ? { maxSchemaVersion } : {}) });
+    const { tables, maxSchemaVersion, deviceName } = this.#options;
+    this.#sync = await this.#core.enableSync(db, {
+      log: this.#logView(),
+      ...(tables ? { tables } : {}),
+      ...(maxSchemaVersion !== undefined ? { maxSchemaVersion } : {}),
+      ...(deviceName !== undefined ? { deviceName } : {}),
+    });
     this.#sync.onConflict((conflict) => this.#context.events.post({ kind: 'syncConflict', conflict }));
+    this.#sync.onRefused((refusal) => this.#context.events.post({ kind: 'syncRefused', refusal }));
     await this.#refresh();
+    this.#contacts ??= await DeviceContacts.load(db, this.#snapshot.device);
   }
 
   /** The replica target, asking for the credentials per request (so `setCredentials` needs no restart). */
@@ -131,17 +140,13 @@ export class SyncHost {
     const remote = async (): Promise<ReplicaSyncLog> => (this.#remote ??= await this.#core.openSyncReplica(this.#db, this.#target()));
     return {
       tip: async () => (await remote()).tip(),
-      read: async (fromSeq) => this.#saw(await (await remote()).read(fromSeq)),
+      read: async (fromSeq) => {
+        const entries = await (await remote()).read(fromSeq);
+        this.#contacts?.saw(entries);
+        return entries;
+      },
       tryAppend: async (seq, record) => (await remote()).tryAppend(seq, record),
     };
-  }
-
-  #saw(entries: LogEntry[]): LogEntry[] {
-    for (const e of entries) {
-      if (e.device === this.#snapshot.device) continue;
-      this.#devices.set(e.device, { device: e.device, lastSeq: e.seq, lastSeenAt: e.time ?? null });
-    }
-    return entries;
   }
 
   /** Runs `fn` as a local sync transaction (core's `sync.transaction`); a commit schedules a push. */
@@ -157,7 +162,12 @@ export class SyncHost {
     if (this.#state !== 'offline' && this.#state !== 'error') this.#schedule(this.#options.pushDebounceMs ?? SYNC_DEFAULTS.pushDebounceMs);
   }
 
-  async call(call: SyncCall): Promise<SyncStatus> {
+  /** A tab's call on the scheduler (shared/sync.ts `SyncCall`). */
+  call<C extends SyncCall>(call: C): Promise<SyncAnswer<C>> {
+    return this.#call(call) as Promise<SyncAnswer<C>>;
+  }
+
+  async #call(call: SyncCall): Promise<SyncAnswer> {
     switch (call.action) {
       case 'status':
         await this.#refresh();
@@ -179,7 +189,14 @@ export class SyncHost {
       case 'migrate':
         // Core checks both (an integer ≥ 1; DDL that works and leaves every table a PRIMARY KEY) and runs it after the pending pushes.
         await this.#sync.migrate(call.version, call.ddl);
-        await this.#refresh();
+        await this.#afterWrite();
+        return this.status();
+      case 'devices':
+        return this.#contacts!.describe(await this.#sync.devices());
+      case 'removeDevice':
+        // Core checks the id, appends the removal (after a pull) and applies it; it needs the bucket.
+        await this.#sync.removeDevice(call.device);
+        await this.#afterWrite();
         return this.status();
       case 'setCredentials':
         assertReplicaCredentials(call.credentials);
@@ -214,7 +231,7 @@ export class SyncHost {
       lastPullAt: this.#lastPullAt,
       lastPushAt: this.#lastPushAt,
       lastError: e ? { code: e.code, message: e.message } : null,
-      devices: [...this.#devices.values()].sort((a, b) => (b.lastSeenAt ?? 0) - (a.lastSeenAt ?? 0) || b.lastSeq - a.lastSeq),
+      devices: this.#contacts?.list() ?? [],
     };
   }
 
@@ -281,10 +298,23 @@ export class SyncHost {
     }
     if (this.#stopped) return null;
     await this.#refresh().catch(this.#context.log.ignored('sync.refresh-failed', 'debug'));
-    if (this.#snapshot.seq !== before.seq || this.#snapshot.pending !== before.pending) await this.#context.persist().catch(this.#context.log.ignored('sync.persist-failed', 'error'));
+    if (this.#snapshot.seq !== before.seq || this.#snapshot.pending !== before.pending) await this.#persist();
     const failed = this.#lastError;
     this.#set(this.#paused ? 'paused' : !failed ? 'idle' : failed.code === 'REPLICA_UNAVAILABLE' ? 'offline' : 'error');
     return next;
+  }
+
+  /** After a call that appended and pulled outside a round: the status, the contacts and durability follow. */
+  async #afterWrite(): Promise<void> {
+    await this.#refresh();
+    await this.#persist();
+    this.#post();
+  }
+
+  /** Writes the contacts a round read and makes what it wrote durable; failures are reported, the round's result stands. */
+  async #persist(): Promise<void> {
+    await this.#contacts?.save(this.#db).catch(this.#context.log.ignored('sync.contacts-failed', 'warn'));
+    await this.#context.persist().catch(this.#context.log.ignored('sync.persist-failed', 'error'));
   }
 
   async #refresh(): Promise<void> {

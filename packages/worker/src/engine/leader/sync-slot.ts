@@ -5,7 +5,7 @@
  */
 import { CipherliteError } from '@cipherlite/core';
 import type { Database } from '@cipherlite/core';
-import type { SyncCall, SyncStatus, WorkerSyncOptions } from '../../shared/sync.js';
+import type { SyncAnswer, SyncCall, WorkerSyncOptions } from '../../shared/sync.js';
 import type { SyncHost, SyncHostContext } from './sync-host.js';
 import type { TransactionRunner } from './interactive-transactions.js';
 
@@ -60,7 +60,7 @@ export class SyncSlot {
     return (body) => host.transaction(body);
   }
 
-  call(call: SyncCall): Promise<SyncStatus> {
+  call<C extends SyncCall>(call: C): Promise<SyncAnswer<C>> {
     if (!this.#host) return Promise.reject(new CipherliteError('INVALID_ARGUMENT', NOT_RUNNING));
     return this.#host.call(call);
   }

@@ -6,7 +6,7 @@
  */
 import { CipherliteError } from '@cipherlite/core';
 import { assertReplicaCredentials } from '../../shared/replica.js';
-import type { SyncCall, SyncStatus, WorkerSyncOptions } from '../../shared/sync.js';
+import type { SyncAnswer, SyncCall, SyncStatus, WorkerSyncOptions } from '../../shared/sync.js';
 import { EXCLUSIVE } from './sync-slot.js';
 import type { WorkerOpenOptions } from '../../shared/protocol.js';
 
@@ -18,7 +18,7 @@ interface HoldsOptions {
 /** The part of the leader a tab's sync calls reach when it leads (its `SyncSlot`). */
 interface SyncLeader {
   start(options: WorkerSyncOptions, create: boolean): Promise<void>;
-  call(call: SyncCall): Promise<SyncStatus>;
+  call<C extends SyncCall>(call: C): Promise<SyncAnswer<C>>;
 }
 
 /**
@@ -34,15 +34,10 @@ export async function startSyncInTab(opened: HoldsOptions, leader: SyncLeader | 
 }
 
 /** `db.sync.setCredentials` in a tab: kept here for when it leads, used by its leader now (a follower answers with the leader's status). */
-export async function syncCredentialsInTab(
-  opened: HoldsOptions,
-  leader: SyncLeader | null,
-  call: SyncCall & { action: 'setCredentials' },
-  ask: (c: SyncCall) => Promise<SyncStatus>,
-): Promise<SyncStatus> {
+export async function syncCredentialsInTab(opened: HoldsOptions, leader: SyncLeader | null, call: SyncCall & { action: 'setCredentials' }, status: () => Promise<SyncStatus>): Promise<SyncStatus> {
   assertReplicaCredentials(call.credentials);
   const sync = opened.options.sync;
   if (!sync) throw new CipherliteError('INVALID_ARGUMENT', 'this tab has no sync options');
   opened.options = { ...opened.options, sync: { ...sync, replica: { ...sync.replica, credentials: call.credentials } } };
-  return leader ? leader.call(call) : ask({ action: 'status' });
+  return leader ? leader.call(call) : status();
 }

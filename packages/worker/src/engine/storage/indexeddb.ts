@@ -216,9 +216,37 @@ export class IndexedDbStorage implements SyncStorage {
       throw storageError(e, 'saving a commit');
     }
     const done = transactionDone(tx);
+    let written: TrackedFile[];
+    try {
+      written = this.#queueChanges(tx);
+    } catch (e) {
+      // A request refused as it was made (Firefox, once the origin ran out of quota: InvalidStateError)
+      // must not leave the ones made before it to commit on their own — the WAL's deletion without
+      // the checkpointed pages would lose the last acknowledged call. Nothing of this commit is stored.
+      try {
+        tx.abort();
+      } catch {
+        // Already aborted by the browser: nothing of it is stored either.
+      }
+      await done.catch(() => undefined);
+      throw storageError(e, 'saving a commit');
+    }
+    try {
+      await done;
+    } catch (e) {
+      throw storageError(e, 'saving a commit');
+    }
+    this.#deleted.clear();
+    for (const file of written) {
+      file.changes.dirty.clear();
+      file.changes.storedSize = file.getSize();
+    }
+  }
+
+  /** Makes the requests of one commit in `tx` (in order: deletions first, then the new contents); returns the files written. */
+  #queueChanges(tx: IDBTransaction): TrackedFile[] {
     const files = tx.objectStore(FILES_STORE);
     const chunks = tx.objectStore(CHUNKS_STORE);
-    // Requests run in order within a transaction: deletions first, then the new contents.
     for (const name of this.#deleted) {
       files.delete(name);
       chunks.delete(allChunksOf(name));
@@ -238,16 +266,7 @@ export class IndexedDbStorage implements SyncStorage {
       files.put({ size } satisfies FileRecord, name);
       written.push(file);
     }
-    try {
-      await done;
-    } catch (e) {
-      throw storageError(e, 'saving a commit');
-    }
-    this.#deleted.clear();
-    for (const file of written) {
-      file.changes.dirty.clear();
-      file.changes.storedSize = file.getSize();
-    }
+    return written;
   }
 
   /**
