@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -6,6 +7,11 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // One fork per core, at least two. Vitest's default is the core count minus one: a single fork
+    // on a 2-core machine, which left a core idle once the stages beside Vitest (scripts/test.sh)
+    // were done. The files share nothing (own temporary folders, random bucket names, scripts/s3.sh
+    // starts the object store under a lock), so two run side by side.
+    maxWorkers: Math.max(2, availableParallelism()),
     // The replica suites start Ceph RGW (scripts/s3.sh) when they first need it; this stops it
     // at the end of the run when the run started it.
     globalSetup: ['packages/core/test/replica/s3-global-setup.ts'],
