@@ -69,17 +69,26 @@ function checkState(s: Awaited<ReturnType<typeof state>>, committed: number[], g
  */
 async function startTransaction(page: Page, gen: number, interactive = false) {
   await page.evaluate(
-    ([stmts, interactive]) => {
+    ([stmts, interactive, gen]) => {
       const db = window.t.dbs.a!;
       const run = interactive
         ? db.transaction(async (tx) => {
             for (const s of stmts) await tx.exec(s.sql, s.params);
           })
         : db.batch(stmts);
-      void run.catch(() => undefined);
+      // Marks the page once the commit is acknowledged (the answer reached the page).
+      void run.then(
+        () => (document.body.dataset.acknowledged = String(gen)),
+        () => undefined,
+      );
     },
-    [bigTransaction(gen), interactive] as const,
+    [bigTransaction(gen), interactive, gen] as const,
   );
+}
+
+/** Waits until the page holds the acknowledgement of generation `gen`'s commit. */
+async function acknowledged(page: Page, gen: number): Promise<void> {
+  await page.waitForFunction((g) => document.body.dataset.acknowledged === String(g), gen, { timeout: 60_000 });
 }
 
 async function listFiles(page: Page) {
@@ -93,7 +102,12 @@ async function listFiles(page: Page) {
 
 type Kill = 'close' | 'crash' | 'terminate' | 'browser';
 
-type Step = { kill: Kill; fraction: number };
+/**
+ * When to kill: at `fraction` of the measured duration of one uninterrupted transaction, or
+ * `acknowledged`: as soon as the commit's answer reached the page — an acknowledged commit must
+ * survive any kill.
+ */
+type Step = { kill: Kill; fraction: number } | { kill: Kill; acknowledged: true };
 
 const ROLLBACK_JOURNAL_PLAN: Step[] = [
   { kill: 'close', fraction: 0.2 },
@@ -103,8 +117,8 @@ const ROLLBACK_JOURNAL_PLAN: Step[] = [
   { kill: 'terminate', fraction: 0.5 },
   { kill: 'terminate', fraction: 0.8 },
   { kill: 'browser', fraction: 0.5 },
-  // Well after COMMIT returned in the worker: the transaction must survive the kill.
-  { kill: 'crash', fraction: 4 },
+  // After the commit was acknowledged: the transaction must survive the kill.
+  { kill: 'crash', acknowledged: true },
 ];
 
 const WAL_PLAN: Step[] = [
@@ -112,7 +126,7 @@ const WAL_PLAN: Step[] = [
   { kill: 'crash', fraction: 0.7 },
   { kill: 'terminate', fraction: 0.6 },
   { kill: 'browser', fraction: 0.5 },
-  { kill: 'crash', fraction: 4 },
+  { kill: 'crash', acknowledged: true },
 ];
 
 /**
@@ -166,7 +180,8 @@ async function killTest(p: Profile, plan: Step[], engine: Engine) {
 
   const outcomes: string[] = [];
   let gen = 1;
-  for (const { kill, fraction } of plan) {
+  for (const step of plan) {
+    const { kill } = step;
     gen++;
     if (kill === 'terminate') {
       // The app-supplied worker, so the page can terminate it.
@@ -174,7 +189,8 @@ async function killTest(p: Profile, plan: Step[], engine: Engine) {
       await open(page, true);
     }
     await startTransaction(page, gen, kill === 'terminate');
-    await page.waitForTimeout(Math.round(ms * fraction));
+    if ('acknowledged' in step) await acknowledged(page, gen);
+    else await page.waitForTimeout(Math.round(ms * step.fraction));
     switch (kill) {
       case 'close':
         void page.close({ runBeforeUnload: false }); // not awaited: the next tab races the dying one
@@ -210,7 +226,8 @@ async function killTest(p: Profile, plan: Step[], engine: Engine) {
     await open(page);
     const present = checkState(await state(page), committed, gen);
     if (present) committed.push(gen);
-    const outcome = `${kill} at ${Math.round(fraction * 100)}%: ${present ? 'committed' : 'rolled back'}; files before reopen ${JSON.stringify(files)}`;
+    const when = 'acknowledged' in step ? 'once acknowledged' : `at ${Math.round(step.fraction * 100)}%`;
+    const outcome = `${kill} ${when}: ${present ? 'committed' : 'rolled back'}; files before reopen ${JSON.stringify(files)}`;
     log(outcome);
     outcomes.push(outcome);
   }

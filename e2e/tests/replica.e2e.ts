@@ -225,7 +225,8 @@ test('replica.start() on a database opened without one (an app that keeps its cl
   expect(await restoreElsewhere(session, b)).toMatchObject({ ok: true, ids: range(6) });
 });
 
-test('refused credentials: commits kept, nothing pushed; setCredentials resumes the push', async ({ session }) => {
+// Measures no time: it waits for a state (the refusal), then pushes on demand (`pushNow`), not on a retry's schedule.
+test('refused credentials: commits kept, nothing pushed; setCredentials resumes the push', ANY_PHASE, async ({ session }) => {
   const b = await freshBucket(endpoint);
   const page = await (await session()).page('till');
   const wrong = { ...replicaOptions(b), credentials: { accessKeyId: b.credentials.accessKeyId, secretAccessKey: 'not-the-secret' } };
@@ -281,7 +282,8 @@ test('a signer endpoint instead of credentials: pushes, a follower tab, failover
   expect(Math.max(...signerEndpoint.bodySizes)).toBeLessThan(600);
 });
 
-test('a signer endpoint that refuses: REPLICA_AUTH with commits kept; setSigner with a valid token resumes the push', async ({ session }) => {
+// Measures no time, as the test above.
+test('a signer endpoint that refuses: REPLICA_AUTH with commits kept; setSigner with a valid token resumes the push', ANY_PHASE, async ({ session }) => {
   const b = await freshBucket(endpoint);
   const page = await (await session()).page('till');
   const stale = { ...replicaFor(b, true), signer: { url: signerEndpoint.url, headers: { authorization: 'Bearer expired-session' } } };
