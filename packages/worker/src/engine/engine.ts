@@ -25,7 +25,8 @@ import { holdLock } from './runtime/platform.js';
 import type { WorkerPlatform } from './runtime/platform.js';
 import { busNames } from '../shared/protocol.js';
 import type { CallHooks } from './runtime/progress.js';
-import type { BusMessage, LeaderRequest } from '../shared/bus.js';
+import type { LeaderRequest } from '../shared/bus.js';
+import { onBusMessage, type BusTab } from './bus-messages.js';
 import type { CallTag, OpArgs, OpName, OpResult, OpenInfo, PasskeyChallengeSource, Role, StorageBackend, WorkerApi, WorkerEvents, WorkerOpenOptions } from '../shared/protocol.js';
 import { Router } from './router.js';
 import { readChallenges } from './passkey-challenges.js';
@@ -59,6 +60,18 @@ export class WorkerEngine implements WorkerApi {
     () => openedOf(this.#state)?.events ?? null,
     () => this.#log,
   );
+
+  /** The engine as the messages of the other tabs' workers reach it (bus-messages.ts). */
+  readonly #busTab: BusTab = {
+    tabId: this.#tabId,
+    unlocked: () => this.#state.kind === 'unlocked',
+    inSession: () => this.#session() !== null,
+    leading: () => this.#election.leader !== null,
+    notify: (fn) => this.#notify(fn),
+    leaderChanged: (epoch) => this.#session()?.router.leaderChanged(epoch),
+    lockInBackground: (event) => this.#lockInBackground(event),
+    reprove: () => void this.#reprove(),
+  };
 
   /** `platform`: the browser's (`browserPlatform()`) in a worker; in-memory fakes in Node tests. */
   constructor(platform: WorkerPlatform) {
@@ -171,7 +184,7 @@ export class WorkerEngine implements WorkerApi {
     const bus = this.#platform.openChannel(names.events);
     const opened: OpenedDatabase = { options, names, backend, bus, releaseTabLock: tabLock.release, events };
     this.#state = { kind: 'locked', opened };
-    bus.listen((msg) => this.#onBus(msg));
+    bus.listen((msg) => onBusMessage(msg, this.#busTab));
     if (prepare) {
       try {
         await prepare(opened);
@@ -380,41 +393,6 @@ export class WorkerEngine implements WorkerApi {
   #lockInBackground(event: string): void {
     this.#log.report('info', event);
     void this.#serial(() => this.#teardown('locked')).catch(this.#log.ignored('engine.background-lock-failed', 'error'));
-  }
-
-  #onBus(msg: BusMessage): void {
-    switch (msg.kind) {
-      case 'change':
-        if (this.#state.kind === 'unlocked') {
-          const tables = [...msg.tables];
-          this.#notify((e) => e.change(tables));
-        }
-        return;
-      case 'leader':
-        if (!this.#election.leader) this.#session()?.router.leaderChanged(msg.epoch);
-        return;
-      case 'replica':
-        if (this.#session()) this.#notify((e) => e.replica?.(msg.status));
-        return;
-      case 'sync':
-        if (this.#session()) this.#notify((e) => e.sync?.(msg.status));
-        return;
-      case 'syncConflict':
-        if (this.#session()) this.#notify((e) => e.syncConflict?.(msg.conflict));
-        return;
-      case 'syncRefused':
-        if (this.#session()) this.#notify((e) => e.syncRefused?.(msg.refusal));
-        return;
-      case 'lockAll':
-        this.#lockInBackground('engine.lock-all-received');
-        return;
-      case 'keysChanged':
-        // The tab that made the change already holds what opens the database now.
-        if (msg.by !== this.#tabId && this.#state.kind === 'unlocked') void this.#reprove();
-        return;
-      default:
-        return;
-    }
   }
 
   /**

@@ -7,7 +7,8 @@
  * Its state is one record, `Link`: no worker yet (`idle`), a worker `attached`, the worker `lost`
  * (calls reject with its error until `unlock` starts a new one), or `closed`.
  */
-import { CipherliteError, fromWire, isWireError } from '@cipherlite/core/errors';
+import { CipherliteError } from '@cipherlite/core/errors';
+import { rebuild, workerLoadFailedMessage } from './worker-errors.js';
 import type { KeyMaterial, PasskeyUnlock, UnlockSecret } from '@cipherlite/core';
 import * as Comlink from 'comlink';
 import type { ProgressCallback } from '@cipherlite/core/keys';
@@ -73,29 +74,8 @@ export function workerSpawner(name: string, option: Worker | (() => Worker) | un
   };
 }
 
-/**
- * The browser only says "the worker failed" (no URL, no status). The usual cause is the app's
- * bundler: the worker file was not emitted, or was pre-bundled away from the URL the client asks
- * for. Say so, and where the fix is, instead of a code that reads like an unsupported browser.
- */
-function workerLoadFailedMessage(detail: string): string {
-  return (
-    `the database worker script did not load${detail ? ` (${detail})` : ''}. ` +
-    'This is usually the bundler setup: with Vite, add @cipherlite/worker, @cipherlite/core and @sqlite.org/sqlite-wasm ' +
-    'to optimizeDeps.exclude; with webpack 5, keep @cipherlite/worker an ES module import so it bundles ' +
-    "`new Worker(new URL('./worker.js', import.meta.url))`; or pass `worker: () => new Worker(...)` to openDatabase. " +
-    'See "Install" in the cipherlite README.'
-  );
-}
-
-/** The worker's errors arrive as data (`WireError`): rebuilt into a `CipherliteError` with its code. */
-export function rebuild(e: unknown): unknown {
-  if (isWireError(e)) return fromWire(e);
-  if (e instanceof DOMException && e.name === 'DataCloneError') {
-    return new CipherliteError('INVALID_ARGUMENT', `a value cannot be sent to the database worker: ${e.message}`, {}, { cause: e });
-  }
-  return e;
-}
+// open.ts rebuilds the errors of a failed open with it too.
+export { rebuild };
 
 /** `{ generation }` when a point in time names one. */
 const generationOf = (at: ReplicaPointInTime | null): { generation?: number } => (at && 'generation' in at && at.generation !== undefined ? { generation: at.generation } : {});

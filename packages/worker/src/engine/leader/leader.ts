@@ -10,7 +10,7 @@
  * re-authentication, `started`, resend on step-down — is `LeaderService`.
  */
 import { CipherliteError, Database, format } from '@cipherlite/core';
-import type { KeyMaterial, OpenOptions } from '@cipherlite/core';
+import type { KeyMaterial } from '@cipherlite/core';
 import { passkeyChallenges, type PasskeyChallenge } from '@cipherlite/core/header';
 import type { KeyslotInfo } from '@cipherlite/core/keys';
 import type { Diagnostics } from '../../shared/diagnostics.js';
@@ -18,6 +18,7 @@ import { LeaderService, SteppedDown } from './service.js';
 import type { ServingLeader } from './service.js';
 import { InteractiveTransactions } from './interactive-transactions.js';
 import { coreOpenOptions, isTableOp, loadKeyManagement, runTableOp } from './ops.js';
+import { CORE_OPEN_OPTIONS, DEFAULT_JOURNAL_MODE, REOPEN_OPTIONS, type CoreOpenOptions, type OpenArgs } from './open-options.js';
 import type { CoreCallOptions, SqlTarget, TableOp } from './op-context.js';
 import { ProgressThrottle, guardedProgress, type CallHooks } from '../runtime/progress.js';
 import { PendingRestores } from './pending-restores.js';
@@ -34,15 +35,6 @@ import type { SyncSlot, SyncSlotContext } from './sync-slot.js';
 import { wipeKeyMaterial } from '../runtime/secret.js';
 import type { Secret } from '../runtime/secret.js';
 
-/**
- * The worker's default journal mode (core's is TRUNCATE). Measured (docs/PERFORMANCE.md): a
- * durable autocommit is ~2.6× faster in WAL (1,080 vs 2,823 ms for 2,000), the mixed POS load
- * ~2.3× (429 vs 993 ms), warm point selects ~3× (59 vs 201 ms), bulk inserts and scans equal.
- * WAL needs no shared memory here (one worker owns the files, exclusive locking), is crash- and
- * plaintext-tested, and key management checkpoints it first.
- */
-const DEFAULT_JOURNAL_MODE = 'WAL';
-
 /** Refused when both would run on one database (a synced database's replica is its sync log). */
 const SYNC_EXCLUSIVE = 'sync and replica are exclusive';
 /** The library's own tables (`_cipherlite_requests`, sync's `_cipherlite_sync_*`): never reported as the app's changes. */
@@ -50,18 +42,6 @@ const LIBRARY_TABLES = '_cipherlite_';
 
 /** How often the leader checks that its files still exist (site data can be cleared while open). */
 const STORAGE_CHECK_MS = 2000;
-
-/** Every option of core's `Database.open` but the storage object the leader builds (the compiler checks the list is whole). */
-const CORE_OPEN_OPTIONS = ['name', 'create', 'pageSize', 'kdf', 'cacheSizeKiB', 'journalMode', 'synchronous'] as const satisfies readonly CoreOptionName[];
-type CoreOptionName = Exclude<keyof OpenOptions, 'storage'>;
-/** Fails to compile when core gains an option this list misses. */
-const CORE_OPEN_OPTIONS_WHOLE: [Exclude<CoreOptionName, (typeof CORE_OPEN_OPTIONS)[number]>] extends [never] ? true : never = true;
-void CORE_OPEN_OPTIONS_WHOLE;
-const REOPEN_OPTIONS = ['cacheSizeKiB', 'journalMode', 'synchronous'] as const;
-
-type CoreOpenOptions = { name: string } & Partial<Pick<WorkerOpenOptions, (typeof CORE_OPEN_OPTIONS)[number]>>;
-
-type OpenArgs = Parameters<typeof Database.open>[0];
 
 /** Operations the leader runs itself (they replace its `Database` handle). */
 type LeaderOwnOp = Exclude<OpName, TableOp>;
