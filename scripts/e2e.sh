@@ -2,7 +2,7 @@
 # Browser end-to-end suites (e2e/playwright.config.ts): the worker suite against the test app in
 # e2e/test-app and the point-of-sale example (examples/pos), in Debian Chromium and Firefox ESR
 # (Playwright, no browser download). Builds each app once, then runs two phases: every spec but the
-# timing-sensitive ones with two workers, then those alone with one (E2E_PHASE, see the config).
+# timing-sensitive ones with three workers, then those alone with one (E2E_PHASE, see the config).
 # Reports: e2e/test-results/results-parallel.json and results-serial.json.
 # Usage: scripts/e2e.sh                        builds, then both phases, every project
 #        scripts/e2e.sh [playwright args...]   builds, then one run of what the arguments select,

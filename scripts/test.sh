@@ -14,10 +14,10 @@
 #   6. consumer checks: pack and lint the packages, install the tarballs into fresh apps outside
 #      the workspace (Vite, webpack 5, Node ESM, CLI via npx) and run them (scripts/consumers.sh).
 # Stages that leave a core idle share the machine (docs/PERFORMANCE.md, "The test gate"): the
-# lint/format/cycle/docs checks and the object store's start run beside the type-check; the e2e
-# builds, the WebKit smoke suite and the consumer checks beside Vitest (one test process: Vitest
-# uses one fork on two cores); the browser suites' two phases run alone — nothing runs beside the
-# serial phase, whose tests measure time. A background stage's output is printed, whole, once the
+# lint/format/cycle/docs checks and the object store's start run beside the type-check (and the
+# checks on beside Vitest, which starts when the type-check ends); the e2e builds, the WebKit
+# smoke suite and the consumer checks beside Vitest (two forks); the browser suites' two phases
+# run alone — nothing runs beside the serial phase, whose tests measure time. A background stage's output is printed, whole, once the
 # foreground stage it ran beside has ended; every stage header carries the time since the start.
 # Ends with one line "N passed, N failed". Exits non-zero on any failure.
 set -euo pipefail
@@ -85,11 +85,13 @@ in_background static-checks static_checks
 in_background object-store start_s3
 typecheck=0
 pnpm -r --if-present --reporter-hide-prefix run typecheck || typecheck=$?
-finish static-checks || status=1
 stage "object store (Ceph RGW)"
 finish object-store || { status=1; echo "object store: FAILED to start"; }
 # A type error stops the run, as before the checks ran side by side.
-[ "$typecheck" = 0 ] || exit "$typecheck"
+if [ "$typecheck" != 0 ]; then
+  finish static-checks || true
+  exit "$typecheck"
+fi
 
 # Beside Vitest: the three e2e builds, then the suites that do not measure time.
 beside_vitest() {
@@ -102,9 +104,12 @@ beside_vitest() {
   bash scripts/consumers.sh || rc=1
   return "$rc"
 }
-stage "vitest (Node) (beside it: the e2e builds, the WebKit smoke suite, the consumer checks)"
+# Vitest starts once the type-check is done; the checks still running (ESLint) go on beside it.
+stage "vitest (Node) (beside it: the checks still running, the e2e builds, the WebKit smoke suite, the consumer checks)"
 in_background beside-vitest beside_vitest
 pnpm exec vitest run --reporter=default --reporter=json --outputFile.json="$reports/vitest.json" || status=$?
+stage "lint, format, import cycles, docs (began beside the type-check; their output)"
+finish static-checks || status=1
 stage "e2e builds, WebKit smoke, consumers (ran beside Vitest; their output)"
 finish beside-vitest || status=1
 
