@@ -86,8 +86,8 @@ export default defineConfig({
   expect: { timeout: 15_000 },
   fullyParallel: false,
   // Parallel phase: three workers on two cores. A worker of that phase keeps about two thirds of
-  // a core busy (CPU seconds of its specs against their time on the quiet CI: 57–73 %; the rest is
-  // waiting on pages, timers, the servers), so two left most of a core idle. The timing specs run
+  // a core busy (CPU seconds of five of its specs against their time on the quiet CI: 53–70 %, the
+  // rest waiting on pages, timers, the servers; docs/PERFORMANCE.md), so two left a core mostly idle. The timing specs run
   // in a phase of their own with one worker (see above).
   workers: PHASE === 'parallel' ? 3 : 1,
   forbidOnly: true,
