@@ -65,12 +65,11 @@ export class WorkerEngine implements WorkerApi {
   readonly #busTab: BusTab = {
     tabId: this.#tabId,
     unlocked: () => this.#state.kind === 'unlocked',
-    inSession: () => this.#session() !== null,
-    leading: () => this.#election.leader !== null,
+    session: () => this.#session(),
+    leader: () => this.#election.leader,
     notify: (fn) => this.#notify(fn),
-    leaderChanged: (epoch) => this.#session()?.router.leaderChanged(epoch),
     lockInBackground: (event) => this.#lockInBackground(event),
-    reprove: () => void this.#reprove(),
+    log: () => this.#log,
   };
 
   /** `platform`: the browser's (`browserPlatform()`) in a worker; in-memory fakes in Node tests. */
@@ -393,27 +392,6 @@ export class WorkerEngine implements WorkerApi {
   #lockInBackground(event: string): void {
     this.#log.report('info', event);
     void this.#serial(() => this.#teardown('locked')).catch(this.#log.ignored('engine.background-lock-failed', 'error'));
-  }
-
-  /**
-   * The keyslots changed in another tab: proves this tab's key material again; if it no longer
-   * opens the database (password changed, slot removed), this tab locks and wipes it at once.
-   */
-  async #reprove(): Promise<void> {
-    const session = this.#session();
-    try {
-      const leader = this.#election.leader;
-      if (leader && session) await leader.checkKey(session.secret.toKeyMaterial());
-      else await session?.router.reauthenticate();
-    } catch (e) {
-      if (this.#session() !== session) return;
-      if (e instanceof CipherliteError && e.code === 'WRONG_KEY') {
-        // A follower's router already locked through onKeyRejected; the leader locks here.
-        if (this.#election.leader) this.#lockInBackground('engine.key-revoked');
-        return;
-      }
-      this.#log.report('warn', 'engine.reprove-failed', e);
-    }
   }
 
   /** Unlocks with `secret`: leads if nobody does, else proves it to the leader and queues up. */
