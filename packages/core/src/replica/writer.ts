@@ -22,7 +22,7 @@ import { deriveHeaderMacKey } from '../crypto/subkeys.js';
 import { randomBytes } from '../crypto/random.js';
 import type { Database } from '../database/database.js';
 import { internals, onReplaced } from '../database/internals.js';
-import { CipherliteError, isCipherliteError, type ErrorCode } from '../errors.js';
+import { CipherliteError, isCipherliteError } from '../errors.js';
 import { encodeMainHeader } from '../format/main-header.js';
 import { entryName, equal, ID_SIZE, keysCopyName, manifestName, replicaKey, writeEnvelope, ZERO_HASH } from './format.js';
 import { readLocalState, writeLocalState, type LocalReplicaState } from '../keys/replica-state.js';
@@ -34,20 +34,9 @@ import { openReplicaWithKey, position, readState, type OpenedReplica } from './r
 import { createGeneration, proveLastEntry, unfinishedGeneration } from './generation.js';
 import { applyRetention, deleteUploadedChunks, putChunks, retireOldGenerations, type SealedSnapshot } from './snapshots.js';
 import { sealEntry, type SealedEntry } from './sealing.js';
+import type { ReplicaStatus } from './status.js';
 
-export type ReplicaStateName = 'idle' | 'pushing' | 'offline' | 'error' | 'paused';
-
-export interface ReplicaStatus {
-  state: ReplicaStateName;
-  /** Commits made locally and not yet confirmed by the bucket. */
-  pendingCommits: number;
-  /** Bytes of the entry being pushed (0 when none). */
-  pendingBytes: number;
-  generation: number | null;
-  lastPushedSeq: number | null;
-  lastPushedAt: number | null;
-  lastError: { code: ErrorCode; message: string } | null;
-}
+export type { ReplicaStateName, ReplicaStatus } from './status.js';
 
 /** What the writer knows the bucket holds. */
 interface Remote {
