@@ -100,10 +100,16 @@ export function replicaKey(dek: Uint8Array, generationId: Uint8Array, purpose: '
 
 // ---------------------------------------------------------------- padding
 
-/** Padded body size: the next power of two from 512 bytes up to 1 MiB, then the next MiB. */
+/** What an object adds to its padded body: the envelope before it and the GCM tag after it. */
+export const OBJECT_OVERHEAD = ENVELOPE_SIZE + TAG_SIZE;
+
+/**
+ * Padded body size of an `n`-byte body. Up to 1 MiB the whole object (envelope ‖ padded body ‖
+ * tag) is a power of two, at least 512 bytes; a body that cannot fit 1 MiB with them is padded to
+ * the next whole MiB (a full snapshot chunk, exactly 1 MiB of pages, stays 1 MiB).
+ */
 export function paddedSize(n: number): number {
-  if (n <= 512) return 512;
-  if (n <= 1 << 20) return 2 ** Math.ceil(Math.log2(n));
+  if (n + OBJECT_OVERHEAD <= 1 << 20) return 2 ** Math.ceil(Math.log2(Math.max(512, n + OBJECT_OVERHEAD))) - OBJECT_OVERHEAD;
   return Math.ceil(n / (1 << 20)) * (1 << 20);
 }
 
