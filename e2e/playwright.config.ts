@@ -14,7 +14,9 @@
  * scripts/e2e.sh builds the apps once and runs two phases (E2E_PHASE): `parallel`, three workers,
  * every test except those of TIMING_SPECS that measure time; then `serial`, one worker, those alone
  * — crash and kill timings, leader failover, liveness deadlines, auto-lock, BUSY after a timeout,
- * progress and abort, backoff retries are measured with no other browser running. A test of a
+ * progress and abort, backoff retries are measured with no other browser of these suites running
+ * (scripts/test.sh runs the consumer checks beside this phase: it keeps well under a core busy,
+ * and its tests were run green with them beside it, docs/PERFORMANCE.md). A test of a
  * timing spec that measures none is tagged `@any-phase` (ANY_PHASE in tests/fixtures.ts) and runs
  * in the parallel phase; an untagged one runs in the serial phase, so a new test lands there unless
  * its author tags it. Every test runs in exactly one phase (`--list` of both phases).

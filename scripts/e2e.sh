@@ -10,6 +10,8 @@
 #        scripts/e2e.sh build                  the three builds alone (scripts/test.sh makes them
 #                                              while Vitest runs, then sets E2E_BUILT=1)
 # E2E_BUILT=1: the builds are there already, do not make them again.
+# E2E_PHASES: the phases a run without arguments runs, in order (default "parallel serial");
+# scripts/test.sh runs them one at a time, the consumer checks beside the serial one.
 # Exits non-zero when any test fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,6 +46,7 @@ bash ../scripts/s3.sh status >/dev/null 2>&1 && s3_was_up=1
 [ "$s3_was_up" = 1 ] || trap 'bash ../scripts/s3.sh stop >/dev/null 2>&1 || true' EXIT
 [ "$s3_was_up" = 1 ] || bash ../scripts/s3.sh start || bash ../scripts/s3.sh start || echo "e2e: the object store did not start; the replica spec's tests will fail"
 status=0
-E2E_PHASE=parallel pnpm exec playwright test || status=$?
-E2E_PHASE=serial pnpm exec playwright test || status=$?
+for phase in ${E2E_PHASES:-parallel serial}; do
+  E2E_PHASE=$phase pnpm exec playwright test || status=$?
+done
 exit "$status"

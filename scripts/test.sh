@@ -15,10 +15,12 @@
 #      the workspace (Vite, webpack 5, Node ESM, CLI via npx) and run them (scripts/consumers.sh).
 # Stages that leave a core idle share the machine (docs/PERFORMANCE.md, "The test gate"): the
 # lint/format/cycle/docs checks and the object store's start run beside the type-check (and the
-# checks on beside Vitest, which starts when the type-check ends); the e2e builds, the WebKit
-# smoke suite and the consumer checks beside Vitest (two forks); the browser suites' two phases
-# run alone — nothing runs beside the serial phase, whose tests measure time. A background stage's output is printed, whole, once the
-# foreground stage it ran beside has ended; every stage header carries the time since the start.
+# checks on beside Vitest, which starts when the type-check ends); the e2e builds and the WebKit
+# smoke suite beside Vitest (four forks on two cores); the browser suites' parallel phase alone
+# (it keeps both cores busy); the consumer checks beside the serial phase, whose one worker keeps
+# well under a core busy (its timing tests were run green beside them, PERFORMANCE.md). A
+# background stage's output is printed, whole, once the foreground stage it ran beside has ended;
+# every stage header carries the time since the start.
 # Ends with one line "N passed, N failed". Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -93,31 +95,34 @@ if [ "$typecheck" != 0 ]; then
   exit "$typecheck"
 fi
 
-# Beside Vitest: the three e2e builds, then the suites that do not measure time.
+# Beside Vitest: the three e2e builds, then the WebKit smoke suite.
 beside_vitest() {
   local rc=0
   echo "== e2e builds (test app, POS example, notes example)"
   if bash scripts/e2e.sh build; then touch "$logs/e2e-built"; else rc=1; fi
   echo "== e2e (WebKit smoke) [$(since)]"
   bash scripts/e2e-webkit.sh || rc=1
-  echo "== consumers (packed tarballs in fresh apps) [$(since)]"
-  bash scripts/consumers.sh || rc=1
   return "$rc"
 }
 # Vitest starts once the type-check is done; the checks still running (ESLint) go on beside it.
-stage "vitest (Node) (beside it: the checks still running, the e2e builds, the WebKit smoke suite, the consumer checks)"
+stage "vitest (Node) (beside it: the checks still running, the e2e builds, the WebKit smoke suite)"
 in_background beside-vitest beside_vitest
 pnpm exec vitest run --reporter=default --reporter=json --outputFile.json="$reports/vitest.json" || status=$?
 stage "lint, format, import cycles, docs (began beside the type-check; their output)"
 finish static-checks || status=1
-stage "e2e builds, WebKit smoke, consumers (ran beside Vitest; their output)"
+stage "e2e builds, WebKit smoke (ran beside Vitest; their output)"
 finish beside-vitest || status=1
 
-stage "e2e (Chromium, Firefox)"
+stage "e2e, parallel phase (Chromium, Firefox)"
 # Built beside Vitest; when that build failed, scripts/e2e.sh builds again (and reports why).
 e2e_built=0
 [ -f "$logs/e2e-built" ] && e2e_built=1
-E2E_BUILT=$e2e_built bash scripts/e2e.sh || status=$?
+E2E_BUILT=$e2e_built E2E_PHASES=parallel bash scripts/e2e.sh || status=$?
+stage "e2e, serial phase (Chromium, Firefox) (beside it: the consumer checks)"
+in_background consumers bash scripts/consumers.sh
+E2E_BUILT=1 E2E_PHASES=serial bash scripts/e2e.sh || status=$?
+stage "consumers (ran beside the serial phase; their output)"
+finish consumers || status=1
 stage "done"
 
 # e2e/playwright.config.ts (worker suite and POS example) writes one JSON report per phase,
