@@ -348,14 +348,16 @@ export class Replica {
         // Swapped inside the read transaction: a page written after it lands in the new set.
         Object.assign(took, { ran: true, dirty: this.#dirty });
         this.#dirty = new Set();
-        if (took.dirty === null || snapshotDue) return null;
+        if (took.dirty === null) return null;
+        // A snapshot due reads every page — once a page was written since the last read: with
+        // none, the bucket holds this state already, and the snapshot waits for the next change.
+        if (snapshotDue && (took.dirty.size > 0 || pageCount !== remote.pageCount)) return null;
         const wanted = new Set(took.dirty);
         for (let pgno = remote.pageCount + 1; pgno <= pageCount; pgno++) wanted.add(pgno);
         return wanted;
       });
     } catch (e) {
-      // Nothing was read: the pages taken are still to be read next time.
-      if (took.ran) this.#dirty = took.dirty && this.#dirty ? new Set([...took.dirty, ...this.#dirty]) : null;
+      this.#untake(took);
       throw e;
     }
     try {
@@ -363,9 +365,17 @@ export class Replica {
       const sealed = await sealEntry(remote.r, { ...remote, read, snapshotDue, commits, deviceId: this.#local!.deviceId, time: this.#o.now() });
       if (!sealed) this.#set({ pendingCommits: Math.max(0, this.#status.pendingCommits - commits) });
       return sealed;
+    } catch (e) {
+      this.#untake(took);
+      throw e;
     } finally {
       wipeRead(read);
     }
+  }
+
+  /** A read that sealed no entry (it failed, or its sealing did): the pages it took are still to be read next time. */
+  #untake(took: { ran: boolean; dirty: Set<number> | null }): void {
+    if (took.ran) this.#dirty = took.dirty && this.#dirty ? new Set([...took.dirty, ...this.#dirty]) : null;
   }
 
   /** The entry this device pushed last must still be there: a bucket rolled back since would otherwise accept the next position again. */

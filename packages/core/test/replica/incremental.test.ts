@@ -8,40 +8,20 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Database, MemoryStorage } from '../../src/index.js';
 import { restoreFromReplica, startReplica, verifyReplica, type Replica } from '../../src/replica/index.js';
+import { manifestName } from '../../src/replica/format.js';
 import type { S3StoreOptions } from '../../src/replica/s3-store.js';
-import type { SyncFile } from '../../src/storage/sync-file.js';
 import { FAST_KDF } from '../helpers.js';
-import { bucket, PASSWORD, rows, sell } from './replica-helpers.js';
+import { bucket, CountingStorage, HookedStore, PASSWORD, rows, sell } from './replica-helpers.js';
 
 const open: (Database | Replica)[] = [];
 afterEach(async () => {
   for (const x of open.splice(0).reverse()) await (x instanceof Database ? x.close() : x.stop());
 });
 
-/** A MemoryStorage that counts the bytes read from any of its files. */
-class CountingStorage extends MemoryStorage {
-  bytesRead = 0;
-  override open(name: string, options: { create: boolean }): SyncFile {
-    const h = super.open(name, options);
-    return {
-      read: (buf, o) => {
-        const n = h.read(buf, o);
-        this.bytesRead += n;
-        return n;
-      },
-      write: (buf, o) => h.write(buf, o),
-      truncate: (size) => h.truncate(size),
-      getSize: () => h.getSize(),
-      flush: () => h.flush(),
-      close: () => h.close(),
-    };
-  }
-}
-
 type Mode = 'TRUNCATE' | 'WAL';
 
-async function shop(storage: MemoryStorage, journalMode: Mode): Promise<Database> {
-  const db = await Database.open({ storage, name: 'shop.db', password: PASSWORD, kdf: FAST_KDF, journalMode });
+async function shop(storage: MemoryStorage, journalMode: Mode, cacheSizeKiB?: number): Promise<Database> {
+  const db = await Database.open({ storage, name: 'shop.db', password: PASSWORD, kdf: FAST_KDF, journalMode, ...(cacheSizeKiB ? { cacheSizeKiB } : {}) });
   open.push(db);
   await db.exec('CREATE TABLE IF NOT EXISTS sales (id INTEGER PRIMARY KEY, item TEXT NOT NULL, price INTEGER NOT NULL)');
   return db;
@@ -117,5 +97,57 @@ describe.each<Mode>(['TRUNCATE', 'WAL'])('incremental push (%s)', (mode) => {
     await after.pushNow();
     expect(await rows(await restored('crash', b.s3))).toEqual(await rows(reopened));
     await verifyReplica({ replica: { ...b.s3, prefix: 'crash' }, password: PASSWORD });
+  });
+
+  it("a commit made while the initial push's chunks upload is not in its snapshot: it is the next entry, and the snapshot's seq restores the state before it", async () => {
+    const b = await bucket();
+    const store = new HookedStore(b.store);
+    const db = await shop(new MemoryStorage(), mode);
+    await bulk(db);
+    await sell(db, 3);
+    const before = await rows(db);
+    let commit: Promise<void> | null = null;
+    store.hook = async (op, key) => {
+      if (op !== 'put' || !key.includes('/snap/')) return;
+      // The first chunk's PUT waits for a commit the app makes meanwhile (after the read).
+      commit ??= sell(db, 1, 4);
+      await commit;
+    };
+    const replica = startReplica(db, { store, prefix: 'during', debounceMs: 60_000 });
+    open.push(replica);
+    await replica.pushNow();
+    expect(commit).not.toBeNull();
+    expect(replica.status()).toMatchObject({ state: 'idle', pendingCommits: 0, lastPushedSeq: 2 });
+    expect(await b.store.head(manifestName('during', 0, 1))).not.toBeNull();
+    const atSnapshot = await restoreFromReplica({ storage: new MemoryStorage(), name: 'at1.db', replica: { ...b.s3, prefix: 'during' }, password: PASSWORD, kdf: FAST_KDF, pointInTime: { seq: 1 } });
+    open.push(atSnapshot);
+    expect(await rows(atSnapshot)).toEqual(before);
+    expect(await atSnapshot.query('SELECT id, hex(photo) AS p FROM stock ORDER BY id')).toEqual(await db.query('SELECT id, hex(photo) AS p FROM stock ORDER BY id'));
+    expect(await rows(await restored('during', b.s3))).toEqual(await rows(db));
+    expect((await rows(db)).length).toBe(before.length + 1);
+    await verifyReplica({ replica: { ...b.s3, prefix: 'during' }, password: PASSWORD });
+  });
+
+  it('with a snapshot due at every push, a push with no page written since the last one reads no page and appends nothing', async () => {
+    const b = await bucket();
+    const storage = new CountingStorage();
+    // A page cache far smaller than the database: a full read reaches storage.
+    const db = await shop(storage, mode, 64);
+    await bulk(db);
+    const replica = startReplica(db, { ...b.s3, prefix: 'due', debounceMs: 60_000, snapshotEvery: 1 });
+    open.push(replica);
+    await replica.pushNow();
+    const seq = replica.status().lastPushedSeq!;
+    storage.bytesRead = 0;
+    await replica.pushNow();
+    expect(replica.status().lastPushedSeq).toBe(seq);
+    expect(storage.bytesRead).toBeLessThan(32 * 4096);
+    await sell(db, 1);
+    await replica.pushNow();
+    // A page written: the snapshot due is taken (a full read, every page).
+    expect(replica.status().lastPushedSeq).toBe(seq + 1);
+    expect(storage.bytesRead).toBeGreaterThan(4 * 1024 * 1024);
+    expect(await b.store.head(manifestName('due', 0, seq + 1))).not.toBeNull();
+    expect(await rows(await restored('due', b.s3))).toEqual(await rows(db));
   });
 });

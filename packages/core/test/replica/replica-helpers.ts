@@ -2,6 +2,7 @@
 import { Database, MemoryStorage } from '../../src/index.js';
 import { listAll, type ObjectStore, type PutOptions } from '../../src/replica/object-store.js';
 import { S3ObjectStore, type S3StoreOptions } from '../../src/replica/s3-store.js';
+import type { SyncFile } from '../../src/storage/sync-file.js';
 import { FAST_KDF } from '../helpers.js';
 import { freshBucket } from './s3-env.js';
 
@@ -67,5 +68,25 @@ export class HookedStore implements ObjectStore {
   }
   delete(key: string, options?: { signal?: AbortSignal }) {
     return this.inner.delete(key, options);
+  }
+}
+
+/** A MemoryStorage that counts the bytes read from any of its files. */
+export class CountingStorage extends MemoryStorage {
+  bytesRead = 0;
+  override open(name: string, options: { create: boolean }): SyncFile {
+    const h = super.open(name, options);
+    return {
+      read: (buf, o) => {
+        const n = h.read(buf, o);
+        this.bytesRead += n;
+        return n;
+      },
+      write: (buf, o) => h.write(buf, o),
+      truncate: (size) => h.truncate(size),
+      getSize: () => h.getSize(),
+      flush: () => h.flush(),
+      close: () => h.close(),
+    };
   }
 }
