@@ -145,6 +145,9 @@ test('shop settings: currency (Intl, integer minor units) and the auto-lock dela
     // build's hook, examples/pos/src/test-hooks.ts): the minute is 6 s, and the bounds scale with it.
     await go(page, 'Admin');
     await page.locator('select[name=autolock]').selectOption({ label: '1 minute' });
+    // The select shows what the database holds (a live query): 60000 once the setting is
+    // committed. A reload before that would end the worker with the write in flight.
+    await expect(page.locator('select[name=autolock]')).toHaveValue('60000');
     await b.context.addInitScript((speedup) => Object.assign(window, { __CIPHERLITE_POS_TEST_AUTOLOCK_SPEEDUP__: speedup }), AUTO_LOCK_SPEEDUP);
     await page.reload();
     await unlock(page);
