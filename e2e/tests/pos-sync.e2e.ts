@@ -45,8 +45,13 @@ async function shopView(page: Page) {
   const byTablet = page.getByRole('table', { name: 'Totals by tablet' });
   await expect(byTablet).toBeVisible();
   await go(page, 'Products');
-  const products = await page.getByRole('table', { name: 'Products' }).locator('tbody tr').allInnerTexts();
+  // The rows come from a live query: wait for them (this shop always has products and orders
+  // here), or an empty table read on both tablets would compare equal.
+  const productRows = page.getByRole('table', { name: 'Products' }).locator('tbody tr');
+  await expect(productRows).not.toHaveCount(0);
+  const products = await productRows.allInnerTexts();
   await go(page, 'Orders');
+  await expect(page.getByRole('table', { name: 'Orders' }).locator('tbody tr')).not.toHaveCount(0);
   return {
     orders: await page.getByTestId('kpi-orders').innerText(),
     total: await page.getByTestId('kpi-total').innerText(),

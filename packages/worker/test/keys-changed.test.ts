@@ -67,6 +67,38 @@ describe('secret changes reach every tab', () => {
     expect(await c.engine.run('query', ['SELECT count(*) AS n FROM items'])).toEqual([{ n: 1 }]);
   });
 
+  it('an unlock with the old password while the leader goes away ends in WRONG_KEY, not in a wait for a leader that never comes', async () => {
+    const origin = new FakeOrigin();
+    const a = await openTab(origin, 'A');
+    await a.engine.run('exec', ['CREATE TABLE items(x)']);
+    const b = await openTab(origin, 'B');
+    await a.engine.run('changePassword', [{ password: PASSWORD }, { password: NEW_PASSWORD }]);
+    await until(() => b.state === 'locked', 'B to lock');
+    // B unlocks with the old password while A still leads; A dies before it answers B's proof,
+    // so B's own takeover is what meets the new keyslots.
+    let proofSent = false;
+    origin.bus.onPost = (m, _channel, from) => {
+      if (from !== 'B' || m.kind !== 'req' || m.req.op !== 'auth') return 'deliver';
+      proofSent = true;
+      return 'drop';
+    };
+    const unlocking = b.engine.unlock({ password: PASSWORD });
+    await until(() => proofSent, "B's proof of its key to A");
+    origin.kill('A');
+    const outcome = await Promise.race([
+      unlocking.then(
+        () => 'unlocked',
+        (e: unknown) => e,
+      ),
+      new Promise((r) => setTimeout(() => r('still waiting after 10 s'), 10_000)),
+    ]);
+    expect(outcome).toMatchObject({ code: 'WRONG_KEY' });
+    await until(() => b.state === 'locked', 'B to be locked');
+    origin.bus.onPost = null;
+    await b.engine.unlock({ password: NEW_PASSWORD });
+    expect(await b.engine.run('query', ['SELECT count(*) AS n FROM items'])).toEqual([{ n: 0 }]);
+  });
+
   it('removeKeyslot locks the tab that unlocked with the removed recovery key; the others keep working', async () => {
     const origin = new FakeOrigin();
     const a = await openTab(origin, 'A');

@@ -77,7 +77,10 @@ export class Election {
       } catch (e) {
         if (!host.isCurrent(session)) return;
         if (e instanceof CipherliteError && e.code === 'WRONG_KEY') {
-          // The password changed since this tab unlocked: it must be entered again.
+          // The password changed since this tab unlocked: it must be entered again. What waits
+          // for a leader fails now — an unlock still proving its key waits for one, and the lock
+          // below queues behind that unlock: without this, neither would ever end.
+          session.router.failPending(e);
           host.lock('engine.takeover-wrong-key');
           return;
         }
