@@ -2,9 +2,11 @@
 # The one command that runs every test (README Quick start; CI's .ci/run calls it):
 #   1. bootstrap: pnpm, packages, Debian's chromium, firefox-esr, webkit2gtk-driver, xvfb and
 #      sqlite3 when missing;
-#   2. type-check every package (strict TypeScript); ESLint (typescript-eslint, type-aware) with
-#      no warnings; Prettier's format check; no import cycle between modules or layers; the tests
-#      docs/SECURITY-TESTS.md cites exist, README's error codes are core's;
+#   2. type-check every package (strict TypeScript: one `tsc -b` over the root tsconfig.json's
+#      project references, each source checked once per environment it compiles for, not once
+#      per dependent); ESLint (typescript-eslint, type-aware) with no warnings; Prettier's format
+#      check; no import cycle between modules or layers; the tests docs/SECURITY-TESTS.md cites
+#      exist, README's error codes are core's;
 #   3. Vitest in Node: format, crypto, VFS, SQL, crash/fault/tamper suites, keys, CLI, React hooks,
 #      the replica suites against Ceph RGW (started by the first suite that needs it when it is not
 #      up, stopped at the end when this run started it: scripts/s3.sh);
@@ -86,7 +88,7 @@ stage "typecheck (beside it: lint, format, import cycles, docs; the object store
 in_background static-checks static_checks
 in_background object-store start_s3
 typecheck=0
-pnpm -r --if-present --reporter-hide-prefix run typecheck || typecheck=$?
+pnpm run --silent typecheck || typecheck=$?
 stage "object store (Ceph RGW)"
 finish object-store || { status=1; echo "object store: FAILED to start"; }
 # A type error stops the run, as before the checks ran side by side.

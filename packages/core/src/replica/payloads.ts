@@ -57,8 +57,12 @@ export function applyPages(state: PageState, payload: Uint8Array, name: string):
 
 // ---------------------------------------------------------------- genesis
 
-/** The 4 bytes a multi-writer generation's genesis payload ends with, after its pages payload. */
-export const SYNC_GENESIS_MARK = new TextEncoder().encode('CLSY');
+/**
+ * The 4 bytes a multi-writer generation's genesis payload ends with, after its pages payload.
+ * Typed here so the declaration reads the same in Node and in a browser (inferred, it names
+ * `NodeJS.NonSharedUint8Array`, which a project without Node's types cannot resolve).
+ */
+export const SYNC_GENESIS_MARK: Uint8Array<ArrayBuffer> = new TextEncoder().encode('CLSY');
 
 /** Splits a genesis payload into its pages payload and whether it starts a multi-writer generation. */
 export function splitGenesis(payload: Uint8Array): { pages: Uint8Array; multiWriter: boolean } {
