@@ -6,7 +6,7 @@
 #      project references, each source checked once per environment it compiles for, not once
 #      per dependent); ESLint (typescript-eslint, type-aware) with no warnings; Prettier's format
 #      check; no import cycle between modules or layers; the tests docs/SECURITY-TESTS.md cites
-#      exist, README's error codes are core's;
+#      exist, README's error codes are core's; every tsconfig is reached by the type-check;
 #   3. Vitest in Node: format, crypto, VFS, SQL, crash/fault/tamper suites, keys, CLI, React hooks,
 #      the replica suites against Ceph RGW (started by the first suite that needs it when it is not
 #      up, stopped at the end when this run started it: scripts/s3.sh);
@@ -72,6 +72,8 @@ static_checks() {
   echo "== docs"
   node scripts/check-test-refs.mjs docs/SECURITY-TESTS.md || { rc=1; echo "docs: a test docs/SECURITY-TESTS.md cites is missing"; }
   node scripts/check-error-codes.mjs || { rc=1; echo "docs: README's error codes differ from core's ERROR_CODES"; }
+  echo "== typecheck projects"
+  node scripts/check-typecheck-projects.mjs || { rc=1; echo "typecheck projects: a tsconfig the root tsconfig.json's references do not reach"; }
   return "$rc"
 }
 

@@ -1,4 +1,4 @@
-/** Type tests (checked by `tsc -p packages/drizzle/tsconfig.json`, the package typecheck): Drizzle's inferred row types flow through the cipherlite driver, its transactions, batch and live(). */
+/** Type tests (checked by the package typecheck, `tsc -b` of packages/drizzle/tsconfig.check.json): Drizzle's inferred row types flow through the cipherlite driver, its transactions, batch and live(). */
 import { describe, expectTypeOf, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import type { Database } from '@cipherlite/core';

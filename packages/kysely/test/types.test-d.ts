@@ -1,4 +1,4 @@
-/** Type tests (checked by `tsc -p packages/kysely/tsconfig.json`, the package typecheck): Kysely's result types through the cipherlite dialect and live(). */
+/** Type tests (checked by the package typecheck, `tsc -b` of packages/kysely/tsconfig.check.json): Kysely's result types through the cipherlite dialect and live(). */
 import { describe, expectTypeOf, it } from 'vitest';
 import { Kysely } from 'kysely';
 import type { Database } from '@cipherlite/core';
