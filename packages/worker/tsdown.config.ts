@@ -2,14 +2,17 @@
 import type { Plugin } from 'rolldown';
 import { libraryConfig } from '../../scripts/build/library-config.ts';
 
-/** How src/page/connection.ts names the worker entry, and what that file is called once built. */
-const WORKER_SOURCE_URL = "new URL('../worker.ts', import.meta.url)";
-const WORKER_BUILT_URL = "new URL('./worker.js', import.meta.url)";
+/** How src/page/connection.ts names the worker entries (the database worker, the broker's SharedWorker), and what they are called once built. */
+const ENTRY_URLS = [
+  ["new URL('../worker.ts', import.meta.url)", "new URL('./worker.js', import.meta.url)"],
+  ["new URL('../broker.ts', import.meta.url)", "new URL('./broker.js', import.meta.url)"],
+] as const;
 
 /**
  * In the workspace the client (`src/page/`) spawns `../worker.ts` (Vite and Vitest compile it); in `dist/` the
  * same expression must name the built `worker.js` beside it, still as a literal
- * `new Worker(new URL('./…', import.meta.url))`, the form Vite and webpack 5 detect and bundle.
+ * `new Worker(new URL('./…', import.meta.url))`, the form Vite and webpack 5 detect and bundle
+ * (and the same for the broker's `new SharedWorker(new URL('./broker.js', …))`).
  * Fails the build if the expression moved, rather than shipping a client that spawns a `.ts`.
  */
 function pointClientAtBuiltWorker(): Plugin {
@@ -17,13 +20,17 @@ function pointClientAtBuiltWorker(): Plugin {
     name: 'cipherlite:point-client-at-built-worker',
     transform(code, id) {
       if (!id.endsWith('/src/page/connection.ts')) return null;
-      if (!code.includes(WORKER_SOURCE_URL)) this.error(`src/page/connection.ts no longer contains ${WORKER_SOURCE_URL}`);
-      return { code: code.replaceAll(WORKER_SOURCE_URL, WORKER_BUILT_URL), map: null };
+      let out = code;
+      for (const [source, built] of ENTRY_URLS) {
+        if (!out.includes(source)) this.error(`src/page/connection.ts no longer contains ${source}`);
+        out = out.replaceAll(source, built);
+      }
+      return { code: out, map: null };
     },
   };
 }
 
 export default libraryConfig({
-  entry: { index: 'src/index.ts', worker: 'src/worker.ts', protocol: 'src/shared/protocol.ts', 'opfs-storage': 'src/engine/storage/opfs.ts' },
+  entry: { index: 'src/index.ts', worker: 'src/worker.ts', broker: 'src/broker.ts', protocol: 'src/shared/protocol.ts', 'opfs-storage': 'src/engine/storage/opfs.ts' },
   plugins: [pointClientAtBuiltWorker()],
 });

@@ -56,6 +56,25 @@ function defaultWorker(name: string): Worker {
 }
 
 /**
+ * A new port to the direct line's broker (the SharedWorker of `../broker.ts`, shared by every tab
+ * of this origin that loads the same script), or null where the page cannot have one: no
+ * SharedWorker (Chrome on Android), or a constructor that throws (a CSP without it in
+ * `worker-src`). A broker script that fails to load later only means no port is ever paired: the
+ * database worker then stays on BroadcastChannels.
+ */
+function brokerPort(): MessagePort | null {
+  if (typeof SharedWorker !== 'function') return null;
+  try {
+    // Those bundlers recognize this exact pattern too (tsdown.config.ts rewrites it for dist/).
+    const broker = new SharedWorker(new URL('../broker.ts', import.meta.url), { type: 'module', name: 'cipherlite:broker' });
+    broker.addEventListener('error', (ev) => ev.preventDefault());
+    return broker.port;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * What starts a worker for `name`: the app's factory, the instance it handed over (once: it cannot
  * be started again after it is lost), or the default.
  */
@@ -239,6 +258,9 @@ export class Connection {
       throw new CipherliteError('UNSUPPORTED', `cannot start the database worker here (${e instanceof Error ? e.name : String(e)})`, {}, { cause: e });
     }
     const remote = Comlink.wrap<WorkerApi>(worker);
+    const broker = brokerPort();
+    // Before `open` (Comlink keeps the order); a worker that cannot take it just stays on BroadcastChannels.
+    if (broker) remote.attachBroker(Comlink.transfer(broker, [broker])).catch(() => undefined);
     let declareLost!: (e: CipherliteError) => void;
     const lost = new Promise<never>((_, reject) => (declareLost = reject));
     lost.catch(() => undefined); // observed through the calls racing it
