@@ -2,11 +2,13 @@
 import type { Plugin } from 'rolldown';
 import { libraryConfig } from '../../scripts/build/library-config.ts';
 
-/** How src/page/connection.ts names the worker entries (the database worker, the broker's SharedWorker), and what they are called once built. */
+/** How src/page/connection.ts and src/page/broker-port.ts name the worker entries (the database worker, the broker's SharedWorker), and what they are called once built. */
 const ENTRY_URLS = [
   ["new URL('../worker.ts', import.meta.url)", "new URL('./worker.js', import.meta.url)"],
   ["new URL('../broker.ts', import.meta.url)", "new URL('./broker.js', import.meta.url)"],
 ] as const;
+/** The file that spawns each entry of `ENTRY_URLS`. */
+const ENTRY_FILES = ['src/page/connection.ts', 'src/page/broker-port.ts'] as const;
 
 /**
  * In the workspace the client (`src/page/`) spawns `../worker.ts` (Vite and Vitest compile it); in `dist/` the
@@ -19,13 +21,11 @@ function pointClientAtBuiltWorker(): Plugin {
   return {
     name: 'cipherlite:point-client-at-built-worker',
     transform(code, id) {
-      if (!id.endsWith('/src/page/connection.ts')) return null;
-      let out = code;
-      for (const [source, built] of ENTRY_URLS) {
-        if (!out.includes(source)) this.error(`src/page/connection.ts no longer contains ${source}`);
-        out = out.replaceAll(source, built);
-      }
-      return { code: out, map: null };
+      const file = ENTRY_FILES.find((f) => id.endsWith(`/${f}`));
+      if (!file) return null;
+      const [source, built] = ENTRY_URLS[ENTRY_FILES.indexOf(file)]!;
+      if (!code.includes(source)) this.error(`${file} no longer contains ${source}`);
+      return { code: code.replaceAll(source, built), map: null };
     },
   };
 }

@@ -22,6 +22,7 @@ import { checkCallOptions } from './call-options.js';
 import { WorkerLiveness } from './liveness.js';
 import { loadPasskeys } from './passkey-loader.js';
 import { asKey, isPasskeyUnlock } from './secrets.js';
+import { brokerPort } from './broker-port.js';
 
 export type Remote = Comlink.Remote<WorkerApi>;
 
@@ -53,25 +54,6 @@ type Link = { readonly kind: 'idle' } | Attached | { readonly kind: 'lost'; read
 function defaultWorker(name: string): Worker {
   // Those bundlers recognize this exact pattern (tsdown.config.ts rewrites it for dist/).
   return new Worker(new URL('../worker.ts', import.meta.url), { type: 'module', name: `cipherlite:${name}` });
-}
-
-/**
- * A new port to the direct line's broker (the SharedWorker of `../broker.ts`, shared by every tab
- * of this origin that loads the same script), or null where the page cannot have one: no
- * SharedWorker (Chrome on Android), or a constructor that throws (a CSP without it in
- * `worker-src`). A broker script that fails to load later only means no port is ever paired: the
- * database worker then stays on BroadcastChannels.
- */
-function brokerPort(): MessagePort | null {
-  if (typeof SharedWorker !== 'function') return null;
-  try {
-    // Those bundlers recognize this exact pattern too (tsdown.config.ts rewrites it for dist/).
-    const broker = new SharedWorker(new URL('../broker.ts', import.meta.url), { type: 'module', name: 'cipherlite:broker' });
-    broker.addEventListener('error', (ev) => ev.preventDefault());
-    return broker.port;
-  } catch {
-    return null;
-  }
 }
 
 /**
