@@ -119,6 +119,8 @@ const tests: [string, () => Promise<void>][] = [
       })()`);
       console.log(`WebKitGTK follower: SharedWorker is ${line.sharedWorker}; messages ${JSON.stringify(line.counts)}`);
       assert.ok(line.counts.direct + line.counts.broadcast >= 21 * 2, JSON.stringify(line));
+      // WebKitGTK 2.50 has a working SharedWorker: its follower takes the port, as Chromium's and Firefox's.
+      if (line.sharedWorker === 'function') assert.ok(line.counts.direct > 0, JSON.stringify(line));
       await session.switchTo(first);
       assert.deepEqual(await t("window.t.dbs.a.get('SELECT count(*) AS n FROM notes')"), { n: 101 });
       await session.switchTo(second);
