@@ -38,7 +38,7 @@ import { POS_PORT } from './tests/pos-helpers.ts';
  * retries. A test of these files that measures no time carries ANY_PHASE_TAG (tests/env.ts) and
  * runs in the parallel phase; an untagged one, a new test included, runs in the serial phase.
  */
-const TIMING_FILES = ['crash', 'multitab', 'worker-liveness', 'keys', 'key-management', 'indexeddb', 'opfs', 'progress', 'cleared', 'replica'];
+const TIMING_FILES = ['crash', 'multitab', 'direct-line', 'worker-liveness', 'keys', 'key-management', 'indexeddb', 'opfs', 'progress', 'cleared', 'replica'];
 export const TIMING_SPECS = TIMING_FILES.map((s) => `**/${s}.e2e.ts`);
 /**
  * Matches an untagged test of a timing spec. Playwright matches `grep` against the project name,
