@@ -5,7 +5,8 @@
  *  1. per-call latency main thread → worker → main thread: cipherlite (`openDatabase`), a bare
  *     worker on plain opfs-sahpool (the floor), the same through Comlink, SQLocal (the peer);
  *     median and p99;
- *  2. the same calls from a follower tab, and leader failover (leader tab closed → first success);
+ *  2. the same calls from a follower tab — over the direct line's port and over BroadcastChannels
+ *     (a tab without SharedWorker) — and leader failover (leader tab closed → first success);
  *  3. live queries: 20 `useQuery` hooks, one write → affected hook re-rendered; unaffected re-runs;
  *  4. startup: time to first query from a fresh page load, split in phases, vs plain;
  *  5. long operations and scale: bulk insert, memory at each size, rekey/backup/verify/export MB/s,
@@ -15,7 +16,8 @@
  * Options (env): BENCH_QUICK=1 (small counts: checks the harness end to end, not for figures),
  * BENCH_CALLS (timed calls per operation; 5000), BENCH_LATENCY_ROWS (10000),
  * BENCH_SCALE_STEPS (row counts, comma-separated; 10000,100000,1000000), BENCH_LIVE_WRITES (100),
- * BENCH_STARTUP_LOADS (5), BENCH_ONLY (comma-separated sections: latency,follower,live,startup,scale).
+ * BENCH_STARTUP_LOADS (5), BENCH_ONLY (comma-separated sections: latency,follower,live,startup,scale),
+ * BENCH_FOLLOWER_LINES (the follower's transports measured, in one run: port,broadcast).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,6 +34,10 @@ const latencyCfg: LatencyConfig = { rows: num('BENCH_LATENCY_ROWS', 10_000, 2_00
 const scaleSteps = (env['BENCH_SCALE_STEPS'] ?? (quick ? '1000,5000,20000' : '10000,100000,1000000')).split(',').map(Number);
 const liveWrites = num('BENCH_LIVE_WRITES', 100, 10);
 const startupLoads = num('BENCH_STARTUP_LOADS', 5, 2);
+const followerLines = (env['BENCH_FOLLOWER_LINES'] ?? 'port,broadcast').split(',').map((line): 'port' | 'broadcast' => {
+  if (line !== 'port' && line !== 'broadcast') throw new Error(`BENCH_FOLLOWER_LINES: expected port and/or broadcast, got "${line}"`);
+  return line;
+});
 const sections = new Set((env['BENCH_ONLY'] ?? 'latency,follower,live,startup,scale').split(','));
 const KINDS: ClientKind[] = ['cipherlite', 'bare', 'bareComlink', 'sqlocal'];
 const LABELS: Record<LatencyOp, string> = {
@@ -112,26 +118,42 @@ try {
 
   // ---- 2. follower tab and leader failover ----
   if (sections.has('follower')) {
-    const follower = await openPage(server.origin, '/latency.html', 'tab 2');
-    const { role } = await follower.evaluate(() => window.latencyBench.attach('latency-cipherlite'));
-    if (role !== 'follower') throw new Error(`second tab is ${role}, expected follower`);
     const ops = ['get', 'query20', 'exec', 'transaction10'] as const;
     const leaderFigures = await latency(leader, 'cipherlite', ops);
-    const followerFigures = await latency(follower, 'cipherlite', ops);
+    const followers: Partial<Record<'port' | 'broadcast', { page: Page; figures: Record<string, LatencyFigures> }>> = {};
+    for (const line of followerLines) {
+      const page = await openPage(server.origin, '/latency.html', `tab 2 (${line})`);
+      const { role } = await page.evaluate((l) => window.latencyBench.attach('latency-cipherlite', l), line);
+      if (role !== 'follower') throw new Error(`second tab is ${role}, expected follower`);
+      const before = await page.evaluate(() => window.latencyBench.lineCounts());
+      const figures = await latency(page, 'cipherlite', ops);
+      const after = await page.evaluate(() => window.latencyBench.lineCounts());
+      // The figures are of the path they are labelled with (`attach` waited for the port to pair).
+      if (line === 'port' && (before.direct === 0 || after.broadcast > before.broadcast)) throw new Error(`the follower's calls did not take the port (${JSON.stringify({ before, after })})`);
+      if (line === 'broadcast' && after.direct > 0) throw new Error(`the follower without SharedWorker used a port (${JSON.stringify(after)})`);
+      followers[line] = { page, figures };
+    }
     const table: Table = {};
     for (const op of ops) {
       const l = leaderFigures[op]!;
-      const f = followerFigures[op]!;
-      table[LABELS[op]] = {
-        'leader p50': ms(l.medianMs),
-        'follower p50': ms(f.medianMs),
-        'leader p99': ms(l.p99Ms),
-        'follower p99': ms(f.p99Ms),
-        'ratio (p50)': (f.medianMs / l.medianMs).toFixed(2),
-        [`≤ ${GOAL.followerVsLeader}× leader`]: yes(f.medianMs <= GOAL.followerVsLeader * l.medianMs),
-      };
+      const row: Table[string] = { 'leader p50': ms(l.medianMs), 'leader p99': ms(l.p99Ms) };
+      for (const [line, f] of Object.entries(followers)) {
+        const x = f.figures[op]!;
+        row[`follower p50 (${line})`] = ms(x.medianMs);
+        row[`follower p99 (${line})`] = ms(x.p99Ms);
+        row[`ratio p50 (${line})`] = (x.medianMs / l.medianMs).toFixed(2);
+        row[`≤ ${GOAL.followerVsLeader}× leader (${line})`] = yes(x.medianMs <= GOAL.followerVsLeader * l.medianMs);
+      }
+      table[LABELS[op]] = row;
     }
-    print('2. Follower tab (calls forwarded to the leader tab), ms — leader measured in the same run', table);
+    print("2. Follower tab (calls forwarded to the leader tab: over the direct line's port, and over BroadcastChannels), ms — leader measured in the same run", table);
+    // Failover from the first follower measured; the others leave first.
+    const [first, ...others] = Object.values(followers);
+    for (const other of others) {
+      await other.page.evaluate(() => window.latencyBench.close('cipherlite'));
+      await other.page.close();
+    }
+    const follower = first!.page;
 
     await follower.evaluate((rows) => window.latencyBench.startProbe(rows), latencyCfg.rows);
     await new Promise((r) => setTimeout(r, 200));
@@ -158,7 +180,7 @@ try {
     });
     await follower.evaluate(() => window.latencyBench.close('cipherlite'));
     await follower.close();
-    results['follower'] = { leader: leaderFigures, follower: followerFigures, failover };
+    results['follower'] = { leader: leaderFigures, followers: Object.fromEntries(Object.entries(followers).map(([line, f]) => [line, f.figures])), failover };
   } else if (!leader.isClosed()) {
     await leader.evaluate(() => window.latencyBench.close('cipherlite'));
     await leader.close();

@@ -39,6 +39,7 @@ export const LAYERS = {
   'packages/worker/src': [
     ['shared', 'engine/runtime', 'engine/storage', 'engine/leader', 'engine', 'worker.ts'],
     ['shared', 'page', 'index.ts'],
+    ['shared', 'broker.ts'],
   ],
 };
 

@@ -58,12 +58,22 @@ const api = {
     return { role: kind === 'cipherlite' ? cipherliteDb(c).role : 'none' };
   },
 
-  /** Opens `name` without creating or filling anything (a second tab of an existing database). */
-  async attach(name: string): Promise<{ role: string }> {
+  /**
+   * Opens `name` without creating or filling anything (a second tab of an existing database).
+   * `broadcast`: without SharedWorker on this page, so its calls take the BroadcastChannels (the
+   * path of browsers without one) instead of the direct line's port.
+   */
+  async attach(name: string, line: 'port' | 'broadcast' = 'port'): Promise<{ role: string }> {
+    if (line === 'broadcast') delete (globalThis as { SharedWorker?: unknown }).SharedWorker;
     const c = await openCipherlite(name);
     clients.set('cipherlite', c);
+    // The broker pairs the port after the follower's first call to the leader: measure from there.
+    for (let i = 0; line === 'port' && c.db.role === 'follower' && i < 500 && (await c.db.lineCounts()).direct === 0; i++) await c.db.get('SELECT 1 AS one');
     return { role: c.db.role };
   },
+
+  /** Messages this tab's worker exchanged with the leader's, per transport. */
+  lineCounts: () => cipherliteDb(client('cipherlite')).lineCounts(),
 
   role: () => (clients.has('cipherlite') ? cipherliteDb(clients.get('cipherlite')!).role : 'none'),
 

@@ -2,8 +2,11 @@
  * The browser checks every bundled consumer app must pass, in Chromium: create with a password,
  * insert, reload → unlock → rows back, a key-management call (the worker's chunk loaded on first
  * use); a wrong password → WRONG_KEY; two tabs see each other's
- * writes. Each test gets a fresh browser context (empty OPFS).
+ * writes. Each test gets a fresh browser context (empty OPFS). A build also emits the tabs' broker
+ * (the SharedWorker of `@cipherlite/worker`'s broker.js) as a script of its own.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { serveStatic } from './serve-static.ts';
 
@@ -28,6 +31,20 @@ const notes = (page: Page) => page.getByRole('list', { name: 'notes' }).getByRol
 /** The app's error line (a `<p>`: Next.js adds a route announcer that also has role="alert"). */
 const alert = (page: Page) => page.locator('p[role="alert"]');
 
+/**
+ * The scripts under `dir` that are the tabs' broker: its SharedWorker entry sets `onconnect` (a
+ * global the minifier keeps) and holds no SQLite. A bundler that did not see
+ * `new SharedWorker(new URL('./broker.js', import.meta.url))` emits none (the tabs then fall back
+ * to BroadcastChannels: it works, slower).
+ */
+export function brokerScripts(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => {
+    if (!f.endsWith('.js')) return false;
+    const code = readFileSync(join(dir, f), 'utf8');
+    return code.includes('onconnect') && !code.includes('sqlite3ApiBootstrap');
+  });
+}
+
 /** Serves the built app in `distDir` on `port` and runs the checks against it. */
 export function browserAppChecks(label: string, distDir: string, port: number): void {
   test.describe(`${label} build in Chromium`, () => {
@@ -39,6 +56,9 @@ export function browserAppChecks(label: string, distDir: string, port: number): 
       await server?.close();
     });
     appChecks(label, () => server!.url);
+    test(`${label}: the tabs' broker (a SharedWorker) is emitted as a script of its own`, () => {
+      expect(brokerScripts(distDir)).toHaveLength(1);
+    });
   });
 }
 

@@ -9,7 +9,7 @@
 import { expect, test } from '@playwright/test';
 import { cpSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { appChecks, forwardLogs } from './browser-app.ts';
+import { appChecks, brokerScripts, forwardLogs } from './browser-app.ts';
 import { APPS_DIR, FIXTURES, installFixture, run } from './harness.ts';
 import { startNext, type NextServer } from './next-server.ts';
 
@@ -39,6 +39,8 @@ for (const bundler of ['turbopack', 'webpack'] as const) {
     run('npx', ['--no-install', 'next', 'build', ...(bundler === 'webpack' ? ['--webpack'] : [])], { cwd: appDir, env: NEXT_ENV });
     const { files, pageScripts } = clientOutput();
     expect(files.filter((f) => HELPER_WORKER.test(f))).toEqual([]);
+    // Turbopack bundles the broker into a chunk it spawns and also copies the package's file as an asset (as it does the worker's).
+    expect(brokerScripts(join(appDir, '.next', 'static')).length, "the tabs' broker (SharedWorker) script").toBeGreaterThanOrEqual(1);
     expect(pageScripts.length).toBeGreaterThan(0);
     for (const script of pageScripts) {
       expect(readFileSync(join(appDir, '.next', script), 'utf8'), `${script} holds SQLite`).not.toContain('sqlite3ApiBootstrap');

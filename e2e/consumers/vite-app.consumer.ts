@@ -51,8 +51,12 @@ const gzipKB = (bytes: Buffer) => gzipSync(bytes, { level: 9 }).length / 1000;
  * chunk of its own that loads on the first passkey call, weighed and listed apart.
  */
 const PAGE_CIPHERLITE_KB = 20;
-/** The worker's main chunk: what every open downloads. Key management and the replica are chunks of their own. */
-const WORKER_KB = 140;
+/**
+ * The worker's main chunk: what every open downloads. Key management and the replica are chunks of
+ * their own. 140 until the tabs' direct line (its port and broker client, ≈ 0.9 KB, every leader
+ * registers with the broker at open) took it to 140.1 (docs/PACKAGING.md).
+ */
+const WORKER_KB = 141;
 
 /** Text that only the code loaded on first use holds: key management (the automatic backups' reader). */
 const KEY_MANAGEMENT_CODE = 'no automatic backup named';
@@ -61,7 +65,7 @@ const PASSKEY_CODE = 'evalByCredential';
 /** Text only React holds: what the size build must keep out of cipherlite's chunks. */
 const REACT_CODE = 'react.transitional.element';
 
-test('vite: size budgets — page-side cipherlite code loaded on open ≤ 20 KB gzip with the passkey code in a chunk loaded on first use, worker ≤ 140 KB gzip with key management in chunks loaded on first use, no sqlite-wasm helper worker emitted', () => {
+test('vite: size budgets — page-side cipherlite code loaded on open ≤ 20 KB gzip with the passkey code in a chunk loaded on first use, worker ≤ 141 KB gzip with key management in chunks loaded on first use, no sqlite-wasm helper worker emitted', () => {
   test.setTimeout(180_000);
   const assets = join(appDir, 'dist', 'assets');
   const files = readdirSync(assets);

@@ -59,7 +59,15 @@ test('cloud backup: a till pushes its sales, a new tablet is set up from the bac
 
     const fresh = await tablet.open('new-tablet');
     await fresh.getByRole('button', { name: 'Set up this tablet from the cloud backup' }).click();
-    await fillCloud(fresh, b);
+    // A prefix with no backup under it, then a wrong password: each said in the shop's words, the form usable again.
+    await fillCloud(fresh, { ...b, prefix: `${b.prefix}-none` });
+    await typeInto(fresh.locator('input[name=restore-password]'), PASSWORD);
+    await fresh.getByRole('button', { name: 'Restore this tablet' }).click();
+    await expect(fresh.getByRole('alert')).toHaveText('There is no backup under this prefix (or parts of it are missing).', { timeout: 60_000 });
+    await typeInto(fresh.locator('input[name=cloud-prefix]'), b.prefix);
+    await typeInto(fresh.locator('input[name=restore-password]'), `${PASSWORD}-not`);
+    await fresh.getByRole('button', { name: 'Restore this tablet' }).click();
+    await expect(fresh.getByRole('alert')).toHaveText('This password does not open the backup.', { timeout: 60_000 });
     await typeInto(fresh.locator('input[name=restore-password]'), PASSWORD);
     await shot(fresh, 'cloud-03-restore-form');
     await fresh.getByRole('button', { name: 'Restore this tablet' }).click();

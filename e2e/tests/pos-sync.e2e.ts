@@ -80,6 +80,10 @@ test('two tablets of one shop sell offline and converge: same orders and day tot
     const pageB = await tb.open('tablet-b');
     await pageB.getByRole('button', { name: 'Set up this tablet from the shop’s cloud' }).click();
     await fillSync(pageB, b, 'Counter B');
+    // A wrong shop password: said in the shop's words, nothing set up, the form usable again.
+    await typeInto(pageB.locator('input[name=join-password]'), `${PASSWORD}-not`);
+    await pageB.getByRole('button', { name: 'Join the shop' }).click();
+    await expect(pageB.getByRole('alert')).toHaveText('This password does not open the shop.', { timeout: 60_000 });
     await typeInto(pageB.locator('input[name=join-password]'), PASSWORD);
     await pageB.getByRole('button', { name: 'Join the shop' }).click();
     await expect(pageB.getByRole('link', { name: 'Till' })).toBeVisible({ timeout: 90_000 });

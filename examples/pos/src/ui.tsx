@@ -15,6 +15,24 @@ export function Card({ title, children, actions, id }: { title: string; children
   );
 }
 
+/** The centred card form of the first-run screens (set-up, recovery, set-up from a bucket); the browser's own submit is prevented. */
+export function AuthCardForm({ onSubmit, children }: { onSubmit: () => unknown; children: ReactNode }) {
+  return (
+    <main className="center">
+      <form
+        className="auth-card"
+        noValidate
+        onSubmit={(e) => {
+          e.preventDefault();
+          void onSubmit();
+        }}
+      >
+        {children}
+      </form>
+    </main>
+  );
+}
+
 export function Banner({ kind, children, onClose }: { kind: 'error' | 'success' | 'info'; children: ReactNode; onClose?: () => void }) {
   return (
     <div className={`banner banner-${kind}`} role={kind === 'error' ? 'alert' : 'status'}>

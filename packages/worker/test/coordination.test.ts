@@ -3,7 +3,9 @@
  * fake origin (`fake-platform.ts`: in-memory Web Locks, channels, shared files) and a real core
  * `Database` on `MemoryStorage`. Covers leader election, forwarding, deduplication of resent
  * requests, resend after a lost message, the "started"/orphan rules when a leader vanishes,
- * interactive-transaction ownership, and step-down. The browser glue is proven by e2e/.
+ * interactive-transaction ownership, and step-down — the rules about messages with the follower's
+ * calls on its port of the direct line and on the BroadcastChannels (an origin without a broker)
+ * alike. The browser glue is proven by e2e/.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MIN_KDF } from '@cipherlite/core';
@@ -13,6 +15,7 @@ import type { LogSetting } from '../src/shared/diagnostics.js';
 import type { BusMessage } from '../src/shared/bus.js';
 import type { LockState, Role, WorkerEvents } from '../src/shared/protocol.js';
 import { FakeOrigin } from './fake-platform.js';
+import { TRANSPORTS, untilDirect, type Transport } from './fake-line.js';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -51,11 +54,28 @@ async function openTab(origin: FakeOrigin, name: string, key: KeyMaterial = { pa
   return tab;
 }
 
-async function twoTabs(origin = new FakeOrigin()) {
+/** What the current test's follower exchanged over its port before the test's own calls. */
+let lineCheck: { b: Tab; transport: Transport; direct: number } | null = null;
+
+/** A leads, B follows; with `port`, B's calls take its port of the direct line from here on. */
+async function twoTabs(transport: Transport = 'port') {
+  const origin = new FakeOrigin({ broker: transport === 'port' });
   const a = await openTab(origin, 'A');
   await a.engine.run('exec', ['CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)']);
   const b = await openTab(origin, 'B');
+  if (transport === 'port') await untilDirect(b.engine);
+  lineCheck = { b, transport, direct: (await b.engine.lineCounts()).direct };
   return { origin, a, b };
+}
+
+/** The test's calls took the transport it is about: the port (more came over it), or never one. */
+async function expectTransportUsed(): Promise<void> {
+  const check = lineCheck;
+  lineCheck = null;
+  if (!check) return;
+  const { direct } = await check.b.engine.lineCounts();
+  if (check.transport === 'port') expect(direct).toBeGreaterThan(check.direct);
+  else expect(direct).toBe(0);
 }
 
 async function names(tab: Tab): Promise<string[]> {
@@ -100,9 +120,11 @@ describe('leader election and forwarding', () => {
   });
 });
 
-describe('resend and deduplication', () => {
+describe.each(TRANSPORTS)('resend and deduplication (over the %s)', (transport) => {
+  afterEach(expectTransportUsed);
+
   it('a request delivered twice runs once', async () => {
-    const { origin, a, b } = await twoTabs();
+    const { origin, a, b } = await twoTabs(transport);
     let doubled = 0;
     origin.bus.onPost = (m) => (isReq(m, 'exec') ? (doubled++, 'twice') : 'deliver');
     await b.engine.run('exec', ['INSERT INTO items(name) VALUES (?)', ['once']]);
@@ -112,7 +134,7 @@ describe('resend and deduplication', () => {
   });
 
   it('credentials or a signer spec forged into a forwarded replica call are refused by the leader (each tab gives its own)', async () => {
-    const { origin, b } = await twoTabs();
+    const { origin, b } = await twoTabs(transport);
     const forged = [
       { action: 'setSigner', signer: { url: 'https://attacker.example/sign' } },
       { action: 'setCredentials', credentials: { accessKeyId: 'AKIAFORGED', secretAccessKey: 'forged' } },
@@ -127,7 +149,7 @@ describe('resend and deduplication', () => {
   });
 
   it('a request lost on the way is resent until a leader takes it, and runs once', async () => {
-    const { origin, a, b } = await twoTabs();
+    const { origin, a, b } = await twoTabs(transport);
     let sent = 0;
     origin.bus.onPost = (m) => {
       if (!isReq(m, 'exec')) return 'deliver';
@@ -142,7 +164,9 @@ describe('resend and deduplication', () => {
   });
 });
 
-describe('a lost answer (the leader is still there)', () => {
+describe.each(TRANSPORTS)('a lost answer (the leader is still there) (over the %s)', (transport) => {
+  afterEach(expectTransportUsed);
+
   /** Loses the leader's messages about B's first `op` request that `lose` picks, once each. */
   function loseAnswers(origin: FakeOrigin, op: string, lose: (m: BusMessage) => boolean) {
     let reqId: number | null = null;
@@ -162,7 +186,7 @@ describe('a lost answer (the leader is still there)', () => {
   }
 
   it('a recorded write whose answer was lost resolves when the follower asks again, and ran once', async () => {
-    const { origin, a, b } = await twoTabs();
+    const { origin, a, b } = await twoTabs(transport);
     const { lost } = loseAnswers(origin, 'exec', (m) => m.kind === 'res');
     const result = await b.engine.run('exec', ['INSERT INTO items(name) VALUES (?)', ['once']]);
     expect(lost).toEqual(['res']);
@@ -171,7 +195,7 @@ describe('a lost answer (the leader is still there)', () => {
   });
 
   it('a write that cannot be recorded (PRAGMA) gets its kept answer again, without running twice', async () => {
-    const { origin, b } = await twoTabs();
+    const { origin, b } = await twoTabs(transport);
     const { lost, startedCount } = loseAnswers(origin, 'exec', (m) => m.kind === 'res');
     await b.engine.run('exec', ['PRAGMA user_version = 7']);
     expect(lost).toEqual(['res']);
@@ -180,7 +204,7 @@ describe('a lost answer (the leader is still there)', () => {
   });
 
   it('a read whose "started" and answer were both lost still resolves', async () => {
-    const { origin, a, b } = await twoTabs();
+    const { origin, a, b } = await twoTabs(transport);
     await a.engine.run('exec', ["INSERT INTO items(name) VALUES ('x')"]);
     const { lost } = loseAnswers(origin, 'query', () => true);
     expect(await b.engine.run('query', ['SELECT name FROM items'])).toEqual([{ name: 'x' }]);
@@ -188,10 +212,12 @@ describe('a lost answer (the leader is still there)', () => {
   });
 });
 
-describe('a leader that vanishes mid-call ("started" and orphan rules)', () => {
+describe.each(TRANSPORTS)('a leader that vanishes mid-call ("started" and orphan rules) (over the %s)', (transport) => {
+  afterEach(expectTransportUsed);
+
   /** B follows A; A dies right after telling B it started B's `op` request. */
   async function killLeaderWhenStarted(op: 'exec' | 'query') {
-    const { origin, a, b } = await twoTabs();
+    const { origin, a, b } = await twoTabs(transport);
     await b.engine.run('exec', ['INSERT INTO items(name) VALUES (?)', ['before']]);
     let startedId: number | null = null;
     let reqId: number | null = null;
@@ -225,9 +251,11 @@ describe('a leader that vanishes mid-call ("started" and orphan rules)', () => {
   });
 });
 
-describe('step-down', () => {
+describe.each(TRANSPORTS)('step-down (over the %s)', (transport) => {
+  afterEach(expectTransportUsed);
+
   it('a call queued on a leader that locks is refused unstarted and runs on the next leader', async () => {
-    const { a, b } = await twoTabs();
+    const { a, b } = await twoTabs(transport);
     const txId = await a.engine.txBegin();
     await a.engine.run('exec', ['INSERT INTO items(name) VALUES (?)', ['A, never committed']], txId);
     // Waits behind A's open transaction (never "started").
@@ -242,7 +270,7 @@ describe('step-down', () => {
   });
 
   it('pending restores belong to the leader that validated them', async () => {
-    const { a, b } = await twoTabs();
+    const { a, b } = await twoTabs(transport);
     await a.engine.run('exec', ['INSERT INTO items(name) VALUES (?)', ['backed up']]);
     const { bytes } = await b.engine.run('backup', [{ password: PASSWORD }]);
     const pending = await b.engine.run('inspectBackup', [bytes, { password: PASSWORD }]);

@@ -4,7 +4,8 @@
  * by the next leader — never "outcome unknown". The leader tab is killed (fake platform: its
  * locks and channels go at once, its storage handles fail, so nothing it had not written lands)
  * at every step of an `exec`, a `batch` and an interactive transaction's COMMIT; each case checks
- * the rows on storage and the answer the follower got.
+ * the rows on storage and the answer the follower got — with the follower's calls on its port of
+ * the direct line, and (rollback journal) on the BroadcastChannels of an origin without a broker.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Database, MemoryStorage, MIN_KDF } from '@cipherlite/core';
@@ -12,6 +13,7 @@ import { WorkerEngine } from '../src/engine/engine.js';
 import type { BusMessage, LeaderRequest } from '../src/shared/bus.js';
 import { REQUEST_LOG_TABLE, runOnce } from '../src/engine/leader/request-log.js';
 import { FakeOrigin } from './fake-platform.js';
+import { untilDirect, type Transport } from './fake-line.js';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -44,9 +46,10 @@ function isWriteReq(m: BusMessage, op: LeaderRequest['op']): m is Extract<BusMes
   return m.kind === 'req' && m.req.op === op;
 }
 
-/** Kills tab A at `step` of B's next `op` request; returns whether the kill happened. */
-function killLeaderAt(origin: FakeOrigin, step: Step, op: LeaderRequest['op'], mode: Mode): () => boolean {
+/** Kills tab A at `step` of B's next `op` request; returns whether the kill happened and the channel B's request took. */
+function killLeaderAt(origin: FakeOrigin, step: Step, op: LeaderRequest['op'], mode: Mode): { killed: () => boolean; channel: () => string | null } {
   let reqId: number | null = null;
+  let channel: string | null = null;
   let walWrites = 0;
   let started = false;
   let killed = false;
@@ -54,9 +57,10 @@ function killLeaderAt(origin: FakeOrigin, step: Step, op: LeaderRequest['op'], m
     if (!killed) origin.kill('A');
     killed = true;
   };
-  origin.bus.onPost = (m, _channel, from) => {
+  origin.bus.onPost = (m, on, from) => {
     if (from === 'B' && isWriteReq(m, op) && reqId === null) {
       reqId = m.id;
+      channel = on;
       if (step === 'before forward') {
         kill();
         return 'drop';
@@ -82,16 +86,20 @@ function killLeaderAt(origin: FakeOrigin, step: Step, op: LeaderRequest['op'], m
     if (step === 'mid-commit' && mode === 'TRUNCATE' && file === 'pos') kill();
     if (step === 'mid-commit' && mode === 'WAL' && file === 'pos-wal' && ++walWrites === 2) kill();
   };
-  return () => killed;
+  return { killed: () => killed, channel: () => channel };
 }
 
-async function setUp(mode: Mode) {
-  const origin = new FakeOrigin();
+/** The channel a follower's first request took on `transport`. */
+const channelOf = (transport: Transport) => (transport === 'port' ? 'port' : 'cipherlite:test/pos:rpc');
+
+async function setUp(mode: Mode, transport: Transport) {
+  const origin = new FakeOrigin({ broker: transport === 'port' });
   const a = await openTab(origin, 'A', mode);
   await a.run('exec', ['CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)']);
   const changes: (readonly string[])[] = [];
   const b = await openTab(origin, 'B', mode, changes);
   await b.run('exec', ['INSERT INTO items(name) VALUES (?)', ['before']]);
+  if (transport === 'port') await untilDirect(b);
   return { origin, b, changes };
 }
 
@@ -99,13 +107,20 @@ async function names(b: WorkerEngine): Promise<string[]> {
   return (await b.run('query', ['SELECT name FROM items ORDER BY id'])).map((r) => String(r.name));
 }
 
-describe.each(['TRUNCATE', 'WAL'] as const)('a write forwarded to a leader that dies runs exactly once (%s)', (mode) => {
+const CASES: readonly [Mode, Transport][] = [
+  ['TRUNCATE', 'port'],
+  ['WAL', 'port'],
+  ['TRUNCATE', 'broadcast'],
+];
+
+describe.each(CASES)('a write forwarded to a leader that dies runs exactly once (%s, over the %s)', (mode, transport) => {
   for (const step of STEPS) {
     it(`exec, leader killed ${step}: answered, one row`, async () => {
-      const { origin, b, changes } = await setUp(mode);
-      const killed = killLeaderAt(origin, step, 'exec', mode);
+      const { origin, b, changes } = await setUp(mode, transport);
+      const { killed, channel } = killLeaderAt(origin, step, 'exec', mode);
       const result = await b.run('exec', ['INSERT INTO items(name) VALUES (?)', ['sale']]);
       expect(killed()).toBe(true);
+      expect(channel()).toBe(channelOf(transport));
       expect(result).toEqual({ changes: 1, lastInsertRowid: 2 });
       expect(await names(b)).toEqual(['before', 'sale']);
       // The new leader (B) keeps working, and the bookkeeping never shows up in change events.
@@ -115,8 +130,8 @@ describe.each(['TRUNCATE', 'WAL'] as const)('a write forwarded to a leader that 
     });
 
     it(`batch, leader killed ${step}: answered, both rows once`, async () => {
-      const { origin, b } = await setUp(mode);
-      const killed = killLeaderAt(origin, step, 'batch', mode);
+      const { origin, b } = await setUp(mode, transport);
+      const { killed, channel } = killLeaderAt(origin, step, 'batch', mode);
       const result = await b.run('batch', [
         [
           { sql: 'INSERT INTO items(name) VALUES (?)', params: ['line 1'] },
@@ -124,6 +139,7 @@ describe.each(['TRUNCATE', 'WAL'] as const)('a write forwarded to a leader that 
         ],
       ]);
       expect(killed()).toBe(true);
+      expect(channel()).toBe(channelOf(transport));
       expect(result).toEqual([
         { changes: 1, lastInsertRowid: 2 },
         { changes: 1, lastInsertRowid: 3 },
@@ -132,15 +148,16 @@ describe.each(['TRUNCATE', 'WAL'] as const)('a write forwarded to a leader that 
     });
 
     it(`transaction, leader killed ${step} of COMMIT: committed and answered, or rolled back and told so`, async () => {
-      const { origin, b } = await setUp(mode);
+      const { origin, b } = await setUp(mode, transport);
       const txId = await b.txBegin();
       await b.run('exec', ['INSERT INTO items(name) VALUES (?)', ['in tx']], txId);
-      const killed = killLeaderAt(origin, step, 'txEnd', mode);
+      const { killed, channel } = killLeaderAt(origin, step, 'txEnd', mode);
       const outcome = await b.txEnd(txId, true).then(
         () => 'committed',
         (e: { code?: string; message?: string }) => `${e.code}: ${e.message}`,
       );
       expect(killed()).toBe(true);
+      expect(channel()).toBe(channelOf(transport));
       if (COMMITTED_BEFORE_DEATH.has(step)) {
         expect(outcome).toBe('committed');
         expect(await names(b)).toEqual(['before', 'in tx']);
@@ -154,7 +171,7 @@ describe.each(['TRUNCATE', 'WAL'] as const)('a write forwarded to a leader that 
 
 describe('the request log stays out of the way', () => {
   it("a recorded write leaves last_insert_rowid() at the user's row", async () => {
-    const { b } = await setUp('TRUNCATE');
+    const { b } = await setUp('TRUNCATE', 'port');
     await b.run('exec', ['INSERT INTO items(id, name) VALUES (?, ?)', [41, 'x']]);
     expect(await b.run('get', ['SELECT last_insert_rowid() AS id'])).toEqual({ id: 41 });
   });

@@ -7,7 +7,8 @@
  * settles; channel messages structured-cloned, delivered asynchronously to every other open end
  * of the same name, never back to the sender. `kill(tab)` is a tab dying without cleanup (a
  * crashed renderer): its locks are freed and its channel ends go deaf and mute at once.
- * `onPost` lets a test drop or duplicate messages in flight.
+ * `onPost` lets a test drop or duplicate messages in flight. Tabs reach the direct line's broker
+ * (fake-line.ts) unless the origin is made with `{ broker: false }`.
  */
 import { MemoryStorage } from '@cipherlite/core';
 import type { SyncFile, SyncStorage } from '@cipherlite/core';
@@ -15,6 +16,7 @@ import type { LogRecord } from '../src/shared/diagnostics.js';
 import type { BusChannel, LeaderStorage, LockRequester, WorkerPlatform } from '../src/engine/runtime/platform.js';
 import type { BusMessage } from '../src/shared/bus.js';
 import { busNames } from '../src/shared/protocol.js';
+import { FakeBroker } from './fake-line.js';
 
 interface Waiter {
   readonly owner: string;
@@ -226,6 +228,19 @@ export class FakeOrigin {
   readonly locks = new FakeLocks();
   readonly bus = new FakeBus();
   readonly #dead = new Set<string>();
+  /** The direct line's broker, null in an origin made with `{ broker: false }`. */
+  readonly broker: FakeBroker | null;
+
+  constructor(options: { broker?: boolean } = {}) {
+    this.broker =
+      options.broker === false
+        ? null
+        : new FakeBroker(
+            (tab) => this.isDead(tab),
+            () => this.bus.onPost,
+          );
+  }
+
   /** Called before each write a live tab makes to the shared files (a test may kill the tab here). */
   onWrite: ((tab: string, file: string) => void) | null = null;
   /**
@@ -240,6 +255,7 @@ export class FakeOrigin {
     return {
       locks: this.locks.requesterFor(name),
       openChannel: (channel) => this.bus.open(channel, name),
+      broker: this.broker?.clientFor(name) ?? null,
       chooseBackend: async () => 'opfs',
       openStorage: async () => sharedStorage(this.files, this, name),
       readFileStart: async (o, length) => {

@@ -12,7 +12,7 @@ import { useRef, useState } from 'react';
 import { MIN_PASSWORD_LENGTH } from '../password.ts';
 import { RecoveryKeyNotice } from '../recovery-key.tsx';
 import { describeError } from '../store.ts';
-import { Banner, Field, StrengthMeter, SubmitButton } from '../ui.tsx';
+import { AuthCardForm, Banner, Field, StrengthMeter, SubmitButton } from '../ui.tsx';
 
 function recoverError(e: unknown): string {
   const code = (e as { code?: string }).code;
@@ -62,58 +62,53 @@ export function RecoverForm(props: { open: (recoveryKey: string) => Promise<Ciph
   }
 
   return (
-    <main className="center">
-      <form
-        className="auth-card"
-        noValidate
-        onSubmit={async (e) => {
-          e.preventDefault();
-          setTouched(true);
-          if (keyError || passwordError || confirmError) return;
-          setPending(true);
-          setError(null);
-          try {
-            const db = (opened.current ??= await props.open(recoveryKey.trim()));
-            await resetPassword(db, recoveryKey.trim(), next);
-            const { recoveryKey: newKey } = await db.addRecoveryKey({ password: next });
-            setRecoveryKey('');
-            setDone({ db, newKey });
-          } catch (err) {
-            setError(recoverError(err));
-            setPending(false);
-          }
-        }}
-      >
-        <img src="/favicon.svg" alt="" width={56} height={56} className="auth-logo" />
-        <h1>Reset the password</h1>
-        <p className="muted">Use the recovery key you wrote down when it was created (Admin → Recovery key). Then choose a new password.</p>
-        {error && <Banner kind="error">{error}</Banner>}
-        <Field label="Recovery key" error={touched ? keyError : null}>
-          <input
-            name="recovery-key"
-            autoComplete="off"
-            autoCapitalize="characters"
-            spellCheck={false}
-            value={recoveryKey}
-            onChange={(e) => setRecoveryKey(e.target.value)}
-            disabled={pending}
-            autoFocus
-          />
-        </Field>
-        <Field label="New password" error={touched ? passwordError : null}>
-          <input type="password" name="new-password" autoComplete="new-password" value={next} onChange={(e) => setNext(e.target.value)} disabled={pending} />
-        </Field>
-        <StrengthMeter password={next} />
-        <Field label="Confirm new password" error={touched ? confirmError : null}>
-          <input type="password" name="confirm-password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} disabled={pending} />
-        </Field>
-        <SubmitButton pending={pending} pendingLabel="Checking the recovery key…">
-          Set new password
-        </SubmitButton>
-        <button type="button" className="btn btn-link" onClick={props.onCancel} disabled={pending}>
-          Back to the password
-        </button>
-      </form>
-    </main>
+    <AuthCardForm
+      onSubmit={async () => {
+        setTouched(true);
+        if (keyError || passwordError || confirmError) return;
+        setPending(true);
+        setError(null);
+        try {
+          const db = (opened.current ??= await props.open(recoveryKey.trim()));
+          await resetPassword(db, recoveryKey.trim(), next);
+          const { recoveryKey: newKey } = await db.addRecoveryKey({ password: next });
+          setRecoveryKey('');
+          setDone({ db, newKey });
+        } catch (err) {
+          setError(recoverError(err));
+          setPending(false);
+        }
+      }}
+    >
+      <img src="/favicon.svg" alt="" width={56} height={56} className="auth-logo" />
+      <h1>Reset the password</h1>
+      <p className="muted">Use the recovery key you wrote down when it was created (Admin → Recovery key). Then choose a new password.</p>
+      {error && <Banner kind="error">{error}</Banner>}
+      <Field label="Recovery key" error={touched ? keyError : null}>
+        <input
+          name="recovery-key"
+          autoComplete="off"
+          autoCapitalize="characters"
+          spellCheck={false}
+          value={recoveryKey}
+          onChange={(e) => setRecoveryKey(e.target.value)}
+          disabled={pending}
+          autoFocus
+        />
+      </Field>
+      <Field label="New password" error={touched ? passwordError : null}>
+        <input type="password" name="new-password" autoComplete="new-password" value={next} onChange={(e) => setNext(e.target.value)} disabled={pending} />
+      </Field>
+      <StrengthMeter password={next} />
+      <Field label="Confirm new password" error={touched ? confirmError : null}>
+        <input type="password" name="confirm-password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} disabled={pending} />
+      </Field>
+      <SubmitButton pending={pending} pendingLabel="Checking the recovery key…">
+        Set new password
+      </SubmitButton>
+      <button type="button" className="btn btn-link" onClick={props.onCancel} disabled={pending}>
+        Back to the password
+      </button>
+    </AuthCardForm>
   );
 }

@@ -1,11 +1,12 @@
 /**
  * The `WorkerPlatform` of a dedicated worker in a browser: `navigator.locks`, `BroadcastChannel`,
- * OPFS or IndexedDB storage (`storage/backend.ts`), and the worker's console for diagnostics.
+ * the direct line's broker the page hands over (`runtime/broker-client.ts`), OPFS or IndexedDB storage (`storage/backend.ts`), and the worker's console for diagnostics.
  */
 import { CipherliteError } from '@cipherlite/core';
 import { consoleSink } from '../shared/diagnostics.js';
 import type { BusChannel, WorkerPlatform } from './runtime/platform.js';
 import type { BusMessage } from '../shared/bus.js';
+import { BrokerClient } from './runtime/broker-client.js';
 import { chooseBackend, openLeaderStorage } from './storage/backend.js';
 import { readFileStart } from '../shared/file-start.js';
 
@@ -27,11 +28,14 @@ function assertWorkerSupport(): void {
 }
 
 export function browserPlatform(): WorkerPlatform {
+  const broker = new BrokerClient();
   return {
     // Looked up per call: `navigator.locks` is missing in unsupported contexts, which
     // `assertSupport` reports before any lock is requested.
     locks: { request: (name, options, callback) => navigator.locks.request(name, options, callback) },
     openChannel: broadcastChannel,
+    broker,
+    attachBroker: (port) => broker.attach(port),
     chooseBackend,
     openStorage: (options, backend, log) => openLeaderStorage(backend, options, log),
     readFileStart,

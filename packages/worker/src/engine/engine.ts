@@ -27,7 +27,7 @@ import { busNames } from '../shared/protocol.js';
 import type { CallHooks } from './runtime/progress.js';
 import type { LeaderRequest } from '../shared/bus.js';
 import { onBusMessage, type BusTab } from './bus-messages.js';
-import type { CallTag, OpArgs, OpName, OpResult, OpenInfo, PasskeyChallengeSource, Role, StorageBackend, WorkerApi, WorkerEvents, WorkerOpenOptions } from '../shared/protocol.js';
+import type { CallTag, LineCounts, OpArgs, OpName, OpResult, OpenInfo, PasskeyChallengeSource, Role, StorageBackend, WorkerApi, WorkerEvents, WorkerOpenOptions } from '../shared/protocol.js';
 import { Router } from './router.js';
 import { readChallenges } from './passkey-challenges.js';
 import { Secret, wipeKeyMaterial } from './runtime/secret.js';
@@ -314,6 +314,15 @@ export class WorkerEngine implements WorkerApi {
   }
 
   async ping(): Promise<void> {}
+
+  async attachBroker(port: MessagePort): Promise<void> {
+    if (this.#platform.attachBroker) this.#platform.attachBroker(port);
+    else port.close();
+  }
+
+  async lineCounts(): Promise<LineCounts> {
+    return this.#session()?.router.lineCounts() ?? { direct: 0, broadcast: 0 };
+  }
 
   // ---- internals -------------------------------------------------------------------------
 

@@ -1,6 +1,8 @@
 /**
  * Sends a tab's calls to whoever owns the database: its own `Leader` when this tab leads, or the
- * leader of another tab over BroadcastChannels when it follows.
+ * leader of another tab when it follows — over a MessagePort to the leader's worker where the
+ * broker hands one over (`direct-line.ts`), over BroadcastChannels otherwise. The transport never
+ * changes what is decided below: a request and its resend may take different ones.
  *
  * Leadership can move at any time (the leader's tab closes or locks). Every forwarded call is
  * kept until answered, and what happens to it on a move depends on how far it got:
@@ -24,6 +26,8 @@ import type { BusChannel, WorkerPlatform } from './runtime/platform.js';
 import { isRepeatable, type BusMessage, type LeaderRequest } from '../shared/bus.js';
 import { busNames } from '../shared/protocol.js';
 import { canRecord } from './leader/request-log.js';
+import { DirectLine } from './direct-line.js';
+import type { LineCounts } from '../shared/protocol.js';
 import type { Secret } from './runtime/secret.js';
 import type { CallHooks } from './runtime/progress.js';
 
@@ -78,6 +82,7 @@ export class Router {
   readonly #log: Diagnostics;
   readonly #rpc: BusChannel;
   readonly #reply: BusChannel;
+  readonly #line: DirectLine;
   readonly #pending = new Map<number, Pending>();
   #local: Leader | null = null;
   /** Authentication with the current remote leader (reset when leadership moves). */
@@ -93,7 +98,11 @@ export class Router {
     this.#log = log;
     this.#rpc = platform.openChannel(names.rpc);
     this.#reply = platform.openChannel(names.reply(tabId));
-    this.#reply.listen((msg) => this.#onReply(msg));
+    this.#reply.listen((msg) => {
+      this.#line.countBroadcast();
+      this.#onReply(msg);
+    });
+    this.#line = new DirectLine(platform.broker, names.leaderLock, tabId, log, (msg) => this.#onReply(msg));
     this.#timer = setInterval(() => this.#resendStale(), RESEND_TICK_MS);
   }
 
@@ -163,7 +172,7 @@ export class Router {
       const onAbort = () => {
         if (!this.#pending.has(id)) return;
         // Posted at most once to the leader it went to; one that never got it never runs it (below).
-        if (p.lastSent > 0) this.#rpc.post({ kind: 'cancel', id, from: this.#tabId });
+        if (p.lastSent > 0) this.#line.send({ kind: 'cancel', id, from: this.#tabId }, this.#rpc);
         else {
           this.#pending.delete(id);
           reject(cancelled());
@@ -199,7 +208,7 @@ export class Router {
     }
     p.held = false;
     p.lastSent = Date.now();
-    this.#rpc.post({ kind: 'req', id: p.id, from: this.#tabId, req: p.req });
+    this.#line.send({ kind: 'req', id: p.id, from: this.#tabId, req: p.req }, this.#rpc);
   }
 
   #onReply(msg: BusMessage): void {
@@ -212,6 +221,8 @@ export class Router {
     if (msg.kind === 'started') {
       const p = this.#pending.get(msg.id);
       if (p) p.startedBy = msg.epoch;
+      // A tab that unlocked after the leader's announcement learns its epoch here.
+      if (!this.#local && (this.#leaderEpoch === null || this.#leaderEpoch === msg.epoch)) this.#line.use(msg.epoch);
       return;
     }
     if (msg.kind !== 'res') return;
@@ -275,6 +286,8 @@ export class Router {
   leaderChanged(epoch: string): void {
     if (this.#local || this.#disposed || epoch === this.#leaderEpoch) return;
     this.#leaderEpoch = epoch;
+    // Before anything is resent: the old leader's port goes now, the new one's comes when paired.
+    this.#line.use(epoch);
     // Re-prove the key before anything is resent; earlier authentications are answered by it.
     const staleAuths = [...this.#pending.values()].filter((p) => p.req.op === 'auth');
     for (const p of staleAuths) this.#pending.delete(p.id);
@@ -298,6 +311,7 @@ export class Router {
   /** This tab became the leader: run what is still waiting here. */
   becameLeader(leader: Leader): void {
     this.#local = leader;
+    this.#line.drop();
     this.#auth = null;
     this.#leaderEpoch = leader.epoch;
     this.#settleOrphans(leader.epoch, (p) => {
@@ -325,10 +339,15 @@ export class Router {
     clearInterval(this.#timer);
     for (const p of this.#pending.values()) p.reject(error);
     this.#pending.clear();
-    if (!this.#local) {
-      this.#rpc.post({ kind: 'bye', from: this.#tabId });
-    }
+    // After this tab's requests, on the transport they took.
+    if (!this.#local) this.#line.send({ kind: 'bye', from: this.#tabId }, this.#rpc);
+    this.#line.drop();
     this.#rpc.close();
     this.#reply.close();
+  }
+
+  /** Diagnostics: messages exchanged with a remote leader, per transport. */
+  lineCounts(): LineCounts {
+    return this.#line.counts();
   }
 }

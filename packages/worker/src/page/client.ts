@@ -27,7 +27,7 @@ import type {
   RestoreResult,
   VerifyResult,
 } from '../shared/public-types.js';
-import type { CallOptions, LockState, OpArgs, OpName, OpResult, PendingRestoreInfo, Role, Statement, StorageBackend, WireOptions } from '../shared/protocol.js';
+import type { CallOptions, LineCounts, LockState, OpArgs, OpName, OpResult, PendingRestoreInfo, Role, Statement, StorageBackend, WireOptions } from '../shared/protocol.js';
 import { splitCallOptions } from './call-options.js';
 import type { Connection } from './connection.js';
 import type { PasskeyRegistration } from './passkey-ceremony.js';
@@ -328,6 +328,11 @@ export class CipherliteDatabase implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /** @internal Diagnostics: the messages this tab's worker exchanged with another tab's leader, per transport (the direct line's port, the BroadcastChannels). */
+  lineCounts(): Promise<LineCounts> {
+    return this.#connection.call((r) => r.lineCounts());
   }
 
   /** @internal Terminates the worker without asking it. */

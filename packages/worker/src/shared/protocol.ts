@@ -4,8 +4,9 @@
  *
  * Two boundaries:
  * - client ↔ own worker: Comlink over the Worker's port (`WorkerApi`, `WorkerEvents`);
- * - worker ↔ leader worker of another tab: BroadcastChannels (`BusMessage`, shared/bus.ts), because
- *   workers of different tabs cannot share a MessagePort without a SharedWorker.
+ * - worker ↔ leader worker of another tab: BroadcastChannels (`BusMessage`, shared/bus.ts); a
+ *   follower's calls take a MessagePort to the leader's worker instead where the broker of
+ *   shared/line.ts (a SharedWorker) can hand one over.
  *
  * Database operations are one table. Adding one that core offers (`changePassword`, `backup`,
  * `stats`, ...) is: its signature in `DbOps` and its row in `OPERATIONS` (here, side by side), its
@@ -366,6 +367,19 @@ export interface WorkerApi {
   close(): Promise<void>;
   /** Answers at once: the client's heartbeat while calls are pending (an answer = the worker's event loop runs). */
   ping(): Promise<void>;
+  /**
+   * The page's port to the direct line's broker (a SharedWorker, `broker.ts`), sent before `open`;
+   * a worker without one talks to other tabs over BroadcastChannels only.
+   */
+  attachBroker(port: MessagePort): Promise<void>;
+  /** Diagnostics: the messages this tab's worker exchanged with another tab's leader, per transport. */
+  lineCounts(): Promise<LineCounts>;
+}
+
+/** Messages a follower's router sent and received over the direct line's port and over the BroadcastChannels. */
+export interface LineCounts {
+  direct: number;
+  broadcast: number;
 }
 
 /** Where databases live in OPFS unless `directory` says otherwise. */

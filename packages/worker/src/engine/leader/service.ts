@@ -1,6 +1,7 @@
 /**
  * The leader's service to other tabs: it listens on the `rpc` channel, answers each follower on
- * its own reply channel, and enforces the serving rules:
+ * its own reply channel — or, for a request that came over a follower's port of the direct line
+ * (`../direct-line.ts`), on that port — and enforces the serving rules, the same for both:
  * - a request is taken once per `(tab, id)`: a follower resends requests it has no answer for,
  *   and a resend must never run twice. A resend of a request still running is answered with
  *   `started` again; of one that finished, with its answer again (kept for calls that must not
@@ -17,7 +18,7 @@
  */
 import { CipherliteError, toWire } from '@cipherlite/core';
 import type { Diagnostics } from '../../shared/diagnostics.js';
-import type { BusChannel, WorkerPlatform } from '../runtime/platform.js';
+import type { BusChannel, LinePort, WorkerPlatform } from '../runtime/platform.js';
 import type { PasskeyChallenge, Progress } from '@cipherlite/core/keys';
 import type { CallHooks } from '../runtime/progress.js';
 import type { busNames } from '../../shared/protocol.js';
@@ -70,6 +71,9 @@ export class LeaderService {
   /** Abort controllers of the requests running or queued, by `${tab}:${id}`. */
   readonly #running = new Map<string, AbortController>();
   #rpc: BusChannel | null = null;
+  /** The followers' ports of the direct line, and what ends this leader's registration with the broker. */
+  readonly #ports = new Set<LinePort>();
+  #unregister: (() => void) | null = null;
 
   constructor(leader: ServingLeader, names: ReturnType<typeof busNames>, platform: WorkerPlatform, log: Diagnostics) {
     this.#leader = leader;
@@ -86,15 +90,37 @@ export class LeaderService {
   listen(): void {
     this.#rpc = this.#platform.openChannel(this.#names.rpc);
     this.#rpc.listen((msg) => this.#onRpc(msg));
+    this.#unregister = this.#platform.broker?.register(this.#names.leaderLock, this.#leader.epoch, (tab, port) => this.#acceptPort(tab, port)) ?? null;
   }
 
   close(): void {
+    this.#unregister?.();
+    this.#unregister = null;
+    for (const port of this.#ports) port.close();
+    this.#ports.clear();
     this.#rpc?.close();
     for (const ch of this.#replies.values()) ch.close();
     this.#replies.clear();
   }
 
-  #onRpc(msg: BusMessage): void {
+  /** A follower's port (the broker paired it with this leader): served like the `rpc` channel, answered on the port. */
+  #acceptPort(tab: string, port: LinePort): void {
+    if (this.#leader.stepping) {
+      port.close();
+      return;
+    }
+    this.#ports.add(port);
+    port.listen((msg) => {
+      // A port speaks for the tab it was paired for only.
+      if ('from' in msg && msg.from === tab) this.#onRpc(msg, port);
+    });
+    port.onGone(() => {
+      this.#ports.delete(port);
+      port.close();
+    });
+  }
+
+  #onRpc(msg: BusMessage, port?: LinePort): void {
     if (msg.kind === 'bye') {
       this.#authorized.delete(msg.from);
       this.#leader.forget(msg.from);
@@ -108,7 +134,7 @@ export class LeaderService {
       } catch (e) {
         answer = { kind: 'challenges', id: msg.id, ok: false, error: toWire(e) };
       }
-      this.#replyChannel(msg.from).post(answer);
+      (port ?? this.#replyChannel(msg.from)).post(answer);
       return;
     }
     if (msg.kind === 'cancel') {
@@ -117,7 +143,7 @@ export class LeaderService {
     }
     if (msg.kind !== 'req') return;
     const key = `${msg.from}:${msg.id}`;
-    const reply = this.#replyChannel(msg.from);
+    const reply = port ?? this.#replyChannel(msg.from);
     const post = (m: BusMessage) => {
       try {
         reply.post(m);

@@ -1,6 +1,6 @@
 /**
  * What the worker's coordination needs from its surroundings, in one small interface: Web Locks,
- * BroadcastChannels, the storage the leader opens, and a place for diagnostics.
+ * BroadcastChannels, the direct line's broker, the storage the leader opens, and a place for diagnostics.
  *
  * `WorkerEngine`, `Leader` and `Router` reach the browser only through a `WorkerPlatform`, so the
  * election, forwarding, resend and transaction rules run in Node tests against in-memory fakes
@@ -31,6 +31,27 @@ export interface BusChannel {
   close(): void;
 }
 
+/** One end of a port of the direct line (shared/line.ts): a `BusChannel` to one other worker. */
+export interface LinePort extends BusChannel {
+  /** Calls `callback` if the other end is known to be gone (where the engine reports it). */
+  onGone(callback: () => void): void;
+}
+
+/**
+ * The broker of the direct line between tabs (shared/line.ts, engine/direct-line.ts). A worker
+ * without one (no SharedWorker in this browser, or none handed over) sends everything over the
+ * BusChannels; one whose broker never answers does too.
+ */
+export interface LineBroker {
+  /**
+   * This worker leads `key` at `epoch`: `onFollower` receives each follower's port from now on.
+   * Returns what ends the registration.
+   */
+  register(key: string, epoch: string, onFollower: (tabId: string, port: LinePort) => void): () => void;
+  /** A port to the worker leading `key` at exactly `epoch`, or null when the broker has none to give. */
+  connect(key: string, epoch: string, tabId: string): Promise<LinePort | null>;
+}
+
 /**
  * The storage a leader opens the database on: core's `SyncStorage` (`files`) plus the leader's
  * needs, the same for every backend (storage/backend.ts).
@@ -52,6 +73,10 @@ export interface LeaderStorage {
 export interface WorkerPlatform {
   readonly locks: LockRequester;
   openChannel(name: string): BusChannel;
+  /** The direct line's broker, null where there is none (everything then goes over `openChannel`). */
+  readonly broker: LineBroker | null;
+  /** Takes the page's port to the broker's SharedWorker (browser only; see `WorkerApi.attachBroker`). */
+  attachBroker?(port: MessagePort): void;
   /** Resolves the `storage` option to the backend this context will use (UNSUPPORTED if none). */
   chooseBackend(choice: StorageChoice | undefined): Promise<StorageBackend>;
   /** Opens the storage holding the database files of `options` on `backend`. */
