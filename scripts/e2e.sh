@@ -1,19 +1,17 @@
 #!/usr/bin/env bash
 # Browser end-to-end suites (e2e/playwright.config.ts): the worker suite against the test app in
 # e2e/test-app and the point-of-sale example (examples/pos), in Debian Chromium and Firefox ESR
-# (Playwright, no browser download). Builds each app once, then runs three phases (E2E_PHASE, see
-# the config): every spec but the timing-sensitive ones and the POS suite in Firefox with three
-# workers; the POS suite in Firefox with one (`beside-serial`); the timing-sensitive tests with one.
-# Reports: e2e/test-results/results-<phase>.json.
-# Usage: scripts/e2e.sh                        builds, then the three phases, every project
+# (Playwright, no browser download). Builds each app once, then runs two phases: every spec but the
+# timing-sensitive ones with three workers, then those alone with one (E2E_PHASE, see the config).
+# Reports: e2e/test-results/results-parallel.json and results-serial.json.
+# Usage: scripts/e2e.sh                        builds, then both phases, every project
 #        scripts/e2e.sh [playwright args...]   builds, then one run of what the arguments select,
 #                                              e.g. `--project=firefox tests/keys.e2e.ts`
 #        scripts/e2e.sh build                  the three builds alone (scripts/test.sh makes them
 #                                              while Vitest runs, then sets E2E_BUILT=1)
 # E2E_BUILT=1: the builds are there already, do not make them again.
-# E2E_PHASES: the phases a run without arguments runs, in order (default "parallel beside-serial
-# serial"); scripts/test.sh runs the parallel one, then the other two side by side (and the
-# consumer checks beside them).
+# E2E_PHASES: the phases a run without arguments runs, in order (default "parallel serial");
+# scripts/test.sh runs them one at a time, the consumer checks beside the serial one.
 # Exits non-zero when any test fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,10 +32,7 @@ fi
 [ "${1:-}" = build ] && exit 0
 
 cd e2e
-phases=${E2E_PHASES:-parallel beside-serial serial}
-# The POS suite's screenshots: emptied by the run that begins with the parallel phase (a
-# beside-serial run started next to the serial one adds to them).
-case " $phases " in *" parallel "*) rm -rf test-results/pos ;; esac
+rm -rf test-results/pos
 # The config's webServers serve the builds just made (E2E_PREBUILT skips building again).
 export E2E_PREBUILT=1
 if [ $# -gt 0 ]; then
@@ -51,7 +46,7 @@ bash ../scripts/s3.sh status >/dev/null 2>&1 && s3_was_up=1
 [ "$s3_was_up" = 1 ] || trap 'bash ../scripts/s3.sh stop >/dev/null 2>&1 || true' EXIT
 [ "$s3_was_up" = 1 ] || bash ../scripts/s3.sh start || bash ../scripts/s3.sh start || echo "e2e: the object store did not start; the replica spec's tests will fail"
 status=0
-for phase in $phases; do
+for phase in ${E2E_PHASES:-parallel serial}; do
   E2E_PHASE=$phase pnpm exec playwright test || status=$?
 done
 exit "$status"

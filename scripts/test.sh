@@ -11,8 +11,7 @@
 #      the replica suites against Ceph RGW (started by the first suite that needs it when it is not
 #      up, stopped at the end when this run started it: scripts/s3.sh);
 #   4. Playwright in Debian Chromium and Debian Firefox ESR (one project each): worker + OPFS +
-#      IndexedDB fallback + multi-tab e2e, and the POS example's e2e, in three phases
-#      (e2e/playwright.config.ts);
+#      IndexedDB fallback + multi-tab e2e, and the POS example's e2e;
 #   5. the WebKit smoke suite (WebKitGTK via WebKitWebDriver under Xvfb: the IndexedDB fallback);
 #   6. consumer checks: pack and lint the packages, install the tarballs into fresh apps outside
 #      the workspace (Vite, webpack 5, Node ESM, CLI via npx) and run them (scripts/consumers.sh).
@@ -20,9 +19,8 @@
 # lint/format/cycle/docs checks and the object store's start run beside the type-check (and the
 # checks on beside Vitest, which starts when the type-check ends); the e2e builds and the WebKit
 # smoke suite beside Vitest (four forks on two cores); the browser suites' parallel phase alone
-# (it keeps both cores busy); the POS suite in Firefox (one worker) and the consumer checks beside
-# the serial phase, whose one worker keeps about a third of a core busy (its timing tests were run
-# green with both beside them, PERFORMANCE.md). A
+# (it keeps both cores busy); the consumer checks beside the serial phase, whose one worker keeps
+# well under a core busy (its timing tests were run green beside them, PERFORMANCE.md). A
 # background stage's output is printed, whole, once the foreground stage it ran beside has ended;
 # every stage header carries the time since the start.
 # Ends with one line "N passed, N failed". Exits non-zero on any failure.
@@ -34,7 +32,7 @@ bash scripts/bootstrap.sh
 reports="$(pwd)/.tmp/test-reports"
 logs="$(pwd)/.tmp/test-logs"
 rm -rf "$reports" "$logs" && mkdir -p "$reports" "$logs"
-rm -f e2e/test-results/results-parallel.json e2e/test-results/results-beside-serial.json e2e/test-results/results-serial.json e2e/test-results/webkit-results.json e2e/test-results/consumers-results.json
+rm -f e2e/test-results/results-parallel.json e2e/test-results/results-serial.json e2e/test-results/webkit-results.json e2e/test-results/consumers-results.json
 
 since() { echo "+$(($(date +%s) - started)) s"; }
 stage() { echo "== $1 [$(since)]"; }
@@ -124,19 +122,16 @@ stage "e2e, parallel phase (Chromium, Firefox)"
 e2e_built=0
 [ -f "$logs/e2e-built" ] && e2e_built=1
 E2E_BUILT=$e2e_built E2E_PHASES=parallel bash scripts/e2e.sh || status=$?
-stage "e2e, serial phase (Chromium, Firefox) (beside it: the POS suite in Firefox, the consumer checks)"
-in_background pos-firefox env E2E_BUILT=1 E2E_PHASES=beside-serial bash scripts/e2e.sh
+stage "e2e, serial phase (Chromium, Firefox) (beside it: the consumer checks)"
 in_background consumers bash scripts/consumers.sh
 E2E_BUILT=1 E2E_PHASES=serial bash scripts/e2e.sh || status=$?
-stage "e2e, the POS suite in Firefox (ran beside the serial phase; its output)"
-finish pos-firefox || status=1
 stage "consumers (ran beside the serial phase; their output)"
 finish consumers || status=1
 stage "done"
 
 # e2e/playwright.config.ts (worker suite and POS example) writes one JSON report per phase,
-# e2e/test-results/results-parallel.json, results-beside-serial.json and results-serial.json,
+# e2e/test-results/results-parallel.json and results-serial.json,
 # e2e/webkit/smoke.ts to e2e/test-results/webkit-results.json,
 # e2e/playwright.consumers.config.ts to e2e/test-results/consumers-results.json.
-node scripts/summarize-tests.mjs "$reports/vitest.json" e2e/test-results/results-parallel.json e2e/test-results/results-beside-serial.json e2e/test-results/results-serial.json e2e/test-results/webkit-results.json e2e/test-results/consumers-results.json || status=$?
+node scripts/summarize-tests.mjs "$reports/vitest.json" e2e/test-results/results-parallel.json e2e/test-results/results-serial.json e2e/test-results/webkit-results.json e2e/test-results/consumers-results.json || status=$?
 exit "$status"
