@@ -2,8 +2,9 @@
  * The direct line between tabs in real browsers: a follower's calls take a MessagePort to the
  * leader's worker, paired by the SharedWorker broker (packages/worker/src/broker.ts). The page's
  * handle counts the messages its worker exchanged with the leader per transport (`lineCounts`).
- * A leader that closes with a follower's calls in flight over the port loses none and runs none
- * twice; a page without SharedWorker runs everything over BroadcastChannels.
+ * A tab alone never spawns the broker. A leader that closes with a follower's calls in flight over
+ * the port loses none and runs none twice; a page without SharedWorker runs everything over
+ * BroadcastChannels.
  */
 import { FAST_KDF, expect, log, test, ANY_PHASE } from './fixtures.ts';
 import type { Page } from './fixtures.ts';
@@ -54,6 +55,40 @@ test("a follower's get, query, exec and transaction travel over its port to the 
   // Each call is a request, `started` and an answer; none of them took a BroadcastChannel.
   expect(after.direct - before.direct).toBeGreaterThanOrEqual(13 * 3);
   expect(after.broadcast).toBe(before.broadcast);
+});
+
+test('a tab alone spawns no broker; a second tab on the database makes both spawn it, and the follower takes the port', ANY_PHASE, async ({ session }) => {
+  const p = await session();
+  const [a, b] = [await p.page('tab-a'), await p.page('tab-b')];
+  // Count the SharedWorkers each page constructs (the page looks the constructor up when it spawns one).
+  for (const page of [a, b])
+    await page.evaluate(() => {
+      const Real = globalThis.SharedWorker;
+      const w = globalThis as unknown as { brokers: number; SharedWorker: typeof SharedWorker };
+      w.brokers = 0;
+      w.SharedWorker = class extends Real {
+        constructor(...args: ConstructorParameters<typeof SharedWorker>) {
+          super(...args);
+          w.brokers++;
+        }
+      };
+    });
+  const brokers = (page: Page) => page.evaluate(() => (globalThis as unknown as { brokers: number }).brokers);
+  expect(await open(a)).toMatchObject({ ok: true, value: { role: 'leader' } });
+  const n = await a.evaluate(async () => {
+    const db = window.t.dbs.a!;
+    await db.exec('CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)');
+    for (let i = 0; i < 20; i++) await db.exec('INSERT INTO items (name) VALUES (?)', [`row ${i}`]);
+    await db.transaction(async (tx) => {
+      await tx.exec("INSERT INTO items (name) VALUES ('in tx')");
+    });
+    return (await db.get<{ n: number }>('SELECT count(*) AS n FROM items'))!.n;
+  });
+  expect(n).toBe(21);
+  expect(await brokers(a)).toBe(0);
+  expect(await open(b)).toMatchObject({ ok: true, value: { role: 'follower' } });
+  await untilDirect(b);
+  expect([await brokers(a), await brokers(b)]).toEqual([1, 1]);
 });
 
 test('without SharedWorker (deleted from the page) every call goes over BroadcastChannels and works', ANY_PHASE, async ({ session }) => {

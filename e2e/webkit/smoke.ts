@@ -112,9 +112,11 @@ const tests: [string, () => Promise<void>][] = [
       assert.equal((r.value as { role: string }).role, 'follower');
       await t('window.t.dbs.a.exec("INSERT INTO notes (body) VALUES (\'from tab two\')")');
       // Which way a follower's calls take in this engine: the direct line's port where the page
-      // has a working SharedWorker (the broker pairs it after the first call), else BroadcastChannels.
+      // has a working SharedWorker (spawned once the second tab is about, then the broker pairs it
+      // after a few calls), else BroadcastChannels.
       const line = await t<{ sharedWorker: string; counts: { direct: number; broadcast: number } }>(`(async () => {
-        for (let i = 0; i < 20; i++) await window.t.dbs.a.get('SELECT 1 AS one');
+        const paired = async () => typeof SharedWorker !== 'function' || (await window.t.dbs.a.lineCounts()).direct > 0;
+        for (let i = 0; i < 20 || (i < 500 && !(await paired())); i++) await window.t.dbs.a.get('SELECT 1 AS one');
         return { sharedWorker: typeof SharedWorker, counts: await window.t.dbs.a.lineCounts() };
       })()`);
       console.log(`WebKitGTK follower: SharedWorker is ${line.sharedWorker}; messages ${JSON.stringify(line.counts)}`);

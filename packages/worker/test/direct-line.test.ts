@@ -3,7 +3,8 @@
  * table over in-memory ports (fake-line.ts). A follower's calls take its port once paired with the
  * leader it knows; when that leader dies the next leader's announcement sends the follower back to
  * the BroadcastChannels at once (resends included), until it pairs with the new leader; a worker
- * whose broker never answers stays on the BroadcastChannels; a port speaks only for its own tab.
+ * whose broker never answers, or whose page has none, stays on the BroadcastChannels; a tab alone
+ * never reaches the broker; a port speaks only for its own tab.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MIN_KDF } from '@cipherlite/core';
@@ -12,6 +13,7 @@ import type { WorkerPlatform } from '../src/engine/runtime/platform.js';
 import type { BusMessage } from '../src/shared/bus.js';
 import { FakeOrigin } from './fake-platform.js';
 import { untilDirect } from './fake-line.js';
+import { BrokerClient } from '../src/engine/runtime/broker-client.js';
 
 const PASSWORD = 'correct horse battery staple';
 const RPC = 'cipherlite:test/pos:rpc';
@@ -107,13 +109,50 @@ describe('the direct line between tabs', () => {
     const origin = new FakeOrigin();
     const a = await openTab(origin.tab('A'));
     await a.run('exec', ['CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)']);
-    const silent = { register: () => () => undefined, connect: () => new Promise<never>(() => undefined) };
+    const silent = { register: () => () => undefined, connect: () => new Promise<never>(() => undefined), wanted: () => undefined };
     const b = await openTab({ ...origin.tab('B'), broker: silent });
     for (let i = 0; i < 5; i++) await b.run('exec', ['INSERT INTO items(name) VALUES (?)', [`row ${i}`]]);
     expect(await names(b)).toHaveLength(5);
     const counts = await b.lineCounts();
     expect(counts.direct).toBe(0);
     expect(counts.broadcast).toBeGreaterThan(10);
+  });
+
+  it('a tab alone never reaches the broker; a second tab does, and the leader when it first hears from it', async () => {
+    const origin = new FakeOrigin();
+    const a = await openTab(origin.tab('A'));
+    await a.run('exec', ['CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)']);
+    for (let i = 0; i < 5; i++) await a.run('exec', ['INSERT INTO items(name) VALUES (?)', [`row ${i}`]]);
+    expect(await names(a)).toHaveLength(5);
+    expect([...origin.broker!.reached]).toEqual([]);
+    const b = await openTab(origin.tab('B'));
+    await untilDirect(b);
+    expect([...origin.broker!.reached].sort()).toEqual(['A', 'B']);
+    expect(await names(b)).toHaveLength(5);
+  });
+
+  it("a page that has no broker to give (no SharedWorker) answers null: the follower's calls stay on the BroadcastChannels", async () => {
+    const origin = new FakeOrigin();
+    const a = await openTab(origin.tab('A'));
+    await a.run('exec', ['CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)']);
+    let asked = 0;
+    const none: BrokerClient<never> = new BrokerClient<never>(
+      () => {
+        asked++;
+        setTimeout(() => none.attach(null), 0);
+      },
+      () => {
+        throw new Error('no port is ever paired');
+      },
+    );
+    const b = await openTab({ ...origin.tab('B'), broker: none });
+    for (let i = 0; i < 5; i++) await b.run('exec', ['INSERT INTO items(name) VALUES (?)', [`row ${i}`]]);
+    expect(await names(b)).toHaveLength(5);
+    expect(asked).toBe(1);
+    const counts = await b.lineCounts();
+    expect(counts.direct).toBe(0);
+    expect(counts.broadcast).toBeGreaterThan(10);
+    expect(await none.connect('any', 'epoch', 'B')).toBeNull();
   });
 
   it('a port speaks only for the tab it was paired for: a request naming another tab is ignored, its resend runs once', async () => {

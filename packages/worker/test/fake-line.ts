@@ -8,6 +8,7 @@
  * port (channel name `port`) and may drop or duplicate it, like the bus's.
  */
 import { LineTable, type BrokerAnswer, type BrokerPort, type BrokerRequest } from '../src/shared/line.js';
+import { BrokerClient, type BrokerLink } from '../src/engine/runtime/broker-client.js';
 import type { LineBroker, LinePort } from '../src/engine/runtime/platform.js';
 import type { BusMessage } from '../src/shared/bus.js';
 import type { Delivery } from './fake-platform.js';
@@ -37,46 +38,38 @@ export class FakeBroker {
     this.#onPost = onPost;
   }
 
-  /** The broker as tab `tab`'s worker reaches it. */
+  /** Tabs whose workers asked for the broker (a tab alone never does). */
+  readonly reached = new Set<string>();
+
+  /**
+   * The broker as tab `tab`'s worker reaches it: the worker's real `BrokerClient`, whose ask the
+   * "page" answers a turn later with a link to the shared table. The table's answers arrive
+   * asynchronously, never at a dead tab.
+   */
   clientFor(tab: string): LineBroker {
-    const leading = new Map<string, (tabId: string, port: LinePort) => void>();
-    const connecting = new Map<number, (port: LinePort | null) => void>();
-    let lastId = 0;
-    // The broker's port to this tab: its answers arrive asynchronously, never at a dead tab.
+    let handler: ((answer: BrokerAnswer<End>) => void) | null = null;
     const toTab: BrokerPort<End> = {
       postMessage: (msg: BrokerAnswer<End>) =>
         setTimeout(() => {
-          if (this.#isDead(tab)) return;
-          if (msg.kind === 'connected') {
-            const resolve = connecting.get(msg.id);
-            connecting.delete(msg.id);
-            resolve?.(msg.port ? this.#port(msg.port, tab) : null);
-            return;
-          }
-          const onFollower = leading.get(`${msg.key}\n${msg.epoch}`);
-          if (onFollower) onFollower(msg.tabId, this.#port(msg.port, tab));
-          else this.#port(msg.port, tab).close();
+          if (!this.#isDead(tab)) handler?.(msg);
         }, 0),
     };
-    const send = (msg: BrokerRequest) => {
-      if (this.#isDead(tab)) return;
-      setTimeout(() => this.#table.receive(toTab, msg), 0);
-    };
-    return {
-      register: (key, epoch, onFollower) => {
-        leading.set(`${key}\n${epoch}`, onFollower);
-        send({ kind: 'register', key, epoch });
-        return () => {
-          if (leading.delete(`${key}\n${epoch}`)) send({ kind: 'unregister', key, epoch });
-        };
+    const link: BrokerLink<End> = {
+      post: (msg: BrokerRequest) => {
+        if (!this.#isDead(tab)) setTimeout(() => this.#table.receive(toTab, msg), 0);
       },
-      connect: (key, epoch, tabId) =>
-        new Promise((resolve) => {
-          const id = ++lastId;
-          connecting.set(id, resolve);
-          send({ kind: 'connect', id, key, epoch, tabId });
-        }),
+      listen: (h) => {
+        handler = h;
+      },
     };
+    const client: BrokerClient<End> = new BrokerClient<End>(
+      () => {
+        this.reached.add(tab);
+        setTimeout(() => client.attach(link), 0);
+      },
+      (end) => this.#port(end, tab),
+    );
+    return client;
   }
 
   #port(end: End, owner: string): LinePort {

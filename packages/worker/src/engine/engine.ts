@@ -315,9 +315,9 @@ export class WorkerEngine implements WorkerApi {
 
   async ping(): Promise<void> {}
 
-  async attachBroker(port: MessagePort): Promise<void> {
+  async attachBroker(port: MessagePort | null): Promise<void> {
     if (this.#platform.attachBroker) this.#platform.attachBroker(port);
-    else port.close();
+    else port?.close();
   }
 
   async lineCounts(): Promise<LineCounts> {

@@ -1,7 +1,10 @@
 /**
- * The page's part of the direct line between tabs (shared/line.ts): it spawns the broker's
- * SharedWorker — a dedicated worker cannot — and hands each database worker its own port to it.
+ * The page's part of the direct line between tabs (shared/line.ts): when its database worker asks
+ * (`BROKER_WANTED`: another tab is about), it spawns the broker's SharedWorker — a dedicated worker
+ * cannot — and hands the worker its own port to it. A tab alone never spawns the broker.
  */
+import * as Comlink from 'comlink';
+import { BROKER_WANTED, type WorkerApi } from '../shared/protocol.js';
 
 /**
  * A new port to the direct line's broker (the SharedWorker of `../broker.ts`, shared by every tab
@@ -20,4 +23,13 @@ export function brokerPort(): MessagePort | null {
   } catch {
     return null;
   }
+}
+
+/** Answers `worker`'s `BROKER_WANTED` with a port to the broker, or null where there is none. */
+export function answerBrokerWanted(worker: Worker, remote: Comlink.Remote<WorkerApi>): void {
+  worker.addEventListener('message', (ev: MessageEvent<unknown>) => {
+    if (ev.data !== BROKER_WANTED) return;
+    const port = brokerPort();
+    remote.attachBroker(port ? Comlink.transfer(port, [port]) : null).catch(() => undefined);
+  });
 }

@@ -22,7 +22,7 @@ import { checkCallOptions } from './call-options.js';
 import { WorkerLiveness } from './liveness.js';
 import { loadPasskeys } from './passkey-loader.js';
 import { asKey, isPasskeyUnlock } from './secrets.js';
-import { brokerPort } from './broker-port.js';
+import { answerBrokerWanted } from './broker-port.js';
 
 export type Remote = Comlink.Remote<WorkerApi>;
 
@@ -240,9 +240,7 @@ export class Connection {
       throw new CipherliteError('UNSUPPORTED', `cannot start the database worker here (${e instanceof Error ? e.name : String(e)})`, {}, { cause: e });
     }
     const remote = Comlink.wrap<WorkerApi>(worker);
-    const broker = brokerPort();
-    // Before `open` (Comlink keeps the order); a worker that cannot take it just stays on BroadcastChannels.
-    if (broker) remote.attachBroker(Comlink.transfer(broker, [broker])).catch(() => undefined);
+    answerBrokerWanted(worker, remote);
     let declareLost!: (e: CipherliteError) => void;
     const lost = new Promise<never>((_, reject) => (declareLost = reject));
     lost.catch(() => undefined); // observed through the calls racing it

@@ -368,13 +368,21 @@ export interface WorkerApi {
   /** Answers at once: the client's heartbeat while calls are pending (an answer = the worker's event loop runs). */
   ping(): Promise<void>;
   /**
-   * The page's port to the direct line's broker (a SharedWorker, `broker.ts`), sent before `open`;
-   * a worker without one talks to other tabs over BroadcastChannels only.
+   * The page's answer to the worker's `BROKER_WANTED` message: its port to the direct line's broker
+   * (a SharedWorker, `broker.ts`), or null where it cannot have one; a worker without one talks to
+   * other tabs over BroadcastChannels only.
    */
-  attachBroker(port: MessagePort): Promise<void>;
+  attachBroker(port: MessagePort | null): Promise<void>;
   /** Diagnostics: the messages this tab's worker exchanged with another tab's leader, per transport. */
   lineCounts(): Promise<LineCounts>;
 }
+
+/**
+ * What a database worker posts to its page (outside Comlink, which ignores it) when it wants a port
+ * to the direct line's broker: the first time another tab is about (engine/runtime/broker-client.ts).
+ * The page answers with `WorkerApi.attachBroker`. A tab alone never spawns the broker.
+ */
+export const BROKER_WANTED = 'cipherlite:broker-wanted';
 
 /** Messages a follower's router sent and received over the direct line's port and over the BroadcastChannels. */
 export interface LineCounts {

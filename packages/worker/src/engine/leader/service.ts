@@ -126,6 +126,9 @@ export class LeaderService {
       this.#leader.forget(msg.from);
       return;
     }
+    // Another tab speaks over the BroadcastChannels: reach the direct line's broker (once), so
+    // that tab's follower can be paired (engine/runtime/broker-client.ts).
+    if (!port) this.#platform.broker?.wanted();
     if (msg.kind === 'challengesReq') {
       // The header is public: any tab may ask, authenticated or not (it has no key yet).
       let answer: BusMessage;

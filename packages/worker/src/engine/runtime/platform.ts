@@ -40,16 +40,19 @@ export interface LinePort extends BusChannel {
 /**
  * The broker of the direct line between tabs (shared/line.ts, engine/direct-line.ts). A worker
  * without one (no SharedWorker in this browser, or none handed over) sends everything over the
- * BusChannels; one whose broker never answers does too.
+ * BusChannels; one whose broker never answers does too. It is reached lazily (a tab alone never
+ * spawns it): on the first `connect`, or on `wanted`; until then a registration is only kept.
  */
 export interface LineBroker {
   /**
-   * This worker leads `key` at `epoch`: `onFollower` receives each follower's port from now on.
-   * Returns what ends the registration.
+   * This worker leads `key` at `epoch`: `onFollower` receives each follower's port from now on
+   * (from when the broker is reached). Returns what ends the registration.
    */
   register(key: string, epoch: string, onFollower: (tabId: string, port: LinePort) => void): () => void;
   /** A port to the worker leading `key` at exactly `epoch`, or null when the broker has none to give. */
   connect(key: string, epoch: string, tabId: string): Promise<LinePort | null>;
+  /** Another tab is about (a leader heard from one over the BusChannels): reach the broker now. */
+  wanted(): void;
 }
 
 /**
@@ -75,8 +78,8 @@ export interface WorkerPlatform {
   openChannel(name: string): BusChannel;
   /** The direct line's broker, null where there is none (everything then goes over `openChannel`). */
   readonly broker: LineBroker | null;
-  /** Takes the page's port to the broker's SharedWorker (browser only; see `WorkerApi.attachBroker`). */
-  attachBroker?(port: MessagePort): void;
+  /** Takes the page's answer to `BROKER_WANTED`: its port to the broker's SharedWorker, or null (browser only; see `WorkerApi.attachBroker`). */
+  attachBroker?(port: MessagePort | null): void;
   /** Resolves the `storage` option to the backend this context will use (UNSUPPORTED if none). */
   chooseBackend(choice: StorageChoice | undefined): Promise<StorageBackend>;
   /** Opens the storage holding the database files of `options` on `backend`. */
