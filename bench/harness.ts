@@ -1,18 +1,21 @@
 /**
  * What both benchmark drivers (`run.ts`, `latency.ts`) need around the page: the built Vite app,
- * a static server on 127.0.0.1, and headless Debian Chromium with a *persistent* profile (real
- * OPFS — an incognito context keeps OPFS in memory behind IPC and would distort every I/O figure).
+ * a static server on 127.0.0.1, and a headless browser with a *persistent* profile (real OPFS — an
+ * incognito context keeps OPFS in memory behind IPC and would distort every I/O figure): Debian
+ * Chromium, or Debian Firefox ESR driven over WebDriver BiDi as the e2e suite starts it
+ * (`channel: 'moz-firefox'`, e2e/tests/env.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type OutgoingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, firefox, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
 
 const here = import.meta.dirname;
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const FIREFOX = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const CONTENT_TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.map': 'application/json' };
 
@@ -53,12 +56,42 @@ export async function serve(dist: string, options: ServeOptions = {}): Promise<{
   return { origin: `http://127.0.0.1:${port}`, close: () => server.close() };
 }
 
-/** Chromium with a fresh persistent profile; `close()` also deletes the profile. */
-export async function launchBrowser(extraArgs: readonly string[] = []): Promise<{ context: BrowserContext; profile: string; close(): Promise<void> }> {
-  if (!existsSync(CHROMIUM)) execFileSync('bash', [join(here, '../scripts/install-chromium.sh')], { stdio: 'inherit' });
+/** The engines a benchmark can run in (`BENCH_BROWSER`). */
+export type BenchBrowser = 'chromium' | 'firefox';
+export const BROWSER_NAMES: Record<BenchBrowser, string> = { chromium: 'Chromium', firefox: 'Firefox ESR' };
+
+/** `BENCH_BROWSER`'s value: `chromium` when unset; anything else but `firefox` is refused. */
+export function benchBrowser(value: string | undefined): BenchBrowser {
+  if (value === undefined || value === '' || value === 'chromium') return 'chromium';
+  if (value === 'firefox') return 'firefox';
+  throw new Error(`BENCH_BROWSER: expected "chromium" or "firefox", got "${value}"`);
+}
+
+export interface LaunchOptions {
+  /** `chromium` by default. */
+  engine?: BenchBrowser;
+  /** Chromium command-line switches beside the defaults (ignored in Firefox, which has none of them). */
+  chromiumArgs?: readonly string[];
+  /**
+   * The origin the pages are served from. Firefox asks the user before `navigator.storage.persist()`
+   * settles (it never does headless): the permission is granted there, as a user would (e2e/tests/env.ts).
+   */
+  origin?: string;
+}
+
+/** A browser with a fresh persistent profile; `close()` also deletes the profile. */
+export async function launchBrowser(options: LaunchOptions = {}): Promise<{ engine: BenchBrowser; context: BrowserContext; profile: string; close(): Promise<void> }> {
+  const engine = options.engine ?? 'chromium';
+  if (engine === 'chromium' && !existsSync(CHROMIUM)) execFileSync('bash', [join(here, '../scripts/install-chromium.sh')], { stdio: 'inherit' });
+  if (engine === 'firefox' && !existsSync(FIREFOX)) throw new Error(`BENCH_BROWSER=firefox: no Firefox at ${FIREFOX} (FIREFOX_PATH); scripts/install-browsers.sh installs Debian's firefox-esr`);
   const profile = mkdtempSync(join(tmpdir(), 'cipherlite-bench-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: [...ARGS, ...extraArgs], headless: true });
+  const context =
+    engine === 'chromium'
+      ? await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: [...ARGS, ...(options.chromiumArgs ?? [])], headless: true })
+      : await firefox.launchPersistentContext(profile, { channel: 'moz-firefox', executablePath: FIREFOX, headless: true });
+  if (engine === 'firefox' && options.origin !== undefined) await context.grantPermissions(['persistent-storage'], { origin: options.origin });
   return {
+    engine,
     context,
     profile,
     close: async () => {
@@ -112,6 +145,7 @@ function processTable(): { pid: number; ppid: number; cmdline: string }[] {
 /**
  * Proportional set size (bytes) of the renderer processes of the Chromium using `profile`:
  * pages and their dedicated workers, WebAssembly memory included. `null` where /proc is missing.
+ * Chromium only (it reads Chromium's process switches): Firefox's content processes are not found.
  */
 export function rendererMemoryBytes(profile: string): number | null {
   if (!existsSync('/proc/self/smaps_rollup')) return null;

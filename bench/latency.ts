@@ -1,6 +1,7 @@
 /**
  * `pnpm bench:latency` (root: `npm run bench:latency`): what users wait for, measured in headless
- * Chromium with a persistent profile (real OPFS), printed side by side with the floor and the peer:
+ * Chromium (or Firefox ESR, `BENCH_BROWSER`) with a persistent profile (real OPFS), printed side by
+ * side with the floor and the peer:
  *
  *  1. per-call latency main thread → worker → main thread: cipherlite (`openDatabase`), a bare
  *     worker on plain opfs-sahpool (the floor), the same through Comlink, SQLocal (the peer);
@@ -11,13 +12,20 @@
  *  4. startup: time to first query from a fresh page load, split in phases, vs plain;
  *  5. long operations and scale: bulk insert, memory at each size, rekey/backup/verify/export MB/s,
  *     cold open — cipherlite vs plain.
- * Results: bench/results/latency-latest.json (and a timestamped copy; not committed).
+ * Results: bench/results/latency-<browser>-latest.json (and a timestamped copy; not committed).
  *
  * Options (env): BENCH_QUICK=1 (small counts: checks the harness end to end, not for figures),
  * BENCH_CALLS (timed calls per operation; 5000), BENCH_LATENCY_ROWS (10000),
  * BENCH_SCALE_STEPS (row counts, comma-separated; 10000,100000,1000000), BENCH_LIVE_WRITES (100),
  * BENCH_STARTUP_LOADS (5), BENCH_ONLY (comma-separated sections: latency,follower,live,startup,scale),
- * BENCH_FOLLOWER_LINES (the follower's transports measured, in one run: port,broadcast).
+ * BENCH_FOLLOWER_LINES (the follower's transports measured, in one run: port,broadcast),
+ * BENCH_BROWSER (chromium, the default, or firefox: Debian's Firefox ESR over WebDriver BiDi, started
+ * as the e2e suite starts it).
+ *
+ * In Firefox every section runs; what only Chromium can measure is printed "n/a": the renderer
+ * PSS of table 5c (read from Chromium's processes) and the worker JS heap
+ * (`performance.measureUserAgentSpecificMemory`, which Firefox lacks). The Chromium switch that
+ * makes that call answer at once is passed to Chromium alone.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,7 +33,7 @@ import type { Page } from 'playwright-core';
 import type { ClientKind, LatencyConfig, LatencyFigures, LatencyOp, LongOp, MemorySample, ScaleFigures } from './app/latency-protocol.ts';
 import { LATENCY_OPS } from './app/latency-protocol.ts';
 import type { LiveFigures } from './app/live-page.ts';
-import { buildApp, forwardConsole, launchBrowser, median, rendererMemoryBytes, serve, timeFirstQuery } from './harness.ts';
+import { benchBrowser, BROWSER_NAMES, buildApp, forwardConsole, launchBrowser, median, rendererMemoryBytes, serve, timeFirstQuery } from './harness.ts';
 
 const env = process.env;
 const quick = env['BENCH_QUICK'] === '1';
@@ -38,6 +46,7 @@ const followerLines = (env['BENCH_FOLLOWER_LINES'] ?? 'port,broadcast').split(',
   if (line !== 'port' && line !== 'broadcast') throw new Error(`BENCH_FOLLOWER_LINES: expected port and/or broadcast, got "${line}"`);
   return line;
 });
+const engine = benchBrowser(env['BENCH_BROWSER']);
 const sections = new Set((env['BENCH_ONLY'] ?? 'latency,follower,live,startup,scale').split(','));
 const KINDS: ClientKind[] = ['cipherlite', 'bare', 'bareComlink', 'sqlocal'];
 const LABELS: Record<LatencyOp, string> = {
@@ -56,7 +65,7 @@ type Table = Record<string, Record<string, string | number>>;
 const results: Record<string, unknown> = {};
 
 function print(title: string, table: Table): void {
-  console.log(`\n${title}`);
+  console.log(`\n${title} [${BROWSER_NAMES[engine]}]`);
   console.table(table);
 }
 
@@ -73,8 +82,9 @@ async function latency(page: Page, kind: ClientKind, ops: readonly LatencyOp[]):
 
 const server = await serve(await buildApp(), { isolated: ['/latency.html'] });
 // Without the flag, measureUserAgentSpecificMemory() waits for the next garbage collection (up to 20 s).
-const browser = await launchBrowser(['--enable-blink-features=ForceEagerMeasureMemory']);
-console.log(`cipherlite user-facing benchmark${quick ? ' — QUICK MODE (small counts: checks the harness, not figures to publish)' : ''}`);
+const browser = await launchBrowser({ engine, chromiumArgs: ['--enable-blink-features=ForceEagerMeasureMemory'], origin: server.origin });
+const browserVersion = browser.context.browser()?.version() ?? 'version unknown';
+console.log(`cipherlite user-facing benchmark in ${BROWSER_NAMES[engine]} (${browserVersion})${quick ? ' — QUICK MODE (small counts: checks the harness, not figures to publish)' : ''}`);
 console.log(
   `per-call: ${latencyCfg.calls} timed calls per operation after ${latencyCfg.warmup} warm-up calls, table of ${latencyCfg.rows} rows (~150 B each); scale steps ${scaleSteps.join(' / ')} rows`,
 );
@@ -85,9 +95,9 @@ try {
 
   // ---- 1. per-call latency, the three clients interleaved operation by operation ----
   const perCall: Record<ClientKind, Record<string, LatencyFigures>> = { cipherlite: {}, bare: {}, bareComlink: {}, sqlocal: {} };
-  if (sections.has('latency') || sections.has('follower')) {
-    for (const kind of KINDS) await leader.evaluate(([k, rows]) => window.latencyBench.open(k, `latency-${k}`, rows), [kind, latencyCfg.rows] as const);
-  }
+  // The follower section needs the cipherlite database alone; the other clients are for table 1.
+  const opened = sections.has('latency') ? KINDS : sections.has('follower') ? (['cipherlite'] as const) : [];
+  for (const kind of opened) await leader.evaluate(([k, rows]) => window.latencyBench.open(k, `latency-${k}`, rows), [kind, latencyCfg.rows] as const);
   if (sections.has('latency')) {
     for (const op of LATENCY_OPS) for (const kind of KINDS) Object.assign(perCall[kind], await latency(leader, kind, [op]));
     const table: Table = {};
@@ -252,7 +262,7 @@ try {
       for (const rows of scaleSteps) {
         const step = await page.evaluate(([r]) => window.latencyBench.scaleGrow(r, 1000), [rows] as const);
         insertMs += step.insertMs;
-        memory.push({ rows, workerJsBytes: step.workerJsBytes, rendererBytes: rendererMemoryBytes(browser.profile) });
+        memory.push({ rows, workerJsBytes: step.workerJsBytes, rendererBytes: engine === 'chromium' ? rendererMemoryBytes(browser.profile) : null });
       }
       const databaseBytes = await page.evaluate(() => window.latencyBench.scaleSize());
       const longOps = await page.evaluate(() => window.latencyBench.scaleLongOps());
@@ -313,7 +323,10 @@ try {
         'plain: worker JS heap': MiB(p.workerJsBytes),
       };
     });
-    print('5c. Memory after a full scan at each size, MiB (renderer PSS: page + worker incl. WebAssembly, from /proc; worker JS heap: measureUserAgentSpecificMemory)', mem);
+    print(
+      `5c. Memory after a full scan at each size, MiB (renderer PSS: page + worker incl. WebAssembly, from /proc; worker JS heap: measureUserAgentSpecificMemory${engine === 'chromium' ? '' : '; neither is measured in this browser: n/a'})`,
+      mem,
+    );
     await page.close();
     results['scale'] = { plain, cipherlite: ours };
   }
@@ -324,7 +337,7 @@ try {
 
 const dir = join(import.meta.dirname, 'results');
 mkdirSync(dir, { recursive: true });
-const json = JSON.stringify({ date: new Date().toISOString(), quick, latencyCfg, scaleSteps, liveWrites, startupLoads, ...results }, null, 1);
-writeFileSync(join(dir, 'latency-latest.json'), json);
-writeFileSync(join(dir, `latency-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), json);
-console.log('\nsaved bench/results/latency-latest.json');
+const json = JSON.stringify({ date: new Date().toISOString(), browser: { engine, version: browserVersion }, quick, latencyCfg, scaleSteps, liveWrites, startupLoads, ...results }, null, 1);
+writeFileSync(join(dir, `latency-${engine}-latest.json`), json);
+writeFileSync(join(dir, `latency-${engine}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), json);
+console.log(`\nsaved bench/results/latency-${engine}-latest.json`);
