@@ -52,7 +52,27 @@ async function history(journalMode: JournalMode, exclusive = false): Promise<His
   return { before, after, during, committed, open };
 }
 
+/** One recorded history per journal mode, shared by that mode's tests (none modifies it: every case opens a copy). */
+const histories = new Map<JournalMode, Promise<History>>();
+function historyOf(mode: JournalMode): Promise<History> {
+  let h = histories.get(mode);
+  if (h === undefined) histories.set(mode, (h = history(mode)));
+  return h;
+}
+
 type Outcome = { state: string } | { corrupt: string };
+
+/**
+ * SHA-256 of stored bytes, computed once per array: every variant of a crash moment shares the
+ * moment's database file bytes (snapshots and `variants` never modify an array they hold).
+ */
+const digests = new WeakMap<Uint8Array, string>();
+function digest(bytes: Uint8Array | 'none'): string {
+  if (bytes === 'none') return bytes;
+  let d = digests.get(bytes);
+  if (d === undefined) digests.set(bytes, (d = createHash('sha256').update(bytes).digest('hex')));
+  return d;
+}
 
 /** Opens `files`: the content hash, or the CORRUPT error's file kind and message once no stored byte changed. */
 async function outcome(h: History, files: Files): Promise<Outcome> {
@@ -126,11 +146,7 @@ async function sweep(h: History, moments: Files[], cuts: number[]): Promise<{ ca
   let refused = 0;
   // Moments that differ only in journal bytes a cut drops give the same storage: opened once.
   const seen = new Set<string>();
-  const key = (files: Files) =>
-    createHash('sha256')
-      .update(files.get(NAME)!)
-      .update(files.get(JOURNAL) ?? 'none')
-      .digest('hex');
+  const key = (files: Files) => `${digest(files.get(NAME)!)}:${digest(files.get(JOURNAL) ?? 'none')}`;
   for (const [i, f] of moments.entries()) {
     // Half-written: only the state before the UPDATE (or a refusal) is right. Otherwise the
     // database file holds one of the two states and SQLite's own outcome may be either.
@@ -162,7 +178,7 @@ async function sweep(h: History, moments: Files[], cuts: number[]): Promise<{ ca
 describe('journal binding: a transaction in flight is known to the database file', () => {
   for (const mode of MODES) {
     it(`${mode}: crash at every storage write of a multi-page UPDATE, journal deleted or cut within its header and seal records → the old state or CORRUPT, nothing written`, async () => {
-      const h = await history(mode);
+      const h = await historyOf(mode);
       const half = h.during.filter((f) => halfWritten(h, f));
       expect(half.length, 'moments with a half-written database file').toBeGreaterThan(5);
       const { cases, refused, failures } = await sweep(h, h.during, prefixCuts(false));
@@ -172,7 +188,7 @@ describe('journal binding: a transaction in flight is known to the database file
     });
 
     it(`${mode}: every cut offset inside the header and seal records of the journal of a half-written database → CORRUPT naming it`, async () => {
-      const h = await history(mode);
+      const h = await historyOf(mode);
       const half = h.during.filter((f) => halfWritten(h, f));
       // The first and the last half-written moment: the least and the most of the UPDATE on storage.
       const { failures } = await sweep(h, [half[0]!, half[half.length - 1]!], prefixCuts(true));
@@ -180,7 +196,7 @@ describe('journal binding: a transaction in flight is known to the database file
     });
 
     it(`${mode}: the journal put back after its own commit is spent: the last committed state opens`, async () => {
-      const h = await history(mode);
+      const h = await historyOf(mode);
       const versions = new Map<string, Uint8Array>();
       for (const f of h.during) {
         const j = f.get(JOURNAL);

@@ -18,6 +18,13 @@ import { FakeOrigin } from './fake-platform.js';
 import { TRANSPORTS, untilDirect, type Transport } from './fake-line.js';
 
 const PASSWORD = 'correct horse battery staple';
+/**
+ * The tabs' key unless a test is about a password: a raw key, since the KDF is not under test here
+ * and each tab's open and each follower's proof would otherwise be an Argon2id run (most of this
+ * file's CPU time even at MIN_KDF).
+ */
+const KEY = Uint8Array.from({ length: 32 }, (_, i) => (i * 7 + 3) & 255);
+const rawKey = (): KeyMaterial => ({ key: KEY.slice() });
 
 interface Tab {
   readonly name: string;
@@ -35,7 +42,7 @@ afterEach(async () => {
   open = [];
 });
 
-async function openTab(origin: FakeOrigin, name: string, key: KeyMaterial = { password: PASSWORD }, logLevel: LogSetting = 'debug', events: Partial<WorkerEvents> = {}): Promise<Tab> {
+async function openTab(origin: FakeOrigin, name: string, key: KeyMaterial = rawKey(), logLevel: LogSetting = 'debug', events: Partial<WorkerEvents> = {}): Promise<Tab> {
   const engine = new WorkerEngine(origin.tab(name));
   const tab: Tab = { name, engine, states: [], roles: [], changes: [], role: 'none' };
   open.push(tab);
@@ -57,12 +64,12 @@ async function openTab(origin: FakeOrigin, name: string, key: KeyMaterial = { pa
 /** What the current test's follower exchanged over its port before the test's own calls. */
 let lineCheck: { b: Tab; transport: Transport; direct: number } | null = null;
 
-/** A leads, B follows; with `port`, B's calls take its port of the direct line from here on. */
-async function twoTabs(transport: Transport = 'port') {
+/** A leads, B follows (both with `key`); with `port`, B's calls take its port of the direct line from here on. */
+async function twoTabs(transport: Transport = 'port', key: () => KeyMaterial = rawKey) {
   const origin = new FakeOrigin({ broker: transport === 'port' });
-  const a = await openTab(origin, 'A');
+  const a = await openTab(origin, 'A', key());
   await a.engine.run('exec', ['CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT)']);
-  const b = await openTab(origin, 'B');
+  const b = await openTab(origin, 'B', key());
   if (transport === 'port') await untilDirect(b.engine);
   lineCheck = { b, transport, direct: (await b.engine.lineCounts()).direct };
   return { origin, a, b };
@@ -114,7 +121,7 @@ describe('leader election and forwarding', () => {
   });
 
   it('a follower with a wrong password gets WRONG_KEY and holds nothing', async () => {
-    const { origin } = await twoTabs();
+    const { origin } = await twoTabs('port', () => ({ password: PASSWORD }));
     await expect(openTab(origin, 'C', { password: 'wrong' })).rejects.toMatchObject({ code: 'WRONG_KEY' });
     expect(origin.locks.holder('cipherlite:test/pos:leader')).toBe('A');
   });
@@ -215,9 +222,14 @@ describe.each(TRANSPORTS)('a lost answer (the leader is still there) (over the %
 describe.each(TRANSPORTS)('a leader that vanishes mid-call ("started" and orphan rules) (over the %s)', (transport) => {
   afterEach(expectTransportUsed);
 
-  /** B follows A; A dies right after telling B it started B's `op` request. */
+  /**
+   * B follows A; A dies right after telling B it started B's `op` request. Both hold a password:
+   * B's takeover then runs Argon2id, and the `started` A posted reaches B while it does. With a raw
+   * key B takes over before that message arrives (the BroadcastChannel case: B has closed its
+   * reply channel by then) and resends the request as never started.
+   */
   async function killLeaderWhenStarted(op: 'exec' | 'query') {
-    const { origin, a, b } = await twoTabs(transport);
+    const { origin, a, b } = await twoTabs(transport, () => ({ password: PASSWORD }));
     await b.engine.run('exec', ['INSERT INTO items(name) VALUES (?)', ['before']]);
     let startedId: number | null = null;
     let reqId: number | null = null;
@@ -270,7 +282,7 @@ describe.each(TRANSPORTS)('step-down (over the %s)', (transport) => {
   });
 
   it('pending restores belong to the leader that validated them', async () => {
-    const { a, b } = await twoTabs(transport);
+    const { a, b } = await twoTabs(transport, () => ({ password: PASSWORD }));
     await a.engine.run('exec', ['INSERT INTO items(name) VALUES (?)', ['backed up']]);
     const { bytes } = await b.engine.run('backup', [{ password: PASSWORD }]);
     const pending = await b.engine.run('inspectBackup', [bytes, { password: PASSWORD }]);

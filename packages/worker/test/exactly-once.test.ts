@@ -16,6 +16,12 @@ import { FakeOrigin } from './fake-platform.js';
 import { untilDirect, type Transport } from './fake-line.js';
 
 const PASSWORD = 'correct horse battery staple';
+/**
+ * The tabs' key: a raw key, since the request log is under test here, not the KDF. Each case
+ * unlocks several times (A opens, B proves its key to A, B opens as the next leader); with a
+ * password each unlock is an Argon2id run, most of this file's CPU time even at MIN_KDF.
+ */
+const KEY = Uint8Array.from({ length: 32 }, (_, i) => (i * 7 + 3) & 255);
 
 let engines: WorkerEngine[] = [];
 
@@ -31,7 +37,7 @@ async function openTab(origin: FakeOrigin, name: string, mode: Mode, changes: (r
   engines.push(engine);
   await engine.open(
     { name: 'pos', directory: 'test', kdf: MIN_KDF, journalMode: mode },
-    { password: PASSWORD },
+    { key: KEY.slice() },
     { lockState: () => undefined, role: () => undefined, change: (t) => void changes.push(t), progress: () => undefined },
   );
   return engine;
