@@ -16,11 +16,11 @@
 #   6. consumer checks: pack and lint the packages, install the tarballs into fresh apps outside
 #      the workspace (Vite, webpack 5, Node ESM, CLI via npx) and run them (scripts/consumers.sh).
 # Stages that leave a core idle share the machine (docs/PERFORMANCE.md, "The test gate"): the
-# lint/format/cycle/docs checks and the object store's start run beside the type-check (and the
-# checks on beside Vitest, which starts when the type-check ends); the e2e builds and the WebKit
-# smoke suite beside Vitest (four forks on two cores); the browser suites' parallel phase alone
-# (it keeps both cores busy); the consumer checks beside the serial phase, whose one worker keeps
-# well under a core busy (its timing tests were run green beside them, PERFORMANCE.md). A
+# format/cycle/docs checks and the object store's start run beside the type-check (one core);
+# the e2e builds and the WebKit smoke suite beside Vitest (four forks on two cores); the browser
+# suites' parallel phase alone (it keeps both cores busy); the consumer checks, then ESLint, beside
+# the serial phase, whose one worker keeps about a core busy (its timing tests were run green
+# beside the consumer checks, PERFORMANCE.md; ESLint takes the core they leave idle). A
 # background stage's output is printed, whole, once the foreground stage it ran beside has ended;
 # every stage header carries the time since the start.
 # Ends with one line "N passed, N failed". Exits non-zero on any failure.
@@ -61,10 +61,14 @@ finish() {
 }
 
 # Lint, format and cycle findings fail the run but do not stop it: the tests still report.
+# ESLint (type-aware, ~85 s of CPU) runs last, beside the serial phase once the consumer checks
+# are done (a core is idle there); the quick checks beside the type-check.
+lint() {
+  echo "== lint"
+  pnpm run --silent lint || { echo "lint: FAILED"; return 1; }
+}
 static_checks() {
   local rc=0
-  echo "== lint"
-  pnpm run --silent lint || { rc=1; echo "lint: FAILED"; }
   echo "== format"
   pnpm run --silent format:check || { rc=1; echo "format check: FAILED (pnpm format rewrites)"; }
   echo "== import cycles"
@@ -86,16 +90,17 @@ trap stop_s3 EXIT
 start_s3() { bash scripts/s3.sh start || bash scripts/s3.sh start; }
 
 status=0
-stage "typecheck (beside it: lint, format, import cycles, docs; the object store's start)"
+stage "typecheck (beside it: format, import cycles, docs; the object store's start)"
 in_background static-checks static_checks
 in_background object-store start_s3
 typecheck=0
 pnpm run --silent typecheck || typecheck=$?
 stage "object store (Ceph RGW)"
 finish object-store || { status=1; echo "object store: FAILED to start"; }
-# A type error stops the run, as before the checks ran side by side.
+# A type error stops the run (after ESLint, so its findings come with the type errors).
 if [ "$typecheck" != 0 ]; then
   finish static-checks || true
+  lint || true
   exit "$typecheck"
 fi
 
@@ -108,11 +113,11 @@ beside_vitest() {
   bash scripts/e2e-webkit.sh || rc=1
   return "$rc"
 }
-# Vitest starts once the type-check is done; the checks still running (ESLint) go on beside it.
+# Vitest starts once the type-check is done; the checks still running go on beside it.
 stage "vitest (Node) (beside it: the checks still running, the e2e builds, the WebKit smoke suite)"
 in_background beside-vitest beside_vitest
 pnpm exec vitest run --reporter=default --reporter=json --outputFile.json="$reports/vitest.json" || status=$?
-stage "lint, format, import cycles, docs (began beside the type-check; their output)"
+stage "format, import cycles, docs (began beside the type-check; their output)"
 finish static-checks || status=1
 stage "e2e builds, WebKit smoke (ran beside Vitest; their output)"
 finish beside-vitest || status=1
@@ -122,11 +127,19 @@ stage "e2e, parallel phase (Chromium, Firefox)"
 e2e_built=0
 [ -f "$logs/e2e-built" ] && e2e_built=1
 E2E_BUILT=$e2e_built E2E_PHASES=parallel bash scripts/e2e.sh || status=$?
-stage "e2e, serial phase (Chromium, Firefox) (beside it: the consumer checks)"
-in_background consumers bash scripts/consumers.sh
+# Beside the serial phase (one worker, well under the machine): the consumer checks, then ESLint.
+beside_serial() {
+  local rc=0
+  bash scripts/consumers.sh || rc=1
+  echo "(consumer checks ended at $(since))"
+  lint || rc=1
+  return "$rc"
+}
+stage "e2e, serial phase (Chromium, Firefox) (beside it: the consumer checks, then lint)"
+in_background beside-serial beside_serial
 E2E_BUILT=1 E2E_PHASES=serial bash scripts/e2e.sh || status=$?
-stage "consumers (ran beside the serial phase; their output)"
-finish consumers || status=1
+stage "consumers, lint (ran beside the serial phase; their output)"
+finish beside-serial || status=1
 stage "done"
 
 # e2e/playwright.config.ts (worker suite and POS example) writes one JSON report per phase,

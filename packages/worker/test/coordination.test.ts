@@ -219,17 +219,19 @@ describe.each(TRANSPORTS)('a lost answer (the leader is still there) (over the %
   });
 });
 
-describe.each(TRANSPORTS)('a leader that vanishes mid-call ("started" and orphan rules) (over the %s)', (transport) => {
+const VANISHING_CASES = TRANSPORTS.flatMap((t) => [[t, 'raw key'] as const, [t, 'password'] as const]);
+
+describe.each(VANISHING_CASES)('a leader that vanishes mid-call ("started" and orphan rules) (over the %s, tabs unlocked with a %s)', (transport, unlock) => {
   afterEach(expectTransportUsed);
 
   /**
-   * B follows A; A dies right after telling B it started B's `op` request. Both hold a password:
-   * B's takeover then runs Argon2id, and the `started` A posted reaches B while it does. With a raw
-   * key B takes over before that message arrives (the BroadcastChannel case: B has closed its
-   * reply channel by then) and resends the request as never started.
+   * B follows A; A dies right after telling B it started B's `op` request. With a password B's
+   * takeover runs Argon2id, and the `started` A posted reaches B meanwhile; with a raw key B takes
+   * over before that message arrives (and stops listening for it): B must still not run the
+   * request again unless it may run twice.
    */
   async function killLeaderWhenStarted(op: 'exec' | 'query') {
-    const { origin, a, b } = await twoTabs(transport, () => ({ password: PASSWORD }));
+    const { origin, a, b } = await twoTabs(transport, unlock === 'password' ? () => ({ password: PASSWORD }) : rawKey);
     await b.engine.run('exec', ['INSERT INTO items(name) VALUES (?)', ['before']]);
     let startedId: number | null = null;
     let reqId: number | null = null;
@@ -279,6 +281,19 @@ describe.each(TRANSPORTS)('step-down (over the %s)', (transport) => {
     expect(await names(b)).toEqual(['from B']);
     await expect(a.engine.txEnd(txId, true)).rejects.toMatchObject({ code: 'LOCKED' });
     expect(a.states.at(-1)).toBe('locked');
+  });
+
+  it('an unrecordable write (PRAGMA) queued on a leader that locks is refused unstarted and runs once on the next leader', async () => {
+    const { a, b } = await twoTabs(transport);
+    const txId = await a.engine.txBegin();
+    await a.engine.run('exec', ['INSERT INTO items(name) VALUES (?)', ['A, never committed']], txId);
+    // Waits behind A's open transaction; A refuses it unstarted (`resend`) as it steps down.
+    const queued = b.engine.run('exec', ['PRAGMA user_version = 7']);
+    await new Promise((r) => setTimeout(r, 50));
+    await a.engine.lock(false);
+    await expect(queued).resolves.toMatchObject({ changes: 0 });
+    expect(b.role).toBe('leader');
+    expect(await b.engine.run('get', ['PRAGMA user_version'])).toEqual({ user_version: 7 });
   });
 
   it('pending restores belong to the leader that validated them', async () => {

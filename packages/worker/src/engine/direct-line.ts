@@ -11,6 +11,9 @@ import type { Diagnostics } from '../shared/diagnostics.js';
 import type { LineCounts } from '../shared/protocol.js';
 import type { LineBroker, LinePort } from './runtime/platform.js';
 
+/** How long a retired port still delivers (the router's grace for a vanished leader's last messages). */
+export const RETIRE_MS = 1000;
+
 export class DirectLine {
   readonly #broker: LineBroker | null;
   readonly #key: string;
@@ -30,10 +33,13 @@ export class DirectLine {
     this.#onMessage = onMessage;
   }
 
-  /** The leader this tab knows leads at `epoch`: use (or ask the broker for) a port to it. */
+  /**
+   * The leader this tab knows leads at `epoch`: use (or ask the broker for) a port to it. The
+   * port to the previous leader is retired: what that leader posted before it went still arrives.
+   */
   use(epoch: string): void {
     if (this.#epoch === epoch || !this.#broker) return;
-    this.drop();
+    this.retire();
     this.#epoch = epoch;
     this.#broker.connect(this.#key, epoch, this.#tabId).then((port) => {
       if (!port) return;
@@ -42,8 +48,8 @@ export class DirectLine {
         return;
       }
       this.#port = port;
+      // Also once retired: a message its leader posted before it went is still an answer.
       port.listen((message) => {
-        if (this.#port !== port) return;
         this.#counts.direct++;
         this.#onMessage(message);
       });
@@ -54,12 +60,23 @@ export class DirectLine {
     }, this.#log.ignored('router.direct-line-failed'));
   }
 
-  /** No port from now on (the leader changed, or this tab leads). */
+  /** No port from now on (its other end is gone). */
   drop(): void {
     this.#epoch = null;
     const port = this.#port;
     this.#port = null;
     port?.close();
+  }
+
+  /**
+   * No port from now on (the leader changed, or this tab leads); the old one goes on delivering
+   * what its leader posted before it went (`started`, a refusal, an answer) for `RETIRE_MS`.
+   */
+  retire(): void {
+    this.#epoch = null;
+    const port = this.#port;
+    this.#port = null;
+    if (port) setTimeout(() => port.close(), RETIRE_MS);
   }
 
   /** Sends over the port when there is one, else over `bus`. */

@@ -6,9 +6,13 @@
  *
  * Leadership can move at any time (the leader's tab closes or locks). Every forwarded call is
  * kept until answered, and what happens to it on a move depends on how far it got:
- * - not started (the leader had not begun it, or never received it): resent to the next leader,
- *   or run locally if this tab becomes the leader. A resend is never run twice: leaders drop
- *   request ids they have already taken.
+ * - not started (the leader refused it unstarted, or it was never sent to it): resent to the next
+ *   leader, or run locally if this tab becomes the leader. A resend is never run twice: leaders
+ *   drop request ids they have already taken.
+ * - sent, with no word back yet: the vanished leader's `started` (or answer, or refusal) can be in
+ *   flight when this tab learns of the new leader (a raw-key takeover is that fast). Held for
+ *   `ORPHAN_GRACE_MS` while that leader's last messages land (a retired port of the direct line
+ *   still delivers them), then settled by the rules here.
  * - started on a leader that vanished: calls that cannot write (`tables`, `auth`, `SELECT`/`VALUES`
  *   queries) are resent. Writes carry a request id the leader records in the same SQLite
  *   transaction (`leader/request-log.ts`), so they are resent too and the next leader either answers
@@ -36,6 +40,12 @@ interface Pending {
   readonly req: LeaderRequest;
   /** Epoch of the leader that started it, or null when not started. */
   startedBy: string | null;
+  /**
+   * The leader it was last sent to — its epoch, `UNKNOWN_LEADER` when this tab did not know it
+   * yet — or null when not sent, or refused unstarted (`resend`, `reauth`). A leader that vanishes
+   * may have started it though its `started` has not arrived yet (`#settleOrphans` waits for it).
+   */
+  sentTo: string | null;
   lastSent: number;
   /** Waiting for (re-)authentication before it is sent again. */
   held: boolean;
@@ -44,6 +54,9 @@ interface Pending {
   readonly resolve: (v: unknown) => void;
   readonly reject: (e: unknown) => void;
 }
+
+/** `Pending.sentTo` of a request sent before this tab learnt the leader's epoch. */
+const UNKNOWN_LEADER = '?';
 
 /** Request ids are unique for the worker's life (leaders drop ids they have seen, per tab). */
 let lastRequestId = 0;
@@ -57,6 +70,12 @@ const RESEND_TICK_MS = 250;
  * message that never came.
  */
 const PROBE_AFTER_MS = 3000;
+
+/**
+ * After a leader change, how long a call the vanished leader may have started (sent to it, no
+ * word back) waits for that leader's messages still in flight before it is settled.
+ */
+const ORPHAN_GRACE_MS = 250;
 
 /** Why a call started by a vanished leader cannot be resent. */
 function orphanError(req: LeaderRequest): CipherliteError {
@@ -184,7 +203,7 @@ export class Router {
           signal?.removeEventListener('abort', onAbort);
           fn(v);
         };
-      const p: Pending = { id, req, startedBy: null, lastSent: 0, held: false, hooks, resolve: settle(resolve), reject: settle(reject) };
+      const p: Pending = { id, req, startedBy: null, sentTo: null, lastSent: 0, held: false, hooks, resolve: settle(resolve), reject: settle(reject) };
       this.#pending.set(p.id, p);
       signal?.addEventListener('abort', onAbort);
       this.#post(p);
@@ -208,6 +227,7 @@ export class Router {
     }
     p.held = false;
     p.lastSent = Date.now();
+    p.sentTo = this.#leaderEpoch ?? UNKNOWN_LEADER;
     this.#line.send({ kind: 'req', id: p.id, from: this.#tabId, req: p.req }, this.#rpc);
   }
 
@@ -235,12 +255,16 @@ export class Router {
     }
     if (msg.retry === 'resend') {
       p.startedBy = null;
+      p.sentTo = null; // refused unstarted
       p.lastSent = 0; // picked up by the next tick, once a leader is there
       return;
     }
     if (msg.retry === 'reauth' && p.req.op !== 'auth') {
-      this.#auth = null;
       p.startedBy = null;
+      p.sentTo = null; // refused unstarted
+      // Already waiting to be sent (a re-authentication, or the grace after a leader change): that sends it.
+      if (p.held) return;
+      this.#auth = null;
       p.held = true;
       this.#authenticated().then(
         () => this.#post(p),
@@ -265,21 +289,56 @@ export class Router {
     }
   }
 
-  /** Calls a vanished leader had started: resend the harmless ones, fail the rest. */
-  #settleOrphans(currentEpoch: string | null, resend: (p: Pending) => void): void {
+  /**
+   * Calls sent to a leader that vanished: resend the harmless ones (repeatable, or never sent to
+   * it, or `txBegin` — a transaction dies with its leader). For the others, what that leader
+   * posted last — `started`, the answer, a refusal — can still be in flight when this tab learns
+   * of the new leader (a raw-key takeover is that fast): they are held for `ORPHAN_GRACE_MS`
+   * while those messages land. Then one still waiting is failed if it was started there (`BUSY`,
+   * outcome unknown: never run twice), and resent otherwise — the leader never got it, or
+   * refused it, or queued it unstarted as it stepped down.
+   */
+  #settleOrphans(currentEpoch: string, resend: (p: Pending) => void): void {
+    const uncertain: Pending[] = [];
     for (const p of [...this.#pending.values()]) {
-      if (p.startedBy === null || p.startedBy === currentEpoch) {
-        if (p.startedBy === null) resend(p);
-        continue;
-      }
-      if (isRepeatable(p.req)) {
+      if (p.startedBy === currentEpoch) continue;
+      if (isRepeatable(p.req) || (p.startedBy === null && (p.sentTo === null || p.sentTo === currentEpoch || p.req.op === 'txBegin'))) {
         p.startedBy = null;
         resend(p);
-      } else {
-        this.#pending.delete(p.id);
-        p.reject(orphanError(p.req));
+        continue;
       }
+      p.held = true; // not resent by the timer meanwhile
+      uncertain.push(p);
     }
+    if (uncertain.length === 0) return;
+    setTimeout(() => {
+      for (const p of uncertain) {
+        if (this.#disposed || this.#pending.get(p.id) !== p) continue; // answered or failed meanwhile
+        if (p.startedBy === null) {
+          this.#resendToCurrent(p);
+        } else {
+          this.#pending.delete(p.id);
+          p.reject(orphanError(p.req));
+        }
+      }
+    }, ORPHAN_GRACE_MS);
+  }
+
+  /** Sends `p` again to whoever leads now: this tab, or another once this tab proved its key to it. */
+  #resendToCurrent(p: Pending): void {
+    const local = this.#local;
+    if (local) {
+      this.#pending.delete(p.id);
+      this.#runLocal(local, p.req, p.hooks).then(p.resolve, p.reject);
+      return;
+    }
+    p.held = true;
+    this.#authenticated().then(
+      () => this.#post(p),
+      (e: unknown) => {
+        if (this.#pending.delete(p.id)) p.reject(e);
+      },
+    );
   }
 
   /** Another tab announced it leads now (epoch `epoch`). */
@@ -311,7 +370,7 @@ export class Router {
   /** This tab became the leader: run what is still waiting here. */
   becameLeader(leader: Leader): void {
     this.#local = leader;
-    this.#line.drop();
+    this.#line.retire();
     this.#auth = null;
     this.#leaderEpoch = leader.epoch;
     this.#settleOrphans(leader.epoch, (p) => {
